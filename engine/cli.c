@@ -1,0 +1,659 @@
+/* cli.c: the `kinflow` subcommands: parse arguments, call the runtime, print records as
+ * text or --json. Exit status 0 done, 1 refused (one line on stderr), 2 usage. It holds no
+ * engine logic of its own. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runtime.h"
+#include "scenario.h"
+
+#define USAGE                                                                            \
+  "usage: kinflow [--db FILE] COMMAND [ARGS] [--json]\n"                                 \
+  "  init                               create or upgrade the database (KINFLOW_DB, default ./kinflow.db)\n" \
+  "  check FILE...                      validate workflows, rules, forms, scenarios\n"    \
+  "  deploy FILE...                     check, then store each changed file as a new version\n" \
+  "  workflows                          deployed programmes and their versions\n"         \
+  "  test [PATH...]                     run the scenario tests (*.test.lua) of workflows\n" \
+  "  plugins                            plugins found, their versions and what they add\n" \
+  "  diagram WORKFLOW                   the state machine as Graphviz DOT\n"              \
+  "  case new WORKFLOW [--data JSON] [--ref REF]\n"                                      \
+  "  case show|history|members CASE\n"                                                   \
+  "  case list [--workflow W] [--state S] [--overdue] [--open] [--limit N] [--offset N]\n" \
+  "  case set CASE --data JSON [--revision N]\n"                                          \
+  "  case member add CASE --role ROLE --name NAME [--data JSON]\n"                        \
+  "  case fire CASE TRANSITION --as ROLE [--actor WHO] [--reason TEXT] [--revision N]\n"  \
+  "  case moves CASE [--as ROLE]\n"                                                      \
+  "  case review CASE [--note TEXT]     record that the case's review took place\n"      \
+  "  form submit CASE FORM --data JSON\n"                                                \
+  "  timers run                         fire every timer due by now (KINFLOW_NOW in tests)\n" \
+  "  audit verify                       check the event log's hash chain\n"
+
+typedef struct args {
+  const char *db, *data, *ref, *as, *actor, *reason, *workflow, *state, *role, *name, *note;
+  long long limit, offset, revision;
+  int json, overdue, open;
+  int npos;
+  const char *pos[64];
+} args;
+
+static int usage(const char *msg) {
+  if (msg) fprintf(stderr, "kinflow: %s\n", msg);
+  fputs(USAGE, stderr);
+  return 2;
+}
+
+static int fail(const kf_err *err) {
+  fprintf(stderr, "kinflow: %s\n", err->msg);
+  return err->code == KF_EUSAGE ? 2 : 1;
+}
+
+/* Parse flags anywhere among the arguments. Returns 0, or 2 after printing usage. */
+static int parse(int argc, char **argv, args *a) {
+  static const struct {
+    const char *flag;
+    size_t off;
+  } strs[] = {
+      {"--db", offsetof(args, db)},         {"--data", offsetof(args, data)},
+      {"--ref", offsetof(args, ref)},       {"--as", offsetof(args, as)},
+      {"--actor", offsetof(args, actor)},   {"--reason", offsetof(args, reason)},
+      {"--workflow", offsetof(args, workflow)}, {"--state", offsetof(args, state)},
+      {"--role", offsetof(args, role)},     {"--name", offsetof(args, name)},
+      {"--note", offsetof(args, note)},
+  };
+  static const struct {
+    const char *flag;
+    size_t off;
+  } nums[] = {{"--limit", offsetof(args, limit)}, {"--offset", offsetof(args, offset)},
+              {"--revision", offsetof(args, revision)}};
+  a->limit = -1;
+  for (int i = 1; i < argc; i++) {
+    char *arg = argv[i];
+    if (strncmp(arg, "--", 2) != 0 || !strcmp(arg, "--")) {
+      if (a->npos >= 64) return usage("too many arguments");
+      a->pos[a->npos++] = arg;
+      continue;
+    }
+    if (!strcmp(arg, "--json")) { a->json = 1; continue; }
+    if (!strcmp(arg, "--overdue")) { a->overdue = 1; continue; }
+    if (!strcmp(arg, "--open")) { a->open = 1; continue; }
+    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) return usage(NULL);
+    char *eq = strchr(arg, '=');
+    size_t flen = eq ? (size_t)(eq - arg) : strlen(arg);
+    const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+    int known = 0;
+    for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
+      if (strlen(strs[k].flag) == flen && !strncmp(arg, strs[k].flag, flen)) {
+        if (!val) {
+          char m[80];
+          snprintf(m, sizeof m, "%s needs a value", strs[k].flag);
+          return usage(m);
+        }
+        *(const char **)((char *)a + strs[k].off) = val;
+        known = 1;
+      }
+    }
+    for (size_t k = 0; !known && k < sizeof nums / sizeof nums[0]; k++) {
+      if (strlen(nums[k].flag) == flen && !strncmp(arg, nums[k].flag, flen)) {
+        char *end;
+        long long n = val ? strtoll(val, &end, 10) : -1;
+        if (!val || *end || n < 0) {
+          char m[80];
+          snprintf(m, sizeof m, "%s needs a whole number", nums[k].flag);
+          return usage(m);
+        }
+        *(long long *)((char *)a + nums[k].off) = n;
+        known = 1;
+      }
+    }
+    if (!known) {
+      char m[300];
+      snprintf(m, sizeof m, "unknown option %.*s", (int)flen, arg);
+      return usage(m);
+    }
+    if (!eq) i++;
+  }
+  return 0;
+}
+
+static const char *db_path(const args *a) {
+  if (a->db) return a->db;
+  const char *env = getenv("KINFLOW_DB");
+  return env && *env ? env : "kinflow.db";
+}
+
+static const char *actor_of(const args *a) {
+  if (a->actor) return a->actor;
+  const char *env = getenv("KINFLOW_ACTOR");
+  if (env && *env) return env;
+  env = getenv("USER");
+  return env && *env ? env : "cli";
+}
+
+static void print_json(json_t *v) {
+  char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+  if (s) puts(s);
+  free(s);
+}
+
+/* Parse a --data argument; NULL with a message naming where the JSON is wrong. */
+static json_t *parse_data(const char *text, const char *what, kf_err *err) {
+  json_error_t je;
+  json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+  if (!v) {
+    kf_fail(err, KF_EINVAL, "%s is not valid JSON: %s (at character %d)", what, je.text,
+            je.position);
+    return NULL;
+  }
+  if (!json_is_object(v)) {
+    json_decref(v);
+    kf_fail(err, KF_EINVAL, "%s must be a JSON object, e.g. '{\"key\": \"value\"}'", what);
+    return NULL;
+  }
+  return v;
+}
+
+static const char *js(json_t *o, const char *k) {
+  const char *s = json_string_value(json_object_get(o, k));
+  return s ? s : "";
+}
+
+static long long ji(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+/* ---- printing records ---- */
+
+static void print_case_line(json_t *c) {
+  const char *ref = js(c, "ref");
+  printf("%-6lld %-14s %-26s %-24s%s\n", ji(c, "id"), *ref ? ref : "-", js(c, "workflow"),
+         js(c, "state"),
+         json_is_string(json_object_get(c, "overdue_since")) ? "  review overdue" : "");
+}
+
+static void print_case(json_t *c) {
+  printf("case %lld", ji(c, "id"));
+  if (*js(c, "ref")) printf(" (ref %s)", js(c, "ref"));
+  printf(": %s v%lld", js(c, "workflow"), ji(c, "version"));
+  if (*js(c, "base_name"))
+    printf(" (adapts %s v%lld)", js(c, "base_name"), ji(c, "base_version"));
+  if (*js(c, "workflow_title")) printf(" - %s", js(c, "workflow_title"));
+  printf("\n  state:    %s%s, since %s\n", js(c, "state"),
+         json_is_true(json_object_get(c, "final")) ? " (final)" : "", js(c, "entered_at"));
+  if (json_is_string(json_object_get(c, "overdue_since")))
+    printf("  overdue:  review was due %s\n", js(c, "overdue_since"));
+  printf("  revision: %lld, opened %s, updated %s\n", ji(c, "revision"), js(c, "created_at"),
+         js(c, "updated_at"));
+  char *data = json_dumps(json_object_get(c, "data"), JSON_COMPACT | JSON_SORT_KEYS);
+  printf("  data:     %s\n", data ? data : "{}");
+  free(data);
+}
+
+static void print_event(json_t *ev) {
+  printf("#%-5lld %s  %-16s", ji(ev, "seq"), js(ev, "at"), js(ev, "kind"));
+  if (*js(ev, "name")) printf(" %s", js(ev, "name"));
+  if (*js(ev, "from") || *js(ev, "to"))
+    printf(" %s%s%s", js(ev, "from"), *js(ev, "from") ? " -> " : "-> ", js(ev, "to"));
+  printf("  by %s", js(ev, "actor"));
+  if (*js(ev, "role")) printf(" as %s", js(ev, "role"));
+  if (*js(ev, "reason")) printf("  reason: %s", js(ev, "reason"));
+  json_t *d = json_object_get(ev, "data");
+  if (json_is_object(d) && json_object_size(d) > 0) {
+    char *s = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    printf("  %s", s ? s : "");
+    free(s);
+  }
+  putchar('\n');
+}
+
+static void print_moves(json_t *moves) {
+  size_t i;
+  json_t *m;
+  if (json_array_size(moves) == 0) puts("no moves: the case is in a final state");
+  json_array_foreach(moves, i, m) {
+    printf("%-10s %-20s -> %-22s", json_is_true(json_object_get(m, "available")) ? "available"
+                                                                                  : "blocked",
+           js(m, "name"), js(m, "to"));
+    json_t *by = json_object_get(m, "by");
+    if (json_array_size(by)) {
+      printf(" by ");
+      size_t k;
+      json_t *r;
+      json_array_foreach(by, k, r) printf("%s%s", k ? "," : "", json_string_value(r));
+    }
+    if (*js(m, "after")) printf(" after %s", js(m, "after"));
+    if (json_is_true(json_object_get(m, "reason_required"))) printf(" (needs --reason)");
+    putchar('\n');
+    size_t k;
+    json_t *r;
+    json_array_foreach(json_object_get(m, "reasons"), k, r) printf("    - %s\n", json_string_value(r));
+  }
+}
+
+/* ---- commands ---- */
+
+static kf_engine *open_engine(const args *a, int flags, kf_err *err) {
+  return kf_engine_open(db_path(a), flags, err);
+}
+
+static json_t *path_list(const args *a, int from) {
+  json_t *paths = json_array();
+  for (int i = from; i < a->npos; i++)
+    json_array_append_new(paths, json_pack("{s:s}", "path", a->pos[i]));
+  return paths;
+}
+
+/* Print check messages as FILE:LINE: message; returns how many errors. */
+static size_t print_messages(json_t *res) {
+  size_t i, n = 0;
+  json_t *m, *f;
+  json_array_foreach(json_object_get(res, "messages"), i, m) {
+    fprintf(stderr, "%s:%lld: %s\n", js(m, "path"), ji(m, "line"), js(m, "msg"));
+    n++;
+  }
+  json_array_foreach(json_object_get(res, "files"), i, f) {
+    size_t k;
+    json_t *w;
+    json_array_foreach(json_object_get(f, "warnings"), k, w)
+      fprintf(stderr, "%s:%lld: %s\n", js(w, "path"), ji(w, "line"), js(w, "msg"));
+  }
+  json_array_foreach(json_object_get(res, "plugin_problems"), i, m)
+    fprintf(stderr, "%s\n", json_string_value(m));
+  return n;
+}
+
+static int cmd_check(const args *a) {
+  if (a->npos < 2) return usage("check needs at least one FILE");
+  kf_err err = {0};
+  /* Use the database for deployed bases and rules when there is one; never create it. */
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) {
+    err = (kf_err){0};
+    e = kf_engine_open(NULL, 0, &err);
+  }
+  if (!e) return fail(&err);
+  json_t *paths = path_list(a, 1);
+  json_t *res = kf_check(e, paths, &err);
+  json_decref(paths);
+  if (!res) {
+    kf_engine_close(e);
+    return fail(&err);
+  }
+  size_t n = print_messages(res);
+  if (a->json) print_json(res);
+  else if (!n) {
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(res, "files"), i, f)
+      printf("%s: ok (%s %s)\n", js(f, "path"), js(f, "kind"), js(f, "name"));
+  }
+  json_decref(res);
+  kf_engine_close(e);
+  return n ? 1 : 0;
+}
+
+static int cmd_deploy(const args *a) {
+  if (a->npos < 2) return usage("deploy needs at least one FILE");
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, 0, &err);
+  if (!e) return fail(&err);
+  json_t *paths = path_list(a, 1), *res = NULL;
+  int rc = kf_deploy(e, paths, actor_of(a), &res, &err);
+  json_decref(paths);
+  if (res) print_messages(res);
+  if (rc) {
+    json_decref(res);
+    kf_engine_close(e);
+    return fail(&err);
+  }
+  if (a->json) print_json(res);
+  else {
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(res, "files"), i, f) {
+      if (!json_object_get(f, "version")) continue;
+      printf("%s %s v%lld %s", js(f, "kind"), js(f, "name"), ji(f, "version"),
+             json_is_true(json_object_get(f, "unchanged")) ? "unchanged" : "deployed");
+      if (*js(f, "base")) printf(" (adapts %s v%lld)", js(f, "base"), ji(f, "base_version"));
+      printf("  %s\n", js(f, "path"));
+    }
+  }
+  json_decref(res);
+  kf_engine_close(e);
+  return 0;
+}
+
+static int cmd_workflows(const args *a) {
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) return fail(&err);
+  json_t *list = kf_store_def_list(kf_engine_store(e), a->pos[0] && !strcmp(a->pos[0], "workflows") ? "workflow" : NULL, &err);
+  if (!list) {
+    kf_engine_close(e);
+    return fail(&err);
+  }
+  if (a->json) print_json(list);
+  else {
+    size_t i;
+    json_t *d;
+    if (!json_array_size(list)) puts("no workflows deployed (kinflow deploy workflows/*.lua)");
+    json_array_foreach(list, i, d) {
+      printf("%-26s v%-3lld %-40s %5lld cases (%lld open)", js(d, "name"), ji(d, "version"),
+             js(d, "title"), ji(d, "cases"), ji(d, "open_cases"));
+      if (*js(d, "base_name")) printf("  adapts %s v%lld", js(d, "base_name"), ji(d, "base_version"));
+      printf("  %s by %s\n", js(d, "deployed_at"), js(d, "deployed_by"));
+    }
+  }
+  json_decref(list);
+  kf_engine_close(e);
+  return 0;
+}
+
+static int cmd_init(const args *a) {
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, 0, &err);
+  if (!e) return fail(&err);
+  int v = kf_store_schema_version(kf_engine_store(e));
+  if (a->json) {
+    json_t *o = json_pack("{s:s,s:i}", "db", db_path(a), "schema", v);
+    print_json(o);
+    json_decref(o);
+  } else {
+    printf("%s: ready (schema version %d)\n", db_path(a), v);
+  }
+  kf_engine_close(e);
+  return 0;
+}
+
+static int cmd_plugins(const args *a) {
+  kf_err err = {0};
+  kf_engine *e = kf_engine_open(NULL, 0, &err);
+  if (!e) return fail(&err);
+  json_t *res = kf_lua_call(kf_engine_lua(e), "plugins", json_array(), &err);
+  kf_engine_close(e);
+  if (!res) return fail(&err);
+  size_t i, nprob = json_array_size(json_object_get(res, "problems"));
+  json_t *p;
+  if (a->json) print_json(res);
+  else {
+    json_array_foreach(json_object_get(res, "plugins"), i, p) {
+      printf("%-16s %-8s %s\n", js(p, "name"), js(p, "version"), js(p, "path"));
+      size_t k;
+      json_t *x;
+      json_array_foreach(json_object_get(p, "adds"), k, x) printf("    %s\n", json_string_value(x));
+    }
+  }
+  json_array_foreach(json_object_get(res, "problems"), i, p)
+    fprintf(stderr, "%s\n", json_string_value(p));
+  json_decref(res);
+  return nprob ? 1 : 0;
+}
+
+static int cmd_audit(const args *a) {
+  if (a->npos < 2 || strcmp(a->pos[1], "verify")) return usage("audit verify");
+  kf_err err = {0};
+  kf_store *st = kf_store_open(db_path(a), KF_STORE_NOCREATE, &err);
+  if (!st) return fail(&err);
+  json_t *sum = NULL;
+  int rc = kf_store_audit_verify(st, &sum, &err);
+  kf_store_close(st);
+  if (rc) return fail(&err);
+  if (a->json) print_json(sum);
+  else
+    printf("audit: %lld events, chain intact; head %s\n", ji(sum, "events"), js(sum, "head"));
+  json_decref(sum);
+  return 0;
+}
+
+static int cmd_timers(const args *a) {
+  if (a->npos < 2 || strcmp(a->pos[1], "run")) return usage("timers run");
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) return fail(&err);
+  json_t *res = kf_timers_run(e, &err);
+  kf_engine_close(e);
+  if (!res) return fail(&err);
+  if (a->json) print_json(res);
+  else {
+    size_t i;
+    json_t *t;
+    json_t *list = json_object_get(res, "timers");
+    printf("timers due by %s: %zu\n", js(res, "now"), json_array_size(list));
+    json_array_foreach(list, i, t) {
+      printf("  case %lld: %s %s (due %s): %s", ji(t, "case"), js(t, "kind"), js(t, "name"),
+             js(t, "due"), js(t, "result"));
+      if (*js(t, "to")) printf(" -> %s", js(t, "to"));
+      if (*js(t, "reason")) printf(": %s", js(t, "reason"));
+      putchar('\n');
+    }
+  }
+  json_decref(res);
+  return 0;
+}
+
+static int cmd_form(const args *a) {
+  if (a->npos < 4 || strcmp(a->pos[1], "submit")) return usage("form submit CASE FORM --data JSON");
+  if (!a->data) return usage("form submit needs --data JSON");
+  kf_err err = {0};
+  json_t *data = parse_data(a->data, "--data", &err);
+  if (!data) return fail(&err);
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) {
+    json_decref(data);
+    return fail(&err);
+  }
+  json_t *res = kf_form_submit(e, a->pos[2], a->pos[3], data, actor_of(a), &err);
+  json_decref(data);
+  kf_engine_close(e);
+  if (!res) return fail(&err);
+  if (a->json) print_json(res);
+  else
+    printf("case %lld: %s entry %lld recorded%s\n", ji(res, "case"), a->pos[3], ji(res, "entry"),
+           json_is_true(json_object_get(res, "checked")) ? "" : " (no form definition: stored unchecked)");
+  json_decref(res);
+  return 0;
+}
+
+static int case_show(kf_engine *e, const args *a, const char *id) {
+  kf_err err = {0};
+  json_t *c = kf_case_get(e, id, &err);
+  if (!c) return fail(&err);
+  int64_t cid = ji(c, "id");
+  json_t *members = kf_store_members(kf_engine_store(e), cid, NULL, &err);
+  json_t *timers = kf_store_timers(kf_engine_store(e), cid, &err);
+  json_t *entries = kf_store_entries(kf_engine_store(e), cid, NULL, 0, &err);
+  if (a->json) {
+    json_object_set(c, "members", members ? members : json_array());
+    json_object_set(c, "timers", timers ? timers : json_array());
+    json_object_set(c, "entries", entries ? entries : json_array());
+    print_json(c);
+  } else {
+    print_case(c);
+    size_t i;
+    json_t *x;
+    if (json_array_size(members)) puts("  members:");
+    json_array_foreach(members, i, x) printf("    %-14s %s\n", js(x, "role"), js(x, "name"));
+    int header = 0;
+    json_array_foreach(timers, i, x) {
+      if (strcmp(js(x, "status"), "pending")) continue;
+      if (!header++) puts("  timers:");
+      printf("    %-14s %-8s due %s\n", js(x, "name"), js(x, "kind"), js(x, "due_at"));
+    }
+    if (json_array_size(entries)) printf("  form entries: %zu\n", json_array_size(entries));
+  }
+  json_decref(members);
+  json_decref(timers);
+  json_decref(entries);
+  json_decref(c);
+  return 0;
+}
+
+static int cmd_case(const args *a) {
+  if (a->npos < 2) return usage("case needs a subcommand");
+  const char *sub = a->pos[1];
+  kf_err err = {0};
+  int rc = 0;
+  if (!strcmp(sub, "new") && a->npos != 3) return usage("case new WORKFLOW [--data JSON] [--ref REF]");
+  if (!strcmp(sub, "list") && a->npos != 2) return usage("case list takes options only");
+  if (strcmp(sub, "new") && strcmp(sub, "list") && strcmp(sub, "member") && a->npos < 3)
+    return usage("which case? give its number or ref");
+  json_t *data = NULL;
+  if (a->data && !(data = parse_data(a->data, "--data", &err))) return fail(&err);
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) {
+    json_decref(data);
+    return fail(&err);
+  }
+  json_t *res = NULL;
+  if (!strcmp(sub, "new")) {
+    res = kf_case_open(e, a->pos[2], data, a->ref, actor_of(a), &err);
+    if (res && !a->json)
+      printf("case %lld opened: %s v%lld at %s\n", ji(res, "id"), js(res, "workflow"),
+             ji(res, "version"), js(res, "state"));
+  } else if (!strcmp(sub, "show")) {
+    rc = case_show(e, a, a->pos[2]);
+    goto done;
+  } else if (!strcmp(sub, "list")) {
+    json_t *f = json_pack("{s:s?,s:s?}", "workflow", a->workflow, "state", a->state);
+    if (a->overdue) json_object_set_new(f, "overdue", json_true());
+    if (a->open) json_object_set_new(f, "open", json_true());
+    if (a->limit >= 0) json_object_set_new(f, "limit", json_integer(a->limit));
+    json_object_set_new(f, "offset", json_integer(a->offset));
+    res = kf_store_case_list(kf_engine_store(e), f, &err);
+    json_decref(f);
+    if (res && !a->json) {
+      size_t i;
+      json_t *c;
+      printf("%-6s %-14s %-26s %-24s\n", "case", "ref", "workflow", "state");
+      json_array_foreach(res, i, c) print_case_line(c);
+    }
+  } else if (!strcmp(sub, "history")) {
+    json_t *c = kf_case_get(e, a->pos[2], &err);
+    if (c) {
+      json_t *f = json_pack("{s:O}", "case", json_object_get(c, "id"));
+      res = kf_store_events(kf_engine_store(e), f, &err);
+      json_decref(f);
+      json_decref(c);
+    }
+    if (res && !a->json) {
+      size_t i;
+      json_t *ev;
+      json_array_foreach(res, i, ev) print_event(ev);
+    }
+  } else if (!strcmp(sub, "members")) {
+    json_t *c = kf_case_get(e, a->pos[2], &err);
+    if (c) res = kf_store_members(kf_engine_store(e), ji(c, "id"), a->role, &err);
+    json_decref(c);
+    if (res && !a->json) {
+      size_t i;
+      json_t *m;
+      if (!json_array_size(res)) puts("no members recorded");
+      json_array_foreach(res, i, m) {
+        char *d = json_dumps(json_object_get(m, "data"), JSON_COMPACT | JSON_SORT_KEYS);
+        printf("%-16s %-28s %s\n", js(m, "role"), js(m, "name"), d ? d : "");
+        free(d);
+      }
+    }
+  } else if (!strcmp(sub, "member")) {
+    if (a->npos != 4 || strcmp(a->pos[2], "add")) {
+      rc = usage("case member add CASE --role ROLE --name NAME [--data JSON]");
+      goto done;
+    }
+    res = kf_case_member_add(e, a->pos[3], a->role, a->name, data, actor_of(a), &err);
+    if (res && !a->json) printf("case %s: %s %s added\n", a->pos[3], a->role, a->name);
+  } else if (!strcmp(sub, "set")) {
+    if (!data) {
+      rc = usage("case set CASE --data JSON");
+      goto done;
+    }
+    res = kf_case_set(e, a->pos[2], data, actor_of(a), a->revision, &err);
+    if (res && !a->json) printf("case %lld: data updated (revision %lld)\n", ji(res, "id"), ji(res, "revision"));
+  } else if (!strcmp(sub, "fire")) {
+    if (a->npos != 4) {
+      rc = usage("case fire CASE TRANSITION --as ROLE [--reason TEXT]");
+      goto done;
+    }
+    json_t *before = kf_case_get(e, a->pos[2], &err);
+    if (before) {
+      res = kf_case_fire(e, a->pos[2], a->pos[3], a->as, actor_of(a), a->reason, a->revision, &err);
+      if (res && !a->json)
+        printf("case %lld: %s %s -> %s%s\n", ji(res, "id"), a->pos[3], js(before, "state"),
+               js(res, "state"), json_is_true(json_object_get(res, "final")) ? " (final)" : "");
+      json_decref(before);
+    }
+  } else if (!strcmp(sub, "moves")) {
+    res = kf_case_moves(e, a->pos[2], a->as, &err);
+    if (res && !a->json) print_moves(res);
+  } else if (!strcmp(sub, "review")) {
+    res = kf_case_review(e, a->pos[2], a->note, actor_of(a), &err);
+    if (res && !a->json) printf("case %lld: review recorded\n", ji(res, "id"));
+  } else {
+    rc = usage("unknown case subcommand");
+    goto done;
+  }
+  if (!res) rc = fail(&err);
+  else if (a->json) print_json(res);
+done:
+  json_decref(res);
+  json_decref(data);
+  kf_engine_close(e);
+  return rc;
+}
+
+static int cmd_test(const args *a) {
+  kf_err err = {0};
+  int passed = 0, failed = 0;
+  static const char *defaults[] = {"workflows"};
+  const char **paths = a->npos > 1 ? (const char **)(a->pos + 1) : defaults;
+  int n = a->npos > 1 ? a->npos - 1 : 1;
+  int rc = kf_scenarios_run(paths, n, a->json, &passed, &failed, &err);
+  if (rc) return fail(&err);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
+
+static int cmd_diagram(const args *a) {
+  if (a->npos != 2) return usage("diagram WORKFLOW (a deployed name, or a file)");
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) {
+    err = (kf_err){0};
+    e = kf_engine_open(NULL, 0, &err);
+  }
+  if (!e) return fail(&err);
+  json_t *res = kf_lua_call(kf_engine_lua(e), "diagram", json_pack("[s]", a->pos[1]), &err);
+  kf_engine_close(e);
+  if (!res) return fail(&err);
+  fputs(json_string_value(res), stdout);
+  json_decref(res);
+  return 0;
+}
+
+int kf_cli_main(int argc, char **argv) {
+  args a = {0};
+  int rc = parse(argc, argv, &a);
+  if (rc) return rc;
+  if (a.npos == 0) return usage(NULL);
+  const char *cmd = a.pos[0];
+  if (!strcmp(cmd, "init")) return cmd_init(&a);
+  if (!strcmp(cmd, "check")) return cmd_check(&a);
+  if (!strcmp(cmd, "deploy")) return cmd_deploy(&a);
+  if (!strcmp(cmd, "workflows") || !strcmp(cmd, "definitions")) return cmd_workflows(&a);
+  if (!strcmp(cmd, "case")) return cmd_case(&a);
+  if (!strcmp(cmd, "form")) return cmd_form(&a);
+  if (!strcmp(cmd, "audit")) return cmd_audit(&a);
+  if (!strcmp(cmd, "timers")) return cmd_timers(&a);
+  if (!strcmp(cmd, "plugins")) return cmd_plugins(&a);
+  if (!strcmp(cmd, "test")) return cmd_test(&a);
+  if (!strcmp(cmd, "diagram")) return cmd_diagram(&a);
+  if (!strcmp(cmd, "help")) {
+    fputs(USAGE, stdout);
+    return 0;
+  }
+  char m[300];
+  snprintf(m, sizeof m, "unknown command '%s'", cmd);
+  return usage(m);
+}

@@ -1,0 +1,8 @@
+/* cli.h: the `kinflow` command line. */
+#ifndef KF_CLI_H
+#define KF_CLI_H
+
+/* Run one command; returns the exit status (0 done, 1 refused, 2 usage). */
+int kf_cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,45 @@
+/* kf.h: what every part of the engine shares: error codes, the error record, the clock.
+ * Ownership: arguments are borrowed unless a comment says "takes"; returned json_t* are
+ * new references the caller decrefs; returned char* are the caller's to free(). */
+#ifndef KF_H
+#define KF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+enum {
+  KF_OK = 0,
+  KF_EINVAL = -1,    /* bad input: refused, the caller can fix it */
+  KF_ENOTFOUND = -2, /* no such case, workflow, form, rule */
+  KF_EREFUSED = -3,  /* a transition's conditions are not met */
+  KF_ECONFLICT = -4, /* someone else changed the record first */
+  KF_ELUA = -5,      /* a workflow's Lua code failed */
+  KF_ESTORE = -6,    /* the database failed (disk full, I/O, corrupt) */
+  KF_EBUSY = -7,     /* the database stayed locked past the timeout */
+  KF_ENOMEM = -8,
+  KF_EUSAGE = -9,
+};
+
+typedef struct kf_err {
+  int code;
+  char msg[512];
+} kf_err;
+
+/* Fill err (may be NULL) with code and a printf-style message; returns code. */
+int kf_fail(kf_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The clock: KINFLOW_NOW (ISO 8601) when set, else the system clock. UTC seconds. */
+int64_t kf_now(void);
+/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+void kf_iso(int64_t t, char buf[static 21]);
+/* Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]"; 0 ok, -1 not a date. */
+int kf_parse_time(const char *s, int64_t *out);
+/* Parse a duration "90d", "12h", "2w", "30m", "45s" into seconds; -1 if malformed. */
+int kf_parse_duration(const char *s, int64_t *out);
+
+/* Read a whole file; NULL with err filled when it cannot. *len gets its size. */
+char *kf_read_file(const char *path, size_t *len, kf_err *err);
+
+#endif

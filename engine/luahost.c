@@ -1,0 +1,755 @@
+/* luahost.c: the Lua host: a state with a counting, capped allocator, a CPU budget that a
+ * script's own pcall cannot swallow, bounded pattern matching, JSON <-> Lua conversion and
+ * the host functions the engine's Lua half calls. The only file that includes lua.h; it
+ * holds no workflow logic (that is engine/workflow.lua). */
+#define _GNU_SOURCE
+#include "luahost.h"
+
+#include <dirent.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Generated from engine/sandbox.lua and engine/workflow.lua by the Makefile. */
+extern const char kf_lua_sandbox_src[];
+extern const char kf_lua_workflow_src[];
+
+#define MAX_DEPTH 64
+
+struct kf_lua {
+  lua_State *L;
+  kf_store *st;
+  size_t used, peak, cap;
+  long budget, count;  /* in hook calls (each 1000 instructions) */
+  double seconds, deadline;
+  int exceeded;
+  char budget_msg[600];
+  char current[256]; /* the file whose code runs now, for errors without a line */
+  int engine_ref;    /* the table of engine functions */
+};
+
+static double mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static kf_lua *host(lua_State *L) {
+  void *ud;
+  lua_getallocf(L, &ud);
+  return ud;
+}
+
+/* ---- memory ---- */
+
+static void *alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  kf_lua *h = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    h->used -= old;
+    return NULL;
+  }
+  if (nsize > old && h->used - old + nsize > h->cap) return NULL;
+  void *p = realloc(ptr, nsize);
+  if (!p) return NULL;
+  h->used = h->used - old + nsize;
+  if (h->used > h->peak) h->peak = h->used;
+  return p;
+}
+
+/* ---- the CPU budget ---- */
+
+static void where(lua_State *L, char *buf, size_t n) {
+  lua_Debug ar;
+  buf[0] = 0;
+  for (int level = 0; lua_getstack(L, level, &ar); level++) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && ar.source[0] == '@') {
+      snprintf(buf, n, "%s:%d:", ar.source + 1, ar.currentline);
+      return;
+    }
+  }
+}
+
+static void hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  kf_lua *h = host(L);
+  if (!h->exceeded) {
+    if (++h->count <= h->budget && ((h->count & 15) || mono() <= h->deadline)) return;
+    h->exceeded = 1;
+    char at[280];
+    where(L, at, sizeof at);
+    snprintf(h->budget_msg, sizeof h->budget_msg, "%s%s CPU budget exceeded (%s)",
+             at[0] ? at : h->current, at[0] ? "" : ":",
+             h->count > h->budget ? "too many instructions: an endless loop?" : "ran too long");
+    /* From now on every instruction fails, so no pcall can swallow it. */
+    lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+  }
+  lua_pushstring(L, h->budget_msg);
+  lua_error(L);
+}
+
+static void arm(kf_lua *h) {
+  h->count = 0;
+  h->exceeded = 0;
+  h->budget_msg[0] = 0;
+  h->deadline = mono() + h->seconds;
+  lua_sethook(h->L, hook, LUA_MASKCOUNT, 1000);
+}
+
+/* ---- errors ---- */
+
+/* Message handler: every error becomes one line "FILE:LINE: message". */
+static int msgh(lua_State *L) {
+  kf_lua *h = host(L);
+  if (h->exceeded) {
+    lua_pushstring(L, h->budget_msg);
+    return 1;
+  }
+  const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+  if (!msg) {
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    msg = lua_tostring(L, -1);
+  }
+  /* Does it already start with a position? */
+  const char *c = strchr(msg, ':');
+  int positioned = c && c != msg && c[1] >= '0' && c[1] <= '9';
+  if (!positioned) {
+    char at[280];
+    where(L, at, sizeof at);
+    if (!at[0]) snprintf(at, sizeof at, "%s:", h->current[0] ? h->current : "kinflow");
+    lua_pushfstring(L, "%s %s", at, msg);
+  } else {
+    lua_pushstring(L, msg);
+  }
+  /* keep it to one line */
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  if (memchr(s, '\n', len)) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) luaL_addchar(&b, s[i] == '\n' ? ' ' : s[i]);
+    luaL_pushresult(&b);
+  }
+  return 1;
+}
+
+/* The one protected call: nargs arguments above the function on the stack. */
+static int pcall(kf_lua *h, int nargs, int nres, kf_err *err) {
+  lua_State *L = h->L;
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msgh);
+  lua_insert(L, base);
+  arm(h);
+  int rc = lua_pcall(L, nargs, nres, base);
+  lua_sethook(L, NULL, 0, 0);
+  lua_remove(L, base);
+  if (rc == LUA_OK) return 0;
+  if (rc == LUA_ERRMEM)
+    kf_fail(err, KF_ELUA, "%s: memory limit exceeded (%zu MiB)",
+            h->current[0] ? h->current : "kinflow", h->cap >> 20);
+  else if (h->exceeded) kf_fail(err, KF_ELUA, "%s", h->budget_msg);
+  else kf_fail(err, KF_ELUA, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "Lua error");
+  lua_pop(L, 1);
+  h->exceeded = 0;
+  lua_gc(L, LUA_GCCOLLECT);
+  return KF_ELUA;
+}
+
+/* ---- JSON <-> Lua ---- */
+
+static void push_json(lua_State *L, json_t *v, int depth);
+
+static void mark_array(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "kf.arrays");
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+static void push_json(lua_State *L, json_t *v, int depth) {
+  luaL_checkstack(L, 4, "JSON nested too deeply");
+  if (depth > MAX_DEPTH) luaL_error(L, "JSON nested more than %d deep", MAX_DEPTH);
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: {
+    const char *k;
+    json_t *x;
+    lua_createtable(L, 0, (int)json_object_size(v));
+    json_object_foreach(v, k, x) {
+      if (json_is_null(x)) continue;
+      push_json(L, x, depth + 1);
+      lua_setfield(L, -2, k);
+    }
+    break;
+  }
+  case JSON_ARRAY: {
+    size_t i;
+    json_t *x;
+    lua_createtable(L, (int)json_array_size(v), 0);
+    json_array_foreach(v, i, x) {
+      push_json(L, x, depth + 1);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    mark_array(L);
+    break;
+  }
+  case JSON_STRING: lua_pushlstring(L, json_string_value(v), json_string_length(v)); break;
+  case JSON_INTEGER: lua_pushinteger(L, json_integer_value(v)); break;
+  case JSON_REAL: lua_pushnumber(L, json_real_value(v)); break;
+  case JSON_TRUE: lua_pushboolean(L, 1); break;
+  case JSON_FALSE: lua_pushboolean(L, 0); break;
+  default: lua_pushnil(L); break;
+  }
+}
+
+/* Convert the value at idx using raw access only (no metamethods run). Returns NULL with
+ * a message in errbuf for values JSON cannot hold, having freed what it built. */
+static json_t *to_json(lua_State *L, int idx, int depth, const char *path, char *errbuf) {
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL: return json_null();
+  case LUA_TBOOLEAN: return json_boolean(lua_toboolean(L, idx));
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) return json_integer(lua_tointeger(L, idx));
+    else {
+      double d = lua_tonumber(L, idx);
+      return isfinite(d) ? json_real(d) : json_null();
+    }
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    json_t *j = json_stringn(s, n);
+    if (!j) snprintf(errbuf, 256, "%s: text is not valid UTF-8", path);
+    return j;
+  }
+  case LUA_TTABLE: break;
+  default:
+    snprintf(errbuf, 256, "%s: a %s cannot be stored", path, luaL_typename(L, idx));
+    return NULL;
+  }
+  if (depth > MAX_DEPTH || !lua_checkstack(L, 6)) {
+    snprintf(errbuf, 256, "%s: nested more than %d deep (or a cycle)", path, MAX_DEPTH);
+    return NULL;
+  }
+  lua_Unsigned n = lua_rawlen(L, idx);
+  int is_array = n > 0;
+  if (!n) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "kf.arrays");
+    lua_pushvalue(L, idx);
+    is_array = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+  }
+  /* An array only when every key is 1..n. */
+  lua_Unsigned keys = 0;
+  if (is_array) {
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      keys++;
+      lua_pop(L, 1);
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+          (lua_Unsigned)lua_tointeger(L, -1) > n) {
+        is_array = 0;
+        lua_pop(L, 1);
+        break;
+      }
+    }
+    if (keys != n) is_array = 0;
+  }
+  json_t *out = is_array ? json_array() : json_object();
+  char sub[200];
+  if (is_array) {
+    for (lua_Unsigned i = 1; i <= n; i++) {
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      snprintf(sub, sizeof sub, "%s[%llu]", path, (unsigned long long)i);
+      json_t *x = to_json(L, -1, depth + 1, sub, errbuf);
+      lua_pop(L, 1);
+      if (!x) {
+        json_decref(out);
+        return NULL;
+      }
+      json_array_append_new(out, x);
+    }
+    return out;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    char key[64];
+    const char *k;
+    if (lua_type(L, -2) == LUA_TSTRING) k = lua_tostring(L, -2);
+    else if (lua_isinteger(L, -2)) {
+      snprintf(key, sizeof key, "%lld", (long long)lua_tointeger(L, -2));
+      k = key;
+    } else {
+      snprintf(errbuf, 256, "%s: keys must be text or whole numbers, not %s", path,
+               luaL_typename(L, -2));
+      lua_pop(L, 2);
+      json_decref(out);
+      return NULL;
+    }
+    snprintf(sub, sizeof sub, "%s.%s", path, k);
+    json_t *x = to_json(L, -1, depth + 1, sub, errbuf);
+    lua_pop(L, 1);
+    if (!x) {
+      lua_pop(L, 1);
+      json_decref(out);
+      return NULL;
+    }
+    if (!json_is_null(x)) json_object_set_new(out, k, x);
+    else json_decref(x);
+  }
+  return out;
+}
+
+/* The JSON result travels through a light userdata slot so a raise cannot leak it. */
+typedef struct conv {
+  json_t *in;
+  json_t *out;
+  const char *path;
+} conv;
+
+static int p_to_json(lua_State *L) {
+  conv *c = lua_touserdata(L, 2);
+  char errbuf[256];
+  c->out = to_json(L, 1, 0, c->path, errbuf);
+  if (!c->out) return luaL_error(L, "%s", errbuf);
+  return 0;
+}
+
+/* ---- bounded patterns ---- */
+
+/* Lua's matcher runs in C where the count hook never fires, and backtracks. Bound the
+ * work before it starts: roughly len^(q+1) steps for q repeated single-char items. */
+#define PATTERN_MAX_LEN 256
+#define SUBJECT_MAX (1u << 20)
+#define PATTERN_MAX_WORK 2e7
+
+static int pattern_cost_ok(lua_State *L, const char *fn) {
+  size_t ls, lp;
+  const char *s = lua_tolstring(L, 1, &ls);
+  const char *p = lua_tolstring(L, 2, &lp);
+  if (!s || !p) return 1; /* let the original raise its own argument errors */
+  if (ls > SUBJECT_MAX)
+    return luaL_error(L, "string.%s: text longer than %u bytes", fn, SUBJECT_MAX);
+  if (!strcmp(fn, "find") && lua_toboolean(L, 4)) return 1; /* plain search: linear */
+  if (lp > PATTERN_MAX_LEN)
+    return luaL_error(L, "string.%s: pattern longer than %d characters", fn, PATTERN_MAX_LEN);
+  lua_Integer init = strcmp(fn, "gsub") ? luaL_optinteger(L, 3, 1) : 1;
+  size_t n = ls;
+  if (init > 1 && (size_t)init <= ls) n = ls - (size_t)init + 1;
+  int q = 0, anchored = p[0] == '^';
+  for (size_t i = 0; i < lp; i++) {
+    if (p[i] == '%') { i++; continue; }
+    if (p[i] == '*' || p[i] == '+' || p[i] == '-') q++;
+  }
+  double work = (double)n + 1;
+  for (int i = anchored ? 1 : 0; i < q; i++) work *= (double)n + 1;
+  if (work > PATTERN_MAX_WORK)
+    return luaL_error(L, "string.%s: pattern too costly for text of %zu bytes (%d repetitions; "
+                      "simplify the pattern or shorten the text)", fn, ls, q);
+  return 1;
+}
+
+static int bounded(lua_State *L) {
+  const char *fn = lua_tostring(L, lua_upvalueindex(2));
+  pattern_cost_ok(L, fn);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+static void bound_patterns(lua_State *L) {
+  static const char *fns[] = {"find", "match", "gmatch", "gsub"};
+  lua_getglobal(L, "string");
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    lua_getfield(L, -1, fns[i]);
+    lua_pushstring(L, fns[i]);
+    lua_pushcclosure(L, bounded, 2);
+    lua_setfield(L, -2, fns[i]);
+  }
+  lua_pushnil(L);
+  lua_setfield(L, -2, "dump");
+  lua_pop(L, 1);
+}
+
+/* ---- host functions for the engine's Lua half (never given to sandboxed code) ---- */
+
+static kf_store *need_store(lua_State *L) {
+  kf_lua *h = host(L);
+  if (!h->st) luaL_error(L, "no database is open");
+  return h->st;
+}
+
+/* Push a json result or raise the store's error. Takes j. */
+static int push_result(lua_State *L, json_t *j, kf_err *err) {
+  if (!j) {
+    if (err->code == KF_ENOTFOUND) {
+      lua_pushnil(L);
+      return 1;
+    }
+    return luaL_error(L, "%s", err->msg);
+  }
+  push_json(L, j, 0);
+  json_decref(j);
+  return 1;
+}
+
+static int h_def(lua_State *L) {
+  kf_err err = {0};
+  kf_store *st = need_store(L);
+  json_t *j = lua_isinteger(L, 1) ? kf_store_def_get(st, lua_tointeger(L, 1), &err)
+                                  : kf_store_def_latest(st, luaL_checkstring(L, 1),
+                                                        luaL_checkstring(L, 2), &err);
+  return push_result(L, j, &err);
+}
+
+static int h_defs(lua_State *L) {
+  kf_err err = {0};
+  kf_store *st = host(L)->st;
+  if (!st) {
+    lua_newtable(L);
+    return 1;
+  }
+  return push_result(L, kf_store_def_list(st, luaL_optstring(L, 1, NULL), &err), &err);
+}
+
+static int h_members(lua_State *L) {
+  kf_err err = {0};
+  return push_result(L, kf_store_members(need_store(L), luaL_checkinteger(L, 1),
+                                          luaL_optstring(L, 2, NULL), &err), &err);
+}
+
+static int h_entries(lua_State *L) {
+  kf_err err = {0};
+  return push_result(L, kf_store_entries(need_store(L), luaL_checkinteger(L, 1),
+                                          luaL_optstring(L, 2, NULL), 1, &err), &err);
+}
+
+static int h_has_store(lua_State *L) {
+  lua_pushboolean(L, host(L)->st != NULL);
+  return 1;
+}
+
+static int h_read_file(lua_State *L) {
+  kf_err err = {0};
+  size_t n;
+  char *text = kf_read_file(luaL_checkstring(L, 1), &n, &err);
+  if (!text) {
+    lua_pushnil(L);
+    lua_pushstring(L, err.msg);
+    return 2;
+  }
+  lua_pushlstring(L, text, n);
+  free(text);
+  return 1;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names in a directory (no dot files); nil if it is not one. */
+static int h_list_dir(lua_State *L) {
+  DIR *d = opendir(luaL_checkstring(L, 1));
+  if (!d) return 0;
+  char *names[1024];
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && n < 1024)
+    if (e->d_name[0] != '.' && (names[n] = strdup(e->d_name))) n++;
+  closedir(d);
+  qsort(names, (size_t)n, sizeof names[0], cmp_str);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, i + 1);
+    free(names[i]);
+  }
+  return 1;
+}
+
+static int h_getenv(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  if (strncmp(name, "KINFLOW_", 8) != 0) return 0; /* only our own settings */
+  lua_pushstring(L, getenv(name));
+  return 1;
+}
+
+static int h_now(lua_State *L) {
+  char buf[21];
+  kf_iso(kf_now(), buf);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int h_parse_time(lua_State *L) {
+  int64_t t;
+  if (lua_type(L, 1) != LUA_TSTRING || kf_parse_time(lua_tostring(L, 1), &t)) return 0;
+  lua_pushinteger(L, t);
+  return 1;
+}
+
+static int h_iso(lua_State *L) {
+  char buf[21];
+  kf_iso(luaL_checkinteger(L, 1), buf);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int h_duration(lua_State *L) {
+  int64_t d;
+  if (lua_type(L, 1) != LUA_TSTRING || kf_parse_duration(lua_tostring(L, 1), &d)) return 0;
+  lua_pushinteger(L, d);
+  return 1;
+}
+
+/* at(path): name the file whose code runs next, for errors that carry no line. */
+static int h_at(lua_State *L) {
+  kf_lua *h = host(L);
+  const char *p = luaL_optstring(L, 1, "");
+  snprintf(h->current, sizeof h->current, "%s", p);
+  return 0;
+}
+
+/* Load text (never bytecode) as a chunk named after its file, in environment env. */
+static int h_load(lua_State *L) {
+  size_t n;
+  const char *src = luaL_checklstring(L, 1, &n);
+  const char *name = luaL_checkstring(L, 2);
+  int has_env = !lua_isnoneornil(L, 3);
+  int rc = luaL_loadbufferx(L, src, n, name, "t");
+  if (rc != LUA_OK) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  if (has_env) {
+    lua_pushvalue(L, 3);
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* caller(level): source and current line of the Lua function `level` frames up. */
+static int h_caller(lua_State *L) {
+  lua_Debug ar;
+  if (!lua_getstack(L, (int)luaL_checkinteger(L, 1), &ar) || !lua_getinfo(L, "Sl", &ar)) return 0;
+  lua_pushstring(L, ar.source[0] == '@' ? ar.source + 1 : ar.short_src);
+  lua_pushinteger(L, ar.currentline);
+  return 2;
+}
+
+/* fninfo(f): where a Lua function was defined. */
+static int h_fninfo(lua_State *L) {
+  lua_Debug ar;
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_pushvalue(L, 1);
+  lua_getinfo(L, ">S", &ar);
+  lua_pushstring(L, ar.source[0] == '@' ? ar.source + 1 : ar.short_src);
+  lua_pushinteger(L, ar.linedefined);
+  return 2;
+}
+
+static int h_realpath(lua_State *L) {
+  char *r = realpath(luaL_checkstring(L, 1), NULL);
+  if (!r) return 0;
+  lua_pushstring(L, r);
+  free(r);
+  return 1;
+}
+
+/* The folder of the running kinflow binary, to find plugins installed beside it. */
+static int h_exe_dir(lua_State *L) {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) {
+    lua_pushstring(L, ".");
+    return 1;
+  }
+  buf[n] = 0;
+  char *slash = strrchr(buf, '/');
+  if (slash) *slash = 0;
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int h_log(lua_State *L) {
+  fprintf(stderr, "%s\n", luaL_checkstring(L, 1));
+  return 0;
+}
+
+static int h_memory(lua_State *L) {
+  kf_lua *h = host(L);
+  lua_pushinteger(L, (lua_Integer)h->used);
+  lua_pushinteger(L, (lua_Integer)h->cap);
+  return 2;
+}
+
+static const luaL_Reg host_fns[] = {
+    {"def", h_def},           {"defs", h_defs},         {"members", h_members},
+    {"entries", h_entries},   {"has_store", h_has_store}, {"read_file", h_read_file},
+    {"list_dir", h_list_dir}, {"getenv", h_getenv},     {"now", h_now},
+    {"parse_time", h_parse_time}, {"iso", h_iso},       {"duration", h_duration},
+    {"at", h_at},             {"load", h_load},         {"memory", h_memory},
+    {"caller", h_caller},     {"fninfo", h_fninfo},     {"realpath", h_realpath},
+    {"exe_dir", h_exe_dir},   {"log", h_log},
+    {NULL, NULL}};
+
+/* ---- the state ---- */
+
+static int open_state(lua_State *L) {
+  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},       {LUA_TABLIBNAME, luaopen_table},
+                                  {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+                                  {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_OSLIBNAME, luaopen_os},
+                                  {NULL, NULL}};
+  for (const luaL_Reg *l = libs; l->func; l++) {
+    luaL_requiref(L, l->name, l->func, 1);
+    lua_pop(L, 1);
+  }
+  /* os: only time, date and clock. */
+  lua_getglobal(L, "os");
+  lua_newtable(L);
+  static const char *keep[] = {"time", "date", "clock"};
+  for (int i = 0; i < 3; i++) {
+    lua_getfield(L, -2, keep[i]);
+    lua_setfield(L, -2, keep[i]);
+  }
+  lua_setglobal(L, "os");
+  lua_pop(L, 1);
+  /* No file or bytecode loading anywhere, not even for the engine's own Lua. */
+  static const char *drop[] = {"dofile", "loadfile", "require", "package", "debug", "io"};
+  for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
+    lua_pushnil(L);
+    lua_setglobal(L, drop[i]);
+  }
+  bound_patterns(L);
+  /* weak set of tables that came from JSON arrays */
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushstring(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, "kf.arrays");
+  /* The engine table: host functions, then the two Lua halves add to it. */
+  lua_newtable(L);
+  luaL_newlib(L, host_fns);
+  lua_setfield(L, -2, "host");
+  static const struct {
+    const char *name, *src;
+  } chunks[] = {{"=engine/sandbox.lua", kf_lua_sandbox_src},
+                {"=engine/workflow.lua", kf_lua_workflow_src}};
+  for (int i = 0; i < 2; i++) {
+    if (luaL_loadbufferx(L, chunks[i].src, strlen(chunks[i].src), chunks[i].name, "t"))
+      return lua_error(L);
+    lua_pushvalue(L, -2);
+    lua_call(L, 1, 0);
+  }
+  return 1;
+}
+
+kf_lua *kf_lua_new(kf_store *st, const kf_lua_limits *lim, kf_err *err) {
+  kf_lua *h = calloc(1, sizeof *h);
+  if (!h) {
+    kf_fail(err, KF_ENOMEM, "out of memory");
+    return NULL;
+  }
+  h->st = st;
+  h->cap = lim && lim->memory ? lim->memory : (size_t)64 << 20;
+  h->budget = lim && lim->instructions ? lim->instructions : 200000;
+  h->seconds = lim && lim->seconds > 0 ? lim->seconds : 5.0;
+  h->L = lua_newstate(alloc, h);
+  if (!h->L) {
+    free(h);
+    kf_fail(err, KF_ENOMEM, "out of memory starting Lua");
+    return NULL;
+  }
+  lua_pushcfunction(h->L, open_state);
+  if (pcall(h, 0, 1, err)) {
+    kf_lua_free(h);
+    return NULL;
+  }
+  h->engine_ref = luaL_ref(h->L, LUA_REGISTRYINDEX);
+  return h;
+}
+
+void kf_lua_free(kf_lua *h) {
+  if (!h) return;
+  if (h->L) {
+    /* Finalizers left by scripts get no time at all. */
+    h->exceeded = 1;
+    snprintf(h->budget_msg, sizeof h->budget_msg, "kinflow: closing");
+    lua_sethook(h->L, hook, LUA_MASKCOUNT, 1);
+    lua_close(h->L);
+  }
+  free(h);
+}
+
+void kf_lua_set_store(kf_lua *h, kf_store *st) { h->st = st; }
+
+size_t kf_lua_memory(const kf_lua *h, size_t *peak) {
+  if (peak) *peak = h->peak;
+  return h->used;
+}
+
+static int p_push_args(lua_State *L) {
+  conv *c = lua_touserdata(L, 1);
+  size_t i;
+  json_t *x;
+  json_array_foreach(c->in, i, x) push_json(L, x, 0);
+  return (int)json_array_size(c->in);
+}
+
+json_t *kf_lua_call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
+  lua_State *L = h->L;
+  int top = lua_gettop(L);
+  h->current[0] = 0;
+  /* The function, then its arguments, converted in protected mode. */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->engine_ref);
+  if (lua_getfield(L, -1, fn) != LUA_TFUNCTION) {
+    lua_settop(L, top);
+    kf_fail(err, KF_EINVAL, "internal: no engine function '%s'", fn);
+    return NULL;
+  }
+  lua_remove(L, -2);
+  conv c = {args, NULL, "result"};
+  lua_pushcfunction(L, p_push_args);
+  lua_pushlightuserdata(L, &c);
+  if (pcall(h, 1, LUA_MULTRET, err)) {
+    lua_settop(L, top);
+    return NULL;
+  }
+  int nargs = lua_gettop(L) - top - 1;
+  if (pcall(h, nargs, 3, err)) {
+    lua_settop(L, top);
+    return NULL;
+  }
+  /* nil, CODE, MESSAGE: a refusal */
+  if (lua_isnil(L, -3)) {
+    const char *code = lua_tostring(L, -2), *msg = lua_tostring(L, -1);
+    int k = !code                          ? KF_EINVAL
+            : !strcmp(code, "notfound")    ? KF_ENOTFOUND
+            : !strcmp(code, "refused")     ? KF_EREFUSED
+            : !strcmp(code, "conflict")    ? KF_ECONFLICT
+                                           : KF_EINVAL;
+    kf_fail(err, k, "%s", msg ? msg : "refused");
+    lua_settop(L, top);
+    return NULL;
+  }
+  lua_pop(L, 2);
+  lua_pushcfunction(L, p_to_json);
+  lua_insert(L, -2);
+  lua_pushlightuserdata(L, &c);
+  if (pcall(h, 2, 0, err)) {
+    json_decref(c.out);
+    lua_settop(L, top);
+    return NULL;
+  }
+  lua_settop(L, top);
+  return c.out;
+}

@@ -1,0 +1,632 @@
+/* runtime.c: the engine's verbs. Each takes the write lock, asks the workflow's Lua half
+ * what should happen, stores the result (case, timers, hash-chained events) and commits, or
+ * rolls everything back. No SQL here (that is the store) and no Lua API (the Lua host). */
+#define _GNU_SOURCE
+#include "runtime.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kf_engine {
+  kf_store *st;
+  kf_lua *lua;
+};
+
+kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
+  kf_engine *e = calloc(1, sizeof *e);
+  if (!e) {
+    kf_fail(err, KF_ENOMEM, "out of memory");
+    return NULL;
+  }
+  if (db && !(e->st = kf_store_open(db, flags, err))) goto fail;
+  if (!(e->lua = kf_lua_new(e->st, NULL, err))) goto fail;
+  return e;
+fail:
+  kf_engine_close(e);
+  return NULL;
+}
+
+void kf_engine_close(kf_engine *e) {
+  if (!e) return;
+  kf_lua_free(e->lua);
+  kf_store_close(e->st);
+  free(e);
+}
+
+kf_store *kf_engine_store(kf_engine *e) { return e->st; }
+kf_lua *kf_engine_lua(kf_engine *e) { return e->lua; }
+
+static void now_iso(char buf[static 21]) { kf_iso(kf_now(), buf); }
+
+static int need_store(kf_engine *e, kf_err *err) {
+  return e->st ? 0 : kf_fail(err, KF_EUSAGE, "no database is open");
+}
+
+/* Append one event; ev is taken. */
+static int event(kf_engine *e, json_t *ev, kf_err *err) {
+  int rc = kf_store_event_append(e->st, ev, err);
+  json_decref(ev);
+  return rc;
+}
+
+static json_t *case_event(const char *kind, json_t *c, const char *actor, const char *now) {
+  return json_pack("{s:s,s:O,s:s,s:s}", "kind", kind, "case", json_object_get(c, "id"),
+                   "actor", actor ? actor : "kinflow", "at", now);
+}
+
+/* Fail the transaction: roll back and hand back NULL. */
+static json_t *abort_tx(kf_engine *e, json_t *keep) {
+  kf_store_rollback(e->st);
+  json_decref(keep);
+  return NULL;
+}
+
+/* ---- check and deploy ---- */
+
+json_t *kf_check(kf_engine *e, json_t *paths, kf_err *err) {
+  json_t *files = json_array();
+  size_t i;
+  json_t *p;
+  json_array_foreach(paths, i, p) {
+    const char *path = json_string_value(json_object_get(p, "path"));
+    json_t *src = json_object_get(p, "source");
+    if (!src) {
+      char *text = kf_read_file(path, NULL, err);
+      if (!text) {
+        json_decref(files);
+        return NULL;
+      }
+      src = json_string(text);
+      free(text);
+      if (!src) {
+        json_decref(files);
+        kf_fail(err, KF_EINVAL, "%s:1: the file is not valid UTF-8 text", path);
+        return NULL;
+      }
+    } else {
+      json_incref(src);
+    }
+    json_array_append_new(files, json_pack("{s:s,s:o}", "path", path, "source", src));
+  }
+  json_t *res = kf_lua_call(e->lua, "check", json_pack("[o]", files), err);
+  return res;
+}
+
+static void hash_of(const char *source, json_t *base_id, char out[65]) {
+  unsigned char d[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_state h;
+  char base[32];
+  snprintf(base, sizeof base, "\n%lld", (long long)json_integer_value(base_id));
+  crypto_hash_sha256_init(&h);
+  crypto_hash_sha256_update(&h, (const unsigned char *)source, strlen(source));
+  crypto_hash_sha256_update(&h, (const unsigned char *)base, strlen(base));
+  crypto_hash_sha256_final(&h, d);
+  sodium_bin2hex(out, 65, d, sizeof d);
+}
+
+int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, kf_err *err) {
+  *report = NULL;
+  if (need_store(e, err)) return err->code;
+  int rc = kf_store_begin(e->st, err);
+  if (rc) return rc;
+  /* Check inside the transaction, so bases seen in the database are the ones pinned. */
+  json_t *res = kf_check(e, paths, err);
+  if (!res) {
+    kf_store_rollback(e->st);
+    return err->code;
+  }
+  *report = res;
+  if (json_array_size(json_object_get(res, "messages")) > 0) {
+    kf_store_rollback(e->st);
+    return kf_fail(err, KF_EINVAL, "nothing deployed: fix the problems above first");
+  }
+  char now[21];
+  now_iso(now);
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(res, "files"), i, f) {
+    const char *kind = json_string_value(json_object_get(f, "kind"));
+    const char *name = json_string_value(json_object_get(f, "name"));
+    if (strcmp(kind, "workflow") && strcmp(kind, "rule") && strcmp(kind, "form")) continue;
+    const char *base = json_string_value(json_object_get(f, "base"));
+    json_t *base_id = NULL;
+    if (base) { /* pin the base's newest version, deployed earlier in this transaction or before */
+      json_t *row = kf_store_def_latest(e->st, "workflow", base, err);
+      if (!row) {
+        kf_store_rollback(e->st);
+        return err->code;
+      }
+      base_id = json_incref(json_object_get(row, "id"));
+      json_object_set(f, "base_version", json_object_get(row, "version"));
+      json_decref(row);
+    }
+    char hash[65];
+    const char *source = json_string_value(json_object_get(f, "source"));
+    hash_of(source, base_id, hash);
+    json_t *latest = kf_store_def_latest(e->st, kind, name, NULL);
+    const char *old = latest ? json_string_value(json_object_get(latest, "hash")) : NULL;
+    if (old && !strcmp(old, hash)) {
+      json_object_set(f, "version", json_object_get(latest, "version"));
+      json_object_set_new(f, "unchanged", json_true());
+      json_decref(latest);
+      json_decref(base_id);
+      continue;
+    }
+    json_decref(latest);
+    json_t *row = json_pack("{s:s,s:s,s:O?,s:O,s:s,s:O*,s:O,s:s,s:s,s:s}", "kind", kind, "name",
+                            name, "title", json_object_get(f, "title"), "path",
+                            json_object_get(f, "path"), "source", source, "base_id", base_id,
+                            "definition", json_object_get(f, "definition"), "hash", hash,
+                            "deployed_at", now, "deployed_by", actor);
+    json_decref(base_id);
+    if (!row || (rc = kf_store_def_put(e->st, row, err))) {
+      json_decref(row);
+      kf_store_rollback(e->st);
+      return rc ? rc : kf_fail(err, KF_EINVAL, "%s: cannot store its definition", name);
+    }
+    json_object_set(f, "version", json_object_get(row, "version"));
+    json_object_set(f, "id", json_object_get(row, "id"));
+    char evkind[32];
+    snprintf(evkind, sizeof evkind, "%s.deployed", kind);
+    rc = event(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:s,s:s}}", "kind", evkind, "name", name,
+                            "actor", actor, "at", now, "data", "version",
+                            json_object_get(row, "version"), "path",
+                            json_string_value(json_object_get(row, "path")), "hash", hash),
+               err);
+    json_decref(row);
+    if (rc) {
+      kf_store_rollback(e->st);
+      return rc;
+    }
+  }
+  return kf_store_commit(e->st, err);
+}
+
+/* ---- cases ---- */
+
+json_t *kf_case_get(kf_engine *e, const char *id, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  return kf_store_case_get(e->st, id, err);
+}
+
+/* Store what Lua decided (timers to add and cancel, events to emit) for case c. */
+static int apply_effects(kf_engine *e, json_t *c, json_t *res, const char *actor,
+                         const char *now, kf_err *err) {
+  int64_t id = json_integer_value(json_object_get(c, "id"));
+  size_t i;
+  json_t *x;
+  int rc;
+  json_array_foreach(json_object_get(res, "timers"), i, x) {
+    if ((rc = kf_store_timer_add(e->st, id, json_string_value(json_object_get(x, "name")),
+                                 json_string_value(json_object_get(x, "kind")),
+                                 json_string_value(json_object_get(x, "state")),
+                                 json_string_value(json_object_get(x, "due")), err)))
+      return rc;
+  }
+  json_array_foreach(json_object_get(res, "cancels"), i, x) {
+    if ((rc = kf_store_timers_cancel(e->st, id, NULL, json_string_value(x), now, err))) return rc;
+  }
+  json_array_foreach(json_object_get(res, "schedules"), i, x) {
+    const char *name = json_string_value(json_object_get(x, "name"));
+    if ((rc = kf_store_timers_cancel(e->st, id, NULL, name, now, err)) ||
+        (rc = kf_store_timer_add(e->st, id, name, "custom", NULL,
+                                 json_string_value(json_object_get(x, "due")), err)))
+      return rc;
+  }
+  json_array_foreach(json_object_get(res, "emits"), i, x) {
+    json_t *ev = case_event(json_string_value(json_object_get(x, "kind")), c, actor, now);
+    json_object_set(ev, "data", json_object_get(x, "data"));
+    if ((rc = event(e, ev, err))) return rc;
+  }
+  return 0;
+}
+
+json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
+                     const char *actor, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (data && !json_is_object(data)) {
+    kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"child\": \"Ava\"}'");
+    return NULL;
+  }
+  if (kf_store_begin(e->st, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *c = NULL, *res = NULL;
+  json_t *wf = kf_store_def_latest(e->st, "workflow", workflow, err);
+  if (!wf) {
+    if (err->code == KF_ENOTFOUND)
+      kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
+    return abort_tx(e, NULL);
+  }
+  json_t *init = kf_lua_call(e->lua, "initial", json_pack("[O]", json_object_get(wf, "id")), err);
+  if (!init) goto fail;
+  c = json_pack("{s:O,s:s,s:O,s:b,s:O,s:s?}", "workflow_id", json_object_get(wf, "id"),
+                "workflow", workflow, "state", json_object_get(init, "state"), "final", 0,
+                "data", data ? data : json_object(), "ref", ref);
+  if (!data) json_decref(json_object_get(c, "data")); /* json_object() above: drop extra ref */
+  json_decref(init);
+  if (kf_store_case_insert(e->st, c, now, err)) goto fail;
+  json_object_set(c, "revision", json_integer(1));
+  res = kf_lua_call(e->lua, "open", json_pack("[O]", c), err);
+  if (!res) goto fail;
+  if (kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")), 1,
+                           json_string_value(json_object_get(c, "state")), 0, 0,
+                           json_object_get(res, "data"), now, err))
+    goto fail;
+  json_t *ev = case_event("case.opened", c, actor, now);
+  json_object_set_new(ev, "to", json_copy(json_object_get(c, "state")));
+  json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:O}", "workflow",
+                                            json_object_get(wf, "name"), "version",
+                                            json_object_get(wf, "version"), "data",
+                                            json_object_get(res, "data")));
+  if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
+  if (event(e, ev, err) || apply_effects(e, c, res, actor, now, err)) goto fail;
+  if (kf_store_commit(e->st, err)) goto fail_committed;
+  json_decref(res);
+  json_decref(wf);
+  {
+    char idtext[32];
+    snprintf(idtext, sizeof idtext, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
+    json_decref(c);
+    return kf_store_case_get(e->st, idtext, err);
+  }
+fail:
+  kf_store_rollback(e->st);
+fail_committed:
+  json_decref(res);
+  json_decref(c);
+  json_decref(wf);
+  return NULL;
+}
+
+/* Load a case inside the current transaction, checking an expected revision. */
+static json_t *load_case(kf_engine *e, const char *id, int64_t expect, kf_err *err) {
+  json_t *c = kf_store_case_get(e->st, id, err);
+  if (!c) return NULL;
+  int64_t rev = json_integer_value(json_object_get(c, "revision"));
+  if (expect && rev != expect) {
+    kf_fail(err, KF_ECONFLICT, "case %s changed: it is at revision %lld, not %lld (someone "
+            "else updated it first); reload and try again", id, (long long)rev, (long long)expect);
+    json_decref(c);
+    return NULL;
+  }
+  return c;
+}
+
+static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
+  char idtext[32];
+  snprintf(idtext, sizeof idtext, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
+  json_decref(c);
+  return kf_store_case_get(e->st, idtext, err);
+}
+
+/* Fire inside an open transaction. opts: {reason, timer}. Returns the event or NULL. */
+static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const char *role,
+                          const char *actor, json_t *opts, const char *now, kf_err *err) {
+  json_t *res = kf_lua_call(e->lua, "fire",
+                            json_pack("[O,s,s?,O]", c, transition, role, opts), err);
+  if (!res) {
+    if (err->code == KF_ELUA) {
+      char inner[sizeof err->msg];
+      snprintf(inner, sizeof inner, "%s", err->msg);
+      kf_fail(err, KF_ELUA, "case %lld: '%s' failed, nothing changed: %s",
+              (long long)json_integer_value(json_object_get(c, "id")), transition, inner);
+    }
+    return NULL;
+  }
+  const char *from = json_string_value(json_object_get(c, "state"));
+  const char *to = json_string_value(json_object_get(res, "to"));
+  int64_t id = json_integer_value(json_object_get(c, "id"));
+  json_t *ev = NULL;
+  if (kf_store_case_update(e->st, id, json_integer_value(json_object_get(c, "revision")), to,
+                           json_is_true(json_object_get(res, "final")), 1,
+                           json_object_get(res, "data"), now, err) ||
+      kf_store_timers_cancel(e->st, id, from, NULL, now, err))
+    goto fail;
+  ev = case_event("case.transition", c, actor, now);
+  json_object_set_new(ev, "name", json_string(transition));
+  json_object_set_new(ev, "from", json_string(from));
+  json_object_set_new(ev, "to", json_string(to));
+  if (role) json_object_set_new(ev, "role", json_string(role));
+  json_t *reason = json_object_get(opts, "reason");
+  if (json_is_string(reason)) json_object_set(ev, "reason", reason);
+  json_t *evdata = json_object();
+  if (json_is_true(json_object_get(res, "final")))
+    json_object_set(evdata, "outcome", json_object_get(res, "outcome"));
+  if (!json_equal(json_object_get(res, "data"), json_object_get(c, "data")))
+    json_object_set(evdata, "data", json_object_get(res, "data"));
+  json_object_set_new(ev, "data", evdata);
+  if (kf_store_event_append(e->st, ev, err) || apply_effects(e, c, res, actor, now, err))
+    goto fail;
+  json_decref(res);
+  return ev;
+fail:
+  json_decref(ev);
+  json_decref(res);
+  return NULL;
+}
+
+json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const char *role,
+                     const char *actor, const char *reason, int64_t expect, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (!role) {
+    kf_fail(err, KF_EUSAGE, "case %s: say which role fires '%s' (--as ROLE)", id, transition);
+    return NULL;
+  }
+  if (kf_store_begin(e->st, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *c = load_case(e, id, expect, err);
+  if (!c) return abort_tx(e, NULL);
+  json_t *opts = json_pack("{s:s?}", "reason", reason);
+  json_t *ev = fire_in_tx(e, c, transition, role, actor, opts, now, err);
+  json_decref(opts);
+  if (!ev) return abort_tx(e, c);
+  json_decref(ev);
+  if (kf_store_commit(e->st, err)) {
+    json_decref(c);
+    return NULL;
+  }
+  return reload(e, c, err);
+}
+
+json_t *kf_case_moves(kf_engine *e, const char *id, const char *role, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  json_t *c = kf_store_case_get(e->st, id, err);
+  if (!c) return NULL;
+  json_t *moves = kf_lua_call(e->lua, "moves", json_pack("[O,s?]", c, role), err);
+  json_decref(c);
+  return moves;
+}
+
+json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *actor,
+                    int64_t expect, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (!json_is_object(patch)) {
+    kf_fail(err, KF_EINVAL, "--data must be a JSON object to merge into the case's data");
+    return NULL;
+  }
+  if (kf_store_begin(e->st, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *c = load_case(e, id, expect, err);
+  if (!c) return abort_tx(e, NULL);
+  json_t *data = json_deep_copy(json_object_get(c, "data"));
+  if (!json_is_object(data)) {
+    json_decref(data);
+    data = json_object();
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(patch, k, v) {
+    if (json_is_null(v)) json_object_del(data, k); /* null removes a key */
+    else json_object_set(data, k, v);
+  }
+  int rc = kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")),
+                                json_integer_value(json_object_get(c, "revision")),
+                                json_string_value(json_object_get(c, "state")),
+                                json_is_true(json_object_get(c, "final")), 0, data, now, err);
+  json_decref(data);
+  json_t *ev = case_event("case.data", c, actor, now);
+  json_object_set(ev, "data", patch);
+  if (rc || event(e, ev, err) || kf_store_commit(e->st, err)) return abort_tx(e, c);
+  return reload(e, c, err);
+}
+
+json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const char *name,
+                           json_t *data, const char *actor, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (!role || !*role || !name || !*name) {
+    kf_fail(err, KF_EUSAGE, "a member needs --role ROLE and --name NAME");
+    return NULL;
+  }
+  if (data && !json_is_object(data)) {
+    kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"dob\": \"2019-03-02\"}'");
+    return NULL;
+  }
+  if (kf_store_begin(e->st, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *c = load_case(e, id, 0, err);
+  if (!c) return abort_tx(e, NULL);
+  int64_t cid = json_integer_value(json_object_get(c, "id"));
+  json_t *ev = case_event("member.added", c, actor, now);
+  json_object_set_new(ev, "name", json_string(name));
+  json_object_set_new(ev, "role", json_string(role));
+  json_object_set_new(ev, "data", json_pack("{s:s,s:s,s:O}", "role", role, "name", name, "data",
+                                            data ? data : json_null()));
+  if (kf_store_member_add(e->st, cid, role, name, data, now, err) || event(e, ev, err) ||
+      kf_store_commit(e->st, err))
+    return abort_tx(e, c);
+  json_decref(c);
+  return kf_store_members(e->st, cid, NULL, err);
+}
+
+json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *data,
+                       const char *actor, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (!json_is_object(data)) {
+    kf_fail(err, KF_EINVAL, "form '%s': --data must be a JSON object of fields", form);
+    return NULL;
+  }
+  if (kf_store_begin(e->st, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *c = load_case(e, id, 0, err);
+  if (!c) return abort_tx(e, NULL);
+  json_t *chk = kf_lua_call(e->lua, "submit", json_pack("[O,s,O]", c, form, data), err);
+  if (!chk) return abort_tx(e, c);
+  int64_t entry_id = 0;
+  json_t *entry = json_pack("{s:O,s:s,s:O?,s:O,s:b,s:s}", "case", json_object_get(c, "id"),
+                            "form", form, "form_id", json_object_get(chk, "form_id"), "data",
+                            data, "valid", 1, "actor", actor);
+  int rc = kf_store_entry_add(e->st, entry, now, &entry_id, err);
+  json_decref(entry);
+  json_t *ev = case_event("form.submitted", c, actor, now);
+  json_object_set_new(ev, "name", json_string(form));
+  json_object_set_new(ev, "data", json_pack("{s:I,s:O?,s:O}", "entry", (json_int_t)entry_id,
+                                            "form_version", json_object_get(chk, "form_version"),
+                                            "checked", json_object_get(chk, "checked")));
+  if (rc || event(e, ev, err)) {
+    json_decref(chk);
+    return abort_tx(e, c);
+  }
+  json_t *out = json_pack("{s:I,s:O,s:s,s:O,s:O?,s:s}", "entry", (json_int_t)entry_id, "case",
+                          json_object_get(c, "id"), "form", form, "checked",
+                          json_object_get(chk, "checked"), "form_version",
+                          json_object_get(chk, "form_version"), "at", now);
+  json_decref(chk);
+  /* A review form records the state's review too. */
+  if (!strcmp(form, "review") && json_is_string(json_object_get(c, "overdue_since"))) {
+    if (kf_store_case_set_overdue(e->st, json_integer_value(json_object_get(c, "id")), NULL, err)) {
+      json_decref(out);
+      return abort_tx(e, c);
+    }
+  }
+  json_decref(c);
+  if (kf_store_commit(e->st, err)) {
+    json_decref(out);
+    return NULL;
+  }
+  return out;
+}
+
+json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
+                       kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (kf_store_begin(e->st, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *c = load_case(e, id, 0, err);
+  if (!c) return abort_tx(e, NULL);
+  int64_t cid = json_integer_value(json_object_get(c, "id"));
+  json_t *next = kf_lua_call(e->lua, "review_timer", json_pack("[O]", c), err);
+  if (!next) return abort_tx(e, c);
+  json_t *ev = case_event("review.recorded", c, actor, now);
+  json_object_set_new(ev, "data", json_pack("{s:s?,s:O,s:O}", "note", note, "overdue_since",
+                                            json_object_get(c, "overdue_since"), "next_due",
+                                            json_object_get(next, "due")));
+  int rc = kf_store_case_set_overdue(e->st, cid, NULL, err);
+  if (!rc) rc = kf_store_timers_cancel(e->st, cid, NULL, "review", now, err);
+  if (!rc)
+    rc = kf_store_timer_add(e->st, cid, "review", "review",
+                            json_string_value(json_object_get(next, "state")),
+                            json_string_value(json_object_get(next, "due")), err);
+  json_decref(next);
+  if (rc || event(e, ev, err) || kf_store_commit(e->st, err)) return abort_tx(e, c);
+  return reload(e, c, err);
+}
+
+/* ---- timers ---- */
+
+/* One due timer in its own transaction. Returns what happened, or NULL with err. */
+static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
+  if (kf_store_begin(e->st, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *t = kf_store_timer_get(e->st, timer_id, err), *c = NULL, *out = NULL;
+  if (!t) return abort_tx(e, NULL);
+  if (strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
+    /* another runner took it between our listing and our lock */
+    kf_store_rollback(e->st);
+    json_decref(t);
+    return json_pack("{s:I,s:s}", "timer", (json_int_t)timer_id, "result", "already done");
+  }
+  char cid[32];
+  snprintf(cid, sizeof cid, "%lld", (long long)json_integer_value(json_object_get(t, "case")));
+  if (!(c = kf_store_case_get(e->st, cid, err))) goto fail;
+  const char *kind = json_string_value(json_object_get(t, "kind"));
+  const char *name = json_string_value(json_object_get(t, "name"));
+  const char *tstate = json_string_value(json_object_get(t, "state"));
+  const char *cstate = json_string_value(json_object_get(c, "state"));
+  const char *status = "fired";
+  out = json_pack("{s:I,s:s,s:s,s:O,s:O}", "timer", (json_int_t)timer_id, "name", name, "kind",
+                  kind, "case", json_object_get(c, "id"), "due",
+                  json_object_get(t, "due_at"));
+  if (tstate && strcmp(tstate, cstate) != 0) {
+    status = "skipped"; /* the case left the state; cancelled timers never get here */
+  } else if (!strcmp(kind, "review")) {
+    json_t *ev = case_event("review.overdue", c, "timer", now);
+    json_object_set_new(ev, "name", json_string(name));
+    json_object_set_new(ev, "data", json_pack("{s:O,s:s}", "due", json_object_get(t, "due_at"),
+                                              "state", cstate));
+    if (kf_store_case_set_overdue(e->st, json_integer_value(json_object_get(c, "id")),
+                                  json_string_value(json_object_get(t, "due_at")), err) ||
+        event(e, ev, err))
+      goto fail;
+  } else {
+    int is_transition = !strcmp(kind, "after");
+    if (!is_transition) {
+      json_t *has = kf_lua_call(e->lua, "has_transition", json_pack("[O,s]", c, name), err);
+      if (!has) goto fail;
+      is_transition = json_is_true(has);
+      json_decref(has);
+    }
+    if (is_transition) {
+      json_t *opts = json_pack("{s:b}", "timer", 1);
+      json_t *ev = fire_in_tx(e, c, name, NULL, "timer", opts, now, err);
+      json_decref(opts);
+      if (ev) {
+        json_object_set(out, "to", json_object_get(ev, "to"));
+        json_decref(ev);
+      } else if (err->code == KF_EREFUSED || err->code == KF_ELUA) {
+        /* A refusal is recorded, not lost; the timer is done. */
+        status = "refused";
+        json_t *rev = case_event("timer.refused", c, "timer", now);
+        json_object_set_new(rev, "name", json_string(name));
+        json_object_set_new(rev, "reason", json_string(err->msg));
+        json_object_set_new(out, "reason", json_string(err->msg));
+        if (event(e, rev, err)) goto fail;
+      } else {
+        goto fail;
+      }
+    } else {
+      json_t *ev = case_event("timer.fired", c, "timer", now);
+      json_object_set_new(ev, "name", json_string(name));
+      if (event(e, ev, err)) goto fail;
+    }
+  }
+  json_object_set_new(out, "result", json_string(status));
+  if (kf_store_timer_finish(e->st, timer_id, status, now, err) || kf_store_commit(e->st, err))
+    goto fail;
+  json_decref(t);
+  json_decref(c);
+  return out;
+fail:
+  kf_store_rollback(e->st);
+  json_decref(t);
+  json_decref(c);
+  json_decref(out);
+  return NULL;
+}
+
+json_t *kf_timers_run(kf_engine *e, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *done = json_array();
+  for (;;) {
+    json_t *due = kf_store_timers_due(e->st, now, 100, err);
+    if (!due) {
+      json_decref(done);
+      return NULL;
+    }
+    size_t n = json_array_size(due), i, fired = 0;
+    json_t *t;
+    json_array_foreach(due, i, t) {
+      json_t *r = run_timer(e, json_integer_value(json_object_get(t, "id")), err);
+      if (!r) {
+        json_decref(due);
+        json_decref(done);
+        return NULL;
+      }
+      if (strcmp(json_string_value(json_object_get(r, "result")), "already done")) fired++;
+      json_array_append_new(done, r);
+    }
+    json_decref(due);
+    if (n < 100 || fired == 0) break;
+  }
+  return json_pack("{s:s,s:o}", "now", now, "timers", done);
+}

@@ -1,0 +1,50 @@
+/* runtime.h: what a request (CLI, HTTP, timer) asks of the engine: deploy definitions,
+ * open cases, fire transitions, record members and form entries, run timers. Each verb is
+ * one transaction: it commits whole or changes nothing.
+ * Ownership: json_t* arguments are borrowed; returned json_t* are new references. */
+#ifndef KF_RUNTIME_H
+#define KF_RUNTIME_H
+
+#include <jansson.h>
+
+#include "kf.h"
+#include "luahost.h"
+#include "store.h"
+
+typedef struct kf_engine kf_engine;
+
+/* Open the database (creating and migrating it unless flags say otherwise) and a Lua
+ * state over it. db may be NULL: checking only, no database. */
+kf_engine *kf_engine_open(const char *db, int store_flags, kf_err *err);
+void kf_engine_close(kf_engine *e);
+kf_store *kf_engine_store(kf_engine *e);
+kf_lua *kf_engine_lua(kf_engine *e);
+
+/* Read files ({path} or {path, source}) and check them; returns {files, messages}. */
+json_t *kf_check(kf_engine *e, json_t *paths, kf_err *err);
+/* Check, then store every changed definition as a new version, all in one transaction.
+ * Returns the check report with each file's "deployed" version, or KF_EINVAL if any file
+ * has problems (the report still comes back in *report). */
+int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, kf_err *err);
+
+json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
+                     const char *actor, kf_err *err);
+json_t *kf_case_get(kf_engine *e, const char *id, kf_err *err);
+/* expect_revision: 0 for any; otherwise KF_ECONFLICT if the case moved on. */
+json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const char *role,
+                     const char *actor, const char *reason, int64_t expect_revision,
+                     kf_err *err);
+json_t *kf_case_moves(kf_engine *e, const char *id, const char *role, kf_err *err);
+json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *actor,
+                    int64_t expect_revision, kf_err *err);
+json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const char *name,
+                           json_t *data, const char *actor, kf_err *err);
+json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *data,
+                       const char *actor, kf_err *err);
+/* Record that a case's review took place: clears overdue, schedules the next one. */
+json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
+                       kf_err *err);
+/* Fire every timer due by now, each in its own transaction. Returns {fired:[...]}. */
+json_t *kf_timers_run(kf_engine *e, kf_err *err);
+
+#endif

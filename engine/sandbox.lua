@@ -1,0 +1,131 @@
+-- engine/sandbox.lua: the environments that workflow, rule, form, plugin and scenario
+-- files run in: each file its own globals over read-only safe libraries, the `kf` API
+-- and the file constructors. It decides what sandboxed code can reach; it runs no file.
+local E = ...
+local host = E.host
+local rawget_, setmetatable_, getmetatable_, type_ = rawget, setmetatable, getmetatable, type
+local pairs_, next_, error_, tostring_ = pairs, next, error, tostring
+
+-- The string metatable: reachable from every string, so it must not hand out the library.
+getmetatable_("").__metatable = false
+
+-- A read-only view of a table: reads go through, writes raise.
+local function readonly(t, what)
+  return setmetatable_({}, {
+    __index = t,
+    __newindex = function(_, k) error_("attempt to modify read-only " .. what .. " (field '" .. tostring_(k) .. "')", 2) end,
+    __pairs = function() return next_, t, nil end,
+    __len = function() return #t end,
+    __metatable = false,
+  })
+end
+E.readonly = readonly
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs_(t) do c[k] = v end
+  return c
+end
+
+local libs = {
+  string = readonly(copy(string), "library 'string'"),
+  table = readonly(copy(table), "library 'table'"),
+  math = readonly(copy(math), "library 'math'"),
+  utf8 = readonly(copy(utf8), "library 'utf8'"),
+  os = readonly({ time = os.time, date = os.date, clock = os.clock }, "library 'os'"),
+}
+
+-- setmetatable without finalizers: a __gc could run at any later moment, outside any budget.
+local function safe_setmetatable(t, mt)
+  if type_(mt) == "table" and rawget_(mt, "__gc") ~= nil then
+    error_("setmetatable: __gc metamethods are not allowed in kinflow code", 2)
+  end
+  return setmetatable_(t, mt)
+end
+
+-- The safe base every file's globals fall back to.
+local base = {
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
+  pcall = pcall, xpcall = xpcall, select = select, tonumber = tonumber, tostring = tostring,
+  type = type, rawequal = rawequal, rawget = rawget, rawlen = rawlen,
+  getmetatable = getmetatable, setmetatable = safe_setmetatable,
+  _VERSION = _VERSION, math = libs.math, string = libs.string, table = libs.table,
+  utf8 = libs.utf8, os = libs.os,
+}
+E.base = base
+E.libs = libs
+
+-- print from a workflow goes to the log (stderr), never into a command's output.
+E.print = function(...)
+  local parts = {}
+  for i = 1, select("#", ...) do parts[#parts + 1] = tostring_((select(i, ...))) end
+  host.log(table.concat(parts, "\t"))
+end
+
+-- Constructors tag what a file returns: workflow{}, adapt "base" {}, rule{}, form{}, ...
+local kinds = setmetatable_({}, { __mode = "k" })
+local lines = setmetatable_({}, { __mode = "k" })
+E.kinds, E.lines = kinds, lines
+
+local function tagger(kind)
+  return function(spec)
+    if type_(spec) ~= "table" then
+      error_(kind .. " expects a table: " .. kind .. " { name = ..., ... }", 2)
+    end
+    kinds[spec] = kind
+    local _, line = host.caller(2)
+    lines[spec] = line
+    return spec
+  end
+end
+
+base.workflow = tagger("workflow")
+base.rule = tagger("rule")
+base.form = tagger("form")
+base.plugin = tagger("plugin")
+base.adapt = function(name)
+  if type_(name) ~= "string" then error_('adapt expects the base programme\'s name: adapt "coparenthood" { ... }', 2) end
+  local _, line = host.caller(2)
+  return function(spec)
+    if type_(spec) ~= "table" then error_("adapt \"" .. name .. "\" expects a table", 2) end
+    kinds[spec], lines[spec] = "adapt", line
+    spec.__base = name
+    return spec
+  end
+end
+base.scenarios = function(name)
+  if type_(name) ~= "string" then error_('scenarios expects the workflow\'s name: scenarios "coparenthood" { ... }', 2) end
+  local _, line = host.caller(2)
+  return function(spec)
+    if type_(spec) ~= "table" then error_("scenarios \"" .. name .. "\" expects a table", 2) end
+    kinds[spec], lines[spec] = "scenarios", line
+    spec.__workflow = name
+    return spec
+  end
+end
+
+-- A new environment for one file. extra: fields added for this kind of file (e.g. scripts).
+function E.env(path, extra)
+  local env = {}
+  env._G = env
+  env.print = E.print
+  env.kf = E.kf
+  env.load = function(chunk, name, mode, e)
+    if type_(chunk) ~= "string" then return nil, "load: only text chunks are allowed" end
+    if mode ~= nil and mode ~= "t" then return nil, "load: binary chunks are not allowed" end
+    return host.load(chunk, "=" .. tostring_(name or "load"), e == nil and env or e)
+  end
+  if extra then for k, v in pairs_(extra) do env[k] = v end end
+  return setmetatable_(env, { __index = base, __metatable = false })
+end
+
+-- Run a file's text in its own environment; returns what it returned, or nil, message.
+function E.run(path, source, extra)
+  local env = E.env(path, extra)
+  local fn, err = host.load(source, "@" .. path, env)
+  if not fn then return nil, err end
+  host.at(path)
+  local ok, value = pcall(fn)
+  if not ok then return nil, tostring_(value) end
+  return value, nil, env
+end

@@ -1,0 +1,795 @@
+/* store.c: the SQLite store: schema and migrations, prepared statements, transactions,
+ * and the hash chain of the event log. The only file that includes sqlite3.h; it must
+ * not know about Lua or workflows beyond the rows it keeps. */
+#define _GNU_SOURCE
+#include "store.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NSTMT 64
+
+struct kf_store {
+  sqlite3 *db;
+  char *path;
+  int readonly;
+  int in_tx;
+  struct {
+    const char *sql;
+    sqlite3_stmt *st;
+  } cache[NSTMT];
+};
+
+static const char *MIGRATIONS[] = {
+    /* 1: the first schema */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE definitions("
+    "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN ('workflow','rule','form')),"
+    "  name TEXT NOT NULL, version INTEGER NOT NULL, title TEXT, path TEXT NOT NULL,"
+    "  source TEXT NOT NULL, base_id INTEGER REFERENCES definitions(id),"
+    "  definition TEXT NOT NULL, hash TEXT NOT NULL, deployed_at TEXT NOT NULL,"
+    "  deployed_by TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,"
+    "  UNIQUE(kind, name, version));"
+    "CREATE TABLE cases("
+    "  id INTEGER PRIMARY KEY, ref TEXT UNIQUE,"
+    "  workflow_id INTEGER NOT NULL REFERENCES definitions(id), workflow TEXT NOT NULL,"
+    "  state TEXT NOT NULL, final INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL DEFAULT '{}',"
+    "  revision INTEGER NOT NULL DEFAULT 1, overdue_since TEXT, created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, entered_at TEXT NOT NULL);"
+    "CREATE INDEX cases_by_state ON cases(workflow, state);"
+    "CREATE INDEX cases_open ON cases(final, id);"
+    "CREATE TABLE members("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  role TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}',"
+    "  added_at TEXT NOT NULL);"
+    "CREATE INDEX members_by_case ON members(case_id, role);"
+    "CREATE TABLE entries("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  form TEXT NOT NULL, form_id INTEGER REFERENCES definitions(id), data TEXT NOT NULL,"
+    "  valid INTEGER NOT NULL, errors TEXT, actor TEXT NOT NULL, submitted_at TEXT NOT NULL);"
+    "CREATE INDEX entries_by_case ON entries(case_id, form, valid);"
+    "CREATE TABLE events("
+    "  seq INTEGER PRIMARY KEY, case_id INTEGER REFERENCES cases(id), at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL, role TEXT, kind TEXT NOT NULL, name TEXT, from_state TEXT,"
+    "  to_state TEXT, reason TEXT, data TEXT NOT NULL DEFAULT '{}',"
+    "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX events_by_case ON events(case_id, seq);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TABLE timers("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  name TEXT NOT NULL, kind TEXT NOT NULL, state TEXT, due_at TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending', done_at TEXT);"
+    "CREATE INDEX timers_due ON timers(status, due_at);"
+    "CREATE INDEX timers_by_case ON timers(case_id, status);",
+};
+#define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+static int db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
+  const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return kf_fail(err, KF_EBUSY, "database %s is busy (another writer held it too long); "
+                   "try again", st ? st->path : "");
+  case SQLITE_FULL:
+    return kf_fail(err, KF_ESTORE, "database %s: disk full while %s; nothing was changed",
+                   st ? st->path : "", what);
+  case SQLITE_IOERR:
+    return kf_fail(err, KF_ESTORE, "database %s: I/O error while %s (%s); nothing was changed",
+                   st ? st->path : "", what, msg);
+  case SQLITE_CONSTRAINT:
+    return kf_fail(err, KF_EINVAL, "%s: %s", what, msg);
+  case SQLITE_READONLY:
+    return kf_fail(err, KF_EINVAL, "%s: database is read-only here", what);
+  default:
+    return kf_fail(err, KF_ESTORE, "database %s: %s: %s", st ? st->path : "", what, msg);
+  }
+}
+
+static int exec(kf_store *st, const char *sql, kf_err *err) {
+  char *msg = NULL;
+  int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+  sqlite3_free(msg);
+  return rc == SQLITE_OK ? 0 : db_fail(st, err, rc, "setting up");
+}
+
+/* A cached prepared statement for a static SQL string, reset and unbound. */
+static sqlite3_stmt *stmt(kf_store *st, const char *sql, kf_err *err) {
+  int i, free_slot = -1;
+  for (i = 0; i < NSTMT; i++) {
+    if (st->cache[i].sql == sql) {
+      sqlite3_reset(st->cache[i].st);
+      sqlite3_clear_bindings(st->cache[i].st);
+      return st->cache[i].st;
+    }
+    if (!st->cache[i].sql && free_slot < 0) free_slot = i;
+  }
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+  if (rc != SQLITE_OK) {
+    db_fail(st, err, rc, "preparing a statement");
+    return NULL;
+  }
+  if (free_slot >= 0) {
+    st->cache[free_slot].sql = sql;
+    st->cache[free_slot].st = s;
+  }
+  return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v) {
+  if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(s, i);
+}
+
+static void bind_json(sqlite3_stmt *s, int i, json_t *v) {
+  char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  sqlite3_bind_text(s, i, text ? text : "{}", -1, SQLITE_TRANSIENT);
+  free(text);
+}
+
+static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static int64_t jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+/* Column value as json: integers, reals, text; columns named in json_cols parse as JSON. */
+static json_t *col_json(sqlite3_stmt *s, int i, int parse) {
+  switch (sqlite3_column_type(s, i)) {
+  case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, i));
+  case SQLITE_FLOAT: return json_real(sqlite3_column_double(s, i));
+  case SQLITE_NULL: return json_null();
+  default: {
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    if (parse) {
+      json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
+      if (v) return v;
+    }
+    return json_string(t);
+  }
+  }
+}
+
+static int is_json_col(const char *name) {
+  return !strcmp(name, "data") || !strcmp(name, "definition") || !strcmp(name, "errors");
+}
+
+/* The current row as an object keyed by column names. */
+static json_t *row_json(sqlite3_stmt *s) {
+  json_t *o = json_object();
+  int n = sqlite3_column_count(s);
+  for (int i = 0; i < n; i++) {
+    const char *name = sqlite3_column_name(s, i);
+    json_object_set_new(o, name, col_json(s, i, is_json_col(name)));
+  }
+  return o;
+}
+
+/* Step through every row into an array; NULL with err on failure. */
+static json_t *rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+  json_t *a = json_array();
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) json_array_append_new(a, row_json(s));
+  if (rc != SQLITE_DONE) {
+    json_decref(a);
+    db_fail(st, err, rc, what);
+    return NULL;
+  }
+  sqlite3_reset(s);
+  return a;
+}
+
+/* One row or NULL with KF_ENOTFOUND. */
+static json_t *row_or_none(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+  int rc = sqlite3_step(s);
+  json_t *o = NULL;
+  if (rc == SQLITE_ROW) o = row_json(s);
+  else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "%s: not found", what);
+  else db_fail(st, err, rc, what);
+  sqlite3_reset(s);
+  return o;
+}
+
+static int step_done(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(st, err, rc, what);
+}
+
+static int migrate(kf_store *st, kf_err *err) {
+  int v = kf_store_schema_version(st);
+  if (v > NMIGRATIONS)
+    return kf_fail(err, KF_ESTORE, "database %s has schema version %d, newer than this "
+                   "kinflow knows (%d); upgrade kinflow", st->path, v, NMIGRATIONS);
+  if (v == NMIGRATIONS) return 0;
+  if (st->readonly)
+    return kf_fail(err, KF_ESTORE, "database %s needs an upgrade: run `kinflow init`", st->path);
+  int rc = kf_store_begin(st, err);
+  if (rc) return rc;
+  v = kf_store_schema_version(st); /* another process may have migrated meanwhile */
+  for (; v < NMIGRATIONS; v++) {
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+    if ((rc = exec(st, MIGRATIONS[v], err)) || (rc = exec(st, pragma, err))) {
+      kf_store_rollback(st);
+      return rc;
+    }
+  }
+  return kf_store_commit(st, err);
+}
+
+kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
+  if (sodium_init() < 0) {
+    kf_fail(err, KF_ESTORE, "libsodium failed to initialise");
+    return NULL;
+  }
+  kf_store *st = calloc(1, sizeof *st);
+  if (!st) {
+    kf_fail(err, KF_ENOMEM, "out of memory");
+    return NULL;
+  }
+  st->path = strdup(path);
+  st->readonly = !!(flags & KF_STORE_READONLY);
+  int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (!(flags & (KF_STORE_NOCREATE | KF_STORE_READONLY))) oflags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_CANTOPEN)
+      kf_fail(err, KF_ENOTFOUND, "database %s cannot be opened (run `kinflow init` first?)",
+              path);
+    else db_fail(st, err, rc, "opening");
+    kf_store_close(st);
+    return NULL;
+  }
+  sqlite3_extended_result_codes(st->db, 1);
+  sqlite3_busy_timeout(st->db, 10000);
+  sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+  sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+  sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+  const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      "PRAGMA foreign_keys=ON;";
+  if ((rc = exec(st, setup, err)) || (rc = migrate(st, err)) ||
+      (st->readonly && (rc = exec(st, "PRAGMA query_only=ON;", err)))) {
+    kf_store_close(st);
+    return NULL;
+  }
+  return st;
+}
+
+void kf_store_close(kf_store *st) {
+  if (!st) return;
+  for (int i = 0; i < NSTMT; i++)
+    if (st->cache[i].st) sqlite3_finalize(st->cache[i].st);
+  if (st->db) sqlite3_close(st->db);
+  free(st->path);
+  free(st);
+}
+
+const char *kf_store_path(const kf_store *st) { return st->path; }
+
+int kf_store_schema_version(kf_store *st) {
+  sqlite3_stmt *s = NULL;
+  int v = -1;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+int kf_store_begin(kf_store *st, kf_err *err) {
+  int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) return db_fail(st, err, rc, "starting a transaction");
+  st->in_tx = 1;
+  return 0;
+}
+
+int kf_store_commit(kf_store *st, kf_err *err) {
+  int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    int code = db_fail(st, err, rc, "committing");
+    kf_store_rollback(st);
+    return code;
+  }
+  st->in_tx = 0;
+  return 0;
+}
+
+void kf_store_rollback(kf_store *st) {
+  if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  st->in_tx = 0;
+}
+
+int kf_store_in_tx(kf_store *st) { return !sqlite3_get_autocommit(st->db); }
+
+/* ---- definitions ---- */
+
+int kf_store_def_put(kf_store *st, json_t *row, kf_err *err) {
+  static const char *q_ver = "SELECT coalesce(max(version),0)+1 FROM definitions "
+                             "WHERE kind=?1 AND name=?2";
+  static const char *q_ins =
+      "INSERT INTO definitions(kind,name,version,title,path,source,base_id,definition,hash,"
+      "deployed_at,deployed_by) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
+  sqlite3_stmt *s = stmt(st, q_ver, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, jstr(row, "kind"));
+  bind_text(s, 2, jstr(row, "name"));
+  if (sqlite3_step(s) != SQLITE_ROW) return db_fail(st, err, sqlite3_errcode(st->db), "versioning");
+  int64_t version = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  if (!(s = stmt(st, q_ins, err))) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, jstr(row, "kind"));
+  bind_text(s, 2, jstr(row, "name"));
+  sqlite3_bind_int64(s, 3, version);
+  bind_text(s, 4, jstr(row, "title"));
+  bind_text(s, 5, jstr(row, "path"));
+  bind_text(s, 6, jstr(row, "source"));
+  if (json_is_integer(json_object_get(row, "base_id")))
+    sqlite3_bind_int64(s, 7, jint(row, "base_id"));
+  bind_json(s, 8, json_object_get(row, "definition"));
+  bind_text(s, 9, jstr(row, "hash"));
+  bind_text(s, 10, jstr(row, "deployed_at"));
+  bind_text(s, 11, jstr(row, "deployed_by"));
+  int rc = step_done(st, s, "storing a definition", err);
+  if (rc) return rc;
+  json_object_set_new(row, "version", json_integer(version));
+  json_object_set_new(row, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
+  return 0;
+}
+
+#define DEF_COLS                                                                         \
+  "d.id, d.kind, d.name, d.version, d.title, d.path, d.base_id, d.hash, d.deployed_at, " \
+  "d.deployed_by, d.active, b.name AS base_name, b.version AS base_version"
+#define DEF_FROM " FROM definitions d LEFT JOIN definitions b ON b.id = d.base_id "
+
+json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf_err *err) {
+  static const char *q = "SELECT " DEF_COLS ", d.source, d.definition" DEF_FROM
+                         "WHERE d.kind=?1 AND d.name=?2 AND d.active=1 "
+                         "ORDER BY d.version DESC LIMIT 1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, kind);
+  bind_text(s, 2, name);
+  json_t *o = row_or_none(st, s, name, err);
+  if (!o && err && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no %s named '%s' is deployed", kind, name);
+  return o;
+}
+
+json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err) {
+  static const char *q = "SELECT " DEF_COLS ", d.source, d.definition" DEF_FROM "WHERE d.id=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, id);
+  return row_or_none(st, s, "definition", err);
+}
+
+json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err) {
+  static const char *q = "SELECT " DEF_COLS ", "
+                         "(SELECT count(*) FROM cases c WHERE c.workflow_id=d.id) AS cases, "
+                         "(SELECT count(*) FROM cases c WHERE c.workflow_id=d.id AND c.final=0)"
+                         " AS open_cases" DEF_FROM
+                         "WHERE ?1 IS NULL OR d.kind=?1 ORDER BY d.kind, d.name, d.version";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, kind);
+  return rows_json(st, s, "listing definitions", err);
+}
+
+int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err) {
+  static const char *q = "UPDATE definitions SET active=0 WHERE id=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  return step_done(st, s, "rolling back a definition", err);
+}
+
+/* ---- cases ---- */
+
+#define CASE_COLS                                                                       \
+  "c.id, c.ref, c.workflow, d.version, c.workflow_id, c.state, c.final, c.data, "       \
+  "c.revision, c.overdue_since, c.created_at, c.updated_at, c.entered_at, "             \
+  "d.title AS workflow_title, b.name AS base_name, b.version AS base_version"
+#define CASE_FROM                                                                       \
+  " FROM cases c JOIN definitions d ON d.id = c.workflow_id "                           \
+  "LEFT JOIN definitions b ON b.id = d.base_id "
+
+static json_t *case_fix(json_t *c) {
+  if (c) json_object_set(c, "final", json_boolean(jint(c, "final")));
+  return c;
+}
+
+int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) {
+  static const char *q = "INSERT INTO cases(ref,workflow_id,workflow,state,final,data,"
+                          "created_at,updated_at,entered_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?7,?7)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, jstr(c, "ref"));
+  sqlite3_bind_int64(s, 2, jint(c, "workflow_id"));
+  bind_text(s, 3, jstr(c, "workflow"));
+  bind_text(s, 4, jstr(c, "state"));
+  sqlite3_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
+  bind_json(s, 6, json_object_get(c, "data"));
+  bind_text(s, 7, now);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    if ((rc & 0xff) == SQLITE_CONSTRAINT && jstr(c, "ref"))
+      return kf_fail(err, KF_EINVAL, "a case with ref '%s' already exists", jstr(c, "ref"));
+    return db_fail(st, err, rc, "opening a case");
+  }
+  json_object_set_new(c, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
+  return 0;
+}
+
+json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
+  static const char *by_id = "SELECT " CASE_COLS CASE_FROM "WHERE c.id=?1";
+  static const char *by_ref = "SELECT " CASE_COLS CASE_FROM "WHERE c.ref=?1";
+  char *end;
+  long long id = strtoll(id_or_ref, &end, 10);
+  int numeric = *id_or_ref && !*end;
+  sqlite3_stmt *s = stmt(st, numeric ? by_id : by_ref, err);
+  if (!s) return NULL;
+  if (numeric) sqlite3_bind_int64(s, 1, id);
+  else bind_text(s, 1, id_or_ref);
+  json_t *c = row_or_none(st, s, id_or_ref, err);
+  if (!c && err && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no case '%s' (give a case number or its ref)", id_or_ref);
+  return case_fix(c);
+}
+
+int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
+                         int final, int entered, json_t *data, const char *now, kf_err *err) {
+  static const char *q =
+      "UPDATE cases SET state=?3, final=?4, data=?5, revision=revision+1, updated_at=?6,"
+      " entered_at=CASE WHEN ?7 THEN ?6 ELSE entered_at END,"
+      " overdue_since=CASE WHEN ?7 THEN NULL ELSE overdue_since END"
+      " WHERE id=?1 AND revision=?2";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, revision);
+  bind_text(s, 3, state);
+  sqlite3_bind_int(s, 4, final);
+  bind_json(s, 5, data);
+  bind_text(s, 6, now);
+  sqlite3_bind_int(s, 7, entered);
+  int rc = step_done(st, s, "updating a case", err);
+  if (rc) return rc;
+  if (sqlite3_changes(st->db) == 0)
+    return kf_fail(err, KF_ECONFLICT, "case %lld changed since revision %lld (someone else "
+                   "updated it first); reload and try again", (long long)id, (long long)revision);
+  return 0;
+}
+
+int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_err *err) {
+  static const char *q = "UPDATE cases SET overdue_since=?2, revision=revision+1 WHERE id=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, since);
+  return step_done(st, s, "marking a review", err);
+}
+
+json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
+  static const char *q =
+      "SELECT " CASE_COLS CASE_FROM
+      "WHERE (?1 IS NULL OR c.workflow=?1) AND (?2 IS NULL OR c.state=?2)"
+      " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"
+      " AND (?4 IS NULL OR c.final = 1 - ?4)"
+      " ORDER BY c.id LIMIT ?5 OFFSET ?6";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, jstr(f, "workflow"));
+  bind_text(s, 2, jstr(f, "state"));
+  json_t *v;
+  if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
+  if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
+  json_t *lim = json_object_get(f, "limit");
+  sqlite3_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  sqlite3_bind_int64(s, 6, jint(f, "offset"));
+  json_t *a = rows_json(st, s, "listing cases", err);
+  size_t i;
+  json_array_foreach(a, i, v) case_fix(v);
+  return a;
+}
+
+/* ---- members and form entries ---- */
+
+int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const char *name,
+                        json_t *data, const char *now, kf_err *err) {
+  static const char *q = "INSERT INTO members(case_id,role,name,data,added_at) "
+                         "VALUES(?1,?2,?3,?4,?5)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, role);
+  bind_text(s, 3, name);
+  bind_json(s, 4, data);
+  bind_text(s, 5, now);
+  return step_done(st, s, "adding a member", err);
+}
+
+json_t *kf_store_members(kf_store *st, int64_t case_id, const char *role, kf_err *err) {
+  static const char *q = "SELECT id, role, name, data, added_at FROM members "
+                         "WHERE case_id=?1 AND (?2 IS NULL OR role=?2) ORDER BY id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, role);
+  return rows_json(st, s, "listing members", err);
+}
+
+int kf_store_entry_add(kf_store *st, json_t *e, const char *now, int64_t *id, kf_err *err) {
+  static const char *q = "INSERT INTO entries(case_id,form,form_id,data,valid,errors,actor,"
+                         "submitted_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, jint(e, "case"));
+  bind_text(s, 2, jstr(e, "form"));
+  if (json_is_integer(json_object_get(e, "form_id"))) sqlite3_bind_int64(s, 3, jint(e, "form_id"));
+  bind_json(s, 4, json_object_get(e, "data"));
+  sqlite3_bind_int(s, 5, json_is_true(json_object_get(e, "valid")));
+  json_t *errors = json_object_get(e, "errors");
+  if (errors && !json_is_null(errors)) bind_json(s, 6, errors);
+  bind_text(s, 7, jstr(e, "actor"));
+  bind_text(s, 8, now);
+  int rc = step_done(st, s, "storing a form entry", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int valid_only,
+                         kf_err *err) {
+  static const char *q =
+      "SELECT e.id, e.form, d.version AS form_version, e.data, e.valid, e.errors, e.actor,"
+      " e.submitted_at AS at FROM entries e LEFT JOIN definitions d ON d.id = e.form_id"
+      " WHERE e.case_id=?1 AND (?2 IS NULL OR e.form=?2) AND (?3 = 0 OR e.valid = 1)"
+      " ORDER BY e.id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, form);
+  sqlite3_bind_int(s, 3, valid_only);
+  json_t *a = rows_json(st, s, "listing form entries", err);
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) json_object_set(v, "valid", json_boolean(jint(v, "valid")));
+  return a;
+}
+
+/* ---- the event log and its hash chain ---- */
+
+static const char GENESIS[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* hash = SHA-256(prev_hash "\n" canonical JSON of every other field). */
+static int event_hash(const char *prev, json_t *fields, char out[65]) {
+  char *canon = json_dumps(fields, JSON_COMPACT | JSON_ENSURE_ASCII);
+  if (!canon) return -1;
+  crypto_hash_sha256_state h;
+  unsigned char d[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_init(&h);
+  crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
+  crypto_hash_sha256_update(&h, (const unsigned char *)"\n", 1);
+  crypto_hash_sha256_update(&h, (const unsigned char *)canon, strlen(canon));
+  crypto_hash_sha256_final(&h, d);
+  sodium_bin2hex(out, 65, d, sizeof d);
+  free(canon);
+  return 0;
+}
+
+/* The hashed fields, in a fixed order, as the columns store them. */
+static json_t *event_fields(int64_t seq, json_t *case_id, const char *at, const char *actor,
+                            const char *role, const char *kind, const char *name,
+                            const char *from, const char *to, const char *reason,
+                            const char *data) {
+  return json_pack("[I,O,s,s,s?,s,s?,s?,s?,s?,s]", (json_int_t)seq, case_id, at, actor, role,
+                   kind, name, from, to, reason, data);
+}
+
+int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
+  static const char *q_head = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+  static const char *q_ins =
+      "INSERT INTO events(seq,case_id,at,actor,role,kind,name,from_state,to_state,reason,"
+      "data,prev_hash,hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
+  if (!kf_store_in_tx(st))
+    return kf_fail(err, KF_ESTORE, "internal: event appended outside a transaction");
+  sqlite3_stmt *s = stmt(st, q_head, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  char prev[65];
+  int64_t seq = 1;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    seq = sqlite3_column_int64(s, 0) + 1;
+    snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+  } else if (rc == SQLITE_DONE) {
+    memcpy(prev, GENESIS, sizeof prev);
+  } else {
+    sqlite3_reset(s);
+    return db_fail(st, err, rc, "reading the event log");
+  }
+  sqlite3_reset(s);
+  json_t *data = json_object_get(ev, "data");
+  char *dtext = json_dumps(data ? data : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+  json_t *cid = json_object_get(ev, "case");
+  json_t *fields = event_fields(seq, cid ? cid : json_null(), jstr(ev, "at"), jstr(ev, "actor"),
+                                jstr(ev, "role"), jstr(ev, "kind"), jstr(ev, "name"),
+                                jstr(ev, "from"), jstr(ev, "to"), jstr(ev, "reason"),
+                                dtext ? dtext : "{}");
+  char hash[65];
+  if (!fields || !dtext || event_hash(prev, fields, hash)) {
+    json_decref(fields);
+    free(dtext);
+    return kf_fail(err, KF_EINVAL, "event '%s' has missing or malformed fields",
+                   jstr(ev, "kind") ? jstr(ev, "kind") : "?");
+  }
+  json_decref(fields);
+  if (!(s = stmt(st, q_ins, err))) {
+    free(dtext);
+    return err ? err->code : KF_ESTORE;
+  }
+  sqlite3_bind_int64(s, 1, seq);
+  if (json_is_integer(cid)) sqlite3_bind_int64(s, 2, json_integer_value(cid));
+  bind_text(s, 3, jstr(ev, "at"));
+  bind_text(s, 4, jstr(ev, "actor"));
+  bind_text(s, 5, jstr(ev, "role"));
+  bind_text(s, 6, jstr(ev, "kind"));
+  bind_text(s, 7, jstr(ev, "name"));
+  bind_text(s, 8, jstr(ev, "from"));
+  bind_text(s, 9, jstr(ev, "to"));
+  bind_text(s, 10, jstr(ev, "reason"));
+  sqlite3_bind_text(s, 11, dtext, -1, SQLITE_TRANSIENT);
+  bind_text(s, 12, prev);
+  bind_text(s, 13, hash);
+  free(dtext);
+  rc = step_done(st, s, "appending an event", err);
+  if (rc) return rc;
+  json_object_set_new(ev, "seq", json_integer(seq));
+  json_object_set_new(ev, "hash", json_string(hash));
+  return 0;
+}
+
+#define EVENT_COLS                                                                      \
+  "seq, case_id AS \"case\", at, actor, role, kind, name, from_state AS \"from\", "     \
+  "to_state AS \"to\", reason, data, hash"
+
+json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
+  static const char *q = "SELECT " EVENT_COLS " FROM events"
+                         " WHERE (?1 IS NULL OR case_id=?1) AND (?2 IS NULL OR kind=?2)"
+                         " AND (?3 IS NULL OR at>=?3) ORDER BY seq LIMIT ?4";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
+  bind_text(s, 2, jstr(f, "kind"));
+  bind_text(s, 3, jstr(f, "since"));
+  json_t *lim = json_object_get(f, "limit");
+  sqlite3_bind_int64(s, 4, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  return rows_json(st, s, "reading events", err);
+}
+
+int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db,
+                              "SELECT seq, case_id, at, actor, role, kind, name, from_state,"
+                              " to_state, reason, data, prev_hash, hash FROM events ORDER BY seq",
+                              -1, &s, NULL);
+  if (rc != SQLITE_OK) return db_fail(st, err, rc, "reading the event log");
+  char prev[65];
+  memcpy(prev, GENESIS, sizeof prev);
+  int64_t expect = 1, n = 0;
+  int bad = 0;
+#define T(i) ((const char *)sqlite3_column_text(s, (i)))
+  while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t seq = sqlite3_column_int64(s, 0);
+    json_t *cid = sqlite3_column_type(s, 1) == SQLITE_NULL
+                      ? json_null() : json_integer(sqlite3_column_int64(s, 1));
+    char what[160];
+    snprintf(what, sizeof what, "event %lld (%s%s%s at %s)", (long long)seq, T(5) ? T(5) : "?",
+             sqlite3_column_type(s, 1) == SQLITE_NULL ? "" : " on case ",
+             sqlite3_column_type(s, 1) == SQLITE_NULL ? "" : T(1), T(2) ? T(2) : "?");
+    if (seq != expect) {
+      bad = kf_fail(err, KF_EINVAL, "audit: event %lld is missing: the log jumps from %lld to "
+                    "%lld (removed events)", (long long)expect, (long long)expect - 1,
+                    (long long)seq);
+    } else if (!T(11) || strcmp(T(11), prev) != 0) {
+      bad = kf_fail(err, KF_EINVAL, "audit: %s does not follow event %lld: its link to the "
+                    "previous hash is wrong (inserted, removed or reordered events)", what,
+                    (long long)seq - 1);
+    } else {
+      json_t *fields = event_fields(seq, cid, T(2), T(3), T(4), T(5), T(6), T(7), T(8), T(9),
+                                    T(10));
+      char h[65];
+      if (!fields || event_hash(prev, fields, h) || !T(12) || strcmp(h, T(12)) != 0)
+        bad = kf_fail(err, KF_EINVAL, "audit: %s was altered: its contents do not match its "
+                      "hash", what);
+      json_decref(fields);
+      if (!bad) memcpy(prev, h, sizeof prev);
+    }
+    json_decref(cid);
+    expect++;
+    n++;
+  }
+#undef T
+  if (!bad && rc != SQLITE_DONE) bad = db_fail(st, err, rc, "reading the event log");
+  sqlite3_finalize(s);
+  if (bad) return bad;
+  if (summary) *summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev);
+  return 0;
+}
+
+/* ---- timers ---- */
+
+int kf_store_timer_add(kf_store *st, int64_t case_id, const char *name, const char *kind,
+                       const char *state, const char *due, kf_err *err) {
+  static const char *q = "INSERT INTO timers(case_id,name,kind,state,due_at) VALUES(?1,?2,?3,?4,?5)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, name);
+  bind_text(s, 3, kind);
+  bind_text(s, 4, state);
+  bind_text(s, 5, due);
+  return step_done(st, s, "scheduling a timer", err);
+}
+
+int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state, const char *name,
+                           const char *now, kf_err *err) {
+  static const char *q = "UPDATE timers SET status='cancelled', done_at=?4"
+                         " WHERE case_id=?1 AND status='pending'"
+                         " AND (?2 IS NULL OR state=?2) AND (?3 IS NULL OR name=?3)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, state);
+  bind_text(s, 3, name);
+  bind_text(s, 4, now);
+  return step_done(st, s, "cancelling timers", err);
+}
+
+json_t *kf_store_timers_due(kf_store *st, const char *now, int limit, kf_err *err) {
+  static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status"
+                         " FROM timers WHERE status='pending' AND due_at<=?1"
+                         " ORDER BY due_at, id LIMIT ?2";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, now);
+  sqlite3_bind_int(s, 2, limit);
+  return rows_json(st, s, "reading due timers", err);
+}
+
+json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err) {
+  static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
+                         " done_at FROM timers WHERE case_id=?1 ORDER BY id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  return rows_json(st, s, "reading timers", err);
+}
+
+json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err) {
+  static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
+                         " done_at FROM timers WHERE id=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, id);
+  return row_or_none(st, s, "timer", err);
+}
+
+int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
+                          kf_err *err) {
+  static const char *q = "UPDATE timers SET status=?2, done_at=?3 WHERE id=?1 AND status='pending'";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, status);
+  bind_text(s, 3, now);
+  int rc = step_done(st, s, "finishing a timer", err);
+  if (rc) return rc;
+  if (sqlite3_changes(st->db) == 0)
+    return kf_fail(err, KF_ECONFLICT, "timer %lld was already done", (long long)id);
+  return 0;
+}

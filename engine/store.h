@@ -1,0 +1,83 @@
+/* store.h: the only door to the database. Rows travel as Jansson objects so that nothing
+ * SQLite-specific leaks out; a PostgreSQL store could implement the same verbs.
+ * Ownership: json_t* arguments are borrowed; returned json_t* are new references. */
+#ifndef KF_STORE_H
+#define KF_STORE_H
+
+#include <jansson.h>
+
+#include "kf.h"
+
+typedef struct kf_store kf_store;
+
+enum {
+  KF_STORE_READONLY = 1, /* query_only: analysts' scripts and previews */
+  KF_STORE_NOCREATE = 2, /* open an existing database only */
+};
+
+kf_store *kf_store_open(const char *path, int flags, kf_err *err);
+void kf_store_close(kf_store *st);
+const char *kf_store_path(const kf_store *st);
+int kf_store_schema_version(kf_store *st);
+
+/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
+int kf_store_begin(kf_store *st, kf_err *err);
+int kf_store_commit(kf_store *st, kf_err *err);
+void kf_store_rollback(kf_store *st);
+int kf_store_in_tx(kf_store *st);
+
+/* Definitions (workflows, rules, forms): immutable versions. row: kind, name, title, path,
+ * source, base_id (or null), definition (object), hash, deployed_by. Sets version and id. */
+int kf_store_def_put(kf_store *st, json_t *row, kf_err *err);
+json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf_err *err);
+json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err);
+/* Every version of every definition of kind (kind NULL: all), without sources. */
+json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err);
+/* Mark a rule version inactive (rollback): the previous active one applies again. */
+int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err);
+
+/* Cases. insert: workflow_id, workflow, state, final, data, ref?; sets id. */
+int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err);
+/* By numeric id or by ref. */
+json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err);
+/* Store a new state/data if the case is still at revision; KF_ECONFLICT otherwise. */
+int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
+                         int final, int entered, json_t *data, const char *now, kf_err *err);
+int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_err *err);
+/* filter: workflow, state, overdue (bool), open (bool), limit, offset. */
+json_t *kf_store_case_list(kf_store *st, json_t *filter, kf_err *err);
+
+int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const char *name,
+                        json_t *data, const char *now, kf_err *err);
+json_t *kf_store_members(kf_store *st, int64_t case_id, const char *role, kf_err *err);
+
+/* entry: case, form, form_id (or null), data, valid, errors (or null), actor. */
+int kf_store_entry_add(kf_store *st, json_t *entry, const char *now, int64_t *id, kf_err *err);
+json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int valid_only,
+                         kf_err *err);
+
+/* Events: the append-only, hash-chained log. ev: case (or null), at, actor, role, kind,
+ * name, from, to, reason, data. Sets seq and hash. */
+int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err);
+/* filter: case, kind, since, limit. Oldest first. */
+json_t *kf_store_events(kf_store *st, json_t *filter, kf_err *err);
+/* Recompute the chain. 0 when intact (*head gets the last hash); KF_EINVAL naming the
+ * first bad event otherwise. */
+int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err);
+
+/* Timers. kind: "after" (fires transition name), "review", "custom". state: the state
+ * whose stay it belongs to (cancelled on leaving it), or NULL. */
+int kf_store_timer_add(kf_store *st, int64_t case_id, const char *name, const char *kind,
+                       const char *state, const char *due, kf_err *err);
+/* Cancel pending timers of a case: of a state (name NULL) or by name (state NULL). */
+int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state,
+                           const char *name, const char *now, kf_err *err);
+json_t *kf_store_timers_due(kf_store *st, const char *now, int limit, kf_err *err);
+json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err);
+json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err);
+/* Mark a pending timer done ("fired", "refused", "skipped"); KF_ECONFLICT if it was not
+ * pending any more (another runner took it). */
+int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
+                          kf_err *err);
+
+#endif

@@ -1,0 +1,132 @@
+/* util.c: the error record, the clock and small text helpers shared by the engine.
+ * Nothing here touches the database or Lua. */
+#define _GNU_SOURCE
+#include "kf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int kf_fail(kf_err *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = code;
+  }
+  return code;
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int days_in_month(int y, int m) {
+  static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return dm[m - 1];
+}
+
+int kf_parse_time(const char *s, int64_t *out) {
+  int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+  if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
+  const char *p = s + 10;
+  if (*p == 'T' || *p == ' ') {
+    int k = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &k) != 2 || k != 5) return -1;
+    p += 1 + k;
+    if (*p == ':') {
+      if (sscanf(p + 1, "%2d%n", &se, &k) != 1 || k != 2) return -1;
+      p += 3;
+    }
+    if (*p == '.') /* fractional seconds are accepted and dropped */
+      for (p++; *p >= '0' && *p <= '9'; p++) {}
+    if (*p == 'Z') p++;
+    else if (p[0] == '+' && strcmp(p, "+00:00") == 0) p += 6;
+    if (h > 23 || mi > 59 || se > 60) return -1;
+  }
+  if (*p) return -1;
+  *out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+  return 0;
+}
+
+void kf_iso(int64_t t, char buf[static 21]) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int64_t kf_now(void) {
+  const char *env = getenv("KINFLOW_NOW");
+  int64_t t;
+  if (env && *env && kf_parse_time(env, &t) == 0) return t;
+  return (int64_t)time(NULL);
+}
+
+int kf_parse_duration(const char *s, int64_t *out) {
+  char *end;
+  if (!s || !*s) return -1;
+  errno = 0;
+  long long n = strtoll(s, &end, 10);
+  if (errno || end == s || n < 0 || n > 100000) return -1;
+  int64_t unit;
+  switch (*end) {
+  case 's': unit = 1; break;
+  case 'm': unit = 60; break;
+  case 'h': unit = 3600; break;
+  case 'd': unit = 86400; break;
+  case 'w': unit = 7 * 86400; break;
+  default: return -1;
+  }
+  if (end[1]) return -1;
+  *out = (int64_t)n * unit;
+  return 0;
+}
+
+char *kf_read_file(const char *path, size_t *len, kf_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    kf_fail(err, KF_EINVAL, "%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - n - 1, f);
+    if (ferror(f)) {
+      kf_fail(err, KF_EINVAL, "%s: cannot read: %s", path, strerror(errno));
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    if (feof(f)) break;
+    if (cap > (64u << 20)) {
+      kf_fail(err, KF_EINVAL, "%s: larger than 64 MiB", path);
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    char *nb = realloc(buf, cap * 2);
+    if (!nb) free(buf);
+    buf = nb;
+    cap *= 2;
+  }
+  fclose(f);
+  if (!buf) {
+    if (err && !err->msg[0]) kf_fail(err, KF_ENOMEM, "%s: out of memory", path);
+    return NULL;
+  }
+  buf[n] = 0;
+  if (len) *len = n;
+  return buf;
+}
