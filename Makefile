@@ -9,7 +9,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(OPT) -D_FORTIFY_SOURCE=2 -DKF_SHARE_DIR='"$(PREFIX)/share/kinflow"' \
              $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
-LIBS     = $(PKG_LIBS) -lm
+LIBS     = $(PKG_LIBS) -lm -pthread
 
 B        ?= build
 ENGINE_SRC := engine/util.c engine/store.c engine/luahost.c engine/runtime.c \
@@ -27,7 +27,7 @@ deps:
 	@scripts/install-deps.sh
 
 $(BIN): $(ENGINE_OBJ) $(B)/engine/main.o
-	$(CC) $(ALL_LDFLAGS) $(OPT) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(OPT) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -43,7 +43,7 @@ $(B)/embed.o: $(B)/embed.c
 
 $(B)/tests/%: tests/unit/%.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $(filter %.c %.o,$^) $(LIBS)
 
 run: deps all
 	scripts/run.sh

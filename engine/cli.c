@@ -251,7 +251,8 @@ static size_t print_messages(json_t *res) {
   size_t i, n = 0;
   json_t *m, *f;
   json_array_foreach(json_object_get(res, "messages"), i, m) {
-    fprintf(stderr, "%s:%lld: %s\n", js(m, "path"), ji(m, "line"), js(m, "msg"));
+    if (ji(m, "line") > 0) fprintf(stderr, "%s:%lld: %s\n", js(m, "path"), ji(m, "line"), js(m, "msg"));
+    else fprintf(stderr, "%s: %s\n", js(m, "path"), js(m, "msg"));
     n++;
   }
   json_array_foreach(json_object_get(res, "files"), i, f) {

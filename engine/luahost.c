@@ -335,7 +335,7 @@ static int pattern_cost_ok(lua_State *L, const char *fn) {
   const char *p = lua_tolstring(L, 2, &lp);
   if (!s || !p) return 1; /* let the original raise its own argument errors */
   if (ls > SUBJECT_MAX)
-    return luaL_error(L, "string.%s: text longer than %u bytes", fn, SUBJECT_MAX);
+    return luaL_error(L, "string.%s: text longer than %d bytes", fn, (int)SUBJECT_MAX);
   if (!strcmp(fn, "find") && lua_toboolean(L, 4)) return 1; /* plain search: linear */
   if (lp > PATTERN_MAX_LEN)
     return luaL_error(L, "string.%s: pattern longer than %d characters", fn, PATTERN_MAX_LEN);
@@ -350,8 +350,8 @@ static int pattern_cost_ok(lua_State *L, const char *fn) {
   double work = (double)n + 1;
   for (int i = anchored ? 1 : 0; i < q; i++) work *= (double)n + 1;
   if (work > PATTERN_MAX_WORK)
-    return luaL_error(L, "string.%s: pattern too costly for text of %zu bytes (%d repetitions; "
-                      "simplify the pattern or shorten the text)", fn, ls, q);
+    return luaL_error(L, "string.%s: pattern too costly for text of %I bytes (%d repetitions; "
+                      "simplify the pattern or shorten the text)", fn, (lua_Integer)ls, q);
   return 1;
 }
 
@@ -705,7 +705,19 @@ static int p_push_args(lua_State *L) {
   return (int)json_array_size(c->in);
 }
 
+static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err);
+
 json_t *kf_lua_call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
+  if (!args) {
+    kf_fail(err, KF_ENOMEM, "out of memory preparing a call to '%s'", fn);
+    return NULL;
+  }
+  json_t *res = call(h, fn, args, err);
+  json_decref(args);
+  return res;
+}
+
+static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
   lua_State *L = h->L;
   int top = lua_gettop(L);
   h->current[0] = 0;

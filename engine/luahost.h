@@ -22,7 +22,8 @@ kf_lua *kf_lua_new(kf_store *st, const kf_lua_limits *limits, kf_err *err);
 void kf_lua_free(kf_lua *L);
 void kf_lua_set_store(kf_lua *L, kf_store *st);
 
-/* Call the engine's Lua function `fn` with the elements of args (an array) as arguments.
+/* Call the engine's Lua function `fn` with the elements of args (an array, taken: the
+ * call owns it, so callers may pass json_pack(...) directly) as arguments.
  * The function returns a value (converted to JSON), or nil, CODE, MESSAGE to refuse
  * (CODE: "invalid", "notfound", "refused", "conflict"). Lua errors, the CPU budget and
  * the memory cap come back as KF_ELUA with "FILE:LINE: message". */

@@ -206,11 +206,11 @@ static int apply_effects(kf_engine *e, json_t *c, json_t *res, const char *actor
       return rc;
   }
   json_array_foreach(json_object_get(res, "cancels"), i, x) {
-    if ((rc = kf_store_timers_cancel(e->st, id, NULL, json_string_value(x), now, err))) return rc;
+    if ((rc = kf_store_timers_cancel(e->st, id, NULL, json_string_value(x), now, 0, err))) return rc;
   }
   json_array_foreach(json_object_get(res, "schedules"), i, x) {
     const char *name = json_string_value(json_object_get(x, "name"));
-    if ((rc = kf_store_timers_cancel(e->st, id, NULL, name, now, err)) ||
+    if ((rc = kf_store_timers_cancel(e->st, id, NULL, name, now, 0, err)) ||
         (rc = kf_store_timer_add(e->st, id, name, "custom", NULL,
                                  json_string_value(json_object_get(x, "due")), err)))
       return rc;
@@ -248,7 +248,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   if (!data) json_decref(json_object_get(c, "data")); /* json_object() above: drop extra ref */
   json_decref(init);
   if (kf_store_case_insert(e->st, c, now, err)) goto fail;
-  json_object_set(c, "revision", json_integer(1));
+  json_object_set_new(c, "revision", json_integer(1));
   res = kf_lua_call(e->lua, "open", json_pack("[O]", c), err);
   if (!res) goto fail;
   if (kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")), 1,
@@ -304,7 +304,8 @@ static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
 
 /* Fire inside an open transaction. opts: {reason, timer}. Returns the event or NULL. */
 static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const char *role,
-                          const char *actor, json_t *opts, const char *now, kf_err *err) {
+                          const char *actor, json_t *opts, const char *now, int64_t timer,
+                          kf_err *err) {
   json_t *res = kf_lua_call(e->lua, "fire",
                             json_pack("[O,s,s?,O]", c, transition, role, opts), err);
   if (!res) {
@@ -323,7 +324,7 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   if (kf_store_case_update(e->st, id, json_integer_value(json_object_get(c, "revision")), to,
                            json_is_true(json_object_get(res, "final")), 1,
                            json_object_get(res, "data"), now, err) ||
-      kf_store_timers_cancel(e->st, id, from, NULL, now, err))
+      kf_store_timers_cancel(e->st, id, from, NULL, now, timer, err))
     goto fail;
   ev = case_event("case.transition", c, actor, now);
   json_object_set_new(ev, "name", json_string(transition));
@@ -361,7 +362,7 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
   json_t *c = load_case(e, id, expect, err);
   if (!c) return abort_tx(e, NULL);
   json_t *opts = json_pack("{s:s?}", "reason", reason);
-  json_t *ev = fire_in_tx(e, c, transition, role, actor, opts, now, err);
+  json_t *ev = fire_in_tx(e, c, transition, role, actor, opts, now, 0, err);
   json_decref(opts);
   if (!ev) return abort_tx(e, c);
   json_decref(ev);
@@ -444,6 +445,9 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
   return kf_store_members(e->st, cid, NULL, err);
 }
 
+static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *actor,
+                        const char *now, kf_err *err);
+
 json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *data,
                        const char *actor, kf_err *err) {
   if (need_store(e, err)) return NULL;
@@ -478,9 +482,13 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
                           json_object_get(chk, "checked"), "form_version",
                           json_object_get(chk, "form_version"), "at", now);
   json_decref(chk);
-  /* A review form records the state's review too. */
-  if (!strcmp(form, "review") && json_is_string(json_object_get(c, "overdue_since"))) {
-    if (kf_store_case_set_overdue(e->st, json_integer_value(json_object_get(c, "id")), NULL, err)) {
+  /* A review form records the state's review too, where the state has reviews. */
+  if (!strcmp(form, "review")) {
+    json_t *has = kf_lua_call(e->lua, "has_review", json_pack("[O]", c), err);
+    int rc2 = has ? 0 : err->code;
+    if (json_is_true(has)) rc2 = review_in_tx(e, c, "review form", actor, now, err);
+    json_decref(has);
+    if (rc2) {
       json_decref(out);
       return abort_tx(e, c);
     }
@@ -493,6 +501,28 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
   return out;
 }
 
+/* Record a review inside the open transaction: clear overdue, schedule the next one. */
+static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *actor,
+                        const char *now, kf_err *err) {
+  int64_t cid = json_integer_value(json_object_get(c, "id"));
+  json_t *next = kf_lua_call(e->lua, "review_timer", json_pack("[O]", c), err);
+  if (!next) return err->code;
+  json_t *ev = case_event("review.recorded", c, actor, now);
+  json_object_set_new(ev, "data", json_pack("{s:s?,s:O,s:O}", "note", note, "overdue_since",
+                                            json_object_get(c, "overdue_since"), "next_due",
+                                            json_object_get(next, "due")));
+  int rc = kf_store_case_set_overdue(e->st, cid, NULL, err);
+  if (!rc) rc = kf_store_timers_cancel(e->st, cid, NULL, "review", now, 0, err);
+  if (!rc)
+    rc = kf_store_timer_add(e->st, cid, "review", "review",
+                            json_string_value(json_object_get(next, "state")),
+                            json_string_value(json_object_get(next, "due")), err);
+  json_decref(next);
+  if (!rc) rc = event(e, ev, err);
+  else json_decref(ev);
+  return rc;
+}
+
 json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
                        kf_err *err) {
   if (need_store(e, err)) return NULL;
@@ -501,21 +531,8 @@ json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const cha
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
   if (!c) return abort_tx(e, NULL);
-  int64_t cid = json_integer_value(json_object_get(c, "id"));
-  json_t *next = kf_lua_call(e->lua, "review_timer", json_pack("[O]", c), err);
-  if (!next) return abort_tx(e, c);
-  json_t *ev = case_event("review.recorded", c, actor, now);
-  json_object_set_new(ev, "data", json_pack("{s:s?,s:O,s:O}", "note", note, "overdue_since",
-                                            json_object_get(c, "overdue_since"), "next_due",
-                                            json_object_get(next, "due")));
-  int rc = kf_store_case_set_overdue(e->st, cid, NULL, err);
-  if (!rc) rc = kf_store_timers_cancel(e->st, cid, NULL, "review", now, err);
-  if (!rc)
-    rc = kf_store_timer_add(e->st, cid, "review", "review",
-                            json_string_value(json_object_get(next, "state")),
-                            json_string_value(json_object_get(next, "due")), err);
-  json_decref(next);
-  if (rc || event(e, ev, err) || kf_store_commit(e->st, err)) return abort_tx(e, c);
+  if (review_in_tx(e, c, note, actor, now, err) || kf_store_commit(e->st, err))
+    return abort_tx(e, c);
   return reload(e, c, err);
 }
 
@@ -566,7 +583,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
     }
     if (is_transition) {
       json_t *opts = json_pack("{s:b}", "timer", 1);
-      json_t *ev = fire_in_tx(e, c, name, NULL, "timer", opts, now, err);
+      json_t *ev = fire_in_tx(e, c, name, NULL, "timer", opts, now, timer_id, err);
       json_decref(opts);
       if (ev) {
         json_object_set(out, "to", json_object_get(ev, "to"));

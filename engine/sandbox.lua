@@ -119,6 +119,16 @@ function E.env(path, extra)
   return setmetatable_(env, { __index = base, __metatable = false })
 end
 
+-- An error value as one line that names its file.
+function E.errtext(e, path)
+  if type_(e) ~= "string" then return (path or "?") .. ": (error object is a " .. type_(e) .. " value)" end
+  if e == "not enough memory" then
+    local _, cap = host.memory()
+    return (path or "?") .. ": memory limit exceeded (" .. (cap // 1048576) .. " MiB)"
+  end
+  return e
+end
+
 -- Run a file's text in its own environment; returns what it returned, or nil, message.
 function E.run(path, source, extra)
   local env = E.env(path, extra)
@@ -126,6 +136,6 @@ function E.run(path, source, extra)
   if not fn then return nil, err end
   host.at(path)
   local ok, value = pcall(fn)
-  if not ok then return nil, tostring_(value) end
+  if not ok then return nil, E.errtext(value, path) end
   return value, nil, env
 end

@@ -737,9 +737,9 @@ int kf_store_timer_add(kf_store *st, int64_t case_id, const char *name, const ch
 }
 
 int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state, const char *name,
-                           const char *now, kf_err *err) {
+                           const char *now, int64_t except, kf_err *err) {
   static const char *q = "UPDATE timers SET status='cancelled', done_at=?4"
-                         " WHERE case_id=?1 AND status='pending'"
+                         " WHERE case_id=?1 AND status='pending' AND id<>?5"
                          " AND (?2 IS NULL OR state=?2) AND (?3 IS NULL OR name=?3)";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
@@ -747,6 +747,7 @@ int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state, con
   bind_text(s, 2, state);
   bind_text(s, 3, name);
   bind_text(s, 4, now);
+  sqlite3_bind_int64(s, 5, except);
   return step_done(st, s, "cancelling timers", err);
 }
 

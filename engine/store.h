@@ -69,9 +69,10 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err);
  * whose stay it belongs to (cancelled on leaving it), or NULL. */
 int kf_store_timer_add(kf_store *st, int64_t case_id, const char *name, const char *kind,
                        const char *state, const char *due, kf_err *err);
-/* Cancel pending timers of a case: of a state (name NULL) or by name (state NULL). */
+/* Cancel pending timers of a case: of a state (name NULL) or by name (state NULL), all
+ * but timer `except` (the one firing now; 0 for none). */
 int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state,
-                           const char *name, const char *now, kf_err *err);
+                           const char *name, const char *now, int64_t except, kf_err *err);
 json_t *kf_store_timers_due(kf_store *st, const char *now, int limit, kf_err *err);
 json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err);
 json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err);

@@ -204,7 +204,9 @@ local function merge(base, spec, path, map)
   for _, key in ipairs { "transitions", "states" } do
     for _, name in ipairs(list_of(remove[key])) do
       local i = find_entry(raw[key], name)
-      if i then table.remove(raw[key], i)
+      if i then
+        table.remove(raw[key], i)
+        if key == "states" then raw.on_enter[name], raw.on_exit[name] = nil, nil end
       else problem({ path = path, line = map[name] or line },
         fmt("remove: %s has no %s %s", spec.__base, key == "states" and "state" or "transition", q(name))) end
     end
@@ -690,8 +692,10 @@ function E.check(files)
   for _, f in ipairs(files) do
     local spec, kind, map = E.load_file(f.path, f.source)
     if not spec then
-      local p, l, m = tostring(kind):match("^(.-):(%d+): (.*)$")
-      messages[#messages + 1] = { path = p or f.path, line = tonumber(l) or 1, msg = m or kind }
+      local text = tostring(kind)
+      local p, l, m = text:match("^(.-):(%d+): (.*)$")
+      if not p and text:sub(1, #f.path + 2) == f.path .. ": " then p, m = f.path, text:sub(#f.path + 3) end
+      messages[#messages + 1] = { path = p or f.path, line = tonumber(l) or 0, msg = m or text }
     else
       local item = { path = f.path, source = f.source, spec = spec, kind = kind, map = map }
       loaded_files[#loaded_files + 1] = item
@@ -715,7 +719,8 @@ function E.check(files)
   for _, item in ipairs(loaded_files) do visit(item, 0) end
   for _, item in ipairs(order) do
     local out, warnings = {}, {}
-    local res = { path = item.path, source = item.source, kind = item.kind, name = item.spec.name }
+    local res = { path = item.path, source = item.source, kind = item.kind,
+                  name = item.spec.name or item.spec.__workflow }
     if item.kind == "workflow" or item.kind == "adapt" then
       res.kind = "workflow"
       local raw, err = resolve(item.spec, item.path, item.map, batch)
@@ -894,7 +899,7 @@ E.kf = E.readonly(kf, "table 'kf'")
 -- Firing
 
 local function guard_result(ok, a, b, label)
-  if not ok then return false, fmt("%s failed: %s", label, tostring(a)) end
+  if not ok then return false, fmt("%s failed: %s", label, E.errtext(a, label)) end
   if a then return true end
   if type(b) == "string" and b ~= "" then return false, b end
   if type(b) == "number" then return false, tostring(b) end
@@ -910,6 +915,8 @@ local function unmet(def, c, t, role, opts)
     -- time fires it: roles do not apply
   elseif not t.by and t.after then
     reasons[#reasons + 1] = fmt("%s is fired by time only (after %s)", q(t.name), t.after)
+  elseif role == nil then
+    -- any role: listing moves without --as
   elseif t.by then
     local allowed = false
     for _, r in ipairs(t.by) do if r == role then allowed = true end end
@@ -1042,11 +1049,7 @@ function E.moves(c, role)
   if def.state_by[c.state] and def.state_by[c.state].final then return out end
   for _, t in ipairs(def.transitions) do
     if fires_from(t, c.state, def) then
-      local reasons
-      if role then reasons = unmet(def, c, t, role, { moves = true })
-      else
-        reasons = unmet(def, c, t, nil, { moves = true, timer = true })
-      end
+      local reasons = unmet(def, c, t, role, { moves = true })
       out[#out + 1] = { name = t.name, title = t.title, to = t.to, to_title = def.state_by[t.to].title,
                         by = t.by, after = t.after, reason_required = t.reason,
                         available = #reasons == 0, reasons = reasons }
@@ -1060,6 +1063,12 @@ function E.has_transition(c, name)
   local def = E.version(c.workflow_id)
   local t = def.transition_by[name]
   return t ~= nil and fires_from(t, c.state, def)
+end
+
+function E.has_review(c)
+  local def = E.version(c.workflow_id)
+  local st = def.state_by[c.state]
+  return st ~= nil and st.review ~= nil
 end
 
 function E.review_timer(c)

@@ -1,0 +1,132 @@
+/* Unit tests for the runtime: concurrent fires on one case (one engine per thread: one
+ * connection and one Lua state each), atomic refusal on Lua errors, timers fire once. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "t.h"
+
+static char db[64], wf[64];
+
+static const char *WORKFLOW =
+    "return workflow {\n"
+    "  name = 'race', roles = { 'worker' }, initial = 'open',\n"
+    "  states = { { 'open', review = '7d' }, { 'taken' }, { 'broken' }, { 'done', final = true } },\n"
+    "  transitions = {\n"
+    "    { 'take', from = 'open', to = 'taken', by = { 'worker' } },\n"
+    "    { 'break', from = 'open', to = 'broken', by = { 'worker' } },\n"
+    "    { 'lapse', from = 'open', to = 'done', after = '30d' },\n"
+    "    { 'finish', from = { 'taken', 'broken' }, to = 'done', by = { 'worker' },\n"
+    "      when = { function(c) return c.data.ok == true, 'the work is not finished yet' end } },\n"
+    "  },\n"
+    "  on_enter = { broken = function(c) c.data.touched = true; error('boom in on_enter') end },\n"
+    "}\n";
+
+#define THREADS 8
+static int wins, conflicts, other;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *racer(void *arg) {
+  (void)arg;
+  kf_err err = {0};
+  kf_engine *e = kf_engine_open(db, KF_STORE_NOCREATE, &err);
+  json_t *res = e ? kf_case_fire(e, "1", "take", "worker", "t", NULL, 0, &err) : NULL;
+  pthread_mutex_lock(&mu);
+  if (res) wins++;
+  else if (CONTAINS(err.msg, "case is in 'taken'")) conflicts++;
+  else {
+    other++;
+    printf("unexpected: %s\n", err.msg);
+  }
+  pthread_mutex_unlock(&mu);
+  json_decref(res);
+  kf_engine_close(e);
+  return NULL;
+}
+
+int main(void) {
+  snprintf(db, sizeof db, "/tmp/kf-rt-%d.db", (int)getpid());
+  snprintf(wf, sizeof wf, "/tmp/kf-rt-%d.lua", (int)getpid());
+  FILE *f = fopen(wf, "w");
+  fputs(WORKFLOW, f);
+  fclose(f);
+  setenv("KINFLOW_NOW", "2026-01-05T09:00:00Z", 1);
+  kf_err err = {0};
+  kf_engine *e = kf_engine_open(db, 0, &err);
+  CHECK(e != NULL, "open: %s", err.msg);
+  if (!e) T_DONE();
+  json_t *paths = json_pack("[{s:s}]", "path", wf), *report = NULL;
+  CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "deploy: %s", err.msg);
+  json_decref(report);
+  json_t *c = kf_case_open(e, "race", NULL, NULL, "t", &err);
+  CHECK(c != NULL, "open a case: %s", err.msg);
+  json_decref(c);
+  c = kf_case_open(e, "race", NULL, NULL, "t", &err); /* case 2: for the Lua error */
+  json_decref(c);
+
+  pthread_t th[THREADS];
+  for (int i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, racer, NULL);
+  for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+  CHECK(wins == 1, "exactly one fire wins (%d)", wins);
+  CHECK(conflicts == THREADS - 1 && other == 0, "the others are told the case moved on (%d, %d)",
+        conflicts, other);
+
+  /* A Lua error in on_enter: nothing changes. */
+  json_t *before = kf_case_get(e, "2", &err);
+  json_t *filter = json_pack("{s:i}", "case", 2);
+  json_t *hist = kf_store_events(kf_engine_store(e), filter, &err);
+  size_t nev = json_array_size(hist);
+  json_decref(hist);
+  json_t *res = kf_case_fire(e, "2", "break", "worker", "t", NULL, 0, &err);
+  CHECK(!res && err.code == KF_ELUA && CONTAINS(err.msg, "boom in on_enter") &&
+            CONTAINS(err.msg, "kf-rt-"), "Lua error named with file and line: %s", err.msg);
+  json_t *after = kf_case_get(e, "2", &err);
+  CHECK(json_equal(before, after), "case unchanged after a failed action");
+  hist = kf_store_events(kf_engine_store(e), filter, &err);
+  json_decref(filter);
+  CHECK(json_array_size(hist) == nev, "no event recorded");
+  json_decref(hist);
+  json_decref(before);
+  json_decref(after);
+
+  /* A guard's own reason is the refusal. */
+  res = kf_case_fire(e, "1", "finish", "worker", "t", NULL, 0, &err);
+  CHECK(!res && err.code == KF_EREFUSED && CONTAINS(err.msg, "the work is not finished yet"),
+        "guard reason quoted: %s", err.msg);
+
+  /* Timers: case 2 is still open: its review and lapse fire once, in order. */
+  setenv("KINFLOW_NOW", "2026-01-13T09:00:00Z", 1);
+  res = kf_timers_run(e, &err);
+  CHECK(res && json_array_size(json_object_get(res, "timers")) == 1, "the review fires at 8 days");
+  json_decref(res);
+  c = kf_case_get(e, "2", &err);
+  CHECK(json_is_string(json_object_get(c, "overdue_since")), "case 2 is overdue");
+  json_decref(c);
+  setenv("KINFLOW_NOW", "2026-03-01T09:00:00Z", 1);
+  res = kf_timers_run(e, &err);
+  CHECK(res && json_array_size(json_object_get(res, "timers")) == 1, "the lapse fires once");
+  json_decref(res);
+  res = kf_timers_run(e, &err);
+  CHECK(res && json_array_size(json_object_get(res, "timers")) == 0, "nothing fires twice");
+  json_decref(res);
+  c = kf_case_get(e, "2", &err);
+  CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "done"), "case 2 lapsed");
+  json_decref(c);
+  c = kf_case_get(e, "1", &err);
+  CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "case 1 untouched");
+  json_decref(c);
+  json_t *sum = NULL;
+  CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "audit: %s", err.msg);
+  json_decref(sum);
+  kf_engine_close(e);
+  unlink(wf);
+  unlink(db);
+  char side[80];
+  snprintf(side, sizeof side, "%s-wal", db);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", db);
+  unlink(side);
+  T_DONE();
+}
