@@ -9,19 +9,30 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(OPT) -D_FORTIFY_SOURCE=2 -DKF_SHARE_DIR='"$(PREFIX)/share/kinflow"' \
              $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
-LIBS     = $(PKG_LIBS) -lm -pthread
+LIBS     = $(PKG_LIBS) -lm -pthread -ldl
 
 B        ?= build
+.DEFAULT_GOAL := all
 ENGINE_SRC := engine/util.c engine/store.c engine/luahost.c engine/runtime.c \
-              engine/scenario.c engine/cli.c
+              engine/scenario.c engine/plugin.c engine/cli.c engine/cli_analysis.c
 ENGINE_LUA := engine/sandbox.lua engine/workflow.lua
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o) $(B)/embed.o
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BIN        ?= kinflow
 
+# C plugins: every folder of plugins/ or tests/plugins/ with .c files builds FOLDER/NAME.so,
+# exporting only its entry point. Never sanitized: they load into either build.
+PLUGIN_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard plugins/*/*.c tests/plugins/*/*.c))))
+PLUGIN_SO   := $(foreach d,$(PLUGIN_DIRS),$(d)/$(notdir $(d)).so)
+define PLUGIN_RULE
+$(1)/$(notdir $(1)).so: $(wildcard $(1)/*.c) engine/kf_plugin.h
+	$$(CC) $$(WARN) -O2 -g -fPIC -shared -fvisibility=hidden -Iengine $$(PKG_CFLAGS) -o $$@ $(wildcard $(1)/*.c) $$(shell pkg-config --libs jansson)
+endef
+$(foreach d,$(PLUGIN_DIRS),$(eval $(call PLUGIN_RULE,$(d))))
+
 .PHONY: all run test asan clean install deps bench
-all: $(BIN) $(UNIT_BIN)
+all: $(BIN) $(UNIT_BIN) $(PLUGIN_SO)
 
 deps:
 	@scripts/install-deps.sh
@@ -64,6 +75,6 @@ install: all
 	cp -r plugins workflows $(DESTDIR)$(PREFIX)/share/kinflow/
 
 clean:
-	rm -rf build $(BIN) tests/out
+	rm -rf build $(BIN) tests/out $(PLUGIN_SO)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

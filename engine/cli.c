@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plugin.h"
 #include "runtime.h"
 #include "scenario.h"
 
@@ -32,7 +33,11 @@
   "  case review CASE [--note TEXT]     record that the case's review took place\n"      \
   "  form submit CASE FORM --data JSON\n"                                                \
   "  timers run                         fire every timer due by now (KINFLOW_NOW in tests)\n" \
-  "  audit verify                       check the event log's hash chain\n"
+  "  audit verify                       check the event log's hash chain\n"               \
+  "  rule impact FILE                   what a changed rule would change in every open case\n" \
+  "  rule deploy FILE | history NAME | rollback NAME\n"                                  \
+  "  report ... | script run FILE       analysts' reports and scripts (read-only)\n"     \
+  "  (plugins may add commands: see `kinflow plugins`)\n"
 
 typedef struct args {
   const char *db, *data, *ref, *as, *actor, *reason, *workflow, *state, *role, *name, *note;
@@ -43,8 +48,8 @@ typedef struct args {
 } args;
 
 static int usage(const char *msg) {
-  if (msg) fprintf(stderr, "kinflow: %s\n", msg);
-  fputs(USAGE, stderr);
+  if (msg) fprintf(stderr, "kinflow: %s (see `kinflow help`)\n", msg);
+  else fputs(USAGE, stderr);
   return 2;
 }
 
@@ -633,7 +638,139 @@ static int cmd_diagram(const args *a) {
   return 0;
 }
 
+static int cmd_rule(const args *a) {
+  const char *sub = a->npos > 1 ? a->pos[1] : "";
+  if (a->npos != 3 || (strcmp(sub, "impact") && strcmp(sub, "deploy") && strcmp(sub, "history") &&
+                       strcmp(sub, "rollback")))
+    return usage("rule impact FILE | rule deploy FILE | rule history NAME | rule rollback NAME");
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, !strcmp(sub, "deploy") ? 0 : KF_STORE_NOCREATE, &err);
+  if (!e) return fail(&err);
+  json_t *res = NULL;
+  int rc = 0;
+  if (!strcmp(sub, "impact")) {
+    res = kf_rule_impact(e, a->pos[2], &err);
+    if (res && !a->json) {
+      json_t *changed = json_object_get(res, "changed");
+      printf("rule %s: %lld open cases evaluated, %zu would change", js(res, "rule"),
+             ji(res, "evaluated"), json_array_size(changed));
+      if (ji(res, "reworded")) printf(" (%lld more keep their result with a new reason)", ji(res, "reworded"));
+      if (ji(res, "unaffected")) printf(" (%lld use a rule of their own workflow)", ji(res, "unaffected"));
+      putchar('\n');
+      size_t i;
+      json_t *c;
+      json_array_foreach(changed, i, c) {
+        json_t *b = json_object_get(c, "before"), *af = json_object_get(c, "after");
+        printf("  case %lld (%s, %s): %s -> %s", ji(c, "id") ? ji(c, "id") : ji(c, "case"),
+               js(c, "workflow"), js(c, "state"), json_is_true(json_object_get(b, "ok")) ? "met" : "not met",
+               json_is_true(json_object_get(af, "ok")) ? "met" : "not met");
+        if (*js(af, "reason")) printf(": %s", js(af, "reason"));
+        else if (*js(b, "reason")) printf(" (was: %s)", js(b, "reason"));
+        putchar('\n');
+      }
+    }
+  } else if (!strcmp(sub, "deploy")) {
+    json_t *paths = path_list(a, 2);
+    json_t *chk = kf_check(e, paths, &err);
+    json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
+    if (chk && (!f || strcmp(js(f, "kind"), "rule"))) {
+      kf_fail(&err, KF_EINVAL, "%s is not a rule file (use `kinflow deploy` for workflows and forms)", a->pos[2]);
+    } else if (chk) {
+      json_t *report = NULL;
+      if (kf_deploy(e, paths, actor_of(a), &report, &err) == 0) res = report;
+      else {
+        if (report) print_messages(report);
+        json_decref(report);
+      }
+    }
+    json_decref(chk);
+    json_decref(paths);
+    if (res && !a->json) {
+      json_t *d = json_array_get(json_object_get(res, "files"), 0);
+      printf("rule %s v%lld %s: it applies at once\n", js(d, "name"), ji(d, "version"),
+             json_is_true(json_object_get(d, "unchanged")) ? "unchanged" : "deployed");
+    }
+  } else if (!strcmp(sub, "history")) {
+    json_t *all = kf_store_def_list(kf_engine_store(e), "rule", &err);
+    if (all) {
+      res = json_array();
+      size_t i;
+      json_t *d;
+      json_array_foreach(all, i, d) if (!strcmp(js(d, "name"), a->pos[2])) json_array_append(res, d);
+      json_decref(all);
+      json_t *src = kf_lua_call(kf_engine_lua(e), "rule_source", json_pack("[s]", a->pos[2]), &err);
+      if (!a->json) {
+        json_array_foreach(res, i, d)
+          printf("v%-3lld %s by %-12s %s%s\n", ji(d, "version"), js(d, "deployed_at"),
+                 js(d, "deployed_by"), js(d, "path"),
+                 ji(d, "active") ? "" : "  (rolled back)");
+        if (src && !strcmp(js(src, "source"), "deployed")) printf("in force: v%lld\n", ji(src, "version"));
+        else if (src && !strcmp(js(src, "source"), "plugin")) printf("in force: plugin %s\n", js(src, "plugin"));
+        else printf("in force: none (no rule '%s' is defined)\n", a->pos[2]);
+      } else {
+        json_t *o = json_pack("{s:s,s:O,s:O}", "rule", a->pos[2], "versions", res, "in_force",
+                              src ? src : json_null());
+        json_decref(res);
+        res = o;
+      }
+      json_decref(src);
+      if (!json_array_size(json_is_array(res) ? res : json_object_get(res, "versions")) &&
+          !json_is_object(res) && !a->json) {
+        /* nothing deployed: said above */
+      }
+    }
+  } else {
+    res = kf_rule_rollback(e, a->pos[2], actor_of(a), &err);
+    if (res && !a->json) {
+      json_t *now = json_object_get(res, "now");
+      printf("rule %s: v%lld rolled back; in force now: ", a->pos[2], ji(res, "rolled_back"));
+      if (!strcmp(js(now, "source"), "deployed")) printf("v%lld\n", ji(now, "version"));
+      else if (!strcmp(js(now, "source"), "plugin")) printf("plugin %s\n", js(now, "plugin"));
+      else printf("nothing\n");
+    }
+  }
+  if (!res) rc = fail(&err);
+  else if (a->json) print_json(res);
+  json_decref(res);
+  kf_engine_close(e);
+  return rc;
+}
+
+/* A subcommand a C plugin adds; plugins see the database when there is one. */
+static int plugin_command(const args *a, int argc, char **argv) {
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) {
+    err = (kf_err){0};
+    e = kf_engine_open(NULL, 0, &err);
+  }
+  if (!e) return fail(&err);
+  json_t *res = kf_lua_call(kf_engine_lua(e), "plugins", json_array(), &err);
+  json_decref(res);
+  /* hand the plugin its own arguments: from the command name on */
+  int first = 1;
+  while (first < argc && strcmp(argv[first], a->pos[0])) first++;
+  int found = 0;
+  int rc = kf_plugins_command(kf_lua_plugins(kf_engine_lua(e)), argc - first, argv + first, &found);
+  kf_engine_close(e);
+  if (!found) {
+    char m[300];
+    snprintf(m, sizeof m, "unknown command '%s'", a->pos[0]);
+    return usage(m);
+  }
+  return rc;
+}
+
 int kf_cli_main(int argc, char **argv) {
+  /* Analysts' commands parse their own arguments (cli_analysis.c). */
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5)) {
+      i += !strchr(argv[i], '=');
+      continue;
+    }
+    if (!strcmp(argv[i], "report") || !strcmp(argv[i], "script")) return kf_cli_analysis(argc, argv);
+    break;
+  }
   args a = {0};
   int rc = parse(argc, argv, &a);
   if (rc) return rc;
@@ -654,7 +791,6 @@ int kf_cli_main(int argc, char **argv) {
     fputs(USAGE, stdout);
     return 0;
   }
-  char m[300];
-  snprintf(m, sizeof m, "unknown command '%s'", cmd);
-  return usage(m);
+  if (!strcmp(cmd, "rule")) return cmd_rule(&a);
+  return plugin_command(&a, argc, argv);
 }

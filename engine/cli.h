@@ -5,4 +5,7 @@
 /* Run one command; returns the exit status (0 done, 1 refused, 2 usage). */
 int kf_cli_main(int argc, char **argv);
 
+/* `kinflow report ...` and `kinflow script run ...` (cli_analysis.c). */
+int kf_cli_analysis(int argc, char **argv);
+
 #endif

@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "luahost.h"
 
+#include "plugin.h"
+
 #include <dirent.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -31,6 +33,7 @@ struct kf_lua {
   char budget_msg[600];
   char current[256]; /* the file whose code runs now, for errors without a line */
   int engine_ref;    /* the table of engine functions */
+  kf_plugins *plugins; /* C plugins loaded into this state's registry */
 };
 
 static double mono(void) {
@@ -584,6 +587,94 @@ static int h_log(lua_State *L) {
   return 0;
 }
 
+/* ---- C plugins ---- */
+
+/* load_c_plugin(so_path, dir, {taken names}) -> true | nil, message */
+static int h_load_c_plugin(lua_State *L) {
+  kf_lua *h = host(L);
+  const char *so = luaL_checkstring(L, 1), *dir = luaL_checkstring(L, 2);
+  const char *taken[512];
+  int n = 0;
+  if (lua_istable(L, 3))
+    for (lua_Integer i = 1; n < 511 && lua_rawgeti(L, 3, i) == LUA_TSTRING; i++) {
+      taken[n++] = lua_tostring(L, -1); /* stays alive: still in the table */
+      lua_pop(L, 1);
+    }
+  taken[n] = NULL;
+  kf_err err = {0};
+  if (kf_plugins_load(h->plugins, so, dir, taken, &err)) {
+    lua_pushnil(L);
+    lua_pushstring(L, err.msg);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int h_c_plugins(lua_State *L) {
+  json_t *list = kf_plugins_list(host(L)->plugins);
+  push_json(L, list, 0);
+  json_decref(list);
+  return 1;
+}
+
+static int h_c_rule_owner(lua_State *L) {
+  const char *owner = kf_plugins_rule_owner(host(L)->plugins, luaL_checkstring(L, 1));
+  if (!owner) return 0;
+  lua_pushstring(L, owner);
+  return 1;
+}
+
+static int h_c_action_owner(lua_State *L) {
+  const char *owner = kf_plugins_action_owner(host(L)->plugins, luaL_checkstring(L, 1));
+  if (!owner) return 0;
+  lua_pushstring(L, owner);
+  return 1;
+}
+
+/* Convert a Lua value for a C callback; raises with a message on values JSON cannot hold. */
+static json_t *arg_json(lua_State *L, int idx, const char *what) {
+  char errbuf[256];
+  json_t *j = to_json(L, idx, 0, what, errbuf);
+  if (!j) luaL_error(L, "%s", errbuf);
+  return j;
+}
+
+/* call_c_rule(name, case) -> ok, reason (raises when the rule fails) */
+static int h_call_c_rule(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  json_t *c = arg_json(L, 2, "case");
+  char reason[512];
+  int rc = kf_plugins_rule(host(L)->plugins, name, c, reason, sizeof reason);
+  json_decref(c);
+  if (rc < 0) return luaL_error(L, "rule '%s' failed: %s", name, reason[0] ? reason : "no reason given");
+  lua_pushboolean(L, rc == 1);
+  if (rc == 1 || !reason[0]) return 1;
+  lua_pushstring(L, reason);
+  return 2;
+}
+
+/* call_c_action(name, case, args) -> changes table or nil */
+static int h_call_c_action(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  json_t *c = arg_json(L, 2, "case");
+  json_t *args = lua_isnoneornil(L, 3) ? json_null() : to_json(L, 3, 0, "args", (char[256]){0});
+  if (!args) {
+    json_decref(c);
+    return luaL_error(L, "kf.actions.%s: its arguments cannot be passed to C", name);
+  }
+  json_t *changes = NULL;
+  kf_err err = {0};
+  int rc = kf_plugins_action(host(L)->plugins, name, c, args, &changes, &err);
+  json_decref(c);
+  json_decref(args);
+  if (rc) return luaL_error(L, "%s", err.msg);
+  if (!changes) return 0;
+  push_json(L, changes, 0);
+  json_decref(changes);
+  return 1;
+}
+
 static int h_memory(lua_State *L) {
   kf_lua *h = host(L);
   lua_pushinteger(L, (lua_Integer)h->used);
@@ -599,6 +690,9 @@ static const luaL_Reg host_fns[] = {
     {"at", h_at},             {"load", h_load},         {"memory", h_memory},
     {"caller", h_caller},     {"fninfo", h_fninfo},     {"realpath", h_realpath},
     {"exe_dir", h_exe_dir},   {"log", h_log},
+    {"load_c_plugin", h_load_c_plugin}, {"c_plugins", h_c_plugins},
+    {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
+    {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
     {NULL, NULL}};
 
 /* ---- the state ---- */
@@ -660,6 +754,8 @@ kf_lua *kf_lua_new(kf_store *st, const kf_lua_limits *lim, kf_err *err) {
     return NULL;
   }
   h->st = st;
+  h->plugins = kf_plugins_new();
+  kf_plugins_set_store(h->plugins, st);
   h->cap = lim && lim->memory ? lim->memory : (size_t)64 << 20;
   h->budget = lim && lim->instructions ? lim->instructions : 200000;
   h->seconds = lim && lim->seconds > 0 ? lim->seconds : 5.0;
@@ -687,10 +783,16 @@ void kf_lua_free(kf_lua *h) {
     lua_sethook(h->L, hook, LUA_MASKCOUNT, 1);
     lua_close(h->L);
   }
+  kf_plugins_free(h->plugins);
   free(h);
 }
 
-void kf_lua_set_store(kf_lua *h, kf_store *st) { h->st = st; }
+void kf_lua_set_store(kf_lua *h, kf_store *st) {
+  h->st = st;
+  kf_plugins_set_store(h->plugins, st);
+}
+
+kf_plugins *kf_lua_plugins(kf_lua *h) { return h->plugins; }
 
 size_t kf_lua_memory(const kf_lua *h, size_t *peak) {
   if (peak) *peak = h->peak;

@@ -29,6 +29,9 @@ void kf_lua_set_store(kf_lua *L, kf_store *st);
  * the memory cap come back as KF_ELUA with "FILE:LINE: message". */
 json_t *kf_lua_call(kf_lua *L, const char *fn, json_t *args, kf_err *err);
 
+/* The registry of C plugins this state loaded (see plugin.h). */
+struct kf_plugins *kf_lua_plugins(kf_lua *L);
+
 /* Bytes the state holds now, and the most it ever held. */
 size_t kf_lua_memory(const kf_lua *L, size_t *peak);
 

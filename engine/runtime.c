@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin.h"
+
 struct kf_engine {
   kf_store *st;
   kf_lua *lua;
+  json_t *appended; /* events of the open transaction, for the hooks after commit */
 };
 
 kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
@@ -22,6 +25,7 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
   }
   if (db && !(e->st = kf_store_open(db, flags, err))) goto fail;
   if (!(e->lua = kf_lua_new(e->st, NULL, err))) goto fail;
+  e->appended = json_array();
   return e;
 fail:
   kf_engine_close(e);
@@ -32,6 +36,7 @@ void kf_engine_close(kf_engine *e) {
   if (!e) return;
   kf_lua_free(e->lua);
   kf_store_close(e->st);
+  json_decref(e->appended);
   free(e);
 }
 
@@ -44,9 +49,35 @@ static int need_store(kf_engine *e, kf_err *err) {
   return e->st ? 0 : kf_fail(err, KF_EUSAGE, "no database is open");
 }
 
+/* Transactions: the events appended in one go to the plugins' hooks once it commits. */
+static int tx_begin(kf_engine *e, kf_err *err) {
+  json_array_clear(e->appended);
+  return kf_store_begin(e->st, err);
+}
+
+static void tx_abort(kf_engine *e) {
+  kf_store_rollback(e->st);
+  json_array_clear(e->appended);
+}
+
+static int tx_commit(kf_engine *e, kf_err *err) {
+  int rc = kf_store_commit(e->st, err);
+  if (!rc && json_array_size(e->appended))
+    kf_plugins_notify(kf_lua_plugins(e->lua), e->appended);
+  json_array_clear(e->appended);
+  return rc;
+}
+
+/* Append one event (ev borrowed). */
+static int record(kf_engine *e, json_t *ev, kf_err *err) {
+  int rc = kf_store_event_append(e->st, ev, err);
+  if (!rc) json_array_append(e->appended, ev);
+  return rc;
+}
+
 /* Append one event; ev is taken. */
 static int event(kf_engine *e, json_t *ev, kf_err *err) {
-  int rc = kf_store_event_append(e->st, ev, err);
+  int rc = record(e, ev, err);
   json_decref(ev);
   return rc;
 }
@@ -58,7 +89,7 @@ static json_t *case_event(const char *kind, json_t *c, const char *actor, const 
 
 /* Fail the transaction: roll back and hand back NULL. */
 static json_t *abort_tx(kf_engine *e, json_t *keep) {
-  kf_store_rollback(e->st);
+  tx_abort(e);
   json_decref(keep);
   return NULL;
 }
@@ -106,20 +137,64 @@ static void hash_of(const char *source, json_t *base_id, char out[65]) {
   sodium_bin2hex(out, 65, d, sizeof d);
 }
 
+/* Store f (kind, name, title, path, source, definition) as a new version unless the newest
+ * active one has the same source and base; *row gets the version in force (with
+ * "unchanged": true when nothing was stored). Inside an open transaction. */
+static int store_version(kf_engine *e, json_t *f, json_t *base_id, const char *actor,
+                         const char *now, json_t **row, kf_err *err) {
+  const char *kind = json_string_value(json_object_get(f, "kind"));
+  const char *name = json_string_value(json_object_get(f, "name"));
+  const char *source = json_string_value(json_object_get(f, "source"));
+  char hash[65];
+  hash_of(source, base_id, hash);
+  json_t *latest = kf_store_def_latest(e->st, kind, name, NULL);
+  const char *old = latest ? json_string_value(json_object_get(latest, "hash")) : NULL;
+  if (old && !strcmp(old, hash)) {
+    json_object_set_new(latest, "unchanged", json_true());
+    *row = latest;
+    return 0;
+  }
+  json_decref(latest);
+  json_t *r = json_pack("{s:s,s:s,s:O?,s:O,s:s,s:O?,s:O,s:s,s:s,s:s}", "kind", kind, "name",
+                        name, "title", json_object_get(f, "title"), "path",
+                        json_object_get(f, "path"), "source", source, "base_id", base_id,
+                        "definition", json_object_get(f, "definition"), "hash", hash,
+                        "deployed_at", now, "deployed_by", actor);
+  int rc;
+  if (!r) return kf_fail(err, KF_EINVAL, "%s %s: its definition is incomplete", kind, name);
+  if ((rc = kf_store_def_put(e->st, r, err))) {
+    json_decref(r);
+    return rc;
+  }
+  char evkind[32];
+  snprintf(evkind, sizeof evkind, "%s.deployed", kind);
+  rc = event(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:s,s:s}}", "kind", evkind, "name", name,
+                          "actor", actor, "at", now, "data", "version",
+                          json_object_get(r, "version"), "path",
+                          json_string_value(json_object_get(r, "path")), "hash", hash),
+             err);
+  if (rc) {
+    json_decref(r);
+    return rc;
+  }
+  *row = r;
+  return 0;
+}
+
 int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, kf_err *err) {
   *report = NULL;
   if (need_store(e, err)) return err->code;
-  int rc = kf_store_begin(e->st, err);
+  int rc = tx_begin(e, err);
   if (rc) return rc;
   /* Check inside the transaction, so bases seen in the database are the ones pinned. */
   json_t *res = kf_check(e, paths, err);
   if (!res) {
-    kf_store_rollback(e->st);
+    tx_abort(e);
     return err->code;
   }
   *report = res;
   if (json_array_size(json_object_get(res, "messages")) > 0) {
-    kf_store_rollback(e->st);
+    tx_abort(e);
     return kf_fail(err, KF_EINVAL, "nothing deployed: fix the problems above first");
   }
   char now[21];
@@ -128,60 +203,32 @@ int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, k
   json_t *f;
   json_array_foreach(json_object_get(res, "files"), i, f) {
     const char *kind = json_string_value(json_object_get(f, "kind"));
-    const char *name = json_string_value(json_object_get(f, "name"));
     if (strcmp(kind, "workflow") && strcmp(kind, "rule") && strcmp(kind, "form")) continue;
     const char *base = json_string_value(json_object_get(f, "base"));
     json_t *base_id = NULL;
     if (base) { /* pin the base's newest version, deployed earlier in this transaction or before */
       json_t *row = kf_store_def_latest(e->st, "workflow", base, err);
       if (!row) {
-        kf_store_rollback(e->st);
+        tx_abort(e);
         return err->code;
       }
       base_id = json_incref(json_object_get(row, "id"));
       json_object_set(f, "base_version", json_object_get(row, "version"));
       json_decref(row);
     }
-    char hash[65];
-    const char *source = json_string_value(json_object_get(f, "source"));
-    hash_of(source, base_id, hash);
-    json_t *latest = kf_store_def_latest(e->st, kind, name, NULL);
-    const char *old = latest ? json_string_value(json_object_get(latest, "hash")) : NULL;
-    if (old && !strcmp(old, hash)) {
-      json_object_set(f, "version", json_object_get(latest, "version"));
-      json_object_set_new(f, "unchanged", json_true());
-      json_decref(latest);
-      json_decref(base_id);
-      continue;
-    }
-    json_decref(latest);
-    json_t *row = json_pack("{s:s,s:s,s:O?,s:O,s:s,s:O*,s:O,s:s,s:s,s:s}", "kind", kind, "name",
-                            name, "title", json_object_get(f, "title"), "path",
-                            json_object_get(f, "path"), "source", source, "base_id", base_id,
-                            "definition", json_object_get(f, "definition"), "hash", hash,
-                            "deployed_at", now, "deployed_by", actor);
+    json_t *row = NULL;
+    rc = store_version(e, f, base_id, actor, now, &row, err);
     json_decref(base_id);
-    if (!row || (rc = kf_store_def_put(e->st, row, err))) {
-      json_decref(row);
-      kf_store_rollback(e->st);
-      return rc ? rc : kf_fail(err, KF_EINVAL, "%s: cannot store its definition", name);
+    if (rc) {
+      tx_abort(e);
+      return rc;
     }
     json_object_set(f, "version", json_object_get(row, "version"));
     json_object_set(f, "id", json_object_get(row, "id"));
-    char evkind[32];
-    snprintf(evkind, sizeof evkind, "%s.deployed", kind);
-    rc = event(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:s,s:s}}", "kind", evkind, "name", name,
-                            "actor", actor, "at", now, "data", "version",
-                            json_object_get(row, "version"), "path",
-                            json_string_value(json_object_get(row, "path")), "hash", hash),
-               err);
+    if (json_is_true(json_object_get(row, "unchanged"))) json_object_set_new(f, "unchanged", json_true());
     json_decref(row);
-    if (rc) {
-      kf_store_rollback(e->st);
-      return rc;
-    }
   }
-  return kf_store_commit(e->st, err);
+  return tx_commit(e, err);
 }
 
 /* ---- cases ---- */
@@ -230,7 +277,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
     kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"child\": \"Ava\"}'");
     return NULL;
   }
-  if (kf_store_begin(e->st, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = NULL, *res = NULL;
@@ -263,7 +310,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
                                             json_object_get(res, "data")));
   if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
   if (event(e, ev, err) || apply_effects(e, c, res, actor, now, err)) goto fail;
-  if (kf_store_commit(e->st, err)) goto fail_committed;
+  if (tx_commit(e, err)) goto fail_committed;
   json_decref(res);
   json_decref(wf);
   {
@@ -273,7 +320,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
     return kf_store_case_get(e->st, idtext, err);
   }
 fail:
-  kf_store_rollback(e->st);
+  tx_abort(e);
 fail_committed:
   json_decref(res);
   json_decref(c);
@@ -339,7 +386,7 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   if (!json_equal(json_object_get(res, "data"), json_object_get(c, "data")))
     json_object_set(evdata, "data", json_object_get(res, "data"));
   json_object_set_new(ev, "data", evdata);
-  if (kf_store_event_append(e->st, ev, err) || apply_effects(e, c, res, actor, now, err))
+  if (record(e, ev, err) || apply_effects(e, c, res, actor, now, err))
     goto fail;
   json_decref(res);
   return ev;
@@ -356,7 +403,7 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
     kf_fail(err, KF_EUSAGE, "case %s: say which role fires '%s' (--as ROLE)", id, transition);
     return NULL;
   }
-  if (kf_store_begin(e->st, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, expect, err);
@@ -366,7 +413,7 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
   json_decref(opts);
   if (!ev) return abort_tx(e, c);
   json_decref(ev);
-  if (kf_store_commit(e->st, err)) {
+  if (tx_commit(e, err)) {
     json_decref(c);
     return NULL;
   }
@@ -389,7 +436,7 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
     kf_fail(err, KF_EINVAL, "--data must be a JSON object to merge into the case's data");
     return NULL;
   }
-  if (kf_store_begin(e->st, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, expect, err);
@@ -412,7 +459,7 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
   json_decref(data);
   json_t *ev = case_event("case.data", c, actor, now);
   json_object_set(ev, "data", patch);
-  if (rc || event(e, ev, err) || kf_store_commit(e->st, err)) return abort_tx(e, c);
+  if (rc || event(e, ev, err) || tx_commit(e, err)) return abort_tx(e, c);
   return reload(e, c, err);
 }
 
@@ -427,7 +474,7 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
     kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"dob\": \"2019-03-02\"}'");
     return NULL;
   }
-  if (kf_store_begin(e->st, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
@@ -439,7 +486,7 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
   json_object_set_new(ev, "data", json_pack("{s:s,s:s,s:O}", "role", role, "name", name, "data",
                                             data ? data : json_null()));
   if (kf_store_member_add(e->st, cid, role, name, data, now, err) || event(e, ev, err) ||
-      kf_store_commit(e->st, err))
+      tx_commit(e, err))
     return abort_tx(e, c);
   json_decref(c);
   return kf_store_members(e->st, cid, NULL, err);
@@ -455,13 +502,24 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
     kf_fail(err, KF_EINVAL, "form '%s': --data must be a JSON object of fields", form);
     return NULL;
   }
-  if (kf_store_begin(e->st, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
   if (!c) return abort_tx(e, NULL);
   json_t *chk = kf_lua_call(e->lua, "submit", json_pack("[O,s,O]", c, form, data), err);
   if (!chk) return abort_tx(e, c);
+  json_t *version_of = json_object_get(chk, "version_of");
+  if (version_of) {
+    json_t *row = NULL;
+    if (store_version(e, version_of, NULL, actor, now, &row, err)) {
+      json_decref(chk);
+      return abort_tx(e, c);
+    }
+    json_object_set(chk, "form_id", json_object_get(row, "id"));
+    json_object_set(chk, "form_version", json_object_get(row, "version"));
+    json_decref(row);
+  }
   int64_t entry_id = 0;
   json_t *entry = json_pack("{s:O,s:s,s:O?,s:O,s:b,s:s}", "case", json_object_get(c, "id"),
                             "form", form, "form_id", json_object_get(chk, "form_id"), "data",
@@ -494,7 +552,7 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
     }
   }
   json_decref(c);
-  if (kf_store_commit(e->st, err)) {
+  if (tx_commit(e, err)) {
     json_decref(out);
     return NULL;
   }
@@ -526,12 +584,12 @@ static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *a
 json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
                        kf_err *err) {
   if (need_store(e, err)) return NULL;
-  if (kf_store_begin(e->st, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
   if (!c) return abort_tx(e, NULL);
-  if (review_in_tx(e, c, note, actor, now, err) || kf_store_commit(e->st, err))
+  if (review_in_tx(e, c, note, actor, now, err) || tx_commit(e, err))
     return abort_tx(e, c);
   return reload(e, c, err);
 }
@@ -540,14 +598,14 @@ json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const cha
 
 /* One due timer in its own transaction. Returns what happened, or NULL with err. */
 static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
-  if (kf_store_begin(e->st, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *t = kf_store_timer_get(e->st, timer_id, err), *c = NULL, *out = NULL;
   if (!t) return abort_tx(e, NULL);
   if (strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
     /* another runner took it between our listing and our lock */
-    kf_store_rollback(e->st);
+    tx_abort(e);
     json_decref(t);
     return json_pack("{s:I,s:s}", "timer", (json_int_t)timer_id, "result", "already done");
   }
@@ -606,13 +664,13 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
     }
   }
   json_object_set_new(out, "result", json_string(status));
-  if (kf_store_timer_finish(e->st, timer_id, status, now, err) || kf_store_commit(e->st, err))
+  if (kf_store_timer_finish(e->st, timer_id, status, now, err) || tx_commit(e, err))
     goto fail;
   json_decref(t);
   json_decref(c);
   return out;
 fail:
-  kf_store_rollback(e->st);
+  tx_abort(e);
   json_decref(t);
   json_decref(c);
   json_decref(out);
@@ -646,4 +704,54 @@ json_t *kf_timers_run(kf_engine *e, kf_err *err) {
     if (n < 100 || fired == 0) break;
   }
   return json_pack("{s:s,s:o}", "now", now, "timers", done);
+}
+
+/* ---- rules ---- */
+
+json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  char *text = kf_read_file(path, NULL, err);
+  if (!text) return NULL;
+  json_t *src = json_string(text);
+  free(text);
+  if (!src) {
+    kf_fail(err, KF_EINVAL, "%s: the file is not valid UTF-8 text", path);
+    return NULL;
+  }
+  /* Read every open case and judge them in one read transaction: a consistent picture. */
+  json_t *filter = json_pack("{s:b}", "open", 1);
+  json_t *cases = kf_store_case_list(e->st, filter, err);
+  json_decref(filter);
+  if (!cases) {
+    json_decref(src);
+    return NULL;
+  }
+  return kf_lua_call(e->lua, "rule_impact", json_pack("[s,o,o]", path, src, cases), err);
+}
+
+json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *row = kf_store_def_latest(e->st, "rule", name, err), *out = NULL;
+  if (!row) {
+    if (err->code == KF_ENOTFOUND)
+      kf_fail(err, KF_ENOTFOUND, "rule '%s' has no deployed version to roll back "
+              "(see `kinflow rule history %s`)", name, name);
+    return abort_tx(e, NULL);
+  }
+  if (kf_store_def_deactivate(e->st, json_integer_value(json_object_get(row, "id")), err))
+    return abort_tx(e, row);
+  json_t *now_in_force = kf_lua_call(e->lua, "rule_source", json_pack("[s]", name), err);
+  if (!now_in_force) return abort_tx(e, row);
+  json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:O}}", "kind", "rule.rolled_back", "name",
+                         name, "actor", actor, "at", now, "data", "version",
+                         json_object_get(row, "version"), "now", now_in_force);
+  out = json_pack("{s:s,s:O,s:O}", "rule", name, "rolled_back", json_object_get(row, "version"),
+                  "now", now_in_force);
+  json_decref(now_in_force);
+  json_decref(row);
+  if (event(e, ev, err) || tx_commit(e, err)) return abort_tx(e, out);
+  return out;
 }

@@ -47,4 +47,10 @@ json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const cha
 /* Fire every timer due by now, each in its own transaction. Returns {fired:[...]}. */
 json_t *kf_timers_run(kf_engine *e, kf_err *err);
 
+/* Rules as analysts change them. impact: every open case where the rule in FILE would
+ * decide differently from the rule in force ({rule, evaluated, changed:[...]}); writes
+ * nothing. rollback: the newest deployed version stops applying (an event records who). */
+json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err);
+json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_err *err);
+
 #endif

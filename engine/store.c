@@ -660,7 +660,7 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
 json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
   static const char *q = "SELECT " EVENT_COLS " FROM events"
                          " WHERE (?1 IS NULL OR case_id=?1) AND (?2 IS NULL OR kind=?2)"
-                         " AND (?3 IS NULL OR at>=?3) ORDER BY seq LIMIT ?4";
+                         " AND (?3 IS NULL OR at>=?3) AND seq>?5 ORDER BY seq LIMIT ?4";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
   if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
@@ -668,6 +668,7 @@ json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
   bind_text(s, 3, jstr(f, "since"));
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 4, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  sqlite3_bind_int64(s, 5, jint(f, "after"));
   return rows_json(st, s, "reading events", err);
 }
 

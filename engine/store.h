@@ -59,7 +59,7 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
 /* Events: the append-only, hash-chained log. ev: case (or null), at, actor, role, kind,
  * name, from, to, reason, data. Sets seq and hash. */
 int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err);
-/* filter: case, kind, since, limit. Oldest first. */
+/* filter: case, kind, since, after (seq), limit. Oldest first. */
 json_t *kf_store_events(kf_store *st, json_t *filter, kf_err *err);
 /* Recompute the chain. 0 when intact (*head gets the last hash); KF_EINVAL naming the
  * first bad event otherwise. */

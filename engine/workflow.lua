@@ -414,7 +414,7 @@ function E.load_plugins()
   if plugins then return plugins end
   plugins, plugin_forms, plugin_rules, plugin_problems = {}, {}, {}, {}
   local function problem(msg) plugin_problems[#plugin_problems + 1] = msg end
-  local function add(reg, kind, spec, path, p)
+  local function add(reg, kind, spec, path, p, source)
     local name = spec.name
     if type(name) ~= "string" then problem(path .. ":1: " .. kind .. " has no name"); return end
     local old = reg[name]
@@ -423,7 +423,7 @@ function E.load_plugins()
         path, kind, q(name), q(old.plugin), old.path, q(p.name)))
       return
     end
-    reg[name] = { spec = spec, path = path, plugin = p.name }
+    reg[name] = { spec = spec, path = path, plugin = p.name, source = source }
     p.adds[#p.adds + 1] = kind .. " " .. name
   end
   for _, dir in ipairs(plugin_dirs()) do
@@ -439,12 +439,16 @@ function E.load_plugins()
           local p = { name = spec.name or sub, version = spec.version, description = spec.description,
                       path = folder, adds = {} }
           plugins[#plugins + 1] = p
-          local function take(kind2, spec2, path2)
+          local function take(kind2, spec2, path2, src2)
             if kinds[spec2] ~= kind2 then problem(path2 .. ": expected " .. kind2 .. " { ... }")
-            else add(kind2 == "form" and plugin_forms or plugin_rules, kind2, spec2, path2, p) end
+            else add(kind2 == "form" and plugin_forms or plugin_rules, kind2, spec2, path2, p, src2) end
           end
-          for _, f in ipairs(list_of(spec.forms)) do take("form", f, ppath) end
+          for _, f in ipairs(list_of(spec.forms)) do take("form", f, ppath, src) end
           for _, r in ipairs(list_of(spec.rules)) do take("rule", r, ppath) end
+          p.so = {}
+          for _, file in ipairs(host.list_dir(folder) or {}) do
+            if file:sub(-3) == ".so" then p.so[#p.so + 1] = folder .. "/" .. file end
+          end
           for _, kind2 in ipairs { "form", "rule" } do
             local d = folder .. "/" .. kind2 .. "s"
             for _, file in ipairs(host.list_dir(d) or {}) do
@@ -453,12 +457,21 @@ function E.load_plugins()
                 local fsrc, ferr = host.read_file(fpath)
                 local v, k = nil, ferr
                 if fsrc then v, k = E.load_file(fpath, fsrc) end
-                if not v then problem(k) else take(kind2, v, fpath) end
+                if not v then problem(k) else take(kind2, v, fpath, fsrc) end
               end
             end
           end
         end
       end
+    end
+  end
+  -- C plugins last, so that a name a Lua plugin already adds is refused in C.
+  local taken = {}
+  for name in pairs(plugin_rules) do taken[#taken + 1] = name end
+  for _, p in ipairs(plugins) do
+    for _, so in ipairs(p.so) do
+      local ok, err = host.load_c_plugin(so, p.path, taken)
+      if not ok then problem(err) end
     end
   end
   return plugins
@@ -467,8 +480,15 @@ end
 function E.plugins()
   E.load_plugins()
   local out = {}
+  local c_by_dir = {}
+  for _, c in ipairs(host.c_plugins()) do c_by_dir[c.path] = c end
   for i, p in ipairs(plugins) do
-    out[i] = { name = p.name, version = p.version, description = p.description, path = p.path, adds = p.adds }
+    local adds = {}
+    for _, a in ipairs(p.adds) do adds[#adds + 1] = a end
+    local c = c_by_dir[p.path]
+    if c then for _, a in ipairs(c.adds) do adds[#adds + 1] = a end end
+    out[i] = { name = p.name, version = p.version, description = p.description, path = p.path,
+               adds = adds, library = c and c.library or nil }
   end
   return { plugins = out, problems = plugin_problems }
 end
@@ -497,7 +517,12 @@ function E.find_rule(name, def)
   local d = deployed("rule", name)
   if d then return d end
   E.load_plugins()
-  return plugin_rules[name]
+  if plugin_rules[name] then return plugin_rules[name] end
+  local owner = host.c_rule_owner(name)
+  if owner then
+    return { spec = { name = name, check = function(case) return host.call_c_rule(name, E.case_json(case)) end },
+             path = "plugin " .. owner, plugin = owner }
+  end
 end
 
 function E.find_form(name, def)
@@ -738,6 +763,8 @@ function E.check(files)
       end
     elseif item.kind == "rule" then
       check_rule_spec(item.spec, item.path, item.map, out)
+      res.title = item.spec.description
+      res.definition = { name = item.spec.name, description = item.spec.description }
     elseif item.kind == "form" then
       check_form_spec(item.spec, item.path, item.map, out)
       res.title = item.spec.title
@@ -847,6 +874,13 @@ end
 
 local case_mt = { __index = methods, __metatable = false }
 
+-- What a C rule or action sees of a case.
+function E.case_json(c)
+  if type(c) ~= "table" then error("expected a case", 3) end
+  return { id = rawget(c, "id"), ref = rawget(c, "ref"), workflow = rawget(c, "workflow"),
+           state = rawget(c, "state"), data = rawget(c, "data") }
+end
+
 local function make_case(c, effects)
   local obj = setmetatable({ id = c.id, ref = c.ref, state = c.state, workflow = c.workflow,
                              data = type(c.data) == "table" and c.data or {} }, case_mt)
@@ -891,6 +925,21 @@ kf.rules = setmetatable({}, {
     end
   end,
   __newindex = function() error("kf.rules is read-only", 2) end,
+  __metatable = false,
+})
+kf.actions = setmetatable({}, {
+  __index = function(_, name)
+    E.load_plugins()
+    if not host.c_action_owner(name) then error("kf.actions: no action " .. q(name) .. " (see `kinflow plugins`)", 2) end
+    return function(case, args)
+      local changes = host.call_c_action(name, E.case_json(case), args)
+      if changes and type(case) == "table" and type(rawget(case, "data")) == "table" then
+        for k, v in pairs(changes) do case.data[k] = v end
+      end
+      return changes
+    end
+  end,
+  __newindex = function() error("kf.actions is read-only", 2) end,
   __metatable = false,
 })
 E.kf = E.readonly(kf, "table 'kf'")
@@ -1153,7 +1202,13 @@ function E.submit(c, name, data)
   end
   local sensitive = {}
   for _, fld in ipairs(f.spec.fields or {}) do if fld.sensitive then sensitive[#sensitive + 1] = fld[1] end end
-  return { valid = true, checked = true, form_id = f.id, form_version = f.version, sensitive = sensitive }
+  local out = { valid = true, checked = true, form_id = f.id, form_version = f.version, sensitive = sensitive }
+  if not f.id and f.source then
+    -- a plugin's (or workflow's) form: the runtime stores its version on first use
+    out.version_of = { kind = "form", name = name, title = f.spec.title, path = f.path, source = f.source,
+                       definition = { name = name, title = f.spec.title, fields = f.spec.fields } }
+  end
+  return out
 end
 
 function E.definition(id)
@@ -1293,4 +1348,63 @@ function E.diagram(what)
   end
   out[#out + 1] = "}"
   return concat(out, "\n") .. "\n"
+end
+
+---------------------------------------------------------------------------------------
+-- Rule impact: what a changed rule would change in every open case (writes nothing)
+
+function E.rule_impact(path, source, cases)
+  local spec, kind, map = E.load_file(path, source)
+  if not spec then return nil, "invalid", kind end
+  if kind ~= "rule" then return nil, "invalid", fmt("%s: not a rule file (it returns %s { ... })", path, kind) end
+  local problems = {}
+  check_rule_spec(spec, path, map, problems)
+  if #problems > 0 then
+    return nil, "invalid", fmt("%s:%d: %s", problems[1].at.path, problems[1].at.line, problems[1].msg)
+  end
+  local name = spec.name
+  local function eval(check, c)
+    host.at(path)
+    local p, a, b = pcall(check, make_case(c, nil))
+    local ok, why = guard_result(p, a, b, "rule " .. q(name))
+    return { ok = ok, reason = why }
+  end
+  local changed, evaluated, shadowed, reworded = {}, 0, 0, 0
+  for _, c in ipairs(cases) do
+    local def = E.version(c.workflow_id)
+    if def.rule_by[name] then
+      shadowed = shadowed + 1        -- the workflow carries its own rule of that name
+    else
+      E.current_def = def
+      local cur = E.find_rule(name, def)
+      local before = cur and eval(cur.spec.check, c) or { ok = false, reason = "rule " .. q(name) .. " is not defined" }
+      local after = eval(spec.check, c)
+      evaluated = evaluated + 1
+      if before.ok == after.ok and before.reason ~= after.reason then
+        reworded = reworded + 1
+      elseif before.ok ~= after.ok then
+        local used = {}
+        for _, t in ipairs(def.transitions) do
+          for _, g in ipairs(t.when) do
+            if g.rule == name and fires_from(t, c.state, def) then used[#used + 1] = t.name end
+          end
+        end
+        changed[#changed + 1] = { case = c.id, ref = c.ref, workflow = c.workflow, state = c.state,
+                                  before = before, after = after, transitions = used }
+      end
+    end
+  end
+  return { rule = name, evaluated = evaluated, unaffected = shadowed, changed = changed,
+           reworded = reworded }
+end
+
+-- Where rule `name` comes from now: deployed version, plugin, or nothing.
+function E.rule_source(name)
+  local d = deployed("rule", name)
+  if d then return { source = "deployed", version = d.version, path = d.path } end
+  E.load_plugins()
+  if plugin_rules[name] then return { source = "plugin", plugin = plugin_rules[name].plugin, path = plugin_rules[name].path } end
+  local owner = host.c_rule_owner(name)
+  if owner then return { source = "plugin", plugin = owner } end
+  return { source = "none" }
 end

@@ -1,0 +1,97 @@
+/* kf_plugin.h: the one header a C plugin includes. The host hands the plugin a table of
+ * function pointers (kf_api); the plugin reaches the engine through it and nothing else.
+ *
+ * The table is append-only: new functions are only ever added at the end, and
+ * KF_PLUGIN_ABI grows when they are. A plugin exports exactly one symbol, `kf_plugin`
+ * (KF_PLUGIN_DEFINE below), which names the ABI version it was built against and the size
+ * of the kf_api it knows; the host refuses a plugin built for a newer ABI or a larger
+ * table before running any of its code.
+ *
+ * Ownership: json_t values passed to callbacks are borrowed for the call; values a
+ * callback returns through an out-parameter are new references the host takes. */
+#ifndef KF_PLUGIN_H
+#define KF_PLUGIN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define KF_PLUGIN_ABI 1
+
+typedef struct kf_host kf_host; /* the host's handle for one plugin */
+
+enum { KF_LOG_DEBUG = 0, KF_LOG_INFO = 1, KF_LOG_WARN = 2, KF_LOG_ERROR = 3 };
+
+/* A rule: return 1 when met, 0 when not (write a reason in a practitioner's words into
+ * reason), negative on failure (write what went wrong into reason). case_ is
+ * {id, ref, workflow, state, data}. */
+typedef int (*kf_rule_fn)(void *ud, const json_t *case_, char *reason, size_t reason_len);
+
+/* An action, called from workflow code as kf.actions.NAME(case, args): return 0 and set
+ * *changes to an object merged into case.data (or leave it NULL), or negative with a
+ * message in error. It runs inside the transition's transaction: no effects outside the
+ * database here (use an event hook for those). */
+typedef int (*kf_action_fn)(void *ud, const json_t *case_, const json_t *args,
+                            json_t **changes, char *error, size_t error_len);
+
+/* An event hook, called after the transaction that appended the event committed, once
+ * per event: {seq, case, at, actor, role, kind, name, from, to, reason, data, hash}. */
+typedef void (*kf_hook_fn)(void *ud, const json_t *event);
+
+/* A subcommand: `kinflow NAME ARGS...`; argv[0] is NAME. Returns the exit status. */
+typedef int (*kf_command_fn)(void *ud, int argc, char **argv);
+
+typedef struct kf_api {
+  unsigned abi;  /* KF_PLUGIN_ABI of the host */
+  size_t size;   /* sizeof(kf_api) in the host */
+
+  /* ABI 1 */
+  int (*register_rule)(kf_host *h, const char *name, const char *description, kf_rule_fn fn,
+                       void *ud);
+  int (*register_action)(kf_host *h, const char *name, kf_action_fn fn, void *ud);
+  /* kind: an event kind ("case.transition"), a prefix ending in '.' ("case."), or "*". */
+  int (*register_hook)(kf_host *h, const char *kind, kf_hook_fn fn, void *ud);
+  int (*register_command)(kf_host *h, const char *name, const char *usage, kf_command_fn fn,
+                          void *ud);
+  /* Called when the host unloads the plugin (also after a failed init). */
+  int (*on_unload)(kf_host *h, void (*fn)(void *ud), void *ud);
+
+  void *(*alloc)(size_t size);
+  void *(*realloc)(void *ptr, size_t size);
+  void (*free)(void *ptr);
+
+  void (*log)(kf_host *h, int level, const char *fmt, ...)
+      __attribute__((format(printf, 3, 4)));
+  const char *(*plugin_dir)(kf_host *h); /* the plugin's folder */
+  const char *(*db_path)(kf_host *h);    /* the database the command works on */
+
+  /* JSON, through the host's Jansson */
+  json_t *(*json_loads)(const char *text, size_t flags, json_error_t *error);
+  char *(*json_dumps)(const json_t *value, size_t flags);
+  json_t *(*json_pack)(const char *fmt, ...);
+  json_t *(*json_object_get)(const json_t *object, const char *key);
+  int (*json_object_set_new)(json_t *object, const char *key, json_t *value);
+  const char *(*json_string_value)(const json_t *value);
+  json_int_t (*json_integer_value)(const json_t *value);
+  void (*json_decref)(json_t *value);
+
+  /* Read the event log: events with seq > after, oldest first, at most limit; a new
+   * reference to an array, or NULL with error filled. For delivering events reliably. */
+  json_t *(*events_after)(kf_host *h, long long after, int limit, char *error, size_t len);
+} kf_api;
+
+/* What a plugin exports. */
+typedef struct kf_plugin_module {
+  unsigned abi;      /* KF_PLUGIN_ABI the plugin was built against */
+  size_t api_size;   /* sizeof(kf_api) the plugin was built against */
+  const char *name;
+  const char *version;
+  /* Register what the plugin adds; return 0, or non-zero (after api->log of why) to be
+   * unloaded with everything it registered undone. */
+  int (*init)(const kf_api *api, kf_host *host);
+} kf_plugin_module;
+
+#define KF_PLUGIN_DEFINE(NAME, VERSION, INIT)                                              \
+  __attribute__((visibility("default"))) const kf_plugin_module kf_plugin = {             \
+      KF_PLUGIN_ABI, sizeof(kf_api), NAME, VERSION, INIT}
+
+#endif

@@ -1,0 +1,415 @@
+/* plugin.c: loads C plugins (dlopen), checks the ABI version and table size before running
+ * any plugin code, keeps the registry of what each adds, and undoes a failed init. It
+ * knows nothing of Lua or SQL: rules run on JSON, events come from the store's verbs. */
+#define _GNU_SOURCE
+#include "plugin.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kf_plugin.h"
+
+typedef struct entry {
+  char *name;
+  char *extra; /* description, usage, or hook kind */
+  int owner;   /* index into plugins */
+  void *fn;
+  void *ud;
+} entry;
+
+typedef struct list {
+  entry *v;
+  size_t n, cap;
+} list;
+
+struct kf_host {
+  kf_plugins *reg;
+  int index;
+  char *name, *version, *path, *dir;
+  void *dl;
+  void (*unload)(void *);
+  void *unload_ud;
+};
+
+struct kf_plugins {
+  kf_store *st;
+  kf_host **plugins;
+  size_t nplugins;
+  list rules, actions, hooks, commands;
+  const char *const *taken;
+  char failure[300]; /* why a registration was refused, during init */
+};
+
+static const kf_api API; /* defined at the bottom */
+
+static void list_push(list *l, entry e) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 8;
+    entry *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = e;
+}
+
+static void list_drop_owner(list *l, int owner) {
+  size_t k = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    if (l->v[i].owner == owner) {
+      free(l->v[i].name);
+      free(l->v[i].extra);
+    } else {
+      l->v[k++] = l->v[i];
+    }
+  }
+  l->n = k;
+}
+
+static void list_free(list *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i].name);
+    free(l->v[i].extra);
+  }
+  free(l->v);
+}
+
+static entry *list_find(list *l, const char *name) {
+  for (size_t i = 0; i < l->n; i++)
+    if (!strcmp(l->v[i].name, name)) return &l->v[i];
+  return NULL;
+}
+
+kf_plugins *kf_plugins_new(void) { return calloc(1, sizeof(kf_plugins)); }
+
+void kf_plugins_set_store(kf_plugins *reg, kf_store *st) { reg->st = st; }
+
+static void host_free(kf_host *h) {
+  if (!h) return;
+  if (h->unload) h->unload(h->unload_ud);
+  if (h->dl) dlclose(h->dl);
+  free(h->name);
+  free(h->version);
+  free(h->path);
+  free(h->dir);
+  free(h);
+}
+
+void kf_plugins_free(kf_plugins *reg) {
+  if (!reg) return;
+  for (size_t i = reg->nplugins; i-- > 0;) host_free(reg->plugins[i]);
+  free(reg->plugins);
+  list_free(&reg->rules);
+  list_free(&reg->actions);
+  list_free(&reg->hooks);
+  list_free(&reg->commands);
+  free(reg);
+}
+
+/* ---- the API handed to plugins ---- */
+
+static int name_ok(kf_host *h, const char *what, const char *name) {
+  if (!name || !*name || strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                            "0123456789_-.") != strlen(name)) {
+    snprintf(h->reg->failure, sizeof h->reg->failure, "%s name '%s' is not letters, digits, "
+             "_ - . (at most 64)", what, name ? name : "(null)");
+    return 0;
+  }
+  return 1;
+}
+
+static int taken_by(kf_host *h, list *l, const char *what, const char *name) {
+  entry *e = list_find(l, name);
+  if (e) {
+    snprintf(h->reg->failure, sizeof h->reg->failure, "%s '%s' is added by both plugin '%s' "
+             "and plugin '%s'", what, name, h->reg->plugins[e->owner]->name, h->name);
+    return 1;
+  }
+  for (const char *const *t = h->reg->taken; t && *t; t++) {
+    if (!strcmp(*t, name)) {
+      snprintf(h->reg->failure, sizeof h->reg->failure, "%s '%s' is already added by a Lua "
+               "plugin; plugin '%s' adds it again", what, name, h->name);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int add(kf_host *h, list *l, const char *what, const char *name, const char *extra,
+               void *fn, void *ud, int unique) {
+  if (!fn) {
+    snprintf(h->reg->failure, sizeof h->reg->failure, "%s '%s' has no function", what,
+             name ? name : "?");
+    return -1;
+  }
+  if (!name_ok(h, what, name) || (unique && taken_by(h, l, what, name))) return -1;
+  size_t before = l->n;
+  list_push(l, (entry){strdup(name), extra ? strdup(extra) : NULL, h->index, fn, ud});
+  return l->n > before ? 0 : -1;
+}
+
+static int api_register_rule(kf_host *h, const char *name, const char *description,
+                             kf_rule_fn fn, void *ud) {
+  return add(h, &h->reg->rules, "rule", name, description, (void *)fn, ud, 1);
+}
+
+static int api_register_action(kf_host *h, const char *name, kf_action_fn fn, void *ud) {
+  return add(h, &h->reg->actions, "action", name, NULL, (void *)fn, ud, 1);
+}
+
+static int api_register_hook(kf_host *h, const char *kind, kf_hook_fn fn, void *ud) {
+  if (kind && !strcmp(kind, "*")) return add(h, &h->reg->hooks, "hook", "all", kind, (void *)fn, ud, 0);
+  return add(h, &h->reg->hooks, "hook", kind, kind, (void *)fn, ud, 0);
+}
+
+static int api_register_command(kf_host *h, const char *name, const char *usage,
+                                kf_command_fn fn, void *ud) {
+  return add(h, &h->reg->commands, "command", name, usage, (void *)fn, ud, 1);
+}
+
+static int api_on_unload(kf_host *h, void (*fn)(void *), void *ud) {
+  h->unload = fn;
+  h->unload_ud = ud;
+  return 0;
+}
+
+static void api_log(kf_host *h, int level, const char *fmt, ...) {
+  static const char *names[] = {"debug", "info", "warning", "error"};
+  if (level == KF_LOG_DEBUG && !getenv("KINFLOW_DEBUG")) return;
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "kinflow: plugin %s: %s%s%s\n", h ? h->name : "?",
+          level >= KF_LOG_WARN ? names[level < 4 ? level : 3] : "",
+          level >= KF_LOG_WARN ? ": " : "", msg);
+}
+
+static const char *api_plugin_dir(kf_host *h) { return h->dir; }
+static const char *api_db_path(kf_host *h) { return h->reg->st ? kf_store_path(h->reg->st) : NULL; }
+
+static json_t *api_json_pack(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  json_t *v = json_vpack_ex(NULL, 0, fmt, ap);
+  va_end(ap);
+  return v;
+}
+
+static json_t *api_json_loads(const char *text, size_t flags, json_error_t *error) {
+  return json_loads(text, flags, error);
+}
+static char *api_json_dumps(const json_t *v, size_t flags) { return json_dumps(v, flags); }
+static json_t *api_json_object_get(const json_t *o, const char *k) { return json_object_get(o, k); }
+static int api_json_object_set_new(json_t *o, const char *k, json_t *v) {
+  return json_object_set_new(o, k, v);
+}
+static const char *api_json_string_value(const json_t *v) { return json_string_value(v); }
+static json_int_t api_json_integer_value(const json_t *v) { return json_integer_value(v); }
+static void api_json_decref(json_t *v) { json_decref(v); }
+
+static json_t *api_events_after(kf_host *h, long long after, int limit, char *error, size_t len) {
+  if (!h->reg->st) {
+    snprintf(error, len, "no database is open");
+    return NULL;
+  }
+  kf_err err = {0};
+  json_t *f = json_pack("{s:I,s:i}", "after", (json_int_t)after, "limit", limit > 0 ? limit : 100);
+  json_t *rows = kf_store_events(h->reg->st, f, &err);
+  json_decref(f);
+  if (!rows) snprintf(error, len, "%s", err.msg);
+  return rows;
+}
+
+static const kf_api API = {
+    .abi = KF_PLUGIN_ABI,
+    .size = sizeof(kf_api),
+    .register_rule = api_register_rule,
+    .register_action = api_register_action,
+    .register_hook = api_register_hook,
+    .register_command = api_register_command,
+    .on_unload = api_on_unload,
+    .alloc = malloc,
+    .realloc = realloc,
+    .free = free,
+    .log = api_log,
+    .plugin_dir = api_plugin_dir,
+    .db_path = api_db_path,
+    .json_loads = api_json_loads,
+    .json_dumps = api_json_dumps,
+    .json_pack = api_json_pack,
+    .json_object_get = api_json_object_get,
+    .json_object_set_new = api_json_object_set_new,
+    .json_string_value = api_json_string_value,
+    .json_integer_value = api_json_integer_value,
+    .json_decref = api_json_decref,
+    .events_after = api_events_after,
+};
+
+/* ---- loading ---- */
+
+int kf_plugins_load(kf_plugins *reg, const char *so_path, const char *dir,
+                    const char *const *taken, kf_err *err) {
+  for (size_t i = 0; i < reg->nplugins; i++)
+    if (!strcmp(reg->plugins[i]->path, so_path)) return 0; /* already loaded */
+  void *dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+  if (!dl) return kf_fail(err, KF_EINVAL, "%s: cannot load: %s", so_path, dlerror());
+  const kf_plugin_module *mod = dlsym(dl, "kf_plugin");
+  if (!mod) {
+    dlclose(dl);
+    return kf_fail(err, KF_EINVAL, "%s: not a kinflow plugin (it exports no `kf_plugin`; "
+                   "use KF_PLUGIN_DEFINE)", so_path);
+  }
+  if (mod->abi > KF_PLUGIN_ABI || mod->api_size > sizeof(kf_api) || mod->abi == 0) {
+    int rc = kf_fail(err, KF_EINVAL, "%s: built for plugin ABI %u (table of %zu bytes); this "
+                     "kinflow has ABI %u (%zu bytes): rebuild the plugin", so_path, mod->abi,
+                     mod->api_size, KF_PLUGIN_ABI, sizeof(kf_api));
+    dlclose(dl);
+    return rc;
+  }
+  if (!mod->init || !mod->name) {
+    dlclose(dl);
+    return kf_fail(err, KF_EINVAL, "%s: kf_plugin has no name or no init", so_path);
+  }
+  for (size_t i = 0; i < reg->nplugins; i++) {
+    if (!strcmp(reg->plugins[i]->name, mod->name)) {
+      int rc = kf_fail(err, KF_EINVAL, "%s: a plugin named '%s' is already loaded from %s",
+                       so_path, mod->name, reg->plugins[i]->path);
+      dlclose(dl);
+      return rc;
+    }
+  }
+  kf_host *h = calloc(1, sizeof *h);
+  kf_host **grown = realloc(reg->plugins, (reg->nplugins + 1) * sizeof *grown);
+  if (!h || !grown) {
+    free(h);
+    if (grown) reg->plugins = grown;
+    dlclose(dl);
+    return kf_fail(err, KF_ENOMEM, "out of memory loading %s", so_path);
+  }
+  reg->plugins = grown;
+  h->reg = reg;
+  h->index = (int)reg->nplugins;
+  h->name = strdup(mod->name);
+  h->version = strdup(mod->version ? mod->version : "");
+  h->path = strdup(so_path);
+  h->dir = strdup(dir);
+  h->dl = dl;
+  reg->plugins[reg->nplugins++] = h;
+  reg->taken = taken;
+  reg->failure[0] = 0;
+  int rc = mod->init(&API, h);
+  reg->taken = NULL;
+  if (rc != 0 || reg->failure[0]) {
+    char why[300];
+    snprintf(why, sizeof why, "%s", reg->failure[0] ? reg->failure : "its init failed");
+    list_drop_owner(&reg->rules, h->index);
+    list_drop_owner(&reg->actions, h->index);
+    list_drop_owner(&reg->hooks, h->index);
+    list_drop_owner(&reg->commands, h->index);
+    reg->nplugins--;
+    host_free(h);
+    return kf_fail(err, KF_EINVAL, "%s: plugin '%s' refused: %s; nothing it registered "
+                   "remains", so_path, mod->name, why);
+  }
+  return 0;
+}
+
+json_t *kf_plugins_list(kf_plugins *reg) {
+  json_t *out = json_array();
+  for (size_t i = 0; i < reg->nplugins; i++) {
+    kf_host *h = reg->plugins[i];
+    json_t *adds = json_array();
+    const struct {
+      list *l;
+      const char *what;
+    } kinds[] = {{&reg->rules, "rule"}, {&reg->actions, "action"}, {&reg->hooks, "hook"},
+                 {&reg->commands, "command"}};
+    for (size_t k = 0; k < 4; k++)
+      for (size_t j = 0; j < kinds[k].l->n; j++)
+        if (kinds[k].l->v[j].owner == (int)i) {
+          char s[128];
+          snprintf(s, sizeof s, "%s %s", kinds[k].what, kinds[k].l->v[j].name);
+          json_array_append_new(adds, json_string(s));
+        }
+    json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", h->name, "version",
+                                         h->version, "path", h->dir, "library", h->path, "adds",
+                                         adds));
+  }
+  return out;
+}
+
+const char *kf_plugins_rule_owner(kf_plugins *reg, const char *name) {
+  entry *e = list_find(&reg->rules, name);
+  return e ? reg->plugins[e->owner]->name : NULL;
+}
+
+const char *kf_plugins_action_owner(kf_plugins *reg, const char *name) {
+  entry *e = list_find(&reg->actions, name);
+  return e ? reg->plugins[e->owner]->name : NULL;
+}
+
+int kf_plugins_rule(kf_plugins *reg, const char *name, json_t *case_, char *reason, size_t len) {
+  entry *e = list_find(&reg->rules, name);
+  reason[0] = 0;
+  if (!e) {
+    snprintf(reason, len, "no C rule '%s'", name);
+    return -1;
+  }
+  int rc = ((kf_rule_fn)e->fn)(e->ud, case_, reason, len);
+  reason[len - 1] = 0;
+  return rc > 0 ? 1 : rc;
+}
+
+int kf_plugins_action(kf_plugins *reg, const char *name, json_t *case_, json_t *args,
+                      json_t **changes, kf_err *err) {
+  entry *e = list_find(&reg->actions, name);
+  *changes = NULL;
+  if (!e) return kf_fail(err, KF_ENOTFOUND, "no action '%s' (see `kinflow plugins`)", name);
+  char msg[300] = "";
+  int rc = ((kf_action_fn)e->fn)(e->ud, case_, args, changes, msg, sizeof msg);
+  msg[sizeof msg - 1] = 0;
+  if (rc < 0) {
+    json_decref(*changes);
+    *changes = NULL;
+    return kf_fail(err, KF_EINVAL, "action '%s' (plugin %s) failed: %s", name,
+                   reg->plugins[e->owner]->name, msg[0] ? msg : "no reason given");
+  }
+  if (*changes && !json_is_object(*changes)) {
+    json_decref(*changes);
+    *changes = NULL;
+    return kf_fail(err, KF_EINVAL, "action '%s' returned changes that are not an object", name);
+  }
+  return 0;
+}
+
+static int wants(const entry *e, const char *kind) {
+  const char *k = e->extra;
+  if (!strcmp(k, "*")) return 1;
+  size_t n = strlen(k);
+  if (n && k[n - 1] == '.') return !strncmp(kind, k, n);
+  return !strcmp(kind, k);
+}
+
+void kf_plugins_notify(kf_plugins *reg, json_t *events) {
+  if (!reg || !reg->hooks.n) return;
+  size_t i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    const char *kind = json_string_value(json_object_get(ev, "kind"));
+    for (size_t j = 0; kind && j < reg->hooks.n; j++)
+      if (wants(&reg->hooks.v[j], kind)) ((kf_hook_fn)reg->hooks.v[j].fn)(reg->hooks.v[j].ud, ev);
+  }
+}
+
+int kf_plugins_command(kf_plugins *reg, int argc, char **argv, int *found) {
+  entry *e = argc > 0 ? list_find(&reg->commands, argv[0]) : NULL;
+  *found = e != NULL;
+  if (!e) return 2;
+  return ((kf_command_fn)e->fn)(e->ud, argc, argv);
+}

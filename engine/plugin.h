@@ -1,0 +1,41 @@
+/* plugin.h: the host side of C plugins: loading shared objects, checking their ABI, and
+ * the registry of what they add (rules, actions, event hooks, subcommands).
+ * Ownership: json_t* arguments are borrowed; returned json_t* are new references. */
+#ifndef KF_PLUGIN_HOST_H
+#define KF_PLUGIN_HOST_H
+
+#include <jansson.h>
+
+#include "kf.h"
+#include "store.h"
+
+typedef struct kf_plugins kf_plugins;
+
+kf_plugins *kf_plugins_new(void);
+/* Unloads every plugin (their on_unload callbacks first). */
+void kf_plugins_free(kf_plugins *reg);
+/* The database plugins read events from (may be NULL). */
+void kf_plugins_set_store(kf_plugins *reg, kf_store *st);
+
+/* Load dir/NAME.so. taken: rule and action names already added elsewhere (NULL-ended),
+ * refused if a plugin adds them again. On any failure nothing it registered remains. */
+int kf_plugins_load(kf_plugins *reg, const char *so_path, const char *dir,
+                    const char *const *taken, kf_err *err);
+
+/* [{name, version, path, adds: ["rule x", ...]}] */
+json_t *kf_plugins_list(kf_plugins *reg);
+/* Which plugin adds rule/action `name` (NULL: none). */
+const char *kf_plugins_rule_owner(kf_plugins *reg, const char *name);
+const char *kf_plugins_action_owner(kf_plugins *reg, const char *name);
+
+/* Run a C rule: 1 met, 0 not (reason filled), negative on failure (reason says why). */
+int kf_plugins_rule(kf_plugins *reg, const char *name, json_t *case_, char *reason, size_t len);
+/* Run a C action; *changes (may stay NULL) is merged into the case's data. */
+int kf_plugins_action(kf_plugins *reg, const char *name, json_t *case_, json_t *args,
+                      json_t **changes, kf_err *err);
+/* After a commit: hand each event to the hooks that want its kind. */
+void kf_plugins_notify(kf_plugins *reg, json_t *events);
+/* Run `kinflow NAME ...` if a plugin adds NAME; *found says whether one did. */
+int kf_plugins_command(kf_plugins *reg, int argc, char **argv, int *found);
+
+#endif

@@ -1,0 +1,149 @@
+/* outbox.c: a C plugin that delivers committed events to a JSON-lines file, after the
+ * transaction that made them commits, and keeps a cursor so that a crash between commit
+ * and delivery loses nothing: the next delivery resends from the cursor (at least once).
+ * It reaches the engine only through the kf_api table. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kf_plugin.h"
+
+static const kf_api *api;
+static kf_host *self;
+
+typedef struct outbox {
+  char target[4096];
+  char cursor[4200];
+} outbox;
+
+static outbox box;
+
+static void paths(void) {
+  const char *env = getenv("KINFLOW_OUTBOX");
+  const char *db = api->db_path(self);
+  if (env && *env) snprintf(box.target, sizeof box.target, "%s", env);
+  else snprintf(box.target, sizeof box.target, "%s.outbox.jsonl", db ? db : "kinflow.db");
+  snprintf(box.cursor, sizeof box.cursor, "%s.cursor", box.target);
+}
+
+static long long read_cursor(void) {
+  FILE *f = fopen(box.cursor, "r");
+  long long seq = 0;
+  if (f) {
+    if (fscanf(f, "%lld", &seq) != 1) seq = 0;
+    fclose(f);
+  }
+  return seq;
+}
+
+/* Write the cursor atomically: a temporary file renamed over the old one. */
+static int write_cursor(long long seq) {
+  char tmp[4300];
+  snprintf(tmp, sizeof tmp, "%s.tmp", box.cursor);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%lld\n", seq);
+  int ok = write(fd, buf, (size_t)n) == n && fsync(fd) == 0;
+  close(fd);
+  return ok && rename(tmp, box.cursor) == 0 ? 0 : -1;
+}
+
+/* Deliver every event after the cursor. Returns how many, or -1 (logged). */
+static int deliver(void) {
+  if (!api->db_path(self)) return 0;
+  paths();
+  long long cursor = read_cursor();
+  int total = 0;
+  for (;;) {
+    char err[300];
+    json_t *events = api->events_after(self, cursor, 500, err, sizeof err);
+    if (!events) {
+      api->log(self, KF_LOG_ERROR, "cannot read events after %lld: %s", cursor, err);
+      return -1;
+    }
+    size_t n = json_array_size(events);
+    if (n == 0) {
+      api->json_decref(events);
+      return total;
+    }
+    FILE *f = fopen(box.target, "a");
+    if (!f) {
+      api->log(self, KF_LOG_ERROR, "cannot open %s: %s (events stay pending)", box.target,
+               strerror(errno));
+      api->json_decref(events);
+      return -1;
+    }
+    long long last = cursor;
+    for (size_t i = 0; i < n; i++) {
+      json_t *ev = json_array_get(events, i);
+      char *line = api->json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+      if (line) {
+        fprintf(f, "%s\n", line);
+        api->free(line);
+      }
+      last = api->json_integer_value(api->json_object_get(ev, "seq"));
+    }
+    int ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    fclose(f);
+    api->json_decref(events);
+    if (!ok || write_cursor(last)) {
+      api->log(self, KF_LOG_ERROR, "cannot write %s (events stay pending)", box.target);
+      return -1;
+    }
+    total += (int)n;
+    cursor = last;
+  }
+}
+
+static void on_event(void *ud, const json_t *event) {
+  (void)ud;
+  /* Everything after the cursor, this event included, goes out in order. */
+  long long seq = api->json_integer_value(api->json_object_get(event, "seq"));
+  if (api->db_path(self) && (paths(), seq > read_cursor())) deliver();
+}
+
+static int command(void *ud, int argc, char **argv) {
+  (void)ud;
+  if (argc < 2 || (strcmp(argv[1], "flush") && strcmp(argv[1], "status"))) {
+    fprintf(stderr, "usage: kinflow outbox flush|status\n");
+    return 2;
+  }
+  if (!api->db_path(self)) {
+    fprintf(stderr, "kinflow: outbox: no database (run `kinflow init`)\n");
+    return 1;
+  }
+  paths();
+  if (!strcmp(argv[1], "status")) {
+    char err[300];
+    json_t *pending = api->events_after(self, read_cursor(), 100000, err, sizeof err);
+    if (!pending) {
+      fprintf(stderr, "kinflow: outbox: %s\n", err);
+      return 1;
+    }
+    printf("outbox %s: delivered up to event %lld, %zu pending\n", box.target, read_cursor(),
+           json_array_size(pending));
+    api->json_decref(pending);
+    return 0;
+  }
+  int n = deliver();
+  if (n < 0) return 1;
+  printf("outbox %s: %d events delivered\n", box.target, n);
+  return 0;
+}
+
+static int init(const kf_api *a, kf_host *h) {
+  api = a;
+  self = h;
+  if (api->register_hook(h, "*", on_event, NULL) || api->register_command(h, "outbox", "outbox flush|status", command, NULL)) {
+    api->log(h, KF_LOG_ERROR, "registration failed");
+    return -1;
+  }
+  return 0;
+}
+
+KF_PLUGIN_DEFINE("outbox", "0.1.0", init);
