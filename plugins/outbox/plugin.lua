@@ -5,5 +5,5 @@
 return plugin {
   name = "outbox",
   version = "0.1.0",
-  description = "Delivers committed events to a JSON-lines file (KINFLOW_OUTBOX, default DB.outbox.jsonl)",
+  description = "Delivers committed events to a JSON-lines file (KINFLOW_OUTBOX, default DB.outbox.jsonl; off disables)",
 }
