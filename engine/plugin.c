@@ -306,8 +306,9 @@ int kf_plugins_load(kf_plugins *reg, const char *so_path, const char *dir,
   int rc = mod->init(&API, h);
   reg->taken = NULL;
   if (rc != 0 || reg->failure[0]) {
-    char why[300];
+    char why[300], name[128];
     snprintf(why, sizeof why, "%s", reg->failure[0] ? reg->failure : "its init failed");
+    snprintf(name, sizeof name, "%s", h->name); /* mod lives in the library we close */
     list_drop_owner(&reg->rules, h->index);
     list_drop_owner(&reg->actions, h->index);
     list_drop_owner(&reg->hooks, h->index);
@@ -315,7 +316,7 @@ int kf_plugins_load(kf_plugins *reg, const char *so_path, const char *dir,
     reg->nplugins--;
     host_free(h);
     return kf_fail(err, KF_EINVAL, "%s: plugin '%s' refused: %s; nothing it registered "
-                   "remains", so_path, mod->name, why);
+                   "remains", so_path, name, why);
   }
   return 0;
 }

@@ -26,6 +26,9 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
   if (db && !(e->st = kf_store_open(db, flags, err))) goto fail;
   if (!(e->lua = kf_lua_new(e->st, NULL, err))) goto fail;
   e->appended = json_array();
+  /* Plugins load now, so their hooks see every event this engine commits. A plugin that
+   * fails to load is left out; `kinflow plugins` and `kinflow check` say why. */
+  if (db) json_decref(kf_lua_call(e->lua, "load_plugins_count", json_array(), NULL));
   return e;
 fail:
   kf_engine_close(e);

@@ -17,6 +17,7 @@ struct kf_store {
   char *path;
   int readonly;
   int in_tx;
+  struct kf_script_guard *guard; /* scripts only: see "reports and scripts" below */
   struct {
     const char *sql;
     sqlite3_stmt *st;
@@ -265,6 +266,7 @@ void kf_store_close(kf_store *st) {
   for (int i = 0; i < NSTMT; i++)
     if (st->cache[i].st) sqlite3_finalize(st->cache[i].st);
   if (st->db) sqlite3_close(st->db);
+  free(st->guard);
   free(st->path);
   free(st);
 }
@@ -794,4 +796,308 @@ int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const ch
   if (sqlite3_changes(st->db) == 0)
     return kf_fail(err, KF_ECONFLICT, "timer %lld was already done", (long long)id);
   return 0;
+}
+
+/* ---- reports and scripts ---- */
+
+/* What a script's connection allows: reads only, never of the login tables, and only
+ * until its deadline. The authorizer records why it refused, for a one-line message. */
+struct kf_script_guard {
+  double deadline, seconds; /* CLOCK_MONOTONIC */
+  size_t max_result;        /* bytes one kf.sql result may take */
+  int timed_out;
+  char denied[300];
+};
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int forbidden_table(const char *t) {
+  return t && (!sqlite3_stricmp(t, "users") || !sqlite3_stricmp(t, "sessions") ||
+               !sqlite3_stricmp(t, "sqlite_dbpage"));
+}
+
+/* Pragmas that only read: those taking a table or index name, and those read bare. */
+static int pragma_reads(const char *name, const char *arg) {
+  static const char *with_arg[] = {"table_info", "table_xinfo", "index_list", "index_info",
+                                   "index_xinfo", "foreign_key_list"};
+  static const char *bare[] = {"table_list", "user_version", "schema_version", "data_version",
+                               "function_list", "collation_list", "database_list",
+                               "compile_options", "encoding", "page_count", "page_size",
+                               "freelist_count", "query_only"};
+  for (size_t i = 0; i < sizeof with_arg / sizeof with_arg[0]; i++)
+    if (!sqlite3_stricmp(name, with_arg[i])) return !forbidden_table(arg);
+  for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++)
+    if (!sqlite3_stricmp(name, bare[i])) return arg == NULL;
+  return 0;
+}
+
+static int script_authorizer(void *ud, int action, const char *a1, const char *a2,
+                             const char *db, const char *via) {
+  (void)db;
+  (void)via;
+  struct kf_script_guard *g = ud;
+  const char *what = NULL;
+  switch (action) {
+  case SQLITE_SELECT:
+  case SQLITE_RECURSIVE:
+  case SQLITE_FUNCTION:
+    return SQLITE_OK;
+  case SQLITE_READ:
+    if (!forbidden_table(a1)) return SQLITE_OK;
+    if (!g->denied[0])
+      snprintf(g->denied, sizeof g->denied, "reading table '%s' is not allowed in scripts", a1);
+    return SQLITE_DENY;
+  case SQLITE_PRAGMA:
+    if (pragma_reads(a1, a2)) return SQLITE_OK;
+    if (!g->denied[0])
+      snprintf(g->denied, sizeof g->denied, "PRAGMA %s%s%s is not allowed: scripts are read-only",
+               a1, a2 ? " = " : "", a2 ? a2 : "");
+    return SQLITE_DENY;
+  case SQLITE_INSERT: what = "INSERT into table"; break;
+  case SQLITE_UPDATE: what = "UPDATE of table"; break;
+  case SQLITE_DELETE: what = "DELETE from table"; break;
+  case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TEMP_INDEX: what = "CREATE INDEX"; break;
+  case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_TABLE: what = "CREATE TABLE"; break;
+  case SQLITE_CREATE_TRIGGER: case SQLITE_CREATE_TEMP_TRIGGER: what = "CREATE TRIGGER"; break;
+  case SQLITE_CREATE_VIEW: case SQLITE_CREATE_TEMP_VIEW: what = "CREATE VIEW"; break;
+  case SQLITE_CREATE_VTABLE: what = "CREATE VIRTUAL TABLE"; break;
+  case SQLITE_DROP_INDEX: case SQLITE_DROP_TEMP_INDEX: what = "DROP INDEX"; break;
+  case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_TABLE: what = "DROP TABLE"; break;
+  case SQLITE_DROP_TRIGGER: case SQLITE_DROP_TEMP_TRIGGER: what = "DROP TRIGGER"; break;
+  case SQLITE_DROP_VIEW: case SQLITE_DROP_TEMP_VIEW: what = "DROP VIEW"; break;
+  case SQLITE_DROP_VTABLE: what = "DROP VIRTUAL TABLE"; break;
+  case SQLITE_ALTER_TABLE: what = "ALTER TABLE"; a1 = a2; break;
+  case SQLITE_ATTACH: what = "ATTACH"; break;
+  case SQLITE_DETACH: what = "DETACH"; break;
+  case SQLITE_TRANSACTION: what = "BEGIN/COMMIT/ROLLBACK"; a1 = NULL; break;
+  case SQLITE_SAVEPOINT: what = "SAVEPOINT"; a1 = NULL; break;
+  case SQLITE_REINDEX: what = "REINDEX"; break;
+  case SQLITE_ANALYZE: what = "ANALYZE"; break;
+  default: what = "this statement"; a1 = NULL; break;
+  }
+  if (!g->denied[0]) {
+    if (a1 && *a1)
+      snprintf(g->denied, sizeof g->denied, "%s '%s' is not allowed: scripts are read-only",
+               what, a1);
+    else snprintf(g->denied, sizeof g->denied, "%s is not allowed: scripts are read-only", what);
+  }
+  return SQLITE_DENY;
+}
+
+static int script_progress(void *ud) {
+  struct kf_script_guard *g = ud;
+  if (mono_now() <= g->deadline) return 0;
+  g->timed_out = 1;
+  return 1;
+}
+
+kf_store *kf_store_open_script(const char *path, double seconds, size_t max_result,
+                               kf_err *err) {
+  kf_store *st = kf_store_open(path, KF_STORE_READONLY | KF_STORE_NOCREATE, err);
+  if (!st) return NULL;
+  struct kf_script_guard *g = calloc(1, sizeof *g);
+  if (!g) {
+    kf_store_close(st);
+    kf_fail(err, KF_ENOMEM, "out of memory");
+    return NULL;
+  }
+  g->seconds = seconds > 0 ? seconds : 60;
+  g->deadline = mono_now() + g->seconds;
+  g->max_result = max_result ? max_result : (size_t)64 << 20;
+  st->guard = g;
+  /* One snapshot for the whole script, so that pages of cases and events agree. */
+  int rc = exec(st, "BEGIN DEFERRED", err);
+  if (rc) {
+    kf_store_close(st);
+    return NULL;
+  }
+  sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, (int)(g->max_result < (1u << 30) ? g->max_result : (1u << 30)));
+  sqlite3_limit(st->db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
+  sqlite3_progress_handler(st->db, 1000, script_progress, g);
+  sqlite3_set_authorizer(st->db, script_authorizer, g);
+  return st;
+}
+
+/* A column as it is, for scripts: nothing parsed. */
+static json_t *raw_col(sqlite3_stmt *s, int i, size_t *bytes) {
+  switch (sqlite3_column_type(s, i)) {
+  case SQLITE_INTEGER: *bytes += 16; return json_integer(sqlite3_column_int64(s, i));
+  case SQLITE_FLOAT: *bytes += 16; return json_real(sqlite3_column_double(s, i));
+  case SQLITE_NULL: *bytes += 8; return json_null();
+  default: {
+    const char *t = (const char *)sqlite3_column_blob(s, i);
+    size_t n = (size_t)sqlite3_column_bytes(s, i);
+    *bytes += n + 32;
+    return json_stringn_nocheck(t ? t : "", n);
+  }
+  }
+}
+
+static int bind_params(sqlite3_stmt *s, json_t *params, kf_err *err) {
+  int want = sqlite3_bind_parameter_count(s);
+  int have = (int)json_array_size(params);
+  if (want != have)
+    return kf_fail(err, KF_EINVAL, "kf.sql: the query has %d parameter%s, %d value%s given",
+                   want, want == 1 ? "" : "s", have, have == 1 ? "" : "s");
+  for (int i = 0; i < have; i++) {
+    json_t *v = json_array_get(params, (size_t)i);
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+      sqlite3_bind_text(s, i + 1, json_string_value(v), (int)json_string_length(v),
+                        SQLITE_TRANSIENT);
+      break;
+    case JSON_INTEGER: sqlite3_bind_int64(s, i + 1, json_integer_value(v)); break;
+    case JSON_REAL: sqlite3_bind_double(s, i + 1, json_real_value(v)); break;
+    case JSON_TRUE: sqlite3_bind_int(s, i + 1, 1); break;
+    case JSON_FALSE: sqlite3_bind_int(s, i + 1, 0); break;
+    case JSON_NULL: sqlite3_bind_null(s, i + 1); break;
+    default:
+      return kf_fail(err, KF_EINVAL, "kf.sql: parameter %d is a table; give text, a number, "
+                     "a boolean or nil", i + 1);
+    }
+  }
+  return 0;
+}
+
+json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *err) {
+  struct kf_script_guard *g = st->guard;
+  if (!g) {
+    kf_fail(err, KF_EINVAL, "internal: kf_store_query needs a script connection");
+    return NULL;
+  }
+  g->denied[0] = 0;
+  sqlite3_stmt *s = NULL;
+  const char *tail = NULL;
+  json_t *rows = NULL;
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, &tail);
+  if (rc != SQLITE_OK) {
+    if (g->denied[0]) kf_fail(err, KF_EREFUSED, "kf.sql: %s; nothing was changed", g->denied);
+    else if (g->timed_out)
+      kf_fail(err, KF_EINVAL, "kf.sql: stopped: the script's time limit (%g s) ran out", g->seconds);
+    else kf_fail(err, KF_EINVAL, "kf.sql: %s", sqlite3_errmsg(st->db));
+    goto out;
+  }
+  if (!s) {
+    kf_fail(err, KF_EINVAL, "kf.sql: the query is empty");
+    goto out;
+  }
+  while (tail && (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' || *tail == ';'))
+    tail++;
+  if (tail && *tail) {
+    kf_fail(err, KF_EINVAL, "kf.sql: one statement at a time (found more after the first)");
+    goto out;
+  }
+  if (!sqlite3_stmt_readonly(s)) {
+    kf_fail(err, KF_EREFUSED, "kf.sql: the statement would change the database: scripts are "
+            "read-only; nothing was changed");
+    goto out;
+  }
+  if (bind_params(s, params, err)) goto out;
+  rows = json_array();
+  size_t bytes = 0;
+  int n = sqlite3_column_count(s);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    json_t *o = json_object();
+    for (int i = 0; i < n; i++) json_object_set_new(o, sqlite3_column_name(s, i), raw_col(s, i, &bytes));
+    json_array_append_new(rows, o);
+    bytes += 64;
+    if (bytes > g->max_result) {
+      kf_fail(err, KF_EINVAL, "kf.sql: the result is larger than %zu MiB; narrow the query "
+              "(WHERE, LIMIT) or aggregate in SQL", g->max_result >> 20);
+      goto fail;
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    if (g->timed_out)
+      kf_fail(err, KF_EINVAL, "kf.sql: stopped: the script's time limit (%g s) ran out", g->seconds);
+    else kf_fail(err, KF_EINVAL, "kf.sql: %s", sqlite3_errmsg(st->db));
+    goto fail;
+  }
+  goto out;
+fail:
+  json_decref(rows);
+  rows = NULL;
+out:
+  sqlite3_finalize(s);
+  return rows;
+}
+
+json_t *kf_store_cases_after(kf_store *st, json_t *f, int64_t after, int limit, kf_err *err) {
+  static const char *q =
+      "SELECT " CASE_COLS CASE_FROM
+      "WHERE c.id > ?5 AND (?1 IS NULL OR c.workflow=?1) AND (?2 IS NULL OR c.state=?2)"
+      " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"
+      " AND (?4 IS NULL OR c.final = 1 - ?4)"
+      " ORDER BY c.id LIMIT ?6";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, jstr(f, "workflow"));
+  bind_text(s, 2, jstr(f, "state"));
+  json_t *v;
+  if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
+  if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
+  sqlite3_bind_int64(s, 5, after);
+  sqlite3_bind_int(s, 6, limit);
+  json_t *a = rows_json(st, s, "listing cases", err);
+  size_t i;
+  json_array_foreach(a, i, v) case_fix(v);
+  return a;
+}
+
+json_t *kf_store_events_after(kf_store *st, json_t *f, int64_t after, int limit, kf_err *err) {
+  static const char *q = "SELECT " EVENT_COLS " FROM events"
+                         " WHERE seq > ?4 AND (?1 IS NULL OR case_id=?1)"
+                         " AND (?2 IS NULL OR kind=?2) AND (?3 IS NULL OR at>=?3)"
+                         " ORDER BY seq LIMIT ?5";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
+  bind_text(s, 2, jstr(f, "kind"));
+  bind_text(s, 3, jstr(f, "since"));
+  sqlite3_bind_int64(s, 4, after);
+  sqlite3_bind_int(s, 5, limit);
+  return rows_json(st, s, "reading events", err);
+}
+
+int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void *ud), void *ud,
+                           kf_err *err) {
+  static const char *q =
+      "WITH RECURSIVE lineage(id, root) AS ("
+      "  SELECT id, id FROM definitions WHERE base_id IS NULL"
+      "  UNION ALL SELECT d.id, l.root FROM definitions d JOIN lineage l ON d.base_id = l.id)"
+      " SELECT e.case_id AS \"case\", c.workflow, r.name AS programme, e.at,"
+      "  e.to_state AS state, json_extract(e.data, '$.outcome') AS outcome, c.final,"
+      "  c.state AS current"
+      " FROM events e JOIN cases c ON c.id = e.case_id"
+      " LEFT JOIN lineage l ON l.id = c.workflow_id LEFT JOIN definitions r ON r.id = l.root"
+      " WHERE e.kind IN ('case.opened', 'case.transition') AND e.to_state IS NOT NULL"
+      "  AND (?1 IS NULL OR c.workflow = ?1) AND (?2 IS NULL OR e.case_id = ?2)"
+      " ORDER BY e.case_id, e.seq";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, jstr(f, "workflow"));
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 2, jint(f, "case"));
+  int rc, stop = 0;
+  while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    json_t *row = row_json(s);
+    if (!row) {
+      sqlite3_reset(s);
+      return kf_fail(err, KF_ENOMEM, "out of memory reading the event log");
+    }
+    json_object_set(row, "final", json_boolean(jint(row, "final")));
+    stop = fn(row, ud);
+    json_decref(row);
+  }
+  if (!stop && rc != SQLITE_DONE) {
+    int code = db_fail(st, err, rc, "reading the event log");
+    sqlite3_reset(s);
+    return code;
+  }
+  sqlite3_reset(s);
+  return stop;
 }

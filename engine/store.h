@@ -81,4 +81,31 @@ json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err);
 int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
                           kf_err *err);
 
+/* ---- reports and scripts ---- */
+
+/* A connection for analysts' scripts: query_only inside one read snapshot, an authorizer
+ * that denies every write, ATTACH, pragmas that set anything, and any read of the users
+ * and sessions tables; a query stops once `seconds` (wall clock, from now) have passed;
+ * one kf_store_query result may take about max_result bytes (0: 64 MiB). */
+kf_store *kf_store_open_script(const char *path, double seconds, size_t max_result,
+                               kf_err *err);
+/* One read-only statement with params (an array of text, numbers, booleans, nulls; may
+ * be NULL), only on a connection from kf_store_open_script. Rows are objects keyed by
+ * column name, values as stored (nothing parsed). KF_EREFUSED when it was denied (a write
+ * or a forbidden table): the caller must end the script; other errors are KF_EINVAL. */
+json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *err);
+/* Keyset pages: cases with id > after (filter: workflow, state, overdue, open), events
+ * with seq > after (filter: case, kind, since), at most limit of them, in order. */
+json_t *kf_store_cases_after(kf_store *st, json_t *filter, int64_t after, int limit,
+                             kf_err *err);
+json_t *kf_store_events_after(kf_store *st, json_t *filter, int64_t after, int limit,
+                              kf_err *err);
+/* Each entry of a case into a state (its case.opened and case.transition events), by case
+ * then in order, as {case, workflow, programme (the root of its adaptation lineage), at,
+ * state, outcome (or null), final, current (the case's state now; final: whether that is
+ * final)}. fn borrows the row; a non-zero return stops the walk and is returned.
+ * filter: workflow, case (an id). */
+int kf_store_state_entries(kf_store *st, json_t *filter, int (*fn)(json_t *row, void *ud),
+                           void *ud, kf_err *err);
+
 #endif

@@ -477,6 +477,10 @@ function E.load_plugins()
   return plugins
 end
 
+function E.load_plugins_count()
+  return #E.load_plugins()
+end
+
 function E.plugins()
   E.load_plugins()
   local out = {}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Plugins through the real binary: Lua and C plugins listed with what they add, the ABI
+# checked, a failed init undone, duplicates refused naming both, C rules and actions
+# called from a workflow, event hooks after commit, plugin subcommands, the outbox, forms
+# validated and versioned, and the analysts' rule commands.
+source "$(dirname "$0")/../lib.sh"
+cd "$T_DIR"
+ln -s "$ROOT/plugins" plugins
+export KINFLOW_PLUGIN_PATH=$ROOT/tests/plugins
+export ABI_TEST_LOG=$T_DIR/abi.log
+$K init >/dev/null
+
+run $K plugins --json
+expect_eq "plugins exits 1 when some plugin failed to load" 1 "$RC"
+echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); p={x["name"]: x for x in d["plugins"]}; assert "rule abi_even_case" in p["abi-test"]["adds"] and "action abi_stamp" in p["abi-test"]["adds"] and "command abi-test" in p["abi-test"]["adds"] and p["abi-test"]["version"]=="1.2.3" and "form child_information" in p["forms-core"]["adds"]' \
+  && t_ok "plugins --json lists each plugin, its version and what it adds" || t_fail "plugins --json" "$OUT"
+[[ "$ERR" == *"abi-future.so: built for plugin ABI 99"*"rebuild the plugin"* ]] && t_ok "a plugin for a newer ABI is refused before it runs" || t_fail "abi check" "$ERR"
+[[ "$ERR" == *"plugin 'abi-bad-init' refused: its init failed; nothing it registered remains"* ]] && t_ok "a failed init is named" || t_fail "failed init" "$ERR"
+[[ "$ERR" == *"rule 'consent_recorded' is already added"*"abi-dup"* ]] && t_ok "a duplicate rule is refused naming both" || t_fail "duplicate" "$ERR"
+
+cat > wf.lua <<'W'
+return workflow {
+  name = "plug", roles = { "worker" }, initial = "start",
+  states = { { "start" }, { "stamped" }, { "done", final = true } },
+  transitions = {
+    { "stamp", from = "start", to = "stamped", by = { "worker" }, when = { "abi_even_case" },
+      action = function(case) kf.actions.abi_stamp(case, { label = "checked" }) end },
+    { "broken", from = "start", to = "done", by = { "worker" }, when = { "abi_failing" } },
+    { "finish", from = "stamped", to = "done", by = { "worker" } },
+  },
+}
+W
+cat > bad.lua <<'W'
+return workflow {
+  name = "bad", roles = { "worker" }, initial = "start",
+  states = { { "start" }, { "done", final = true } },
+  transitions = { { "go", from = "start", to = "done", by = { "worker" }, when = { "abi_bad_rule" } } },
+}
+W
+expect_refused "a rule from a failed init does not exist" 1 "bad.lua:4: transition 'go': guard 'abi_bad_rule' is neither" $K check bad.lua
+expect_ok "a workflow using C rules checks" $K deploy wf.lua
+$K case new plug >/dev/null 2>&1; $K case new plug >/dev/null 2>&1
+expect_refused "a C rule refuses with its own reason" 1 "case 1 is odd (the abi-test rule wants an even case)" $K case fire 1 stamp --as worker
+expect_refused "a C rule that fails is reported, not a crash" 1 "the abi-test rule broke on purpose" $K case fire 1 broken --as worker
+expect_ok "a C rule passes" $K case fire 2 stamp --as worker
+run $K case show 2 --json
+echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["data"]=={"stamped_by":"abi-test","stamp":"checked","stamped_case":2}, d["data"]' \
+  && t_ok "a C action's changes are stored with the move" || t_fail "C action" "$OUT"
+grep -q "^hook case.transition " abi.log && t_ok "event hooks run after commit" || t_fail "hooks" "$(cat abi.log)"
+grep -q "^hook workflow.deployed" abi.log && t_fail "hook kinds" "a case. hook got a workflow event" || t_ok "a hook gets only the kinds it asked for"
+grep -q "^unloaded" abi.log && t_ok "plugins are unloaded at exit" || t_fail "unload" "$(cat abi.log)"
+expect_out "a plugin adds a subcommand" "json {\"a\":1,\"b\":\"two\"} 1 two" $K abi-test
+[[ "$OUT" == *"dir $ROOT/tests/plugins/abi-test"* && "$OUT" == *"events "* ]] && t_ok "the subcommand reaches the API" || t_fail "subcommand" "$OUT"
+run $K abi-test fail
+expect_eq "a subcommand's exit status is kept" 1 "$RC"
+expect_refused "an unknown command is a usage error" 2 "unknown command 'nope'" $K nope
+
+# The outbox delivers every committed event once, in order, and catches up after an outage.
+unset KINFLOW_PLUGIN_PATH
+$K case new plug >/dev/null 2>&1
+KINFLOW_OUTBOX=off $K case new plug >/dev/null 2>&1        # delivery down: events pile up
+KINFLOW_OUTBOX=off $K case new plug >/dev/null 2>&1
+expect_out "outbox status counts what is pending" "2 pending" $K outbox status
+expect_out "outbox flush delivers what piled up" "2 events delivered" $K outbox flush
+$K case new plug >/dev/null 2>&1
+total=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events")
+python3 - "$KINFLOW_DB.outbox.jsonl" "$total" <<'P' && t_ok "every event delivered exactly once, in order" || t_fail "outbox" "see $KINFLOW_DB.outbox.jsonl"
+import json, sys
+seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
+assert seqs == list(range(1, int(sys.argv[2]) + 1)), seqs
+P
+
+# Forms: validated, every bad field named; plugin forms versioned on first use.
+cat > f.lua <<'W'
+return workflow {
+  name = "visits", roles = { "worker" }, initial = "open",
+  states = { { "open" }, { "done", final = true } },
+  transitions = { { "close", from = "open", to = "done", by = { "worker" }, requires = { "home_visit" } } },
+  forms = { form { name = "home_visit", title = "Home visit", fields = {
+    { "visit_date", type = "date", required = true },
+    { "mood", type = "choice", choices = { "settled", "unsettled" } },
+    { "present", type = "list", of = "text" },
+    { "children", type = "number", min = 0, max = 12 },
+    { "address", type = "text", sensitive = true } } } },
+}
+W
+$K deploy f.lua >/dev/null
+$K case new visits >/dev/null 2>&1
+id=$($K case list --workflow visits --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+expect_refused "a refused entry names every bad field" 1 "visit_date: not a date (YYYY-MM-DD); mood: 'happy' is not one of: settled, unsettled; present: not a list; children: must be at most 12; colour: not a field of form 'home_visit'" \
+  $K form submit "$id" home_visit --data '{"visit_date":"2026-13-01","mood":"happy","present":"x","children":40,"colour":"red"}'
+expect_refused "a required field is named" 1 "visit_date: required" $K form submit "$id" home_visit --data '{}'
+expect_refused "requires sees valid entries only" 1 "requires form 'home_visit' (no valid entry)" $K case fire "$id" close --as worker
+expect_ok "a valid entry is stored" $K form submit "$id" home_visit --data '{"visit_date":"2026-03-01","mood":"settled","present":["Robin"]}'
+expect_ok "then the move is available" $K case fire "$id" close --as worker
+$K case new coparenthood >/dev/null 2>&1 || { $K deploy "$ROOT/workflows/coparenthood.lua" >/dev/null 2>&1; $K case new coparenthood >/dev/null 2>&1; }
+cid=$($K case list --workflow coparenthood --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+run $K form submit "$cid" consent_to_share --json --data '{"consent":true,"given_by":"Robin Example","given_on":"2026-01-05"}'
+[[ "$OUT" == *'"form_version": 1'* ]] && t_ok "a plugin form's entry carries the form's version" || t_fail "form version" "$OUT $ERR"
+
+# Rules: impact writes nothing; deploy overrides the plugin's at once; rollback restores it.
+cat > consent.lua <<'W'
+return rule { name = "consent_recorded", description = "consent plus a date on the case",
+  check = function(case)
+    if case.data.consent_date then return true end
+    return false, "the consent date is not on the case"
+  end }
+W
+before=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events; SELECT count(*) FROM definitions")
+run $K rule impact consent.lua --json
+echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); c=[x for x in d["changed"] if x["case"]=='"$cid"']; assert c and c[0]["before"]["ok"] and not c[0]["after"]["ok"] and "consent date" in c[0]["after"]["reason"], d' \
+  && t_ok "rule impact lists the case whose result changes, before and after" || t_fail "impact" "$OUT $ERR"
+expect_eq "rule impact writes nothing" "$before" "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events; SELECT count(*) FROM definitions")"
+expect_out "rule deploy" "v1 deployed" $K rule deploy consent.lua --actor analyst1
+run $K case moves "$cid" --as caseworker
+[[ "$OUT" == *"the consent date is not on the case"* ]] && t_ok "a deployed rule takes effect at once" || t_fail "deploy effect" "$OUT"
+expect_out "rule history shows the version in force" "in force: v1" $K rule history consent_recorded
+expect_out "rule rollback" "in force now: plugin rules-core" $K rule rollback consent_recorded --actor analyst2
+run $K case moves "$cid" --as caseworker
+[[ "$OUT" != *"the consent date is not on the case"* ]] && t_ok "after rollback the plugin's rule applies again" || t_fail "rollback effect" "$OUT"
+run $K case history "$cid"
+who=$(sqlite3 "$KINFLOW_DB" "SELECT group_concat(kind || ':' || actor, ' ') FROM events WHERE kind LIKE 'rule.%'")
+expect_eq "deploy and rollback are events with their author" "rule.deployed:analyst1 rule.rolled_back:analyst2" "$who"
+expect_refused "rollback with nothing deployed is refused" 1 "no deployed version to roll back" $K rule rollback consent_recorded
+expect_refused "rule deploy refuses a workflow file" 1 "is not a rule file" $K rule deploy f.lua
+expect_ok "audit verify after all of it" $K audit verify
+t_done

@@ -1,0 +1,111 @@
+/* abi_test.c: a plugin for the tests that calls every function of kf_api. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kf_plugin.h"
+
+static const kf_api *api;
+static kf_host *self;
+
+static void note(const char *what) {
+  const char *path = getenv("ABI_TEST_LOG");
+  FILE *f = path ? fopen(path, "a") : NULL;
+  if (!f) return;
+  fprintf(f, "%s\n", what);
+  fclose(f);
+}
+
+static int even_case(void *ud, const json_t *c, char *reason, size_t len) {
+  (void)ud;
+  json_int_t id = api->json_integer_value(api->json_object_get(c, "id"));
+  if (id % 2 == 0) return 1;
+  snprintf(reason, len, "case %lld is odd (the abi-test rule wants an even case)", (long long)id);
+  return 0;
+}
+
+static int failing(void *ud, const json_t *c, char *reason, size_t len) {
+  (void)ud;
+  (void)c;
+  snprintf(reason, len, "the abi-test rule broke on purpose");
+  return -1;
+}
+
+static int stamp(void *ud, const json_t *c, const json_t *args, json_t **changes, char *error,
+                 size_t len) {
+  (void)ud;
+  const char *label = api->json_string_value(api->json_object_get(args, "label"));
+  if (!label) {
+    snprintf(error, len, "stamp needs { label = \"...\" }");
+    return -1;
+  }
+  *changes = api->json_pack("{s:s,s:s,s:I}", "stamped_by", "abi-test", "stamp", label,
+                            "stamped_case", api->json_integer_value(api->json_object_get(c, "id")));
+  return 0;
+}
+
+static void hook(void *ud, const json_t *event) {
+  (void)ud;
+  char line[256];
+  snprintf(line, sizeof line, "hook %s %lld", api->json_string_value(api->json_object_get(event, "kind")),
+           (long long)api->json_integer_value(api->json_object_get(event, "seq")));
+  note(line);
+}
+
+static int command(void *ud, int argc, char **argv) {
+  (void)ud;
+  printf("argc %d first %s\n", argc, argv[0]);
+  printf("dir %s\n", api->plugin_dir(self));
+  const char *db = api->db_path(self);
+  printf("db %s\n", db ? db : "(none)");
+  char *buf = api->alloc(8);
+  char *grown = buf ? api->realloc(buf, 64) : NULL;
+  if (grown) {
+    snprintf(grown, 64, "allocated through the host");
+    printf("%s\n", grown);
+    api->free(grown);
+  }
+  json_error_t jerr;
+  json_t *v = api->json_loads("{\"a\": 1}", 0, &jerr);
+  api->json_object_set_new(v, "b", api->json_pack("s", "two"));
+  char *text = api->json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT);
+  printf("json %s %lld %s\n", text, (long long)api->json_integer_value(api->json_object_get(v, "a")),
+         api->json_string_value(api->json_object_get(v, "b")));
+  api->free(text);
+  api->json_decref(v);
+  if (db) {
+    char err[200];
+    json_t *events = api->events_after(self, 0, 1000, err, sizeof err);
+    if (events) {
+      printf("events %zu\n", json_array_size(events));
+      api->json_decref(events);
+    } else {
+      printf("events error %s\n", err);
+    }
+  }
+  api->log(self, KF_LOG_INFO, "info from the command");
+  api->log(self, KF_LOG_WARN, "a warning from the command");
+  api->log(self, KF_LOG_DEBUG, "debug (shown with KINFLOW_DEBUG)");
+  return argc > 1 && !strcmp(argv[1], "fail") ? 1 : 0;
+}
+
+static void unloaded(void *ud) {
+  (void)ud;
+  note("unloaded");
+}
+
+static int init(const kf_api *a, kf_host *h) {
+  api = a;
+  self = h;
+  if (a->abi < 1 || a->size < sizeof(kf_api)) return -1;
+  int rc = a->register_rule(h, "abi_even_case", "met for cases with an even number", even_case, NULL) ||
+           a->register_rule(h, "abi_failing", "always fails", failing, NULL) ||
+           a->register_action(h, "abi_stamp", stamp, NULL) ||
+           a->register_hook(h, "case.", hook, NULL) ||
+           a->register_command(h, "abi-test", "abi-test [fail]", command, NULL) ||
+           a->on_unload(h, unloaded, NULL);
+  return rc;
+}
+
+KF_PLUGIN_DEFINE("abi-test", "1.2.3", init);
