@@ -14,20 +14,21 @@ LIBS     = $(PKG_LIBS) -lm -pthread -ldl
 B        ?= build
 .DEFAULT_GOAL := all
 ENGINE_SRC := engine/util.c engine/store.c engine/luahost.c engine/runtime.c \
-              engine/scenario.c engine/plugin.c engine/cli.c engine/cli_analysis.c
-ENGINE_LUA := engine/sandbox.lua engine/workflow.lua
+              engine/scenario.c engine/plugin.c engine/api.c engine/cli.c engine/cli_analysis.c
+ENGINE_LUA := engine/sandbox.lua engine/workflow.lua engine/script.lua
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o) $(B)/embed.o
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BIN        ?= kinflow
 
 # C plugins: every folder of plugins/ or tests/plugins/ with .c files builds FOLDER/NAME.so,
-# exporting only its entry point. Never sanitized: they load into either build.
+# exporting only its entry point. Never sanitized: they load into either build. A folder's
+# PKGS file names the pkg-config packages it links besides jansson (the console's libmicrohttpd).
 PLUGIN_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard plugins/*/*.c tests/plugins/*/*.c))))
 PLUGIN_SO   := $(foreach d,$(PLUGIN_DIRS),$(d)/$(notdir $(d)).so)
 define PLUGIN_RULE
-$(1)/$(notdir $(1)).so: $(wildcard $(1)/*.c) engine/kf_plugin.h
-	$$(CC) $$(WARN) -O2 -g -fPIC -shared -fvisibility=hidden -Iengine $$(PKG_CFLAGS) -o $$@ $(wildcard $(1)/*.c) $$(shell pkg-config --libs jansson)
+$(1)/$(notdir $(1)).so: $(wildcard $(1)/*.c $(1)/PKGS) engine/kf_plugin.h
+	$$(CC) $$(WARN) -O2 -g -fPIC -shared -fvisibility=hidden -Iengine $$(PKG_CFLAGS) -o $$@ $(wildcard $(1)/*.c) $$(shell pkg-config --cflags --libs jansson $$(shell cat $(1)/PKGS 2>/dev/null))
 endef
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call PLUGIN_RULE,$(d))))
 

@@ -751,7 +751,8 @@ static int plugin_command(const args *a, int argc, char **argv) {
   int first = 1;
   while (first < argc && strcmp(argv[first], a->pos[0])) first++;
   int found = 0;
-  int rc = kf_plugins_command(kf_lua_plugins(kf_engine_lua(e)), argc - first, argv + first, &found);
+  int rc = kf_plugins_command(kf_lua_plugins(kf_engine_lua(e)), kf_engine_store(e), argc - first,
+                              argv + first, &found);
   kf_engine_close(e);
   if (!found) {
     char m[300];
@@ -761,14 +762,39 @@ static int plugin_command(const args *a, int argc, char **argv) {
   return rc;
 }
 
+static int builtin(const char *cmd) {
+  static const char *names[] = {"init", "check", "deploy", "workflows", "definitions", "case",
+                                "form", "audit", "timers", "plugins", "test", "diagram",
+                                "help", "rule", NULL};
+  for (const char **n = names; *n; n++)
+    if (!strcmp(*n, cmd)) return 1;
+  return 0;
+}
+
 int kf_cli_main(int argc, char **argv) {
-  /* Analysts' commands parse their own arguments (cli_analysis.c). */
+  const char *now = getenv("KINFLOW_NOW");
+  int64_t t;
+  if (now && *now && kf_parse_time(now, &t)) {
+    fprintf(stderr, "kinflow: KINFLOW_NOW '%s' is not a date and time (ISO 8601, e.g. "
+            "2026-03-01T09:00:00Z or 2026-03-01T19:00:00+10:00)\n", now);
+    return 1;
+  }
+  /* Analysts' commands parse their own arguments (cli_analysis.c); so do plugins'. */
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5)) {
       i += !strchr(argv[i], '=');
       continue;
     }
     if (!strcmp(argv[i], "report") || !strcmp(argv[i], "script")) return kf_cli_analysis(argc, argv);
+    if (argv[i][0] != '-' && !builtin(argv[i])) {
+      args pa = {0};
+      for (int k = 1; k < i; k++) {
+        if (!strncmp(argv[k], "--db=", 5)) pa.db = argv[k] + 5;
+        else if (!strcmp(argv[k], "--db") && k + 1 < i) pa.db = argv[++k];
+      }
+      pa.pos[pa.npos++] = argv[i];
+      return plugin_command(&pa, argc, argv);
+    }
     break;
   }
   args a = {0};

@@ -1,11 +1,791 @@
-/* cli_analysis.c: `kinflow report` and `kinflow script` (being written). */
+/* cli_analysis.c: the analysts' commands. `kinflow report stages|outcomes|case` turn the
+ * event log into history (time in each state, final outcomes, a case at a past date);
+ * `kinflow script run` runs an analyst's Lua script in a forked child under CPU, memory
+ * and wall-clock limits. It only reads: no write transaction starts here, and scripts get
+ * a connection that cannot write (kf_store_open_script). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "kf.h"
+#include "luahost.h"
+#include "store.h"
+
+#define USAGE                                                                              \
+  "usage: kinflow [--db FILE] report stages [--workflow W] [--json|--csv]\n"               \
+  "         cases now in each state, and median and 90th percentile days spent there\n"   \
+  "       kinflow [--db FILE] report outcomes [--workflow W] [--json|--csv]\n"             \
+  "         final outcomes per programme and per adaptation, and days to reach them\n"    \
+  "       kinflow [--db FILE] report case CASE [--at DATE] [--json|--csv]\n"               \
+  "         the state a case was in at DATE (a date alone: the end of that day; default\n" \
+  "         now) and the time it had spent in each state by then\n"                       \
+  "       kinflow [--db FILE] script run [--seconds N] [--memory MB] FILE [ARG...]\n"      \
+  "         an analyst's Lua script, read-only (defaults: 60 s, 256 MB)\n"
+
+#define DEFAULT_SECONDS 60.0
+#define DEFAULT_MEMORY_MB 256L
+#define DAY 86400.0
+
+enum { FMT_TEXT, FMT_CSV, FMT_JSON };
+
+typedef struct opts {
+  const char *db, *workflow, *at;
+  int format;
+  double seconds;
+  long memory_mb;
+  int cmd; /* 1 report, 2 script */
+  int npos;
+  const char *pos[8];
+  int file; /* script run: argv index of FILE */
+} opts;
+
+static int usage(const char *msg) {
+  if (msg) fprintf(stderr, "kinflow: %s\n", msg);
+  fputs(USAGE, stderr);
+  return 2;
+}
+
+static int fail(const kf_err *err) {
+  fprintf(stderr, "kinflow: %s\n", err->msg);
+  return err->code == KF_EUSAGE ? 2 : 1;
+}
+
+static const char *db_path(const opts *o) {
+  if (o->db) return o->db;
+  const char *env = getenv("KINFLOW_DB");
+  return env && *env ? env : "kinflow.db";
+}
+
+/* "--flag VALUE" or "--flag=VALUE" at argv[*i]: 1 and *val when it is flag, 0 when not,
+ * -1 when the value is missing. */
+static int flag_value(int argc, char **argv, int *i, const char *flag, const char **val) {
+  size_t n = strlen(flag);
+  if (strncmp(argv[*i], flag, n) != 0) return 0;
+  if (argv[*i][n] == '=') {
+    *val = argv[*i] + n + 1;
+    return 1;
+  }
+  if (argv[*i][n] != 0) return 0;
+  if (*i + 1 >= argc) return -1;
+  *val = argv[++*i];
+  return 1;
+}
+
+/* Parse the command line. Returns 0, or 2 after printing usage. */
+static int parse(int argc, char **argv, opts *o) {
+  int cmd = 0; /* 0 before the command word, 1 report, 2 script */
+  o->cmd = 0;
+  o->seconds = DEFAULT_SECONDS;
+  o->memory_mb = DEFAULT_MEMORY_MB;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = NULL;
+    int r;
+    char m[300];
+    if ((r = flag_value(argc, argv, &i, "--db", &v))) {
+      if (r < 0) return usage("--db needs a value");
+      o->db = v;
+      continue;
+    }
+    if (cmd == 0) {
+      if (!strcmp(a, "report")) cmd = o->cmd = 1;
+      else if (!strcmp(a, "script")) cmd = o->cmd = 2;
+      else {
+        snprintf(m, sizeof m, "unknown option %s", a);
+        return usage(m);
+      }
+      continue;
+    }
+    if (cmd == 2 && o->npos == 1 && strncmp(a, "--", 2) != 0) {
+      o->file = i; /* FILE: everything after it belongs to the script */
+      return 0;
+    }
+    if (!strcmp(a, "--json")) o->format = FMT_JSON;
+    else if (!strcmp(a, "--csv")) o->format = FMT_CSV;
+    else if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(NULL);
+    else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--workflow", &v))) {
+      if (r < 0) return usage("--workflow needs a value");
+      o->workflow = v;
+    } else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--at", &v))) {
+      if (r < 0) return usage("--at needs a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+      o->at = v;
+    } else if (cmd == 2 && (r = flag_value(argc, argv, &i, "--seconds", &v))) {
+      char *end;
+      o->seconds = r > 0 ? strtod(v, &end) : 0;
+      if (r < 0 || *end || !(o->seconds > 0 && o->seconds <= 86400))
+        return usage("--seconds needs a number of seconds (0 < N <= 86400)");
+    } else if (cmd == 2 && (r = flag_value(argc, argv, &i, "--memory", &v))) {
+      char *end;
+      o->memory_mb = r > 0 ? strtol(v, &end, 10) : 0;
+      if (r < 0 || *end || o->memory_mb < 16 || o->memory_mb > 65536)
+        return usage("--memory needs a whole number of megabytes (16 to 65536)");
+    } else if (!strncmp(a, "--", 2)) {
+      snprintf(m, sizeof m, "unknown option %s", a);
+      return usage(m);
+    } else {
+      if (o->npos >= 8) return usage("too many arguments");
+      o->pos[o->npos++] = a;
+    }
+  }
+  if (cmd == 0) return usage(NULL);
+  return 0;
+}
+
+/* ---- tables of rows: text, CSV, JSON ---- */
+
+typedef struct column {
+  const char *key, *head;
+} column;
+
+static void cell_text(json_t *v, int format, char *buf, size_t n) {
+  if (json_is_string(v)) snprintf(buf, n, "%s", json_string_value(v));
+  else if (json_is_integer(v)) snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+  else if (json_is_real(v)) snprintf(buf, n, "%.1f", json_real_value(v));
+  else if (json_is_boolean(v)) snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+  else snprintf(buf, n, "%s", format == FMT_TEXT ? "-" : "");
+}
+
+static void csv_cell(const char *s) {
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, stdout);
+    return;
+  }
+  putchar('"');
+  for (; *s; s++) {
+    if (*s == '"') putchar('"');
+    putchar(*s);
+  }
+  putchar('"');
+}
+
+static void print_json(json_t *v) {
+  char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+  if (s) puts(s);
+  free(s);
+}
+
+static void print_cell(const char *text, int width, int numeric, int last) {
+  if (numeric) printf("%*s", width, text);
+  else if (last) fputs(text, stdout);
+  else printf("%-*s", width, text);
+  fputs(last ? "\n" : "  ", stdout);
+}
+
+/* rows (objects) as a table of ncols columns in format; text aligns numbers right. */
+static void print_rows(json_t *rows, const column *cols, int ncols, int format) {
+  if (format == FMT_JSON) {
+    print_json(rows);
+    return;
+  }
+  char buf[512];
+  size_t i;
+  json_t *row;
+  if (format == FMT_CSV) {
+    for (int c = 0; c < ncols; c++) {
+      if (c) putchar(',');
+      csv_cell(cols[c].head);
+    }
+    putchar('\n');
+    json_array_foreach(rows, i, row) {
+      for (int c = 0; c < ncols; c++) {
+        if (c) putchar(',');
+        cell_text(json_object_get(row, cols[c].key), format, buf, sizeof buf);
+        csv_cell(buf);
+      }
+      putchar('\n');
+    }
+    return;
+  }
+  int width[16] = {0}, numeric[16] = {0};
+  for (int c = 0; c < ncols && c < 16; c++) {
+    width[c] = (int)strlen(cols[c].head);
+    json_array_foreach(rows, i, row) {
+      json_t *v = json_object_get(row, cols[c].key);
+      if (json_is_number(v)) numeric[c] = 1;
+      cell_text(v, format, buf, sizeof buf);
+      if ((int)strlen(buf) > width[c]) width[c] = (int)strlen(buf);
+    }
+  }
+  for (int c = 0; c < ncols && c < 16; c++) print_cell(cols[c].head, width[c], numeric[c], c + 1 == ncols);
+  json_array_foreach(rows, i, row) {
+    for (int c = 0; c < ncols && c < 16; c++) {
+      cell_text(json_object_get(row, cols[c].key), format, buf, sizeof buf);
+      print_cell(buf, width[c], numeric[c], c + 1 == ncols);
+    }
+  }
+}
+
+/* ---- groups of durations ---- */
+
+typedef struct group {
+  char *a, *b, *c; /* stages: workflow, state; outcomes: programme, workflow, outcome */
+  char *title;
+  long order, now, count;
+  int final;
+  double *days;
+  size_t n, cap;
+} group;
+
+typedef struct groups {
+  group *g;
+  size_t n, cap;
+  json_t *index; /* key -> position in g */
+} groups;
+
+static void groups_free(groups *gs) {
+  for (size_t i = 0; i < gs->n; i++) {
+    free(gs->g[i].a);
+    free(gs->g[i].b);
+    free(gs->g[i].c);
+    free(gs->g[i].title);
+    free(gs->g[i].days);
+  }
+  free(gs->g);
+  json_decref(gs->index);
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* The group (a, b, c), made with order when new; NULL when out of memory. */
+static group *group_get(groups *gs, const char *a, const char *b, const char *c, long order) {
+  char key[768];
+  snprintf(key, sizeof key, "%s\x1f%s\x1f%s", a ? a : "", b ? b : "\x1e", c ? c : "");
+  if (!gs->index && !(gs->index = json_object())) return NULL;
+  json_t *at = json_object_get(gs->index, key);
+  if (at) return &gs->g[json_integer_value(at)];
+  if (gs->n == gs->cap) {
+    size_t cap = gs->cap ? gs->cap * 2 : 32;
+    group *g = realloc(gs->g, cap * sizeof *g);
+    if (!g) return NULL;
+    gs->g = g;
+    gs->cap = cap;
+  }
+  group *g = &gs->g[gs->n];
+  memset(g, 0, sizeof *g);
+  g->a = dup_or_null(a);
+  g->b = dup_or_null(b);
+  g->c = dup_or_null(c);
+  g->order = order;
+  if (json_object_set_new(gs->index, key, json_integer((json_int_t)gs->n))) return NULL;
+  gs->n++;
+  return g;
+}
+
+static int group_add(group *g, double days) {
+  if (g->n == g->cap) {
+    size_t cap = g->cap ? g->cap * 2 : 16;
+    double *d = realloc(g->days, cap * sizeof *d);
+    if (!d) return -1;
+    g->days = d;
+    g->cap = cap;
+  }
+  g->days[g->n++] = days;
+  return 0;
+}
+
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+/* The p-th quantile (0..1) of g's days, interpolating between ranks; null when none. */
+static json_t *quantile(group *g, double p) {
+  if (!g->n) return json_null();
+  qsort(g->days, g->n, sizeof g->days[0], cmp_double);
+  double h = (double)(g->n - 1) * p;
+  size_t lo = (size_t)floor(h);
+  double v = g->days[lo];
+  if (lo + 1 < g->n) v += (h - (double)lo) * (g->days[lo + 1] - g->days[lo]);
+  return json_real(round(v * 10) / 10);
+}
+
+static double round1(double d) { return round(d * 10) / 10; }
+
+/* ---- walking the event log ---- */
+
+/* Stays of cases in their states. Entries come by case, oldest first; a stay ends when
+ * the case enters another state (a transition back into the same state continues it); a
+ * stay still open ends at `end` (now, or --at); a stay in a final state has no length. */
+typedef struct walk {
+  int64_t end;
+  groups *stages, *outcomes;
+  json_t *stays; /* report case: every stay of the one case */
+  int64_t id, opened, entered;
+  int active, final, failed;
+  char *workflow, *programme, *current, *state, *outcome;
+} walk;
+
+static void walk_clear(walk *w) {
+  free(w->workflow);
+  free(w->programme);
+  free(w->current);
+  free(w->state);
+  free(w->outcome);
+  w->workflow = w->programme = w->current = w->state = w->outcome = NULL;
+  w->active = 0;
+}
+
+/* The case's stay in w->state ends at `left` (still open when open_stay). */
+static int close_stay(walk *w, int64_t left, int open_stay) {
+  int final_stay = open_stay && w->final && w->current && !strcmp(w->state, w->current);
+  double days = (double)(left - w->entered) / DAY;
+  if (w->stages) {
+    group *g = group_get(w->stages, w->workflow, w->state, NULL, 1L << 30);
+    if (!g) return -1;
+    g->count++;
+    if (!final_stay && group_add(g, days)) return -1;
+  }
+  if (w->stays) {
+    char in[21], out[21];
+    kf_iso(w->entered, in);
+    kf_iso(left, out);
+    json_t *s = json_pack("{s:s,s:s,s:s?,s:o,s:b}", "state", w->state, "entered", in, "left",
+                          open_stay ? NULL : out, "days",
+                          final_stay ? json_null() : json_real(round1(days)), "final",
+                          final_stay);
+    if (!s || json_array_append_new(w->stays, s)) return -1;
+  }
+  return 0;
+}
+
+/* The case is done: close its last stay, count where it is and how it ended. */
+static int walk_finish(walk *w) {
+  if (!w->active) return 0;
+  int rc = 0;
+  if (w->state && close_stay(w, w->end, 1)) rc = -1;
+  if (!rc && w->stages && w->current) {
+    group *g = group_get(w->stages, w->workflow, w->current, NULL, 1L << 30);
+    if (!g) rc = -1;
+    else g->now++;
+  }
+  if (!rc && w->outcomes && w->final && w->state) {
+    const char *outcome = w->outcome ? w->outcome : w->state;
+    double days = (double)(w->entered - w->opened) / DAY;
+    int base = w->programme && !strcmp(w->programme, w->workflow);
+    group *g = group_get(w->outcomes, w->programme, w->workflow, outcome, base ? 0 : 1);
+    group *all = group_get(w->outcomes, w->programme, NULL, outcome, 2);
+    if (!g || !all || group_add(g, days) || group_add(all, days)) rc = -1;
+    else g->count++, all->count++;
+  }
+  walk_clear(w);
+  return rc;
+}
+
+static int on_entry(json_t *row, void *ud) {
+  walk *w = ud;
+  int64_t id = json_integer_value(json_object_get(row, "case")), at;
+  const char *state = json_string_value(json_object_get(row, "state"));
+  const char *when = json_string_value(json_object_get(row, "at"));
+  if (!state || !when || kf_parse_time(when, &at)) return 0; /* not an entry into a state */
+  if (!w->active || w->id != id) {
+    if (walk_finish(w)) goto oom;
+    w->active = 1;
+    w->id = id;
+    w->opened = at;
+    w->final = json_is_true(json_object_get(row, "final"));
+    w->workflow = dup_or_null(json_string_value(json_object_get(row, "workflow")));
+    const char *prog = json_string_value(json_object_get(row, "programme"));
+    w->programme = dup_or_null(prog ? prog : w->workflow ? w->workflow : "?");
+    w->current = dup_or_null(json_string_value(json_object_get(row, "current")));
+    if (!w->workflow) w->workflow = strdup("?");
+  }
+  if (at > w->end) return 0; /* after the moment asked about */
+  const char *outcome = json_string_value(json_object_get(row, "outcome"));
+  free(w->outcome);
+  w->outcome = dup_or_null(outcome);
+  if (w->state && !strcmp(w->state, state)) return 0; /* back into the same state */
+  if (w->state && close_stay(w, at, 0)) goto oom;
+  free(w->state);
+  w->state = strdup(state);
+  w->entered = at;
+  if (!w->state) goto oom;
+  return 0;
+oom:
+  w->failed = 1;
+  return 1;
+}
+
+static int walk_run(kf_store *st, json_t *filter, walk *w, kf_err *err) {
+  int rc = kf_store_state_entries(st, filter, on_entry, w, err);
+  if (rc == 0 && walk_finish(w)) w->failed = 1;
+  walk_clear(w);
+  if (w->failed) return kf_fail(err, KF_ENOMEM, "out of memory while reading the event log");
+  return rc < 0 ? rc : 0;
+}
+
+static kf_store *open_store(const opts *o, kf_err *err) {
+  return kf_store_open(db_path(o), KF_STORE_READONLY, err);
+}
+
+/* ---- report stages ---- */
+
+static int cmp_stage(const void *x, const void *y) {
+  const group *a = x, *b = y;
+  int c = strcmp(a->a ? a->a : "", b->a ? b->a : "");
+  if (c) return c;
+  return (a->order > b->order) - (a->order < b->order);
+}
+
+/* Seed the groups with every deployed workflow's states (latest version), in order. */
+static int seed_states(kf_store *st, const char *only, groups *gs, kf_err *err) {
+  json_t *defs = NULL, *def = NULL;
+  long order = 0;
+  int rc = 0;
+  if (only) {
+    if (!(def = kf_store_def_latest(st, "workflow", only, err))) return err->code;
+    defs = json_pack("[{s:s}]", "name", only);
+    json_decref(def);
+    def = NULL;
+  } else if (!(defs = kf_store_def_list(st, "workflow", err))) {
+    return err->code;
+  }
+  size_t i;
+  json_t *d;
+  const char *last = NULL;
+  json_array_foreach(defs, i, d) {
+    const char *name = json_string_value(json_object_get(d, "name"));
+    if (!name || (last && !strcmp(last, name))) continue;
+    last = name;
+    if (!(def = kf_store_def_latest(st, "workflow", name, err))) {
+      rc = err->code;
+      break;
+    }
+    size_t k;
+    json_t *s;
+    json_array_foreach(json_object_get(json_object_get(def, "definition"), "states"), k, s) {
+      group *g = group_get(gs, name, json_string_value(json_object_get(s, "name")), NULL, order++);
+      if (!g) {
+        rc = kf_fail(err, KF_ENOMEM, "out of memory");
+        break;
+      }
+      free(g->title);
+      g->title = dup_or_null(json_string_value(json_object_get(s, "title")));
+      g->final = json_is_true(json_object_get(s, "final"));
+    }
+    json_decref(def);
+    def = NULL;
+    if (rc) break;
+  }
+  json_decref(defs);
+  return rc;
+}
+
+static int report_stages(const opts *o) {
+  kf_err err = {0};
+  groups gs = {0};
+  json_t *rows = NULL;
+  int rc = 0;
+  kf_store *st = open_store(o, &err);
+  if (!st) return fail(&err);
+  walk w = {.end = kf_now(), .stages = &gs};
+  json_t *filter = json_pack("{s:s?}", "workflow", o->workflow);
+  if ((rc = seed_states(st, o->workflow, &gs, &err)) || (rc = walk_run(st, filter, &w, &err)))
+    goto out;
+  qsort(gs.g, gs.n, sizeof gs.g[0], cmp_stage);
+  rows = json_array();
+  for (size_t i = 0; i < gs.n; i++) {
+    group *g = &gs.g[i];
+    json_array_append_new(rows, json_pack("{s:s,s:s,s:s?,s:b,s:I,s:I,s:o,s:o}", "workflow", g->a,
+                                          "state", g->b, "title", g->title, "final", g->final,
+                                          "cases_now", (json_int_t)g->now, "stays",
+                                          (json_int_t)g->count, "median_days", quantile(g, 0.5),
+                                          "p90_days", quantile(g, 0.9)));
+  }
+  static const column cols[] = {{"workflow", "workflow"},       {"state", "state"},
+                                {"title", "title"},             {"cases_now", "cases_now"},
+                                {"stays", "stays"},             {"median_days", "median_days"},
+                                {"p90_days", "p90_days"}};
+  static const column text_cols[] = {{"workflow", "workflow"},   {"state", "state"},
+                                     {"cases_now", "now"},       {"stays", "stays"},
+                                     {"median_days", "median_days"}, {"p90_days", "p90_days"}};
+  if (o->format == FMT_TEXT) print_rows(rows, text_cols, 6, FMT_TEXT);
+  else print_rows(rows, cols, 7, o->format);
+out:
+  json_decref(filter);
+  json_decref(rows);
+  groups_free(&gs);
+  kf_store_close(st);
+  return rc ? fail(&err) : 0;
+}
+
+/* ---- report outcomes ---- */
+
+static int cmp_outcome(const void *x, const void *y) {
+  const group *a = x, *b = y;
+  int c = strcmp(a->a ? a->a : "", b->a ? b->a : "");
+  if (c) return c;
+  if (a->order != b->order) return (a->order > b->order) - (a->order < b->order);
+  if ((c = strcmp(a->b ? a->b : "", b->b ? b->b : ""))) return c;
+  return strcmp(a->c ? a->c : "", b->c ? b->c : "");
+}
+
+static int report_outcomes(const opts *o) {
+  kf_err err = {0};
+  groups gs = {0};
+  json_t *rows = NULL;
+  int rc = 0;
+  kf_store *st = open_store(o, &err);
+  if (!st) return fail(&err);
+  walk w = {.end = kf_now(), .outcomes = &gs};
+  json_t *filter = json_pack("{s:s?}", "workflow", o->workflow);
+  if (o->workflow) {
+    json_t *def = kf_store_def_latest(st, "workflow", o->workflow, &err);
+    if (!def) {
+      rc = err.code;
+      goto out;
+    }
+    json_decref(def);
+  }
+  if ((rc = walk_run(st, filter, &w, &err))) goto out;
+  qsort(gs.g, gs.n, sizeof gs.g[0], cmp_outcome);
+  rows = json_array();
+  for (size_t i = 0; i < gs.n; i++) {
+    group *g = &gs.g[i];
+    if (!g->b && o->workflow) continue; /* one workflow asked for: no programme totals */
+    json_array_append_new(rows, json_pack("{s:s,s:s?,s:s,s:I,s:o}", "programme", g->a,
+                                          "workflow", g->b, "outcome", g->c, "cases",
+                                          (json_int_t)g->count, "median_days",
+                                          quantile(g, 0.5)));
+  }
+  if (o->format != FMT_JSON) { /* the programme's total across its adaptations */
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+      if (!json_is_string(json_object_get(row, "workflow")))
+        json_object_set_new(row, "workflow", json_string("(all)"));
+  }
+  static const column cols[] = {{"programme", "programme"}, {"workflow", "workflow"},
+                                {"outcome", "outcome"},     {"cases", "cases"},
+                                {"median_days", "median_days"}};
+  if (o->format == FMT_TEXT && json_array_size(rows) == 0)
+    puts("no case has reached a final state yet");
+  else print_rows(rows, cols, 5, o->format);
+out:
+  json_decref(filter);
+  json_decref(rows);
+  groups_free(&gs);
+  kf_store_close(st);
+  return rc ? fail(&err) : 0;
+}
+
+/* ---- report case ---- */
+
+static int report_case(const opts *o) {
+  if (o->npos != 2) return usage("report case CASE [--at DATE]");
+  kf_err err = {0};
+  int rc = 0;
+  json_t *c = NULL, *filter = NULL, *res = NULL;
+  walk w = {0};
+  kf_store *st = open_store(o, &err);
+  if (!st) return fail(&err);
+  int64_t now = kf_now(), at = now;
+  if (o->at) {
+    if (kf_parse_time(o->at, &at)) {
+      rc = kf_fail(&err, KF_EINVAL, "--at %s: not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)",
+                   o->at);
+      goto out;
+    }
+    if (strlen(o->at) == 10) at += 86399; /* a day: as it stood at its end */
+    if (at > now) at = now;
+  }
+  if (!(c = kf_store_case_get(st, o->pos[1], &err))) {
+    rc = err.code;
+    goto out;
+  }
+  json_int_t id = json_integer_value(json_object_get(c, "id"));
+  const char *created = json_string_value(json_object_get(c, "created_at"));
+  int64_t opened;
+  char at_iso[21];
+  kf_iso(at, at_iso);
+  if (created && !kf_parse_time(created, &opened) && opened > at) {
+    rc = kf_fail(&err, KF_EINVAL, "case %lld was opened at %s, after %s: it had no state then",
+                 (long long)id, created, at_iso);
+    goto out;
+  }
+  w.end = at;
+  w.stays = json_array();
+  filter = json_pack("{s:I}", "case", id);
+  if ((rc = walk_run(st, filter, &w, &err))) goto out;
+  json_t *days = json_object(), *last = json_array_get(w.stays, json_array_size(w.stays) - 1);
+  size_t i;
+  json_t *s;
+  json_array_foreach(w.stays, i, s) {
+    json_t *d = json_object_get(s, "days");
+    if (!json_is_real(d)) continue;
+    const char *name = json_string_value(json_object_get(s, "state"));
+    double sum = json_real_value(d) + json_number_value(json_object_get(days, name));
+    json_object_set_new(days, name, json_real(round1(sum)));
+  }
+  res = json_pack("{s:I,s:O,s:O,s:O,s:s,s:O,s:O,s:O,s:o}", "case", id, "ref",
+                  json_object_get(c, "ref"), "workflow", json_object_get(c, "workflow"),
+                  "version", json_object_get(c, "version"), "at", at_iso, "state",
+                  last ? json_object_get(last, "state") : json_null(), "since",
+                  last ? json_object_get(last, "entered") : json_null(), "stays", w.stays,
+                  "days", days);
+  static const column cols[] = {{"state", "state"}, {"entered", "entered"}, {"left", "left"},
+                                {"days", "days"}};
+  if (o->format == FMT_JSON) print_json(res);
+  else if (o->format == FMT_CSV) print_rows(w.stays, cols, 4, FMT_CSV);
+  else {
+    const char *ref = json_string_value(json_object_get(c, "ref"));
+    printf("case %lld%s%s%s, %s v%lld, at %s: in %s since %s\n", (long long)id, ref ? " (" : "",
+           ref ? ref : "", ref ? ")" : "", json_string_value(json_object_get(c, "workflow")),
+           (long long)json_integer_value(json_object_get(c, "version")), at_iso,
+           last ? json_string_value(json_object_get(last, "state")) : "?",
+           last ? json_string_value(json_object_get(last, "entered")) : "?");
+    print_rows(w.stays, cols, 4, FMT_TEXT);
+    const char *k;
+    json_t *v;
+    const char *sep = "";
+    printf("days in each state:");
+    json_object_foreach(days, k, v) {
+      printf("%s %s %.1f", sep, k, json_real_value(v));
+      sep = ",";
+    }
+    putchar('\n');
+  }
+out:
+  json_decref(w.stays);
+  json_decref(res);
+  json_decref(filter);
+  json_decref(c);
+  kf_store_close(st);
+  return rc ? fail(&err) : 0;
+}
+
+/* ---- script run ---- */
+
+/* Lower a resource limit to lim (never raise it). */
+static void limit(int resource, rlim_t soft, rlim_t hard) {
+  struct rlimit r;
+  if (getrlimit(resource, &r)) return;
+  if (r.rlim_max != RLIM_INFINITY && hard > r.rlim_max) hard = r.rlim_max;
+  if (soft > hard) soft = hard;
+  r.rlim_cur = soft;
+  r.rlim_max = hard;
+  setrlimit(resource, &r);
+}
+
+/* The address space this process holds now, in bytes (0 when unknown). */
+static size_t address_space(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  if (!f) return 0;
+  if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+  fclose(f);
+  return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* The child: limits that hold even inside C calls (SQLite, the Lua libraries): CPU time,
+ * address space, a wall-clock alarm; then the script. Returns the exit status. */
+static int script_child(const char *db, const char *path, json_t *args, double seconds,
+                        size_t memory) {
+  signal(SIGALRM, SIG_DFL);
+  signal(SIGXCPU, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  rlim_t cpu = (rlim_t)ceil(seconds) + 1;
+  limit(RLIMIT_CPU, cpu, cpu + 1);
+  limit(RLIMIT_CORE, 0, 0);
+  size_t as = address_space() + 2 * memory + ((size_t)256 << 20);
+  limit(RLIMIT_AS, as, as);
+  alarm((unsigned)ceil(seconds) + 2);
+  kf_err err = {0};
+  kf_lua *L = NULL;
+  json_t *res = NULL;
+  kf_store *st = kf_store_open_script(db, seconds, memory / 4, &err);
+  if (st) {
+    kf_lua_limits lim = {memory, (long)(seconds * 1e6) + 1000, seconds};
+    L = kf_lua_new(st, &lim, &err);
+  }
+  if (L) res = kf_lua_call(L, "script_run", json_pack("[s,O]", path, args), &err);
+  kf_lua_free(L);
+  kf_store_close(st);
+  fflush(stdout);
+  if (!res) {
+    fprintf(stderr, "kinflow: %s\n", err.msg);
+    return err.code == KF_EUSAGE ? 2 : 1;
+  }
+  json_decref(res);
+  return 0;
+}
+
+static int script_run(const opts *o, int argc, char **argv) {
+  if (o->npos != 1 || strcmp(o->pos[0], "run") != 0 || !o->file)
+    return usage("script run [--seconds N] [--memory MB] FILE [ARG...]");
+  const char *path = argv[o->file];
+  json_t *args = json_array();
+  for (int i = o->file + 1; i < argc; i++) {
+    json_t *a = json_string(argv[i]);
+    if (!a) {
+      json_decref(args);
+      fprintf(stderr, "kinflow: %s: argument %d is not valid UTF-8 text\n", path, i - o->file);
+      return 1;
+    }
+    json_array_append_new(args, a);
+  }
+  json_t *p = json_string(path);
+  if (!p) {
+    json_decref(args);
+    fprintf(stderr, "kinflow: the script's path is not valid UTF-8 text\n");
+    return 1;
+  }
+  json_decref(p);
+  size_t memory = (size_t)o->memory_mb << 20;
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    json_decref(args);
+    fprintf(stderr, "kinflow: %s: cannot start the script: %s\n", path, strerror(errno));
+    return 1;
+  }
+  if (pid == 0) {
+    int rc = script_child(db_path(o), path, args, o->seconds, memory);
+    json_decref(args);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
+  }
+  json_decref(args);
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      fprintf(stderr, "kinflow: %s: lost the script's process: %s\n", path, strerror(errno));
+      return 1;
+    }
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  if (sig == SIGPIPE) return 1; /* its reader went away (`| head`) */
+  if (sig == SIGALRM)
+    fprintf(stderr, "kinflow: %s: stopped: the script ran past its time limit (%g s)\n", path,
+            o->seconds);
+  else if (sig == SIGXCPU || sig == SIGKILL)
+    fprintf(stderr, "kinflow: %s: stopped: the script used more than its CPU time limit (%g s)\n",
+            path, o->seconds);
+  else
+    fprintf(stderr, "kinflow: %s: stopped by signal %d (%s); it may have run out of memory "
+            "(limit %ld MB)\n", path, sig, strsignal(sig), o->memory_mb);
+  return 1;
+}
 
 int kf_cli_analysis(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "kinflow: reports and scripts are not built yet\n");
-  return 2;
+  opts o = {0};
+  int rc = parse(argc, argv, &o);
+  if (rc) return rc;
+  if (o.cmd == 2) return script_run(&o, argc, argv);
+  if (o.npos == 0) return usage("report stages|outcomes|case");
+  if (!strcmp(o.pos[0], "stages") && o.npos == 1) return report_stages(&o);
+  if (!strcmp(o.pos[0], "outcomes") && o.npos == 1) return report_outcomes(&o);
+  if (!strcmp(o.pos[0], "case")) return report_case(&o);
+  char m[300];
+  snprintf(m, sizeof m, "unknown report '%s' (reports: stages, outcomes, case)", o.pos[0]);
+  return usage(m);
 }

@@ -17,7 +17,8 @@
 
 #define KF_PLUGIN_ABI 1
 
-typedef struct kf_host kf_host; /* the host's handle for one plugin */
+typedef struct kf_host kf_host;       /* the host's handle for one plugin */
+typedef struct kf_session kf_session; /* a connection to the engine, for one thread */
 
 enum { KF_LOG_DEBUG = 0, KF_LOG_INFO = 1, KF_LOG_WARN = 2, KF_LOG_ERROR = 3 };
 
@@ -77,6 +78,15 @@ typedef struct kf_api {
   /* Read the event log: events with seq > after, oldest first, at most limit; a new
    * reference to an array, or NULL with error filled. For delivering events reliably. */
   json_t *(*events_after)(kf_host *h, long long after, int limit, char *error, size_t len);
+
+  /* The engine's verbs, for plugins that serve requests (the console): open one session
+   * per thread (its own database connection and Lua state), then call verbs with JSON
+   * arguments; engine/api.h lists them. call returns a new reference, or NULL with an
+   * HTTP-like *status (400, 401, 403, 404, 409, 422, 503, 500) and a one-line error. */
+  kf_session *(*session_open)(kf_host *h, char *error, size_t len);
+  void (*session_close)(kf_session *s);
+  json_t *(*call)(kf_session *s, const char *verb, const json_t *args, int *status,
+                  char *error, size_t len);
 } kf_api;
 
 /* What a plugin exports. */

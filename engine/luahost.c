@@ -20,6 +20,7 @@
 /* Generated from engine/sandbox.lua and engine/workflow.lua by the Makefile. */
 extern const char kf_lua_sandbox_src[];
 extern const char kf_lua_workflow_src[];
+extern const char kf_lua_script_src[]; /* engine/script.lua: analysts' scripts */
 
 #define MAX_DEPTH 64
 
@@ -675,6 +676,15 @@ static int h_call_c_action(lua_State *L) {
   return 1;
 }
 
+/* array(t): t, marked so that it becomes a JSON array even when empty. */
+static int h_array(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) lua_newtable(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  mark_array(L);
+  return 1;
+}
+
 static int h_memory(lua_State *L) {
   kf_lua *h = host(L);
   lua_pushinteger(L, (lua_Integer)h->used);
@@ -689,11 +699,193 @@ static const luaL_Reg host_fns[] = {
     {"parse_time", h_parse_time}, {"iso", h_iso},       {"duration", h_duration},
     {"at", h_at},             {"load", h_load},         {"memory", h_memory},
     {"caller", h_caller},     {"fninfo", h_fninfo},     {"realpath", h_realpath},
-    {"exe_dir", h_exe_dir},   {"log", h_log},
+    {"exe_dir", h_exe_dir},   {"log", h_log},           {"array", h_array},
     {"load_c_plugin", h_load_c_plugin}, {"c_plugins", h_c_plugins},
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
     {NULL, NULL}};
+
+/* ---- analysts' scripts: host functions for engine/script.lua ----
+ * Given to the engine's Lua half as E.script_host; script.lua builds the read-only `kf`
+ * of `kinflow script run` on them. They read only, and only through a connection from
+ * kf_store_open_script (kf_store_query refuses any other). */
+
+/* Where the script is: "FILE:LINE:" of the innermost frame of a file, else the file. */
+static void script_where(lua_State *L, char *at, size_t n) {
+  where(L, at, n);
+  if (!at[0]) snprintf(at, n, "%s:", host(L)->current[0] ? host(L)->current : "script");
+}
+
+/* Raise "FILE:LINE: msg" (msg copied first: callers free their resources, then call). */
+static int script_error(lua_State *L, const char *msg) {
+  char at[280];
+  script_where(L, at, sizeof at);
+  lua_pushfstring(L, "%s %s", at, msg);
+  return lua_error(L);
+}
+
+/* End the script: an error no pcall can swallow, since from now on the budget hook fails
+ * every instruction with this message (as when the CPU budget runs out). */
+static int script_end(lua_State *L, const char *msg) {
+  kf_lua *h = host(L);
+  char at[280];
+  script_where(L, at, sizeof at);
+  snprintf(h->budget_msg, sizeof h->budget_msg, "%s %s", at, msg);
+  h->exceeded = 1;
+  lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+  lua_pushstring(L, h->budget_msg);
+  return lua_error(L);
+}
+
+static int p_push_taken(lua_State *L) {
+  push_json(L, lua_touserdata(L, 1), 0);
+  return 1;
+}
+
+/* Push j as Lua and release it, even when converting raises (e.g. the memory cap). */
+static int push_taken(lua_State *L, json_t *j) {
+  lua_pushcfunction(L, p_push_taken);
+  lua_pushlightuserdata(L, j);
+  int rc = lua_pcall(L, 1, 1, 0);
+  json_decref(j);
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+/* The table at idx as JSON (raw access), or raise naming what is wrong. */
+static json_t *script_arg(lua_State *L, int idx, const char *what) {
+  char errbuf[256];
+  if (lua_isnoneornil(L, idx)) return json_object();
+  json_t *j = to_json(L, idx, 0, what, errbuf);
+  if (!j) script_error(L, errbuf);
+  return j;
+}
+
+/* Push a page from the store, or raise its error. Takes arg. */
+static int script_page(lua_State *L, json_t *page, json_t *arg, kf_err *err) {
+  json_decref(arg);
+  if (!page) return script_error(L, err->msg);
+  return push_taken(L, page);
+}
+
+/* cases(filter, after, limit) -> cases with id > after, in order */
+static int h_s_cases(lua_State *L) {
+  kf_store *st = need_store(L);
+  lua_Integer after = luaL_checkinteger(L, 2), limit = luaL_checkinteger(L, 3);
+  json_t *f = script_arg(L, 1, "kf.cases filter");
+  kf_err err = {0};
+  return script_page(L, kf_store_cases_after(st, f, after, (int)limit, &err), f, &err);
+}
+
+/* events(filter, after, limit) -> events with seq > after, in order */
+static int h_s_events(lua_State *L) {
+  kf_store *st = need_store(L);
+  lua_Integer after = luaL_checkinteger(L, 2), limit = luaL_checkinteger(L, 3);
+  json_t *f = script_arg(L, 1, "kf.events filter");
+  kf_err err = {0};
+  return script_page(L, kf_store_events_after(st, f, after, (int)limit, &err), f, &err);
+}
+
+/* case(id or ref) -> the case, or nil */
+static int h_s_case(lua_State *L) {
+  kf_store *st = need_store(L);
+  const char *id = luaL_checkstring(L, 1);
+  kf_err err = {0};
+  json_t *c = kf_store_case_get(st, id, &err);
+  if (!c) {
+    if (err.code == KF_ENOTFOUND) return 0;
+    return script_error(L, err.msg);
+  }
+  return push_taken(L, c);
+}
+
+/* sql(query, ...) -> rows. A denied statement ends the script. */
+static int h_s_sql(lua_State *L) {
+  kf_store *st = need_store(L);
+  const char *q = luaL_checkstring(L, 1);
+  int n = lua_gettop(L);
+  for (int i = 2; i <= n; i++) {
+    int t = lua_type(L, i);
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TNUMBER && t != LUA_TSTRING) {
+      lua_pushfstring(L, "kf.sql: parameter %d is a %s; give text, a number, a boolean or nil",
+                      i - 1, luaL_typename(L, i));
+      return script_error(L, lua_tostring(L, -1));
+    }
+  }
+  json_t *params = json_array();
+  for (int i = 2; i <= n; i++) {
+    json_t *v;
+    switch (lua_type(L, i)) {
+    case LUA_TBOOLEAN: v = json_boolean(lua_toboolean(L, i)); break;
+    case LUA_TNUMBER:
+      v = lua_isinteger(L, i) ? json_integer(lua_tointeger(L, i))
+          : isfinite(lua_tonumber(L, i)) ? json_real(lua_tonumber(L, i)) : json_null();
+      break;
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, i, &len);
+      v = json_stringn_nocheck(s, len);
+      break;
+    }
+    default: v = json_null(); break;
+    }
+    json_array_append_new(params, v);
+  }
+  kf_err err = {0};
+  json_t *rows = kf_store_query(st, q, params, &err);
+  json_decref(params);
+  if (!rows) return err.code == KF_EREFUSED ? script_end(L, err.msg) : script_error(L, err.msg);
+  return push_taken(L, rows);
+}
+
+/* write(text): to standard output, the script's own output. */
+static int h_s_write(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  fwrite(s, 1, n, stdout);
+  return 0;
+}
+
+static int p_push_cstr(lua_State *L) {
+  lua_pushstring(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* json(value[, compact]) -> the value as JSON text (indented unless compact), keys sorted. */
+static int h_s_json(lua_State *L) {
+  char errbuf[256];
+  luaL_checkany(L, 1);
+  json_t *j = to_json(L, 1, 0, "kf.out.json", errbuf);
+  if (!j) return script_error(L, errbuf);
+  size_t flags = lua_toboolean(L, 2) ? JSON_COMPACT : JSON_INDENT(2);
+  char *text = json_dumps(j, flags | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+  json_decref(j);
+  if (!text) return script_error(L, "kf.out.json: out of memory");
+  lua_pushcfunction(L, p_push_cstr);
+  lua_pushlightuserdata(L, text);
+  int rc = lua_pcall(L, 1, 1, 0);
+  free(text);
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+/* deny(message): an attempt to change something: ends the script. */
+static int h_s_deny(lua_State *L) {
+  return script_end(L, luaL_checkstring(L, 1));
+}
+
+/* where() -> "FILE:LINE:" of the script's innermost frame. */
+static int h_s_where(lua_State *L) {
+  char at[280];
+  script_where(L, at, sizeof at);
+  lua_pushstring(L, at);
+  return 1;
+}
+
+static const luaL_Reg script_fns[] = {
+    {"cases", h_s_cases}, {"events", h_s_events}, {"case", h_s_case},
+    {"sql", h_s_sql},     {"write", h_s_write},   {"json", h_s_json},
+    {"deny", h_s_deny},   {"where", h_s_where},   {NULL, NULL}};
 
 /* ---- the state ---- */
 
@@ -734,11 +926,14 @@ static int open_state(lua_State *L) {
   lua_newtable(L);
   luaL_newlib(L, host_fns);
   lua_setfield(L, -2, "host");
+  luaL_newlib(L, script_fns); /* analysts' scripts (engine/script.lua) */
+  lua_setfield(L, -2, "script_host");
   static const struct {
     const char *name, *src;
   } chunks[] = {{"=engine/sandbox.lua", kf_lua_sandbox_src},
-                {"=engine/workflow.lua", kf_lua_workflow_src}};
-  for (int i = 0; i < 2; i++) {
+                {"=engine/workflow.lua", kf_lua_workflow_src},
+                {"=engine/script.lua", kf_lua_script_src}};
+  for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
     if (luaL_loadbufferx(L, chunks[i].src, strlen(chunks[i].src), chunks[i].name, "t"))
       return lua_error(L);
     lua_pushvalue(L, -2);

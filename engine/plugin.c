@@ -5,11 +5,13 @@
 #include "plugin.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "kf_plugin.h"
 
 typedef struct entry {
@@ -35,7 +37,8 @@ struct kf_host {
 };
 
 struct kf_plugins {
-  kf_store *st;
+  int refs;       /* engines sharing this process-wide registry */
+  char *db_path;  /* the database plugins' sessions open */
   kf_host **plugins;
   size_t nplugins;
   list rules, actions, hooks, commands;
@@ -44,6 +47,13 @@ struct kf_plugins {
 };
 
 static const kf_api API; /* defined at the bottom */
+
+/* One registry per process: a shared object is loaded once, however many engines (one
+ * per thread) use it, so a plugin's own globals stay valid. The lock guards loading and
+ * the lists; the store of the engine calling in is per thread. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static kf_plugins *shared;
+static __thread kf_store *current;
 
 static void list_push(list *l, entry e) {
   if (l->n == l->cap) {
@@ -83,9 +93,23 @@ static entry *list_find(list *l, const char *name) {
   return NULL;
 }
 
-kf_plugins *kf_plugins_new(void) { return calloc(1, sizeof(kf_plugins)); }
+kf_plugins *kf_plugins_new(void) {
+  pthread_mutex_lock(&lock);
+  if (!shared) shared = calloc(1, sizeof(kf_plugins));
+  kf_plugins *reg = shared;
+  if (reg) reg->refs++;
+  pthread_mutex_unlock(&lock);
+  return reg;
+}
 
-void kf_plugins_set_store(kf_plugins *reg, kf_store *st) { reg->st = st; }
+void kf_plugins_set_store(kf_plugins *reg, kf_store *st) {
+  if (!reg || !st) return;
+  pthread_mutex_lock(&lock);
+  if (!reg->db_path) reg->db_path = strdup(kf_store_path(st));
+  pthread_mutex_unlock(&lock);
+}
+
+void kf_plugins_use_store(kf_store *st) { current = st; }
 
 static void host_free(kf_host *h) {
   if (!h) return;
@@ -100,6 +124,12 @@ static void host_free(kf_host *h) {
 
 void kf_plugins_free(kf_plugins *reg) {
   if (!reg) return;
+  pthread_mutex_lock(&lock);
+  int last = --reg->refs == 0;
+  if (last) shared = NULL;
+  pthread_mutex_unlock(&lock);
+  if (!last) return;
+  free(reg->db_path);
   for (size_t i = reg->nplugins; i-- > 0;) host_free(reg->plugins[i]);
   free(reg->plugins);
   list_free(&reg->rules);
@@ -191,7 +221,9 @@ static void api_log(kf_host *h, int level, const char *fmt, ...) {
 }
 
 static const char *api_plugin_dir(kf_host *h) { return h->dir; }
-static const char *api_db_path(kf_host *h) { return h->reg->st ? kf_store_path(h->reg->st) : NULL; }
+static const char *api_db_path(kf_host *h) {
+  return current ? kf_store_path(current) : h->reg->db_path;
+}
 
 static json_t *api_json_pack(const char *fmt, ...) {
   va_list ap;
@@ -214,16 +246,37 @@ static json_int_t api_json_integer_value(const json_t *v) { return json_integer_
 static void api_json_decref(json_t *v) { json_decref(v); }
 
 static json_t *api_events_after(kf_host *h, long long after, int limit, char *error, size_t len) {
-  if (!h->reg->st) {
-    snprintf(error, len, "no database is open");
+  (void)h;
+  if (!current) {
+    snprintf(error, len, "no database is open here (events are read from a hook or a command)");
     return NULL;
   }
   kf_err err = {0};
   json_t *f = json_pack("{s:I,s:i}", "after", (json_int_t)after, "limit", limit > 0 ? limit : 100);
-  json_t *rows = kf_store_events(h->reg->st, f, &err);
+  json_t *rows = kf_store_events(current, f, &err);
   json_decref(f);
   if (!rows) snprintf(error, len, "%s", err.msg);
   return rows;
+}
+
+static kf_session *api_session_open(kf_host *h, char *error, size_t len) {
+  const char *db = api_db_path(h);
+  if (!db) {
+    snprintf(error, len, "no database is open (run `kinflow init`)");
+    return NULL;
+  }
+  kf_err err = {0};
+  kf_session *s = kf_session_open(db, &err);
+  if (!s) snprintf(error, len, "%s", err.msg);
+  return s;
+}
+
+static json_t *api_call(kf_session *s, const char *verb, const json_t *args, int *status,
+                        char *error, size_t len) {
+  kf_err err = {0};
+  json_t *res = kf_session_call(s, verb, (json_t *)args, status, &err);
+  if (!res) snprintf(error, len, "%s", err.msg);
+  return res;
 }
 
 static const kf_api API = {
@@ -249,12 +302,26 @@ static const kf_api API = {
     .json_integer_value = api_json_integer_value,
     .json_decref = api_json_decref,
     .events_after = api_events_after,
+    .session_open = api_session_open,
+    .session_close = kf_session_close,
+    .call = api_call,
 };
 
 /* ---- loading ---- */
 
+static int load(kf_plugins *reg, const char *so_path, const char *dir,
+                const char *const *taken, kf_err *err);
+
 int kf_plugins_load(kf_plugins *reg, const char *so_path, const char *dir,
                     const char *const *taken, kf_err *err) {
+  pthread_mutex_lock(&lock);
+  int rc = load(reg, so_path, dir, taken, err);
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+static int load(kf_plugins *reg, const char *so_path, const char *dir,
+                const char *const *taken, kf_err *err) {
   for (size_t i = 0; i < reg->nplugins; i++)
     if (!strcmp(reg->plugins[i]->path, so_path)) return 0; /* already loaded */
   void *dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
@@ -322,6 +389,7 @@ int kf_plugins_load(kf_plugins *reg, const char *so_path, const char *dir,
 }
 
 json_t *kf_plugins_list(kf_plugins *reg) {
+  pthread_mutex_lock(&lock);
   json_t *out = json_array();
   for (size_t i = 0; i < reg->nplugins; i++) {
     kf_host *h = reg->plugins[i];
@@ -342,44 +410,60 @@ json_t *kf_plugins_list(kf_plugins *reg) {
                                          h->version, "path", h->dir, "library", h->path, "adds",
                                          adds));
   }
+  pthread_mutex_unlock(&lock);
   return out;
 }
 
 const char *kf_plugins_rule_owner(kf_plugins *reg, const char *name) {
+  pthread_mutex_lock(&lock);
   entry *e = list_find(&reg->rules, name);
-  return e ? reg->plugins[e->owner]->name : NULL;
+  const char *owner = e ? reg->plugins[e->owner]->name : NULL;
+  pthread_mutex_unlock(&lock);
+  return owner; /* plugins stay loaded while any engine lives */
 }
 
 const char *kf_plugins_action_owner(kf_plugins *reg, const char *name) {
+  pthread_mutex_lock(&lock);
   entry *e = list_find(&reg->actions, name);
-  return e ? reg->plugins[e->owner]->name : NULL;
+  const char *owner = e ? reg->plugins[e->owner]->name : NULL;
+  pthread_mutex_unlock(&lock);
+  return owner;
 }
 
 int kf_plugins_rule(kf_plugins *reg, const char *name, json_t *case_, char *reason, size_t len) {
+  pthread_mutex_lock(&lock);
   entry *e = list_find(&reg->rules, name);
+  kf_rule_fn fn = e ? (kf_rule_fn)e->fn : NULL;
+  void *ud = e ? e->ud : NULL;
+  pthread_mutex_unlock(&lock);
   reason[0] = 0;
-  if (!e) {
+  if (!fn) {
     snprintf(reason, len, "no C rule '%s'", name);
     return -1;
   }
-  int rc = ((kf_rule_fn)e->fn)(e->ud, case_, reason, len);
+  int rc = fn(ud, case_, reason, len);
   reason[len - 1] = 0;
   return rc > 0 ? 1 : rc;
 }
 
 int kf_plugins_action(kf_plugins *reg, const char *name, json_t *case_, json_t *args,
                       json_t **changes, kf_err *err) {
+  pthread_mutex_lock(&lock);
   entry *e = list_find(&reg->actions, name);
+  kf_action_fn fn = e ? (kf_action_fn)e->fn : NULL;
+  void *ud = e ? e->ud : NULL;
+  const char *owner = e ? reg->plugins[e->owner]->name : NULL;
+  pthread_mutex_unlock(&lock);
   *changes = NULL;
-  if (!e) return kf_fail(err, KF_ENOTFOUND, "no action '%s' (see `kinflow plugins`)", name);
+  if (!fn) return kf_fail(err, KF_ENOTFOUND, "no action '%s' (see `kinflow plugins`)", name);
   char msg[300] = "";
-  int rc = ((kf_action_fn)e->fn)(e->ud, case_, args, changes, msg, sizeof msg);
+  int rc = fn(ud, case_, args, changes, msg, sizeof msg);
   msg[sizeof msg - 1] = 0;
   if (rc < 0) {
     json_decref(*changes);
     *changes = NULL;
-    return kf_fail(err, KF_EINVAL, "action '%s' (plugin %s) failed: %s", name,
-                   reg->plugins[e->owner]->name, msg[0] ? msg : "no reason given");
+    return kf_fail(err, KF_EINVAL, "action '%s' (plugin %s) failed: %s", name, owner,
+                   msg[0] ? msg : "no reason given");
   }
   if (*changes && !json_is_object(*changes)) {
     json_decref(*changes);
@@ -397,8 +481,11 @@ static int wants(const entry *e, const char *kind) {
   return !strcmp(kind, k);
 }
 
-void kf_plugins_notify(kf_plugins *reg, json_t *events) {
-  if (!reg || !reg->hooks.n) return;
+void kf_plugins_notify(kf_plugins *reg, kf_store *st, json_t *events) {
+  if (!reg) return;
+  pthread_mutex_lock(&lock);
+  kf_store *was = current;
+  current = st;
   size_t i;
   json_t *ev;
   json_array_foreach(events, i, ev) {
@@ -406,11 +493,20 @@ void kf_plugins_notify(kf_plugins *reg, json_t *events) {
     for (size_t j = 0; kind && j < reg->hooks.n; j++)
       if (wants(&reg->hooks.v[j], kind)) ((kf_hook_fn)reg->hooks.v[j].fn)(reg->hooks.v[j].ud, ev);
   }
+  current = was;
+  pthread_mutex_unlock(&lock);
 }
 
-int kf_plugins_command(kf_plugins *reg, int argc, char **argv, int *found) {
+int kf_plugins_command(kf_plugins *reg, kf_store *st, int argc, char **argv, int *found) {
+  pthread_mutex_lock(&lock);
   entry *e = argc > 0 ? list_find(&reg->commands, argv[0]) : NULL;
-  *found = e != NULL;
-  if (!e) return 2;
-  return ((kf_command_fn)e->fn)(e->ud, argc, argv);
+  kf_command_fn fn = e ? (kf_command_fn)e->fn : NULL;
+  void *ud = e ? e->ud : NULL;
+  pthread_mutex_unlock(&lock); /* a command may run for long (serve): not under the lock */
+  *found = fn != NULL;
+  if (!fn) return 2;
+  current = st;
+  int rc = fn(ud, argc, argv);
+  current = NULL;
+  return rc;
 }

@@ -11,10 +11,12 @@
 
 typedef struct kf_plugins kf_plugins;
 
+/* The process's registry (shared by every engine, one per thread; counted): a plugin's
+ * shared object is loaded once per process. */
 kf_plugins *kf_plugins_new(void);
-/* Unloads every plugin (their on_unload callbacks first). */
+/* Drops one engine's hold; the last one unloads every plugin (on_unload first). */
 void kf_plugins_free(kf_plugins *reg);
-/* The database plugins read events from (may be NULL). */
+/* Remember the database plugins' sessions open (the first one set wins). */
 void kf_plugins_set_store(kf_plugins *reg, kf_store *st);
 
 /* Load dir/NAME.so. taken: rule and action names already added elsewhere (NULL-ended),
@@ -33,9 +35,9 @@ int kf_plugins_rule(kf_plugins *reg, const char *name, json_t *case_, char *reas
 /* Run a C action; *changes (may stay NULL) is merged into the case's data. */
 int kf_plugins_action(kf_plugins *reg, const char *name, json_t *case_, json_t *args,
                       json_t **changes, kf_err *err);
-/* After a commit: hand each event to the hooks that want its kind. */
-void kf_plugins_notify(kf_plugins *reg, json_t *events);
+/* After a commit on st: hand each event to the hooks that want its kind. */
+void kf_plugins_notify(kf_plugins *reg, kf_store *st, json_t *events);
 /* Run `kinflow NAME ...` if a plugin adds NAME; *found says whether one did. */
-int kf_plugins_command(kf_plugins *reg, int argc, char **argv, int *found);
+int kf_plugins_command(kf_plugins *reg, kf_store *st, int argc, char **argv, int *found);
 
 #endif

@@ -66,7 +66,7 @@ static void tx_abort(kf_engine *e) {
 static int tx_commit(kf_engine *e, kf_err *err) {
   int rc = kf_store_commit(e->st, err);
   if (!rc && json_array_size(e->appended))
-    kf_plugins_notify(kf_lua_plugins(e->lua), e->appended);
+    kf_plugins_notify(kf_lua_plugins(e->lua), e->st, e->appended);
   json_array_clear(e->appended);
   return rc;
 }
@@ -711,17 +711,14 @@ json_t *kf_timers_run(kf_engine *e, kf_err *err) {
 
 /* ---- rules ---- */
 
-json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err) {
+json_t *kf_rule_impact_text(kf_engine *e, const char *path, const char *source, kf_err *err) {
   if (need_store(e, err)) return NULL;
-  char *text = kf_read_file(path, NULL, err);
-  if (!text) return NULL;
-  json_t *src = json_string(text);
-  free(text);
+  json_t *src = json_string(source);
   if (!src) {
-    kf_fail(err, KF_EINVAL, "%s: the file is not valid UTF-8 text", path);
+    kf_fail(err, KF_EINVAL, "%s: the rule is not valid UTF-8 text", path);
     return NULL;
   }
-  /* Read every open case and judge them in one read transaction: a consistent picture. */
+  /* Judge every open case against both rules; nothing is written. */
   json_t *filter = json_pack("{s:b}", "open", 1);
   json_t *cases = kf_store_case_list(e->st, filter, err);
   json_decref(filter);
@@ -730,6 +727,14 @@ json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err) {
     return NULL;
   }
   return kf_lua_call(e->lua, "rule_impact", json_pack("[s,o,o]", path, src, cases), err);
+}
+
+json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err) {
+  char *text = kf_read_file(path, NULL, err);
+  if (!text) return NULL;
+  json_t *res = kf_rule_impact_text(e, path, text, err);
+  free(text);
+  return res;
 }
 
 json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_err *err) {

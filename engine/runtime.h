@@ -51,6 +51,7 @@ json_t *kf_timers_run(kf_engine *e, kf_err *err);
  * decide differently from the rule in force ({rule, evaluated, changed:[...]}); writes
  * nothing. rollback: the newest deployed version stops applying (an event records who). */
 json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err);
+json_t *kf_rule_impact_text(kf_engine *e, const char *path, const char *source, kf_err *err);
 json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_err *err);
 
 #endif

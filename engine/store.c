@@ -68,6 +68,16 @@ static const char *MIGRATIONS[] = {
     "  status TEXT NOT NULL DEFAULT 'pending', done_at TEXT);"
     "CREATE INDEX timers_due ON timers(status, due_at);"
     "CREATE INDEX timers_by_case ON timers(case_id, status);",
+    /* 2: people who use the console, and their sessions */
+    "CREATE TABLE users("
+    "  login TEXT PRIMARY KEY, role TEXT NOT NULL, roles TEXT NOT NULL DEFAULT '[]',"
+    "  password_hash TEXT NOT NULL, created_at TEXT NOT NULL, last_login TEXT,"
+    "  disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE sessions("
+    "  token_hash TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES users(login),"
+    "  csrf TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL,"
+    "  idle INTEGER NOT NULL, absolute INTEGER NOT NULL);"
+    "CREATE INDEX sessions_by_login ON sessions(login);",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -439,6 +449,10 @@ json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
   if (numeric) sqlite3_bind_int64(s, 1, id);
   else bind_text(s, 1, id_or_ref);
   json_t *c = row_or_none(st, s, id_or_ref, err);
+  if (!c && numeric && err && err->code == KF_ENOTFOUND && (s = stmt(st, by_ref, err))) {
+    bind_text(s, 1, id_or_ref); /* a ref may be all digits */
+    c = row_or_none(st, s, id_or_ref, err);
+  }
   if (!c && err && err->code == KF_ENOTFOUND)
     kf_fail(err, KF_ENOTFOUND, "no case '%s' (give a case number or its ref)", id_or_ref);
   return case_fix(c);
@@ -469,7 +483,8 @@ int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char 
 }
 
 int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_err *err) {
-  static const char *q = "UPDATE cases SET overdue_since=?2, revision=revision+1 WHERE id=?1";
+  static const char *q = "UPDATE cases SET overdue_since=?2, revision=revision+1,"
+                         " updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id=?1";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
@@ -477,27 +492,74 @@ int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_er
   return step_done(st, s, "marking a review", err);
 }
 
-json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
-  static const char *q =
-      "SELECT " CASE_COLS CASE_FROM
-      "WHERE (?1 IS NULL OR c.workflow=?1) AND (?2 IS NULL OR c.state=?2)"
-      " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"
-      " AND (?4 IS NULL OR c.final = 1 - ?4)"
-      " ORDER BY c.id LIMIT ?5 OFFSET ?6";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
+#define CASE_FILTER                                                                     \
+  "WHERE (?1 IS NULL OR c.workflow=?1) AND (?2 IS NULL OR c.state=?2)"                   \
+  " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"                              \
+  " AND (?4 IS NULL OR c.final = 1 - ?4)"                                                \
+  " AND (?7 IS NULL OR c.ref LIKE ?7 ESCAPE '\\' OR c.data LIKE ?7 ESCAPE '\\'"          \
+  "      OR CAST(c.id AS TEXT) = ?8)"
+
+/* Bind a case filter: workflow, state, overdue, open, q (text searched in ref and data). */
+static void bind_case_filter(sqlite3_stmt *s, json_t *f) {
   bind_text(s, 1, jstr(f, "workflow"));
   bind_text(s, 2, jstr(f, "state"));
   json_t *v;
   if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
   if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
+  const char *q = jstr(f, "q");
+  if (q && *q) {
+    size_t n = strlen(q);
+    char *like = malloc(2 * n + 3), *p = like;
+    if (!like) return;
+    *p++ = '%';
+    for (size_t i = 0; i < n; i++) {
+      if (q[i] == '%' || q[i] == '_' || q[i] == '\\') *p++ = '\\';
+      *p++ = q[i];
+    }
+    *p++ = '%';
+    *p = 0;
+    sqlite3_bind_text(s, 7, like, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 8, q, -1, SQLITE_TRANSIENT);
+    free(like);
+  }
+}
+
+json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
+  static const char *q = "SELECT " CASE_COLS CASE_FROM CASE_FILTER
+                         " ORDER BY c.id LIMIT ?5 OFFSET ?6";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_case_filter(s, f);
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
   sqlite3_bind_int64(s, 6, jint(f, "offset"));
+  json_t *v;
   json_t *a = rows_json(st, s, "listing cases", err);
   size_t i;
   json_array_foreach(a, i, v) case_fix(v);
   return a;
+}
+
+int64_t kf_store_case_count(kf_store *st, json_t *f, kf_err *err) {
+  static const char *q = "SELECT count(*) FROM cases c " CASE_FILTER " AND ?5 IS NULL AND ?6 IS NULL";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return -1;
+  bind_case_filter(s, f);
+  int rc = sqlite3_step(s);
+  int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_reset(s);
+  if (n < 0) db_fail(st, err, rc, "counting cases");
+  return n;
+}
+
+json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err) {
+  static const char *q = "SELECT state, count(*) AS cases,"
+                         " sum(overdue_since IS NOT NULL) AS overdue FROM cases"
+                         " WHERE (?1 IS NULL OR workflow=?1) GROUP BY state";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, workflow);
+  return rows_json(st, s, "counting cases per state", err);
 }
 
 /* ---- members and form entries ---- */
@@ -650,6 +712,13 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   free(dtext);
   rc = step_done(st, s, "appending an event", err);
   if (rc) return rc;
+  /* The head, kept beside the log: cutting events off its end shows up in verify. */
+  static const char *q_meta = "INSERT OR REPLACE INTO meta(key, value) VALUES('head', ?1)";
+  if (!(s = stmt(st, q_meta, err))) return err ? err->code : KF_ESTORE;
+  char head[96];
+  snprintf(head, sizeof head, "%lld:%s", (long long)seq, hash);
+  bind_text(s, 1, head);
+  if ((rc = step_done(st, s, "recording the log's head", err))) return rc;
   json_object_set_new(ev, "seq", json_integer(seq));
   json_object_set_new(ev, "hash", json_string(hash));
   return 0;
@@ -718,6 +787,25 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   }
 #undef T
   if (!bad && rc != SQLITE_DONE) bad = db_fail(st, err, rc, "reading the event log");
+  sqlite3_finalize(s);
+  if (bad) return bad;
+  /* The recorded head must be the last event: otherwise events were cut off the end. */
+  s = NULL;
+  if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL) ==
+          SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    const char *head = (const char *)sqlite3_column_text(s, 0);
+    long long hseq = head ? atoll(head) : 0;
+    const char *hhash = head ? strchr(head, ':') : NULL;
+    if (hseq != (long long)n)
+      bad = kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
+                    "event %lld: event %lld and after were removed from the end", (long long)n,
+                    hseq, (long long)n + 1);
+    else if (!hhash || strcmp(hhash + 1, prev) != 0)
+      bad = kf_fail(err, KF_EINVAL, "audit: event %lld does not match the recorded head "
+                    "(the last event was replaced)", (long long)n);
+  } else if (n > 0) {
+    bad = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is missing");
+  }
   sqlite3_finalize(s);
   if (bad) return bad;
   if (summary) *summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev);
@@ -798,6 +886,106 @@ int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const ch
   return 0;
 }
 
+/* ---- users and sessions ---- */
+
+int kf_store_user_add(kf_store *st, json_t *u, kf_err *err) {
+  static const char *q = "INSERT INTO users(login,role,roles,password_hash,created_at) "
+                         "VALUES(?1,?2,?3,?4,?5)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, jstr(u, "login"));
+  bind_text(s, 2, jstr(u, "role"));
+  bind_json(s, 3, json_object_get(u, "roles"));
+  bind_text(s, 4, jstr(u, "password_hash"));
+  bind_text(s, 5, jstr(u, "created_at"));
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return kf_fail(err, KF_ECONFLICT, "a user '%s' already exists", jstr(u, "login"));
+  return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, "adding a user");
+}
+
+json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
+  static const char *q = "SELECT login, role, json(roles) AS roles, password_hash, created_at,"
+                         " last_login, disabled FROM users WHERE login=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, login);
+  json_t *u = row_or_none(st, s, login, err);
+  if (u) json_object_set_new(u, "roles", json_loads(jstr(u, "roles"), 0, NULL));
+  return u;
+}
+
+json_t *kf_store_user_list(kf_store *st, kf_err *err) {
+  static const char *q = "SELECT login, role, roles, created_at, last_login, disabled FROM users"
+                         " ORDER BY login";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  json_t *a = rows_json(st, s, "listing users", err);
+  size_t i;
+  json_t *u;
+  json_array_foreach(a, i, u) json_object_set_new(u, "roles", json_loads(jstr(u, "roles"), 0, NULL));
+  return a;
+}
+
+int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err) {
+  static const char *q = "UPDATE users SET last_login=?2 WHERE login=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, login);
+  bind_text(s, 2, now);
+  return step_done(st, s, "recording a login", err);
+}
+
+int kf_store_session_add(kf_store *st, const char *token_hash, const char *login,
+                         const char *csrf, int64_t now, int64_t idle, int64_t absolute,
+                         kf_err *err) {
+  static const char *q = "INSERT INTO sessions(token_hash,login,csrf,created_at,seen_at,idle,"
+                         "absolute) VALUES(?1,?2,?3,?4,?4,?5,?6)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, token_hash);
+  bind_text(s, 2, login);
+  bind_text(s, 3, csrf);
+  sqlite3_bind_int64(s, 4, now);
+  sqlite3_bind_int64(s, 5, idle);
+  sqlite3_bind_int64(s, 6, absolute);
+  return step_done(st, s, "starting a session", err);
+}
+
+/* A live session (not idle past its limit, not older than its absolute limit), touched. */
+json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, kf_err *err) {
+  static const char *q =
+      "SELECT s.login, u.role, json(u.roles) AS roles, s.csrf, s.created_at, s.seen_at, s.idle,"
+      " s.absolute FROM sessions s JOIN users u ON u.login = s.login"
+      " WHERE s.token_hash=?1 AND u.disabled=0 AND s.seen_at + s.idle > ?2"
+      " AND s.created_at + s.absolute > ?2";
+  static const char *touch = "UPDATE sessions SET seen_at=?2 WHERE token_hash=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, token_hash);
+  sqlite3_bind_int64(s, 2, now);
+  json_t *row = row_or_none(st, s, "session", err);
+  if (!row) return NULL;
+  json_object_set_new(row, "roles", json_loads(jstr(row, "roles"), 0, NULL));
+  if (now - jint(row, "seen_at") >= 60 && (s = stmt(st, touch, NULL))) {
+    bind_text(s, 1, token_hash);
+    sqlite3_bind_int64(s, 2, now);
+    step_done(st, s, "touching a session", NULL);
+  }
+  return row;
+}
+
+int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, kf_err *err) {
+  static const char *q = "DELETE FROM sessions WHERE token_hash=?1 OR seen_at + idle <= ?2"
+                         " OR created_at + absolute <= ?2";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, token_hash);
+  sqlite3_bind_int64(s, 2, now);
+  return step_done(st, s, "ending a session", err);
+}
+
 /* ---- reports and scripts ---- */
 
 /* What a script's connection allows: reads only, never of the login tables, and only
@@ -806,13 +994,21 @@ struct kf_script_guard {
   double deadline, seconds; /* CLOCK_MONOTONIC */
   size_t max_result;        /* bytes one kf.sql result may take */
   int timed_out;
-  char denied[300];
+  char denied[300]; /* why the authorizer refused the statement */
+  char schema[300]; /* a write to the schema tables: allowed only inside reads (the pragma
+                       table functions do it); refused when the statement is not one */
 };
 
 static double mono_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int schema_table(const char *t) {
+  return t && (!sqlite3_stricmp(t, "sqlite_master") || !sqlite3_stricmp(t, "sqlite_schema") ||
+               !sqlite3_stricmp(t, "sqlite_temp_master") ||
+               !sqlite3_stricmp(t, "sqlite_temp_schema"));
 }
 
 static int forbidden_table(const char *t) {
@@ -853,10 +1049,26 @@ static int script_authorizer(void *ud, int action, const char *a1, const char *a
     return SQLITE_DENY;
   case SQLITE_PRAGMA:
     if (pragma_reads(a1, a2)) return SQLITE_OK;
+    if (!g->denied[0] && forbidden_table(a2))
+      snprintf(g->denied, sizeof g->denied, "reading table '%s' is not allowed in scripts", a2);
     if (!g->denied[0])
       snprintf(g->denied, sizeof g->denied, "PRAGMA %s%s%s is not allowed: scripts are read-only",
                a1, a2 ? " = " : "", a2 ? a2 : "");
     return SQLITE_DENY;
+  case SQLITE_INSERT:
+  case SQLITE_UPDATE:
+  case SQLITE_DELETE:
+    if (!schema_table(a1)) break;
+    /* CREATE, DROP, ANALYZE check their own action next; a pragma table function
+     * "updates" the schema while it reads. kf_store_query refuses what still writes. */
+    if (!g->schema[0])
+      snprintf(g->schema, sizeof g->schema, "changing the schema ('%s') is not allowed: "
+               "scripts are read-only", a1);
+    return SQLITE_OK;
+  default:
+    break;
+  }
+  switch (action) {
   case SQLITE_INSERT: what = "INSERT into table"; break;
   case SQLITE_UPDATE: what = "UPDATE of table"; break;
   case SQLITE_DELETE: what = "DELETE from table"; break;
@@ -915,6 +1127,7 @@ kf_store *kf_store_open_script(const char *path, double seconds, size_t max_resu
     kf_store_close(st);
     return NULL;
   }
+  sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL); /* not even that */
   sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, 0);
   sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, (int)(g->max_result < (1u << 30) ? g->max_result : (1u << 30)));
   sqlite3_limit(st->db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
@@ -970,15 +1183,19 @@ json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *er
     kf_fail(err, KF_EINVAL, "internal: kf_store_query needs a script connection");
     return NULL;
   }
-  g->denied[0] = 0;
+  g->denied[0] = g->schema[0] = 0;
   sqlite3_stmt *s = NULL;
   const char *tail = NULL;
   json_t *rows = NULL;
   int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, &tail);
   if (rc != SQLITE_OK) {
     if (g->denied[0]) kf_fail(err, KF_EREFUSED, "kf.sql: %s; nothing was changed", g->denied);
+    else if (strstr(sqlite3_errmsg(st->db), "may not be modified"))
+      kf_fail(err, KF_EREFUSED, "kf.sql: %s: scripts are read-only; nothing was changed",
+              sqlite3_errmsg(st->db));
     else if (g->timed_out)
-      kf_fail(err, KF_EINVAL, "kf.sql: stopped: the script's time limit (%g s) ran out", g->seconds);
+      kf_fail(err, KF_EREFUSED, "kf.sql: stopped: the script's time limit (%g s) ran out",
+              g->seconds);
     else kf_fail(err, KF_EINVAL, "kf.sql: %s", sqlite3_errmsg(st->db));
     goto out;
   }
@@ -993,8 +1210,9 @@ json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *er
     goto out;
   }
   if (!sqlite3_stmt_readonly(s)) {
-    kf_fail(err, KF_EREFUSED, "kf.sql: the statement would change the database: scripts are "
-            "read-only; nothing was changed");
+    if (g->schema[0]) kf_fail(err, KF_EREFUSED, "kf.sql: %s; nothing was changed", g->schema);
+    else kf_fail(err, KF_EREFUSED, "kf.sql: the statement would change the database: scripts "
+                 "are read-only; nothing was changed");
     goto out;
   }
   if (bind_params(s, params, err)) goto out;
@@ -1014,7 +1232,13 @@ json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *er
   }
   if (rc != SQLITE_DONE) {
     if (g->timed_out)
-      kf_fail(err, KF_EINVAL, "kf.sql: stopped: the script's time limit (%g s) ran out", g->seconds);
+      kf_fail(err, KF_EREFUSED, "kf.sql: stopped: the script's time limit (%g s) ran out",
+              g->seconds);
+    else if (g->denied[0]) /* pragma table functions ask when they run */
+      kf_fail(err, KF_EREFUSED, "kf.sql: %s; nothing was changed", g->denied);
+    else if ((rc & 0xff) == SQLITE_READONLY)
+      kf_fail(err, KF_EREFUSED, "kf.sql: %s: scripts are read-only; nothing was changed",
+              sqlite3_errmsg(st->db));
     else kf_fail(err, KF_EINVAL, "kf.sql: %s", sqlite3_errmsg(st->db));
     goto fail;
   }
@@ -1027,9 +1251,16 @@ out:
   return rows;
 }
 
+/* Each workflow definition and the root of its adaptation lineage (its programme). */
+#define LINEAGE                                                                          \
+  "WITH RECURSIVE lineage(id, root) AS ("                                               \
+  "  SELECT id, id FROM definitions WHERE base_id IS NULL"                              \
+  "  UNION ALL SELECT d.id, l.root FROM definitions d JOIN lineage l ON d.base_id = l.id) "
+
 json_t *kf_store_cases_after(kf_store *st, json_t *f, int64_t after, int limit, kf_err *err) {
   static const char *q =
-      "SELECT " CASE_COLS CASE_FROM
+      LINEAGE "SELECT " CASE_COLS ", r.name AS programme" CASE_FROM
+      "LEFT JOIN lineage l ON l.id = c.workflow_id LEFT JOIN definitions r ON r.id = l.root "
       "WHERE c.id > ?5 AND (?1 IS NULL OR c.workflow=?1) AND (?2 IS NULL OR c.state=?2)"
       " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"
       " AND (?4 IS NULL OR c.final = 1 - ?4)"
@@ -1067,10 +1298,7 @@ json_t *kf_store_events_after(kf_store *st, json_t *f, int64_t after, int limit,
 int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void *ud), void *ud,
                            kf_err *err) {
   static const char *q =
-      "WITH RECURSIVE lineage(id, root) AS ("
-      "  SELECT id, id FROM definitions WHERE base_id IS NULL"
-      "  UNION ALL SELECT d.id, l.root FROM definitions d JOIN lineage l ON d.base_id = l.id)"
-      " SELECT e.case_id AS \"case\", c.workflow, r.name AS programme, e.at,"
+      LINEAGE "SELECT e.case_id AS \"case\", c.workflow, r.name AS programme, e.at,"
       "  e.to_state AS state, json_extract(e.data, '$.outcome') AS outcome, c.final,"
       "  c.state AS current"
       " FROM events e JOIN cases c ON c.id = e.case_id"

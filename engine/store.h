@@ -44,8 +44,14 @@ json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err);
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
                          int final, int entered, json_t *data, const char *now, kf_err *err);
 int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_err *err);
-/* filter: workflow, state, overdue (bool), open (bool), limit, offset. */
+/* filter: workflow, state, overdue (bool), open (bool), q (text in ref or data, or the
+ * case number), limit, offset. */
 json_t *kf_store_case_list(kf_store *st, json_t *filter, kf_err *err);
+
+/* How many cases a filter (as kf_store_case_list, without paging) matches; -1 on error. */
+int64_t kf_store_case_count(kf_store *st, json_t *filter, kf_err *err);
+/* [{state, cases, overdue}] for one workflow (NULL: all). */
+json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err);
 
 int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const char *name,
                         json_t *data, const char *now, kf_err *err);
@@ -92,9 +98,11 @@ kf_store *kf_store_open_script(const char *path, double seconds, size_t max_resu
 /* One read-only statement with params (an array of text, numbers, booleans, nulls; may
  * be NULL), only on a connection from kf_store_open_script. Rows are objects keyed by
  * column name, values as stored (nothing parsed). KF_EREFUSED when it was denied (a write
- * or a forbidden table): the caller must end the script; other errors are KF_EINVAL. */
+ * or a forbidden table) or the time ran out: the caller must end the script; other errors
+ * (syntax, no such table) are KF_EINVAL. */
 json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *err);
-/* Keyset pages: cases with id > after (filter: workflow, state, overdue, open), events
+/* Keyset pages: cases with id > after (filter: workflow, state, overdue, open; each case
+ * also carries `programme`, the root of its adaptation lineage), events
  * with seq > after (filter: case, kind, since), at most limit of them, in order. */
 json_t *kf_store_cases_after(kf_store *st, json_t *filter, int64_t after, int limit,
                              kf_err *err);
@@ -107,5 +115,18 @@ json_t *kf_store_events_after(kf_store *st, json_t *filter, int64_t after, int l
  * filter: workflow, case (an id). */
 int kf_store_state_entries(kf_store *st, json_t *filter, int (*fn)(json_t *row, void *ud),
                            void *ud, kf_err *err);
+
+/* Users of the console and their sessions. user: login, role, roles (array of workflow
+ * roles), password_hash, created_at. Sessions are found by the hash of their token. */
+int kf_store_user_add(kf_store *st, json_t *user, kf_err *err);
+json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err);
+json_t *kf_store_user_list(kf_store *st, kf_err *err);
+int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err);
+int kf_store_session_add(kf_store *st, const char *token_hash, const char *login,
+                         const char *csrf, int64_t now, int64_t idle, int64_t absolute,
+                         kf_err *err);
+json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, kf_err *err);
+/* Ends the session, and sweeps every expired one. */
+int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, kf_err *err);
 
 #endif

@@ -36,7 +36,7 @@ static int days_in_month(int y, int m) {
 }
 
 int kf_parse_time(const char *s, int64_t *out) {
-  int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+  int y, mo, d, h = 0, mi = 0, se = 0, n = 0, offset = 0;
   if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
   const char *p = s + 10;
@@ -50,12 +50,22 @@ int kf_parse_time(const char *s, int64_t *out) {
     }
     if (*p == '.') /* fractional seconds are accepted and dropped */
       for (p++; *p >= '0' && *p <= '9'; p++) {}
-    if (*p == 'Z') p++;
-    else if (p[0] == '+' && strcmp(p, "+00:00") == 0) p += 6;
     if (h > 23 || mi > 59 || se > 60) return -1;
+    if (*p == 'Z') p++;
+    else if (*p == '+' || *p == '-') { /* an offset from UTC: +10:00, -0500 */
+      int oh, om = 0;
+      if (sscanf(p + 1, "%2d%n", &oh, &k) != 1 || k != 2) return -1;
+      const char *q = p + 3;
+      if (*q == ':') q++;
+      if (*q && (sscanf(q, "%2d%n", &om, &k) != 1 || k != 2)) return -1;
+      if (*q) q += 2;
+      if (oh > 14 || om > 59) return -1;
+      offset = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+      p = q;
+    }
   }
   if (*p) return -1;
-  *out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+  *out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - offset;
   return 0;
 }
 

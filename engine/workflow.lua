@@ -37,9 +37,12 @@ local function is_array(t)
   return n == #t
 end
 
--- Where string literals that open a table ({ "name", ...) stand in a source: name -> line.
+-- Where names stand in a source. occ[name]: the lines, in order, of each list element that
+-- opens a table with that name ({ "match", from = ... } after a `{` or `,`); first[name]:
+-- the first line the name appears as text at all (roles, on_enter keys).
 local function scan_lines(src)
-  local map, i, n, line, prev = {}, 1, #src, 1, nil
+  local occ, first = {}, {}
+  local i, n, line, prev, prev2 = 1, #src, 1, nil, nil
   local byte, sub, find = string.byte, string.sub, string.find
   local function skip_long(j, level)          -- j: index after the opening [==[
     local close = "]" .. string.rep("=", level) .. "]"
@@ -68,19 +71,47 @@ local function scan_lines(src)
         else j = j + 1 end
       end
       local s = sub(src, i + 1, j - 1)
-      if prev == 123 and map[s] == nil then map[s] = line end
-      prev = 0
+      if first[s] == nil then first[s] = line end
+      if prev == 123 and (prev2 == 123 or prev2 == 44) then
+        occ[s] = occ[s] or {}
+        occ[s][#occ[s] + 1] = line
+      end
+      prev2, prev = prev, 0
       i = j + 1
     elseif c == 91 and (byte(src, i + 1) == 91 or byte(src, i + 1) == 61) then
       local k = i + 1
       while byte(src, k) == 61 do k = k + 1 end
-      if byte(src, k) == 91 then i = skip_long(k + 1, k - i - 1); prev = 0
-      else prev = c; i = i + 1 end
+      if byte(src, k) == 91 then i = skip_long(k + 1, k - i - 1); prev2, prev = prev, 0
+      else prev2, prev = prev, c; i = i + 1 end
     elseif c == 32 or c == 9 or c == 13 then i = i + 1
-    else prev = c; i = i + 1 end
+    else prev2, prev = prev, c; i = i + 1 end
   end
-  return map
+  return { occ = occ, first = first, used = {} }
 end
+
+-- The line of the next list element named `name` (each use takes the next occurrence).
+local function line_of(map, name, fallback)
+  local lines_ = map.occ[name]
+  if not lines_ then return map.first[name] or fallback end
+  local k = (map.used[name] or 0) + 1
+  map.used[name] = k
+  return lines_[k] or lines_[#lines_]
+end
+
+-- Where a constructor's call stands, when a tail call hid it: `return workflow {`.
+local function constructor_line(src, kind)
+  local word = kind == "adapt" and "adapt" or kind
+  local n, at = 1, 1
+  while at <= #src do
+    local nl = src:find("\n", at, true) or #src + 1
+    local text = src:sub(at, nl - 1)
+    if #text < 400 and (text:find("^%s*return%s+" .. word) or text:find(word .. "%s*[{\"'(]")) then return n end
+    n, at = n + 1, nl + 1
+  end
+  return 1
+end
+
+local A = host.array
 
 ---------------------------------------------------------------------------------------
 -- Loading files
@@ -91,7 +122,7 @@ local loaded = {}      -- path..source -> { value, kind }
 function E.load_file(path, source)
   local key = path .. "\0" .. source
   local hit = loaded[key]
-  if hit then return hit.value, hit.kind, hit.map end
+  if hit then hit.map.used = {}; return hit.value, hit.kind, hit.map end
   local value, err = E.run(path, source)
   if err then return nil, err end
   local kind = type(value) == "table" and kinds[value] or nil
@@ -100,6 +131,7 @@ function E.load_file(path, source)
       "rule { ... }, form { ... }, plugin { ... } or scenarios \"name\" { ... } (it returned %s)",
       path, type(value))
   end
+  if (lines[value] or -1) < 1 then lines[value] = constructor_line(source, kind) end
   hit = { value = value, kind = kind, map = scan_lines(source) }
   loaded[key] = hit
   return value, kind, hit.map
@@ -119,7 +151,7 @@ local ADAPT_FIELDS = set_of { "name", "title", "description", "roles", "initial"
 -- Each entry of a raw spec remembers the file and line it came from.
 local function place(entry, path, map, fallback)
   if type(entry) == "table" and type(entry[1]) == "string" then
-    return { path = path, line = map[entry[1]] or fallback }
+    return { path = path, line = line_of(map, entry[1], fallback) }
   end
   return { path = path, line = fallback }
 end
@@ -127,6 +159,7 @@ end
 -- Raw spec of a workflow file: { fields..., states = {entries}, transitions = {entries} }
 -- where each entry is { entry = table, at = {path, line}, adapted = nil|"added"|"changed" }.
 local function raw_from(spec, path, map)
+  map.used = {}
   local line = lines[spec] or 1
   local raw = { at = { path = path, line = line }, fields = {}, states = {}, transitions = {},
                 on_enter = {}, on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {} }
@@ -135,7 +168,7 @@ local function raw_from(spec, path, map)
        and k ~= "on_exit" and k ~= "forms" and k ~= "rules" then raw.fields[k] = v end
   end
   for _, r in ipairs(list_of(spec.roles)) do
-    raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map[r] or line } }
+    raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map.first[r] or line } }
   end
   for _, key in ipairs { "states", "transitions" } do
     local v = spec[key]
@@ -152,7 +185,7 @@ local function raw_from(spec, path, map)
     if v ~= nil and type(v) ~= "table" then
       raw.problems[#raw.problems + 1] = { at = raw.at, msg = key .. " must be a table of state = function" }
     else
-      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map[s] or line } } end
+      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map.first[s] or line } } end
     end
   end
   for _, key in ipairs { "forms", "rules" } do
@@ -169,6 +202,7 @@ end
 
 -- Merge an adapt spec into a copy of its base's raw spec.
 local function merge(base, spec, path, map)
+  map.used = {}
   local line = lines[spec] or 1
   local here = { path = path, line = line }
   local raw = { at = here, fields = {}, states = {}, transitions = {}, on_enter = {},
@@ -194,7 +228,7 @@ local function merge(base, spec, path, map)
   for _, r in ipairs(list_of(spec.roles)) do
     local dup = false
     for _, have in ipairs(raw.roles) do if have.name == r then dup = true end end
-    if not dup then raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map[r] or line } } end
+    if not dup then raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map.first[r] or line } } end
   end
   local remove = spec.remove or {}
   if type(remove) ~= "table" then problem(here, "remove must be { transitions = {...}, states = {...} }"); remove = {} end
@@ -207,7 +241,7 @@ local function merge(base, spec, path, map)
       if i then
         table.remove(raw[key], i)
         if key == "states" then raw.on_enter[name], raw.on_exit[name] = nil, nil end
-      else problem({ path = path, line = map[name] or line },
+      else problem({ path = path, line = map.first[name] or line },
         fmt("remove: %s has no %s %s", spec.__base, key == "states" and "state" or "transition", q(name))) end
     end
   end
@@ -243,7 +277,7 @@ local function merge(base, spec, path, map)
     local v = spec[key]
     if v ~= nil and type(v) ~= "table" then problem(here, key .. " must be a table of state = function")
     else
-      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map[s] or line }, adapted = true } end
+      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map.first[s] or line }, adapted = true } end
     end
   end
   for _, key in ipairs { "forms", "rules" } do
@@ -412,7 +446,7 @@ end
 
 function E.load_plugins()
   if plugins then return plugins end
-  plugins, plugin_forms, plugin_rules, plugin_problems = {}, {}, {}, {}
+  plugins, plugin_forms, plugin_rules, plugin_problems = {}, {}, {}, A()
   local function problem(msg) plugin_problems[#plugin_problems + 1] = msg end
   local function add(reg, kind, spec, path, p, source)
     local name = spec.name
@@ -437,7 +471,7 @@ function E.load_plugins()
         elseif kind ~= "plugin" then problem(ppath .. ":1: plugin.lua must return plugin { name = ..., version = ... }")
         else
           local p = { name = spec.name or sub, version = spec.version, description = spec.description,
-                      path = folder, adds = {} }
+                      path = folder, adds = A() }
           plugins[#plugins + 1] = p
           local function take(kind2, spec2, path2, src2)
             if kinds[spec2] ~= kind2 then problem(path2 .. ": expected " .. kind2 .. " { ... }")
@@ -483,11 +517,11 @@ end
 
 function E.plugins()
   E.load_plugins()
-  local out = {}
+  local out = A()
   local c_by_dir = {}
   for _, c in ipairs(host.c_plugins()) do c_by_dir[c.path] = c end
   for i, p in ipairs(plugins) do
-    local adds = {}
+    local adds = A()
     for _, a in ipairs(p.adds) do adds[#adds + 1] = a end
     local c = c_by_dir[p.path]
     if c then for _, a in ipairs(c.adds) do adds[#adds + 1] = a end end
@@ -687,21 +721,23 @@ end
 
 -- A definition as plain data, for storing, listing and the console.
 local function export(def)
+  local function copy_list(t) local c = A() for i, v in ipairs(t or {}) do c[i] = v end return c end
   local out = { name = def.name, title = def.title, description = def.description,
-                initial = def.initial, roles = def.roles, states = {}, transitions = {},
-                on_enter = {}, on_exit = {}, forms = def.forms, rules = def.rules,
+                initial = def.initial, roles = copy_list(def.roles), states = A(), transitions = A(),
+                on_enter = A(), on_exit = A(), forms = copy_list(def.forms), rules = copy_list(def.rules),
                 base = def.base_name }
   for i, s in ipairs(def.states) do
-    out.states[i] = { name = s.name, title = s.title, description = s.description, forms = s.forms,
+    out.states[i] = { name = s.name, title = s.title, description = s.description, forms = copy_list(s.forms),
                       review = s.review, final = s.final, outcome = s.outcome, adapted = s.adapted,
                       line = s.at.line, file = s.at.path }
   end
   for i, t in ipairs(def.transitions) do
-    local when = {}
+    local when = A()
     for j, g in ipairs(t.when) do when[j] = g.rule or ("function at " .. g.where) end
     out.transitions[i] = { name = t.name, title = t.title, description = t.description,
-                           from = t.from_all and "*" or t.from, to = t.to, by = t.by,
-                           requires = t.requires, when = when, after = t.after,
+                           from = t.from_all and "*" or copy_list(t.from), to = t.to,
+                           by = t.by and copy_list(t.by) or nil,
+                           requires = copy_list(t.requires), when = when, after = t.after,
                            reason = t.reason, action = t.action ~= nil, adapted = t.adapted,
                            line = t.at.line, file = t.at.path }
   end
@@ -715,7 +751,7 @@ E.export = export
 -- check(files): files = { {path, source}, ... }. Returns { files = {...}, messages = {...} }
 -- in dependency order (bases before their adaptations).
 function E.check(files)
-  local messages, results = {}, {}
+  local messages, results = A(), A()
   local batch, batch_rules, batch_forms, loaded_files = {}, {}, {}, {}
   local function msg(at, text) messages[#messages + 1] = { path = at.path, line = at.line, msg = text } end
   for _, f in ipairs(files) do
@@ -782,7 +818,7 @@ function E.check(files)
     sort(out, function(a, b) return a.at.line < b.at.line end)
     for _, p in ipairs(out) do msg(p.at, p.msg) end
     res.errors = #out
-    res.warnings = {}
+    res.warnings = A()
     for _, w in ipairs(warnings) do
       res.warnings[#res.warnings + 1] = { path = w.at.path, line = w.at.line, msg = w.msg }
     end
@@ -963,7 +999,7 @@ local function guard_label(g) return g.rule and ("rule " .. q(g.rule)) or ("guar
 
 -- Every unmet condition of t for this case and role, in a practitioner's words.
 local function unmet(def, c, t, role, opts)
-  local reasons = {}
+  local reasons = A()
   if opts.timer then
     -- time fires it: roles do not apply
   elseif not t.by and t.after then
@@ -1017,7 +1053,7 @@ end
 
 -- Timers that start when a case enters `state` at `now` (seconds).
 local function timers_for(def, state, now)
-  local out = {}
+  local out = A()
   local st = def.state_by[state]
   if st.final then return out end
   for _, t in ipairs(def.transitions) do
@@ -1031,7 +1067,7 @@ local function timers_for(def, state, now)
   return out
 end
 
-local function effects() return { schedules = {}, cancels = {}, emits = {} } end
+local function effects() return { schedules = A(), cancels = A(), emits = A() } end
 
 local function run_action(fn, obj, path_hint)
   if fn then
@@ -1098,13 +1134,13 @@ function E.moves(c, role)
   local def = E.version(c.workflow_id)
   local okr, code, why = check_role(def, role)
   if not okr then return nil, code, fmt("case %s: %s", tostring(c.id), why) end
-  local out = {}
+  local out = A()
   if def.state_by[c.state] and def.state_by[c.state].final then return out end
   for _, t in ipairs(def.transitions) do
     if fires_from(t, c.state, def) then
       local reasons = unmet(def, c, t, role, { moves = true })
       out[#out + 1] = { name = t.name, title = t.title, to = t.to, to_title = def.state_by[t.to].title,
-                        by = t.by, after = t.after, reason_required = t.reason,
+                        by = t.by and A(t.by) or nil, after = t.after, reason_required = t.reason,
                         available = #reasons == 0, reasons = reasons }
     end
   end
@@ -1239,7 +1275,7 @@ function E.parse_scenarios(spec, path, map)
     if type(sc) ~= "table" or type(sc[1]) ~= "string" then
       fail(base_line, "scenario %d must be { \"name\", steps = { ... } }", i)
     end
-    local line = map[sc[1]] or base_line
+    local line = line_of(map, sc[1], base_line)
     local label = q(sc[1])
     for k in pairs(sc) do
       if k ~= 1 and not SCENARIO_KEYS[k] then fail(line, "scenario %s: unknown field %s (now, data, ref, steps)", label, tostring(k)) end
@@ -1373,7 +1409,7 @@ function E.rule_impact(path, source, cases)
     local ok, why = guard_result(p, a, b, "rule " .. q(name))
     return { ok = ok, reason = why }
   end
-  local changed, evaluated, shadowed, reworded = {}, 0, 0, 0
+  local changed, evaluated, shadowed, reworded = A(), 0, 0, 0
   for _, c in ipairs(cases) do
     local def = E.version(c.workflow_id)
     if def.rule_by[name] then
@@ -1387,7 +1423,7 @@ function E.rule_impact(path, source, cases)
       if before.ok == after.ok and before.reason ~= after.reason then
         reworded = reworded + 1
       elseif before.ok ~= after.ok then
-        local used = {}
+        local used = A()
         for _, t in ipairs(def.transitions) do
           for _, g in ipairs(t.when) do
             if g.rule == name and fires_from(t, c.state, def) then used[#used + 1] = t.name end
@@ -1411,4 +1447,60 @@ function E.rule_source(name)
   local owner = host.c_rule_owner(name)
   if owner then return { source = "plugin", plugin = owner } end
   return { source = "none" }
+end
+
+---------------------------------------------------------------------------------------
+-- What the console asks of forms and rules
+
+-- A form's schema as plain data: { name, title, description, version, fields = { {name, type, ...} } }.
+function E.form_schema(name, workflow_id)
+  local def = workflow_id and E.version(workflow_id) or nil
+  local f = E.find_form(name, def)
+  if not f then return nil, "notfound", fmt("no form %s is defined", q(name)) end
+  local fields = {}
+  for i, fld in ipairs(f.spec.fields or {}) do
+    local out = { name = fld[1] }
+    for k, v in pairs(fld) do if k ~= 1 then out[k] = v end end
+    out.type = out.type or "text"
+    fields[i] = out
+  end
+  return { name = name, title = f.spec.title or name, description = f.spec.description,
+           version = f.version, plugin = f.plugin, fields = fields }
+end
+
+-- Names of the sensitive fields of each form a case's entries use: { form = {field, ...} }.
+function E.sensitive_fields(workflow_id, forms)
+  local def = E.version(workflow_id)
+  local out = {}
+  for _, name in ipairs(forms) do
+    local f = E.find_form(name, def)
+    local list = {}
+    for _, fld in ipairs(f and f.spec.fields or {}) do
+      if fld.sensitive then list[#list + 1] = fld[1] end
+    end
+    out[name] = list
+  end
+  return out
+end
+
+-- Every rule a guard can name: from plugins (Lua and C) and deployed versions.
+function E.rules_list(deployed_names)
+  E.load_plugins()
+  local names_set = {}
+  for name in pairs(plugin_rules) do names_set[name] = true end
+  for _, c in ipairs(host.c_plugins()) do
+    for _, a in ipairs(c.adds) do
+      local r = a:match("^rule (.+)$")
+      if r then names_set[r] = true end
+    end
+  end
+  for _, n in ipairs(deployed_names or {}) do names_set[n] = true end
+  local out = {}
+  for name in pairs(names_set) do
+    local r = E.find_rule(name, nil)
+    out[#out + 1] = { name = name, description = r and r.spec.description or nil, in_force = E.rule_source(name),
+                      plugin = plugin_rules[name] and plugin_rules[name].plugin or nil }
+  end
+  sort(out, function(a, b) return a.name < b.name end)
+  return out
 end

@@ -34,7 +34,7 @@ int main(void) {
   kf_store *st = kf_store_open(path, 0, &err);
   CHECK(st != NULL, "open: %s", err.msg);
   if (!st) T_DONE();
-  CHECK(kf_store_schema_version(st) == 1, "schema migrated");
+  CHECK(kf_store_schema_version(st) == 2, "schema migrated");
   CHECK(kf_store_open("/nonexistent/dir/x.db", 0, &err) == NULL && CONTAINS(err.msg, "/nonexistent"),
         "unopenable path named: %s", err.msg);
 
@@ -117,8 +117,13 @@ int main(void) {
   kf_store_close(st);
   tamper("DELETE FROM events WHERE seq>=4");
   st = kf_store_open(path, 0, &err);
-  CHECK(kf_store_audit_verify(st, NULL, &err) == 0, "truncating the tail is only caught by an "
-        "anchored head (documented): %s", err.msg);
+  CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "removed from the end"),
+        "events cut off the end are found by the recorded head: %s", err.msg);
+  kf_store_close(st);
+  tamper("DELETE FROM events WHERE seq>=3; DELETE FROM meta WHERE key='head'");
+  st = kf_store_open(path, 0, &err);
+  CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "head is missing"),
+        "a removed head is found: %s", err.msg);
   kf_store_close(st);
   unlink(path);
   char side[80];

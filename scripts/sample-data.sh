@@ -1,0 +1,1006 @@
+#!/usr/bin/env bash
+# scripts/sample-data.sh: sample cases for kinflow, across every programme and stage.
+#
+# Sourced: scripts/run.sh (and, later, the web console's demo mode) source it and call
+#     sample_data_load          # ~28 cases across every programme, quietly, one line a case
+#     sample_walkthrough        # one co-parenthood case, step by step, referral to restored
+# then `kinflow timers run` at the present, which makes the overdue reviews overdue and
+# lapses the referral that was never matched.
+#
+# Needs: KINFLOW_BIN (the kinflow binary) and KINFLOW_DB set by the caller, a deployed
+# programme library, GNU date, bash 4.3+. Run directly (scripts/sample-data.sh) it loads
+# both into KINFLOW_DB (default ./kinflow.db), which must already be initialised and have
+# the programmes deployed: scripts/run.sh does all of that from scratch.
+#
+# Every person, address and organisation here is invented.
+#
+# Dates are relative to the present (KINFLOW_NOW if set, else the real clock), so the data
+# looks the same whenever it is loaded: "matched 10 weeks ago", "review due 3 weeks ago".
+# Each command runs with KINFLOW_NOW set to the moment it happens in the story.
+#
+# On the first failing kinflow command the functions print the step, the command and its
+# output, and exit the shell with the command's status.
+
+# --- clock --------------------------------------------------------------------------------
+# Date arithmetic is done in bash (no `date` process per date): this file runs a few hundred
+# commands and should stay fast.
+
+if [[ -n ${KINFLOW_NOW:-} ]]; then
+  SD_PRESENT_EPOCH=$(date -u -d "$KINFLOW_NOW" +%s) ||
+    { echo "sample-data: KINFLOW_NOW='$KINFLOW_NOW' is not a date" >&2; exit 2; }
+else
+  TZ=UTC printf -v SD_PRESENT_EPOCH '%(%s)T' -1
+fi
+SD_TODAY_DAYS=$((SD_PRESENT_EPOCH / 86400))          # days since 1970-01-01, UTC
+TZ=UTC printf -v SD_TODAY '%(%Y-%m-%d)T' $((SD_TODAY_DAYS * 86400))
+
+# sd_days_from_civil Y M D: days since 1970-01-01 (H. Hinnant's algorithm); result in REPLY.
+sd_days_from_civil() {
+  local y=$1 m=$((10#$2)) d=$((10#$3)) era yoe doy doe
+  ((m <= 2)) && y=$((y - 1))
+  era=$(((y >= 0 ? y : y - 399) / 400))
+  yoe=$((y - era * 400))
+  doy=$(((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1))
+  doe=$((yoe * 365 + yoe / 4 - yoe / 100 + doy))
+  REPLY=$((era * 146097 + doe - 719468))
+}
+
+# sd_weekday N: the day number (SD_DAY) and date (REPLY) of N days ago, moved back to the
+# Friday before when it falls on a weekend: practitioners work weekdays. Moving back keeps
+# the order of events (two events may land on the same Friday).
+sd_weekday() {
+  SD_DAY=$((SD_TODAY_DAYS - $1))
+  case $(((SD_DAY + 3) % 7)) in   # 1970-01-01 was a Thursday; 0 = Monday
+    5) SD_DAY=$((SD_DAY - 1)) ;;
+    6) SD_DAY=$((SD_DAY - 2)) ;;
+  esac
+  TZ=UTC printf -v REPLY '%(%Y-%m-%d)T' $((SD_DAY * 86400))
+}
+
+# sd_day N: the date (a weekday) N days ago (YYYY-MM-DD), in REPLY.
+sd_day() { sd_weekday "$1"; }
+
+# sd_born YEARS [DAYS]: a date of birth YEARS years and DAYS days before today, in REPLY.
+sd_born() {
+  local y=${SD_TODAY:0:4} m=${SD_TODAY:5:2} d=${SD_TODAY:8:2}
+  [[ $m$d == 0229 ]] && d=28
+  sd_days_from_civil $((y - $1)) "$m" "$d"
+  TZ=UTC printf -v REPLY '%(%Y-%m-%d)T' $(((REPLY - ${2:-0}) * 86400))
+}
+
+# sd_at N [HH:MM]: the story moves to N days ago at HH:MM (UTC); later commands happen then.
+sd_at() {
+  sd_weekday "$1"
+  KF_NOW="${REPLY}T${2:-10:00}:00Z"
+  SD_CLOCK_DAY=$SD_DAY
+}
+
+# sd_json TEXT: JSON with placeholders filled in, in SD_JSON. "@N" (a whole JSON string)
+# becomes the date N days ago; "@age:Y:D" a date of birth Y years and D days ago.
+sd_json() {
+  local s=$1 m
+  while [[ $s =~ \"@([0-9]+)\" ]]; do
+    m=${BASH_REMATCH[0]}
+    sd_day "${BASH_REMATCH[1]}"
+    s=${s//"$m"/\"$REPLY\"}
+  done
+  while [[ $s =~ \"@age:([0-9]+):([0-9]+)\" ]]; do
+    m=${BASH_REMATCH[0]}
+    sd_born "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+    s=${s//"$m"/\"$REPLY\"}
+  done
+  SD_JSON=$s
+}
+
+# --- running kinflow ----------------------------------------------------------------------
+
+SD_CLOCK_DAY=0
+KF_NOW=""          # the story's clock for the next command ("" = the real present)
+KF_STEP="sample data"
+SD_SECTION=""
+KF_QUIET=${KF_QUIET:-1}
+KF_OUT=""
+
+# kf ARGS...: run kinflow at the story's clock. Quiet mode keeps the output in KF_OUT;
+# otherwise it is printed, indented. A failure stops everything with a clear message.
+kf() {
+  local rc=0
+  if [[ -n $KF_NOW ]]; then
+    KF_OUT=$(KINFLOW_NOW=$KF_NOW "$KINFLOW_BIN" "$@" 2>&1) || rc=$?
+  else
+    KF_OUT=$("$KINFLOW_BIN" "$@" 2>&1) || rc=$?
+  fi
+  if ((rc != 0)); then
+    {
+      echo
+      echo "FAILED at step: ${SD_SECTION:+$SD_SECTION: }$KF_STEP"
+      printf '  command: KINFLOW_NOW=%s kinflow' "${KF_NOW:-<now>}"
+      printf ' %q' "$@"
+      printf '\n  exit status: %d\n' "$rc"
+      printf '  | %s\n' "${KF_OUT//$'\n'/$'\n  | '}"
+    } >&2
+    exit "$rc"
+  fi
+  if [[ $KF_QUIET != 1 && -n $KF_OUT ]]; then printf '    %s\n' "${KF_OUT//$'\n'/$'\n    '}"; fi
+  return 0
+}
+
+# The case the following helpers work on, and its state as far as these helpers know.
+C=""
+SD_STATE=""
+declare -gA SD_REF_CASE=()           # case reference (CP-1811) -> case number
+SD_ACTOR="Jordan Casework-Example"   # who records forms unless told otherwise
+
+# sd_new WORKFLOW REF [DATA-JSON]: open a case; sets C.
+sd_new() {
+  local wf=$1 ref=$2 data=${3:-}
+  [[ ${SD_IN_WALK:-0} == 1 ]] || SD_SECTION="sample case $ref"
+  KF_STEP="open a $wf case"
+  if [[ -n $data ]]; then
+    sd_json "$data"
+    kf case new "$wf" --ref "$ref" --data "$SD_JSON" --actor "$SD_ACTOR"
+  else
+    kf case new "$wf" --ref "$ref" --actor "$SD_ACTOR"
+  fi
+  if [[ $KF_OUT =~ ^case\ ([0-9]+)\ opened:.*\ at\ ([a-z_]+) ]]; then
+    C=${BASH_REMATCH[1]}
+    SD_STATE=${BASH_REMATCH[2]}
+    # shellcheck disable=SC2034  # read by scripts/run.sh
+    SD_REF_CASE[$ref]=$C
+  else
+    echo "FAILED at step: $SD_SECTION: could not read the case number from: $KF_OUT" >&2
+    exit 1
+  fi
+  SD_CASES=$((${SD_CASES:-0} + 1))
+}
+
+# sd_member ROLE NAME [DATA-JSON]
+sd_member() {
+  KF_STEP="case $C: add $1 $2"
+  if [[ -n ${3:-} ]]; then
+    sd_json "$3"
+    kf case member add "$C" --role "$1" --name "$2" --data "$SD_JSON" --actor "$SD_ACTOR"
+  else
+    kf case member add "$C" --role "$1" --name "$2" --actor "$SD_ACTOR"
+  fi
+}
+
+# sd_form FORM DATA-JSON [RECORDED-BY]: a form is recorded on its own date (its first "@N"
+# date: the visit, the meeting, the review) when that is later than the story's clock, so
+# the history reads in order and a review form restarts the review clock on its day.
+sd_form() {
+  KF_STEP="case $C: record $1"
+  if [[ $2 =~ \"@([0-9]+)\" ]]; then
+    sd_weekday "${BASH_REMATCH[1]}"
+    if ((SD_DAY > SD_CLOCK_DAY)); then
+      sd_at "${BASH_REMATCH[1]}" "${KF_NOW:11:5}"
+    elif [[ -n ${SD_CHECK:-} ]] && ((SD_DAY < SD_CLOCK_DAY - 3)); then
+      echo "sample-data: check: case $C: $1 dated $REPLY recorded at $KF_NOW" >&2
+    fi
+  fi
+  sd_json "$2"
+  kf form submit "$C" "$1" --data "$SD_JSON" --actor "${3:-$SD_ACTOR}"
+}
+
+# sd_fire TRANSITION ROLE ACTOR [REASON]
+sd_fire() {
+  KF_STEP="case $C: $1 (as $2)"
+  if [[ -n ${4:-} ]]; then
+    kf case fire "$C" "$1" --as "$2" --actor "$3" --reason "$4"
+  else
+    kf case fire "$C" "$1" --as "$2" --actor "$3"
+  fi
+  [[ $KF_OUT =~ \ -\>\ ([a-z_]+) ]] && SD_STATE=${BASH_REMATCH[1]}
+  return 0
+}
+
+# sd_set DATA-JSON: merge into the case's data.
+sd_set() {
+  KF_STEP="case $C: update case data"
+  sd_json "$1"
+  kf case set "$C" --data "$SD_JSON" --actor "$SD_ACTOR"
+}
+
+# sd_done SUMMARY: one line for the loaded case (its state before timers run).
+sd_done() {
+  printf '  case %-3s %-25s %-15s %s\n' "$C" "$SD_WF" "$SD_STATE" "$1"
+}
+
+# Staff (invented). Members with family_link, carer, acco_worker... roles are added per case.
+CW1="Jordan Casework-Example"
+CW2="Lee Sample-Worker"
+SUP="Morgan Lead-Example"
+NAV="Avery Navigator-Example"
+FVS="Noor Example-Safe"
+
+# --- the sample cases ---------------------------------------------------------------------
+
+sample_data_load() {
+  SD_CASES=0
+
+  # ---------------------------------------------------------------- Co-parenthood
+  SD_WF=coparenthood SD_ACTOR=$CW1
+
+  # Referral: consent given, waiting for a carer and a Family Link worker.
+  sd_at 9 09:30
+  sd_new coparenthood CP-2041 '{"referred_on":"@12","referred_by":"Child Protection (North)"}'
+  sd_member parent "Taylor Sample" '{"dob":"@age:27:40"}'
+  sd_member child "Mia Sample" '{"dob":"@age:4:200"}'
+  sd_at 7 14:00
+  sd_form consent_to_share '{"consent":true,"given_by":"Taylor Sample","given_on":"@7",
+    "shared_with":["carer","Family Link","school"],"explained":true}'
+  sd_done "Taylor Sample; consent given, waiting for a carer match"
+
+  # Stage 1, review overdue: only two ways to co-parent agreed so far.
+  sd_at 75 09:00
+  sd_new coparenthood CP-1987 '{"referred_on":"@80"}'
+  sd_member parent "Casey Demo" '{"dob":"@age:33:10"}'
+  sd_member parent "Jesse Demo" '{"dob":"@age:35:90"}'
+  sd_member child "Noah Demo" '{"dob":"@age:8:30"}'
+  sd_member child "Ella Demo" '{"dob":"@age:5:150"}'
+  sd_at 72 11:00
+  sd_form consent_to_share '{"consent":true,"given_by":"Casey Demo","given_on":"@72"}'
+  sd_form child_information '{"child_name":"Noah Demo","dob":"@age:8:30",
+    "living_arrangement":"foster_care","school":"Example Primary","parent_contributed":true}'
+  sd_at 67 15:00
+  sd_member carer "Priya Hollow-Example"
+  sd_member family_link "Ari Westcombe-Example"
+  sd_at 66 10:00
+  sd_fire match caseworker "$CW1"
+  sd_at 60 16:00
+  sd_form partnering_activities '{"agreed_on":"@60","activities":["communication_book","clear_roles"]}'
+  sd_form communication_book '{"entry_date":"@58","written_by":"carer",
+    "update":"Noah scored his first goal at football."}' "Priya Hollow-Example"
+  sd_done "Casey and Jesse Demo; Stage 1, review overdue"
+
+  # Stage 2, reviews up to date.
+  sd_at 140 09:00
+  sd_new coparenthood CP-1902 '{"referred_on":"@146"}'
+  sd_member parent "Jamie Placeholder" '{"dob":"@age:29:300"}'
+  sd_member child "Zoe Placeholder" '{"dob":"@age:3:60"}'
+  sd_member carer "Glen Maple-Example"
+  sd_member family_link "Sam Fenwick-Example"
+  sd_at 136 10:00
+  sd_form consent_to_share '{"consent":true,"given_by":"Jamie Placeholder","given_on":"@136"}'
+  sd_form child_information '{"child_name":"Zoe Placeholder","dob":"@age:3:60",
+    "living_arrangement":"foster_care","comforts":"Her blue blanket","parent_contributed":true}'
+  sd_at 130 10:00
+  sd_fire match caseworker "$CW1"
+  sd_at 125 13:00
+  sd_form partnering_activities '{"agreed_on":"@125","activities":["communication_book",
+    "speak_positively","welcome_home_visits","parent_attends_doctor_visits"]}'
+  sd_form communication_book '{"entry_date":"@110","written_by":"carer",
+    "update":"Zoe said a new word: dog.","photos_shared":true}' "Glen Maple-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Jamie Placeholder",
+    "Glen Maple-Example","Sam Fenwick-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_at 104 11:00
+  sd_form review '{"review_date":"@104","progress":"Jamie and Glen talk every week.",
+    "decision":"move_forward"}'
+  sd_at 100 09:30
+  sd_fire strengthen family_link "Sam Fenwick-Example"
+  sd_at 90 14:00
+  sd_form case_plan '{"plan_date":"@90","permanency_goal":"restoration",
+    "goals":["Zoe home by spring","Jamie completes a parenting course"],
+    "parent_contributed":true,"carer_contributed":true}'
+  sd_form child_health_passport '{"recorded_on":"@80","gp":"Example Street Medical",
+    "immunisations_current":true,"parent_attends_appointments":true}'
+  sd_at 75 11:00
+  sd_form review '{"review_date":"@75","progress":"Parenting course started.","decision":"continue"}'
+  sd_at 50 11:00
+  sd_form review '{"review_date":"@50","progress":"Unsupervised day visits going well.",
+    "decision":"continue"}'
+  sd_at 24 11:00
+  sd_form review '{"review_date":"@24","progress":"Course completed; weekend visits next.",
+    "decision":"continue"}'
+  sd_done "Jamie Placeholder; Stage 2, reviewed 24 days ago"
+
+  # Stage 3, review overdue (reviews fall due every 14 days in Stage 3).
+  SD_ACTOR=$CW2
+  sd_at 200 09:00
+  sd_new coparenthood CP-1850 '{"referred_on":"@205"}'
+  sd_member parent "Drew Testfield" '{"dob":"@age:38:12"}'
+  sd_member child "Harper Testfield" '{"dob":"@age:11:70"}'
+  sd_member carer "Rowan Birch-Example"
+  sd_member family_link "Sam Fenwick-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Drew Testfield","given_on":"@200"}'
+  sd_form child_information '{"child_name":"Harper Testfield","dob":"@age:11:70",
+    "living_arrangement":"foster_care","parent_contributed":true}'
+  sd_at 190 10:00
+  sd_fire match caseworker "$CW2"
+  sd_at 185 10:00
+  sd_form partnering_activities '{"agreed_on":"@185","activities":["communication_book",
+    "parent_attends_school_events","carer_attends_contact"]}'
+  sd_form communication_book '{"entry_date":"@170","written_by":"carer",
+    "update":"Harper made the school choir."}' "Rowan Birch-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@168","attendees":["Drew Testfield",
+    "Rowan Birch-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form review '{"review_date":"@165","progress":"Settled routine of contact."}'
+  sd_at 160 10:00
+  sd_fire strengthen caseworker "$CW2"
+  sd_form review '{"review_date":"@135","progress":"Drew attends every school event."}'
+  sd_form case_plan '{"plan_date":"@120","permanency_goal":"restoration",
+    "goals":["Harper home for the new school year"],"parent_contributed":true}'
+  sd_form review '{"review_date":"@108","progress":"Overnight stays are next."}'
+  sd_form review '{"review_date":"@80","progress":"Steady."}'
+  sd_form review '{"review_date":"@52","progress":"Ready for Stage 3.","decision":"move_forward"}'
+  sd_at 45 10:00
+  sd_fire prepare_restoration caseworker "$CW2"
+  sd_at 40 10:00
+  sd_form family_contact '{"contact_date":"@40","contact_type":"overnight","hours":24,
+    "went_well":"Pizza night at home."}' "Rowan Birch-Example"
+  sd_at 35 10:00
+  sd_form review '{"review_date":"@35","progress":"First overnight stay went well."}'
+  sd_done "Drew Testfield; Stage 3, one overnight stay, review overdue"
+
+  # Stepped back from Stage 3 to Stage 2, with the reason.
+  SD_ACTOR=$CW1
+  sd_at 210 09:00
+  sd_new coparenthood CP-1833 '{"referred_on":"@214"}'
+  sd_member parent "Riley Mockford" '{"dob":"@age:31:200"}'
+  sd_member child "Jack Mockford" '{"dob":"@age:6:10"}'
+  sd_member carer "Dale Ashgrove-Example"
+  sd_member family_link "Ari Westcombe-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Riley Mockford","given_on":"@210"}'
+  sd_form child_information '{"child_name":"Jack Mockford","dob":"@age:6:10",
+    "living_arrangement":"foster_care","parent_contributed":true}'
+  sd_at 205 10:00
+  sd_fire match caseworker "$CW1"
+  sd_form partnering_activities '{"agreed_on":"@200","activities":["communication_book",
+    "names_decided_together","daily_decisions_together"],"child_calls_carer":"Uncle Dale"}'
+  sd_form communication_book '{"entry_date":"@185","written_by":"carer",
+    "update":"Jack lost a tooth."}' "Dale Ashgrove-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@182","attendees":["Riley Mockford"]}'
+  sd_form review '{"review_date":"@180","progress":"Good start."}'
+  sd_at 178 10:00
+  sd_fire strengthen caseworker "$CW1"
+  sd_form case_plan '{"plan_date":"@150","permanency_goal":"restoration",
+    "goals":["Jack home with Riley"],"parent_contributed":true}'
+  sd_form review '{"review_date":"@152","progress":"Steady."}'
+  sd_form review '{"review_date":"@126","progress":"Weekend visits."}'
+  sd_form review '{"review_date":"@100","progress":"Strong progress."}'
+  sd_form review '{"review_date":"@75","progress":"Ready for Stage 3.","decision":"move_forward"}'
+  sd_at 70 10:00
+  sd_fire prepare_restoration caseworker "$CW1"
+  sd_form family_contact '{"contact_date":"@62","contact_type":"overnight"}' "Dale Ashgrove-Example"
+  sd_form review '{"review_date":"@58","progress":"Tenancy at risk."}'
+  sd_at 50 15:00
+  sd_fire step_back caseworker "$CW1" "Riley's tenancy ended; restoration paused while a new lease is found"
+  sd_at 20 10:00
+  sd_form review '{"review_date":"@20","progress":"Riley is on the shortlist for a two-bedroom unit."}'
+  sd_done "Riley Mockford; stepped back to Stage 2 (housing)"
+
+  # Closed by the supervisor, with the reason.
+  SD_ACTOR=$CW2
+  sd_at 160 09:00
+  sd_new coparenthood CP-1870 '{"referred_on":"@163"}'
+  sd_member parent "Frankie Sampleton" '{"dob":"@age:26:33"}'
+  sd_member child "Rosie Sampleton" '{"dob":"@age:2:100"}'
+  sd_member carer "Kim Larchwood-Example"
+  sd_member family_link "Sam Fenwick-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Frankie Sampleton","given_on":"@160"}'
+  sd_form child_information '{"child_name":"Rosie Sampleton","dob":"@age:2:100",
+    "living_arrangement":"foster_care"}'
+  sd_at 150 10:00
+  sd_fire match caseworker "$CW2"
+  sd_at 90 16:00
+  sd_fire close supervisor "$SUP" "Family moved interstate; referred with consent to the co-parenthood service there."
+  sd_done "Frankie Sampleton; closed (moved interstate)"
+
+  # A referral never matched: it lapses after 90 days, when timers run at the present.
+  SD_ACTOR=$CW1
+  sd_at 93 09:00
+  sd_new coparenthood CP-1960 '{"referred_on":"@95"}'
+  sd_member parent "Billie Testcase" '{"dob":"@age:40:5"}'
+  sd_member child "Sky Testcase" '{"dob":"@age:13:5"}'
+  sd_form consent_to_share '{"consent":true,"given_by":"Billie Testcase","given_on":"@93"}'
+  sd_done "Billie Testcase; referral, no carer found (lapses at 90 days)"
+
+  # ---------------------------------------------------------------- Preservation
+  SD_WF=preservation SD_ACTOR=$CW2
+
+  # Stage 1, just matched with a support carer.
+  sd_at 30 09:00
+  sd_new preservation PR-0311 '{"referred_on":"@33"}'
+  sd_member parent "Jo Pemberley-Sample" '{"dob":"@age:28:20"}'
+  sd_member child "Milo Pemberley-Sample" '{"dob":"@age:4:110"}'
+  sd_member carer "Dee Oakhollow-Example"
+  sd_member family_link "Lee Brightwater-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Jo Pemberley-Sample","given_on":"@30"}'
+  sd_form child_information '{"child_name":"Milo Pemberley-Sample","dob":"@age:4:110",
+    "living_arrangement":"with_parents","parent_contributed":true}'
+  sd_at 20 10:00
+  sd_fire match caseworker "$CW2"
+  sd_form partnering_activities '{"agreed_on":"@15","activities":["speak_positively",
+    "communication_book","parent_has_carer_contacts","celebration_calls"]}'
+  sd_form communication_book '{"entry_date":"@10","written_by":"carer",
+    "update":"Milo loved the park on Saturday."}' "Dee Oakhollow-Example"
+  sd_done "Jo Pemberley-Sample; Stage 1 with a support carer"
+
+  # Stage 3: sustaining change at home.
+  sd_at 150 09:00
+  sd_new preservation PR-0288 '{"referred_on":"@152"}'
+  sd_member parent "Hayden Example-Home" '{"dob":"@age:34:0"}'
+  sd_member child "Isla Example-Home" '{"dob":"@age:9:45"}'
+  sd_member carer "Bea Thornbury-Example"
+  sd_member family_link "Lee Brightwater-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Hayden Example-Home","given_on":"@150"}'
+  sd_form child_information '{"child_name":"Isla Example-Home","dob":"@age:9:45",
+    "living_arrangement":"with_parents","parent_contributed":true}'
+  sd_at 145 10:00
+  sd_fire match caseworker "$CW2"
+  sd_form partnering_activities '{"agreed_on":"@140","activities":["communication_book",
+    "parent_has_carer_contacts","celebration_calls"]}'
+  sd_form communication_book '{"entry_date":"@125","written_by":"carer",
+    "update":"Isla stayed for a sleepover while Hayden worked a night shift."}' "Bea Thornbury-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@123","attendees":["Hayden Example-Home",
+    "Bea Thornbury-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form review '{"review_date":"@120","progress":"Good start."}'
+  sd_at 118 10:00
+  sd_fire strengthen caseworker "$CW2"
+  sd_form case_plan '{"plan_date":"@100","permanency_goal":"remain_at_home",
+    "goals":["Isla at school every day","Hayden keeps a steady routine"],"parent_contributed":true}'
+  sd_form review '{"review_date":"@92","progress":"School attendance up."}'
+  sd_form review '{"review_date":"@66","progress":"Routine holding."}'
+  sd_form review '{"review_date":"@40","progress":"Ready to sustain on our own.","decision":"move_forward"}'
+  sd_at 10 10:00
+  sd_fire prepare_restoration caseworker "$CW2"
+  sd_done "Hayden Example-Home; Stage 3, sustaining change at home"
+
+  # Preserved: the child remains safely at home.
+  sd_at 240 09:00
+  sd_new preservation PR-0190 '{"referred_on":"@243"}'
+  sd_member parent "Lou Sampleford" '{"dob":"@age:30:66"}'
+  sd_member child "Theo Sampleford" '{"dob":"@age:1:200"}'
+  sd_member carer "Nell Greystone-Example"
+  sd_member family_link "Lee Brightwater-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Lou Sampleford","given_on":"@240"}'
+  sd_form child_information '{"child_name":"Theo Sampleford","dob":"@age:1:200",
+    "living_arrangement":"with_parents","parent_contributed":true}'
+  sd_at 232 10:00
+  sd_fire match caseworker "$CW2"
+  sd_form partnering_activities '{"agreed_on":"@230","activities":["communication_book",
+    "speak_positively","parent_has_carer_contacts"]}'
+  sd_form communication_book '{"entry_date":"@215","written_by":"carer",
+    "update":"Theo is crawling everywhere."}' "Nell Greystone-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@212","attendees":["Lou Sampleford"],
+    "parent_attended":true,"carer_attended":true}'
+  sd_form review '{"review_date":"@210","progress":"Good start."}'
+  sd_at 205 10:00
+  sd_fire strengthen caseworker "$CW2"
+  sd_form case_plan '{"plan_date":"@190","permanency_goal":"remain_at_home",
+    "goals":["Theo stays home safely"],"parent_contributed":true}'
+  sd_form review '{"review_date":"@180","progress":"Lou has joined a parents group.","decision":"move_forward"}'
+  sd_at 175 10:00
+  sd_fire prepare_restoration caseworker "$CW2"
+  sd_form safety_network_meeting '{"meeting_date":"@25","attendees":["Lou Sampleford",
+    "Nell Greystone-Example","Nan Sampleford"],"parent_attended":true,"carer_attended":true,
+    "network_agrees_safe":true}'
+  sd_form review '{"review_date":"@22","progress":"All goals met.","goals_met":true,"decision":"close",
+    "family_feedback":"Lou: Nell is part of our family now."}'
+  sd_at 20 15:00
+  sd_fire preserve supervisor "$SUP"
+  sd_done "Lou Sampleford; child remained safely at home"
+
+  # ---------------------------------------------------------------- Young Aboriginal parents
+  SD_WF=young_aboriginal_parents SD_ACTOR=$CW1
+
+  # Referral: ready, but no ACCO worker allocated yet (match is blocked).
+  sd_at 6 09:00
+  sd_new young_aboriginal_parents YAP-0107 '{"referred_on":"@8"}'
+  sd_member parent "Tahlia Examplewood" '{"dob":"@age:20:35"}'
+  sd_member child "Jarrah Examplewood" '{"dob":"@age:1:20"}'
+  sd_member carer "Merv Sandpiper-Example"
+  sd_member family_link "Ash Quillby-Example"
+  sd_at 5 11:00
+  sd_form consent_to_share '{"consent":true,"given_by":"Tahlia Examplewood","given_on":"@5"}'
+  sd_form child_information '{"child_name":"Jarrah Examplewood","dob":"@age:1:20",
+    "living_arrangement":"foster_care","aboriginal_or_torres_strait_islander":"aboriginal",
+    "parent_contributed":true}'
+  sd_form cultural_support_plan '{"plan_date":"@5","community_connections":["Nan and Pop on Country"],
+    "cultural_information_from_parents":"Language words for bedtime.","parent_contributed":true}'
+  sd_done "Tahlia Examplewood; referral, waiting for an ACCO worker"
+
+  # Stage 2 with the ACCO.
+  sd_at 85 09:00
+  sd_new young_aboriginal_parents YAP-0093 '{"referred_on":"@88"}'
+  sd_member parent "Kirra Sampleton-Test" '{"dob":"@age:23:100"}'
+  sd_member child "Lowanna Sampleton-Test" '{"dob":"@age:2:15"}'
+  sd_member carer "June Riverstone-Example"
+  sd_member family_link "Ash Quillby-Example"
+  sd_member acco_worker "Dana Riverbend-Test"
+  sd_form consent_to_share '{"consent":true,"given_by":"Kirra Sampleton-Test","given_on":"@85"}'
+  sd_form child_information '{"child_name":"Lowanna Sampleton-Test","dob":"@age:2:15",
+    "living_arrangement":"foster_care","aboriginal_or_torres_strait_islander":"aboriginal"}'
+  sd_form cultural_support_plan '{"plan_date":"@84","community_connections":["Aunty Example",
+    "Saturday playgroup at the co-op"],"parent_contributed":true}' "Dana Riverbend-Test"
+  sd_at 80 10:00
+  sd_fire match acco_worker "Dana Riverbend-Test"
+  sd_form partnering_activities '{"agreed_on":"@78","activities":["communication_book",
+    "cultural_information","carer_meets_family"]}'
+  sd_form communication_book '{"entry_date":"@65","written_by":"carer",
+    "update":"Lowanna danced at playgroup."}' "June Riverstone-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@60","attendees":["Kirra Sampleton-Test",
+    "June Riverstone-Example","Dana Riverbend-Test"],"parent_attended":true,"carer_attended":true}'
+  sd_form review '{"review_date":"@58","progress":"Kirra and June text every day."}'
+  sd_at 50 10:00
+  sd_fire strengthen acco_worker "Dana Riverbend-Test"
+  sd_form review '{"review_date":"@30","progress":"Kirra is leading the cultural plan."}'
+  sd_form review '{"review_date":"@5","progress":"Case plan next."}'
+  sd_done "Kirra Sampleton-Test; Stage 2 with the ACCO"
+
+  # Restored, with the ACCO's endorsement of the cultural support plan.
+  sd_at 220 09:00
+  sd_new young_aboriginal_parents YAP-0051 '{"referred_on":"@224"}'
+  sd_member parent "Jedda Demo-River" '{"dob":"@age:21:70"}'
+  sd_member child "Kobi Demo-River" '{"dob":"@age:3:140"}'
+  sd_member carer "Merv Sandpiper-Example"
+  sd_member family_link "Ash Quillby-Example"
+  sd_member acco_worker "Dana Riverbend-Test"
+  sd_form consent_to_share '{"consent":true,"given_by":"Jedda Demo-River","given_on":"@220"}'
+  sd_form child_information '{"child_name":"Kobi Demo-River","dob":"@age:3:140",
+    "living_arrangement":"foster_care","aboriginal_or_torres_strait_islander":"aboriginal",
+    "parent_contributed":true}'
+  sd_form cultural_support_plan '{"plan_date":"@219","community_connections":["Pop Demo-River"],
+    "parent_contributed":true}' "Dana Riverbend-Test"
+  sd_at 214 10:00
+  sd_fire match caseworker "$CW1"
+  sd_form partnering_activities '{"agreed_on":"@212","activities":["communication_book",
+    "cultural_information","welcome_home_visits"]}'
+  sd_form communication_book '{"entry_date":"@195","written_by":"carer",
+    "update":"Kobi knows his totem now."}' "Merv Sandpiper-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@192","attendees":["Jedda Demo-River",
+    "Merv Sandpiper-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form review '{"review_date":"@190","progress":"Good start."}'
+  sd_at 188 10:00
+  sd_fire strengthen family_link "Ash Quillby-Example"
+  sd_form case_plan '{"plan_date":"@170","permanency_goal":"restoration",
+    "goals":["Kobi home with Jedda"],"parent_contributed":true}'
+  sd_form review '{"review_date":"@162","progress":"Overnights soon.","decision":"move_forward"}'
+  sd_at 160 10:00
+  sd_fire prepare_restoration caseworker "$CW1"
+  sd_form family_contact '{"contact_date":"@60","contact_type":"overnight"}' "Merv Sandpiper-Example"
+  sd_form family_contact '{"contact_date":"@46","contact_type":"overnight"}' "Merv Sandpiper-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@40","attendees":["Jedda Demo-River",
+    "Merv Sandpiper-Example","Dana Riverbend-Test"],"parent_attended":true,"carer_attended":true,
+    "network_agrees_safe":true}'
+  sd_form cultural_support_plan '{"plan_date":"@39","community_connections":["Pop Demo-River"],
+    "elders_involved":["Aunty Example"],"parent_contributed":true,"acco_endorsed":true}' "Dana Riverbend-Test"
+  sd_form review '{"review_date":"@38","progress":"Ready to go home.","decision":"move_forward"}'
+  sd_at 36 14:00
+  sd_fire restore supervisor "$SUP"
+  sd_done "Jedda Demo-River; restored, plan endorsed by the ACCO"
+
+  # ---------------------------------------------------------------- Care leavers: kinship
+  SD_WF=care_leavers_kinship SD_ACTOR=$CW2
+
+  # Stage 1: a care leaver and their siblings' carer start co-parenting.
+  sd_at 20 09:00
+  sd_new care_leavers_kinship CLK-0022 '{"referred_on":"@21"}'
+  sd_member care_leaver "Jamie Sampleton" '{"dob":"@age:19:200"}'
+  sd_member child "Poppy Sampleton" '{"dob":"@age:9:80"}'
+  sd_member child "Finn Sampleton" '{"dob":"@age:7:5"}'
+  sd_member carer "Ros Elmwood-Test"
+  sd_member family_link "Pat Kestrel-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Jamie Sampleton","given_on":"@20"}'
+  sd_form child_information '{"child_name":"Poppy Sampleton","dob":"@age:9:80",
+    "living_arrangement":"foster_care","important_people":["Jamie Sampleton"]}'
+  sd_at 12 10:00
+  sd_fire match caseworker "$CW2"
+  sd_done "Jamie Sampleton; Stage 1 with Poppy and Finn's carer"
+
+  # Stage 3: overnight stays, waiting for the kinship carer assessment.
+  sd_at 130 09:00
+  sd_new care_leavers_kinship CLK-0014 '{"referred_on":"@133"}'
+  sd_member care_leaver "Alexis Testbrook" '{"dob":"@age:20:10"}'
+  sd_member child "Ruby Testbrook" '{"dob":"@age:12:30"}'
+  sd_member carer "Hal Pinecrest-Example"
+  sd_member family_link "Pat Kestrel-Example"
+  sd_form consent_to_share '{"consent":true,"given_by":"Alexis Testbrook","given_on":"@130"}'
+  sd_form child_information '{"child_name":"Ruby Testbrook","dob":"@age:12:30",
+    "living_arrangement":"foster_care"}'
+  sd_at 125 10:00
+  sd_fire match caseworker "$CW2"
+  sd_form partnering_activities '{"agreed_on":"@123","activities":["communication_book",
+    "clear_roles","names_decided_together"]}'
+  sd_form communication_book '{"entry_date":"@110","written_by":"carer",
+    "update":"Ruby made the netball team."}' "Hal Pinecrest-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Alexis Testbrook"]}'
+  sd_form review '{"review_date":"@106","progress":"Good start."}'
+  sd_at 104 10:00
+  sd_fire strengthen caseworker "$CW2"
+  sd_form case_plan '{"plan_date":"@80","permanency_goal":"kinship_care",
+    "goals":["Ruby lives with Alexis"]}'
+  sd_form review '{"review_date":"@78","progress":"Weekend visits.","decision":"move_forward"}'
+  sd_at 76 10:00
+  sd_fire prepare_restoration caseworker "$CW2"
+  sd_form review '{"review_date":"@64","progress":"Alexis has found a three-bedroom rental."}'
+  sd_form review '{"review_date":"@50","progress":"Day visits every weekend."}'
+  sd_form review '{"review_date":"@36","progress":"First overnight booked."}'
+  sd_form family_contact '{"contact_date":"@30","contact_type":"overnight"}' "Hal Pinecrest-Example"
+  sd_form review '{"review_date":"@22","progress":"Overnight went well."}'
+  sd_form family_contact '{"contact_date":"@16","contact_type":"overnight"}' "Hal Pinecrest-Example"
+  sd_form review '{"review_date":"@8","progress":"Assessment booked for next month."}'
+  sd_done "Alexis Testbrook; Stage 3, kinship carer assessment booked"
+
+  # ---------------------------------------------------------------- Safe place
+  SD_WF=safe_place SD_ACTOR=$FVS
+
+  # Referral: safety plan made, waiting for a carer with a safe place.
+  sd_at 2 09:00
+  sd_new safe_place SP-0077 '{"referred_on":"@2"}'
+  sd_member parent "Morgan Testbury" '{"dob":"@age:29:3"}'
+  sd_member child "Lily Testbury" '{"dob":"@age:5:50"}'
+  sd_member fv_specialist "$FVS"
+  sd_form safety_plan '{"plan_date":"@2","safe_address":"Refuge (address withheld)",
+    "strategies":["Code word with school","Phone kept charged"],"protection_order":"applied_for",
+    "made_with_specialist":true}'
+  sd_form consent_to_share '{"consent":true,"given_by":"Morgan Testbury","given_on":"@2"}'
+  sd_done "Morgan Testbury; referral, safety plan made, carer being found"
+
+  # Stage 1 in a carer's home; the 14-day safety review is overdue.
+  sd_at 28 09:00
+  sd_new safe_place SP-0069 '{"referred_on":"@28"}'
+  sd_member parent "Sasha Fieldmock" '{"dob":"@age:36:150"}'
+  sd_member child "Eli Fieldmock" '{"dob":"@age:10:20"}'
+  sd_member child "Nova Fieldmock" '{"dob":"@age:6:200"}'
+  sd_member carer "Hazel Dunmore-Example"
+  sd_member family_link "Ari Westcombe-Example"
+  sd_member fv_specialist "$FVS"
+  sd_form safety_plan '{"plan_date":"@27","safe_address":"4 Sample Court, Testville",
+    "safe_contacts":["Hazel Dunmore-Example"],"strategies":["Different route to school"],
+    "protection_order":"in_place","made_with_specialist":true}'
+  sd_form consent_to_share '{"consent":true,"given_by":"Sasha Fieldmock","given_on":"@27"}'
+  sd_form child_information '{"child_name":"Eli Fieldmock","dob":"@age:10:20",
+    "living_arrangement":"with_parents"}'
+  sd_at 25 10:00
+  sd_fire match fv_specialist "$FVS"
+  sd_done "Sasha Fieldmock; Stage 1 in a safe place, safety review overdue"
+
+  # Moved on safely to a home of their own.
+  sd_at 120 09:00
+  sd_new safe_place SP-0041 '{"referred_on":"@120"}'
+  sd_member parent "Robin Testvale" '{"dob":"@age:32:12"}'
+  sd_member child "Ada Testvale" '{"dob":"@age:3:3"}'
+  sd_member carer "Hazel Dunmore-Example"
+  sd_member family_link "Ari Westcombe-Example"
+  sd_member fv_specialist "$FVS"
+  sd_form safety_plan '{"plan_date":"@120","safe_address":"12 Example Lane, Testville",
+    "strategies":["Code word with childcare"],"made_with_specialist":true}'
+  sd_form consent_to_share '{"consent":true,"given_by":"Robin Testvale","given_on":"@120"}'
+  sd_form child_information '{"child_name":"Ada Testvale","dob":"@age:3:3",
+    "living_arrangement":"with_parents"}'
+  sd_at 118 10:00
+  sd_fire match caseworker "$CW1"
+  sd_form partnering_activities '{"agreed_on":"@115","activities":["communication_book",
+    "speak_positively","daily_decisions_together"]}'
+  sd_form communication_book '{"entry_date":"@110","written_by":"carer",
+    "update":"Ada slept through the night."}' "Hazel Dunmore-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale","Noor Example-Safe"]}'
+  sd_form safety_plan '{"plan_date":"@106","strategies":["Code word with childcare"],
+    "made_with_specialist":true}'
+  sd_at 105 10:00
+  sd_fire strengthen caseworker "$CW1"
+  sd_form safety_plan '{"plan_date":"@40","strategies":["Code word with childcare"],
+    "made_with_specialist":true}'
+  sd_form review '{"review_date":"@38","progress":"Robin has a lease offer.","decision":"move_forward"}'
+  sd_at 36 10:00
+  sd_fire prepare_restoration caseworker "$CW1"
+  sd_form safety_plan '{"plan_date":"@14","strategies":["Code word with childcare","New locks fitted"],
+    "made_with_specialist":true,"new_address_safe":true,"protection_order":"in_place"}'
+  sd_form review '{"review_date":"@13","progress":"New home assessed as safe.","decision":"close"}'
+  sd_at 10 11:00
+  sd_fire move_on fv_specialist "$FVS"
+  sd_done "Robin Testvale; moved on safely with Ada"
+
+  # ---------------------------------------------------------------- FPR response
+  SD_WF=fpr SD_ACTOR=$NAV
+
+  # Identification: a pregnant mum, consent still to be asked.
+  sd_at 4 09:00
+  sd_new fpr FPR-0410 '{"pathway":"preservation","identified_by":"Child Protection Navigator"}'
+  sd_member parent "Casey Northgate-Test" '{"dob":"@age:24:90","pregnant":true}'
+  sd_done "Casey Northgate-Test; identified (pregnant), consent to ask"
+
+  # Getting to know the family: goals being set.
+  sd_at 16 09:00
+  sd_new fpr FPR-0398 '{"pathway":"preservation"}'
+  sd_member parent "Kai Sample-Lee" '{"dob":"@age:25:300"}'
+  sd_member child "Ollie Sample-Lee" '{"dob":"@age:2:30"}'
+  sd_member lead_practitioner "Rae Example-Lead"
+  sd_form consent_to_share '{"consent":true,"given_by":"Kai Sample-Lee","given_on":"@16",
+    "shared_with":["Child Protection","response team"],"explained":true}'
+  sd_at 10 10:00
+  sd_fire accept navigator "$NAV"
+  sd_form goals '{"goal":"A safe sleep routine for Ollie","steps":["Buy a cot","Bedtime chart"],
+    "status":"not_started","funding_amount":350,"funding_purpose":"A cot","set_with_family":true}' "Rae Example-Lead"
+  sd_done "Kai Sample-Lee; getting to know the family, goals being set"
+
+  # Support at home, preservation pathway, reviews up to date.
+  sd_at 62 09:00
+  sd_new fpr FPR-0342 '{"pathway":"preservation","funding_allocation":6000}'
+  sd_member parent "Charlie Demoford" '{"dob":"@age:37:20"}'
+  sd_member child "Max Demoford" '{"dob":"@age:13:100"}'
+  sd_member lead_practitioner "Rae Example-Lead"
+  sd_form consent_to_share '{"consent":true,"given_by":"Charlie Demoford","given_on":"@62"}'
+  sd_at 60 10:00
+  sd_fire accept navigator "$NAV"
+  sd_form goals '{"goal":"Max back at school full time","status":"in_progress","set_with_family":true}' "Rae Example-Lead"
+  sd_form goals '{"goal":"Charlie gets a driver licence","status":"in_progress","funding_amount":1200,
+    "funding_purpose":"Driving lessons","set_with_family":true}' "Rae Example-Lead"
+  sd_at 45 10:00
+  sd_fire start_support lead_practitioner "Rae Example-Lead"
+  sd_form review '{"review_date":"@40","progress":"Max at school three days a week."}' "Rae Example-Lead"
+  sd_at 18 10:00
+  sd_form review '{"review_date":"@18","progress":"Max at school full time; driving test booked."}' "Rae Example-Lead"
+  sd_done "Charlie Demoford; support at home (preservation)"
+
+  # Reunified: a 12-year-old home from care.
+  sd_at 150 09:00
+  sd_new fpr FPR-0230 '{"pathway":"reunification"}'
+  sd_member parent "Tony Example-North" '{"dob":"@age:41:77"}'
+  sd_member child "Tia Example-North" '{"dob":"@age:12:200"}'
+  sd_member lead_practitioner "Quinn Example-Lead"
+  sd_form consent_to_share '{"consent":true,"given_by":"Tony Example-North","given_on":"@150"}'
+  sd_at 146 10:00
+  sd_fire accept navigator "$NAV"
+  sd_form goals '{"goal":"Tia back at her old school","status":"not_started","set_with_family":true}' "Quinn Example-Lead"
+  sd_form goals '{"goal":"A bedroom for Tia","status":"not_started","funding_amount":900,
+    "funding_purpose":"Bed and desk","set_with_family":true}' "Quinn Example-Lead"
+  sd_at 135 10:00
+  sd_fire start_support lead_practitioner "Quinn Example-Lead"
+  sd_form review '{"review_date":"@110","progress":"Bedroom ready."}' "Quinn Example-Lead"
+  sd_form goals '{"goal":"A bedroom for Tia","status":"achieved","funding_amount":900,
+    "set_with_family":true}' "Quinn Example-Lead"
+  sd_form review '{"review_date":"@84","progress":"Weekend stays at home."}' "Quinn Example-Lead"
+  sd_form review '{"review_date":"@56","progress":"School enrolment done."}' "Quinn Example-Lead"
+  sd_form goals '{"goal":"Tia back at her old school","status":"achieved","set_with_family":true}' "Quinn Example-Lead"
+  sd_form safety_network_meeting '{"meeting_date":"@30","attendees":["Tony Example-North",
+    "Tia Example-North","Quinn Example-Lead"],"parent_attended":true,"carer_attended":true,
+    "network_agrees_safe":true}' "Quinn Example-Lead"
+  sd_form review '{"review_date":"@29","progress":"Ready to go home.","goals_met":true}' "Quinn Example-Lead"
+  sd_at 28 15:00
+  sd_fire reunify caseworker "$CW2"
+  sd_done "Tony Example-North; Tia reunified home"
+
+  # Not eligible: closed with the reason and where the family was referred.
+  sd_at 20 09:00
+  sd_new fpr FPR-0405 '{"pathway":"preservation"}'
+  sd_member parent "Alex Mockridge" '{"dob":"@age:39:14"}'
+  sd_member child "Sam Mockridge" '{"dob":"@age:7:40"}'
+  sd_member child "Lou Mockridge" '{"dob":"@age:8:300"}'
+  sd_at 18 11:00
+  sd_fire not_eligible navigator "$NAV" "Children are 7 and 8, outside the priority groups; referred to the local Family Support service."
+  sd_done "Alex Mockridge; not eligible, referred on"
+
+  # ---------------------------------------------------------------- Partnership plan
+  SD_WF=partnership_plan SD_ACTOR="Quinn Example-Lead"
+
+  # Referral: no Lead Professional named yet.
+  sd_at 5 09:00
+  sd_new partnership_plan CT-0155 '{"referred_by":"Example Primary School"}'
+  sd_member family "Aroha Testhaven"
+  sd_member child "Nikau Testhaven" '{"dob":"@age:9:30"}'
+  sd_done "Aroha Testhaven; referral, Lead Professional to be named"
+
+  # Building the relationship; the family has not decided yet.
+  sd_at 22 09:00
+  sd_new partnership_plan CT-0149
+  sd_member family "Mere Examplestone"
+  sd_member child "Tama Examplestone" '{"dob":"@age:14:60"}'
+  sd_member lead_professional "Quinn Example-Lead"
+  sd_at 20 10:00
+  sd_fire allocate team_member "Hemi Teamwork-Example"
+  sd_done "Mere Examplestone; building a relationship"
+
+  # Working the plan; the 6-weekly review is overdue.
+  sd_at 75 09:00
+  sd_new partnership_plan CT-0120
+  sd_member family "Wiremu Sampleview"
+  sd_member child "Aria Sampleview" '{"dob":"@age:11:10"}'
+  sd_member lead_professional "Quinn Example-Lead"
+  sd_fire allocate supervisor "$SUP"
+  sd_form voluntary_agreement '{"agreed_on":"@70","agreed_by":["Wiremu Sampleview"],
+    "agrees_to_support":true,"understands_voluntary":true}'
+  sd_form consent_to_share '{"consent":true,"given_by":"Wiremu Sampleview","given_on":"@70"}'
+  sd_at 70 10:00
+  sd_fire agree lead_professional "Quinn Example-Lead"
+  sd_form childrens_team_plan '{"plan_date":"@63","children_needs":"Aria needs help with reading.",
+    "goals":["Aria reading at her year level","Wiremu connected to a dads group"],
+    "child_views":"Aria wants to read to her little brother.","decided_with_family":true}'
+  sd_at 62 10:00
+  sd_fire start_plan lead_professional "Quinn Example-Lead"
+  sd_done "Wiremu Sampleview; working the plan, review overdue"
+
+  # Goals achieved, with the family's feedback.
+  sd_at 130 09:00
+  sd_new partnership_plan CT-0098
+  sd_member family "Ngaire Demoheart"
+  sd_member child "Manaia Demoheart" '{"dob":"@age:7:70"}'
+  sd_member lead_professional "Quinn Example-Lead"
+  sd_fire allocate team_member "Hemi Teamwork-Example"
+  sd_at 120 10:00
+  sd_form voluntary_agreement '{"agreed_on":"@120","agreed_by":["Ngaire Demoheart"],
+    "agrees_to_support":true,"understands_voluntary":true}'
+  sd_form consent_to_share '{"consent":true,"given_by":"Ngaire Demoheart","given_on":"@120"}'
+  sd_fire agree lead_professional "Quinn Example-Lead"
+  sd_form childrens_team_plan '{"plan_date":"@112","children_needs":"Manaia to settle at school.",
+    "goals":["Manaia at school every day"],"child_views":"Manaia wants to join kapa haka.",
+    "decided_with_family":true}'
+  sd_at 110 10:00
+  sd_fire start_plan lead_professional "Quinn Example-Lead"
+  sd_form review '{"review_date":"@70","progress":"Attendance at 90%."}'
+  sd_form review '{"review_date":"@30","progress":"No days missed this term.","goals_met":true,
+    "family_feedback":"Ngaire: we felt listened to."}'
+  sd_at 28 11:00
+  sd_fire achieve lead_professional "Quinn Example-Lead"
+  sd_done "Ngaire Demoheart; goals achieved"
+
+  # The family chose to stop: taking part is voluntary.
+  sd_at 60 09:00
+  sd_new partnership_plan CT-0131
+  sd_member family "Pita Testwater"
+  sd_member child "Kahu Testwater" '{"dob":"@age:15:30"}'
+  sd_member lead_professional "Quinn Example-Lead"
+  sd_fire allocate team_member "Hemi Teamwork-Example"
+  sd_at 35 16:00
+  sd_fire withdraw family "Pita Testwater"
+  sd_done "Pita Testwater; the family withdrew"
+}
+
+# --- the walkthrough: one co-parenthood case, referral to restored ------------------------
+
+# step DAYS-AGO "Heading" "What happens, in a practitioner's words"
+step() {
+  sd_at "$1" "${4:-10:00}"
+  SD_SECTION="walkthrough, '$2'"
+  TZ=UTC printf -v REPLY '%(%a %d %b %Y)T' $((SD_CLOCK_DAY * 86400))
+  printf '\n== %s (%s days ago): %s\n' "$REPLY" $((SD_TODAY_DAYS - SD_CLOCK_DAY)) "$2"
+  printf '   %s\n' "$3"
+}
+
+sample_walkthrough() {
+  local KF_QUIET=0 SD_ACTOR=$CW1 SD_IN_WALK=1
+  SD_WF=coparenthood
+
+  step 170 "Referral received" \
+    "Child Protection refers Robin's family: Ava (6) and Leo (3) have been in foster care for a month." 09:15
+  sd_new coparenthood CP-1811 '{"referred_on":"@172","referred_by":"Child Protection (South)"}'
+  # shellcheck disable=SC2034  # read by scripts/run.sh
+  WALK_CASE=$C
+  sd_member parent "Robin Example" '{"dob":"@age:31:120"}'
+  sd_member child "Ava Example" '{"dob":"@age:6:75"}'
+  sd_member child "Leo Example" '{"dob":"@age:3:20"}'
+
+  step 168 "Consent to share information recorded" \
+    "Robin agrees that the carer, the Family Link and the school may share information about the children."
+  sd_form consent_to_share '{"consent":true,"given_by":"Robin Example","given_on":"@168",
+    "shared_with":["carer","Family Link","school","GP"],"explained":true}'
+
+  step 168 "Why the family cannot be matched yet" \
+    "The caseworker asks what is still needed before matching: the engine lists every unmet condition." 10:30
+  KF_STEP="case $C: list moves"
+  kf case moves "$C" --as caseworker
+
+  step 165 "Child information form completed with Robin" \
+    "Robin tells the carer what Ava and Leo need: routines, comforts, school, the people who matter."
+  sd_form child_information '{"child_name":"Ava Example","known_as":"Avie","dob":"@age:6:75",
+    "living_arrangement":"foster_care","school":"Example Primary School",
+    "important_people":["Nan Example","Uncle Chris Example"],
+    "daily_routine":"Bath, two stories, lights out at 7:30.","comforts":"Her rabbit, Button.",
+    "parent_contributed":true}'
+
+  step 161 "Carer and Family Link matched with the family" \
+    "Kit Maple-Example will care for Ava and Leo and co-parent with Robin; Sam Fenwick-Example supports Robin as Family Link."
+  sd_member carer "Kit Maple-Example"
+  sd_member family_link "Sam Fenwick-Example"
+  sd_fire match caseworker "$CW1"
+
+  step 157 "Ways to co-parent agreed (Stage 1: building trust)" \
+    "At their first meeting Robin and Kit agree how they will share the children's care: Kit will be 'Aunty Kit'."
+  sd_form partnering_activities '{"agreed_on":"@157","activities":["speak_positively",
+    "communication_book","carer_attends_contact","welcome_home_visits","your_child"],
+    "processes":["case_plan","child_health_passport","education_support_plan"],
+    "child_calls_carer":"Aunty Kit"}' "Sam Fenwick-Example"
+
+  step 150 "Communication book started" \
+    "Kit writes to Robin about the children's week; Robin writes back."
+  sd_form communication_book '{"entry_date":"@150","written_by":"carer",
+    "update":"Ava lost her first tooth and wants to show you.","photos_shared":true}' "Kit Maple-Example"
+  sd_form communication_book '{"entry_date":"@149","written_by":"parent",
+    "update":"Tell her the tooth fairy is coming! Thank you for the photos."}' "Robin Example"
+
+  step 143 "Safety and support network meets, parent and carer together" \
+    "Robin, Kit, Nan and the Family Link meet with the caseworker about what is working and what needs to happen."
+  sd_form safety_network_meeting '{"meeting_date":"@143","attendees":["Robin Example",
+    "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
+    "carer_attended":true,"strengths":"Robin never misses contact.",
+    "worries":"Housing is temporary.","safety_goals":"A stable lease."}'
+
+  step 136 "Stage 1 review" \
+    "The first four-weekly review: trust is building and contact has moved to Kit's home."
+  sd_form review '{"review_date":"@136","progress":"Robin visits at Kit'"'"'s home twice a week.",
+    "parent_views":"I feel like I am still their mum.","decision":"move_forward"}'
+
+  step 134 "Move to Stage 2: strengthening parenting capability" \
+    "The Family Link moves the case on: the co-parenting agreement is working and the communication book is in use."
+  sd_fire strengthen family_link "Sam Fenwick-Example"
+
+  step 125 "Case plan and education support plan written with Robin" \
+    "The plan aims for Ava and Leo to go home; Robin and Kit both helped write it. Robin will go to Ava's school events."
+  sd_form case_plan '{"plan_date":"@125","permanency_goal":"restoration",
+    "goals":["Ava and Leo home before the school year ends","Robin secures a stable lease"],
+    "parent_responsibilities":"Parenting course; attend school and GP visits.",
+    "carer_responsibilities":"Keep the communication book; welcome Robin at home.",
+    "parent_contributed":true,"carer_contributed":true}'
+  sd_form education_support_plan '{"plan_date":"@125","school":"Example Primary School",
+    "year_level":"Year 1","school_events_for_parents":["Sports day","Parent-teacher night"],
+    "parent_contributed":true}'
+
+  step 108 "Stage 2 review" \
+    "Robin has started a parenting course and goes to the children's GP visits with Kit."
+  sd_form review '{"review_date":"@108","progress":"Parenting course under way; GP visits together.",
+    "decision":"continue"}'
+
+  step 100 "First unsupervised day with the children" \
+    "Robin takes Ava and Leo to the beach for the day; Kit notes in the communication book how it went."
+  sd_form family_contact '{"contact_date":"@100","contact_type":"unsupervised","hours":6,
+    "went_well":"A day at the beach."}' "Kit Maple-Example"
+
+  step 92 "Robin signs a lease" \
+    "The caseworker records the family's new two-bedroom home on the case."
+  sd_set '{"housing":"Two-bedroom lease signed","housing_from":"@92"}'
+
+  step 82 "Stage 2 review: ready for Stage 3" \
+    "The review agrees to prepare for restoration."
+  sd_form review '{"review_date":"@82","progress":"Lease signed; course completed.",
+    "decision":"move_forward"}'
+
+  step 80 "Move to Stage 3: preparing for restoration" \
+    "The case plan, written with Robin, aims for restoration: the caseworker starts Stage 3."
+  sd_fire prepare_restoration caseworker "$CW1"
+
+  step 74 "First overnight stay at home" \
+    "Ava and Leo spend their first night at Robin's new home."
+  sd_form family_contact '{"contact_date":"@74","contact_type":"overnight","hours":24,
+    "went_well":"Bedtime story with mum.","child_nurtured_at_end":true}' "Kit Maple-Example"
+
+  step 70 "Stage 3 review" \
+    "In Stage 3 the case is reviewed every two weeks."
+  sd_form review '{"review_date":"@70","progress":"First overnight went well."}'
+
+  step 60 "Second overnight stay, two nights this time" \
+    "Ava and Leo stay two nights with Robin; Kit drops them off and picks them up."
+  sd_form family_contact '{"contact_date":"@60","contact_type":"overnight","hours":48}' "Kit Maple-Example"
+
+  step 56 "Stage 3 review" \
+    "Weekend stays are going well; the next step is the network's view on safety at home."
+  sd_form review '{"review_date":"@56","progress":"Weekend stays going well."}'
+
+  step 35 "Network agrees the children can be safe at home" \
+    "Robin, Kit and Nan meet with the network: everyone agrees Ava and Leo can be safe at home."
+  sd_form safety_network_meeting '{"meeting_date":"@35","attendees":["Robin Example",
+    "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
+    "carer_attended":true,"network_agrees_safe":true,
+    "strengths":"Stable home; Kit stays in the children'"'"'s lives as Aunty Kit."}'
+  sd_form review '{"review_date":"@35","progress":"Network agrees restoration.",
+    "decision":"move_forward","child_views":"Ava: can Aunty Kit still come to my birthday?"}'
+
+  step 32 "Children restored home" \
+    "The supervisor approves Ava and Leo's return home to Robin." 14:00
+  sd_fire restore supervisor "$SUP"
+
+  step 32 "The case as it stands" \
+    "Time from matching to restoration, and where the network agreed it, are recorded on the case." 14:05
+  KF_STEP="case $C: show"
+  kf case show "$C"
+}
+
+# Run directly (not sourced): load the sample data into KINFLOW_DB (default ./kinflow.db).
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  set -euo pipefail
+  cd "$(dirname "$0")/.."
+  KINFLOW_BIN=${KINFLOW_BIN:-./kinflow}
+  export KINFLOW_DB=${KINFLOW_DB:-./kinflow.db}
+  sample_data_load
+  sample_walkthrough
+fi

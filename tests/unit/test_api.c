@@ -1,0 +1,143 @@
+/* Unit tests for api.c: the verbs the console calls, users and sessions, statuses. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "runtime.h"
+#include "t.h"
+
+static char db[64], wf[64];
+
+static const char *WORKFLOW =
+    "return workflow {\n"
+    "  name = 'visits', roles = { 'worker' }, initial = 'open',\n"
+    "  states = { { 'open' }, { 'done', final = true } },\n"
+    "  transitions = { { 'close', from = 'open', to = 'done', by = { 'worker' },\n"
+    "    requires = { 'home_visit' } } },\n"
+    "  forms = { form { name = 'home_visit', fields = {\n"
+    "    { 'visit_date', type = 'date', required = true },\n"
+    "    { 'address', type = 'text', sensitive = true } } } },\n"
+    "}\n";
+
+static json_t *call(kf_session *s, const char *verb, json_t *args, int *status, kf_err *err) {
+  json_t *r = kf_session_call(s, verb, args, status, err);
+  json_decref(args);
+  return r;
+}
+
+int main(void) {
+  snprintf(db, sizeof db, "/tmp/kf-api-%d.db", (int)getpid());
+  snprintf(wf, sizeof wf, "/tmp/kf-api-%d.lua", (int)getpid());
+  FILE *f = fopen(wf, "w");
+  fputs(WORKFLOW, f);
+  fclose(f);
+  kf_err err = {0};
+  kf_engine *e = kf_engine_open(db, 0, &err);
+  json_t *paths = json_pack("[{s:s}]", "path", wf), *report = NULL;
+  CHECK(e && kf_deploy(e, paths, "t", &report, &err) == 0, "deploy: %s", err.msg);
+  json_decref(paths);
+  json_decref(report);
+  kf_engine_close(e);
+
+  kf_session *s = kf_session_open(db, &err);
+  CHECK(s != NULL, "session open: %s", err.msg);
+  if (!s) T_DONE();
+  int st = 0;
+  json_t *r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "ava", "role", "caseworker",
+                                            "password", "correct horse battery"), &st, &err);
+  CHECK(r && st == 200, "user.add: %s", err.msg);
+  json_decref(r);
+  r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "ava", "role", "caseworker",
+                                    "password", "correct horse battery"), &st, &err);
+  CHECK(!r && st == 409, "duplicate user is a conflict (%d %s)", st, err.msg);
+  r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "bo", "role", "wizard", "password",
+                                    "correct horse battery"), &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "wizard"), "unknown role: %s", err.msg);
+  r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "bo", "role", "viewer", "password", "short"),
+           &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "10 characters"), "short password: %s", err.msg);
+  r = call(s, "user.verify", json_pack("{s:s,s:s}", "login", "ava", "password", "wrong one here"), &st, &err);
+  CHECK(!r && st == 401, "wrong password is 401 (%d)", st);
+  r = call(s, "user.verify", json_pack("{s:s,s:s}", "login", "nobody", "password", "wrong one here"), &st, &err);
+  CHECK(!r && st == 401 && CONTAINS(err.msg, "wrong login or password"), "unknown login: same answer");
+  r = call(s, "user.verify", json_pack("{s:s,s:s}", "login", "ava", "password", "correct horse battery"), &st, &err);
+  CHECK(r && !strcmp(json_string_value(json_object_get(r, "role")), "caseworker"), "right password");
+  json_decref(r);
+
+  r = call(s, "session.create", json_pack("{s:s}", "login", "ava"), &st, &err);
+  CHECK(r && strlen(json_string_value(json_object_get(r, "token"))) == 64, "a 256-bit token");
+  char token[80];
+  snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r, "token")));
+  json_decref(r);
+  r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
+  CHECK(r && !strcmp(json_string_value(json_object_get(r, "login")), "ava") &&
+            json_string_value(json_object_get(r, "csrf")), "session.get");
+  json_decref(r);
+  setenv("KINFLOW_NOW", "2100-01-01T00:00:00Z", 1);
+  r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
+  CHECK(!r && st == 401, "an idle session expires");
+  unsetenv("KINFLOW_NOW");
+  r = call(s, "session.delete", json_pack("{s:s}", "token", token), &st, &err);
+  json_decref(r);
+  r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
+  CHECK(!r && st == 401, "logout ends the session");
+
+  r = call(s, "case.open", json_pack("{s:s,s:s}", "workflow", "visits", "actor", "ava"), &st, &err);
+  CHECK(r && st == 200, "case.open: %s", err.msg);
+  json_decref(r);
+  r = call(s, "case.fire", json_pack("{s:i,s:s,s:s,s:s}", "id", 1, "transition", "close", "as", "worker", "actor", "ava"),
+           &st, &err);
+  CHECK(!r && st == 409 && CONTAINS(err.msg, "requires form 'home_visit'"), "refused move is 409: %s", err.msg);
+  r = call(s, "form.submit", json_pack("{s:i,s:s,s:{s:s},s:s}", "id", 1, "form", "home_visit", "data",
+                                       "visit_date", "tuesday", "actor", "ava"), &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "visit_date: not a date"), "bad field is 400: %s", err.msg);
+  r = call(s, "form.submit", json_pack("{s:i,s:s,s:{s:s,s:s},s:s}", "id", 1, "form", "home_visit", "data",
+                                       "visit_date", "2026-03-01", "address", "1 Example St", "actor", "ava"),
+           &st, &err);
+  CHECK(r && st == 200, "form.submit: %s", err.msg);
+  json_decref(r);
+  r = call(s, "case.get", json_pack("{s:i}", "id", 1), &st, &err);
+  json_t *data = json_object_get(json_array_get(json_object_get(r, "entries"), 0), "data");
+  CHECK(r && json_object_get(data, "visit_date") && !json_object_get(data, "address"),
+        "sensitive fields left out by default");
+  json_decref(r);
+  r = call(s, "case.get", json_pack("{s:i,s:b,s:s}", "id", 1, "sensitive", 1, "actor", "ava"), &st, &err);
+  data = json_object_get(json_array_get(json_object_get(r, "entries"), 0), "data");
+  CHECK(r && json_object_get(data, "address"), "shown when asked");
+  json_decref(r);
+  r = call(s, "audit.list", json_pack("{s:s}", "kind", "sensitive.read"), &st, &err);
+  CHECK(r && json_array_size(r) == 1, "and the read is logged");
+  json_decref(r);
+  r = call(s, "form.get", json_pack("{s:s,s:i}", "name", "home_visit", "id", 1), &st, &err);
+  CHECK(r && json_array_size(json_object_get(r, "fields")) == 2, "form.get: %s", err.msg);
+  json_decref(r);
+  r = call(s, "case.fire", json_pack("{s:i,s:s,s:s,s:s}", "id", 1, "transition", "close", "as", "worker", "actor", "ava"),
+           &st, &err);
+  CHECK(r && !strcmp(json_string_value(json_object_get(r, "state")), "done"), "fire: %s", err.msg);
+  json_decref(r);
+  r = call(s, "case.list", json_pack("{s:s}", "q", "1"), &st, &err);
+  CHECK(r && json_integer_value(json_object_get(r, "total")) == 1, "case.list search");
+  json_decref(r);
+  r = call(s, "dashboard", NULL, &st, &err);
+  CHECK(r && json_array_size(json_object_get(r, "programmes")) == 1, "dashboard: %s", err.msg);
+  json_decref(r);
+  r = call(s, "case.get", json_pack("{s:i}", "id", 99), &st, &err);
+  CHECK(!r && st == 404, "unknown case is 404");
+  r = call(s, "no.such.verb", NULL, &st, &err);
+  CHECK(!r && st == 404, "unknown verb");
+  r = call(s, "event.log", json_pack("{s:s}", "kind", "case.transition"), &st, &err);
+  CHECK(!r && st == 400, "the console cannot forge case events");
+  r = call(s, "audit.verify", NULL, &st, &err);
+  CHECK(r != NULL, "audit: %s", err.msg);
+  json_decref(r);
+  kf_session_close(s);
+  unlink(wf);
+  unlink(db);
+  char side[80];
+  snprintf(side, sizeof side, "%s-wal", db);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", db);
+  unlink(side);
+  T_DONE();
+}
