@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "kf_plugin.h"
@@ -43,7 +44,7 @@ static long long read_cursor(void) {
 /* Write the cursor atomically: a temporary file renamed over the old one. */
 static int write_cursor(long long seq) {
   char tmp[4300];
-  snprintf(tmp, sizeof tmp, "%s.tmp", box.cursor);
+  snprintf(tmp, sizeof tmp, "%s.%d.tmp", box.cursor, (int)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return -1;
   char buf[32];
@@ -61,10 +62,27 @@ static int active(void) {
   return db && *db && strcmp(db, ":memory:") != 0 && strncmp(db, "file::memory:", 13) != 0;
 }
 
-/* Deliver every event after the cursor. Returns how many, or -1 (logged). */
+static int deliver_locked(void);
+
+/* Deliver every event after the cursor, one process at a time (a lock file), so that
+ * concurrent writers neither duplicate nor lose deliveries. Returns how many, or -1. */
 static int deliver(void) {
   if (!active()) return 0;
   paths();
+  char lockpath[4300];
+  snprintf(lockpath, sizeof lockpath, "%s.lock", box.target);
+  int fd = open(lockpath, O_WRONLY | O_CREAT, 0600);
+  if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+    api->log(self, KF_LOG_ERROR, "cannot lock %s: %s (events stay pending)", lockpath, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  int n = deliver_locked();
+  close(fd); /* releases the lock */
+  return n;
+}
+
+static int deliver_locked(void) {
   long long cursor = read_cursor();
   int total = 0;
   for (;;) {
