@@ -92,6 +92,10 @@ static int db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
     return kf_fail(err, KF_ESTORE, "database %s: disk full while %s; nothing was changed",
                    st ? st->path : "", what);
   case SQLITE_IOERR:
+    if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE ||
+        rc == SQLITE_IOERR_SHMSIZE)
+      return kf_fail(err, KF_ESTORE, "database %s: could not write while %s (is the disk full, "
+                     "or a file-size limit reached?); nothing was changed", st ? st->path : "", what);
     return kf_fail(err, KF_ESTORE, "database %s: I/O error while %s (%s); nothing was changed",
                    st ? st->path : "", what, msg);
   case SQLITE_CONSTRAINT:
