@@ -763,3 +763,61 @@ json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_e
   if (event(e, ev, err) || tx_commit(e, err)) return abort_tx(e, out);
   return out;
 }
+
+/* ---- group commit ---- */
+
+json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (!json_is_array(requests)) {
+    kf_fail(err, KF_EINVAL, "internal: requests must be an array");
+    return NULL;
+  }
+  if (tx_begin(e, err)) return NULL;
+  char now[21];
+  now_iso(now);
+  json_t *results = json_array();
+  size_t i;
+  json_t *r;
+  json_array_foreach(requests, i, r) {
+    kf_err one = {0};
+    const char *id = json_string_value(json_object_get(r, "id"));
+    const char *t = json_string_value(json_object_get(r, "transition"));
+    const char *role = json_string_value(json_object_get(r, "as"));
+    const char *actor = json_string_value(json_object_get(r, "actor"));
+    json_t *c = NULL, *ev = NULL;
+    if (!id || !t || !role) {
+      kf_fail(&one, KF_EUSAGE, "each request needs id, transition and as");
+    } else if (kf_store_savepoint(e->st, 0, &one) == 0) {
+      size_t mark = json_array_size(e->appended);
+      c = load_case(e, id, json_integer_value(json_object_get(r, "revision")), &one);
+      json_t *opts = json_pack("{s:O?}", "reason", json_object_get(r, "reason"));
+      if (c) ev = fire_in_tx(e, c, t, role, actor ? actor : "kinflow", opts, now, 0, &one);
+      json_decref(opts);
+      if (ev) kf_store_savepoint(e->st, 1, &one);
+      else {
+        kf_err ignore = {0};
+        kf_store_savepoint(e->st, 2, &ignore);
+        while (json_array_size(e->appended) > mark)
+          json_array_remove(e->appended, json_array_size(e->appended) - 1);
+      }
+    }
+    if (ev) json_array_append_new(results, json_pack("{s:b,s:O,s:O}", "ok", 1, "to",
+                                                     json_object_get(ev, "to"), "seq",
+                                                     json_object_get(ev, "seq")));
+    else json_array_append_new(results, json_pack("{s:b,s:s,s:i}", "ok", 0, "error", one.msg,
+                                                  "code", one.code));
+    json_decref(ev);
+    json_decref(c);
+    if (one.code == KF_ESTORE || one.code == KF_EBUSY) { /* the transaction itself failed */
+      *err = one;
+      json_decref(results);
+      tx_abort(e);
+      return NULL;
+    }
+  }
+  if (tx_commit(e, err)) {
+    json_decref(results);
+    return NULL;
+  }
+  return results;
+}

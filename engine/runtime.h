@@ -47,6 +47,12 @@ json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const cha
 /* Fire every timer due by now, each in its own transaction. Returns {fired:[...]}. */
 json_t *kf_timers_run(kf_engine *e, kf_err *err);
 
+/* Group commit: fire several requests ({id, transition, as, actor, reason?, revision?})
+ * in one transaction, each in its own savepoint so a refusal undoes only itself. Returns
+ * one result per request ({ok, to, seq} or {ok: false, error, code}) after the commit: no
+ * request is acknowledged before everything is durable. */
+json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err);
+
 /* Rules as analysts change them. impact: every open case where the rule in FILE would
  * decide differently from the rule in force ({rule, evaluated, changed:[...]}); writes
  * nothing. rollback: the newest deployed version stops applying (an event records who). */

@@ -322,6 +322,19 @@ void kf_store_rollback(kf_store *st) {
 
 int kf_store_in_tx(kf_store *st) { return !sqlite3_get_autocommit(st->db); }
 
+/* Savepoints: one request inside a group commit can fail alone. */
+int kf_store_savepoint(kf_store *st, int op, kf_err *err) {
+  static const char *sql[] = {"SAVEPOINT kf_one", "RELEASE kf_one",
+                              "ROLLBACK TO kf_one; RELEASE kf_one"};
+  if (op < 0 || op > 2) return kf_fail(err, KF_EINVAL, "internal: bad savepoint operation");
+  int rc = sqlite3_exec(st->db, sql[op], NULL, NULL, NULL);
+  return rc == SQLITE_OK ? 0 : db_fail(st, err, rc, "managing a savepoint");
+}
+
+int kf_store_set_durability(kf_store *st, int full, kf_err *err) {
+  return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
+}
+
 /* ---- definitions ---- */
 
 int kf_store_def_put(kf_store *st, json_t *row, kf_err *err) {

@@ -25,6 +25,10 @@ int kf_store_begin(kf_store *st, kf_err *err);
 int kf_store_commit(kf_store *st, kf_err *err);
 void kf_store_rollback(kf_store *st);
 int kf_store_in_tx(kf_store *st);
+/* Inside a transaction: 0 opens a savepoint, 1 keeps its work, 2 undoes it. */
+int kf_store_savepoint(kf_store *st, int op, kf_err *err);
+/* synchronous=FULL (durable across power loss) or NORMAL (across crashes; the default). */
+int kf_store_set_durability(kf_store *st, int full, kf_err *err);
 
 /* Definitions (workflows, rules, forms): immutable versions. row: kind, name, title, path,
  * source, base_id (or null), definition (object), hash, deployed_by. Sets version and id. */

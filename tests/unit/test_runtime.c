@@ -117,6 +117,28 @@ int main(void) {
   c = kf_case_get(e, "1", &err);
   CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "case 1 untouched");
   json_decref(c);
+  /* Group commit: three requests, one refused; the others commit together. */
+  json_t *c3 = kf_case_open(e, "race", NULL, NULL, "t", &err), *c4 = kf_case_open(e, "race", NULL, NULL, "t", &err);
+  json_decref(c3);
+  json_decref(c4);
+  json_t *reqs = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s}]", "id", "3", "transition",
+                           "take", "as", "worker", "id", "1", "transition", "finish", "as", "worker",
+                           "id", "4", "transition", "take", "as", "worker");
+  res = kf_case_fire_many(e, reqs, &err);
+  json_decref(reqs);
+  CHECK(res && json_is_true(json_object_get(json_array_get(res, 0), "ok")) &&
+            !json_is_true(json_object_get(json_array_get(res, 1), "ok")) &&
+            json_is_true(json_object_get(json_array_get(res, 2), "ok")),
+        "group commit: each request answered on its own: %s", err.msg);
+  CHECK(CONTAINS(json_string_value(json_object_get(json_array_get(res, 1), "error")),
+                 "the work is not finished yet"), "the refusal keeps its reason");
+  json_decref(res);
+  c = kf_case_get(e, "4", &err);
+  CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "request 3 committed");
+  json_decref(c);
+  c = kf_case_get(e, "1", &err);
+  CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "the refused one changed nothing");
+  json_decref(c);
   json_t *sum = NULL;
   CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "audit: %s", err.msg);
   json_decref(sum);
