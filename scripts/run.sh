@@ -137,7 +137,7 @@ if [[ -f $ROOT/plugins/console/console.so && ${KINFLOW_NO_SERVE:-} != 1 ]]; then
   fi
   PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-24)
   printf '%s\n' "$PASSWORD" | "$KINFLOW_BIN" user add admin --role admin --password-stdin
-  printf '  sign in as   admin\n  password     %s   (shown once; it is not stored anywhere)\n' "$PASSWORD"
+  printf '  sign in as   admin\n  password     %s   (shown once; only its hash is kept)\n' "$PASSWORD"
   printf '  Ctrl-C stops the console.\n\n'
   trap - ERR
   exec "$KINFLOW_BIN" serve --bind 127.0.0.1 --port "$PORT"

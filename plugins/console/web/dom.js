@@ -1,0 +1,163 @@
+// dom.js: building the page from data. Every piece of text goes in as a text node, never as
+// HTML, so nothing a person typed into a record can run as code in someone else's browser.
+
+// h("tag.class#id", {attr: value, on: {click: fn}}, child, [children], "text")
+export function h(spec, attrs, ...children) {
+  const m = /^([a-z0-9]+)((?:[.#][\w-]+)*)$/i.exec(spec);
+  if (!m) throw new Error("h: bad element " + spec);
+  const el = document.createElement(m[1]);
+  for (const part of m[2].match(/[.#][\w-]+/g) || []) {
+    if (part[0] === ".") el.classList.add(part.slice(1));
+    else el.id = part.slice(1);
+  }
+  if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+export function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+function setAttrs(el, attrs) {
+  if (!attrs) return;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "on") {
+      for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+    } else if (k === "class") {
+      for (const c of String(v).split(/\s+/).filter(Boolean)) el.classList.add(c);
+    } else if (k === "dataset") {
+      Object.assign(el.dataset, v);
+    } else if (k === "value" && "value" in el && !(el instanceof SVGElement)) {
+      el.value = v;
+    } else if (k === "checked" || k === "selected" || k === "disabled" || k === "hidden"
+               || k === "required" || k === "multiple") {
+      el[k] = Boolean(v);
+      if (k === "required" || k === "disabled" || k === "hidden") el.toggleAttribute(k, Boolean(v));
+    } else {
+      el.setAttribute(k, v === true ? "" : String(v));
+    }
+  }
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+let seq = 0;
+export function uid(prefix = "id") {
+  seq += 1;
+  return `${prefix}-${seq}`;
+}
+
+// Words for machine names: "building_trust" -> "Building trust", "family_link" -> "Family Link".
+const WORDS = {
+  family_link: "Family Link", caseworker: "Caseworker", acco: "ACCO", fpr: "FPR", gp: "GP",
+  dob: "Date of birth", id: "ID",
+};
+export function words(name) {
+  if (name === null || name === undefined) return "";
+  const n = String(name);
+  if (WORDS[n]) return WORDS[n];
+  const t = n.replace(/[_.-]+/g, " ").trim();
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
+export function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : (many || one + "s")}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// "2026-03-04" -> "4 Mar 2026"; "2026-03-04T09:15:00Z" -> "4 Mar 2026, 09:15" (UTC as stored)
+export function when(iso, withTime = true) {
+  if (!iso) return "";
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?/.exec(String(iso));
+  if (!m) return String(iso);
+  const d = `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
+  return withTime && m[4] ? `${d}, ${m[4]}:${m[5]}` : d;
+}
+
+export function timeEl(iso, withTime = true) {
+  return h("time", { datetime: iso || "" }, when(iso, withTime));
+}
+
+// Days from an ISO date or time to now (whole days, never negative).
+export function daysSince(iso) {
+  if (!iso) return 0;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return 0;
+  return Math.max(0, Math.floor((Date.now() - t) / 86400000));
+}
+
+// A list from a JSON value that may be an array, an object standing for an empty array
+// (Lua's empty tables encode as {}), null, or a single value.
+export function list(v) {
+  if (Array.isArray(v)) return v;
+  if (v === null || v === undefined) return [];
+  if (typeof v === "object") return Object.keys(v).length ? Object.values(v) : [];
+  return [v];
+}
+
+export function field(labelText, control, { help, id, error } = {}) {
+  const cid = control.id || (control.id = id || uid("f"));
+  const wrap = h("div.field");
+  wrap.append(h("label", { for: cid }, labelText));
+  if (help) {
+    const hid = cid + "-help";
+    wrap.append(h("p.help", { id: hid }, help));
+    control.setAttribute("aria-describedby", hid);
+  }
+  wrap.append(control);
+  if (error) wrap.append(h("p.field-error", error));
+  return wrap;
+}
+
+export function button(text, onClick, attrs = {}) {
+  return h("button", { type: "button", ...attrs, on: { click: onClick } }, text);
+}
+
+export function link(href, text, attrs = {}) {
+  return h("a", { href, ...attrs }, text);
+}
+
+// A table from column specs [{head, cell: row => node|text, class}] and rows.
+export function table(caption, columns, rows, { empty = "Nothing to show.", captionHidden = false } = {}) {
+  if (!rows.length) return h("p.empty", empty);
+  const cap = h("caption", captionHidden ? { class: "visually-hidden" } : null, caption);
+  return h("div.table-wrap", h("table",
+    cap,
+    h("thead", h("tr", columns.map(c => h("th", { scope: "col", class: c.class }, c.head)))),
+    h("tbody", rows.map(r => h("tr", columns.map((c, i) => {
+      const v = c.cell(r);
+      return i === 0 && c.rowHeader !== false
+        ? h("th", { scope: "row", class: c.class }, v)
+        : h("td", { class: c.class, "data-label": c.head }, v);
+    }))))));
+}
+
+// "28d" -> "28 days", "6w" -> "6 weeks", "12h" -> "12 hours"
+export function duration(d) {
+  const m = /^(\d+)\s*([dhwmy])$/.exec(String(d || ""));
+  if (!m) return String(d || "");
+  const unit = { d: "day", h: "hour", w: "week", m: "month", y: "year" }[m[2]];
+  return plural(Number(m[1]), unit);
+}

@@ -1,0 +1,133 @@
+// ui.js: the page's shared pieces: messages read out by screen readers, the confirmation
+// dialog, page titles and headings, and showing a refusal from the server.
+
+import { h, clear } from "./dom.js";
+
+const messages = () => document.getElementById("messages");
+const alerts = () => document.getElementById("alerts");
+let timer = 0;
+
+// A short message that something worked ("Form saved"). Read out politely.
+export function say(text) {
+  const box = messages();
+  clear(box);
+  clear(alerts());
+  box.append(h("p.msg.ok", text));
+  clearTimeout(timer);
+  timer = setTimeout(() => clear(box), 8000);
+}
+
+// A problem the person must see ("You do not have permission"). Read out at once.
+export function warn(text) {
+  const box = alerts();
+  clear(box);
+  clear(messages());
+  box.append(h("p.msg.bad", text, " ", h("button.link.dismiss", {
+    type: "button", "aria-label": "Dismiss this message", on: { click: () => clear(box) },
+  }, "Dismiss")));
+}
+
+// A message to show once the next view has been drawn (after go()).
+let pending = null;
+export function later(text) { pending = text; }
+export function showPending() {
+  if (pending) say(pending);
+  pending = null;
+}
+
+export function clearMessages() {
+  clear(messages());
+  clear(alerts());
+}
+
+// Start a view: the document title, the main heading, and focus for keyboard and screen
+// reader users when they arrived by following a link.
+export function page(title, ...intro) {
+  document.title = `${title} · kinflow`;
+  const main = document.getElementById("main");
+  clear(main);
+  main.className = "";
+  const h1 = h("h1", { tabindex: "-1" }, title);
+  main.append(h1, ...intro);
+  return { main, h1 };
+}
+
+export function focusHeading() {
+  const h1 = document.querySelector("#main h1");
+  if (h1) h1.focus({ preventScroll: false });
+}
+
+// A message shown in place of a view that could not be loaded.
+export function failed(main, err) {
+  main.append(h("div.panel.problem", { role: "alert" }, h("p", err.message || String(err))));
+}
+
+// confirm({title, body, reason, okText}) -> Promise<{reason} | null>
+export function confirm({ title, body, reason = false, reasonOptional = false, okText = "Yes, go ahead",
+                          reasonLabel = "Reason",
+                          reasonHelp = "Say why, in words the family and the team will understand. It is kept on the case's record." }) {
+  const dlg = document.getElementById("confirm");
+  const form = document.getElementById("confirm-form");
+  const reasonBox = document.getElementById("confirm-reason");
+  const text = document.getElementById("confirm-reason-text");
+  const err = document.getElementById("confirm-reason-error");
+  const ok = document.getElementById("confirm-ok");
+  const cancel = document.getElementById("confirm-cancel");
+  document.getElementById("confirm-title").textContent = title;
+  const bodyEl = clear(document.getElementById("confirm-body"));
+  for (const b of [].concat(body || [])) bodyEl.append(typeof b === "string" ? h("p", b) : b);
+  reasonBox.hidden = !reason;
+  const lab = reasonBox.querySelector("label");
+  lab.replaceChildren(reasonLabel + " ", h("span.req", reasonOptional ? "(optional)" : "(needed)"));
+  document.getElementById("confirm-reason-help").textContent = reasonHelp;
+  text.value = "";
+  text.removeAttribute("aria-invalid");
+  err.hidden = true;
+  ok.textContent = okText;
+  const opener = document.activeElement;
+
+  return new Promise(resolve => {
+    let done = false;
+    const finish = (v) => {
+      if (done) return;
+      done = true;
+      form.removeEventListener("submit", onSubmit);
+      cancel.removeEventListener("click", onCancel);
+      dlg.removeEventListener("cancel", onCancel);
+      if (dlg.open) dlg.close();
+      if (opener && opener.isConnected) opener.focus();
+      resolve(v);
+    };
+    const onSubmit = (e) => {
+      e.preventDefault();
+      const r = text.value.trim();
+      if (reason && !reasonOptional && !r) {
+        err.textContent = "Give a reason before you go ahead.";
+        err.hidden = false;
+        text.setAttribute("aria-invalid", "true");
+        text.focus();
+        return;
+      }
+      finish({ reason: r });
+    };
+    const onCancel = (e) => { if (e) e.preventDefault(); finish(null); };
+    form.addEventListener("submit", onSubmit);
+    cancel.addEventListener("click", onCancel);
+    dlg.addEventListener("cancel", onCancel);
+    dlg.showModal();
+    (reason ? text : ok).focus();
+  });
+}
+
+// A busy state for a button while its request runs.
+export async function busy(btn, fn) {
+  const was = btn.disabled;
+  btn.disabled = true;
+  btn.setAttribute("aria-busy", "true");
+  try {
+    return await fn();
+  } finally {
+    btn.disabled = was;
+    btn.removeAttribute("aria-busy");
+  }
+}

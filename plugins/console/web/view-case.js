@@ -1,0 +1,500 @@
+// view-case.js: one case: its stage, the moves that can and cannot be made now (and why),
+// its forms, the people and their roles, and the timeline of what happened.
+
+import * as api from "./api.js";
+import { h, field, list, words, plural, timeEl, when, daysSince, uid } from "./dom.js";
+import { page, say, warn, confirm, busy, later } from "./ui.js";
+import { href, go } from "./nav.js";
+import { definition, stateTitle } from "./view-cases.js";
+import { buildForm, answers } from "./forms.js";
+
+const schemas = new Map();   // form name -> schema
+const titles = new Map();    // form name -> title, once its schema has been seen
+function formTitle(name) {
+  const t = titles.get(name);
+  return t ? t.replace(/\s+form$/i, "").toLowerCase() : words(name).toLowerCase();
+}
+async function schema(name, caseId) {
+  if (!schemas.has(name)) {
+    const sc = await api.get(`/forms/${encodeURIComponent(name)}`, { case: caseId });
+    schemas.set(name, sc);
+    if (sc && sc.title) titles.set(name, sc.title);
+  }
+  return schemas.get(name);
+}
+
+function roleKey(wf) { return `kinflow.as.${wf}`; }
+function chosenRole(wf, roles) {
+  let r = null;
+  try { r = sessionStorage.getItem(roleKey(wf)); } catch { /* no storage */ }
+  if (r && roles.includes(r)) return r;
+  const mine = (api.current() || {}).role;
+  if (roles.includes(mine)) return mine;
+  if (roles.includes("caseworker")) return "caseworker";
+  return roles[0] || "";
+}
+
+// "role 'caseworker' may not fire 'close' (by: supervisor)" -> "Only a supervisor can do this."
+export function plainReason(r) {
+  let m;
+  if ((m = /^role '([^']+)' may not fire '[^']+' \(by: ([^)]*)\)$/.exec(r))) {
+    const by = m[2].split(/,\s*/).filter(Boolean).map(x => words(x).toLowerCase().replace("family link", "Family Link"));
+    return by.length ? `Only ${by.length > 1 ? by.slice(0, -1).join(", ") + " or " + by.at(-1) : by[0]} can make this move.`
+      : "No one can make this move by hand.";
+  }
+  if ((m = /^'[^']+' is fired by time only \(after (\d+)([dhw])\)$/.exec(r))) {
+    const unit = { d: "day", h: "hour", w: "week" }[m[2]];
+    return `This happens by itself after ${plural(Number(m[1]), unit)} in this stage.`;
+  }
+  const form = /^(?:requires )?form '([^']+)'(?: has no valid entry| \(no valid entry\))$/.exec(r);
+  if (form) return `The ${formTitle(form[1])} form has not been filled in yet.`;
+  return r.charAt(0).toUpperCase() + r.slice(1);
+}
+
+function byRole(reasons) {
+  return reasons.length > 0 && reasons.every(r => /^role '[^']+' may not fire/.test(r));
+}
+
+export async function render([id], query, ctx) {
+  const [c, history] = await Promise.all([
+    api.get(`/cases/${id}`),
+    api.get(`/cases/${id}/history`).catch(() => []),
+  ]);
+  const wf = await definition(c.workflow).catch(() => null);
+  const def = wf ? (wf.definition || wf) : { states: [], transitions: [], roles: [] };
+  const states = list(def.states);
+  const here = states.find(s => s.name === c.state) || { name: c.state, title: words(c.state) };
+  const roles = list(def.roles);
+  const title = c.ref ? `Case ${c.ref}` : `Case ${c.id}`;
+  // The forms this page names: their titles, before anything is drawn.
+  const named = new Set([...list(here.forms), ...list(c.entries).map(e => e.form),
+    ...list(history).filter(e => e.kind === "form.submitted").map(e => e.name),
+    ...list(def.transitions).flatMap(t => list(t.requires))]);
+  await Promise.all([...named].filter(Boolean).map(n => schema(n, id).catch(() => null)));
+  if (!ctx.isCurrent()) return;
+  const { main } = page(title);
+  main.classList.add("case-page");
+  main.querySelector("h1").after(h("p.subtitle", c.workflow_title || def.title || words(c.workflow),
+    ` · case number ${c.id}`, c.version ? ` · programme version ${c.version}` : ""));
+
+  // --- the stage ----------------------------------------------------------------------
+  const stagePanel = h("section.panel.stage-panel", { "aria-labelledby": "stage-h" },
+    h("h2#stage-h", "Where the case is now"),
+    h("p.current-stage", { "data-state": c.state },
+      h("span.muted", c.final ? "Finished: " : "Current stage: "),
+      h("strong#current-stage", here.title || words(here.name))),
+    h("p.muted", "In this stage since ", timeEl(c.entered_at, false),
+      ` (${plural(daysSince(c.entered_at), "day")}).`),
+    here.description ? h("p", here.description) : null,
+    reviewLine(c, list(c.timers)),
+    !c.final && here.review && api.can("write")
+      ? h("div.buttons", h("button", { type: "button", on: { click: (e) => recordReview(e.currentTarget) } },
+          "Record that a review was held")) : null,
+    stepper(states, c.state));
+
+  async function recordReview(btn) {
+    const ok = await confirm({
+      title: "Record a review",
+      body: ["This records that the case's review was held today and sets the date of the next one.",
+             "To write down what the review found, fill in the review form as well."],
+      reason: true, reasonOptional: true, reasonLabel: "Note",
+      reasonHelp: "A line about the review, if you want one. It is kept on the case's record.",
+      okText: "Record the review",
+    });
+    if (!ok) return;
+    try {
+      await busy(btn, () => api.post(`/cases/${id}/review`, ok.reason ? { note: ok.reason } : {}));
+      later("Review recorded.");
+      go(`/cases/${id}`);
+    } catch (err) {
+      warn(err.message);
+    }
+  }
+
+  const layout = h("div.case-layout");
+  const primary = h("div.case-main");
+  const aside = h("div.case-aside");
+  layout.append(primary, aside);
+  main.append(stagePanel, layout);
+
+  // --- moves --------------------------------------------------------------------------
+  const movesPanel = h("section.panel", { "aria-labelledby": "moves-h" }, h("h2#moves-h", "Moves"));
+  primary.append(movesPanel);
+  const mayAct = api.actingRoles(c.workflow, roles);
+  const asSel = h("select#acting-as", mayAct.map(r => h("option", { value: r }, words(r))));
+  asSel.value = chosenRole(c.workflow, mayAct);
+  const movesBody = h("div", { "aria-live": "polite" });
+  if (c.final) {
+    movesPanel.append(h("p", "This case is finished. No more moves can be made."));
+  } else if (!mayAct.length) {
+    movesPanel.append(h("p.muted", api.can("write")
+      ? "Your account holds no role in this programme, so you can see its moves but not make them. Ask an administrator if you need one."
+      : "You can see this case's moves but not make them."), movesBody);
+  } else if (mayAct.length === 1) {
+    movesPanel.append(h("p.acting-as", "You are acting as ", h("strong", words(mayAct[0]).toLowerCase()), "."), movesBody);
+  } else {
+    movesPanel.append(h("div.acting-as", field("Acting as", asSel, {
+      help: "The role you hold on this case. The moves you can make depend on it." })), movesBody);
+    asSel.addEventListener("change", () => {
+      try { sessionStorage.setItem(roleKey(c.workflow), asSel.value); } catch { /* ignore */ }
+      loadMoves();
+    });
+  }
+  let movesNow = [];
+  async function loadMoves() {
+    movesBody.replaceChildren(h("p.muted", "Checking which moves can be made…"));
+    try {
+      movesNow = list(await api.get(`/cases/${id}/moves`, mayAct.length ? { as: asSel.value } : undefined));
+    } catch (err) {
+      movesBody.replaceChildren(h("p.form-error", err.message));
+      return;
+    }
+    movesBody.replaceChildren(...renderMoves(movesNow));
+    markRequiredForms();
+  }
+
+  function renderMoves(moves) {
+    const avail = moves.filter(m => m.available);
+    const timed = moves.filter(m => !m.available && m.after);
+    const blocked = moves.filter(m => !m.available && !m.after && !byRole(list(m.reasons)));
+    const others = moves.filter(m => !m.available && !m.after && byRole(list(m.reasons)));
+    const out = [];
+    out.push(h("h3", "Moves you can make now"));
+    out.push(avail.length
+      ? h("ul.moves", avail.map(m => h("li.move",
+          mayAct.length
+            ? h("button.primary.move-btn", { type: "button", dataset: { move: m.name },
+                on: { click: (e) => fire(m, e.currentTarget) } }, m.title || words(m.name))
+            : h("p.move-title", h("strong", m.title || words(m.name))),
+          h("p.muted", "Moves the case to ", h("strong", m.to_title || stateTitle(wf, m.to)),
+            m.reason_required ? ". You will be asked to give a reason." : "."),
+          describe(m))))
+      : h("p.empty", "None just now. The list below says what is still needed."));
+    if (blocked.length) {
+      out.push(h("h3", "Moves not possible yet"));
+      out.push(h("ul.moves.blocked", blocked.map(m => h("li.move", { dataset: { move: m.name } },
+        h("p.move-title", h("strong", m.title || words(m.name)), h("span.muted", " → ", m.to_title || stateTitle(wf, m.to))),
+        h("p.sr-only", "Not possible yet, because:"),
+        h("ul.reasons", list(m.reasons).map(r => h("li", plainReason(r))))))));
+    }
+    if (timed.length) {
+      out.push(h("h3", "What happens by itself"));
+      out.push(h("ul.moves.timed", timed.map(m => h("li.move",
+        h("p.move-title", h("strong", m.title || words(m.name)), h("span.muted", " → ", m.to_title || stateTitle(wf, m.to))),
+        h("p.muted", list(m.reasons).map(plainReason).join(" "))))));
+    }
+    if (others.length) {
+      out.push(h("details.others",
+        h("summary", `Moves for other roles (${others.length})`),
+        h("ul.moves.blocked", others.map(m => h("li.move",
+          h("p.move-title", h("strong", m.title || words(m.name)), h("span.muted", " → ", m.to_title || stateTitle(wf, m.to))),
+          h("p.muted", list(m.reasons).map(plainReason).join(" ")))))));
+    }
+    return out;
+  }
+
+  function describe(m) {
+    const t = list(def.transitions).find(x => x.name === m.name);
+    return t && t.description ? h("p.desc", t.description) : null;
+  }
+
+  async function fire(m, btn) {
+    const to = m.to_title || stateTitle(wf, m.to);
+    const ok = await confirm({
+      title: m.title || words(m.name),
+      body: [`This moves ${title.replace(/^Case /, "case ")} from “${here.title || words(here.name)}” to “${to}”.`,
+             m.reason_required ? "Give the reason: it is kept on the case's record." : "This is kept on the case's record."],
+      reason: true,
+      reasonOptional: !m.reason_required,
+      okText: "Make this move",
+    });
+    if (!ok) return;
+    try {
+      const body = { as: asSel.value };
+      if (ok.reason) body.reason = ok.reason;
+      if (c.revision !== undefined) body.revision = c.revision;
+      await busy(btn, () => api.post(`/cases/${id}/transitions/${encodeURIComponent(m.name)}`, body));
+      later(`Done: the case is now in “${to}”.`);
+      go(`/cases/${id}`);
+    } catch (err) {
+      warn(err.status === 422 || err.status === 409
+        ? `The move was not made. ${plainReason(err.message.replace(/^case \d+: /, ""))}` : err.message);
+      loadMoves();
+    }
+  }
+
+  // --- forms --------------------------------------------------------------------------
+  const formsPanel = h("section.panel", { "aria-labelledby": "forms-h" }, h("h2#forms-h", "Forms"));
+  primary.append(formsPanel);
+  const entries = list(c.entries);
+  const needed = new Map();   // form -> [move titles] that need it, from this stage
+  for (const t of list(def.transitions)) {
+    const from = Array.isArray(t.from) ? t.from : [t.from];
+    if (from.includes(c.state) || (t.from === "*" && !c.final)) {
+      for (const f of list(t.requires)) needed.set(f, [...(needed.get(f) || []), t.title || words(t.name)]);
+    }
+  }
+  const formNames = [...new Set([...list(here.forms), ...needed.keys()])];
+  const otherForms = [...new Set(entries.map(e => e.form))].filter(f => !formNames.includes(f));
+  const formList = h("ul.forms");
+  const openArea = h("div.form-area");
+  if (!formNames.length) formsPanel.append(h("p.empty", "No forms are used in this stage."));
+  for (const name of formNames) formList.append(formItem(name));
+  formsPanel.append(formList, openArea);
+  if (otherForms.length) {
+    formsPanel.append(h("h3", "Forms from earlier stages"),
+      h("ul.forms", otherForms.map(n => formItem(n, true))));
+  }
+
+  function formItem(name, past = false) {
+    const mine = entries.filter(e => e.form === name);
+    const latest = mine.at(-1);
+    const li = h("li.form-item", { dataset: { form: name } });
+    const head = h("div.form-head",
+      h("div",
+        h("h3.form-title", titles.get(name) || words(name)),
+        h("p.muted.form-status", mine.length
+          ? [`${plural(mine.length, "entry", "entries")}, latest `, timeEl(latest.at, false)]
+          : "Not filled in yet"),
+        needed.has(name) ? h("p.needed", `Needed for: ${needed.get(name).join("; ")}`) : null));
+    li.append(head);
+    if (!past && !c.final && api.can("write")) {
+      head.append(h("button.fill", { type: "button", dataset: { form: name },
+        "aria-expanded": "false", on: { click: (e) => openForm(name, e.currentTarget, li) } },
+        mine.length ? "Add an entry" : "Fill in"));
+    }
+    if (mine.length) {
+      li.append(h("details.entries", h("summary", mine.length === 1 ? "Show the entry" : `Show the ${mine.length} entries`),
+        h("ol.entry-list", mine.slice().reverse().map(e => {
+          const item = h("li", h("p.muted", timeEl(e.at), e.actor ? ` · by ${e.actor}` : "",
+            e.valid === false ? " · not accepted" : ""));
+          schema(name, id).then(sc => item.append(answers(sc, e.data))).catch(() => item.append(answers(null, e.data)));
+          return item;
+        }))));
+    }
+    return li;
+  }
+
+  function markRequiredForms() {
+    // Highlight the forms a blocked move is waiting for.
+    for (const li of formList.querySelectorAll(".form-item")) {
+      const name = li.dataset.form;
+      const waiting = movesNow.some(m => !m.available && list(m.reasons).some(r => r.includes(`'${name}'`)));
+      li.classList.toggle("waiting", waiting);
+    }
+  }
+
+  let openBtn = null;
+  async function openForm(name, btn, li) {
+    if (openBtn === btn) { closeForm(); return; }
+    closeForm();
+    let sc;
+    try {
+      sc = await busy(btn, () => schema(name, id));
+    } catch (err) {
+      warn(err.message);
+      return;
+    }
+    openBtn = btn;
+    btn.setAttribute("aria-expanded", "true");
+    btn.textContent = "Close the form";
+    const built = buildForm(sc, {
+      submitText: "Save this form",
+      onCancel: () => { closeForm(); btn.focus(); },
+      onSubmit: async (data, { showErrors }) => {
+        try {
+          await api.post(`/cases/${id}/forms/${encodeURIComponent(name)}`, data);
+        } catch (err) {
+          if ((err.status === 422 || err.status === 400) && showErrors(err.message)) {
+            warn(`${sc.title || words(name)} was not saved. Check the answers marked below.`);
+          } else {
+            showErrors(err.message);
+            warn(err.message);
+          }
+          return;
+        }
+        later(`${sc.title || words(name)} saved.`);
+        go(`/cases/${id}`);
+      },
+    });
+    const box = h("div.form-box", { id: `form-${name}` },
+      h("h3", sc.title || words(name)),
+      sc.description ? h("p.muted", sc.description) : null,
+      built.el);
+    li.append(box);
+    const first = built.el.querySelector("input, select, textarea");
+    if (first) first.focus();
+  }
+  function closeForm() {
+    if (!openBtn) return;
+    const li = openBtn.closest(".form-item");
+    const box = li && li.querySelector(".form-box");
+    if (box) box.remove();
+    openBtn.setAttribute("aria-expanded", "false");
+    const name = openBtn.dataset.form;
+    openBtn.textContent = entries.some(e => e.form === name) ? "Add an entry" : "Fill in";
+    openBtn = null;
+  }
+
+  // --- timeline -----------------------------------------------------------------------
+  primary.append(timeline(list(history), wf, def));
+
+  // --- people, details, what is coming up ---------------------------------------------
+  aside.append(people(c, roles, id));
+  aside.append(details(c));
+  const upcoming = comingUp(c, list(c.timers), def);
+  if (upcoming) aside.append(upcoming);
+
+  if (!c.final) await loadMoves();
+}
+
+function reviewLine(c, timers) {
+  if (c.overdue_since) {
+    return h("p.badge.late.review-line", "Review overdue since ", timeEl(c.overdue_since, false),
+      ` (${plural(daysSince(c.overdue_since), "day")}).`);
+  }
+  const next = timers.filter(t => t.kind === "review" && t.status === "pending")
+    .sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)))[0];
+  return next ? h("p.review-line", "Next review due ", timeEl(next.due_at, false), ".") : null;
+}
+
+function stepper(states, current) {
+  const open = states.filter(s => !s.final);
+  if (open.length < 2) return null;
+  const idx = open.findIndex(s => s.name === current);
+  return h("ol.stepper", { "aria-label": "Stages of the programme" }, open.map((s, i) =>
+    h("li", { class: i < idx ? "done" : i === idx ? "now" : "", "aria-current": i === idx ? "step" : undefined },
+      h("span.step-num", { "aria-hidden": "true" }, String(i + 1)),
+      h("span.step-name", s.title || words(s.name)),
+      i < idx ? h("span.sr-only", " (done)") : null)));
+}
+
+function people(c, roles, id) {
+  const members = list(c.members);
+  const sec = h("section.panel", { "aria-labelledby": "people-h" }, h("h2#people-h", "People and roles"));
+  if (members.length) {
+    sec.append(h("ul.people", members.map(m => h("li",
+      h("span.person", m.name),
+      h("span.role", words(m.role)),
+      m.data && m.data.dob ? h("span.muted.small", ` born ${when(m.data.dob, false)}`) : null))));
+  } else {
+    sec.append(h("p.empty", "No one is recorded on this case yet."));
+  }
+  if (!c.final && api.can("write")) {
+    const roleOptions = [...new Set([...roles, "child", ...members.map(m => m.role)])];
+    const role = h("select", { name: "role" }, h("option", { value: "" }, "Choose a role"),
+      roleOptions.map(r => h("option", { value: r }, words(r))));
+    const name = h("input", { type: "text", name: "name", autocomplete: "off" });
+    const dob = h("input", { type: "date", name: "dob" });
+    const problem = h("p.form-error", { hidden: true, id: uid("p") });
+    const submit = h("button", { type: "submit" }, "Add this person");
+    const form = h("form.add-person", { novalidate: true }, problem,
+      field("Name", name), field("Role", role), field("Date of birth (if known)", dob), h("div.buttons", submit));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      problem.hidden = true;
+      for (const el of [name, role]) el.removeAttribute("aria-invalid");
+      const missing = !name.value.trim() ? name : !role.value ? role : null;
+      if (missing) {
+        problem.textContent = missing === name ? "Enter the person's name." : "Choose the person's role.";
+        problem.hidden = false;
+        missing.setAttribute("aria-invalid", "true");
+        missing.focus();
+        return;
+      }
+      const body = { role: role.value, name: name.value.trim() };
+      if (dob.value) body.data = { dob: dob.value };
+      try {
+        await busy(submit, () => api.post(`/cases/${id}/members`, body));
+        later(`${body.name} added as ${words(body.role).toLowerCase()}.`);
+        go(`/cases/${id}`);
+      } catch (err) {
+        problem.textContent = err.message;
+        problem.hidden = false;
+      }
+    });
+    sec.append(h("details.add", h("summary", "Add a person"), form));
+  }
+  return sec;
+}
+
+function details(c) {
+  const data = c.data || {};
+  const keys = Object.keys(data);
+  const sec = h("section.panel", { "aria-labelledby": "details-h" }, h("h2#details-h", "Case details"));
+  const dl = h("dl.answers");
+  if (c.ref) dl.append(h("dt", "Reference"), h("dd", c.ref));
+  dl.append(h("dt", "Opened"), h("dd", timeEl(c.created_at, false)));
+  for (const k of keys) {
+    const v = data[k];
+    if (v === null || v === undefined) continue;
+    const text = typeof v === "boolean" ? (v ? "Yes" : "No")
+      : Array.isArray(v) ? v.join(", ")
+      : typeof v === "object" ? JSON.stringify(v)
+      : /^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? when(v, false) : String(v);
+    dl.append(h("dt", words(k)), h("dd", text));
+  }
+  sec.append(dl);
+  return sec;
+}
+
+function comingUp(c, timers, def) {
+  const pending = timers.filter(t => t.status === "pending" && !c.final)
+    .sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)));
+  if (!pending.length) return null;
+  const tTitle = (n) => {
+    const t = list(def.transitions).find(x => x.name === n);
+    return t ? t.title || words(n) : words(n);
+  };
+  return h("section.panel", { "aria-labelledby": "soon-h" }, h("h2#soon-h", "Coming up"),
+    h("ul.soon", pending.map(t => h("li",
+      h("strong", t.kind === "review" ? "Review due" : `${tTitle(t.name)}`), " ",
+      timeEl(t.due_at, false),
+      t.kind !== "review" ? h("span.muted", " (happens by itself if the case is still in this stage)") : null))));
+}
+
+function timeline(events, wf, def) {
+  const sec = h("section.panel", { "aria-labelledby": "timeline-h" }, h("h2#timeline-h", "Timeline"));
+  if (!events.length) {
+    sec.append(h("p.empty", "Nothing has been recorded yet."));
+    return sec;
+  }
+  const tTitle = (n) => {
+    const t = list(def.transitions).find(x => x.name === n);
+    return t ? t.title || words(n) : words(n);
+  };
+  const sTitle = (n) => stateTitle(wf, n);
+  const ol = h("ol.timeline", { reversed: true });
+  for (const e of events.slice().reverse()) {
+    let what, extra = null;
+    switch (e.kind) {
+      case "case.opened": what = ["Case opened in ", h("strong", sTitle(e.to))]; break;
+      case "case.transition":
+        what = [h("strong", tTitle(e.name)), ": moved from ", sTitle(e.from), " to ", h("strong", sTitle(e.to))];
+        break;
+      case "form.submitted": {
+        const t = h("strong", titles.get(e.name) || words(e.name));
+        what = [t, " recorded"];
+        break;
+      }
+      case "member.added": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " added as ",
+        words(e.role || (e.data && e.data.role)).toLowerCase()]; break;
+      case "case.data": what = ["Case details updated", e.data && typeof e.data === "object" && e.data.data
+        ? `: ${Object.keys(e.data.data).map(words).join(", ").toLowerCase()}` : ""]; break;
+      case "review.overdue": what = [h("strong", "Review overdue"), e.data && e.data.due ? [": it was due ", timeEl(e.data.due, false)] : ""]; break;
+      case "review.recorded": what = [h("strong", "Review recorded")]; break;
+      case "timer.fired": what = [h("strong", tTitle(e.name)), " happened by itself"]; break;
+      case "timer.refused": what = [tTitle(e.name), " was due to happen by itself but could not"]; break;
+      case "sensitive.read": what = ["Private details viewed"]; break;
+      default: what = [words(e.kind)];
+    }
+    if (e.reason) extra = h("blockquote.reason", h("span.sr-only", "Reason: "), e.reason);
+    const who = e.actor && e.actor !== "timer" ? ` by ${e.actor}${e.role && e.kind === "case.transition" ? ` (as ${words(e.role).toLowerCase()})` : ""}`
+      : e.actor === "timer" ? " automatically" : "";
+    ol.append(h("li", { class: `ev ev-${e.kind.replace(/\./g, "-")}` },
+      h("p.ev-when", timeEl(e.at), h("span.muted", who)),
+      h("p.ev-what", what), extra));
+  }
+  sec.append(ol);
+  return sec;
+}

@@ -1,0 +1,156 @@
+// view-cases.js: the case list: filters (programme, stage, overdue, open), search, paging;
+// and opening a new case.
+
+import * as api from "./api.js";
+import { h, field, table, list, plural, timeEl, words, uid } from "./dom.js";
+import { page, say, warn, busy } from "./ui.js";
+import { go, href } from "./nav.js";
+import { caseLink } from "./view-dashboard.js";
+
+const PAGE = 20;
+const defs = new Map();   // workflow name -> definition (states in order)
+
+export async function definition(name) {
+  if (!defs.has(name)) {
+    const wf = await api.get(`/workflows/${encodeURIComponent(name)}`);
+    defs.set(name, wf);
+  }
+  return defs.get(name);
+}
+export function forgetDefinitions() { defs.clear(); }
+
+export function stateTitle(def, state) {
+  const d = def && (def.definition || def);
+  const s = d && list(d.states).find(x => x.name === state);
+  return (s && s.title) || words(state);
+}
+
+export async function render(_p, query) {
+  const { main } = page("Cases");
+  const workflows = list(await api.get("/workflows"));
+  const wfTitle = Object.fromEntries(workflows.map(w => [w.name, w.title || words(w.name)]));
+  const offset = Math.max(0, parseInt(query.offset || "0", 10) || 0);
+
+  // Filters: a GET-style form whose values go into the address, so a filtered list can be
+  // bookmarked, shared and reached with Back.
+  const wfSel = h("select", { name: "workflow" },
+    h("option", { value: "" }, "All programmes"),
+    workflows.map(w => h("option", { value: w.name, selected: w.name === query.workflow }, w.title || words(w.name))));
+  const stSel = h("select", { name: "state", disabled: !query.workflow });
+  const fillStates = async () => {
+    stSel.replaceChildren(h("option", { value: "" }, wfSel.value ? "All stages" : "Choose a programme first"));
+    stSel.disabled = !wfSel.value;
+    if (!wfSel.value) return;
+    const def = await definition(wfSel.value);
+    for (const s of list((def.definition || def).states)) {
+      stSel.append(h("option", { value: s.name, selected: s.name === query.state }, s.title || words(s.name)));
+    }
+  };
+  await fillStates();
+  wfSel.addEventListener("change", () => { query.state = ""; fillStates(); });
+  const search = h("input", { type: "search", name: "q", value: query.q || "",
+                              placeholder: "Reference or name" });
+  const overdue = h("input", { type: "checkbox", name: "overdue", checked: query.overdue === "1" });
+  const openOnly = h("input", { type: "checkbox", name: "open", checked: query.open === "1" });
+  const checkbox = (label, input) => {
+    input.id = uid("c");
+    return h("div.check", input, h("label", { for: input.id }, label));
+  };
+  const filters = h("form.panel.filters", { role: "search", "aria-label": "Find cases" },
+    field("Search by reference or name", search),
+    field("Programme", wfSel),
+    field("Stage", stSel),
+    h("fieldset.checks", h("legend", "Show only"),
+      checkbox("Cases with a review overdue", overdue),
+      checkbox("Open cases", openOnly)),
+    h("div.buttons", h("button.primary", { type: "submit" }, "Show cases"),
+      h("a.button", { href: href("/cases") }, "Clear")));
+  filters.addEventListener("submit", (e) => {
+    e.preventDefault();
+    go("/cases", { q: search.value.trim(), workflow: wfSel.value, state: stSel.value,
+                   overdue: overdue.checked, open: openOnly.checked });
+  });
+  main.append(filters);
+
+  const res = await api.get("/cases", {
+    workflow: query.workflow, state: query.state, overdue: query.overdue === "1" ? "1" : "",
+    open: query.open === "1" ? "1" : "", q: query.q, limit: PAGE, offset,
+  });
+  const cases = list(res.cases);
+  const total = Number.isFinite(res.total) ? res.total : cases.length;
+  const results = h("section", { "aria-labelledby": "results-h" });
+  const summary = total === 0 ? "No cases match."
+    : `Showing ${offset + 1} to ${offset + cases.length} of ${plural(total, "case")}`;
+  results.append(h("h2#results-h", "Results"), h("p.muted", { role: "status" }, summary));
+  const titles = {};
+  for (const name of new Set(cases.map(c => c.workflow))) {
+    try { titles[name] = await definition(name); } catch { /* titles fall back to words */ }
+  }
+  results.append(table("Cases", [
+    { head: "Case", cell: c => caseLink(c) },
+    { head: "Programme", cell: c => c.workflow_title || wfTitle[c.workflow] || words(c.workflow) },
+    { head: "Stage", cell: c => h("span", { class: c.final ? "stage final" : "stage" }, c.state_title || stateTitle(titles[c.workflow], c.state)) },
+    { head: "Review", cell: c => c.overdue_since
+        ? h("span.badge.late", "Overdue since ", timeEl(c.overdue_since, false)) : (c.final ? "Closed" : "Up to date") },
+    { head: "Last change", cell: c => timeEl(c.updated_at) },
+  ], cases, { captionHidden: true, empty: "No cases match these filters. Try clearing some of them." }));
+
+  if (total > PAGE) {
+    const pages = Math.ceil(total / PAGE);
+    const here = Math.floor(offset / PAGE) + 1;
+    const to = (o) => href("/cases", { ...query, offset: o || "" });
+    results.append(h("nav.pager", { "aria-label": "Pages of results" },
+      offset > 0 ? h("a.button", { href: to(Math.max(0, offset - PAGE)), rel: "prev" }, "Previous page") : h("span"),
+      h("span", `Page ${here} of ${pages}`),
+      offset + PAGE < total ? h("a.button", { href: to(offset + PAGE), rel: "next" }, "Next page") : h("span")));
+  }
+  main.append(results);
+
+  if (api.can("write")) main.append(openCaseForm(workflows));
+}
+
+function openCaseForm(workflows) {
+  const wf = h("select", { name: "workflow", required: true },
+    h("option", { value: "" }, "Choose a programme"),
+    workflows.map(w => h("option", { value: w.name }, w.title || words(w.name))));
+  const ref = h("input", { type: "text", name: "ref", autocomplete: "off" });
+  const referredBy = h("input", { type: "text", name: "referred_by", autocomplete: "off" });
+  const problem = h("p.form-error", { hidden: true, id: uid("p") });
+  const submit = h("button.primary", { type: "submit" }, "Open the case");
+  const form = h("form", { novalidate: true },
+    problem,
+    field("Programme", wf),
+    field("Case reference", ref, { help: "Your agency's reference for the family, if it has one." }),
+    field("Referred by", referredBy, { help: "Who referred the family (optional)." }),
+    h("div.buttons", submit));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    problem.hidden = true;
+    if (!wf.value) {
+      problem.textContent = "Choose the programme the family is joining.";
+      problem.hidden = false;
+      wf.setAttribute("aria-invalid", "true");
+      wf.focus();
+      return;
+    }
+    wf.removeAttribute("aria-invalid");
+    const data = {};
+    if (referredBy.value.trim()) data.referred_by = referredBy.value.trim();
+    const today = new Date().toISOString().slice(0, 10);
+    data.referred_on = today;
+    try {
+      const c = await busy(submit, () => api.post("/cases", {
+        workflow: wf.value, ref: ref.value.trim() || undefined, data }));
+      say(`Case ${c.ref || c.id} opened.`);
+      go(`/cases/${c.id}`);
+    } catch (err) {
+      problem.textContent = err.message;
+      problem.hidden = false;
+      warn(err.message);
+    }
+  });
+  return h("section.panel.open-case", { "aria-labelledby": "open-h" },
+    h("h2#open-h", "Open a new case"),
+    h("p.muted", "For a family newly referred to a programme. You can add the people and fill in the forms once it is open."),
+    form);
+}

@@ -1,0 +1,185 @@
+// view-rules.js: the rules that decide when a case may move, their versions, and changing
+// one: paste or edit its Lua source, preview which open cases it would change, deploy it,
+// or roll back to the version before.
+
+import * as api from "./api.js";
+import { h, field, table, list, words, plural, timeEl, when } from "./dom.js";
+import { page, say, warn, confirm, busy, later } from "./ui.js";
+import { go, href } from "./nav.js";
+
+// The source text of a rule, where the server gave it.
+function sourceOf(r) {
+  const cands = [r.source, r.in_force && r.in_force.text, r.in_force && r.in_force.code,
+                 r.in_force && r.in_force.source, ...list(r.versions).map(v => v.source).reverse()];
+  return cands.find(x => typeof x === "string" && /\brule\s*[{(]/.test(x)) || "";
+}
+
+function inForce(r) {
+  const f = r.in_force || {};
+  if (f.source === "deployed" || f.version) {
+    const v = list(r.versions).find(x => x.version === f.version);
+    return h("span", `Version ${f.version}`, v ? [", deployed ", timeEl(v.deployed_at, false), v.deployed_by ? ` by ${v.deployed_by}` : ""] : "");
+  }
+  if (f.plugin) return `As shipped with ${f.plugin}`;
+  if (f.source === "workflow" || f.workflow) return `Written in the programme ${f.workflow ? words(f.workflow) : ""}`.trim();
+  return f.source ? words(f.source) : "—";
+}
+
+export async function render(_p, query) {
+  const { main } = page("Rules");
+  main.append(h("p.lede", "Rules decide when a case may move on: for example, that consent to share information has been recorded. ",
+    "Before you change a rule, preview it: you will see every open case whose moves it would change."));
+  const rules = list(await api.get("/rules"));
+  rules.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  const canDeploy = api.can("deploy");
+
+  const editor = h("section.panel.rule-editor", { "aria-labelledby": "edit-h" });
+  const pathIn = h("input", { type: "text", name: "path", spellcheck: "false", autocomplete: "off",
+                              placeholder: "rules/consent_recorded.lua" });
+  const src = h("textarea.code", { name: "source", rows: 18, spellcheck: "false", autocapitalize: "none",
+    placeholder: 'return rule {\n  name = "…",\n  description = "…",\n  check = function(case)\n    return true\n  end,\n}' });
+  const problem = h("div.form-error", { hidden: true, tabindex: "-1" });
+  const result = h("div.impact", { "aria-live": "polite" });
+  const preview = h("button.primary", { type: "button" }, "Preview the effect");
+  const deploy = h("button", { type: "button", disabled: !canDeploy }, "Deploy this rule");
+  editor.append(h("h2#edit-h", "Change a rule"),
+    h("p.muted", "Choose “Edit” beside a rule to start from it, or paste a rule's Lua source here."),
+    problem,
+    field("File name", pathIn, { help: "Where the rule comes from, used in messages about it, for example rules/consent_recorded.lua." }),
+    field("Lua source", src),
+    h("div.buttons", preview, deploy),
+    canDeploy ? null : h("p.muted", "Only an administrator or an analyst can deploy rules."),
+    result);
+
+  const showProblem = (err) => {
+    const m = /^(.*?):(\d+): (.*)$/s.exec(err.message);
+    problem.replaceChildren(h("h3", "The rule has a problem"),
+      h("p", m ? `Line ${m[2]}: ${m[3]}` : err.message));
+    problem.hidden = false;
+    src.setAttribute("aria-invalid", "true");
+    problem.focus();
+  };
+  const body = () => ({ path: pathIn.value.trim() || "rule.lua", source: src.value });
+  const ready = () => {
+    problem.hidden = true;
+    src.removeAttribute("aria-invalid");
+    if (!src.value.trim()) {
+      problem.replaceChildren(h("p", "Paste or write the rule's Lua source first."));
+      problem.hidden = false;
+      src.focus();
+      return false;
+    }
+    return true;
+  };
+
+  let lastImpact = null;
+  preview.addEventListener("click", async () => {
+    if (!ready()) return;
+    result.replaceChildren(h("p.muted", "Checking every open case…"));
+    try {
+      lastImpact = await busy(preview, () => api.post("/rules/impact", body()));
+    } catch (err) {
+      result.replaceChildren();
+      showProblem(err);
+      return;
+    }
+    result.replaceChildren(...impactView(lastImpact));
+  });
+  deploy.addEventListener("click", async () => {
+    if (!ready()) return;
+    const changed = lastImpact ? list(lastImpact.changed).length : null;
+    const ok = await confirm({
+      title: "Deploy this rule?",
+      body: [changed === null
+        ? "You have not previewed this change. It applies at once to every open case that uses the rule."
+        : changed === 0 ? "The preview found no open case whose moves would change."
+        : `The preview found ${plural(changed, "open case")} whose moves would change.`,
+        "A new version is kept; you can roll back to the one before."],
+      okText: "Deploy",
+    });
+    if (!ok) return;
+    try {
+      const res = await busy(deploy, () => api.post("/rules", body()));
+      later(`Rule ${words(res.name || "")} version ${res.version ?? ""} is now in force.`.replace(/\s+/g, " "));
+      go("/rules");
+    } catch (err) {
+      showProblem(err);
+    }
+  });
+
+  main.append(h("section", { "aria-labelledby": "rules-h" }, h("h2#rules-h", "Rules in force"),
+    table("Rules in force", [
+      { head: "Rule", cell: r => h("span", h("strong", words(r.name)), h("code.block.muted", r.name),
+          r.description ? h("span.block", r.description) : null) },
+      { head: "In force", cell: r => inForce(r) },
+      { head: "Versions", cell: r => versions(r) },
+      { head: "Actions", rowHeader: false, cell: r => h("div.row-actions",
+          h("button", { type: "button", dataset: { rule: r.name }, on: { click: () => {
+            pathIn.value = (r.in_force && r.in_force.path) || `rules/${r.name}.lua`;
+            const text = sourceOf(r);
+            src.value = text || src.value;
+            lastImpact = null;
+            result.replaceChildren();
+            if (!text) say(`Paste the source of ${words(r.name)} into the box.`);
+            src.focus();
+            editor.scrollIntoView({ block: "start" });
+          } } }, "Edit", h("span.sr-only", ` ${words(r.name)}`)),
+          canDeploy && list(r.versions).length ? h("button", { type: "button", on: { click: (e) => rollback(r, e.currentTarget) } },
+            "Roll back", h("span.sr-only", ` ${words(r.name)}`)) : null) },
+    ], rules, { captionHidden: true, empty: "No rules are in use." })));
+  main.append(editor);
+  if (query.edit) {
+    const r = rules.find(x => x.name === query.edit);
+    if (r) { pathIn.value = `rules/${r.name}.lua`; src.value = sourceOf(r); }
+  }
+}
+
+function versions(r) {
+  const vs = list(r.versions);
+  if (!vs.length) return h("span.muted", "None deployed here");
+  return h("details", h("summary", plural(vs.length, "version")),
+    h("ol.plain", vs.slice().sort((a, b) => (b.version || 0) - (a.version || 0)).map(v => h("li",
+      `Version ${v.version}`, v.deployed_at ? [", ", when(v.deployed_at)] : "",
+      v.deployed_by ? ` by ${v.deployed_by}` : "", v.active === 0 ? " (rolled back)" : ""))));
+}
+
+async function rollback(r, btn) {
+  const ok = await confirm({
+    title: `Roll back ${words(r.name)}?`,
+    body: ["The version before the one in force comes back into force, at once, for every open case."],
+    okText: "Roll back",
+  });
+  if (!ok) return;
+  try {
+    const res = await busy(btn, () => api.post(`/rules/${encodeURIComponent(r.name)}/rollback`, {}));
+    later(`${words(r.name)}: version ${res.rolled_back ?? ""} rolled back.`);
+    go("/rules");
+  } catch (err) {
+    warn(err.message);
+  }
+}
+
+function verdict(x) {
+  if (!x) return "—";
+  if (x.ok) return h("span.ok", "met");
+  return h("span", h("span.bad", "not met"), x.reason ? `: ${x.reason}` : "");
+}
+
+function impactView(res) {
+  const changed = list(res.changed);
+  const out = [h("h3", "What this change would do")];
+  out.push(h("p", { role: "status" }, `${plural(Number(res.evaluated || 0), "open case")} checked. `,
+    changed.length ? h("strong", `${plural(changed.length, "case")} would change.`) : "No case would change.",
+    res.reworded ? ` ${plural(Number(res.reworded), "case")} would see only different wording.` : ""));
+  if (changed.length) {
+    out.push(table("Cases whose result would change", [
+      { head: "Case", cell: c => h("a", { href: href(`/cases/${c.case}`) }, c.ref || `Case ${c.case}`) },
+      { head: "Programme", cell: c => words(c.workflow) },
+      { head: "Stage", cell: c => words(c.state) },
+      { head: "Moves affected", cell: c => list(c.transitions).map(words).join(", ") },
+      { head: "Now", cell: c => verdict(c.before) },
+      { head: "After the change", cell: c => verdict(c.after) },
+    ], changed, { captionHidden: true }));
+  }
+  return out;
+}
