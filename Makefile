@@ -32,14 +32,14 @@ $(1)/$(notdir $(1)).so: $(wildcard $(1)/*.c $(1)/PKGS) engine/kf_plugin.h
 endef
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call PLUGIN_RULE,$(d))))
 
-.PHONY: all run test asan clean install deps bench
+.PHONY: all run test asan clean install deps bench bench-deps soak fuzz
 all: $(BIN) $(UNIT_BIN) $(PLUGIN_SO)
 
 deps:
 	@scripts/install-deps.sh
 
 $(BIN): $(ENGINE_OBJ) $(B)/engine/main.o
-	$(CC) $(ALL_LDFLAGS) $(OPT) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(OPT) $(CFLAGS) -o $@.tmp $(filter %.o,$^) $(LIBS) && mv -f $@.tmp $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,6 +60,23 @@ $(B)/tests/%: tests/unit/%.c $(ENGINE_OBJ)
 run: deps all
 	scripts/run.sh
 
+# Benchmarks (BENCH.md): the engine beside raw SQLite, the console beside bare libmicrohttpd.
+BENCH_BIN := $(B)/bench/bench $(B)/bench/bare_server
+bench-deps:
+	@scripts/install-deps.sh wrk curl
+
+$(B)/bench/bench: bench/bench.c $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $(filter %.c %.o,$^) $(LIBS)
+
+$(B)/bench/bare_server: bench/bare_server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd 2>/dev/null) -o $@ $< \
+	  $(shell pkg-config --libs libmicrohttpd 2>/dev/null) $(LIBS)
+
+bench: bench-deps all $(BENCH_BIN)
+	KINFLOW_BIN=$(CURDIR)/$(BIN) BARE_BIN=$(CURDIR)/$(B)/bench/bare_server $(B)/bench/bench
+
 test: deps all
 	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests tests/run.sh
 
@@ -69,6 +86,36 @@ asan: deps
 	  LDFLAGS="-fsanitize=address,undefined" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  KINFLOW_BIN=$(CURDIR)/build/asan/kinflow UNIT_DIR=$(CURDIR)/build/asan/tests KINFLOW_SANITIZED=1 tests/run.sh
+
+# kill -9 at random moments during thousands of commands (tests/cli/crash.sh, longer).
+soak: deps all
+	KINFLOW_BIN=$(CURDIR)/$(BIN) KINFLOW_CRASH_ITER=$${KINFLOW_CRASH_ITER:-3000} bash tests/cli/crash.sh
+
+# libFuzzer harnesses (tests/fuzz/NAME.c) built with clang over the engine's sources under
+# ASan + UBSan into build/fuzz/, each run FUZZ_SECONDS on its seeds (tests/fuzz/run.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all -DKF_SHARE_DIR='"$(PREFIX)/share/kinflow"' -Iengine
+FUZZ_OBJ     := $(ENGINE_SRC:%.c=build/fuzz/%.o) build/fuzz/embed.o
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+
+build/fuzz/engine/%.o: engine/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+build/fuzz/embed.o: build/embed.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+fuzz: deps
+	@scripts/install-deps.sh clang libclang-rt-14-dev
+	$(MAKE) B=build build/embed.c $(PLUGIN_SO)
+	$(MAKE) FUZZ_CC=$(FUZZ_CC) $(FUZZ_BIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kinflow

@@ -36,7 +36,11 @@
   "  audit verify                       check the event log's hash chain\n"               \
   "  rule impact FILE                   what a changed rule would change in every open case\n" \
   "  rule deploy FILE | history NAME | rollback NAME\n"                                  \
-  "  report ... | script run FILE       analysts' reports and scripts (read-only)\n"     \
+  "  report stages|outcomes [--workflow W] [--csv]   time in each state; final outcomes\n" \
+  "  report case CASE [--at DATE]       a case's state at a past date, days in each state\n" \
+  "  script run FILE [ARG...]           an analyst's Lua script, read-only\n"            \
+  "  serve [--bind ADDR] [--port N]     the web console (the console plugin)\n"           \
+  "  user add LOGIN --role ROLE --password-stdin   a person who signs in to the console\n" \
   "  (plugins may add commands: see `kinflow plugins`)\n"
 
 typedef struct args {

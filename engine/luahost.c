@@ -33,6 +33,7 @@ struct kf_lua {
   int exceeded;
   char budget_msg[600];
   char current[256]; /* the file whose code runs now, for errors without a line */
+  char lastpos[300];  /* FILE:LINE: the count hook last saw */
   int engine_ref;    /* the table of engine functions */
   kf_plugins *plugins; /* C plugins loaded into this state's registry */
 };
@@ -81,10 +82,18 @@ static void where(lua_State *L, char *buf, size_t n) {
 }
 
 static void hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
   kf_lua *h = host(L);
+  if (ar->event == LUA_HOOKLINE) { /* tracing a file's top level: just note the line */
+    if (!h->exceeded && lua_getinfo(L, "S", ar) && ar->source[0] == '@')
+      snprintf(h->lastpos, sizeof h->lastpos, "%s:%d:", ar->source + 1, ar->currentline);
+    if (!h->exceeded) return;
+  }
   if (!h->exceeded) {
-    if (++h->count <= h->budget && ((h->count & 15) || mono() <= h->deadline)) return;
+    /* Remember where sandboxed code was, for errors that carry no position (memory). */
+    if (lua_getinfo(L, "Sl", ar) && ar->source[0] == '@' && ar->currentline > 0)
+      snprintf(h->lastpos, sizeof h->lastpos, "%s:%d:", ar->source + 1, ar->currentline);
+    /* The clock on every call: C functions between calls (sorts, copies) take time too. */
+    if (++h->count <= h->budget && mono() <= h->deadline) return;
     h->exceeded = 1;
     char at[280];
     where(L, at, sizeof at);
@@ -99,6 +108,7 @@ static void hook(lua_State *L, lua_Debug *ar) {
 }
 
 static void arm(kf_lua *h) {
+  h->lastpos[0] = 0;
   h->count = 0;
   h->exceeded = 0;
   h->budget_msg[0] = 0;
@@ -154,9 +164,11 @@ static int pcall(kf_lua *h, int nargs, int nres, kf_err *err) {
   lua_sethook(L, NULL, 0, 0);
   lua_remove(L, base);
   if (rc == LUA_OK) return 0;
-  if (rc == LUA_ERRMEM)
-    kf_fail(err, KF_ELUA, "%s: memory limit exceeded (%zu MiB)",
-            h->current[0] ? h->current : "kinflow", h->cap >> 20);
+  if (rc == LUA_ERRMEM) {
+    if (h->lastpos[0]) kf_fail(err, KF_ELUA, "%s memory limit exceeded (%zu MiB)", h->lastpos, h->cap >> 20);
+    else kf_fail(err, KF_ELUA, "%s: memory limit exceeded (%zu MiB)",
+                 h->current[0] ? h->current : "kinflow", h->cap >> 20);
+  }
   else if (h->exceeded) kf_fail(err, KF_ELUA, "%s", h->budget_msg);
   else kf_fail(err, KF_ELUA, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "Lua error");
   lua_pop(L, 1);
@@ -331,7 +343,7 @@ static int p_to_json(lua_State *L) {
  * work before it starts: roughly len^(q+1) steps for q repeated single-char items. */
 #define PATTERN_MAX_LEN 256
 #define SUBJECT_MAX (1u << 20)
-#define PATTERN_MAX_WORK 2e7
+#define PATTERN_MAX_WORK 2e8
 
 static int pattern_cost_ok(lua_State *L, const char *fn) {
   size_t ls, lp;
@@ -340,27 +352,68 @@ static int pattern_cost_ok(lua_State *L, const char *fn) {
   if (!s || !p) return 1; /* let the original raise its own argument errors */
   if (ls > SUBJECT_MAX)
     return luaL_error(L, "string.%s: text longer than %d bytes", fn, (int)SUBJECT_MAX);
-  if (!strcmp(fn, "find") && lua_toboolean(L, 4)) return 1; /* plain search: linear */
+  if (!strcmp(fn, "find") && lua_toboolean(L, 4)) { /* plain search: at most ls * lp */
+    if (lp <= ls && (double)(ls - lp + 1) * (double)lp > 4e8)
+      return luaL_error(L, "string.find: searching %I bytes for %I bytes is too costly",
+                        (lua_Integer)ls, (lua_Integer)lp);
+    return 1;
+  }
   if (lp > PATTERN_MAX_LEN)
     return luaL_error(L, "string.%s: pattern longer than %d characters", fn, PATTERN_MAX_LEN);
   lua_Integer init = strcmp(fn, "gsub") ? luaL_optinteger(L, 3, 1) : 1;
   size_t n = ls;
   if (init > 1 && (size_t)init <= ls) n = ls - (size_t)init + 1;
-  int q = 0, anchored = p[0] == '^';
+  /* gmatch treats '^' as a plain character; %b and '?' backtrack like repetitions. */
+  int q = 0, anchored = p[0] == '^' && strcmp(fn, "gmatch") != 0;
   for (size_t i = 0; i < lp; i++) {
-    if (p[i] == '%') { i++; continue; }
-    if (p[i] == '*' || p[i] == '+' || p[i] == '-') q++;
+    if (p[i] == '%') {
+      if (i + 1 < lp && p[i + 1] == 'b') q++;
+      i++;
+      continue;
+    }
+    if (p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?') q++;
   }
+  /* At most C(n + q, q) ways to split the text among q repetitions, tried from each of n
+   * starting places unless anchored: about n^(q+1) / q!. */
   double work = (double)n + 1;
   for (int i = anchored ? 1 : 0; i < q; i++) work *= (double)n + 1;
+  for (int i = 2; i <= q; i++) work /= i;
   if (work > PATTERN_MAX_WORK)
     return luaL_error(L, "string.%s: pattern too costly for text of %I bytes (%d repetitions; "
                       "simplify the pattern or shorten the text)", fn, (lua_Integer)ls, q);
   return 1;
 }
 
+/* Before a C function that may run long: stop if the call's time is already spent (the
+ * count hook only sees Lua instructions, and a loop of costly C calls has few). */
+static void check_deadline(lua_State *L) {
+  kf_lua *h = host(L);
+  if (h->exceeded || (h->deadline > 0 && mono() > h->deadline)) {
+    if (!h->exceeded) {
+      h->exceeded = 1;
+      char at[280];
+      where(L, at, sizeof at);
+      snprintf(h->budget_msg, sizeof h->budget_msg, "%s%s CPU budget exceeded (ran too long)",
+               at[0] ? at : h->current, at[0] ? "" : ":");
+      lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+    }
+    lua_pushstring(L, h->budget_msg);
+    lua_error(L);
+  }
+}
+
+/* A C library function, its deadline checked first (upvalue 1: the original). */
+static int timed(lua_State *L) {
+  check_deadline(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 static int bounded(lua_State *L) {
   const char *fn = lua_tostring(L, lua_upvalueindex(2));
+  check_deadline(L);
   pattern_cost_ok(L, fn);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
@@ -368,7 +421,39 @@ static int bounded(lua_State *L) {
   return lua_gettop(L);
 }
 
+/* table.move copies in C, where no hook fires: bound how many elements it may move. */
+#define MOVE_MAX 10000000
+static int bounded_move(lua_State *L) {
+  lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+  if (e >= f && (e - f >= MOVE_MAX || e - f < 0))
+    return luaL_error(L, "table.move: moving %I elements is more than allowed (%d)",
+                      (lua_Integer)(e - f + 1 > 0 ? e - f + 1 : LUA_MAXINTEGER), MOVE_MAX);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 static void bound_patterns(lua_State *L) {
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "move");
+  lua_pushcclosure(L, bounded_move, 1);
+  lua_setfield(L, -2, "move");
+  static const char *slow_table[] = {"sort", "concat", "unpack"};
+  for (size_t i = 0; i < 3; i++) {
+    lua_getfield(L, -1, slow_table[i]);
+    lua_pushcclosure(L, timed, 1);
+    lua_setfield(L, -2, slow_table[i]);
+  }
+  lua_pop(L, 1);
+  lua_getglobal(L, "string");
+  static const char *slow_string[] = {"rep", "format", "upper", "lower", "reverse", "byte", "char"};
+  for (size_t i = 0; i < sizeof slow_string / sizeof slow_string[0]; i++) {
+    lua_getfield(L, -1, slow_string[i]);
+    lua_pushcclosure(L, timed, 1);
+    lua_setfield(L, -2, slow_string[i]);
+  }
+  lua_pop(L, 1);
   static const char *fns[] = {"find", "match", "gmatch", "gsub"};
   lua_getglobal(L, "string");
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
@@ -685,6 +770,26 @@ static int h_array(lua_State *L) {
   return 1;
 }
 
+/* trace(on): note every line while a file's top level runs, so that errors without a
+ * position (memory, error objects that are not text) can still name their line. */
+static int h_trace(lua_State *L) {
+  kf_lua *h = host(L);
+  if (!h->exceeded)
+    lua_sethook(L, hook, LUA_MASKCOUNT | (lua_toboolean(L, 1) ? LUA_MASKLINE : 0), 1000);
+  return 0;
+}
+
+static int h_exceeded(lua_State *L) {
+  lua_pushboolean(L, host(L)->exceeded);
+  return 1;
+}
+
+/* where(): FILE:LINE: the budget hook last saw in sandboxed code ("" if none). */
+static int h_lastpos(lua_State *L) {
+  lua_pushstring(L, host(L)->lastpos);
+  return 1;
+}
+
 static int h_memory(lua_State *L) {
   kf_lua *h = host(L);
   lua_pushinteger(L, (lua_Integer)h->used);
@@ -700,6 +805,7 @@ static const luaL_Reg host_fns[] = {
     {"at", h_at},             {"load", h_load},         {"memory", h_memory},
     {"caller", h_caller},     {"fninfo", h_fninfo},     {"realpath", h_realpath},
     {"exe_dir", h_exe_dir},   {"log", h_log},           {"array", h_array},
+    {"exceeded", h_exceeded}, {"lastpos", h_lastpos},   {"trace", h_trace},
     {"load_c_plugin", h_load_c_plugin}, {"c_plugins", h_c_plugins},
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},

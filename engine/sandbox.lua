@@ -14,7 +14,14 @@ local function readonly(t, what)
   return setmetatable_({}, {
     __index = t,
     __newindex = function(_, k) error_("attempt to modify read-only " .. what .. " (field '" .. tostring_(k) .. "')", 2) end,
-    __pairs = function() return next_, t, nil end,
+    __pairs = function()        -- iterate without handing out the table itself
+      local k
+      return function()
+        local v
+        k, v = next_(t, k)
+        return k, v
+      end, nil, nil
+    end,
     __len = function() return #t end,
     __metatable = false,
   })
@@ -43,10 +50,20 @@ local function safe_setmetatable(t, mt)
   return setmetatable_(t, mt)
 end
 
+-- xpcall whose handler never runs once the CPU budget is spent (the hook that raised
+-- that error cannot stop a handler that loops).
+local xpcall_ = xpcall
+local function safe_xpcall(f, handler, ...)
+  return xpcall_(f, function(e)
+    if host.exceeded() then return e end
+    return handler(e)
+  end, ...)
+end
+
 -- The safe base every file's globals fall back to.
 local base = {
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
-  pcall = pcall, xpcall = xpcall, select = select, tonumber = tonumber, tostring = tostring,
+  pcall = pcall, xpcall = safe_xpcall, select = select, tonumber = tonumber, tostring = tostring,
   type = type, rawequal = rawequal, rawget = rawget, rawlen = rawlen,
   getmetatable = getmetatable, setmetatable = safe_setmetatable,
   _VERSION = _VERSION, math = libs.math, string = libs.string, table = libs.table,
@@ -113,7 +130,7 @@ function E.env(path, extra)
   env.load = function(chunk, name, mode, e)
     if type_(chunk) ~= "string" then return nil, "load: only text chunks are allowed" end
     if mode ~= nil and mode ~= "t" then return nil, "load: binary chunks are not allowed" end
-    return host.load(chunk, "=" .. tostring_(name or "load"), e == nil and env or e)
+    return host.load(chunk, "=" .. path .. " (load " .. tostring_(name or "chunk") .. ")", e == nil and env or e)
   end
   if extra then for k, v in pairs_(extra) do env[k] = v end end
   return setmetatable_(env, { __index = base, __metatable = false })
@@ -121,12 +138,26 @@ end
 
 -- An error value as one line that names its file.
 function E.errtext(e, path)
-  if type_(e) ~= "string" then return (path or "?") .. ": (error object is a " .. type_(e) .. " value)" end
+  -- where the hook last saw this file's code, for errors that carry no position
+  local last = host.lastpos()
+  local at = (path and last:sub(1, #path + 1) == path .. ":") and last or ((path or "?") .. ":")
+  if type_(e) ~= "string" then return at .. " (error object is a " .. type_(e) .. " value)" end
   if e == "not enough memory" then
     local _, cap = host.memory()
-    return (path or "?") .. ": memory limit exceeded (" .. (cap // 1048576) .. " MiB)"
+    return at .. " memory limit exceeded (" .. (cap // 1048576) .. " MiB)"
   end
-  return e
+  -- no position at all (raised inside C, e.g. "C stack overflow"): where the file was
+  if not e:find("^[^\n]-:%d+:") and not e:find("^[^\n]- %(load ") then e = at .. " " .. e end
+  -- an error raised at a level outside the file names the engine: name the file instead
+  local inner = e:match("^engine/[%w_]+%.lua:%d+: (.*)$")
+  if inner then e = at .. " " .. inner end
+  -- an error inside a chunk the file loaded: the file's line, then the chunk's
+  local prefix = (path or "?") .. " (load "
+  if #e < 2000 and e:sub(1, #prefix) == prefix then
+    local chunk, cl, m2 = e:match("^.- %((load [^)]*)%):(%d+): (.*)$")
+    if chunk then e = at .. " in " .. chunk .. " line " .. cl .. ": " .. m2 end
+  end
+  return (e:gsub("[\r\n]+", " "))
 end
 
 -- Run a file's text in its own environment; returns what it returned, or nil, message.
@@ -135,7 +166,9 @@ function E.run(path, source, extra)
   local fn, err = host.load(source, "@" .. path, env)
   if not fn then return nil, err end
   host.at(path)
+  host.trace(true)
   local ok, value = pcall(fn)
+  host.trace(false)
   if not ok then return nil, E.errtext(value, path) end
   return value, nil, env
 end

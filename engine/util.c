@@ -15,6 +15,9 @@ int kf_fail(kf_err *err, int code, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    /* One line, whatever the pieces held. */
+    for (char *p = err->msg; *p; p++)
+      if (*p == '\n' || *p == '\r') *p = ' ';
     err->code = code;
   }
   return code;

@@ -987,15 +987,31 @@ E.kf = E.readonly(kf, "table 'kf'")
 ---------------------------------------------------------------------------------------
 -- Firing
 
-local function guard_result(ok, a, b, label)
-  if not ok then return false, fmt("%s failed: %s", label, E.errtext(a, label)) end
+local function guard_result(ok, a, b, label, path)
+  if not ok then return false, fmt("%s failed: %s", label, E.errtext(a, path or label)) end
   if a then return true end
-  if type(b) == "string" and b ~= "" then return false, b end
+  if type(b) == "string" and b ~= "" then return false, (b:gsub("[\r\n]+", " ")) end
   if type(b) == "number" then return false, tostring(b) end
   return false, label .. " is not met"
 end
 
 local function guard_label(g) return g.rule and ("rule " .. q(g.rule)) or ("guard at " .. g.where) end
+
+local guard_copy
+local function deep_copy(v, depth)
+  if type(v) ~= "table" or depth > 64 then return v end
+  local c = {}
+  for k, x in next, v do c[k] = deep_copy(x, depth + 1) end
+  return c
+end
+
+-- The case as a guard sees it: its own copy of the data.
+guard_copy = function(c)
+  local g = {}
+  for k, v in pairs(c) do g[k] = v end
+  g.data = deep_copy(c.data, 0)
+  return g
+end
 
 -- Every unmet condition of t for this case and role, in a practitioner's words.
 local function unmet(def, c, t, role, opts)
@@ -1023,7 +1039,7 @@ local function unmet(def, c, t, role, opts)
   end
   E.current_def = def
   for _, g in ipairs(t.when) do
-    local view = make_case(c, nil)
+    local view = make_case(guard_copy(c), nil)   -- a guard sees the case, never changes it
     local ok, why
     if g.rule then
       local r = E.find_rule(g.rule, def)
@@ -1031,12 +1047,13 @@ local function unmet(def, c, t, role, opts)
       else
         host.at(r.path)
         local p, a, b = pcall(r.spec.check, view)
-        ok, why = guard_result(p, a, b, guard_label(g))
+        ok, why = guard_result(p, a, b, guard_label(g), r.path)
       end
     else
-      host.at(g.where:match("^(.*):%d+$"))
+      local path = g.where:match("^(.*):%d+$")
+      host.at(path)
       local p, a, b = pcall(g.fn, view)
-      ok, why = guard_result(p, a, b, guard_label(g))
+      ok, why = guard_result(p, a, b, guard_label(g), path)
     end
     if not ok then reasons[#reasons + 1] = why end
   end

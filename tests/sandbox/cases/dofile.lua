@@ -1,0 +1,3 @@
+-- expect: global 'dofile'
+-- No running other files.
+dofile("/etc/passwd")

@@ -1,0 +1,3 @@
+-- expect: global 'loadfile'
+-- No loading other files.
+local f = loadfile("/etc/passwd")

@@ -1,0 +1,3 @@
+-- expect: CPU budget exceeded
+-- Endless cheap protected calls, each failing.
+while true do pcall(error, "again") end

@@ -1,0 +1,2 @@
+-- expect: CPU budget exceeded
+while true do end

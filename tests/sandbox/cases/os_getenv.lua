@@ -1,0 +1,3 @@
+-- expect: field 'getenv'
+-- No reading the environment (secrets, database paths).
+local home = os.getenv("HOME")

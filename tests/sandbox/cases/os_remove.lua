@@ -1,0 +1,3 @@
+-- expect: field 'remove'
+-- No deleting files.
+os.remove("/tmp/kinflow-sandbox-victim")

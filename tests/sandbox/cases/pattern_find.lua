@@ -1,0 +1,2 @@
+-- expect: pattern too costly
+local r = string.rep("a", 300):find(".-.-.-.-.-.-.-.-b")

@@ -1,0 +1,2 @@
+-- expect: pattern too costly
+for w in string.rep("a", 300):gmatch(".-.-.-.-b") do end

@@ -1,0 +1,2 @@
+-- expect: read-only library 'math'
+math.pi = 3

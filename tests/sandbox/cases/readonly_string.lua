@@ -1,0 +1,2 @@
+-- expect: read-only library 'string'
+string.upper = nil

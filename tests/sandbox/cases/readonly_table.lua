@@ -1,0 +1,2 @@
+-- expect: read-only library 'table'
+table.insert = nil
