@@ -351,8 +351,9 @@ static int cmd_workflows(const args *a) {
     json_t *d;
     if (!json_array_size(list)) puts("no workflows deployed (kinflow deploy workflows/*.lua)");
     json_array_foreach(list, i, d) {
-      printf("%-26s v%-3lld %-40s %5lld cases (%lld open)", js(d, "name"), ji(d, "version"),
-             js(d, "title"), ji(d, "cases"), ji(d, "open_cases"));
+      const char *title = js(d, "title");
+      printf("%-26s v%-3lld %-40.40s%s %5lld cases (%lld open)", js(d, "name"), ji(d, "version"),
+             title, strlen(title) > 40 ? "~" : " ", ji(d, "cases"), ji(d, "open_cases"));
       if (*js(d, "base_name")) printf("  adapts %s v%lld", js(d, "base_name"), ji(d, "base_version"));
       printf("  %s by %s\n", js(d, "deployed_at"), js(d, "deployed_by"));
     }

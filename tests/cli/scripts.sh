@@ -220,7 +220,7 @@ limited "endless loop inside pcall" "CPU budget exceeded" $((4000 * SLOW)) \
   'for i = 1, 1e9 do pcall(function() while true do end end) end print("survived")'
 limited "endless SQL" "kf.sql: stopped: the script's time limit \(1 s\) ran out" $((4000 * SLOW)) \
   'pcall(kf.sql, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r") print("survived")'
-limited "memory bomb" "limit.lua: memory limit exceeded \(16 MiB\)" $((4000 * SLOW)) \
+limited "memory bomb" "limit.lua(:[0-9]+)?: memory limit exceeded \(16 MiB\)" $((4000 * SLOW)) \
   'local t, i = {}, 0 while true do i = i + 1; t[i] = string.rep("x", 1000) .. i end'
 limited "memory bomb inside pcall" "memory limit exceeded|CPU budget exceeded|time limit" $((4000 * SLOW)) \
   'local t = {} for i = 1, 1e9 do pcall(function() t[#t + 1] = string.rep("y", 4096) .. i end) end'
