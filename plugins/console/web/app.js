@@ -44,25 +44,30 @@ async function route() {
   }
   showHeader(signedIn);
   if (!firstRender) clearMessages();
+  const main = document.getElementById("main");
+  const view = h("div.view");
+  const ctx = { isCurrent: () => seq === renderSeq, view };
   const found = routes.find(([re]) => re.test(path));
   if (!found) {
-    const { main } = page("Page not found");
-    main.append(h("p", "There is no page at this address. ", h("a", { href: "#/dashboard" }, "Go to the overview"), "."));
+    page(ctx, "Page not found");
+    view.append(h("p", "There is no page at this address. ", h("a", { href: "#/dashboard" }, "Go to the overview"), "."));
     return;
   }
   const [re, render, nav] = found;
   markNav(nav);
   const params = re.exec(path).slice(1);
+  main.setAttribute("aria-busy", "true");
   try {
-    await render(params, query, { isCurrent: () => seq === renderSeq });
+    await render(params, query, ctx);
   } catch (err) {
     if (seq !== renderSeq) return;
     if (err.status === 401) return;   // whenSignedOut has sent the person to sign in
-    const main = document.getElementById("main");
-    if (!main.querySelector("h1")) page("Something went wrong");
-    failed(main, err);
+    if (!view.querySelector("h1")) page(ctx, err.status === 404 ? "Not found" : "Something went wrong");
+    failed(view, err);
   }
   if (seq === renderSeq) {
+    if (!view.isConnected) main.replaceChildren(view);
+    main.removeAttribute("aria-busy");
     if (!firstRender) focusHeading();
     showPending();
   }

@@ -77,8 +77,22 @@ export function words(name) {
   if (name === null || name === undefined) return "";
   const n = String(name);
   if (WORDS[n]) return WORDS[n];
-  const t = n.replace(/[_.-]+/g, " ").trim();
+  const t = n.replace(/[_.-]+/g, " ").trim()
+    .replace(/\b(fpr|acco|gp|id|psu)\b/gi, (w) => w.toUpperCase());
   return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
+// A role in running text: "family_link" -> "Family Link", "lead_practitioner" -> "lead practitioner".
+export function roleName(r) {
+  const n = String(r || "");
+  if (WORDS[n]) return WORDS[n] === "Caseworker" ? "caseworker" : WORDS[n];
+  return words(n).toLowerCase().replace(/\bacco\b/g, "ACCO");
+}
+
+// "a caseworker", "an administrator", "a Family Link worker"
+export function aRole(r) {
+  const n = roleName(r);
+  return (/^[aeiou]/i.test(n) ? "an " : "a ") + n + (n === "Family Link" ? " worker" : "");
 }
 
 export function plural(n, one, many) {

@@ -2,7 +2,7 @@
 // engine expects them, and the engine's refusal ("field: problem; field2: problem") shown
 // next to each field it names.
 
-import { h, uid, words, list } from "./dom.js";
+import { h, uid, words, list, append } from "./dom.js";
 
 // A field of a schema, whichever way the server spells its name: {name: ...} or Lua's
 // positional {"1": ...}.
@@ -63,17 +63,17 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
       const yes = h("input", { type: "radio", name, value: "true", id: id + "-yes" });
       const no = h("input", { type: "radio", name, value: "false", id: id + "-no" });
       inputs = [yes, no];
-      wrap.append(h("fieldset.radios", { "aria-describedby": describedBy },
+      append(wrap, [h("fieldset.radios", { "aria-describedby": describedBy },
         h("legend", label, req), help,
         h("div.check", yes, h("label", { for: yes.id }, "Yes")),
-        h("div.check", no, h("label", { for: no.id }, "No")), err));
+        h("div.check", no, h("label", { for: no.id }, "No")), err)]);
       read = () => (yes.checked ? true : no.checked ? false : undefined);
       focusEl = yes;
     } else if (f.type === "boolean") {
       const box = h("input", { type: "checkbox", id, "aria-describedby": describedBy });
       inputs = [box];
       wrap.classList.add("check-field");
-      wrap.append(h("div.check", box, h("label", { for: id }, label)), help, err);
+      append(wrap, [h("div.check", box, h("label", { for: id }, label)), help, err]);
       read = () => (box.checked ? true : undefined);
       focusEl = box;
     } else if (f.type === "list" && f.of === "choice" && list(f.choices).length) {
@@ -82,9 +82,9 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
         return [b, h("div.check", b, h("label", { for: b.id }, choiceLabels[c] || words(c)))];
       });
       inputs = boxes.map(b => b[0]);
-      wrap.append(h("fieldset.choices", { "aria-describedby": describedBy },
+      append(wrap, [h("fieldset.choices", { "aria-describedby": describedBy },
         h("legend", label, req, h("span.muted", " (choose any that apply)")), help,
-        h("div.check-grid", boxes.map(b => b[1])), err));
+        h("div.check-grid", boxes.map(b => b[1])), err)]);
       read = () => { const v = inputs.filter(b => b.checked).map(b => b.value); return v.length ? v : undefined; };
       focusEl = inputs[0];
     } else {
@@ -126,7 +126,7 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
       inputs = [control];
       const listHelp = f.type === "list" ? h("p.help", { id: id + "-list-help" }, "One on each line.") : null;
       if (listHelp) control.setAttribute("aria-describedby", `${id}-list-help ${describedBy}`);
-      wrap.append(h("label", { for: id }, label, req), help, listHelp, control, err);
+      append(wrap, [h("label", { for: id }, label, req), help, listHelp, control, err]);
       focusEl = control;
     }
     controls.set(f.name, { wrap, err, read, focusEl, inputs, label });

@@ -1,7 +1,7 @@
 // ui.js: the page's shared pieces: messages read out by screen readers, the confirmation
 // dialog, page titles and headings, and showing a refusal from the server.
 
-import { h, clear } from "./dom.js";
+import { h, clear, append } from "./dom.js";
 
 const messages = () => document.getElementById("messages");
 const alerts = () => document.getElementById("alerts");
@@ -42,24 +42,34 @@ export function clearMessages() {
 
 // Start a view: the document title, the main heading, and focus for keyboard and screen
 // reader users when they arrived by following a link.
-export function page(title, ...intro) {
-  document.title = `${title} · kinflow`;
-  const main = document.getElementById("main");
+// ctx.view is this view's own container: once another view has replaced it in <main>, a
+// render still finishing writes into its detached container and nothing shows.
+export function page(ctx, title, ...intro) {
+  if (ctx.isCurrent()) document.title = `${title} · kinflow`;
+  const main = ctx.view;
   clear(main);
-  main.className = "";
+  main.className = "view";
+  if (ctx.isCurrent()) document.getElementById("main").replaceChildren(main);
   const h1 = h("h1", { tabindex: "-1" }, title);
-  main.append(h1, ...intro);
+  append(main, [h1, ...intro]);
   return { main, h1 };
 }
 
 export function focusHeading() {
-  const h1 = document.querySelector("#main h1");
+  const h1 = document.querySelector("#main .view h1");
   if (h1) h1.focus({ preventScroll: false });
 }
 
 // A message shown in place of a view that could not be loaded.
 export function failed(main, err) {
-  main.append(h("div.panel.problem", { role: "alert" }, h("p", err.message || String(err))));
+  const friendly = {
+    404: "This record could not be found. It may have been removed, or the link may be wrong.",
+    403: "You do not have permission to see this. Ask an administrator if you need to.",
+  }[err.status];
+  main.append(h("div.panel.problem", { role: "alert" },
+    h("p", friendly || err.message || String(err)),
+    friendly && err.message ? h("p.muted.small", `The server said: ${err.message}`) : null,
+    h("p", h("a", { href: "#/dashboard" }, "Back to the overview"))));
 }
 
 // confirm({title, body, reason, okText}) -> Promise<{reason} | null>

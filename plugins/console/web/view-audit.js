@@ -12,32 +12,35 @@ const KINDS = {
   "case.opened": "Case opened",
   "case.transition": "Case moved",
   "case.data": "Case details changed",
-  "form.submitted": "Form recorded",
   "member.added": "Person added to a case",
-  "review.overdue": "Review became overdue",
+  "form.submitted": "Form recorded",
   "review.recorded": "Review recorded",
+  "review.overdue": "Review became overdue",
   "timer.fired": "Happened by itself",
   "timer.refused": "Could not happen by itself",
+  "sensitive.read": "Private details viewed",
+  "workflow.deployed": "Programme deployed",
+  "form.deployed": "Form version recorded",
   "rule.deployed": "Rule deployed",
   "rule.rolled_back": "Rule rolled back",
   "user.added": "Account added",
+  "login.succeeded": "Signed in",
   "login.failed": "Sign-in failed",
-  "login": "Signed in",
-  "sensitive.read": "Private details viewed",
-  "definition.deployed": "Programme deployed",
 };
 
 function what(e) {
   const base = KINDS[e.kind] || words(e.kind);
   const bits = [];
   if (e.kind === "case.transition") bits.push(`${words(e.name)}: ${words(e.from)} → ${words(e.to)}`);
+  else if (e.kind === "user.added" || e.kind.startsWith("member.")) bits.push(String(e.name || ""));
   else if (e.name) bits.push(words(e.name));
+  if (e.kind === "login.failed" && e.data && e.data.login) bits.push(`as ${e.data.login}`);
   if (e.reason) bits.push(`“${e.reason}”`);
   return h("span", h("strong", base), bits.length ? h("span.block.muted", bits.join(" · ")) : null);
 }
 
-export async function render(_p, query) {
-  const { main } = page("Record of changes");
+export async function render(_p, query, ctx) {
+  const { main } = page(ctx, "Record of changes");
   main.append(h("p.lede", "Everything done in kinflow is written here, in order, and can never be changed. ",
     "Each entry is sealed to the one before it, so any change to the record shows up when it is checked."));
 

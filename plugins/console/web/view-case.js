@@ -2,9 +2,9 @@
 // its forms, the people and their roles, and the timeline of what happened.
 
 import * as api from "./api.js";
-import { h, field, list, words, plural, timeEl, when, daysSince, uid } from "./dom.js";
-import { page, say, warn, confirm, busy, later } from "./ui.js";
-import { href, go } from "./nav.js";
+import { h, field, list, words, plural, timeEl, when, daysSince, uid, aRole } from "./dom.js";
+import { page, warn, confirm, busy, later } from "./ui.js";
+import { go } from "./nav.js";
 import { definition, stateTitle } from "./view-cases.js";
 import { buildForm, answers } from "./forms.js";
 
@@ -38,7 +38,7 @@ function chosenRole(wf, roles) {
 export function plainReason(r) {
   let m;
   if ((m = /^role '([^']+)' may not fire '[^']+' \(by: ([^)]*)\)$/.exec(r))) {
-    const by = m[2].split(/,\s*/).filter(Boolean).map(x => words(x).toLowerCase().replace("family link", "Family Link"));
+    const by = m[2].split(/,\s*/).filter(Boolean).map(aRole);
     return by.length ? `Only ${by.length > 1 ? by.slice(0, -1).join(", ") + " or " + by.at(-1) : by[0]} can make this move.`
       : "No one can make this move by hand.";
   }
@@ -49,6 +49,14 @@ export function plainReason(r) {
   const form = /^(?:requires )?form '([^']+)'(?: has no valid entry| \(no valid entry\))$/.exec(r);
   if (form) return `The ${formTitle(form[1])} form has not been filled in yet.`;
   return r.charAt(0).toUpperCase() + r.slice(1);
+}
+
+// The engine's refusal of a move, in a practitioner's words.
+export function refusal(msg) {
+  const m = /^case [^:]+: cannot fire '[^']+': (.*)$/s.exec(msg);
+  if (!m) return plainReason(msg.replace(/^case [^:]+: /, ""));
+  return m[1].split("; ").map(r => plainReason(r).replace(/\.$/, ""))
+    .map((r, i) => (i ? r.charAt(0).toLowerCase() + r.slice(1) : r)).join("; ") + ".";
 }
 
 function byRole(reasons) {
@@ -72,7 +80,7 @@ export async function render([id], query, ctx) {
     ...list(def.transitions).flatMap(t => list(t.requires))]);
   await Promise.all([...named].filter(Boolean).map(n => schema(n, id).catch(() => null)));
   if (!ctx.isCurrent()) return;
-  const { main } = page(title);
+  const { main } = page(ctx, title);
   main.classList.add("case-page");
   main.querySelector("h1").after(h("p.subtitle", c.workflow_title || def.title || words(c.workflow),
     ` · case number ${c.id}`, c.version ? ` · programme version ${c.version}` : ""));
@@ -90,7 +98,7 @@ export async function render([id], query, ctx) {
     !c.final && here.review && api.can("write")
       ? h("div.buttons", h("button", { type: "button", on: { click: (e) => recordReview(e.currentTarget) } },
           "Record that a review was held")) : null,
-    stepper(states, c.state));
+    c.final ? null : stepper(states, c.state));
 
   async function recordReview(btn) {
     const ok = await confirm({
@@ -131,7 +139,7 @@ export async function render([id], query, ctx) {
       ? "Your account holds no role in this programme, so you can see its moves but not make them. Ask an administrator if you need one."
       : "You can see this case's moves but not make them."), movesBody);
   } else if (mayAct.length === 1) {
-    movesPanel.append(h("p.acting-as", "You are acting as ", h("strong", words(mayAct[0]).toLowerCase()), "."), movesBody);
+    movesPanel.append(h("p.acting-as", "You are acting as ", h("strong", aRole(mayAct[0])), "."), movesBody);
   } else {
     movesPanel.append(h("div.acting-as", field("Acting as", asSel, {
       help: "The role you hold on this case. The moves you can make depend on it." })), movesBody);
@@ -217,8 +225,8 @@ export async function render([id], query, ctx) {
       later(`Done: the case is now in “${to}”.`);
       go(`/cases/${id}`);
     } catch (err) {
-      warn(err.status === 422 || err.status === 409
-        ? `The move was not made. ${plainReason(err.message.replace(/^case \d+: /, ""))}` : err.message);
+      warn(err.status === 422 || err.status === 409 || err.status === 400
+        ? `The move was not made. ${refusal(err.message)}` : err.message);
       loadMoves();
     }
   }
@@ -406,7 +414,7 @@ function people(c, roles, id) {
       if (dob.value) body.data = { dob: dob.value };
       try {
         await busy(submit, () => api.post(`/cases/${id}/members`, body));
-        later(`${body.name} added as ${words(body.role).toLowerCase()}.`);
+        later(`${body.name} added as ${aRole(body.role)}.`);
         go(`/cases/${id}`);
       } catch (err) {
         problem.textContent = err.message;
@@ -425,7 +433,7 @@ function details(c) {
   const dl = h("dl.answers");
   if (c.ref) dl.append(h("dt", "Reference"), h("dd", c.ref));
   dl.append(h("dt", "Opened"), h("dd", timeEl(c.created_at, false)));
-  for (const k of keys) {
+  for (const k of keys.sort()) {
     const v = data[k];
     if (v === null || v === undefined) continue;
     const text = typeof v === "boolean" ? (v ? "Yes" : "No")
@@ -465,7 +473,10 @@ function timeline(events, wf, def) {
   };
   const sTitle = (n) => stateTitle(wf, n);
   const ol = h("ol.timeline", { reversed: true });
+  const SHOWN = 15;
+  let n = 0;
   for (const e of events.slice().reverse()) {
+    n += 1;
     let what, extra = null;
     switch (e.kind) {
       case "case.opened": what = ["Case opened in ", h("strong", sTitle(e.to))]; break;
@@ -478,23 +489,33 @@ function timeline(events, wf, def) {
         break;
       }
       case "member.added": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " added as ",
-        words(e.role || (e.data && e.data.role)).toLowerCase()]; break;
+        aRole(e.role || (e.data && e.data.role))]; break;
       case "case.data": what = ["Case details updated", e.data && typeof e.data === "object" && e.data.data
         ? `: ${Object.keys(e.data.data).map(words).join(", ").toLowerCase()}` : ""]; break;
       case "review.overdue": what = [h("strong", "Review overdue"), e.data && e.data.due ? [": it was due ", timeEl(e.data.due, false)] : ""]; break;
-      case "review.recorded": what = [h("strong", "Review recorded")]; break;
+      case "review.recorded": what = [h("strong", "Review held"), e.data && e.data.next_due
+        ? ["; the next is due ", timeEl(e.data.next_due, false)] : "", e.data && e.data.note ? `: ${e.data.note}` : ""]; break;
       case "timer.fired": what = [h("strong", tTitle(e.name)), " happened by itself"]; break;
       case "timer.refused": what = [tTitle(e.name), " was due to happen by itself but could not"]; break;
       case "sensitive.read": what = ["Private details viewed"]; break;
       default: what = [words(e.kind)];
     }
     if (e.reason) extra = h("blockquote.reason", h("span.sr-only", "Reason: "), e.reason);
-    const who = e.actor && e.actor !== "timer" ? ` by ${e.actor}${e.role && e.kind === "case.transition" ? ` (as ${words(e.role).toLowerCase()})` : ""}`
+    const who = e.actor && e.actor !== "timer" ? ` by ${e.actor}${e.role && e.kind === "case.transition" ? ` (as ${aRole(e.role)})` : ""}`
       : e.actor === "timer" ? " automatically" : "";
-    ol.append(h("li", { class: `ev ev-${e.kind.replace(/\./g, "-")}` },
+    ol.append(h("li", { class: `ev ev-${e.kind.replace(/\./g, "-")}`, hidden: n > SHOWN },
       h("p.ev-when", timeEl(e.at), h("span.muted", who)),
       h("p.ev-what", what), extra));
   }
   sec.append(ol);
+  if (events.length > SHOWN) {
+    const more = h("button", { type: "button", on: { click: () => {
+      const first = ol.querySelector("li[hidden]");
+      for (const li of ol.querySelectorAll("li[hidden]")) li.hidden = false;
+      more.remove();
+      if (first) { first.tabIndex = -1; first.focus(); }
+    } } }, `Show the ${events.length - SHOWN} earlier events`);
+    sec.append(h("div.buttons", more));
+  }
   return sec;
 }

@@ -25,8 +25,8 @@ export function stateTitle(def, state) {
   return (s && s.title) || words(state);
 }
 
-export async function render(_p, query) {
-  const { main } = page("Cases");
+export async function render(_p, query, ctx) {
+  const { main } = page(ctx, "Cases");
   const workflows = list(await api.get("/workflows"));
   const wfTitle = Object.fromEntries(workflows.map(w => [w.name, w.title || words(w.name)]));
   const offset = Math.max(0, parseInt(query.offset || "0", 10) || 0);
@@ -115,6 +115,7 @@ function openCaseForm(workflows) {
     workflows.map(w => h("option", { value: w.name }, w.title || words(w.name))));
   const ref = h("input", { type: "text", name: "ref", autocomplete: "off" });
   const referredBy = h("input", { type: "text", name: "referred_by", autocomplete: "off" });
+  const referredOn = h("input", { type: "date", name: "referred_on", value: new Date().toISOString().slice(0, 10) });
   const problem = h("p.form-error", { hidden: true, id: uid("p") });
   const submit = h("button.primary", { type: "submit" }, "Open the case");
   const form = h("form", { novalidate: true },
@@ -122,6 +123,7 @@ function openCaseForm(workflows) {
     field("Programme", wf),
     field("Case reference", ref, { help: "Your agency's reference for the family, if it has one." }),
     field("Referred by", referredBy, { help: "Who referred the family (optional)." }),
+    field("Date of the referral", referredOn),
     h("div.buttons", submit));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -136,8 +138,7 @@ function openCaseForm(workflows) {
     wf.removeAttribute("aria-invalid");
     const data = {};
     if (referredBy.value.trim()) data.referred_by = referredBy.value.trim();
-    const today = new Date().toISOString().slice(0, 10);
-    data.referred_on = today;
+    if (referredOn.value) data.referred_on = referredOn.value;
     try {
       const c = await busy(submit, () => api.post("/cases", {
         workflow: wf.value, ref: ref.value.trim() || undefined, data }));

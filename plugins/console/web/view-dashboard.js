@@ -14,8 +14,8 @@ export function caseLink(c) {
   return h("a.case-ref", { href: href(`/cases/${c.id}`) }, caseName(c));
 }
 
-export async function render() {
-  const { main } = page("Overview");
+export async function render(_p, _q, ctx) {
+  const { main } = page(ctx, "Overview");
   const data = await api.get("/dashboard");
   const programmes = list(data.programmes);
   const overdue = list(data.overdue);
@@ -43,7 +43,7 @@ export async function render() {
               ? h("span", timeEl(c.overdue_since, false), " ", h("span.muted", `(${plural(daysSince(c.overdue_since), "day")} ago)`))
               : "" },
         ], overdue, { captionHidden: true })
-      : h("p.empty", "No reviews are overdue. Well done."),
+      : h("p.empty", "No reviews are overdue."),
     overdue.length ? h("p", h("a", { href: href("/cases", { overdue: "1" }) }, "See every overdue case in the case list")) : null));
 
   const grid = h("div.cards");

@@ -4,8 +4,8 @@ import * as api from "./api.js";
 import { h, field } from "./dom.js";
 import { page, say, warn, busy } from "./ui.js";
 
-export async function render(_params, query) {
-  const { main } = page("Sign in to kinflow");
+export async function render(_params, query, ctx) {
+  const { main } = page(ctx, "Sign in to kinflow");
   main.classList.add("narrow");
   const login = h("input", { type: "text", name: "login", autocomplete: "username", required: true,
                              autocapitalize: "none", spellcheck: "false" });

@@ -2,13 +2,13 @@
 // as a diagram, with the number of cases in each stage, and the same in words.
 
 import * as api from "./api.js";
-import { h, table, list, words, plural, duration } from "./dom.js";
+import { h, table, list, words, plural, duration, append } from "./dom.js";
 import { page } from "./ui.js";
 import { href } from "./nav.js";
 import { draw } from "./diagram.js";
 
-export async function renderList() {
-  const { main } = page("Programmes");
+export async function renderList(_p, _q, ctx) {
+  const { main } = page(ctx, "Programmes");
   const workflows = list(await api.get("/workflows"));
   main.append(h("p.lede", "The programmes in use, each with its stages and the moves between them. Choose one to see its diagram."));
   const byName = Object.fromEntries(workflows.map(w => [w.name, w]));
@@ -22,23 +22,23 @@ export async function renderList() {
   ], workflows, { captionHidden: true, empty: "No programmes are in use yet." }));
 }
 
-export async function render([name]) {
+export async function render([name], _q, ctx) {
   const wf = await api.get(`/workflows/${encodeURIComponent(name)}`);
   const def = wf.definition || wf;
   const counts = wf.counts || {};
   const states = list(def.states);
   const transitions = list(def.transitions);
-  const { main } = page(def.title || words(name));
+  const { main } = page(ctx, def.title || words(name));
   main.classList.add("wide");
   const total = Object.values(counts).reduce((a, b) => a + Number(b || 0), 0);
   const openN = states.filter(st => !st.final).reduce((a, st) => a + Number(counts[st.name] || 0), 0);
-  main.append(
+  append(main, [
     def.description ? h("p.lede", def.description) : null,
     h("p.muted", `Version ${wf.version ?? "?"}`,
       wf.base_name ? [" · adapted from ", h("a", { href: href(`/programmes/${wf.base_name}`) }, words(wf.base_name)),
         wf.base_version ? ` version ${wf.base_version}` : ""] : "",
       ` · ${plural(openN, "open case")}, ${total} in all · `,
-      h("a", { href: href("/cases", { workflow: name }) }, "see its cases")));
+      h("a", { href: href("/cases", { workflow: name }) }, "see its cases"))]);
 
   const stTitle = (n) => (states.find(st => st.name === n) || {}).title || words(n);
   const fig = h("figure.diagram-wrap",

@@ -3,9 +3,10 @@
 // or roll back to the version before.
 
 import * as api from "./api.js";
-import { h, field, table, list, words, plural, timeEl, when } from "./dom.js";
+import { h, field, table, list, words, plural, timeEl, when, append } from "./dom.js";
 import { page, say, warn, confirm, busy, later } from "./ui.js";
 import { go, href } from "./nav.js";
+import { definition, stateTitle } from "./view-cases.js";
 
 // The source text of a rule, where the server gave it.
 function sourceOf(r) {
@@ -25,8 +26,8 @@ function inForce(r) {
   return f.source ? words(f.source) : "—";
 }
 
-export async function render(_p, query) {
-  const { main } = page("Rules");
+export async function render(_p, query, ctx) {
+  const { main } = page(ctx, "Rules");
   main.append(h("p.lede", "Rules decide when a case may move on: for example, that consent to share information has been recorded. ",
     "Before you change a rule, preview it: you will see every open case whose moves it would change."));
   const rules = list(await api.get("/rules"));
@@ -42,14 +43,14 @@ export async function render(_p, query) {
   const result = h("div.impact", { "aria-live": "polite" });
   const preview = h("button.primary", { type: "button" }, "Preview the effect");
   const deploy = h("button", { type: "button", disabled: !canDeploy }, "Deploy this rule");
-  editor.append(h("h2#edit-h", "Change a rule"),
+  append(editor, [h("h2#edit-h", "Change a rule"),
     h("p.muted", "Choose “Edit” beside a rule to start from it, or paste a rule's Lua source here."),
     problem,
     field("File name", pathIn, { help: "Where the rule comes from, used in messages about it, for example rules/consent_recorded.lua." }),
     field("Lua source", src),
     h("div.buttons", preview, deploy),
     canDeploy ? null : h("p.muted", "Only an administrator or an analyst can deploy rules."),
-    result);
+    result]);
 
   const showProblem = (err) => {
     const m = /^(.*?):(\d+): (.*)$/s.exec(err.message);
@@ -83,7 +84,9 @@ export async function render(_p, query) {
       showProblem(err);
       return;
     }
-    result.replaceChildren(...impactView(lastImpact));
+    const names = [...new Set(list(lastImpact.changed).map(c => c.workflow))];
+    const defs = Object.fromEntries(await Promise.all(names.map(async n => [n, await definition(n).catch(() => null)])));
+    result.replaceChildren(...impactView(lastImpact, defs));
   });
   deploy.addEventListener("click", async () => {
     if (!ready()) return;
@@ -120,7 +123,10 @@ export async function render(_p, query) {
             src.value = text || src.value;
             lastImpact = null;
             result.replaceChildren();
-            if (!text) say(`Paste the source of ${words(r.name)} into the box.`);
+            if (!text) {
+              const where = r.in_force && r.in_force.path ? ` (its file is ${r.in_force.path})` : "";
+              say(`Paste the Lua source of “${words(r.name)}” into the box${where}, then change it.`);
+            }
             src.focus();
             editor.scrollIntoView({ block: "start" });
           } } }, "Edit", h("span.sr-only", ` ${words(r.name)}`)),
@@ -165,7 +171,7 @@ function verdict(x) {
   return h("span", h("span.bad", "not met"), x.reason ? `: ${x.reason}` : "");
 }
 
-function impactView(res) {
+function impactView(res, defs) {
   const changed = list(res.changed);
   const out = [h("h3", "What this change would do")];
   out.push(h("p", { role: "status" }, `${plural(Number(res.evaluated || 0), "open case")} checked. `,
@@ -173,10 +179,14 @@ function impactView(res) {
     res.reworded ? ` ${plural(Number(res.reworded), "case")} would see only different wording.` : ""));
   if (changed.length) {
     out.push(table("Cases whose result would change", [
-      { head: "Case", cell: c => h("a", { href: href(`/cases/${c.case}`) }, c.ref || `Case ${c.case}`) },
-      { head: "Programme", cell: c => words(c.workflow) },
-      { head: "Stage", cell: c => words(c.state) },
-      { head: "Moves affected", cell: c => list(c.transitions).map(words).join(", ") },
+      { head: "Case", cell: c => h("a.case-ref", { href: href(`/cases/${c.case}`) }, c.ref || `Case ${c.case}`) },
+      { head: "Programme", cell: c => (defs[c.workflow] && (defs[c.workflow].definition || {}).title) || words(c.workflow) },
+      { head: "Stage", cell: c => stateTitle(defs[c.workflow], c.state) },
+      { head: "Moves affected", cell: c => {
+          const d = defs[c.workflow] && defs[c.workflow].definition;
+          const ts = list(c.transitions).map(n => ((d && list(d.transitions).find(t => t.name === n)) || {}).title || words(n));
+          return ts.length ? ts.join(", ") : h("span.muted", "None from its stage now");
+        } },
       { head: "Now", cell: c => verdict(c.before) },
       { head: "After the change", cell: c => verdict(c.after) },
     ], changed, { captionHidden: true }));

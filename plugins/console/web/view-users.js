@@ -13,8 +13,8 @@ const ROLES = [
   ["admin", "Administrator: everything, including who can sign in"],
 ];
 
-export async function render() {
-  const { main } = page("People who sign in");
+export async function render(_p, _q, ctx) {
+  const { main } = page(ctx, "People who sign in");
   if (!api.can("users")) {
     main.append(h("p", "Only an administrator can see and add the people who sign in."));
     return;

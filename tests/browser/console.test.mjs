@@ -1,0 +1,408 @@
+// tests/browser/console.test.mjs: the console in headless Chromium, driven by Playwright, as a
+// caseworker and then an administrator would use it. Started by tests/browser/run.sh, which
+// gives the server's address, the accounts, the case and where screenshots go:
+//   KF_URL KF_LOGIN KF_PASSWORD KF_ADMIN KF_ADMIN_PASSWORD KF_CASE KF_OUT KF_CHROMIUM KF_PROFILE
+// Prints "ok   NAME" or "FAIL NAME: why" for each step, then "N passed, N failed".
+
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) { console.log(`FAIL setup: ${k} is not set`); console.log("0 passed, 1 failed"); process.exit(1); }
+  return v;
+};
+const URL = env("KF_URL").replace(/\/$/, "");
+const LOGIN = env("KF_LOGIN"), PASSWORD = env("KF_PASSWORD");
+const ADMIN = env("KF_ADMIN"), ADMIN_PASSWORD = env("KF_ADMIN_PASSWORD");
+const CASE = env("KF_CASE"), OUT = env("KF_OUT");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+mkdirSync(OUT, { recursive: true });
+
+let passed = 0, failed = 0;
+const problems = [];   // errors the page itself reported
+const results = new Map();   // step name -> true (passed) or false
+let current = null;          // the page, for a screenshot when a step fails
+
+// step(NAME, fn, needs): runs fn unless a step it needs (by name) did not pass.
+async function step(name, fn, needs = []) {
+  const missing = needs.filter(n => results.get(n) !== true);
+  if (missing.length) {
+    failed++;
+    results.set(name, false);
+    console.log(`FAIL ${name}: not run ("${missing[0]}" did not pass)`);
+    return false;
+  }
+  try {
+    await fn();
+    passed++;
+    results.set(name, true);
+    console.log(`ok   ${name}`);
+    return true;
+  } catch (err) {
+    failed++;
+    results.set(name, false);
+    console.log(`FAIL ${name}: ${String(err && err.message || err).split("\n")[0]}`);
+    if (current) {
+      const file = `browser-failed-${failed}.png`;
+      await current.screenshot({ path: join(OUT, file), fullPage: true }).catch(() => {});
+      console.log(`     (screenshot of the page then: tests/out/${file})`);
+    }
+    return false;
+  }
+}
+function expect(cond, msg) { if (!cond) throw new Error(msg); }
+// Text that means the page drew a value it did not have.
+async function noJunk(page) {
+  const text = await page.locator("main").innerText();
+  const m = /\b(null|undefined|NaN)\b|\[object Object\]/.exec(text);
+  expect(!m, `the page shows "${m && m[0]}" near: ${m && text.slice(Math.max(0, m.index - 40), m.index + 20).replace(/\s+/g, " ")}`);
+}
+
+// Every control on the page has a label (or a name given another way), and every button
+// has words in it.
+async function labelled(page) {
+  const bad = await page.evaluate(() => {
+    const out = [];
+    for (const el of document.querySelectorAll("input, select, textarea, button")) {
+      if (el.closest("[hidden]") || el.type === "hidden") continue;
+      const named = (el.labels && el.labels.length) || el.getAttribute("aria-label") ||
+        el.getAttribute("aria-labelledby") || (el.tagName === "BUTTON" && el.textContent.trim());
+      if (!named) out.push(el.outerHTML.slice(0, 80));
+    }
+    return out;
+  });
+  expect(!bad.length, `controls without a label: ${bad.join(" | ")}`);
+}
+
+async function shot(page, name) {
+  await page.locator("main:not([aria-busy])").waitFor();
+  await noJunk(page);
+  await labelled(page);
+  await page.screenshot({ path: join(OUT, `browser-${name}.png`), fullPage: true });
+}
+
+// A fresh profile folder of our own (run.sh makes it and removes it afterwards).
+const context = await chromium.launchPersistentContext(process.env.KF_PROFILE || "", {
+  executablePath: process.env.KF_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  viewport: { width: 1280, height: 800 },
+  timeout: 30000,
+});
+const exitCode = await (async () => {
+  try {
+    return await run();
+  } catch (err) {
+    console.log(`FAIL the browser test stopped: ${String(err && err.message || err).split("\n")[0]}`);
+    console.log(`${passed} passed, ${failed + 1} failed`);
+    return 1;
+  } finally {
+    await context.close().catch(() => {});
+  }
+})();
+process.exit(exitCode);
+
+async function run() {
+  context.setDefaultTimeout(8000);
+  const page = context.pages()[0] || await context.newPage();
+  current = page;
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    const t = m.text();
+    if (/Content Security Policy|Refused to (execute|apply|load)/i.test(t)) problems.push(`CSP: ${t}`);
+    // Refusals the page handles (401 before signing in, 400/422 for a form's bad answers)
+    // show as failed loads; a server error (5xx) does not belong in this test.
+    else if (m.type() === "error" && (!/^Failed to load resource/.test(t) || /status of 5\d\d/.test(t))) problems.push(`console: ${t}`);
+  });
+  const main = page.locator("main");
+  const heading = () => page.locator("main h1");
+
+  await step("the console page loads with its security headers", async () => {
+    const res = await page.goto(URL + "/");
+    expect(res && res.ok(), `GET / answered ${res && res.status()}`);
+    const csp = res.headers()["content-security-policy"] || "";
+    expect(/script-src 'self'/.test(csp), `no script-src 'self' in the CSP (${csp})`);
+    await page.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+    await shot(page, "01-sign-in");
+  });
+
+  await step("a wrong password is refused with a plain message", async () => {
+    await page.getByLabel("User name").fill(LOGIN);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("#login-problem").filter({ hasText: "do not match" }).waitFor();
+  }, ["the console page loads with its security headers"]);
+
+  await step("a caseworker signs in and sees the overview", async () => {
+    await page.getByLabel("User name").fill(LOGIN);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    await main.getByRole("heading", { name: "Reviews overdue" }).waitFor();
+    await main.getByRole("heading", { name: "Cases by programme and stage" }).waitFor();
+    await main.getByRole("link", { name: "Co-parenthood", exact: true }).waitFor();
+    expect(await page.locator("#who-name").textContent().then(t => t.includes(LOGIN)), "the header does not name the person signed in");
+    expect(!(await page.getByRole("link", { name: "People who sign in" }).isVisible()), "a caseworker sees the accounts page in the menu");
+    await shot(page, "02-overview");
+  }, ["the console page loads with its security headers"]);
+
+  await step("the case list filters by programme and opens the case", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases" }).click();
+    await page.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
+    await page.locator("form.filters").getByLabel("Programme").selectOption("coparenthood");
+    await page.getByRole("button", { name: "Show cases" }).click();
+    await page.waitForFunction(() => location.hash.includes("workflow=coparenthood"));
+    await main.getByRole("link", { name: "CP-BROWSER" }).waitFor();
+    expect(!(await main.getByRole("link", { name: "PR-BROWSER" }).count()), "the filter left another programme's case in the list");
+    await shot(page, "03-case-list");
+    await main.getByRole("link", { name: "CP-BROWSER" }).click();
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+  }, ["a caseworker signs in and sees the overview"]);
+
+  await step("the case page shows people, stage and why a move is blocked", async () => {
+    await page.locator("#current-stage").filter({ hasText: "Referral and matching" }).waitFor();
+    const people = page.locator("section[aria-labelledby=people-h]");
+    await people.getByText("Robin Example").waitFor();
+    await people.getByText("Kit Maple-Example").waitFor();
+    const blocked = page.locator(".moves.blocked li[data-move=match]");
+    await blocked.waitFor();
+    await blocked.getByText("child information form has not been filled in", { exact: false }).waitFor();
+    await page.locator(".timeline").getByText("Consent to share information", { exact: false }).first().waitFor();
+    await shot(page, "04-case-blocked");
+  }, ["the case list filters by programme and opens the case"]);
+
+  await step("a form with a missing answer shows the problem next to that field", async () => {
+    const item = page.locator('.form-item[data-form="child_information"]');
+    await item.getByRole("button", { name: "Fill in" }).click();
+    const form = item.locator("form.schema-form");
+    await form.getByLabel("Child's name").fill("Ava Example");
+    await form.getByLabel("Where the child is living now").selectOption("foster_care");
+    await form.getByRole("button", { name: "Save this form" }).click();
+    const dob = form.locator('.field[data-field="dob"]');
+    const err = dob.locator(".field-error");
+    await err.waitFor({ state: "visible" });
+    expect(/needed/i.test(await err.textContent()), `the date of birth error says "${await err.textContent()}"`);
+    expect(await dob.locator("input").getAttribute("aria-invalid") === "true", "the date of birth field is not marked invalid");
+    const described = await dob.locator("input").getAttribute("aria-describedby");
+    expect(described && described.includes(await err.getAttribute("id")), "the error is not tied to its field for screen readers");
+    expect(!(await form.locator('.field[data-field="child_name"] .field-error').isVisible()), "a correct field shows an error");
+    await form.locator(".form-error").getByText("Date of birth", { exact: false }).waitFor();
+    expect(await page.evaluate(() => document.activeElement && document.activeElement.id.endsWith("-dob")), "focus did not move to the field with the problem");
+    await shot(page, "05-form-error");
+  }, ["the case page shows people, stage and why a move is blocked"]);
+
+  await step("the corrected form is saved", async () => {
+    const item = page.locator('.form-item[data-form="child_information"]');
+    const form = item.locator("form.schema-form");
+    await form.getByLabel("Date of birth").fill("2019-08-14");
+    await form.getByLabel("The parents contributed to this form").check();
+    await form.getByRole("button", { name: "Save this form" }).click();
+    await page.locator("#messages").getByText("saved", { exact: false }).waitFor();
+    await page.locator('.form-item[data-form="child_information"] .form-status').filter({ hasText: "1 entry" }).waitFor();
+  }, ["a form with a missing answer shows the problem next to that field"]);
+
+  await step("a move is made after confirming, and the case shows its new stage", async () => {
+    const btn = page.getByRole("button", { name: "Match family with carer and Family Link" });
+    await btn.waitFor();
+    await btn.click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    await dialog.getByText("Referral and matching", { exact: false }).first().waitFor();
+    await shot(page, "06-confirm-move");
+    await dialog.getByRole("button", { name: "Make this move" }).click();
+    await page.locator("#current-stage").filter({ hasText: "Stage 1: Building trust" }).waitFor();
+    await page.locator("#messages").getByText("Stage 1", { exact: false }).waitFor();
+    await page.locator(".timeline").getByText("moved from", { exact: false }).first().waitFor();
+    await shot(page, "07-case-moved");
+  }, ["the corrected form is saved"]);
+
+  await step("a new case is opened from the case list", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases" }).click();
+    await page.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
+    const form = page.locator("section.open-case");
+    await form.getByLabel("Programme").selectOption("coparenthood");
+    await form.getByLabel("Case reference").fill("CP-NEW-1");
+    await form.getByLabel("Referred by").fill("Example Primary School");
+    await form.getByRole("button", { name: "Open the case" }).click();
+    await heading().filter({ hasText: "Case CP-NEW-1" }).waitFor();
+    await page.locator("#current-stage").filter({ hasText: "Referral and matching" }).waitFor();
+    await page.locator("section[aria-labelledby=details-h]").getByText("Example Primary School").waitFor();
+    await page.goBack();
+    await page.goBack();
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+  }, ["a move is made after confirming, and the case shows its new stage"]);
+
+  await step("a review is recorded with a note", async () => {
+    await page.getByRole("button", { name: "Record that a review was held" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel(/^Note/).fill("Robin and Kit met at Kit's home; contact is going well.");
+    await dialog.getByRole("button", { name: "Record the review" }).click();
+    await page.locator("#messages").getByText("Review recorded").waitFor();
+    await page.locator(".timeline").getByText("contact is going well", { exact: false }).waitFor();
+  }, ["a move is made after confirming, and the case shows its new stage"]);
+
+  await step("moves for other roles say who can make them", async () => {
+    await page.locator("details.others summary").click();
+    await page.locator("details.others").getByText("Only a supervisor can make this move", { exact: false }).first().waitFor();
+  }, ["a move is made after confirming, and the case shows its new stage"]);
+
+  await step("the programme page draws the stages with their counts", async () => {
+    await page.goto(URL + "/#/programmes/coparenthood");
+    await heading().filter({ hasText: "Co-parenthood" }).waitFor();
+    const svg = page.locator("svg.diagram");
+    await svg.waitFor();
+    const boxes = await svg.locator("g.state").count();
+    expect(boxes === 6, `the diagram has ${boxes} stages, not 6`);
+    expect(await svg.locator("g.state.final").count() === 2, "the two final stages are not marked");
+    expect(await svg.locator("g.state.final rect.inner").count() === 2, "final stages have no double border");
+    const stage1 = svg.locator('a[aria-label^="Stage 1"]');
+    expect(/: 1 case/.test(await stage1.getAttribute("aria-label")), `stage 1's count: ${await stage1.getAttribute("aria-label")}`);
+    expect(await svg.locator("path.edge").count() >= 6, "the diagram has too few arrows");
+    await svg.locator("g.label text", { hasText: "Step back to Stage 2" }).first().waitFor();
+    await shot(page, "08-programme");
+  }, ["a caseworker signs in and sees the overview"]);
+
+  await step("the engine's refusals are read into plain words", async () => {
+    const r = await page.evaluate(async () => {
+      const forms = await import("/static/forms.js");
+      const cs = await import("/static/view-case.js");
+      return {
+        form: forms.parseProblems("case 3: form 'review' refused: review_date: not a date (YYYY-MM-DD); " +
+          "progress: required; decision: 'maybe' is not one of: continue, move_forward; present[2]: not text; " +
+          "colour: not a field of form 'review'", ["review_date", "progress", "decision", "present"]),
+        move: cs.refusal("case 2: cannot fire 'match': requires form 'child_information' (no valid entry); " +
+          "role 'caseworker' may not fire 'match' (by: supervisor, family_link)"),
+      };
+    });
+    const f = r.form.byField;
+    expect(f.review_date && /Enter a date/.test(f.review_date[0]), `review_date: ${JSON.stringify(f.review_date)}`);
+    expect(f.progress && f.progress[0] === "This is needed.", `progress: ${JSON.stringify(f.progress)}`);
+    expect(f.decision && /Choose one of the options/.test(f.decision[0]), `decision: ${JSON.stringify(f.decision)}`);
+    expect(f.present && /Enter some words/.test(f.present[0]), `present: ${JSON.stringify(f.present)}`);
+    expect(r.form.other.length === 1 && /colour/.test(r.form.other[0]), `other: ${JSON.stringify(r.form.other)}`);
+    expect(/form has not been filled in yet; only a supervisor or a Family Link worker can make this move\.$/.test(r.move), `move: ${r.move}`);
+  }, ["the console page loads with its security headers"]);
+
+  await step("the page has no script errors and no CSP refusals", async () => {
+    expect(!problems.length, problems.join(" | "));
+  });
+
+  await step("signing out returns to the sign-in page", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+    await page.locator("#messages").getByText("signed out", { exact: false }).waitFor();
+    // The session has ended on the server too.
+    const status = await page.evaluate(async () => (await fetch("/api/dashboard")).status);
+    expect(status === 401, `after signing out GET /api/dashboard answered ${status}`);
+  }, ["a caseworker signs in and sees the overview"]);
+
+  await step("an administrator signs in", async () => {
+    await page.getByLabel("User name").fill(ADMIN);
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    await page.getByRole("link", { name: "People who sign in" }).waitFor();
+  }, ["signing out returns to the sign-in page"]);
+
+  await step("a move that needs a reason asks for one before it is made", async () => {
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    await page.getByLabel("Acting as").selectOption("supervisor");
+    await page.getByRole("button", { name: "Close the case" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel(/^Reason/).waitFor();
+    await dialog.getByRole("button", { name: "Make this move" }).click();
+    await dialog.getByText("Give a reason", { exact: false }).waitFor();
+    expect(await dialog.getByLabel(/^Reason/).getAttribute("aria-invalid") === "true", "the empty reason is not marked");
+    await shot(page, "09-reason-needed");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.locator("#current-stage").filter({ hasText: "Stage 1" }).waitFor();
+  }, ["an administrator signs in", "a move is made after confirming, and the case shows its new stage"]);
+
+  await step("rules: preview a change, deploy it, roll it back", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Rules" }).click();
+    await page.getByRole("heading", { level: 1, name: "Rules" }).waitFor();
+    const row = main.locator("tr", { hasText: "consent_recorded" });
+    await row.waitFor();
+    const src = readFileSync(join(ROOT, "plugins/rules-core/rules/consent_recorded.lua"), "utf8")
+      .replace('if #entries == 0 then', 'if #entries < 2 then');
+    await row.getByRole("button", { name: /^Edit/ }).click();
+    await page.getByLabel("File name").fill("rules/consent_recorded.lua");
+    await page.getByLabel("Lua source").fill(src);
+    await page.getByRole("button", { name: "Preview the effect" }).click();
+    await page.locator(".impact").getByText("open case", { exact: false }).first().waitFor();
+    await shot(page, "10-rule-impact");
+    await page.getByRole("button", { name: "Deploy this rule" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Deploy" }).click();
+    await page.locator("#messages").getByText("now in force", { exact: false }).waitFor();
+    const again = main.locator("tr", { hasText: "consent_recorded" });
+    await again.getByText("Version 1", { exact: false }).first().waitFor();
+    await again.getByRole("button", { name: /^Roll back/ }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Roll back" }).click();
+    await page.locator("#messages").getByText("rolled back", { exact: false }).waitFor();
+  }, ["an administrator signs in"]);
+
+  await step("the record of changes lists events and checks intact", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Record of changes" }).click();
+    await page.getByRole("heading", { level: 1, name: "Record of changes" }).waitFor();
+    await main.locator("table").getByText("Case moved").first().waitFor();
+    await page.getByRole("button", { name: "Check the record has not been altered" }).click();
+    await page.locator(".verify-result").getByText("The record is intact", { exact: false }).waitFor();
+    await shot(page, "11-audit");
+  }, ["an administrator signs in"]);
+
+  await step("an administrator adds an account", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People who sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "People who sign in" }).waitFor();
+    await main.locator("table").getByText(LOGIN).waitFor();
+    await page.getByLabel("User name").fill("vic.viewer");
+    await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+    await page.getByLabel("Password", { exact: true }).fill("a-long-viewer-password");
+    await page.getByLabel("Password again").fill("a-long-viewer-password");
+    await page.getByRole("button", { name: "Add this account" }).click();
+    await page.locator("#messages").getByText("vic.viewer", { exact: false }).waitFor();
+    await main.locator("table").getByText("vic.viewer").waitFor();
+    await shot(page, "12-users");
+  }, ["an administrator signs in"]);
+
+  await step("keyboard: the first Tab reaches the skip link, and focus is visible", async () => {
+    await page.goto(URL + "/#/dashboard");
+    await page.reload();
+    await heading().filter({ hasText: "Overview" }).waitFor();
+    await page.keyboard.press("Tab");
+    const info = await page.evaluate(() => {
+      const el = document.activeElement;
+      const cs = getComputedStyle(el);
+      return { text: el.textContent, outline: cs.outlineStyle, width: cs.outlineWidth };
+    });
+    expect(/Skip to the main content/.test(info.text), `the first Tab went to "${info.text}"`);
+    expect(info.outline !== "none" && info.width !== "0px", "the focused link shows no outline");
+  }, ["a caseworker signs in and sees the overview"]);
+
+  await step("on a tablet (820x1180) the case page is one readable column", async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow <= 1, `the page scrolls sideways by ${overflow}px`);
+    await shot(page, "13-tablet-case");
+    await page.goto(URL + "/#/dashboard");
+    await heading().filter({ hasText: "Overview" }).waitFor();
+    await shot(page, "14-tablet-overview");
+    await page.goto(URL + "/#/programmes/coparenthood");
+    await page.locator("svg.diagram").waitFor();
+    await shot(page, "15-tablet-programme");
+  }, ["a caseworker signs in and sees the overview"]);
+
+  await step("still no script errors and no CSP refusals", async () => {
+    expect(!problems.length, problems.join(" | "));
+  });
+
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed ? 1 : 0;
+}

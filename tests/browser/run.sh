@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# tests/browser/run.sh: the console in a real browser. Makes a scratch database with the
+# programme library and one case, starts `kinflow serve` on a loopback port, and drives
+# Debian's chromium with Playwright (tests/browser/console.test.mjs). Screenshots go to
+# tests/out/. Ends with "N passed, N failed".
+#
+# Needs: chromium, node and npm (installed here when missing), playwright-core from npm
+# (never its own browser download). KINFLOW_BIN: the binary (default ./kinflow).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+K=${KINFLOW_BIN:-$ROOT/kinflow}
+HERE=$ROOT/tests/browser
+OUT=$ROOT/tests/out
+mkdir -p "$OUT"
+rm -f "$OUT"/browser-*.png
+
+die() { echo "FAIL setup: $*"; echo "0 passed, 1 failed"; exit 1; }
+
+# --- what the browser tests need ------------------------------------------------------------
+# scripts/install-deps.sh chromium nodejs npm, asking only for what is missing: a Node.js
+# that did not come from Debian (NodeSource's nodejs, which bundles npm) conflicts with
+# Debian's npm package, so npm is asked for only when there is no npm at all.
+pkgs="chromium"
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+scripts/install-deps.sh $pkgs >/dev/null || die "could not install $pkgs"
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[[ -x $CHROMIUM ]] || die "no chromium at $CHROMIUM"
+# playwright-core only: it never downloads a browser of its own (Debian's chromium is used).
+# The lock file pins the version; without it, the newest 1.x.
+if [[ ! -d $HERE/node_modules/playwright-core ]]; then
+  npm ci --prefix "$HERE" --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
+    npm install --prefix "$HERE" --no-audit --no-fund --loglevel=error playwright-core@1 >/dev/null 2>&1 ||
+    die "npm install playwright-core failed"
+fi
+[[ -x $K ]] || die "no kinflow binary at $K (run make)"
+
+# --- a scratch database with the programme library and one case ------------------------------
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kinflow-browser.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$SERVER_PID" 2>/dev/null
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export KINFLOW_DB=$TMP/kinflow.db
+export KINFLOW_OUTBOX=off
+"$K" init >/dev/null || die "kinflow init"
+files=()
+for f in workflows/*.lua; do [[ $f == *.test.lua ]] || files+=("$f"); done
+"$K" deploy "${files[@]}" >/dev/null || die "kinflow deploy"
+
+LOGIN=casey.worker
+PASSWORD="browser-test-$RANDOM-$RANDOM-pass"
+printf '%s\n' "$PASSWORD" | "$K" user add "$LOGIN" --role caseworker --password-stdin >/dev/null ||
+  die "kinflow user add"
+ADMIN=ada.admin
+ADMIN_PASSWORD="browser-admin-$RANDOM-$RANDOM-pass"
+printf '%s\n' "$ADMIN_PASSWORD" | "$K" user add "$ADMIN" --role admin --password-stdin >/dev/null ||
+  die "kinflow user add (admin)"
+
+# A co-parenthood referral with consent given, a parent, a carer and a Family Link worker:
+# once the child information form is in, it can be matched (referral -> Stage 1).
+CASE=$("$K" case new coparenthood --ref CP-BROWSER --data '{"referred_by":"Child Protection (South)"}' --json |
+  sed -n 's/^  "id": \([0-9]*\),$/\1/p' | head -1)
+[[ -n $CASE ]] || die "kinflow case new"
+"$K" case member add "$CASE" --role parent --name "Robin Example" --data '{"dob":"1994-05-02"}' >/dev/null &&
+"$K" case member add "$CASE" --role child --name "Ava Example" --data '{"dob":"2019-08-14"}' >/dev/null &&
+"$K" case member add "$CASE" --role carer --name "Kit Maple-Example" >/dev/null &&
+"$K" case member add "$CASE" --role family_link --name "Sam Fenwick-Example" >/dev/null &&
+"$K" form submit "$CASE" consent_to_share \
+  --data '{"consent":true,"given_by":"Robin Example","given_on":"2026-01-05","explained":true}' >/dev/null ||
+  die "setting up case $CASE"
+# A second case, so that lists and counts have more than one row.
+"$K" case new preservation --ref PR-BROWSER >/dev/null || die "kinflow case new preservation"
+
+# --- the server ----------------------------------------------------------------------------
+"$K" serve --bind 127.0.0.1 --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+SERVER_PID=$!
+URL=""
+for _ in $(seq 1 100); do
+  URL=$(grep -ohE 'http://127\.0\.0\.1:[0-9]+' "$TMP/serve.out" "$TMP/serve.err" 2>/dev/null | head -1)
+  [[ -n $URL ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z $URL ]]; then
+  echo "server said:"; cat "$TMP/serve.out" "$TMP/serve.err"
+  die "kinflow serve did not print its address"
+fi
+
+# --- the browser ---------------------------------------------------------------------------
+KF_URL=$URL KF_LOGIN=$LOGIN KF_PASSWORD=$PASSWORD KF_ADMIN=$ADMIN KF_ADMIN_PASSWORD=$ADMIN_PASSWORD \
+KF_CASE=$CASE KF_OUT=$OUT KF_CHROMIUM=$CHROMIUM KF_PROFILE=$TMP/profile \
+  node "$HERE/console.test.mjs"
+rc=$?
+if [[ $rc -ne 0 ]] && [[ -s $TMP/serve.err ]]; then
+  echo "server's messages (last 20 lines):"; tail -20 "$TMP/serve.err"
+fi
+exit $rc
