@@ -82,10 +82,10 @@ test: deps all
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build, and the whole suite under it.
 asan: deps
-	$(MAKE) B=build/asan BIN=build/asan/kinflow OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	$(MAKE) B=build/asan BIN=kinflow-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  KINFLOW_BIN=$(CURDIR)/build/asan/kinflow UNIT_DIR=$(CURDIR)/build/asan/tests KINFLOW_SANITIZED=1 tests/run.sh
+	  KINFLOW_BIN=$(CURDIR)/kinflow-asan UNIT_DIR=$(CURDIR)/build/asan/tests KINFLOW_SANITIZED=1 tests/run.sh
 
 # kill -9 at random moments during thousands of commands (tests/cli/crash.sh, longer).
 soak: deps all
@@ -99,6 +99,7 @@ FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undef
                 -fno-sanitize-recover=all -DKF_SHARE_DIR='"$(PREFIX)/share/kinflow"' -Iengine
 FUZZ_OBJ     := $(ENGINE_SRC:%.c=build/fuzz/%.o) build/fuzz/embed.o
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+.SECONDARY: $(FUZZ_OBJ)
 
 build/fuzz/engine/%.o: engine/%.c
 	@mkdir -p $(dir $@)
@@ -123,6 +124,6 @@ install: all
 	cp -r plugins workflows $(DESTDIR)$(PREFIX)/share/kinflow/
 
 clean:
-	rm -rf build $(BIN) tests/out $(PLUGIN_SO)
+	rm -rf build $(BIN) kinflow-asan tests/out $(PLUGIN_SO)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

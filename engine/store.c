@@ -695,7 +695,7 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   }
   sqlite3_reset(s);
   json_t *data = json_object_get(ev, "data");
-  char *dtext = json_dumps(data ? data : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+  char *dtext = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
   json_t *cid = json_object_get(ev, "case");
   json_t *fields = event_fields(seq, cid ? cid : json_null(), jstr(ev, "at"), jstr(ev, "actor"),
                                 jstr(ev, "role"), jstr(ev, "kind"), jstr(ev, "name"),

@@ -60,6 +60,7 @@ int main(void) {
   json_t *paths = json_pack("[{s:s}]", "path", wf), *report = NULL;
   CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "deploy: %s", err.msg);
   json_decref(report);
+  json_decref(paths);
   json_t *c = kf_case_open(e, "race", NULL, NULL, "t", &err);
   CHECK(c != NULL, "open a case: %s", err.msg);
   json_decref(c);

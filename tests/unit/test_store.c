@@ -54,6 +54,8 @@ int main(void) {
             CONTAINS(err.msg, "R-1"), "duplicate ref refused: %s", err.msg);
   CHECK(append(st, 1, "case.opened") == 0, "event 1");
   CHECK(kf_store_commit(st, &err) == 0, "commit");
+  json_decref(def);
+  json_decref(c);
   json_t *got = kf_store_case_get(st, "R-1", &err);
   CHECK(got && !strcmp(json_string_value(json_object_get(got, "state")), "a"), "get by ref");
   json_decref(got);
