@@ -391,6 +391,15 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   json_object_set_new(ev, "data", evdata);
   if (record(e, ev, err) || apply_effects(e, c, res, actor, now, err))
     goto fail;
+  /* c now as stored, so callers need not read the case again */
+  json_object_set(c, "state", json_object_get(res, "to"));
+  json_object_set_new(c, "final", json_boolean(json_is_true(json_object_get(res, "final"))));
+  json_object_set(c, "data", json_object_get(res, "data"));
+  json_object_set_new(c, "revision",
+                      json_integer(json_integer_value(json_object_get(c, "revision")) + 1));
+  json_object_set_new(c, "updated_at", json_string(now));
+  json_object_set_new(c, "entered_at", json_string(now));
+  json_object_set_new(c, "overdue_since", json_null());
   json_decref(res);
   return ev;
 fail:
@@ -420,7 +429,7 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
     json_decref(c);
     return NULL;
   }
-  return reload(e, c, err);
+  return c;
 }
 
 json_t *kf_case_moves(kf_engine *e, const char *id, const char *role, kf_err *err) {

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "store.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -78,6 +79,9 @@ static const char *MIGRATIONS[] = {
     "  csrf TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL,"
     "  idle INTEGER NOT NULL, absolute INTEGER NOT NULL);"
     "CREATE INDEX sessions_by_login ON sessions(login);",
+    /* 3: lists by state and overdue reviews without reading every case */
+    "CREATE INDEX cases_by_state_id ON cases(state, id);"
+    "CREATE INDEX cases_overdue ON cases(id) WHERE overdue_since IS NOT NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -509,12 +513,52 @@ int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_er
   return step_done(st, s, "marking a review", err);
 }
 
-#define CASE_FILTER                                                                     \
-  "WHERE (?1 IS NULL OR c.workflow=?1) AND (?2 IS NULL OR c.state=?2)"                   \
-  " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"                              \
-  " AND (?4 IS NULL OR c.final = 1 - ?4)"                                                \
-  " AND (?7 IS NULL OR c.ref LIKE ?7 ESCAPE '\\' OR c.data LIKE ?7 ESCAPE '\\'"          \
-  "      OR CAST(c.id AS TEXT) = ?8)"
+/* Case filters: the WHERE clause holds only the conditions asked for, so that SQLite can
+ * use an index (an `?N IS NULL OR ...` form forces a scan of every case). One statement
+ * text per combination, built once. */
+enum { F_WORKFLOW = 1, F_STATE = 2, F_OVERDUE = 4, F_OPEN = 8, F_TEXT = 16, F_NOT_OVERDUE = 32,
+       F_ALL = 64 };
+
+static const char *filter_sql(int mask, int count) {
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static char *texts[2][F_ALL];
+  pthread_mutex_lock(&lock);
+  char *t = texts[count][mask];
+  if (!t) {
+    char where[700] = "";
+    /* overdue as written conditions, so the partial index on overdue cases serves them */
+    static const char *conds[] = {
+        "c.workflow=?1", "c.state=?2", "c.overdue_since IS NOT NULL", "c.final = 1 - ?4",
+        "(c.ref LIKE ?7 ESCAPE '\\' OR c.data LIKE ?7 ESCAPE '\\' OR CAST(c.id AS TEXT) = ?8)",
+        "c.overdue_since IS NULL"};
+    for (int i = 0; i < 6; i++) {
+      if (!(mask & (1 << i))) continue;
+      strcat(where, where[0] ? " AND " : " WHERE ");
+      strcat(where, conds[i]);
+    }
+    char buf[1400];
+    if (count)
+      snprintf(buf, sizeof buf, "SELECT count(*) FROM (SELECT 1 FROM cases c%s LIMIT ?9)", where);
+    else
+      snprintf(buf, sizeof buf, "SELECT " CASE_COLS CASE_FROM "%s ORDER BY c.id LIMIT ?5 OFFSET ?6",
+               where);
+    t = texts[count][mask] = strdup(buf);
+  }
+  pthread_mutex_unlock(&lock);
+  return t;
+}
+
+/* Which filters f asks for; binds them. */
+static int filter_mask(json_t *f) {
+  int m = 0;
+  if (jstr(f, "workflow")) m |= F_WORKFLOW;
+  if (jstr(f, "state")) m |= F_STATE;
+  json_t *od = json_object_get(f, "overdue");
+  if (json_is_boolean(od)) m |= json_is_true(od) ? F_OVERDUE : F_NOT_OVERDUE;
+  if (json_is_boolean(json_object_get(f, "open"))) m |= F_OPEN;
+  if (jstr(f, "q") && *jstr(f, "q")) m |= F_TEXT;
+  return m;
+}
 
 /* Bind a case filter: workflow, state, overdue, open, q (text searched in ref and data). */
 static void bind_case_filter(sqlite3_stmt *s, json_t *f) {
@@ -542,9 +586,7 @@ static void bind_case_filter(sqlite3_stmt *s, json_t *f) {
 }
 
 json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
-  static const char *q = "SELECT " CASE_COLS CASE_FROM CASE_FILTER
-                         " ORDER BY c.id LIMIT ?5 OFFSET ?6";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 0), err);
   if (!s) return NULL;
   bind_case_filter(s, f);
   json_t *lim = json_object_get(f, "limit");
@@ -557,11 +599,11 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
   return a;
 }
 
-int64_t kf_store_case_count(kf_store *st, json_t *f, kf_err *err) {
-  static const char *q = "SELECT count(*) FROM cases c " CASE_FILTER " AND ?5 IS NULL AND ?6 IS NULL";
-  sqlite3_stmt *s = stmt(st, q, err);
+int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
+  sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 1), err);
   if (!s) return -1;
   bind_case_filter(s, f);
+  sqlite3_bind_int64(s, 9, cap > 0 ? cap : -1);
   int rc = sqlite3_step(s);
   int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
   sqlite3_reset(s);

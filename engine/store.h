@@ -52,8 +52,9 @@ int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_er
  * case number), limit, offset. */
 json_t *kf_store_case_list(kf_store *st, json_t *filter, kf_err *err);
 
-/* How many cases a filter (as kf_store_case_list, without paging) matches; -1 on error. */
-int64_t kf_store_case_count(kf_store *st, json_t *filter, kf_err *err);
+/* How many cases a filter (as kf_store_case_list, without paging) matches, counting at
+ * most cap (0: all); -1 on error. */
+int64_t kf_store_case_count(kf_store *st, json_t *filter, int64_t cap, kf_err *err);
 /* [{state, cases, overdue}] for one workflow (NULL: all). */
 json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err);
 

@@ -79,8 +79,9 @@ export async function render(_p, query, ctx) {
   const cases = list(res.cases);
   const total = Number.isFinite(res.total) ? res.total : cases.length;
   const results = h("section", { "aria-labelledby": "results-h" });
+  const more = res.total_is_more === true;   // the server counts up to a cap
   const summary = total === 0 ? "No cases match."
-    : `Showing ${offset + 1} to ${offset + cases.length} of ${plural(total, "case")}`;
+    : `Showing ${offset + 1} to ${offset + cases.length} of ${more ? "more than " : ""}${plural(total, "case")}`;
   results.append(h("h2#results-h", "Results"), h("p.muted", { role: "status" }, summary));
   const titles = {};
   for (const name of new Set(cases.map(c => c.workflow))) {
@@ -101,8 +102,9 @@ export async function render(_p, query, ctx) {
     const to = (o) => href("/cases", { ...query, offset: o || "" });
     results.append(h("nav.pager", { "aria-label": "Pages of results" },
       offset > 0 ? h("a.button", { href: to(Math.max(0, offset - PAGE)), rel: "prev" }, "Previous page") : h("span"),
-      h("span", `Page ${here} of ${pages}`),
-      offset + PAGE < total ? h("a.button", { href: to(offset + PAGE), rel: "next" }, "Next page") : h("span")));
+      h("span", more ? `Page ${here}` : `Page ${here} of ${pages}`),
+      offset + PAGE < total || (more && cases.length === PAGE)
+        ? h("a.button", { href: to(offset + PAGE), rel: "next" }, "Next page") : h("span")));
   }
   main.append(results);
 
