@@ -102,6 +102,11 @@ static int db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
                      "or a file-size limit reached?); nothing was changed", st ? st->path : "", what);
     return kf_fail(err, KF_ESTORE, "database %s: I/O error while %s (%s); nothing was changed",
                    st ? st->path : "", what, msg);
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return kf_fail(err, KF_ESTORE, "database %s: could not read it (an I/O error, or the file "
+                   "is damaged); nothing was changed: check it with `kinflow audit verify`",
+                   st ? st->path : "");
   case SQLITE_CONSTRAINT:
     return kf_fail(err, KF_EINVAL, "%s: %s", what, msg);
   case SQLITE_READONLY:

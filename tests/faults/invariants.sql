@@ -1,0 +1,57 @@
+-- tests/faults/invariants.sql: what must hold in a database of the crashy workflow
+-- (tests/faults/crashy.lua) whatever killed or failed the commands that wrote it.
+-- Prints "ok" (integrity_check), "SEQ n" (the last event), one "BAD ..." line a problem,
+-- and "CASE id state has-valid-visit" for each open case (the suites pick work from these).
+.timeout 5000
+PRAGMA integrity_check;
+SELECT 'SEQ ' || coalesce(max(seq), 0) FROM events;
+SELECT 'BAD case ' || c.id || ' is in ' || c.state || ' but its last transition went to ' || coalesce(e.to_state, '(none)')
+  FROM cases c LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events
+       WHERE case_id = c.id AND kind IN ('case.transition', 'case.opened'))
+ WHERE e.to_state IS NOT c.state;
+SELECT 'BAD event ' || e.seq || ' moves case ' || e.case_id || ' from ' || e.from_state || ' but it was in ' || coalesce(p.to_state, '(none)')
+  FROM events e LEFT JOIN events p ON p.seq = (SELECT max(seq) FROM events
+       WHERE case_id = e.case_id AND kind IN ('case.transition', 'case.opened') AND seq < e.seq)
+ WHERE e.kind = 'case.transition' AND e.from_state IS NOT p.to_state;
+SELECT 'BAD case ' || id || ' final=' || final || ' in state ' || state FROM cases
+ WHERE final != (state IN ('lapsed', 'done'));
+SELECT 'BAD timer ' || t.id || ' (' || t.name || ' of ' || t.state || ') is pending but case ' || c.id || ' is in ' || c.state
+  FROM timers t JOIN cases c ON c.id = t.case_id
+ WHERE t.status = 'pending' AND (c.final OR (t.state IS NOT NULL AND t.state != c.state));
+SELECT 'BAD case ' || c.id || ' in intake has ' || (SELECT count(*) FROM timers WHERE case_id = c.id
+       AND status = 'pending' AND name = 'lapse') || ' pending lapse timers, not 1'
+  FROM cases c WHERE c.state = 'intake'
+   AND (SELECT count(*) FROM timers WHERE case_id = c.id AND status = 'pending' AND name = 'lapse') != 1;
+SELECT 'BAD case ' || c.id || ' in active (overdue since ' || coalesce(c.overdue_since, 'never') || ') has '
+       || (SELECT count(*) FROM timers WHERE case_id = c.id AND status = 'pending' AND name = 'review') || ' pending reviews'
+  FROM cases c WHERE c.state = 'active'
+   AND (SELECT count(*) FROM timers WHERE case_id = c.id AND status = 'pending' AND name = 'review')
+       != (c.overdue_since IS NULL);
+SELECT 'BAD case ' || c.id || ': data.starts=' || coalesce(json_extract(c.data, '$.starts'), 0) || ' but '
+       || (SELECT count(*) FROM events WHERE case_id = c.id AND kind = 'case.transition' AND name = 'start') || ' start events'
+  FROM cases c WHERE coalesce(json_extract(c.data, '$.starts'), 0)
+       != (SELECT count(*) FROM events WHERE case_id = c.id AND kind = 'case.transition' AND name = 'start');
+SELECT 'BAD case ' || c.id || ': data.left_active=' || coalesce(json_extract(c.data, '$.left_active'), 0) || ' but '
+       || (SELECT count(*) FROM events WHERE case_id = c.id AND kind = 'case.transition' AND from_state = 'active') || ' moves out of active'
+  FROM cases c WHERE coalesce(json_extract(c.data, '$.left_active'), 0)
+       != (SELECT count(*) FROM events WHERE case_id = c.id AND kind = 'case.transition' AND from_state = 'active');
+SELECT 'BAD case ' || c.id || ': entered_active=' || coalesce(json_extract(c.data, '$.entered_active'), '(none)')
+       || ' but it last entered active at ' || coalesce(e.at, '(never)')
+  FROM cases c LEFT JOIN events e ON e.seq = (SELECT max(seq) FROM events
+       WHERE case_id = c.id AND kind = 'case.transition' AND to_state = 'active')
+ WHERE json_extract(c.data, '$.entered_active') IS NOT e.at;
+SELECT 'BAD case ' || c.id || ': ' || (SELECT count(*) FROM entries WHERE case_id = c.id) || ' entries but '
+       || (SELECT count(*) FROM events WHERE case_id = c.id AND kind = 'form.submitted') || ' form.submitted events'
+  FROM cases c WHERE (SELECT count(*) FROM entries WHERE case_id = c.id)
+       != (SELECT count(*) FROM events WHERE case_id = c.id AND kind = 'form.submitted');
+SELECT 'BAD event ' || e.seq || ' records entry ' || json_extract(e.data, '$.entry') || ' which is not there'
+  FROM events e WHERE e.kind = 'form.submitted'
+   AND NOT EXISTS (SELECT 1 FROM entries WHERE id = json_extract(e.data, '$.entry') AND case_id = e.case_id);
+SELECT 'BAD case ' || c.id || ' has no case.opened event' FROM cases c
+ WHERE NOT EXISTS (SELECT 1 FROM events WHERE case_id = c.id AND kind = 'case.opened');
+SELECT 'BAD meta head ' || coalesce((SELECT value FROM meta WHERE key = 'head'), '(none)') || ' is not the last event '
+       || e.seq || ':' || e.hash
+  FROM events e WHERE e.seq = (SELECT max(seq) FROM events)
+   AND coalesce((SELECT value FROM meta WHERE key = 'head'), '') != e.seq || ':' || e.hash;
+SELECT 'CASE ' || c.id || ' ' || c.state || ' ' || EXISTS (SELECT 1 FROM entries WHERE case_id = c.id AND valid)
+  FROM cases c WHERE NOT c.final AND c.ref IS NOT 'calib';

@@ -1,0 +1,23 @@
+-- Case plan. Seed "Parents partnering with carers": "having a current and meaningful case
+-- plan"; parents contributing to "case plan and cultural support plan development".
+return form {
+  name = "case_plan",
+  title = "Case plan",
+  description = "The child's current and meaningful case plan, developed with the parents "
+    .. "and carers.",
+  fields = {
+    { "plan_date", label = "Date of plan", type = "date", required = true },
+    { "permanency_goal", label = "Permanency goal", type = "choice", required = true,
+      choices = { "restoration", "remain_at_home", "kinship_care", "guardianship",
+                  "long_term_care", "other" } },
+    { "goals", label = "Goals", type = "list", of = "text", required = true },
+    { "parent_responsibilities", label = "What the parents will do", type = "text" },
+    { "carer_responsibilities", label = "What the carers will do", type = "text" },
+    { "child_views", label = "The child's views", type = "text" },
+    { "parent_contributed", label = "The parents contributed to developing this plan",
+      type = "boolean" },
+    { "carer_contributed", label = "The carers contributed to developing this plan",
+      type = "boolean" },
+    { "next_review", label = "Next review of the plan", type = "date" },
+  },
+}

@@ -1,0 +1,23 @@
+-- For "Co-parenthood for young Aboriginal parents to keep families together" (seed
+-- "Co-parenthood", possible adaptations). A young parent is a parent member under 25,
+-- from the member's data.dob.
+return rule {
+  name = "young_parent",
+  description = "At least one parent on the case is under 25 years old.",
+  check = function(case)
+    local parents = case:members("parent")
+    if #parents == 0 then return false, "no parent is recorded" end
+    local unknown = {}
+    for _, p in ipairs(parents) do
+      local dob = p.data and p.data.dob
+      local age = dob and kf.age(dob)
+      if age and age < 25 then return true end
+      if not age then unknown[#unknown + 1] = p.name end
+    end
+    if #unknown > 0 then
+      return false, "date of birth not recorded for " .. table.concat(unknown, ", ")
+        .. "; this programme is for parents under 25"
+    end
+    return false, "no parent is under 25; this programme is for young parents"
+  end,
+}

@@ -1,0 +1,1 @@
+return workflow { name = "x", states = { { "a" }, transitions = {

@@ -1,0 +1,106 @@
+-- Scenario tests for Co-parenthood for care leavers seeking kinship care of younger
+-- siblings. All people are invented.
+
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
+local siblings_and_workers = {
+  { member = "child", name = "Poppy Sampleton", data = { dob = "2016-09-01" } },
+  { member = "child", name = "Finn Sampleton", data = { dob = "2018-11-30" } },
+  { member = "carer", name = "Ros Elmwood-Test" },
+  { member = "family_link", name = "Pat Kestrel" },
+  { submit = "consent_to_share", data = { consent = true, given_by = "Jamie Sampleton" } },
+  { submit = "child_information",
+    data = { child_name = "Poppy Sampleton", dob = "2016-09-01",
+             living_arrangement = "foster_care", important_people = { "Jamie Sampleton" } } },
+}
+local adult_leaver = {
+  { member = "care_leaver", name = "Jamie Sampleton", data = { dob = "2005-04-20" } },
+}
+local to_stage3 = {
+  { fire = "match", as = "caseworker" },
+  { submit = "partnering_activities",
+    data = { agreed_on = "2026-01-06",
+             activities = { "communication_book", "clear_roles", "names_decided_together",
+                            "parent_attends_school_events" } } },
+  { submit = "communication_book", data = { entry_date = "2026-01-09", written_by = "carer",
+                                            update = "Poppy asked when Jamie visits next." } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton", "Ros Elmwood-Test" } } },
+  { fire = "strengthen", as = "caseworker" },
+  { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "kinship_care",
+                                   goals = { "Poppy and Finn live with Jamie" } } },
+  { submit = "review", data = { review_date = "2026-02-10", progress = "Weekend visits going well." } },
+  { fire = "prepare_restoration", as = "caseworker" },
+  { submit = "family_contact", data = { contact_date = "2026-02-14", contact_type = "overnight" } },
+  { submit = "family_contact", data = { contact_date = "2026-02-21", contact_type = "overnight" } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-02-25", attendees = { "Jamie Sampleton", "Ros Elmwood-Test" },
+             parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+}
+local approved = {
+  { submit = "kinship_carer_assessment",
+    data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example", approved = true,
+             siblings = { "Poppy Sampleton", "Finn Sampleton" } } },
+}
+
+return scenarios "care_leavers_kinship" {
+  { "happy path: the siblings move into the care leaver's kinship care",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(adult_leaver, siblings_and_workers, to_stage3, approved, {
+      { expect = { state = "restoration" } },
+      { fire = "place_with_care_leaver", as = "supervisor" },
+      { expect = { state = "kinship_care", final = true, data = { kinship_care_from = "2026-01-05" } } } }) },
+
+  { "matching needs the care leaver on the case",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(siblings_and_workers, {
+      { fire = "match", as = "caseworker", refused = "no care leaver is recorded on the case" } }) },
+
+  { "Stage 3 needs a case plan aiming for kinship care",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(adult_leaver, siblings_and_workers, {
+      { fire = "match", as = "caseworker" },
+      { submit = "partnering_activities",
+        data = { agreed_on = "2026-01-06",
+                 activities = { "communication_book", "clear_roles", "your_child" } } },
+      { submit = "communication_book", data = { entry_date = "2026-01-09", written_by = "carer",
+                                                update = "Finn's first swim." } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton" } } },
+      { fire = "strengthen", as = "family_link" },
+      { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
+                                       goals = { "Return to mum" } } },
+      { submit = "review", data = { review_date = "2026-02-10", progress = "Ok." } },
+      { fire = "prepare_restoration", as = "caseworker", refused = "not kinship care" } }) },
+
+  { "the care leaver must be approved as kinship carer",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(adult_leaver, siblings_and_workers, to_stage3, {
+      { fire = "place_with_care_leaver", as = "supervisor", refused = "kinship_carer_assessment" },
+      { submit = "kinship_carer_assessment",
+        data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example" },
+        refused = "approved" },
+      { submit = "kinship_carer_assessment",
+        data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example",
+                 approved = false, conditions = "Needs a bigger home first." } },
+      { fire = "place_with_care_leaver", as = "supervisor",
+        refused = "has not been approved as a kinship carer" },
+      { fire = "restore", as = "supervisor", refused = "restore" } }) },
+
+  { "a care leaver under 18 can start but must be 18 to become the kinship carer",
+    now = "2026-01-05T09:00:00Z",
+    steps = join({ { member = "care_leaver", name = "Jess Sampleton",
+                     data = { dob = "2008-04-01" } } },
+                 siblings_and_workers, to_stage3, approved, {
+      { fire = "place_with_care_leaver", as = "supervisor",
+        refused = "the care leaver is not yet 18" },
+      { advance = "90d" },       -- 2026-04-05: Jess has turned 18
+      { fire = "place_with_care_leaver", as = "supervisor" },
+      { expect = { state = "kinship_care", final = true } } }) },
+}

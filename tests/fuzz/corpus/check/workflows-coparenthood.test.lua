@@ -1,0 +1,284 @@
+-- Scenario tests for Co-parenthood (restoration). All people are invented.
+
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
+local family = {
+  { member = "parent", name = "Robin Testwood", data = { dob = "1995-06-14" } },
+  { member = "child", name = "Ava Testwood", data = { dob = "2019-03-02" } },
+  { member = "carer", name = "Kit Maplefield" },
+  { member = "family_link", name = "Sam Fenwick-Example" },
+}
+local consent = {
+  { submit = "consent_to_share",
+    data = { consent = true, given_by = "Robin Testwood", given_on = "2026-01-05" } },
+}
+local child_info = {
+  { submit = "child_information",
+    data = { child_name = "Ava Testwood", dob = "2019-03-02", living_arrangement = "foster_care",
+             important_people = { "Nan Testwood" }, parent_contributed = true } },
+}
+local matched = join(family, consent, child_info, { { fire = "match", as = "caseworker" } })
+
+-- Stage 1 work (seed "Parents partnering with carers")
+local stage1_work = {
+  { submit = "partnering_activities",
+    data = { agreed_on = "2026-01-08",
+             activities = { "speak_positively", "communication_book", "carer_attends_contact",
+                            "welcome_home_visits", "your_child" },
+             processes = { "case_plan", "child_health_passport" },
+             child_calls_carer = "Aunty Kit" } },
+  { submit = "communication_book",
+    data = { entry_date = "2026-01-12", written_by = "carer",
+             update = "Ava lost her first tooth today and wants to show you.",
+             photos_shared = true } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-01-20", attendees = { "Robin Testwood", "Kit Maplefield" },
+             parent_attended = true, carer_attended = true } },
+  { advance = "20d" },   -- 2026-01-25
+}
+local in_stage2 = join(matched, stage1_work, { { fire = "strengthen", as = "family_link" } })
+
+local stage2_work = {
+  { submit = "case_plan",
+    data = { plan_date = "2026-02-01", permanency_goal = "restoration",
+             goals = { "Ava returns home before winter", "Robin keeps stable housing" },
+             parent_contributed = true, carer_contributed = true } },
+  { submit = "review",
+    data = { review_date = "2026-02-20", progress = "Contact has grown to whole weekends.",
+             decision = "move_forward" } },
+}
+local in_stage3 = join(in_stage2, stage2_work,
+  { { fire = "prepare_restoration", as = "caseworker" } })
+
+local stage3_work = {
+  { submit = "family_contact", data = { contact_date = "2026-03-07", contact_type = "overnight",
+                                        hours = 24, went_well = "Bedtime story with mum." } },
+  { submit = "family_contact", data = { contact_date = "2026-03-14", contact_type = "overnight",
+                                        hours = 48 } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-03-20", attendees = { "Robin Testwood", "Kit Maplefield",
+                                                        "Nan Testwood" },
+             parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+}
+
+return scenarios "coparenthood" {
+  { "happy path to restoration",
+    now = "2026-01-05T09:00:00Z",
+    data = { referred_on = "2025-12-20" },
+    steps = join(
+      family, consent, child_info,
+      { { expect = { state = "referral", as = "caseworker", moves = { "match" } } },
+        { fire = "match", as = "caseworker" },
+        { expect = { state = "building_trust",
+                     data = { matched_on = "2026-01-05", days_in_referral = 16 } } } },
+      stage1_work,
+      { { fire = "strengthen", as = "family_link" },
+        { expect = { state = "capability", data = { stage2_started_on = "2026-01-25" } } } },
+      stage2_work,
+      { { fire = "prepare_restoration", as = "caseworker" },
+        { expect = { state = "restoration", data = { stage3_started_on = "2026-01-25" } } } },
+      stage3_work,
+      { { fire = "restore", as = "supervisor" },
+        { expect = { state = "restored", final = true,
+                     data = { restored_on = "2026-01-25", days_to_restoration = 20,
+                              restoration_agreed_at_meeting = "2026-03-20" } } } }) },
+
+  { "match refused until consent to share is recorded",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, child_info, {
+      { expect = { as = "caseworker",
+                   blocked = { match = "consent to share information has not been recorded" } } },
+      { fire = "match", as = "caseworker",
+        refused = "consent to share information has not been recorded" },
+      { submit = "consent_to_share", data = { consent = true, given_by = "Robin Testwood" } },
+      { fire = "match", as = "caseworker" },
+      { expect = { state = "building_trust" } } }) },
+
+  { "match refused when consent was withdrawn",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, child_info, consent, {
+      { submit = "consent_to_share", data = { consent = false, given_by = "Robin Testwood" } },
+      { fire = "match", as = "caseworker",
+        refused = "consent to share information has been withdrawn" } }) },
+
+  { "match refused when consent has expired",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, child_info, {
+      { submit = "consent_to_share", data = { consent = true, given_by = "Robin Testwood",
+                                              expires_on = "2025-12-31" } },
+      { fire = "match", as = "caseworker", refused = "consent to share information expired" } }) },
+
+  { "match needs the child information form",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, consent, {
+      { fire = "match", as = "caseworker", refused = "child_information" },
+      { submit = "child_information", data = { child_name = "Ava Testwood", dob = "bad" },
+        refused = "not a date" },
+      { submit = "child_information", data = { dob = "2019-03-02" }, refused = "child_name" } }) },
+
+  { "match needs a carer and a Family Link worker",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(consent, child_info, {
+      { member = "parent", name = "Robin Testwood" },
+      { fire = "match", as = "caseworker",
+        refused = "no carer has been matched with the family yet" },
+      { member = "carer", name = "Kit Maplefield" },
+      { fire = "match", as = "caseworker",
+        refused = "no Family Link worker has been allocated yet" },
+      { member = "family_link", name = "Sam Fenwick-Example" },
+      { fire = "match", as = "caseworker" },
+      { fire = "match", as = "caseworker", refused = "case is in 'building_trust'" } }) },
+
+  { "match needs a parent on the case",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(consent, child_info, {
+      { member = "carer", name = "Kit Maplefield" },
+      { member = "family_link", name = "Sam Fenwick-Example" },
+      { fire = "match", as = "caseworker", refused = "co-parenthood starts with the parents" } }) },
+
+  { "only the caseworker matches a family",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, consent, child_info, {
+      { fire = "match", as = "parent", refused = "may not fire 'match'" },
+      { fire = "match", as = "family_link", refused = "may not fire 'match'" },
+      { expect = { state = "referral" } } }) },
+
+  { "an unmatched referral lapses after 90 days",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, {
+      { fire = "lapse", as = "supervisor", refused = "lapse" },
+      { advance = "89d" },
+      { expect = { state = "referral" } },
+      { advance = "1d" },
+      { expect = { state = "closed", final = true, data = { closed_on = "2026-04-05" } } } }) },
+
+  { "Stage 2 waits for at least three agreed ways to co-parent",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { submit = "partnering_activities",
+        data = { agreed_on = "2026-01-08", activities = { "communication_book", "clear_roles" } } },
+      { submit = "partnering_activities",
+        data = { agreed_on = "2026-01-08", activities = { "be_nice" } },
+        refused = "activities" },
+      { submit = "communication_book", data = { entry_date = "2026-01-12", written_by = "carer",
+                                                update = "Settled week." } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-20", attendees = { "Robin Testwood" } } },
+      { fire = "strengthen", as = "caseworker", refused = "agree at least 3 before moving" },
+      { submit = "partnering_activities",
+        data = { agreed_on = "2026-01-15",
+                 activities = { "speak_positively", "clear_roles", "your_child" } } },
+      { fire = "strengthen", as = "caseworker",
+        refused = "have not agreed to keep a communication book" } }) },
+
+  { "Stage 2 waits for the carer to use the communication book",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { submit = "partnering_activities",
+        data = { agreed_on = "2026-01-08",
+                 activities = { "speak_positively", "communication_book", "clear_roles" } } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-20", attendees = { "Robin Testwood" } } },
+      { fire = "strengthen", as = "caseworker",
+        refused = "the carer has not yet written in the communication book" },
+      { submit = "communication_book", data = { entry_date = "2026-01-06", written_by = "parent",
+                                                update = "Thank you for the photos." } },
+      { fire = "strengthen", as = "caseworker",
+        refused = "the carer has not yet written in the communication book" },
+      { submit = "communication_book", data = { entry_date = "2026-01-05", written_by = "carer",
+                                                update = "Ava started swimming." } },
+      { advance = "30d" },
+      { fire = "strengthen", as = "caseworker", refused = "has not written in the communication "
+                                                          .. "book for 30 days" },
+      { submit = "communication_book", data = { entry_date = "2026-02-04", written_by = "carer",
+                                                update = "Ava read to the class." } },
+      { fire = "strengthen", as = "carer", refused = "may not fire 'strengthen'" },
+      { fire = "strengthen", as = "caseworker" },
+      { expect = { state = "capability" } } }) },
+
+  { "Stage 1 reviews fall due every 28 days",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { expect = { state = "building_trust", overdue = false } },
+      { advance = "27d" },
+      { expect = { overdue = false } },
+      { advance = "2d" },
+      { expect = { overdue = true } },
+      { review = true },
+      { expect = { overdue = false } },
+      { advance = "29d" },
+      { expect = { overdue = true } } }) },
+
+  { "Stage 3 waits for a case plan aiming for restoration, written with the parents",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage2, {
+      { fire = "prepare_restoration", as = "caseworker", refused = "case_plan" },
+      { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "guardianship",
+                                       goals = { "Stability" } } },
+      { submit = "review", data = { review_date = "2026-02-20", progress = "Steady." } },
+      { fire = "prepare_restoration", as = "caseworker",
+        refused = "permanency goal is 'guardianship', not restoration" },
+      { submit = "case_plan", data = { plan_date = "2026-02-21", permanency_goal = "restoration",
+                                       goals = { "Home by winter" } } },
+      { fire = "prepare_restoration", as = "caseworker",
+        refused = "the parents have not yet contributed to the case plan" },
+      { submit = "case_plan", data = { plan_date = "2026-02-22", permanency_goal = "restoration",
+                                       goals = { "Home by winter" }, parent_contributed = true } },
+      { fire = "prepare_restoration", as = "caseworker" },
+      { expect = { state = "restoration" } } }) },
+
+  { "restoration waits for the network and two overnight stays",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage3, {
+      { expect = { as = "supervisor",
+                   blocked = { restore = "has not yet agreed the child can be safe at home "
+                                         .. "(last meeting 2026-01-20)" } } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-03-01", attendees = { "Robin Testwood" },
+                 parent_attended = true, carer_attended = true, network_agrees_safe = false } },
+      { fire = "restore", as = "supervisor",
+        refused = "the safety and support network has not yet agreed the child can be safe" },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-03-08", attendees = { "Robin Testwood" },
+                 parent_attended = true, network_agrees_safe = true } },
+      { fire = "restore", as = "supervisor",
+        refused = "did not attend the last safety and support network meeting together" },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-03-15", attendees = { "Robin Testwood", "Kit Maplefield" },
+                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+      { submit = "family_contact", data = { contact_date = "2026-03-16",
+                                            contact_type = "overnight" } },
+      { fire = "restore", as = "supervisor", refused = "only 1 overnight stay(s) at home" },
+      { submit = "family_contact", data = { contact_date = "2026-03-18",
+                                            contact_type = "overnight", hours = 100 },
+        refused = "hours" },
+      { submit = "family_contact", data = { contact_date = "2026-03-18",
+                                            contact_type = "overnight", hours = 40 } },
+      { fire = "restore", as = "caseworker", refused = "may not fire 'restore'" },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored", final = true } } }) },
+
+  { "stepping back from Stage 3 needs a reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage3, {
+      { fire = "step_back", as = "caseworker", refused = "needs a reason" },
+      { fire = "step_back", as = "caseworker",
+        reason = "Robin has lost housing; restoration paused while a new lease is found" },
+      { expect = { state = "capability", data = { stage3_started_on = "2026-01-25" } } } }) },
+
+  { "closing needs the supervisor and a reason; nothing leaves closed",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage2, {
+      { fire = "close", as = "caseworker", refused = "may not fire 'close'" },
+      { fire = "close", as = "supervisor", refused = "needs a reason" },
+      { fire = "close", as = "supervisor", reason = "Family moved interstate; referred on." },
+      { expect = { state = "closed", final = true, data = { closed_on = "2026-01-25" } } },
+      { fire = "close", as = "supervisor", reason = "again", refused = "'closed'" },
+      { fire = "strengthen", as = "caseworker", refused = "'closed'" } }) },
+}

@@ -1,0 +1,198 @@
+-- Scenario tests for the Family Preservation and Reunification response. All people are
+-- invented. The clock starts on 2026-01-05 in every scenario, so ages are fixed.
+
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
+local lead = { { member = "lead_practitioner", name = "Rae Example-Lead" } }
+local consent = {
+  { submit = "consent_to_share",
+    data = { consent = true, given_by = "Casey Northgate-Test", given_on = "2026-01-05",
+             shared_with = { "Child Protection", "response team" }, explained = true } },
+}
+local toddler_family = join({
+  { member = "parent", name = "Casey Northgate-Test" },
+  { member = "child", name = "Ollie Northgate-Test", data = { dob = "2023-05-05" } },
+}, lead, consent)
+local cot_goal = {
+  { submit = "goals",
+    data = { goal = "A safe sleep routine for Ollie", steps = { "Buy a cot", "Bedtime chart" },
+             status = "in_progress", funding_amount = 350, funding_purpose = "A cot",
+             set_with_family = true } },
+}
+
+return scenarios "fpr" {
+  { "happy path: a family with a toddler stays together",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(toddler_family, {
+      { fire = "accept", as = "navigator" },
+      { expect = { state = "engagement",
+                   data = { accepted_on = "2026-01-05", priority_groups = "birth_to_5" } } } },
+      cot_goal, {
+      { fire = "start_support", as = "lead_practitioner" },
+      { expect = { state = "support", data = { funding_at_start = 350 } } },
+      { advance = "20d" },
+      { submit = "goals", data = { goal = "A safe sleep routine for Ollie", status = "achieved",
+                                   funding_amount = 350, set_with_family = true } },
+      { submit = "review", data = { review_date = "2026-01-25", progress = "Ollie sleeps in "
+                                    .. "his own cot.", goals_met = true } },
+      { fire = "preserve", as = "supervisor" },
+      { expect = { state = "preserved", final = true,
+                   data = { ended_on = "2026-01-25", funding_total = 350 } } } }) },
+
+  { "happy path: a 12-year-old returns home from care",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "reunification" },
+    steps = join(lead, consent, {
+      { member = "parent", name = "Casey Northgate-Test" },
+      { member = "child", name = "Tia Northgate-Test", data = { dob = "2013-03-01" } },
+      { fire = "accept", as = "navigator" },
+      { expect = { data = { priority_groups = "10_to_15" } } },
+      { submit = "goals", data = { goal = "Tia back at her old school", status = "not_started",
+                                   set_with_family = true } },
+      { fire = "start_support", as = "lead_practitioner" },
+      { submit = "goals", data = { goal = "TIA BACK AT HER OLD SCHOOL", status = "achieved",
+                                   set_with_family = true } },
+      { submit = "review", data = { review_date = "2026-02-01", progress = "Weekends at home." } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-02-02", attendees = { "Casey Northgate-Test" },
+                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+      { fire = "preserve", as = "supervisor", refused = "not preservation" },
+      { fire = "reunify", as = "lead_practitioner", refused = "may not fire 'reunify'" },
+      { fire = "reunify", as = "caseworker" },
+      { expect = { state = "reunified", final = true, data = { ended_on = "2026-01-05" } } } }) },
+
+  { "pregnant women and unborn children are a priority group",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(lead, consent, {
+      { member = "parent", name = "Casey Northgate-Test", data = { pregnant = true } },
+      { fire = "accept", as = "navigator" },
+      { expect = { state = "engagement", data = { priority_groups = "pregnant_or_unborn" } } } }) },
+
+  { "an unborn child recorded as a member is a priority group",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(lead, consent, {
+      { member = "unborn", name = "Baby Northgate-Test", data = { due_date = "2026-04-01" } },
+      { fire = "accept", as = "navigator" },
+      { expect = { state = "engagement" } } }) },
+
+  { "priority groups: birth to 5 years and 10 to 15 years, by age today",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(lead, consent, {
+      { member = "child", name = "Sol Example-Six", data = { dob = "2020-01-05" } },      -- 6 today
+      { member = "child", name = "Ren Example-Sixteen", data = { dob = "2009-12-01" } },  -- 16
+      { member = "child", name = "Ivy Example-NoDob" },
+      { expect = { as = "navigator",
+                   blocked = { accept = "no child or young person in a priority group" } } },
+      { fire = "accept", as = "navigator",
+        refused = "children recorded: Sol Example-Six (6), Ren Example-Sixteen (16)" },
+      { fire = "accept", as = "navigator", refused = "date of birth not recorded for Ivy" },
+      { member = "child", name = "Max Example-Ten", data = { dob = "2015-06-01" } },      -- 10
+      { fire = "accept", as = "navigator" },
+      { expect = { data = { priority_groups = "10_to_15" } } } }) },
+
+  { "a child turning 6 tomorrow is still in the birth to 5 group",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(lead, consent, {
+      { member = "child", name = "Bo Example-Five", data = { dob = "2020-01-06" } },
+      { fire = "accept", as = "navigator" },
+      { expect = { data = { priority_groups = "birth_to_5" } } } }) },
+
+  { "a family outside the priority groups is closed as not eligible, with a reason",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(lead, consent, {
+      { member = "child", name = "Zed Example-Seven", data = { dob = "2018-06-01" } },
+      { fire = "accept", as = "navigator", refused = "Zed Example-Seven (7)" },
+      { fire = "not_eligible", as = "lead_practitioner", refused = "may not fire 'not_eligible'" },
+      { fire = "not_eligible", as = "navigator", refused = "needs a reason" },
+      { fire = "not_eligible", as = "navigator",
+        reason = "Outside the priority groups; referred to a family support service." },
+      { expect = { state = "closed", final = true, data = { ended_on = "2026-01-05" } } } }) },
+
+  { "accepting needs consent, a pathway and a lead practitioner",
+    now = "2026-01-05T09:00:00Z",
+    steps = {
+      { member = "child", name = "Ollie Northgate-Test", data = { dob = "2023-05-05" } },
+      { fire = "start_support", as = "lead_practitioner", refused = "case is in 'identification'" },
+      { fire = "accept", as = "navigator", refused = "consent_to_share" },
+      { submit = "consent_to_share", data = { consent = false, given_by = "Casey Northgate-Test" } },
+      { fire = "accept", as = "navigator",
+        refused = "consent to share information has not been recorded" },
+      { submit = "consent_to_share", data = { consent = true, given_by = "Casey Northgate-Test" } },
+      { fire = "accept", as = "navigator",
+        refused = "record whether the family needs preservation or reunification support" },
+      { set = { pathway = "reunification" } },
+      { fire = "accept", as = "navigator",
+        refused = "no lead practitioner has been allocated to the family" },
+      { member = "lead_practitioner", name = "Rae Example-Lead" },
+      { fire = "accept", as = "caseworker", refused = "may not fire 'accept'" },
+      { fire = "accept", as = "navigator" },
+      { expect = { state = "engagement" } } } },
+
+  { "a family not connected within 30 days lapses",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(toddler_family, {
+      { advance = "29d" },
+      { expect = { state = "identification" } },
+      { advance = "1d" },
+      { expect = { state = "closed", final = true, data = { ended_on = "2026-02-04" } } } }) },
+
+  { "flexible funding stays within the family's allocation",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(toddler_family, {
+      { fire = "accept", as = "navigator" },
+      { fire = "start_support", as = "lead_practitioner", refused = "goals" },
+      { submit = "goals", data = { goal = "Bond for a rental", status = "not_started",
+                                   funding_amount = 3000, set_with_family = true } },
+      { submit = "goals", data = { goal = "Driving lessons", status = "not_started",
+                                   funding_amount = 2500, set_with_family = true } },
+      { submit = "goals", data = { goal = "Too much", status = "not_started",
+                                   funding_amount = 50000 }, refused = "funding_amount" },
+      { fire = "start_support", as = "lead_practitioner",
+        refused = "flexible funding requested ($5500) is more than the family's allocation ($5000)" },
+      { set = { funding_allocation = 6000 } },
+      { fire = "start_support", as = "lead_practitioner" },
+      { expect = { state = "support", data = { funding_at_start = 5500 } } } }) },
+
+  { "goals are set with the family, not for them",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(toddler_family, {
+      { fire = "accept", as = "navigator" },
+      { submit = "goals", data = { goal = "Attend parenting group", status = "not_started" } },
+      { fire = "start_support", as = "lead_practitioner",
+        refused = "the goal 'Attend parenting group' was not set with the family" },
+      { submit = "goals", data = { goal = "Attend parenting group", status = "not_started",
+                                   set_with_family = true } },
+      { fire = "start_support", as = "lead_practitioner" } }) },
+
+  { "closing as preserved waits for every goal; support is reviewed every 28 days",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(toddler_family, { { fire = "accept", as = "navigator" } }, cot_goal, {
+      { fire = "start_support", as = "lead_practitioner" },
+      { submit = "review", data = { review_date = "2026-01-20", progress = "Cot bought." } },
+      { fire = "preserve", as = "lead_practitioner", refused = "may not fire 'preserve'" },
+      { fire = "preserve", as = "supervisor",
+        refused = "goals still being worked on: A safe sleep routine for Ollie" },
+      { fire = "reunify", as = "caseworker", refused = "not reunification" },
+      { advance = "29d" },
+      { expect = { state = "support", overdue = true } },
+      { review = true },
+      { expect = { overdue = false } },
+      { fire = "close", as = "supervisor", refused = "needs a reason" },
+      { fire = "close", as = "supervisor", reason = "Family moved out of the area." },
+      { expect = { state = "closed", final = true } } }) },
+}

@@ -1,0 +1,154 @@
+-- Scenario tests for the Children's Team partnership plan. All people are invented.
+
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
+local people = {
+  { member = "family", name = "Aroha Testhaven" },
+  { member = "child", name = "Nikau Testhaven", data = { dob = "2017-02-02" } },
+  { member = "lead_professional", name = "Quinn Example-Lead" },
+}
+local allocated = join(people, { { fire = "allocate", as = "team_member" } })
+local agreement = {
+  { submit = "voluntary_agreement",
+    data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+             agrees_to_support = true, understands_voluntary = true } },
+  { submit = "consent_to_share",
+    data = { consent = true, given_by = "Aroha Testhaven", given_on = "2026-01-12",
+             shared_with = { "school", "GP" }, explained = true } },
+}
+local plan = {
+  { submit = "childrens_team_plan",
+    data = { plan_date = "2026-01-19", children_needs = "Nikau to get to school every day.",
+             strengths = "A close, loving whānau.",
+             goals = { "Nikau at school every day", "Aroha connected to a parenting group" },
+             child_views = "Nikau wants to play rugby with his cousins.",
+             decided_with_family = true } },
+}
+local working = join(allocated, agreement, { { fire = "agree", as = "lead_professional" } }, plan,
+                     { { fire = "start_plan", as = "lead_professional" } })
+
+return scenarios "partnership_plan" {
+  { "happy path: the family achieves the goals in their plan",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(allocated, {
+      { expect = { state = "relationship", as = "lead_professional",
+                   blocked = { agree = "voluntary_agreement" } } } },
+      agreement, {
+      { fire = "agree", as = "lead_professional" },
+      { expect = { state = "planning", data = { agreed_on = "2026-01-05" } } } },
+      plan, {
+      { fire = "start_plan", as = "lead_professional" },
+      { expect = { state = "working", data = { plan_goals = 2 } } },
+      { submit = "review",
+        data = { review_date = "2026-03-01", progress = "Nikau has missed no school this term.",
+                 goals_met = true, family_feedback = "Aroha: we felt listened to." } },
+      { fire = "achieve", as = "lead_professional" },
+      { expect = { state = "goals_achieved", final = true, data = { ended_on = "2026-01-05" } } } }) },
+
+  { "a Lead Professional is named before the relationship starts",
+    now = "2026-01-05T09:00:00Z",
+    steps = {
+      { member = "family", name = "Aroha Testhaven" },
+      { fire = "allocate", as = "team_member",
+        refused = "no Lead Professional has been named for the family" },
+      { fire = "allocate", as = "family", refused = "may not fire 'allocate'" } } },
+
+  { "planning waits for a voluntary agreement and consent to share",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(allocated, {
+      { fire = "agree", as = "lead_professional", refused = "voluntary_agreement" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+                 agrees_to_support = false, understands_voluntary = true } },
+      { submit = "consent_to_share", data = { consent = true, given_by = "Aroha Testhaven" } },
+      { fire = "agree", as = "lead_professional",
+        refused = "the family/whānau has not agreed to be supported" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+                 agrees_to_support = true, understands_voluntary = false } },
+      { fire = "agree", as = "lead_professional",
+        refused = "has not been told that taking part is voluntary" },
+      { submit = "voluntary_agreement", data = { agreed_on = "2026-01-12" },
+        refused = "agrees_to_support" } }) },
+
+  { "planning waits for consent to share information",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(allocated, {
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+                 agrees_to_support = true, understands_voluntary = true } },
+      { submit = "consent_to_share", data = { consent = false, given_by = "Aroha Testhaven" } },
+      { fire = "agree", as = "lead_professional",
+        refused = "consent to share information has not been recorded" } }) },
+
+  { "the plan is made with the family and records the child's views",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(allocated, agreement, { { fire = "agree", as = "lead_professional" } }, {
+      { fire = "start_plan", as = "lead_professional", refused = "childrens_team_plan" },
+      { submit = "childrens_team_plan",
+        data = { plan_date = "2026-01-19", children_needs = "School attendance.",
+                 goals = { "Nikau at school every day" }, decided_with_family = false } },
+      { fire = "start_plan", as = "lead_professional",
+        refused = "the plan must be made with the family/whānau, not for them" },
+      { submit = "childrens_team_plan",
+        data = { plan_date = "2026-01-20", children_needs = "School attendance.",
+                 goals = { "Nikau at school every day" }, decided_with_family = true } },
+      { fire = "start_plan", as = "lead_professional",
+        refused = "the child's views are not recorded in the plan" } }) },
+
+  { "the family can ask to revisit the plan",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(working, {
+      { fire = "revise_plan", as = "family" },
+      { expect = { state = "planning" } },
+      { fire = "start_plan", as = "lead_professional" },
+      { expect = { state = "working" } } }) },
+
+  { "closing as achieved needs goals met and the family's feedback",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(working, {
+      { fire = "achieve", as = "lead_professional", refused = "review" },
+      { submit = "review", data = { review_date = "2026-03-01", progress = "Good term.",
+                                    goals_met = true } },
+      { fire = "achieve", as = "lead_professional",
+        refused = "seek feedback from the child and their family/whānau" },
+      { fire = "achieve", as = "family", refused = "may not fire 'achieve'" } }) },
+
+  { "taking part is voluntary: the family may withdraw at any time",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(working, {
+      { fire = "withdraw", as = "lead_professional", refused = "may not fire 'withdraw'" },
+      { fire = "withdraw", as = "family" },
+      { expect = { state = "withdrawn", final = true, data = { ended_on = "2026-01-05" } } },
+      { fire = "withdraw", as = "family", refused = "'withdrawn'" } }) },
+
+  { "an unallocated referral lapses after 28 days",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(people, {
+      { advance = "27d" },
+      { expect = { state = "referral" } },
+      { advance = "1d" },
+      { expect = { state = "closed", final = true, data = { ended_on = "2026-02-02" } } } }) },
+
+  { "the supervisor may close at any stage, with a reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(working, {
+      { fire = "close", as = "lead_professional", refused = "may not fire 'close'" },
+      { fire = "close", as = "supervisor", refused = "needs a reason" },
+      { fire = "close", as = "supervisor", reason = "Family moved to another region." },
+      { expect = { state = "closed", final = true } } }) },
+
+  { "the relationship is reviewed every 4 weeks",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(allocated, {
+      { advance = "27d" },
+      { expect = { overdue = false } },
+      { advance = "2d" },
+      { expect = { state = "relationship", overdue = true } } }) },
+}

@@ -1,0 +1,106 @@
+-- Co-parenthood for preservation: families helping families to prevent children going into
+-- care. Seed "Co-parenthood", possible adaptations: "Co-parenthood for preservation to
+-- prevent kids from going into care"; "The idea of families helping families is relevant
+-- across sectors and levels of risk."
+--
+-- The child lives at home throughout. The carer is a support carer: a family who supports the
+-- whole family (offering respite, advice, a phone call) while the Family Link supports the
+-- parents. Stage 3 sustains the change at home instead of preparing for restoration, and
+-- the case ends with the child remaining safely at home, or entering care.
+
+-- The case plan aims for the child to remain at home, and the parents helped write it.
+local function plan_to_remain_at_home(case)
+  local plan = case:latest("case_plan")
+  if not plan then return false, "no case plan has been recorded" end
+  if plan.permanency_goal ~= "remain_at_home" then
+    return false, "the case plan's permanency goal is '" .. tostring(plan.permanency_goal)
+      .. "', not for the child to remain at home"
+  end
+  if plan.parent_contributed ~= true then
+    return false, "the parents have not yet contributed to the case plan"
+  end
+  return true
+end
+
+return adapt "coparenthood" {
+  name = "preservation",
+  title = "Co-parenthood for preservation",
+  description = "Co-parenthood to prevent children from going into care: a support carer and "
+    .. "the Family Link work alongside parents while the child stays at home.",
+
+  states = {
+    { "referral",
+      description = "The family is referred while the child is still at home, consents to "
+        .. "share information, and is matched with a support carer and a Family Link "
+        .. "worker." },
+    { "building_trust",
+      description = "Parents and the support carer meet, agree how they will partner, "
+        .. "start the communication book and attend safety and support network meetings "
+        .. "together.",
+      forms = { "partnering_activities", "communication_book", "safety_network_meeting",
+                "review" } },
+    { "capability",
+      forms = { "case_plan", "education_support_plan", "child_health_passport",
+                "communication_book", "safety_network_meeting", "review" } },
+    { "restoration",
+      title = "Stage 3: Sustaining change at home, expanding social capital and maintaining "
+        .. "behaviour change",
+      description = "The family's own supports grow beyond the service and the safety and "
+        .. "support network agrees the child can stay safely at home.",
+      forms = { "safety_network_meeting", "case_plan", "communication_book", "review" } },
+    { "preserved", title = "Child remains safely at home", final = true,
+      outcome = "preserved", before = "closed",
+      description = "The family stayed together: the child remains safely at home." },
+    { "entered_care", title = "Child entered care", final = true, outcome = "entered_care",
+      before = "closed",
+      description = "Despite support, the child had to enter care. Consider a referral to "
+        .. "Co-parenthood for restoration." },
+  },
+
+  transitions = {
+    { "match",
+      when = { "consent_recorded", "carer_matched",
+               function(case)
+                 local child = case:latest("child_information")
+                 if child and child.living_arrangement ~= "with_parents" then
+                   return false, "the child is not living at home; preservation is for "
+                     .. "children still at home (consider Co-parenthood for restoration)"
+                 end
+                 if #case:members("parent") == 0 then
+                   return false, "no parent is recorded on the case"
+                 end
+                 return true
+               end },
+      description = "The family, with the child still at home, has consented to share "
+        .. "information and is matched with a support carer and a Family Link worker." },
+    { "prepare_restoration", title = "Move to Stage 3: Sustaining change at home",
+      when = { plan_to_remain_at_home },
+      description = "The case plan, developed with the parents, aims for the child to "
+        .. "remain at home." },
+    { "step_back", title = "Step back to Stage 2",
+      description = "New worries mean the family needs more Stage 2 support; say why." },
+    { "preserve", title = "Child remains safely at home",
+      from = "restoration", to = "preserved", by = { "supervisor" },
+      requires = { "safety_network_meeting", "review" },
+      when = { "network_agrees_child_safe_at_home",
+               function(case)
+                 local r = case:latest("review")
+                 if not (r and r.goals_met == true) then
+                   return false, "the last review did not find the plan's goals met"
+                 end
+                 return true
+               end },
+      description = "The supervisor closes the case with the family together and the child "
+        .. "safe at home." },
+    { "enter_care", title = "Child entered care", from = "*", to = "entered_care",
+      by = { "supervisor" }, reason = true,
+      description = "Record that the child entered care, with the reason." },
+  },
+
+  remove = { transitions = { "restore" }, states = { "restored" } },
+
+  on_enter = {
+    preserved = function(case) case.data.preserved_on = kf.today() end,
+    entered_care = function(case) case.data.entered_care_on = kf.today() end,
+  },
+}

@@ -1,0 +1,93 @@
+-- Scenario tests for Co-parenthood for preservation. All people are invented.
+
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
+local family = {
+  { member = "parent", name = "Jo Pemberley-Sample", data = { dob = "1998-02-11" } },
+  { member = "child", name = "Milo Pemberley-Sample", data = { dob = "2021-08-10" } },
+  { member = "carer", name = "Dee Oakhollow" },          -- support carer
+  { member = "family_link", name = "Lee Brightwater" },
+  { submit = "consent_to_share", data = { consent = true, given_by = "Jo Pemberley-Sample" } },
+}
+local at_home = {
+  { submit = "child_information",
+    data = { child_name = "Milo Pemberley-Sample", dob = "2021-08-10",
+             living_arrangement = "with_parents", parent_contributed = true } },
+}
+local matched = join(family, at_home, { { fire = "match", as = "caseworker" } })
+local stage1 = {
+  { submit = "partnering_activities",
+    data = { agreed_on = "2026-01-06",
+             activities = { "speak_positively", "communication_book", "parent_has_carer_contacts",
+                            "celebration_calls" } } },
+  { submit = "communication_book", data = { entry_date = "2026-01-10", written_by = "carer",
+                                            update = "Milo loved the park on Saturday." } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-01-14", attendees = { "Jo Pemberley-Sample", "Dee Oakhollow" },
+             parent_attended = true, carer_attended = true } },
+  { fire = "strengthen", as = "caseworker" },
+}
+local stage2 = {
+  { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "remain_at_home",
+                                   goals = { "Milo stays home safely" },
+                                   parent_contributed = true } },
+  { submit = "review", data = { review_date = "2026-02-15", progress = "Routines settled." } },
+  { fire = "prepare_restoration", as = "caseworker" },
+}
+
+return scenarios "preservation" {
+  { "happy path: the child remains safely at home",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, stage1, stage2, {
+      { expect = { state = "restoration" } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-03-01", attendees = { "Jo Pemberley-Sample" },
+                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+      { submit = "review", data = { review_date = "2026-03-02", progress = "Goals met.",
+                                    goals_met = true, decision = "close" } },
+      { fire = "preserve", as = "supervisor" },
+      { expect = { state = "preserved", final = true, data = { preserved_on = "2026-01-05" } } } }) },
+
+  { "preservation is for children still at home",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, {
+      { submit = "child_information",
+        data = { child_name = "Milo Pemberley-Sample", dob = "2021-08-10",
+                 living_arrangement = "foster_care" } },
+      { fire = "match", as = "caseworker", refused = "the child is not living at home" } }) },
+
+  { "Stage 3 needs a plan for the child to remain at home",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, stage1, {
+      { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
+                                       goals = { "Return home" }, parent_contributed = true } },
+      { submit = "review", data = { review_date = "2026-02-15", progress = "Steady." } },
+      { fire = "prepare_restoration", as = "caseworker",
+        refused = "not for the child to remain at home" } }) },
+
+  { "closing as preserved waits for goals met; there is no restoration",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, stage1, stage2, {
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-03-01", attendees = { "Jo Pemberley-Sample" },
+                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+      { fire = "preserve", as = "supervisor",
+        refused = "the last review did not find the plan's goals met" },
+      { fire = "preserve", as = "caseworker", refused = "may not fire 'preserve'" },
+      { fire = "restore", as = "supervisor", refused = "restore" } }) },
+
+  { "the child entering care ends the case, with a reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { fire = "enter_care", as = "caseworker", refused = "may not fire 'enter_care'" },
+      { fire = "enter_care", as = "supervisor", refused = "needs a reason" },
+      { fire = "enter_care", as = "supervisor",
+        reason = "Emergency removal after a hospital admission; refer to Co-parenthood." },
+      { expect = { state = "entered_care", final = true, data = { entered_care_on = "2026-01-05" } } } }) },
+}

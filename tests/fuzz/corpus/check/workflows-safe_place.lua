@@ -1,0 +1,106 @@
+-- Co-parenthood for victim-survivors needing a safe place. Seed "Co-parenthood", possible
+-- adaptations: "Co-parenthood for victim survivors needing a safe place to stay and recover
+-- with children."
+--
+-- The parent and children stay together in the carer's home: the carer supports the whole
+-- family, the Family Link supports the parent, and a family violence specialist keeps the
+-- safety plan current. The case ends when the family moves on safely to a home of its own.
+-- Addresses live only in the safety_plan form, whose safe_address field is sensitive.
+
+-- The safety plan was made or reviewed in the last 28 days, with a family violence specialist.
+local function safety_plan_current(case)
+  local plan = case:latest("safety_plan")
+  if not plan then return false, "no safety plan has been recorded" end
+  if plan.made_with_specialist ~= true then
+    return false, "the safety plan has not been made with a family violence specialist"
+  end
+  local days = kf.days_between(plan.plan_date, kf.today())
+  if days and days > 28 then
+    return false, "the safety plan was last reviewed " .. days .. " days ago (" ..
+      plan.plan_date .. "); review it with the family first"
+  end
+  return true
+end
+
+local function next_home_safe(case)
+  local plan = case:latest("safety_plan")
+  if not (plan and plan.new_address_safe == true) then
+    return false, "the family's next home has not been assessed as safe in the safety plan"
+  end
+  return true
+end
+
+return adapt "coparenthood" {
+  name = "safe_place",
+  title = "Co-parenthood for a safe place",
+  description = "Co-parenthood for victim-survivors of family violence who need a safe place "
+    .. "to stay and recover with their children: the family stays with a carer who supports "
+    .. "the whole family.",
+  roles = { "fv_specialist" },
+
+  states = {
+    { "referral", title = "Referral, safety planning and matching",
+      description = "Urgent: the family makes a safety plan with a family violence specialist, "
+        .. "consents to share information and is matched with a carer who can offer a safe "
+        .. "place to stay.",
+      forms = { "safety_plan", "consent_to_share", "child_information" } },
+    { "building_trust",
+      title = "Stage 1: A safe place to stay, building trust, collaborative relationships and "
+        .. "levers for change",
+      description = "The family settles in the carer's home. The parent and carer agree how "
+        .. "they will share the children's care, and the safety plan is reviewed often.",
+      forms = { "safety_plan", "partnering_activities", "communication_book",
+                "safety_network_meeting", "review" },
+      review = "14d" },
+    { "capability",
+      title = "Stage 2: Recovering together, strengthening parenting capability and "
+        .. "resilience",
+      forms = { "safety_plan", "case_plan", "education_support_plan", "child_health_passport",
+                "safety_network_meeting", "review" } },
+    { "restoration",
+      title = "Stage 3: Preparing to move on safely, expanding social capital and "
+        .. "maintaining behaviour change",
+      description = "Finding a safe home of the family's own and the supports around it.",
+      forms = { "safety_plan", "safety_network_meeting", "review" } },
+    { "moved_on", title = "Moved on safely with the children", final = true,
+      outcome = "safe_housing", before = "closed",
+      description = "The parent and children live together in a safe home of their own." },
+  },
+
+  transitions = {
+    { "match", by = { "caseworker", "fv_specialist" },
+      requires = { "safety_plan", "child_information" },
+      when = { "consent_recorded", "carer_matched", safety_plan_current },
+      description = "With a current safety plan and consent to share information, the family "
+        .. "is matched with a carer offering a safe place and a Family Link worker." },
+    -- a family needing a safe place cannot wait: an unmatched referral closes after 14 days
+    { "lapse", after = "14d",
+      description = "A referral not matched within 14 days closes; refer on urgently." },
+    { "strengthen", requires = { "partnering_activities", "safety_network_meeting",
+                                 "safety_plan" } },
+    { "prepare_restoration", title = "Move to Stage 3: Preparing to move on safely",
+      requires = { "safety_plan", "review" },
+      when = { safety_plan_current },
+      description = "The family is ready to plan a move to a home of its own." },
+    { "move_on", title = "Family moves on safely",
+      from = "restoration", to = "moved_on", by = { "supervisor", "fv_specialist" },
+      requires = { "safety_plan", "review" },
+      when = { safety_plan_current, next_home_safe },
+      description = "The family moves to a home of its own assessed as safe." },
+  },
+
+  remove = { transitions = { "restore" }, states = { "restored" } },
+
+  on_enter = {
+    building_trust = function(case)
+      case.data.matched_on = case.data.matched_on or kf.today()
+      case.data.safe_place_from = case.data.safe_place_from or kf.today()
+    end,
+    moved_on = function(case)
+      case.data.moved_on = kf.today()
+      if case.data.safe_place_from then
+        case.data.days_in_safe_place = kf.days_between(case.data.safe_place_from, kf.today())
+      end
+    end,
+  },
+}

@@ -1,0 +1,94 @@
+-- Scenario tests for Co-parenthood for a safe place (victim-survivors and their children).
+-- All people and addresses are invented.
+
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
+local people = {
+  { member = "parent", name = "Morgan Testbury" },
+  { member = "child", name = "Lily Testbury", data = { dob = "2020-07-07" } },
+  { member = "carer", name = "Hazel Dunmore-Example" },
+  { member = "family_link", name = "Ari Westcombe" },
+  { member = "fv_specialist", name = "Noor Example-Safe" },
+  { submit = "consent_to_share", data = { consent = true, given_by = "Morgan Testbury" } },
+  { submit = "child_information",
+    data = { child_name = "Lily Testbury", dob = "2020-07-07", living_arrangement = "with_parents" } },
+}
+local safety_plan = {
+  { submit = "safety_plan",
+    data = { plan_date = "2026-01-05", safe_address = "12 Example Lane, Testville",
+             safe_contacts = { "Hazel Dunmore-Example" }, strategies = { "Code word with school" },
+             protection_order = "applied_for", made_with_specialist = true } },
+}
+local matched = join(people, safety_plan, { { fire = "match", as = "fv_specialist" } })
+local to_stage3 = {
+  { submit = "partnering_activities",
+    data = { agreed_on = "2026-01-06",
+             activities = { "communication_book", "speak_positively", "daily_decisions_together" } } },
+  { submit = "communication_book", data = { entry_date = "2026-01-07", written_by = "carer",
+                                            update = "Lily slept through the night." } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-01-08", attendees = { "Morgan Testbury", "Noor Example-Safe" } } },
+  { fire = "strengthen", as = "caseworker" },
+  { submit = "review", data = { review_date = "2026-01-20", progress = "Recovering well." } },
+  { fire = "prepare_restoration", as = "caseworker" },
+}
+
+return scenarios "safe_place" {
+  { "happy path: the family moves on safely to a home of its own",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { expect = { state = "building_trust",
+                   data = { safe_place_from = "2026-01-05", matched_on = "2026-01-05" } } } },
+      to_stage3, {
+      { expect = { state = "restoration", as = "supervisor",
+                   blocked = { move_on = "next home has not been assessed as safe" } } },
+      { advance = "10d" },
+      { submit = "safety_plan",
+        data = { plan_date = "2026-01-15", strategies = { "Code word with school" },
+                 made_with_specialist = true, new_address_safe = true } },
+      { fire = "move_on", as = "fv_specialist" },
+      { expect = { state = "moved_on", final = true,
+                   data = { moved_on = "2026-01-15", days_in_safe_place = 10 } } } }) },
+
+  { "matching needs a safety plan made with a family violence specialist",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(people, {
+      { fire = "match", as = "caseworker", refused = "safety_plan" },
+      { submit = "safety_plan", data = { plan_date = "2026-01-05" }, refused = "strategies" },
+      { submit = "safety_plan", data = { plan_date = "2026-01-05", strategies = { "Phone on" } } },
+      { fire = "match", as = "caseworker",
+        refused = "has not been made with a family violence specialist" },
+      { fire = "match", as = "parent", refused = "may not fire 'match'" } }) },
+
+  { "an unmatched safe place referral lapses after 14 days",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(people, {
+      { advance = "13d" },
+      { expect = { state = "referral" } },
+      { advance = "1d" },
+      { expect = { state = "closed", final = true, data = { closed_on = "2026-01-19" } } } }) },
+
+  { "moving on needs a safety plan reviewed in the last 28 days",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, to_stage3, {
+      { advance = "30d" },
+      { fire = "move_on", as = "supervisor", refused = "was last reviewed 30 days ago" },
+      { fire = "move_on", as = "carer", refused = "may not fire 'move_on'" },
+      { fire = "restore", as = "supervisor", refused = "restore" } }) },
+
+  { "the safety plan is reviewed every 14 days in Stage 1",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { advance = "13d" },
+      { expect = { overdue = false } },
+      { advance = "2d" },
+      { expect = { state = "building_trust", overdue = true } },
+      { review = true },
+      { expect = { overdue = false } } }) },
+}

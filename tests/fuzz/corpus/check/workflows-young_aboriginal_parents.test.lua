@@ -1,0 +1,111 @@
+-- Scenario tests for Co-parenthood for young Aboriginal parents. All people are invented.
+
+local function join(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
+local workers = {
+  { member = "child", name = "Jarrah Examplewood", data = { dob = "2024-02-01" } },
+  { member = "carer", name = "Merv Sandpiper" },
+  { member = "family_link", name = "Ash Quillby" },
+}
+local young_parent = {
+  { member = "parent", name = "Tahlia Examplewood", data = { dob = "2004-05-01" } },
+}
+local acco = { { member = "acco_worker", name = "Dana Riverbend-Test" } }
+local paperwork = {
+  { submit = "consent_to_share", data = { consent = true, given_by = "Tahlia Examplewood" } },
+  { submit = "child_information",
+    data = { child_name = "Jarrah Examplewood", dob = "2024-02-01",
+             living_arrangement = "foster_care",
+             aboriginal_or_torres_strait_islander = "aboriginal", parent_contributed = true } },
+  { submit = "cultural_support_plan",
+    data = { plan_date = "2026-01-05", community_connections = { "Nan and Pop on Country" },
+             cultural_information_from_parents = "Language words for bedtime.",
+             parent_contributed = true } },
+}
+local matched = join(young_parent, workers, acco, paperwork,
+                     { { fire = "match", as = "acco_worker" } })
+local to_stage3 = {
+  { submit = "partnering_activities",
+    data = { agreed_on = "2026-01-06",
+             activities = { "communication_book", "cultural_information", "carer_meets_family" } } },
+  { submit = "communication_book", data = { entry_date = "2026-01-10", written_by = "carer",
+                                            update = "Jarrah is crawling!" } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-01-12", attendees = { "Tahlia Examplewood", "Merv Sandpiper",
+                                                        "Dana Riverbend-Test" } } },
+  { fire = "strengthen", as = "acco_worker" },
+  { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
+                                   goals = { "Jarrah home with Tahlia" },
+                                   parent_contributed = true } },
+  { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress." } },
+  { fire = "prepare_restoration", as = "caseworker" },
+  { submit = "family_contact", data = { contact_date = "2026-03-01", contact_type = "overnight" } },
+  { submit = "family_contact", data = { contact_date = "2026-03-08", contact_type = "overnight" } },
+  { submit = "safety_network_meeting",
+    data = { meeting_date = "2026-03-10", attendees = { "Tahlia Examplewood", "Merv Sandpiper" },
+             parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+}
+
+return scenarios "young_aboriginal_parents" {
+  { "happy path: restored with the ACCO's endorsement of the cultural support plan",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { expect = { state = "building_trust", data = { matched_on = "2026-01-05" } } } },
+      to_stage3, {
+      { expect = { state = "restoration", as = "supervisor",
+                   blocked = { restore = "has not yet endorsed the cultural support plan" } } },
+      { submit = "cultural_support_plan",
+        data = { plan_date = "2026-03-11", community_connections = { "Nan and Pop on Country" },
+                 acco_endorsed = true } },
+      { fire = "restore", as = "supervisor",
+        refused = "the parents have not yet contributed to the cultural support plan" },
+      { submit = "cultural_support_plan",
+        data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
+                 elders_involved = { "Aunty Example" }, parent_contributed = true,
+                 acco_endorsed = true } },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored", final = true } } }) },
+
+  { "matching needs an ACCO worker allocated",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(young_parent, workers, paperwork, {
+      { fire = "match", as = "caseworker",
+        refused = "no worker from an Aboriginal community-controlled organisation" },
+      { fire = "match", as = "carer", refused = "may not fire 'match'" } }) },
+
+  { "the programme is for parents under 25",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(workers, acco, paperwork, {
+      { member = "parent", name = "Corey Examplewood", data = { dob = "1990-01-01" } },
+      { fire = "match", as = "caseworker", refused = "no parent is under 25" } }) },
+
+  { "a parent's date of birth is needed to check age",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(workers, acco, paperwork, {
+      { member = "parent", name = "Corey Examplewood" },
+      { fire = "match", as = "caseworker",
+        refused = "date of birth not recorded for Corey Examplewood" } }) },
+
+  { "matching needs a cultural support plan started",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(young_parent, workers, acco, {
+      { submit = "consent_to_share", data = { consent = true, given_by = "Tahlia Examplewood" } },
+      { submit = "child_information",
+        data = { child_name = "Jarrah Examplewood", dob = "2024-02-01" } },
+      { fire = "match", as = "caseworker", refused = "cultural_support_plan" },
+      { submit = "cultural_support_plan", data = { plan_date = "2026-01-05" },
+        refused = "community_connections" } }) },
+
+  { "closing needs the supervisor and a reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { fire = "close", as = "acco_worker", refused = "may not fire 'close'" },
+      { fire = "close", as = "supervisor", reason = "Family chose another ACCO program." },
+      { expect = { state = "closed", final = true } } }) },
+}
