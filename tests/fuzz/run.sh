@@ -19,6 +19,9 @@ for src in tests/fuzz/*.c; do
   log=build/fuzz/$name.log
   mkdir -p "$work" "tests/fuzz/corpus/$name"
   dict=(); [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+  # the checker's seeds include the programme library itself, read where it stands
+  seeds=("tests/fuzz/corpus/$name")
+  [ "$name" = check ] && seeds+=(workflows plugins/forms-core/forms plugins/rules-core/rules)
   # -close_fd_mask=3: what the fuzzed code prints (Lua's print goes to stderr) is dropped;
   # libFuzzer's and the sanitizers' reports still come through. -detect_leaks=0: no leak check
   # after each input (the engine keeps its database and Lua state from input to input, so
@@ -28,7 +31,7 @@ for src in tests/fuzz/*.c; do
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$bin" -max_total_time="$S" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 -detect_leaks=0 \
       -print_final_stats=1 -artifact_prefix="tests/fuzz/crashes/$name-" "${dict[@]}" \
-      "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
+      "$work" "${seeds[@]}" >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then
