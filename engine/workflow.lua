@@ -1515,8 +1515,13 @@ function E.rules_list(deployed_names)
   local out = {}
   for name in pairs(names_set) do
     local r = E.find_rule(name, nil)
+    -- the text of the rule in force, for an analyst to start a change from
+    local row = host.has_store() and host.def("rule", name) or nil
+    local pr = plugin_rules[name]
     out[#out + 1] = { name = name, description = r and r.spec.description or nil, in_force = E.rule_source(name),
-                      plugin = plugin_rules[name] and plugin_rules[name].plugin or nil }
+                      plugin = pr and pr.plugin or nil,
+                      source = row and row.source or (pr and pr.source) or nil,
+                      path = row and row.path or (pr and pr.path) or nil }
   end
   sort(out, function(a, b) return a.name < b.name end)
   return out
