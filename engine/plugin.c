@@ -111,10 +111,13 @@ void kf_plugins_set_store(kf_plugins *reg, kf_store *st) {
 
 void kf_plugins_use_store(kf_store *st) { current = st; }
 
-static void host_free(kf_host *h) {
+/* close: whether to unload the shared object too. A plugin refused at init is closed; one
+ * that ran stays mapped until the process ends (its callbacks may still be referenced by
+ * libraries it used, and unloading at exit gains nothing). */
+static void host_free(kf_host *h, int close) {
   if (!h) return;
   if (h->unload) h->unload(h->unload_ud);
-  if (h->dl) dlclose(h->dl);
+  if (h->dl && close) dlclose(h->dl);
   free(h->name);
   free(h->version);
   free(h->path);
@@ -130,7 +133,7 @@ void kf_plugins_free(kf_plugins *reg) {
   pthread_mutex_unlock(&lock);
   if (!last) return;
   free(reg->db_path);
-  for (size_t i = reg->nplugins; i-- > 0;) host_free(reg->plugins[i]);
+  for (size_t i = reg->nplugins; i-- > 0;) host_free(reg->plugins[i], 0);
   free(reg->plugins);
   list_free(&reg->rules);
   list_free(&reg->actions);
@@ -381,7 +384,7 @@ static int load(kf_plugins *reg, const char *so_path, const char *dir,
     list_drop_owner(&reg->hooks, h->index);
     list_drop_owner(&reg->commands, h->index);
     reg->nplugins--;
-    host_free(h);
+    host_free(h, 1);
     return kf_fail(err, KF_EINVAL, "%s: plugin '%s' refused: %s; nothing it registered "
                    "remains", so_path, name, why);
   }
