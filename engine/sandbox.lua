@@ -110,6 +110,18 @@ base.adapt = function(name)
     return spec
   end
 end
+-- join(list, list, ...): one list of the steps of several, for scenario files that build a
+-- scenario from shared pieces (the family, the consent, the first stage's work...).
+base.join = function(...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    local list = select(i, ...)
+    if type_(list) ~= "table" then error_("join expects lists of steps (argument " .. i .. " is a " .. type_(list) .. ")", 2) end
+    for _, step in ipairs(list) do out[#out + 1] = step end
+  end
+  return out
+end
+
 base.scenarios = function(name)
   if type_(name) ~= "string" then error_('scenarios expects the workflow\'s name: scenarios "coparenthood" { ... }', 2) end
   local _, line = host.caller(2)

@@ -1,14 +1,6 @@
 -- Scenario tests for Co-parenthood for care leavers seeking kinship care of younger
 -- siblings. All people are invented.
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do
-    for _, step in ipairs(list) do out[#out + 1] = step end
-  end
-  return out
-end
-
 local siblings_and_workers = {
   { member = "child", name = "Poppy Sampleton", data = { dob = "2016-09-01" } },
   { member = "child", name = "Finn Sampleton", data = { dob = "2018-11-30" } },

@@ -1,13 +1,5 @@
 -- Scenario tests for Co-parenthood (restoration). All people are invented.
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do
-    for _, step in ipairs(list) do out[#out + 1] = step end
-  end
-  return out
-end
-
 local family = {
   { member = "parent", name = "Robin Testwood", data = { dob = "1995-06-14" } },
   { member = "child", name = "Ava Testwood", data = { dob = "2019-03-02" } },

@@ -1,14 +1,6 @@
 -- Scenario tests for the Family Preservation and Reunification response. All people are
 -- invented. The clock starts on 2026-01-05 in every scenario, so ages are fixed.
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do
-    for _, step in ipairs(list) do out[#out + 1] = step end
-  end
-  return out
-end
-
 local lead = { { member = "lead_practitioner", name = "Rae Example-Lead" } }
 local consent = {
   { submit = "consent_to_share",

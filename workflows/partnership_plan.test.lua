@@ -1,13 +1,5 @@
 -- Scenario tests for the Children's Team partnership plan. All people are invented.
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do
-    for _, step in ipairs(list) do out[#out + 1] = step end
-  end
-  return out
-end
-
 local people = {
   { member = "family", name = "Aroha Testhaven" },
   { member = "child", name = "Nikau Testhaven", data = { dob = "2017-02-02" } },

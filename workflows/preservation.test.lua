@@ -1,13 +1,5 @@
 -- Scenario tests for Co-parenthood for preservation. All people are invented.
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do
-    for _, step in ipairs(list) do out[#out + 1] = step end
-  end
-  return out
-end
-
 local family = {
   { member = "parent", name = "Jo Pemberley-Sample", data = { dob = "1998-02-11" } },
   { member = "child", name = "Milo Pemberley-Sample", data = { dob = "2021-08-10" } },

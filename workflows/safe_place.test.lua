@@ -1,14 +1,6 @@
 -- Scenario tests for Co-parenthood for a safe place (victim-survivors and their children).
 -- All people and addresses are invented.
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do
-    for _, step in ipairs(list) do out[#out + 1] = step end
-  end
-  return out
-end
-
 local people = {
   { member = "parent", name = "Morgan Testbury" },
   { member = "child", name = "Lily Testbury", data = { dob = "2020-07-07" } },

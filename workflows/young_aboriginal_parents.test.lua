@@ -1,13 +1,5 @@
 -- Scenario tests for Co-parenthood for young Aboriginal parents. All people are invented.
 
-local function join(...)
-  local out = {}
-  for _, list in ipairs({ ... }) do
-    for _, step in ipairs(list) do out[#out + 1] = step end
-  end
-  return out
-end
-
 local workers = {
   { member = "child", name = "Jarrah Examplewood", data = { dob = "2024-02-01" } },
   { member = "carer", name = "Merv Sandpiper" },
