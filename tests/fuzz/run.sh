@@ -21,7 +21,7 @@ for src in tests/fuzz/*.c; do
   dict=(); [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   # the checker's seeds include the programme library itself, read where it stands
   seeds=("tests/fuzz/corpus/$name")
-  [ "$name" = check ] && seeds+=(workflows plugins/forms-core/forms plugins/rules-core/rules)
+  [ "$name" = check ] && seeds+=(workflows plugins/forms-core/forms plugins/rules-core/rules tests/faults)
   # -close_fd_mask=3: what the fuzzed code prints (Lua's print goes to stderr) is dropped;
   # libFuzzer's and the sanitizers' reports still come through. -detect_leaks=0: no leak check
   # after each input (the engine keeps its database and Lua state from input to input, so

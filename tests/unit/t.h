@@ -4,6 +4,7 @@
 #define KF_T_H
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int t_pass, t_fail;
 #define CHECK(cond, ...)                                                  \
@@ -18,6 +19,32 @@ static int t_pass, t_fail;
     }                                                                     \
   } while (0)
 #define CONTAINS(hay, needle) ((hay) && strstr((hay), (needle)) != NULL)
+/* Temporary files of one test run, named after the process: PATH gets /tmp/kf-NAME-PID.EXT. */
+static inline void t_tmp_path(char *path, size_t n, const char *name, const char *ext) {
+  snprintf(path, n, "/tmp/kf-%s-%d.%s", name, (int)getpid(), ext);
+}
+
+static inline void t_write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* Remove a database with its WAL and shared-memory files, and what the outbox plugin
+ * (loaded from plugins/) wrote beside it. */
+static inline void t_remove_db(const char *path) {
+  static const char *sides[] = {"-wal", "-shm", ".outbox.jsonl", ".outbox.jsonl.cursor",
+                                ".outbox.jsonl.lock"};
+  char side[300];
+  unlink(path);
+  for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+    snprintf(side, sizeof side, "%s%s", path, sides[i]);
+    unlink(side);
+  }
+}
+
 #define T_DONE()                                                          \
   do {                                                                    \
     printf("%d passed, %d failed\n", t_pass, t_fail);                     \

@@ -27,11 +27,9 @@ static json_t *call(kf_session *s, const char *verb, json_t *args, int *status, 
 }
 
 int main(void) {
-  snprintf(db, sizeof db, "/tmp/kf-api-%d.db", (int)getpid());
-  snprintf(wf, sizeof wf, "/tmp/kf-api-%d.lua", (int)getpid());
-  FILE *f = fopen(wf, "w");
-  fputs(WORKFLOW, f);
-  fclose(f);
+  t_tmp_path(db, sizeof db, "api", "db");
+  t_tmp_path(wf, sizeof wf, "api", "lua");
+  t_write_file(wf, WORKFLOW);
   kf_err err = {0};
   kf_engine *e = kf_engine_open(db, 0, &err);
   json_t *paths = json_pack("[{s:s}]", "path", wf), *report = NULL;
@@ -133,11 +131,6 @@ int main(void) {
   json_decref(r);
   kf_session_close(s);
   unlink(wf);
-  unlink(db);
-  char side[80];
-  snprintf(side, sizeof side, "%s-wal", db);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", db);
-  unlink(side);
+  t_remove_db(db);
   T_DONE();
 }

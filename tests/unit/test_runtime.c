@@ -47,11 +47,9 @@ static void *racer(void *arg) {
 }
 
 int main(void) {
-  snprintf(db, sizeof db, "/tmp/kf-rt-%d.db", (int)getpid());
-  snprintf(wf, sizeof wf, "/tmp/kf-rt-%d.lua", (int)getpid());
-  FILE *f = fopen(wf, "w");
-  fputs(WORKFLOW, f);
-  fclose(f);
+  t_tmp_path(db, sizeof db, "rt", "db");
+  t_tmp_path(wf, sizeof wf, "rt", "lua");
+  t_write_file(wf, WORKFLOW);
   setenv("KINFLOW_NOW", "2026-01-05T09:00:00Z", 1);
   kf_err err = {0};
   kf_engine *e = kf_engine_open(db, 0, &err);
@@ -145,11 +143,6 @@ int main(void) {
   json_decref(sum);
   kf_engine_close(e);
   unlink(wf);
-  unlink(db);
-  char side[80];
-  snprintf(side, sizeof side, "%s-wal", db);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", db);
-  unlink(side);
+  t_remove_db(db);
   T_DONE();
 }

@@ -29,7 +29,7 @@ static int append(kf_store *st, int64_t case_id, const char *kind) {
 }
 
 int main(void) {
-  snprintf(path, sizeof path, "/tmp/kf-store-%d.db", (int)getpid());
+  t_tmp_path(path, sizeof path, "store", "db");
   kf_err err = {0};
   kf_store *st = kf_store_open(path, 0, &err);
   CHECK(st != NULL, "open: %s", err.msg);
@@ -127,11 +127,6 @@ int main(void) {
   CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "head is missing"),
         "a removed head is found: %s", err.msg);
   kf_store_close(st);
-  unlink(path);
-  char side[80];
-  snprintf(side, sizeof side, "%s-wal", path);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", path);
-  unlink(side);
+  t_remove_db(path);
   T_DONE();
 }
