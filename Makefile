@@ -27,7 +27,7 @@ BIN        ?= kinflow
 PLUGIN_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard plugins/*/*.c tests/plugins/*/*.c))))
 PLUGIN_SO   := $(foreach d,$(PLUGIN_DIRS),$(d)/$(notdir $(d)).so)
 define PLUGIN_RULE
-$(1)/$(notdir $(1)).so: $(wildcard $(1)/*.c $(1)/PKGS) engine/kf_plugin.h
+$(1)/$(notdir $(1)).so: $(wildcard $(1)/*.c $(1)/*.h $(1)/PKGS) engine/kf_plugin.h
 	$$(CC) $$(WARN) -O2 -g -fPIC -shared -fvisibility=hidden -Iengine $$(PKG_CFLAGS) -o $$@ $(wildcard $(1)/*.c) $$(shell pkg-config --cflags --libs jansson $$(shell cat $(1)/PKGS 2>/dev/null))
 endef
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call PLUGIN_RULE,$(d))))
