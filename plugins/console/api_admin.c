@@ -14,11 +14,7 @@ void user_add(ctx *x) {
     return;
   json_t *a = json_pack("{s:s,s:s,s:s,s:s}", "login", login, "role", role, "password", password,
                         "actor", x->u.login);
-  if (!pass(x, a, "roles", is_array, "a list of workflow roles")) {
-    json_decref(a);
-    return;
-  }
-  reply(x, "user.add", a);
+  reply_if(x, pass(x, a, "roles", is_array, "a list of workflow roles"), "user.add", a);
 }
 
 /* GET /api/audit?case=&kind=&after=&limit= */
@@ -27,8 +23,7 @@ void audit_list(ctx *x) {
   const char *c = http_query(x, "case");
   if (c) json_object_set_new(args, "case", case_id(c));
   query_text(x, args, "kind");
-  if (query_int(x, args, "after") && query_int(x, args, "limit")) reply(x, "audit.list", args);
-  else json_decref(args);
+  reply_if(x, query_int(x, args, "after") && query_int(x, args, "limit"), "audit.list", args);
 }
 
 /* GET /api/audit/verify: whether the hash chain is intact */

@@ -117,6 +117,8 @@ json_t *engine_call(const char *name, json_t *args, int *status, char *err, size
 json_t *verb(ctx *x, const char *name, json_t *args);
 /* Run a verb for a request and answer with its result (or its error); takes args. */
 void reply(ctx *x, const char *name, json_t *args);
+/* reply when ok; else only drop args (the answer is set already). Takes args. */
+void reply_if(ctx *x, int ok, const char *name, json_t *args);
 /* Record an event of the console's own (login.*); takes data; failures are only logged. */
 void record(const char *kind, const char *actor, json_t *data);
 

@@ -75,6 +75,11 @@ void reply(ctx *x, const char *name, json_t *args) {
   if (r) answer(x, r);
 }
 
+void reply_if(ctx *x, int ok, const char *name, json_t *args) {
+  if (ok) reply(x, name, args);
+  else json_decref(args);
+}
+
 void record(const char *kind, const char *actor, json_t *data) {
   char err[512];
   int status;

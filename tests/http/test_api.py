@@ -442,6 +442,88 @@ def test_roles():
         fail("the new user signs in", e)
 
 
+# The route table as documented (README, "The API"): every route and the permission it
+# needs. `kinflow serve --routes` prints the server's own table; it must be this one, so a
+# new route cannot arrive without a decision about who may use it.
+ROUTES = [
+    ("GET", "/api/session", "signed-in"),
+    ("POST", "/api/session", "public"),
+    ("DELETE", "/api/session", "signed-in"),
+    ("GET", "/api/dashboard", "read"),
+    ("GET", "/api/workflows", "read"),
+    ("GET", "/api/workflows/{name}", "read"),
+    ("GET", "/api/cases", "read"),
+    ("POST", "/api/cases", "work"),
+    ("GET", "/api/cases/{id}", "read"),
+    ("PATCH", "/api/cases/{id}", "work"),
+    ("GET", "/api/cases/{id}/moves", "read"),
+    ("GET", "/api/cases/{id}/history", "read"),
+    ("POST", "/api/cases/{id}/members", "work"),
+    ("POST", "/api/cases/{id}/review", "work"),
+    ("POST", "/api/cases/{id}/transitions/{transition}", "work"),
+    ("POST", "/api/cases/{id}/forms/{form}", "work"),
+    ("GET", "/api/forms/{name}", "read"),
+    ("GET", "/api/rules", "read"),
+    ("POST", "/api/rules", "rules"),
+    ("POST", "/api/rules/impact", "rules"),
+    ("POST", "/api/rules/{name}/rollback", "rules"),
+    ("GET", "/api/users", "users"),
+    ("POST", "/api/users", "users"),
+    ("GET", "/api/audit", "audit"),
+    ("GET", "/api/audit/verify", "audit"),
+]
+# What each console role may do (README, "Who may do what").
+ROLE_MAY = {
+    "admin": {"read", "work", "rules", "audit", "users"},
+    "supervisor": {"read", "work", "audit"},
+    "caseworker": {"read", "work"},
+    "analyst": {"read", "rules", "audit"},
+    "viewer": {"read"},
+}
+
+
+def route_url(path):
+    return (path.replace("{id}", str(FLOW_CASE)).replace("{transition}", "match")
+            .replace("{form}", "review").replace("/rules/{name}", "/rules/consent_recorded")
+            .replace("/workflows/{name}", "/workflows/coparenthood")
+            .replace("/forms/{name}", "/forms/review"))
+
+
+def test_route_table():
+    rc, out, err = kf("serve", "--routes")
+    listed = [tuple(line.split()) for line in out.splitlines() if line.strip()]
+    check("kinflow serve --routes prints the route table: method, path, permission",
+          rc == 0 and listed == ROUTES,
+          (rc, err, [r for r in listed if r not in ROUTES], [r for r in ROUTES if r not in listed]))
+    routes = listed or ROUTES
+
+    # no session: 401 on every route but signing in, whatever the method
+    wrong = []
+    for method, path, perm in routes:
+        if perm == "public":
+            continue
+        r = req(method, route_url(path))
+        if r.status != 401:
+            wrong.append("%s %s: %r" % (method, path, r))
+    check("without a session every route but sign-in is 401 (%d routes)"
+          % sum(p != "public" for _, _, p in routes), not wrong, wrong)
+    r = req("POST", "/api/session")
+    check("signing in needs no session (a sign-in without a body is 400)", r.status == 400, r)
+
+    # each role: 403 from the route table on every route whose permission it lacks, before
+    # anything else is read (no body is sent)
+    for who in (VAL, ANA, CAT, SAM):  # an admin has every permission
+        refused = [(m, p) for m, p, perm in routes
+                   if perm not in ("public", "signed-in") and perm not in ROLE_MAY[who.role]]
+        wrong = []
+        for method, path in refused:
+            r = req(method, route_url(path), who=who)
+            if r.status != 403 or not r.error().startswith("a %s may not " % who.role):
+                wrong.append("%s %s: %r" % (method, path, r))
+        check("a%s %s gets 403 on each of the %d routes it has no permission for"
+              % ("n" if who.role[0] in "aeiou" else "", who.role, len(refused)), not wrong, wrong)
+
+
 def test_sensitive():
     c = FLOW_CASE
     r = req("GET", "/api/cases/%d" % c, who=VAL)
@@ -760,7 +842,8 @@ def main():
     with open(os.path.join(ROOT, "plugins/rules-core/rules/consent_recorded.lua")) as f:
         RULE_SOURCE = f.read().replace("still current.", "still current (edited).")
 
-    for t in (test_auth, test_throttling, test_flow, test_csrf, test_roles, test_sensitive,
+    for t in (test_auth, test_throttling, test_flow, test_csrf, test_roles, test_route_table,
+              test_sensitive,
               test_supervisor, test_errors, test_headers, test_limits):
         try:
             t()
