@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api.h"
 #include "plugin.h"
 #include "runtime.h"
 #include "scenario.h"
@@ -130,11 +131,13 @@ static int parse(int argc, char **argv, args *a) {
   return 0;
 }
 
-static const char *db_path(const args *a) {
-  if (a->db) return a->db;
+const char *kf_cli_db(const char *given) {
+  if (given) return given;
   const char *env = getenv("KINFLOW_DB");
   return env && *env ? env : "kinflow.db";
 }
+
+static const char *db_path(const args *a) { return kf_cli_db(a->db); }
 
 static const char *actor_of(const args *a) {
   if (a->actor) return a->actor;
@@ -248,6 +251,17 @@ static kf_engine *open_engine(const args *a, int flags, kf_err *err) {
   return kf_engine_open(db_path(a), flags, err);
 }
 
+/* The database when there is one (never created here), else an engine without one: for
+ * commands that read deployed definitions when they can (check, diagram, plugins'). */
+static kf_engine *open_existing(const args *a, kf_err *err) {
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, err);
+  if (!e) {
+    *err = (kf_err){0};
+    e = kf_engine_open(NULL, 0, err);
+  }
+  return e;
+}
+
 static json_t *path_list(const args *a, int from) {
   json_t *paths = json_array();
   for (int i = from; i < a->npos; i++)
@@ -279,11 +293,7 @@ static int cmd_check(const args *a) {
   if (a->npos < 2) return usage("check needs at least one FILE");
   kf_err err = {0};
   /* Use the database for deployed bases and rules when there is one; never create it. */
-  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
-  if (!e) {
-    err = (kf_err){0};
-    e = kf_engine_open(NULL, 0, &err);
-  }
+  kf_engine *e = open_existing(a, &err);
   if (!e) return fail(&err);
   json_t *paths = path_list(a, 1);
   json_t *res = kf_check(e, paths, &err);
@@ -383,7 +393,7 @@ static int cmd_plugins(const args *a) {
   kf_err err = {0};
   kf_engine *e = kf_engine_open(NULL, 0, &err);
   if (!e) return fail(&err);
-  json_t *res = kf_lua_call(kf_engine_lua(e), "plugins", json_array(), &err);
+  json_t *res = kf_lua_call_new(kf_engine_lua(e), KF_LUA_PLUGINS, json_array(), &err);
   kf_engine_close(e);
   if (!res) return fail(&err);
   size_t i, nprob = json_array_size(json_object_get(res, "problems"));
@@ -629,13 +639,9 @@ static int cmd_test(const args *a) {
 static int cmd_diagram(const args *a) {
   if (a->npos != 2) return usage("diagram WORKFLOW (a deployed name, or a file)");
   kf_err err = {0};
-  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
-  if (!e) {
-    err = (kf_err){0};
-    e = kf_engine_open(NULL, 0, &err);
-  }
+  kf_engine *e = open_existing(a, &err);
   if (!e) return fail(&err);
-  json_t *res = kf_lua_call(kf_engine_lua(e), "diagram", json_pack("[s]", a->pos[1]), &err);
+  json_t *res = kf_lua_call_new(kf_engine_lua(e), KF_LUA_DIAGRAM, json_pack("[s]", a->pos[1]), &err);
   kf_engine_close(e);
   if (!res) return fail(&err);
   fputs(json_string_value(res), stdout);
@@ -703,7 +709,7 @@ static int cmd_rule(const args *a) {
       json_t *d;
       json_array_foreach(all, i, d) if (!strcmp(js(d, "name"), a->pos[2])) json_array_append(res, d);
       json_decref(all);
-      json_t *src = kf_lua_call(kf_engine_lua(e), "rule_source", json_pack("[s]", a->pos[2]), &err);
+      json_t *src = kf_lua_call_new(kf_engine_lua(e), KF_LUA_RULE_SOURCE, json_pack("[s]", a->pos[2]), &err);
       if (!a->json) {
         json_array_foreach(res, i, d)
           printf("v%-3lld %s by %-12s %s%s\n", ji(d, "version"), js(d, "deployed_at"),
@@ -744,19 +750,15 @@ static int cmd_rule(const args *a) {
 /* A subcommand a C plugin adds; plugins see the database when there is one. */
 static int plugin_command(const args *a, int argc, char **argv) {
   kf_err err = {0};
-  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
-  if (!e) {
-    err = (kf_err){0};
-    e = kf_engine_open(NULL, 0, &err);
-  }
+  kf_engine *e = open_existing(a, &err);
   if (!e) return fail(&err);
-  json_t *res = kf_lua_call(kf_engine_lua(e), "plugins", json_array(), &err);
+  json_t *res = kf_lua_call_new(kf_engine_lua(e), KF_LUA_PLUGINS, json_array(), &err);
   json_decref(res);
   /* hand the plugin its own arguments: from the command name on */
   int first = 1;
   while (first < argc && strcmp(argv[first], a->pos[0])) first++;
   int found = 0;
-  int rc = kf_plugins_command(kf_lua_plugins(kf_engine_lua(e)), kf_engine_store(e), argc - first,
+  int rc = kf_plugins_command(kf_engine_plugins(e), kf_engine_store(e), argc - first,
                               argv + first, &found);
   kf_engine_close(e);
   if (!found) {
@@ -777,6 +779,7 @@ static int builtin(const char *cmd) {
 }
 
 int kf_cli_main(int argc, char **argv) {
+  kf_api_install(); /* plugins' commands and hooks reach the engine's verbs */
   const char *now = getenv("KINFLOW_NOW");
   int64_t t;
   if (now && *now && kf_parse_time(now, &t)) {

@@ -1,6 +1,9 @@
 /* kf.h: what every part of the engine shares: error codes, the error record, the clock.
- * Ownership: arguments are borrowed unless a comment says "takes"; returned json_t* are
- * new references the caller decrefs; returned char* are the caller's to free(). */
+ * Ownership, in one sentence for the whole engine: arguments are borrowed, except that a
+ * function whose name ends in _new takes the json_t* it is given (even when it fails);
+ * returned json_t* are new references the caller decrefs, returned char* the caller frees.
+ * Errors: a fallible function returns a valid value or fails with err filled, never both;
+ * inside the engine err is never NULL (only the outermost callers may pass NULL). */
 #ifndef KF_H
 #define KF_H
 
@@ -19,7 +22,12 @@ enum {
   KF_EBUSY = -7,     /* the database stayed locked past the timeout */
   KF_ENOMEM = -8,
   KF_EUSAGE = -9,
+  KF_EAUTH = -10,    /* not signed in, or wrong login or password */
 };
+
+/* How deeply nested a JSON value (case data, member data, a form entry) may be at any
+ * door of the engine: the Lua half adds a few levels of its own below its limit of 64. */
+#define KF_JSON_DEPTH 32
 
 typedef struct kf_err {
   int code;
@@ -38,6 +46,11 @@ void kf_iso(int64_t t, char buf[static 21]);
 int kf_parse_time(const char *s, int64_t *out);
 /* Parse a duration "90d", "12h", "2w", "30m", "45s" into seconds; -1 if malformed. */
 int kf_parse_duration(const char *s, int64_t *out);
+
+/* 0 when v nests at most max levels (a scalar is 0, {"a": 1} is 1); otherwise KF_EINVAL
+ * with err naming `what` and the limit. */
+struct json_t;
+int kf_json_depth_ok(const struct json_t *v, int max, const char *what, kf_err *err);
 
 /* Read a whole file; NULL with err filled when it cannot. *len gets its size. */
 char *kf_read_file(const char *path, size_t *len, kf_err *err);

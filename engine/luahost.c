@@ -5,8 +5,6 @@
 #define _GNU_SOURCE
 #include "luahost.h"
 
-#include "plugin.h"
-
 #include <dirent.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -35,7 +33,9 @@ struct kf_lua {
   char current[256]; /* the file whose code runs now, for errors without a line */
   char lastpos[300];  /* FILE:LINE: the count hook last saw */
   int engine_ref;    /* the table of engine functions */
-  kf_plugins *plugins; /* C plugins loaded into this state's registry */
+  const kf_lua_ext *ext; /* C plugins' rules and actions, from the state's owner */
+  void *ext_ud;
+  json_t *detail;    /* the DETAIL of the last refused call */
 };
 
 static double mono(void) {
@@ -475,6 +475,21 @@ static kf_store *need_store(lua_State *L) {
   return h->st;
 }
 
+static int p_push_taken(lua_State *L) {
+  push_json(L, lua_touserdata(L, 1), 0);
+  return 1;
+}
+
+/* Push j as Lua and release it, even when converting raises (e.g. the memory cap). */
+static int push_taken(lua_State *L, json_t *j) {
+  lua_pushcfunction(L, p_push_taken);
+  lua_pushlightuserdata(L, j);
+  int rc = lua_pcall(L, 1, 1, 0);
+  json_decref(j);
+  if (rc != LUA_OK) return lua_error(L);
+  return 1;
+}
+
 /* Push a json result or raise the store's error. Takes j. */
 static int push_result(lua_State *L, json_t *j, kf_err *err) {
   if (!j) {
@@ -484,9 +499,7 @@ static int push_result(lua_State *L, json_t *j, kf_err *err) {
     }
     return luaL_error(L, "%s", err->msg);
   }
-  push_json(L, j, 0);
-  json_decref(j);
-  return 1;
+  return push_taken(L, j);
 }
 
 static int h_def(lua_State *L) {
@@ -688,7 +701,8 @@ static int h_load_c_plugin(lua_State *L) {
     }
   taken[n] = NULL;
   kf_err err = {0};
-  if (kf_plugins_load(h->plugins, so, dir, taken, &err)) {
+  if (!h->ext) kf_fail(&err, KF_EINVAL, "%s: C plugins cannot be loaded here", so);
+  if (!h->ext || h->ext->load(h->ext_ud, so, dir, taken, &err)) {
     lua_pushnil(L);
     lua_pushstring(L, err.msg);
     return 2;
@@ -698,21 +712,22 @@ static int h_load_c_plugin(lua_State *L) {
 }
 
 static int h_c_plugins(lua_State *L) {
-  json_t *list = kf_plugins_list(host(L)->plugins);
-  push_json(L, list, 0);
-  json_decref(list);
-  return 1;
+  kf_lua *h = host(L);
+  json_t *list = h->ext ? h->ext->list(h->ext_ud) : json_array();
+  return push_taken(L, list);
 }
 
 static int h_c_rule_owner(lua_State *L) {
-  const char *owner = kf_plugins_rule_owner(host(L)->plugins, luaL_checkstring(L, 1));
+  kf_lua *h = host(L);
+  const char *owner = h->ext ? h->ext->rule_owner(h->ext_ud, luaL_checkstring(L, 1)) : NULL;
   if (!owner) return 0;
   lua_pushstring(L, owner);
   return 1;
 }
 
 static int h_c_action_owner(lua_State *L) {
-  const char *owner = kf_plugins_action_owner(host(L)->plugins, luaL_checkstring(L, 1));
+  kf_lua *h = host(L);
+  const char *owner = h->ext ? h->ext->action_owner(h->ext_ud, luaL_checkstring(L, 1)) : NULL;
   if (!owner) return 0;
   lua_pushstring(L, owner);
   return 1;
@@ -728,10 +743,12 @@ static json_t *arg_json(lua_State *L, int idx, const char *what) {
 
 /* call_c_rule(name, case) -> ok, reason (raises when the rule fails) */
 static int h_call_c_rule(lua_State *L) {
+  kf_lua *h = host(L);
   const char *name = luaL_checkstring(L, 1);
+  if (!h->ext) return luaL_error(L, "no C rule '%s' here", name);
   json_t *c = arg_json(L, 2, "case");
   char reason[512];
-  int rc = kf_plugins_rule(host(L)->plugins, name, c, reason, sizeof reason);
+  int rc = h->ext->rule(h->ext_ud, name, c, reason, sizeof reason);
   json_decref(c);
   if (rc < 0) return luaL_error(L, "rule '%s' failed: %s", name, reason[0] ? reason : "no reason given");
   lua_pushboolean(L, rc == 1);
@@ -742,7 +759,9 @@ static int h_call_c_rule(lua_State *L) {
 
 /* call_c_action(name, case, args) -> changes table or nil */
 static int h_call_c_action(lua_State *L) {
+  kf_lua *h = host(L);
   const char *name = luaL_checkstring(L, 1);
+  if (!h->ext) return luaL_error(L, "no action '%s' here", name);
   json_t *c = arg_json(L, 2, "case");
   json_t *args = lua_isnoneornil(L, 3) ? json_null() : to_json(L, 3, 0, "args", (char[256]){0});
   if (!args) {
@@ -751,14 +770,12 @@ static int h_call_c_action(lua_State *L) {
   }
   json_t *changes = NULL;
   kf_err err = {0};
-  int rc = kf_plugins_action(host(L)->plugins, name, c, args, &changes, &err);
+  int rc = h->ext->action(h->ext_ud, name, c, args, &changes, &err);
   json_decref(c);
   json_decref(args);
   if (rc) return luaL_error(L, "%s", err.msg);
   if (!changes) return 0;
-  push_json(L, changes, 0);
-  json_decref(changes);
-  return 1;
+  return push_taken(L, changes);
 }
 
 /* array(t): t, marked so that it becomes a JSON array even when empty. */
@@ -841,21 +858,6 @@ static int script_end(lua_State *L, const char *msg) {
   lua_sethook(L, hook, LUA_MASKCOUNT, 1);
   lua_pushstring(L, h->budget_msg);
   return lua_error(L);
-}
-
-static int p_push_taken(lua_State *L) {
-  push_json(L, lua_touserdata(L, 1), 0);
-  return 1;
-}
-
-/* Push j as Lua and release it, even when converting raises (e.g. the memory cap). */
-static int push_taken(lua_State *L, json_t *j) {
-  lua_pushcfunction(L, p_push_taken);
-  lua_pushlightuserdata(L, j);
-  int rc = lua_pcall(L, 1, 1, 0);
-  json_decref(j);
-  if (rc != LUA_OK) return lua_error(L);
-  return 1;
 }
 
 /* The table at idx as JSON (raw access), or raise naming what is wrong. */
@@ -1055,8 +1057,6 @@ kf_lua *kf_lua_new(kf_store *st, const kf_lua_limits *lim, kf_err *err) {
     return NULL;
   }
   h->st = st;
-  h->plugins = kf_plugins_new();
-  kf_plugins_set_store(h->plugins, st);
   h->cap = lim && lim->memory ? lim->memory : (size_t)64 << 20;
   h->budget = lim && lim->instructions ? lim->instructions : 200000;
   h->seconds = lim && lim->seconds > 0 ? lim->seconds : 5.0;
@@ -1084,16 +1084,18 @@ void kf_lua_free(kf_lua *h) {
     lua_sethook(h->L, hook, LUA_MASKCOUNT, 1);
     lua_close(h->L);
   }
-  kf_plugins_free(h->plugins);
+  json_decref(h->detail);
   free(h);
 }
 
-void kf_lua_set_store(kf_lua *h, kf_store *st) {
-  h->st = st;
-  kf_plugins_set_store(h->plugins, st);
+void kf_lua_set_store(kf_lua *h, kf_store *st) { h->st = st; }
+
+void kf_lua_set_ext(kf_lua *h, const kf_lua_ext *ext, void *ud) {
+  h->ext = ext;
+  h->ext_ud = ud;
 }
 
-kf_plugins *kf_lua_plugins(kf_lua *h) { return h->plugins; }
+json_t *kf_lua_detail(kf_lua *h) { return h->detail; }
 
 size_t kf_lua_memory(const kf_lua *h, size_t *peak) {
   if (peak) *peak = h->peak;
@@ -1110,7 +1112,7 @@ static int p_push_args(lua_State *L) {
 
 static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err);
 
-json_t *kf_lua_call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
+json_t *kf_lua_call_new(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
   if (!args) {
     kf_fail(err, KF_ENOMEM, "out of memory preparing a call to '%s'", fn);
     return NULL;
@@ -1124,6 +1126,8 @@ static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
   lua_State *L = h->L;
   int top = lua_gettop(L);
   h->current[0] = 0;
+  json_decref(h->detail);
+  h->detail = NULL;
   /* The function, then its arguments, converted in protected mode. */
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->engine_ref);
   if (lua_getfield(L, -1, fn) != LUA_TFUNCTION) {
@@ -1140,12 +1144,23 @@ static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
     return NULL;
   }
   int nargs = lua_gettop(L) - top - 1;
-  if (pcall(h, nargs, 3, err)) {
+  if (pcall(h, nargs, 4, err)) {
     lua_settop(L, top);
     return NULL;
   }
-  /* nil, CODE, MESSAGE: a refusal */
-  if (lua_isnil(L, -3)) {
+  /* nil, CODE, MESSAGE [, DETAIL]: a refusal */
+  if (lua_isnil(L, -4)) {
+    if (lua_istable(L, -1)) { /* the detail is data for the caller; best effort */
+      kf_err ignore = {0};
+      lua_pushcfunction(L, p_to_json);
+      lua_pushvalue(L, -2);
+      lua_pushlightuserdata(L, &c);
+      c.out = NULL;
+      if (pcall(h, 2, 0, &ignore) == 0) h->detail = c.out;
+      else json_decref(c.out);
+      c.out = NULL;
+    }
+    lua_pop(L, 1);
     const char *code = lua_tostring(L, -2), *msg = lua_tostring(L, -1);
     int k = !code                          ? KF_EINVAL
             : !strcmp(code, "notfound")    ? KF_ENOTFOUND
@@ -1156,7 +1171,7 @@ static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
     lua_settop(L, top);
     return NULL;
   }
-  lua_pop(L, 2);
+  lua_pop(L, 3);
   lua_pushcfunction(L, p_to_json);
   lua_insert(L, -2);
   lua_pushlightuserdata(L, &c);

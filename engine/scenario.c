@@ -302,7 +302,7 @@ int kf_scenarios_run(const char **paths, int npaths, int json, int *passed, int 
   json_t *path;
   json_array_foreach(files, i, path) {
     kf_err lerr = {0};
-    json_t *file = kf_lua_call(kf_engine_lua(reader), "scenario_file",
+    json_t *file = kf_lua_call_new(kf_engine_lua(reader), KF_LUA_SCENARIO_FILE,
                                json_pack("[O]", path), &lerr);
     if (!file) {
       printf("FAIL %s: %s\n", json_string_value(path), lerr.msg);

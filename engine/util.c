@@ -4,6 +4,7 @@
 #include "kf.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,4 +143,33 @@ char *kf_read_file(const char *path, size_t *len, kf_err *err) {
   buf[n] = 0;
   if (len) *len = n;
   return buf;
+}
+
+/* Depth without recursion past the limit: stops descending at max + 1. */
+static int depth(const json_t *v, int max) {
+  int d = 0, k;
+  size_t i;
+  const char *key;
+  json_t *x;
+  if (json_is_object(v)) {
+    json_object_foreach((json_t *)v, key, x) {
+      if ((k = max > 0 ? depth(x, max - 1) : 1) > d) d = k;
+      if (d > max) break;
+    }
+    return d + 1;
+  }
+  if (json_is_array(v)) {
+    json_array_foreach(v, i, x) {
+      if ((k = max > 0 ? depth(x, max - 1) : 1) > d) d = k;
+      if (d > max) break;
+    }
+    return d + 1;
+  }
+  return 0;
+}
+
+int kf_json_depth_ok(const json_t *v, int max, const char *what, kf_err *err) {
+  if (!v || depth(v, max) <= max) return 0;
+  return kf_fail(err, KF_EINVAL, "%s is nested more than %d levels deep; at most %d are "
+                 "allowed", what, max, max);
 }
