@@ -66,7 +66,14 @@ json_t *verb(ctx *x, const char *name, json_t *args) {
   if (status < 0) fail(x, 503, "the engine is not available: %s", err);
   else if (status == 500) fail(x, 500, "internal error (the server's log says more)");
   else if (status == 503) fail(x, 503, "the database is busy; try again");
-  else fail(x, status, "%s", err[0] ? err : "refused");
+  else {
+    fail(x, status, "%s", err[0] ? err : "refused");
+    /* a refused move's unmet conditions, as data: {"error", "refusals": [{code, params, text}]} */
+    json_t *d = api->failure_detail ? api->failure_detail(mine) : NULL;
+    json_t *refusals = json_object_get(d, "refusals");
+    if (json_is_array(refusals)) json_object_set(x->out, "refusals", refusals);
+    json_decref(d);
+  }
   return NULL;
 }
 
