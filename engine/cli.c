@@ -153,6 +153,11 @@ static void print_json(json_t *v) {
   free(s);
 }
 
+static void print_json_new(json_t *v) {
+  print_json(v);
+  json_decref(v);
+}
+
 /* Parse a --data argument; NULL with a message naming where the JSON is wrong. */
 static json_t *parse_data(const char *text, const char *what, kf_err *err) {
   json_error_t je;
@@ -487,9 +492,9 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
   json_t *timers = kf_store_timers(kf_engine_store(e), cid, &err);
   json_t *entries = kf_store_entries(kf_engine_store(e), cid, NULL, 0, &err);
   if (a->json) {
-    json_object_set(c, "members", members ? members : json_array());
-    json_object_set(c, "timers", timers ? timers : json_array());
-    json_object_set(c, "entries", entries ? entries : json_array());
+    json_object_set_new(c, "members", members ? json_incref(members) : json_array());
+    json_object_set_new(c, "timers", timers ? json_incref(timers) : json_array());
+    json_object_set_new(c, "entries", entries ? json_incref(entries) : json_array());
     print_json(c);
   } else {
     print_case(c);
@@ -630,9 +635,15 @@ static int cmd_test(const args *a) {
   static const char *defaults[] = {"workflows"};
   const char **paths = a->npos > 1 ? (const char **)(a->pos + 1) : defaults;
   int n = a->npos > 1 ? a->npos - 1 : 1;
-  int rc = kf_scenarios_run(paths, n, a->json, &passed, &failed, &err);
-  if (rc) return fail(&err);
-  printf("%d passed, %d failed\n", passed, failed);
+  json_t *results = a->json ? json_array() : NULL;
+  int rc = kf_scenarios_run(paths, n, results, &passed, &failed, &err);
+  if (rc) {
+    json_decref(results);
+    return fail(&err);
+  }
+  if (results) print_json_new(json_pack("{s:i,s:i,s:o}", "passed", passed, "failed", failed,
+                                        "scenarios", results));
+  else printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
 

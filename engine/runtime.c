@@ -215,7 +215,12 @@ static int store_version(kf_engine *e, json_t *f, json_t *base_id, const char *a
   const char *source = json_string_value(json_object_get(f, "source"));
   char hash[65];
   hash_of(source, base_id, hash);
-  json_t *latest = kf_store_def_latest(e->st, kind, name, NULL);
+  kf_err look = {0};
+  json_t *latest = kf_store_def_latest(e->st, kind, name, &look);
+  if (!latest && look.code != KF_ENOTFOUND) {
+    *err = look;
+    return err->code;
+  }
   const char *old = latest ? json_string_value(json_object_get(latest, "hash")) : NULL;
   if (old && !strcmp(old, hash)) {
     json_object_set_new(latest, "unchanged", json_true());

@@ -77,6 +77,11 @@ sed 's/name = "plug"/name = "plug2"/' wf.lua > wf2.lua
 run env ABI_TEST_HOOK_SESSION=1 timeout 60 $K deploy wf2.lua
 expect_eq "deploy with a session-opening hook finishes" 0 "$RC"
 grep -q "^session hook workflow.deployed: case.get" abi.log && t_ok "the hook saw the deploy" || t_fail "deploy hook" "$(cat abi.log)"
+# Every event passes the runtime, so hooks see users added and the console's own events.
+echo "a long enough password 1" | env ABI_TEST_HOOK_SESSION=1 timeout 60 $K user add hookuser --role caseworker --password-stdin >/dev/null 2>&1
+grep -q "^session hook user.added" abi.log && t_ok "hooks see user.added" || t_fail "user.added hook" "$(cat abi.log)"
+run env ABI_TEST_HOOK_SESSION=1 timeout 60 $K abi-test
+[[ "$OUT" == *"event.log: 200 logged"* ]] && grep -q "^session hook console.abi_test" abi.log && t_ok "hooks see events the console logs" || t_fail "event.log hook" "$OUT $(cat abi.log)"
 
 # The outbox delivers every committed event once, in order, and catches up after an outage.
 unset KINFLOW_PLUGIN_PATH
