@@ -534,6 +534,38 @@ end
 ---------------------------------------------------------------------------------------
 -- Rules and forms: inline in the workflow, deployed, or from a plugin (in that order)
 
+-- The form or rule called `name` that a file declares: the file itself when it is that form
+-- or rule (forms/*.lua, rules/*.lua), or the one of that name a plugin, workflow or
+-- adaptation lists in its forms or rules. Returns spec, or nil, FILE:LINE: message.
+function E.declared(kind, name, path, source)
+  local spec, k = E.load_file(path, source)
+  if not spec then return nil, k end
+  if k == kind then
+    if spec.name == name then return spec end
+    return nil, fmt("%s:%d: this %s is named %s, not %s", path, lines[spec] or 1, kind, q(spec.name), q(name))
+  end
+  if k == "plugin" or k == "workflow" or k == "adapt" then
+    for _, d in ipairs(list_of(spec[kind .. "s"])) do
+      if type(d) == "table" and kinds[d] == kind and d.name == name then return d end
+    end
+    return nil, fmt("%s:%d: %s %s declares no %s %s", path, lines[spec] or 1,
+      k == "adapt" and "adaptation" or k, q(spec.name), kind, q(name))
+  end
+  return nil, fmt("%s:1: expected a %s %s (the file returns %s { ... })", path, kind, q(name), k)
+end
+
+-- Every form or rule a file declares (itself, or those its plugin or workflow lists).
+local function declarations(kind, spec, k)
+  if k == kind then return { spec } end
+  local out = {}
+  if k == "plugin" or k == "workflow" or k == "adapt" then
+    for _, d in ipairs(list_of(spec[kind .. "s"])) do
+      if type(d) == "table" and kinds[d] == kind then out[#out + 1] = d end
+    end
+  end
+  return out
+end
+
 local deployed_cache = {}   -- definition id -> spec
 
 local function deployed(kind, name)
@@ -542,7 +574,7 @@ local function deployed(kind, name)
   if not row then return nil end
   local hit = deployed_cache[row.id]
   if not hit then
-    local spec, k = E.load_file(row.path, row.source)
+    local spec, k = E.declared(kind, name, row.path, row.source)
     if not spec then error(k, 0) end
     hit = { spec = spec, path = row.path, id = row.id, version = row.version }
     deployed_cache[row.id] = hit
@@ -761,6 +793,13 @@ function E.check(files)
       local p, l, m = text:match("^(.-):(%d+): (.*)$")
       if not p and text:sub(1, #f.path + 2) == f.path .. ": " then p, m = f.path, text:sub(#f.path + 3) end
       messages[#messages + 1] = { path = p or f.path, line = tonumber(l) or 0, msg = m or text }
+    elseif f.only and kind ~= f.only and #declarations(f.only, spec, kind) > 0 then
+      -- `rule deploy` of a plugin.lua (or a workflow): each rule it declares, on its own
+      for _, d in ipairs(declarations(f.only, spec, kind)) do
+        local item = { path = f.path, source = f.source, spec = d, kind = f.only, map = map }
+        loaded_files[#loaded_files + 1] = item
+        if type(d.name) == "string" then (f.only == "rule" and batch_rules or batch_forms)[d.name] = item end
+      end
     else
       local item = { path = f.path, source = f.source, spec = spec, kind = kind, map = map }
       loaded_files[#loaded_files + 1] = item
@@ -1410,15 +1449,8 @@ end
 ---------------------------------------------------------------------------------------
 -- Rule impact: what a changed rule would change in every open case (writes nothing)
 
-function E.rule_impact(path, source, cases)
-  local spec, kind, map = E.load_file(path, source)
-  if not spec then return nil, "invalid", kind end
-  if kind ~= "rule" then return nil, "invalid", fmt("%s: not a rule file (it returns %s { ... })", path, kind) end
-  local problems = {}
-  check_rule_spec(spec, path, map, problems)
-  if #problems > 0 then
-    return nil, "invalid", fmt("%s:%d: %s", problems[1].at.path, problems[1].at.line, problems[1].msg)
-  end
+-- One rule's impact: every open case judged by the rule in force and by `spec`.
+local function impact_of(spec, path, cases)
   local name = spec.name
   local function eval(check, c)
     host.at(path)
@@ -1446,13 +1478,42 @@ function E.rule_impact(path, source, cases)
             if g.rule == name and fires_from(t, c.state, def) then used[#used + 1] = t.name end
           end
         end
-        changed[#changed + 1] = { case = c.id, ref = c.ref, workflow = c.workflow, state = c.state,
+        changed[#changed + 1] = { case = c.id, ref = c.ref, workflow = c.workflow, state = c.state, rule = name,
                                   before = before, after = after, transitions = used }
       end
     end
   end
   return { rule = name, evaluated = evaluated, unaffected = shadowed, changed = changed,
            reworded = reworded }
+end
+
+-- rule_impact(path, source, cases): the file is a rule, or a plugin (or workflow) that
+-- declares rules. One rule: { rule, evaluated, unaffected, changed, reworded }. Several:
+-- the same fields summed (rule = their names), and rules = { one result per rule }.
+function E.rule_impact(path, source, cases)
+  local spec, kind, map = E.load_file(path, source)
+  if not spec then return nil, "invalid", kind end
+  local list = declarations("rule", spec, kind)
+  if #list == 0 then
+    return nil, "invalid", fmt("%s: not a rule file (it returns %s { ... }%s)", path, kind,
+      (kind == "plugin" or kind == "workflow" or kind == "adapt") and " and declares no rules" or "")
+  end
+  local problems = {}
+  for _, r in ipairs(list) do check_rule_spec(r, path, map, problems) end
+  if #problems > 0 then
+    return nil, "invalid", fmt("%s:%d: %s", problems[1].at.path, problems[1].at.line, problems[1].msg)
+  end
+  if #list == 1 then return impact_of(list[1], path, cases) end
+  local all = { rule = names(list), evaluated = 0, unaffected = 0, changed = A(), reworded = 0, rules = A() }
+  for i, r in ipairs(list) do
+    local one = impact_of(r, path, cases)
+    all.rules[i] = one
+    all.evaluated = all.evaluated + one.evaluated
+    all.unaffected = all.unaffected + one.unaffected
+    all.reworded = all.reworded + one.reworded
+    for _, c in ipairs(one.changed) do all.changed[#all.changed + 1] = c end
+  end
+  return all
 end
 
 -- Where rule `name` comes from now: deployed version, plugin, or nothing.
