@@ -1052,29 +1052,39 @@ guard_copy = function(c)
   return g
 end
 
--- Every unmet condition of t for this case and role, in a practitioner's words.
+-- A refusal as data: { code, params, text }. The text is the practitioner's sentence; the
+-- console reads code and params, never the sentence. Codes: by_time, role, form_missing,
+-- reason_required, guard (unmet), and state, final (E.fire from the wrong state).
+local function refusal(code, params, text) return { code = code, params = params, text = text } end
+
+-- Every unmet condition of t for this case and role, as refusals (see refusal above).
 local function unmet(def, c, t, role, opts)
-  local reasons = A()
+  local out = A()
+  local function add(code, params, text) out[#out + 1] = refusal(code, params, text) end
   if opts.timer then
     -- time fires it: roles do not apply
   elseif not t.by and t.after then
-    reasons[#reasons + 1] = fmt("%s is fired by time only (after %s)", q(t.name), t.after)
+    add("by_time", { transition = t.name, after = t.after },
+      fmt("%s is fired by time only (after %s)", q(t.name), t.after))
   elseif role == nil then
     -- any role: listing moves without --as
   elseif t.by then
     local allowed = false
     for _, r in ipairs(t.by) do if r == role then allowed = true end end
     if not allowed then
-      reasons[#reasons + 1] = fmt("role %s may not fire %s (by: %s)", q(role), q(t.name), names(t.by))
+      local by = A()
+      for i, r in ipairs(t.by) do by[i] = r end
+      add("role", { role = role, transition = t.name, by = by },
+        fmt("role %s may not fire %s (by: %s)", q(role), q(t.name), names(t.by)))
     end
   end
   for _, f in ipairs(t.requires) do
     if c.id == nil or #host.entries(c.id, f) == 0 then
-      reasons[#reasons + 1] = fmt("requires form %s (no valid entry)", q(f))
+      add("form_missing", { form = f }, fmt("requires form %s (no valid entry)", q(f)))
     end
   end
   if t.reason and not opts.moves and (type(opts.reason) ~= "string" or opts.reason:match("^%s*$")) then
-    reasons[#reasons + 1] = fmt("%s needs a reason (--reason)", q(t.name))
+    add("reason_required", { transition = t.name }, fmt("%s needs a reason (--reason)", q(t.name)))
   end
   E.current_def = def
   for _, g in ipairs(t.when) do
@@ -1094,9 +1104,18 @@ local function unmet(def, c, t, role, opts)
       local p, a, b = pcall(g.fn, view)
       ok, why = guard_result(p, a, b, guard_label(g), path)
     end
-    if not ok then reasons[#reasons + 1] = why end
+    if not ok then
+      add("guard", { transition = t.name, rule = g.rule, where = g.where, reason = why }, why)
+    end
   end
-  return reasons
+  return out
+end
+
+-- The texts of a list of refusals.
+local function texts(refusals)
+  local out = A()
+  for i, r in ipairs(refusals) do out[i] = r.text end
+  return out
 end
 
 local function check_role(def, role)
@@ -1163,14 +1182,20 @@ function E.fire(c, name, role, opts)
   local cur = def.state_by[c.state]
   if not cur then return nil, "invalid", fmt("%s is in state %s, which its workflow no longer has", label, q(c.state)) end
   if cur.final then
-    return nil, "refused", fmt("%s: cannot fire %s: the case is in final state %s; nothing leaves a final state", label, q(name), q(c.state))
+    local text = fmt("the case is in final state %s; nothing leaves a final state", q(c.state))
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+      A { refusal("final", { transition = name, state = c.state }, text) }
   end
   if not fires_from(t, c.state, def) then
-    return nil, "refused", fmt("%s: cannot fire %s: case is in %s; %s fires from %s", label, q(name), q(c.state), q(name), names(from_states(def, t)))
+    local from = A()
+    for i, s in ipairs(from_states(def, t)) do from[i] = s end
+    local text = fmt("case is in %s; %s fires from %s", q(c.state), q(name), names(from))
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+      A { refusal("state", { transition = name, state = c.state, from = from }, text) }
   end
-  local reasons = unmet(def, c, t, role, opts)
-  if #reasons > 0 then
-    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(reasons, "; "))
+  local refusals = unmet(def, c, t, role, opts)
+  if #refusals > 0 then
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(texts(refusals), "; ")), refusals
   end
   local eff = effects()
   local obj = make_case(c, eff)
@@ -1194,10 +1219,10 @@ function E.moves(c, role)
   if def.state_by[c.state] and def.state_by[c.state].final then return out end
   for _, t in ipairs(def.transitions) do
     if fires_from(t, c.state, def) then
-      local reasons = unmet(def, c, t, role, { moves = true })
+      local refusals = unmet(def, c, t, role, { moves = true })
       out[#out + 1] = { name = t.name, title = t.title, to = t.to, to_title = def.state_by[t.to].title,
                         by = t.by and A(t.by) or nil, after = t.after, reason_required = t.reason,
-                        available = #reasons == 0, reasons = reasons }
+                        available = #refusals == 0, reasons = texts(refusals), refusals = refusals }
     end
   end
   return out
