@@ -286,6 +286,11 @@ local function merge(base, spec, path, map)
   return raw
 end
 
+-- A duration written with a minus sign ("-1d"): refused, as zero is (timer_problems).
+local function negative(v)
+  return type(v) == "string" and v:match("^%s*%-") ~= nil and host.duration((v:gsub("^%s*%-", ""))) ~= nil
+end
+
 -- Normalise a raw spec into a definition; problems go to the list `out`.
 local function normalise(raw, out)
   local def = { name = raw.fields.name, title = raw.fields.title, description = raw.fields.description,
@@ -323,7 +328,9 @@ local function normalise(raw, out)
       end
       if s[2] ~= nil then problem(at, "state %s: unexpected second value (fields need names: title = ...)", q(st.name)) end
       if s.review ~= nil then
-        if type(s.review) ~= "string" or not host.duration(s.review) then
+        if negative(s.review) then
+          problem(at, "state %s: review %s is negative: a review needs a duration longer than zero (e.g. \"28d\")", q(st.name), s.review)
+        elseif type(s.review) ~= "string" or not host.duration(s.review) then
           problem(at, "state %s: review %s is not a duration (e.g. \"28d\", \"12h\", \"2w\")", q(st.name), tostring(s.review))
         elseif st.final then problem(at, "state %s: a final state cannot have a review", q(st.name)) end
       end
@@ -371,7 +378,9 @@ local function normalise(raw, out)
           if not def.role_set[r] then problem(at, "%s names unknown role %s in by (roles: %s)", label, q(r), names(def.roles)) end
         end
       end
-      if t.after ~= nil and (type(t.after) ~= "string" or not host.duration(t.after)) then
+      if negative(t.after) then
+        problem(at, "%s: after %s is negative: a timer needs a duration longer than zero (e.g. \"90d\")", label, t.after)
+      elseif t.after ~= nil and (type(t.after) ~= "string" or not host.duration(t.after)) then
         problem(at, "%s: after %s is not a duration (e.g. \"90d\")", label, tostring(t.after))
       end
       if t.reason ~= nil and type(t.reason) ~= "boolean" then problem(at, "%s: reason must be true or false", label) end
@@ -727,6 +736,70 @@ local function graph_problems(def, out)
   if not any_final then problem(def.at, "workflow %s has no final state", tostring(def.name)) end
 end
 
+-- The literal second argument of each `:schedule("name", "after")` on a line of code.
+-- (Scanned by hand: the engine's own patterns are bounded like everyone's.)
+local function schedule_literals(code)
+  local out, at = {}, 1
+  while true do
+    local s, e = code:find("schedule", at, true)
+    if not s then return out end
+    at = e + 1
+    local j = s - 1
+    while j > 0 and code:sub(j, j) == " " do j = j - 1 end
+    local k = e + 1
+    local function space() while code:sub(k, k) == " " or code:sub(k, k) == "\t" do k = k + 1 end end
+    local function text()
+      space()
+      local quote = code:sub(k, k)
+      if quote ~= '"' and quote ~= "'" then return nil end
+      local close = code:find(quote, k + 1, true)
+      if not close then return nil end
+      local v = code:sub(k + 1, close - 1)
+      k = close + 1
+      return v
+    end
+    space()
+    if code:sub(j, j) == ":" and code:sub(k, k) == "(" then
+      k = k + 1
+      if text() then
+        space()
+        if code:sub(k, k) == "," then
+          k = k + 1
+          local d = text()
+          if d then out[#out + 1] = d end
+        end
+      end
+    end
+  end
+end
+
+-- Durations of zero: a timer that falls due the moment it is set would fire again and
+-- again at the same instant. Checked before deploying (a version stored earlier still loads).
+local function timer_problems(def, out, source, path)
+  local function problem(at, msg, ...) out[#out + 1] = { at = at, msg = fmt(msg, ...) } end
+  for _, t in ipairs(def.transitions) do
+    if t.after and host.duration(t.after) == 0 then
+      problem(t.at, "transition %s: after %s is zero: a timer needs a duration longer than zero (e.g. \"90d\")", q(t.name), t.after)
+    end
+  end
+  for _, st in ipairs(def.states) do
+    if st.review and host.duration(st.review) == 0 then
+      problem(st.at, "state %s: review %s is zero: a review needs a duration longer than zero (e.g. \"28d\")", q(st.name), st.review)
+    end
+  end
+  -- case:schedule("name", "0s") written with literal text: refused here, as at run time
+  local n = 0
+  for text in (source .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    for _, d in ipairs(schedule_literals((text:gsub("%-%-.*$", "")))) do
+      if host.duration(d) == 0 or negative(d) then
+        problem({ path = path, line = n }, "case:schedule: after %s is %s: a timer needs a duration longer than zero (e.g. \"14d\")",
+          d, negative(d) and "negative" or "zero")
+      end
+    end
+  end
+end
+
 -- Problems with names that only the wider world knows: rules and forms.
 local function reference_problems(def, out, batch_rules, batch_forms, warnings)
   local function problem(at, msg, ...) out[#out + 1] = { at = at, msg = fmt(msg, ...) } end
@@ -834,6 +907,7 @@ function E.check(files)
       else
         local def = normalise(raw, out)
         graph_problems(def, out)
+        timer_problems(def, out, item.source, item.path)
         reference_problems(def, out, batch_rules, batch_forms, warnings)
         res.title = def.title
         res.definition = export(def)
@@ -932,6 +1006,10 @@ function methods.schedule(c, name, after)
   if not s.effects then error("schedule: a guard cannot schedule timers (use an action)", 2) end
   if type(name) ~= "string" then error("schedule: give the timer a name", 2) end
   local secs = type(after) == "string" and host.duration(after)
+  if negative(after) or secs == 0 then
+    error(fmt("schedule: after %s is %s: a timer needs a duration longer than zero (e.g. \"14d\")", after,
+      secs == 0 and "zero" or "negative"), 2)
+  end
   if not secs then error(fmt("schedule: %s is not a duration (e.g. \"14d\")", tostring(after)), 2) end
   s.effects.schedules[#s.effects.schedules + 1] = { name = name, due = host.iso(host.parse_time(host.now()) + secs) }
 end
