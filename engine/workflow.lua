@@ -113,15 +113,48 @@ end
 
 local A = host.array
 
+-- A bounded cache, the way Redis caps its script cache: at most `size` entries and about
+-- `bytes` of weight (what the caller says an entry costs). Two generations: a full young
+-- one becomes the old one and the old one is dropped whole; a hit in the old generation
+-- moves back to the young one, so what is in use stays. get and put are O(1).
+local function bounded(size, bytes)
+  local young, old, n, weight = {}, {}, 0, 0
+  local c = {}
+  function c.put(k, v, w)
+    w = w or 0
+    if young[k] == nil then n, weight = n + 1, weight + w end
+    young[k] = { v, w }
+    if n >= size // 2 or weight >= bytes // 2 then young, old, n, weight = {}, young, 0, 0 end
+  end
+  function c.get(k)
+    local e = young[k]
+    if e then return e[1] end
+    e = old[k]
+    if not e then return nil end
+    old[k] = nil
+    c.put(k, e[1], e[2])
+    return e[1]
+  end
+  function c.count()
+    local k = n
+    for _ in pairs(old) do k = k + 1 end
+    return k
+  end
+  return c
+end
+E.bounded = bounded
+
 ---------------------------------------------------------------------------------------
 -- Loading files
 
-local loaded = {}      -- path..source -> { value, kind }
+-- path..source -> { value, kind, map }: 500 files or 8 MiB of source at most (a console
+-- worker previews one rule text after another for as long as it lives).
+local loaded = bounded(500, 8 << 20)
 
 -- Run a file and return what it declares: value, kind, line map; or nil, message.
 function E.load_file(path, source)
   local key = path .. "\0" .. source
-  local hit = loaded[key]
+  local hit = loaded.get(key)
   if hit then hit.map.used = {}; return hit.value, hit.kind, hit.map end
   local value, err = E.run(path, source)
   if err then return nil, err end
@@ -133,7 +166,7 @@ function E.load_file(path, source)
   end
   if (lines[value] or -1) < 1 then lines[value] = constructor_line(source, kind) end
   hit = { value = value, kind = kind, map = scan_lines(source) }
-  loaded[key] = hit
+  loaded.put(key, hit, #key)
   return value, kind, hit.map
 end
 
@@ -575,18 +608,18 @@ local function declarations(kind, spec, k)
   return out
 end
 
-local deployed_cache = {}   -- definition id -> spec
+local deployed_cache = bounded(500, 1 << 40)   -- definition id -> spec
 
 local function deployed(kind, name)
   if not host.has_store() then return nil end
   local row = host.def(kind, name)
   if not row then return nil end
-  local hit = deployed_cache[row.id]
+  local hit = deployed_cache.get(row.id)
   if not hit then
     local spec, k = E.declared(kind, name, row.path, row.source)
     if not spec then error(k, 0) end
     hit = { spec = spec, path = row.path, id = row.id, version = row.version }
-    deployed_cache[row.id] = hit
+    deployed_cache.put(row.id, hit)
   end
   return hit
 end
@@ -944,10 +977,10 @@ end
 ---------------------------------------------------------------------------------------
 -- Versions at run time
 
-local versions = {}   -- id -> def
+local versions = bounded(500, 1 << 40)   -- id -> def
 
 function E.version(id)
-  local def = versions[id]
+  local def = versions.get(id)
   if def then return def end
   local raw, err = E.raw_version(id)
   if not raw then error(err, 0) end
@@ -958,7 +991,7 @@ function E.version(id)
     error(fmt("%s:%d: %s", p.at.path, p.at.line, p.msg), 0)
   end
   def.id = id
-  versions[id] = def
+  versions.put(id, def)
   return def
 end
 
