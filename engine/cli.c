@@ -672,12 +672,15 @@ static int cmd_rule(const args *a) {
   int rc = 0;
   if (!strcmp(sub, "impact")) {
     res = kf_rule_impact(e, a->pos[2], &err);
-    if (res && !a->json) {
-      json_t *changed = json_object_get(res, "changed");
-      printf("rule %s: %lld open cases evaluated, %zu would change", js(res, "rule"),
-             ji(res, "evaluated"), json_array_size(changed));
-      if (ji(res, "reworded")) printf(" (%lld more keep their result with a new reason)", ji(res, "reworded"));
-      if (ji(res, "unaffected")) printf(" (%lld use a rule of their own workflow)", ji(res, "unaffected"));
+    /* a plugin.lua that declares several rules: each rule's impact in turn */
+    json_t *each = res ? json_object_get(res, "rules") : NULL;
+    for (size_t r = 0; res && !a->json && r < (each ? json_array_size(each) : 1); r++) {
+      json_t *one = each ? json_array_get(each, r) : res;
+      json_t *changed = json_object_get(one, "changed");
+      printf("rule %s: %lld open cases evaluated, %zu would change", js(one, "rule"),
+             ji(one, "evaluated"), json_array_size(changed));
+      if (ji(one, "reworded")) printf(" (%lld more keep their result with a new reason)", ji(one, "reworded"));
+      if (ji(one, "unaffected")) printf(" (%lld use a rule of their own workflow)", ji(one, "unaffected"));
       putchar('\n');
       size_t i;
       json_t *c;
@@ -693,6 +696,7 @@ static int cmd_rule(const args *a) {
     }
   } else if (!strcmp(sub, "deploy")) {
     json_t *paths = path_list(a, 2);
+    json_object_set_new(json_array_get(paths, 0), "only", json_string("rule"));
     json_t *chk = kf_check(e, paths, &err);
     json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
     if (chk && (!f || strcmp(js(f, "kind"), "rule"))) {
@@ -707,11 +711,12 @@ static int cmd_rule(const args *a) {
     }
     json_decref(chk);
     json_decref(paths);
-    if (res && !a->json) {
-      json_t *d = json_array_get(json_object_get(res, "files"), 0);
-      printf("rule %s v%lld %s: it applies at once\n", js(d, "name"), ji(d, "version"),
-             json_is_true(json_object_get(d, "unchanged")) ? "unchanged" : "deployed");
-    }
+    size_t i;
+    json_t *d;
+    if (res && !a->json)
+      json_array_foreach(json_object_get(res, "files"), i, d)
+        printf("rule %s v%lld %s: it applies at once\n", js(d, "name"), ji(d, "version"),
+               json_is_true(json_object_get(d, "unchanged")) ? "unchanged" : "deployed");
   } else if (!strcmp(sub, "history")) {
     json_t *all = kf_store_def_list(kf_engine_store(e), "rule", &err);
     if (all) {

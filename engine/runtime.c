@@ -187,7 +187,9 @@ json_t *kf_check(kf_engine *e, json_t *paths, kf_err *err) {
     } else {
       json_incref(src);
     }
-    json_array_append_new(files, json_pack("{s:s,s:o}", "path", path, "source", src));
+    /* "only": "rule" takes the rules a plugin.lua (or workflow) declares (rule deploy) */
+    json_array_append_new(files, json_pack("{s:s,s:o,s:O?}", "path", path, "source", src, "only",
+                                           json_object_get(p, "only")));
   }
   json_t *res = kf_lua_call_new(e->lua, KF_LUA_CHECK, json_pack("[o]", files), err);
   return res;
