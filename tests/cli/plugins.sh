@@ -63,6 +63,8 @@ run $K abi-test
 [[ "$OUT" == *"call {}: 400 case.get: 'id' is missing"* ]] && t_ok "a missing id is named" || t_fail "id missing" "$OUT"
 [[ "$OUT" == *"400 case.fire: 'transition' must be text"* ]] && t_ok "a wrong type is named with its verb and key" || t_fail "type" "$OUT"
 [[ "$OUT" == *"call no.such.verb: 404 no verb 'no.such.verb'"* ]] && t_ok "an unknown verb is a 404" || t_fail "verb" "$OUT"
+run $K abi-test fire 1 stamp worker
+[[ "$OUT" == *'fire: 409 case 1: cannot fire '"'"'stamp'"'"': case 1 is odd'*'detail {"refusals":[{"code":"guard"'* ]] && t_ok "a refused move leaves its refusals as data for the plugin" || t_fail "refusal detail" "$OUT"
 grep -q "^init session: a plugin may not open a session in its init" abi.log && t_ok "init cannot open a session, and says why (no hang)" || t_fail "init session" "$(cat abi.log)"
 
 # A hook that opens a session and calls the engine (here: on every event) used to hang the
