@@ -53,6 +53,11 @@ $(B)/embed.c: $(ENGINE_LUA) scripts/embed.sh
 $(B)/embed.o: $(B)/embed.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The plugin loader's test links the loader and what it stands on, nothing above it.
+$(B)/tests/test_plugin: tests/unit/test_plugin.c $(B)/engine/util.o $(B)/engine/store.o $(B)/engine/plugin.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $(filter %.c %.o,$^) $(LIBS)
+
 $(B)/tests/%: tests/unit/%.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $(filter %.c %.o,$^) $(LIBS)

@@ -153,6 +153,11 @@ static void print_json(json_t *v) {
   free(s);
 }
 
+static void print_json_new(json_t *v) {
+  print_json(v);
+  json_decref(v);
+}
+
 /* Parse a --data argument; NULL with a message naming where the JSON is wrong. */
 static json_t *parse_data(const char *text, const char *what, kf_err *err) {
   json_error_t je;
@@ -487,9 +492,9 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
   json_t *timers = kf_store_timers(kf_engine_store(e), cid, &err);
   json_t *entries = kf_store_entries(kf_engine_store(e), cid, NULL, 0, &err);
   if (a->json) {
-    json_object_set(c, "members", members ? members : json_array());
-    json_object_set(c, "timers", timers ? timers : json_array());
-    json_object_set(c, "entries", entries ? entries : json_array());
+    json_object_set_new(c, "members", members ? json_incref(members) : json_array());
+    json_object_set_new(c, "timers", timers ? json_incref(timers) : json_array());
+    json_object_set_new(c, "entries", entries ? json_incref(entries) : json_array());
     print_json(c);
   } else {
     print_case(c);
@@ -630,9 +635,15 @@ static int cmd_test(const args *a) {
   static const char *defaults[] = {"workflows"};
   const char **paths = a->npos > 1 ? (const char **)(a->pos + 1) : defaults;
   int n = a->npos > 1 ? a->npos - 1 : 1;
-  int rc = kf_scenarios_run(paths, n, a->json, &passed, &failed, &err);
-  if (rc) return fail(&err);
-  printf("%d passed, %d failed\n", passed, failed);
+  json_t *results = a->json ? json_array() : NULL;
+  int rc = kf_scenarios_run(paths, n, results, &passed, &failed, &err);
+  if (rc) {
+    json_decref(results);
+    return fail(&err);
+  }
+  if (results) print_json_new(json_pack("{s:i,s:i,s:o}", "passed", passed, "failed", failed,
+                                        "scenarios", results));
+  else printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
 
@@ -661,12 +672,15 @@ static int cmd_rule(const args *a) {
   int rc = 0;
   if (!strcmp(sub, "impact")) {
     res = kf_rule_impact(e, a->pos[2], &err);
-    if (res && !a->json) {
-      json_t *changed = json_object_get(res, "changed");
-      printf("rule %s: %lld open cases evaluated, %zu would change", js(res, "rule"),
-             ji(res, "evaluated"), json_array_size(changed));
-      if (ji(res, "reworded")) printf(" (%lld more keep their result with a new reason)", ji(res, "reworded"));
-      if (ji(res, "unaffected")) printf(" (%lld use a rule of their own workflow)", ji(res, "unaffected"));
+    /* a plugin.lua that declares several rules: each rule's impact in turn */
+    json_t *each = res ? json_object_get(res, "rules") : NULL;
+    for (size_t r = 0; res && !a->json && r < (each ? json_array_size(each) : 1); r++) {
+      json_t *one = each ? json_array_get(each, r) : res;
+      json_t *changed = json_object_get(one, "changed");
+      printf("rule %s: %lld open cases evaluated, %zu would change", js(one, "rule"),
+             ji(one, "evaluated"), json_array_size(changed));
+      if (ji(one, "reworded")) printf(" (%lld more keep their result with a new reason)", ji(one, "reworded"));
+      if (ji(one, "unaffected")) printf(" (%lld use a rule of their own workflow)", ji(one, "unaffected"));
       putchar('\n');
       size_t i;
       json_t *c;
@@ -682,6 +696,7 @@ static int cmd_rule(const args *a) {
     }
   } else if (!strcmp(sub, "deploy")) {
     json_t *paths = path_list(a, 2);
+    json_object_set_new(json_array_get(paths, 0), "only", json_string("rule"));
     json_t *chk = kf_check(e, paths, &err);
     json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
     if (chk && (!f || strcmp(js(f, "kind"), "rule"))) {
@@ -696,11 +711,12 @@ static int cmd_rule(const args *a) {
     }
     json_decref(chk);
     json_decref(paths);
-    if (res && !a->json) {
-      json_t *d = json_array_get(json_object_get(res, "files"), 0);
-      printf("rule %s v%lld %s: it applies at once\n", js(d, "name"), ji(d, "version"),
-             json_is_true(json_object_get(d, "unchanged")) ? "unchanged" : "deployed");
-    }
+    size_t i;
+    json_t *d;
+    if (res && !a->json)
+      json_array_foreach(json_object_get(res, "files"), i, d)
+        printf("rule %s v%lld %s: it applies at once\n", js(d, "name"), ji(d, "version"),
+               json_is_true(json_object_get(d, "unchanged")) ? "unchanged" : "deployed");
   } else if (!strcmp(sub, "history")) {
     json_t *all = kf_store_def_list(kf_engine_store(e), "rule", &err);
     if (all) {

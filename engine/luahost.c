@@ -481,7 +481,7 @@ static int p_push_taken(lua_State *L) {
 }
 
 /* Push j as Lua and release it, even when converting raises (e.g. the memory cap). */
-static int push_taken(lua_State *L, json_t *j) {
+static int push_json_new(lua_State *L, json_t *j) {
   lua_pushcfunction(L, p_push_taken);
   lua_pushlightuserdata(L, j);
   int rc = lua_pcall(L, 1, 1, 0);
@@ -491,7 +491,7 @@ static int push_taken(lua_State *L, json_t *j) {
 }
 
 /* Push a json result or raise the store's error. Takes j. */
-static int push_result(lua_State *L, json_t *j, kf_err *err) {
+static int push_result_new(lua_State *L, json_t *j, kf_err *err) {
   if (!j) {
     if (err->code == KF_ENOTFOUND) {
       lua_pushnil(L);
@@ -499,7 +499,7 @@ static int push_result(lua_State *L, json_t *j, kf_err *err) {
     }
     return luaL_error(L, "%s", err->msg);
   }
-  return push_taken(L, j);
+  return push_json_new(L, j);
 }
 
 static int h_def(lua_State *L) {
@@ -508,7 +508,7 @@ static int h_def(lua_State *L) {
   json_t *j = lua_isinteger(L, 1) ? kf_store_def_get(st, lua_tointeger(L, 1), &err)
                                   : kf_store_def_latest(st, luaL_checkstring(L, 1),
                                                         luaL_checkstring(L, 2), &err);
-  return push_result(L, j, &err);
+  return push_result_new(L, j, &err);
 }
 
 static int h_defs(lua_State *L) {
@@ -518,18 +518,18 @@ static int h_defs(lua_State *L) {
     lua_newtable(L);
     return 1;
   }
-  return push_result(L, kf_store_def_list(st, luaL_optstring(L, 1, NULL), &err), &err);
+  return push_result_new(L, kf_store_def_list(st, luaL_optstring(L, 1, NULL), &err), &err);
 }
 
 static int h_members(lua_State *L) {
   kf_err err = {0};
-  return push_result(L, kf_store_members(need_store(L), luaL_checkinteger(L, 1),
+  return push_result_new(L, kf_store_members(need_store(L), luaL_checkinteger(L, 1),
                                           luaL_optstring(L, 2, NULL), &err), &err);
 }
 
 static int h_entries(lua_State *L) {
   kf_err err = {0};
-  return push_result(L, kf_store_entries(need_store(L), luaL_checkinteger(L, 1),
+  return push_result_new(L, kf_store_entries(need_store(L), luaL_checkinteger(L, 1),
                                           luaL_optstring(L, 2, NULL), 1, &err), &err);
 }
 
@@ -714,7 +714,7 @@ static int h_load_c_plugin(lua_State *L) {
 static int h_c_plugins(lua_State *L) {
   kf_lua *h = host(L);
   json_t *list = h->ext ? h->ext->list(h->ext_ud) : json_array();
-  return push_taken(L, list);
+  return push_json_new(L, list);
 }
 
 static int h_c_rule_owner(lua_State *L) {
@@ -775,7 +775,7 @@ static int h_call_c_action(lua_State *L) {
   json_decref(args);
   if (rc) return luaL_error(L, "%s", err.msg);
   if (!changes) return 0;
-  return push_taken(L, changes);
+  return push_json_new(L, changes);
 }
 
 /* array(t): t, marked so that it becomes a JSON array even when empty. */
@@ -870,10 +870,10 @@ static json_t *script_arg(lua_State *L, int idx, const char *what) {
 }
 
 /* Push a page from the store, or raise its error. Takes arg. */
-static int script_page(lua_State *L, json_t *page, json_t *arg, kf_err *err) {
+static int script_page_new(lua_State *L, json_t *page, json_t *arg, kf_err *err) {
   json_decref(arg);
   if (!page) return script_error(L, err->msg);
-  return push_taken(L, page);
+  return push_json_new(L, page);
 }
 
 /* cases(filter, after, limit) -> cases with id > after, in order */
@@ -882,7 +882,7 @@ static int h_s_cases(lua_State *L) {
   lua_Integer after = luaL_checkinteger(L, 2), limit = luaL_checkinteger(L, 3);
   json_t *f = script_arg(L, 1, "kf.cases filter");
   kf_err err = {0};
-  return script_page(L, kf_store_cases_after(st, f, after, (int)limit, &err), f, &err);
+  return script_page_new(L, kf_store_cases_after(st, f, after, (int)limit, &err), f, &err);
 }
 
 /* events(filter, after, limit) -> events with seq > after, in order */
@@ -891,7 +891,7 @@ static int h_s_events(lua_State *L) {
   lua_Integer after = luaL_checkinteger(L, 2), limit = luaL_checkinteger(L, 3);
   json_t *f = script_arg(L, 1, "kf.events filter");
   kf_err err = {0};
-  return script_page(L, kf_store_events_after(st, f, after, (int)limit, &err), f, &err);
+  return script_page_new(L, kf_store_events_after(st, f, after, (int)limit, &err), f, &err);
 }
 
 /* case(id or ref) -> the case, or nil */
@@ -904,7 +904,7 @@ static int h_s_case(lua_State *L) {
     if (err.code == KF_ENOTFOUND) return 0;
     return script_error(L, err.msg);
   }
-  return push_taken(L, c);
+  return push_json_new(L, c);
 }
 
 /* sql(query, ...) -> rows. A denied statement ends the script. */
@@ -943,7 +943,7 @@ static int h_s_sql(lua_State *L) {
   json_t *rows = kf_store_query(st, q, params, &err);
   json_decref(params);
   if (!rows) return err.code == KF_EREFUSED ? script_end(L, err.msg) : script_error(L, err.msg);
-  return push_taken(L, rows);
+  return push_json_new(L, rows);
 }
 
 /* write(text): to standard output, the script's own output. */

@@ -155,8 +155,8 @@ static json_t *with_data_new(json_t *ev, json_t *data) {
   return ev;
 }
 
-/* Fail the transaction: roll back and hand back NULL. */
-static json_t *abort_tx(kf_engine *e, json_t *keep) {
+/* Fail the transaction: roll back, release keep (taken) and hand back NULL. */
+static json_t *abort_tx_new(kf_engine *e, json_t *keep) {
   tx_abort(e);
   json_decref(keep);
   return NULL;
@@ -187,7 +187,9 @@ json_t *kf_check(kf_engine *e, json_t *paths, kf_err *err) {
     } else {
       json_incref(src);
     }
-    json_array_append_new(files, json_pack("{s:s,s:o}", "path", path, "source", src));
+    /* "only": "rule" takes the rules a plugin.lua (or workflow) declares (rule deploy) */
+    json_array_append_new(files, json_pack("{s:s,s:o,s:O?}", "path", path, "source", src, "only",
+                                           json_object_get(p, "only")));
   }
   json_t *res = kf_lua_call_new(e->lua, KF_LUA_CHECK, json_pack("[o]", files), err);
   return res;
@@ -215,7 +217,12 @@ static int store_version(kf_engine *e, json_t *f, json_t *base_id, const char *a
   const char *source = json_string_value(json_object_get(f, "source"));
   char hash[65];
   hash_of(source, base_id, hash);
-  json_t *latest = kf_store_def_latest(e->st, kind, name, NULL);
+  kf_err look = {0};
+  json_t *latest = kf_store_def_latest(e->st, kind, name, &look);
+  if (!latest && look.code != KF_ENOTFOUND) {
+    *err = look;
+    return err->code;
+  }
   const char *old = latest ? json_string_value(json_object_get(latest, "hash")) : NULL;
   if (old && !strcmp(old, hash)) {
     json_object_set_new(latest, "unchanged", json_true());
@@ -354,7 +361,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   if (!wf) {
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
-    return abort_tx(e, NULL);
+    return abort_tx_new(e, NULL);
   }
   json_t *init = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
   if (!init) goto fail;
@@ -485,11 +492,11 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, expect, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   json_t *opts = json_pack("{s:s?}", "reason", reason);
   json_t *ev = fire_in_tx(e, c, transition, role, actor, opts, now, 0, err);
   json_decref(opts);
-  if (!ev) return abort_tx(e, c);
+  if (!ev) return abort_tx_new(e, c);
   json_decref(ev);
   if (tx_commit(e, err)) {
     json_decref(c);
@@ -519,7 +526,7 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, expect, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   json_t *data = json_deep_copy(json_object_get(c, "data"));
   if (!json_is_object(data)) {
     json_decref(data);
@@ -538,7 +545,7 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
   json_decref(data);
   if (rc || event_new(e, with_data_new(case_event("case.data", c, actor, now), patch), err) ||
       tx_commit(e, err))
-    return abort_tx(e, c);
+    return abort_tx_new(e, c);
   return reload(e, c, err);
 }
 
@@ -558,7 +565,7 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   int64_t cid = json_integer_value(json_object_get(c, "id"));
   json_t *ev = case_event("member.added", c, actor, now);
   json_object_set_new(ev, "name", json_string(name));
@@ -567,9 +574,9 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
                                             data ? data : json_null()));
   if (kf_store_member_add(e->st, cid, role, name, data, now, err)) {
     json_decref(ev);
-    return abort_tx(e, c);
+    return abort_tx_new(e, c);
   }
-  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx(e, c);
+  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx_new(e, c);
   json_decref(c);
   return kf_store_members(e->st, cid, NULL, err);
 }
@@ -589,15 +596,15 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   json_t *chk = kf_lua_call_new(e->lua, KF_LUA_SUBMIT, json_pack("[O,s,O]", c, form, data), err);
-  if (!chk) return abort_tx(e, c);
+  if (!chk) return abort_tx_new(e, c);
   json_t *version_of = json_object_get(chk, "version_of");
   if (version_of) {
     json_t *row = NULL;
     if (store_version(e, version_of, NULL, actor, now, &row, err)) {
       json_decref(chk);
-      return abort_tx(e, c);
+      return abort_tx_new(e, c);
     }
     json_object_set(chk, "form_id", json_object_get(row, "id"));
     json_object_set(chk, "form_version", json_object_get(row, "version"));
@@ -617,7 +624,7 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
   if (rc) json_decref(ev);
   if (rc || event_new(e, ev, err)) {
     json_decref(chk);
-    return abort_tx(e, c);
+    return abort_tx_new(e, c);
   }
   json_t *out = json_pack("{s:I,s:O,s:s,s:O,s:O?,s:s}", "entry", (json_int_t)entry_id, "case",
                           json_object_get(c, "id"), "form", form, "checked",
@@ -632,7 +639,7 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
     json_decref(has);
     if (rc2) {
       json_decref(out);
-      return abort_tx(e, c);
+      return abort_tx_new(e, c);
     }
   }
   json_decref(c);
@@ -672,9 +679,9 @@ json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const cha
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   if (review_in_tx(e, c, note, actor, now, err) || tx_commit(e, err))
-    return abort_tx(e, c);
+    return abort_tx_new(e, c);
   return reload(e, c, err);
 }
 
@@ -686,7 +693,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
   char now[21];
   now_iso(now);
   json_t *t = kf_store_timer_get(e->st, timer_id, err), *c = NULL, *out = NULL;
-  if (!t) return abort_tx(e, NULL);
+  if (!t) return abort_tx_new(e, NULL);
   if (strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
     /* another runner took it between our listing and our lock */
     tx_abort(e);
@@ -840,12 +847,12 @@ json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_e
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "rule '%s' has no deployed version to roll back "
               "(see `kinflow rule history %s`)", name, name);
-    return abort_tx(e, NULL);
+    return abort_tx_new(e, NULL);
   }
   if (kf_store_def_deactivate(e->st, json_integer_value(json_object_get(row, "id")), err))
-    return abort_tx(e, row);
+    return abort_tx_new(e, row);
   json_t *now_in_force = kf_lua_call_new(e->lua, KF_LUA_RULE_SOURCE, json_pack("[s]", name), err);
-  if (!now_in_force) return abort_tx(e, row);
+  if (!now_in_force) return abort_tx_new(e, row);
   json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:O}}", "kind", "rule.rolled_back", "name",
                          name, "actor", actor, "at", now, "data", "version",
                          json_object_get(row, "version"), "now", now_in_force);
@@ -853,7 +860,7 @@ json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_e
                   "now", now_in_force);
   json_decref(now_in_force);
   json_decref(row);
-  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx(e, out);
+  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx_new(e, out);
   return out;
 }
 

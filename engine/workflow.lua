@@ -113,15 +113,48 @@ end
 
 local A = host.array
 
+-- A bounded cache, the way Redis caps its script cache: at most `size` entries and about
+-- `bytes` of weight (what the caller says an entry costs). Two generations: a full young
+-- one becomes the old one and the old one is dropped whole; a hit in the old generation
+-- moves back to the young one, so what is in use stays. get and put are O(1).
+local function bounded(size, bytes)
+  local young, old, n, weight = {}, {}, 0, 0
+  local c = {}
+  function c.put(k, v, w)
+    w = w or 0
+    if young[k] == nil then n, weight = n + 1, weight + w end
+    young[k] = { v, w }
+    if n >= size // 2 or weight >= bytes // 2 then young, old, n, weight = {}, young, 0, 0 end
+  end
+  function c.get(k)
+    local e = young[k]
+    if e then return e[1] end
+    e = old[k]
+    if not e then return nil end
+    old[k] = nil
+    c.put(k, e[1], e[2])
+    return e[1]
+  end
+  function c.count()
+    local k = n
+    for _ in pairs(old) do k = k + 1 end
+    return k
+  end
+  return c
+end
+E.bounded = bounded
+
 ---------------------------------------------------------------------------------------
 -- Loading files
 
-local loaded = {}      -- path..source -> { value, kind }
+-- path..source -> { value, kind, map }: 500 files or 8 MiB of source at most (a console
+-- worker previews one rule text after another for as long as it lives).
+local loaded = bounded(500, 8 << 20)
 
 -- Run a file and return what it declares: value, kind, line map; or nil, message.
 function E.load_file(path, source)
   local key = path .. "\0" .. source
-  local hit = loaded[key]
+  local hit = loaded.get(key)
   if hit then hit.map.used = {}; return hit.value, hit.kind, hit.map end
   local value, err = E.run(path, source)
   if err then return nil, err end
@@ -133,7 +166,7 @@ function E.load_file(path, source)
   end
   if (lines[value] or -1) < 1 then lines[value] = constructor_line(source, kind) end
   hit = { value = value, kind = kind, map = scan_lines(source) }
-  loaded[key] = hit
+  loaded.put(key, hit, #key)
   return value, kind, hit.map
 end
 
@@ -286,6 +319,11 @@ local function merge(base, spec, path, map)
   return raw
 end
 
+-- A duration written with a minus sign ("-1d"): refused, as zero is (timer_problems).
+local function negative(v)
+  return type(v) == "string" and v:match("^%s*%-") ~= nil and host.duration((v:gsub("^%s*%-", ""))) ~= nil
+end
+
 -- Normalise a raw spec into a definition; problems go to the list `out`.
 local function normalise(raw, out)
   local def = { name = raw.fields.name, title = raw.fields.title, description = raw.fields.description,
@@ -323,7 +361,9 @@ local function normalise(raw, out)
       end
       if s[2] ~= nil then problem(at, "state %s: unexpected second value (fields need names: title = ...)", q(st.name)) end
       if s.review ~= nil then
-        if type(s.review) ~= "string" or not host.duration(s.review) then
+        if negative(s.review) then
+          problem(at, "state %s: review %s is negative: a review needs a duration longer than zero (e.g. \"28d\")", q(st.name), s.review)
+        elseif type(s.review) ~= "string" or not host.duration(s.review) then
           problem(at, "state %s: review %s is not a duration (e.g. \"28d\", \"12h\", \"2w\")", q(st.name), tostring(s.review))
         elseif st.final then problem(at, "state %s: a final state cannot have a review", q(st.name)) end
       end
@@ -371,7 +411,9 @@ local function normalise(raw, out)
           if not def.role_set[r] then problem(at, "%s names unknown role %s in by (roles: %s)", label, q(r), names(def.roles)) end
         end
       end
-      if t.after ~= nil and (type(t.after) ~= "string" or not host.duration(t.after)) then
+      if negative(t.after) then
+        problem(at, "%s: after %s is negative: a timer needs a duration longer than zero (e.g. \"90d\")", label, t.after)
+      elseif t.after ~= nil and (type(t.after) ~= "string" or not host.duration(t.after)) then
         problem(at, "%s: after %s is not a duration (e.g. \"90d\")", label, tostring(t.after))
       end
       if t.reason ~= nil and type(t.reason) ~= "boolean" then problem(at, "%s: reason must be true or false", label) end
@@ -534,18 +576,50 @@ end
 ---------------------------------------------------------------------------------------
 -- Rules and forms: inline in the workflow, deployed, or from a plugin (in that order)
 
-local deployed_cache = {}   -- definition id -> spec
+-- The form or rule called `name` that a file declares: the file itself when it is that form
+-- or rule (forms/*.lua, rules/*.lua), or the one of that name a plugin, workflow or
+-- adaptation lists in its forms or rules. Returns spec, or nil, FILE:LINE: message.
+function E.declared(kind, name, path, source)
+  local spec, k = E.load_file(path, source)
+  if not spec then return nil, k end
+  if k == kind then
+    if spec.name == name then return spec end
+    return nil, fmt("%s:%d: this %s is named %s, not %s", path, lines[spec] or 1, kind, q(spec.name), q(name))
+  end
+  if k == "plugin" or k == "workflow" or k == "adapt" then
+    for _, d in ipairs(list_of(spec[kind .. "s"])) do
+      if type(d) == "table" and kinds[d] == kind and d.name == name then return d end
+    end
+    return nil, fmt("%s:%d: %s %s declares no %s %s", path, lines[spec] or 1,
+      k == "adapt" and "adaptation" or k, q(spec.name), kind, q(name))
+  end
+  return nil, fmt("%s:1: expected a %s %s (the file returns %s { ... })", path, kind, q(name), k)
+end
+
+-- Every form or rule a file declares (itself, or those its plugin or workflow lists).
+local function declarations(kind, spec, k)
+  if k == kind then return { spec } end
+  local out = {}
+  if k == "plugin" or k == "workflow" or k == "adapt" then
+    for _, d in ipairs(list_of(spec[kind .. "s"])) do
+      if type(d) == "table" and kinds[d] == kind then out[#out + 1] = d end
+    end
+  end
+  return out
+end
+
+local deployed_cache = bounded(500, 1 << 40)   -- definition id -> spec
 
 local function deployed(kind, name)
   if not host.has_store() then return nil end
   local row = host.def(kind, name)
   if not row then return nil end
-  local hit = deployed_cache[row.id]
+  local hit = deployed_cache.get(row.id)
   if not hit then
-    local spec, k = E.load_file(row.path, row.source)
+    local spec, k = E.declared(kind, name, row.path, row.source)
     if not spec then error(k, 0) end
     hit = { spec = spec, path = row.path, id = row.id, version = row.version }
-    deployed_cache[row.id] = hit
+    deployed_cache.put(row.id, hit)
   end
   return hit
 end
@@ -695,6 +769,70 @@ local function graph_problems(def, out)
   if not any_final then problem(def.at, "workflow %s has no final state", tostring(def.name)) end
 end
 
+-- The literal second argument of each `:schedule("name", "after")` on a line of code.
+-- (Scanned by hand: the engine's own patterns are bounded like everyone's.)
+local function schedule_literals(code)
+  local out, at = {}, 1
+  while true do
+    local s, e = code:find("schedule", at, true)
+    if not s then return out end
+    at = e + 1
+    local j = s - 1
+    while j > 0 and code:sub(j, j) == " " do j = j - 1 end
+    local k = e + 1
+    local function space() while code:sub(k, k) == " " or code:sub(k, k) == "\t" do k = k + 1 end end
+    local function text()
+      space()
+      local quote = code:sub(k, k)
+      if quote ~= '"' and quote ~= "'" then return nil end
+      local close = code:find(quote, k + 1, true)
+      if not close then return nil end
+      local v = code:sub(k + 1, close - 1)
+      k = close + 1
+      return v
+    end
+    space()
+    if code:sub(j, j) == ":" and code:sub(k, k) == "(" then
+      k = k + 1
+      if text() then
+        space()
+        if code:sub(k, k) == "," then
+          k = k + 1
+          local d = text()
+          if d then out[#out + 1] = d end
+        end
+      end
+    end
+  end
+end
+
+-- Durations of zero: a timer that falls due the moment it is set would fire again and
+-- again at the same instant. Checked before deploying (a version stored earlier still loads).
+local function timer_problems(def, out, source, path)
+  local function problem(at, msg, ...) out[#out + 1] = { at = at, msg = fmt(msg, ...) } end
+  for _, t in ipairs(def.transitions) do
+    if t.after and host.duration(t.after) == 0 then
+      problem(t.at, "transition %s: after %s is zero: a timer needs a duration longer than zero (e.g. \"90d\")", q(t.name), t.after)
+    end
+  end
+  for _, st in ipairs(def.states) do
+    if st.review and host.duration(st.review) == 0 then
+      problem(st.at, "state %s: review %s is zero: a review needs a duration longer than zero (e.g. \"28d\")", q(st.name), st.review)
+    end
+  end
+  -- case:schedule("name", "0s") written with literal text: refused here, as at run time
+  local n = 0
+  for text in (source .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    for _, d in ipairs(schedule_literals((text:gsub("%-%-.*$", "")))) do
+      if host.duration(d) == 0 or negative(d) then
+        problem({ path = path, line = n }, "case:schedule: after %s is %s: a timer needs a duration longer than zero (e.g. \"14d\")",
+          d, negative(d) and "negative" or "zero")
+      end
+    end
+  end
+end
+
 -- Problems with names that only the wider world knows: rules and forms.
 local function reference_problems(def, out, batch_rules, batch_forms, warnings)
   local function problem(at, msg, ...) out[#out + 1] = { at = at, msg = fmt(msg, ...) } end
@@ -761,6 +899,13 @@ function E.check(files)
       local p, l, m = text:match("^(.-):(%d+): (.*)$")
       if not p and text:sub(1, #f.path + 2) == f.path .. ": " then p, m = f.path, text:sub(#f.path + 3) end
       messages[#messages + 1] = { path = p or f.path, line = tonumber(l) or 0, msg = m or text }
+    elseif f.only and kind ~= f.only and #declarations(f.only, spec, kind) > 0 then
+      -- `rule deploy` of a plugin.lua (or a workflow): each rule it declares, on its own
+      for _, d in ipairs(declarations(f.only, spec, kind)) do
+        local item = { path = f.path, source = f.source, spec = d, kind = f.only, map = map }
+        loaded_files[#loaded_files + 1] = item
+        if type(d.name) == "string" then (f.only == "rule" and batch_rules or batch_forms)[d.name] = item end
+      end
     else
       local item = { path = f.path, source = f.source, spec = spec, kind = kind, map = map }
       loaded_files[#loaded_files + 1] = item
@@ -795,6 +940,7 @@ function E.check(files)
       else
         local def = normalise(raw, out)
         graph_problems(def, out)
+        timer_problems(def, out, item.source, item.path)
         reference_problems(def, out, batch_rules, batch_forms, warnings)
         res.title = def.title
         res.definition = export(def)
@@ -831,10 +977,10 @@ end
 ---------------------------------------------------------------------------------------
 -- Versions at run time
 
-local versions = {}   -- id -> def
+local versions = bounded(500, 1 << 40)   -- id -> def
 
 function E.version(id)
-  local def = versions[id]
+  local def = versions.get(id)
   if def then return def end
   local raw, err = E.raw_version(id)
   if not raw then error(err, 0) end
@@ -845,7 +991,7 @@ function E.version(id)
     error(fmt("%s:%d: %s", p.at.path, p.at.line, p.msg), 0)
   end
   def.id = id
-  versions[id] = def
+  versions.put(id, def)
   return def
 end
 
@@ -893,6 +1039,10 @@ function methods.schedule(c, name, after)
   if not s.effects then error("schedule: a guard cannot schedule timers (use an action)", 2) end
   if type(name) ~= "string" then error("schedule: give the timer a name", 2) end
   local secs = type(after) == "string" and host.duration(after)
+  if negative(after) or secs == 0 then
+    error(fmt("schedule: after %s is %s: a timer needs a duration longer than zero (e.g. \"14d\")", after,
+      secs == 0 and "zero" or "negative"), 2)
+  end
   if not secs then error(fmt("schedule: %s is not a duration (e.g. \"14d\")", tostring(after)), 2) end
   s.effects.schedules[#s.effects.schedules + 1] = { name = name, due = host.iso(host.parse_time(host.now()) + secs) }
 end
@@ -1013,29 +1163,39 @@ guard_copy = function(c)
   return g
 end
 
--- Every unmet condition of t for this case and role, in a practitioner's words.
+-- A refusal as data: { code, params, text }. The text is the practitioner's sentence; the
+-- console reads code and params, never the sentence. Codes: by_time, role, form_missing,
+-- reason_required, guard (unmet), and state, final (E.fire from the wrong state).
+local function refusal(code, params, text) return { code = code, params = params, text = text } end
+
+-- Every unmet condition of t for this case and role, as refusals (see refusal above).
 local function unmet(def, c, t, role, opts)
-  local reasons = A()
+  local out = A()
+  local function add(code, params, text) out[#out + 1] = refusal(code, params, text) end
   if opts.timer then
     -- time fires it: roles do not apply
   elseif not t.by and t.after then
-    reasons[#reasons + 1] = fmt("%s is fired by time only (after %s)", q(t.name), t.after)
+    add("by_time", { transition = t.name, after = t.after },
+      fmt("%s is fired by time only (after %s)", q(t.name), t.after))
   elseif role == nil then
     -- any role: listing moves without --as
   elseif t.by then
     local allowed = false
     for _, r in ipairs(t.by) do if r == role then allowed = true end end
     if not allowed then
-      reasons[#reasons + 1] = fmt("role %s may not fire %s (by: %s)", q(role), q(t.name), names(t.by))
+      local by = A()
+      for i, r in ipairs(t.by) do by[i] = r end
+      add("role", { role = role, transition = t.name, by = by },
+        fmt("role %s may not fire %s (by: %s)", q(role), q(t.name), names(t.by)))
     end
   end
   for _, f in ipairs(t.requires) do
     if c.id == nil or #host.entries(c.id, f) == 0 then
-      reasons[#reasons + 1] = fmt("requires form %s (no valid entry)", q(f))
+      add("form_missing", { form = f }, fmt("requires form %s (no valid entry)", q(f)))
     end
   end
   if t.reason and not opts.moves and (type(opts.reason) ~= "string" or opts.reason:match("^%s*$")) then
-    reasons[#reasons + 1] = fmt("%s needs a reason (--reason)", q(t.name))
+    add("reason_required", { transition = t.name }, fmt("%s needs a reason (--reason)", q(t.name)))
   end
   E.current_def = def
   for _, g in ipairs(t.when) do
@@ -1055,9 +1215,18 @@ local function unmet(def, c, t, role, opts)
       local p, a, b = pcall(g.fn, view)
       ok, why = guard_result(p, a, b, guard_label(g), path)
     end
-    if not ok then reasons[#reasons + 1] = why end
+    if not ok then
+      add("guard", { transition = t.name, rule = g.rule, where = g.where, reason = why }, why)
+    end
   end
-  return reasons
+  return out
+end
+
+-- The texts of a list of refusals.
+local function texts(refusals)
+  local out = A()
+  for i, r in ipairs(refusals) do out[i] = r.text end
+  return out
 end
 
 local function check_role(def, role)
@@ -1124,14 +1293,20 @@ function E.fire(c, name, role, opts)
   local cur = def.state_by[c.state]
   if not cur then return nil, "invalid", fmt("%s is in state %s, which its workflow no longer has", label, q(c.state)) end
   if cur.final then
-    return nil, "refused", fmt("%s: cannot fire %s: the case is in final state %s; nothing leaves a final state", label, q(name), q(c.state))
+    local text = fmt("the case is in final state %s; nothing leaves a final state", q(c.state))
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+      A { refusal("final", { transition = name, state = c.state }, text) }
   end
   if not fires_from(t, c.state, def) then
-    return nil, "refused", fmt("%s: cannot fire %s: case is in %s; %s fires from %s", label, q(name), q(c.state), q(name), names(from_states(def, t)))
+    local from = A()
+    for i, s in ipairs(from_states(def, t)) do from[i] = s end
+    local text = fmt("case is in %s; %s fires from %s", q(c.state), q(name), names(from))
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+      A { refusal("state", { transition = name, state = c.state, from = from }, text) }
   end
-  local reasons = unmet(def, c, t, role, opts)
-  if #reasons > 0 then
-    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(reasons, "; "))
+  local refusals = unmet(def, c, t, role, opts)
+  if #refusals > 0 then
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(texts(refusals), "; ")), refusals
   end
   local eff = effects()
   local obj = make_case(c, eff)
@@ -1155,10 +1330,10 @@ function E.moves(c, role)
   if def.state_by[c.state] and def.state_by[c.state].final then return out end
   for _, t in ipairs(def.transitions) do
     if fires_from(t, c.state, def) then
-      local reasons = unmet(def, c, t, role, { moves = true })
+      local refusals = unmet(def, c, t, role, { moves = true })
       out[#out + 1] = { name = t.name, title = t.title, to = t.to, to_title = def.state_by[t.to].title,
                         by = t.by and A(t.by) or nil, after = t.after, reason_required = t.reason,
-                        available = #reasons == 0, reasons = reasons }
+                        available = #refusals == 0, reasons = texts(refusals), refusals = refusals }
     end
   end
   return out
@@ -1410,15 +1585,8 @@ end
 ---------------------------------------------------------------------------------------
 -- Rule impact: what a changed rule would change in every open case (writes nothing)
 
-function E.rule_impact(path, source, cases)
-  local spec, kind, map = E.load_file(path, source)
-  if not spec then return nil, "invalid", kind end
-  if kind ~= "rule" then return nil, "invalid", fmt("%s: not a rule file (it returns %s { ... })", path, kind) end
-  local problems = {}
-  check_rule_spec(spec, path, map, problems)
-  if #problems > 0 then
-    return nil, "invalid", fmt("%s:%d: %s", problems[1].at.path, problems[1].at.line, problems[1].msg)
-  end
+-- One rule's impact: every open case judged by the rule in force and by `spec`.
+local function impact_of(spec, path, cases)
   local name = spec.name
   local function eval(check, c)
     host.at(path)
@@ -1446,13 +1614,42 @@ function E.rule_impact(path, source, cases)
             if g.rule == name and fires_from(t, c.state, def) then used[#used + 1] = t.name end
           end
         end
-        changed[#changed + 1] = { case = c.id, ref = c.ref, workflow = c.workflow, state = c.state,
+        changed[#changed + 1] = { case = c.id, ref = c.ref, workflow = c.workflow, state = c.state, rule = name,
                                   before = before, after = after, transitions = used }
       end
     end
   end
   return { rule = name, evaluated = evaluated, unaffected = shadowed, changed = changed,
            reworded = reworded }
+end
+
+-- rule_impact(path, source, cases): the file is a rule, or a plugin (or workflow) that
+-- declares rules. One rule: { rule, evaluated, unaffected, changed, reworded }. Several:
+-- the same fields summed (rule = their names), and rules = { one result per rule }.
+function E.rule_impact(path, source, cases)
+  local spec, kind, map = E.load_file(path, source)
+  if not spec then return nil, "invalid", kind end
+  local list = declarations("rule", spec, kind)
+  if #list == 0 then
+    return nil, "invalid", fmt("%s: not a rule file (it returns %s { ... }%s)", path, kind,
+      (kind == "plugin" or kind == "workflow" or kind == "adapt") and " and declares no rules" or "")
+  end
+  local problems = {}
+  for _, r in ipairs(list) do check_rule_spec(r, path, map, problems) end
+  if #problems > 0 then
+    return nil, "invalid", fmt("%s:%d: %s", problems[1].at.path, problems[1].at.line, problems[1].msg)
+  end
+  if #list == 1 then return impact_of(list[1], path, cases) end
+  local all = { rule = names(list), evaluated = 0, unaffected = 0, changed = A(), reworded = 0, rules = A() }
+  for i, r in ipairs(list) do
+    local one = impact_of(r, path, cases)
+    all.rules[i] = one
+    all.evaluated = all.evaluated + one.evaluated
+    all.unaffected = all.unaffected + one.unaffected
+    all.reworded = all.reworded + one.reworded
+    for _, c in ipairs(one.changed) do all.changed[#all.changed + 1] = c end
+  end
+  return all
 end
 
 -- Where rule `name` comes from now: deployed version, plugin, or nothing.

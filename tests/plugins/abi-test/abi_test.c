@@ -133,7 +133,12 @@ static int command(void *ud, int argc, char **argv) {
         api->json_decref(args);
       }
       int status = 0;
-      json_t *r = api->call(s, "no.such.verb", NULL, &status, err, sizeof err);
+      json_t *ev = api->json_pack("{s:s,s:s}", "kind", "console.abi_test", "actor", "abi-test");
+      json_t *r = api->call(s, "event.log", ev, &status, err, sizeof err);
+      printf("event.log: %d %s\n", status, r ? "logged" : err);
+      api->json_decref(r);
+      api->json_decref(ev);
+      r = api->call(s, "no.such.verb", NULL, &status, err, sizeof err);
       printf("call no.such.verb: %d %s\n", status, r ? "answered" : err);
       api->json_decref(r);
       if (argc > 2 && !strcmp(argv[1], "fire")) {
