@@ -4,7 +4,7 @@
 #include "console.h"
 
 /* GET /api/users: without password hashes */
-void users_list(ctx *x) { reply(x, "user.list", json_object()); }
+void users_list(ctx *x) { reply_new(x, "user.list", json_object()); }
 
 /* POST /api/users {"login", "role", "password", "roles"} */
 void user_add(ctx *x) {
@@ -14,7 +14,7 @@ void user_add(ctx *x) {
     return;
   json_t *a = json_pack("{s:s,s:s,s:s,s:s}", "login", login, "role", role, "password", password,
                         "actor", x->u.login);
-  reply_if(x, pass(x, a, "roles", is_array, "a list of workflow roles"), "user.add", a);
+  reply_if_new(x, pass(x, a, "roles", is_array, "a list of workflow roles"), "user.add", a);
 }
 
 /* GET /api/audit?case=&kind=&after=&limit= */
@@ -23,8 +23,8 @@ void audit_list(ctx *x) {
   const char *c = http_query(x, "case");
   if (c) json_object_set_new(args, "case", case_id(c));
   query_text(x, args, "kind");
-  reply_if(x, query_int(x, args, "after") && query_int(x, args, "limit"), "audit.list", args);
+  reply_if_new(x, query_int(x, args, "after") && query_int(x, args, "limit"), "audit.list", args);
 }
 
 /* GET /api/audit/verify: whether the hash chain is intact */
-void audit_verify(ctx *x) { reply(x, "audit.verify", json_object()); }
+void audit_verify(ctx *x) { reply_new(x, "audit.verify", json_object()); }

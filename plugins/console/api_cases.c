@@ -8,7 +8,7 @@
  * when the user holds some role (or `as`, when given) in the case's programme; else NULL
  * with the answer set. */
 static json_t *change_args(ctx *x, const char *as) {
-  json_t *c = verb(x, "case.get", json_pack("{s:o}", "id", case_id(x->arg[0])));
+  json_t *c = verb_new(x, "case.get", json_pack("{s:o}", "id", case_id(x->arg[0])));
   if (!c) return NULL;
   const char *wf = json_string_value(json_object_get(c, "workflow"));
   json_t *args = NULL;
@@ -30,7 +30,7 @@ void cases_list(ctx *x) {
   query_text(x, args, "workflow");
   query_text(x, args, "state");
   query_text(x, args, "q");
-  reply_if(x, query_bool(x, args, "overdue") && query_bool(x, args, "open") &&
+  reply_if_new(x, query_bool(x, args, "overdue") && query_bool(x, args, "open") &&
                query_int(x, args, "limit") && query_int(x, args, "offset"), "case.list", args);
 }
 
@@ -43,7 +43,7 @@ void case_open(ctx *x) {
     return;
   }
   json_t *args = json_pack("{s:s,s:s}", "workflow", wf, "actor", x->u.login);
-  reply_if(x, pass(x, args, "data", is_object, "an object") &&
+  reply_if_new(x, pass(x, args, "data", is_object, "an object") &&
                pass(x, args, "ref", is_string, "a string"), "case.open", args);
 }
 
@@ -51,7 +51,7 @@ void case_open(ctx *x) {
  * each such read). */
 void case_show(ctx *x) {
   int sensitive = !!(x->u.may & MAY_SENSITIVE);
-  reply(x, "case.get", json_pack("{s:o,s:b,s:s}", "id", case_id(x->arg[0]), "sensitive",
+  reply_new(x, "case.get", json_pack("{s:o,s:b,s:s}", "id", case_id(x->arg[0]), "sensitive",
                                  sensitive, "actor", x->u.login));
 }
 
@@ -65,19 +65,19 @@ void case_set(ctx *x) {
   }
   ok = ok && pass(x, args, "data", is_object, "an object") &&
        pass(x, args, "revision", is_integer, "a whole number");
-  reply_if(x, ok, "case.set", args);
+  reply_if_new(x, ok, "case.set", args);
 }
 
 /* GET /api/cases/{id}/moves?as=ROLE */
 void case_moves(ctx *x) {
   json_t *args = json_pack("{s:o}", "id", case_id(x->arg[0]));
   query_text(x, args, "as");
-  reply(x, "case.moves", args);
+  reply_new(x, "case.moves", args);
 }
 
 /* GET /api/cases/{id}/history */
 void case_history(ctx *x) {
-  reply(x, "case.history", json_pack("{s:o}", "id", case_id(x->arg[0])));
+  reply_new(x, "case.history", json_pack("{s:o}", "id", case_id(x->arg[0])));
 }
 
 /* POST /api/cases/{id}/transitions/{transition} {"as", "reason", "revision"} */
@@ -91,7 +91,7 @@ void case_fire(ctx *x) {
     json_object_set_new(args, "as", json_string(as));
     if (reason) json_object_set_new(args, "reason", json_string(reason));
   }
-  reply_if(x, ok, "case.fire", args);
+  reply_if_new(x, ok, "case.fire", args);
 }
 
 /* POST /api/cases/{id}/forms/{form} {"data"}; a body without a "data" object is the data. */
@@ -103,7 +103,7 @@ void case_form(ctx *x) {
     json_object_set(args, "data", json_is_object(data) ? data : x->body);
     json_object_set_new(args, "form", text_value(x->arg[1]));
   }
-  reply_if(x, ok, "form.submit", args);
+  reply_if_new(x, ok, "form.submit", args);
 }
 
 /* POST /api/cases/{id}/members {"role", "name", "data"} */
@@ -116,7 +116,7 @@ void case_member(ctx *x) {
     json_object_set_new(args, "role", json_string(role));
     json_object_set_new(args, "name", json_string(name));
   }
-  reply_if(x, ok, "case.member_add", args);
+  reply_if_new(x, ok, "case.member_add", args);
 }
 
 /* POST /api/cases/{id}/review {"note"} (the body is optional) */
@@ -125,5 +125,5 @@ void case_review(ctx *x) {
   const char *note = NULL;
   int ok = args && (!x->raw_len || (body(x) && body_text(x, "note", 0, &note)));
   if (ok && note) json_object_set_new(args, "note", json_string(note));
-  reply_if(x, ok, "case.review", args);
+  reply_if_new(x, ok, "case.review", args);
 }

@@ -14,12 +14,12 @@ static json_t *rule_args(ctx *x) {
 }
 
 /* GET /api/rules: each rule with the text of the version in force */
-void rules_list(ctx *x) { reply(x, "rules.list", json_object()); }
+void rules_list(ctx *x) { reply_new(x, "rules.list", json_object()); }
 
 /* POST /api/rules {"path", "source"} */
 void rule_deploy(ctx *x) {
   json_t *a = rule_args(x);
-  if (a) reply(x, "rule.deploy", a);
+  if (a) reply_new(x, "rule.deploy", a);
 }
 
 /* POST /api/rules/impact {"path", "source"}: what the change would change; writes nothing */
@@ -27,11 +27,11 @@ void rule_impact(ctx *x) {
   json_t *a = rule_args(x);
   if (!a) return;
   json_object_del(a, "actor");
-  reply(x, "rule.impact", a);
+  reply_new(x, "rule.impact", a);
 }
 
 /* POST /api/rules/{name}/rollback */
 void rule_rollback(ctx *x) {
-  reply(x, "rule.rollback", json_pack("{s:o,s:s}", "name", text_value(x->arg[0]), "actor",
+  reply_new(x, "rule.rollback", json_pack("{s:o,s:s}", "name", text_value(x->arg[0]), "actor",
                                       x->u.login));
 }

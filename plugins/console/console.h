@@ -1,6 +1,6 @@
 /* console.h: what the console's rooms share; private to plugins/console (the engine never
- * sees it). Ownership as in Jansson: a function borrows its json_t arguments unless its
- * comment says it takes them; a json_t it returns is a new reference the caller owns. */
+ * sees it). Ownership as in Jansson: a function whose name ends in _new takes its json_t
+ * argument (also when it fails); every other borrows; a json_t returned is the caller's. */
 #ifndef CONSOLE_H
 #define CONSOLE_H
 
@@ -84,7 +84,7 @@ typedef struct ctx {
 
 /* http.c */
 void fail(ctx *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void answer(ctx *x, json_t *v); /* 200 with v; takes v */
+void answer_new(ctx *x, json_t *v); /* 200 with v; takes v */
 const char *http_header(ctx *x, const char *name);
 const char *http_cookie(ctx *x, const char *name);
 const char *http_query(ctx *x, const char *name); /* NULL when absent or empty */
@@ -111,16 +111,17 @@ void query_text(ctx *x, json_t *args, const char *name);
 /* engine.c: one engine session per worker thread */
 kf_session *engine_session(char *err, size_t len);
 void engine_close_sessions(void); /* after the daemon stopped */
-/* Run a verb; takes args. NULL with err filled (and *status, HTTP-like). */
-json_t *engine_call(const char *name, json_t *args, int *status, char *err, size_t len);
+/* Run a verb; takes args. NULL with err filled and *status: the engine's HTTP-like
+ * status, or -1 when no engine session could be opened. */
+json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, size_t len);
 /* Run a verb for a request; takes args. NULL with the answer set to the error. */
-json_t *verb(ctx *x, const char *name, json_t *args);
+json_t *verb_new(ctx *x, const char *name, json_t *args);
 /* Run a verb for a request and answer with its result (or its error); takes args. */
-void reply(ctx *x, const char *name, json_t *args);
+void reply_new(ctx *x, const char *name, json_t *args);
 /* reply when ok; else only drop args (the answer is set already). Takes args. */
-void reply_if(ctx *x, int ok, const char *name, json_t *args);
+void reply_if_new(ctx *x, int ok, const char *name, json_t *args);
 /* Record an event of the console's own (login.*); takes data; failures are only logged. */
-void record(const char *kind, const char *actor, json_t *data);
+void record_new(const char *kind, const char *actor, json_t *data);
 
 /* auth.c: sessions, sign-in and the checks every API request passes */
 int authenticate(ctx *x); /* 0 with 401 set */

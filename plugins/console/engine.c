@@ -42,7 +42,7 @@ void engine_close_sessions(void) {
 }
 
 /* status: the engine's (400 ... 503), or -1 when no engine session could be opened. */
-json_t *engine_call(const char *name, json_t *args, int *status, char *err, size_t len) {
+json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, size_t len) {
   *status = 503;
   err[0] = 0;
   kf_session *s = engine_session(err, len);
@@ -57,10 +57,10 @@ json_t *engine_call(const char *name, json_t *args, int *status, char *err, size
   return res;
 }
 
-json_t *verb(ctx *x, const char *name, json_t *args) {
+json_t *verb_new(ctx *x, const char *name, json_t *args) {
   char err[1024];
   int status;
-  json_t *res = engine_call(name, args, &status, err, sizeof err);
+  json_t *res = engine_call_new(name, args, &status, err, sizeof err);
   if (res) return res;
   if (status >= 500 || status < 0) api->log(self, KF_LOG_ERROR, "%s: %s", name, err);
   if (status < 0) fail(x, 503, "the engine is not available: %s", err);
@@ -77,20 +77,20 @@ json_t *verb(ctx *x, const char *name, json_t *args) {
   return NULL;
 }
 
-void reply(ctx *x, const char *name, json_t *args) {
-  json_t *r = verb(x, name, args);
-  if (r) answer(x, r);
+void reply_new(ctx *x, const char *name, json_t *args) {
+  json_t *r = verb_new(x, name, args);
+  if (r) answer_new(x, r);
 }
 
-void reply_if(ctx *x, int ok, const char *name, json_t *args) {
-  if (ok) reply(x, name, args);
+void reply_if_new(ctx *x, int ok, const char *name, json_t *args) {
+  if (ok) reply_new(x, name, args);
   else json_decref(args);
 }
 
-void record(const char *kind, const char *actor, json_t *data) {
+void record_new(const char *kind, const char *actor, json_t *data) {
   char err[512];
   int status;
-  json_t *res = engine_call("event.log", json_pack("{s:s,s:s,s:o}", "kind", kind, "actor", actor,
+  json_t *res = engine_call_new("event.log", json_pack("{s:s,s:s,s:o}", "kind", kind, "actor", actor,
                                                    "data", data), &status, err, sizeof err);
   if (!res) api->log(self, KF_LOG_WARN, "cannot record %s: %s", kind, err);
   json_decref(res);

@@ -35,7 +35,7 @@ void fail(ctx *x, int status, const char *fmt, ...) {
   json_object_set_new(x->out, "error", text_value(msg));
 }
 
-void answer(ctx *x, json_t *v) {
+void answer_new(ctx *x, json_t *v) {
   json_decref(x->out);
   x->status = 200;
   x->out = v;

@@ -43,7 +43,7 @@ static void read_settings(void) {
 static void run_timers(void) {
   char err[512];
   int status;
-  json_t *r = engine_call("timers.run", json_object(), &status, err, sizeof err);
+  json_t *r = engine_call_new("timers.run", json_object(), &status, err, sizeof err);
   if (!r) {
     api->log(self, KF_LOG_WARN, "running due timers: %s", err);
     return;
@@ -56,7 +56,7 @@ static void run_timers(void) {
   }
   json_decref(r);
   /* ending an unknown session sweeps the expired ones */
-  json_decref(engine_call("session.delete", json_pack("{s:s}", "token", "-"), &status, err,
+  json_decref(engine_call_new("session.delete", json_pack("{s:s}", "token", "-"), &status, err,
                           sizeof err));
 }
 

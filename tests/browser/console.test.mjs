@@ -304,6 +304,9 @@ async function run() {
           params: { transition: "match", rule: "consent_recorded", reason: "consent to share information has not been recorded" } }),
         timed: cs.plainRefusal({ code: "by_time", params: { transition: "lapse", after: "30m" },
           text: "'lapse' is fired by time only (after 30m)" }),
+        final: cs.refusal({ error: "case 2: cannot fire 'x': the case is in final state 'closed'; nothing leaves a final state",
+          refusals: [{ code: "final", params: { transition: "x", state: "closed" },
+            text: "the case is in final state 'closed'; nothing leaves a final state" }] }),
         unknown: cs.plainRefusal({ code: "quorum", params: { needed: 2 }, text: "two supervisors must agree first" }),
         none: cs.refusal({ error: "case 2: cannot fire 'x': the case is in final state 'closed'" },
           "case 2: cannot fire 'x': the case is in final state 'closed'"),
@@ -318,6 +321,7 @@ async function run() {
     expect(/form has not been filled in yet; only a supervisor or a Family Link worker can make this move\.$/.test(r.move), `move: ${r.move}`);
     expect(r.guard === "Consent to share information has not been recorded", `guard: ${r.guard}`);
     expect(r.timed === "This happens by itself after 30 minutes in this stage.", `by time: ${r.timed}`);
+    expect(r.final === "This case is finished. No more moves can be made.", `final: ${r.final}`);
     expect(r.unknown === "Two supervisors must agree first", `an unknown code: ${r.unknown}`);
     expect(r.none === "case 2: cannot fire 'x': the case is in final state 'closed'", `no refusals: ${r.none}`);
   }, ["the console page loads with its security headers"]);

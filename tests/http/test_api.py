@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tests/http/test_api.py: the console's JSON API against the real server on a loopback
-port: sign-in, sessions and their expiry, CSRF, throttling, roles, sensitive fields, limits,
+port: sign-in, sessions and their expiry, CSRF, throttling, roles, the route table and each
+route's permission, refusals as data, sensitive fields, limits,
 errors, security headers, the page's files, and one case from referral to Stage 1.
 
 Python 3 standard library only. KINFLOW_BIN is the binary under test (default ./kinflow).

@@ -57,6 +57,7 @@ export function plainRefusal(r) {
     case "form_missing": return `The ${formTitle(p.form)} form has not been filled in yet.`;
     case "reason_required": return "This move needs a reason.";
     case "state": return "This move cannot be made from the stage the case is in now.";
+    case "final": return "This case is finished. No more moves can be made.";
     case "guard": if (p.reason) return sentence(p.reason); break;
     default: break;
   }
