@@ -30,8 +30,9 @@ void cases_list(ctx *x) {
   query_text(x, args, "workflow");
   query_text(x, args, "state");
   query_text(x, args, "q");
-  reply_if_new(x, query_bool(x, args, "overdue") && query_bool(x, args, "open") &&
-               query_int(x, args, "limit") && query_int(x, args, "offset"), "case.list", args);
+  int ok = query_bool(x, args, "overdue") && query_bool(x, args, "open") &&
+           query_int(x, args, "limit") && query_int(x, args, "offset");
+  reply_if_new(x, ok, "case.list", args);
 }
 
 /* POST /api/cases {"workflow", "ref", "data"} */
@@ -43,8 +44,9 @@ void case_open(ctx *x) {
     return;
   }
   json_t *args = json_pack("{s:s,s:s}", "workflow", wf, "actor", x->u.login);
-  reply_if_new(x, pass(x, args, "data", is_object, "an object") &&
-               pass(x, args, "ref", is_string, "a string"), "case.open", args);
+  int ok = pass(x, args, "data", is_object, "an object") &&
+           pass(x, args, "ref", is_string, "a string");
+  reply_if_new(x, ok, "case.open", args);
 }
 
 /* GET /api/cases/{id}: sensitive fields only for those who may see them (the engine logs
@@ -52,7 +54,7 @@ void case_open(ctx *x) {
 void case_show(ctx *x) {
   int sensitive = !!(x->u.may & MAY_SENSITIVE);
   reply_new(x, "case.get", json_pack("{s:o,s:b,s:s}", "id", case_id(x->arg[0]), "sensitive",
-                                 sensitive, "actor", x->u.login));
+                                     sensitive, "actor", x->u.login));
 }
 
 /* PATCH /api/cases/{id} {"data", "revision"} */

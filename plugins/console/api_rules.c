@@ -33,5 +33,5 @@ void rule_impact(ctx *x) {
 /* POST /api/rules/{name}/rollback */
 void rule_rollback(ctx *x) {
   reply_new(x, "rule.rollback", json_pack("{s:o,s:s}", "name", text_value(x->arg[0]), "actor",
-                                      x->u.login));
+                                          x->u.login));
 }

@@ -85,25 +85,28 @@ void session_create(ctx *x) {
          "%d minute%s", (wait + 59) / 60, wait > 60 ? "s" : "");
     return;
   }
-  json_t *u = verb_new(x, "user.verify", json_pack("{s:s,s:s}", "login", login, "password", password));
+  json_t *u = verb_new(x, "user.verify",
+                       json_pack("{s:s,s:s}", "login", login, "password", password));
   throttle_end(login, x->addr, !u && x->status == 401);
   if (!u) {
-    if (x->status == 401) record_new("login.failed", "anonymous",
-                                 json_pack("{s:s,s:s}", "login", login, "address", x->addr));
+    if (x->status == 401)
+      record_new("login.failed", "anonymous",
+                 json_pack("{s:s,s:s}", "login", login, "address", x->addr));
     return;
   }
   json_t *s = verb_new(x, "session.create", json_pack("{s:s,s:i,s:i}", "login", login, "idle",
-                                                  cfg.idle, "absolute", cfg.absolute));
+                                                      cfg.idle, "absolute", cfg.absolute));
   if (!s) {
     json_decref(u);
     return;
   }
   set_cookie(x, json_string_value(json_object_get(s, "token")));
   const char *role = json_string_value(json_object_get(u, "role"));
-  answer_new(x, json_pack("{s:O,s:O,s:O,s:o,s:O,s:o}", "csrf", json_object_get(s, "csrf"), "login",
-                      json_object_get(u, "login"), "role", json_object_get(u, "role"), "roles",
-                      roles_of(json_object_get(u, "roles")), "expires",
-                      json_object_get(s, "expires"), "can", can_json(role_may(role))));
+  answer_new(x, json_pack("{s:O,s:O,s:O,s:o,s:O,s:o}", "csrf", json_object_get(s, "csrf"),
+                          "login", json_object_get(u, "login"), "role",
+                          json_object_get(u, "role"), "roles",
+                          roles_of(json_object_get(u, "roles")), "expires",
+                          json_object_get(s, "expires"), "can", can_json(role_may(role))));
   record_new("login.succeeded", login, json_pack("{s:s}", "address", x->addr));
   json_decref(s);
   json_decref(u);
@@ -111,8 +114,9 @@ void session_create(ctx *x) {
 
 /* GET /api/session: who is signed in. */
 void session_show(ctx *x) {
-  answer_new(x, json_pack("{s:s,s:s,s:o,s:s,s:o}", "login", x->u.login, "role", x->u.role, "roles",
-                      roles_of(x->u.roles), "csrf", x->u.csrf, "can", can_json(x->u.may)));
+  answer_new(x, json_pack("{s:s,s:s,s:o,s:s,s:o}", "login", x->u.login, "role", x->u.role,
+                          "roles", roles_of(x->u.roles), "csrf", x->u.csrf, "can",
+                          can_json(x->u.may)));
 }
 
 /* DELETE /api/session: sign out; the session ends on the server. */

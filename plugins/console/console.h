@@ -66,7 +66,7 @@ typedef struct ctx {
   size_t raw_len;
   const char *method;  /* HEAD is routed as GET */
   char path[1024];
-  const char *arg[ROUTE_ARGS]; /* the route's {placeholders}, in order */
+  const char *arg[ROUTE_ARGS]; /* the route's {placeholders}, in order, while it runs */
   char addr[64];       /* the client (behind a trusted proxy, as it says) */
   user u;
   json_t *session, *body;

@@ -90,8 +90,8 @@ void reply_if_new(ctx *x, int ok, const char *name, json_t *args) {
 void record_new(const char *kind, const char *actor, json_t *data) {
   char err[512];
   int status;
-  json_t *res = engine_call_new("event.log", json_pack("{s:s,s:s,s:o}", "kind", kind, "actor", actor,
-                                                   "data", data), &status, err, sizeof err);
+  json_t *args = json_pack("{s:s,s:s,s:o}", "kind", kind, "actor", actor, "data", data);
+  json_t *res = engine_call_new("event.log", args, &status, err, sizeof err);
   if (!res) api->log(self, KF_LOG_WARN, "cannot record %s: %s", kind, err);
   json_decref(res);
 }

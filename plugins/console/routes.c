@@ -59,20 +59,20 @@ static int fits(const char *pattern, char **seg, int n, const char **arg) {
 }
 
 /* The route for the method and path, or NULL. allow lists the methods the path has (empty:
- * no such path); *open says whether the path has a public route. */
+ * no such path); *public_path says whether the path has a public route. */
 static const route *find(const char *method, char **seg, int n, const char **arg, char *allow,
-                         size_t len, int *open) {
+                         size_t len, int *public_path) {
   const route *found = NULL;
   const char *a[ROUTE_ARGS];
   allow[0] = 0;
-  *open = 0;
+  *public_path = 0;
   for (size_t i = 0; i < NROUTES; i++) {
     const route *r = &ROUTES[i];
     memset(a, 0, sizeof a);
     if (!fits(r->path, seg, n, a)) continue;
     size_t used = strlen(allow);
     snprintf(allow + used, len - used, "%s%s", used ? ", " : "", r->method);
-    if (r->may == PUBLIC) *open = 1;
+    if (r->may == PUBLIC) *public_path = 1;
     if (!found && is(r->method, method)) {
       found = r;
       memcpy(arg, a, sizeof a);
@@ -94,10 +94,11 @@ void api_dispatch(ctx *x) {
   int changing = !is(x->method, "GET");
   if (changing && !origin_ok(x)) return;
   char allow[sizeof x->allow];
-  int open;
-  const route *r = find(x->method, seg, n, x->arg, allow, sizeof allow, &open);
+  int public_path;
+  const route *r = find(x->method, seg, n, x->arg, allow, sizeof allow, &public_path);
   /* A path nobody may use without a session answers 401 before it says 404 or 405. */
-  if (!(r ? r->may == PUBLIC : open) && (!authenticate(x) || (changing && !csrf_ok(x)))) return;
+  int needs_session = r ? r->may != PUBLIC : !public_path;
+  if (needs_session && (!authenticate(x) || (changing && !csrf_ok(x)))) return;
   if (!r && allow[0]) {
     snprintf(x->allow, sizeof x->allow, "%s", allow);
     fail(x, 405, "%s is not allowed here (allowed: %s)", x->method, allow);

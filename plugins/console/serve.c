@@ -57,7 +57,7 @@ static void run_timers(void) {
   json_decref(r);
   /* ending an unknown session sweeps the expired ones */
   json_decref(engine_call_new("session.delete", json_pack("{s:s}", "token", "-"), &status, err,
-                          sizeof err));
+                              sizeof err));
 }
 
 static int serve_usage(const char *why) {
