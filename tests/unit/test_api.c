@@ -72,10 +72,10 @@ int main(void) {
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "login")), "ava") &&
             json_string_value(json_object_get(r, "csrf")), "session.get");
   json_decref(r);
-  setenv("KINFLOW_NOW", "2100-01-01T00:00:00Z", 1);
+  kf_clock_set(4102444800); /* 2100-01-01T00:00:00Z */
   r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
   CHECK(!r && st == 401, "an idle session expires");
-  unsetenv("KINFLOW_NOW");
+  kf_clock_clear();
   r = call(s, "session.delete", json_pack("{s:s}", "token", token), &st, &err);
   json_decref(r);
   r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
