@@ -435,7 +435,9 @@ static json_t *v_rule_deploy(call *c) {
   const char *src = need(c, "source");
   if (!src) return NULL;
   const char *path = str(c, "path");
-  json_t *files = json_pack("[{s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source", src);
+  /* only rules: a plugin.lua (or workflow) source deploys the rules it declares */
+  json_t *files = json_pack("[{s:s,s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source",
+                            src, "only", "rule");
   json_t *chk = kf_check(c->s->e, files, c->err), *report = NULL, *out = NULL;
   json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
   json_t *msg = chk ? json_array_get(json_object_get(chk, "messages"), 0) : NULL;
@@ -448,10 +450,14 @@ static json_t *v_rule_deploy(call *c) {
   } else if (!f || strcmp(json_string_value(json_object_get(f, "kind")), "rule")) {
     kf_fail(c->err, KF_EINVAL, "that is not a rule: it should return rule { name = ..., check = ... }");
   } else if (kf_deploy(c->s->e, files, actor(c), &report, c->err) == 0) {
-    json_t *d = json_array_get(json_object_get(report, "files"), 0);
-    out = json_pack("{s:O,s:O,s:b}", "name", json_object_get(d, "name"), "version",
-                    json_object_get(d, "version"), "unchanged",
-                    json_is_true(json_object_get(d, "unchanged")));
+    json_t *all = json_array(), *d;
+    size_t i;
+    json_array_foreach(json_object_get(report, "files"), i, d)
+      json_array_append_new(all, json_pack("{s:O,s:O,s:b}", "name", json_object_get(d, "name"),
+                                           "version", json_object_get(d, "version"), "unchanged",
+                                           json_is_true(json_object_get(d, "unchanged"))));
+    out = json_deep_copy(json_array_get(all, 0)); /* the first rule, as before; all in "rules" */
+    json_object_set_new(out, "rules", all);
   }
   json_decref(report);
   json_decref(chk);

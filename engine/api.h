@@ -22,7 +22,8 @@
  *   form.submit      {id, form, data, actor}             -> {entry, form_version, ...}
  *   rules.list       {}                                  -> [{name, description, in_force: {...}, versions: [...]}]
  *   rule.impact      {path, source}                      -> {rule, evaluated, changed: [...]}
- *   rule.deploy      {path, source, actor}               -> {name, version}
+ *   rule.deploy      {path, source, actor}               -> {name, version, unchanged, rules: [{name, version, unchanged}]}
+ *                    (source: a rule file, or a plugin.lua/workflow: each rule it declares)
  *   rule.rollback    {name, actor}                       -> {rule, rolled_back, now}
  *   audit.list       {case?, kind?, after?, limit?}      -> [event...]
  *   audit.verify     {}                                  -> {events, head}

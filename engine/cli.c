@@ -796,11 +796,10 @@ static int builtin(const char *cmd) {
 
 int kf_cli_main(int argc, char **argv) {
   kf_api_install(); /* plugins' commands and hooks reach the engine's verbs */
-  const char *now = getenv("KINFLOW_NOW");
-  int64_t t;
-  if (now && *now && kf_parse_time(now, &t)) {
-    fprintf(stderr, "kinflow: KINFLOW_NOW '%s' is not a date and time (ISO 8601, e.g. "
-            "2026-03-01T09:00:00Z or 2026-03-01T19:00:00+10:00)\n", now);
+  /* The engine's clock, fixed once here (before any thread starts) from KINFLOW_NOW. */
+  kf_err clock_err = {0};
+  if (kf_clock_from_env(&clock_err)) {
+    fprintf(stderr, "kinflow: %s\n", clock_err.msg);
     return 1;
   }
   /* Analysts' commands parse their own arguments (cli_analysis.c); so do plugins'. */

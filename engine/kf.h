@@ -38,8 +38,24 @@ typedef struct kf_err {
 int kf_fail(kf_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The clock: KINFLOW_NOW (ISO 8601) when set, else the system clock. UTC seconds. */
+/* The clock, one for the whole process and owned by the engine: UTC seconds, from an
+ * override when one is set, else the system clock. Nothing else reads the time of day
+ * (the store writes the times its callers pass, and they take them from kf_now).
+ * The override is one atomic value: any thread may read it while another sets it, and
+ * a reader sees either the old or the new time, never a mix. In practice it is set before
+ * threads start (kf_clock_from_env at program start; the console's workers only read it),
+ * and moved only by single-threaded runs (scenarios, unit tests). */
 int64_t kf_now(void);
+/* Fix the clock at t (until kf_clock_clear or another kf_clock_set). */
+void kf_clock_set(int64_t t);
+/* Back to the system clock. */
+void kf_clock_clear(void);
+/* 1 and *t (may be NULL) when the clock is fixed, 0 when it follows the system clock. */
+int kf_clock_fixed(int64_t *t);
+/* At program start: fix the clock at KINFLOW_NOW (ISO 8601, with an optional UTC offset)
+ * when it is set and not empty. KF_EINVAL, naming the value, when it is not a date and
+ * time: the clock is then left as it was, and the caller must not run. */
+int kf_clock_from_env(kf_err *err);
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void kf_iso(int64_t t, char buf[static 21]);
 /* Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]"; 0 ok, -1 not a date. */

@@ -660,7 +660,7 @@ static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *a
   json_object_set_new(ev, "data", json_pack("{s:s?,s:O,s:O}", "note", note, "overdue_since",
                                             json_object_get(c, "overdue_since"), "next_due",
                                             json_object_get(next, "due")));
-  int rc = kf_store_case_set_overdue(e->st, cid, NULL, err);
+  int rc = kf_store_case_set_overdue(e->st, cid, NULL, now, err);
   if (!rc) rc = kf_store_timers_cancel(e->st, cid, NULL, "review", now, 0, err);
   if (!rc)
     rc = kf_store_timer_add(e->st, cid, "review", "review",
@@ -719,7 +719,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
     json_object_set_new(ev, "data", json_pack("{s:O,s:s}", "due", json_object_get(t, "due_at"),
                                               "state", cstate));
     if (kf_store_case_set_overdue(e->st, json_integer_value(json_object_get(c, "id")),
-                                  json_string_value(json_object_get(t, "due_at")), err)) {
+                                  json_string_value(json_object_get(t, "due_at")), now, err)) {
       json_decref(ev);
       goto fail;
     }

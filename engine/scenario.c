@@ -78,11 +78,7 @@ static char *dump(json_t *v) {
   return s ? s : strdup("?");
 }
 
-static void set_clock(int64_t t) {
-  char buf[21];
-  kf_iso(t, buf);
-  setenv("KINFLOW_NOW", buf, 1);
-}
+static void set_clock(int64_t t) { kf_clock_set(t); }
 
 /* Check an expect step; on mismatch write why into msg. */
 static int expect(kf_engine *e, const char *id, json_t *want, char *msg, size_t n) {
@@ -307,11 +303,11 @@ int kf_scenarios_run(const char **paths, int npaths, json_t *results, int *passe
                      kf_err *err) {
   json_t *files = test_files(paths, npaths, err);
   if (!files) return err->code;
-  char *saved = getenv("KINFLOW_NOW") ? strdup(getenv("KINFLOW_NOW")) : NULL;
+  int64_t saved_at; /* scenarios move the clock; the caller's comes back after */
+  int was_fixed = kf_clock_fixed(&saved_at);
   kf_engine *reader = kf_engine_open(NULL, 0, err);
   if (!reader) {
     json_decref(files);
-    free(saved);
     return err->code;
   }
   size_t i;
@@ -339,8 +335,7 @@ int kf_scenarios_run(const char **paths, int npaths, json_t *results, int *passe
   }
   kf_engine_close(reader);
   json_decref(files);
-  if (saved) setenv("KINFLOW_NOW", saved, 1);
-  else unsetenv("KINFLOW_NOW");
-  free(saved);
+  if (was_fixed) kf_clock_set(saved_at);
+  else kf_clock_clear();
   return 0;
 }

@@ -72,10 +72,10 @@ int main(void) {
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "login")), "ava") &&
             json_string_value(json_object_get(r, "csrf")), "session.get");
   json_decref(r);
-  setenv("KINFLOW_NOW", "2100-01-01T00:00:00Z", 1);
+  kf_clock_set(4102444800); /* 2100-01-01T00:00:00Z */
   r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
   CHECK(!r && st == 401, "an idle session expires");
-  unsetenv("KINFLOW_NOW");
+  kf_clock_clear();
   r = call(s, "session.delete", json_pack("{s:s}", "token", token), &st, &err);
   json_decref(r);
   r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
@@ -146,6 +146,15 @@ int main(void) {
   CHECK(!r && st == 400, "a fractional id for form.get: %s", err.msg);
   r = call(s, "case.get", json_pack("[]"), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "must be a JSON object"), "arguments that are not an object");
+  /* A rule declared in a plugin.lua deploys through the verb too (each rule it declares). */
+  r = call(s, "rule.deploy", json_pack("{s:s,s:s,s:s}", "path", "plugins/x/plugin.lua", "actor", "ana", "source",
+                                       "return plugin { name = 'x', version = '1', rules = {\n"
+                                       "  rule { name = 'r_one', check = function(c) return true end },\n"
+                                       "  rule { name = 'r_two', check = function(c) return true end } } }\n"),
+           &st, &err);
+  CHECK(r && !strcmp(json_string_value(json_object_get(r, "name")), "r_one") &&
+            json_array_size(json_object_get(r, "rules")) == 2, "rule.deploy of a plugin.lua: %s", err.msg);
+  json_decref(r);
   r = call(s, "audit.verify", NULL, &st, &err);
   CHECK(r != NULL, "audit: %s", err.msg);
   json_decref(r);
