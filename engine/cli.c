@@ -41,6 +41,7 @@
   "  report case CASE [--at DATE]       a case's state at a past date, days in each state\n" \
   "  script run FILE [ARG...]           an analyst's Lua script, read-only\n"            \
   "  serve [--bind ADDR] [--port N]     the web console (the console plugin)\n"           \
+  "  serve --routes                     the console's routes and the permission each needs\n"       \
   "  user add LOGIN --role ROLE --password-stdin   a person who signs in to the console\n" \
   "  (plugins may add commands: see `kinflow plugins`)\n"
 
