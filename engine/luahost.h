@@ -1,5 +1,5 @@
 /* luahost.h: a sandboxed Lua state and the bridge to the engine's Lua half
- * (engine/sandbox.lua, engine/workflow.lua). One kf_lua per thread, never shared.
+ * (engine/lua/). One kf_lua per thread, never shared.
  * Ownership: json_t* arguments are borrowed; results are new references. */
 #ifndef KF_LUAHOST_H
 #define KF_LUAHOST_H
