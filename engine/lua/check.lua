@@ -134,10 +134,15 @@ local function timer_problems(def, out, source, path)
     end
   end
   -- case:schedule("name", "0s") written with literal text: refused here, as at run time
-  local n = 0
-  for text in (source .. "\n"):gmatch("([^\n]*)\n") do
-    n = n + 1
-    for _, d in ipairs(schedule_literals((text:gsub("%-%-.*$", "")))) do
+  -- (plain searches, line by line: a pattern over a whole file is refused as too costly)
+  local n, at = 0, 1
+  while at <= #source do
+    local nl = source:find("\n", at, true) or #source + 1
+    local text = source:sub(at, nl - 1)
+    local dashes = text:find("--", 1, true)
+    if dashes then text = text:sub(1, dashes - 1) end
+    n, at = n + 1, nl + 1
+    for _, d in ipairs(schedule_literals(text)) do
       if host.duration(d) == 0 or negative(d) then
         problem({ path = path, line = n }, "case:schedule: after %s is %s: a timer needs a duration longer than zero (e.g. \"14d\")",
           d, negative(d) and "negative" or "zero")

@@ -158,7 +158,7 @@ end
 
 -- A duration written with a minus sign ("-1d"): refused, as zero is (timer_problems).
 local function negative(v)
-  return type(v) == "string" and v:match("^%s*%-") ~= nil and host.duration((v:gsub("^%s*%-", ""))) ~= nil
+  return type(v) == "string" and #v < 64 and v:match("^%s*%-") ~= nil and host.duration((v:gsub("^%s*%-", ""))) ~= nil
 end
 
 -- Normalise a raw spec into a definition; problems go to the list `out`.
