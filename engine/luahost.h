@@ -1,6 +1,6 @@
 /* luahost.h: a sandboxed Lua state and the bridge to the engine's Lua half
- * (engine/sandbox.lua, engine/workflow.lua). One kf_lua per thread, never shared. It knows
- * nothing of plugins: whoever owns the state hands it the C extensions (kf_lua_ext).
+ * (engine/lua/). One kf_lua per thread, never shared. It knows nothing of plugins:
+ * whoever owns the state hands it the C extensions (kf_lua_ext).
  * Ownership: json_t* arguments are borrowed; results are new references. */
 #ifndef KF_LUAHOST_H
 #define KF_LUAHOST_H

@@ -1,4 +1,4 @@
--- engine/sandbox.lua: the environments that workflow, rule, form, plugin and scenario
+-- engine/lua/sandbox.lua: the environments that workflow, rule, form, plugin and scenario
 -- files run in: each file its own globals over read-only safe libraries, the `kf` API
 -- and the file constructors. It decides what sandboxed code can reach; it runs no file.
 local E = ...
@@ -161,7 +161,7 @@ function E.errtext(e, path)
   -- no position at all (raised inside C, e.g. "C stack overflow"): where the file was
   if not e:find("^[^\n]-:%d+:") and not e:find("^[^\n]- %(load ") then e = at .. " " .. e end
   -- an error raised at a level outside the file names the engine: name the file instead
-  local inner = e:match("^engine/[%w_]+%.lua:%d+: (.*)$")
+  local inner = e:match("^engine/lua/[%w_]+%.lua:%d+: (.*)$")
   if inner then e = at .. " " .. inner end
   -- an error inside a chunk the file loaded: the file's line, then the chunk's
   local prefix = (path or "?") .. " (load "
