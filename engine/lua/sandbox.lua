@@ -34,12 +34,23 @@ local function copy(t)
   return c
 end
 
+-- os.time() and os.date() read the engine's clock (KINFLOW_NOW in tests and scenarios), as
+-- kf.now() does: one clock for everything. With a time given they are Lua's own.
+local sys_time, sys_date, type_of = os.time, os.date, type
+function E.os_time(t)
+  if t == nil then return host.parse_time(host.now()) end
+  return sys_time(t)
+end
+function E.os_date(fmt_, t)
+  return sys_date(fmt_, t == nil and host.parse_time(host.now()) or t)
+end
+
 local libs = {
   string = readonly(copy(string), "library 'string'"),
   table = readonly(copy(table), "library 'table'"),
   math = readonly(copy(math), "library 'math'"),
   utf8 = readonly(copy(utf8), "library 'utf8'"),
-  os = readonly({ time = os.time, date = os.date, clock = os.clock }, "library 'os'"),
+  os = readonly({ time = E.os_time, date = E.os_date, clock = os.clock }, "library 'os'"),
 }
 
 -- setmetatable without finalizers: a __gc could run at any later moment, outside any budget.

@@ -49,4 +49,18 @@ KINFLOW_NOW="next tuesday" expect_refused "an unreadable KINFLOW_NOW is refused 
   "$K" case review A
 expect_eq "the refused command changed nothing" "2031-01-02T09:30:00Z" "$(field A updated_at)"
 
+# Workflow code's os.time() and os.date() read the same clock as kf.now().
+cat > clk.lua <<'W'
+return workflow { name = "clk", roles = { "w" }, initial = "a",
+  states = { { "a" }, { "b", final = true } },
+  transitions = { { "go", from = "a", to = "b", by = { "w" } } },
+  on_enter = { b = function(case)
+    case.data.year = os.date("!%Y"); case.data.t = os.time(); case.data.now = kf.now() end } }
+W
+"$K" deploy clk.lua >/dev/null
+KINFLOW_NOW=2032-05-01T00:00:00Z "$K" case new clk --ref CLK >/dev/null
+KINFLOW_NOW=2032-05-01T00:00:00Z run "$K" case fire CLK go --as w --json
+echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; assert d["year"]=="2032" and d["t"]==1966982400 and d["now"]=="2032-05-01T00:00:00Z", d' \
+  && t_ok "os.time and os.date follow KINFLOW_NOW" || t_fail "os clock" "$OUT $ERR"
+
 t_done
