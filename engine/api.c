@@ -11,11 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin.h"
 #include "runtime.h"
 
 struct kf_session {
   kf_engine *e;
+  json_t *detail; /* the data behind the last failed call, or NULL */
 };
+
+static json_t *session_detail(kf_session *s) { return s ? s->detail : NULL; }
+
+static const kf_plugin_verbs PLUGIN_VERBS = {kf_session_open, kf_session_close, kf_session_call,
+                                             session_detail};
+
+void kf_api_install(void) { kf_plugins_set_verbs(&PLUGIN_VERBS); }
 
 kf_session *kf_session_open(const char *db, kf_err *err) {
   if (sodium_init() < 0) {
@@ -37,8 +46,11 @@ kf_session *kf_session_open(const char *db, kf_err *err) {
 void kf_session_close(kf_session *s) {
   if (!s) return;
   kf_engine_close(s->e);
+  json_decref(s->detail);
   free(s);
 }
+
+json_t *kf_session_detail(kf_session *s) { return session_detail(s); }
 
 /* ---- passwords and tokens ---- */
 
@@ -73,16 +85,14 @@ typedef struct call {
   kf_err *err;
 } call;
 
+/* Arguments are checked against the verb's spec (VERBS below) before its function runs,
+ * so a verb reads them without checking again: str() is text or NULL when absent. */
 static const char *str(call *c, const char *key) {
   return json_string_value(json_object_get(c->args, key));
 }
 
-/* A required text argument; NULL with err filled when missing. */
-static const char *need(call *c, const char *key) {
-  const char *v = str(c, key);
-  if (!v || !*v) kf_fail(c->err, KF_EUSAGE, "'%s' is missing", key);
-  return v;
-}
+/* A text argument the spec marks required: present and not empty. */
+static const char *need(call *c, const char *key) { return str(c, key); }
 
 static const char *actor(call *c) {
   const char *a = str(c, "actor");
@@ -94,14 +104,17 @@ static int64_t num(call *c, const char *key, int64_t dflt) {
   return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
-/* The case id as text: "id" may be a number or a ref. */
-static const char *case_id(call *c, char buf[32]) {
-  json_t *v = json_object_get(c->args, "id");
+/* A case named by number or reference (checked by the spec), as text. */
+static const char *case_text(json_t *v, char buf[32]) {
   if (json_is_integer(v)) {
     snprintf(buf, 32, "%lld", (long long)json_integer_value(v));
     return buf;
   }
-  return need(c, "id");
+  return json_string_value(v);
+}
+
+static const char *case_id(call *c, char buf[32]) {
+  return case_text(json_object_get(c->args, "id"), buf);
 }
 
 static kf_store *st(call *c) { return kf_engine_store(c->s->e); }
@@ -244,7 +257,7 @@ static int sensitive(call *c, json_t *cs, json_t *entries) {
   size_t i;
   json_t *en;
   json_array_foreach(entries, i, en) json_array_append(forms, json_object_get(en, "form"));
-  json_t *fields = kf_lua_call(lua(c), "sensitive_fields",
+  json_t *fields = kf_lua_call_new(lua(c), KF_LUA_SENSITIVE_FIELDS,
                                json_pack("[O,o]", json_object_get(cs, "workflow_id"), forms), c->err);
   if (!fields) return c->err->code;
   int show = json_is_true(json_object_get(c->args, "sensitive"));
@@ -270,17 +283,13 @@ static int sensitive(call *c, json_t *cs, json_t *entries) {
   json_decref(fields);
   int rc = 0;
   if (json_array_size(read)) {
-    json_t *ev = json_pack("{s:s,s:O,s:s,s:{s:O}}", "kind", "sensitive.read", "case",
-                           json_object_get(cs, "id"), "actor", actor(c), "data", "fields", read);
     char now[21];
     kf_iso(kf_now(), now);
-    json_object_set_new(ev, "at", json_string(now));
-    if (!(rc = kf_store_begin(st(c), c->err))) {
-      rc = kf_store_event_append(st(c), ev, c->err);
-      if (rc) kf_store_rollback(st(c));
-      else rc = kf_store_commit(st(c), c->err);
-    }
-    json_decref(ev);
+    rc = kf_event_append_new(c->s->e, json_pack("{s:s,s:O,s:s,s:s,s:{s:O}}", "kind",
+                                                "sensitive.read", "case", json_object_get(cs, "id"),
+                                                "actor", actor(c), "at", now, "data", "fields",
+                                                read),
+                             c->err);
   }
   json_decref(read);
   return rc;
@@ -370,22 +379,25 @@ static json_t *v_form_get(call *c) {
   const char *name = need(c, "name");
   if (!name) return NULL;
   json_t *wf = json_null();
-  if (json_object_get(c->args, "id")) {
+  if (json_object_get(c->args, "id") && !json_is_null(json_object_get(c->args, "id"))) {
     char buf[32];
     json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
     if (!cs) return NULL;
     wf = json_incref(json_object_get(cs, "workflow_id"));
     json_decref(cs);
   }
-  return kf_lua_call(lua(c), "form_schema", json_pack("[s,o]", name, wf), c->err);
+  return kf_lua_call_new(lua(c), KF_LUA_FORM_SCHEMA, json_pack("[s,o]", name, wf), c->err);
 }
 
 static json_t *v_form_submit(call *c) {
   char buf[32];
   const char *id = case_id(c, buf), *form = id ? need(c, "form") : NULL;
   if (!form) return NULL;
-  json_t *data = json_object_get(c->args, "data");
-  return kf_form_submit(c->s->e, id, form, data ? data : json_object(), actor(c), c->err);
+  json_t *data = json_object_get(c->args, "data"), *empty = NULL;
+  if (!data || json_is_null(data)) data = empty = json_object();
+  json_t *out = kf_form_submit(c->s->e, id, form, data, actor(c), c->err);
+  json_decref(empty);
+  return out;
 }
 
 static json_t *v_rules_list(call *c) {
@@ -395,7 +407,7 @@ static json_t *v_rules_list(call *c) {
   size_t i;
   json_t *v;
   json_array_foreach(versions, i, v) json_array_append(names, json_object_get(v, "name"));
-  json_t *rules = kf_lua_call(lua(c), "rules_list", json_pack("[o]", names), c->err);
+  json_t *rules = kf_lua_call_new(lua(c), KF_LUA_RULES_LIST, json_pack("[o]", names), c->err);
   if (!rules) {
     json_decref(versions);
     return NULL;
@@ -423,7 +435,9 @@ static json_t *v_rule_deploy(call *c) {
   const char *src = need(c, "source");
   if (!src) return NULL;
   const char *path = str(c, "path");
-  json_t *files = json_pack("[{s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source", src);
+  /* only rules: a plugin.lua (or workflow) source deploys the rules it declares */
+  json_t *files = json_pack("[{s:s,s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source",
+                            src, "only", "rule");
   json_t *chk = kf_check(c->s->e, files, c->err), *report = NULL, *out = NULL;
   json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
   json_t *msg = chk ? json_array_get(json_object_get(chk, "messages"), 0) : NULL;
@@ -436,10 +450,14 @@ static json_t *v_rule_deploy(call *c) {
   } else if (!f || strcmp(json_string_value(json_object_get(f, "kind")), "rule")) {
     kf_fail(c->err, KF_EINVAL, "that is not a rule: it should return rule { name = ..., check = ... }");
   } else if (kf_deploy(c->s->e, files, actor(c), &report, c->err) == 0) {
-    json_t *d = json_array_get(json_object_get(report, "files"), 0);
-    out = json_pack("{s:O,s:O,s:b}", "name", json_object_get(d, "name"), "version",
-                    json_object_get(d, "version"), "unchanged",
-                    json_is_true(json_object_get(d, "unchanged")));
+    json_t *all = json_array(), *d;
+    size_t i;
+    json_array_foreach(json_object_get(report, "files"), i, d)
+      json_array_append_new(all, json_pack("{s:O,s:O,s:b}", "name", json_object_get(d, "name"),
+                                           "version", json_object_get(d, "version"), "unchanged",
+                                           json_is_true(json_object_get(d, "unchanged"))));
+    out = json_deep_copy(json_array_get(all, 0)); /* the first rule, as before; all in "rules" */
+    json_object_set_new(out, "rules", all);
   }
   json_decref(report);
   json_decref(chk);
@@ -455,14 +473,10 @@ static json_t *v_rule_rollback(call *c) {
 static json_t *v_audit_list(call *c) {
   json_t *f = json_object();
   json_t *v;
-  if (json_object_get(c->args, "case")) {
+  json_t *which = json_object_get(c->args, "case");
+  if (which && !json_is_null(which)) {
     char buf[32];
-    json_t *save = c->args;
-    json_t *tmp = json_pack("{s:O}", "id", json_object_get(save, "case"));
-    c->args = tmp;
-    json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
-    c->args = save;
-    json_decref(tmp);
+    json_t *cs = kf_case_get(c->s->e, case_text(which, buf), c->err);
     if (!cs) {
       json_decref(f);
       return NULL;
@@ -507,9 +521,14 @@ static json_t *v_user_add(call *c) {
     return NULL;
   }
   json_t *roles = json_object_get(c->args, "roles");
-  if (roles && !json_is_array(roles)) {
-    kf_fail(c->err, KF_EINVAL, "roles must be a list of workflow roles");
-    return NULL;
+  if (json_is_null(roles)) roles = NULL;
+  size_t ri;
+  json_t *r;
+  json_array_foreach(roles, ri, r) {
+    if (!json_is_string(r)) {
+      kf_fail(c->err, KF_EINVAL, "roles must be a list of workflow roles (texts)");
+      return NULL;
+    }
   }
   char hash[128], now[21];
   if (kf_password_hash(password, hash, c->err)) return NULL;
@@ -520,13 +539,11 @@ static json_t *v_user_add(call *c) {
   json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:O}}", "kind", "user.added", "name", login,
                          "actor", actor(c), "at", now, "data", "role", role, "roles",
                          json_object_get(u, "roles"));
-  int rc = kf_store_begin(st(c), c->err);
-  if (!rc && !(rc = kf_store_user_add(st(c), u, c->err)) &&
-      !(rc = kf_store_event_append(st(c), ev, c->err)))
-    rc = kf_store_commit(st(c), c->err);
-  else if (kf_store_in_tx(st(c)))
-    kf_store_rollback(st(c));
-  json_decref(ev);
+  int rc = kf_tx_begin(c->s->e, c->err);
+  if (rc) json_decref(ev);
+  else if ((rc = kf_store_user_add(st(c), u, c->err))) json_decref(ev);
+  if (!rc && !(rc = kf_event_append_new(c->s->e, ev, c->err))) rc = kf_tx_commit(c->s->e, c->err);
+  if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
   json_t *out = rc ? NULL : json_pack("{s:s,s:s,s:O}", "login", login, "role", role, "roles",
                                       json_object_get(u, "roles"));
   json_decref(u);
@@ -537,7 +554,10 @@ static json_t *v_user_list(call *c) { return kf_store_user_list(st(c), c->err); 
 
 static char dummy[128];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-static void make_dummy(void) { kf_password_hash("not a real password", dummy, NULL); }
+static void make_dummy(void) {
+  kf_err ignore = {0}; /* out of memory leaves an empty hash: verify then fails, as it should */
+  kf_password_hash("not a real password", dummy, &ignore);
+}
 
 static json_t *v_user_verify(call *c) {
   const char *login = need(c, "login"), *password = login ? need(c, "password") : NULL;
@@ -550,8 +570,7 @@ static json_t *v_user_verify(call *c) {
   int ok = kf_password_verify(hash, password) && u && !json_integer_value(json_object_get(u, "disabled"));
   if (!ok) {
     json_decref(u);
-    kf_fail(c->err, KF_EUSAGE, "wrong login or password");
-    c->err->code = -401;
+    kf_fail(c->err, KF_EAUTH, "wrong login or password");
     return NULL;
   }
   json_t *out = json_pack("{s:O,s:O,s:O}", "login", json_object_get(u, "login"), "role",
@@ -570,12 +589,11 @@ static json_t *v_session_create(call *c) {
   token_hash(token, hash);
   int64_t t = kf_now();
   kf_iso(t, now);
-  int rc = kf_store_begin(st(c), c->err);
+  int rc = kf_tx_begin(c->s->e, c->err);
   if (!rc && !(rc = kf_store_session_add(st(c), hash, login, csrf, t, idle, absolute, c->err)) &&
       !(rc = kf_store_user_seen(st(c), login, now, c->err)))
-    rc = kf_store_commit(st(c), c->err);
-  else if (kf_store_in_tx(st(c)))
-    kf_store_rollback(st(c));
+    rc = kf_tx_commit(c->s->e, c->err);
+  if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
   if (rc) return NULL;
   return json_pack("{s:s,s:s,s:I}", "token", token, "csrf", csrf, "expires",
                    (json_int_t)(t + absolute));
@@ -588,10 +606,7 @@ static json_t *v_session_get(call *c) {
   token_hash(token, hash);
   kf_err ignore = {0};
   json_t *s = kf_store_session_get(st(c), hash, kf_now(), &ignore);
-  if (!s) {
-    kf_fail(c->err, KF_EUSAGE, "not signed in (or the session has ended)");
-    c->err->code = -401;
-  }
+  if (!s) kf_fail(c->err, KF_EAUTH, "not signed in (or the session has ended)");
   return s;
 }
 
@@ -619,38 +634,92 @@ static json_t *v_event_log(call *c) {
   if (json_is_integer(json_object_get(c->args, "case")))
     json_object_set(ev, "case", json_object_get(c->args, "case"));
   if (str(c, "name")) json_object_set_new(ev, "name", json_string(str(c, "name")));
-  int rc = kf_store_begin(st(c), c->err);
-  if (!rc && !(rc = kf_store_event_append(st(c), ev, c->err))) rc = kf_store_commit(st(c), c->err);
-  else if (kf_store_in_tx(st(c)))
-    kf_store_rollback(st(c));
+  int rc = kf_event_append_new(c->s->e, json_incref(ev), c->err);
   json_t *out = rc ? NULL : json_pack("{s:O}", "seq", json_object_get(ev, "seq"));
   json_decref(ev);
   return out;
 }
 
+/* Each verb's arguments: "key:T" with T one of s (text), c (a case: number or reference),
+ * i (whole number), b (true/false), o (object), a (list); "!" marks a required one (text:
+ * not empty). null counts as absent. Unknown keys are left alone. */
 static const struct {
   const char *name;
   json_t *(*fn)(call *c);
+  const char *args;
 } VERBS[] = {
-    {"workflows.list", v_workflows_list}, {"workflow.get", v_workflow_get},
-    {"dashboard", v_dashboard},           {"case.list", v_case_list},
-    {"case.get", v_case_get},             {"case.open", v_case_open},
-    {"case.set", v_case_set},             {"case.moves", v_case_moves},
-    {"case.fire", v_case_fire},           {"case.history", v_case_history},
-    {"case.member_add", v_case_member_add}, {"case.review", v_case_review},
-    {"form.get", v_form_get},             {"form.submit", v_form_submit},
-    {"rules.list", v_rules_list},         {"rule.impact", v_rule_impact},
-    {"rule.deploy", v_rule_deploy},       {"rule.rollback", v_rule_rollback},
-    {"audit.list", v_audit_list},         {"audit.verify", v_audit_verify},
-    {"timers.run", v_timers_run},         {"user.add", v_user_add},
-    {"user.list", v_user_list},           {"user.verify", v_user_verify},
-    {"session.create", v_session_create}, {"session.get", v_session_get},
-    {"session.delete", v_session_delete}, {"event.log", v_event_log},
+    {"workflows.list", v_workflows_list, ""},
+    {"workflow.get", v_workflow_get, "name:s!"},
+    {"dashboard", v_dashboard, ""},
+    {"case.list", v_case_list, "workflow:s state:s q:s overdue:b open:b limit:i offset:i"},
+    {"case.get", v_case_get, "id:c! sensitive:b actor:s"},
+    {"case.open", v_case_open, "workflow:s! data:o ref:s actor:s"},
+    {"case.set", v_case_set, "id:c! data:o! actor:s revision:i"},
+    {"case.moves", v_case_moves, "id:c! as:s"},
+    {"case.fire", v_case_fire, "id:c! transition:s! as:s! actor:s reason:s revision:i"},
+    {"case.history", v_case_history, "id:c!"},
+    {"case.member_add", v_case_member_add, "id:c! role:s! name:s! data:o actor:s"},
+    {"case.review", v_case_review, "id:c! note:s actor:s"},
+    {"form.get", v_form_get, "name:s! id:c"},
+    {"form.submit", v_form_submit, "id:c! form:s! data:o actor:s"},
+    {"rules.list", v_rules_list, ""},
+    {"rule.impact", v_rule_impact, "source:s! path:s"},
+    {"rule.deploy", v_rule_deploy, "source:s! path:s actor:s"},
+    {"rule.rollback", v_rule_rollback, "name:s! actor:s"},
+    {"audit.list", v_audit_list, "case:c kind:s after:i limit:i"},
+    {"audit.verify", v_audit_verify, ""},
+    {"timers.run", v_timers_run, ""},
+    {"user.add", v_user_add, "login:s! role:s! password:s! roles:a actor:s"},
+    {"user.list", v_user_list, ""},
+    {"user.verify", v_user_verify, "login:s! password:s!"},
+    {"session.create", v_session_create, "login:s! idle:i absolute:i"},
+    {"session.get", v_session_get, "token:s!"},
+    {"session.delete", v_session_delete, "token:s!"},
+    {"event.log", v_event_log, "kind:s! actor:s data:o case:i name:s"},
 };
+
+/* Check args against spec; 0 or KF_EINVAL naming the verb, the key and what it must be. */
+static int check_args(const char *verb, const char *spec, json_t *args, kf_err *err) {
+  for (const char *p = spec; *p;) {
+    char key[32];
+    size_t n = strcspn(p, ":");
+    if (n >= sizeof key || !p[n]) break; /* a malformed spec is a bug: assert below */
+    memcpy(key, p, n);
+    key[n] = 0;
+    char type = p[n + 1];
+    int required = p[n + 2] == '!';
+    p += n + 2 + required;
+    p += strspn(p, " ");
+    json_t *v = json_object_get(args, key);
+    if (!v || json_is_null(v)) {
+      if (required) return kf_fail(err, KF_EINVAL, "%s: '%s' is missing", verb, key);
+      continue;
+    }
+    const char *want = NULL;
+    switch (type) {
+    case 's':
+      if (!json_is_string(v)) want = "text";
+      else if (required && !json_string_length(v)) return kf_fail(err, KF_EINVAL, "%s: '%s' is empty", verb, key);
+      break;
+    case 'c':
+      if (!(json_is_integer(v) && json_integer_value(v) > 0) &&
+          !(json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= 200))
+        want = "a case number or reference";
+      break;
+    case 'i': if (!json_is_integer(v)) want = "a whole number"; break;
+    case 'b': if (!json_is_boolean(v)) want = "true or false"; break;
+    case 'o': if (!json_is_object(v)) want = "a JSON object"; break;
+    case 'a': if (!json_is_array(v)) want = "a list"; break;
+    default: want = "?";
+    }
+    if (want) return kf_fail(err, KF_EINVAL, "%s: '%s' must be %s", verb, key, want);
+  }
+  return 0;
+}
 
 static int status_of(int code) {
   switch (code) {
-  case -401: return 401;
+  case KF_EAUTH: return 401;
   case KF_EINVAL:
   case KF_EUSAGE: return 400;
   case KF_ENOTFOUND: return 404;
@@ -664,14 +733,25 @@ static int status_of(int code) {
 json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *status,
                         kf_err *err) {
   kf_err local = {0};
+  int ignored;
   if (!err) err = &local;
+  if (!status) status = &ignored;
   err->code = 0;
   err->msg[0] = 0;
+  if (s) {
+    json_decref(s->detail);
+    s->detail = NULL;
+  }
+  if (!s || !verb) {
+    *status = 400;
+    kf_fail(err, KF_EINVAL, "a call needs a session and a verb");
+    return NULL;
+  }
   json_t *empty = NULL;
   if (!args) args = empty = json_object();
   if (!json_is_object(args)) {
     *status = 400;
-    kf_fail(err, KF_EINVAL, "the request body must be a JSON object");
+    kf_fail(err, KF_EINVAL, "%s: the arguments must be a JSON object", verb);
     return NULL;
   }
   json_t *res = NULL;
@@ -679,7 +759,7 @@ json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *stat
   for (i = 0; i < sizeof VERBS / sizeof VERBS[0]; i++) {
     if (strcmp(VERBS[i].name, verb)) continue;
     call c = {s, args, err};
-    res = VERBS[i].fn(&c);
+    if (!check_args(verb, VERBS[i].args, args, err)) res = VERBS[i].fn(&c);
     break;
   }
   if (i == sizeof VERBS / sizeof VERBS[0]) kf_fail(err, KF_ENOTFOUND, "no verb '%s'", verb);
@@ -690,6 +770,7 @@ json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *stat
   }
   if (!err->msg[0]) kf_fail(err, KF_ESTORE, "%s failed", verb);
   *status = status_of(err->code);
-  if (err->code == -401) err->code = KF_EUSAGE;
+  json_t *d = err->code == KF_EREFUSED ? kf_lua_detail(kf_engine_lua(s->e)) : NULL;
+  if (json_is_array(d)) s->detail = json_pack("{s:O}", "refusals", d);
   return NULL;
 }

@@ -1,7 +1,8 @@
 /* api.h: the engine's verbs as JSON requests, for plugins that serve people (the console)
  * through kf_api->call. One kf_session per thread: its own database connection and Lua
- * state. Every verb checks its arguments and answers with a new JSON value, or NULL with
- * an HTTP-like status and a one-line message.
+ * state. Every verb checks its arguments against its spec (api.c's VERBS: a wrong type
+ * or a missing argument is a 400 naming the verb and the key) and answers with a new JSON
+ * value, or NULL with an HTTP-like status and a one-line message.
  *
  * Verbs (args -> result):
  *   workflows.list   {}                                  -> [{name, version, title, base_name, base_version, cases, open_cases}]
@@ -21,7 +22,8 @@
  *   form.submit      {id, form, data, actor}             -> {entry, form_version, ...}
  *   rules.list       {}                                  -> [{name, description, in_force: {...}, versions: [...]}]
  *   rule.impact      {path, source}                      -> {rule, evaluated, changed: [...]}
- *   rule.deploy      {path, source, actor}               -> {name, version}
+ *   rule.deploy      {path, source, actor}               -> {name, version, unchanged, rules: [{name, version, unchanged}]}
+ *                    (source: a rule file, or a plugin.lua/workflow: each rule it declares)
  *   rule.rollback    {name, actor}                       -> {rule, rolled_back, now}
  *   audit.list       {case?, kind?, after?, limit?}      -> [event...]
  *   audit.verify     {}                                  -> {events, head}
@@ -33,6 +35,10 @@
  *   session.get      {token}                             -> {login, role, csrf} (401 when unknown or expired; touches idle)
  *   session.delete   {token}                             -> {}
  *   event.log        {kind, actor, data, case?}          -> {seq}  (e.g. "sensitive.read", "login.failed")
+ * A refused move (case.fire, 409) leaves its unmet conditions in kf_session_detail:
+ *   {"refusals": [{code, params, text}]}, code one of by_time {transition, after},
+ *   role {role, transition, by}, form_missing {form}, reason_required {transition},
+ *   guard {transition, rule?, where?, reason}; case.moves gives the same list per move.
  * Ownership: args borrowed; results new references. */
 #ifndef KF_API_H
 #define KF_API_H
@@ -47,10 +53,17 @@ typedef struct kf_session kf_session;
 kf_session *kf_session_open(const char *db, kf_err *err);
 void kf_session_close(kf_session *s);
 
-/* Run one verb. On failure *status is 400 (bad input), 401, 403, 404, 409 (conflict or
- * refused move), 422 (refused: a guard, a form's fields), 503 (database busy) or 500. */
+/* Run one verb. On failure *status is 400 (bad input: arguments, a form's fields, too-deep
+ * JSON), 401 (not signed in, wrong password), 404 (no such case, workflow, verb), 409
+ * (a refused move, or a conflict), 503 (database busy) or 500. */
 json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *status,
                         kf_err *err);
+/* The data behind the last failed call (borrowed, until the next call), or NULL. */
+json_t *kf_session_detail(kf_session *s);
+
+/* Hand the verbs above to the plugin registry (kf_api's session_open, call...): once per
+ * process, before plugins that serve requests run. */
+void kf_api_install(void);
 
 /* The password hashing used by user.add (argon2id, libsodium's INTERACTIVE limits or more). */
 int kf_password_hash(const char *password, char out[128], kf_err *err);

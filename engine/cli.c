@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api.h"
 #include "plugin.h"
 #include "runtime.h"
 #include "scenario.h"
@@ -40,6 +41,7 @@
   "  report case CASE [--at DATE]       a case's state at a past date, days in each state\n" \
   "  script run FILE [ARG...]           an analyst's Lua script, read-only\n"            \
   "  serve [--bind ADDR] [--port N]     the web console (the console plugin)\n"           \
+  "  serve --routes                     the console's routes and the permission each needs\n"       \
   "  user add LOGIN --role ROLE --password-stdin   a person who signs in to the console\n" \
   "  (plugins may add commands: see `kinflow plugins`)\n"
 
@@ -130,11 +132,13 @@ static int parse(int argc, char **argv, args *a) {
   return 0;
 }
 
-static const char *db_path(const args *a) {
-  if (a->db) return a->db;
+const char *kf_cli_db(const char *given) {
+  if (given) return given;
   const char *env = getenv("KINFLOW_DB");
   return env && *env ? env : "kinflow.db";
 }
+
+static const char *db_path(const args *a) { return kf_cli_db(a->db); }
 
 static const char *actor_of(const args *a) {
   if (a->actor) return a->actor;
@@ -148,6 +152,11 @@ static void print_json(json_t *v) {
   char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
   if (s) puts(s);
   free(s);
+}
+
+static void print_json_new(json_t *v) {
+  print_json(v);
+  json_decref(v);
 }
 
 /* Parse a --data argument; NULL with a message naming where the JSON is wrong. */
@@ -248,6 +257,17 @@ static kf_engine *open_engine(const args *a, int flags, kf_err *err) {
   return kf_engine_open(db_path(a), flags, err);
 }
 
+/* The database when there is one (never created here), else an engine without one: for
+ * commands that read deployed definitions when they can (check, diagram, plugins'). */
+static kf_engine *open_existing(const args *a, kf_err *err) {
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, err);
+  if (!e) {
+    *err = (kf_err){0};
+    e = kf_engine_open(NULL, 0, err);
+  }
+  return e;
+}
+
 static json_t *path_list(const args *a, int from) {
   json_t *paths = json_array();
   for (int i = from; i < a->npos; i++)
@@ -279,11 +299,7 @@ static int cmd_check(const args *a) {
   if (a->npos < 2) return usage("check needs at least one FILE");
   kf_err err = {0};
   /* Use the database for deployed bases and rules when there is one; never create it. */
-  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
-  if (!e) {
-    err = (kf_err){0};
-    e = kf_engine_open(NULL, 0, &err);
-  }
+  kf_engine *e = open_existing(a, &err);
   if (!e) return fail(&err);
   json_t *paths = path_list(a, 1);
   json_t *res = kf_check(e, paths, &err);
@@ -383,7 +399,7 @@ static int cmd_plugins(const args *a) {
   kf_err err = {0};
   kf_engine *e = kf_engine_open(NULL, 0, &err);
   if (!e) return fail(&err);
-  json_t *res = kf_lua_call(kf_engine_lua(e), "plugins", json_array(), &err);
+  json_t *res = kf_lua_call_new(kf_engine_lua(e), KF_LUA_PLUGINS, json_array(), &err);
   kf_engine_close(e);
   if (!res) return fail(&err);
   size_t i, nprob = json_array_size(json_object_get(res, "problems"));
@@ -477,9 +493,9 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
   json_t *timers = kf_store_timers(kf_engine_store(e), cid, &err);
   json_t *entries = kf_store_entries(kf_engine_store(e), cid, NULL, 0, &err);
   if (a->json) {
-    json_object_set(c, "members", members ? members : json_array());
-    json_object_set(c, "timers", timers ? timers : json_array());
-    json_object_set(c, "entries", entries ? entries : json_array());
+    json_object_set_new(c, "members", members ? json_incref(members) : json_array());
+    json_object_set_new(c, "timers", timers ? json_incref(timers) : json_array());
+    json_object_set_new(c, "entries", entries ? json_incref(entries) : json_array());
     print_json(c);
   } else {
     print_case(c);
@@ -620,22 +636,24 @@ static int cmd_test(const args *a) {
   static const char *defaults[] = {"workflows"};
   const char **paths = a->npos > 1 ? (const char **)(a->pos + 1) : defaults;
   int n = a->npos > 1 ? a->npos - 1 : 1;
-  int rc = kf_scenarios_run(paths, n, a->json, &passed, &failed, &err);
-  if (rc) return fail(&err);
-  printf("%d passed, %d failed\n", passed, failed);
+  json_t *results = a->json ? json_array() : NULL;
+  int rc = kf_scenarios_run(paths, n, results, &passed, &failed, &err);
+  if (rc) {
+    json_decref(results);
+    return fail(&err);
+  }
+  if (results) print_json_new(json_pack("{s:i,s:i,s:o}", "passed", passed, "failed", failed,
+                                        "scenarios", results));
+  else printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
 
 static int cmd_diagram(const args *a) {
   if (a->npos != 2) return usage("diagram WORKFLOW (a deployed name, or a file)");
   kf_err err = {0};
-  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
-  if (!e) {
-    err = (kf_err){0};
-    e = kf_engine_open(NULL, 0, &err);
-  }
+  kf_engine *e = open_existing(a, &err);
   if (!e) return fail(&err);
-  json_t *res = kf_lua_call(kf_engine_lua(e), "diagram", json_pack("[s]", a->pos[1]), &err);
+  json_t *res = kf_lua_call_new(kf_engine_lua(e), KF_LUA_DIAGRAM, json_pack("[s]", a->pos[1]), &err);
   kf_engine_close(e);
   if (!res) return fail(&err);
   fputs(json_string_value(res), stdout);
@@ -655,12 +673,15 @@ static int cmd_rule(const args *a) {
   int rc = 0;
   if (!strcmp(sub, "impact")) {
     res = kf_rule_impact(e, a->pos[2], &err);
-    if (res && !a->json) {
-      json_t *changed = json_object_get(res, "changed");
-      printf("rule %s: %lld open cases evaluated, %zu would change", js(res, "rule"),
-             ji(res, "evaluated"), json_array_size(changed));
-      if (ji(res, "reworded")) printf(" (%lld more keep their result with a new reason)", ji(res, "reworded"));
-      if (ji(res, "unaffected")) printf(" (%lld use a rule of their own workflow)", ji(res, "unaffected"));
+    /* a plugin.lua that declares several rules: each rule's impact in turn */
+    json_t *each = res ? json_object_get(res, "rules") : NULL;
+    for (size_t r = 0; res && !a->json && r < (each ? json_array_size(each) : 1); r++) {
+      json_t *one = each ? json_array_get(each, r) : res;
+      json_t *changed = json_object_get(one, "changed");
+      printf("rule %s: %lld open cases evaluated, %zu would change", js(one, "rule"),
+             ji(one, "evaluated"), json_array_size(changed));
+      if (ji(one, "reworded")) printf(" (%lld more keep their result with a new reason)", ji(one, "reworded"));
+      if (ji(one, "unaffected")) printf(" (%lld use a rule of their own workflow)", ji(one, "unaffected"));
       putchar('\n');
       size_t i;
       json_t *c;
@@ -676,6 +697,7 @@ static int cmd_rule(const args *a) {
     }
   } else if (!strcmp(sub, "deploy")) {
     json_t *paths = path_list(a, 2);
+    json_object_set_new(json_array_get(paths, 0), "only", json_string("rule"));
     json_t *chk = kf_check(e, paths, &err);
     json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
     if (chk && (!f || strcmp(js(f, "kind"), "rule"))) {
@@ -690,11 +712,12 @@ static int cmd_rule(const args *a) {
     }
     json_decref(chk);
     json_decref(paths);
-    if (res && !a->json) {
-      json_t *d = json_array_get(json_object_get(res, "files"), 0);
-      printf("rule %s v%lld %s: it applies at once\n", js(d, "name"), ji(d, "version"),
-             json_is_true(json_object_get(d, "unchanged")) ? "unchanged" : "deployed");
-    }
+    size_t i;
+    json_t *d;
+    if (res && !a->json)
+      json_array_foreach(json_object_get(res, "files"), i, d)
+        printf("rule %s v%lld %s: it applies at once\n", js(d, "name"), ji(d, "version"),
+               json_is_true(json_object_get(d, "unchanged")) ? "unchanged" : "deployed");
   } else if (!strcmp(sub, "history")) {
     json_t *all = kf_store_def_list(kf_engine_store(e), "rule", &err);
     if (all) {
@@ -703,7 +726,7 @@ static int cmd_rule(const args *a) {
       json_t *d;
       json_array_foreach(all, i, d) if (!strcmp(js(d, "name"), a->pos[2])) json_array_append(res, d);
       json_decref(all);
-      json_t *src = kf_lua_call(kf_engine_lua(e), "rule_source", json_pack("[s]", a->pos[2]), &err);
+      json_t *src = kf_lua_call_new(kf_engine_lua(e), KF_LUA_RULE_SOURCE, json_pack("[s]", a->pos[2]), &err);
       if (!a->json) {
         json_array_foreach(res, i, d)
           printf("v%-3lld %s by %-12s %s%s\n", ji(d, "version"), js(d, "deployed_at"),
@@ -744,19 +767,15 @@ static int cmd_rule(const args *a) {
 /* A subcommand a C plugin adds; plugins see the database when there is one. */
 static int plugin_command(const args *a, int argc, char **argv) {
   kf_err err = {0};
-  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
-  if (!e) {
-    err = (kf_err){0};
-    e = kf_engine_open(NULL, 0, &err);
-  }
+  kf_engine *e = open_existing(a, &err);
   if (!e) return fail(&err);
-  json_t *res = kf_lua_call(kf_engine_lua(e), "plugins", json_array(), &err);
+  json_t *res = kf_lua_call_new(kf_engine_lua(e), KF_LUA_PLUGINS, json_array(), &err);
   json_decref(res);
   /* hand the plugin its own arguments: from the command name on */
   int first = 1;
   while (first < argc && strcmp(argv[first], a->pos[0])) first++;
   int found = 0;
-  int rc = kf_plugins_command(kf_lua_plugins(kf_engine_lua(e)), kf_engine_store(e), argc - first,
+  int rc = kf_plugins_command(kf_engine_plugins(e), kf_engine_store(e), argc - first,
                               argv + first, &found);
   kf_engine_close(e);
   if (!found) {
@@ -777,11 +796,11 @@ static int builtin(const char *cmd) {
 }
 
 int kf_cli_main(int argc, char **argv) {
-  const char *now = getenv("KINFLOW_NOW");
-  int64_t t;
-  if (now && *now && kf_parse_time(now, &t)) {
-    fprintf(stderr, "kinflow: KINFLOW_NOW '%s' is not a date and time (ISO 8601, e.g. "
-            "2026-03-01T09:00:00Z or 2026-03-01T19:00:00+10:00)\n", now);
+  kf_api_install(); /* plugins' commands and hooks reach the engine's verbs */
+  /* The engine's clock, fixed once here (before any thread starts) from KINFLOW_NOW. */
+  kf_err clock_err = {0};
+  if (kf_clock_from_env(&clock_err)) {
+    fprintf(stderr, "kinflow: %s\n", clock_err.msg);
     return 1;
   }
   /* Analysts' commands parse their own arguments (cli_analysis.c); so do plugins'. */

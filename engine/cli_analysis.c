@@ -58,11 +58,7 @@ static int fail(const kf_err *err) {
   return err->code == KF_EUSAGE ? 2 : 1;
 }
 
-static const char *db_path(const opts *o) {
-  if (o->db) return o->db;
-  const char *env = getenv("KINFLOW_DB");
-  return env && *env ? env : "kinflow.db";
-}
+static const char *db_path(const opts *o) { return kf_cli_db(o->db); }
 
 /* "--flag VALUE" or "--flag=VALUE" at argv[*i]: 1 and *val when it is flag, 0 when not,
  * -1 when the value is missing. */
@@ -704,7 +700,7 @@ static int script_child(const char *db, const char *path, json_t *args, double s
     kf_lua_limits lim = {memory, (long)(seconds * 1e6) + 1000, seconds};
     L = kf_lua_new(st, &lim, &err);
   }
-  if (L) res = kf_lua_call(L, "script_run", json_pack("[s,O]", path, args), &err);
+  if (L) res = kf_lua_call_new(L, KF_LUA_SCRIPT_RUN, json_pack("[s,O]", path, args), &err);
   kf_lua_free(L);
   kf_store_close(st);
   fflush(stdout);

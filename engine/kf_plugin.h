@@ -8,14 +8,25 @@
  * table before running any of its code.
  *
  * Ownership: json_t values passed to callbacks are borrowed for the call; values a
- * callback returns through an out-parameter are new references the host takes. */
+ * callback returns through an out-parameter are new references the host takes.
+ *
+ * What each callback may call:
+ * - init: the register_* functions, on_unload, log, plugin_dir, db_path, alloc and the
+ *   JSON helpers. Not session_open (it fails with a message: init runs while the host is
+ *   loading plugins), so not call either; open sessions in a command or a hook.
+ * - a rule or an action: the JSON helpers and log. It runs inside a transaction on the
+ *   caller's connection: no session_open/call (they would wait for that transaction).
+ * - a hook: anything, including session_open and call. It runs after the commit, outside
+ *   the host's locks. Events that its own calls commit reach the hooks after it returns
+ *   (never nested inside it).
+ * - a command: anything. */
 #ifndef KF_PLUGIN_H
 #define KF_PLUGIN_H
 
 #include <jansson.h>
 #include <stddef.h>
 
-#define KF_PLUGIN_ABI 1
+#define KF_PLUGIN_ABI 2
 
 typedef struct kf_host kf_host;       /* the host's handle for one plugin */
 typedef struct kf_session kf_session; /* a connection to the engine, for one thread */
@@ -82,11 +93,17 @@ typedef struct kf_api {
   /* The engine's verbs, for plugins that serve requests (the console): open one session
    * per thread (its own database connection and Lua state), then call verbs with JSON
    * arguments; engine/api.h lists them. call returns a new reference, or NULL with an
-   * HTTP-like *status (400, 401, 403, 404, 409, 422, 503, 500) and a one-line error. */
+   * HTTP-like *status (400 bad input, 401 not signed in, 404 not found, 409 refused move
+   * or conflict, 503 database busy, 500) and a one-line error. */
   kf_session *(*session_open)(kf_host *h, char *error, size_t len);
   void (*session_close)(kf_session *s);
   json_t *(*call)(kf_session *s, const char *verb, const json_t *args, int *status,
                   char *error, size_t len);
+
+  /* ABI 2 */
+  /* The data behind the session's last failed call, as a new reference, or NULL. For a
+   * refused move: {"refusals": [{code, params, text}, ...]} (engine/api.h lists codes). */
+  json_t *(*failure_detail)(kf_session *s);
 } kf_api;
 
 /* What a plugin exports. */

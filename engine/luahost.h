@@ -1,5 +1,6 @@
 /* luahost.h: a sandboxed Lua state and the bridge to the engine's Lua half
- * (engine/sandbox.lua, engine/workflow.lua). One kf_lua per thread, never shared.
+ * (engine/lua/). One kf_lua per thread, never shared. It knows nothing of plugins:
+ * whoever owns the state hands it the C extensions (kf_lua_ext).
  * Ownership: json_t* arguments are borrowed; results are new references. */
 #ifndef KF_LUAHOST_H
 #define KF_LUAHOST_H
@@ -11,6 +12,44 @@
 
 typedef struct kf_lua kf_lua;
 
+/* The engine's Lua functions that C calls, by name (kf_lua_call's fn): every name C uses
+ * is here, so that the two halves meet in one place. */
+#define KF_LUA_CHECK "check"                       /* files -> {files, messages} */
+#define KF_LUA_DIAGRAM "diagram"                   /* what -> DOT text */
+#define KF_LUA_INITIAL "initial"                   /* workflow id -> {state} */
+#define KF_LUA_OPEN "open"                         /* case -> {data, timers, ...} */
+#define KF_LUA_FIRE "fire"                         /* case, transition, role, opts */
+#define KF_LUA_MOVES "moves"                       /* case, role -> [move] */
+#define KF_LUA_SUBMIT "submit"                     /* case, form, data -> check */
+#define KF_LUA_HAS_REVIEW "has_review"             /* case -> bool */
+#define KF_LUA_HAS_TRANSITION "has_transition"     /* case, name -> bool */
+#define KF_LUA_REVIEW_TIMER "review_timer"         /* case -> {state, due} */
+#define KF_LUA_LOAD_PLUGINS "load_plugins_count"   /* -> how many plugins */
+#define KF_LUA_PLUGINS "plugins"                   /* -> {lua, c, problems} */
+#define KF_LUA_RULE_IMPACT "rule_impact"           /* path, source, cases */
+#define KF_LUA_RULE_SOURCE "rule_source"           /* name -> where it comes from */
+#define KF_LUA_RULES_LIST "rules_list"             /* deployed names -> [rule] */
+#define KF_LUA_FORM_SCHEMA "form_schema"           /* name, workflow id -> schema */
+#define KF_LUA_SENSITIVE_FIELDS "sensitive_fields" /* workflow id, forms -> {form: [field]} */
+#define KF_LUA_SCENARIO_FILE "scenario_file"       /* path -> scenarios */
+#define KF_LUA_SCRIPT_RUN "script_run"             /* path, args -> output (scripts only) */
+
+/* C extensions (plugins' rules and actions), handed in by the state's owner; each
+ * function gets ud. Without them, Lua sees no C plugins. */
+typedef struct kf_lua_ext {
+  /* Load dir's shared object; taken: names Lua plugins already add (NULL-ended). */
+  int (*load)(void *ud, const char *so_path, const char *dir, const char *const *taken,
+              kf_err *err);
+  json_t *(*list)(void *ud);                        /* [{name, version, path, adds}] */
+  const char *(*rule_owner)(void *ud, const char *name);   /* NULL: no C rule of that name */
+  const char *(*action_owner)(void *ud, const char *name);
+  /* 1 met, 0 not (reason filled), negative on failure (reason says why). */
+  int (*rule)(void *ud, const char *name, json_t *case_, char *reason, size_t len);
+  /* *changes (may stay NULL) is merged into the case's data. */
+  int (*action)(void *ud, const char *name, json_t *case_, json_t *args, json_t **changes,
+                kf_err *err);
+} kf_lua_ext;
+
 typedef struct kf_lua_limits {
   size_t memory;       /* bytes the state may hold; 0: 64 MiB */
   long instructions;   /* per call, in thousands of VM instructions; 0: 200000 (2e8) */
@@ -21,16 +60,19 @@ typedef struct kf_lua_limits {
 kf_lua *kf_lua_new(kf_store *st, const kf_lua_limits *limits, kf_err *err);
 void kf_lua_free(kf_lua *L);
 void kf_lua_set_store(kf_lua *L, kf_store *st);
+/* ext (borrowed; must outlive the state) and its ud; NULL: no C extensions. */
+void kf_lua_set_ext(kf_lua *L, const kf_lua_ext *ext, void *ud);
 
-/* Call the engine's Lua function `fn` with the elements of args (an array, taken: the
- * call owns it, so callers may pass json_pack(...) directly) as arguments.
- * The function returns a value (converted to JSON), or nil, CODE, MESSAGE to refuse
- * (CODE: "invalid", "notfound", "refused", "conflict"). Lua errors, the CPU budget and
- * the memory cap come back as KF_ELUA with "FILE:LINE: message". */
-json_t *kf_lua_call(kf_lua *L, const char *fn, json_t *args, kf_err *err);
+/* Call the engine's Lua function `fn` (a KF_LUA_ name above) with the elements of args
+ * (an array, taken even on failure, so callers may pass json_pack(...) directly) as
+ * arguments. The function returns a value (converted to JSON), or nil, CODE, MESSAGE
+ * [, DETAIL] to refuse (CODE: "invalid", "notfound", "refused", "conflict"; DETAIL: data
+ * about the refusal, such as a move's unmet conditions as [{code, params, text}]). Lua
+ * errors, the CPU budget and the memory cap come back as KF_ELUA with "FILE:LINE: message". */
+json_t *kf_lua_call_new(kf_lua *L, const char *fn, json_t *args, kf_err *err);
 
-/* The registry of C plugins this state loaded (see plugin.h). */
-struct kf_plugins *kf_lua_plugins(kf_lua *L);
+/* The DETAIL of the last refused call (borrowed, until the next call), or NULL. */
+json_t *kf_lua_detail(kf_lua *L);
 
 /* Bytes the state holds now, and the most it ever held. */
 size_t kf_lua_memory(const kf_lua *L, size_t *peak);

@@ -1,6 +1,8 @@
 /* plugin.c: loads C plugins (dlopen), checks the ABI version and table size before running
  * any plugin code, keeps the registry of what each adds, and undoes a failed init. It
- * knows nothing of Lua or SQL: rules run on JSON, events come from the store's verbs. */
+ * knows nothing of Lua, SQL or the engine's verbs: rules run on JSON, events come from the
+ * store, and the verbs a plugin may call are handed in by the layer that has them. It never
+ * calls plugin code while holding its lock, except init (which may not call back in). */
 #define _GNU_SOURCE
 #include "plugin.h"
 
@@ -11,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "kf_plugin.h"
 
 typedef struct entry {
@@ -53,7 +54,11 @@ static const kf_api API; /* defined at the bottom */
  * the lists; the store of the engine calling in is per thread. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static kf_plugins *shared;
+static const kf_plugin_verbs *verbs; /* set once by the engine's verb layer */
 static __thread kf_store *current;
+static __thread int in_init;     /* this thread runs a plugin's init (under the lock) */
+static __thread int notifying;   /* this thread runs hooks now */
+static __thread json_t *pending; /* events committed by hooks' own calls, delivered next */
 
 static void list_push(list *l, entry e) {
   if (l->n == l->cap) {
@@ -109,7 +114,11 @@ void kf_plugins_set_store(kf_plugins *reg, kf_store *st) {
   pthread_mutex_unlock(&lock);
 }
 
-void kf_plugins_use_store(kf_store *st) { current = st; }
+void kf_plugins_set_verbs(const kf_plugin_verbs *v) {
+  pthread_mutex_lock(&lock);
+  verbs = v;
+  pthread_mutex_unlock(&lock);
+}
 
 /* close: whether to unload the shared object too. A plugin refused at init is closed; one
  * that ran stays mapped until the process ends (its callbacks may still be referenced by
@@ -262,24 +271,58 @@ static json_t *api_events_after(kf_host *h, long long after, int limit, char *er
   return rows;
 }
 
+static const kf_plugin_verbs *verbs_now(void) {
+  pthread_mutex_lock(&lock);
+  const kf_plugin_verbs *v = verbs;
+  pthread_mutex_unlock(&lock);
+  return v;
+}
+
 static kf_session *api_session_open(kf_host *h, char *error, size_t len) {
+  if (in_init) { /* init runs under the registry's lock: a session would load plugins */
+    snprintf(error, len, "a plugin may not open a session in its init; open it in a "
+             "command or a hook");
+    return NULL;
+  }
+  const kf_plugin_verbs *v = verbs_now();
   const char *db = api_db_path(h);
+  if (!v) {
+    snprintf(error, len, "the engine's verbs are not available in this program");
+    return NULL;
+  }
   if (!db) {
     snprintf(error, len, "no database is open (run `kinflow init`)");
     return NULL;
   }
   kf_err err = {0};
-  kf_session *s = kf_session_open(db, &err);
+  kf_session *s = v->open(db, &err);
   if (!s) snprintf(error, len, "%s", err.msg);
   return s;
 }
 
+static void api_session_close(kf_session *s) {
+  const kf_plugin_verbs *v = verbs_now();
+  if (s && v) v->close(s);
+}
+
 static json_t *api_call(kf_session *s, const char *verb, const json_t *args, int *status,
                         char *error, size_t len) {
+  const kf_plugin_verbs *v = verbs_now();
+  if (!s || !v || !verb) {
+    *status = 400;
+    snprintf(error, len, "call needs a session and a verb");
+    return NULL;
+  }
   kf_err err = {0};
-  json_t *res = kf_session_call(s, verb, (json_t *)args, status, &err);
+  json_t *res = v->call(s, verb, (json_t *)args, status, &err);
   if (!res) snprintf(error, len, "%s", err.msg);
   return res;
+}
+
+static json_t *api_failure_detail(kf_session *s) {
+  const kf_plugin_verbs *v = verbs_now();
+  json_t *d = s && v ? v->detail(s) : NULL;
+  return d ? json_incref(d) : NULL;
 }
 
 static const kf_api API = {
@@ -306,8 +349,9 @@ static const kf_api API = {
     .json_decref = api_json_decref,
     .events_after = api_events_after,
     .session_open = api_session_open,
-    .session_close = kf_session_close,
+    .session_close = api_session_close,
     .call = api_call,
+    .failure_detail = api_failure_detail,
 };
 
 /* ---- loading ---- */
@@ -373,7 +417,9 @@ static int load(kf_plugins *reg, const char *so_path, const char *dir,
   reg->plugins[reg->nplugins++] = h;
   reg->taken = taken;
   reg->failure[0] = 0;
+  in_init = 1;
   int rc = mod->init(&API, h);
+  in_init = 0;
   reg->taken = NULL;
   if (rc != 0 || reg->failure[0]) {
     char why[300], name[128];
@@ -484,20 +530,50 @@ static int wants(const entry *e, const char *kind) {
   return !strcmp(kind, k);
 }
 
+/* Hooks run outside the lock (a hook may open a session, which loads plugins). Events
+ * that a hook's own calls commit are queued and delivered after the current round, so
+ * hooks never nest; a chain of rounds stops after MAX_ROUNDS, with a warning. */
+#define MAX_ROUNDS 1000
+
 void kf_plugins_notify(kf_plugins *reg, kf_store *st, json_t *events) {
-  if (!reg) return;
+  if (!reg || !json_array_size(events)) return;
+  if (notifying) {
+    if (!pending) pending = json_array();
+    json_array_extend(pending, events);
+    return;
+  }
   pthread_mutex_lock(&lock);
+  size_t n = reg->hooks.n;
+  entry *hooks = n ? malloc(n * sizeof *hooks) : NULL;
+  if (hooks) memcpy(hooks, reg->hooks.v, n * sizeof *hooks);
+  pthread_mutex_unlock(&lock);
+  if (!hooks) return;
+  notifying = 1;
   kf_store *was = current;
   current = st;
-  size_t i;
-  json_t *ev;
-  json_array_foreach(events, i, ev) {
-    const char *kind = json_string_value(json_object_get(ev, "kind"));
-    for (size_t j = 0; kind && j < reg->hooks.n; j++)
-      if (wants(&reg->hooks.v[j], kind)) ((kf_hook_fn)reg->hooks.v[j].fn)(reg->hooks.v[j].ud, ev);
+  json_t *batch = json_incref(events);
+  for (int round = 0; batch; round++) {
+    size_t i;
+    json_t *ev;
+    json_array_foreach(batch, i, ev) {
+      const char *kind = json_string_value(json_object_get(ev, "kind"));
+      for (size_t j = 0; kind && j < n; j++)
+        if (wants(&hooks[j], kind)) ((kf_hook_fn)hooks[j].fn)(hooks[j].ud, ev);
+    }
+    json_decref(batch);
+    batch = pending;
+    pending = NULL;
+    if (batch && round + 1 >= MAX_ROUNDS) {
+      fprintf(stderr, "kinflow: warning: plugin hooks kept causing events for %d rounds; "
+              "%zu later events were not handed to hooks (they are in the event log)\n",
+              MAX_ROUNDS, json_array_size(batch));
+      json_decref(batch);
+      batch = NULL;
+    }
   }
   current = was;
-  pthread_mutex_unlock(&lock);
+  notifying = 0;
+  free(hooks);
 }
 
 int kf_plugins_command(kf_plugins *reg, kf_store *st, int argc, char **argv, int *found) {

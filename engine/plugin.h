@@ -1,5 +1,7 @@
 /* plugin.h: the host side of C plugins: loading shared objects, checking their ABI, and
- * the registry of what they add (rules, actions, event hooks, subcommands).
+ * the registry of what they add (rules, actions, event hooks, subcommands). The runtime
+ * owns the registry; the engine's verbs reach plugins through kf_plugins_set_verbs, so
+ * this layer depends on nothing above the store.
  * Ownership: json_t* arguments are borrowed; returned json_t* are new references. */
 #ifndef KF_PLUGIN_HOST_H
 #define KF_PLUGIN_HOST_H
@@ -10,6 +12,18 @@
 #include "store.h"
 
 typedef struct kf_plugins kf_plugins;
+typedef struct kf_session kf_session;
+
+/* The engine's verbs as plugins reach them (kf_api's session_open, session_close, call,
+ * failure_detail), handed in once per process by the layer that implements them. detail:
+ * the data of the session's last failure (borrowed), or NULL. */
+typedef struct kf_plugin_verbs {
+  kf_session *(*open)(const char *db, kf_err *err);
+  void (*close)(kf_session *s);
+  json_t *(*call)(kf_session *s, const char *verb, json_t *args, int *status, kf_err *err);
+  json_t *(*detail)(kf_session *s);
+} kf_plugin_verbs;
+void kf_plugins_set_verbs(const kf_plugin_verbs *verbs);
 
 /* The process's registry (shared by every engine, one per thread; counted): a plugin's
  * shared object is loaded once per process. */
@@ -35,7 +49,8 @@ int kf_plugins_rule(kf_plugins *reg, const char *name, json_t *case_, char *reas
 /* Run a C action; *changes (may stay NULL) is merged into the case's data. */
 int kf_plugins_action(kf_plugins *reg, const char *name, json_t *case_, json_t *args,
                       json_t **changes, kf_err *err);
-/* After a commit on st: hand each event to the hooks that want its kind. */
+/* After a commit on st: hand each event to the hooks that want its kind, outside the
+ * registry's lock. Events committed by a hook's own calls are delivered after it returns. */
 void kf_plugins_notify(kf_plugins *reg, kf_store *st, json_t *events);
 /* Run `kinflow NAME ...` if a plugin adds NAME; *found says whether one did. */
 int kf_plugins_command(kf_plugins *reg, kf_store *st, int argc, char **argv, int *found);

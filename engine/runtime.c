@@ -14,8 +14,31 @@
 struct kf_engine {
   kf_store *st;
   kf_lua *lua;
-  json_t *appended; /* events of the open transaction, for the hooks after commit */
+  kf_plugins *plugins; /* the process's C plugins (one registry, counted) */
+  json_t *appended;    /* events of the open transaction, for the hooks after commit */
 };
+
+/* What the Lua half may ask of C plugins: the registry's verbs, with it as ud. */
+static int ext_load(void *ud, const char *so, const char *dir, const char *const *taken,
+                    kf_err *err) {
+  return kf_plugins_load(ud, so, dir, taken, err);
+}
+static json_t *ext_list(void *ud) { return kf_plugins_list(ud); }
+static const char *ext_rule_owner(void *ud, const char *name) {
+  return kf_plugins_rule_owner(ud, name);
+}
+static const char *ext_action_owner(void *ud, const char *name) {
+  return kf_plugins_action_owner(ud, name);
+}
+static int ext_rule(void *ud, const char *name, json_t *c, char *reason, size_t len) {
+  return kf_plugins_rule(ud, name, c, reason, len);
+}
+static int ext_action(void *ud, const char *name, json_t *c, json_t *args, json_t **changes,
+                      kf_err *err) {
+  return kf_plugins_action(ud, name, c, args, changes, err);
+}
+static const kf_lua_ext EXT = {ext_load, ext_list, ext_rule_owner, ext_action_owner,
+                               ext_rule, ext_action};
 
 kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
   kf_engine *e = calloc(1, sizeof *e);
@@ -25,10 +48,18 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
   }
   if (db && !(e->st = kf_store_open(db, flags, err))) goto fail;
   if (!(e->lua = kf_lua_new(e->st, NULL, err))) goto fail;
-  e->appended = json_array();
+  if (!(e->plugins = kf_plugins_new()) || !(e->appended = json_array())) {
+    kf_fail(err, KF_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if (e->st) kf_plugins_set_store(e->plugins, e->st);
+  kf_lua_set_ext(e->lua, &EXT, e->plugins);
   /* Plugins load now, so their hooks see every event this engine commits. A plugin that
    * fails to load is left out; `kinflow plugins` and `kinflow check` say why. */
-  if (db) json_decref(kf_lua_call(e->lua, "load_plugins_count", json_array(), NULL));
+  if (db) {
+    kf_err ignore = {0};
+    json_decref(kf_lua_call_new(e->lua, KF_LUA_LOAD_PLUGINS, json_array(), &ignore));
+  }
   return e;
 fail:
   kf_engine_close(e);
@@ -38,6 +69,7 @@ fail:
 void kf_engine_close(kf_engine *e) {
   if (!e) return;
   kf_lua_free(e->lua);
+  kf_plugins_free(e->plugins);
   kf_store_close(e->st);
   json_decref(e->appended);
   free(e);
@@ -45,12 +77,14 @@ void kf_engine_close(kf_engine *e) {
 
 kf_store *kf_engine_store(kf_engine *e) { return e->st; }
 kf_lua *kf_engine_lua(kf_engine *e) { return e->lua; }
+kf_plugins *kf_engine_plugins(kf_engine *e) { return e->plugins; }
 
 static void now_iso(char buf[static 21]) { kf_iso(kf_now(), buf); }
 
 static int need_store(kf_engine *e, kf_err *err) {
   return e->st ? 0 : kf_fail(err, KF_EUSAGE, "no database is open");
 }
+
 
 /* Transactions: the events appended in one go to the plugins' hooks once it commits. */
 static int tx_begin(kf_engine *e, kf_err *err) {
@@ -66,7 +100,7 @@ static void tx_abort(kf_engine *e) {
 static int tx_commit(kf_engine *e, kf_err *err) {
   int rc = kf_store_commit(e->st, err);
   if (!rc && json_array_size(e->appended))
-    kf_plugins_notify(kf_lua_plugins(e->lua), e->st, e->appended);
+    kf_plugins_notify(e->plugins, e->st, e->appended);
   json_array_clear(e->appended);
   return rc;
 }
@@ -78,10 +112,35 @@ static int record(kf_engine *e, json_t *ev, kf_err *err) {
   return rc;
 }
 
-/* Append one event; ev is taken. */
-static int event(kf_engine *e, json_t *ev, kf_err *err) {
+/* Append one event; ev is taken (NULL: out of memory). */
+static int event_new(kf_engine *e, json_t *ev, kf_err *err) {
+  if (!ev) return kf_fail(err, KF_ENOMEM, "out of memory recording an event");
   int rc = record(e, ev, err);
   json_decref(ev);
+  return rc;
+}
+
+/* ---- transactions and events for the layers above ---- */
+
+int kf_tx_begin(kf_engine *e, kf_err *err) {
+  if (need_store(e, err)) return err->code;
+  return tx_begin(e, err);
+}
+int kf_tx_commit(kf_engine *e, kf_err *err) { return tx_commit(e, err); }
+void kf_tx_abort(kf_engine *e) { tx_abort(e); }
+
+int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err) {
+  if (need_store(e, err)) {
+    json_decref(ev);
+    return err->code;
+  }
+  if (kf_store_in_tx(e->st)) return event_new(e, ev, err);
+  int rc = tx_begin(e, err);
+  if (rc) {
+    json_decref(ev);
+    return rc;
+  }
+  if ((rc = event_new(e, ev, err)) || (rc = tx_commit(e, err))) tx_abort(e);
   return rc;
 }
 
@@ -90,8 +149,14 @@ static json_t *case_event(const char *kind, json_t *c, const char *actor, const 
                    "actor", actor ? actor : "kinflow", "at", now);
 }
 
-/* Fail the transaction: roll back and hand back NULL. */
-static json_t *abort_tx(kf_engine *e, json_t *keep) {
+/* ev with data set to a copy of data (borrowed); ev may be NULL. */
+static json_t *with_data_new(json_t *ev, json_t *data) {
+  if (ev) json_object_set(ev, "data", data);
+  return ev;
+}
+
+/* Fail the transaction: roll back, release keep (taken) and hand back NULL. */
+static json_t *abort_tx_new(kf_engine *e, json_t *keep) {
   tx_abort(e);
   json_decref(keep);
   return NULL;
@@ -122,9 +187,11 @@ json_t *kf_check(kf_engine *e, json_t *paths, kf_err *err) {
     } else {
       json_incref(src);
     }
-    json_array_append_new(files, json_pack("{s:s,s:o}", "path", path, "source", src));
+    /* "only": "rule" takes the rules a plugin.lua (or workflow) declares (rule deploy) */
+    json_array_append_new(files, json_pack("{s:s,s:o,s:O?}", "path", path, "source", src, "only",
+                                           json_object_get(p, "only")));
   }
-  json_t *res = kf_lua_call(e->lua, "check", json_pack("[o]", files), err);
+  json_t *res = kf_lua_call_new(e->lua, KF_LUA_CHECK, json_pack("[o]", files), err);
   return res;
 }
 
@@ -150,7 +217,12 @@ static int store_version(kf_engine *e, json_t *f, json_t *base_id, const char *a
   const char *source = json_string_value(json_object_get(f, "source"));
   char hash[65];
   hash_of(source, base_id, hash);
-  json_t *latest = kf_store_def_latest(e->st, kind, name, NULL);
+  kf_err look = {0};
+  json_t *latest = kf_store_def_latest(e->st, kind, name, &look);
+  if (!latest && look.code != KF_ENOTFOUND) {
+    *err = look;
+    return err->code;
+  }
   const char *old = latest ? json_string_value(json_object_get(latest, "hash")) : NULL;
   if (old && !strcmp(old, hash)) {
     json_object_set_new(latest, "unchanged", json_true());
@@ -171,7 +243,7 @@ static int store_version(kf_engine *e, json_t *f, json_t *base_id, const char *a
   }
   char evkind[32];
   snprintf(evkind, sizeof evkind, "%s.deployed", kind);
-  rc = event(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:s,s:s}}", "kind", evkind, "name", name,
+  rc = event_new(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:s,s:s}}", "kind", evkind, "name", name,
                           "actor", actor, "at", now, "data", "version",
                           json_object_get(r, "version"), "path",
                           json_string_value(json_object_get(r, "path")), "hash", hash),
@@ -268,7 +340,7 @@ static int apply_effects(kf_engine *e, json_t *c, json_t *res, const char *actor
   json_array_foreach(json_object_get(res, "emits"), i, x) {
     json_t *ev = case_event(json_string_value(json_object_get(x, "kind")), c, actor, now);
     json_object_set(ev, "data", json_object_get(x, "data"));
-    if ((rc = event(e, ev, err))) return rc;
+    if ((rc = event_new(e, ev, err))) return rc;
   }
   return 0;
 }
@@ -280,6 +352,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
     kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"child\": \"Ava\"}'");
     return NULL;
   }
+  if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the case's data", err)) return NULL;
   if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
@@ -288,9 +361,9 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   if (!wf) {
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
-    return abort_tx(e, NULL);
+    return abort_tx_new(e, NULL);
   }
-  json_t *init = kf_lua_call(e->lua, "initial", json_pack("[O]", json_object_get(wf, "id")), err);
+  json_t *init = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
   if (!init) goto fail;
   c = json_pack("{s:O,s:s,s:O,s:b,s:O,s:s?}", "workflow_id", json_object_get(wf, "id"),
                 "workflow", workflow, "state", json_object_get(init, "state"), "final", 0,
@@ -299,7 +372,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   json_decref(init);
   if (kf_store_case_insert(e->st, c, now, err)) goto fail;
   json_object_set_new(c, "revision", json_integer(1));
-  res = kf_lua_call(e->lua, "open", json_pack("[O]", c), err);
+  res = kf_lua_call_new(e->lua, KF_LUA_OPEN, json_pack("[O]", c), err);
   if (!res) goto fail;
   if (kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")), 1,
                            json_string_value(json_object_get(c, "state")), 0, 0,
@@ -312,7 +385,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
                                             json_object_get(wf, "version"), "data",
                                             json_object_get(res, "data")));
   if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
-  if (event(e, ev, err) || apply_effects(e, c, res, actor, now, err)) goto fail;
+  if (event_new(e, ev, err) || apply_effects(e, c, res, actor, now, err)) goto fail;
   if (tx_commit(e, err)) goto fail_committed;
   json_decref(res);
   json_decref(wf);
@@ -356,7 +429,7 @@ static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
 static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const char *role,
                           const char *actor, json_t *opts, const char *now, int64_t timer,
                           kf_err *err) {
-  json_t *res = kf_lua_call(e->lua, "fire",
+  json_t *res = kf_lua_call_new(e->lua, KF_LUA_FIRE,
                             json_pack("[O,s,s?,O]", c, transition, role, opts), err);
   if (!res) {
     if (err->code == KF_ELUA) {
@@ -419,11 +492,11 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, expect, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   json_t *opts = json_pack("{s:s?}", "reason", reason);
   json_t *ev = fire_in_tx(e, c, transition, role, actor, opts, now, 0, err);
   json_decref(opts);
-  if (!ev) return abort_tx(e, c);
+  if (!ev) return abort_tx_new(e, c);
   json_decref(ev);
   if (tx_commit(e, err)) {
     json_decref(c);
@@ -436,7 +509,7 @@ json_t *kf_case_moves(kf_engine *e, const char *id, const char *role, kf_err *er
   if (need_store(e, err)) return NULL;
   json_t *c = kf_store_case_get(e->st, id, err);
   if (!c) return NULL;
-  json_t *moves = kf_lua_call(e->lua, "moves", json_pack("[O,s?]", c, role), err);
+  json_t *moves = kf_lua_call_new(e->lua, KF_LUA_MOVES, json_pack("[O,s?]", c, role), err);
   json_decref(c);
   return moves;
 }
@@ -448,11 +521,12 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
     kf_fail(err, KF_EINVAL, "--data must be a JSON object to merge into the case's data");
     return NULL;
   }
+  if (kf_json_depth_ok(patch, KF_JSON_DEPTH, "the case's data", err)) return NULL;
   if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, expect, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   json_t *data = json_deep_copy(json_object_get(c, "data"));
   if (!json_is_object(data)) {
     json_decref(data);
@@ -469,9 +543,9 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
                                 json_string_value(json_object_get(c, "state")),
                                 json_is_true(json_object_get(c, "final")), 0, data, now, err);
   json_decref(data);
-  json_t *ev = case_event("case.data", c, actor, now);
-  json_object_set(ev, "data", patch);
-  if (rc || event(e, ev, err) || tx_commit(e, err)) return abort_tx(e, c);
+  if (rc || event_new(e, with_data_new(case_event("case.data", c, actor, now), patch), err) ||
+      tx_commit(e, err))
+    return abort_tx_new(e, c);
   return reload(e, c, err);
 }
 
@@ -486,20 +560,23 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
     kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"dob\": \"2019-03-02\"}'");
     return NULL;
   }
+  if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the member's data", err)) return NULL;
   if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   int64_t cid = json_integer_value(json_object_get(c, "id"));
   json_t *ev = case_event("member.added", c, actor, now);
   json_object_set_new(ev, "name", json_string(name));
   json_object_set_new(ev, "role", json_string(role));
   json_object_set_new(ev, "data", json_pack("{s:s,s:s,s:O}", "role", role, "name", name, "data",
                                             data ? data : json_null()));
-  if (kf_store_member_add(e->st, cid, role, name, data, now, err) || event(e, ev, err) ||
-      tx_commit(e, err))
-    return abort_tx(e, c);
+  if (kf_store_member_add(e->st, cid, role, name, data, now, err)) {
+    json_decref(ev);
+    return abort_tx_new(e, c);
+  }
+  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx_new(e, c);
   json_decref(c);
   return kf_store_members(e->st, cid, NULL, err);
 }
@@ -514,19 +591,20 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
     kf_fail(err, KF_EINVAL, "form '%s': --data must be a JSON object of fields", form);
     return NULL;
   }
+  if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the form's entry", err)) return NULL;
   if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx(e, NULL);
-  json_t *chk = kf_lua_call(e->lua, "submit", json_pack("[O,s,O]", c, form, data), err);
-  if (!chk) return abort_tx(e, c);
+  if (!c) return abort_tx_new(e, NULL);
+  json_t *chk = kf_lua_call_new(e->lua, KF_LUA_SUBMIT, json_pack("[O,s,O]", c, form, data), err);
+  if (!chk) return abort_tx_new(e, c);
   json_t *version_of = json_object_get(chk, "version_of");
   if (version_of) {
     json_t *row = NULL;
     if (store_version(e, version_of, NULL, actor, now, &row, err)) {
       json_decref(chk);
-      return abort_tx(e, c);
+      return abort_tx_new(e, c);
     }
     json_object_set(chk, "form_id", json_object_get(row, "id"));
     json_object_set(chk, "form_version", json_object_get(row, "version"));
@@ -543,9 +621,10 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
   json_object_set_new(ev, "data", json_pack("{s:I,s:O?,s:O}", "entry", (json_int_t)entry_id,
                                             "form_version", json_object_get(chk, "form_version"),
                                             "checked", json_object_get(chk, "checked")));
-  if (rc || event(e, ev, err)) {
+  if (rc) json_decref(ev);
+  if (rc || event_new(e, ev, err)) {
     json_decref(chk);
-    return abort_tx(e, c);
+    return abort_tx_new(e, c);
   }
   json_t *out = json_pack("{s:I,s:O,s:s,s:O,s:O?,s:s}", "entry", (json_int_t)entry_id, "case",
                           json_object_get(c, "id"), "form", form, "checked",
@@ -554,13 +633,13 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
   json_decref(chk);
   /* A review form records the state's review too, where the state has reviews. */
   if (!strcmp(form, "review")) {
-    json_t *has = kf_lua_call(e->lua, "has_review", json_pack("[O]", c), err);
+    json_t *has = kf_lua_call_new(e->lua, KF_LUA_HAS_REVIEW, json_pack("[O]", c), err);
     int rc2 = has ? 0 : err->code;
     if (json_is_true(has)) rc2 = review_in_tx(e, c, "review form", actor, now, err);
     json_decref(has);
     if (rc2) {
       json_decref(out);
-      return abort_tx(e, c);
+      return abort_tx_new(e, c);
     }
   }
   json_decref(c);
@@ -575,20 +654,20 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
 static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *actor,
                         const char *now, kf_err *err) {
   int64_t cid = json_integer_value(json_object_get(c, "id"));
-  json_t *next = kf_lua_call(e->lua, "review_timer", json_pack("[O]", c), err);
+  json_t *next = kf_lua_call_new(e->lua, KF_LUA_REVIEW_TIMER, json_pack("[O]", c), err);
   if (!next) return err->code;
   json_t *ev = case_event("review.recorded", c, actor, now);
   json_object_set_new(ev, "data", json_pack("{s:s?,s:O,s:O}", "note", note, "overdue_since",
                                             json_object_get(c, "overdue_since"), "next_due",
                                             json_object_get(next, "due")));
-  int rc = kf_store_case_set_overdue(e->st, cid, NULL, err);
+  int rc = kf_store_case_set_overdue(e->st, cid, NULL, now, err);
   if (!rc) rc = kf_store_timers_cancel(e->st, cid, NULL, "review", now, 0, err);
   if (!rc)
     rc = kf_store_timer_add(e->st, cid, "review", "review",
                             json_string_value(json_object_get(next, "state")),
                             json_string_value(json_object_get(next, "due")), err);
   json_decref(next);
-  if (!rc) rc = event(e, ev, err);
+  if (!rc) rc = event_new(e, ev, err);
   else json_decref(ev);
   return rc;
 }
@@ -600,9 +679,9 @@ json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const cha
   char now[21];
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx(e, NULL);
+  if (!c) return abort_tx_new(e, NULL);
   if (review_in_tx(e, c, note, actor, now, err) || tx_commit(e, err))
-    return abort_tx(e, c);
+    return abort_tx_new(e, c);
   return reload(e, c, err);
 }
 
@@ -614,7 +693,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
   char now[21];
   now_iso(now);
   json_t *t = kf_store_timer_get(e->st, timer_id, err), *c = NULL, *out = NULL;
-  if (!t) return abort_tx(e, NULL);
+  if (!t) return abort_tx_new(e, NULL);
   if (strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
     /* another runner took it between our listing and our lock */
     tx_abort(e);
@@ -640,13 +719,15 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
     json_object_set_new(ev, "data", json_pack("{s:O,s:s}", "due", json_object_get(t, "due_at"),
                                               "state", cstate));
     if (kf_store_case_set_overdue(e->st, json_integer_value(json_object_get(c, "id")),
-                                  json_string_value(json_object_get(t, "due_at")), err) ||
-        event(e, ev, err))
+                                  json_string_value(json_object_get(t, "due_at")), now, err)) {
+      json_decref(ev);
       goto fail;
+    }
+    if (event_new(e, ev, err)) goto fail;
   } else {
     int is_transition = !strcmp(kind, "after");
     if (!is_transition) {
-      json_t *has = kf_lua_call(e->lua, "has_transition", json_pack("[O,s]", c, name), err);
+      json_t *has = kf_lua_call_new(e->lua, KF_LUA_HAS_TRANSITION, json_pack("[O,s]", c, name), err);
       if (!has) goto fail;
       is_transition = json_is_true(has);
       json_decref(has);
@@ -665,14 +746,14 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
         json_object_set_new(rev, "name", json_string(name));
         json_object_set_new(rev, "reason", json_string(err->msg));
         json_object_set_new(out, "reason", json_string(err->msg));
-        if (event(e, rev, err)) goto fail;
+        if (event_new(e, rev, err)) goto fail;
       } else {
         goto fail;
       }
     } else {
       json_t *ev = case_event("timer.fired", c, "timer", now);
       json_object_set_new(ev, "name", json_string(name));
-      if (event(e, ev, err)) goto fail;
+      if (event_new(e, ev, err)) goto fail;
     }
   }
   json_object_set_new(out, "result", json_string(status));
@@ -689,24 +770,33 @@ fail:
   return NULL;
 }
 
+/* A run fires each (case, timer name) at most once: a timer that would fire again at the
+ * same instant (a zero delay, a loop of moves) waits for the next run, so a run ends. */
 json_t *kf_timers_run(kf_engine *e, kf_err *err) {
   if (need_store(e, err)) return NULL;
   char now[21];
   now_iso(now);
-  json_t *done = json_array();
+  json_t *done = json_array(), *seen = json_object();
   for (;;) {
     json_t *due = kf_store_timers_due(e->st, now, 100, err);
     if (!due) {
       json_decref(done);
+      json_decref(seen);
       return NULL;
     }
     size_t n = json_array_size(due), i, fired = 0;
     json_t *t;
     json_array_foreach(due, i, t) {
+      char key[300];
+      snprintf(key, sizeof key, "%lld %s", (long long)json_integer_value(json_object_get(t, "case")),
+               json_string_value(json_object_get(t, "name")));
+      if (json_object_get(seen, key)) continue;
+      json_object_set_new(seen, key, json_true());
       json_t *r = run_timer(e, json_integer_value(json_object_get(t, "id")), err);
       if (!r) {
         json_decref(due);
         json_decref(done);
+        json_decref(seen);
         return NULL;
       }
       if (strcmp(json_string_value(json_object_get(r, "result")), "already done")) fired++;
@@ -715,6 +805,7 @@ json_t *kf_timers_run(kf_engine *e, kf_err *err) {
     json_decref(due);
     if (n < 100 || fired == 0) break;
   }
+  json_decref(seen);
   return json_pack("{s:s,s:o}", "now", now, "timers", done);
 }
 
@@ -735,7 +826,7 @@ json_t *kf_rule_impact_text(kf_engine *e, const char *path, const char *source, 
     json_decref(src);
     return NULL;
   }
-  return kf_lua_call(e->lua, "rule_impact", json_pack("[s,o,o]", path, src, cases), err);
+  return kf_lua_call_new(e->lua, KF_LUA_RULE_IMPACT, json_pack("[s,o,o]", path, src, cases), err);
 }
 
 json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err) {
@@ -756,12 +847,12 @@ json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_e
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "rule '%s' has no deployed version to roll back "
               "(see `kinflow rule history %s`)", name, name);
-    return abort_tx(e, NULL);
+    return abort_tx_new(e, NULL);
   }
   if (kf_store_def_deactivate(e->st, json_integer_value(json_object_get(row, "id")), err))
-    return abort_tx(e, row);
-  json_t *now_in_force = kf_lua_call(e->lua, "rule_source", json_pack("[s]", name), err);
-  if (!now_in_force) return abort_tx(e, row);
+    return abort_tx_new(e, row);
+  json_t *now_in_force = kf_lua_call_new(e->lua, KF_LUA_RULE_SOURCE, json_pack("[s]", name), err);
+  if (!now_in_force) return abort_tx_new(e, row);
   json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:O}}", "kind", "rule.rolled_back", "name",
                          name, "actor", actor, "at", now, "data", "version",
                          json_object_get(row, "version"), "now", now_in_force);
@@ -769,7 +860,7 @@ json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_e
                   "now", now_in_force);
   json_decref(now_in_force);
   json_decref(row);
-  if (event(e, ev, err) || tx_commit(e, err)) return abort_tx(e, out);
+  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx_new(e, out);
   return out;
 }
 

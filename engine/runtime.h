@@ -1,7 +1,9 @@
 /* runtime.h: what a request (CLI, HTTP, timer) asks of the engine: deploy definitions,
  * open cases, fire transitions, record members and form entries, run timers. Each verb is
- * one transaction: it commits whole or changes nothing.
- * Ownership: json_t* arguments are borrowed; returned json_t* are new references. */
+ * one transaction: it commits whole or changes nothing. The engine owns the Lua state and
+ * the plugin registry, and every event passes through it, so hooks see them all.
+ * Ownership: json_t* arguments are borrowed (a _new function takes its json_t*); returned
+ * json_t* are new references. */
 #ifndef KF_RUNTIME_H
 #define KF_RUNTIME_H
 
@@ -12,6 +14,7 @@
 #include "store.h"
 
 typedef struct kf_engine kf_engine;
+typedef struct kf_plugins kf_plugins;
 
 /* Open the database (creating and migrating it unless flags say otherwise) and a Lua
  * state over it. db may be NULL: checking only, no database. */
@@ -19,6 +22,16 @@ kf_engine *kf_engine_open(const char *db, int store_flags, kf_err *err);
 void kf_engine_close(kf_engine *e);
 kf_store *kf_engine_store(kf_engine *e);
 kf_lua *kf_engine_lua(kf_engine *e);
+kf_plugins *kf_engine_plugins(kf_engine *e);
+
+/* A transaction for work the verbs below do not cover (users, sessions): events appended
+ * in it reach the plugins' hooks after kf_tx_commit, as every event does. */
+int kf_tx_begin(kf_engine *e, kf_err *err);
+int kf_tx_commit(kf_engine *e, kf_err *err);
+void kf_tx_abort(kf_engine *e);
+/* Append an event (kind, actor, at, case?, name?, data?...; takes ev): inside the open
+ * transaction, or in one of its own. The one way an event enters the log. */
+int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err);
 
 /* Read files ({path} or {path, source}) and check them; returns {files, messages}. */
 json_t *kf_check(kf_engine *e, json_t *paths, kf_err *err);
@@ -44,7 +57,8 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
 /* Record that a case's review took place: clears overdue, schedules the next one. */
 json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
                        kf_err *err);
-/* Fire every timer due by now, each in its own transaction. Returns {fired:[...]}. */
+/* Fire every timer due by now, each in its own transaction; a timer that would fire again
+ * at the same instant waits for the next run. Returns {now, timers: [...]}. */
 json_t *kf_timers_run(kf_engine *e, kf_err *err);
 
 /* Group commit: fire several requests ({id, transition, as, actor, reason?, revision?})

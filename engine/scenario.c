@@ -78,11 +78,7 @@ static char *dump(json_t *v) {
   return s ? s : strdup("?");
 }
 
-static void set_clock(int64_t t) {
-  char buf[21];
-  kf_iso(t, buf);
-  setenv("KINFLOW_NOW", buf, 1);
-}
+static void set_clock(int64_t t) { kf_clock_set(t); }
 
 /* Check an expect step; on mismatch write why into msg. */
 static int expect(kf_engine *e, const char *id, json_t *want, char *msg, size_t n) {
@@ -190,8 +186,9 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
     res = kf_case_fire(e, id, json_string_value(v), json_string_value(json_object_get(s, "as")),
                        actor, json_string_value(json_object_get(s, "reason")), 0, &err);
   } else if ((v = json_object_get(s, "submit"))) {
-    json_t *data = json_object_get(s, "data");
-    res = kf_form_submit(e, id, json_string_value(v), data ? data : json_object(), actor, &err);
+    json_t *data = json_object_get(s, "data"), *empty = data ? NULL : json_object();
+    res = kf_form_submit(e, id, json_string_value(v), data ? data : empty, actor, &err);
+    json_decref(empty);
   } else if ((v = json_object_get(s, "member"))) {
     res = kf_case_member_add(e, id, json_string_value(v), js(s, "name"),
                              json_object_get(s, "data"), actor, &err);
@@ -286,26 +283,41 @@ out:
   return ok;
 }
 
-int kf_scenarios_run(const char **paths, int npaths, int json, int *passed, int *failed,
+/* One result: printed as a line, or kept as {file, line, scenario, ok, message}. */
+static void report(json_t *results, const char *file, json_int_t line, const char *name,
+                   int ok, const char *msg) {
+  if (results) {
+    json_array_append_new(results, json_pack("{s:s,s:I,s:s?,s:b,s:s?}", "file", file, "line",
+                                             line, "scenario", name, "ok", ok, "message",
+                                             ok ? NULL : msg));
+  } else if (ok) {
+    printf("ok   %s: %s\n", file, name);
+  } else if (name) {
+    printf("FAIL %s:%lld: %s: %s\n", file, (long long)line, name, msg);
+  } else {
+    printf("FAIL %s: %s\n", file, msg);
+  }
+}
+
+int kf_scenarios_run(const char **paths, int npaths, json_t *results, int *passed, int *failed,
                      kf_err *err) {
-  (void)json;
   json_t *files = test_files(paths, npaths, err);
   if (!files) return err->code;
-  char *saved = getenv("KINFLOW_NOW") ? strdup(getenv("KINFLOW_NOW")) : NULL;
+  int64_t saved_at; /* scenarios move the clock; the caller's comes back after */
+  int was_fixed = kf_clock_fixed(&saved_at);
   kf_engine *reader = kf_engine_open(NULL, 0, err);
   if (!reader) {
     json_decref(files);
-    free(saved);
     return err->code;
   }
   size_t i;
   json_t *path;
   json_array_foreach(files, i, path) {
     kf_err lerr = {0};
-    json_t *file = kf_lua_call(kf_engine_lua(reader), "scenario_file",
+    json_t *file = kf_lua_call_new(kf_engine_lua(reader), KF_LUA_SCENARIO_FILE,
                                json_pack("[O]", path), &lerr);
     if (!file) {
-      printf("FAIL %s: %s\n", json_string_value(path), lerr.msg);
+      report(results, json_string_value(path), 0, NULL, 0, lerr.msg);
       (*failed)++;
       continue;
     }
@@ -313,21 +325,17 @@ int kf_scenarios_run(const char **paths, int npaths, int json, int *passed, int 
     json_t *sc;
     json_array_foreach(json_object_get(file, "scenarios"), k, sc) {
       char msg[1024] = "";
-      if (scenario(file, sc, msg, sizeof msg)) {
-        printf("ok   %s: %s\n", json_string_value(path), js(sc, "name"));
-        (*passed)++;
-      } else {
-        printf("FAIL %s:%lld: %s: %s\n", json_string_value(path),
-               (long long)json_integer_value(json_object_get(sc, "line")), js(sc, "name"), msg);
-        (*failed)++;
-      }
+      int ok = scenario(file, sc, msg, sizeof msg);
+      report(results, json_string_value(path), json_integer_value(json_object_get(sc, "line")),
+             js(sc, "name"), ok, msg);
+      if (ok) (*passed)++;
+      else (*failed)++;
     }
     json_decref(file);
   }
   kf_engine_close(reader);
   json_decref(files);
-  if (saved) setenv("KINFLOW_NOW", saved, 1);
-  else unsetenv("KINFLOW_NOW");
-  free(saved);
+  if (was_fixed) kf_clock_set(saved_at);
+  else kf_clock_clear();
   return 0;
 }

@@ -3,11 +3,14 @@
 #ifndef KF_SCENARIO_H
 #define KF_SCENARIO_H
 
+#include <jansson.h>
+
 #include "kf.h"
 
-/* paths: test files or folders holding them. Prints one line per scenario. Returns 0
- * when the files could be run (whatever the results), else fills err. */
-int kf_scenarios_run(const char **paths, int npaths, int json, int *passed, int *failed,
+/* paths: test files or folders holding them. Prints one line per scenario, or, when
+ * results (an array) is given, appends {file, line, scenario, ok, message} to it instead.
+ * Returns 0 when the files could be run (whatever the results), else fills err. */
+int kf_scenarios_run(const char **paths, int npaths, json_t *results, int *passed, int *failed,
                      kf_err *err);
 
 #endif

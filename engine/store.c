@@ -11,7 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The statement cache: at most NSTMT prepared statements a connection, keyed by their SQL
+ * text, least recently used out first. A statement that is running (stepped, not yet
+ * reset) is never evicted, nor handed out again: a second user of the same SQL while it
+ * runs (a callback of kf_store_state_entries that reads the store) gets its own. */
 #define NSTMT 64
+
+struct cached {
+  sqlite3_stmt *st; /* NULL: a free slot */
+  uint64_t hash;    /* of its SQL text (sqlite3_sql), for a quick look */
+  uint64_t used;    /* when it was last handed out: the least recent goes first */
+};
 
 struct kf_store {
   sqlite3 *db;
@@ -19,10 +29,8 @@ struct kf_store {
   int readonly;
   int in_tx;
   struct kf_script_guard *guard; /* scripts only: see "reports and scripts" below */
-  struct {
-    const char *sql;
-    sqlite3_stmt *st;
-  } cache[NSTMT];
+  uint64_t tick;                 /* counts stmt() calls, for the cache's recency */
+  struct cached cache[NSTMT];
 };
 
 static const char *MIGRATIONS[] = {
@@ -123,27 +131,55 @@ static int exec(kf_store *st, const char *sql, kf_err *err) {
   return rc == SQLITE_OK ? 0 : db_fail(st, err, rc, "setting up");
 }
 
-/* A cached prepared statement for a static SQL string, reset and unbound. */
+static uint64_t sql_hash(const char *sql) {
+  uint64_t h = 1469598103934665603u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)sql; *p; p++) h = (h ^ *p) * 1099511628211u;
+  return h;
+}
+
+/* A prepared statement for sql, reset and unbound, from the cache or prepared now (then
+ * cached, evicting the least recently used statement that is not running). The caller
+ * steps it and resets it (or steps it to the end) before it asks for NSTMT others. NULL
+ * with err when it cannot be prepared, or when every cached statement is running. */
 static sqlite3_stmt *stmt(kf_store *st, const char *sql, kf_err *err) {
-  int i, free_slot = -1;
-  for (i = 0; i < NSTMT; i++) {
-    if (st->cache[i].sql == sql) {
-      sqlite3_reset(st->cache[i].st);
-      sqlite3_clear_bindings(st->cache[i].st);
-      return st->cache[i].st;
+  if (!sql) {
+    kf_fail(err, KF_ENOMEM, "out of memory building a query");
+    return NULL;
+  }
+  uint64_t h = sql_hash(sql);
+  struct cached *victim = NULL;
+  st->tick++;
+  for (int i = 0; i < NSTMT; i++) {
+    struct cached *c = &st->cache[i];
+    if (!c->st) {
+      if (!victim || victim->st) victim = c; /* a free slot beats any eviction */
+      continue;
     }
-    if (!st->cache[i].sql && free_slot < 0) free_slot = i;
+    if (sqlite3_stmt_busy(c->st)) continue; /* running: neither reused nor evicted */
+    if (c->hash == h && !strcmp(sqlite3_sql(c->st), sql)) {
+      sqlite3_reset(c->st);
+      sqlite3_clear_bindings(c->st);
+      c->used = st->tick;
+      return c->st;
+    }
+    if (!victim || (victim->st && c->used < victim->used)) victim = c;
+  }
+  if (!victim) {
+    kf_fail(err, KF_ESTORE, "internal: all %d cached statements of database %s are running "
+            "at once", NSTMT, st->path);
+    return NULL;
   }
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
   if (rc != SQLITE_OK) {
+    sqlite3_finalize(s);
     db_fail(st, err, rc, "preparing a statement");
     return NULL;
   }
-  if (free_slot >= 0) {
-    st->cache[free_slot].sql = sql;
-    st->cache[free_slot].st = s;
-  }
+  if (victim->st) sqlite3_finalize(victim->st);
+  victim->st = s;
+  victim->hash = h;
+  victim->used = st->tick;
   return s;
 }
 
@@ -152,10 +188,16 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v) {
   else sqlite3_bind_null(s, i);
 }
 
-static void bind_json(sqlite3_stmt *s, int i, json_t *v) {
+/* Bind v as JSON text ("{}" when v is NULL). Fails, binding nothing, when v cannot be
+ * written: never an empty object in place of data it could not write. */
+static int bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err) {
   char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-  sqlite3_bind_text(s, i, text ? text : "{}", -1, SQLITE_TRANSIENT);
+  if (v && !text)
+    return kf_fail(err, KF_ENOMEM, "could not write a value as JSON (out of memory); nothing "
+                   "was changed");
+  int rc = sqlite3_bind_text(s, i, text ? text : "{}", -1, SQLITE_TRANSIENT);
   free(text);
+  return rc == SQLITE_OK ? 0 : db_fail(st, err, rc, "storing a JSON value");
 }
 
 static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -197,6 +239,10 @@ static json_t *row_json(sqlite3_stmt *s) {
 static json_t *rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
   json_t *a = json_array();
   int rc;
+  if (!a) {
+    kf_fail(err, KF_ENOMEM, "%s: out of memory", what);
+    return NULL;
+  }
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) json_array_append_new(a, row_json(s));
   if (rc != SQLITE_DONE) {
     json_decref(a);
@@ -211,8 +257,9 @@ static json_t *rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err
 static json_t *row_or_none(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
   int rc = sqlite3_step(s);
   json_t *o = NULL;
-  if (rc == SQLITE_ROW) o = row_json(s);
-  else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "%s: not found", what);
+  if (rc == SQLITE_ROW) {
+    if (!(o = row_json(s))) kf_fail(err, KF_ENOMEM, "%s: out of memory", what);
+  } else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "%s: not found", what);
   else db_fail(st, err, rc, what);
   sqlite3_reset(s);
   return o;
@@ -226,6 +273,7 @@ static int step_done(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *er
 
 static int migrate(kf_store *st, kf_err *err) {
   int v = kf_store_schema_version(st);
+  if (v < 0) return db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
   if (v > NMIGRATIONS)
     return kf_fail(err, KF_ESTORE, "database %s has schema version %d, newer than this "
                    "kinflow knows (%d); upgrade kinflow", st->path, v, NMIGRATIONS);
@@ -235,6 +283,13 @@ static int migrate(kf_store *st, kf_err *err) {
   int rc = kf_store_begin(st, err);
   if (rc) return rc;
   v = kf_store_schema_version(st); /* another process may have migrated meanwhile */
+  if (v < 0 || v > NMIGRATIONS) {
+    if (v < 0) rc = db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
+    else rc = kf_fail(err, KF_ESTORE, "database %s has schema version %d, newer than this "
+                      "kinflow knows (%d); upgrade kinflow", st->path, v, NMIGRATIONS);
+    kf_store_rollback(st);
+    return rc;
+  }
   for (; v < NMIGRATIONS; v++) {
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
@@ -251,12 +306,16 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
     kf_fail(err, KF_ESTORE, "libsodium failed to initialise");
     return NULL;
   }
+  if (!path || !*path) {
+    kf_fail(err, KF_EINVAL, "no database path given");
+    return NULL;
+  }
   kf_store *st = calloc(1, sizeof *st);
-  if (!st) {
+  if (!st || !(st->path = strdup(path))) {
+    free(st);
     kf_fail(err, KF_ENOMEM, "out of memory");
     return NULL;
   }
-  st->path = strdup(path);
   st->readonly = !!(flags & KF_STORE_READONLY);
   int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (!(flags & (KF_STORE_NOCREATE | KF_STORE_READONLY))) oflags |= SQLITE_OPEN_CREATE;
@@ -284,14 +343,31 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
   return st;
 }
 
-void kf_store_close(kf_store *st) {
-  if (!st) return;
+int kf_store_close(kf_store *st) {
+  if (!st) return 0;
+  int code = 0;
   for (int i = 0; i < NSTMT; i++)
     if (st->cache[i].st) sqlite3_finalize(st->cache[i].st);
-  if (st->db) sqlite3_close(st->db);
+  if (st->db && sqlite3_close(st->db) != SQLITE_OK) {
+    /* A statement outside the cache was left unfinalized: a bug. Say so, then finalize
+     * the strays so that the connection, and its memory, still go. */
+    code = KF_ESTORE;
+    int strays = 0;
+    sqlite3_stmt *s;
+    while ((s = sqlite3_next_stmt(st->db, NULL))) {
+      sqlite3_finalize(s);
+      strays++;
+    }
+    if (sqlite3_close(st->db) != SQLITE_OK) strays = -1;
+    if (strays >= 0)
+      fprintf(stderr, "kinflow: internal: database %s: %d statement%s left open at close\n",
+              st->path, strays, strays == 1 ? " was" : "s were");
+    else fprintf(stderr, "kinflow: internal: database %s could not be closed\n", st->path);
+  }
   free(st->guard);
   free(st->path);
   free(st);
+  return code;
 }
 
 const char *kf_store_path(const kf_store *st) { return st->path; }
@@ -356,7 +432,11 @@ int kf_store_def_put(kf_store *st, json_t *row, kf_err *err) {
   if (!s) return err ? err->code : KF_ESTORE;
   bind_text(s, 1, jstr(row, "kind"));
   bind_text(s, 2, jstr(row, "name"));
-  if (sqlite3_step(s) != SQLITE_ROW) return db_fail(st, err, sqlite3_errcode(st->db), "versioning");
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return db_fail(st, err, rc, "versioning a definition");
+  }
   int64_t version = sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
   if (!(s = stmt(st, q_ins, err))) return err ? err->code : KF_ESTORE;
@@ -368,12 +448,11 @@ int kf_store_def_put(kf_store *st, json_t *row, kf_err *err) {
   bind_text(s, 6, jstr(row, "source"));
   if (json_is_integer(json_object_get(row, "base_id")))
     sqlite3_bind_int64(s, 7, jint(row, "base_id"));
-  bind_json(s, 8, json_object_get(row, "definition"));
+  if ((rc = bind_json(st, s, 8, json_object_get(row, "definition"), err))) return rc;
   bind_text(s, 9, jstr(row, "hash"));
   bind_text(s, 10, jstr(row, "deployed_at"));
   bind_text(s, 11, jstr(row, "deployed_by"));
-  int rc = step_done(st, s, "storing a definition", err);
-  if (rc) return rc;
+  if ((rc = step_done(st, s, "storing a definition", err))) return rc;
   json_object_set_new(row, "version", json_integer(version));
   json_object_set_new(row, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
   return 0;
@@ -423,7 +502,10 @@ int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err) {
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
-  return step_done(st, s, "rolling back a definition", err);
+  int rc = step_done(st, s, "rolling back a definition", err);
+  if (!rc && sqlite3_changes(st->db) == 0)
+    rc = kf_fail(err, KF_ENOTFOUND, "no definition %lld to roll back", (long long)id);
+  return rc;
 }
 
 /* ---- cases ---- */
@@ -451,9 +533,10 @@ int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) 
   bind_text(s, 3, jstr(c, "workflow"));
   bind_text(s, 4, jstr(c, "state"));
   sqlite3_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
-  bind_json(s, 6, json_object_get(c, "data"));
+  int rc = bind_json(st, s, 6, json_object_get(c, "data"), err);
+  if (rc) return rc;
   bind_text(s, 7, now);
-  int rc = sqlite3_step(s);
+  rc = sqlite3_step(s);
   sqlite3_reset(s);
   if (rc != SQLITE_DONE) {
     if ((rc & 0xff) == SQLITE_CONSTRAINT && jstr(c, "ref"))
@@ -464,22 +547,42 @@ int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) 
   return 0;
 }
 
+/* A number written in digits: 1 and *id when text is all digits (no sign, no spaces) and
+ * fits in 63 bits; 0 (*id untouched) otherwise. */
+static int parse_digits(const char *text, int64_t *id) {
+  int64_t n = 0;
+  if (!*text) return 0;
+  for (const char *p = text; *p; p++) {
+    if (*p < '0' || *p > '9') return 0;
+    if (n > (INT64_MAX - (*p - '0')) / 10) return 0;
+    n = n * 10 + (*p - '0');
+  }
+  *id = n;
+  return 1;
+}
+
 json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
   static const char *by_id = "SELECT " CASE_COLS CASE_FROM "WHERE c.id=?1";
   static const char *by_ref = "SELECT " CASE_COLS CASE_FROM "WHERE c.ref=?1";
-  char *end;
-  long long id = strtoll(id_or_ref, &end, 10);
-  int numeric = *id_or_ref && !*end;
+  kf_err local = {0};
+  if (!err) err = &local; /* its code decides whether to look by ref too */
+  if (!id_or_ref || !*id_or_ref) {
+    kf_fail(err, KF_EINVAL, "which case? give a case number or its ref (got %s)",
+            id_or_ref ? "an empty one" : "none");
+    return NULL;
+  }
+  int64_t id = 0;
+  int numeric = parse_digits(id_or_ref, &id);
   sqlite3_stmt *s = stmt(st, numeric ? by_id : by_ref, err);
   if (!s) return NULL;
   if (numeric) sqlite3_bind_int64(s, 1, id);
   else bind_text(s, 1, id_or_ref);
   json_t *c = row_or_none(st, s, id_or_ref, err);
-  if (!c && numeric && err && err->code == KF_ENOTFOUND && (s = stmt(st, by_ref, err))) {
+  if (!c && numeric && err->code == KF_ENOTFOUND && (s = stmt(st, by_ref, err))) {
     bind_text(s, 1, id_or_ref); /* a ref may be all digits */
     c = row_or_none(st, s, id_or_ref, err);
   }
-  if (!c && err && err->code == KF_ENOTFOUND)
+  if (!c && err->code == KF_ENOTFOUND)
     kf_fail(err, KF_ENOTFOUND, "no case '%s' (give a case number or its ref)", id_or_ref);
   return case_fix(c);
 }
@@ -497,25 +600,32 @@ int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char 
   sqlite3_bind_int64(s, 2, revision);
   bind_text(s, 3, state);
   sqlite3_bind_int(s, 4, final);
-  bind_json(s, 5, data);
+  int rc = bind_json(st, s, 5, data, err);
+  if (rc) return rc;
   bind_text(s, 6, now);
   sqlite3_bind_int(s, 7, entered);
-  int rc = step_done(st, s, "updating a case", err);
-  if (rc) return rc;
+  if ((rc = step_done(st, s, "updating a case", err))) return rc;
   if (sqlite3_changes(st->db) == 0)
     return kf_fail(err, KF_ECONFLICT, "case %lld changed since revision %lld (someone else "
                    "updated it first); reload and try again", (long long)id, (long long)revision);
   return 0;
 }
 
-int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_err *err) {
+int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, const char *now,
+                              kf_err *err) {
   static const char *q = "UPDATE cases SET overdue_since=?2, revision=revision+1,"
-                         " updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id=?1";
+                         " updated_at=?3 WHERE id=?1";
+  if (!now) return kf_fail(err, KF_EINVAL, "internal: case %lld updated without a time",
+                           (long long)id);
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
   bind_text(s, 2, since);
-  return step_done(st, s, "marking a review", err);
+  bind_text(s, 3, now);
+  int rc = step_done(st, s, "marking a review", err);
+  if (!rc && sqlite3_changes(st->db) == 0)
+    rc = kf_fail(err, KF_ENOTFOUND, "no case %lld to mark", (long long)id);
+  return rc;
 }
 
 /* Case filters: the WHERE clause holds only the conditions asked for, so that SQLite can
@@ -566,7 +676,7 @@ static int filter_mask(json_t *f) {
 }
 
 /* Bind a case filter: workflow, state, overdue, open, q (text searched in ref and data). */
-static void bind_case_filter(sqlite3_stmt *s, json_t *f) {
+static int bind_case_filter(sqlite3_stmt *s, json_t *f, kf_err *err) {
   bind_text(s, 1, jstr(f, "workflow"));
   bind_text(s, 2, jstr(f, "state"));
   json_t *v;
@@ -576,7 +686,7 @@ static void bind_case_filter(sqlite3_stmt *s, json_t *f) {
   if (q && *q) {
     size_t n = strlen(q);
     char *like = malloc(2 * n + 3), *p = like;
-    if (!like) return;
+    if (!like) return kf_fail(err, KF_ENOMEM, "out of memory searching cases");
     *p++ = '%';
     for (size_t i = 0; i < n; i++) {
       if (q[i] == '%' || q[i] == '_' || q[i] == '\\') *p++ = '\\';
@@ -588,12 +698,12 @@ static void bind_case_filter(sqlite3_stmt *s, json_t *f) {
     sqlite3_bind_text(s, 8, q, -1, SQLITE_TRANSIENT);
     free(like);
   }
+  return 0;
 }
 
 json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
   sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 0), err);
-  if (!s) return NULL;
-  bind_case_filter(s, f);
+  if (!s || bind_case_filter(s, f, err)) return NULL;
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
   sqlite3_bind_int64(s, 6, jint(f, "offset"));
@@ -606,8 +716,7 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
 
 int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
   sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 1), err);
-  if (!s) return -1;
-  bind_case_filter(s, f);
+  if (!s || bind_case_filter(s, f, err)) return -1;
   sqlite3_bind_int64(s, 9, cap > 0 ? cap : -1);
   int rc = sqlite3_step(s);
   int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
@@ -637,7 +746,8 @@ int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const c
   sqlite3_bind_int64(s, 1, case_id);
   bind_text(s, 2, role);
   bind_text(s, 3, name);
-  bind_json(s, 4, data);
+  int rc = bind_json(st, s, 4, data, err);
+  if (rc) return rc;
   bind_text(s, 5, now);
   return step_done(st, s, "adding a member", err);
 }
@@ -660,13 +770,14 @@ int kf_store_entry_add(kf_store *st, json_t *e, const char *now, int64_t *id, kf
   sqlite3_bind_int64(s, 1, jint(e, "case"));
   bind_text(s, 2, jstr(e, "form"));
   if (json_is_integer(json_object_get(e, "form_id"))) sqlite3_bind_int64(s, 3, jint(e, "form_id"));
-  bind_json(s, 4, json_object_get(e, "data"));
+  int rc = bind_json(st, s, 4, json_object_get(e, "data"), err);
+  if (rc) return rc;
   sqlite3_bind_int(s, 5, json_is_true(json_object_get(e, "valid")));
   json_t *errors = json_object_get(e, "errors");
-  if (errors && !json_is_null(errors)) bind_json(s, 6, errors);
+  if (errors && !json_is_null(errors) && (rc = bind_json(st, s, 6, errors, err))) return rc;
   bind_text(s, 7, jstr(e, "actor"));
   bind_text(s, 8, now);
-  int rc = step_done(st, s, "storing a form entry", err);
+  rc = step_done(st, s, "storing a form entry", err);
   if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
   return rc;
 }
@@ -855,16 +966,28 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   if (bad) return bad;
   /* The recorded head must be the last event: otherwise events were cut off the end. */
   s = NULL;
-  if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL) ==
-          SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+  rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    bad = db_fail(st, err, rc, "reading the log's recorded head");
+  } else if (rc == SQLITE_ROW) {
     const char *head = (const char *)sqlite3_column_text(s, 0);
-    long long hseq = head ? atoll(head) : 0;
+    int64_t hseq = 0;
     const char *hhash = head ? strchr(head, ':') : NULL;
-    if (hseq != (long long)n)
+    char hnum[32] = "";
+    if (hhash && hhash - head < (ptrdiff_t)sizeof hnum) memcpy(hnum, head, (size_t)(hhash - head));
+    if (!hhash || !parse_digits(hnum, &hseq) || strlen(hhash + 1) != 64)
+      bad = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is unreadable ('%.80s'): "
+                    "it was altered", head ? head : "");
+    else if (hseq < (int64_t)n)
+      bad = kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
+                    "event %lld: events %lld to %lld were added outside kinflow", (long long)n,
+                    (long long)hseq, (long long)hseq + 1, (long long)n);
+    else if (hseq != (int64_t)n)
       bad = kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
                     "event %lld: event %lld and after were removed from the end", (long long)n,
-                    hseq, (long long)n + 1);
-    else if (!hhash || strcmp(hhash + 1, prev) != 0)
+                    (long long)hseq, (long long)n + 1);
+    else if (strcmp(hhash + 1, prev) != 0)
       bad = kf_fail(err, KF_EINVAL, "audit: event %lld does not match the recorded head "
                     "(the last event was replaced)", (long long)n);
   } else if (n > 0) {
@@ -872,7 +995,8 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   }
   sqlite3_finalize(s);
   if (bad) return bad;
-  if (summary) *summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev);
+  if (summary && !(*summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev)))
+    return kf_fail(err, KF_ENOMEM, "audit: out of memory");
   return 0;
 }
 
@@ -959,14 +1083,29 @@ int kf_store_user_add(kf_store *st, json_t *u, kf_err *err) {
   if (!s) return err ? err->code : KF_ESTORE;
   bind_text(s, 1, jstr(u, "login"));
   bind_text(s, 2, jstr(u, "role"));
-  bind_json(s, 3, json_object_get(u, "roles"));
+  json_t *roles = json_object_get(u, "roles");
+  int rc = 0;
+  if (roles) rc = bind_json(st, s, 3, roles, err);
+  else sqlite3_bind_text(s, 3, "[]", -1, SQLITE_STATIC); /* no workflow roles */
+  if (rc) return rc;
   bind_text(s, 4, jstr(u, "password_hash"));
   bind_text(s, 5, jstr(u, "created_at"));
-  int rc = sqlite3_step(s);
+  rc = sqlite3_step(s);
   sqlite3_reset(s);
   if ((rc & 0xff) == SQLITE_CONSTRAINT)
     return kf_fail(err, KF_ECONFLICT, "a user '%s' already exists", jstr(u, "login"));
   return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, "adding a user");
+}
+
+/* A row's roles, stored as JSON text, as JSON; fails (row unchanged) when unreadable. */
+static int parse_roles(json_t *row, kf_err *err) {
+  const char *text = jstr(row, "roles");
+  json_t *roles = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+  if (!roles)
+    return kf_fail(err, KF_ESTORE, "user '%s': the stored roles are not readable JSON",
+                   jstr(row, "login") ? jstr(row, "login") : "?");
+  json_object_set_new(row, "roles", roles);
+  return 0;
 }
 
 json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
@@ -976,7 +1115,10 @@ json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
   if (!s) return NULL;
   bind_text(s, 1, login);
   json_t *u = row_or_none(st, s, login, err);
-  if (u) json_object_set_new(u, "roles", json_loads(jstr(u, "roles"), 0, NULL));
+  if (u && parse_roles(u, err)) {
+    json_decref(u);
+    return NULL;
+  }
   return u;
 }
 
@@ -988,7 +1130,10 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err) {
   json_t *a = rows_json(st, s, "listing users", err);
   size_t i;
   json_t *u;
-  json_array_foreach(a, i, u) json_object_set_new(u, "roles", json_loads(jstr(u, "roles"), 0, NULL));
+  json_array_foreach(a, i, u) if (parse_roles(u, err)) {
+    json_decref(a);
+    return NULL;
+  }
   return a;
 }
 
@@ -1031,7 +1176,10 @@ json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, 
   sqlite3_bind_int64(s, 2, now);
   json_t *row = row_or_none(st, s, "session", err);
   if (!row) return NULL;
-  json_object_set_new(row, "roles", json_loads(jstr(row, "roles"), 0, NULL));
+  if (parse_roles(row, err)) {
+    json_decref(row);
+    return NULL;
+  }
   if (now - jint(row, "seen_at") >= 60 && (s = stmt(st, touch, NULL))) {
     bind_text(s, 1, token_hash);
     sqlite3_bind_int64(s, 2, now);

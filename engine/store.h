@@ -1,6 +1,9 @@
 /* store.h: the only door to the database. Rows travel as Jansson objects so that nothing
  * SQLite-specific leaks out; a PostgreSQL store could implement the same verbs.
- * Ownership: json_t* arguments are borrowed; returned json_t* are new references. */
+ * Ownership: json_t* arguments are borrowed (a few get fields set, as their comment says);
+ * returned json_t* are new references. Functions returning a pointer give NULL with err
+ * filled on failure; those returning int give 0 or a negative KF_E... code.
+ * Times are never read from a clock here: the caller passes them (`now`, `at`, ...). */
 #ifndef KF_STORE_H
 #define KF_STORE_H
 
@@ -15,12 +18,18 @@ enum {
   KF_STORE_NOCREATE = 2, /* open an existing database only */
 };
 
+/* Open (creating it unless flags say not) and bring the schema up to date. */
 kf_store *kf_store_open(const char *path, int flags, kf_err *err);
-void kf_store_close(kf_store *st);
+/* Finalize every statement and close the database. 0 when SQLite closed it cleanly;
+ * KF_ESTORE (said on stderr) when statements were left open: they are finalized and the
+ * connection closed anyway. st is freed either way; NULL is a no-op. */
+int kf_store_close(kf_store *st);
 const char *kf_store_path(const kf_store *st);
+/* The schema's version (PRAGMA user_version); -1 when it cannot be read. */
 int kf_store_schema_version(kf_store *st);
 
-/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
+/* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE); a commit that fails
+ * rolls back. */
 int kf_store_begin(kf_store *st, kf_err *err);
 int kf_store_commit(kf_store *st, kf_err *err);
 void kf_store_rollback(kf_store *st);
@@ -31,23 +40,35 @@ int kf_store_savepoint(kf_store *st, int op, kf_err *err);
 int kf_store_set_durability(kf_store *st, int full, kf_err *err);
 
 /* Definitions (workflows, rules, forms): immutable versions. row: kind, name, title, path,
- * source, base_id (or null), definition (object), hash, deployed_by. Sets version and id. */
+ * source, base_id (or null), definition (object), hash, deployed_at, deployed_by. Sets
+ * version (the next of kind and name) and id in row. */
 int kf_store_def_put(kf_store *st, json_t *row, kf_err *err);
+/* The newest active version of kind and name, with source and definition; KF_ENOTFOUND
+ * when none is deployed. */
 json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf_err *err);
+/* One version by id, active or not, with source and definition. */
 json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err);
-/* Every version of every definition of kind (kind NULL: all), without sources. */
+/* Every version of every definition of kind (kind NULL: all), without sources, each with
+ * its count of cases and open_cases. */
 json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err);
-/* Mark a rule version inactive (rollback): the previous active one applies again. */
+/* Mark a rule version inactive (rollback): the previous active one applies again.
+ * KF_ENOTFOUND when there is no definition id. */
 int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err);
 
-/* Cases. insert: workflow_id, workflow, state, final, data, ref?; sets id. */
+/* Cases. c: workflow_id, workflow, state, final, data, ref (optional); created, updated
+ * and entered at now. Sets id in c; KF_EINVAL when the ref is taken. */
 int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err);
-/* By numeric id or by ref. */
+/* By case number (text of digits only, tried as an id, then as a ref) or by ref.
+ * KF_EINVAL when id_or_ref is NULL or empty; KF_ENOTFOUND when no case has it. */
 json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err);
-/* Store a new state/data if the case is still at revision; KF_ECONFLICT otherwise. */
+/* Store a new state/data if the case is still at revision (then revision+1, updated at
+ * now; entered: it entered state now, and is no longer overdue); KF_ECONFLICT otherwise. */
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
                          int final, int entered, json_t *data, const char *now, kf_err *err);
-int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, kf_err *err);
+/* Mark a case overdue since `since` (NULL: no longer overdue); revision+1, updated at now.
+ * KF_ENOTFOUND when there is no case id. */
+int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, const char *now,
+                              kf_err *err);
 /* filter: workflow, state, overdue (bool), open (bool), q (text in ref or data, or the
  * case number), limit, offset. */
 json_t *kf_store_case_list(kf_store *st, json_t *filter, kf_err *err);
@@ -58,37 +79,42 @@ int64_t kf_store_case_count(kf_store *st, json_t *filter, int64_t cap, kf_err *e
 /* [{state, cases, overdue}] for one workflow (NULL: all). */
 json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err);
 
+/* Members of a case, added at now; listed (role NULL: every role) in the order added. */
 int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const char *name,
                         json_t *data, const char *now, kf_err *err);
 json_t *kf_store_members(kf_store *st, int64_t case_id, const char *role, kf_err *err);
 
-/* entry: case, form, form_id (or null), data, valid, errors (or null), actor. */
+/* entry: case, form, form_id (or null), data, valid, errors (or null), actor; submitted at
+ * now. *id (may be NULL) gets its id. */
 int kf_store_entry_add(kf_store *st, json_t *entry, const char *now, int64_t *id, kf_err *err);
+/* A case's entries (form NULL: every form; valid_only: only valid ones), oldest first. */
 json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int valid_only,
                          kf_err *err);
 
 /* Events: the append-only, hash-chained log. ev: case (or null), at, actor, role, kind,
- * name, from, to, reason, data. Sets seq and hash. */
+ * name, from, to, reason, data. Only inside a transaction. Sets seq and hash in ev. */
 int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err);
 /* filter: case, kind, since, after (seq), limit. Oldest first. */
 json_t *kf_store_events(kf_store *st, json_t *filter, kf_err *err);
-/* Recompute the chain. 0 when intact (*head gets the last hash); KF_EINVAL naming the
- * first bad event otherwise. */
+/* Recompute the chain. 0 when intact (*summary, unless summary is NULL, gets
+ * {events: how many, head: the last hash}); KF_EINVAL naming the first bad event otherwise. */
 int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err);
 
 /* Timers. kind: "after" (fires transition name), "review", "custom". state: the state
  * whose stay it belongs to (cancelled on leaving it), or NULL. */
 int kf_store_timer_add(kf_store *st, int64_t case_id, const char *name, const char *kind,
                        const char *state, const char *due, kf_err *err);
-/* Cancel pending timers of a case: of a state (name NULL) or by name (state NULL), all
- * but timer `except` (the one firing now; 0 for none). */
+/* Cancel pending timers of a case (done at now): of a state (name NULL), by name (state
+ * NULL), or every one (both NULL), all but timer `except` (the one firing now; 0 for none). */
 int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state,
                            const char *name, const char *now, int64_t except, kf_err *err);
+/* Pending timers due at or before now, earliest first, at most limit. */
 json_t *kf_store_timers_due(kf_store *st, const char *now, int limit, kf_err *err);
+/* Every timer of a case, in the order scheduled. */
 json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err);
 json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err);
-/* Mark a pending timer done ("fired", "refused", "skipped"); KF_ECONFLICT if it was not
- * pending any more (another runner took it). */
+/* Mark a pending timer done ("fired", "refused", "skipped") at now; KF_ECONFLICT if it was
+ * not pending any more (another runner took it). */
 int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
                           kf_err *err);
 
@@ -96,7 +122,8 @@ int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const ch
 
 /* A connection for analysts' scripts: query_only inside one read snapshot, an authorizer
  * that denies every write, ATTACH, pragmas that set anything, and any read of the users
- * and sessions tables; a query stops once `seconds` (wall clock, from now) have passed;
+ * and sessions tables; a query stops once `seconds` (0: 60; elapsed time from this call,
+ * on the monotonic clock) have passed;
  * one kf_store_query result may take about max_result bytes (0: 64 MiB). */
 kf_store *kf_store_open_script(const char *path, double seconds, size_t max_result,
                                kf_err *err);
@@ -122,7 +149,8 @@ int kf_store_state_entries(kf_store *st, json_t *filter, int (*fn)(json_t *row, 
                            void *ud, kf_err *err);
 
 /* Users of the console and their sessions. user: login, role, roles (array of workflow
- * roles), password_hash, created_at. Sessions are found by the hash of their token. */
+ * roles; absent: none), password_hash, created_at; KF_ECONFLICT when the login is taken.
+ * Sessions are found by the hash of their token; their times are UTC seconds. */
 int kf_store_user_add(kf_store *st, json_t *user, kf_err *err);
 json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err);
 json_t *kf_store_user_list(kf_store *st, kf_err *err);
@@ -130,6 +158,9 @@ int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err 
 int kf_store_session_add(kf_store *st, const char *token_hash, const char *login,
                          const char *csrf, int64_t now, int64_t idle, int64_t absolute,
                          kf_err *err);
+/* A live session (not idle past its limit, not past its absolute one; its user not
+ * disabled), with the user's role and roles; touched when last seen a minute or more ago.
+ * KF_ENOTFOUND otherwise. */
 json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, kf_err *err);
 /* Ends the session, and sweeps every expired one. */
 int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, kf_err *err);

@@ -1,9 +1,12 @@
-/* util.c: the error record, the clock and small text helpers shared by the engine.
- * Nothing here touches the database or Lua. */
+/* util.c: the error record, the engine's one clock, and small text helpers shared by the
+ * engine. Nothing here touches the database or Lua; only kf_clock_from_env reads the
+ * environment's KINFLOW_NOW, and only when main asks. */
 #define _GNU_SOURCE
 #include "kf.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,11 +82,38 @@ void kf_iso(int64_t t, char buf[static 21]) {
   strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The override: INT64_MIN when none (no date kf_parse_time reads comes near it). One
+ * atomic word, so that a reader never sees half of a time being set. */
+static _Atomic int64_t clock_fixed_at = INT64_MIN;
+
 int64_t kf_now(void) {
+  int64_t t = atomic_load(&clock_fixed_at);
+  return t != INT64_MIN ? t : (int64_t)time(NULL);
+}
+
+void kf_clock_set(int64_t t) {
+  /* INT64_MIN means "no override"; a time that far back is nothing a caller means. */
+  atomic_store(&clock_fixed_at, t == INT64_MIN ? INT64_MIN + 1 : t);
+}
+
+void kf_clock_clear(void) { atomic_store(&clock_fixed_at, INT64_MIN); }
+
+int kf_clock_fixed(int64_t *t) {
+  int64_t v = atomic_load(&clock_fixed_at);
+  if (v == INT64_MIN) return 0;
+  if (t) *t = v;
+  return 1;
+}
+
+int kf_clock_from_env(kf_err *err) {
   const char *env = getenv("KINFLOW_NOW");
   int64_t t;
-  if (env && *env && kf_parse_time(env, &t) == 0) return t;
-  return (int64_t)time(NULL);
+  if (!env || !*env) return 0;
+  if (kf_parse_time(env, &t))
+    return kf_fail(err, KF_EINVAL, "KINFLOW_NOW '%s' is not a date and time (ISO 8601, e.g. "
+                   "2026-03-01T09:00:00Z or 2026-03-01T19:00:00+10:00)", env);
+  kf_clock_set(t);
+  return 0;
 }
 
 int kf_parse_duration(const char *s, int64_t *out) {
@@ -142,4 +172,33 @@ char *kf_read_file(const char *path, size_t *len, kf_err *err) {
   buf[n] = 0;
   if (len) *len = n;
   return buf;
+}
+
+/* Depth without recursion past the limit: stops descending at max + 1. */
+static int depth(const json_t *v, int max) {
+  int d = 0, k;
+  size_t i;
+  const char *key;
+  json_t *x;
+  if (json_is_object(v)) {
+    json_object_foreach((json_t *)v, key, x) {
+      if ((k = max > 0 ? depth(x, max - 1) : 1) > d) d = k;
+      if (d > max) break;
+    }
+    return d + 1;
+  }
+  if (json_is_array(v)) {
+    json_array_foreach(v, i, x) {
+      if ((k = max > 0 ? depth(x, max - 1) : 1) > d) d = k;
+      if (d > max) break;
+    }
+    return d + 1;
+  }
+  return 0;
+}
+
+int kf_json_depth_ok(const json_t *v, int max, const char *what, kf_err *err) {
+  if (!v || depth(v, max) <= max) return 0;
+  return kf_fail(err, KF_EINVAL, "%s is nested more than %d levels deep; at most %d are "
+                 "allowed", what, max, max);
 }

@@ -170,7 +170,8 @@ async function run() {
     await people.getByText("Kit Maple-Example").waitFor();
     const blocked = page.locator(".moves.blocked li[data-move=match]");
     await blocked.waitFor();
-    await blocked.getByText("child information form has not been filled in", { exact: false }).waitFor();
+    await blocked.locator('li[data-code="form_missing"]')
+      .getByText("child information form has not been filled in", { exact: false }).waitFor();
     await page.locator(".timeline").getByText("Consent to share information", { exact: false }).first().waitFor();
     await shot(page, "04-case-blocked");
   }, ["the case list filters by programme and opens the case"]);
@@ -236,6 +237,22 @@ async function run() {
     await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
   }, ["a move is made after confirming, and the case shows its new stage"]);
 
+  await step("a refused move answers 409 with its refusals, shown in plain words", async () => {
+    const r = await page.evaluate(async () => {
+      const api = await import("/static/api.js");
+      const cs = await import("/static/view-case.js");
+      try {
+        await api.post("/cases/CP-NEW-1/transitions/match", { as: "caseworker" });
+        return { status: 200 };
+      } catch (err) {
+        return { status: err.status, codes: (err.body.refusals || []).map(f => f.code), text: cs.refusal(err.body, err.message) };
+      }
+    });
+    expect(r.status === 409, `the refused move answered ${r.status}`);
+    expect(r.codes && r.codes.includes("form_missing") && r.codes.includes("guard"), `refusals: ${JSON.stringify(r.codes)}`);
+    expect(/^The child information form has not been filled in yet; .*consent to share information has not been recorded/.test(r.text), `shown as: ${r.text}`);
+  }, ["a new case is opened from the case list"]);
+
   await step("a review is recorded with a note", async () => {
     await page.getByRole("button", { name: "Record that a review was held" }).click();
     const dialog = page.getByRole("dialog");
@@ -274,8 +291,25 @@ async function run() {
         form: forms.parseProblems("case 3: form 'review' refused: review_date: not a date (YYYY-MM-DD); " +
           "progress: required; decision: 'maybe' is not one of: continue, move_forward; present[2]: not text; " +
           "colour: not a field of form 'review'", ["review_date", "progress", "decision", "present"]),
-        move: cs.refusal("case 2: cannot fire 'match': requires form 'child_information' (no valid entry); " +
-          "role 'caseworker' may not fire 'match' (by: supervisor, family_link)"),
+        move: cs.refusal({
+          error: "case 2: cannot fire 'match': requires form 'child_information' (no valid entry); " +
+            "role 'caseworker' may not fire 'match' (by: supervisor, family_link)",
+          refusals: [
+            { code: "form_missing", params: { form: "child_information" },
+              text: "requires form 'child_information' (no valid entry)" },
+            { code: "role", params: { role: "caseworker", transition: "match", by: ["supervisor", "family_link"] },
+              text: "role 'caseworker' may not fire 'match' (by: supervisor, family_link)" },
+          ] }),
+        guard: cs.plainRefusal({ code: "guard", text: "consent to share information has not been recorded",
+          params: { transition: "match", rule: "consent_recorded", reason: "consent to share information has not been recorded" } }),
+        timed: cs.plainRefusal({ code: "by_time", params: { transition: "lapse", after: "30m" },
+          text: "'lapse' is fired by time only (after 30m)" }),
+        final: cs.refusal({ error: "case 2: cannot fire 'x': the case is in final state 'closed'; nothing leaves a final state",
+          refusals: [{ code: "final", params: { transition: "x", state: "closed" },
+            text: "the case is in final state 'closed'; nothing leaves a final state" }] }),
+        unknown: cs.plainRefusal({ code: "quorum", params: { needed: 2 }, text: "two supervisors must agree first" }),
+        none: cs.refusal({ error: "case 2: cannot fire 'x': the case is in final state 'closed'" },
+          "case 2: cannot fire 'x': the case is in final state 'closed'"),
       };
     });
     const f = r.form.byField;
@@ -285,6 +319,11 @@ async function run() {
     expect(f.present && /Enter some words/.test(f.present[0]), `present: ${JSON.stringify(f.present)}`);
     expect(r.form.other.length === 1 && /colour/.test(r.form.other[0]), `other: ${JSON.stringify(r.form.other)}`);
     expect(/form has not been filled in yet; only a supervisor or a Family Link worker can make this move\.$/.test(r.move), `move: ${r.move}`);
+    expect(r.guard === "Consent to share information has not been recorded", `guard: ${r.guard}`);
+    expect(r.timed === "This happens by itself after 30 minutes in this stage.", `by time: ${r.timed}`);
+    expect(r.final === "This case is finished. No more moves can be made.", `final: ${r.final}`);
+    expect(r.unknown === "Two supervisors must agree first", `an unknown code: ${r.unknown}`);
+    expect(r.none === "case 2: cannot fire 'x': the case is in final state 'closed'", `no refusals: ${r.none}`);
   }, ["the console page loads with its security headers"]);
 
   await step("the page has no script errors and no CSP refusals", async () => {

@@ -189,6 +189,26 @@ wf review.lua '
     { "pause", from = "open", to = "paused", by = { "boss" } },'
 expect_check "bad duration in review" review.lua "review.lua:$(marked review.lua): state 'paused': review fortnightly is not a duration (e.g. \"28d\", \"12h\", \"2w\")"
 
+# Zero and negative durations: a timer due the moment it is set would fire for ever.
+wf afterzero.lua "" '
+    { "lapse", from = "open", to = "done", after = "0s" }, --@'
+expect_check "after of zero" afterzero.lua "afterzero.lua:$(marked afterzero.lua): transition 'lapse': after 0s is zero: a timer needs a duration longer than zero (e.g. \"90d\")"
+wf afterneg.lua "" '
+    { "lapse", from = "open", to = "done", after = "-3d" }, --@'
+expect_check "negative after" afterneg.lua "afterneg.lua:$(marked afterneg.lua): transition 'lapse': after -3d is negative: a timer needs a duration longer than zero (e.g. \"90d\")"
+wf reviewzero.lua '
+    { "paused", review = "0d" }, --@' '
+    { "pause", from = "open", to = "paused", by = { "boss" } },'
+expect_check "review of zero" reviewzero.lua "reviewzero.lua:$(marked reviewzero.lua): state 'paused': review 0d is zero: a review needs a duration longer than zero (e.g. \"28d\")"
+wf reviewneg.lua '
+    { "paused", review = "-1w" }, --@' '
+    { "pause", from = "open", to = "paused", by = { "boss" } },'
+expect_check "negative review" reviewneg.lua "reviewneg.lua:$(marked reviewneg.lua): state 'paused': review -1w is negative: a review needs a duration longer than zero (e.g. \"28d\")"
+wf schedzero.lua "" '
+    { "nudge", from = "open", to = "working", by = { "boss" },
+      action = function(case) case:schedule("chase", "0h") end }, --@'
+expect_check "case:schedule with a literal zero" schedzero.lua "schedzero.lua:$(marked schedzero.lua): case:schedule: after 0h is zero: a timer needs a duration longer than zero (e.g. \"14d\")"
+
 # Names that also appear earlier in other lists ({ "visit" } of a state's forms) must not
 # move the reported line away from the transition itself.
 cat >samename.lua <<'EOF'

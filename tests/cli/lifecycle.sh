@@ -161,6 +161,13 @@ run "$K" case moves CP-1 --as supervisor
 if [ "$RC" -eq 0 ] && echo "$OUT" | grep -q '^available *close' && echo "$OUT" | grep -q '^blocked *match'
 then t_ok "moves (text): available and blocked"; else t_fail "moves (text): available and blocked" "exit $RC: $OUT"; fi
 expect_refused "moves with an unknown role" 1 "unknown role 'wizard'" "$K" case moves CP-1 --as wizard
+# Refusals as data ({code, params, text}): the console reads codes, never the sentences.
+run "$K" case moves CP-1 --as caseworker --json
+expect_eq "moves --json: refusals carry code and params" \
+  "match form_missing {'form': 'child_information'} | match guard {'transition': 'match', 'rule': 'consent_recorded', 'reason': 'consent to share information has not been recorded'} | lapse by_time {'transition': 'lapse', 'after': '90d'} | close role {'role': 'caseworker', 'transition': 'close', 'by': ['supervisor']}" \
+  "$(echo "$OUT" | py '" | ".join(m["name"] + " " + r["code"] + " " + str(dict(sorted(r["params"].items(), key=lambda kv: ["role", "transition", "form", "rule", "where", "reason", "after", "by"].index(kv[0])))) for m in d for r in m["refusals"])')"
+expect_eq "moves --json: each refusal's text is the reason shown" "True" \
+  "$(echo "$OUT" | py 'all([r["text"] for r in m["refusals"]] == m["reasons"] for m in d)')"
 
 expect_refused "fire refused: quotes the guard's own reason" 1 "consent to share information has not been recorded" "$K" case fire CP-1 match --as caseworker
 expect_refused "fire refused: names the missing form" 1 "requires form 'child_information'" "$K" case fire CP-1 match --as caseworker
@@ -210,6 +217,10 @@ expect_eq "on_enter set data" "$(date -u +%Y-%m-%d)" "$("$K" case show CP-1 --js
 expect_eq "data kept across the move" "Ava" "$("$K" case show CP-1 --json | py 'd["data"].get("child")')"
 expect_ok "strengthen by family_link (home_visit entry present)" "$K" case fire CP-1 strengthen --as family_link
 expect_refused "function guard: its own reason" 1 "overnight stays at home have not started yet" "$K" case fire CP-1 prepare --as caseworker
+run "$K" case moves CP-1 --as caseworker --json
+expect_eq "moves --json: a function guard's refusal names its file and line" \
+  "guard prepare coparenthood.lua:24 overnight stays at home have not started yet" \
+  "$(echo "$OUT" | py '[" ".join([r["code"], r["params"]["transition"], r["params"]["where"].rsplit("/", 1)[-1], r["params"]["reason"]]) for m in d if m["name"] == "prepare" for r in m["refusals"]][0]')"
 
 # case set merges
 R0=$(field CP-1 revision)

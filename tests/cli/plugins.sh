@@ -55,6 +55,36 @@ run $K abi-test fail
 expect_eq "a subcommand's exit status is kept" 1 "$RC"
 expect_refused "an unknown command is a usage error" 2 "unknown command 'nope'" $K nope
 
+# The verbs a plugin calls check their arguments: a bad id is a 400 naming it, not a crash.
+run $K abi-test
+[[ "$OUT" == *"call {\"id\": [1]}: 400 case.get: 'id' must be a case number or reference"* ]] && t_ok "a list as case id is refused, not a crash" || t_fail "id list" "$OUT $ERR"
+[[ "$OUT" == *"call {\"id\": {\"a\": 1}}: 400 case.get: 'id' must be a case number or reference"* ]] && t_ok "an object as case id is refused" || t_fail "id object" "$OUT"
+[[ "$OUT" == *"call {\"id\": 2.5}: 400 case.get: 'id' must be a case number or reference"* ]] && t_ok "a fraction as case id is refused" || t_fail "id real" "$OUT"
+[[ "$OUT" == *"call {}: 400 case.get: 'id' is missing"* ]] && t_ok "a missing id is named" || t_fail "id missing" "$OUT"
+[[ "$OUT" == *"400 case.fire: 'transition' must be text"* ]] && t_ok "a wrong type is named with its verb and key" || t_fail "type" "$OUT"
+[[ "$OUT" == *"call no.such.verb: 404 no verb 'no.such.verb'"* ]] && t_ok "an unknown verb is a 404" || t_fail "verb" "$OUT"
+run $K abi-test fire 1 stamp worker
+[[ "$OUT" == *'fire: 409 case 1: cannot fire '"'"'stamp'"'"': case 1 is odd'*'detail {"refusals":[{"code":"guard"'* ]] && t_ok "a refused move leaves its refusals as data for the plugin" || t_fail "refusal detail" "$OUT"
+grep -q "^init session: a plugin may not open a session in its init" abi.log && t_ok "init cannot open a session, and says why (no hang)" || t_fail "init session" "$(cat abi.log)"
+
+# A hook that opens a session and calls the engine (here: on every event) used to hang the
+# command holding the plugin lock; events its own calls commit reach the hooks afterwards.
+: > abi.log
+run env ABI_TEST_HOOK_SESSION=1 timeout 30 $K case new plug
+expect_eq "a hook that opens a session does not hang the command" 0 "$RC"
+grep -q "^session hook case.opened: case.get with id true: 400 case.get: 'id' must be a case number or reference" abi.log && t_ok "a hook's call is answered" || t_fail "hook call" "$(cat abi.log)"
+grep -q "^session hook case.opened: member_add: 200 added" abi.log && t_ok "a hook can write through a session" || t_fail "hook write" "$(cat abi.log)"
+grep -q "^session hook member.added" abi.log && t_ok "events committed by a hook reach the hooks after it returns" || t_fail "hook events" "$(cat abi.log)"
+sed 's/name = "plug"/name = "plug2"/' wf.lua > wf2.lua
+run env ABI_TEST_HOOK_SESSION=1 timeout 60 $K deploy wf2.lua
+expect_eq "deploy with a session-opening hook finishes" 0 "$RC"
+grep -q "^session hook workflow.deployed: case.get" abi.log && t_ok "the hook saw the deploy" || t_fail "deploy hook" "$(cat abi.log)"
+# Every event passes the runtime, so hooks see users added and the console's own events.
+echo "a long enough password 1" | env ABI_TEST_HOOK_SESSION=1 timeout 60 $K user add hookuser --role caseworker --password-stdin >/dev/null 2>&1
+grep -q "^session hook user.added" abi.log && t_ok "hooks see user.added" || t_fail "user.added hook" "$(cat abi.log)"
+run env ABI_TEST_HOOK_SESSION=1 timeout 60 $K abi-test
+[[ "$OUT" == *"event.log: 200 logged"* ]] && grep -q "^session hook console.abi_test" abi.log && t_ok "hooks see events the console logs" || t_fail "event.log hook" "$OUT $(cat abi.log)"
+
 # The outbox delivers every committed event once, in order, and catches up after an outage.
 unset KINFLOW_PLUGIN_PATH
 $K case new plug >/dev/null 2>&1

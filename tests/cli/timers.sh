@@ -171,4 +171,23 @@ expect_refused "unreadable KINFLOW_NOW: refused (exit 1)" 1 "KINFLOW_NOW 'next t
 unset KINFLOW_NOW
 expect_eq "unreadable KINFLOW_NOW: G's 30 days did not pass" "waiting" "$(field G state)"
 
+# case:schedule with a zero or negative duration computed at run time: the move is refused
+# at the line of the call, and nothing is stored.
+cat >nudge.lua <<'EOF'
+return workflow {
+  name = "nudge", roles = { "worker" }, initial = "open",
+  states = { { "open" }, { "done", final = true } },
+  transitions = { { "finish", from = "open", to = "done", by = { "worker" },
+    action = function(case) case:schedule("chase", case.data.gap) end } },
+}
+EOF
+"$K" deploy nudge.lua >/dev/null
+"$K" case new nudge --ref N0 --data '{"gap":"0s"}' >/dev/null
+"$K" case new nudge --ref N1 --data '{"gap":"-1d"}' >/dev/null
+expect_refused "case:schedule of zero is refused at its line" 1 "'finish' failed, nothing changed: nudge.lua:5: schedule: after 0s is zero: a timer needs a duration longer than zero" \
+  "$K" case fire N0 finish --as worker
+expect_refused "case:schedule of a negative duration is refused" 1 "nudge.lua:5: schedule: after -1d is negative" \
+  "$K" case fire N1 finish --as worker
+expect_eq "a refused schedule stores no timer" "0" "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM timers WHERE name = 'chase'")"
+
 t_done

@@ -2,7 +2,7 @@
  * a workflow file (workflow, adapt, rule, form or scenarios), checked as `kinflow check FILE`
  * checks it: kf_check on [{path, source}] with no database. Text that is not UTF-8 is refused
  * before the checker (as kinflow check refuses it), so it is skipped here. The checker is
- * mostly Lua (engine/workflow.lua), which libFuzzer's coverage cannot see: the seeds (the
+ * mostly Lua (engine/lua/), which libFuzzer's coverage cannot see: the seeds (the
  * programme library, forms, rules, scenarios) and check.dict carry the search. */
 #include "fuzz.h"
 

@@ -25,7 +25,7 @@ static char *fuzz_text(const uint8_t *data, size_t size) {
 /* An engine on an in-memory database with `source` deployed as workflows/fuzz.lua, or with
  * no database when source is NULL. Aborts when that fails: the harness is broken, not the input. */
 static kf_engine *fuzz_engine(const char *source) {
-  setenv("KINFLOW_NOW", "2026-01-05T09:00:00Z", 1);
+  kf_clock_set(1767603600); /* 2026-01-05T09:00:00Z */
   setenv("KINFLOW_OUTBOX", "off", 1);
   kf_err err = {0};
   kf_engine *e = kf_engine_open(source ? ":memory:" : NULL, 0, &err);

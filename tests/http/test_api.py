@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tests/http/test_api.py: the console's JSON API against the real server on a loopback
-port: sign-in, sessions and their expiry, CSRF, throttling, roles, sensitive fields, limits,
+port: sign-in, sessions and their expiry, CSRF, throttling, roles, the route table and each
+route's permission, refusals as data, sensitive fields, limits,
 errors, security headers, the page's files, and one case from referral to Stage 1.
 
 Python 3 standard library only. KINFLOW_BIN is the binary under test (default ./kinflow).
@@ -442,6 +443,88 @@ def test_roles():
         fail("the new user signs in", e)
 
 
+# The route table as documented (README, "The API"): every route and the permission it
+# needs. `kinflow serve --routes` prints the server's own table; it must be this one, so a
+# new route cannot arrive without a decision about who may use it.
+ROUTES = [
+    ("GET", "/api/session", "signed-in"),
+    ("POST", "/api/session", "public"),
+    ("DELETE", "/api/session", "signed-in"),
+    ("GET", "/api/dashboard", "read"),
+    ("GET", "/api/workflows", "read"),
+    ("GET", "/api/workflows/{name}", "read"),
+    ("GET", "/api/cases", "read"),
+    ("POST", "/api/cases", "work"),
+    ("GET", "/api/cases/{id}", "read"),
+    ("PATCH", "/api/cases/{id}", "work"),
+    ("GET", "/api/cases/{id}/moves", "read"),
+    ("GET", "/api/cases/{id}/history", "read"),
+    ("POST", "/api/cases/{id}/members", "work"),
+    ("POST", "/api/cases/{id}/review", "work"),
+    ("POST", "/api/cases/{id}/transitions/{transition}", "work"),
+    ("POST", "/api/cases/{id}/forms/{form}", "work"),
+    ("GET", "/api/forms/{name}", "read"),
+    ("GET", "/api/rules", "read"),
+    ("POST", "/api/rules", "rules"),
+    ("POST", "/api/rules/impact", "rules"),
+    ("POST", "/api/rules/{name}/rollback", "rules"),
+    ("GET", "/api/users", "users"),
+    ("POST", "/api/users", "users"),
+    ("GET", "/api/audit", "audit"),
+    ("GET", "/api/audit/verify", "audit"),
+]
+# What each console role may do (README, "Who may do what").
+ROLE_MAY = {
+    "admin": {"read", "work", "rules", "audit", "users"},
+    "supervisor": {"read", "work", "audit"},
+    "caseworker": {"read", "work"},
+    "analyst": {"read", "rules", "audit"},
+    "viewer": {"read"},
+}
+
+
+def route_url(path):
+    return (path.replace("{id}", str(FLOW_CASE)).replace("{transition}", "match")
+            .replace("{form}", "review").replace("/rules/{name}", "/rules/consent_recorded")
+            .replace("/workflows/{name}", "/workflows/coparenthood")
+            .replace("/forms/{name}", "/forms/review"))
+
+
+def test_route_table():
+    rc, out, err = kf("serve", "--routes")
+    listed = [tuple(line.split()) for line in out.splitlines() if line.strip()]
+    check("kinflow serve --routes prints the route table: method, path, permission",
+          rc == 0 and listed == ROUTES,
+          (rc, err, [r for r in listed if r not in ROUTES], [r for r in ROUTES if r not in listed]))
+    routes = listed or ROUTES
+
+    # no session: 401 on every route but signing in, whatever the method
+    wrong = []
+    for method, path, perm in routes:
+        if perm == "public":
+            continue
+        r = req(method, route_url(path))
+        if r.status != 401:
+            wrong.append("%s %s: %r" % (method, path, r))
+    check("without a session every route but sign-in is 401 (%d routes)"
+          % sum(p != "public" for _, _, p in routes), not wrong, wrong)
+    r = req("POST", "/api/session")
+    check("signing in needs no session (a sign-in without a body is 400)", r.status == 400, r)
+
+    # each role: 403 from the route table on every route whose permission it lacks, before
+    # anything else is read (no body is sent)
+    for who in (VAL, ANA, CAT, SAM):  # an admin has every permission
+        refused = [(m, p) for m, p, perm in routes
+                   if perm not in ("public", "signed-in") and perm not in ROLE_MAY[who.role]]
+        wrong = []
+        for method, path in refused:
+            r = req(method, route_url(path), who=who)
+            if r.status != 403 or not r.error().startswith("a %s may not " % who.role):
+                wrong.append("%s %s: %r" % (method, path, r))
+        check("a%s %s gets 403 on each of the %d routes it has no permission for"
+              % ("n" if who.role[0] in "aeiou" else "", who.role, len(refused)), not wrong, wrong)
+
+
 def test_sensitive():
     c = FLOW_CASE
     r = req("GET", "/api/cases/%d" % c, who=VAL)
@@ -475,10 +558,33 @@ def test_flow():
     check("a refused move is 409 and names every unmet condition",
           r.status == 409 and "consent to share information has not been recorded" in r.error()
           and "child_information" in r.error(), r)
+    refusals = (r.json or {}).get("refusals") or []
+    check("... and carries them as data: {code, params, text} each, text as in the message",
+          refusals and all(set(f) == {"code", "params", "text"} and f["text"] in r.error()
+                           for f in refusals), r)
+    check("... a missing form as form_missing {form}",
+          {"code": "form_missing", "params": {"form": "child_information"}}
+          in [{"code": f["code"], "params": f["params"]} for f in refusals], refusals)
+    guards = [f for f in refusals if f["code"] == "guard" and f["params"].get("rule") == "consent_recorded"]
+    check("... an unmet rule as guard {transition, rule, reason} in the rule's own words",
+          len(guards) == 1 and guards[0]["params"].get("transition") == "match"
+          and "consent to share information has not been recorded" in guards[0]["params"].get("reason", ""),
+          refusals)
     r = req("GET", "/api/cases/%d/moves?as=caseworker" % c, who=VAL)
     m = [x for x in (r.json or []) if x["name"] == "match"]
     check("moves list blocked moves with their reasons",
           r.status == 200 and m and not m[0]["available"] and m[0]["reasons"], r)
+    check("... and the same refusals as data, one per reason",
+          m and [f["text"] for f in m[0].get("refusals") or []] == m[0]["reasons"]
+          and [f["code"] for f in m[0]["refusals"]] == [f["code"] for f in refusals], m)
+    r = req("GET", "/api/cases/%d/moves?as=parent" % c, who=VAL)
+    m = [x for x in (r.json or []) if x["name"] == "match"]
+    roles = [f for f in (m[0].get("refusals") or []) if f["code"] == "role"] if m else []
+    check("a move for other roles is refused as role {role, transition, by}",
+          len(roles) == 1 and roles[0]["params"].get("role") == "parent"
+          and roles[0]["params"].get("transition") == "match"
+          and isinstance(roles[0]["params"].get("by"), list) and "parent" not in roles[0]["params"]["by"],
+          m)
     for role, name in (("parent", "Jordan Example"), ("carer", "Robin Carer"),
                        ("family_link", "Fin Link"), ("child", "Ava Example")):
         r = req("POST", "/api/cases/%d/members" % c,
@@ -489,7 +595,7 @@ def test_flow():
     check("members are added (parent, carer, Family Link, child)", r.status == 200, r)
     r = req("POST", "/api/cases/%d/forms/child_information" % c,
             {"data": {"child_name": "Ava Example", "dob": "not a date"}}, who=CAT)
-    check("a form with a bad field is refused (400) naming the field",
+    check("a form with a bad field is refused naming the field",
           r.status == 400 and "dob" in r.error(), r)
     r = req("POST", "/api/cases/%d/forms/consent_to_share" % c,
             {"data": {"consent": True, "given_by": "Jordan Example"}}, who=CAT)
@@ -529,8 +635,9 @@ def test_supervisor():
     r = req("POST", "/api/cases", {"workflow": "coparenthood", "ref": "HTTP-2"}, who=SAM)
     c = r.json["id"] if r.status == 200 else 0
     r = req("POST", "/api/cases/%d/transitions/close" % c, {"as": "supervisor"}, who=SAM)
-    check("a move that needs a reason is refused without one (409)", r.status == 409
-          and "reason" in r.error(), r)
+    check("a move that needs a reason is refused without one (409, reason_required)",
+          r.status == 409 and "reason" in r.error()
+          and [f["code"] for f in (r.json or {}).get("refusals") or []] == ["reason_required"], r)
     r = req("POST", "/api/cases/%d/transitions/close" % c,
             {"as": "supervisor", "reason": "the family moved interstate"}, who=SAM)
     check("a supervisor closes a case with a reason", r.status == 200 and r.json["state"] == "closed", r)
@@ -760,7 +867,8 @@ def main():
     with open(os.path.join(ROOT, "plugins/rules-core/rules/consent_recorded.lua")) as f:
         RULE_SOURCE = f.read().replace("still current.", "still current (edited).")
 
-    for t in (test_auth, test_throttling, test_flow, test_csrf, test_roles, test_sensitive,
+    for t in (test_auth, test_throttling, test_flow, test_csrf, test_roles, test_route_table,
+              test_sensitive,
               test_supervisor, test_errors, test_headers, test_limits):
         try:
             t()

@@ -72,10 +72,10 @@ int main(void) {
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "login")), "ava") &&
             json_string_value(json_object_get(r, "csrf")), "session.get");
   json_decref(r);
-  setenv("KINFLOW_NOW", "2100-01-01T00:00:00Z", 1);
+  kf_clock_set(4102444800); /* 2100-01-01T00:00:00Z */
   r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
   CHECK(!r && st == 401, "an idle session expires");
-  unsetenv("KINFLOW_NOW");
+  kf_clock_clear();
   r = call(s, "session.delete", json_pack("{s:s}", "token", token), &st, &err);
   json_decref(r);
   r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
@@ -126,6 +126,35 @@ int main(void) {
   CHECK(!r && st == 404, "unknown verb");
   r = call(s, "event.log", json_pack("{s:s}", "kind", "case.transition"), &st, &err);
   CHECK(!r && st == 400, "the console cannot forge case events");
+  /* Too-deep JSON is refused at the door (it used to be stored, then every move was a 500). */
+  json_t *deep = json_integer(1);
+  for (int i = 0; i < 40; i++) deep = json_pack("{s:o}", "k", deep);
+  r = call(s, "case.set", json_pack("{s:i,s:o}", "id", 1, "data", deep), &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "at most 32"), "too-deep data is a 400: %d %s", st, err.msg);
+  r = call(s, "case.moves", json_pack("{s:i,s:s}", "id", 1, "as", "worker"), &st, &err);
+  CHECK(r && st == 200, "moves still answer: %s", err.msg);
+  json_decref(r);
+  /* Arguments of the wrong type are refused by name, never a crash. */
+  r = call(s, "case.get", json_pack("{s:[i]}", "id", 1), &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "case.get: 'id' must be a case number or reference"),
+        "a list as id: %s", err.msg);
+  r = call(s, "case.fire", json_pack("{s:i,s:s,s:b}", "id", 1, "transition", "close", "as", 1), &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "'as' must be text"), "a boolean role: %s", err.msg);
+  r = call(s, "audit.list", json_pack("{s:b}", "case", 1), &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "'case' must be a case number"), "a boolean case: %s", err.msg);
+  r = call(s, "form.get", json_pack("{s:s,s:f}", "name", "home_visit", "id", 1.5), &st, &err);
+  CHECK(!r && st == 400, "a fractional id for form.get: %s", err.msg);
+  r = call(s, "case.get", json_pack("[]"), &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "must be a JSON object"), "arguments that are not an object");
+  /* A rule declared in a plugin.lua deploys through the verb too (each rule it declares). */
+  r = call(s, "rule.deploy", json_pack("{s:s,s:s,s:s}", "path", "plugins/x/plugin.lua", "actor", "ana", "source",
+                                       "return plugin { name = 'x', version = '1', rules = {\n"
+                                       "  rule { name = 'r_one', check = function(c) return true end },\n"
+                                       "  rule { name = 'r_two', check = function(c) return true end } } }\n"),
+           &st, &err);
+  CHECK(r && !strcmp(json_string_value(json_object_get(r, "name")), "r_one") &&
+            json_array_size(json_object_get(r, "rules")) == 2, "rule.deploy of a plugin.lua: %s", err.msg);
+  json_decref(r);
   r = call(s, "audit.verify", NULL, &st, &err);
   CHECK(r != NULL, "audit: %s", err.msg);
   json_decref(r);

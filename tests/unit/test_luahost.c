@@ -8,7 +8,7 @@
 static const char *check_src(kf_lua *L, const char *path, const char *src, int *code) {
   static char out[600];
   kf_err err = {0};
-  json_t *res = kf_lua_call(L, "check", json_pack("[[{s:s,s:s}]]", "path", path, "source", src), &err);
+  json_t *res = kf_lua_call_new(L, KF_LUA_CHECK, json_pack("[[{s:s,s:s}]]", "path", path, "source", src), &err);
   *code = res ? 0 : err.code;
   if (!res) {
     snprintf(out, sizeof out, "%s", err.msg);

@@ -50,7 +50,7 @@ int main(void) {
   t_tmp_path(db, sizeof db, "rt", "db");
   t_tmp_path(wf, sizeof wf, "rt", "lua");
   t_write_file(wf, WORKFLOW);
-  setenv("KINFLOW_NOW", "2026-01-05T09:00:00Z", 1);
+  kf_clock_set(1767603600); /* 2026-01-05T09:00:00Z */
   kf_err err = {0};
   kf_engine *e = kf_engine_open(db, 0, &err);
   CHECK(e != NULL, "open: %s", err.msg);
@@ -96,14 +96,14 @@ int main(void) {
         "guard reason quoted: %s", err.msg);
 
   /* Timers: case 2 is still open: its review and lapse fire once, in order. */
-  setenv("KINFLOW_NOW", "2026-01-13T09:00:00Z", 1);
+  kf_clock_set(1768294800); /* 2026-01-13T09:00:00Z */
   res = kf_timers_run(e, &err);
   CHECK(res && json_array_size(json_object_get(res, "timers")) == 1, "the review fires at 8 days");
   json_decref(res);
   c = kf_case_get(e, "2", &err);
   CHECK(json_is_string(json_object_get(c, "overdue_since")), "case 2 is overdue");
   json_decref(c);
-  setenv("KINFLOW_NOW", "2026-03-01T09:00:00Z", 1);
+  kf_clock_set(1772355600); /* 2026-03-01T09:00:00Z */
   res = kf_timers_run(e, &err);
   CHECK(res && json_array_size(json_object_get(res, "timers")) == 1, "the lapse fires once");
   json_decref(res);

@@ -1,5 +1,7 @@
-/* Unit tests for store.c: migrations, cases and revisions, the hash chain, timers.
- * Tampering goes through sqlite3 directly, as an attacker with the file would. */
+/* Unit tests for store.c: migrations, cases and revisions, the hash chain, timers, the
+ * statement cache (bounded, nothing left open at close), case ids that are not ids, and
+ * times that come from the engine's clock. Tampering goes through sqlite3 directly, as an
+ * attacker with the file would. */
 #define _GNU_SOURCE
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -26,6 +28,140 @@ static int append(kf_store *st, int64_t case_id, const char *kind) {
   int rc = kf_store_event_append(st, ev, &err);
   json_decref(ev);
   return rc;
+}
+
+/* ---- the statement cache ---- */
+
+static const char *STATES[] = {"a", "b"};
+
+/* Does case c pass filter f? Worked out here, beside the store's SQL. */
+static int matches(json_t *c, json_t *f) {
+  const char *w = json_string_value(json_object_get(f, "workflow"));
+  const char *sname = json_string_value(json_object_get(f, "state"));
+  json_t *od = json_object_get(f, "overdue"), *open = json_object_get(f, "open");
+  const char *q = json_string_value(json_object_get(f, "q"));
+  int overdue = json_is_string(json_object_get(c, "overdue_since"));
+  int final = json_is_true(json_object_get(c, "final"));
+  if (w && strcmp(w, json_string_value(json_object_get(c, "workflow")))) return 0;
+  if (sname && strcmp(sname, json_string_value(json_object_get(c, "state")))) return 0;
+  if (od && json_is_true(od) != overdue) return 0;
+  if (open && json_is_true(open) == final) return 0;
+  if (q) {
+    const char *ref = json_string_value(json_object_get(c, "ref"));
+    char *data = json_dumps(json_object_get(c, "data"), JSON_COMPACT);
+    int hit = (ref && strstr(ref, q)) || (data && strstr(data, q));
+    free(data);
+    if (!hit) return 0;
+  }
+  return 1;
+}
+
+/* Every filter of workflow x state x overdue x open x q: 2*3*3*3*2 = 108 of them, 48
+ * statements for lists and 48 for counts: more SQL than the cache's 64 slots. */
+static int run_filters(kf_store *st, json_t *all, const char *round) {
+  static const char *workflows[] = {NULL, "w"}, *states[] = {NULL, "a", "b"}, *qs[] = {NULL, "Ava"};
+  int n = 0, bad = 0;
+  for (int w = 0; w < 2; w++)
+    for (int sidx = 0; sidx < 3; sidx++)
+      for (int od = 0; od < 3; od++)
+        for (int op = 0; op < 3; op++)
+          for (int q = 0; q < 2; q++) {
+            json_t *f = json_object();
+            if (workflows[w]) json_object_set_new(f, "workflow", json_string(workflows[w]));
+            if (states[sidx]) json_object_set_new(f, "state", json_string(states[sidx]));
+            if (od) json_object_set_new(f, "overdue", json_boolean(od == 1));
+            if (op) json_object_set_new(f, "open", json_boolean(op == 1));
+            if (qs[q]) json_object_set_new(f, "q", json_string(qs[q]));
+            size_t want = 0, i;
+            json_t *c;
+            json_array_foreach(all, i, c) want += matches(c, f);
+            kf_err err = {0};
+            json_t *list = kf_store_case_list(st, f, &err);
+            int64_t count = kf_store_case_count(st, f, 0, &err);
+            if (!list || json_array_size(list) != want || count != (int64_t)want) {
+              char *ft = json_dumps(f, JSON_COMPACT);
+              printf("  %s: filter %s: listed %zu, counted %lld, expected %zu (%s)\n", round, ft,
+                     json_array_size(list), (long long)count, want, err.msg);
+              free(ft);
+              bad++;
+            }
+            json_decref(list);
+            json_decref(f);
+            n++;
+          }
+  CHECK(n == 108 && bad == 0, "%s: %d filters, %d answered wrongly", round, n, bad);
+  return bad;
+}
+
+/* While kf_store_state_entries steps through the log, its callback reads the store with
+ * every filter: the running statement must survive the evictions that causes. */
+struct walk {
+  kf_store *st;
+  json_t *all;
+  int rows, bad;
+};
+
+static int walk_row(json_t *row, void *ud) {
+  struct walk *w = ud;
+  w->rows++;
+  if (!json_is_string(json_object_get(row, "state"))) w->bad++;
+  if (w->rows == 1 || w->rows == 3) w->bad += run_filters(w->st, w->all, "inside a walk");
+  return 0;
+}
+
+static void statement_cache(void) {
+  char p2[64];
+  t_tmp_path(p2, sizeof p2, "store-cache", "db");
+  kf_err err = {0};
+  kf_store *st = kf_store_open(p2, 0, &err);
+  CHECK(st != NULL, "open: %s", err.msg);
+  if (!st) return;
+  kf_store_begin(st, &err);
+  json_t *def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
+                          "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
+                          "hash", "h", "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+  CHECK(kf_store_def_put(st, def, &err) == 0, "def put: %s", err.msg);
+  json_t *def2 = json_deep_copy(def);
+  json_object_set_new(def2, "name", json_string("v"));
+  CHECK(kf_store_def_put(st, def2, &err) == 0, "def put: %s", err.msg);
+  /* twelve cases over two workflows, two states, open and closed, overdue or not, some
+   * with the text "Ava" in their data */
+  for (int i = 0; i < 12; i++) {
+    json_t *d = i % 4 == 3 ? def2 : def;
+    char ref[16];
+    snprintf(ref, sizeof ref, "C-%d", i);
+    json_t *c = json_pack("{s:O,s:O,s:s,s:b,s:{s:s},s:s}", "workflow_id", json_object_get(d, "id"),
+                          "workflow", json_object_get(d, "name"), "state", STATES[i % 2], "final",
+                          i % 3 == 0, "data", "child", i % 5 ? "Bo" : "Ava", "ref", ref);
+    CHECK(kf_store_case_insert(st, c, "2026-01-05T09:00:00Z", &err) == 0, "insert: %s", err.msg);
+    int64_t id = json_integer_value(json_object_get(c, "id"));
+    if (i % 4 < 2)
+      CHECK(kf_store_case_set_overdue(st, id, "2026-01-10T09:00:00Z", "2026-01-10T09:00:00Z",
+                                      &err) == 0, "overdue: %s", err.msg);
+    json_t *ev = json_pack("{s:I,s:s,s:s,s:s,s:s}", "case", (json_int_t)id, "kind",
+                           "case.opened", "actor", "t", "at", "2026-01-05T09:00:00Z", "to",
+                           STATES[i % 2]);
+    CHECK(kf_store_event_append(st, ev, &err) == 0, "event: %s", err.msg);
+    json_decref(ev);
+    json_decref(c);
+  }
+  CHECK(kf_store_commit(st, &err) == 0, "commit: %s", err.msg);
+  json_decref(def);
+  json_decref(def2);
+
+  json_t *none = json_object();
+  json_t *all = kf_store_case_list(st, none, &err);
+  CHECK(json_array_size(all) == 12, "twelve cases");
+  run_filters(st, all, "first round");
+  run_filters(st, all, "second round (evicted statements prepared again)");
+  struct walk w = {st, all, 0, 0};
+  CHECK(kf_store_state_entries(st, none, walk_row, &w, &err) == 0 && w.rows == 12 &&
+            w.bad == 0, "a walk of the log survives the cache's evictions: %d rows, %d bad (%s)",
+        w.rows, w.bad, err.msg);
+  json_decref(all);
+  json_decref(none);
+  CHECK(kf_store_close(st) == 0, "the store closes cleanly: sqlite3_close gave SQLITE_OK");
+  t_remove_db(p2);
 }
 
 int main(void) {
@@ -61,6 +197,25 @@ int main(void) {
   json_decref(got);
   CHECK(kf_store_case_get(st, "99", &err) == NULL && err.code == KF_ENOTFOUND &&
             CONTAINS(err.msg, "99"), "unknown case: %s", err.msg);
+
+  /* ids that are not ids: refused or not found, never a crash nor another case */
+  err = (kf_err){0};
+  CHECK(kf_store_case_get(st, NULL, &err) == NULL && err.code == KF_EINVAL &&
+            CONTAINS(err.msg, "give a case number or its ref"), "a NULL id is refused: %s", err.msg);
+  err = (kf_err){0};
+  CHECK(kf_store_case_get(st, "", &err) == NULL && err.code == KF_EINVAL &&
+            CONTAINS(err.msg, "empty"), "an empty id is refused: %s", err.msg);
+  CHECK(kf_store_case_get(st, NULL, NULL) == NULL, "a NULL id without an error record");
+  static const char *garbage[] = {"1x", "-1", "+1", " 1", "1 ", "0x1", "1e0",
+                                  "99999999999999999999999", "\xff\xfe"};
+  for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+    err = (kf_err){0};
+    CHECK(kf_store_case_get(st, garbage[i], &err) == NULL && err.code == KF_ENOTFOUND &&
+              CONTAINS(err.msg, garbage[i]), "id '%s' is no case: %s", garbage[i], err.msg);
+  }
+  got = kf_store_case_get(st, "R-1", NULL);
+  CHECK(got != NULL, "found without an error record");
+  json_decref(got);
   kf_store_begin(st, &err);
   json_t *data = json_pack("{s:s}", "child", "Ava");
   CHECK(kf_store_case_update(st, 1, 1, "b", 0, 1, data, "2026-01-06T09:00:00Z", &err) == 0, "update at rev 1");
@@ -70,6 +225,42 @@ int main(void) {
   got = kf_store_case_get(st, "1", &err);
   CHECK(got && !strcmp(json_string_value(json_object_get(got, "state")), "a"), "rollback leaves state");
   json_decref(got);
+
+  /* every time the store writes is the caller's, from the engine's clock: never SQLite's */
+  int64_t t2031;
+  kf_parse_time("2031-01-01T00:00:00Z", &t2031);
+  kf_clock_set(t2031);
+  char now[21];
+  kf_iso(kf_now(), now);
+  kf_store_begin(st, &err);
+  CHECK(kf_store_case_set_overdue(st, 1, "2030-12-01T00:00:00Z", now, &err) == 0, "overdue: %s",
+        err.msg);
+  kf_store_commit(st, &err);
+  got = kf_store_case_get(st, "1", &err);
+  CHECK(got && !strcmp(json_string_value(json_object_get(got, "updated_at")), "2031-01-01T00:00:00Z") &&
+            !strcmp(json_string_value(json_object_get(got, "overdue_since")), "2030-12-01T00:00:00Z"),
+        "marked overdue with the clock at 2031-01-01: updated_at %s",
+        json_string_value(json_object_get(got, "updated_at")));
+  int64_t rev = json_integer_value(json_object_get(got, "revision"));
+  json_decref(got);
+  kf_clock_set(t2031 + 86400);
+  kf_iso(kf_now(), now);
+  kf_store_begin(st, &err);
+  CHECK(kf_store_case_set_overdue(st, 1, NULL, now, &err) == 0, "no longer overdue: %s", err.msg);
+  CHECK(kf_store_case_update(st, 1, rev + 1, "a", 0, 0, data, now, &err) == 0, "update: %s", err.msg);
+  kf_store_commit(st, &err);
+  got = kf_store_case_get(st, "1", &err);
+  CHECK(got && !strcmp(json_string_value(json_object_get(got, "updated_at")), "2031-01-02T00:00:00Z") &&
+            json_is_null(json_object_get(got, "overdue_since")),
+        "updated with the clock at 2031-01-02: updated_at %s",
+        json_string_value(json_object_get(got, "updated_at")));
+  json_decref(got);
+  CHECK(kf_store_case_set_overdue(st, 1, NULL, NULL, &err) == KF_EINVAL, "no time, no update");
+  CHECK(kf_store_case_set_overdue(st, 99, NULL, now, &err) == KF_ENOTFOUND && CONTAINS(err.msg, "99"),
+        "no case to mark overdue: %s", err.msg);
+  CHECK(kf_store_def_deactivate(st, 99, &err) == KF_ENOTFOUND && CONTAINS(err.msg, "99"),
+        "no definition to roll back: %s", err.msg);
+  kf_clock_clear();
   json_decref(data);
 
   /* timers: due, finish once, cancel by state */
@@ -99,34 +290,36 @@ int main(void) {
   CHECK(json_integer_value(json_object_get(sum, "events")) == 6, "6 events");
   json_decref(sum);
   CHECK(append(st, 1, "x") != 0, "no event outside a transaction");
-  kf_store_close(st);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
 
   printf("(an attempt refused by the append-only trigger follows)\n");
   tamper("UPDATE events SET actor='mallory' WHERE seq=3");
   st = kf_store_open(path, 0, &err);
   CHECK(kf_store_audit_verify(st, NULL, &err) == 0, "the append-only trigger refused the edit");
-  kf_store_close(st);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
   tamper("DROP TRIGGER events_no_update; UPDATE events SET actor='mallory' WHERE seq=3");
   st = kf_store_open(path, 0, &err);
   CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "event 3") &&
             CONTAINS(err.msg, "altered"), "edited event named: %s", err.msg);
-  kf_store_close(st);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
   tamper("UPDATE events SET actor='tester' WHERE seq=3; DROP TRIGGER events_no_delete;"
          "DELETE FROM events WHERE seq=4");
   st = kf_store_open(path, 0, &err);
   CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "event 4") &&
             CONTAINS(err.msg, "missing"), "removed event named: %s", err.msg);
-  kf_store_close(st);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
   tamper("DELETE FROM events WHERE seq>=4");
   st = kf_store_open(path, 0, &err);
   CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "removed from the end"),
         "events cut off the end are found by the recorded head: %s", err.msg);
-  kf_store_close(st);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
   tamper("DELETE FROM events WHERE seq>=3; DELETE FROM meta WHERE key='head'");
   st = kf_store_open(path, 0, &err);
   CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "head is missing"),
         "a removed head is found: %s", err.msg);
-  kf_store_close(st);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
   t_remove_db(path);
+
+  statement_cache();
   T_DONE();
 }

@@ -53,8 +53,11 @@ static json_t *call(kf_session *s, const char *verb, json_t *args, int *status, 
   return r;
 }
 
+/* A session with the engine's clock fixed at NOW. */
 static kf_session *session_at(const char *now) {
-  setenv("KINFLOW_NOW", now, 1);
+  int64_t t = 0;
+  CHECK(kf_parse_time(now, &t) == 0, "a time: %s", now);
+  kf_clock_set(t);
   kf_err err = {0};
   kf_session *s = kf_session_open(db, &err);
   CHECK(s != NULL, "session open at %s: %s", now, err.msg);
@@ -179,7 +182,6 @@ int main(void) {
   snprintf(text, sizeof text, WORKFLOW, "other");
   t_write_file(wf_path[1], text);
 
-  setenv("KINFLOW_NOW", "2026-01-01T09:00:00Z", 1);
   kf_err err = {0};
   kf_engine *e = kf_engine_open(db, 0, &err);
   json_t *paths = json_pack("[{s:s},{s:s},{s:s}]", "path", rule_path, "path", wf_path[0], "path",
@@ -305,7 +307,7 @@ int main(void) {
   json_decref(r);
   json_decref(all);
   kf_session_close(s);
-  unsetenv("KINFLOW_NOW");
+  kf_clock_clear();
   unlink(rule_path);
   unlink(wf_path[0]);
   unlink(wf_path[1]);

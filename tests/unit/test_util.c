@@ -1,9 +1,71 @@
-/* Unit tests for util.c: dates, durations, the error record. */
+/* Unit tests for util.c: dates, durations, the engine's clock, the error record. */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "kf.h"
 #include "t.h"
+
+static int64_t t1, t2;
+static atomic_int stop;
+
+/* A reader of the clock while the main thread moves it: every reading is one of the two
+ * times set, never a mix of them nor the system clock. */
+static void *reader(void *ud) {
+  long *bad = ud;
+  while (!stop) {
+    int64_t now = kf_now();
+    if (now != t1 && now != t2) (*bad)++;
+  }
+  return NULL;
+}
+
+static void clock_tests(void) {
+  int64_t t, got;
+  time_t sys = time(NULL);
+  CHECK(!kf_clock_fixed(&got), "the clock starts on the system clock");
+  CHECK(llabs(kf_now() - (int64_t)sys) <= 2, "system clock: %lld", (long long)kf_now());
+
+  kf_parse_time("2031-01-01", &t);
+  kf_clock_set(t);
+  CHECK(kf_now() == t && kf_clock_fixed(&got) && got == t, "kf_clock_set fixes the clock");
+  kf_clock_clear();
+  CHECK(!kf_clock_fixed(NULL) && llabs(kf_now() - (int64_t)time(NULL)) <= 2,
+        "kf_clock_clear: back to the system clock");
+
+  /* KINFLOW_NOW is read once, when asked, with its UTC offset */
+  kf_err err = {0};
+  setenv("KINFLOW_NOW", "2026-03-01T19:00:00+10:00", 1);
+  kf_parse_time("2026-03-01T09:00:00Z", &t);
+  CHECK(kf_clock_from_env(&err) == 0 && kf_now() == t, "KINFLOW_NOW with an offset: %s", err.msg);
+  setenv("KINFLOW_NOW", "2040-01-01T00:00:00Z", 1);
+  CHECK(kf_now() == t, "changing the environment later does not move the clock");
+  setenv("KINFLOW_NOW", "yesterday", 1);
+  CHECK(kf_clock_from_env(&err) == KF_EINVAL && err.code == KF_EINVAL &&
+            CONTAINS(err.msg, "KINFLOW_NOW 'yesterday' is not a date and time (ISO 8601"),
+        "an unreadable KINFLOW_NOW is refused: %s", err.msg);
+  CHECK(kf_now() == t, "a refused KINFLOW_NOW leaves the clock as it was");
+  setenv("KINFLOW_NOW", "", 1);
+  CHECK(kf_clock_from_env(&err) == 0 && kf_now() == t, "an empty KINFLOW_NOW sets nothing");
+  unsetenv("KINFLOW_NOW");
+  kf_clock_clear();
+  CHECK(kf_clock_from_env(&err) == 0 && !kf_clock_fixed(NULL), "no KINFLOW_NOW: system clock");
+
+  /* many readers while one thread moves the clock */
+  kf_parse_time("2026-01-05T09:00:00Z", &t1);
+  kf_parse_time("2099-12-31T23:59:59Z", &t2);
+  kf_clock_set(t1);
+  long bad[4] = {0};
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, reader, &bad[i]);
+  for (int i = 0; i < 200000; i++) kf_clock_set(i % 2 ? t2 : t1);
+  stop = 1;
+  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  CHECK(bad[0] + bad[1] + bad[2] + bad[3] == 0, "readers on 4 threads saw only times set (%ld "
+        "other readings)", bad[0] + bad[1] + bad[2] + bad[3]);
+  kf_clock_clear();
+}
 
 int main(void) {
   int64_t t;
@@ -32,11 +94,7 @@ int main(void) {
   CHECK(kf_parse_duration("d", &d) == -1, "no number");
   CHECK(kf_parse_duration("-3d", &d) == -1, "negative");
   CHECK(kf_parse_duration("3dd", &d) == -1, "trailing");
-  setenv("KINFLOW_NOW", "2026-03-01T00:00:00Z", 1);
-  kf_parse_time("2026-03-01", &t);
-  CHECK(kf_now() == t, "KINFLOW_NOW sets the clock");
-  unsetenv("KINFLOW_NOW");
-  CHECK(kf_now() > t - 86400 * 365 * 10, "system clock");
+  clock_tests();
   kf_err err = {0};
   CHECK(kf_fail(&err, KF_EINVAL, "x %d", 3) == KF_EINVAL && !strcmp(err.msg, "x 3"), "kf_fail");
   CHECK(kf_fail(NULL, KF_EINVAL, "x") == KF_EINVAL, "kf_fail without a record");

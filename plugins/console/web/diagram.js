@@ -18,8 +18,8 @@ const LABEL_MAX = 26;    // label characters a line
 
 let seq = 0;
 
-function wrap(text, width, maxLines = 3) {
-  const per = Math.max(8, Math.floor(width / CHAR));
+// Words into lines of at most `per` characters (a longer word keeps a line of its own).
+function wordLines(text, per) {
   const out = [];
   let line = "";
   for (const w of String(text).split(/\s+/)) {
@@ -28,6 +28,11 @@ function wrap(text, width, maxLines = 3) {
     else { out.push(line); line = w; }
   }
   if (line) out.push(line);
+  return out;
+}
+
+function wrap(text, width, maxLines = 3) {
+  const out = wordLines(text, Math.max(8, Math.floor(width / CHAR)));
   if (out.length > maxLines) {
     const kept = out.slice(0, maxLines);
     kept[maxLines - 1] = kept[maxLines - 1].replace(/\s*\S*$/, "") + "…";
@@ -38,14 +43,7 @@ function wrap(text, width, maxLines = 3) {
 
 // A label's lines: wrapped at LABEL_MAX characters, three lines at most.
 function labelLines(t) {
-  const out = [];
-  let line = "";
-  for (const w of String(t).split(/\s+/)) {
-    if (!line) line = w;
-    else if ((line + " " + w).length <= LABEL_MAX) line += " " + w;
-    else { out.push(line); line = w; }
-  }
-  if (line) out.push(line);
+  const out = wordLines(t, LABEL_MAX);
   if (out.length > 3) return [...out.slice(0, 2), out[2] + "…"];
   return out;
 }

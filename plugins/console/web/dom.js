@@ -168,10 +168,11 @@ export function table(caption, columns, rows, { empty = "Nothing to show.", capt
     }))))));
 }
 
-// "28d" -> "28 days", "6w" -> "6 weeks", "12h" -> "12 hours"
+// A workflow's duration, in the engine's units: "28d" -> "28 days", "6w" -> "6 weeks",
+// "12h" -> "12 hours", "30m" -> "30 minutes", "45s" -> "45 seconds"
 export function duration(d) {
-  const m = /^(\d+)\s*([dhwmy])$/.exec(String(d || ""));
+  const m = /^(\d+)([smhdw])$/.exec(String(d || ""));
   if (!m) return String(d || "");
-  const unit = { d: "day", h: "hour", w: "week", m: "month", y: "year" }[m[2]];
+  const unit = { s: "second", m: "minute", h: "hour", d: "day", w: "week" }[m[2]];
   return plural(Number(m[1]), unit);
 }

@@ -2,7 +2,7 @@
 // its forms, the people and their roles, and the timeline of what happened.
 
 import * as api from "./api.js";
-import { h, field, list, words, plural, timeEl, when, daysSince, uid, aRole } from "./dom.js";
+import { h, field, list, words, plural, timeEl, when, daysSince, uid, aRole, duration } from "./dom.js";
 import { page, warn, confirm, busy, later } from "./ui.js";
 import { go } from "./nav.js";
 import { definition, stateTitle } from "./view-cases.js";
@@ -34,33 +34,52 @@ function chosenRole(wf, roles) {
   return roles[0] || "";
 }
 
-// "role 'caseworker' may not fire 'close' (by: supervisor)" -> "Only a supervisor can do this."
-export function plainReason(r) {
-  let m;
-  if ((m = /^role '([^']+)' may not fire '[^']+' \(by: ([^)]*)\)$/.exec(r))) {
-    const by = m[2].split(/,\s*/).filter(Boolean).map(aRole);
-    return by.length ? `Only ${by.length > 1 ? by.slice(0, -1).join(", ") + " or " + by.at(-1) : by[0]} can make this move.`
-      : "No one can make this move by hand.";
-  }
-  if ((m = /^'[^']+' is fired by time only \(after (\d+)([dhw])\)$/.exec(r))) {
-    const unit = { d: "day", h: "hour", w: "week" }[m[2]];
-    return `This happens by itself after ${plural(Number(m[1]), unit)} in this stage.`;
-  }
-  const form = /^(?:requires )?form '([^']+)'(?: has no valid entry| \(no valid entry\))$/.exec(r);
-  if (form) return `The ${formTitle(form[1])} form has not been filled in yet.`;
-  return r.charAt(0).toUpperCase() + r.slice(1);
+// "Only a supervisor or a Family Link worker"
+function orList(items) {
+  return items.length > 1 ? `${items.slice(0, -1).join(", ")} or ${items.at(-1)}` : items[0];
 }
 
-// The engine's refusal of a move, in a practitioner's words.
-export function refusal(msg) {
-  const m = /^case [^:]+: cannot fire '[^']+': (.*)$/s.exec(msg);
-  if (!m) return plainReason(msg.replace(/^case [^:]+: /, ""));
-  return m[1].split("; ").map(r => plainReason(r).replace(/\.$/, ""))
-    .map((r, i) => (i ? r.charAt(0).toLowerCase() + r.slice(1) : r)).join("; ") + ".";
+function sentence(text) {
+  const t = String(text || "");
+  return t.charAt(0).toUpperCase() + t.slice(1);
 }
 
-function byRole(reasons) {
-  return reasons.length > 0 && reasons.every(r => /^role '[^']+' may not fire/.test(r));
+// Why a move cannot be made: one of the engine's refusals, {code, params, text}, in a
+// practitioner's words. A code this page does not know is shown as the engine's own text.
+export function plainRefusal(r) {
+  const p = (r && r.params) || {};
+  switch (r && r.code) {
+    case "role": {
+      const by = list(p.by).map(aRole);
+      return by.length ? `Only ${orList(by)} can make this move.` : "No one can make this move by hand.";
+    }
+    case "by_time": return `This happens by itself after ${duration(p.after)} in this stage.`;
+    case "form_missing": return `The ${formTitle(p.form)} form has not been filled in yet.`;
+    case "reason_required": return "This move needs a reason.";
+    case "state": return "This move cannot be made from the stage the case is in now.";
+    case "final": return "This case is finished. No more moves can be made.";
+    case "guard": if (p.reason) return sentence(p.reason); break;
+    default: break;
+  }
+  return sentence(r && r.text);
+}
+
+// A refused move's answer ({error, refusals}) as one message: every unmet condition in
+// plain words, or the engine's message when it gave none.
+export function refusal(body, message) {
+  const all = list(body && body.refusals).map(r => plainRefusal(r).replace(/\.$/, ""));
+  if (!all.length) return message || (body && body.error) || "";
+  return all.map((r, i) => (i ? r.charAt(0).toLowerCase() + r.slice(1) : r)).join("; ") + ".";
+}
+
+// A blocked move's refusals; from an engine that sends only reasons, their texts.
+function refusals(move) {
+  return move.refusals ? list(move.refusals) : list(move.reasons).map(text => ({ text }));
+}
+
+function byRole(move) {
+  const all = refusals(move);
+  return all.length > 0 && all.every(r => r.code === "role");
 }
 
 export async function render([id], query, ctx) {
@@ -164,8 +183,8 @@ export async function render([id], query, ctx) {
   function renderMoves(moves) {
     const avail = moves.filter(m => m.available);
     const timed = moves.filter(m => !m.available && m.after);
-    const blocked = moves.filter(m => !m.available && !m.after && !byRole(list(m.reasons)));
-    const others = moves.filter(m => !m.available && !m.after && byRole(list(m.reasons)));
+    const blocked = moves.filter(m => !m.available && !m.after && !byRole(m));
+    const others = moves.filter(m => !m.available && !m.after && byRole(m));
     const out = [];
     out.push(h("h3", "Moves you can make now"));
     out.push(avail.length
@@ -183,20 +202,20 @@ export async function render([id], query, ctx) {
       out.push(h("ul.moves.blocked", blocked.map(m => h("li.move", { dataset: { move: m.name } },
         h("p.move-title", h("strong", m.title || words(m.name)), h("span.muted", " → ", m.to_title || stateTitle(wf, m.to))),
         h("p.sr-only", "Not possible yet, because:"),
-        h("ul.reasons", list(m.reasons).map(r => h("li", plainReason(r))))))));
+        h("ul.reasons", refusals(m).map(r => h("li", { dataset: { code: r.code || "" } }, plainRefusal(r))))))));
     }
     if (timed.length) {
       out.push(h("h3", "What happens by itself"));
       out.push(h("ul.moves.timed", timed.map(m => h("li.move",
         h("p.move-title", h("strong", m.title || words(m.name)), h("span.muted", " → ", m.to_title || stateTitle(wf, m.to))),
-        h("p.muted", list(m.reasons).map(plainReason).join(" "))))));
+        h("p.muted", refusals(m).map(plainRefusal).join(" "))))));
     }
     if (others.length) {
       out.push(h("details.others",
         h("summary", `Moves for other roles (${others.length})`),
         h("ul.moves.blocked", others.map(m => h("li.move",
           h("p.move-title", h("strong", m.title || words(m.name)), h("span.muted", " → ", m.to_title || stateTitle(wf, m.to))),
-          h("p.muted", list(m.reasons).map(plainReason).join(" ")))))));
+          h("p.muted", refusals(m).map(plainRefusal).join(" ")))))));
     }
     return out;
   }
@@ -225,8 +244,8 @@ export async function render([id], query, ctx) {
       later(`Done: the case is now in “${to}”.`);
       go(`/cases/${id}`);
     } catch (err) {
-      warn(err.status === 422 || err.status === 409 || err.status === 400
-        ? `The move was not made. ${refusal(err.message)}` : err.message);
+      warn(err.status === 409 || err.status === 400
+        ? `The move was not made. ${refusal(err.body, err.message)}` : err.message);
       loadMoves();
     }
   }
@@ -287,7 +306,8 @@ export async function render([id], query, ctx) {
     // Highlight the forms a blocked move is waiting for.
     for (const li of formList.querySelectorAll(".form-item")) {
       const name = li.dataset.form;
-      const waiting = movesNow.some(m => !m.available && list(m.reasons).some(r => r.includes(`'${name}'`)));
+      const waiting = movesNow.some(m => !m.available &&
+        refusals(m).some(r => r.code === "form_missing" && r.params && r.params.form === name));
       li.classList.toggle("waiting", waiting);
     }
   }

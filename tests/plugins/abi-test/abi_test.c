@@ -53,6 +53,40 @@ static void hook(void *ud, const json_t *event) {
   note(line);
 }
 
+/* With ABI_TEST_HOOK_SESSION set: a hook for every event that opens a session and calls
+ * the engine (reads, a bad argument, and a write whose own event must reach the hooks
+ * after this hook returns). Before hooks ran outside the host's lock, this hung. */
+static void session_hook(void *ud, const json_t *event) {
+  (void)ud;
+  const char *kind = api->json_string_value(api->json_object_get(event, "kind"));
+  char err[300], line[600];
+  kf_session *s = api->session_open(self, err, sizeof err);
+  if (!s) {
+    snprintf(line, sizeof line, "session hook %s: no session: %s", kind, err);
+    note(line);
+    return;
+  }
+  int status = 0;
+  json_t *args = api->json_pack("{s:b}", "id", 1);
+  json_t *r = api->call(s, "case.get", args, &status, err, sizeof err);
+  snprintf(line, sizeof line, "session hook %s: case.get with id true: %d %s", kind, status,
+           r ? "answered" : err);
+  note(line);
+  api->json_decref(r);
+  api->json_decref(args);
+  if (!strcmp(kind, "case.opened")) {
+    args = api->json_pack("{s:O,s:s,s:s,s:s}", "id", api->json_object_get(event, "case"), "role",
+                          "child", "name", "Added by a hook", "actor", "abi-test");
+    r = api->call(s, "case.member_add", args, &status, err, sizeof err);
+    snprintf(line, sizeof line, "session hook %s: member_add: %d %s", kind, status,
+             r ? "added" : err);
+    note(line);
+    api->json_decref(r);
+    api->json_decref(args);
+  }
+  api->session_close(s);
+}
+
 static int command(void *ud, int argc, char **argv) {
   (void)ud;
   printf("argc %d first %s\n", argc, argv[0]);
@@ -75,13 +109,53 @@ static int command(void *ud, int argc, char **argv) {
   api->free(text);
   api->json_decref(v);
   if (db) {
-    char err[200];
+    char err[300];
     json_t *events = api->events_after(self, 0, 1000, err, sizeof err);
     if (events) {
       printf("events %zu\n", json_array_size(events));
       api->json_decref(events);
     } else {
       printf("events error %s\n", err);
+    }
+    /* The verbs check their arguments: an id that is neither a number nor a reference,
+     * a missing one, a verb that does not exist; and a refused move leaves its data. */
+    kf_session *s = api->session_open(self, err, sizeof err);
+    if (s) {
+      static const char *bad[] = {"{\"id\": [1]}", "{\"id\": {\"a\": 1}}", "{\"id\": 2.5}",
+                                  "{}", "{\"id\": 1, \"transition\": 7, \"as\": \"worker\"}"};
+      for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_error_t je;
+        json_t *args = api->json_loads(bad[i], 0, &je);
+        int status = 0;
+        json_t *r = api->call(s, i < 4 ? "case.get" : "case.fire", args, &status, err, sizeof err);
+        printf("call %s: %d %s\n", bad[i], status, r ? "answered" : err);
+        api->json_decref(r);
+        api->json_decref(args);
+      }
+      int status = 0;
+      json_t *ev = api->json_pack("{s:s,s:s}", "kind", "console.abi_test", "actor", "abi-test");
+      json_t *r = api->call(s, "event.log", ev, &status, err, sizeof err);
+      printf("event.log: %d %s\n", status, r ? "logged" : err);
+      api->json_decref(r);
+      api->json_decref(ev);
+      r = api->call(s, "no.such.verb", NULL, &status, err, sizeof err);
+      printf("call no.such.verb: %d %s\n", status, r ? "answered" : err);
+      api->json_decref(r);
+      if (argc > 2 && !strcmp(argv[1], "fire")) {
+        json_t *args = api->json_pack("{s:s,s:s,s:s}", "id", argv[2], "transition", argv[3],
+                                      "as", argv[4]);
+        r = api->call(s, "case.fire", args, &status, err, sizeof err);
+        json_t *detail = r ? NULL : api->failure_detail(s);
+        char *d = detail ? api->json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        printf("fire: %d %s detail %s\n", status, r ? "fired" : err, d ? d : "none");
+        api->free(d);
+        api->json_decref(detail);
+        api->json_decref(args);
+        api->json_decref(r);
+      }
+      api->session_close(s);
+    } else {
+      printf("session error %s\n", err);
     }
   }
   api->log(self, KF_LOG_INFO, "info from the command");
@@ -98,7 +172,14 @@ static void unloaded(void *ud) {
 static int init(const kf_api *a, kf_host *h) {
   api = a;
   self = h;
-  if (a->abi < 1 || a->size < sizeof(kf_api)) return -1;
+  if (a->abi < 2 || a->size < sizeof(kf_api)) return -1;
+  /* init may not open a session (the host is loading plugins): it must say so, not hang */
+  char err[300], line[400];
+  kf_session *s = a->session_open(h, err, sizeof err);
+  snprintf(line, sizeof line, "init session: %s", s ? "opened (wrong)" : err);
+  note(line);
+  if (s) a->session_close(s);
+  if (getenv("ABI_TEST_HOOK_SESSION") && a->register_hook(h, "*", session_hook, NULL)) return -1;
   int rc = a->register_rule(h, "abi_even_case", "met for cases with an even number", even_case, NULL) ||
            a->register_rule(h, "abi_failing", "always fails", failing, NULL) ||
            a->register_action(h, "abi_stamp", stamp, NULL) ||

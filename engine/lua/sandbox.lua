@@ -1,4 +1,4 @@
--- engine/sandbox.lua: the environments that workflow, rule, form, plugin and scenario
+-- engine/lua/sandbox.lua: the environments that workflow, rule, form, plugin and scenario
 -- files run in: each file its own globals over read-only safe libraries, the `kf` API
 -- and the file constructors. It decides what sandboxed code can reach; it runs no file.
 local E = ...
@@ -34,12 +34,23 @@ local function copy(t)
   return c
 end
 
+-- os.time() and os.date() read the engine's clock (KINFLOW_NOW in tests and scenarios), as
+-- kf.now() does: one clock for everything. With a time given they are Lua's own.
+local sys_time, sys_date, type_of = os.time, os.date, type
+function E.os_time(t)
+  if t == nil then return host.parse_time(host.now()) end
+  return sys_time(t)
+end
+function E.os_date(fmt_, t)
+  return sys_date(fmt_, t == nil and host.parse_time(host.now()) or t)
+end
+
 local libs = {
   string = readonly(copy(string), "library 'string'"),
   table = readonly(copy(table), "library 'table'"),
   math = readonly(copy(math), "library 'math'"),
   utf8 = readonly(copy(utf8), "library 'utf8'"),
-  os = readonly({ time = os.time, date = os.date, clock = os.clock }, "library 'os'"),
+  os = readonly({ time = E.os_time, date = E.os_date, clock = os.clock }, "library 'os'"),
 }
 
 -- setmetatable without finalizers: a __gc could run at any later moment, outside any budget.
@@ -161,7 +172,7 @@ function E.errtext(e, path)
   -- no position at all (raised inside C, e.g. "C stack overflow"): where the file was
   if not e:find("^[^\n]-:%d+:") and not e:find("^[^\n]- %(load ") then e = at .. " " .. e end
   -- an error raised at a level outside the file names the engine: name the file instead
-  local inner = e:match("^engine/[%w_]+%.lua:%d+: (.*)$")
+  local inner = e:match("^engine/lua/[%w_]+%.lua:%d+: (.*)$")
   if inner then e = at .. " " .. inner end
   -- an error inside a chunk the file loaded: the file's line, then the chunk's
   local prefix = (path or "?") .. " (load "

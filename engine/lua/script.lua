@@ -1,6 +1,6 @@
--- engine/script.lua: analysts' scripts (`kinflow script run FILE [ARG...]`): the read-only
+-- engine/lua/script.lua: analysts' scripts (`kinflow script run FILE [ARG...]`): the read-only
 -- `kf` they see (kf.cases, kf.events, kf.sql, kf.out, the clock) and running one script in
--- the sandbox of engine/sandbox.lua. Nothing here writes: every record a script gets is a
+-- the sandbox of engine/lua/sandbox.lua. Nothing here writes: every record a script gets is a
 -- read-only view, and any attempt to change one, or to write through kf.sql, ends the
 -- script (script_host.deny). Time and memory limits are the caller's (cli_analysis.c).
 local E = ...

@@ -1,0 +1,148 @@
+-- engine/lua/case.lua: the `case` object workflow code sees (data, members, entries,
+-- schedule, cancel, emit) and the `kf` API (clock, dates, rules, actions). Effects are only
+-- collected here, for the C runtime to store; nothing here decides whether a move may fire.
+local E = ...
+local host, lib = E.host, E.lib
+local fmt = string.format
+local q, negative = lib.q, lib.negative
+
+---------------------------------------------------------------------------------------
+-- The case object that workflow code sees
+
+local internal = setmetatable({}, { __mode = "k" })
+local methods = {}
+
+local function self_of(c, what)
+  local s = internal[c]
+  if not s then error(what .. ": call it as case:" .. what .. "(...)", 3) end
+  return s
+end
+
+function methods.members(c, role)
+  local s = self_of(c, "members")
+  if not s.id then return {} end
+  local out = {}
+  for i, m in ipairs(host.members(s.id, role)) do
+    out[i] = { role = m.role, name = m.name, data = m.data or {} }
+  end
+  return out
+end
+
+function methods.entries(c, form)
+  local s = self_of(c, "entries")
+  if type(form) ~= "string" then error("entries: give a form name", 2) end
+  if not s.id then return {} end
+  local out = {}
+  for i, e in ipairs(host.entries(s.id, form)) do
+    out[i] = { id = e.id, form = e.form, data = e.data or {}, at = e.at, actor = e.actor, version = e.form_version }
+  end
+  return out
+end
+
+function methods.latest(c, form)
+  local list = methods.entries(c, form)
+  local last = list[#list]
+  return last and last.data or nil
+end
+
+function methods.schedule(c, name, after)
+  local s = self_of(c, "schedule")
+  if not s.effects then error("schedule: a guard cannot schedule timers (use an action)", 2) end
+  if type(name) ~= "string" then error("schedule: give the timer a name", 2) end
+  local secs = type(after) == "string" and host.duration(after)
+  if negative(after) or secs == 0 then
+    error(fmt("schedule: after %s is %s: a timer needs a duration longer than zero (e.g. \"14d\")", after,
+      secs == 0 and "zero" or "negative"), 2)
+  end
+  if not secs then error(fmt("schedule: %s is not a duration (e.g. \"14d\")", tostring(after)), 2) end
+  s.effects.schedules[#s.effects.schedules + 1] = { name = name, due = host.iso(host.parse_time(host.now()) + secs) }
+end
+
+function methods.cancel(c, name)
+  local s = self_of(c, "cancel")
+  if not s.effects then error("cancel: a guard cannot cancel timers (use an action)", 2) end
+  if type(name) ~= "string" then error("cancel: give the timer's name", 2) end
+  s.effects.cancels[#s.effects.cancels + 1] = name
+end
+
+function methods.emit(c, kind, t)
+  local s = self_of(c, "emit")
+  if not s.effects then error("emit: a guard cannot record events (use an action)", 2) end
+  if type(kind) ~= "string" or not kind:match("^[%w_%.%-]+$") then error("emit: give an event kind (letters, digits, _ . -)", 2) end
+  if t ~= nil and type(t) ~= "table" then error("emit: the event's data must be a table", 2) end
+  s.effects.emits[#s.effects.emits + 1] = { kind = kind, data = t or {} }
+end
+
+local case_mt = { __index = methods, __metatable = false }
+
+-- What a C rule or action sees of a case.
+function E.case_json(c)
+  if type(c) ~= "table" then error("expected a case", 3) end
+  return { id = rawget(c, "id"), ref = rawget(c, "ref"), workflow = rawget(c, "workflow"),
+           state = rawget(c, "state"), data = rawget(c, "data") }
+end
+
+local function make_case(c, effects)
+  local obj = setmetatable({ id = c.id, ref = c.ref, state = c.state, workflow = c.workflow,
+                             data = type(c.data) == "table" and c.data or {} }, case_mt)
+  internal[obj] = { id = c.id, effects = effects }
+  return obj
+end
+
+---------------------------------------------------------------------------------------
+-- The kf API for workflow code
+
+local function parse_date(d)
+  if type(d) ~= "string" then return nil end
+  return host.parse_time(d)
+end
+
+local kf = {}
+function kf.now() return host.now() end
+function kf.today() return host.now():sub(1, 10) end
+function kf.days_between(a, b)
+  local ta, tb = parse_date(a), parse_date(b or kf.today())
+  if not ta or not tb then return nil end
+  return (tb - ta) // 86400
+end
+function kf.age(dob, on)
+  if type(dob) ~= "string" then return nil end
+  local y, m, d = dob:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  if not y or not parse_date(dob) then return nil end
+  local ty, tm, td = (on or kf.today()):match("^(%d%d%d%d)%-(%d%d)%-(%d%d)")
+  if not ty then return nil end
+  local age = tonumber(ty) - tonumber(y)
+  if tonumber(tm) < tonumber(m) or (tonumber(tm) == tonumber(m) and tonumber(td) < tonumber(d)) then age = age - 1 end
+  return age
+end
+function kf.duration(s) return host.duration(s) end
+E.current_def = nil
+kf.rules = setmetatable({}, {
+  __index = function(_, name)
+    local r = E.find_rule(name, E.current_def)
+    if not r then error("kf.rules: no rule " .. q(name), 2) end
+    return function(case)
+      return r.spec.check(case)
+    end
+  end,
+  __newindex = function() error("kf.rules is read-only", 2) end,
+  __metatable = false,
+})
+kf.actions = setmetatable({}, {
+  __index = function(_, name)
+    E.load_plugins()
+    if not host.c_action_owner(name) then error("kf.actions: no action " .. q(name) .. " (see `kinflow plugins`)", 2) end
+    return function(case, args)
+      local changes = host.call_c_action(name, E.case_json(case), args)
+      if changes and type(case) == "table" and type(rawget(case, "data")) == "table" then
+        for k, v in pairs(changes) do case.data[k] = v end
+      end
+      return changes
+    end
+  end,
+  __newindex = function() error("kf.actions is read-only", 2) end,
+  __metatable = false,
+})
+E.kf = E.readonly(kf, "table 'kf'")
+
+lib.make_case, lib.parse_date = make_case, parse_date

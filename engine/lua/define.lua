@@ -1,0 +1,379 @@
+-- engine/lua/define.lua: definitions. A workflow or adaptation as written becomes a raw
+-- spec (adaptations merged onto their base), then a normalised definition; versions stored
+-- in the database are read back the same way (E.version). It runs no case and writes nothing.
+local E = ...
+local host, lib = E.host, E.lib
+local kinds, lines = E.kinds, E.lines
+local fmt, insert = string.format, table.insert
+local q, list_of, set_of, names, line_of, bounded = lib.q, lib.list_of, lib.set_of, lib.names, lib.line_of, lib.bounded
+
+---------------------------------------------------------------------------------------
+-- Definitions: a raw spec (as written, adaptations merged) normalised into a def
+
+local STATE_FIELDS = set_of { "title", "description", "forms", "review", "final", "outcome", "before" }
+local TRANSITION_FIELDS = set_of { "title", "description", "from", "to", "by", "requires", "when",
+  "after", "reason", "action" }
+local WORKFLOW_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
+  "transitions", "on_enter", "on_exit", "forms", "rules" }
+local ADAPT_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
+  "transitions", "on_enter", "on_exit", "forms", "rules", "remove", "__base" }
+
+-- Each entry of a raw spec remembers the file and line it came from.
+local function place(entry, path, map, fallback)
+  if type(entry) == "table" and type(entry[1]) == "string" then
+    return { path = path, line = line_of(map, entry[1], fallback) }
+  end
+  return { path = path, line = fallback }
+end
+
+-- Raw spec of a workflow file: { fields..., states = {entries}, transitions = {entries} }
+-- where each entry is { entry = table, at = {path, line}, adapted = nil|"added"|"changed" }.
+local function raw_from(spec, path, map)
+  map.used = {}
+  local line = lines[spec] or 1
+  local raw = { at = { path = path, line = line }, fields = {}, states = {}, transitions = {},
+                on_enter = {}, on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {} }
+  for k, v in pairs(spec) do
+    if k ~= "states" and k ~= "transitions" and k ~= "roles" and k ~= "on_enter"
+       and k ~= "on_exit" and k ~= "forms" and k ~= "rules" then raw.fields[k] = v end
+  end
+  for _, r in ipairs(list_of(spec.roles)) do
+    raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map.first[r] or line } }
+  end
+  for _, key in ipairs { "states", "transitions" } do
+    local v = spec[key]
+    if v ~= nil and type(v) ~= "table" then
+      raw.problems[#raw.problems + 1] = { at = raw.at, msg = key .. " must be a list" }
+    else
+      for _, e in ipairs(v or {}) do
+        raw[key][#raw[key] + 1] = { entry = e, at = place(e, path, map, line) }
+      end
+    end
+  end
+  for _, key in ipairs { "on_enter", "on_exit" } do
+    local v = spec[key]
+    if v ~= nil and type(v) ~= "table" then
+      raw.problems[#raw.problems + 1] = { at = raw.at, msg = key .. " must be a table of state = function" }
+    else
+      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map.first[s] or line } } end
+    end
+  end
+  for _, key in ipairs { "forms", "rules" } do
+    for _, f in ipairs(list_of(spec[key])) do raw[key][#raw[key] + 1] = { spec = f, path = path } end
+  end
+  return raw
+end
+
+local function entry_name(e) return type(e.entry) == "table" and e.entry[1] or nil end
+
+local function find_entry(list, name)
+  for i, e in ipairs(list) do if entry_name(e) == name then return i, e end end
+end
+
+-- Merge an adapt spec into a copy of its base's raw spec.
+local function merge(base, spec, path, map)
+  map.used = {}
+  local line = lines[spec] or 1
+  local here = { path = path, line = line }
+  local raw = { at = here, fields = {}, states = {}, transitions = {}, on_enter = {},
+                on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {},
+                base_name = spec.__base }
+  for k, v in pairs(base.fields) do raw.fields[k] = v end
+  for _, key in ipairs { "states", "transitions", "roles", "forms", "rules" } do
+    for i, v in ipairs(base[key]) do raw[key][i] = v end
+  end
+  for _, key in ipairs { "on_enter", "on_exit" } do
+    for k, v in pairs(base[key]) do raw[key][k] = v end
+  end
+  for _, p in ipairs(base.problems) do raw.problems[#raw.problems + 1] = p end
+  local function problem(at, msg) raw.problems[#raw.problems + 1] = { at = at, msg = msg } end
+  for k, v in pairs(spec) do
+    if not ADAPT_FIELDS[k] then
+      problem(here, fmt("unknown field %s in adapt %q (fields: name, title, description, roles, initial, states, transitions, remove, on_enter, on_exit, forms, rules)", k, spec.__base))
+    elseif k == "name" or k == "title" or k == "description" or k == "initial" then
+      raw.fields[k] = v
+    end
+  end
+  raw.fields.name = spec.name
+  for _, r in ipairs(list_of(spec.roles)) do
+    local dup = false
+    for _, have in ipairs(raw.roles) do if have.name == r then dup = true end end
+    if not dup then raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map.first[r] or line } } end
+  end
+  local remove = spec.remove or {}
+  if type(remove) ~= "table" then problem(here, "remove must be { transitions = {...}, states = {...} }"); remove = {} end
+  for k in pairs(remove) do
+    if k ~= "states" and k ~= "transitions" then problem(here, fmt("remove: unknown field %s (use states or transitions)", k)) end
+  end
+  for _, key in ipairs { "transitions", "states" } do
+    for _, name in ipairs(list_of(remove[key])) do
+      local i = find_entry(raw[key], name)
+      if i then
+        table.remove(raw[key], i)
+        if key == "states" then raw.on_enter[name], raw.on_exit[name] = nil, nil end
+      else problem({ path = path, line = map.first[name] or line },
+        fmt("remove: %s has no %s %s", spec.__base, key == "states" and "state" or "transition", q(name))) end
+    end
+  end
+  for _, key in ipairs { "states", "transitions" } do
+    for _, e in ipairs(list_of(spec[key])) do
+      local at = place(e, path, map, line)
+      local name = type(e) == "table" and e[1] or nil
+      local i, old = nil, nil
+      if name then i, old = find_entry(raw[key], name) end
+      if old then
+        local merged = {}
+        for k, v in pairs(old.entry) do merged[k] = v end
+        for k, v in pairs(e) do merged[k] = v end
+        raw[key][i] = { entry = merged, at = at, adapted = "changed" }
+      else
+        local new = { entry = e, at = at, adapted = "added" }
+        local pos = #raw[key] + 1
+        if key == "states" and type(e) == "table" then
+          if e.before ~= nil then
+            local j = find_entry(raw.states, e.before)
+            if j then pos = j else problem(at, fmt("state %s: before names unknown state %s", q(name), q(e.before))) end
+          else
+            for j, s in ipairs(raw.states) do
+              if type(s.entry) == "table" and s.entry.final then pos = j; break end
+            end
+          end
+        end
+        insert(raw[key], pos, new)
+      end
+    end
+  end
+  for _, key in ipairs { "on_enter", "on_exit" } do
+    local v = spec[key]
+    if v ~= nil and type(v) ~= "table" then problem(here, key .. " must be a table of state = function")
+    else
+      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map.first[s] or line }, adapted = true } end
+    end
+  end
+  for _, key in ipairs { "forms", "rules" } do
+    for _, f in ipairs(list_of(spec[key])) do raw[key][#raw[key] + 1] = { spec = f, path = path } end
+  end
+  return raw
+end
+
+-- A duration written with a minus sign ("-1d"): refused, as zero is (timer_problems).
+local function negative(v)
+  return type(v) == "string" and #v < 64 and v:match("^%s*%-") ~= nil and host.duration((v:gsub("^%s*%-", ""))) ~= nil
+end
+
+-- Normalise a raw spec into a definition; problems go to the list `out`.
+local function normalise(raw, out)
+  local def = { name = raw.fields.name, title = raw.fields.title, description = raw.fields.description,
+                initial = raw.fields.initial, at = raw.at, base_name = raw.base_name,
+                roles = {}, role_set = {}, states = {}, state_by = {}, transitions = {},
+                transition_by = {}, on_enter = {}, on_exit = {}, forms = {}, form_by = {},
+                rules = {}, rule_by = {} }
+  local function problem(at, msg, ...) out[#out + 1] = { at = at, msg = fmt(msg, ...) } end
+  for _, p in ipairs(raw.problems) do out[#out + 1] = p end
+  if not raw.base_name then
+    for k in pairs(raw.fields) do
+      if not WORKFLOW_FIELDS[k] then problem(raw.at, "unknown field %s in workflow (fields: name, title, description, roles, initial, states, transitions, on_enter, on_exit, forms, rules)", k) end
+    end
+  end
+  if type(def.name) ~= "string" or def.name == "" then problem(raw.at, "workflow has no name (name = \"...\")")
+  elseif not def.name:match("^[%a_][%w_%-]*$") then problem(raw.at, "workflow name %s: use letters, digits, _ and -", q(def.name)) end
+  if def.title ~= nil and type(def.title) ~= "string" then problem(raw.at, "title must be text") end
+  for _, r in ipairs(raw.roles) do
+    if type(r.name) ~= "string" then problem(r.at, "roles must be names (text)")
+    elseif def.role_set[r.name] then problem(r.at, "duplicate role %s", q(r.name))
+    else def.role_set[r.name] = true; def.roles[#def.roles + 1] = r.name end
+  end
+  if #def.roles == 0 then problem(raw.at, "workflow %s has no roles (roles = { \"caseworker\", ... })", tostring(def.name)) end
+  -- states
+  for _, e in ipairs(raw.states) do
+    local s, at = e.entry, e.at
+    if type(s) ~= "table" or type(s[1]) ~= "string" then
+      problem(at, "each state is { \"name\", title = ... }")
+    else
+      local st = { name = s[1], title = s.title or s[1], description = s.description,
+                   forms = list_of(s.forms), review = s.review, final = s.final == true,
+                   outcome = s.outcome, at = at, adapted = e.adapted }
+      for k in pairs(s) do
+        if k ~= 1 and not STATE_FIELDS[k] then problem(at, "state %s: unknown field %s", q(st.name), tostring(k)) end
+      end
+      if s[2] ~= nil then problem(at, "state %s: unexpected second value (fields need names: title = ...)", q(st.name)) end
+      if s.review ~= nil then
+        if negative(s.review) then
+          problem(at, "state %s: review %s is negative: a review needs a duration longer than zero (e.g. \"28d\")", q(st.name), s.review)
+        elseif type(s.review) ~= "string" or not host.duration(s.review) then
+          problem(at, "state %s: review %s is not a duration (e.g. \"28d\", \"12h\", \"2w\")", q(st.name), tostring(s.review))
+        elseif st.final then problem(at, "state %s: a final state cannot have a review", q(st.name)) end
+      end
+      if s.final ~= nil and type(s.final) ~= "boolean" then problem(at, "state %s: final must be true or false", q(st.name)) end
+      if s.outcome ~= nil and type(s.outcome) ~= "string" then problem(at, "state %s: outcome must be text", q(st.name)) end
+      if s.outcome ~= nil and not st.final then problem(at, "state %s: only a final state has an outcome", q(st.name)) end
+      for _, f in ipairs(st.forms) do
+        if type(f) ~= "string" then problem(at, "state %s: forms must be form names", q(st.name)) end
+      end
+      if def.state_by[st.name] then problem(at, "duplicate state %s", q(st.name))
+      else def.state_by[st.name] = st; def.states[#def.states + 1] = st end
+    end
+  end
+  if #def.states == 0 then problem(raw.at, "workflow %s has no states", tostring(def.name)) end
+  if def.initial == nil then problem(raw.at, "workflow %s has no initial state (initial = \"...\")", tostring(def.name))
+  elseif not def.state_by[def.initial] then problem(raw.at, "initial state %s is not one of the states", q(def.initial))
+  elseif def.state_by[def.initial].final then problem(raw.at, "initial state %s is final", q(def.initial)) end
+  -- transitions
+  for _, e in ipairs(raw.transitions) do
+    local t, at = e.entry, e.at
+    if type(t) ~= "table" or type(t[1]) ~= "string" then
+      problem(at, "each transition is { \"name\", from = ..., to = ... }")
+    else
+      local tr = { name = t[1], title = t.title, description = t.description, to = t.to,
+                   after = t.after, reason = t.reason == true, action = t.action, at = at,
+                   adapted = e.adapted, requires = list_of(t.requires), when = {} }
+      local label = "transition " .. q(tr.name)
+      for k in pairs(t) do
+        if k ~= 1 and not TRANSITION_FIELDS[k] then problem(at, "%s: unknown field %s", label, tostring(k)) end
+      end
+      if t[2] ~= nil then problem(at, "%s: unexpected second value (fields need names: from = ..., to = ...)", label) end
+      if t.from == "*" then tr.from_all = true; tr.from = {}
+      elseif t.from == nil then problem(at, "%s has no from (a state, a list of states, or \"*\")", label); tr.from = {}
+      else tr.from = list_of(t.from) end
+      for _, s in ipairs(tr.from) do
+        if s == "*" then problem(at, "%s: \"*\" cannot be in a list; write from = \"*\"", label)
+        elseif not def.state_by[s] then problem(at, "%s names unknown state %s in from", label, q(s))
+        elseif def.state_by[s].final then problem(at, "%s leaves final state %s (nothing leaves a final state)", label, q(s)) end
+      end
+      if tr.to == nil then problem(at, "%s has no to", label)
+      elseif not def.state_by[tr.to] then problem(at, "%s names unknown state %s", label, q(tr.to)) end
+      if t.by ~= nil then
+        tr.by = list_of(t.by)
+        for _, r in ipairs(tr.by) do
+          if not def.role_set[r] then problem(at, "%s names unknown role %s in by (roles: %s)", label, q(r), names(def.roles)) end
+        end
+      end
+      if negative(t.after) then
+        problem(at, "%s: after %s is negative: a timer needs a duration longer than zero (e.g. \"90d\")", label, t.after)
+      elseif t.after ~= nil and (type(t.after) ~= "string" or not host.duration(t.after)) then
+        problem(at, "%s: after %s is not a duration (e.g. \"90d\")", label, tostring(t.after))
+      end
+      if t.reason ~= nil and type(t.reason) ~= "boolean" then problem(at, "%s: reason must be true or false", label) end
+      if t.action ~= nil and type(t.action) ~= "function" then problem(at, "%s: action must be a function(case)", label) end
+      for _, f in ipairs(tr.requires) do
+        if type(f) ~= "string" then problem(at, "%s: requires lists form names", label) end
+      end
+      for i, g in ipairs(list_of(t.when)) do
+        if type(g) == "string" then tr.when[i] = { rule = g }
+        elseif type(g) == "function" then
+          local p, l = host.fninfo(g)
+          tr.when[i] = { fn = g, where = p .. ":" .. l }
+        else problem(at, "%s: guard %d is a %s, neither a rule name nor a function", label, i, type(g)) end
+      end
+      if def.transition_by[tr.name] then problem(at, "duplicate transition %s", q(tr.name))
+      else def.transition_by[tr.name] = tr; def.transitions[#def.transitions + 1] = tr end
+    end
+  end
+  for _, key in ipairs { "on_enter", "on_exit" } do
+    for s, h in pairs(raw[key]) do
+      if not def.state_by[s] then problem(h.at, "%s names unknown state %s", key, q(s))
+      elseif type(h.fn) ~= "function" then problem(h.at, "%s.%s must be a function(case)", key, tostring(s))
+      else def[key][s] = h.fn end
+    end
+  end
+  for _, f in ipairs(raw.forms) do
+    if type(f.spec) ~= "table" or kinds[f.spec] ~= "form" then problem(raw.at, "forms must be a list of form { ... }")
+    else local name = f.spec.name; def.form_by[name] = f; def.forms[#def.forms + 1] = name end
+  end
+  for _, r in ipairs(raw.rules) do
+    if type(r.spec) ~= "table" or kinds[r.spec] ~= "rule" then problem(raw.at, "rules must be a list of rule { ... }")
+    else def.rule_by[r.spec.name] = r; def.rules[#def.rules + 1] = r.spec.name end
+  end
+  return def
+end
+
+-- The states a transition can fire from.
+local function from_states(def, t)
+  if t.from_all then
+    local out = {}
+    for _, s in ipairs(def.states) do if not s.final then out[#out + 1] = s.name end end
+    return out
+  end
+  return t.from
+end
+
+local function fires_from(t, state, def)
+  if t.from_all then return not def.state_by[state].final end
+  for _, s in ipairs(t.from) do if s == state then return true end end
+  return false
+end
+
+-- Resolve a workflow or adapt spec into a raw spec, finding bases in the batch, the
+-- database, or beside the file. Returns raw, lineage (base_name, base_id) or nil, problem.
+local function resolve(spec, path, map, batch, depth)
+  if kinds[spec] == "workflow" then return raw_from(spec, path, map) end
+  depth = (depth or 0) + 1
+  if depth > 8 then return nil, fmt("%s:%d: adapt chain deeper than 8 (a cycle?)", path, lines[spec] or 1) end
+  local name = spec.__base
+  local base = batch and batch[name]
+  local base_raw, base_id, err
+  if base then
+    base_raw, err = resolve(base.spec, base.path, base.map, batch, depth)
+  else
+    local row = host.has_store() and host.def("workflow", name)
+    if row then
+      base_raw, err = E.raw_version(row.id, depth)
+      base_id = row.id
+    else
+      local dir = path:match("^(.*)/[^/]*$") or "."
+      local bpath = dir .. "/" .. name .. ".lua"
+      local src = host.read_file(bpath)
+      if not src then
+        return nil, fmt("%s:%d: adapt: base programme %s is neither deployed nor in %s", path,
+          lines[spec] or 1, q(name), bpath)
+      end
+      local bspec, bkind, bmap = E.load_file(bpath, src)
+      if not bspec then return nil, bkind end
+      if bkind ~= "workflow" and bkind ~= "adapt" then return nil, fmt("%s:1: %s is not a workflow", bpath, bpath) end
+      base_raw, err = resolve(bspec, bpath, bmap, batch, depth)
+    end
+  end
+  if not base_raw then return nil, err end
+  local raw = merge(base_raw, spec, path, map)
+  raw.base_id = base_id
+  return raw
+end
+
+-- The raw spec of a deployed version, from its stored source (and its base's, pinned).
+function E.raw_version(id, depth)
+  local row = host.def(id)
+  if not row then return nil, fmt("workflow version %d is missing", id) end
+  local spec, kind, map = E.load_file(row.path, row.source)
+  if not spec then return nil, kind end
+  if kind == "workflow" then return raw_from(spec, row.path, map) end
+  if not row.base_id then return nil, row.path .. ": adaptation stored without its base" end
+  local base_raw, err = E.raw_version(row.base_id, (depth or 0) + 1)
+  if not base_raw then return nil, err end
+  local raw = merge(base_raw, spec, row.path, map)
+  raw.base_id = row.base_id
+  return raw
+end
+
+---------------------------------------------------------------------------------------
+-- Versions at run time
+
+local versions = bounded(500)   -- id -> def
+
+function E.version(id)
+  local def = versions.get(id)
+  if def then return def end
+  local raw, err = E.raw_version(id)
+  if not raw then error(err, 0) end
+  local problems = {}
+  def = normalise(raw, problems)
+  if #problems > 0 then
+    local p = problems[1]
+    error(fmt("%s:%d: %s", p.at.path, p.at.line, p.msg), 0)
+  end
+  def.id = id
+  versions.put(id, def)
+  return def
+end
+
+lib.place, lib.negative, lib.normalise, lib.raw_from, lib.merge = place, negative, normalise, raw_from, merge
+lib.resolve, lib.from_states, lib.fires_from = resolve, from_states, fires_from

@@ -1,0 +1,234 @@
+-- engine/lua/fire.lua: what a transition does: its unmet conditions as refusals ({code,
+-- params, text}), the moves of a case, and the effects of opening and firing (state, data,
+-- timers, events). It decides and returns; it never writes (the C runtime stores the result).
+local E = ...
+local host, lib = E.host, E.lib
+local fmt, concat = string.format, table.concat
+local q, names, A, fires_from, from_states, make_case = lib.q, lib.names, lib.A, lib.fires_from, lib.from_states, lib.make_case
+
+---------------------------------------------------------------------------------------
+-- Firing
+
+local function guard_result(ok, a, b, label, path)
+  if not ok then return false, fmt("%s failed: %s", label, E.errtext(a, path or label)) end
+  if a then return true end
+  if type(b) == "string" and b ~= "" then return false, (b:gsub("[\r\n]+", " ")) end
+  if type(b) == "number" then return false, tostring(b) end
+  return false, label .. " is not met"
+end
+
+local function guard_label(g) return g.rule and ("rule " .. q(g.rule)) or ("guard at " .. g.where) end
+
+local guard_copy
+local function deep_copy(v, depth)
+  if type(v) ~= "table" or depth > 64 then return v end
+  local c = {}
+  for k, x in next, v do c[k] = deep_copy(x, depth + 1) end
+  return c
+end
+
+-- The case as a guard sees it: its own copy of the data.
+guard_copy = function(c)
+  local g = {}
+  for k, v in pairs(c) do g[k] = v end
+  g.data = deep_copy(c.data, 0)
+  return g
+end
+
+-- A refusal as data: { code, params, text }. The text is the practitioner's sentence; the
+-- console reads code and params, never the sentence. Codes: by_time, role, form_missing,
+-- reason_required, guard (unmet), and state, final (E.fire from the wrong state).
+local function refusal(code, params, text) return { code = code, params = params, text = text } end
+
+-- Every unmet condition of t for this case and role, as refusals (see refusal above).
+local function unmet(def, c, t, role, opts)
+  local out = A()
+  local function add(code, params, text) out[#out + 1] = refusal(code, params, text) end
+  if opts.timer then
+    -- time fires it: roles do not apply
+  elseif not t.by and t.after then
+    add("by_time", { transition = t.name, after = t.after },
+      fmt("%s is fired by time only (after %s)", q(t.name), t.after))
+  elseif role == nil then
+    -- any role: listing moves without --as
+  elseif t.by then
+    local allowed = false
+    for _, r in ipairs(t.by) do if r == role then allowed = true end end
+    if not allowed then
+      local by = A()
+      for i, r in ipairs(t.by) do by[i] = r end
+      add("role", { role = role, transition = t.name, by = by },
+        fmt("role %s may not fire %s (by: %s)", q(role), q(t.name), names(t.by)))
+    end
+  end
+  for _, f in ipairs(t.requires) do
+    if c.id == nil or #host.entries(c.id, f) == 0 then
+      add("form_missing", { form = f }, fmt("requires form %s (no valid entry)", q(f)))
+    end
+  end
+  if t.reason and not opts.moves and (type(opts.reason) ~= "string" or opts.reason:match("^%s*$")) then
+    add("reason_required", { transition = t.name }, fmt("%s needs a reason (--reason)", q(t.name)))
+  end
+  E.current_def = def
+  for _, g in ipairs(t.when) do
+    local view = make_case(guard_copy(c), nil)   -- a guard sees the case, never changes it
+    local ok, why
+    if g.rule then
+      local r = E.find_rule(g.rule, def)
+      if not r then ok, why = false, fmt("rule %s is not defined", q(g.rule))
+      else
+        host.at(r.path)
+        local p, a, b = pcall(r.spec.check, view)
+        ok, why = guard_result(p, a, b, guard_label(g), r.path)
+      end
+    else
+      local path = g.where:match("^(.*):%d+$")
+      host.at(path)
+      local p, a, b = pcall(g.fn, view)
+      ok, why = guard_result(p, a, b, guard_label(g), path)
+    end
+    if not ok then
+      add("guard", { transition = t.name, rule = g.rule, where = g.where, reason = why }, why)
+    end
+  end
+  return out
+end
+
+-- The texts of a list of refusals.
+local function texts(refusals)
+  local out = A()
+  for i, r in ipairs(refusals) do out[i] = r.text end
+  return out
+end
+
+local function check_role(def, role)
+  if role == nil then return true end
+  if not def.role_set[role] then
+    return nil, "invalid", fmt("unknown role %s in workflow %s (roles: %s)", q(role), q(def.name), names(def.roles))
+  end
+  return true
+end
+
+-- Timers that start when a case enters `state` at `now` (seconds).
+local function timers_for(def, state, now)
+  local out = A()
+  local st = def.state_by[state]
+  if st.final then return out end
+  for _, t in ipairs(def.transitions) do
+    if t.after and fires_from(t, state, def) then
+      out[#out + 1] = { name = t.name, kind = "after", state = state, due = host.iso(now + host.duration(t.after)) }
+    end
+  end
+  if st.review then
+    out[#out + 1] = { name = "review", kind = "review", state = state, due = host.iso(now + host.duration(st.review)) }
+  end
+  return out
+end
+
+local function effects() return { schedules = A(), cancels = A(), emits = A() } end
+
+local function run_action(fn, obj, path_hint)
+  if fn then
+    local p = host.fninfo(fn)
+    host.at(p or path_hint)
+    fn(obj)
+  end
+end
+
+-- open(case): a new case (already stored at its initial state) enters it.
+function E.open(c)
+  local def = E.version(c.workflow_id)
+  E.current_def = def
+  local eff = effects()
+  local obj = make_case(c, eff)
+  run_action(def.on_enter[c.state], obj)
+  return { state = c.state, data = rawget(obj, "data") or {}, timers = timers_for(def, c.state, host.parse_time(host.now())),
+           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
+end
+
+function E.initial(workflow_id)
+  local def = E.version(workflow_id)
+  return { state = def.initial, final = def.state_by[def.initial].final }
+end
+
+-- fire(case, transition, role, opts{reason, timer}): what firing does, or nil, code, msg.
+function E.fire(c, name, role, opts)
+  opts = opts or {}
+  local def = E.version(c.workflow_id)
+  local t = def.transition_by[name]
+  local label = fmt("case %s", tostring(c.id))
+  if not t then
+    return nil, "notfound", fmt("%s: workflow %s has no transition %s (transitions: %s)", label, q(def.name), q(name), names(def.transitions))
+  end
+  local okr, code, why = check_role(def, role)
+  if not okr then return nil, code, label .. ": " .. why end
+  local cur = def.state_by[c.state]
+  if not cur then return nil, "invalid", fmt("%s is in state %s, which its workflow no longer has", label, q(c.state)) end
+  if cur.final then
+    local text = fmt("the case is in final state %s; nothing leaves a final state", q(c.state))
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+      A { refusal("final", { transition = name, state = c.state }, text) }
+  end
+  if not fires_from(t, c.state, def) then
+    local from = A()
+    for i, s in ipairs(from_states(def, t)) do from[i] = s end
+    local text = fmt("case is in %s; %s fires from %s", q(c.state), q(name), names(from))
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+      A { refusal("state", { transition = name, state = c.state, from = from }, text) }
+  end
+  local refusals = unmet(def, c, t, role, opts)
+  if #refusals > 0 then
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(texts(refusals), "; ")), refusals
+  end
+  local eff = effects()
+  local obj = make_case(c, eff)
+  E.current_def = def
+  run_action(def.on_exit[c.state], obj, def.at.path)
+  run_action(t.action, obj, def.at.path)
+  local to = def.state_by[t.to]
+  rawset(obj, "state", t.to)
+  run_action(def.on_enter[t.to], obj, def.at.path)
+  return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, title = to.title,
+           data = rawget(obj, "data") or {}, timers = timers_for(def, t.to, host.parse_time(host.now())),
+           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
+end
+
+-- moves(case, role): every transition from the case's state, available or blocked.
+function E.moves(c, role)
+  local def = E.version(c.workflow_id)
+  local okr, code, why = check_role(def, role)
+  if not okr then return nil, code, fmt("case %s: %s", tostring(c.id), why) end
+  local out = A()
+  if def.state_by[c.state] and def.state_by[c.state].final then return out end
+  for _, t in ipairs(def.transitions) do
+    if fires_from(t, c.state, def) then
+      local refusals = unmet(def, c, t, role, { moves = true })
+      out[#out + 1] = { name = t.name, title = t.title, to = t.to, to_title = def.state_by[t.to].title,
+                        by = t.by and A(t.by) or nil, after = t.after, reason_required = t.reason,
+                        available = #refusals == 0, reasons = texts(refusals), refusals = refusals }
+    end
+  end
+  return out
+end
+
+-- Is a transition named `name` able to fire from the case's state? (custom timers)
+function E.has_transition(c, name)
+  local def = E.version(c.workflow_id)
+  local t = def.transition_by[name]
+  return t ~= nil and fires_from(t, c.state, def)
+end
+
+function E.has_review(c)
+  local def = E.version(c.workflow_id)
+  local st = def.state_by[c.state]
+  return st ~= nil and st.review ~= nil
+end
+
+function E.review_timer(c)
+  local def = E.version(c.workflow_id)
+  local st = def.state_by[c.state]
+  if not st or not st.review then return nil, "refused", fmt("case %s: state %s has no review schedule", tostring(c.id), q(c.state)) end
+  return { name = "review", kind = "review", state = c.state, due = host.iso(host.parse_time(host.now()) + host.duration(st.review)) }
+end
+
+lib.guard_result = guard_result

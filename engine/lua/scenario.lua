@@ -1,0 +1,88 @@
+-- engine/lua/scenario.lua: scenario files (`kinflow test`): their steps checked, and the
+-- workflow files a scenario deploys. Running the steps is scenario.c's; nothing runs here.
+local E = ...
+local host, lib = E.host, E.lib
+local lines = E.lines
+local fmt, insert = string.format, table.insert
+local q, set_of, line_of, parse_date = lib.q, lib.set_of, lib.line_of, lib.parse_date
+
+---------------------------------------------------------------------------------------
+-- Scenario files (kinflow test)
+
+local STEP_ACTIONS = { "fire", "submit", "member", "set", "advance", "review", "expect" }
+local STEP_KEYS = set_of { "fire", "as", "actor", "reason", "refused", "submit", "data", "member",
+  "name", "set", "advance", "review", "note", "expect" }
+local EXPECT_KEYS = set_of { "state", "final", "overdue", "data", "as", "moves", "blocked" }
+local SCENARIO_KEYS = set_of { "now", "data", "ref", "steps" }
+
+function E.parse_scenarios(spec, path, map)
+  local base_line = lines[spec] or 1
+  local function fail(line, msg, ...) error(fmt("%s:%d: " .. msg, path, line, ...), 0) end
+  for k in pairs(spec) do
+    if k ~= "__workflow" and type(k) ~= "number" then fail(base_line, "scenarios: unknown field %s", tostring(k)) end
+  end
+  local out = {}
+  for i, sc in ipairs(spec) do
+    if type(sc) ~= "table" or type(sc[1]) ~= "string" then
+      fail(base_line, "scenario %d must be { \"name\", steps = { ... } }", i)
+    end
+    local line = line_of(map, sc[1], base_line)
+    local label = q(sc[1])
+    for k in pairs(sc) do
+      if k ~= 1 and not SCENARIO_KEYS[k] then fail(line, "scenario %s: unknown field %s (now, data, ref, steps)", label, tostring(k)) end
+    end
+    if sc.now ~= nil and not parse_date(sc.now) then fail(line, "scenario %s: now %s is not a date and time", label, tostring(sc.now)) end
+    if sc.data ~= nil and type(sc.data) ~= "table" then fail(line, "scenario %s: data must be a table", label) end
+    if type(sc.steps) ~= "table" then fail(line, "scenario %s has no steps = { ... }", label) end
+    for j, st in ipairs(sc.steps) do
+      if type(st) ~= "table" then fail(line, "scenario %s step %d must be a table", label, j) end
+      local actions = {}
+      for k in pairs(st) do
+        if not STEP_KEYS[k] then fail(line, "scenario %s step %d: unknown key %s", label, j, tostring(k)) end
+      end
+      for _, a in ipairs(STEP_ACTIONS) do if st[a] ~= nil then actions[#actions + 1] = a end end
+      if #actions ~= 1 then
+        fail(line, "scenario %s step %d needs exactly one of fire, submit, member, set, advance, review, expect", label, j)
+      end
+      if st.advance ~= nil and not host.duration(st.advance) then
+        fail(line, "scenario %s step %d: advance %s is not a duration", label, j, tostring(st.advance))
+      end
+      if st.fire ~= nil and type(st.as) ~= "string" then
+        fail(line, "scenario %s step %d: fire %s needs as = \"role\"", label, j, tostring(st.fire))
+      end
+      if st.expect ~= nil then
+        if type(st.expect) ~= "table" then fail(line, "scenario %s step %d: expect must be a table", label, j) end
+        for k in pairs(st.expect) do
+          if not EXPECT_KEYS[k] then fail(line, "scenario %s step %d: expect has unknown key %s (state, final, overdue, data, as, moves, blocked)", label, j, tostring(k)) end
+        end
+      end
+    end
+    out[#out + 1] = { name = sc[1], line = line, now = sc.now, data = sc.data, ref = sc.ref, steps = sc.steps }
+  end
+  if #out == 0 then fail(base_line, "no scenarios in %s", path) end
+  return out
+end
+
+function E.scenario_file(path)
+  local src, err = host.read_file(path)
+  if not src then error(err, 0) end
+  local spec, kind, map = E.load_file(path, src)
+  if not spec then error(kind, 0) end
+  if kind ~= "scenarios" then error(fmt("%s:1: not a scenario file (it should return scenarios \"workflow\" { ... })", path), 0) end
+  local name = spec.__workflow
+  local dir = path:match("^(.*)/[^/]*$") or "."
+  local chain, seen = {}, {}
+  local wname = name
+  while wname do
+    local wpath = dir .. "/" .. wname .. ".lua"
+    if seen[wpath] then break end
+    seen[wpath] = true
+    local wsrc, werr = host.read_file(wpath)
+    if not wsrc then error(fmt("%s:%d: scenarios for %s: cannot read %s: %s", path, lines[spec] or 1, q(name), wpath, tostring(werr)), 0) end
+    local wspec, wkind = E.load_file(wpath, wsrc)
+    if not wspec then error(wkind, 0) end
+    insert(chain, 1, { path = wpath })
+    wname = wkind == "adapt" and wspec.__base or nil
+  end
+  return { workflow = name, deploy = chain, scenarios = E.parse_scenarios(spec, path, map) }
+end

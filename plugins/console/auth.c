@@ -1,0 +1,128 @@
+/* auth.c: sessions and sign-in: the session cookie, who a request is from, the CSRF and
+ * Origin checks, and POST/GET/DELETE /api/session (with throttle.c's counts). What a
+ * signed-in user may do is not decided here: routes.c checks the route's permission. */
+#include "console.h"
+
+static const char *cookie_name(void) {
+  return cfg.secure_cookies ? "__Host-kf_session" : "kf_session";
+}
+
+/* The cookie's value and attributes; an empty token clears it. */
+static void set_cookie(ctx *x, const char *token) {
+  snprintf(x->cookie, sizeof x->cookie, "%s=%s;%s HttpOnly; SameSite=Strict; Path=/%s",
+           cookie_name(), token, *token ? "" : " Max-Age=0;", cfg.secure_cookies ? "; Secure" : "");
+}
+
+static int same_secret(const char *a, const char *b) {
+  size_t n = strlen(a);
+  if (n != strlen(b)) return 0;
+  unsigned char d = 0;
+  for (size_t i = 0; i < n; i++) d |= (unsigned char)(a[i] ^ b[i]);
+  return d == 0;
+}
+
+int authenticate(ctx *x) {
+  const char *tok = http_cookie(x, cookie_name());
+  if (!tok || !*tok) {
+    fail(x, 401, "not signed in: POST /api/session with {\"login\": ..., \"password\": ...}");
+    return 0;
+  }
+  if (strlen(tok) >= sizeof x->u.token || strspn(tok, "0123456789abcdefABCDEF") != strlen(tok)) {
+    fail(x, 401, "not signed in (the session cookie is not one this server gave)");
+    set_cookie(x, "");
+    return 0;
+  }
+  json_t *s = verb_new(x, "session.get", json_pack("{s:s}", "token", tok));
+  if (!s) {
+    if (x->status == 401) set_cookie(x, "");
+    return 0;
+  }
+  x->session = s;
+  snprintf(x->u.login, sizeof x->u.login, "%s", json_string_value(json_object_get(s, "login")));
+  snprintf(x->u.role, sizeof x->u.role, "%s", json_string_value(json_object_get(s, "role")));
+  snprintf(x->u.csrf, sizeof x->u.csrf, "%s", json_string_value(json_object_get(s, "csrf")));
+  snprintf(x->u.token, sizeof x->u.token, "%s", tok);
+  x->u.roles = json_object_get(s, "roles");
+  x->u.may = role_may(x->u.role);
+  return 1;
+}
+
+int csrf_ok(ctx *x) {
+  const char *h = http_header(x, "X-CSRF-Token");
+  if (h && x->u.csrf[0] && same_secret(h, x->u.csrf)) return 1;
+  fail(x, 403, "%s X-CSRF-Token header: send the csrf token that signing in returned",
+       h ? "wrong" : "missing");
+  return 0;
+}
+
+/* A browser names the page that sent a request: refuse other sites' pages. */
+int origin_ok(ctx *x) {
+  const char *o = http_header(x, "Origin"), *host = http_header(x, "Host");
+  if (!o) return 1;
+  const char *p = strstr(o, "://");
+  if (host && p && !strcmp(p + 3, host)) return 1;
+  fail(x, 403, "refused a request from another site (Origin %s)", o);
+  return 0;
+}
+
+static json_t *roles_of(const json_t *roles) {
+  return json_is_array(roles) ? json_copy((json_t *)roles) : json_array();
+}
+
+/* POST /api/session {"login", "password"}: sign in. */
+void session_create(ctx *x) {
+  if (!body(x)) return;
+  const char *login, *password;
+  if (!body_text(x, "login", 1, &login) || !body_text(x, "password", 1, &password)) return;
+  if (!*login || !*password || strlen(login) > 64 || strlen(password) > 1024) {
+    fail(x, 400, "give a login (at most 64 characters) and a password");
+    return;
+  }
+  int wait = throttle_begin(login, x->addr);
+  if (wait) {
+    x->retry_after = wait;
+    fail(x, 429, "too many failed sign-ins for this login or from this address; try again in "
+         "%d minute%s", (wait + 59) / 60, wait > 60 ? "s" : "");
+    return;
+  }
+  json_t *u = verb_new(x, "user.verify",
+                       json_pack("{s:s,s:s}", "login", login, "password", password));
+  throttle_end(login, x->addr, !u && x->status == 401);
+  if (!u) {
+    if (x->status == 401)
+      record_new("login.failed", "anonymous",
+                 json_pack("{s:s,s:s}", "login", login, "address", x->addr));
+    return;
+  }
+  json_t *s = verb_new(x, "session.create", json_pack("{s:s,s:i,s:i}", "login", login, "idle",
+                                                      cfg.idle, "absolute", cfg.absolute));
+  if (!s) {
+    json_decref(u);
+    return;
+  }
+  set_cookie(x, json_string_value(json_object_get(s, "token")));
+  const char *role = json_string_value(json_object_get(u, "role"));
+  answer_new(x, json_pack("{s:O,s:O,s:O,s:o,s:O,s:o}", "csrf", json_object_get(s, "csrf"),
+                          "login", json_object_get(u, "login"), "role",
+                          json_object_get(u, "role"), "roles",
+                          roles_of(json_object_get(u, "roles")), "expires",
+                          json_object_get(s, "expires"), "can", can_json(role_may(role))));
+  record_new("login.succeeded", login, json_pack("{s:s}", "address", x->addr));
+  json_decref(s);
+  json_decref(u);
+}
+
+/* GET /api/session: who is signed in. */
+void session_show(ctx *x) {
+  answer_new(x, json_pack("{s:s,s:s,s:o,s:s,s:o}", "login", x->u.login, "role", x->u.role,
+                          "roles", roles_of(x->u.roles), "csrf", x->u.csrf, "can",
+                          can_json(x->u.may)));
+}
+
+/* DELETE /api/session: sign out; the session ends on the server. */
+void session_end(ctx *x) {
+  json_t *r = verb_new(x, "session.delete", json_pack("{s:s}", "token", x->u.token));
+  if (!r) return;
+  set_cookie(x, "");
+  answer_new(x, r);
+}

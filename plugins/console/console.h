@@ -1,0 +1,179 @@
+/* console.h: what the console's rooms share; private to plugins/console (the engine never
+ * sees it). Ownership as in Jansson: a function whose name ends in _new takes its json_t
+ * argument (also when it fails); every other borrows; a json_t returned is the caller's. */
+#ifndef CONSOLE_H
+#define CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kf_plugin.h"
+
+struct MHD_Connection; /* only http.c includes microhttpd.h */
+struct MHD_Daemon;
+struct sockaddr;
+
+/* console.c: the engine's table, and the host of the engine that runs the command. */
+extern const kf_api *api;
+extern kf_host *self;
+
+static inline int is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+
+/* ---- settings (serve.c reads them once, before the first request) ---- */
+typedef struct settings {
+  int idle, absolute;   /* seconds a session lasts unused, and at most */
+  int timeout;          /* seconds a connection may stay idle */
+  int secure_cookies;   /* KINFLOW_COOKIE_SECURE=1: __Host- cookie, Secure */
+  const char *trusted_proxy; /* its X-Forwarded-For names the client (or NULL) */
+} settings;
+extern settings cfg;
+
+/* ---- permissions (roles.c) ----
+ * A user has one console role, which says what they may do through the console, and a
+ * list of workflow roles, which say whom they may act as when they fire a move. */
+enum {
+  MAY_READ = 1,        /* programmes, cases, moves, history, forms, rules, dashboard */
+  MAY_WORK = 2,        /* open cases, set data, add members, submit forms, fire moves */
+  MAY_RULES = 4,       /* rule impact, deploy, rollback */
+  MAY_AUDIT = 8,       /* the event log and its check */
+  MAY_USERS = 16,      /* list and add users */
+  MAY_ANY_ROLE = 32,   /* act as any workflow role, on any programme */
+  MAY_SENSITIVE = 64,  /* see sensitive form fields (each read is logged) */
+  SIGNED_IN = 0,       /* a route any signed-in user may use */
+  PUBLIC = 1 << 30,    /* a route that needs no session (signing in) */
+};
+
+typedef struct user {
+  char login[72], role[24], csrf[72], token[136];
+  unsigned may;        /* MAY_ bits of the console role */
+  const json_t *roles; /* workflow roles: borrowed from ctx.session */
+} user;
+
+unsigned role_may(const char *role);
+const char *may_name(unsigned may); /* a route's permission as a word: "read", "public" */
+/* Whether u holds workflow role `role` (NULL: any role) in programme `workflow`. */
+int holds(const user *u, const char *workflow, const char *role);
+json_t *can_json(unsigned may); /* {"work": true, ...}, for the page */
+
+/* ---- one request and its answer (http.c fills it, the rooms answer it) ---- */
+enum { ROUTE_ARGS = 4 };
+
+typedef struct ctx {
+  struct MHD_Connection *c;
+  const char *raw;     /* the request body as received, raw_len bytes */
+  size_t raw_len;
+  const char *method;  /* HEAD is routed as GET */
+  char path[1024];
+  const char *arg[ROUTE_ARGS]; /* the route's {placeholders}, in order, while it runs */
+  char addr[64];       /* the client (behind a trusted proxy, as it says) */
+  user u;
+  json_t *session, *body;
+  /* the answer */
+  int status;
+  json_t *out;
+  char cookie[400];
+  char allow[64];      /* the Allow header of a 405 */
+  int retry_after;
+  int fd;              /* a file to send instead of out, or -1 */
+  uint64_t fsize;
+  const char *ftype;
+  int is_api;
+} ctx;
+
+/* http.c */
+void fail(ctx *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void answer_new(ctx *x, json_t *v); /* 200 with v; takes v */
+const char *http_header(ctx *x, const char *name);
+const char *http_cookie(ctx *x, const char *name);
+const char *http_query(ctx *x, const char *name); /* NULL when absent or empty */
+/* Listen on sa (port 0: any free one; *port says which); NULL with err filled. */
+struct MHD_Daemon *http_start(const struct sockaddr *sa, int v6, long *port, char *err,
+                              size_t len);
+void http_stop(struct MHD_Daemon *d);
+
+/* input.c: what a request carries, checked; each returns 0 (or NULL) with a 400 set */
+json_t *text_value(const char *s); /* a JSON string from text that may not be UTF-8 */
+json_t *case_id(const char *s);    /* the case in the path: a number, or a ref */
+json_t *body(ctx *x);              /* the body as a JSON object, parsed once */
+int body_text(ctx *x, const char *key, int required, const char **out);
+int pass(ctx *x, json_t *args, const char *key, int (*type_ok)(const json_t *),
+         const char *type);
+int is_object(const json_t *v);
+int is_string(const json_t *v);
+int is_integer(const json_t *v);
+int is_array(const json_t *v);
+int query_int(ctx *x, json_t *args, const char *name);
+int query_bool(ctx *x, json_t *args, const char *name);
+void query_text(ctx *x, json_t *args, const char *name);
+
+/* engine.c: one engine session per worker thread */
+kf_session *engine_session(char *err, size_t len);
+void engine_close_sessions(void); /* after the daemon stopped */
+/* Run a verb; takes args. NULL with err filled and *status: the engine's HTTP-like
+ * status, or -1 when no engine session could be opened. */
+json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, size_t len);
+/* Run a verb for a request; takes args. NULL with the answer set to the error. */
+json_t *verb_new(ctx *x, const char *name, json_t *args);
+/* Run a verb for a request and answer with its result (or its error); takes args. */
+void reply_new(ctx *x, const char *name, json_t *args);
+/* reply when ok; else only drop args (the answer is set already). Takes args. */
+void reply_if_new(ctx *x, int ok, const char *name, json_t *args);
+/* Record an event of the console's own (login.*); takes data; failures are only logged. */
+void record_new(const char *kind, const char *actor, json_t *data);
+
+/* auth.c: sessions, sign-in and the checks every API request passes */
+int authenticate(ctx *x); /* 0 with 401 set */
+int csrf_ok(ctx *x);      /* 0 with 403 set */
+int origin_ok(ctx *x);    /* 0 with 403 set */
+void session_create(ctx *x);
+void session_show(ctx *x);
+void session_end(ctx *x);
+
+/* throttle.c: failed sign-ins per login and per address */
+int throttle_begin(const char *login, const char *addr); /* 0, or seconds to wait */
+void throttle_end(const char *login, const char *addr, int failed);
+
+/* routes.c: the route table and its dispatcher */
+void api_dispatch(ctx *x);
+void routes_print(FILE *f);
+
+/* api_cases.c */
+void cases_list(ctx *x);
+void case_open(ctx *x);
+void case_show(ctx *x);
+void case_set(ctx *x);
+void case_moves(ctx *x);
+void case_history(ctx *x);
+void case_fire(ctx *x);
+void case_form(ctx *x);
+void case_member(ctx *x);
+void case_review(ctx *x);
+
+/* api_programmes.c */
+void dashboard_show(ctx *x);
+void workflows_list(ctx *x);
+void workflow_show(ctx *x);
+void form_show(ctx *x);
+
+/* api_rules.c */
+void rules_list(ctx *x);
+void rule_deploy(ctx *x);
+void rule_impact(ctx *x);
+void rule_rollback(ctx *x);
+
+/* api_admin.c */
+void users_list(ctx *x);
+void user_add(ctx *x);
+void audit_list(ctx *x);
+void audit_verify(ctx *x);
+
+/* files.c: the page */
+void file_serve(ctx *x, const char *rel);
+
+/* serve.c, user.c: the commands */
+int serve_cmd(int argc, char **argv);
+int user_cmd(int argc, char **argv);
+
+#endif

@@ -1,0 +1,97 @@
+/* engine.c: the console's one door to the engine: a kf_session per worker thread, verbs
+ * called through kf_api (engine/api.h lists them), and their failures as HTTP answers. It
+ * decides nothing about who may call what (routes.c and the handlers do). */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "console.h"
+
+static __thread kf_session *mine;
+static pthread_mutex_t sessions_mu = PTHREAD_MUTEX_INITIALIZER;
+static kf_session **sessions;
+static size_t nsessions;
+
+kf_session *engine_session(char *err, size_t len) {
+  if (mine) return mine;
+  kf_session *s = api->session_open(self, err, len);
+  if (!s) return NULL;
+  pthread_mutex_lock(&sessions_mu);
+  kf_session **grown = realloc(sessions, (nsessions + 1) * sizeof *grown);
+  if (grown) {
+    sessions = grown;
+    sessions[nsessions++] = s;
+  }
+  pthread_mutex_unlock(&sessions_mu);
+  if (!grown) {
+    api->session_close(s);
+    snprintf(err, len, "out of memory");
+    return NULL;
+  }
+  return mine = s;
+}
+
+/* After the daemon stopped: every worker thread has ended. */
+void engine_close_sessions(void) {
+  pthread_mutex_lock(&sessions_mu);
+  for (size_t i = 0; i < nsessions; i++) api->session_close(sessions[i]);
+  free(sessions);
+  sessions = NULL;
+  nsessions = 0;
+  mine = NULL;
+  pthread_mutex_unlock(&sessions_mu);
+}
+
+/* status: the engine's (400 ... 503), or -1 when no engine session could be opened. */
+json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, size_t len) {
+  *status = 503;
+  err[0] = 0;
+  kf_session *s = engine_session(err, len);
+  json_t *res = s && args ? api->call(s, name, args, status, err, len) : NULL;
+  json_decref(args);
+  if (!s) {
+    *status = -1; /* no engine: err says why */
+  } else if (!args) {
+    *status = 500;
+    snprintf(err, len, "out of memory");
+  }
+  return res;
+}
+
+json_t *verb_new(ctx *x, const char *name, json_t *args) {
+  char err[1024];
+  int status;
+  json_t *res = engine_call_new(name, args, &status, err, sizeof err);
+  if (res) return res;
+  if (status >= 500 || status < 0) api->log(self, KF_LOG_ERROR, "%s: %s", name, err);
+  if (status < 0) fail(x, 503, "the engine is not available: %s", err);
+  else if (status == 500) fail(x, 500, "internal error (the server's log says more)");
+  else if (status == 503) fail(x, 503, "the database is busy; try again");
+  else {
+    fail(x, status, "%s", err[0] ? err : "refused");
+    /* a refused move's unmet conditions, as data: {"error", "refusals": [{code, params, text}]} */
+    json_t *d = api->failure_detail ? api->failure_detail(mine) : NULL;
+    json_t *refusals = json_object_get(d, "refusals");
+    if (json_is_array(refusals)) json_object_set(x->out, "refusals", refusals);
+    json_decref(d);
+  }
+  return NULL;
+}
+
+void reply_new(ctx *x, const char *name, json_t *args) {
+  json_t *r = verb_new(x, name, args);
+  if (r) answer_new(x, r);
+}
+
+void reply_if_new(ctx *x, int ok, const char *name, json_t *args) {
+  if (ok) reply_new(x, name, args);
+  else json_decref(args);
+}
+
+void record_new(const char *kind, const char *actor, json_t *data) {
+  char err[512];
+  int status;
+  json_t *args = json_pack("{s:s,s:s,s:o}", "kind", kind, "actor", actor, "data", data);
+  json_t *res = engine_call_new("event.log", args, &status, err, sizeof err);
+  if (!res) api->log(self, KF_LOG_WARN, "cannot record %s: %s", kind, err);
+  json_decref(res);
+}

@@ -1,0 +1,121 @@
+/* routes.c: the JSON API's route table, {method, path, permission, handler}, and the one
+ * dispatcher that enforces it: Origin, session, CSRF, 404/405, then the route's permission,
+ * before any handler runs. Handlers must not check console permissions themselves. */
+#define _GNU_SOURCE
+#include "console.h"
+
+typedef struct route {
+  const char *method;
+  const char *path;   /* segments; {name} matches any one segment (handlers get x->arg) */
+  unsigned may;       /* PUBLIC, SIGNED_IN, or the MAY_ bit needed */
+  const char *doing;  /* what a refused user may not do: "a viewer may not <doing>" */
+  void (*fn)(ctx *x);
+} route;
+
+/* Rows with the same path list their methods in the order a 405's Allow header gives. */
+static const route ROUTES[] = {
+    {"GET", "/api/session", SIGNED_IN, "see their session", session_show},
+    {"POST", "/api/session", PUBLIC, "sign in", session_create},
+    {"DELETE", "/api/session", SIGNED_IN, "sign out", session_end},
+    {"GET", "/api/dashboard", MAY_READ, "read the dashboard", dashboard_show},
+    {"GET", "/api/workflows", MAY_READ, "read programmes", workflows_list},
+    {"GET", "/api/workflows/{name}", MAY_READ, "read programmes", workflow_show},
+    {"GET", "/api/cases", MAY_READ, "read cases", cases_list},
+    {"POST", "/api/cases", MAY_WORK, "open cases", case_open},
+    {"GET", "/api/cases/{id}", MAY_READ, "read cases", case_show},
+    {"PATCH", "/api/cases/{id}", MAY_WORK, "change a case's data", case_set},
+    {"GET", "/api/cases/{id}/moves", MAY_READ, "read cases", case_moves},
+    {"GET", "/api/cases/{id}/history", MAY_READ, "read cases", case_history},
+    {"POST", "/api/cases/{id}/members", MAY_WORK, "add people to cases", case_member},
+    {"POST", "/api/cases/{id}/review", MAY_WORK, "record reviews", case_review},
+    {"POST", "/api/cases/{id}/transitions/{transition}", MAY_WORK, "fire moves", case_fire},
+    {"POST", "/api/cases/{id}/forms/{form}", MAY_WORK, "submit forms", case_form},
+    {"GET", "/api/forms/{name}", MAY_READ, "read forms", form_show},
+    {"GET", "/api/rules", MAY_READ, "read rules", rules_list},
+    {"POST", "/api/rules", MAY_RULES, "deploy rules", rule_deploy},
+    {"POST", "/api/rules/impact", MAY_RULES, "preview rule changes", rule_impact},
+    {"POST", "/api/rules/{name}/rollback", MAY_RULES, "roll rules back", rule_rollback},
+    {"GET", "/api/users", MAY_USERS, "see users", users_list},
+    {"POST", "/api/users", MAY_USERS, "add users", user_add},
+    {"GET", "/api/audit", MAY_AUDIT, "read the audit log", audit_list},
+    {"GET", "/api/audit/verify", MAY_AUDIT, "check the audit log", audit_verify},
+};
+enum { NROUTES = sizeof ROUTES / sizeof ROUTES[0], SEGMENTS = 12 };
+
+/* Whether the path's segments fit the pattern; its {placeholders} go to arg. */
+static int fits(const char *pattern, char **seg, int n, const char **arg) {
+  int i = 0, a = 0;
+  for (const char *p = pattern; *p == '/'; i++) {
+    size_t len = strcspn(++p, "/");
+    if (i == n) return 0;
+    if (*p == '{') {
+      if (a < ROUTE_ARGS) arg[a++] = seg[i];
+    } else if (strlen(seg[i]) != len || strncmp(seg[i], p, len)) {
+      return 0;
+    }
+    p += len;
+  }
+  return i == n;
+}
+
+/* The route for the method and path, or NULL. allow lists the methods the path has (empty:
+ * no such path); *public_path says whether the path has a public route. */
+static const route *find(const char *method, char **seg, int n, const char **arg, char *allow,
+                         size_t len, int *public_path) {
+  const route *found = NULL;
+  const char *a[ROUTE_ARGS];
+  allow[0] = 0;
+  *public_path = 0;
+  for (size_t i = 0; i < NROUTES; i++) {
+    const route *r = &ROUTES[i];
+    memset(a, 0, sizeof a);
+    if (!fits(r->path, seg, n, a)) continue;
+    size_t used = strlen(allow);
+    snprintf(allow + used, len - used, "%s%s", used ? ", " : "", r->method);
+    if (r->may == PUBLIC) *public_path = 1;
+    if (!found && is(r->method, method)) {
+      found = r;
+      memcpy(arg, a, sizeof a);
+    }
+  }
+  return found;
+}
+
+void api_dispatch(ctx *x) {
+  char split[sizeof x->path], *seg[SEGMENTS], *save = NULL;
+  int n = 0;
+  snprintf(split, sizeof split, "%s", x->path);
+  for (char *t = strtok_r(split, "/", &save); t && n < SEGMENTS; t = strtok_r(NULL, "/", &save))
+    seg[n++] = t;
+  if (n >= SEGMENTS) {
+    fail(x, 404, "no such resource: %s", x->path);
+    return;
+  }
+  int changing = !is(x->method, "GET");
+  if (changing && !origin_ok(x)) return;
+  char allow[sizeof x->allow];
+  int public_path;
+  const route *r = find(x->method, seg, n, x->arg, allow, sizeof allow, &public_path);
+  /* A path nobody may use without a session answers 401 before it says 404 or 405. */
+  int needs_session = r ? r->may != PUBLIC : !public_path;
+  if (needs_session && (!authenticate(x) || (changing && !csrf_ok(x)))) return;
+  if (!r && allow[0]) {
+    snprintf(x->allow, sizeof x->allow, "%s", allow);
+    fail(x, 405, "%s is not allowed here (allowed: %s)", x->method, allow);
+    return;
+  }
+  if (!r) {
+    fail(x, 404, "no such resource: %s", x->path);
+    return;
+  }
+  if (r->may != PUBLIC && (x->u.may & r->may) != r->may) {
+    fail(x, 403, "a %s may not %s", x->u.role, r->doing);
+    return;
+  }
+  r->fn(x);
+}
+
+void routes_print(FILE *f) {
+  for (size_t i = 0; i < NROUTES; i++)
+    fprintf(f, "%-6s %-42s %s\n", ROUTES[i].method, ROUTES[i].path, may_name(ROUTES[i].may));
+}

@@ -1,0 +1,167 @@
+/* serve.c: the `kinflow serve` command: its arguments and settings, the daemon's start
+ * and stop on SIGINT/SIGTERM, due timers every 30 seconds, and `--routes` (the route
+ * table, printed). It handles no request itself (http.c and routes.c do). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "console.h"
+
+enum {
+  TIMEOUT = 30,         /* seconds a connection may stay idle */
+  IDLE = 30 * 60,       /* a session ends after this long unused... */
+  ABSOLUTE = 12 * 3600, /* ...or this long after sign-in */
+  TIMERS_EVERY = 30,    /* seconds between runs of due timers */
+};
+
+settings cfg;
+
+/* Seconds from the environment (tests shorten the timeouts), else dflt. */
+static int env_seconds(const char *name, int dflt) {
+  const char *v = getenv(name);
+  char *end;
+  long n = v && *v ? strtol(v, &end, 10) : -1;
+  return n > 0 && n <= 7 * 86400 && !*end ? (int)n : dflt;
+}
+
+static void read_settings(void) {
+  const char *secure = getenv("KINFLOW_COOKIE_SECURE");
+  cfg.idle = env_seconds("KINFLOW_SESSION_IDLE", IDLE);
+  cfg.absolute = env_seconds("KINFLOW_SESSION_ABSOLUTE", ABSOLUTE);
+  cfg.timeout = env_seconds("KINFLOW_CONSOLE_TIMEOUT", TIMEOUT);
+  cfg.secure_cookies = is(secure, "1");
+  cfg.trusted_proxy = getenv("KINFLOW_TRUSTED_PROXY");
+}
+
+static void run_timers(void) {
+  char err[512];
+  int status;
+  json_t *r = engine_call_new("timers.run", json_object(), &status, err, sizeof err);
+  if (!r) {
+    api->log(self, KF_LOG_WARN, "running due timers: %s", err);
+    return;
+  }
+  json_t *t = json_object_get(r, "timers");
+  long long n = json_is_array(t) ? (long long)json_array_size(t) : json_integer_value(t);
+  if (n > 0) {
+    printf("kinflow console: %lld due timer%s fired\n", n, n == 1 ? "" : "s");
+    fflush(stdout);
+  }
+  json_decref(r);
+  /* ending an unknown session sweeps the expired ones */
+  json_decref(engine_call_new("session.delete", json_pack("{s:s}", "token", "-"), &status, err,
+                              sizeof err));
+}
+
+static int serve_usage(const char *why) {
+  if (why) fprintf(stderr, "kinflow: serve: %s\n", why);
+  fprintf(stderr, "usage: kinflow serve [--bind ADDR] [--port N]   (default 127.0.0.1:8080; "
+          "port 0 picks a free one)\n"
+          "       kinflow serve --routes   the JSON API's routes: method, path, permission\n");
+  return 2;
+}
+
+int serve_cmd(int argc, char **argv) {
+  const char *bind = "127.0.0.1";
+  long port = 8080;
+  int routes = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = NULL;
+    size_t k = strcspn(a, "=");
+    if ((!strncmp(a, "--bind", k) || !strncmp(a, "--port", k)) && k == 6)
+      v = a[k] ? a + k + 1 : (i + 1 < argc ? argv[++i] : NULL);
+    else if (is(a, "--routes")) {
+      routes = 1;
+      continue;
+    } else if (is(a, "--help") || is(a, "-h")) {
+      return serve_usage(NULL);
+    } else {
+      char m[300];
+      snprintf(m, sizeof m, "unknown argument '%s'", a);
+      return serve_usage(m);
+    }
+    if (!v) return serve_usage("--bind and --port need a value");
+    if (a[2] == 'b') {
+      bind = v;
+    } else {
+      char *end;
+      port = strtol(v, &end, 10);
+      if (*end || end == v || port < 0 || port > 65535) return serve_usage("--port must be 0 to 65535");
+    }
+  }
+  if (routes) {
+    if (argc != 2) return serve_usage("--routes takes no other argument");
+    routes_print(stdout);
+    return 0;
+  }
+  if (is(bind, "localhost")) bind = "127.0.0.1";
+  struct sockaddr_storage sa;
+  memset(&sa, 0, sizeof sa);
+  int v6 = strchr(bind, ':') != NULL;
+  if (v6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, bind, &s6->sin6_addr) != 1) return serve_usage("--bind needs an IP address");
+  } else {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, bind, &s4->sin_addr) != 1) return serve_usage("--bind needs an IP address");
+  }
+
+  read_settings();
+  char err[512];
+  if (!engine_session(err, sizeof err)) {
+    fprintf(stderr, "kinflow: serve: %s\n", err);
+    return 1;
+  }
+  char web[4096];
+  struct stat sb;
+  snprintf(web, sizeof web, "%s/web/index.html", api->plugin_dir(self));
+  if (stat(web, &sb)) api->log(self, KF_LOG_WARN, "%s is missing: the JSON API works, the page does not", web);
+
+  /* Signals go to this thread only, where sigtimedwait takes them; the daemon's threads
+   * inherit the blocked mask. */
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+  sigaction(SIGPIPE, &ign, &old_pipe);
+
+  int rc = 0;
+  struct MHD_Daemon *d = http_start((struct sockaddr *)&sa, v6, &port, err, sizeof err);
+  if (!d) {
+    fprintf(stderr, "kinflow: serve: cannot listen on %s port %ld: %s\n", bind, port, err);
+    rc = 1;
+    goto out;
+  }
+  printf("kinflow console on http://%s%s%s:%ld/\n", v6 ? "[" : "", bind, v6 ? "]" : "", port);
+  fflush(stdout);
+
+  run_timers();
+  int sig;
+  for (;;) {
+    struct timespec every = {TIMERS_EVERY, 0};
+    sig = sigtimedwait(&set, NULL, &every);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    if (sig < 0 && errno == EAGAIN) run_timers();
+  }
+  printf("kinflow console: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  fflush(stdout);
+  http_stop(d);
+out:
+  engine_close_sessions();
+  sigaction(SIGPIPE, &old_pipe, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc;
+}
