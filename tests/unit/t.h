@@ -56,6 +56,16 @@ static inline double t_seconds(void) {
 }
 #endif
 
+/* Where the test includes api.h first: run one verb, freeing ARGS after the call. */
+#ifdef KF_API_H
+static inline json_t *t_call(kf_session *s, const char *verb, json_t *args, int *status,
+                             kf_err *err) {
+  json_t *r = kf_session_call(s, verb, args, status, err);
+  json_decref(args);
+  return r;
+}
+#endif
+
 /* Flushed before returning: LeakSanitizer reports at exit and ends the process without
  * flushing stdio, which would lose the summary. */
 #define T_DONE()                                                          \

@@ -47,12 +47,6 @@ static const char *RULE =
     "  end,\n"
     "}\n";
 
-static json_t *call(kf_session *s, const char *verb, json_t *args, int *status, kf_err *err) {
-  json_t *r = kf_session_call(s, verb, args, status, err);
-  json_decref(args);
-  return r;
-}
-
 /* A session with the engine's clock fixed at NOW. */
 static kf_session *session_at(const char *now) {
   int64_t t = 0;
@@ -72,19 +66,19 @@ static void open_case(kf_session *s, int i) {
   snprintf(ref, sizeof ref, "S-%d", i);
   json_t *data = i % 2 ? json_pack("{s:i}", "n", i)
                        : json_pack("{s:i,s:s}", "n", i, "area", i % 4 ? "north" : "south");
-  json_t *r = call(s, "case.open", json_pack("{s:s,s:s,s:o,s:s}", "workflow",
-                                             i % 3 ? "stress" : "other", "ref", ref, "data",
-                                             data, "actor", "tester"),
-                   &st, &err);
+  json_t *r = t_call(s, "case.open", json_pack("{s:s,s:s,s:o,s:s}", "workflow",
+                                               i % 3 ? "stress" : "other", "ref", ref, "data",
+                                               data, "actor", "tester"),
+                     &st, &err);
   CHECK(r && st == 200, "case.open %s: %d %s", ref, st, err.msg);
   json_int_t id = json_integer_value(json_object_get(r, "id"));
   json_decref(r);
   static const char *moves[] = {"start", "finish"};
   int n = i % 2 ? 0 : i % 8 == 0 ? 2 : i % 4 == 0 ? 1 : 0;
   for (int k = 0; k < n; k++) {
-    r = call(s, "case.fire", json_pack("{s:I,s:s,s:s,s:s}", "id", id, "transition", moves[k], "as",
-                                       "worker", "actor", "tester"),
-             &st, &err);
+    json_t *args = json_pack("{s:I,s:s,s:s,s:s}", "id", id, "transition", moves[k], "as", "worker",
+                             "actor", "tester");
+    r = t_call(s, "case.fire", args, &st, &err);
     CHECK(r && st == 200, "%s %s: %d %s", moves[k], ref, st, err.msg);
     json_decref(r);
   }
@@ -148,7 +142,7 @@ static int filter_way(json_t *f) {
 static json_t *list_all(kf_session *s) {
   kf_err err = {0};
   int st = 0;
-  json_t *r = call(s, "case.list", json_pack("{s:i}", "limit", 500), &st, &err);
+  json_t *r = t_call(s, "case.list", json_pack("{s:i}", "limit", 500), &st, &err);
   CHECK(r && st == 200, "case.list: %d %s", st, err.msg);
   return r;
 }
@@ -204,7 +198,7 @@ int main(void) {
   s = session_at("2026-01-09T09:00:00Z");
   if (!s) T_DONE();
   int st = 0;
-  json_t *r = call(s, "timers.run", json_object(), &st, &err);
+  json_t *r = t_call(s, "timers.run", json_object(), &st, &err);
   CHECK(r && st == 200, "timers.run: %d %s", st, err.msg);
   json_decref(r);
   for (int i = 24; i < 30; i++) open_case(s, i);
@@ -233,7 +227,7 @@ int main(void) {
     json_int_t limit = json_integer_value(json_object_get(f, "limit"));
     json_int_t offset = json_integer_value(json_object_get(f, "offset"));
     json_int_t rows = want - offset < 0 ? 0 : want - offset < limit ? want - offset : limit;
-    r = call(s, "case.list", f, &st, &err);
+    r = t_call(s, "case.list", f, &st, &err);
     json_int_t total = json_integer_value(json_object_get(r, "total"));
     size_t got = json_array_size(json_object_get(r, "cases"));
     if (!r || total != want || (json_int_t)got != rows) {
@@ -258,9 +252,9 @@ int main(void) {
     if (json_is_true(json_object_get(c, "final")) || !strcmp(ref, "S-1") || !strcmp(ref, "S-2") ||
         !strcmp(ref, "S-3") || !strcmp(ref, "S-6"))
       continue;
-    r = call(s, "case.fire", json_pack("{s:O,s:s,s:s,s:s}", "id", json_object_get(c, "id"),
-                                       "transition", "close", "as", "worker", "actor", "tester"),
-             &st, &err);
+    r = t_call(s, "case.fire", json_pack("{s:O,s:s,s:s,s:s}", "id", json_object_get(c, "id"),
+                                         "transition", "close", "as", "worker", "actor", "tester"),
+               &st, &err);
     CHECK(r && st == 200, "close %s: %d %s", ref, st, err.msg);
     json_decref(r);
   }
@@ -276,8 +270,8 @@ int main(void) {
     char suffix[32];
     snprintf(suffix, sizeof suffix, " (%ld)", k);
     snprintf(text, sizeof text, RULE, k % 2 ? "==" : "~=", suffix);
-    r = call(s, "rule.impact", json_pack("{s:s,s:s}", "path", "rules/has_area.lua", "source", text),
-             &st, &err);
+    json_t *args = json_pack("{s:s,s:s}", "path", "rules/has_area.lua", "source", text);
+    r = t_call(s, "rule.impact", args, &st, &err);
     if (!r) { /* a worker that failed once stays broken: stop at the first */
       failed = k + 1;
       CHECK(0, "preview %ld of %ld refused after %.1f s: %d %s", k + 1, previews,
@@ -301,7 +295,7 @@ int main(void) {
 
   json_t *f = json_pack("{s:s}", "q", "north");
   json_int_t want = expected_total(cases, f);
-  r = call(s, "case.list", f, &st, &err);
+  r = t_call(s, "case.list", f, &st, &err);
   CHECK(r && json_integer_value(json_object_get(r, "total")) == want,
         "the session still answers after the previews: %s", r ? "" : err.msg);
   json_decref(r);
