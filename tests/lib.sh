@@ -1,5 +1,6 @@
 # tests/lib.sh: what every shell test suite shares. Source it; call `t_ok NAME` /
-# `t_fail NAME WHY`, the expect_* helpers, and `t_done` at the end (prints "N passed, N failed").
+# `t_fail NAME WHY`, the expect_* helpers, `py`, `field`, `at`, `quiet`, `ms_now`, and
+# `t_done` at the end (prints "N passed, N failed").
 # KINFLOW_BIN is the binary under test (the Makefile sets it); each suite gets a scratch dir.
 set -u
 K=${KINFLOW_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/kinflow}
@@ -45,6 +46,36 @@ expect_out() {
   elif [[ "$OUT" != *"$text"* ]]; then t_fail "$name" "stdout lacks '$text': $OUT"
   else t_ok "$name"; fi
 }
+
+# PY: the interpreter's own path (not a version-manager shim: each call starts faster).
+PY=$(python3 -c 'import sys; print(sys.executable)')
+
+# py EXPR: reads JSON on stdin as `d` and prints EXPR (or a one-line note when it cannot).
+py() {
+  "$PY" -c "
+import json, sys
+raw = sys.stdin.read()
+try:
+    d = json.loads(raw)
+except ValueError:
+    print('<not JSON: %r>' % raw[:100]); sys.exit(0)
+try:
+    print($1)
+except Exception as e:
+    print('<%s: %s>' % (type(e).__name__, e))"
+}
+
+# field CASE KEY: one field of `kinflow case show CASE --json`.
+field() { "$K" case show "$1" --json | py "d[\"$2\"]"; }
+
+# ms_now: a wall clock in milliseconds, for timing a command (bash's own EPOCHREALTIME).
+ms_now() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# at TIME: the engine's clock reads TIME from now on (KINFLOW_NOW, ISO 8601).
+at() { export KINFLOW_NOW=$1; }
+
+# quiet CMD...: a setup step; silent when it works, a failed check naming it when not.
+quiet() { "$@" >/dev/null 2>"$T_DIR/.qerr" || t_fail "setup: $*" "$(cat "$T_DIR/.qerr")"; }
 
 # expect_eq NAME WANT GOT
 expect_eq() {

@@ -114,7 +114,7 @@ async function run() {
   page.on("console", (m) => {
     const t = m.text();
     if (/Content Security Policy|Refused to (execute|apply|load)/i.test(t)) problems.push(`CSP: ${t}`);
-    // Refusals the page handles (401 before signing in, 400/422 for a form's bad answers)
+    // Refusals the page handles (401 before signing in, 400 for a form's bad answers, 409 for a refused move)
     // show as failed loads; a server error (5xx) does not belong in this test.
     else if (m.type() === "error" && (!/^Failed to load resource/.test(t) || /status of 5\d\d/.test(t))) problems.push(`console: ${t}`);
   });

@@ -22,10 +22,6 @@ return workflow {
 }
 EOF
 
-field() {  # field CASE NAME: one field of `case show --json`
-  "$K" case show "$1" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
-}
-
 export KINFLOW_NOW=2030-12-01T09:00:00Z
 "$K" init >/dev/null
 "$K" deploy reviewed.lua >/dev/null

@@ -4,20 +4,6 @@
 # lose nothing; timers and refs stay unique; the hash chain stays intact.
 source "$(dirname "$0")/../lib.sh"
 cd "$T_DIR" || exit 1
-PY=$(python3 -c 'import sys; print(sys.executable)')   # not a version-manager shim: faster
-py() {  # py EXPR: JSON on stdin as `d`; prints EXPR (or a one-line note when it cannot)
-  "$PY" -c "
-import json, sys
-raw = sys.stdin.read()
-try:
-    d = json.loads(raw)
-except ValueError:
-    print('<not JSON: %r>' % raw[:100]); sys.exit(0)
-try:
-    print($1)
-except Exception as e:
-    print('<%s: %s>' % (type(e).__name__, e))"
-}
 
 cat >race.lua <<'EOF'
 return workflow {

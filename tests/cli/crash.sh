@@ -25,8 +25,6 @@ set_now
 cp "$ROOT/tests/faults/crashy.lua" "$ROOT/tests/faults/invariants.sql" . || exit 1
 "$K" init >/dev/null && "$K" deploy crashy.lua >/dev/null || { t_fail "setup" "init/deploy failed"; t_done; exit 1; }
 
-ms_now() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-
 # ---- calibrate: how long a command takes here (the kill window spans it) ------------------
 "$K" case new crashy --ref calib >/dev/null
 took=()

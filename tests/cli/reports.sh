@@ -29,8 +29,6 @@ cat >youth.lua <<'EOF'
 return adapt "mentoring" { name = "mentoring_youth", title = "Mentoring for young people" }
 EOF
 
-at() { export KINFLOW_NOW=$1; }
-quiet() { "$@" >/dev/null 2>"$T_DIR/.qerr" || t_fail "setup: $*" "$(cat "$T_DIR/.qerr")"; }
 
 # Timeline (all at 09:00 UTC):
 #   Jan 1  open A, B, C (mentoring) and D (mentoring_youth)

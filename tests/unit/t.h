@@ -4,6 +4,7 @@
 #define KF_T_H
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int t_pass, t_fail;
@@ -45,9 +46,32 @@ static inline void t_remove_db(const char *path) {
   }
 }
 
+/* Seconds on the monotonic clock, for timing a stretch of a test. (Declared where the
+ * test asks for POSIX, _GNU_SOURCE before its first include, as most tests here do.) */
+#ifdef CLOCK_MONOTONIC
+static inline double t_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+#endif
+
+/* Where the test includes api.h first: run one verb, freeing ARGS after the call. */
+#ifdef KF_API_H
+static inline json_t *t_call(kf_session *s, const char *verb, json_t *args, int *status,
+                             kf_err *err) {
+  json_t *r = kf_session_call(s, verb, args, status, err);
+  json_decref(args);
+  return r;
+}
+#endif
+
+/* Flushed before returning: LeakSanitizer reports at exit and ends the process without
+ * flushing stdio, which would lose the summary. */
 #define T_DONE()                                                          \
   do {                                                                    \
     printf("%d passed, %d failed\n", t_pass, t_fail);                     \
+    fflush(stdout);                                                       \
     return t_fail ? 1 : 0;                                                \
   } while (0)
 #endif

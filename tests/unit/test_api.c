@@ -20,12 +20,6 @@ static const char *WORKFLOW =
     "    { 'address', type = 'text', sensitive = true } } } },\n"
     "}\n";
 
-static json_t *call(kf_session *s, const char *verb, json_t *args, int *status, kf_err *err) {
-  json_t *r = kf_session_call(s, verb, args, status, err);
-  json_decref(args);
-  return r;
-}
-
 int main(void) {
   t_tmp_path(db, sizeof db, "api", "db");
   t_tmp_path(wf, sizeof wf, "api", "lua");
@@ -42,120 +36,120 @@ int main(void) {
   CHECK(s != NULL, "session open: %s", err.msg);
   if (!s) T_DONE();
   int st = 0;
-  json_t *r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "ava", "role", "caseworker",
-                                            "password", "correct horse battery"), &st, &err);
+  json_t *r = t_call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "ava", "role", "caseworker",
+                                              "password", "correct horse battery"), &st, &err);
   CHECK(r && st == 200, "user.add: %s", err.msg);
   json_decref(r);
-  r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "ava", "role", "caseworker",
-                                    "password", "correct horse battery"), &st, &err);
+  r = t_call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "ava", "role", "caseworker",
+                                      "password", "correct horse battery"), &st, &err);
   CHECK(!r && st == 409, "duplicate user is a conflict (%d %s)", st, err.msg);
-  r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "bo", "role", "wizard", "password",
-                                    "correct horse battery"), &st, &err);
+  r = t_call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "bo", "role", "wizard", "password",
+                                      "correct horse battery"), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "wizard"), "unknown role: %s", err.msg);
-  r = call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "bo", "role", "viewer", "password", "short"),
-           &st, &err);
+  r = t_call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", "bo", "role", "viewer", "password", "short"),
+             &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "10 characters"), "short password: %s", err.msg);
-  r = call(s, "user.verify", json_pack("{s:s,s:s}", "login", "ava", "password", "wrong one here"), &st, &err);
+  r = t_call(s, "user.verify", json_pack("{s:s,s:s}", "login", "ava", "password", "wrong one here"), &st, &err);
   CHECK(!r && st == 401, "wrong password is 401 (%d)", st);
-  r = call(s, "user.verify", json_pack("{s:s,s:s}", "login", "nobody", "password", "wrong one here"), &st, &err);
+  r = t_call(s, "user.verify", json_pack("{s:s,s:s}", "login", "nobody", "password", "wrong one here"), &st, &err);
   CHECK(!r && st == 401 && CONTAINS(err.msg, "wrong login or password"), "unknown login: same answer");
-  r = call(s, "user.verify", json_pack("{s:s,s:s}", "login", "ava", "password", "correct horse battery"), &st, &err);
+  r = t_call(s, "user.verify", json_pack("{s:s,s:s}", "login", "ava", "password", "correct horse battery"), &st, &err);
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "role")), "caseworker"), "right password");
   json_decref(r);
 
-  r = call(s, "session.create", json_pack("{s:s}", "login", "ava"), &st, &err);
+  r = t_call(s, "session.create", json_pack("{s:s}", "login", "ava"), &st, &err);
   CHECK(r && strlen(json_string_value(json_object_get(r, "token"))) == 64, "a 256-bit token");
   char token[80];
   snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r, "token")));
   json_decref(r);
-  r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
+  r = t_call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "login")), "ava") &&
             json_string_value(json_object_get(r, "csrf")), "session.get");
   json_decref(r);
   kf_clock_set(4102444800); /* 2100-01-01T00:00:00Z */
-  r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
+  r = t_call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
   CHECK(!r && st == 401, "an idle session expires");
   kf_clock_clear();
-  r = call(s, "session.delete", json_pack("{s:s}", "token", token), &st, &err);
+  r = t_call(s, "session.delete", json_pack("{s:s}", "token", token), &st, &err);
   json_decref(r);
-  r = call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
+  r = t_call(s, "session.get", json_pack("{s:s}", "token", token), &st, &err);
   CHECK(!r && st == 401, "logout ends the session");
 
-  r = call(s, "case.open", json_pack("{s:s,s:s}", "workflow", "visits", "actor", "ava"), &st, &err);
+  r = t_call(s, "case.open", json_pack("{s:s,s:s}", "workflow", "visits", "actor", "ava"), &st, &err);
   CHECK(r && st == 200, "case.open: %s", err.msg);
   json_decref(r);
-  r = call(s, "case.fire", json_pack("{s:i,s:s,s:s,s:s}", "id", 1, "transition", "close", "as", "worker", "actor", "ava"),
-           &st, &err);
+  r = t_call(s, "case.fire", json_pack("{s:i,s:s,s:s,s:s}", "id", 1, "transition", "close", "as", "worker", "actor", "ava"),
+             &st, &err);
   CHECK(!r && st == 409 && CONTAINS(err.msg, "requires form 'home_visit'"), "refused move is 409: %s", err.msg);
-  r = call(s, "form.submit", json_pack("{s:i,s:s,s:{s:s},s:s}", "id", 1, "form", "home_visit", "data",
-                                       "visit_date", "tuesday", "actor", "ava"), &st, &err);
+  r = t_call(s, "form.submit", json_pack("{s:i,s:s,s:{s:s},s:s}", "id", 1, "form", "home_visit", "data",
+                                         "visit_date", "tuesday", "actor", "ava"), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "visit_date: not a date"), "bad field is 400: %s", err.msg);
-  r = call(s, "form.submit", json_pack("{s:i,s:s,s:{s:s,s:s},s:s}", "id", 1, "form", "home_visit", "data",
-                                       "visit_date", "2026-03-01", "address", "1 Example St", "actor", "ava"),
-           &st, &err);
+  r = t_call(s, "form.submit", json_pack("{s:i,s:s,s:{s:s,s:s},s:s}", "id", 1, "form", "home_visit", "data",
+                                         "visit_date", "2026-03-01", "address", "1 Example St", "actor", "ava"),
+             &st, &err);
   CHECK(r && st == 200, "form.submit: %s", err.msg);
   json_decref(r);
-  r = call(s, "case.get", json_pack("{s:i}", "id", 1), &st, &err);
+  r = t_call(s, "case.get", json_pack("{s:i}", "id", 1), &st, &err);
   json_t *data = json_object_get(json_array_get(json_object_get(r, "entries"), 0), "data");
   CHECK(r && json_object_get(data, "visit_date") && !json_object_get(data, "address"),
         "sensitive fields left out by default");
   json_decref(r);
-  r = call(s, "case.get", json_pack("{s:i,s:b,s:s}", "id", 1, "sensitive", 1, "actor", "ava"), &st, &err);
+  r = t_call(s, "case.get", json_pack("{s:i,s:b,s:s}", "id", 1, "sensitive", 1, "actor", "ava"), &st, &err);
   data = json_object_get(json_array_get(json_object_get(r, "entries"), 0), "data");
   CHECK(r && json_object_get(data, "address"), "shown when asked");
   json_decref(r);
-  r = call(s, "audit.list", json_pack("{s:s}", "kind", "sensitive.read"), &st, &err);
+  r = t_call(s, "audit.list", json_pack("{s:s}", "kind", "sensitive.read"), &st, &err);
   CHECK(r && json_array_size(r) == 1, "and the read is logged");
   json_decref(r);
-  r = call(s, "form.get", json_pack("{s:s,s:i}", "name", "home_visit", "id", 1), &st, &err);
+  r = t_call(s, "form.get", json_pack("{s:s,s:i}", "name", "home_visit", "id", 1), &st, &err);
   CHECK(r && json_array_size(json_object_get(r, "fields")) == 2, "form.get: %s", err.msg);
   json_decref(r);
-  r = call(s, "case.fire", json_pack("{s:i,s:s,s:s,s:s}", "id", 1, "transition", "close", "as", "worker", "actor", "ava"),
-           &st, &err);
+  r = t_call(s, "case.fire", json_pack("{s:i,s:s,s:s,s:s}", "id", 1, "transition", "close", "as", "worker", "actor", "ava"),
+             &st, &err);
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "state")), "done"), "fire: %s", err.msg);
   json_decref(r);
-  r = call(s, "case.list", json_pack("{s:s}", "q", "1"), &st, &err);
+  r = t_call(s, "case.list", json_pack("{s:s}", "q", "1"), &st, &err);
   CHECK(r && json_integer_value(json_object_get(r, "total")) == 1, "case.list search");
   json_decref(r);
-  r = call(s, "dashboard", NULL, &st, &err);
+  r = t_call(s, "dashboard", NULL, &st, &err);
   CHECK(r && json_array_size(json_object_get(r, "programmes")) == 1, "dashboard: %s", err.msg);
   json_decref(r);
-  r = call(s, "case.get", json_pack("{s:i}", "id", 99), &st, &err);
+  r = t_call(s, "case.get", json_pack("{s:i}", "id", 99), &st, &err);
   CHECK(!r && st == 404, "unknown case is 404");
-  r = call(s, "no.such.verb", NULL, &st, &err);
+  r = t_call(s, "no.such.verb", NULL, &st, &err);
   CHECK(!r && st == 404, "unknown verb");
-  r = call(s, "event.log", json_pack("{s:s}", "kind", "case.transition"), &st, &err);
+  r = t_call(s, "event.log", json_pack("{s:s}", "kind", "case.transition"), &st, &err);
   CHECK(!r && st == 400, "the console cannot forge case events");
   /* Too-deep JSON is refused at the door (it used to be stored, then every move was a 500). */
   json_t *deep = json_integer(1);
   for (int i = 0; i < 40; i++) deep = json_pack("{s:o}", "k", deep);
-  r = call(s, "case.set", json_pack("{s:i,s:o}", "id", 1, "data", deep), &st, &err);
+  r = t_call(s, "case.set", json_pack("{s:i,s:o}", "id", 1, "data", deep), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "at most 32"), "too-deep data is a 400: %d %s", st, err.msg);
-  r = call(s, "case.moves", json_pack("{s:i,s:s}", "id", 1, "as", "worker"), &st, &err);
+  r = t_call(s, "case.moves", json_pack("{s:i,s:s}", "id", 1, "as", "worker"), &st, &err);
   CHECK(r && st == 200, "moves still answer: %s", err.msg);
   json_decref(r);
   /* Arguments of the wrong type are refused by name, never a crash. */
-  r = call(s, "case.get", json_pack("{s:[i]}", "id", 1), &st, &err);
+  r = t_call(s, "case.get", json_pack("{s:[i]}", "id", 1), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "case.get: 'id' must be a case number or reference"),
         "a list as id: %s", err.msg);
-  r = call(s, "case.fire", json_pack("{s:i,s:s,s:b}", "id", 1, "transition", "close", "as", 1), &st, &err);
+  r = t_call(s, "case.fire", json_pack("{s:i,s:s,s:b}", "id", 1, "transition", "close", "as", 1), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "'as' must be text"), "a boolean role: %s", err.msg);
-  r = call(s, "audit.list", json_pack("{s:b}", "case", 1), &st, &err);
+  r = t_call(s, "audit.list", json_pack("{s:b}", "case", 1), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "'case' must be a case number"), "a boolean case: %s", err.msg);
-  r = call(s, "form.get", json_pack("{s:s,s:f}", "name", "home_visit", "id", 1.5), &st, &err);
+  r = t_call(s, "form.get", json_pack("{s:s,s:f}", "name", "home_visit", "id", 1.5), &st, &err);
   CHECK(!r && st == 400, "a fractional id for form.get: %s", err.msg);
-  r = call(s, "case.get", json_pack("[]"), &st, &err);
+  r = t_call(s, "case.get", json_pack("[]"), &st, &err);
   CHECK(!r && st == 400 && CONTAINS(err.msg, "must be a JSON object"), "arguments that are not an object");
   /* A rule declared in a plugin.lua deploys through the verb too (each rule it declares). */
-  r = call(s, "rule.deploy", json_pack("{s:s,s:s,s:s}", "path", "plugins/x/plugin.lua", "actor", "ana", "source",
-                                       "return plugin { name = 'x', version = '1', rules = {\n"
-                                       "  rule { name = 'r_one', check = function(c) return true end },\n"
-                                       "  rule { name = 'r_two', check = function(c) return true end } } }\n"),
-           &st, &err);
+  r = t_call(s, "rule.deploy", json_pack("{s:s,s:s,s:s}", "path", "plugins/x/plugin.lua", "actor", "ana", "source",
+                                         "return plugin { name = 'x', version = '1', rules = {\n"
+                                         "  rule { name = 'r_one', check = function(c) return true end },\n"
+                                         "  rule { name = 'r_two', check = function(c) return true end } } }\n"),
+             &st, &err);
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "name")), "r_one") &&
             json_array_size(json_object_get(r, "rules")) == 2, "rule.deploy of a plugin.lua: %s", err.msg);
   json_decref(r);
-  r = call(s, "audit.verify", NULL, &st, &err);
+  r = t_call(s, "audit.verify", NULL, &st, &err);
   CHECK(r != NULL, "audit: %s", err.msg);
   json_decref(r);
   kf_session_close(s);

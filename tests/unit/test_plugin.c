@@ -83,8 +83,10 @@ int main(void) {
   char reason[200];
   CHECK(kf_plugins_rule(reg, "abi_even_case", c, reason, sizeof reason) == 0 &&
             strstr(reason, "case 3 is odd") != NULL, "a C rule refuses with its reason: %s", reason);
-  CHECK(kf_plugins_rule(reg, "abi_failing", c, reason, sizeof reason) < 0, "a failing rule fails");
-  CHECK(kf_plugins_rule(reg, "nope", c, reason, sizeof reason) < 0 && strstr(reason, "no C rule 'nope'") != NULL,
+  CHECK(kf_plugins_rule(reg, "abi_failing", c, reason, sizeof reason) == -1 &&
+            strstr(reason, "the abi-test rule broke on purpose") != NULL,
+        "a failing rule fails (-1) with its reason: %s", reason);
+  CHECK(kf_plugins_rule(reg, "nope", c, reason, sizeof reason) == -1 && strstr(reason, "no C rule 'nope'") != NULL,
         "an unknown rule: %s", reason);
   json_t *args = json_pack("{s:s}", "label", "x"), *changes = NULL;
   CHECK(kf_plugins_action(reg, "abi_stamp", c, args, &changes, &err) == 0 &&
