@@ -250,6 +250,89 @@ static void withhold_refusals(json_t *refusals, json_t *reasons) {
   }
 }
 
+/* A list row as the caller may see it: a summary, or the row without sensitive data keys
+ * and with the names of the case's people. Returns a new row, or NULL to leave it out. */
+static json_t *list_row(call *c, json_t *row) {
+  kf_access a = access_of(c, row);
+  if (a.see == KF_SEE_NONE) return NULL;
+  if (a.see == KF_SEE_SUMMARY) return kf_access_summary(row);
+  json_t *out = json_copy(row);
+  json_t *data = json_deep_copy(json_object_get(row, "data"));
+  if (json_is_object(data)) {
+    drop_keys(data, json_object_get(keys_of(c, row), "data"), NULL, NULL, NULL);
+    json_object_set_new(out, "data", data);
+  } else {
+    json_decref(data);
+  }
+  kf_err ignore = {0};
+  json_t *members = kf_store_members(st(c), json_integer_value(json_object_get(row, "id")), NULL, &ignore);
+  json_t *people = json_array();
+  size_t i;
+  json_t *m;
+  json_array_foreach(members, i, m)
+    json_array_append_new(people, json_pack("{s:O,s:O}", "role", json_object_get(m, "role"), "name",
+                                            json_object_get(m, "name")));
+  json_decref(members);
+  json_object_set_new(out, "people", people);
+  return out;
+}
+
+static json_t *visible_rows(call *c, json_t *rows) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *r, *v;
+  json_array_foreach(rows, i, r) if ((v = list_row(c, r))) json_array_append_new(out, v);
+  json_decref(rows);
+  return out;
+}
+
+/* The list filter every list of cases starts from: what the caller may see at all. */
+static json_t *case_filter(call *c) {
+  json_t *f = json_object();
+  if (c->user) {
+    char now[21];
+    kf_iso(kf_now(), now);
+    json_object_set_new(f, "visible_to", kf_access_visible(c->user, now));
+  }
+  return f;
+}
+
+/* A case as a writing verb answers it: what case.get would show without revealing. */
+static json_t *answer_case(call *c, json_t *cs) {
+  if (!cs || !c->user) return cs;
+  drop_keys(json_object_get(cs, "data"), json_object_get(keys_of(c, cs), "data"), NULL, NULL, NULL);
+  return cs;
+}
+
+/* Members as a verb answers them: without their sensitive keys (the owner sees all). */
+static json_t *answer_members(call *c, const json_t *cs, json_t *members) {
+  if (!members || !c->user) return members;
+  json_t *keys = json_object_get(keys_of(c, cs), "members");
+  size_t i;
+  json_t *m;
+  json_array_foreach(members, i, m) drop_keys(json_object_get(m, "data"), keys, NULL, NULL, NULL);
+  return members;
+}
+
+static int is_role(call *c, const char *role) {
+  return c->user && !strcmp(json_string_value(json_object_get(c->user, "role")), role);
+}
+
+static int in_team(call *c, const char *team) {
+  size_t i;
+  json_t *t;
+  json_array_foreach(json_object_get(c->user, "teams"), i, t)
+    if (team && !strcmp(json_string_value(t), team)) return 1;
+  return 0;
+}
+
+/* Users and teams are managed by admins (and the database's owner). */
+static int need_admin(call *c, const char *what) {
+  if (!c->user || is_role(c, "admin")) return 0;
+  return kf_fail(c->err, KF_EFORBIDDEN, "only an admin may %s", what);
+}
+
+
 /* ---- verbs ---- */
 
 static json_t *v_workflows_list(call *c) {
@@ -351,53 +434,6 @@ static json_t *v_dashboard(call *c) {
   }
   overdue = visible_rows(c, overdue);
   return json_pack("{s:o,s:o}", "programmes", programmes, "overdue", overdue);
-}
-
-/* A list row as the caller may see it: a summary, or the row without sensitive data keys
- * and with the names of the case's people. Returns a new row, or NULL to leave it out. */
-static json_t *list_row(call *c, json_t *row) {
-  kf_access a = access_of(c, row);
-  if (a.see == KF_SEE_NONE) return NULL;
-  if (a.see == KF_SEE_SUMMARY) return kf_access_summary(row);
-  json_t *out = json_copy(row);
-  json_t *data = json_deep_copy(json_object_get(row, "data"));
-  if (json_is_object(data)) {
-    drop_keys(data, json_object_get(keys_of(c, row), "data"), NULL, NULL, NULL);
-    json_object_set_new(out, "data", data);
-  } else {
-    json_decref(data);
-  }
-  kf_err ignore = {0};
-  json_t *members = kf_store_members(st(c), json_integer_value(json_object_get(row, "id")), NULL, &ignore);
-  json_t *people = json_array();
-  size_t i;
-  json_t *m;
-  json_array_foreach(members, i, m)
-    json_array_append_new(people, json_pack("{s:O,s:O}", "role", json_object_get(m, "role"), "name",
-                                            json_object_get(m, "name")));
-  json_decref(members);
-  json_object_set_new(out, "people", people);
-  return out;
-}
-
-static json_t *visible_rows(call *c, json_t *rows) {
-  json_t *out = json_array();
-  size_t i;
-  json_t *r, *v;
-  json_array_foreach(rows, i, r) if ((v = list_row(c, r))) json_array_append_new(out, v);
-  json_decref(rows);
-  return out;
-}
-
-/* The list filter every list of cases starts from: what the caller may see at all. */
-static json_t *case_filter(call *c) {
-  json_t *f = json_object();
-  if (c->user) {
-    char now[21];
-    kf_iso(kf_now(), now);
-    json_object_set_new(f, "visible_to", kf_access_visible(c->user, now));
-  }
-  return f;
 }
 
 static json_t *v_case_list(call *c) {
@@ -565,23 +601,6 @@ static json_t *v_case_open(call *c) {
     cs = done;
   }
   return answer_case(c, cs);
-}
-
-/* A case as a writing verb answers it: what case.get would show without revealing. */
-static json_t *answer_case(call *c, json_t *cs) {
-  if (!cs || !c->user) return cs;
-  drop_keys(json_object_get(cs, "data"), json_object_get(keys_of(c, cs), "data"), NULL, NULL, NULL);
-  return cs;
-}
-
-/* Members as a verb answers them: without their sensitive keys (the owner sees all). */
-static json_t *answer_members(call *c, const json_t *cs, json_t *members) {
-  if (!members || !c->user) return members;
-  json_t *keys = json_object_get(keys_of(c, cs), "members");
-  size_t i;
-  json_t *m;
-  json_array_foreach(members, i, m) drop_keys(json_object_get(m, "data"), keys, NULL, NULL, NULL);
-  return members;
 }
 
 static json_t *v_case_set(call *c) {
@@ -891,24 +910,6 @@ static json_t *v_user_add(call *c) {
 static json_t *v_user_list(call *c) { return kf_store_user_list(st(c), c->err); }
 
 /* ---- teams, allocation, breaking the glass ---- */
-
-static int is_role(call *c, const char *role) {
-  return c->user && !strcmp(json_string_value(json_object_get(c->user, "role")), role);
-}
-
-static int in_team(call *c, const char *team) {
-  size_t i;
-  json_t *t;
-  json_array_foreach(json_object_get(c->user, "teams"), i, t)
-    if (team && !strcmp(json_string_value(t), team)) return 1;
-  return 0;
-}
-
-/* Users and teams are managed by admins (and the database's owner). */
-static int need_admin(call *c, const char *what) {
-  if (!c->user || is_role(c, "admin")) return 0;
-  return kf_fail(c->err, KF_EFORBIDDEN, "only an admin may %s", what);
-}
 
 static json_t *v_team_add(call *c) {
   if (need_admin(c, "add a team")) return NULL;
