@@ -54,10 +54,16 @@ void case_open(ctx *x) {
   reply_if_new(x, ok, "case.open", args);
 }
 
-/* GET /api/cases/{id}: sensitive fields only for those who may see them (the engine logs
- * each such read). */
+/* GET /api/cases/{id}?sensitive=0: sensitive fields are asked for when the user's role may
+ * see them, unless sensitive=0 (a page that shows none); the engine decides whether they
+ * are revealed, and records each reveal. */
 void case_show(ctx *x) {
-  int sensitive = !!(x->u.may & MAY_SENSITIVE);
+  json_t *q = json_object();
+  int asked = query_bool(x, q, "sensitive");
+  int sensitive = asked && !json_is_false(json_object_get(q, "sensitive")) &&
+                  (x->u.may & MAY_SENSITIVE);
+  json_decref(q);
+  if (!asked) return;
   reply_new(x, "case.get", json_pack("{s:o,s:b,s:s}", "id", case_id(x->arg[0]), "sensitive",
                                      sensitive, "actor", x->u.login));
 }
