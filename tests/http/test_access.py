@@ -498,6 +498,22 @@ def values_in_case(j):
     return found
 
 
+def keys_in_case(j):
+    """Where a case answer has a private key at all (blanked values count: they must be
+    absent)."""
+    found = set()
+    if "safe_address" in (j.get("data") or {}):
+        found.add("data.safe_address")
+    for m in j.get("members") or []:
+        for k in ("address", "phone"):
+            if k in (m.get("data") or {}):
+                found.add("member." + k)
+    for e in j.get("entries") or []:
+        if e.get("form") == "safety_plan" and "safe_address" in (e.get("data") or {}):
+            found.add("safety_plan.safe_address")
+    return found
+
+
 EVERY_PLACE = {"data.safe_address", "member.address", "member.phone", "safety_plan.safe_address"}
 
 
@@ -556,6 +572,13 @@ def test_in_scope():
           len(new) == 1 and new[0].get("actor") == "sia"
           and (new[0].get("data") or {}).get("basis") == "allocated"
           and "safety_plan.safe_address" in ((new[0].get("data") or {}).get("fields") or []), new)
+    before = reveals(SP)
+    r = req("GET", "/api/cases/%d?sensitive=0" % SP, who=U["sia"])
+    j = r.json if isinstance(r.json, dict) else {}
+    check("in scope: opening the case without asking for private values leaves them absent",
+          r.status == 200 and keys_in_case(j) == set() and not leaks(r.raw), (keys_in_case(j), r))
+    check("in scope: ... and that hidden read records nothing", new_reveals(SP, before) == [],
+          new_reveals(SP, before))
     # lists, searches and the dashboard reveal nothing, and record nothing
     before = reveals(SP)
     for path in ("/api/cases?limit=500", "/api/cases?limit=500&q=%s" % q(PARENT.split()[1]),
@@ -633,8 +656,8 @@ def test_no_programme_role():
     paths_open("team scope, no sensitive right", neil, SPN)
     r, j = get_case(neil, SPN)
     check("team scope, no sensitive right: neil opens the north safe-place case with every "
-          "private value absent (not blanked)", r.status == 200 and values_in_case(j) == set()
-          and not leaks(r.raw), (values_in_case(j), r))
+          "private value absent (not blanked)", r.status == 200 and keys_in_case(j) == set()
+          and not leaks(r.raw), (keys_in_case(j), r))
     check("team scope, no sensitive right: the hidden reads record nothing",
           new_reveals(SPN, before) == [], new_reveals(SPN, before))
     r = req("GET", "/api/cases/%d" % CP, who=neil)
