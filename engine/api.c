@@ -199,7 +199,17 @@ static void drop_keys(json_t *obj, const json_t *list, json_t *hidden, const cha
   }
 }
 
-/* Event rows as the caller may read them: without the case's sensitive keys in their data;
+/* Set the keys of list (that obj holds) to "(private)", as the runtime stores them. */
+static void mask_keys(json_t *obj, const json_t *list) {
+  size_t i;
+  json_t *k;
+  json_array_foreach(list, i, k) {
+    const char *name = json_string_value(k);
+    if (name && json_object_get(obj, name)) json_object_set_new(obj, name, json_string("(private)"));
+  }
+}
+
+/* Event rows as the caller may read them: the case's sensitive keys as "(private)";
  * for a case the caller sees as a summary only, without data, names and free text. */
 static void redact_events(call *c, json_t *events) {
   if (!c->user) return;
@@ -226,11 +236,11 @@ static void redact_events(call *c, json_t *events) {
     }
     json_t *keys = keys_of(c, cs), *data = json_object_get(ev, "data");
     if (!json_is_object(data)) continue;
-    drop_keys(data, json_object_get(keys, "data"), NULL, NULL, NULL);
-    drop_keys(json_object_get(data, "data"), json_object_get(keys, "data"), NULL, NULL, NULL);
+    mask_keys(data, json_object_get(keys, "data"));
+    mask_keys(json_object_get(data, "data"), json_object_get(keys, "data"));
     const char *kind = json_string_value(json_object_get(ev, "kind"));
     if (kind && !strcmp(kind, "member.added"))
-      drop_keys(json_object_get(data, "data"), json_object_get(keys, "members"), NULL, NULL, NULL);
+      mask_keys(json_object_get(data, "data"), json_object_get(keys, "members"));
   }
   json_decref(cases);
 }
@@ -695,8 +705,7 @@ static json_t *v_form_get(call *c) {
   if (!name) return NULL;
   json_t *wf = json_null();
   if (json_object_get(c->args, "id") && !json_is_null(json_object_get(c->args, "id"))) {
-    char buf[32];
-    json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
+    json_t *cs = case_full(c, NULL); /* a form for a case: only for those who may open it */
     if (!cs) return NULL;
     wf = json_incref(json_object_get(cs, "workflow_id"));
     json_decref(cs);

@@ -32,7 +32,8 @@
   "       kinflow [--db FILE] script run [--seconds N] [--memory MB]\n"                  \
   "                                  [--reveal --reason TEXT] FILE [ARG...]\n"           \
   "         an analyst's Lua script, read-only (defaults: 60 s, 256 MB); it sees no\n"    \
-  "         sensitive value unless --reveal, which is recorded with who and why\n"
+  "         sensitive value unless --reveal, which is recorded with who and why\n"          \
+  "         (--reveal and --reason may also come right after FILE)\n"
 
 #define DEFAULT_SECONDS 60.0
 #define DEFAULT_MEMORY_MB 256L
@@ -47,6 +48,7 @@ typedef struct opts {
   long memory_mb;
   int cmd; /* 1 report, 2 script */
   int reveal;         /* script run --reveal */
+  int skip;           /* options after FILE that were kinflow's, not the script's */
   const char *reason; /* script run --reason */
   int npos;
   const char *pos[8];
@@ -106,7 +108,23 @@ static int parse(int argc, char **argv, opts *o) {
       continue;
     }
     if (cmd == 2 && o->npos == 1 && strncmp(a, "--", 2) != 0) {
-      o->file = i; /* FILE: everything after it belongs to the script */
+      /* FILE: everything after it belongs to the script, but for --reveal and --reason
+       * right after it (`script run FILE --reveal --reason TEXT`) */
+      int k = i + 1;
+      while (k < argc) {
+        if (!strcmp(argv[k], "--reveal")) {
+          o->reveal = 1;
+          k++;
+        } else if ((r = flag_value(argc, argv, &k, "--reason", &v))) {
+          if (r < 0) return usage("--reason needs a text: why the script may see sensitive values");
+          o->reason = v;
+          k++;
+        } else {
+          break;
+        }
+      }
+      o->file = i;
+      o->skip = k - i - 1;
       return 0;
     }
     if (!strcmp(a, "--json")) o->format = FMT_JSON;
@@ -758,11 +776,12 @@ static int script_run(const opts *o, int argc, char **argv) {
   if (!o->reveal && o->reason) return usage("--reason goes with --reveal");
   const char *path = argv[o->file];
   json_t *args = json_array();
-  for (int i = o->file + 1; i < argc; i++) {
+  for (int i = o->file + 1 + o->skip; i < argc; i++) {
     json_t *a = json_string(argv[i]);
     if (!a) {
       json_decref(args);
-      fprintf(stderr, "kinflow: %s: argument %d is not valid UTF-8 text\n", path, i - o->file);
+      fprintf(stderr, "kinflow: %s: argument %d is not valid UTF-8 text\n", path,
+              i - o->file - o->skip);
       return 1;
     }
     json_array_append_new(args, a);
