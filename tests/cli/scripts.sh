@@ -335,8 +335,9 @@ nmembers=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM members")
 nentries=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM entries")
 run env USER=analyst1 "$K" script run --reveal --reason "audit of refuge placements" private.lua
 nevents=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events")
-expect_eq "with --reveal --reason: the script sees every value" \
-  "$(printf 'case\t7 Hidden Way\twest\nmember\t12 Example Lane\t1990-01-02\nentry\tWattle House\tground floor\tWattle House\nevents\t7 Hidden Way\twest\t12 Example Lane\t1990-01-02\nsql cases\t1\t%s\t1\nsql members\t1\t%s\t0\nsql entries\t1\t%s\t0\nsql events\t1\t%s\t1\nsql *\tintake\ttrue\nsql via\t1' "$ncases" "$nmembers" "$nentries" "$nevents")" "$OUT"
+# (the event log itself never holds a sensitive value: the runtime stores "(private)")
+expect_eq "with --reveal --reason: the script sees every value the records hold" \
+  "$(printf 'case\t7 Hidden Way\twest\nmember\t12 Example Lane\t1990-01-02\nentry\tWattle House\tground floor\tWattle House\nevents\t(private)\twest\t(private)\t1990-01-02\nsql cases\t1\t%s\t1\nsql members\t1\t%s\t0\nsql entries\t1\t%s\t0\nsql events\t1\t%s\t0\nsql *\tintake\ttrue\nsql via\t1' "$ncases" "$nmembers" "$nentries" "$nevents")" "$OUT"
 expect_eq "the reveal is recorded before the run: who (the OS user), which script, why" \
   'analyst1|{"reason":"audit of refuge placements","script":"private.lua"}' \
   "$(sqlite3 "$KINFLOW_DB" "SELECT actor, data FROM events WHERE kind = 'script.revealed'")"
