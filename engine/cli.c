@@ -522,44 +522,77 @@ static void add_once(json_t *names, const char *name) {
   json_array_append_new(names, json_string(name));
 }
 
-/* The private values of case c: left out of its entries (each entry then names what it
- * hides in `hidden`) and named in *names, or, with reveal, kept and named in *names
- * ("form.field"). members and entries may be NULL. The one place the CLI decides what is
- * private. */
+/* Leave out of obj the keys in list, naming each PREFIX.KEY in names and in hidden (may
+ * be NULL); with reveal, keep them and name them in names only. */
+static void private_keys(json_t *obj, json_t *list, const char *prefix, int reveal,
+                         json_t *names, json_t *hidden) {
+  size_t i;
+  json_t *k;
+  json_array_foreach(list, i, k) {
+    const char *key = json_string_value(k);
+    if (!key || !json_object_get(obj, key)) continue;
+    char label[300];
+    snprintf(label, sizeof label, "%s.%s", prefix, key);
+    add_once(names, label);
+    if (reveal) continue;
+    json_object_del(obj, key);
+    if (hidden) json_array_append_new(hidden, json_string(label));
+  }
+}
+
+/* The private values of case c (the workflow's sensitive data and member keys, the
+ * sensitive fields of its entries' forms): left out, each object that lost some naming them
+ * in `hidden` (the case: every label; a member: "member ID.KEY"; an entry: field names),
+ * and named in names ("data.KEY", "member ID.KEY", "FORM.FIELD"); or, with reveal, kept
+ * and named in names. members and entries may be NULL. The one place the CLI decides what
+ * is private. */
 static int private_values(kf_engine *e, json_t *c, json_t *members, json_t *entries, int reveal,
                           json_t *names, kf_err *err) {
+  json_t *keys = kf_lua_call_new(kf_engine_lua(e), KF_LUA_SENSITIVE_KEYS,
+                                 json_pack("[O]", json_object_get(c, "workflow_id")), err);
+  if (!keys) return err->code;
+  /* the fields of every form the entries use, also forms the workflow does not name */
   json_t *forms = json_array();
   size_t i;
-  json_t *en;
-  json_array_foreach(entries, i, en) json_array_append(forms, json_object_get(en, "form"));
+  json_t *x;
+  json_array_foreach(entries, i, x) json_array_append(forms, json_object_get(x, "form"));
   json_t *fields = kf_lua_call_new(kf_engine_lua(e), KF_LUA_SENSITIVE_FIELDS,
                                    json_pack("[O,o]", json_object_get(c, "workflow_id"), forms), err);
-  if (!fields) return err->code;
-  json_array_foreach(entries, i, en) {
-    const char *form = js(en, "form");
-    json_t *data = json_object_get(en, "data"), *hidden = json_array();
-    size_t k;
-    json_t *name;
-    json_array_foreach(json_object_get(fields, form), k, name) {
-      const char *n = json_string_value(name);
-      if (!n || !json_object_get(data, n)) continue;
-      char full[300];
-      snprintf(full, sizeof full, "%s.%s", form, n);
-      add_once(names, full);
-      if (!reveal) {
-        json_object_del(data, n);
-        json_array_append(hidden, name);
-      }
-    }
-    if (json_array_size(hidden)) json_object_set(en, "hidden", hidden);
+  if (!fields) {
+    json_decref(keys);
+    return err->code;
+  }
+  json_t *all = json_array();
+  private_keys(json_object_get(c, "data"), json_object_get(keys, "data"), "data", reveal, names,
+               all);
+  json_array_foreach(members, i, x) {
+    char who[64];
+    json_t *hidden = json_array();
+    snprintf(who, sizeof who, "member %lld", ji(x, "id"));
+    private_keys(json_object_get(x, "data"), json_object_get(keys, "members"), who, reveal,
+                 names, hidden);
+    if (json_array_size(hidden)) json_object_set(x, "hidden", hidden);
+    json_array_extend(all, hidden);
     json_decref(hidden);
   }
+  json_array_foreach(entries, i, x) {
+    const char *form = js(x, "form");
+    json_t *hidden = json_array(), *short_names = json_array();
+    private_keys(json_object_get(x, "data"), json_object_get(fields, form), form, reveal, names,
+                 hidden);
+    size_t k;
+    json_t *h;
+    json_array_foreach(hidden, k, h)
+      json_array_append_new(short_names, json_string(json_string_value(h) + strlen(form) + 1));
+    if (json_array_size(short_names)) json_object_set(x, "hidden", short_names);
+    json_array_extend(all, hidden);
+    json_decref(hidden);
+    json_decref(short_names);
+  }
+  if (json_array_size(all)) json_object_set(c, "hidden", all);
+  json_decref(all);
   json_decref(fields);
-  /* PRIVATE DATA AND MEMBER KEYS GO HERE. When the workflow's own sensitive keys are on
-   * main (KF_LUA_SENSITIVE_KEYS: {data: [...], members: [...], forms: {...}}), treat each
-   * key of c's data as "data.KEY" and each member's data key as "members.KEY" exactly as
-   * the form fields above: named in names, and deleted unless reveal. */
-  (void)members;
+  json_decref(keys);
   return 0;
 }
 
@@ -573,6 +606,39 @@ static int record_reveal(kf_engine *e, json_t *c, json_t *fields, const char *re
                                           "actor", os_user(), "at", now, "data", "fields",
                                           fields, "basis", "owner", "reason", reason),
                              err);
+}
+
+static void print_value(const char *label, json_t *v, long long entry) {
+  char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  printf("    %-28s %s", label, text ? text : "");
+  if (entry) printf("  (entry %lld)", entry);
+  putchar('\n');
+  free(text);
+}
+
+/* The private values named in names ("data.KEY", "member ID.KEY", "FORM.FIELD"). */
+static void print_revealed(json_t *c, json_t *members, json_t *entries, json_t *names) {
+  size_t i, k;
+  json_t *n, *x;
+  json_array_foreach(names, i, n) {
+    const char *label = json_string_value(n);
+    if (!strncmp(label, "data.", 5)) {
+      print_value(label, json_object_get(json_object_get(c, "data"), label + 5), 0);
+      continue;
+    }
+    json_array_foreach(members, k, x) {
+      char prefix[64];
+      int len = snprintf(prefix, sizeof prefix, "member %lld.", ji(x, "id"));
+      if (!strncmp(label, prefix, (size_t)len))
+        print_value(label, json_object_get(json_object_get(x, "data"), label + len), 0);
+    }
+    json_array_foreach(entries, k, x) {
+      size_t flen = strlen(js(x, "form"));
+      if (strncmp(label, js(x, "form"), flen) || label[flen] != '.') continue;
+      json_t *v = json_object_get(json_object_get(x, "data"), label + flen + 1);
+      if (v) print_value(label, v, ji(x, "id"));
+    }
+  }
 }
 
 static int case_show(kf_engine *e, const args *a, const char *id) {
@@ -614,23 +680,7 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
       puts(" (--reveal --reason TEXT shows them, and records that you read them)");
     } else if (json_array_size(names)) {
       puts("  private (read recorded):");
-      json_array_foreach(entries, i, x) {
-        const char *form = js(x, "form");
-        const char *k;
-        json_t *v;
-        json_object_foreach(json_object_get(x, "data"), k, v) {
-          char full[300];
-          snprintf(full, sizeof full, "%s.%s", form, k);
-          size_t n;
-          json_t *name;
-          json_array_foreach(names, n, name) {
-            if (strcmp(json_string_value(name), full)) continue;
-            char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            printf("    %-28s %s  (entry %lld)\n", full, text ? text : "", ji(x, "id"));
-            free(text);
-          }
-        }
-      }
+      print_revealed(c, members, entries, names);
     }
   }
   json_decref(names);
