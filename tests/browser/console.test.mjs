@@ -545,6 +545,21 @@ async function run() {
     await page.locator(".timeline").getByText("The glass was broken").waitFor();
   }, ["a supervisor lands on the team caseload: counts per worker, the queue"]);
 
+  await step("a viewer opening a case sees its summary only, without the people", async () => {
+    await signOut();
+    await signIn("vic.viewer", "a-long-viewer-password");
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    expect(!(await page.getByRole("link", { name: "My cases" }).isVisible()), "a viewer sees My cases in the menu");
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    await main.getByRole("heading", { name: "Summary" }).waitFor();
+    await page.locator("#current-stage").filter({ hasText: "Stage 1" }).waitFor();
+    const text = await main.innerText();
+    expect(!/Ava Example|Robin Example|Timeline|People and roles/.test(text), "the summary shows the case's people or history");
+    expect(!(await page.getByRole("button", { name: "Break the glass" }).count()), "a viewer is offered to break the glass");
+    await shot(page, "20-viewer-summary");
+  }, ["an administrator adds an account", "a move is made after confirming, and the case shows its new stage"]);
+
   await step("the team's supervisor sees the glass-break to review", async () => {
     await signOut();
     await signIn(SUPER, SUPER_PASSWORD);
