@@ -168,6 +168,22 @@ async function run() {
     await shot(page, "02-my-cases");
   }, ["the console page loads with its security headers"]);
 
+  await step("My cases puts overdue reviews first (the longest overdue first), then the soonest review", async () => {
+    const order = await page.evaluate(async () => {
+      const mine = await import("/static/view-mine.js");
+      const rows = [
+        { id: 1, updated_at: "2026-03-01T00:00:00Z" },
+        { id: 2, overdue_since: "2026-02-10" },
+        { id: 3, updated_at: "2026-01-01T00:00:00Z" },
+        { id: 4, overdue_since: "2026-01-05" },
+        { id: 5 },
+      ];
+      const next = new Map([[1, null], [3, "2026-04-01"], [5, "2026-03-15"]]);
+      return mine.byUrgency(rows, next).map(c => c.id);
+    });
+    expect(order.join(",") === "4,2,5,3,1", `the order is ${order.join(",")}`);
+  }, ["My cases: a caseworker lands on their own cases, with stage, people and next review"]);
+
   await step("a caseworker signs in and sees the overview", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
     await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
@@ -180,7 +196,7 @@ async function run() {
   }, ["My cases: a caseworker lands on their own cases, with stage, people and next review"]);
 
   await step("the case list filters by programme and opens the case", async () => {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
     await page.locator("form.filters").getByLabel("Programme").selectOption("coparenthood");
     await page.getByRole("button", { name: "Show cases" }).click();
@@ -251,7 +267,7 @@ async function run() {
   }, ["the corrected form is saved"]);
 
   await step("a new case is opened from the case list", async () => {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
     const form = page.locator("section.open-case");
     await form.getByLabel("Programme").selectOption("coparenthood");
@@ -426,14 +442,15 @@ async function run() {
   await step("an administrator adds an account", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People who sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "People who sign in" }).waitFor();
-    await main.locator("table").getByText(LOGIN).waitFor();
+    const accounts = main.locator("section[aria-labelledby=list-h] table");
+    await accounts.getByText(LOGIN, { exact: true }).waitFor();
     await page.getByLabel("User name").fill("vic.viewer");
     await page.getByLabel("Role", { exact: true }).selectOption("viewer");
     await page.getByLabel("Password", { exact: true }).fill("a-long-viewer-password");
     await page.getByLabel("Password again").fill("a-long-viewer-password");
     await page.getByRole("button", { name: "Add this account" }).click();
     await page.locator("#messages").getByText("vic.viewer", { exact: false }).waitFor();
-    await main.locator("table").getByText("vic.viewer").waitFor();
+    await accounts.getByText("vic.viewer", { exact: true }).waitFor();
     await shot(page, "12-users");
   }, ["an administrator signs in"]);
 
@@ -469,7 +486,7 @@ async function run() {
     expect(!(await queue.getByRole("link", { name: "CP-BROWSER" }).count()), "an allocated case is in the queue");
     await page.locator("section.glass").getByText("No one has broken the glass", { exact: false }).waitFor();
     await shot(page, "16-caseload");
-  }, ["signing out returns to the sign-in page"]);
+  }, ["signing out returns to the sign-in page", "a new case is opened from the case list"]);
 
   await step("a supervisor reallocates a case, and must give a reason", async () => {
     await page.getByRole("button", { name: "Reallocate CP-BROWSER" }).click();
@@ -527,6 +544,21 @@ async function run() {
     await page.locator("section[aria-labelledby=people-h]").getByText("Ava Example").waitFor();
     await page.locator(".timeline").getByText("The glass was broken").waitFor();
   }, ["a supervisor lands on the team caseload: counts per worker, the queue"]);
+
+  await step("a viewer opening a case sees its summary only, without the people", async () => {
+    await signOut();
+    await signIn("vic.viewer", "a-long-viewer-password");
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    expect(!(await page.getByRole("link", { name: "My cases" }).isVisible()), "a viewer sees My cases in the menu");
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    await main.getByRole("heading", { name: "Summary" }).waitFor();
+    await page.locator("#current-stage").filter({ hasText: "Stage 1" }).waitFor();
+    const text = await main.innerText();
+    expect(!/Ava Example|Robin Example|Timeline|People and roles/.test(text), "the summary shows the case's people or history");
+    expect(!(await page.getByRole("button", { name: "Break the glass" }).count()), "a viewer is offered to break the glass");
+    await shot(page, "20-viewer-summary");
+  }, ["an administrator adds an account", "a move is made after confirming, and the case shows its new stage"]);
 
   await step("the team's supervisor sees the glass-break to review", async () => {
     await signOut();

@@ -118,13 +118,15 @@ function glassPage(id, err, ctx) {
 }
 
 // What a viewer or an analyst sees of a case: its summary, never its people or details.
-function summaryPage(c, ctx) {
+async function summaryPage(c, ctx) {
+  const wf = await definition(c.workflow).catch(() => null);
+  if (!ctx.isCurrent()) return;
   const { main } = page(ctx, c.ref ? `Case ${c.ref}` : `Case ${c.id}`);
-  main.append(h("p.subtitle", c.workflow_title || words(c.workflow), ` · case number ${c.id}`),
+  main.append(h("p.subtitle", c.workflow_title || (wf && (wf.definition || wf).title) || words(c.workflow), ` · case number ${c.id}`),
     h("section.panel", { "aria-labelledby": "summary-h" }, h("h2#summary-h", "Summary"),
       h("p.muted", "You see this case's summary only: its people, details and history are for the workers responsible for it."),
       h("dl.answers",
-        h("dt", "Stage"), h("dd#current-stage", c.state_title || words(c.state)),
+        h("dt", "Stage"), h("dd#current-stage", c.state_title || stateTitle(wf, c.state)),
         h("dt", "Worker"), h("dd", allocatedText(c)),
         h("dt", "Review"), h("dd", c.overdue_since ? ["Overdue since ", timeEl(c.overdue_since, false)] : (c.final ? "Closed" : "Up to date")),
         h("dt", "Last change"), h("dd", timeEl(c.updated_at)))));
