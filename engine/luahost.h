@@ -31,6 +31,7 @@ typedef struct kf_lua kf_lua;
 #define KF_LUA_RULES_LIST "rules_list"             /* deployed names -> [rule] */
 #define KF_LUA_FORM_SCHEMA "form_schema"           /* name, workflow id -> schema */
 #define KF_LUA_SENSITIVE_FIELDS "sensitive_fields" /* workflow id, forms -> {form: [field]} */
+#define KF_LUA_SENSITIVE_KEYS "sensitive_keys"     /* workflow id -> {data, members, forms} */
 #define KF_LUA_SCENARIO_FILE "scenario_file"       /* path -> scenarios */
 #define KF_LUA_SCRIPT_RUN "script_run"             /* path, args -> output (scripts only) */
 

@@ -57,6 +57,25 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
 /* Record that a case's review took place: clears overdue, schedules the next one. */
 json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
                        kf_err *err);
+/* Responsibility. Allocate case id to worker `to` (NULL: unallocate) and team: `team` when
+ * given (`to` must belong to it: KF_EINVAL, or KF_ENOTFOUND when there is no such team),
+ * else `to`'s first team by name, else none. A reason is required (KF_EINVAL); `to` must
+ * be a user (KF_ENOTFOUND "no user 'x'"); the same worker and team again is KF_EINVAL
+ * ("already allocated to ..."). Event case.allocated {case, actor, reason, data: {from, to,
+ * team, from_team}}. Returns the case as stored. */
+json_t *kf_case_allocate(kf_engine *e, const char *id, const char *to, const char *team,
+                         const char *reason, const char *actor, kf_err *err);
+/* A team: name of 1 to 64 lower-case letters, digits, _ and - (else KF_EINVAL); taken:
+ * KF_ECONFLICT. Event team.added {name, data: {team}}. */
+int kf_team_add(kf_engine *e, const char *name, const char *actor, kf_err *err);
+/* Break the glass: login (a user) may open case id for seconds (1 to KF_GRANT_MAX_SECONDS)
+ * from now, for reason (required). Who may ask is the caller's to decide. Event
+ * case.access_granted {case, actor: login, reason, data: {grant, expires_at}}. Returns
+ * {grant, case, login, reason, granted_at, expires_at}. */
+#define KF_GRANT_MAX_SECONDS (12 * 3600)
+json_t *kf_case_access_grant(kf_engine *e, const char *id, const char *login,
+                             const char *reason, int64_t seconds, kf_err *err);
+
 /* Fire every timer due by now, each in its own transaction; a timer that would fire again
  * at the same instant waits for the next run. Returns {now, timers: [...]}. */
 json_t *kf_timers_run(kf_engine *e, kf_err *err);

@@ -90,6 +90,23 @@ static const char *MIGRATIONS[] = {
     /* 3: lists by state and overdue reviews without reading every case */
     "CREATE INDEX cases_by_state_id ON cases(state, id);"
     "CREATE INDEX cases_overdue ON cases(id) WHERE overdue_since IS NOT NULL;",
+    /* 4: who is responsible for a case (a worker, and so a team), and time-limited access
+     * to one case for someone outside its team (break the glass) */
+    "CREATE TABLE teams(name TEXT PRIMARY KEY, created_at TEXT NOT NULL);"
+    "CREATE TABLE team_members("
+    "  team TEXT NOT NULL REFERENCES teams(name), login TEXT NOT NULL REFERENCES users(login),"
+    "  PRIMARY KEY(team, login));"
+    "CREATE INDEX team_members_by_login ON team_members(login, team);"
+    "ALTER TABLE cases ADD COLUMN allocated_to TEXT;"
+    "ALTER TABLE cases ADD COLUMN team TEXT;"
+    "CREATE INDEX cases_by_allocated ON cases(allocated_to);"
+    "CREATE INDEX cases_by_team ON cases(team);"
+    "CREATE TABLE access_grants("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  login TEXT NOT NULL, reason TEXT NOT NULL, granted_at TEXT NOT NULL,"
+    "  expires_at TEXT NOT NULL);"
+    "CREATE INDEX access_grants_by_login ON access_grants(login, case_id, expires_at);"
+    "CREATE INDEX access_grants_by_case ON access_grants(case_id);",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -513,7 +530,7 @@ int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err) {
 #define CASE_COLS                                                                       \
   "c.id, c.ref, c.workflow, d.version, c.workflow_id, c.state, c.final, c.data, "       \
   "c.revision, c.overdue_since, c.created_at, c.updated_at, c.entered_at, "             \
-  "d.title AS workflow_title, b.name AS base_name, b.version AS base_version"
+  "c.allocated_to, c.team, d.title AS workflow_title, b.name AS base_name, b.version AS base_version"
 #define CASE_FROM                                                                       \
   " FROM cases c JOIN definitions d ON d.id = c.workflow_id "                           \
   "LEFT JOIN definitions b ON b.id = d.base_id "
@@ -628,30 +645,71 @@ int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, const
   return rc;
 }
 
+int kf_store_case_allocate(kf_store *st, int64_t id, const char *to, const char *team,
+                           const char *now, kf_err *err) {
+  static const char *q = "UPDATE cases SET allocated_to=?2, team=?3, revision=revision+1,"
+                         " updated_at=?4 WHERE id=?1";
+  if (!now) return kf_fail(err, KF_EINVAL, "internal: case %lld allocated without a time",
+                           (long long)id);
+  if (!to && team) return kf_fail(err, KF_EINVAL, "internal: case %lld: a team without a "
+                                  "worker", (long long)id);
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, to);
+  bind_text(s, 3, team);
+  bind_text(s, 4, now);
+  int rc = step_done(st, s, "allocating a case", err);
+  if (!rc && sqlite3_changes(st->db) == 0)
+    rc = kf_fail(err, KF_ENOTFOUND, "no case %lld to allocate", (long long)id);
+  return rc;
+}
+
 /* Case filters: the WHERE clause holds only the conditions asked for, so that SQLite can
  * use an index (an `?N IS NULL OR ...` form forces a scan of every case). One statement
- * text per combination, built once. */
+ * text per combination, built once. Parameters: ?1 workflow, ?2 state, ?4 open, ?5 limit,
+ * ?6 offset, ?7 q as a LIKE pattern, ?8 q as given, ?9 a count's cap, ?10 allocated_to,
+ * ?11 team, and for visible_to: ?12 the login, ?13 its workflows and ?14 its teams (JSON
+ * arrays), ?15 now. */
 enum { F_WORKFLOW = 1, F_STATE = 2, F_OVERDUE = 4, F_OPEN = 8, F_TEXT = 16, F_NOT_OVERDUE = 32,
-       F_ALL = 64 };
+       F_ALLOCATED = 64, F_TEAM = 128, F_UNALLOCATED = 256,
+       F_VISIBLE = 512, /* visible_to with a list of workflows: programme roles or scope */
+       F_SCOPED = 1024, /* visible_to with q: data and people are searched only in scope */
+       F_ALL = 2048 };
+
+/* A case in the viewer's scope: allocated to them, to one of their teams, or opened to them
+ * by an unexpired grant. */
+#define IN_SCOPE                                                                         \
+  "(c.allocated_to = ?12 OR c.team IN (SELECT value FROM json_each(?14))"               \
+  " OR EXISTS (SELECT 1 FROM access_grants g WHERE g.login = ?12 AND g.case_id = c.id"   \
+  " AND g.expires_at > ?15))"
+/* q in a case's data, its members' names (case-insensitive), a member's date of birth. */
+#define Q_PEOPLE                                                                         \
+  "(c.data LIKE ?7 ESCAPE '\\' OR EXISTS (SELECT 1 FROM members m WHERE m.case_id = c.id" \
+  " AND (m.name LIKE ?7 ESCAPE '\\' OR json_extract(m.data, '$.dob') = ?8)))"
+#define Q_REF "c.ref LIKE ?7 ESCAPE '\\' OR CAST(c.id AS TEXT) = ?8"
 
 static const char *filter_sql(int mask, int count) {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   static char *texts[2][F_ALL];
+  /* overdue as written conditions, so the partial index on overdue cases serves them */
+  static const char *conds[] = {
+      "c.workflow=?1", "c.state=?2", "c.overdue_since IS NOT NULL", "c.final = 1 - ?4",
+      "(" Q_REF " OR " Q_PEOPLE ")", "c.overdue_since IS NULL", "c.allocated_to=?10",
+      "c.team=?11", "c.allocated_to IS NULL",
+      "(c.workflow IN (SELECT value FROM json_each(?13)) OR " IN_SCOPE ")"};
+  static const char scoped_text[] = "(" Q_REF " OR (" IN_SCOPE " AND " Q_PEOPLE "))";
   pthread_mutex_lock(&lock);
   char *t = texts[count][mask];
   if (!t) {
-    char where[700] = "";
-    /* overdue as written conditions, so the partial index on overdue cases serves them */
-    static const char *conds[] = {
-        "c.workflow=?1", "c.state=?2", "c.overdue_since IS NOT NULL", "c.final = 1 - ?4",
-        "(c.ref LIKE ?7 ESCAPE '\\' OR c.data LIKE ?7 ESCAPE '\\' OR CAST(c.id AS TEXT) = ?8)",
-        "c.overdue_since IS NULL"};
-    for (int i = 0; i < 6; i++) {
+    char where[4096] = "";
+    for (int i = 0; i < (int)(sizeof conds / sizeof conds[0]); i++) {
       if (!(mask & (1 << i))) continue;
+      const char *cond = (1 << i) == F_TEXT && (mask & F_SCOPED) ? scoped_text : conds[i];
       strcat(where, where[0] ? " AND " : " WHERE ");
-      strcat(where, conds[i]);
+      strcat(where, cond); /* at most every condition once: well inside where[] */
     }
-    char buf[1400];
+    char buf[5000];
     if (count)
       snprintf(buf, sizeof buf, "SELECT count(*) FROM (SELECT 1 FROM cases c%s LIMIT ?9)", where);
     else
@@ -663,7 +721,7 @@ static const char *filter_sql(int mask, int count) {
   return t;
 }
 
-/* Which filters f asks for; binds them. */
+/* Which filters f asks for. */
 static int filter_mask(json_t *f) {
   int m = 0;
   if (jstr(f, "workflow")) m |= F_WORKFLOW;
@@ -672,16 +730,56 @@ static int filter_mask(json_t *f) {
   if (json_is_boolean(od)) m |= json_is_true(od) ? F_OVERDUE : F_NOT_OVERDUE;
   if (json_is_boolean(json_object_get(f, "open"))) m |= F_OPEN;
   if (jstr(f, "q") && *jstr(f, "q")) m |= F_TEXT;
+  if (jstr(f, "allocated_to")) m |= F_ALLOCATED;
+  if (jstr(f, "team")) m |= F_TEAM;
+  if (json_is_true(json_object_get(f, "unallocated"))) m |= F_UNALLOCATED;
+  json_t *vis = json_object_get(f, "visible_to");
+  if (json_is_object(vis)) {
+    if (json_is_array(json_object_get(vis, "workflows"))) m |= F_VISIBLE;
+    if (m & F_TEXT) m |= F_SCOPED;
+  }
   return m;
 }
 
-/* Bind a case filter: workflow, state, overdue, open, q (text searched in ref and data). */
-static int bind_case_filter(sqlite3_stmt *s, json_t *f, kf_err *err) {
+/* Check names is a JSON array of texts (absent: fine, json_each then sees no rows) and
+ * bind it to s unless s is NULL. */
+static int bind_names(kf_store *st, sqlite3_stmt *s, int i, json_t *names, const char *what,
+                      kf_err *err) {
+  if (!names || json_is_null(names)) return 0;
+  size_t k;
+  json_t *v;
+  if (!json_is_array(names))
+    return kf_fail(err, KF_EINVAL, "internal: visible_to.%s must be a list of names", what);
+  json_array_foreach(names, k, v) if (!json_is_string(v))
+    return kf_fail(err, KF_EINVAL, "internal: visible_to.%s must be a list of names", what);
+  return s ? bind_json(st, s, i, names, err) : 0;
+}
+
+/* Bind a case filter: workflow, state, overdue, open, q (text searched in ref and data,
+ * members' names and dates of birth), allocated_to, team, visible_to. */
+static int bind_case_filter(kf_store *st, sqlite3_stmt *s, json_t *f, kf_err *err) {
   bind_text(s, 1, jstr(f, "workflow"));
   bind_text(s, 2, jstr(f, "state"));
   json_t *v;
   if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
   if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
+  bind_text(s, 10, jstr(f, "allocated_to"));
+  bind_text(s, 11, jstr(f, "team"));
+  json_t *vis = json_object_get(f, "visible_to");
+  if (vis && !json_is_null(vis)) {
+    if (!json_is_object(vis) || !jstr(vis, "login") || !jstr(vis, "now"))
+      return kf_fail(err, KF_EINVAL, "internal: visible_to needs login and now");
+    /* Only a statement with the scope's conditions has these parameters (?15 the last). */
+    int bind = sqlite3_bind_parameter_count(s) >= 15, rc;
+    if ((rc = bind_names(st, bind ? s : NULL, 13, json_object_get(vis, "workflows"),
+                         "workflows", err)) ||
+        (rc = bind_names(st, bind ? s : NULL, 14, json_object_get(vis, "teams"), "teams", err)))
+      return rc;
+    if (bind) {
+      bind_text(s, 12, jstr(vis, "login"));
+      bind_text(s, 15, jstr(vis, "now"));
+    }
+  }
   const char *q = jstr(f, "q");
   if (q && *q) {
     size_t n = strlen(q);
@@ -703,7 +801,7 @@ static int bind_case_filter(sqlite3_stmt *s, json_t *f, kf_err *err) {
 
 json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
   sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 0), err);
-  if (!s || bind_case_filter(s, f, err)) return NULL;
+  if (!s || bind_case_filter(st, s, f, err)) return NULL;
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
   sqlite3_bind_int64(s, 6, jint(f, "offset"));
@@ -716,7 +814,7 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
 
 int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
   sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 1), err);
-  if (!s || bind_case_filter(s, f, err)) return -1;
+  if (!s || bind_case_filter(st, s, f, err)) return -1;
   sqlite3_bind_int64(s, 9, cap > 0 ? cap : -1);
   int rc = sqlite3_step(s);
   int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
@@ -1108,6 +1206,35 @@ static int parse_roles(json_t *row, kf_err *err) {
   return 0;
 }
 
+/* The teams of login, by name. */
+static json_t *user_teams(kf_store *st, const char *login, kf_err *err) {
+  static const char *q = "SELECT team FROM team_members WHERE login=?1 ORDER BY team";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, login);
+  json_t *a = json_array();
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    json_array_append_new(a, json_string((const char *)sqlite3_column_text(s, 0)));
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    json_decref(a);
+    db_fail(st, err, rc, "reading a user's teams");
+    return NULL;
+  }
+  return a;
+}
+
+/* Give row (with a login) its roles as JSON and its teams; fails (row as it was) when
+ * they cannot be read. */
+static int user_fix(kf_store *st, json_t *row, kf_err *err) {
+  if (parse_roles(row, err)) return err ? err->code : KF_ESTORE;
+  json_t *teams = user_teams(st, jstr(row, "login"), err);
+  if (!teams) return err ? err->code : KF_ESTORE;
+  json_object_set_new(row, "teams", teams);
+  return 0;
+}
+
 json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
   static const char *q = "SELECT login, role, json(roles) AS roles, password_hash, created_at,"
                          " last_login, disabled FROM users WHERE login=?1";
@@ -1115,7 +1242,7 @@ json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
   if (!s) return NULL;
   bind_text(s, 1, login);
   json_t *u = row_or_none(st, s, login, err);
-  if (u && parse_roles(u, err)) {
+  if (u && user_fix(st, u, err)) {
     json_decref(u);
     return NULL;
   }
@@ -1130,7 +1257,7 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err) {
   json_t *a = rows_json(st, s, "listing users", err);
   size_t i;
   json_t *u;
-  json_array_foreach(a, i, u) if (parse_roles(u, err)) {
+  json_array_foreach(a, i, u) if (user_fix(st, u, err)) {
     json_decref(a);
     return NULL;
   }
@@ -1176,7 +1303,7 @@ json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, 
   sqlite3_bind_int64(s, 2, now);
   json_t *row = row_or_none(st, s, "session", err);
   if (!row) return NULL;
-  if (parse_roles(row, err)) {
+  if (user_fix(st, row, err)) {
     json_decref(row);
     return NULL;
   }
@@ -1196,6 +1323,154 @@ int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, k
   bind_text(s, 1, token_hash);
   sqlite3_bind_int64(s, 2, now);
   return step_done(st, s, "ending a session", err);
+}
+
+/* ---- teams and access grants ---- */
+
+int kf_store_team_add(kf_store *st, const char *name, const char *now, kf_err *err) {
+  static const char *q = "INSERT INTO teams(name, created_at) VALUES(?1, ?2)";
+  if (!name || !*name || !now)
+    return kf_fail(err, KF_EINVAL, "internal: a team needs a name and a time");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, name);
+  bind_text(s, 2, now);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return kf_fail(err, KF_ECONFLICT, "a team '%s' already exists", name);
+  return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, "adding a team");
+}
+
+json_t *kf_store_team_list(kf_store *st, kf_err *err) {
+  static const char *q = "SELECT t.name, t.created_at, m.login FROM teams t"
+                         " LEFT JOIN team_members m ON m.team = t.name ORDER BY t.name, m.login";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  json_t *a = json_array(), *team = NULL;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(s, 0);
+    if (!team || strcmp(jstr(team, "name"), name)) {
+      team = json_pack("{s:s,s:s,s:[]}", "name", name, "created_at",
+                       (const char *)sqlite3_column_text(s, 1), "members");
+      json_array_append_new(a, team);
+    }
+    if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+      json_array_append_new(json_object_get(team, "members"),
+                            json_string((const char *)sqlite3_column_text(s, 2)));
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    json_decref(a);
+    db_fail(st, err, rc, "listing teams");
+    return NULL;
+  }
+  return a;
+}
+
+/* 1 when a row matches sql's one parameter, 0 when none does, negative on error. */
+static int exists(kf_store *st, const char *sql, const char *key, const char *what, kf_err *err) {
+  sqlite3_stmt *s = stmt(st, sql, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, key);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc == SQLITE_ROW) return 1;
+  return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, what);
+}
+
+int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err) {
+  static const char *q_user = "SELECT 1 FROM users WHERE login=?1";
+  static const char *q_team = "SELECT 1 FROM teams WHERE name=?1";
+  static const char *q_clear = "DELETE FROM team_members WHERE login=?1";
+  static const char *q_add = "INSERT OR IGNORE INTO team_members(team, login) VALUES(?1, ?2)";
+  size_t i;
+  json_t *t;
+  int rc;
+  if (!json_is_array(teams))
+    return kf_fail(err, KF_EINVAL, "teams must be a list of team names");
+  json_array_foreach(teams, i, t) if (!json_is_string(t))
+    return kf_fail(err, KF_EINVAL, "teams must be a list of team names");
+  if ((rc = exists(st, q_user, login, "finding a user", err)) <= 0)
+    return rc ? rc : kf_fail(err, KF_ENOTFOUND, "no user '%s'", login ? login : "");
+  json_array_foreach(teams, i, t) {
+    if ((rc = exists(st, q_team, json_string_value(t), "finding a team", err)) <= 0)
+      return rc ? rc : kf_fail(err, KF_ENOTFOUND, "no team '%s' (see `kinflow team list`)",
+                               json_string_value(t));
+  }
+  /* all or nothing, inside the caller's transaction or on its own */
+  if ((rc = exec(st, "SAVEPOINT kf_teams", err))) return rc;
+  sqlite3_stmt *s = stmt(st, q_clear, err);
+  if (!s) rc = err ? err->code : KF_ESTORE;
+  else {
+    bind_text(s, 1, login);
+    rc = step_done(st, s, "changing a user's teams", err);
+  }
+  json_array_foreach(teams, i, t) {
+    if (rc) break;
+    if (!(s = stmt(st, q_add, err))) rc = err ? err->code : KF_ESTORE;
+    else {
+      bind_text(s, 1, json_string_value(t));
+      bind_text(s, 2, login);
+      rc = step_done(st, s, "changing a user's teams", err);
+    }
+  }
+  if (rc) {
+    sqlite3_exec(st->db, "ROLLBACK TO kf_teams; RELEASE kf_teams", NULL, NULL, NULL);
+    return rc;
+  }
+  return exec(st, "RELEASE kf_teams", err);
+}
+
+int kf_store_grant_add(kf_store *st, int64_t case_id, const char *login, const char *reason,
+                       const char *now, const char *expires, int64_t *id, kf_err *err) {
+  static const char *q = "INSERT INTO access_grants(case_id, login, reason, granted_at,"
+                         " expires_at) VALUES(?1, ?2, ?3, ?4, ?5)";
+  if (!login || !reason || !now || !expires)
+    return kf_fail(err, KF_EINVAL, "internal: a grant needs a login, a reason and its times");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, login);
+  bind_text(s, 3, reason);
+  bind_text(s, 4, now);
+  bind_text(s, 5, expires);
+  int rc = step_done(st, s, "granting access to a case", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
+  static const char *q =
+      "SELECT g.id AS \"grant\", g.case_id AS \"case\", g.login, g.reason, g.granted_at,"
+      " g.expires_at, c.team, c.workflow FROM access_grants g JOIN cases c ON c.id = g.case_id"
+      " WHERE (?1 IS NULL OR g.case_id = ?1) AND (?2 IS NULL OR g.login = ?2)"
+      " AND (?3 IS NULL OR g.expires_at > ?3)"
+      " AND (?4 IS NULL OR c.team IN (SELECT value FROM json_each(?4)))"
+      " AND (?5 IS NULL OR g.granted_at >= ?5)"
+      " ORDER BY g.granted_at DESC, g.id DESC LIMIT ?6";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
+  bind_text(s, 2, jstr(f, "login"));
+  bind_text(s, 3, jstr(f, "active_at"));
+  json_t *teams = json_object_get(f, "teams");
+  if (teams && !json_is_null(teams)) {
+    size_t i;
+    json_t *t;
+    int bad = !json_is_array(teams);
+    json_array_foreach(teams, i, t) bad |= !json_is_string(t);
+    if (bad) {
+      kf_fail(err, KF_EINVAL, "internal: grants: teams must be a list of team names");
+      return NULL;
+    }
+    if (bind_json(st, s, 4, teams, err)) return NULL;
+  }
+  bind_text(s, 5, jstr(f, "since"));
+  json_t *lim = json_object_get(f, "limit");
+  sqlite3_bind_int64(s, 6, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  return rows_json(st, s, "listing access grants", err);
 }
 
 /* ---- reports and scripts ---- */

@@ -69,8 +69,21 @@ int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char 
  * KF_ENOTFOUND when there is no case id. */
 int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, const char *now,
                               kf_err *err);
-/* filter: workflow, state, overdue (bool), open (bool), q (text in ref or data, or the
- * case number), limit, offset. */
+/* Allocate a case to worker `to` and team (may be NULL); both NULL: unallocated (a team
+ * without a worker is KF_EINVAL). revision+1, updated at now. Checks nothing else (that
+ * the user exists, belongs to the team): the runtime does. KF_ENOTFOUND when no case id. */
+int kf_store_case_allocate(kf_store *st, int64_t id, const char *to, const char *team,
+                           const char *now, kf_err *err);
+/* Case rows (get, list) carry allocated_to and team (null when unallocated).
+ * filter: workflow, state, overdue (bool), open (bool), allocated_to (a login), team (a
+ * name), unallocated (true: no worker), q (text in the ref or the data, the case number, a
+ * member's name (case-insensitive for ASCII letters), or equal to a member's data.dob),
+ * limit, offset, and visible_to {login, teams: [names], workflows: [names] (absent: every
+ * workflow), now (ISO)}: a case is listed when workflows is absent, or its workflow is one of
+ * them, or it is in the login's scope: allocated to login, to one of teams, or opened to
+ * login by a grant that expires after now. With visible_to, q matches the ref and the case
+ * number of every listed case but data, members' names and dates of birth only of cases in
+ * scope: a search never tells anyone which case holds a person they may not see. */
 json_t *kf_store_case_list(kf_store *st, json_t *filter, kf_err *err);
 
 /* How many cases a filter (as kf_store_case_list, without paging) matches, counting at
@@ -150,10 +163,29 @@ int kf_store_state_entries(kf_store *st, json_t *filter, int (*fn)(json_t *row, 
 
 /* Users of the console and their sessions. user: login, role, roles (array of workflow
  * roles; absent: none), password_hash, created_at; KF_ECONFLICT when the login is taken.
- * Sessions are found by the hash of their token; their times are UTC seconds. */
+ * Sessions are found by the hash of their token; their times are UTC seconds.
+ * Rows of get, list and session_get carry `teams` (names, alphabetical). */
 int kf_store_user_add(kf_store *st, json_t *user, kf_err *err);
 json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err);
 json_t *kf_store_user_list(kf_store *st, kf_err *err);
+/* Replace login's teams with teams (an array of names; repeats count once), all or
+ * nothing. KF_ENOTFOUND naming an unknown user or team, KF_EINVAL when teams is no list
+ * of names. */
+int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err);
+
+/* Teams: KF_ECONFLICT when the name is taken (the runtime checks its form). The list is
+ * [{name, created_at, members: [login...]}] by name, members alphabetical. */
+int kf_store_team_add(kf_store *st, const char *name, const char *now, kf_err *err);
+json_t *kf_store_team_list(kf_store *st, kf_err *err);
+
+/* Access to one case for a limited time (break the glass); *id (may be NULL) gets its id. */
+int kf_store_grant_add(kf_store *st, int64_t case_id, const char *login, const char *reason,
+                       const char *now, const char *expires, int64_t *id, kf_err *err);
+/* filter: case (an id), login, active_at (ISO: only grants that expire after it), teams
+ * ([names]: grants on cases of those teams), since (ISO: granted at or after it), limit.
+ * [{grant, case, login, reason, granted_at, expires_at, team, workflow}] newest first; team
+ * and workflow are the case's now. */
+json_t *kf_store_grants(kf_store *st, json_t *filter, kf_err *err);
 int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err);
 int kf_store_session_add(kf_store *st, const char *token_hash, const char *login,
                          const char *csrf, int64_t now, int64_t idle, int64_t absolute,

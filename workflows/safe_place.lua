@@ -5,7 +5,9 @@
 -- The parent and children stay together in the carer's home: the carer supports the whole
 -- family, the Family Link supports the parent, and a family violence specialist keeps the
 -- safety plan current. The case ends when the family moves on safely to a home of its own.
--- Addresses live only in the safety_plan form, whose safe_address field is sensitive.
+-- Where the family stays is private: the safety_plan form's safe_address (and contacts and
+-- risks) are sensitive fields, and so are a safe address kept in the case's data and the
+-- address and phone of any member (the parent, the children, the carer whose home it is).
 
 -- The safety plan was made or reviewed in the last 28 days, with a family violence specialist.
 local function safety_plan_current(case)
@@ -37,6 +39,7 @@ return adapt "coparenthood" {
     .. "to stay and recover with their children: the family stays with a carer who supports "
     .. "the whole family.",
   roles = { "fv_specialist" },
+  sensitive = { data = { "safe_address" }, members = { "address", "phone" } },
 
   states = {
     { "referral", title = "Referral, safety planning and matching",

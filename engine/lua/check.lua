@@ -181,7 +181,8 @@ local function export(def)
   local out = { name = def.name, title = def.title, description = def.description,
                 initial = def.initial, roles = copy_list(def.roles), states = A(), transitions = A(),
                 on_enter = A(), on_exit = A(), forms = copy_list(def.forms), rules = copy_list(def.rules),
-                base = def.base_name }
+                base = def.base_name,
+                sensitive = { data = copy_list(def.sensitive.data), members = copy_list(def.sensitive.members) } }
   for i, s in ipairs(def.states) do
     out.states[i] = { name = s.name, title = s.title, description = s.description, forms = copy_list(s.forms),
                       review = s.review, final = s.final, outcome = s.outcome, adapted = s.adapted,

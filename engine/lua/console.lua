@@ -3,7 +3,7 @@
 local E = ...
 local host, lib = E.host, E.lib
 local fmt, sort = string.format, table.sort
-local q = lib.q
+local q, A = lib.q, lib.A
 local registry = lib.plugin_registry
 
 ---------------------------------------------------------------------------------------
@@ -37,6 +37,32 @@ function E.sensitive_fields(workflow_id, forms)
     end
     out[name] = list
   end
+  return out
+end
+
+-- Every sensitive key of a workflow version: { data = {key...}, members = {key...},
+-- forms = { form = {field...} } } for every form it uses (inline, deployed or a plugin's;
+-- a form with no definition has no entry).
+function E.sensitive_keys(workflow_id)
+  local def = E.version(workflow_id)
+  local out = { data = A(), members = A(), forms = {} }
+  for i, k in ipairs(def.sensitive.data) do out.data[i] = k end
+  for i, k in ipairs(def.sensitive.members) do out.members[i] = k end
+  local used = {}
+  local function use(name)
+    if type(name) ~= "string" or used[name] then return end
+    used[name] = true
+    local f = E.find_form(name, def)
+    if not f then return end
+    local list = A()
+    for _, fld in ipairs(f.spec.fields or {}) do
+      if type(fld) == "table" and fld.sensitive then list[#list + 1] = fld[1] end
+    end
+    out.forms[name] = list
+  end
+  for _, name in ipairs(def.forms) do use(name) end
+  for _, s in ipairs(def.states) do for _, name in ipairs(s.forms) do use(name) end end
+  for _, t in ipairs(def.transitions) do for _, name in ipairs(t.requires) do use(name) end end
   return out
 end
 

@@ -14,9 +14,16 @@ local STATE_FIELDS = set_of { "title", "description", "forms", "review", "final"
 local TRANSITION_FIELDS = set_of { "title", "description", "from", "to", "by", "requires", "when",
   "after", "reason", "action" }
 local WORKFLOW_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
-  "transitions", "on_enter", "on_exit", "forms", "rules" }
+  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive" }
 local ADAPT_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
-  "transitions", "on_enter", "on_exit", "forms", "rules", "remove", "__base" }
+  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive", "remove", "__base" }
+local SENSITIVE_EXAMPLE = 'sensitive = { data = { "key", ... }, members = { "key", ... } }'
+
+-- The `sensitive` field as written in one file, with where it stands: { spec, at } or nil.
+local function sensitive_from(spec, path, map, line)
+  if spec.sensitive == nil then return nil end
+  return { spec = spec.sensitive, at = { path = path, line = map.sensitive or line } }
+end
 
 -- Each entry of a raw spec remembers the file and line it came from.
 local function place(entry, path, map, fallback)
@@ -32,11 +39,13 @@ local function raw_from(spec, path, map)
   map.used = {}
   local line = lines[spec] or 1
   local raw = { at = { path = path, line = line }, fields = {}, states = {}, transitions = {},
-                on_enter = {}, on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {} }
+                on_enter = {}, on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {},
+                sensitive = {} }
   for k, v in pairs(spec) do
     if k ~= "states" and k ~= "transitions" and k ~= "roles" and k ~= "on_enter"
-       and k ~= "on_exit" and k ~= "forms" and k ~= "rules" then raw.fields[k] = v end
+       and k ~= "on_exit" and k ~= "forms" and k ~= "rules" and k ~= "sensitive" then raw.fields[k] = v end
   end
+  raw.sensitive[1] = sensitive_from(spec, path, map, line)
   for _, r in ipairs(list_of(spec.roles)) do
     raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map.first[r] or line } }
   end
@@ -77,11 +86,13 @@ local function merge(base, spec, path, map)
   local here = { path = path, line = line }
   local raw = { at = here, fields = {}, states = {}, transitions = {}, on_enter = {},
                 on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {},
-                base_name = spec.__base }
+                sensitive = {}, base_name = spec.__base }
   for k, v in pairs(base.fields) do raw.fields[k] = v end
-  for _, key in ipairs { "states", "transitions", "roles", "forms", "rules" } do
+  for _, key in ipairs { "states", "transitions", "roles", "forms", "rules", "sensitive" } do
     for i, v in ipairs(base[key]) do raw[key][i] = v end
   end
+  -- an adaptation may add sensitive keys; its base's keys stay
+  raw.sensitive[#raw.sensitive + 1] = sensitive_from(spec, path, map, line)
   for _, key in ipairs { "on_enter", "on_exit" } do
     for k, v in pairs(base[key]) do raw[key][k] = v end
   end
@@ -89,7 +100,7 @@ local function merge(base, spec, path, map)
   local function problem(at, msg) raw.problems[#raw.problems + 1] = { at = at, msg = msg } end
   for k, v in pairs(spec) do
     if not ADAPT_FIELDS[k] then
-      problem(here, fmt("unknown field %s in adapt %q (fields: name, title, description, roles, initial, states, transitions, remove, on_enter, on_exit, forms, rules)", k, spec.__base))
+      problem(here, fmt("unknown field %s in adapt %q (fields: name, title, description, roles, initial, states, transitions, remove, on_enter, on_exit, forms, rules, sensitive)", k, spec.__base))
     elseif k == "name" or k == "title" or k == "description" or k == "initial" then
       raw.fields[k] = v
     end
@@ -161,18 +172,63 @@ local function negative(v)
   return type(v) == "string" and #v < 64 and v:match("^%s*%-") ~= nil and host.duration((v:gsub("^%s*%-", ""))) ~= nil
 end
 
+-- A list of keys (text, at least one character), or nil and what is wrong with it.
+local function key_list(v)
+  if type(v) ~= "table" then return nil, "a " .. type(v) end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n ~= #v then return nil, "a table with names (write a list: { \"key\", ... })" end
+  for i, k in ipairs(v) do
+    if type(k) ~= "string" or k == "" then return nil, fmt("a list whose item %d is %s", i, type(k) == "string" and "empty text" or "a " .. type(k)) end
+  end
+  return v
+end
+
+-- The sensitive keys of every file in the lineage (base first), merged into
+-- into = { data = {...}, members = {...} } without repeats.
+local function merge_sensitive(list, into, problem)
+  local seen = { data = {}, members = {} }
+  for _, s in ipairs(list) do
+    if type(s.spec) ~= "table" then
+      problem(s.at, "sensitive must be a table: %s (it is a %s)", SENSITIVE_EXAMPLE, type(s.spec))
+    else
+      local fields = {}
+      for k in pairs(s.spec) do fields[#fields + 1] = tostring(k) end
+      table.sort(fields)
+      for _, k in ipairs(fields) do
+        if k ~= "data" and k ~= "members" then
+          problem(s.at, "sensitive: unknown field %s (fields: data, members): %s", k, SENSITIVE_EXAMPLE)
+        end
+      end
+      for _, key in ipairs { "data", "members" } do
+        local v = s.spec[key]
+        if v ~= nil then
+          local keys, what = key_list(v)
+          if not keys then
+            problem(s.at, "sensitive.%s must be a list of keys (text), not %s: %s", key, what, SENSITIVE_EXAMPLE)
+          else
+            for _, k in ipairs(keys) do
+              if not seen[key][k] then seen[key][k] = true; into[key][#into[key] + 1] = k end
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
 -- Normalise a raw spec into a definition; problems go to the list `out`.
 local function normalise(raw, out)
   local def = { name = raw.fields.name, title = raw.fields.title, description = raw.fields.description,
                 initial = raw.fields.initial, at = raw.at, base_name = raw.base_name,
                 roles = {}, role_set = {}, states = {}, state_by = {}, transitions = {},
                 transition_by = {}, on_enter = {}, on_exit = {}, forms = {}, form_by = {},
-                rules = {}, rule_by = {} }
+                rules = {}, rule_by = {}, sensitive = { data = {}, members = {} } }
   local function problem(at, msg, ...) out[#out + 1] = { at = at, msg = fmt(msg, ...) } end
   for _, p in ipairs(raw.problems) do out[#out + 1] = p end
   if not raw.base_name then
     for k in pairs(raw.fields) do
-      if not WORKFLOW_FIELDS[k] then problem(raw.at, "unknown field %s in workflow (fields: name, title, description, roles, initial, states, transitions, on_enter, on_exit, forms, rules)", k) end
+      if not WORKFLOW_FIELDS[k] then problem(raw.at, "unknown field %s in workflow (fields: name, title, description, roles, initial, states, transitions, on_enter, on_exit, forms, rules, sensitive)", k) end
     end
   end
   if type(def.name) ~= "string" or def.name == "" then problem(raw.at, "workflow has no name (name = \"...\")")
@@ -284,6 +340,7 @@ local function normalise(raw, out)
     if type(r.spec) ~= "table" or kinds[r.spec] ~= "rule" then problem(raw.at, "rules must be a list of rule { ... }")
     else def.rule_by[r.spec.name] = r; def.rules[#def.rules + 1] = r.spec.name end
   end
+  merge_sensitive(raw.sensitive, def.sensitive, problem)
   return def
 end
 

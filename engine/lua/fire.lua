@@ -35,13 +35,78 @@ guard_copy = function(c)
   return g
 end
 
+---------------------------------------------------------------------------------------
+-- Private refusals: a guard's text that quotes a sensitive value of the case
+
+-- The sensitive values of a case, lower-cased, each of 3 characters or more (numbers as
+-- their text, lists item by item): its data under the workflow's sensitive data keys, its
+-- members' data under the sensitive member keys, the sensitive fields of its entries.
+-- keys_by: a table workflow id -> E.sensitive_keys, shared by the calls of one request.
+local function private_values(c, keys_by)
+  local keys = keys_by and keys_by[c.workflow_id]
+  if not keys then
+    keys = E.sensitive_keys(c.workflow_id)
+    if keys_by then keys_by[c.workflow_id] = keys end
+  end
+  local out, seen = {}, {}
+  local function add(v, depth)
+    if type(v) == "number" then v = tostring(v) end
+    if type(v) == "string" then
+      if #v >= 3 then
+        local low = v:lower()
+        if not seen[low] then seen[low] = true; out[#out + 1] = low end
+      end
+    elseif type(v) == "table" and depth < 8 then
+      for _, x in pairs(v) do add(x, depth + 1) end
+    end
+  end
+  local data = type(c.data) == "table" and c.data or {}
+  for _, k in ipairs(keys.data) do add(data[k], 0) end
+  if c.id == nil then return out end
+  if #keys.members > 0 then
+    for _, m in ipairs(host.members(c.id)) do
+      local d = type(m.data) == "table" and m.data or {}
+      for _, k in ipairs(keys.members) do add(d[k], 0) end
+    end
+  end
+  local any_form = false
+  for _, fields in pairs(keys.forms) do if #fields > 0 then any_form = true; break end end
+  if any_form then
+    for _, e in ipairs(host.entries(c.id)) do
+      local fields = keys.forms[e.form]
+      local d = type(e.data) == "table" and e.data or {}
+      for _, k in ipairs(fields or {}) do add(d[k], 0) end
+    end
+  end
+  return out
+end
+
+-- A test for one case: does a text contain any of its sensitive values (case-insensitive)?
+-- The values are read once, at the first text of 3 characters or more.
+local function privacy(c, keys_by)
+  local values
+  return function(text)
+    if type(text) ~= "string" or #text < 3 then return false end
+    values = values or private_values(c, keys_by)
+    if #values == 0 then return false end
+    local low = text:lower()
+    for _, v in ipairs(values) do
+      if low:find(v, 1, true) then return true end
+    end
+    return false
+  end
+end
+
 -- A refusal as data: { code, params, text }. The text is the practitioner's sentence; the
 -- console reads code and params, never the sentence. Codes: by_time, role, form_missing,
--- reason_required, guard (unmet), and state, final (E.fire from the wrong state).
+-- reason_required, guard (unmet), and state, final (E.fire from the wrong state). A guard's
+-- refusal whose text quotes a sensitive value of the case is marked private = true (the
+-- others are made of the definition's names and the caller's role, never of the case).
 local function refusal(code, params, text) return { code = code, params = params, text = text } end
 
 -- Every unmet condition of t for this case and role, as refusals (see refusal above).
-local function unmet(def, c, t, role, opts)
+-- is_private: privacy(c), shared by every transition of one call.
+local function unmet(def, c, t, role, opts, is_private)
   local out = A()
   local function add(code, params, text) out[#out + 1] = refusal(code, params, text) end
   if opts.timer then
@@ -89,6 +154,7 @@ local function unmet(def, c, t, role, opts)
     end
     if not ok then
       add("guard", { transition = t.name, rule = g.rule, where = g.where, reason = why }, why)
+      if is_private(why) then out[#out].private = true end
     end
   end
   return out
@@ -176,7 +242,7 @@ function E.fire(c, name, role, opts)
     return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
       A { refusal("state", { transition = name, state = c.state, from = from }, text) }
   end
-  local refusals = unmet(def, c, t, role, opts)
+  local refusals = unmet(def, c, t, role, opts, privacy(c))
   if #refusals > 0 then
     return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(texts(refusals), "; ")), refusals
   end
@@ -200,9 +266,10 @@ function E.moves(c, role)
   if not okr then return nil, code, fmt("case %s: %s", tostring(c.id), why) end
   local out = A()
   if def.state_by[c.state] and def.state_by[c.state].final then return out end
+  local is_private = privacy(c)
   for _, t in ipairs(def.transitions) do
     if fires_from(t, c.state, def) then
-      local refusals = unmet(def, c, t, role, { moves = true })
+      local refusals = unmet(def, c, t, role, { moves = true }, is_private)
       out[#out + 1] = { name = t.name, title = t.title, to = t.to, to_title = def.state_by[t.to].title,
                         by = t.by and A(t.by) or nil, after = t.after, reason_required = t.reason,
                         available = #refusals == 0, reasons = texts(refusals), refusals = refusals }
@@ -231,4 +298,4 @@ function E.review_timer(c)
   return { name = "review", kind = "review", state = c.state, due = host.iso(host.parse_time(host.now()) + host.duration(st.review)) }
 end
 
-lib.guard_result = guard_result
+lib.guard_result, lib.privacy = guard_result, privacy

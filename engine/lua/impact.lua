@@ -4,13 +4,16 @@ local E = ...
 local host, lib = E.host, E.lib
 local fmt = string.format
 local q, names, A, make_case, guard_result, fires_from, deployed, declarations, check_rule_spec = lib.q, lib.names, lib.A, lib.make_case, lib.guard_result, lib.fires_from, lib.deployed, lib.declarations, lib.check_rule_spec
+local privacy = lib.privacy
 local registry = lib.plugin_registry
 
 ---------------------------------------------------------------------------------------
 -- Rule impact: what a changed rule would change in every open case (writes nothing)
 
--- One rule's impact: every open case judged by the rule in force and by `spec`.
-local function impact_of(spec, path, cases)
+-- One rule's impact: every open case judged by the rule in force and by `spec`. A changed
+-- case's before or after whose reason quotes a sensitive value of the case is marked
+-- private = true. keys_by: sensitive keys by workflow id, shared by the rules of one call.
+local function impact_of(spec, path, cases, keys_by)
   local name = spec.name
   local function eval(check, c)
     host.at(path)
@@ -38,6 +41,9 @@ local function impact_of(spec, path, cases)
             if g.rule == name and fires_from(t, c.state, def) then used[#used + 1] = t.name end
           end
         end
+        local is_private = privacy(c, keys_by)
+        if is_private(before.reason) then before.private = true end
+        if is_private(after.reason) then after.private = true end
         changed[#changed + 1] = { case = c.id, ref = c.ref, workflow = c.workflow, state = c.state, rule = name,
                                   before = before, after = after, transitions = used }
       end
@@ -63,10 +69,11 @@ function E.rule_impact(path, source, cases)
   if #problems > 0 then
     return nil, "invalid", fmt("%s:%d: %s", problems[1].at.path, problems[1].at.line, problems[1].msg)
   end
-  if #list == 1 then return impact_of(list[1], path, cases) end
+  local keys_by = {}
+  if #list == 1 then return impact_of(list[1], path, cases, keys_by) end
   local all = { rule = names(list), evaluated = 0, unaffected = 0, changed = A(), reworded = 0, rules = A() }
   for i, r in ipairs(list) do
-    local one = impact_of(r, path, cases)
+    local one = impact_of(r, path, cases, keys_by)
     all.rules[i] = one
     all.evaluated = all.evaluated + one.evaluated
     all.unaffected = all.unaffected + one.unaffected

@@ -6,6 +6,7 @@ local lib = E.lib
 local kinds, lines = E.kinds, E.lines
 local fmt = string.format
 local q, list_of, scan_lines, constructor_line, bounded = lib.q, lib.list_of, lib.scan_lines, lib.constructor_line, lib.bounded
+local field_line = lib.field_line
 
 ---------------------------------------------------------------------------------------
 -- Loading files
@@ -29,6 +30,7 @@ function E.load_file(path, source)
   end
   if (lines[value] or -1) < 1 then lines[value] = constructor_line(source, kind) end
   hit = { value = value, kind = kind, map = scan_lines(source) }
+  if kind == "workflow" or kind == "adapt" then hit.map.sensitive = field_line(source, "sensitive") end
   loaded.put(key, hit, #key)
   return value, kind, hit.map
 end

@@ -111,16 +111,21 @@ base.workflow = tagger("workflow")
 base.rule = tagger("rule")
 base.form = tagger("form")
 base.plugin = tagger("plugin")
-base.adapt = function(name)
-  if type_(name) ~= "string" then error_('adapt expects the base programme\'s name: adapt "coparenthood" { ... }', 2) end
-  local _, line = host.caller(2)
-  return function(spec)
-    if type_(spec) ~= "table" then error_("adapt \"" .. name .. "\" expects a table", 2) end
-    kinds[spec], lines[spec] = "adapt", line
-    spec.__base = name
-    return spec
+-- adapt "base" { ... } and scenarios "workflow" { ... }: a name, then the file's table,
+-- which remembers the name under field.
+local function named(kind, field, usage)
+  return function(name)
+    if type_(name) ~= "string" then error_(usage, 2) end
+    local _, line = host.caller(2)
+    return function(spec)
+      if type_(spec) ~= "table" then error_(kind .. " \"" .. name .. "\" expects a table", 2) end
+      kinds[spec], lines[spec] = kind, line
+      spec[field] = name
+      return spec
+    end
   end
 end
+base.adapt = named("adapt", "__base", 'adapt expects the base programme\'s name: adapt "coparenthood" { ... }')
 -- join(list, list, ...): one list of the steps of several, for scenario files that build a
 -- scenario from shared pieces (the family, the consent, the first stage's work...).
 base.join = function(...)
@@ -133,16 +138,8 @@ base.join = function(...)
   return out
 end
 
-base.scenarios = function(name)
-  if type_(name) ~= "string" then error_('scenarios expects the workflow\'s name: scenarios "coparenthood" { ... }', 2) end
-  local _, line = host.caller(2)
-  return function(spec)
-    if type_(spec) ~= "table" then error_("scenarios \"" .. name .. "\" expects a table", 2) end
-    kinds[spec], lines[spec] = "scenarios", line
-    spec.__workflow = name
-    return spec
-  end
-end
+base.scenarios = named("scenarios", "__workflow",
+                       'scenarios expects the workflow\'s name: scenarios "coparenthood" { ... }')
 
 -- A new environment for one file. extra: fields added for this kind of file (e.g. scripts).
 function E.env(path, extra)

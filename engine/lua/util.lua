@@ -108,6 +108,24 @@ local function constructor_line(src, kind)
   return 1
 end
 
+-- The first line where a field is given a value other than true or false (`name = {`),
+-- outside comments; nil when none (line by line with plain finds and short patterns, as
+-- constructor_line; `sensitive = true` of a form's field is not the workflow's field).
+local function field_line(src, name)
+  local n, at = 1, 1
+  while at <= #src do
+    local nl = src:find("\n", at, true) or #src + 1
+    local text = src:sub(at, nl - 1)
+    local dashes = text:find("--", 1, true)
+    if dashes then text = text:sub(1, dashes - 1) end
+    if #text < 400 and text:find(name, 1, true) then
+      local v = text:match("%f[%w_]" .. name .. "%s*=%s*([%w_{\"']+)")
+      if v and v ~= "true" and v ~= "false" then return n end
+    end
+    n, at = n + 1, nl + 1
+  end
+end
+
 local A = host.array
 
 -- A bounded cache, the way Redis caps its script cache: at most `size` entries and, when
@@ -138,4 +156,5 @@ end
 
 lib.q, lib.list_of, lib.set_of, lib.names, lib.is_array = q, list_of, set_of, names, is_array
 lib.scan_lines, lib.line_of, lib.constructor_line = scan_lines, line_of, constructor_line
+lib.field_line = field_line
 lib.A, lib.bounded = A, bounded

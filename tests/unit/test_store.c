@@ -1,6 +1,7 @@
 /* Unit tests for store.c: migrations, cases and revisions, the hash chain, timers, the
- * statement cache (bounded, nothing left open at close), case ids that are not ids, and
- * times that come from the engine's clock. Tampering goes through sqlite3 directly, as an
+ * statement cache (bounded, nothing left open at close), case ids that are not ids,
+ * times that come from the engine's clock, and who is responsible for a case: teams,
+ * allocation, grants and the filters built on them. Tampering goes through sqlite3 directly, as an
  * attacker with the file would. */
 #define _GNU_SOURCE
 #include <sqlite3.h>
@@ -164,13 +165,265 @@ static void statement_cache(void) {
   t_remove_db(p2);
 }
 
+/* ---- teams, allocation, grants, and the filters on them ---- */
+
+/* The ids of a list's cases, as "1 2 3", and whether the count of the same filter agrees. */
+static const char *ids_of(kf_store *st, json_t *f, char *buf, size_t n) {
+  kf_err err = {0};
+  json_t *list = kf_store_case_list(st, f, &err);
+  int64_t count = kf_store_case_count(st, f, 0, &err);
+  buf[0] = 0;
+  if (!list) {
+    snprintf(buf, n, "error: %.200s", err.msg);
+    return buf;
+  }
+  size_t i, used = 0;
+  json_t *c;
+  json_array_foreach(list, i, c)
+    used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? " " : "",
+                             (long long)json_integer_value(json_object_get(c, "id")));
+  if (count != (int64_t)json_array_size(list))
+    snprintf(buf + used, n - used, " (but count says %lld)", (long long)count);
+  json_decref(list);
+  json_decref(f);
+  return buf;
+}
+
+static json_t *user_new(const char *login) {
+  return json_pack("{s:s,s:s,s:s,s:s}", "login", login, "role", "caseworker", "password_hash",
+                   "x", "created_at", "2026-01-05T09:00:00Z");
+}
+
+static const char *names_of(json_t *a, char *buf, size_t n) {
+  char *s = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+  snprintf(buf, n, "%s", s ? s : "null");
+  free(s);
+  return buf;
+}
+
+static void responsibility(void) {
+  char p3[64], got[256];
+  t_tmp_path(p3, sizeof p3, "store-access", "db");
+  kf_err err = {0};
+  kf_store *st = kf_store_open(p3, 0, &err);
+  CHECK(st != NULL, "open: %s", err.msg);
+  if (!st) return;
+  const char *T0 = "2026-01-05T09:00:00Z";
+  kf_store_begin(st, &err);
+  json_t *w = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
+                        "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
+                        "hash", "h", "deployed_at", T0, "deployed_by", "t");
+  json_t *v = json_deep_copy(w);
+  json_object_set_new(v, "name", json_string("v"));
+  kf_store_def_put(st, w, &err);
+  kf_store_def_put(st, v, &err);
+  static const char *logins[] = {"alice", "bob", "carol", "dave"};
+  for (int i = 0; i < 4; i++) {
+    json_t *u = user_new(logins[i]);
+    CHECK(kf_store_user_add(st, u, &err) == 0, "user %s: %s", logins[i], err.msg);
+    json_decref(u);
+  }
+  CHECK(kf_store_team_add(st, "south", T0, &err) == 0, "team south: %s", err.msg);
+  CHECK(kf_store_team_add(st, "north", T0, &err) == 0, "team north: %s", err.msg);
+  err = (kf_err){0};
+  CHECK(kf_store_team_add(st, "north", T0, &err) == KF_ECONFLICT &&
+            !strcmp(err.msg, "a team 'north' already exists"), "a team twice: %s", err.msg);
+  /* cases 1..6: w or v; 1 alice/north, 2 bob/south, 4 carol without a team; 3, 5, 6 nobody */
+  for (int i = 1; i <= 6; i++) {
+    char ref[16];
+    snprintf(ref, sizeof ref, "C-%d", i);
+    json_t *d = i <= 2 ? w : v;
+    json_t *c = json_pack("{s:O,s:O,s:s,s:b,s:{s:s},s:s}", "workflow_id", json_object_get(d, "id"),
+                          "workflow", json_object_get(d, "name"), "state", "a", "final", 0,
+                          "data", "note", i == 4 ? "mentions Smithfield" : "", "ref", ref);
+    CHECK(kf_store_case_insert(st, c, T0, &err) == 0, "case %d: %s", i, err.msg);
+    json_decref(c);
+  }
+  CHECK(kf_store_case_allocate(st, 1, "alice", "north", T0, &err) == 0, "allocate 1: %s", err.msg);
+  CHECK(kf_store_case_allocate(st, 2, "bob", "south", T0, &err) == 0, "allocate 2: %s", err.msg);
+  CHECK(kf_store_case_allocate(st, 4, "carol", NULL, T0, &err) == 0, "allocate 4: %s", err.msg);
+  CHECK(kf_store_case_allocate(st, 99, "carol", NULL, T0, &err) == KF_ENOTFOUND &&
+            CONTAINS(err.msg, "99"), "no case 99 to allocate: %s", err.msg);
+  CHECK(kf_store_case_allocate(st, 3, NULL, "north", T0, &err) == KF_EINVAL,
+        "a team without a worker is refused");
+  json_t *dob = json_pack("{s:s}", "dob", "2019-03-02");
+  CHECK(kf_store_member_add(st, 1, "child", "Ava Smith", dob, T0, &err) == 0, "member: %s", err.msg);
+  json_decref(dob);
+  dob = json_pack("{s:s}", "dob", "2020-01-01");
+  CHECK(kf_store_member_add(st, 3, "child", "Noah Jones", dob, T0, &err) == 0, "member: %s", err.msg);
+  json_decref(dob);
+  int64_t g5 = 0, g6 = 0, g3 = 0;
+  CHECK(kf_store_grant_add(st, 5, "alice", "covering a colleague", "2026-01-05T10:00:00Z",
+                           "2026-01-05T14:00:00Z", &g5, &err) == 0 && g5 > 0, "grant: %s", err.msg);
+  CHECK(kf_store_grant_add(st, 6, "alice", "long ago", "2026-01-01T10:00:00Z",
+                           "2026-01-01T14:00:00Z", &g6, &err) == 0 && g6 > g5, "grant: %s", err.msg);
+  CHECK(kf_store_grant_add(st, 3, "dave", "duty desk", "2026-01-05T11:00:00Z",
+                           "2026-01-05T15:00:00Z", &g3, &err) == 0, "grant: %s", err.msg);
+  CHECK(kf_store_commit(st, &err) == 0, "commit: %s", err.msg);
+  json_decref(w);
+  json_decref(v);
+
+  /* a user's teams: replaced whole, all or nothing */
+  json_t *teams = json_pack("[s,s,s]", "south", "north", "south");
+  CHECK(kf_store_user_set_teams(st, "bob", teams, &err) == 0, "bob's teams: %s", err.msg);
+  json_decref(teams);
+  json_t *u = kf_store_user_get(st, "bob", &err);
+  CHECK(!strcmp(names_of(json_object_get(u, "teams"), got, sizeof got), "[\"north\",\"south\"]"),
+        "bob's teams by name, each once: %s", got);
+  json_decref(u);
+  teams = json_pack("[s,s]", "north", "east");
+  err = (kf_err){0};
+  CHECK(kf_store_user_set_teams(st, "bob", teams, &err) == KF_ENOTFOUND &&
+            CONTAINS(err.msg, "no team 'east'"), "an unknown team is named: %s", err.msg);
+  json_decref(teams);
+  u = kf_store_user_get(st, "bob", &err);
+  CHECK(!strcmp(names_of(json_object_get(u, "teams"), got, sizeof got), "[\"north\",\"south\"]"),
+        "a refused change leaves bob's teams: %s", got);
+  json_decref(u);
+  teams = json_pack("[s]", "north");
+  err = (kf_err){0};
+  CHECK(kf_store_user_set_teams(st, "zoe", teams, &err) == KF_ENOTFOUND &&
+            !strcmp(err.msg, "no user 'zoe'"), "an unknown user: %s", err.msg);
+  CHECK(kf_store_user_set_teams(st, "alice", teams, &err) == 0, "alice's teams: %s", err.msg);
+  json_decref(teams);
+  teams = json_pack("[i]", 1);
+  CHECK(kf_store_user_set_teams(st, "alice", teams, &err) == KF_EINVAL, "teams are names");
+  json_decref(teams);
+  u = kf_store_user_get(st, "carol", &err);
+  CHECK(!strcmp(names_of(json_object_get(u, "teams"), got, sizeof got), "[]"),
+        "carol has no team: %s", got);
+  json_decref(u);
+  json_t *users = kf_store_user_list(st, &err);
+  CHECK(json_array_size(users) == 4 &&
+            !strcmp(names_of(json_object_get(json_array_get(users, 1), "teams"), got, sizeof got),
+                    "[\"north\",\"south\"]"), "user list rows carry teams: %s", got);
+  json_decref(users);
+  json_t *tl = kf_store_team_list(st, &err);
+  CHECK(!strcmp(names_of(tl, got, sizeof got),
+                "[{\"name\":\"north\",\"created_at\":\"2026-01-05T09:00:00Z\",\"members\":[\"alice\",\"bob\"]},"
+                "{\"name\":\"south\",\"created_at\":\"2026-01-05T09:00:00Z\",\"members\":[\"bob\"]}]"),
+        "teams by name with their members: %s", got);
+  json_decref(tl);
+
+  /* case rows carry allocated_to and team */
+  json_t *c = kf_store_case_get(st, "1", &err);
+  CHECK(c && !strcmp(json_string_value(json_object_get(c, "allocated_to")), "alice") &&
+            !strcmp(json_string_value(json_object_get(c, "team")), "north") &&
+            json_integer_value(json_object_get(c, "revision")) == 2,
+        "case 1: alice, north, revision 2 after its allocation");
+  json_decref(c);
+  c = kf_store_case_get(st, "3", &err);
+  CHECK(c && json_is_null(json_object_get(c, "allocated_to")) &&
+            json_is_null(json_object_get(c, "team")), "case 3: unallocated, both null");
+  json_decref(c);
+
+  /* filters */
+  const char *NOW = "2026-01-05T12:00:00Z";
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s}", "allocated_to", "alice"), got, sizeof got), "1"),
+        "allocated_to alice: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s}", "team", "south"), got, sizeof got), "2"),
+        "team south: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:b}", "unallocated", 1), got, sizeof got), "3 5 6"),
+        "unallocated: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:b,s:s}", "unallocated", 1, "workflow", "v"), got,
+                       sizeof got), "3 5 6"), "unallocated in v: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:b,s:s}", "unallocated", 0, "team", "north"), got,
+                       sizeof got), "1"), "unallocated false filters nothing: %s", got);
+  /* visible_to, branch by branch */
+  CHECK(!strcmp(ids_of(st, json_pack("{s:{s:s,s:[],s:[],s:s}}", "visible_to", "login", "alice",
+                                     "teams", "workflows", "now", NOW), got, sizeof got), "1 5"),
+        "alice without teams or programmes: allocated 1, granted 5, not 6 (expired): %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:{s:s,s:[s],s:[],s:s}}", "visible_to", "login", "carol",
+                                     "teams", "south", "workflows", "now", NOW), got, sizeof got),
+                "2 4"), "carol in south: 2 by team, 4 allocated: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:{s:s,s:[],s:[s],s:s}}", "visible_to", "login", "zoe",
+                                     "teams", "workflows", "v", "now", NOW), got, sizeof got),
+                "3 4 5 6"), "a role in v only: the cases of v: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:{s:s,s:s}}", "visible_to", "login", "zoe", "now", NOW),
+                       got, sizeof got), "1 2 3 4 5 6"), "workflows absent: every case: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:{s:s,s:[],s:[],s:s}}", "visible_to", "login", "alice",
+                                     "teams", "workflows", "now", "2026-01-05T14:00:00Z"), got,
+                       sizeof got), "1"), "alice's grant on 5 ends at 14:00: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:{s:s,s:[],s:[],s:s},s:s}", "visible_to", "login", "alice",
+                                     "teams", "workflows", "now", NOW, "team", "north"), got,
+                       sizeof got), "1"), "visible_to with another filter: %s", got);
+  json_t *bad = json_pack("{s:{s:s}}", "visible_to", "login", "alice");
+  err = (kf_err){0};
+  CHECK(kf_store_case_list(st, bad, &err) == NULL && err.code == KF_EINVAL &&
+            CONTAINS(err.msg, "now"), "visible_to without now is refused: %s", err.msg);
+  json_decref(bad);
+  /* q: members' names (any case), a date of birth (exactly), within scope */
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s}", "q", "smith"), got, sizeof got), "1 4"),
+        "q smith: Ava Smith of 1, and 4's data: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s}", "q", "NOAH"), got, sizeof got), "3"),
+        "q NOAH: Noah Jones of 3: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s}", "q", "2019-03-02"), got, sizeof got), "1"),
+        "q a date of birth: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s}", "q", "2019-03"), got, sizeof got), ""),
+        "q part of a date of birth: nothing: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s,s:{s:s,s:[],s:[s],s:s}}", "q", "Noah", "visible_to",
+                                     "login", "carol", "teams", "workflows", "v", "now", NOW),
+                       got, sizeof got), ""),
+        "q Noah for carol, who sees case 3 only as one of v's: nothing: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s,s:{s:s,s:[],s:[s],s:s}}", "q", "Noah", "visible_to",
+                                     "login", "dave", "teams", "workflows", "v", "now", NOW),
+                       got, sizeof got), "3"),
+        "q Noah for dave, whose grant on 3 puts it in scope: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s,s:{s:s,s:s}}", "q", "C-3", "visible_to", "login",
+                                     "carol", "now", NOW), got, sizeof got), "3"),
+        "q by ref finds a case outside scope: %s", got);
+  CHECK(!strcmp(ids_of(st, json_pack("{s:s,s:{s:s,s:[s],s:s}}", "q", "smith", "visible_to",
+                                     "login", "zoe", "teams", "north", "now", NOW), got,
+                       sizeof got), "1"),
+        "q smith for zoe of north: 1 (her team's), not 4 (data of a case outside): %s", got);
+
+  /* grants */
+  json_t *f = json_pack("{s:s}", "login", "alice");
+  json_t *gl = kf_store_grants(st, f, &err);
+  json_decref(f);
+  CHECK(json_array_size(gl) == 2 &&
+            json_integer_value(json_object_get(json_array_get(gl, 0), "grant")) == g5 &&
+            !strcmp(json_string_value(json_object_get(json_array_get(gl, 0), "workflow")), "v") &&
+            !strcmp(json_string_value(json_object_get(json_array_get(gl, 0), "reason")),
+                    "covering a colleague"), "alice's grants, newest first");
+  json_decref(gl);
+  f = json_pack("{s:s}", "active_at", NOW);
+  gl = kf_store_grants(st, f, &err);
+  json_decref(f);
+  CHECK(json_array_size(gl) == 2 && json_integer_value(json_object_get(json_array_get(gl, 0), "grant")) == g3,
+        "active grants: dave's on 3 and alice's on 5");
+  json_decref(gl);
+  f = json_pack("{s:i}", "case", 6);
+  gl = kf_store_grants(st, f, &err);
+  json_decref(f);
+  CHECK(json_array_size(gl) == 1 && json_integer_value(json_object_get(json_array_get(gl, 0), "grant")) == g6,
+        "grants on case 6");
+  json_decref(gl);
+  kf_store_begin(st, &err);
+  CHECK(kf_store_case_allocate(st, 5, "alice", "north", "2026-01-06T09:00:00Z", &err) == 0, "allocate 5");
+  kf_store_commit(st, &err);
+  f = json_pack("{s:[s]}", "teams", "north");
+  gl = kf_store_grants(st, f, &err);
+  json_decref(f);
+  CHECK(json_array_size(gl) == 1 && !strcmp(json_string_value(json_object_get(json_array_get(gl, 0), "team")), "north"),
+        "grants on north's cases: the one on 5");
+  json_decref(gl);
+  f = json_pack("{s:s}", "since", "2026-01-05T00:00:00Z");
+  gl = kf_store_grants(st, f, &err);
+  json_decref(f);
+  CHECK(json_array_size(gl) == 2, "grants since the 5th: two");
+  json_decref(gl);
+  CHECK(kf_store_close(st) == 0, "the store closes cleanly");
+  t_remove_db(p3);
+}
+
 int main(void) {
   t_tmp_path(path, sizeof path, "store", "db");
   kf_err err = {0};
   kf_store *st = kf_store_open(path, 0, &err);
   CHECK(st != NULL, "open: %s", err.msg);
   if (!st) T_DONE();
-  CHECK(kf_store_schema_version(st) == 3, "schema migrated");
+  CHECK(kf_store_schema_version(st) == 4, "schema migrated");
   CHECK(kf_store_open("/nonexistent/dir/x.db", 0, &err) == NULL && CONTAINS(err.msg, "/nonexistent"),
         "unopenable path named: %s", err.msg);
 
@@ -321,5 +574,6 @@ int main(void) {
   t_remove_db(path);
 
   statement_cache();
+  responsibility();
   T_DONE();
 }
