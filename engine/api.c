@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access.h"
 #include "plugin.h"
@@ -248,11 +249,25 @@ static void redact_events(call *c, json_t *events) {
 /* A refusal's text computed from private details, for a caller who may not see them. */
 #define WITHHELD "(withheld: it may contain private details)"
 
-static void withhold_refusals(json_t *refusals, json_t *reasons) {
+/* Does the workflow version behind keys hold anything private at all? */
+static int has_private(const json_t *keys) {
+  if (json_array_size(json_object_get(keys, "data")) || json_array_size(json_object_get(keys, "members")))
+    return 1;
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)json_object_get(keys, "forms"), k, v) if (json_array_size(v)) return 1;
+  return 0;
+}
+
+/* Withhold the refusals marked private; with all, every guard's (a guard's words may be
+ * built from a private value in ways no match can see: reversed, spelled out). */
+static void withhold_refusals(json_t *refusals, json_t *reasons, int all) {
   size_t i;
   json_t *r;
   json_array_foreach(refusals, i, r) {
-    if (!json_is_true(json_object_get(r, "private"))) continue;
+    const char *code = json_string_value(json_object_get(r, "code"));
+    int guard = code && !strcmp(code, "guard");
+    if (!json_is_true(json_object_get(r, "private")) && !(all && guard)) continue;
     json_object_set_new(r, "text", json_string(WITHHELD));
     json_t *params = json_object_get(r, "params");
     if (json_object_get(params, "reason")) json_object_set_new(params, "reason", json_string(WITHHELD));
@@ -447,6 +462,75 @@ static json_t *v_dashboard(call *c) {
   return json_pack("{s:o,s:o}", "programmes", programmes, "overdue", overdue);
 }
 
+/* Does text hold needle, ignoring ASCII case? */
+static int holds_text(const char *text, const char *needle) {
+  size_t n = strlen(needle);
+  for (; text && *text; text++)
+    if (!strncasecmp(text, needle, n)) return 1;
+  return 0;
+}
+
+/* Would q find row without its private values? (The store matches a user's own cases on
+ * their data and people; someone without the sensitive right must not learn from a match
+ * that a private value is there.) */
+static int found_openly(call *c, json_t *row, const char *q) {
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(row, "id")));
+  if (!strcmp(id, q) || holds_text(json_string_value(json_object_get(row, "ref")), q)) return 1;
+  json_t *keys = keys_of(c, row);
+  json_t *data = json_deep_copy(json_object_get(row, "data"));
+  if (json_is_object(data)) drop_keys(data, json_object_get(keys, "data"), NULL, NULL, NULL);
+  char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+  int found = holds_text(text, q);
+  free(text);
+  json_decref(data);
+  kf_err ignore = {0};
+  json_t *members = found ? NULL : kf_store_members(st(c), json_integer_value(json_object_get(row, "id")), NULL, &ignore);
+  size_t i;
+  json_t *m;
+  json_array_foreach(members, i, m) {
+    json_t *dob = json_object_get(json_object_get(m, "data"), "dob");
+    int dob_private = 0;
+    size_t k;
+    json_t *key;
+    json_array_foreach(json_object_get(keys, "members"), k, key) dob_private |= !strcmp(json_string_value(key), "dob");
+    if (holds_text(json_string_value(json_object_get(m, "name")), q) ||
+        (!dob_private && json_is_string(dob) && !strcmp(json_string_value(dob), q)))
+      found = 1;
+  }
+  json_decref(members);
+  return found;
+}
+
+/* A search by a user: the matches they may learn of, paged here (at most 500 matches). */
+static json_t *search(call *c, json_t *f, int64_t limit, int64_t offset) {
+  json_object_set_new(f, "limit", json_integer(500));
+  json_object_set_new(f, "offset", json_integer(0));
+  const char *q = json_string_value(json_object_get(f, "q"));
+  json_t *rows = kf_store_case_list(st(c), f, c->err), *kept = json_array();
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r) {
+    kf_access a = access_of(c, r);
+    if (a.see == KF_SEE_FULL && !a.sensitive && !found_openly(c, r, q)) continue;
+    json_array_append(kept, r);
+  }
+  json_decref(f);
+  if (!rows) {
+    json_decref(kept);
+    return NULL;
+  }
+  json_decref(rows);
+  size_t total = json_array_size(kept);
+  json_t *page = json_array();
+  for (size_t k = (size_t)offset; k < total && k < (size_t)(offset + limit); k++)
+    json_array_append(page, json_array_get(kept, k));
+  json_decref(kept);
+  return json_pack("{s:o,s:I,s:b,s:I,s:I}", "cases", visible_rows(c, page), "total",
+                   (json_int_t)total, "total_is_more", total >= 500, "limit", (json_int_t)limit,
+                   "offset", (json_int_t)offset);
+}
+
 static json_t *v_case_list(call *c) {
   json_t *f = case_filter(c);
   static const char *keys[] = {"workflow", "state", "q", "team"};
@@ -468,15 +552,16 @@ static json_t *v_case_list(call *c) {
     }
     json_object_set_new(f, "allocated_to", json_string(me));
   }
-  /* Counting every match would read every case: count up to a cap and say "more". */
-  const int64_t cap = 10000;
-  int64_t total = kf_store_case_count(st(c), f, cap + 1, c->err);
   int64_t limit = num(c, "limit", 50), offset = num(c, "offset", 0);
   if (limit < 1 || limit > 500 || offset < 0) {
     json_decref(f);
     kf_fail(c->err, KF_EINVAL, "limit must be 1 to 500 and offset 0 or more");
     return NULL;
   }
+  if (json_object_get(f, "q") && json_object_get(f, "visible_to")) return search(c, f, limit, offset);
+  /* Counting every match would read every case: count up to a cap and say "more". */
+  const int64_t cap = 10000;
+  int64_t total = kf_store_case_count(st(c), f, cap + 1, c->err);
   json_object_set_new(f, "limit", json_integer(limit));
   json_object_set_new(f, "offset", json_integer(offset));
   json_t *cases = total < 0 ? NULL : kf_store_case_list(st(c), f, c->err);
@@ -628,13 +713,14 @@ static json_t *v_case_moves(call *c) {
   kf_access a;
   json_t *cs = case_full(c, &a);
   if (!cs) return NULL;
+  int all = !a.sensitive && has_private(keys_of(c, cs));
   json_decref(cs);
   json_t *moves = kf_case_moves(c->s->e, case_id(c, buf), str(c, "as"), c->err);
   size_t i;
   json_t *m;
   if (!a.sensitive)
     json_array_foreach(moves, i, m)
-      withhold_refusals(json_object_get(m, "refusals"), json_object_get(m, "reasons"));
+      withhold_refusals(json_object_get(m, "refusals"), json_object_get(m, "reasons"), all);
   return moves;
 }
 
@@ -643,6 +729,7 @@ static json_t *v_case_fire(call *c) {
   kf_access a;
   json_t *cs = case_full(c, &a);
   if (!cs) return NULL;
+  int all = !a.sensitive && has_private(keys_of(c, cs));
   json_decref(cs);
   const char *t = need(c, "transition");
   json_t *res = kf_case_fire(c->s->e, case_id(c, buf), t, need(c, "as"), actor(c),
@@ -651,7 +738,7 @@ static json_t *v_case_fire(call *c) {
   if (json_is_array(refusals)) {
     json_t *copy = json_deep_copy(refusals);
     if (!a.sensitive) {
-      withhold_refusals(copy, NULL);
+      withhold_refusals(copy, NULL, all);
       /* the message lists the refusals' texts: say it again from the withheld ones */
       char msg[sizeof c->err->msg];
       int n = snprintf(msg, sizeof msg, "case %s: cannot fire '%s': ", case_id(c, buf), t);
@@ -763,13 +850,14 @@ static void withhold_impact(call *c, json_t *changed) {
     kf_err ignore = {0};
     json_t *cs = kf_store_case_get(st(c), k, &ignore);
     kf_access a = cs ? access_of(c, cs) : (kf_access){KF_SEE_NONE, 0, 0, NULL, 0};
+    int all = a.see != KF_SEE_FULL || (cs && has_private(keys_of(c, cs)));
     json_decref(cs);
     if (a.sensitive) continue;
     static const char *sides[] = {"before", "after"};
     for (int s = 0; s < 2; s++) {
       json_t *side = json_object_get(item, sides[s]);
       if (!json_is_object(side) || !json_object_get(side, "reason")) continue;
-      if (a.see != KF_SEE_FULL || json_is_true(json_object_get(side, "private"))) {
+      if (all || json_is_true(json_object_get(side, "private"))) {
         json_object_set_new(side, "reason", json_string(WITHHELD));
         json_object_set_new(item, "withheld", json_true());
       }
@@ -910,9 +998,9 @@ static json_t *v_user_add(call *c) {
     json_decref(ev);
   if (!rc && !(rc = kf_event_append_new(c->s->e, ev, c->err))) rc = kf_tx_commit(c->s->e, c->err);
   if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
-  json_t *out = rc ? NULL : json_pack("{s:s,s:s,s:O,s:O}", "login", login, "role", role, "roles",
+  json_t *out = rc ? NULL : json_pack("{s:s,s:s,s:O,s:o}", "login", login, "role", role, "roles",
                                       json_object_get(u, "roles"), "teams",
-                                      teams ? teams : json_array());
+                                      teams ? json_incref(teams) : json_array());
   json_decref(u);
   return out;
 }
