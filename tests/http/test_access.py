@@ -61,7 +61,8 @@ ADDR_DATA = "22 Grevillea Shelter Road"      # the safe-place case's data.safe_a
 ADDR_MEMBER = "9 Banksia Hideaway Court"      # the parent's member data.address
 PHONE = "0491 570 156"                         # the parent's member data.phone
 ADDR_FORM = "14 Wattle Refuge Lane"           # the safety plan's safe_address
-SECRETS = (ADDR_DATA, ADDR_MEMBER, PHONE, ADDR_FORM)
+ADDR_NEW = "5 Lillypilly Hidden Row"         # a new safe address set later (PATCH)
+SECRETS = (ADDR_DATA, ADDR_MEMBER, PHONE, ADDR_FORM, ADDR_NEW)
 N_ADDR = "3 Jacaranda Quiet Street"           # the north safe-place case: all its places
 N_PHONE = "0491 570 999"
 N_SECRETS = (N_ADDR, N_PHONE)
@@ -426,6 +427,13 @@ def paths_closed(tag, who, case, glass=True):
     r = req("POST", "/api/cases/%d/members" % case, {"role": "carer", "name": "Visitor Person"},
             who=who)
     check("%s: %s adding a member to it gets 403 %s" % (tag, login, offer), refused(r), r)
+    r = req("PATCH", "/api/cases/%d" % case, {"data": {"note": "hello"}}, who=who)
+    check("%s: %s setting its data gets 403 %s" % (tag, login, offer), refused(r), r)
+    r = req("POST", "/api/cases/%d/transitions/close" % case,
+            {"as": "supervisor", "reason": "tidying up"}, who=who)
+    check("%s: %s firing a move on it gets 403 %s" % (tag, login, offer), refused(r), r)
+    r = req("POST", "/api/cases/%d/review" % case, {"note": "seen"}, who=who)
+    check("%s: %s recording its review gets 403 %s" % (tag, login, offer), refused(r), r)
     r = req("GET", "/api/cases?limit=500", who=who)
     row = row_of(r, case)
     if glass:
@@ -435,7 +443,7 @@ def paths_closed(tag, who, case, glass=True):
         check("%s: %s does not see the case in the list at all" % (tag, login),
               r.status == 200 and row is None, row or r)
     for what, text in (("a member's name", PARENT.split()[1]), ("a date of birth", CHILD_DOB),
-                       ("the refuge address", ADDR_DATA.split()[1])):
+                       ("the refuge address", DATA_ADDR.split()[1])):
         r = req("GET", "/api/cases?limit=500&q=%s" % q(text), who=who)
         check("%s: %s searching by %s does not find the case" % (tag, login, what),
               r.status == 200 and row_of(r, case) is None, r)
@@ -484,7 +492,7 @@ def get_case(who, case):
 def values_in_case(j):
     """The private values a full case answer carries, by where they are."""
     found = set()
-    if (j.get("data") or {}).get("safe_address") in (ADDR_DATA, N_ADDR):
+    if (j.get("data") or {}).get("safe_address") in (DATA_ADDR, N_ADDR):
         found.add("data.safe_address")
     for m in j.get("members") or []:
         d = m.get("data") or {}
@@ -611,6 +619,30 @@ def dash_count(r):
     return -1
 
 
+def test_write_answers():
+    """A write's answer is not a way round asking: it carries no private value, and the
+    event it records holds "(private)" in place of a new private value."""
+    sia = U["sia"]
+    r = req("PATCH", "/api/cases/%d" % SP, {"data": {"safe_address": ADDR_NEW}}, who=sia)
+    global DATA_ADDR
+    if check("writes: the allocated worker sets a new safe address (PATCH)", r.status == 200, r):
+        DATA_ADDR = ADDR_NEW
+    no_leak("writes: the PATCH answer carries no private value", r, ALL_SECRETS + (ADDR_NEW,))
+    r = req("POST", "/api/cases/%d/members" % SP,
+            {"role": "carer", "name": "Second Carer", "data": {"phone": PHONE}}, who=sia)
+    check("writes: she adds a member", r.status == 200, r)
+    no_leak("writes: the member add answer carries no private value", r, ALL_SECRETS + (ADDR_NEW,))
+    r = req("POST", "/api/cases/%d/forms/safety_plan" % SP,
+            {"data": {"plan_date": "2026-03-19", "safe_address": ADDR_FORM,
+                      "strategies": ["a code word"], "made_with_specialist": True}}, who=sia)
+    check("writes: she submits a safety plan", r.status == 200, r)
+    no_leak("writes: the form submit answer carries no private value", r, ALL_SECRETS + (ADDR_NEW,))
+    ev = [e for e in audit("case.data", SP)]
+    check("writes: the case.data event holds \"(private)\" for the new safe address",
+          len(ev) >= 1 and (ev[-1].get("data") or {}).get("safe_address") == "(private)"
+          and ADDR_NEW not in json.dumps(ev), ev[-1:] if ev else ev)
+
+
 def test_summary_readers():
     """Viewers and analysts: summaries and aggregates, never people or private values."""
     for login in ("val", "ana"):
@@ -628,7 +660,7 @@ def test_summary_readers():
         r = req("POST", "/api/cases/%d/access" % SP, {"reason": "just looking"}, who=who)
         check("%s cannot break the glass (403)" % login, r.status == 403, r)
         for what, text in (("a member's name", PARENT.split()[1]), ("a date of birth", CHILD_DOB),
-                           ("the refuge address", ADDR_DATA.split()[1]),
+                           ("the refuge address", DATA_ADDR.split()[1]),
                            ("the phone number", PHONE)):
             r = req("GET", "/api/cases?limit=500&q=%s" % q(text), who=who)
             check("%s searching by %s does not find the case" % (login, what),
@@ -801,6 +833,12 @@ def test_audit_list():
         check("audit: %s's audit list holds events" % login,
               r.status == 200 and isinstance(r.json, list) and len(r.json) > 10, r)
         no_leak("audit: %s's audit list carries no private value" % login, r)
+    before = reveals(SPN)
+    r, j = get_case(U["nora"], SPN)
+    new = new_reveals(SPN, before)
+    check("audit: the allocated supervisor's reveal is a sensitive.read with basis allocated",
+          values_in_case(j) == EVERY_PLACE and len(new) == 1 and new[0].get("actor") == "nora"
+          and (new[0].get("data") or {}).get("basis") == "allocated", (values_in_case(j), new))
     r = req("GET", "/api/audit?case=%d&kind=sensitive.read" % SPN, who=U["nora"])
     check("audit: a supervisor lists who viewed her team's case's private details",
           r.status == 200 and isinstance(r.json, list)
@@ -907,7 +945,7 @@ def main():
     server(T0)
     open_north_cases()
     for t in (test_definition, test_allocation_and_caseloads, test_in_scope, test_summary_readers,
-              test_no_programme_role, test_moves_reasons, test_rule_impact):
+              test_no_programme_role, test_moves_reasons, test_rule_impact, test_write_answers):
         try:
             t()
         except Exception as e:  # noqa: BLE001 - one broken group must not hide the others
@@ -964,6 +1002,7 @@ def main():
 
 GRANT = None
 SP = CP = SPN = 0
+DATA_ADDR = ADDR_DATA  # the safe-place case's data.safe_address now
 
 if __name__ == "__main__":
     try:
