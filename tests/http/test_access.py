@@ -854,6 +854,42 @@ def test_expiry_paths():
     paths_open("still in scope after the supervisor's grant expired", U["sia"], SP)
 
 
+def test_reallocation():
+    """Access follows responsibility: reallocated to the north supervisor, the case leaves
+    the south caseworker's scope."""
+    r = req("POST", "/api/cases/%d/allocation" % SP, {"to": "nora", "reason": ""}, who=U["ada"])
+    check("reallocation: without a reason it is 400", r.status == 400, r)
+    r = req("POST", "/api/cases/%d/allocation" % SP,
+            {"to": "nora", "reason": "the family moved north"}, who=U["ada"])
+    j = r.json if isinstance(r.json, dict) else {}
+    check("reallocation: an admin reallocates the case to the north supervisor (team north)",
+          r.status == 200 and j.get("allocated_to") == "nora" and j.get("team") == "north", r)
+    no_leak("reallocation: the answer carries no private value", r)
+    ev = audit("case.allocated", SP)
+    d = (ev[-1].get("data") or {}) if ev else {}
+    check("reallocation: an event from sia (south) to nora (north), by the admin, with the reason",
+          len(ev) == 2 and ev[-1].get("actor") == "ada" and ev[-1].get("reason") == "the family moved north"
+          and d.get("from") == "sia" and d.get("to") == "nora" and d.get("from_team") == "south"
+          and d.get("team") == "north", ev)
+    paths_closed("after reallocation", U["sia"], SP)
+    r = req("POST", "/api/cases/%d/allocation" % SP, {"to": "sia", "reason": "I want it back"},
+            who=U["sia"])
+    check("reallocation: a caseworker cannot take another team's case (403)", r.status == 403, r)
+    r = req("GET", "/api/cases?mine=1&limit=500", who=U["sia"])
+    check("reallocation: the south caseworker's own cases no longer include it",
+          r.status == 200 and rows(r) == [], r)
+    before = reveals(SP)
+    r, j = get_case(U["nora"], SP)
+    new = new_reveals(SP, before)
+    check("reallocation: the new worker opens it in full; her reveal's basis is allocated",
+          r.status == 200 and values_in_case(j) == EVERY_PLACE and len(new) == 1
+          and (new[0].get("data") or {}).get("basis") == "allocated", (values_in_case(j), new))
+    r, j = get_case(U["neil"], SP)
+    check("reallocation: the north team's co-parenthood caseworker now has it in scope, "
+          "private values absent", r.status == 200 and not j.get("summary")
+          and keys_in_case(j) == set() and not leaks(r.raw), (keys_in_case(j), r))
+
+
 def test_cli():
     script = os.path.join(TMP, "dump.lua")
     with open(script, "w") as f:
@@ -987,7 +1023,7 @@ def main():
         test_summary_readers()
     except Exception as e:  # noqa: BLE001
         fail("expiry", "raised %r" % e)
-    for t in (test_audit_list, test_cli, test_outbox, test_never_received):
+    for t in (test_audit_list, test_cli, test_reallocation, test_outbox, test_never_received):
         try:
             t()
         except Exception as e:  # noqa: BLE001
