@@ -14,7 +14,7 @@ LIBS     = $(PKG_LIBS) -lm -pthread -ldl
 B        ?= build
 .DEFAULT_GOAL := all
 ENGINE_SRC := engine/util.c engine/store.c engine/luahost.c engine/runtime.c \
-              engine/scenario.c engine/plugin.c engine/api.c engine/cli.c engine/cli_analysis.c
+              engine/scenario.c engine/plugin.c engine/access.c engine/api.c engine/cli.c engine/cli_analysis.c
 # The engine's Lua half, in load order: each file adds to one engine table, E.
 ENGINE_LUA := $(addprefix engine/lua/,sandbox.lua util.lua load.lua define.lua plugins.lua \
               check.lua case.lua fire.lua forms.lua scenario.lua diagram.lua impact.lua \
@@ -55,6 +55,11 @@ $(B)/embed.c: $(ENGINE_LUA) scripts/embed.sh
 
 $(B)/embed.o: $(B)/embed.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The access policy's test links the policy alone.
+$(B)/tests/test_access: tests/unit/test_access.c $(B)/engine/access.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $(filter %.c %.o,$^) $(LIBS)
 
 # The plugin loader's test links the loader and what it stands on, nothing above it.
 $(B)/tests/test_plugin: tests/unit/test_plugin.c $(B)/engine/util.o $(B)/engine/store.o $(B)/engine/plugin.o

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "plugin.h"
 #include "runtime.h"
 
@@ -83,6 +84,10 @@ typedef struct call {
   kf_session *s;
   json_t *args;
   kf_err *err;
+  json_t *user;   /* the signed-in person (args.user), or NULL: the database's owner */
+  json_t *grants; /* the user's unexpired grants [{grant, case}] */
+  json_t *keys;   /* sensitive keys by workflow version, for this call */
+  json_t *detail; /* data for the caller about a failure (e.g. {"glass": true}) */
 } call;
 
 /* Arguments are checked against the verb's spec (VERBS below) before its function runs,
@@ -119,6 +124,224 @@ static const char *case_id(call *c, char buf[32]) {
 
 static kf_store *st(call *c) { return kf_engine_store(c->s->e); }
 static kf_lua *lua(call *c) { return kf_engine_lua(c->s->e); }
+
+/* ---- who sees what (access.h decides; these apply it) ---- */
+
+/* The caller's view of case cs: the owner (no user) sees everything. */
+static kf_access access_of(call *c, const json_t *cs) {
+  if (!c->user) return (kf_access){KF_SEE_FULL, 1, 0, "owner", 0};
+  return kf_access_case(c->user, cs, c->grants);
+}
+
+/* 0 when the caller has the full view of cs; else KF_EFORBIDDEN saying why (and offering
+ * to break the glass when the caller may). */
+static int need_full(call *c, const json_t *cs, kf_access *out) {
+  kf_access a = access_of(c, cs);
+  if (out) *out = a;
+  if (a.see == KF_SEE_FULL) return 0;
+  long long id = (long long)json_integer_value(json_object_get(cs, "id"));
+  const char *wf = json_string_value(json_object_get(cs, "workflow"));
+  if (a.glass) {
+    json_decref(c->detail);
+    c->detail = json_pack("{s:b,s:I}", "glass", 1, "case", (json_int_t)id);
+    return kf_fail(c->err, KF_EFORBIDDEN, "case %lld is not in your caseload or your team's; "
+                   "break the glass with a reason to open it", id);
+  }
+  if (a.see == KF_SEE_SUMMARY)
+    return kf_fail(c->err, KF_EFORBIDDEN, "case %lld: a %s sees summaries only", id,
+                   json_string_value(json_object_get(c->user, "role")));
+  return kf_fail(c->err, KF_EFORBIDDEN, "case %lld is in programme '%s', where you hold no role",
+                 id, wf ? wf : "?");
+}
+
+/* The case named by args.id, if the caller has the full view of it. */
+static json_t *case_full(call *c, kf_access *a) {
+  char buf[32];
+  json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
+  if (cs && need_full(c, cs, a)) {
+    json_decref(cs);
+    return NULL;
+  }
+  return cs;
+}
+
+/* The sensitive keys of a case's workflow version: {data, members, forms: {form: [...]}}
+ * (borrowed; cached for the call). */
+static json_t *keys_of(call *c, const json_t *cs) {
+  char k[32];
+  snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(cs, "workflow_id")));
+  if (!c->keys) c->keys = json_object();
+  json_t *hit = json_object_get(c->keys, k);
+  if (hit) return hit;
+  kf_err ignore = {0};
+  json_t *keys = kf_lua_call_new(lua(c), KF_LUA_SENSITIVE_KEYS,
+                                 json_pack("[O]", json_object_get(cs, "workflow_id")), &ignore);
+  if (!keys) keys = json_pack("{s:[],s:[],s:{}}", "data", "members", "forms");
+  json_object_set_new(c->keys, k, keys);
+  return keys;
+}
+
+/* Remove the keys listed in keys[which] from obj; note the ones removed in hidden. */
+static void drop_keys(json_t *obj, const json_t *list, json_t *hidden, const char *prefix,
+                      json_t *revealed) {
+  size_t i;
+  json_t *k;
+  json_array_foreach(list, i, k) {
+    const char *name = json_string_value(k);
+    if (!name || !json_object_get(obj, name)) continue;
+    json_t *label = prefix ? json_sprintf("%s.%s", prefix, name) : json_string(name);
+    if (revealed) json_array_append_new(revealed, label);
+    else {
+      json_object_del(obj, name);
+      if (hidden) json_array_append_new(hidden, label);
+      else json_decref(label);
+    }
+  }
+}
+
+/* Set the keys of list (that obj holds) to "(private)", as the runtime stores them. */
+static void mask_keys(json_t *obj, const json_t *list) {
+  size_t i;
+  json_t *k;
+  json_array_foreach(list, i, k) {
+    const char *name = json_string_value(k);
+    if (name && json_object_get(obj, name)) json_object_set_new(obj, name, json_string("(private)"));
+  }
+}
+
+/* Event rows as the caller may read them: the case's sensitive keys as "(private)";
+ * for a case the caller sees as a summary only, without data, names and free text. */
+static void redact_events(call *c, json_t *events) {
+  if (!c->user) return;
+  json_t *cases = json_object();
+  size_t i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    json_t *cid = json_object_get(ev, "case");
+    if (!json_is_integer(cid)) continue;
+    char k[32];
+    snprintf(k, sizeof k, "%lld", (long long)json_integer_value(cid));
+    json_t *cs = json_object_get(cases, k);
+    if (!cs) {
+      kf_err ignore = {0};
+      cs = kf_store_case_get(st(c), k, &ignore);
+      json_object_set_new(cases, k, cs ? cs : json_null());
+    }
+    kf_access a = json_is_object(cs) ? access_of(c, cs) : (kf_access){KF_SEE_NONE, 0, 0, NULL, 0};
+    if (a.see != KF_SEE_FULL) {
+      json_object_del(ev, "data");
+      json_object_del(ev, "name");
+      json_object_del(ev, "reason");
+      continue;
+    }
+    json_t *keys = keys_of(c, cs), *data = json_object_get(ev, "data");
+    if (!json_is_object(data)) continue;
+    mask_keys(data, json_object_get(keys, "data"));
+    mask_keys(json_object_get(data, "data"), json_object_get(keys, "data"));
+    const char *kind = json_string_value(json_object_get(ev, "kind"));
+    if (kind && !strcmp(kind, "member.added"))
+      mask_keys(json_object_get(data, "data"), json_object_get(keys, "members"));
+  }
+  json_decref(cases);
+}
+
+/* A refusal's text computed from private details, for a caller who may not see them. */
+#define WITHHELD "(withheld: it may contain private details)"
+
+static void withhold_refusals(json_t *refusals, json_t *reasons) {
+  size_t i;
+  json_t *r;
+  json_array_foreach(refusals, i, r) {
+    if (!json_is_true(json_object_get(r, "private"))) continue;
+    json_object_set_new(r, "text", json_string(WITHHELD));
+    json_t *params = json_object_get(r, "params");
+    if (json_object_get(params, "reason")) json_object_set_new(params, "reason", json_string(WITHHELD));
+    if (reasons && i < json_array_size(reasons)) json_array_set_new(reasons, i, json_string(WITHHELD));
+  }
+}
+
+/* A list row as the caller may see it: a summary, or the row without sensitive data keys
+ * and with the names of the case's people. Returns a new row, or NULL to leave it out. */
+static json_t *list_row(call *c, json_t *row) {
+  kf_access a = access_of(c, row);
+  if (a.see == KF_SEE_NONE) return NULL;
+  if (a.see == KF_SEE_SUMMARY) return kf_access_summary(row);
+  json_t *out = json_copy(row);
+  json_t *data = json_deep_copy(json_object_get(row, "data"));
+  if (json_is_object(data)) {
+    drop_keys(data, json_object_get(keys_of(c, row), "data"), NULL, NULL, NULL);
+    json_object_set_new(out, "data", data);
+  } else {
+    json_decref(data);
+  }
+  kf_err ignore = {0};
+  json_t *members = kf_store_members(st(c), json_integer_value(json_object_get(row, "id")), NULL, &ignore);
+  json_t *people = json_array();
+  size_t i;
+  json_t *m;
+  json_array_foreach(members, i, m)
+    json_array_append_new(people, json_pack("{s:O,s:O}", "role", json_object_get(m, "role"), "name",
+                                            json_object_get(m, "name")));
+  json_decref(members);
+  json_object_set_new(out, "people", people);
+  return out;
+}
+
+static json_t *visible_rows(call *c, json_t *rows) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *r, *v;
+  json_array_foreach(rows, i, r) if ((v = list_row(c, r))) json_array_append_new(out, v);
+  json_decref(rows);
+  return out;
+}
+
+/* The list filter every list of cases starts from: what the caller may see at all. */
+static json_t *case_filter(call *c) {
+  json_t *f = json_object();
+  if (c->user) {
+    char now[21];
+    kf_iso(kf_now(), now);
+    json_object_set_new(f, "visible_to", kf_access_visible(c->user, now));
+  }
+  return f;
+}
+
+/* A case as a writing verb answers it: what case.get would show without revealing. */
+static json_t *answer_case(call *c, json_t *cs) {
+  if (!cs || !c->user) return cs;
+  drop_keys(json_object_get(cs, "data"), json_object_get(keys_of(c, cs), "data"), NULL, NULL, NULL);
+  return cs;
+}
+
+/* Members as a verb answers them: without their sensitive keys (the owner sees all). */
+static json_t *answer_members(call *c, const json_t *cs, json_t *members) {
+  if (!members || !c->user) return members;
+  json_t *keys = json_object_get(keys_of(c, cs), "members");
+  size_t i;
+  json_t *m;
+  json_array_foreach(members, i, m) drop_keys(json_object_get(m, "data"), keys, NULL, NULL, NULL);
+  return members;
+}
+
+static int is_role(call *c, const char *role) {
+  return c->user && !strcmp(json_string_value(json_object_get(c->user, "role")), role);
+}
+
+static int in_team(call *c, const char *team) {
+  size_t i;
+  json_t *t;
+  json_array_foreach(json_object_get(c->user, "teams"), i, t)
+    if (team && !strcmp(json_string_value(t), team)) return 1;
+  return 0;
+}
+
+/* Users and teams are managed by admins (and the database's owner). */
+static int need_admin(call *c, const char *what) {
+  if (!c->user || is_role(c, "admin")) return 0;
+  return kf_fail(c->err, KF_EFORBIDDEN, "only an admin may %s", what);
+}
+
 
 /* ---- verbs ---- */
 
@@ -210,27 +433,39 @@ static json_t *v_dashboard(call *c) {
     json_decref(row);
   }
   json_decref(wfs);
-  json_t *f = json_pack("{s:b,s:i}", "overdue", 1, "limit", 100);
+  json_t *f = case_filter(c);
+  json_object_set_new(f, "overdue", json_true());
+  json_object_set_new(f, "limit", json_integer(100));
   json_t *overdue = kf_store_case_list(st(c), f, c->err);
   json_decref(f);
   if (!overdue) {
     json_decref(programmes);
     return NULL;
   }
+  overdue = visible_rows(c, overdue);
   return json_pack("{s:o,s:o}", "programmes", programmes, "overdue", overdue);
 }
 
 static json_t *v_case_list(call *c) {
-  json_t *f = json_object();
-  static const char *keys[] = {"workflow", "state", "q"};
-  for (size_t i = 0; i < 3; i++) {
+  json_t *f = case_filter(c);
+  static const char *keys[] = {"workflow", "state", "q", "team"};
+  for (size_t i = 0; i < 4; i++) {
     const char *v = str(c, keys[i]);
     if (v && *v) json_object_set_new(f, keys[i], json_string(v));
   }
-  static const char *flags[] = {"overdue", "open"};
-  for (size_t i = 0; i < 2; i++) {
+  static const char *flags[] = {"overdue", "open", "unallocated"};
+  for (size_t i = 0; i < 3; i++) {
     json_t *v = json_object_get(c->args, flags[i]);
     if (json_is_boolean(v)) json_object_set(f, flags[i], v);
+  }
+  if (json_is_true(json_object_get(c->args, "mine"))) {
+    const char *me = c->user ? json_string_value(json_object_get(c->user, "login")) : str(c, "actor");
+    if (!me) {
+      json_decref(f);
+      kf_fail(c->err, KF_EINVAL, "case.list: 'mine' needs a user");
+      return NULL;
+    }
+    json_object_set_new(f, "allocated_to", json_string(me));
   }
   /* Counting every match would read every case: count up to a cap and say "more". */
   const int64_t cap = 10000;
@@ -246,49 +481,69 @@ static json_t *v_case_list(call *c) {
   json_t *cases = total < 0 ? NULL : kf_store_case_list(st(c), f, c->err);
   json_decref(f);
   if (!cases) return NULL;
+  cases = visible_rows(c, cases);
   return json_pack("{s:o,s:I,s:b,s:I,s:I}", "cases", cases, "total",
                    (json_int_t)(total > cap ? cap : total), "total_is_more", total > cap,
                    "limit", (json_int_t)limit, "offset", (json_int_t)offset);
 }
 
-/* Leave out sensitive fields of entries (or keep them and log the read). */
-static int sensitive(call *c, json_t *cs, json_t *entries) {
-  json_t *forms = json_array();
+/* Leave out the case's sensitive values (data keys, members' keys, sensitive fields of
+ * entries), listing what was left out in "hidden"; or, when the caller asked for them and
+ * may see them, keep them and record the reveal (who, which fields, and on what basis). */
+static int sensitive(call *c, json_t *cs, json_t *members, json_t *entries, const kf_access *a) {
+  json_t *keys = keys_of(c, cs);
+  int show = json_is_true(json_object_get(c->args, "sensitive")) && a->sensitive;
+  json_t *read = show ? json_array() : NULL, *hidden = json_array();
+  drop_keys(json_object_get(cs, "data"), json_object_get(keys, "data"), hidden, "data", read);
   size_t i;
-  json_t *en;
-  json_array_foreach(entries, i, en) json_array_append(forms, json_object_get(en, "form"));
-  json_t *fields = kf_lua_call_new(lua(c), KF_LUA_SENSITIVE_FIELDS,
-                               json_pack("[O,o]", json_object_get(cs, "workflow_id"), forms), c->err);
-  if (!fields) return c->err->code;
-  int show = json_is_true(json_object_get(c->args, "sensitive"));
-  json_t *read = json_array();
-  json_array_foreach(entries, i, en) {
-    json_t *list = json_object_get(fields, json_string_value(json_object_get(en, "form")));
-    json_t *data = json_object_get(en, "data");
-    size_t k;
-    json_t *name;
-    json_t *hidden = json_array();
-    json_array_foreach(list, k, name) {
-      const char *n = json_string_value(name);
-      if (!json_object_get(data, n)) continue;
-      if (show) json_array_append_new(read, json_sprintf("%s.%s", json_string_value(json_object_get(en, "form")), n));
-      else {
-        json_object_del(data, n);
-        json_array_append(hidden, name);
-      }
-    }
-    if (json_array_size(hidden)) json_object_set(en, "hidden", hidden);
-    json_decref(hidden);
+  json_t *x;
+  json_array_foreach(members, i, x) {
+    json_t *mh = json_array();
+    char who[64];
+    snprintf(who, sizeof who, "member %lld", (long long)json_integer_value(json_object_get(x, "id")));
+    drop_keys(json_object_get(x, "data"), json_object_get(keys, "members"), mh, who, read);
+    if (json_array_size(mh)) json_object_set(x, "hidden", mh);
+    json_array_extend(hidden, mh);
+    json_decref(mh);
   }
-  json_decref(fields);
+  json_array_foreach(entries, i, x) {
+    const char *form = json_string_value(json_object_get(x, "form"));
+    json_t *list = json_object_get(json_object_get(keys, "forms"), form ? form : "");
+    if (!list) { /* a form the workflow does not name (a plugin's, used directly) */
+      kf_err ignore = {0};
+      json_t *f = kf_lua_call_new(lua(c), KF_LUA_SENSITIVE_FIELDS,
+                                  json_pack("[O,[s]]", json_object_get(cs, "workflow_id"), form ? form : ""),
+                                  &ignore);
+      if (f) json_object_set(json_object_get(keys, "forms"), form ? form : "", json_object_get(f, form ? form : ""));
+      json_decref(f);
+      list = json_object_get(json_object_get(keys, "forms"), form ? form : "");
+    }
+    json_t *eh = json_array();
+    drop_keys(json_object_get(x, "data"), list, eh, form, read);
+    /* an entry lists its hidden fields by name (as the page expects) */
+    json_t *names = json_array();
+    size_t k;
+    json_t *h;
+    json_array_foreach(eh, k, h) {
+      const char *dot = strchr(json_string_value(h), '.');
+      json_array_append_new(names, json_string(dot ? dot + 1 : json_string_value(h)));
+    }
+    if (json_array_size(names)) json_object_set(x, "hidden", names);
+    json_array_extend(hidden, eh);
+    json_decref(names);
+    json_decref(eh);
+  }
+  if (json_array_size(hidden)) json_object_set(cs, "hidden", hidden);
+  json_decref(hidden);
   int rc = 0;
-  if (json_array_size(read)) {
+  if (read && json_array_size(read)) {
     char now[21];
     kf_iso(kf_now(), now);
-    rc = kf_event_append_new(c->s->e, json_pack("{s:s,s:O,s:s,s:s,s:{s:O}}", "kind",
-                                                "sensitive.read", "case", json_object_get(cs, "id"),
-                                                "actor", actor(c), "at", now, "data", "fields",
-                                                read),
+    json_t *data = json_pack("{s:O,s:s}", "fields", read, "basis", a->basis ? a->basis : "owner");
+    if (a->grant) json_object_set_new(data, "grant", json_integer(a->grant));
+    rc = kf_event_append_new(c->s->e, json_pack("{s:s,s:O,s:s,s:s,s:o}", "kind", "sensitive.read",
+                                                "case", json_object_get(cs, "id"), "actor",
+                                                actor(c), "at", now, "data", data),
                              c->err);
   }
   json_decref(read);
@@ -297,15 +552,23 @@ static int sensitive(call *c, json_t *cs, json_t *entries) {
 
 static json_t *v_case_get(call *c) {
   char buf[32];
-  const char *id = case_id(c, buf);
-  if (!id) return NULL;
-  json_t *cs = kf_case_get(c->s->e, id, c->err);
+  json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
   if (!cs) return NULL;
+  kf_access a = access_of(c, cs);
+  if (a.see == KF_SEE_SUMMARY && !a.glass) { /* analysts and viewers */
+    json_t *sum = kf_access_summary(cs);
+    json_decref(cs);
+    return sum;
+  }
+  if (need_full(c, cs, &a)) {
+    json_decref(cs);
+    return NULL;
+  }
   int64_t cid = json_integer_value(json_object_get(cs, "id"));
   json_t *members = kf_store_members(st(c), cid, NULL, c->err);
   json_t *timers = members ? kf_store_timers(st(c), cid, c->err) : NULL;
   json_t *entries = timers ? kf_store_entries(st(c), cid, NULL, 1, c->err) : NULL;
-  if (!entries || sensitive(c, cs, entries)) {
+  if (!entries || sensitive(c, cs, members, entries, &a)) {
     json_decref(members);
     json_decref(timers);
     json_decref(entries);
@@ -315,6 +578,8 @@ static json_t *v_case_get(call *c) {
   json_object_set_new(cs, "members", members);
   json_object_set_new(cs, "timers", timers);
   json_object_set_new(cs, "entries", entries);
+  json_object_set_new(cs, "access", json_pack("{s:s,s:b,s:I}", "basis", a.basis ? a.basis : "owner",
+                                              "sensitive", a.sensitive, "grant", (json_int_t)a.grant));
   return cs;
 }
 
@@ -322,57 +587,117 @@ static json_t *v_case_open(call *c) {
   const char *wf = need(c, "workflow");
   if (!wf) return NULL;
   json_t *data = json_object_get(c->args, "data");
-  return kf_case_open(c->s->e, wf, data && !json_is_null(data) ? data : NULL, str(c, "ref"),
-                      actor(c), c->err);
+  /* Opened by a person: allocated to them, or to the worker they chose. */
+  const char *to = str(c, "allocate_to");
+  if (!to && c->user) to = json_string_value(json_object_get(c->user, "login"));
+  if (to) {
+    kf_err look = {0};
+    json_t *u = kf_store_user_get(st(c), to, &look);
+    if (!u) {
+      kf_fail(c->err, look.code == KF_ENOTFOUND ? KF_EINVAL : look.code,
+              look.code == KF_ENOTFOUND ? "case.open: cannot allocate to '%s': no such user" : "%s",
+              look.code == KF_ENOTFOUND ? to : look.msg);
+      return NULL;
+    }
+    json_decref(u);
+  }
+  json_t *cs = kf_case_open(c->s->e, wf, data && !json_is_null(data) ? data : NULL, str(c, "ref"),
+                            actor(c), c->err);
+  if (cs && to) {
+    char buf[32];
+    json_t *done = kf_case_allocate(c->s->e, case_text(json_object_get(cs, "id"), buf), to, NULL,
+                                    "opened the case", actor(c), c->err);
+    json_decref(cs);
+    cs = done;
+  }
+  return answer_case(c, cs);
 }
 
 static json_t *v_case_set(call *c) {
   char buf[32];
-  const char *id = case_id(c, buf);
-  if (!id) return NULL;
-  return kf_case_set(c->s->e, id, json_object_get(c->args, "data"), actor(c), num(c, "revision", 0),
-                     c->err);
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
+  json_decref(cs);
+  return answer_case(c, kf_case_set(c->s->e, case_id(c, buf), json_object_get(c->args, "data"),
+                                    actor(c), num(c, "revision", 0), c->err));
 }
 
 static json_t *v_case_moves(call *c) {
   char buf[32];
-  const char *id = case_id(c, buf);
-  return id ? kf_case_moves(c->s->e, id, str(c, "as"), c->err) : NULL;
+  kf_access a;
+  json_t *cs = case_full(c, &a);
+  if (!cs) return NULL;
+  json_decref(cs);
+  json_t *moves = kf_case_moves(c->s->e, case_id(c, buf), str(c, "as"), c->err);
+  size_t i;
+  json_t *m;
+  if (!a.sensitive)
+    json_array_foreach(moves, i, m)
+      withhold_refusals(json_object_get(m, "refusals"), json_object_get(m, "reasons"));
+  return moves;
 }
 
 static json_t *v_case_fire(call *c) {
   char buf[32];
-  const char *id = case_id(c, buf), *t = id ? need(c, "transition") : NULL;
-  const char *as = t ? need(c, "as") : NULL;
-  if (!as) return NULL;
-  return kf_case_fire(c->s->e, id, t, as, actor(c), str(c, "reason"), num(c, "revision", 0), c->err);
+  kf_access a;
+  json_t *cs = case_full(c, &a);
+  if (!cs) return NULL;
+  json_decref(cs);
+  const char *t = need(c, "transition");
+  json_t *res = kf_case_fire(c->s->e, case_id(c, buf), t, need(c, "as"), actor(c),
+                             str(c, "reason"), num(c, "revision", 0), c->err);
+  json_t *refusals = res || c->err->code != KF_EREFUSED ? NULL : kf_lua_detail(lua(c));
+  if (json_is_array(refusals)) {
+    json_t *copy = json_deep_copy(refusals);
+    if (!a.sensitive) {
+      withhold_refusals(copy, NULL);
+      /* the message lists the refusals' texts: say it again from the withheld ones */
+      char msg[sizeof c->err->msg];
+      int n = snprintf(msg, sizeof msg, "case %s: cannot fire '%s': ", case_id(c, buf), t);
+      size_t i;
+      json_t *r;
+      json_array_foreach(copy, i, r)
+        if (n > 0 && (size_t)n < sizeof msg)
+          n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%s", i ? "; " : "",
+                        json_string_value(json_object_get(r, "text")));
+      kf_fail(c->err, KF_EREFUSED, "%s", msg);
+    }
+    json_decref(c->detail);
+    c->detail = json_pack("{s:o}", "refusals", copy);
+  }
+  return answer_case(c, res);
 }
 
 static json_t *v_case_history(call *c) {
-  char buf[32];
-  const char *id = case_id(c, buf);
-  json_t *cs = id ? kf_case_get(c->s->e, id, c->err) : NULL;
+  json_t *cs = case_full(c, NULL);
   if (!cs) return NULL;
   json_t *f = json_pack("{s:O}", "case", json_object_get(cs, "id"));
   json_t *events = kf_store_events(st(c), f, c->err);
   json_decref(f);
   json_decref(cs);
+  redact_events(c, events);
   return events;
 }
 
 static json_t *v_case_member_add(call *c) {
   char buf[32];
-  const char *id = case_id(c, buf);
-  if (!id) return NULL;
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
   json_t *data = json_object_get(c->args, "data");
-  return kf_case_member_add(c->s->e, id, str(c, "role"), str(c, "name"),
-                            data && !json_is_null(data) ? data : NULL, actor(c), c->err);
+  json_t *out = answer_members(c, cs, kf_case_member_add(c->s->e, case_id(c, buf), str(c, "role"),
+                                                         str(c, "name"),
+                                                         data && !json_is_null(data) ? data : NULL,
+                                                         actor(c), c->err));
+  json_decref(cs);
+  return out;
 }
 
 static json_t *v_case_review(call *c) {
   char buf[32];
-  const char *id = case_id(c, buf);
-  return id ? kf_case_review(c->s->e, id, str(c, "note"), actor(c), c->err) : NULL;
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
+  json_decref(cs);
+  return answer_case(c, kf_case_review(c->s->e, case_id(c, buf), str(c, "note"), actor(c), c->err));
 }
 
 static json_t *v_form_get(call *c) {
@@ -380,8 +705,7 @@ static json_t *v_form_get(call *c) {
   if (!name) return NULL;
   json_t *wf = json_null();
   if (json_object_get(c->args, "id") && !json_is_null(json_object_get(c->args, "id"))) {
-    char buf[32];
-    json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
+    json_t *cs = case_full(c, NULL); /* a form for a case: only for those who may open it */
     if (!cs) return NULL;
     wf = json_incref(json_object_get(cs, "workflow_id"));
     json_decref(cs);
@@ -391,8 +715,10 @@ static json_t *v_form_get(call *c) {
 
 static json_t *v_form_submit(call *c) {
   char buf[32];
-  const char *id = case_id(c, buf), *form = id ? need(c, "form") : NULL;
-  if (!form) return NULL;
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
+  json_decref(cs);
+  const char *id = case_id(c, buf), *form = need(c, "form");
   json_t *data = json_object_get(c->args, "data"), *empty = NULL;
   if (!data || json_is_null(data)) data = empty = json_object();
   json_t *out = kf_form_submit(c->s->e, id, form, data, actor(c), c->err);
@@ -424,11 +750,44 @@ static json_t *v_rules_list(call *c) {
   return rules;
 }
 
+/* A rule preview's reasons, for a caller who may not see a case's private details: the
+ * reasons computed from them are withheld; for a case the caller may not open, every
+ * reason is. */
+static void withhold_impact(call *c, json_t *changed) {
+  size_t i;
+  json_t *item;
+  json_array_foreach(changed, i, item) {
+    char k[32];
+    snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(item, "case")));
+    kf_err ignore = {0};
+    json_t *cs = kf_store_case_get(st(c), k, &ignore);
+    kf_access a = cs ? access_of(c, cs) : (kf_access){KF_SEE_NONE, 0, 0, NULL, 0};
+    json_decref(cs);
+    if (a.sensitive) continue;
+    static const char *sides[] = {"before", "after"};
+    for (int s = 0; s < 2; s++) {
+      json_t *side = json_object_get(item, sides[s]);
+      if (!json_is_object(side) || !json_object_get(side, "reason")) continue;
+      if (a.see != KF_SEE_FULL || json_is_true(json_object_get(side, "private"))) {
+        json_object_set_new(side, "reason", json_string(WITHHELD));
+        json_object_set_new(item, "withheld", json_true());
+      }
+    }
+  }
+}
+
 static json_t *v_rule_impact(call *c) {
   const char *src = need(c, "source");
   if (!src) return NULL;
   const char *path = str(c, "path");
-  return kf_rule_impact_text(c->s->e, path && *path ? path : "rule.lua", src, c->err);
+  json_t *res = kf_rule_impact_text(c->s->e, path && *path ? path : "rule.lua", src, c->err);
+  if (res && c->user) { /* the preview still counts every case; its words follow the rules */
+    withhold_impact(c, json_object_get(res, "changed"));
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(res, "rules"), i, r) withhold_impact(c, json_object_get(r, "changed"));
+  }
+  return res;
 }
 
 static json_t *v_rule_deploy(call *c) {
@@ -490,6 +849,7 @@ static json_t *v_audit_list(call *c) {
   json_object_set_new(f, "limit", json_integer(limit < 1 || limit > 1000 ? 200 : limit));
   json_t *events = kf_store_events(st(c), f, c->err);
   json_decref(f);
+  redact_events(c, events);
   return events;
 }
 
@@ -503,6 +863,7 @@ static json_t *v_timers_run(call *c) { return kf_timers_run(c->s->e, c->err); }
 static const char *ROLES[] = {"admin", "supervisor", "caseworker", "analyst", "viewer", NULL};
 
 static json_t *v_user_add(call *c) {
+  if (need_admin(c, "add a user")) return NULL;
   const char *login = need(c, "login"), *role = login ? need(c, "role") : NULL;
   const char *password = role ? need(c, "password") : NULL;
   if (!password) return NULL;
@@ -539,18 +900,122 @@ static json_t *v_user_add(call *c) {
   json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:O}}", "kind", "user.added", "name", login,
                          "actor", actor(c), "at", now, "data", "role", role, "roles",
                          json_object_get(u, "roles"));
+  json_t *teams = json_object_get(c->args, "teams");
+  json_object_set(json_object_get(ev, "data"), "teams", teams ? teams : json_null());
   int rc = kf_tx_begin(c->s->e, c->err);
   if (rc) json_decref(ev);
-  else if ((rc = kf_store_user_add(st(c), u, c->err))) json_decref(ev);
+  else if ((rc = kf_store_user_add(st(c), u, c->err)) ||
+           (teams && (rc = kf_store_user_set_teams(st(c), login, teams, c->err))))
+    json_decref(ev);
   if (!rc && !(rc = kf_event_append_new(c->s->e, ev, c->err))) rc = kf_tx_commit(c->s->e, c->err);
   if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
-  json_t *out = rc ? NULL : json_pack("{s:s,s:s,s:O}", "login", login, "role", role, "roles",
-                                      json_object_get(u, "roles"));
+  json_t *out = rc ? NULL : json_pack("{s:s,s:s,s:O,s:O}", "login", login, "role", role, "roles",
+                                      json_object_get(u, "roles"), "teams",
+                                      teams ? teams : json_array());
   json_decref(u);
   return out;
 }
 
 static json_t *v_user_list(call *c) { return kf_store_user_list(st(c), c->err); }
+
+/* ---- teams, allocation, breaking the glass ---- */
+
+static json_t *v_team_add(call *c) {
+  if (need_admin(c, "add a team")) return NULL;
+  const char *name = need(c, "name");
+  if (kf_team_add(c->s->e, name, actor(c), c->err)) return NULL;
+  return json_pack("{s:s}", "name", name);
+}
+
+static json_t *v_team_list(call *c) { return kf_store_team_list(st(c), c->err); }
+
+static json_t *v_user_set_teams(call *c) {
+  if (need_admin(c, "change a user's teams")) return NULL;
+  const char *login = need(c, "login");
+  json_t *teams = json_object_get(c->args, "teams");
+  size_t i;
+  json_t *t;
+  json_array_foreach(teams, i, t) {
+    if (!json_is_string(t)) {
+      kf_fail(c->err, KF_EINVAL, "user.set_teams: 'teams' must be a list of team names");
+      return NULL;
+    }
+  }
+  char now[21];
+  kf_iso(kf_now(), now);
+  int rc = kf_tx_begin(c->s->e, c->err);
+  if (!rc && !(rc = kf_store_user_set_teams(st(c), login, teams, c->err)))
+    rc = kf_event_append_new(c->s->e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O}}", "kind", "user.teams",
+                                                "name", login, "actor", actor(c), "at", now,
+                                                "data", "teams", teams),
+                             c->err);
+  if (!rc) rc = kf_tx_commit(c->s->e, c->err);
+  if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
+  if (rc) return NULL;
+  return kf_store_user_get(st(c), login, c->err) ? json_pack("{s:s,s:O}", "login", login, "teams", teams) : NULL;
+}
+
+static json_t *v_case_allocate(call *c) {
+  char buf[32];
+  json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
+  if (!cs) return NULL;
+  const char *to = str(c, "to"), *team = json_string_value(json_object_get(cs, "team"));
+  int unallocated = !json_is_string(json_object_get(cs, "allocated_to"));
+  const char *me = c->user ? json_string_value(json_object_get(c->user, "login")) : NULL;
+  int may = !c->user || is_role(c, "admin") ||
+            (is_role(c, "supervisor") && (unallocated || in_team(c, team))) ||
+            (is_role(c, "caseworker") && unallocated && to && me && !strcmp(to, me) &&
+             kf_access_holds(c->user, json_string_value(json_object_get(cs, "workflow")), NULL));
+  json_decref(cs);
+  if (!may) {
+    kf_fail(c->err, KF_EFORBIDDEN, "case %s: only an admin, or a supervisor of its team, may "
+            "allocate it (a caseworker may take an unallocated case of their programme)", buf);
+    return NULL;
+  }
+  return answer_case(c, kf_case_allocate(c->s->e, case_id(c, buf), to, str(c, "team"),
+                                         str(c, "reason"), actor(c), c->err));
+}
+
+static json_t *v_case_access(call *c) {
+  char buf[32];
+  json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
+  if (!cs) return NULL;
+  kf_access a = access_of(c, cs);
+  json_decref(cs);
+  if (a.see == KF_SEE_FULL) {
+    kf_fail(c->err, KF_EINVAL, "case %s is already open to you (%s): there is no glass to break",
+            buf, a.basis ? a.basis : "owner");
+    return NULL;
+  }
+  if (!a.glass) {
+    kf_fail(c->err, KF_EFORBIDDEN, "case %s: breaking the glass needs a role in its programme", buf);
+    return NULL;
+  }
+  int64_t hours = num(c, "hours", 4);
+  if (hours < 1 || hours > 12) {
+    kf_fail(c->err, KF_EINVAL, "case.access: hours must be 1 to 12");
+    return NULL;
+  }
+  return kf_case_access_grant(c->s->e, case_id(c, buf), json_string_value(json_object_get(c->user, "login")),
+                              str(c, "reason"), hours * 3600, c->err);
+}
+
+/* Glass-breaks to review: a supervisor sees those on their teams' cases, an admin all. */
+static json_t *v_access_list(call *c) {
+  json_t *f = json_object();
+  if (c->user && !is_role(c, "admin")) {
+    if (!is_role(c, "supervisor")) {
+      json_decref(f);
+      kf_fail(c->err, KF_EFORBIDDEN, "only supervisors and admins review glass-breaks");
+      return NULL;
+    }
+    json_object_set(f, "teams", json_object_get(c->user, "teams"));
+  }
+  if (str(c, "team")) json_object_set_new(f, "teams", json_pack("[s]", str(c, "team")));
+  json_t *rows = kf_store_grants(st(c), f, c->err);
+  json_decref(f);
+  return rows;
+}
 
 static char dummy[128];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -651,9 +1116,16 @@ static const struct {
     {"workflows.list", v_workflows_list, ""},
     {"workflow.get", v_workflow_get, "name:s!"},
     {"dashboard", v_dashboard, ""},
-    {"case.list", v_case_list, "workflow:s state:s q:s overdue:b open:b limit:i offset:i"},
+    {"case.list", v_case_list,
+     "workflow:s state:s q:s overdue:b open:b limit:i offset:i mine:b team:s unallocated:b actor:s"},
     {"case.get", v_case_get, "id:c! sensitive:b actor:s"},
-    {"case.open", v_case_open, "workflow:s! data:o ref:s actor:s"},
+    {"case.open", v_case_open, "workflow:s! data:o ref:s actor:s allocate_to:s"},
+    {"case.allocate", v_case_allocate, "id:c! to:s! reason:s! team:s actor:s"},
+    {"case.access", v_case_access, "id:c! reason:s! hours:i"},
+    {"access.list", v_access_list, "team:s"},
+    {"team.add", v_team_add, "name:s! actor:s"},
+    {"team.list", v_team_list, ""},
+    {"user.set_teams", v_user_set_teams, "login:s! teams:a! actor:s"},
     {"case.set", v_case_set, "id:c! data:o! actor:s revision:i"},
     {"case.moves", v_case_moves, "id:c! as:s"},
     {"case.fire", v_case_fire, "id:c! transition:s! as:s! actor:s reason:s revision:i"},
@@ -669,7 +1141,7 @@ static const struct {
     {"audit.list", v_audit_list, "case:c kind:s after:i limit:i"},
     {"audit.verify", v_audit_verify, ""},
     {"timers.run", v_timers_run, ""},
-    {"user.add", v_user_add, "login:s! role:s! password:s! roles:a actor:s"},
+    {"user.add", v_user_add, "login:s! role:s! password:s! roles:a teams:a actor:s"},
     {"user.list", v_user_list, ""},
     {"user.verify", v_user_verify, "login:s! password:s!"},
     {"session.create", v_session_create, "login:s! idle:i absolute:i"},
@@ -717,9 +1189,32 @@ static int check_args(const char *verb, const char *spec, json_t *args, kf_err *
   return 0;
 }
 
+/* The person the call acts for (args.user): their role, programme roles and teams, and
+ * the grants they hold now. Without args.user the caller is the database's owner. */
+static int as_user(call *c) {
+  const char *login = str(c, "user");
+  if (!login) return 0;
+  kf_err look = {0};
+  c->user = kf_store_user_get(st(c), login, &look);
+  if (!c->user) {
+    if (look.code != KF_ENOTFOUND) {
+      *c->err = look;
+      return c->err->code;
+    }
+    return kf_fail(c->err, KF_EAUTH, "no user '%s'", login);
+  }
+  char now[21];
+  kf_iso(kf_now(), now);
+  json_t *f = json_pack("{s:s,s:s}", "login", login, "active_at", now);
+  c->grants = kf_store_grants(st(c), f, c->err);
+  json_decref(f);
+  return c->grants ? 0 : c->err->code;
+}
+
 static int status_of(int code) {
   switch (code) {
   case KF_EAUTH: return 401;
+  case KF_EFORBIDDEN: return 403;
   case KF_EINVAL:
   case KF_EUSAGE: return 400;
   case KF_ENOTFOUND: return 404;
@@ -758,19 +1253,27 @@ json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *stat
   size_t i;
   for (i = 0; i < sizeof VERBS / sizeof VERBS[0]; i++) {
     if (strcmp(VERBS[i].name, verb)) continue;
-    call c = {s, args, err};
-    if (!check_args(verb, VERBS[i].args, args, err)) res = VERBS[i].fn(&c);
+    call c = {s, args, err, NULL, NULL, NULL, NULL};
+    if (!check_args(verb, VERBS[i].args, args, err) && !check_args(verb, "user:s", args, err) &&
+        !as_user(&c))
+      res = VERBS[i].fn(&c);
+    s->detail = c.detail;
+    json_decref(c.user);
+    json_decref(c.grants);
+    json_decref(c.keys);
     break;
   }
   if (i == sizeof VERBS / sizeof VERBS[0]) kf_fail(err, KF_ENOTFOUND, "no verb '%s'", verb);
   json_decref(empty);
   if (res) {
+    json_decref(s->detail);
+    s->detail = NULL;
     *status = 200;
     return res;
   }
   if (!err->msg[0]) kf_fail(err, KF_ESTORE, "%s failed", verb);
   *status = status_of(err->code);
-  json_t *d = err->code == KF_EREFUSED ? kf_lua_detail(kf_engine_lua(s->e)) : NULL;
+  json_t *d = !s->detail && err->code == KF_EREFUSED ? kf_lua_detail(kf_engine_lua(s->e)) : NULL;
   if (json_is_array(d)) s->detail = json_pack("{s:O}", "refusals", d);
   return NULL;
 }

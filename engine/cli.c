@@ -1,6 +1,7 @@
 /* cli.c: the `kinflow` subcommands: parse arguments, call the runtime, print records as
  * text or --json. Exit status 0 done, 1 refused (one line on stderr), 2 usage. It holds no
- * engine logic of its own. */
+ * engine logic of its own. The CLI is the database owner's tool: it sees every case, but
+ * shows private (sensitive) values only when asked with a reason, and records that read. */
 #define _GNU_SOURCE
 #include "cli.h"
 
@@ -25,14 +26,18 @@
   "  plugins                            plugins found, their versions and what they add\n" \
   "  diagram WORKFLOW                   the state machine as Graphviz DOT\n"              \
   "  case new WORKFLOW [--data JSON] [--ref REF]\n"                                      \
-  "  case show|history|members CASE\n"                                                   \
+  "  case show CASE [--reveal --reason TEXT]   private values only with --reveal (recorded)\n" \
+  "  case history|members CASE\n"                                                      \
   "  case list [--workflow W] [--state S] [--overdue] [--open] [--limit N] [--offset N]\n" \
+  "            [--mine --actor LOGIN] [--team T] [--unallocated]\n"                      \
+  "  case allocate CASE --to LOGIN --reason TEXT [--team T]   who is responsible for it\n" \
   "  case set CASE --data JSON [--revision N]\n"                                          \
   "  case member add CASE --role ROLE --name NAME [--data JSON]\n"                        \
   "  case fire CASE TRANSITION --as ROLE [--actor WHO] [--reason TEXT] [--revision N]\n"  \
   "  case moves CASE [--as ROLE]\n"                                                      \
   "  case review CASE [--note TEXT]     record that the case's review took place\n"      \
   "  form submit CASE FORM --data JSON\n"                                                \
+  "  team add NAME | team list          teams of workers (lower-case letters, digits, _ -)\n" \
   "  timers run                         fire every timer due by now (KINFLOW_NOW in tests)\n" \
   "  audit verify                       check the event log's hash chain\n"               \
   "  rule impact FILE                   what a changed rule would change in every open case\n" \
@@ -47,8 +52,9 @@
 
 typedef struct args {
   const char *db, *data, *ref, *as, *actor, *reason, *workflow, *state, *role, *name, *note;
+  const char *to, *team;
   long long limit, offset, revision;
-  int json, overdue, open;
+  int json, overdue, open, mine, unallocated, reveal;
   int npos;
   const char *pos[64];
 } args;
@@ -75,7 +81,8 @@ static int parse(int argc, char **argv, args *a) {
       {"--actor", offsetof(args, actor)},   {"--reason", offsetof(args, reason)},
       {"--workflow", offsetof(args, workflow)}, {"--state", offsetof(args, state)},
       {"--role", offsetof(args, role)},     {"--name", offsetof(args, name)},
-      {"--note", offsetof(args, note)},
+      {"--note", offsetof(args, note)},     {"--to", offsetof(args, to)},
+      {"--team", offsetof(args, team)},
   };
   static const struct {
     const char *flag;
@@ -93,6 +100,9 @@ static int parse(int argc, char **argv, args *a) {
     if (!strcmp(arg, "--json")) { a->json = 1; continue; }
     if (!strcmp(arg, "--overdue")) { a->overdue = 1; continue; }
     if (!strcmp(arg, "--open")) { a->open = 1; continue; }
+    if (!strcmp(arg, "--mine")) { a->mine = 1; continue; }
+    if (!strcmp(arg, "--unallocated")) { a->unallocated = 1; continue; }
+    if (!strcmp(arg, "--reveal")) { a->reveal = 1; continue; }
     if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) return usage(NULL);
     char *eq = strchr(arg, '=');
     size_t flen = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -185,10 +195,19 @@ static long long ji(json_t *o, const char *k) { return json_integer_value(json_o
 
 /* ---- printing records ---- */
 
+/* Who a case is allocated to, as "alice (north)", "alice" or "-". */
+static const char *allocated(json_t *c, char *buf, size_t n) {
+  if (!*js(c, "allocated_to")) return "-";
+  if (*js(c, "team")) snprintf(buf, n, "%s (%s)", js(c, "allocated_to"), js(c, "team"));
+  else snprintf(buf, n, "%s", js(c, "allocated_to"));
+  return buf;
+}
+
 static void print_case_line(json_t *c) {
   const char *ref = js(c, "ref");
-  printf("%-6lld %-14s %-26s %-24s%s\n", ji(c, "id"), *ref ? ref : "-", js(c, "workflow"),
-         js(c, "state"),
+  char who[160];
+  printf("%-6lld %-14s %-26s %-24s %-20s%s\n", ji(c, "id"), *ref ? ref : "-", js(c, "workflow"),
+         js(c, "state"), allocated(c, who, sizeof who),
          json_is_string(json_object_get(c, "overdue_since")) ? "  review overdue" : "");
 }
 
@@ -203,6 +222,10 @@ static void print_case(json_t *c) {
          json_is_true(json_object_get(c, "final")) ? " (final)" : "", js(c, "entered_at"));
   if (json_is_string(json_object_get(c, "overdue_since")))
     printf("  overdue:  review was due %s\n", js(c, "overdue_since"));
+  if (*js(c, "allocated_to"))
+    printf("  allocated: %s%s%s\n", js(c, "allocated_to"), *js(c, "team") ? ", team " : " (no team)",
+           js(c, "team"));
+  else puts("  allocated: nobody (kinflow case allocate CASE --to LOGIN --reason TEXT)");
   printf("  revision: %lld, opened %s, updated %s\n", ji(c, "revision"), js(c, "created_at"),
          js(c, "updated_at"));
   char *data = json_dumps(json_object_get(c, "data"), JSON_COMPACT | JSON_SORT_KEYS);
@@ -484,18 +507,159 @@ static int cmd_form(const args *a) {
   return 0;
 }
 
+/* ---- private values: the owner sees them only when asking, with a reason ---- */
+
+/* Who reads private values through the CLI: the person at the terminal, never --actor. */
+static const char *os_user(void) {
+  const char *u = getenv("USER");
+  return u && *u ? u : "cli";
+}
+
+static void add_once(json_t *names, const char *name) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(names, i, v) if (!strcmp(json_string_value(v), name)) return;
+  json_array_append_new(names, json_string(name));
+}
+
+/* Leave out of obj the keys in list, naming each PREFIX.KEY in names and in hidden (may
+ * be NULL); with reveal, keep them and name them in names only. */
+static void private_keys(json_t *obj, json_t *list, const char *prefix, int reveal,
+                         json_t *names, json_t *hidden) {
+  size_t i;
+  json_t *k;
+  json_array_foreach(list, i, k) {
+    const char *key = json_string_value(k);
+    if (!key || !json_object_get(obj, key)) continue;
+    char label[300];
+    snprintf(label, sizeof label, "%s.%s", prefix, key);
+    add_once(names, label);
+    if (reveal) continue;
+    json_object_del(obj, key);
+    if (hidden) json_array_append_new(hidden, json_string(label));
+  }
+}
+
+/* The private values of case c (the workflow's sensitive data and member keys, the
+ * sensitive fields of its entries' forms): left out, each object that lost some naming them
+ * in `hidden` (the case: every label; a member: "member ID.KEY"; an entry: field names),
+ * and named in names ("data.KEY", "member ID.KEY", "FORM.FIELD"); or, with reveal, kept
+ * and named in names. members and entries may be NULL. The one place the CLI decides what
+ * is private. */
+static int private_values(kf_engine *e, json_t *c, json_t *members, json_t *entries, int reveal,
+                          json_t *names, kf_err *err) {
+  json_t *keys = kf_lua_call_new(kf_engine_lua(e), KF_LUA_SENSITIVE_KEYS,
+                                 json_pack("[O]", json_object_get(c, "workflow_id")), err);
+  if (!keys) return err->code;
+  /* the fields of every form the entries use, also forms the workflow does not name */
+  json_t *forms = json_array();
+  size_t i;
+  json_t *x;
+  json_array_foreach(entries, i, x) json_array_append(forms, json_object_get(x, "form"));
+  json_t *fields = kf_lua_call_new(kf_engine_lua(e), KF_LUA_SENSITIVE_FIELDS,
+                                   json_pack("[O,o]", json_object_get(c, "workflow_id"), forms), err);
+  if (!fields) {
+    json_decref(keys);
+    return err->code;
+  }
+  json_t *all = json_array();
+  private_keys(json_object_get(c, "data"), json_object_get(keys, "data"), "data", reveal, names,
+               all);
+  json_array_foreach(members, i, x) {
+    char who[64];
+    json_t *hidden = json_array();
+    snprintf(who, sizeof who, "member %lld", ji(x, "id"));
+    private_keys(json_object_get(x, "data"), json_object_get(keys, "members"), who, reveal,
+                 names, hidden);
+    if (json_array_size(hidden)) json_object_set(x, "hidden", hidden);
+    json_array_extend(all, hidden);
+    json_decref(hidden);
+  }
+  json_array_foreach(entries, i, x) {
+    const char *form = js(x, "form");
+    json_t *hidden = json_array(), *short_names = json_array();
+    private_keys(json_object_get(x, "data"), json_object_get(fields, form), form, reveal, names,
+                 hidden);
+    size_t k;
+    json_t *h;
+    json_array_foreach(hidden, k, h)
+      json_array_append_new(short_names, json_string(json_string_value(h) + strlen(form) + 1));
+    if (json_array_size(short_names)) json_object_set(x, "hidden", short_names);
+    json_array_extend(all, hidden);
+    json_decref(hidden);
+    json_decref(short_names);
+  }
+  if (json_array_size(all)) json_object_set(c, "hidden", all);
+  json_decref(all);
+  json_decref(fields);
+  json_decref(keys);
+  return 0;
+}
+
+/* Record that the owner read private values of case c, before they are shown. */
+static int record_reveal(kf_engine *e, json_t *c, json_t *fields, const char *reason,
+                         kf_err *err) {
+  char now[21];
+  kf_iso(kf_now(), now);
+  return kf_event_append_new(e, json_pack("{s:s,s:O,s:s,s:s,s:{s:O,s:s,s:s}}", "kind",
+                                          "sensitive.read", "case", json_object_get(c, "id"),
+                                          "actor", os_user(), "at", now, "data", "fields",
+                                          fields, "basis", "owner", "reason", reason),
+                             err);
+}
+
+static void print_value(const char *label, json_t *v, long long entry) {
+  char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  printf("    %-28s %s", label, text ? text : "");
+  if (entry) printf("  (entry %lld)", entry);
+  putchar('\n');
+  free(text);
+}
+
+/* The private values named in names ("data.KEY", "member ID.KEY", "FORM.FIELD"). */
+static void print_revealed(json_t *c, json_t *members, json_t *entries, json_t *names) {
+  size_t i, k;
+  json_t *n, *x;
+  json_array_foreach(names, i, n) {
+    const char *label = json_string_value(n);
+    if (!strncmp(label, "data.", 5)) {
+      print_value(label, json_object_get(json_object_get(c, "data"), label + 5), 0);
+      continue;
+    }
+    json_array_foreach(members, k, x) {
+      char prefix[64];
+      int len = snprintf(prefix, sizeof prefix, "member %lld.", ji(x, "id"));
+      if (!strncmp(label, prefix, (size_t)len))
+        print_value(label, json_object_get(json_object_get(x, "data"), label + len), 0);
+    }
+    json_array_foreach(entries, k, x) {
+      size_t flen = strlen(js(x, "form"));
+      if (strncmp(label, js(x, "form"), flen) || label[flen] != '.') continue;
+      json_t *v = json_object_get(json_object_get(x, "data"), label + flen + 1);
+      if (v) print_value(label, v, ji(x, "id"));
+    }
+  }
+}
+
 static int case_show(kf_engine *e, const args *a, const char *id) {
   kf_err err = {0};
+  if (a->reveal && (!a->reason || !*a->reason))
+    return usage("case show --reveal needs --reason TEXT: why you read private details");
   json_t *c = kf_case_get(e, id, &err);
   if (!c) return fail(&err);
   int64_t cid = ji(c, "id");
   json_t *members = kf_store_members(kf_engine_store(e), cid, NULL, &err);
-  json_t *timers = kf_store_timers(kf_engine_store(e), cid, &err);
-  json_t *entries = kf_store_entries(kf_engine_store(e), cid, NULL, 0, &err);
-  if (a->json) {
-    json_object_set_new(c, "members", members ? json_incref(members) : json_array());
-    json_object_set_new(c, "timers", timers ? json_incref(timers) : json_array());
-    json_object_set_new(c, "entries", entries ? json_incref(entries) : json_array());
+  json_t *timers = members ? kf_store_timers(kf_engine_store(e), cid, &err) : NULL;
+  json_t *entries = timers ? kf_store_entries(kf_engine_store(e), cid, NULL, 0, &err) : NULL;
+  json_t *names = json_array();
+  int rc = !entries || private_values(e, c, members, entries, a->reveal, names, &err) ||
+           (a->reveal && json_array_size(names) && record_reveal(e, c, names, a->reason, &err));
+  if (rc) {
+    rc = fail(&err);
+  } else if (a->json) {
+    json_object_set(c, "members", members);
+    json_object_set(c, "timers", timers);
+    json_object_set(c, "entries", entries);
     print_json(c);
   } else {
     print_case(c);
@@ -510,12 +674,21 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
       printf("    %-14s %-8s due %s\n", js(x, "name"), js(x, "kind"), js(x, "due_at"));
     }
     if (json_array_size(entries)) printf("  form entries: %zu\n", json_array_size(entries));
+    if (json_array_size(names) && !a->reveal) {
+      printf("  private:  left out:");
+      json_array_foreach(names, i, x) printf("%s %s", i ? "," : "", json_string_value(x));
+      puts(" (--reveal --reason TEXT shows them, and records that you read them)");
+    } else if (json_array_size(names)) {
+      puts("  private (read recorded):");
+      print_revealed(c, members, entries, names);
+    }
   }
+  json_decref(names);
   json_decref(members);
   json_decref(timers);
   json_decref(entries);
   json_decref(c);
-  return 0;
+  return rc;
 }
 
 static int cmd_case(const args *a) {
@@ -544,7 +717,13 @@ static int cmd_case(const args *a) {
     rc = case_show(e, a, a->pos[2]);
     goto done;
   } else if (!strcmp(sub, "list")) {
-    json_t *f = json_pack("{s:s?,s:s?}", "workflow", a->workflow, "state", a->state);
+    if (a->mine && !a->actor) {
+      rc = usage("case list --mine needs --actor LOGIN: whose cases");
+      goto done;
+    }
+    json_t *f = json_pack("{s:s?,s:s?,s:s?,s:s?}", "workflow", a->workflow, "state", a->state,
+                          "allocated_to", a->mine ? a->actor : NULL, "team", a->team);
+    if (a->unallocated) json_object_set_new(f, "unallocated", json_true());
     if (a->overdue) json_object_set_new(f, "overdue", json_true());
     if (a->open) json_object_set_new(f, "open", json_true());
     if (a->limit >= 0) json_object_set_new(f, "limit", json_integer(a->limit));
@@ -554,7 +733,7 @@ static int cmd_case(const args *a) {
     if (res && !a->json) {
       size_t i;
       json_t *c;
-      printf("%-6s %-14s %-26s %-24s\n", "case", "ref", "workflow", "state");
+      printf("%-6s %-14s %-26s %-24s %-20s\n", "case", "ref", "workflow", "state", "allocated");
       json_array_foreach(res, i, c) print_case_line(c);
     }
   } else if (!strcmp(sub, "history")) {
@@ -573,6 +752,12 @@ static int cmd_case(const args *a) {
   } else if (!strcmp(sub, "members")) {
     json_t *c = kf_case_get(e, a->pos[2], &err);
     if (c) res = kf_store_members(kf_engine_store(e), ji(c, "id"), a->role, &err);
+    json_t *names = json_array();
+    if (res && private_values(e, c, res, NULL, 0, names, &err)) { /* never revealed here */
+      json_decref(res);
+      res = NULL;
+    }
+    json_decref(names);
     json_decref(c);
     if (res && !a->json) {
       size_t i;
@@ -614,6 +799,16 @@ static int cmd_case(const args *a) {
   } else if (!strcmp(sub, "moves")) {
     res = kf_case_moves(e, a->pos[2], a->as, &err);
     if (res && !a->json) print_moves(res);
+  } else if (!strcmp(sub, "allocate")) {
+    if (a->npos != 3 || !a->to) {
+      rc = usage("case allocate CASE --to LOGIN --reason TEXT [--team T]");
+      goto done;
+    }
+    res = kf_case_allocate(e, a->pos[2], a->to, a->team, a->reason, actor_of(a), &err);
+    if (res && !a->json) {
+      char who[160];
+      printf("case %lld: allocated to %s\n", ji(res, "id"), allocated(res, who, sizeof who));
+    }
   } else if (!strcmp(sub, "review")) {
     res = kf_case_review(e, a->pos[2], a->note, actor_of(a), &err);
     if (res && !a->json) printf("case %lld: review recorded\n", ji(res, "id"));
@@ -626,6 +821,40 @@ static int cmd_case(const args *a) {
 done:
   json_decref(res);
   json_decref(data);
+  kf_engine_close(e);
+  return rc;
+}
+
+static int cmd_team(const args *a) {
+  const char *sub = a->npos > 1 ? a->pos[1] : "";
+  if (!(!strcmp(sub, "add") && a->npos == 3) && !(!strcmp(sub, "list") && a->npos == 2))
+    return usage("team add NAME | team list");
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) return fail(&err);
+  int rc = 0;
+  if (!strcmp(sub, "add")) {
+    if ((rc = kf_team_add(e, a->pos[2], actor_of(a), &err))) rc = fail(&err);
+    else if (a->json) print_json_new(json_pack("{s:s}", "team", a->pos[2]));
+    else printf("team %s added\n", a->pos[2]);
+  } else {
+    json_t *list = kf_store_team_list(kf_engine_store(e), &err);
+    if (!list) rc = fail(&err);
+    else if (a->json) print_json(list);
+    else {
+      size_t i, k;
+      json_t *t, *m;
+      if (!json_array_size(list)) puts("no teams (kinflow team add NAME)");
+      json_array_foreach(list, i, t) {
+        printf("%-20s", js(t, "name"));
+        json_array_foreach(json_object_get(t, "members"), k, m)
+          printf("%s %s", k ? "," : "", json_string_value(m));
+        if (!json_array_size(json_object_get(t, "members"))) printf(" (no members)");
+        putchar('\n');
+      }
+    }
+    json_decref(list);
+  }
   kf_engine_close(e);
   return rc;
 }
@@ -789,7 +1018,7 @@ static int plugin_command(const args *a, int argc, char **argv) {
 static int builtin(const char *cmd) {
   static const char *names[] = {"init", "check", "deploy", "workflows", "definitions", "case",
                                 "form", "audit", "timers", "plugins", "test", "diagram",
-                                "help", "rule", NULL};
+                                "help", "rule", "team", NULL};
   for (const char **n = names; *n; n++)
     if (!strcmp(*n, cmd)) return 1;
   return 0;
@@ -842,5 +1071,6 @@ int kf_cli_main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "rule")) return cmd_rule(&a);
+  if (!strcmp(cmd, "team")) return cmd_team(&a);
   return plugin_command(&a, argc, argv);
 }

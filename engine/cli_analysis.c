@@ -2,7 +2,8 @@
  * event log into history (time in each state, final outcomes, a case at a past date);
  * `kinflow script run` runs an analyst's Lua script in a forked child under CPU, memory
  * and wall-clock limits. It only reads: no write transaction starts here, and scripts get
- * a connection that cannot write (kf_store_open_script). */
+ * a connection that cannot write (kf_store_open_script) and sees no sensitive value; the
+ * one write is the event that records a run revealing them (`--reveal --reason`). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "cli.h"
 #include "kf.h"
 #include "luahost.h"
+#include "runtime.h"
 #include "store.h"
 
 #define USAGE                                                                              \
@@ -27,8 +29,11 @@
   "       kinflow [--db FILE] report case CASE [--at DATE] [--json|--csv]\n"               \
   "         the state a case was in at DATE (a date alone: the end of that day; default\n" \
   "         now) and the time it had spent in each state by then\n"                       \
-  "       kinflow [--db FILE] script run [--seconds N] [--memory MB] FILE [ARG...]\n"      \
-  "         an analyst's Lua script, read-only (defaults: 60 s, 256 MB)\n"
+  "       kinflow [--db FILE] script run [--seconds N] [--memory MB]\n"                  \
+  "                                  [--reveal --reason TEXT] FILE [ARG...]\n"           \
+  "         an analyst's Lua script, read-only (defaults: 60 s, 256 MB); it sees no\n"    \
+  "         sensitive value unless --reveal, which is recorded with who and why\n"          \
+  "         (--reveal and --reason may also come right after FILE)\n"
 
 #define DEFAULT_SECONDS 60.0
 #define DEFAULT_MEMORY_MB 256L
@@ -42,6 +47,9 @@ typedef struct opts {
   double seconds;
   long memory_mb;
   int cmd; /* 1 report, 2 script */
+  int reveal;         /* script run --reveal */
+  int skip;           /* options after FILE that were kinflow's, not the script's */
+  const char *reason; /* script run --reason */
   int npos;
   const char *pos[8];
   int file; /* script run: argv index of FILE */
@@ -100,7 +108,23 @@ static int parse(int argc, char **argv, opts *o) {
       continue;
     }
     if (cmd == 2 && o->npos == 1 && strncmp(a, "--", 2) != 0) {
-      o->file = i; /* FILE: everything after it belongs to the script */
+      /* FILE: everything after it belongs to the script, but for --reveal and --reason
+       * right after it (`script run FILE --reveal --reason TEXT`) */
+      int k = i + 1;
+      while (k < argc) {
+        if (!strcmp(argv[k], "--reveal")) {
+          o->reveal = 1;
+          k++;
+        } else if ((r = flag_value(argc, argv, &k, "--reason", &v))) {
+          if (r < 0) return usage("--reason needs a text: why the script may see sensitive values");
+          o->reason = v;
+          k++;
+        } else {
+          break;
+        }
+      }
+      o->file = i;
+      o->skip = k - i - 1;
       return 0;
     }
     if (!strcmp(a, "--json")) o->format = FMT_JSON;
@@ -117,6 +141,11 @@ static int parse(int argc, char **argv, opts *o) {
       o->seconds = r > 0 ? strtod(v, &end) : 0;
       if (r < 0 || *end || !(o->seconds > 0 && o->seconds <= 86400))
         return usage("--seconds needs a number of seconds (0 < N <= 86400)");
+    } else if (cmd == 2 && !strcmp(a, "--reveal")) {
+      o->reveal = 1;
+    } else if (cmd == 2 && (r = flag_value(argc, argv, &i, "--reason", &v))) {
+      if (r < 0) return usage("--reason needs a text: why the script may see sensitive values");
+      o->reason = v;
     } else if (cmd == 2 && (r = flag_value(argc, argv, &i, "--memory", &v))) {
       char *end;
       o->memory_mb = r > 0 ? strtol(v, &end, 10) : 0;
@@ -682,7 +711,7 @@ static size_t address_space(void) {
 /* The child: limits that hold even inside C calls (SQLite, the Lua libraries): CPU time,
  * address space, a wall-clock alarm; then the script. Returns the exit status. */
 static int script_child(const char *db, const char *path, json_t *args, double seconds,
-                        size_t memory) {
+                        size_t memory, int reveal) {
   signal(SIGALRM, SIG_DFL);
   signal(SIGXCPU, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
@@ -695,12 +724,15 @@ static int script_child(const char *db, const char *path, json_t *args, double s
   kf_err err = {0};
   kf_lua *L = NULL;
   json_t *res = NULL;
-  kf_store *st = kf_store_open_script(db, seconds, memory / 4, &err);
+  kf_store *st = kf_store_open_script(db, seconds, memory / 4, reveal ? KF_SCRIPT_REVEAL : 0,
+                                      &err);
   if (st) {
     kf_lua_limits lim = {memory, (long)(seconds * 1e6) + 1000, seconds};
     L = kf_lua_new(st, &lim, &err);
   }
-  if (L) res = kf_lua_call_new(L, KF_LUA_SCRIPT_RUN, json_pack("[s,O]", path, args), &err);
+  if (L)
+    res = kf_lua_call_new(L, KF_LUA_SCRIPT_RUN,
+                          json_pack("[s,O,{s:b}]", path, args, "reveal", reveal), &err);
   kf_lua_free(L);
   kf_store_close(st);
   fflush(stdout);
@@ -712,16 +744,44 @@ static int script_child(const char *db, const char *path, json_t *args, double s
   return 0;
 }
 
+/* Record that a script run sees sensitive values: who (the OS user), which script, why.
+ * The one write of this file, through a normal engine so that hooks see it too. */
+static int record_reveal(const char *db, const char *path, const char *reason) {
+  kf_err err = {0};
+  kf_engine *e = kf_engine_open(db, KF_STORE_NOCREATE, &err);
+  if (!e) return fail(&err);
+  const char *user = getenv("USER");
+  char now[21];
+  kf_iso(kf_now(), now);
+  int rc = kf_event_append_new(e, json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "kind",
+                                            "script.revealed", "actor",
+                                            user && *user ? user : "cli", "at", now, "data",
+                                            "script", path, "reason", reason),
+                               &err);
+  kf_engine_close(e);
+  return rc ? fail(&err) : 0;
+}
+
+static int blank(const char *s) {
+  for (; s && *s; s++)
+    if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') return 0;
+  return 1;
+}
+
 static int script_run(const opts *o, int argc, char **argv) {
   if (o->npos != 1 || strcmp(o->pos[0], "run") != 0 || !o->file)
-    return usage("script run [--seconds N] [--memory MB] FILE [ARG...]");
+    return usage("script run [--seconds N] [--memory MB] [--reveal --reason TEXT] FILE [ARG...]");
+  if (o->reveal && blank(o->reason))
+    return usage("--reveal needs --reason TEXT: why the script may see sensitive values");
+  if (!o->reveal && o->reason) return usage("--reason goes with --reveal");
   const char *path = argv[o->file];
   json_t *args = json_array();
-  for (int i = o->file + 1; i < argc; i++) {
+  for (int i = o->file + 1 + o->skip; i < argc; i++) {
     json_t *a = json_string(argv[i]);
     if (!a) {
       json_decref(args);
-      fprintf(stderr, "kinflow: %s: argument %d is not valid UTF-8 text\n", path, i - o->file);
+      fprintf(stderr, "kinflow: %s: argument %d is not valid UTF-8 text\n", path,
+              i - o->file - o->skip);
       return 1;
     }
     json_array_append_new(args, a);
@@ -733,6 +793,20 @@ static int script_run(const opts *o, int argc, char **argv) {
     return 1;
   }
   json_decref(p);
+  if (o->reveal && access(path, R_OK) == 0) { /* a script that cannot be read reveals nothing */
+    json_t *r = json_string(o->reason);
+    if (!r) {
+      json_decref(args);
+      fprintf(stderr, "kinflow: the reason is not valid UTF-8 text\n");
+      return 1;
+    }
+    json_decref(r);
+    int rc = record_reveal(db_path(o), path, o->reason);
+    if (rc) {
+      json_decref(args);
+      return rc;
+    }
+  }
   size_t memory = (size_t)o->memory_mb << 20;
   fflush(stdout);
   fflush(stderr);
@@ -743,7 +817,7 @@ static int script_run(const opts *o, int argc, char **argv) {
     return 1;
   }
   if (pid == 0) {
-    int rc = script_child(db_path(o), path, args, o->seconds, memory);
+    int rc = script_child(db_path(o), path, args, o->seconds, memory, o->reveal);
     json_decref(args);
     fflush(stdout);
     fflush(stderr);

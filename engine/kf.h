@@ -23,6 +23,7 @@ enum {
   KF_ENOMEM = -8,
   KF_EUSAGE = -9,
   KF_EAUTH = -10,    /* not signed in, or wrong login or password */
+  KF_EFORBIDDEN = -11, /* signed in, but the record is not theirs to see or change */
 };
 
 /* How deeply nested a JSON value (case data, member data, a form entry) may be at any

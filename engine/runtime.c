@@ -149,9 +149,30 @@ static json_t *case_event(const char *kind, json_t *c, const char *actor, const 
                    "actor", actor ? actor : "kinflow", "at", now);
 }
 
-/* ev with data set to a copy of data (borrowed); ev may be NULL. */
-static json_t *with_data_new(json_t *ev, json_t *data) {
-  if (ev) json_object_set(ev, "data", data);
+/* What an event may keep of data (borrowed) of case c: the workflow's sensitive keys of
+ * `which` ("data" or "members") stand as "(private)", so that a sensitive value is never
+ * copied into the log (its history, its readers, the outbox). A new reference. */
+static json_t *redacted(kf_engine *e, json_t *c, const char *which, json_t *data) {
+  if (!json_is_object(data) || !json_object_size(data)) return json_incref(data);
+  kf_err ignore = {0};
+  json_t *keys = kf_lua_call_new(e->lua, KF_LUA_SENSITIVE_KEYS,
+                                 json_pack("[O]", json_object_get(c, "workflow_id")), &ignore);
+  json_t *out = NULL;
+  size_t i;
+  json_t *k;
+  json_array_foreach(json_object_get(keys, which), i, k) {
+    const char *name = json_string_value(k);
+    if (!name || !json_object_get(data, name)) continue;
+    if (!out) out = json_deep_copy(data);
+    json_object_set_new(out, name, json_string("(private)"));
+  }
+  json_decref(keys);
+  return out ? out : json_incref(data);
+}
+
+/* ev with data set to data (borrowed) as the log may keep it; ev may be NULL. */
+static json_t *with_data_new(kf_engine *e, json_t *c, json_t *ev, json_t *data) {
+  if (ev) json_object_set_new(ev, "data", redacted(e, c, "data", data));
   return ev;
 }
 
@@ -380,10 +401,10 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
     goto fail;
   json_t *ev = case_event("case.opened", c, actor, now);
   json_object_set_new(ev, "to", json_copy(json_object_get(c, "state")));
-  json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:O}", "workflow",
+  json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:o}", "workflow",
                                             json_object_get(wf, "name"), "version",
                                             json_object_get(wf, "version"), "data",
-                                            json_object_get(res, "data")));
+                                            redacted(e, c, "data", json_object_get(res, "data"))));
   if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
   if (event_new(e, ev, err) || apply_effects(e, c, res, actor, now, err)) goto fail;
   if (tx_commit(e, err)) goto fail_committed;
@@ -460,7 +481,7 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   if (json_is_true(json_object_get(res, "final")))
     json_object_set(evdata, "outcome", json_object_get(res, "outcome"));
   if (!json_equal(json_object_get(res, "data"), json_object_get(c, "data")))
-    json_object_set(evdata, "data", json_object_get(res, "data"));
+    json_object_set_new(evdata, "data", redacted(e, c, "data", json_object_get(res, "data")));
   json_object_set_new(ev, "data", evdata);
   if (record(e, ev, err) || apply_effects(e, c, res, actor, now, err))
     goto fail;
@@ -543,7 +564,7 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
                                 json_string_value(json_object_get(c, "state")),
                                 json_is_true(json_object_get(c, "final")), 0, data, now, err);
   json_decref(data);
-  if (rc || event_new(e, with_data_new(case_event("case.data", c, actor, now), patch), err) ||
+  if (rc || event_new(e, with_data_new(e, c, case_event("case.data", c, actor, now), patch), err) ||
       tx_commit(e, err))
     return abort_tx_new(e, c);
   return reload(e, c, err);
@@ -570,8 +591,8 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
   json_t *ev = case_event("member.added", c, actor, now);
   json_object_set_new(ev, "name", json_string(name));
   json_object_set_new(ev, "role", json_string(role));
-  json_object_set_new(ev, "data", json_pack("{s:s,s:s,s:O}", "role", role, "name", name, "data",
-                                            data ? data : json_null()));
+  json_object_set_new(ev, "data", json_pack("{s:s,s:s,s:o}", "role", role, "name", name, "data",
+                                            data ? redacted(e, c, "members", data) : json_null()));
   if (kf_store_member_add(e->st, cid, role, name, data, now, err)) {
     json_decref(ev);
     return abort_tx_new(e, c);
@@ -902,9 +923,14 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
         /* A refusal is recorded, not lost; the timer is done. */
         status = "refused";
         json_t *rev = case_event("timer.refused", c, "timer", now);
+        const char *why = err->msg;
+        size_t i;
+        json_t *r;
+        json_array_foreach(kf_lua_detail(e->lua), i, r) /* the log keeps no private text */
+          if (json_is_true(json_object_get(r, "private"))) why = "a check on private details is not met";
         json_object_set_new(rev, "name", json_string(name));
-        json_object_set_new(rev, "reason", json_string(err->msg));
-        json_object_set_new(out, "reason", json_string(err->msg));
+        json_object_set_new(rev, "reason", json_string(why));
+        json_object_set_new(out, "reason", json_string(why));
         if (event_new(e, rev, err)) goto fail;
       } else {
         goto fail;

@@ -1476,11 +1476,14 @@ json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
 /* ---- reports and scripts ---- */
 
 /* What a script's connection allows: reads only, never of the login tables, and only
- * until its deadline. The authorizer records why it refused, for a one-line message. */
+ * until its deadline; unless revealed, the script's own SQL reads the columns that hold
+ * people's details as NULL. The authorizer records why it refused, for a one-line message. */
 struct kf_script_guard {
   double deadline, seconds; /* CLOCK_MONOTONIC */
   size_t max_result;        /* bytes one kf.sql result may take */
   int timed_out;
+  int reveal;   /* KF_SCRIPT_REVEAL: the private columns read as stored */
+  int user_sql; /* preparing the script's own statement (kf_store_query), not the store's */
   char denied[300]; /* why the authorizer refused the statement */
   char schema[300]; /* a write to the schema tables: allowed only inside reads (the pragma
                        table functions do it); refused when the statement is not one */
@@ -1496,6 +1499,16 @@ static int schema_table(const char *t) {
   return t && (!sqlite3_stricmp(t, "sqlite_master") || !sqlite3_stricmp(t, "sqlite_schema") ||
                !sqlite3_stricmp(t, "sqlite_temp_master") ||
                !sqlite3_stricmp(t, "sqlite_temp_schema"));
+}
+
+/* Columns that hold case data, people's details, form entries and event data: what an
+ * analyst's own SQL reads as NULL unless the run reveals them. */
+static int private_column(const char *table, const char *column) {
+  static const char *tables[] = {"cases", "members", "entries", "events"};
+  if (!table || !column || sqlite3_stricmp(column, "data")) return 0;
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+    if (!sqlite3_stricmp(table, tables[i])) return 1;
+  return 0;
 }
 
 static int forbidden_table(const char *t) {
@@ -1530,7 +1543,8 @@ static int script_authorizer(void *ud, int action, const char *a1, const char *a
   case SQLITE_FUNCTION:
     return SQLITE_OK;
   case SQLITE_READ:
-    if (!forbidden_table(a1)) return SQLITE_OK;
+    if (!forbidden_table(a1))
+      return g->user_sql && !g->reveal && private_column(a1, a2) ? SQLITE_IGNORE : SQLITE_OK;
     if (!g->denied[0])
       snprintf(g->denied, sizeof g->denied, "reading table '%s' is not allowed in scripts", a1);
     return SQLITE_DENY;
@@ -1595,7 +1609,7 @@ static int script_progress(void *ud) {
 }
 
 kf_store *kf_store_open_script(const char *path, double seconds, size_t max_result,
-                               kf_err *err) {
+                               int flags, kf_err *err) {
   kf_store *st = kf_store_open(path, KF_STORE_READONLY | KF_STORE_NOCREATE, err);
   if (!st) return NULL;
   struct kf_script_guard *g = calloc(1, sizeof *g);
@@ -1607,6 +1621,7 @@ kf_store *kf_store_open_script(const char *path, double seconds, size_t max_resu
   g->seconds = seconds > 0 ? seconds : 60;
   g->deadline = mono_now() + g->seconds;
   g->max_result = max_result ? max_result : (size_t)64 << 20;
+  g->reveal = (flags & KF_SCRIPT_REVEAL) != 0;
   st->guard = g;
   /* One snapshot for the whole script, so that pages of cases and events agree. */
   int rc = exec(st, "BEGIN DEFERRED", err);
@@ -1674,6 +1689,7 @@ json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *er
   sqlite3_stmt *s = NULL;
   const char *tail = NULL;
   json_t *rows = NULL;
+  g->user_sql = 1; /* until out: a statement may be prepared again while it steps */
   int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, &tail);
   if (rc != SQLITE_OK) {
     if (g->denied[0]) kf_fail(err, KF_EREFUSED, "kf.sql: %s; nothing was changed", g->denied);
@@ -1735,6 +1751,7 @@ fail:
   rows = NULL;
 out:
   sqlite3_finalize(s);
+  g->user_sql = 0;
   return rows;
 }
 

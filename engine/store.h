@@ -137,9 +137,12 @@ int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const ch
  * that denies every write, ATTACH, pragmas that set anything, and any read of the users
  * and sessions tables; a query stops once `seconds` (0: 60; elapsed time from this call,
  * on the monotonic clock) have passed;
- * one kf_store_query result may take about max_result bytes (0: 64 MiB). */
+ * one kf_store_query result may take about max_result bytes (0: 64 MiB). Unless flags
+ * has KF_SCRIPT_REVEAL, kf_store_query reads cases.data, members.data, entries.data and
+ * events.data as NULL (the store's own reads on the connection see them). */
+enum { KF_SCRIPT_REVEAL = 1 };
 kf_store *kf_store_open_script(const char *path, double seconds, size_t max_result,
-                               kf_err *err);
+                               int flags, kf_err *err);
 /* One read-only statement with params (an array of text, numbers, booleans, nulls; may
  * be NULL), only on a connection from kf_store_open_script. Rows are objects keyed by
  * column name, values as stored (nothing parsed). KF_EREFUSED when it was denied (a write

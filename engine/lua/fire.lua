@@ -82,12 +82,17 @@ local function private_values(c, keys_by)
 end
 
 -- A test for one case: does a text contain any of its sensitive values (case-insensitive)?
--- The values are read once, at the first text of 3 characters or more.
+-- The values are read once, at the first text of 3 characters or more. When they cannot
+-- be read (a form's definition fails to load), every text counts as private.
 local function privacy(c, keys_by)
   local values
   return function(text)
     if type(text) ~= "string" or #text < 3 then return false end
-    values = values or private_values(c, keys_by)
+    if not values then
+      local ok, v = pcall(private_values, c, keys_by)
+      values = ok and v or false
+    end
+    if values == false then return true end
     if #values == 0 then return false end
     local low = text:lower()
     for _, v in ipairs(values) do

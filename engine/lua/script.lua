@@ -2,7 +2,9 @@
 -- `kf` they see (kf.cases, kf.events, kf.sql, kf.out, the clock) and running one script in
 -- the sandbox of engine/lua/sandbox.lua. Nothing here writes: every record a script gets is a
 -- read-only view, and any attempt to change one, or to write through kf.sql, ends the
--- script (script_host.deny). Time and memory limits are the caller's (cli_analysis.c).
+-- script (script_host.deny). Unless the run reveals them (`--reveal --reason`, recorded by
+-- cli_analysis.c), sensitive keys are gone from every record (kf.sql reads the data columns
+-- as NULL: store.c). Time and memory limits are the caller's (cli_analysis.c).
 local E = ...
 local host, sh = E.host, E.script_host
 local fmt, concat = string.format, table.concat
@@ -56,6 +58,79 @@ local function plain(x, depth, seen)
   for k, v in next, x do out[k] = plain(v, depth + 1, seen) end
   seen[x] = nil
   return out
+end
+
+---------------------------------------------------------------------------------------
+-- Sensitive values: gone from every record unless the run reveals them
+
+local reveal = false
+local keys_by = E.lib.bounded(500)       -- workflow version id -> its sensitive keys, as sets
+local workflow_of = E.lib.bounded(10000) -- case id -> its workflow version id
+
+local function set_of(list)
+  local out = {}
+  for _, k in ipairs(list or {}) do out[k] = true end
+  return out
+end
+
+-- The sensitive keys of a workflow version, looked up once: data, members, forms (form ->
+-- set of fields) and every (their union, for event data).
+local function keys_of(workflow_id)
+  local k = keys_by.get(workflow_id)
+  if k then return k end
+  local raw = E.sensitive_keys(workflow_id)
+  k = { data = set_of(raw.data), members = set_of(raw.members), forms = {}, every = {} }
+  for _, list in ipairs { raw.data, raw.members } do
+    for _, name in ipairs(list) do k.every[name] = true end
+  end
+  for form, fields in pairs(raw.forms) do
+    k.forms[form] = set_of(fields)
+    for _, name in ipairs(fields) do k.every[name] = true end
+  end
+  keys_by.put(workflow_id, k)
+  return k
+end
+
+-- Take the keys in `keys` out of the table t (a fresh table from the store), at its top
+-- level or, with depth, at every level down to 16.
+local function strip(t, keys, depth)
+  if type(t) ~= "table" then return end
+  for name in pairs(keys) do t[name] = nil end
+  if not depth or depth >= 16 then return end
+  for _, v in pairs(t) do strip(v, keys, depth + 1) end
+end
+
+local function case_workflow(id)
+  local w = workflow_of.get(id)
+  if w then return w end
+  local row = sh.case(tostring(id))
+  w = row and row.workflow_id or -1
+  workflow_of.put(id, w)
+  return w
+end
+
+-- A case row, a member, an entry, an event as a script may see it (all fresh from the store).
+local function hide_case(row)
+  if not reveal and row.workflow_id then strip(row.data, keys_of(row.workflow_id).data) end
+  return row
+end
+local function hide_members(list, workflow_id)
+  if reveal then return list end
+  local keys = keys_of(workflow_id).members
+  for _, m in ipairs(list) do strip(m.data, keys) end
+  return list
+end
+local function hide_entries(list, workflow_id)
+  if reveal then return list end
+  local forms = keys_of(workflow_id).forms
+  for _, e in ipairs(list) do strip(e.data, forms[e.form] or {}) end
+  return list
+end
+local function hide_event(row)
+  if reveal or row.case == nil then return row end
+  local w = case_workflow(row.case)
+  if w ~= -1 then strip(row.data, keys_of(w).every, 0) end
+  return row
 end
 
 ---------------------------------------------------------------------------------------
@@ -155,14 +230,17 @@ end
 
 local case_methods = {}
 function case_methods.members(self, role)
-  return view(host.members(originals[self].id, role), "the members of case " .. originals[self].id)
+  local c = originals[self]
+  return view(hide_members(host.members(c.id, role), c.workflow_id), "the members of case " .. c.id)
 end
 function case_methods.entries(self, form)
-  return view(host.entries(originals[self].id, form), "the entries of case " .. originals[self].id)
+  local c = originals[self]
+  return view(hide_entries(host.entries(c.id, form), c.workflow_id), "the entries of case " .. c.id)
 end
 function case_methods.latest(self, form)
-  local es = host.entries(originals[self].id, form)
-  return es[#es] and view(es[#es], "an entry of case " .. originals[self].id) or nil
+  local c = originals[self]
+  local es = hide_entries(host.entries(c.id, form), c.workflow_id)
+  return es[#es] and view(es[#es], "an entry of case " .. c.id) or nil
 end
 function case_methods.events(self, kind)
   return kf.events({ case = originals[self].id, kind = kind })
@@ -189,13 +267,14 @@ local function case_tostring(self)
 end
 
 function case_view(row)
+  hide_case(row)
   row.overdue = row.overdue_since ~= nil
   row.programme = row.programme or row.base_name or row.workflow
   return view(row, "case " .. tostring(row.id), case_methods, case_tostring)
 end
 
 function event_view(row)
-  return view(row, "event " .. tostring(row.seq))
+  return view(hide_event(row), "event " .. tostring(row.seq))
 end
 
 local case_filters = { workflow = { string = true }, state = { string = true }, open = { boolean = true },
@@ -290,8 +369,10 @@ for _, name in ipairs({ "now", "today", "age", "days_between", "duration" }) do 
 
 local script_kf = E.readonly(kf, "table 'kf'")
 
--- script_run(path, args): run the script at path with arg = args (arg[0] = path).
-function E.script_run(path, args)
+-- script_run(path, args, opts): run the script at path with arg = args (arg[0] = path);
+-- opts.reveal: the script sees sensitive values (the caller has recorded why).
+function E.script_run(path, args, opts)
+  reveal = type(opts) == "table" and opts.reveal == true
   local source, err = host.read_file(path)
   if not source then return nil, "invalid", err end
   local arg = { [0] = path }

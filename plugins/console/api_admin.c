@@ -1,12 +1,13 @@
-/* api_admin.c: the handlers of /api/users (list and add the people who sign in) and
- * /api/audit (the event log and its check). Each is one engine verb; the route's
- * permission is checked before they run (routes.c). */
+/* api_admin.c: the handlers of /api/users (list and add the people who sign in, and their
+ * teams), /api/teams, /api/access (glass-breaks to review) and /api/audit (the event log
+ * and its check). Each is one engine verb; the route's permission is checked before they
+ * run (routes.c). */
 #include "console.h"
 
 /* GET /api/users: without password hashes */
 void users_list(ctx *x) { reply_new(x, "user.list", json_object()); }
 
-/* POST /api/users {"login", "role", "password", "roles"} */
+/* POST /api/users {"login", "role", "password", "roles", "teams"} */
 void user_add(ctx *x) {
   const char *login, *role, *password;
   if (!body(x) || !body_text(x, "login", 1, &login) || !body_text(x, "role", 1, &role) ||
@@ -14,7 +15,40 @@ void user_add(ctx *x) {
     return;
   json_t *a = json_pack("{s:s,s:s,s:s,s:s}", "login", login, "role", role, "password", password,
                         "actor", x->u.login);
-  reply_if_new(x, pass(x, a, "roles", is_array, "a list of workflow roles"), "user.add", a);
+  int ok = pass(x, a, "roles", is_array, "a list of workflow roles") &&
+           pass(x, a, "teams", is_array, "a list of team names");
+  reply_if_new(x, ok, "user.add", a);
+}
+
+/* PUT /api/users/{login}/teams {"teams"}: replaces the user's teams */
+void user_teams(ctx *x) {
+  if (!body(x)) return;
+  if (!json_is_array(json_object_get(x->body, "teams"))) {
+    fail(x, 400, "give {\"teams\": [names]} (an empty list takes the user out of every team)");
+    return;
+  }
+  reply_new(x, "user.set_teams", json_pack("{s:o,s:O,s:s}", "login", text_value(x->arg[0]), "teams",
+                                           json_object_get(x->body, "teams"), "actor",
+                                           x->u.login));
+}
+
+/* GET /api/teams: [{name, members}] */
+void teams_list(ctx *x) { reply_new(x, "team.list", json_object()); }
+
+/* POST /api/teams {"name"} */
+void team_add(ctx *x) {
+  const char *name;
+  if (!body(x) || !body_text(x, "name", 1, &name)) return;
+  reply_new(x, "team.add", json_pack("{s:s,s:s}", "name", name, "actor", x->u.login));
+}
+
+/* GET /api/access?team=&since=: glass-breaks to review (the engine keeps a supervisor to
+ * their teams' cases) */
+void access_list(ctx *x) {
+  json_t *args = json_object();
+  query_text(x, args, "team");
+  query_text(x, args, "since");
+  reply_new(x, "access.list", args);
 }
 
 /* GET /api/audit?case=&kind=&after=&limit= */

@@ -1,7 +1,8 @@
 /* api_cases.c: the handlers of /api/cases: list, open, read, change, moves, history, fire,
- * forms, members and reviews. Each turns a request into one engine verb. The route's
- * permission is checked before they run (routes.c); here only the workflow roles a user
- * holds in the case's programme, and which fields they see. */
+ * forms, members, reviews, allocation and breaking the glass. Each turns a request into one
+ * engine verb. The route's permission is checked before they run (routes.c); here only the
+ * workflow roles a user holds in the case's programme. Which cases and fields a user sees
+ * is the engine's to decide (every verb names the user: engine.c). */
 #include "console.h"
 
 /* For a change to the case in the path: {"id", "actor"}, the start of the verb's arguments,
@@ -24,18 +25,21 @@ static json_t *change_args(ctx *x, const char *as) {
   return args;
 }
 
-/* GET /api/cases?workflow=&state=&q=&overdue=&open=&limit=&offset= */
+/* GET /api/cases?workflow=&state=&q=&overdue=&open=&mine=&team=&unallocated=&limit=&offset= */
 void cases_list(ctx *x) {
   json_t *args = json_object();
   query_text(x, args, "workflow");
   query_text(x, args, "state");
   query_text(x, args, "q");
+  query_text(x, args, "team");
   int ok = query_bool(x, args, "overdue") && query_bool(x, args, "open") &&
+           query_bool(x, args, "mine") && query_bool(x, args, "unallocated") &&
            query_int(x, args, "limit") && query_int(x, args, "offset");
   reply_if_new(x, ok, "case.list", args);
 }
 
-/* POST /api/cases {"workflow", "ref", "data"} */
+/* POST /api/cases {"workflow", "ref", "data", "allocate_to"}: allocated to the opener unless
+ * allocate_to names another worker. */
 void case_open(ctx *x) {
   const char *wf;
   if (!body(x) || !body_text(x, "workflow", 1, &wf)) return;
@@ -45,14 +49,21 @@ void case_open(ctx *x) {
   }
   json_t *args = json_pack("{s:s,s:s}", "workflow", wf, "actor", x->u.login);
   int ok = pass(x, args, "data", is_object, "an object") &&
-           pass(x, args, "ref", is_string, "a string");
+           pass(x, args, "ref", is_string, "a string") &&
+           pass(x, args, "allocate_to", is_string, "a login");
   reply_if_new(x, ok, "case.open", args);
 }
 
-/* GET /api/cases/{id}: sensitive fields only for those who may see them (the engine logs
- * each such read). */
+/* GET /api/cases/{id}?sensitive=0: sensitive fields are asked for when the user's role may
+ * see them, unless sensitive=0 (a page that shows none); the engine decides whether they
+ * are revealed, and records each reveal. */
 void case_show(ctx *x) {
-  int sensitive = !!(x->u.may & MAY_SENSITIVE);
+  json_t *q = json_object();
+  int asked = query_bool(x, q, "sensitive");
+  int sensitive = asked && !json_is_false(json_object_get(q, "sensitive")) &&
+                  (x->u.may & MAY_SENSITIVE);
+  json_decref(q);
+  if (!asked) return;
   reply_new(x, "case.get", json_pack("{s:o,s:b,s:s}", "id", case_id(x->arg[0]), "sensitive",
                                      sensitive, "actor", x->u.login));
 }
@@ -128,4 +139,25 @@ void case_review(ctx *x) {
   int ok = args && (!x->raw_len || (body(x) && body_text(x, "note", 0, &note)));
   if (ok && note) json_object_set_new(args, "note", json_string(note));
   reply_if_new(x, ok, "case.review", args);
+}
+
+/* POST /api/cases/{id}/allocation {"to", "reason", "team"}: who may allocate what is the
+ * engine's rule (a supervisor their team's cases and unallocated ones; a caseworker an
+ * unallocated case to themselves). */
+void case_allocate(ctx *x) {
+  const char *to, *reason;
+  if (!body(x) || !body_text(x, "to", 1, &to) || !body_text(x, "reason", 1, &reason)) return;
+  json_t *args = json_pack("{s:o,s:s,s:s,s:s}", "id", case_id(x->arg[0]), "to", to, "reason",
+                           reason, "actor", x->u.login);
+  reply_if_new(x, pass(x, args, "team", is_string, "a team's name"), "case.allocate", args);
+}
+
+/* POST /api/cases/{id}/access {"reason", "hours"}: break the glass on one case, for a time. */
+void case_access(ctx *x) {
+  const char *reason;
+  if (!body(x) || !body_text(x, "reason", 1, &reason)) return;
+  json_t *args = json_pack("{s:o,s:s,s:s}", "id", case_id(x->arg[0]), "reason", reason, "actor",
+                           x->u.login);
+  reply_if_new(x, pass(x, args, "hours", is_integer, "a whole number of hours"), "case.access",
+               args);
 }

@@ -41,6 +41,7 @@ enum {
   MAY_USERS = 16,      /* list and add users */
   MAY_ANY_ROLE = 32,   /* act as any workflow role, on any programme */
   MAY_SENSITIVE = 64,  /* see sensitive form fields (each read is logged) */
+  MAY_SUPERVISE = 128, /* the glass-breaks to review (the team's caseload is a case list) */
   SIGNED_IN = 0,       /* a route any signed-in user may use */
   PUBLIC = 1 << 30,    /* a route that needs no session (signing in) */
 };
@@ -150,6 +151,8 @@ void case_fire(ctx *x);
 void case_form(ctx *x);
 void case_member(ctx *x);
 void case_review(ctx *x);
+void case_allocate(ctx *x);
+void case_access(ctx *x);
 
 /* api_programmes.c */
 void dashboard_show(ctx *x);
@@ -168,6 +171,10 @@ void users_list(ctx *x);
 void user_add(ctx *x);
 void audit_list(ctx *x);
 void audit_verify(ctx *x);
+void user_teams(ctx *x);
+void teams_list(ctx *x);
+void team_add(ctx *x);
+void access_list(ctx *x);
 
 /* files.c: the page */
 void file_serve(ctx *x, const char *rel);

@@ -1,6 +1,7 @@
 /* engine.c: the console's one door to the engine: a kf_session per worker thread, verbs
- * called through kf_api (engine/api.h lists them), and their failures as HTTP answers. It
- * decides nothing about who may call what (routes.c and the handlers do). */
+ * called through kf_api (engine/api.h lists them) on behalf of the signed-in user (`user`,
+ * so that the engine scopes what it returns), and their failures as HTTP answers. It
+ * decides nothing about who may call what (routes.c, the handlers and the engine do). */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -60,6 +61,10 @@ json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, 
 json_t *verb_new(ctx *x, const char *name, json_t *args) {
   char err[1024];
   int status;
+  /* Every call made for a signed-in user names them; the engine answers only what they
+   * may see. Before authenticate() has run (signing in) there is no user yet. */
+  if (x->u.login[0] && json_is_object(args) && !json_object_get(args, "user"))
+    json_object_set_new(args, "user", json_string(x->u.login));
   json_t *res = engine_call_new(name, args, &status, err, sizeof err);
   if (res) return res;
   if (status >= 500 || status < 0) api->log(self, KF_LOG_ERROR, "%s: %s", name, err);
@@ -68,10 +73,13 @@ json_t *verb_new(ctx *x, const char *name, json_t *args) {
   else if (status == 503) fail(x, 503, "the database is busy; try again");
   else {
     fail(x, status, "%s", err[0] ? err : "refused");
-    /* a refused move's unmet conditions, as data: {"error", "refusals": [{code, params, text}]} */
+    /* a refused move's unmet conditions, as data: {"error", "refusals": [{code, params, text}]};
+     * a case the user may open by breaking the glass: {"error", "glass": true} */
     json_t *d = api->failure_detail ? api->failure_detail(mine) : NULL;
     json_t *refusals = json_object_get(d, "refusals");
     if (json_is_array(refusals)) json_object_set(x->out, "refusals", refusals);
+    if (status == 403 && json_is_true(json_object_get(d, "glass")))
+      json_object_set_new(x->out, "glass", json_true());
     json_decref(d);
   }
   return NULL;

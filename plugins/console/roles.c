@@ -8,8 +8,9 @@ static const struct {
   unsigned may;
 } ROLES[] = {
     {"admin", MAY_READ | MAY_WORK | MAY_RULES | MAY_AUDIT | MAY_USERS | MAY_ANY_ROLE |
-                  MAY_SENSITIVE},
-    {"supervisor", MAY_READ | MAY_WORK | MAY_AUDIT | MAY_ANY_ROLE | MAY_SENSITIVE},
+                  MAY_SENSITIVE | MAY_SUPERVISE},
+    {"supervisor", MAY_READ | MAY_WORK | MAY_AUDIT | MAY_ANY_ROLE | MAY_SENSITIVE |
+                       MAY_SUPERVISE},
     {"caseworker", MAY_READ | MAY_WORK | MAY_SENSITIVE},
     {"analyst", MAY_READ | MAY_RULES | MAY_AUDIT},
     {"viewer", MAY_READ},
@@ -32,6 +33,7 @@ const char *may_name(unsigned may) {
   case MAY_USERS: return "users";
   case MAY_ANY_ROLE: return "any_role";
   case MAY_SENSITIVE: return "sensitive";
+  case MAY_SUPERVISE: return "supervise";
   default: return "?";
   }
 }
@@ -59,7 +61,8 @@ int holds(const user *u, const char *workflow, const char *role) {
 }
 
 json_t *can_json(unsigned m) {
-  return json_pack("{s:b,s:b,s:b,s:b,s:b,s:b}", "work", !!(m & MAY_WORK), "rules",
+  return json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b}", "work", !!(m & MAY_WORK), "rules",
                    !!(m & MAY_RULES), "audit", !!(m & MAY_AUDIT), "users", !!(m & MAY_USERS),
-                   "any_role", !!(m & MAY_ANY_ROLE), "sensitive", !!(m & MAY_SENSITIVE));
+                   "any_role", !!(m & MAY_ANY_ROLE), "sensitive", !!(m & MAY_SENSITIVE),
+                   "supervise", !!(m & MAY_SUPERVISE));
 }

@@ -1,6 +1,6 @@
 /* user.c: the `kinflow user` command: add a person who signs in to the console (the
- * password from standard input, never from the command line) and list them. It reaches
- * the engine's user.add and user.list verbs only; it serves no HTTP. */
+ * password from standard input, never from the command line; their teams with --team) and
+ * list them. It reaches the engine's user.add and user.list verbs only; it serves no HTTP. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <termios.h>
@@ -12,10 +12,12 @@ static int user_usage(const char *why) {
   if (why) fprintf(stderr, "kinflow: user: %s\n", why);
   fprintf(stderr,
           "usage: kinflow user add LOGIN --role ROLE --password-stdin [--roles R1,R2,...]\n"
+          "                        [--team NAME ...]\n"
           "       kinflow user list [--json]\n"
           "  ROLE: admin, supervisor, caseworker, analyst or viewer\n"
           "  --roles: workflow roles the user may act as (family_link, or coparenthood:family_link\n"
-          "           for one programme); a caseworker without them acts as caseworker\n");
+          "           for one programme); a caseworker without them acts as caseworker\n"
+          "  --team: a team the user belongs to (kinflow team add NAME first); repeatable\n");
   return 2;
 }
 
@@ -54,7 +56,8 @@ static void print_json(const json_t *v) {
 }
 
 /* user add: the verb's arguments (the password read from stdin), or NULL after saying why. */
-static json_t *add_args(const char *login, const char *role, const char *roles) {
+static json_t *add_args(const char *login, const char *role, const char *roles,
+                        json_t *teams) {
   char password[1100];
   int pr = read_password(password, sizeof password);
   if (pr) {
@@ -73,6 +76,7 @@ static json_t *add_args(const char *login, const char *role, const char *roles) 
       json_array_append_new(list, json_string(t));
     json_object_set_new(args, "roles", list);
   }
+  if (args && json_array_size(teams)) json_object_set(args, "teams", teams);
   return args;
 }
 
@@ -83,21 +87,39 @@ static void print_added(const char *login, const char *role, const json_t *res) 
     printf("; acts as %s", t ? t : "?");
     free(t);
   }
+  if (json_array_size(json_object_get(res, "teams"))) {
+    char *t = json_dumps(json_object_get(res, "teams"), JSON_COMPACT);
+    printf("; teams %s", t ? t : "?");
+    free(t);
+  }
   printf(")\n");
+}
+
+/* A list of names as "a,b", or "-" when there are none. */
+static void names(const json_t *list, char *out, size_t len) {
+  size_t i, used = 0;
+  json_t *v;
+  out[0] = 0;
+  json_array_foreach(list, i, v) {
+    const char *s = json_string_value(v);
+    if (s && used < len) used += (size_t)snprintf(out + used, len - used, "%s%s", i ? "," : "", s);
+  }
+  if (!out[0]) snprintf(out, len, "-");
 }
 
 static void print_users(const json_t *res) {
   size_t i;
   json_t *u;
-  printf("%-24s %-11s %-30s %-21s %s\n", "LOGIN", "ROLE", "ACTS AS", "CREATED", "LAST SIGN-IN");
+  printf("%-24s %-11s %-30s %-24s %-21s %s\n", "LOGIN", "ROLE", "ACTS AS", "TEAMS", "CREATED",
+         "LAST SIGN-IN");
   json_array_foreach(res, i, u) {
-    char *r = json_dumps(json_object_get(u, "roles"), JSON_COMPACT | JSON_ENCODE_ANY);
+    char roles[512], teams[512];
+    names(json_object_get(u, "roles"), roles, sizeof roles);
+    names(json_object_get(u, "teams"), teams, sizeof teams);
     const char *last = json_string_value(json_object_get(u, "last_login"));
-    printf("%-24s %-11s %-30s %-21s %s\n", json_string_value(json_object_get(u, "login")),
-           json_string_value(json_object_get(u, "role")),
-           r && strcmp(r, "[]") && strcmp(r, "null") ? r : "-",
+    printf("%-24s %-11s %-30s %-24s %-21s %s\n", json_string_value(json_object_get(u, "login")),
+           json_string_value(json_object_get(u, "role")), roles, teams,
            json_string_value(json_object_get(u, "created_at")), last ? last : "never");
-    free(r);
   }
 }
 
@@ -105,6 +127,7 @@ int user_cmd(int argc, char **argv) {
   if (argc < 2) return user_usage(NULL);
   int json_out = 0, stdin_pw = 0;
   const char *login = NULL, *role = NULL, *roles = NULL;
+  json_t *teams = json_array();
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     if (is(a, "--json")) json_out = 1;
@@ -113,18 +136,27 @@ int user_cmd(int argc, char **argv) {
     else if (!strncmp(a, "--role=", 7)) role = a + 7;
     else if (is(a, "--roles") && i + 1 < argc) roles = argv[++i];
     else if (!strncmp(a, "--roles=", 8)) roles = a + 8;
+    else if (is(a, "--team") && i + 1 < argc) json_array_append_new(teams, json_string(argv[++i]));
+    else if (!strncmp(a, "--team=", 7)) json_array_append_new(teams, json_string(a + 7));
     else if (a[0] != '-' && !login) login = a;
     else {
       char m[300];
       snprintf(m, sizeof m, "unexpected argument '%s'", a);
+      json_decref(teams);
       return user_usage(m);
     }
   }
   int add = is(argv[1], "add");
-  if (!add && !is(argv[1], "list")) return user_usage(NULL);
-  if (add && (!login || !role || !stdin_pw))
-    return user_usage("add needs LOGIN, --role ROLE and --password-stdin");
-  if (!add && (login || role || roles || stdin_pw)) return user_usage("list takes only --json");
+  const char *why = !add && !is(argv[1], "list") ? ""
+                    : add && (!login || !role || !stdin_pw)
+                        ? "add needs LOGIN, --role ROLE and --password-stdin"
+                    : !add && (login || role || roles || stdin_pw || json_array_size(teams))
+                        ? "list takes only --json"
+                        : NULL;
+  if (why) {
+    json_decref(teams);
+    return user_usage(*why ? why : NULL);
+  }
 
   char err[1024] = "";
   int status = 0, rc = 1;
@@ -132,9 +164,10 @@ int user_cmd(int argc, char **argv) {
   kf_session *s = api->session_open(self, err, sizeof err);
   if (!s) {
     fprintf(stderr, "kinflow: user: %s\n", err);
+    json_decref(teams);
     return 1;
   }
-  if (add && !(args = add_args(login, role, roles))) goto out;
+  if (add && !(args = add_args(login, role, roles, teams))) goto out;
   if (!add) args = json_object();
   if (!args || !(res = api->call(s, add ? "user.add" : "user.list", args, &status, err,
                                   sizeof err))) {
@@ -146,6 +179,7 @@ int user_cmd(int argc, char **argv) {
   else print_users(res);
   rc = 0;
 out:
+  json_decref(teams);
   json_decref(args);
   json_decref(res);
   api->session_close(s);

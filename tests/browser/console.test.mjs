@@ -1,7 +1,9 @@
 // tests/browser/console.test.mjs: the console in headless Chromium, driven by Playwright, as a
-// caseworker and then an administrator would use it. Started by tests/browser/run.sh, which
-// gives the server's address, the accounts, the case and where screenshots go:
-//   KF_URL KF_LOGIN KF_PASSWORD KF_ADMIN KF_ADMIN_PASSWORD KF_CASE KF_OUT KF_CHROMIUM KF_PROFILE
+// caseworker, an administrator, a supervisor and a worker of another team would use it.
+// Started by tests/browser/run.sh, which gives the server's address, the accounts, the case
+// and where screenshots go:
+//   KF_URL KF_LOGIN KF_PASSWORD KF_ADMIN KF_ADMIN_PASSWORD KF_SUPER KF_SUPER_PASSWORD
+//   KF_OTHER KF_OTHER_PASSWORD KF_CASE KF_OUT KF_CHROMIUM KF_PROFILE
 // Prints "ok   NAME" or "FAIL NAME: why" for each step, then "N passed, N failed".
 
 import { chromium } from "playwright-core";
@@ -17,6 +19,8 @@ const env = (k) => {
 const URL = env("KF_URL").replace(/\/$/, "");
 const LOGIN = env("KF_LOGIN"), PASSWORD = env("KF_PASSWORD");
 const ADMIN = env("KF_ADMIN"), ADMIN_PASSWORD = env("KF_ADMIN_PASSWORD");
+const SUPER = env("KF_SUPER"), SUPER_PASSWORD = env("KF_SUPER_PASSWORD");
+const OTHER = env("KF_OTHER"), OTHER_PASSWORD = env("KF_OTHER_PASSWORD");
 const CASE = env("KF_CASE"), OUT = env("KF_OUT");
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 mkdirSync(OUT, { recursive: true });
@@ -120,6 +124,16 @@ async function run() {
   });
   const main = page.locator("main");
   const heading = () => page.locator("main h1");
+  const signIn = async (login, password) => {
+    await page.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+    await page.getByLabel("User name").fill(login);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  };
+  const signOut = async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+  };
 
   await step("the console page loads with its security headers", async () => {
     const res = await page.goto(URL + "/");
@@ -137,10 +151,41 @@ async function run() {
     await page.locator("#login-problem").filter({ hasText: "do not match" }).waitFor();
   }, ["the console page loads with its security headers"]);
 
+  await step("My cases: a caseworker lands on their own cases, with stage, people and next review", async () => {
+    await signIn(LOGIN, PASSWORD);
+    await page.getByRole("heading", { level: 1, name: "My cases" }).waitFor();
+    const row = main.locator("tr", { hasText: "CP-BROWSER" });
+    await row.waitFor();
+    await row.getByText("Referral and matching").waitFor();
+    await row.getByText("Ava Example", { exact: false }).waitFor();
+    expect(!(await main.getByRole("link", { name: "CP-NIA" }).count()), "another worker's case is in My cases");
+    expect(!(await main.getByRole("link", { name: "PR-BROWSER" }).count()), "an unallocated case is in My cases");
+    const heads = await main.locator("thead th").allTextContents();
+    expect(heads.includes("Stage") && heads.includes("Next review"), `the columns are ${heads.join(", ")}`);
+    expect(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My cases" }).getAttribute("aria-current") === "page",
+      "My cases is not marked as the current page");
+    expect(!(await page.getByRole("link", { name: "Team caseload" }).isVisible()), "a caseworker sees the team caseload in the menu");
+    await shot(page, "02-my-cases");
+  }, ["the console page loads with its security headers"]);
+
+  await step("My cases puts overdue reviews first (the longest overdue first), then the soonest review", async () => {
+    const order = await page.evaluate(async () => {
+      const mine = await import("/static/view-mine.js");
+      const rows = [
+        { id: 1, updated_at: "2026-03-01T00:00:00Z" },
+        { id: 2, overdue_since: "2026-02-10" },
+        { id: 3, updated_at: "2026-01-01T00:00:00Z" },
+        { id: 4, overdue_since: "2026-01-05" },
+        { id: 5 },
+      ];
+      const next = new Map([[1, null], [3, "2026-04-01"], [5, "2026-03-15"]]);
+      return mine.byUrgency(rows, next).map(c => c.id);
+    });
+    expect(order.join(",") === "4,2,5,3,1", `the order is ${order.join(",")}`);
+  }, ["My cases: a caseworker lands on their own cases, with stage, people and next review"]);
+
   await step("a caseworker signs in and sees the overview", async () => {
-    await page.getByLabel("User name").fill(LOGIN);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
     await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
     await main.getByRole("heading", { name: "Reviews overdue" }).waitFor();
     await main.getByRole("heading", { name: "Cases by programme and stage" }).waitFor();
@@ -148,10 +193,10 @@ async function run() {
     expect(await page.locator("#who-name").textContent().then(t => t.includes(LOGIN)), "the header does not name the person signed in");
     expect(!(await page.getByRole("link", { name: "People who sign in" }).isVisible()), "a caseworker sees the accounts page in the menu");
     await shot(page, "02-overview");
-  }, ["the console page loads with its security headers"]);
+  }, ["My cases: a caseworker lands on their own cases, with stage, people and next review"]);
 
   await step("the case list filters by programme and opens the case", async () => {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
     await page.locator("form.filters").getByLabel("Programme").selectOption("coparenthood");
     await page.getByRole("button", { name: "Show cases" }).click();
@@ -222,7 +267,7 @@ async function run() {
   }, ["the corrected form is saved"]);
 
   await step("a new case is opened from the case list", async () => {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
     const form = page.locator("section.open-case");
     await form.getByLabel("Programme").selectOption("coparenthood");
@@ -231,6 +276,7 @@ async function run() {
     await form.getByRole("button", { name: "Open the case" }).click();
     await heading().filter({ hasText: "Case CP-NEW-1" }).waitFor();
     await page.locator("#current-stage").filter({ hasText: "Referral and matching" }).waitFor();
+    await page.locator("#worker").getByText(`${LOGIN} (team north)`).waitFor();
     await page.locator("section[aria-labelledby=details-h]").getByText("Example Primary School").waitFor();
     await page.goBack();
     await page.goBack();
@@ -340,9 +386,7 @@ async function run() {
   }, ["a caseworker signs in and sees the overview"]);
 
   await step("an administrator signs in", async () => {
-    await page.getByLabel("User name").fill(ADMIN);
-    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(ADMIN, ADMIN_PASSWORD);
     await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
     await page.getByRole("link", { name: "People who sign in" }).waitFor();
   }, ["signing out returns to the sign-in page"]);
@@ -398,16 +442,132 @@ async function run() {
   await step("an administrator adds an account", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "People who sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "People who sign in" }).waitFor();
-    await main.locator("table").getByText(LOGIN).waitFor();
+    const accounts = main.locator("section[aria-labelledby=list-h] table");
+    await accounts.getByText(LOGIN, { exact: true }).waitFor();
     await page.getByLabel("User name").fill("vic.viewer");
     await page.getByLabel("Role", { exact: true }).selectOption("viewer");
     await page.getByLabel("Password", { exact: true }).fill("a-long-viewer-password");
     await page.getByLabel("Password again").fill("a-long-viewer-password");
     await page.getByRole("button", { name: "Add this account" }).click();
     await page.locator("#messages").getByText("vic.viewer", { exact: false }).waitFor();
-    await main.locator("table").getByText("vic.viewer").waitFor();
+    await accounts.getByText("vic.viewer", { exact: true }).waitFor();
     await shot(page, "12-users");
   }, ["an administrator signs in"]);
+
+  await step("an administrator adds a team and changes a person's teams", async () => {
+    const teams = page.locator("section.teams");
+    await teams.getByLabel("Team name").fill("east");
+    await teams.getByRole("button", { name: "Add this team" }).click();
+    await page.locator("#messages").getByText("Team east added").waitFor();
+    await page.locator("section.teams tr", { hasText: "east" }).waitFor();
+    await main.getByRole("button", { name: `Change ${LOGIN}'s teams` }).click();
+    const dialog = page.getByRole("dialog");
+    expect(await dialog.getByLabel("north").isChecked(), "the dialog does not show the person's team");
+    await dialog.getByLabel("east").check();
+    await dialog.getByRole("button", { name: "Save the teams" }).click();
+    await page.locator("#messages").getByText(`${LOGIN} is now in team east, team north`).waitFor();
+    await main.locator("tr", { hasText: LOGIN }).getByText("east, north").waitFor();
+    await page.locator("section.teams tr", { hasText: "east" }).getByText(LOGIN).waitFor();
+  }, ["an administrator adds an account"]);
+
+  await step("a supervisor lands on the team caseload: counts per worker, the queue", async () => {
+    await signOut();
+    await signIn(SUPER, SUPER_PASSWORD);
+    await page.getByRole("heading", { level: 1, name: "Team caseload" }).waitFor();
+    const perWorker = page.locator("section[aria-labelledby=workers-h]");
+    await perWorker.locator("tr", { hasText: LOGIN }).locator("td").first().filter({ hasText: "2" }).waitFor();
+    await perWorker.locator("tr", { hasText: "nia.north" }).locator("td").first().filter({ hasText: "1" }).waitFor();
+    await perWorker.locator("tr", { hasText: SUPER }).locator("td").first().filter({ hasText: "0" }).waitFor();
+    const teamCases = page.locator("section[aria-labelledby=team-cases-h]");
+    await teamCases.getByRole("link", { name: "CP-BROWSER" }).waitFor();
+    await teamCases.getByRole("link", { name: "CP-NIA" }).waitFor();
+    const queue = page.locator("section.queue");
+    await queue.getByRole("link", { name: "PR-BROWSER" }).waitFor();
+    expect(!(await queue.getByRole("link", { name: "CP-BROWSER" }).count()), "an allocated case is in the queue");
+    await page.locator("section.glass").getByText("No one has broken the glass", { exact: false }).waitFor();
+    await shot(page, "16-caseload");
+  }, ["signing out returns to the sign-in page", "a new case is opened from the case list"]);
+
+  await step("a supervisor reallocates a case, and must give a reason", async () => {
+    await page.getByRole("button", { name: "Reallocate CP-BROWSER" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Allocate to").selectOption({ label: "nia.north (team north)" });
+    await dialog.getByRole("button", { name: "Reallocate" }).click();
+    await dialog.getByText("Give a reason", { exact: false }).waitFor();
+    await shot(page, "17-reallocate");
+    await dialog.getByLabel(/^Reason/).fill("Casey is on leave for a month; Nia knows the school.");
+    await dialog.getByRole("button", { name: "Reallocate" }).click();
+    await page.locator("#messages").getByText("CP-BROWSER is now allocated to nia.north").waitFor();
+    const perWorker = page.locator("section[aria-labelledby=workers-h]");
+    await perWorker.locator("tr", { hasText: "nia.north" }).locator("td").first().filter({ hasText: "2" }).waitFor();
+    await page.locator("section[aria-labelledby=team-cases-h] tr", { hasText: "CP-BROWSER" }).getByText("nia.north (team north)").waitFor();
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await page.locator(".timeline").getByText("Casey is on leave", { exact: false }).waitFor();
+    await page.locator("#worker").getByText("nia.north (team north)").waitFor();
+  }, ["a supervisor lands on the team caseload: counts per worker, the queue"]);
+
+  await step("a supervisor allocates a case from the queue", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team caseload" }).click();
+    await page.getByRole("heading", { level: 1, name: "Team caseload" }).waitFor();
+    await page.getByRole("button", { name: "Allocate PR-BROWSER" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Allocate to").selectOption({ label: `${LOGIN} (team north)` });
+    await dialog.getByLabel(/^Reason/).fill("New referral for Casey.");
+    await dialog.getByRole("button", { name: "Allocate the case" }).click();
+    await page.locator("#messages").getByText(`PR-BROWSER is now allocated to ${LOGIN}`).waitFor();
+    await page.locator("section.queue").getByText("Every open case is allocated").waitFor();
+  }, ["a supervisor lands on the team caseload: counts per worker, the queue"]);
+
+  await step("another team's worker sees a summary, and breaks the glass with a reason", async () => {
+    await signOut();
+    await signIn(OTHER, OTHER_PASSWORD);
+    await page.getByRole("heading", { level: 1, name: "My cases" }).waitFor();
+    await main.getByText("No open cases are allocated to you").waitFor();
+    await page.goto(URL + "/#/cases?workflow=coparenthood");
+    const row = main.locator("tr", { hasText: "CP-BROWSER" });
+    await row.getByText("Summary", { exact: true }).waitFor();
+    await row.getByText("Not shown").waitFor();
+    expect(!(await row.getByText("Ava Example").count()), "a summary row names the case's people");
+    await row.getByRole("link", { name: "CP-BROWSER" }).click();
+    await heading().filter({ hasText: "This case is not in your caseload" }).waitFor();
+    await main.locator(".glass-message").getByText("break the glass with a reason to open it", { exact: false }).waitFor();
+    expect(!(await main.getByText("Ava Example").count()), "the refusal page shows the case's people");
+    await page.getByRole("button", { name: "Break the glass" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("button", { name: "Open the case" }).click();
+    await dialog.getByText("Give a reason", { exact: false }).waitFor();
+    await shot(page, "18-break-the-glass");
+    await dialog.getByLabel(/^Reason/).fill("The school rang about Ava and no one in the north team answers.");
+    await dialog.getByRole("button", { name: "Open the case" }).click();
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    await page.locator("#messages").getByText("You may open this case until", { exact: false }).waitFor();
+    await page.locator("section[aria-labelledby=people-h]").getByText("Ava Example").waitFor();
+    await page.locator(".timeline").getByText("The glass was broken").waitFor();
+  }, ["a supervisor lands on the team caseload: counts per worker, the queue"]);
+
+  await step("a viewer opening a case sees its summary only, without the people", async () => {
+    await signOut();
+    await signIn("vic.viewer", "a-long-viewer-password");
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    expect(!(await page.getByRole("link", { name: "My cases" }).isVisible()), "a viewer sees My cases in the menu");
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    await main.getByRole("heading", { name: "Summary" }).waitFor();
+    await page.locator("#current-stage").filter({ hasText: "Stage 1" }).waitFor();
+    const text = await main.innerText();
+    expect(!/Ava Example|Robin Example|Timeline|People and roles/.test(text), "the summary shows the case's people or history");
+    expect(!(await page.getByRole("button", { name: "Break the glass" }).count()), "a viewer is offered to break the glass");
+    await shot(page, "20-viewer-summary");
+  }, ["an administrator adds an account", "a move is made after confirming, and the case shows its new stage"]);
+
+  await step("the team's supervisor sees the glass-break to review", async () => {
+    await signOut();
+    await signIn(SUPER, SUPER_PASSWORD);
+    await page.getByRole("heading", { level: 1, name: "Team caseload" }).waitFor();
+    const row = page.locator("section.glass tr", { hasText: OTHER });
+    await row.getByText("The school rang about Ava", { exact: false }).waitFor();
+    await shot(page, "19-glass-to-review");
+  }, ["another team's worker sees a summary, and breaks the glass with a reason"]);
 
   await step("keyboard: the first Tab reaches the skip link, and focus is visible", async () => {
     await page.goto(URL + "/#/dashboard");

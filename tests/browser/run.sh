@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/browser/run.sh: the console in a real browser. Makes a scratch database with the
-# programme library and one case, starts `kinflow serve` on a loopback port, and drives
+# programme library, two teams and their people, and three cases, starts `kinflow serve` on a loopback port, and drives
 # Debian's chromium with Playwright (tests/browser/console.test.mjs). Screenshots go to
 # tests/out/. Ends with "N passed, N failed".
 #
@@ -36,7 +36,7 @@ if [[ ! -d $HERE/node_modules/playwright-core ]]; then
 fi
 [[ -x $K ]] || die "no kinflow binary at $K (run make)"
 
-# --- a scratch database with the programme library and one case ------------------------------
+# --- a scratch database: the programme library, two teams, their people, and cases -----------
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kinflow-browser.XXXXXX")
 SERVER_PID=""
 cleanup() {
@@ -57,10 +57,22 @@ files=()
 for f in workflows/*.lua; do [[ $f == *.test.lua ]] || files+=("$f"); done
 "$K" deploy "${files[@]}" >/dev/null || die "kinflow deploy"
 
+"$K" team add north >/dev/null && "$K" team add south >/dev/null || die "kinflow team add"
 LOGIN=casey.worker
 PASSWORD="browser-test-$RANDOM-$RANDOM-pass"
-printf '%s\n' "$PASSWORD" | "$K" user add "$LOGIN" --role caseworker --password-stdin >/dev/null ||
+printf '%s\n' "$PASSWORD" | "$K" user add "$LOGIN" --role caseworker --team north --password-stdin >/dev/null ||
   die "kinflow user add"
+# casey's team: a supervisor and another caseworker; and a caseworker of the other team.
+SUPER=sid.super
+SUPER_PASSWORD="browser-super-$RANDOM-$RANDOM-pass"
+printf '%s\n' "$SUPER_PASSWORD" | "$K" user add "$SUPER" --role supervisor --team north --password-stdin >/dev/null ||
+  die "kinflow user add (supervisor)"
+printf '%s\n' "browser-nia-$RANDOM-$RANDOM-pass" | "$K" user add nia.north --role caseworker --team north --password-stdin >/dev/null ||
+  die "kinflow user add (nia.north)"
+OTHER=lou.south
+OTHER_PASSWORD="browser-other-$RANDOM-$RANDOM-pass"
+printf '%s\n' "$OTHER_PASSWORD" | "$K" user add "$OTHER" --role caseworker --team south --password-stdin >/dev/null ||
+  die "kinflow user add (lou.south)"
 ADMIN=ada.admin
 ADMIN_PASSWORD="browser-admin-$RANDOM-$RANDOM-pass"
 printf '%s\n' "$ADMIN_PASSWORD" | "$K" user add "$ADMIN" --role admin --password-stdin >/dev/null ||
@@ -78,7 +90,14 @@ CASE=$("$K" case new coparenthood --ref CP-BROWSER --data '{"referred_by":"Child
 "$K" form submit "$CASE" consent_to_share \
   --data '{"consent":true,"given_by":"Robin Example","given_on":"2026-01-05","explained":true}' >/dev/null ||
   die "setting up case $CASE"
-# A second case, so that lists and counts have more than one row.
+"$K" case allocate "$CASE" --to "$LOGIN" --reason "referred to casey's team" >/dev/null ||
+  die "kinflow case allocate $CASE"
+# A case of nia's, and one no one holds yet (the supervisor's queue).
+OTHER_CASE=$("$K" case new coparenthood --ref CP-NIA --json | sed -n 's/^  "id": \([0-9]*\),$/\1/p' | head -1)
+[[ -n $OTHER_CASE ]] || die "kinflow case new (CP-NIA)"
+"$K" case member add "$OTHER_CASE" --role child --name "Noor Example" >/dev/null &&
+"$K" case allocate "$OTHER_CASE" --to nia.north --reason "nia knows the family" >/dev/null ||
+  die "setting up case $OTHER_CASE"
 "$K" case new preservation --ref PR-BROWSER >/dev/null || die "kinflow case new preservation"
 
 # --- the server ----------------------------------------------------------------------------
@@ -98,6 +117,7 @@ fi
 
 # --- the browser ---------------------------------------------------------------------------
 KF_URL=$URL KF_LOGIN=$LOGIN KF_PASSWORD=$PASSWORD KF_ADMIN=$ADMIN KF_ADMIN_PASSWORD=$ADMIN_PASSWORD \
+KF_SUPER=$SUPER KF_SUPER_PASSWORD=$SUPER_PASSWORD KF_OTHER=$OTHER KF_OTHER_PASSWORD=$OTHER_PASSWORD \
 KF_CASE=$CASE KF_OUT=$OUT KF_CHROMIUM=$CHROMIUM KF_PROFILE=$TMP/profile \
   node "$HERE/console.test.mjs"
 rc=$?

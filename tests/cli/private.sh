@@ -3,9 +3,10 @@
 # {...} }`) through the real binary: the checker refuses a malformed field at its line, an
 # adaptation adds keys and keeps its base's, the stored definition carries them; a guard's
 # or rule's refusal whose text quotes a sensitive value of the case (a member's address or
-# phone, the case's safe address, a sensitive form field; in any letter case) is marked
-# private in `case moves --json`, in a refused fire's detail and in `rule impact --json`,
-# and a reason quoting nothing sensitive is not.
+# phone, the case's safe address, a sensitive form field; in any letter case; a number as its
+# text; values of 3 characters or more) is marked private in `case moves --json`, in a
+# refused fire's detail and in `rule impact --json`, and a reason quoting nothing sensitive
+# is not.
 source "$(dirname "$0")/../lib.sh"
 cd "$T_DIR" || exit 1
 
@@ -130,6 +131,11 @@ expect_eq "the private refusal still carries its text (the API decides who reads
 run "$K" case moves R-2 --as worker --json
 expect_eq "each case is judged by its own values: R-2's address, no plan, no safe address" \
   "settle:True shelter:False call:False home:False crash:False wait:False leave:" "$(marks)"
+quiet "$K" case new refuge --ref R-3
+quiet "$K" case member add R-3 --role parent --name "Kim Short" --data '{"address": "No", "phone": 400111222}'
+run "$K" case moves R-3 --as worker --json
+expect_eq "a number is compared as its text; a value under 3 characters is not compared" \
+  "settle:False shelter:False call:True home:False crash:False wait:False leave:" "$(marks)"
 
 # A refused fire leaves its refusals as data (seen here by a plugin's call of case.fire).
 fire_detail() {
@@ -141,7 +147,7 @@ expect_eq "a refused fire with a plain reason is not marked" "[False]" "$(fire_d
 
 run "$K" rule impact changed/housed.lua --json
 expect_eq "rule impact --json: the changed case whose reason quotes an address is private" \
-  "1:False:True 2:False:False" \
+  "1:False:True 2:False:False 3:False:False" \
   "$(echo "$OUT" | py "' '.join('%s:%s:%s' % (c['case'], c['before'].get('private', False), c['after'].get('private', False)) for c in d['changed'])")"
 expect_eq "rule impact --json: the reason itself is kept for the API to withhold" "still at 12 Example Lane" \
   "$(echo "$OUT" | py "d['changed'][0]['after']['reason']")"

@@ -3,7 +3,9 @@
 # through the read-only API (kf.cases, kf.events, kf.sql, kf.out); every way of writing is
 # refused with exit 1 and leaves the database as it was, even inside pcall; the login
 # tables cannot be read; endless loops and memory bombs (in Lua and in SQL) end with a
-# clear message within the limits; the shipped scripts in scripts/analysis/ run.
+# clear message within the limits; the shipped scripts in scripts/analysis/ run; sensitive
+# values are gone from every record and kf.sql reads the data columns as NULL, unless the
+# run says --reveal --reason, which is recorded (script.revealed) before the script runs.
 source "$(dirname "$0")/../lib.sh"
 cd "$T_DIR" || exit 1
 ANALYSIS=$ROOT/scripts/analysis
@@ -281,5 +283,68 @@ run "$K" script run "$ANALYSIS/fpr_eligibility.lua" 2030-01-01 --all
 expect_eq "fpr_eligibility.lua on a later date, --all" "case,ref,workflow,state,groups,children_ages,missing_dob
 1,M-1,mentoring,active,,6,0
 5,M-4,mentoring,intake,pregnant_or_unborn 10_to_15,11,0" "$OUT"
+
+# ---- sensitive values: gone unless the run reveals them, and a reveal is recorded ----
+cat >shelter.lua <<'EOF'
+return workflow {
+  name = "shelter",
+  roles = { "worker" },
+  initial = "intake",
+  sensitive = { data = { "safe_address" }, members = { "address" } },
+  forms = { form { name = "plan", fields = { { "refuge", sensitive = true }, { "notes" } } } },
+  states = { { "intake", forms = { "plan" } }, { "closed", final = true } },
+  transitions = { { "close", from = "intake", to = "closed", by = { "worker" } } },
+}
+EOF
+quiet "$K" deploy shelter.lua
+quiet "$K" case new shelter --ref S-1 --data '{"safe_address": "7 Hidden Way", "area": "west"}'
+quiet "$K" case member add S-1 --role parent --name "Robin Shelter" --data '{"address": "12 Example Lane", "dob": "1990-01-02"}'
+quiet "$K" form submit S-1 plan --data '{"refuge": "Wattle House", "notes": "ground floor"}'
+cat >private.lua <<'EOF'
+local c = kf.case("S-1")
+local m = c:members("parent")[1]
+local e = c:latest("plan")
+local opened, added
+for ev in kf.events{ case = c } do
+  if ev.kind == "case.opened" then opened = ev.data.data end
+  if ev.kind == "member.added" then added = ev.data.data end
+end
+print("case", c.data.safe_address, c.data.area)
+print("member", m.data.address, m.data.dob)
+print("entry", e.data.refuge, e.data.notes, c:entries("plan")[1].data.refuge)
+print("events", opened.safe_address, opened.area, added.address, added.dob)
+for _, t in ipairs { "cases", "members", "entries", "events" } do
+  local r = kf.sql("SELECT count(*) > 0 AS some, count(data) AS with_data, max(instr(data, 'Hidden Way') > 0) AS x FROM " .. t)[1]
+  print("sql " .. t, r.some, r.with_data, r.x)
+end
+local row = kf.sql("SELECT * FROM cases WHERE ref = 'S-1'")[1]
+print("sql *", row.state, row.data and row.data:find("7 Hidden Way", 1, true) ~= nil)
+print("sql via", kf.sql("WITH x AS (SELECT c.data AS d FROM cases c JOIN members m ON m.case_id = c.id) SELECT count(d) > 0 AS n FROM x")[1].n)
+EOF
+revealed() { sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events WHERE kind = 'script.revealed'"; }
+run "$K" script run private.lua
+expect_eq "without --reveal: no sensitive key in cases, members, entries, events; kf.sql reads the data columns as NULL" \
+  "$(printf 'case\tnil\twest\nmember\tnil\t1990-01-02\nentry\tnil\tground floor\tnil\nevents\tnil\twest\tnil\t1990-01-02\nsql cases\t1\t0\tnil\nsql members\t1\t0\tnil\nsql entries\t1\t0\tnil\nsql events\t1\t0\tnil\nsql *\tintake\tnil\nsql via\t0')" "$OUT"
+expect_eq "a run that reveals nothing records nothing" "0" "$(revealed)"
+expect_refused "--reveal needs a reason" 2 "--reveal needs --reason TEXT" "$K" script run --reveal private.lua
+expect_refused "a blank reason is no reason" 2 "--reveal needs --reason TEXT" "$K" script run --reveal --reason "  " private.lua
+expect_refused "--reason alone is refused" 2 "--reason goes with --reveal" "$K" script run --reason "why" private.lua
+expect_eq "a refused reveal records nothing" "0" "$(revealed)"
+ncases=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM cases")
+nmembers=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM members")
+nentries=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM entries")
+run env USER=analyst1 "$K" script run --reveal --reason "audit of refuge placements" private.lua
+nevents=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events")
+# (the event log itself never holds a sensitive value: the runtime stores "(private)")
+expect_eq "with --reveal --reason: the script sees every value the records hold" \
+  "$(printf 'case\t7 Hidden Way\twest\nmember\t12 Example Lane\t1990-01-02\nentry\tWattle House\tground floor\tWattle House\nevents\t(private)\twest\t(private)\t1990-01-02\nsql cases\t1\t%s\t1\nsql members\t1\t%s\t0\nsql entries\t1\t%s\t0\nsql events\t1\t%s\t0\nsql *\tintake\ttrue\nsql via\t1' "$ncases" "$nmembers" "$nentries" "$nevents")" "$OUT"
+expect_eq "the reveal is recorded before the run: who (the OS user), which script, why" \
+  'analyst1|{"reason":"audit of refuge placements","script":"private.lua"}' \
+  "$(sqlite3 "$KINFLOW_DB" "SELECT actor, data FROM events WHERE kind = 'script.revealed'")"
+run env -u USER "$K" script run --reveal --reason "second look" private.lua
+expect_eq "without \$USER the actor is cli" "0 cli" \
+  "$RC $(sqlite3 "$KINFLOW_DB" "SELECT actor FROM events WHERE kind = 'script.revealed' ORDER BY seq DESC LIMIT 1")"
+run "$K" script run --reveal --reason "nothing to run" nosuch.lua
+expect_eq "a script that cannot be read reveals nothing and records nothing" "1 2" "$RC $(revealed)"
 
 t_done

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """tests/http/test_api.py: the console's JSON API against the real server on a loopback
 port: sign-in, sessions and their expiry, CSRF, throttling, roles, the route table and each
-route's permission, refusals as data, sensitive fields, limits,
-errors, security headers, the page's files, and one case from referral to Stage 1.
+route's permission, refusals as data, sensitive fields, teams, allocation, caseloads, scoped
+reads and breaking the glass, limits, errors, security headers, the page's files, and one
+case from referral to Stage 1.
 
 Python 3 standard library only. KINFLOW_BIN is the binary under test (default ./kinflow).
 Every server this starts listens on 127.0.0.1 and is killed at the end, pass or fail.
@@ -205,7 +206,11 @@ USERS = [
     ("ana", "analyst", None),
     ("val", "viewer", None),
     ("vic", "viewer", None),                              # locked out by the throttling test
+    ("lee", "caseworker", None),                          # team south
+    ("sue", "supervisor", None),                          # team south's supervisor
 ]
+# Teams (made through the API by setup_teams): sam supervises north, where cat and fin work.
+TEAMS = {"north": ["sam", "cat", "fin"], "south": ["sue", "lee"]}
 
 
 def setup():
@@ -443,6 +448,153 @@ def test_roles():
         fail("the new user signs in", e)
 
 
+# ---- teams, allocation, caseloads, breaking the glass ---------------------------------------
+
+def setup_teams():
+    """Teams through the API (POST /api/teams, PUT /api/users/LOGIN/teams), as an admin."""
+    for name, members in TEAMS.items():
+        r = req("POST", "/api/teams", {"name": name}, who=ADMIN)
+        if r.status != 200:
+            raise RuntimeError("POST /api/teams %s: %r" % (name, r))
+        for login in members:
+            r = req("PUT", "/api/users/%s/teams" % login, {"teams": [name]}, who=ADMIN)
+            if r.status != 200:
+                raise RuntimeError("PUT /api/users/%s/teams: %r" % (login, r))
+
+
+def test_user_cli_teams():
+    rc, out, err = kf("user", "add", "dan", "--role", "caseworker", "--team", "north", "--team",
+                      "south", "--password-stdin", stdin="dan's long password\n")
+    check("user add --team (repeated) puts the new user in those teams",
+          rc == 0 and "north" in out, (rc, out, err))
+    rc, out, err = kf("user", "list", "--json")
+    dan = [u for u in json.loads(out) if u["login"] == "dan"] if rc == 0 else []
+    check("user list --json gives each user's teams",
+          dan and dan[0].get("teams") == ["north", "south"], (rc, dan, err))
+    rc, out, err = kf("user", "list")
+    line = [l for l in out.splitlines() if l.startswith("dan ")]
+    check("user list shows each user's teams", rc == 0 and line and "north,south" in line[0], out)
+    rc, out, err = kf("user", "add", "eve", "--role", "caseworker", "--team", "nowhere",
+                      "--password-stdin", stdin="eve's long password\n")
+    check("user add --team of a team that does not exist is refused (exit 1), naming it",
+          rc == 1 and "nowhere" in err, (rc, out, err))
+
+
+def test_caseloads():
+    c = FLOW_CASE
+    r = req("GET", "/api/session", who=SAM)
+    check("a supervisor's session says they may supervise",
+          r.status == 200 and r.json["can"].get("supervise") is True, r)
+
+    # GET/POST /api/teams, PUT /api/users/LOGIN/teams
+    r = req("GET", "/api/teams", who=CAT)
+    north = [t for t in (r.json or []) if t.get("name") == "north"]
+    check("GET /api/teams lists the teams and their members (200)",
+          r.status == 200 and north and set(north[0]["members"]) >= {"sam", "cat", "fin"}, r)
+    r = req("POST", "/api/teams", {"name": "east"}, who=ADMIN)
+    check("POST /api/teams adds a team (200)", r.status == 200, r)
+    r = req("POST", "/api/teams", {"name": "east"}, who=ADMIN)
+    check("... a team that exists already is 409", r.status == 409, r)
+    r = req("POST", "/api/teams", {}, who=ADMIN)
+    check("... without a name is 400", r.status == 400, r)
+    r = req("PUT", "/api/users/lee/teams", {"teams": ["south", "east"]}, who=ADMIN)
+    check("PUT /api/users/LOGIN/teams replaces the user's teams (200)", r.status == 200, r)
+    r = req("GET", "/api/users", who=ADMIN)
+    lee = [u for u in (r.json or []) if u["login"] == "lee"]
+    check("... and the users list gives them", lee and lee[0].get("teams") == ["east", "south"], lee)
+    r = req("PUT", "/api/users/lee/teams", {"teams": ["atlantis"]}, who=ADMIN)
+    check("... a team that does not exist is 404", r.status == 404 and "atlantis" in r.error(), r)
+    r = req("PUT", "/api/users/lee/teams", {"teams": "south"}, who=ADMIN)
+    check("... teams that are not a list are 400", r.status == 400, r)
+    r = req("POST", "/api/users", {"login": "gus", "role": "caseworker", "password": "gus-long-password",
+                                   "teams": ["south"]}, who=ADMIN)
+    check("POST /api/users takes the new user's teams",
+          r.status == 200 and r.json.get("teams") == ["south"], r)
+
+    # caseloads: GET /api/cases?mine=1, ?team=T, ?unallocated=1
+    r = req("GET", "/api/cases?mine=1&limit=500", who=CAT)
+    rows = (r.json or {}).get("cases") or []
+    check("GET /api/cases?mine=1 lists the user's own cases (200)",
+          r.status == 200 and c in [x["id"] for x in rows]
+          and all(x.get("allocated_to") == "cat" for x in rows), r)
+    mine = [x for x in rows if x["id"] == c]
+    check("... full rows name the case's people",
+          mine and "Ava Example" in [p.get("name") for p in mine[0].get("people") or []], mine)
+    r = req("GET", "/api/cases?team=north&limit=500", who=SAM)
+    rows = (r.json or {}).get("cases") or []
+    check("GET /api/cases?team=north lists the team's cases (200)",
+          r.status == 200 and c in [x["id"] for x in rows] and all(x.get("team") == "north" for x in rows), r)
+    rc, out, err = kf("case", "new", "coparenthood", "--ref", "HTTP-QUEUE", "--json")
+    queued = json.loads(out)["id"] if rc == 0 else 0
+    r = req("GET", "/api/cases?unallocated=1&limit=500", who=SUE)
+    rows = (r.json or {}).get("cases") or []
+    check("GET /api/cases?unallocated=1 is the queue of cases no one holds (200)",
+          r.status == 200 and queued in [x["id"] for x in rows]
+          and all(x.get("allocated_to") is None for x in rows), (queued, r))
+
+    # a case outside one's scope: a summary in lists, 403 with the offer to break the glass
+    r = req("GET", "/api/cases?workflow=coparenthood&limit=500", who=LEE)
+    row = [x for x in ((r.json or {}).get("cases") or []) if x["id"] == c]
+    check("another team's case is listed as a summary only",
+          row and row[0].get("summary") is True and "data" not in row[0] and "people" not in row[0], row)
+    r = req("GET", "/api/cases/%d" % c, who=LEE)
+    check("opening it is 403, offering to break the glass ({\"glass\": true})",
+          r.status == 403 and r.json.get("glass") is True
+          and r.error().endswith("break the glass with a reason to open it"), r)
+    r = req("POST", "/api/cases/%d/members" % c, {"role": "carer", "name": "X"}, who=LEE)
+    check("... and changing it is 403 too", r.status == 403 and r.json.get("glass") is True, r)
+    r = req("GET", "/api/cases/%d" % c, who=NAV)
+    check("a worker with no role in the programme gets 403 without the offer",
+          r.status == 403 and "glass" not in r.json, r)
+    r = req("POST", "/api/cases/%d/access" % c, {}, who=LEE)
+    check("breaking the glass without a reason is 400", r.status == 400, r)
+    r = req("POST", "/api/cases/%d/access" % c, {"reason": "the school called; cat is away"}, who=LEE)
+    check("POST /api/cases/ID/access with a reason breaks the glass (200)",
+          r.status == 200 and r.json.get("expires_at"), r)
+    r = req("GET", "/api/cases/%d" % c, who=LEE)
+    check("... and then the case opens (200, in full)",
+          r.status == 200 and r.json.get("summary") is not True and "members" in r.json, r)
+    r = req("POST", "/api/cases/%d/access" % c, {"reason": "x"}, who=VAL)
+    check("a viewer may not break the glass (403 from the route table)", r.status == 403, r)
+
+    # GET /api/access: glass-breaks to review
+    r = req("GET", "/api/access", who=SAM)
+    mine = [g for g in (r.json or []) if g.get("case") == c and g.get("login") == "lee"]
+    check("GET /api/access gives the team's supervisor the glass-breaks to review (200)",
+          r.status == 200 and mine and mine[0].get("reason") == "the school called; cat is away", r)
+    r = req("GET", "/api/access", who=SUE)
+    check("... another team's supervisor does not see them",
+          r.status == 200 and not [g for g in r.json if g.get("case") == c], r)
+
+    # POST /api/cases/ID/allocation
+    r = req("POST", "/api/cases/%d/allocation" % c, {"to": "fin"}, who=SAM)
+    check("allocating without a reason is 400", r.status == 400, r)
+    r = req("POST", "/api/cases/%d/allocation" % c, {"to": "fin", "reason": "cat is on leave"}, who=CAT)
+    check("a caseworker may not reallocate their case (403)", r.status == 403, r)
+    r = req("POST", "/api/cases/%d/allocation" % c, {"to": "lee", "reason": "x"}, who=SUE)
+    check("another team's supervisor may not reallocate it (403)", r.status == 403, r)
+    r = req("POST", "/api/cases/%d/allocation" % c, {"to": "fin", "reason": "cat is on leave"}, who=SAM)
+    check("POST /api/cases/ID/allocation: the team's supervisor reallocates with a reason (200)",
+          r.status == 200 and r.json.get("allocated_to") == "fin" and r.json.get("team") == "north", r)
+    r = req("GET", "/api/cases/%d/history" % c, who=FIN)
+    ev = [e for e in (r.json or []) if e.get("kind") == "case.allocated"]
+    check("... which is on the case's history: from, to, by, reason",
+          ev and ev[-1].get("actor") == "sam" and ev[-1].get("reason") == "cat is on leave"
+          and (ev[-1].get("data") or {}).get("from") == "cat"
+          and (ev[-1].get("data") or {}).get("to") == "fin", ev)
+    r = req("POST", "/api/cases/%d/allocation" % queued, {"to": "cat", "reason": "mine now"}, who=CAT)
+    check("a caseworker takes an unallocated case (200)",
+          r.status == 200 and r.json.get("allocated_to") == "cat", r)
+
+    # POST /api/cases with allocate_to
+    r = req("POST", "/api/cases", {"workflow": "coparenthood", "ref": "HTTP-FOR-FIN",
+                                   "allocate_to": "fin"}, who=SAM)
+    check("POST /api/cases with allocate_to opens the case for that worker (200)",
+          r.status == 200 and r.json.get("allocated_to") == "fin", r)
+    r = req("POST", "/api/cases", {"workflow": "coparenthood", "allocate_to": 7}, who=SAM)
+    check("... allocate_to that is not a login is 400", r.status == 400, r)
+
+
 # The route table as documented (README, "The API"): every route and the permission it
 # needs. `kinflow serve --routes` prints the server's own table; it must be this one, so a
 # new route cannot arrive without a decision about who may use it.
@@ -463,6 +615,9 @@ ROUTES = [
     ("POST", "/api/cases/{id}/review", "work"),
     ("POST", "/api/cases/{id}/transitions/{transition}", "work"),
     ("POST", "/api/cases/{id}/forms/{form}", "work"),
+    ("POST", "/api/cases/{id}/allocation", "work"),
+    ("POST", "/api/cases/{id}/access", "work"),
+    ("GET", "/api/access", "supervise"),
     ("GET", "/api/forms/{name}", "read"),
     ("GET", "/api/rules", "read"),
     ("POST", "/api/rules", "rules"),
@@ -470,13 +625,16 @@ ROUTES = [
     ("POST", "/api/rules/{name}/rollback", "rules"),
     ("GET", "/api/users", "users"),
     ("POST", "/api/users", "users"),
+    ("PUT", "/api/users/{login}/teams", "users"),
+    ("GET", "/api/teams", "work"),
+    ("POST", "/api/teams", "users"),
     ("GET", "/api/audit", "audit"),
     ("GET", "/api/audit/verify", "audit"),
 ]
 # What each console role may do (README, "Who may do what").
 ROLE_MAY = {
-    "admin": {"read", "work", "rules", "audit", "users"},
-    "supervisor": {"read", "work", "audit"},
+    "admin": {"read", "work", "rules", "audit", "users", "supervise"},
+    "supervisor": {"read", "work", "audit", "supervise"},
     "caseworker": {"read", "work"},
     "analyst": {"read", "rules", "audit"},
     "viewer": {"read"},
@@ -487,7 +645,7 @@ def route_url(path):
     return (path.replace("{id}", str(FLOW_CASE)).replace("{transition}", "match")
             .replace("{form}", "review").replace("/rules/{name}", "/rules/consent_recorded")
             .replace("/workflows/{name}", "/workflows/coparenthood")
-            .replace("/forms/{name}", "/forms/review"))
+            .replace("/forms/{name}", "/forms/review").replace("{login}", "cat"))
 
 
 def test_route_table():
@@ -528,14 +686,22 @@ def test_route_table():
 def test_sensitive():
     c = FLOW_CASE
     r = req("GET", "/api/cases/%d" % c, who=VAL)
+    check("a viewer opening a case gets its summary only (no people, forms or data)",
+          r.status == 200 and r.json.get("summary") is True and "entries" not in r.json
+          and "members" not in r.json and "data" not in r.json and "Peanut" not in r.raw, r)
+    r = req("GET", "/api/cases/%d" % c, who=ANA)
+    check("an analyst does not see sensitive fields",
+          r.status == 200 and r.json.get("summary") is True and "Peanut" not in r.raw, r)
+    reads = lambda: len(req("GET", "/api/audit?kind=sensitive.read&case=%d" % c, who=ADMIN).json or [])
+    before = reads()
+    r = req("GET", "/api/cases/%d?sensitive=0" % c, who=CAT)
     entry = [e for e in r.json.get("entries", []) if e["form"] == "child_information"] if r.json else []
-    check("a viewer does not see sensitive fields",
+    check("a caseworker who asks for no sensitive fields (sensitive=0) gets the entry without them",
           r.status == 200 and entry and "health_needs" not in entry[0]["data"]
           and "child_name" in entry[0]["data"] and "Peanut" not in r.raw, r)
     check("... and is told which fields were left out",
           entry and "health_needs" in (entry[0].get("hidden") or []), entry)
-    r = req("GET", "/api/cases/%d" % c, who=ANA)
-    check("an analyst does not see sensitive fields", r.status == 200 and "Peanut" not in r.raw, r)
+    check("... and that read is not recorded", reads() == before, (before, reads()))
     r = req("GET", "/api/cases/%d" % c, who=CAT)
     entry = [e for e in r.json.get("entries", []) if e["form"] == "child_information"] if r.json else []
     check("a caseworker sees sensitive fields",
@@ -553,6 +719,8 @@ def test_flow():
     r = req("POST", "/api/cases", {"workflow": "coparenthood", "ref": "HTTP-1",
                                    "data": {"referred_on": "2026-01-02"}}, who=CAT)
     check("a caseworker opens a case", r.status == 200 and r.json["state"] == "referral", r)
+    check("... allocated to them, in their team",
+          r.status == 200 and r.json.get("allocated_to") == "cat" and r.json.get("team") == "north", r)
     c = FLOW_CASE = r.json["id"]
     r = req("POST", "/api/cases/%d/transitions/match" % c, {"as": "caseworker"}, who=CAT)
     check("a refused move is 409 and names every unmet condition",
@@ -570,14 +738,14 @@ def test_flow():
           len(guards) == 1 and guards[0]["params"].get("transition") == "match"
           and "consent to share information has not been recorded" in guards[0]["params"].get("reason", ""),
           refusals)
-    r = req("GET", "/api/cases/%d/moves?as=caseworker" % c, who=VAL)
+    r = req("GET", "/api/cases/%d/moves?as=caseworker" % c, who=CAT)
     m = [x for x in (r.json or []) if x["name"] == "match"]
     check("moves list blocked moves with their reasons",
           r.status == 200 and m and not m[0]["available"] and m[0]["reasons"], r)
     check("... and the same refusals as data, one per reason",
           m and [f["text"] for f in m[0].get("refusals") or []] == m[0]["reasons"]
           and [f["code"] for f in m[0]["refusals"]] == [f["code"] for f in refusals], m)
-    r = req("GET", "/api/cases/%d/moves?as=parent" % c, who=VAL)
+    r = req("GET", "/api/cases/%d/moves?as=parent" % c, who=CAT)
     m = [x for x in (r.json or []) if x["name"] == "match"]
     roles = [f for f in (m[0].get("refusals") or []) if f["code"] == "role"] if m else []
     check("a move for other roles is refused as role {role, transition, by}",
@@ -610,7 +778,7 @@ def test_flow():
     r = req("POST", "/api/cases/%d/transitions/match" % c, {"as": "caseworker"}, who=CAT)
     check("the caseworker fires match: the case is in Stage 1",
           r.status == 200 and r.json["state"] == "building_trust", r)
-    r = req("GET", "/api/cases/%d/history" % c, who=VAL)
+    r = req("GET", "/api/cases/%d/history" % c, who=CAT)
     kinds = [e.get("kind") for e in (r.json or [])]
     check("the history shows the opening, the forms and the move",
           r.status == 200 and "case.transition" in kinds and "form.submitted" in kinds, kinds)
@@ -619,7 +787,7 @@ def test_flow():
           r.status == 200 and r.json["data"].get("note") == "from the API", r)
     r = req("PATCH", "/api/cases/%d" % c, {"data": {"note": "stale"}, "revision": 1}, who=CAT)
     check("a stale revision is a conflict (409)", r.status == 409, r)
-    r = req("GET", "/api/forms/child_information?case=%d" % c, who=VAL)
+    r = req("GET", "/api/forms/child_information?case=%d" % c, who=CAT)
     check("a form's schema is served", r.status == 200 and r.json.get("fields"), r)
     r = req("GET", "/api/cases/HTTP-1", who=VAL)
     check("a case is found by its ref", r.status == 200 and r.json["id"] == c, r)
@@ -835,7 +1003,7 @@ def test_headers():
 
 
 def main():
-    global MAIN, ADMIN, CAT, SAM, FIN, NAV, ANA, VAL, RULE_SOURCE, FLOW_CASE
+    global MAIN, ADMIN, CAT, SAM, FIN, NAV, ANA, VAL, LEE, SUE, RULE_SOURCE, FLOW_CASE
     setup()
     test_user_cli()
     MAIN = Server("main", {"KINFLOW_TRUSTED_PROXY": "127.0.0.9"})
@@ -864,12 +1032,15 @@ def main():
     NAV, _ = sign_in("nav", PASSWORDS["nav"])
     ANA, _ = sign_in("ana", PASSWORDS["ana"])
     VAL, _ = sign_in("val", PASSWORDS["val"])
+    LEE, _ = sign_in("lee", PASSWORDS["lee"])
+    SUE, _ = sign_in("sue", PASSWORDS["sue"])
     with open(os.path.join(ROOT, "plugins/rules-core/rules/consent_recorded.lua")) as f:
         RULE_SOURCE = f.read().replace("still current.", "still current (edited).")
 
-    for t in (test_auth, test_throttling, test_flow, test_csrf, test_roles, test_route_table,
-              test_sensitive,
-              test_supervisor, test_errors, test_headers, test_limits):
+    setup_teams()
+    for t in (test_user_cli_teams, test_auth, test_throttling, test_flow, test_csrf, test_roles,
+              test_route_table, test_sensitive, test_supervisor, test_caseloads, test_errors,
+              test_headers, test_limits):
         try:
             t()
         except Exception as e:  # noqa: BLE001 - one broken group must not hide the others

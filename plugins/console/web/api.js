@@ -87,6 +87,7 @@ export async function request(method, path, body) {
 export const get = (path, query) => request("GET", path + qs(query));
 export const post = (path, body = {}) => request("POST", path, body);
 export const patch = (path, body = {}) => request("PATCH", path, body);
+export const put = (path, body = {}) => request("PUT", path, body);
 export const del = (path) => request("DELETE", path);
 
 export function qs(query) {
@@ -156,9 +157,19 @@ export function can(what) {
     case "deploy": return role === "admin" || role === "analyst";
     case "audit": return role === "admin" || role === "supervisor" || role === "analyst";
     case "any_role": return role === "admin" || role === "supervisor";
+    case "supervise": return role === "admin" || role === "supervisor";
     case "write": return role !== "viewer" && role !== "analyst";
     default: return true;
   }
+}
+
+// Where a person lands after signing in: a supervisor on their team's caseload, a
+// caseworker on their own cases, everyone else on the overview.
+export function home() {
+  const role = session ? session.role : "";
+  if (role === "supervisor") return "/caseload";
+  if (role === "caseworker") return "/mine";
+  return "/dashboard";
 }
 
 // The workflow roles this person may act as in programme `workflow`, of `roles` (the

@@ -13,10 +13,14 @@ import * as programmes from "./view-programme.js";
 import * as rules from "./view-rules.js";
 import * as users from "./view-users.js";
 import * as audit from "./view-audit.js";
+import * as mine from "./view-mine.js";
+import * as caseload from "./view-caseload.js";
 
 const routes = [
   [/^\/login$/, login.render, "login", true],
-  [/^\/(?:dashboard)?$/, dashboard.render, "dashboard"],
+  [/^\/dashboard$/, dashboard.render, "dashboard"],
+  [/^\/mine$/, mine.render, "mine"],
+  [/^\/caseload$/, caseload.render, "caseload"],
   [/^\/cases$/, cases.render, "cases"],
   [/^\/cases\/(\d+)$/, casePage.render, "cases"],
   [/^\/programmes$/, programmes.renderList, "programmes"],
@@ -38,8 +42,8 @@ async function route() {
     location.replace("#/login" + api.qs({ next: back }));
     return;
   }
-  if (signedIn && path === "/login") {
-    location.replace("#/dashboard");
+  if (signedIn && (path === "/login" || path === "/")) {
+    location.replace("#" + api.home());
     return;
   }
   showHeader(signedIn);
@@ -50,7 +54,7 @@ async function route() {
   const found = routes.find(([re]) => re.test(path));
   if (!found) {
     page(ctx, "Page not found");
-    view.append(h("p", "There is no page at this address. ", h("a", { href: "#/dashboard" }, "Go to the overview"), "."));
+    view.append(h("p", "There is no page at this address. ", h("a", { href: "#/" }, "Go to your start page"), "."));
     return;
   }
   const [re, render, nav] = found;

@@ -1,9 +1,12 @@
-// view-case.js: one case: its stage, the moves that can and cannot be made now (and why),
-// its forms, the people and their roles, and the timeline of what happened.
+// view-case.js: one case: its stage and worker, the moves that can and cannot be made now
+// (and why), its forms, the people and their roles, and the timeline of what happened. A
+// case outside the user's caseload shows its summary, or the engine's refusal with the
+// offer to break the glass (a reason, then access for a limited time).
 
 import * as api from "./api.js";
 import { h, field, list, words, plural, timeEl, when, daysSince, uid, aRole, duration } from "./dom.js";
 import { page, warn, confirm, busy, later } from "./ui.js";
+import { loadTeams, allocate, allocatedText } from "./allocate.js";
 import { go } from "./nav.js";
 import { definition, stateTitle } from "./view-cases.js";
 import { buildForm, answers } from "./forms.js";
@@ -82,11 +85,64 @@ function byRole(move) {
   return all.length > 0 && all.every(r => r.code === "role");
 }
 
+// Opening a case outside one's caseload: the engine's 403 message, and when it offers to
+// break the glass, the dialog that asks for the reason and then opens the case.
+function glassPage(id, err, ctx) {
+  if (!(err.body && err.body.glass)) throw err;
+  const { main } = page(ctx, "This case is not in your caseload");
+  const btn = h("button.primary#break-glass", { type: "button" }, "Break the glass");
+  main.append(h("section.panel.glass-panel", { role: "alert" },
+    h("p.glass-message", err.message),
+    h("p", "You hold a role in this case's programme, so you may open it if you need to: ",
+      "say why, and you can see and work on it for the next few hours. Your reason and what you see ",
+      "are recorded, and your team's supervisor reviews every time the glass is broken."),
+    h("div.buttons", btn, h("a.button", { href: "#/" }, "Back to your start page"))));
+  btn.addEventListener("click", async () => {
+    const ok = await confirm({
+      title: "Break the glass",
+      body: ["You are about to open a case that is not allocated to you or your team.",
+             "Your access lasts a limited time (4 hours unless your agency set another). It is recorded on the case with your reason, and your supervisor reviews it."],
+      reason: true,
+      reasonHelp: "Say why you need this case now (for example: the family's worker is away and the school has called).",
+      okText: "Open the case",
+    });
+    if (!ok) return;
+    try {
+      const res = await busy(btn, () => api.post(`/cases/${id}/access`, { reason: ok.reason }));
+      later(res && res.expires_at ? `You may open this case until ${when(res.expires_at)} (UTC).` : "You may open this case for now.");
+      go(`/cases/${id}`);
+    } catch (e) {
+      warn(e.message);
+    }
+  });
+}
+
+// What a viewer or an analyst sees of a case: its summary, never its people or details.
+async function summaryPage(c, ctx) {
+  const wf = await definition(c.workflow).catch(() => null);
+  if (!ctx.isCurrent()) return;
+  const { main } = page(ctx, c.ref ? `Case ${c.ref}` : `Case ${c.id}`);
+  main.append(h("p.subtitle", c.workflow_title || (wf && (wf.definition || wf).title) || words(c.workflow), ` · case number ${c.id}`),
+    h("section.panel", { "aria-labelledby": "summary-h" }, h("h2#summary-h", "Summary"),
+      h("p.muted", "You see this case's summary only: its people, details and history are for the workers responsible for it."),
+      h("dl.answers",
+        h("dt", "Stage"), h("dd#current-stage", c.state_title || stateTitle(wf, c.state)),
+        h("dt", "Worker"), h("dd", allocatedText(c)),
+        h("dt", "Review"), h("dd", c.overdue_since ? ["Overdue since ", timeEl(c.overdue_since, false)] : (c.final ? "Closed" : "Up to date")),
+        h("dt", "Last change"), h("dd", timeEl(c.updated_at)))));
+}
+
 export async function render([id], query, ctx) {
-  const [c, history] = await Promise.all([
-    api.get(`/cases/${id}`),
+  const [got, history] = await Promise.all([
+    api.get(`/cases/${id}`).catch(err => ({ failed: err })),
     api.get(`/cases/${id}/history`).catch(() => []),
   ]);
+  if (got && got.failed) {
+    if (got.failed.status === 403) return glassPage(id, got.failed, ctx);
+    throw got.failed;
+  }
+  const c = got;
+  if (c.summary) return summaryPage(c, ctx);
   const wf = await definition(c.workflow).catch(() => null);
   const def = wf ? (wf.definition || wf) : { states: [], transitions: [], roles: [] };
   const states = list(def.states);
@@ -114,6 +170,7 @@ export async function render([id], query, ctx) {
       ` (${plural(daysSince(c.entered_at), "day")}).`),
     here.description ? h("p", here.description) : null,
     reviewLine(c, list(c.timers)),
+    workerLine(c),
     !c.final && here.review && api.can("write")
       ? h("div.buttons", h("button", { type: "button", on: { click: (e) => recordReview(e.currentTarget) } },
           "Record that a review was held")) : null,
@@ -376,6 +433,20 @@ export async function render([id], query, ctx) {
   if (!c.final) await loadMoves();
 }
 
+// Who is responsible for the case, and (for those who may) a way to allocate it.
+function workerLine(c) {
+  const p = h("p.worker-line#worker", h("span.muted", "Worker: "), h("strong", allocatedText(c)));
+  const may = !c.final && api.can("write") && (api.can("supervise") || !c.allocated_to);
+  if (!may) return p;
+  const label = c.allocated_to ? "Reallocate" : "Allocate";
+  const btn = h("button.link", { type: "button", on: { click: async () => {
+    const res = await allocate(c, await loadTeams(), { title: `${label} ${c.ref || "case " + c.id}`, okText: label });
+    if (res) go(`/cases/${c.id}`);
+  } } }, label);
+  p.append(" ", btn);
+  return p;
+}
+
 function reviewLine(c, timers) {
   if (c.overdue_since) {
     return h("p.badge.late.review-line", "Review overdue since ", timeEl(c.overdue_since, false),
@@ -518,6 +589,11 @@ function timeline(events, wf, def) {
       case "timer.fired": what = [h("strong", tTitle(e.name)), " happened by itself"]; break;
       case "timer.refused": what = [tTitle(e.name), " was due to happen by itself but could not"]; break;
       case "sensitive.read": what = ["Private details viewed"]; break;
+      case "case.allocated": what = [e.data && e.data.to ? ["Allocated to ", h("strong", e.data.to),
+        e.data.team ? ` (team ${e.data.team})` : ""] : "Allocation ended",
+        e.data && e.data.from ? ` (was ${e.data.from})` : ""]; break;
+      case "case.access_granted": what = [h("strong", "The glass was broken"), ": access",
+        e.data && e.data.expires_at ? [" until ", timeEl(e.data.expires_at)] : ""]; break;
       default: what = [words(e.kind)];
     }
     if (e.reason) extra = h("blockquote.reason", h("span.sr-only", "Reason: "), e.reason);

@@ -1,11 +1,13 @@
-// view-cases.js: the case list: filters (programme, stage, overdue, open), search, paging;
-// and opening a new case.
+// view-cases.js: the case list: filters (programme, stage, overdue, open, mine, not
+// allocated), search, paging; and opening a new case, allocated to the opener or a worker
+// they choose. A row the user sees only as a summary shows only the summary's fields.
 
 import * as api from "./api.js";
 import { h, field, table, list, plural, timeEl, words, uid } from "./dom.js";
 import { page, say, warn, busy } from "./ui.js";
 import { go, href } from "./nav.js";
 import { caseLink } from "./view-dashboard.js";
+import { loadTeams, allocatedCell, peopleText } from "./allocate.js";
 
 const PAGE = 20;
 const defs = new Map();   // workflow name -> definition (states in order)
@@ -52,6 +54,8 @@ export async function render(_p, query, ctx) {
                               placeholder: "Reference or name" });
   const overdue = h("input", { type: "checkbox", name: "overdue", checked: query.overdue === "1" });
   const openOnly = h("input", { type: "checkbox", name: "open", checked: query.open === "1" });
+  const mineOnly = h("input", { type: "checkbox", name: "mine", checked: query.mine === "1" });
+  const unallocated = h("input", { type: "checkbox", name: "unallocated", checked: query.unallocated === "1" });
   const checkbox = (label, input) => {
     input.id = uid("c");
     return h("div.check", input, h("label", { for: input.id }, label));
@@ -62,19 +66,24 @@ export async function render(_p, query, ctx) {
     field("Stage", stSel),
     h("fieldset.checks", h("legend", "Show only"),
       checkbox("Cases with a review overdue", overdue),
-      checkbox("Open cases", openOnly)),
+      checkbox("Open cases", openOnly),
+      api.can("work") ? checkbox("Cases allocated to me", mineOnly) : null,
+      checkbox("Cases not allocated to anyone", unallocated)),
     h("div.buttons", h("button.primary", { type: "submit" }, "Show cases"),
       h("a.button", { href: href("/cases") }, "Clear")));
   filters.addEventListener("submit", (e) => {
     e.preventDefault();
     go("/cases", { q: search.value.trim(), workflow: wfSel.value, state: stSel.value,
-                   overdue: overdue.checked, open: openOnly.checked });
+                   overdue: overdue.checked, open: openOnly.checked, mine: mineOnly.checked,
+                   unallocated: unallocated.checked, team: query.team });
   });
   main.append(filters);
 
   const res = await api.get("/cases", {
     workflow: query.workflow, state: query.state, overdue: query.overdue === "1" ? "1" : "",
     open: query.open === "1" ? "1" : "", q: query.q, limit: PAGE, offset,
+    mine: query.mine === "1" ? "1" : "", unallocated: query.unallocated === "1" ? "1" : "",
+    team: query.team,
   });
   const cases = list(res.cases);
   const total = Number.isFinite(res.total) ? res.total : cases.length;
@@ -88,11 +97,15 @@ export async function render(_p, query, ctx) {
     try { titles[name] = await definition(name); } catch { /* titles fall back to words */ }
   }
   results.append(table("Cases", [
-    { head: "Case", cell: c => caseLink(c) },
+    { head: "Case", cell: c => c.summary
+        ? h("span", caseLink(c), " ", h("span.badge.summary", { title: "Not in your caseload: you see its summary only" }, "Summary"))
+        : caseLink(c) },
+    { head: "People", cell: c => c.summary ? h("span.muted", "Not shown") : (peopleText(c) || h("span.muted", "None recorded")) },
     { head: "Programme", cell: c => c.workflow_title || wfTitle[c.workflow] || words(c.workflow) },
     { head: "Stage", cell: c => h("span", { class: c.final ? "stage final" : "stage" }, c.state_title || stateTitle(titles[c.workflow], c.state)) },
     { head: "Review", cell: c => c.overdue_since
         ? h("span.badge.late", "Overdue since ", timeEl(c.overdue_since, false)) : (c.final ? "Closed" : "Up to date") },
+    { head: "Worker", cell: c => allocatedCell(c) },
     { head: "Last change", cell: c => timeEl(c.updated_at) },
   ], cases, { captionHidden: true, empty: "No cases match these filters. Try clearing some of them." }));
 
@@ -108,16 +121,30 @@ export async function render(_p, query, ctx) {
   }
   main.append(results);
 
-  if (api.can("write")) main.append(openCaseForm(workflows));
+  if (api.can("write")) main.append(openCaseForm(workflows, await loadTeams()));
 }
 
-function openCaseForm(workflows) {
+// The workers a new case may be allocated to: the opener, then the members of the teams
+// the opener belongs to (all teams for an administrator or a supervisor).
+function workers(teams) {
+  const s = api.current() || {};
+  const mine = s.role === "admin" || s.role === "supervisor" ? teams
+    : teams.filter(t => list(t.members).includes(s.login));
+  const out = [];
+  for (const t of mine) for (const m of list(t.members)) if (m !== s.login && !out.includes(m)) out.push(m);
+  return out.sort();
+}
+
+function openCaseForm(workflows, teams) {
   const wf = h("select", { name: "workflow", required: true },
     h("option", { value: "" }, "Choose a programme"),
     workflows.map(w => h("option", { value: w.name }, w.title || words(w.name))));
   const ref = h("input", { type: "text", name: "ref", autocomplete: "off" });
   const referredBy = h("input", { type: "text", name: "referred_by", autocomplete: "off" });
   const referredOn = h("input", { type: "date", name: "referred_on", value: new Date().toISOString().slice(0, 10) });
+  const me = (api.current() || {}).login || "";
+  const allocateTo = h("select", { name: "allocate_to" }, h("option", { value: "" }, `Me (${me})`),
+    workers(teams).map(w => h("option", { value: w }, w)));
   const problem = h("p.form-error", { hidden: true, id: uid("p") });
   const submit = h("button.primary", { type: "submit" }, "Open the case");
   const form = h("form", { novalidate: true },
@@ -126,6 +153,7 @@ function openCaseForm(workflows) {
     field("Case reference", ref, { help: "Your agency's reference for the family, if it has one." }),
     field("Referred by", referredBy, { help: "Who referred the family (optional)." }),
     field("Date of the referral", referredOn),
+    field("Allocate to", allocateTo, { help: "The worker responsible for the case. It is yours unless you choose another." }),
     h("div.buttons", submit));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -143,7 +171,8 @@ function openCaseForm(workflows) {
     if (referredOn.value) data.referred_on = referredOn.value;
     try {
       const c = await busy(submit, () => api.post("/cases", {
-        workflow: wf.value, ref: ref.value.trim() || undefined, data }));
+        workflow: wf.value, ref: ref.value.trim() || undefined, data,
+        allocate_to: allocateTo.value || undefined }));
       say(`Case ${c.ref || c.id} opened.`);
       go(`/cases/${c.id}`);
     } catch (err) {

@@ -47,7 +47,7 @@ export async function render(_params, query, ctx) {
       return;
     }
     const next = query.next && query.next.startsWith("/") && !query.next.startsWith("/login")
-      ? query.next : "/dashboard";
+      ? query.next : api.home();
     location.hash = "#" + next;
   });
   login.focus();

@@ -1,8 +1,9 @@
-// view-users.js: the people who can sign in, and adding one (administrators only).
+// view-users.js: the people who can sign in and the teams they belong to: adding an
+// account, adding a team, and changing a person's teams (administrators only).
 
 import * as api from "./api.js";
-import { h, field, table, list, words, timeEl, uid } from "./dom.js";
-import { page, busy, later } from "./ui.js";
+import { h, field, table, list, words, timeEl, uid, button } from "./dom.js";
+import { page, busy, later, confirm, warn } from "./ui.js";
 import { go } from "./nav.js";
 
 const ROLES = [
@@ -19,7 +20,9 @@ export async function render(_p, _q, ctx) {
     main.append(h("p", "Only an administrator can see and add the people who sign in."));
     return;
   }
-  const [users, workflows] = await Promise.all([api.get("/users").then(list), api.get("/workflows").then(list)]);
+  const [users, workflows, teams] = await Promise.all([api.get("/users").then(list),
+    api.get("/workflows").then(list), api.get("/teams").then(list)]);
+  const teamNames = teams.map(t => t.name);
   const defs = await Promise.all(workflows.map(w => api.get(`/workflows/${encodeURIComponent(w.name)}`).catch(() => null)));
   const caseRoles = [...new Set(defs.filter(Boolean).flatMap(d => list((d.definition || d).roles)))].sort();
   main.append(h("section", { "aria-labelledby": "list-h" }, h("h2#list-h", "Accounts"),
@@ -28,9 +31,13 @@ export async function render(_p, _q, ctx) {
       { head: "Role", cell: u => words(u.role) },
       { head: "Roles on cases", cell: u => list(u.roles).length ? list(u.roles).map(r => r.split(":").map(words).join(": ")).join(", ")
           : (u.role === "admin" || u.role === "supervisor" ? "Any" : u.role === "caseworker" ? "Caseworker" : "—") },
+      { head: "Teams", cell: u => h("span", list(u.teams).length ? list(u.teams).join(", ") : h("span.muted", "None"), " ",
+          teamNames.length ? button("Change teams", () => changeTeams(u, teamNames), { class: "link",
+            "aria-label": `Change ${u.login}'s teams`, dataset: { login: u.login } }) : null) },
       { head: "Added", cell: u => timeEl(u.created_at, false) },
       { head: "Last signed in", cell: u => (u.last_login ? timeEl(u.last_login) : h("span.muted", "Never")) },
     ], users, { captionHidden: true, empty: "No accounts yet." })));
+  main.append(teamsSection(teams));
 
   const login = h("input", { type: "text", autocomplete: "off", autocapitalize: "none", spellcheck: "false" });
   const role = h("select", h("option", { value: "" }, "Choose a role"),
@@ -38,6 +45,10 @@ export async function render(_p, _q, ctx) {
   const roleBoxes = caseRoles.map(r => {
     const b = h("input", { type: "checkbox", value: r, id: uid("cr") });
     return [b, h("div.check", b, h("label", { for: b.id }, words(r)))];
+  });
+  const teamBoxes = teamNames.map(t => {
+    const b = h("input", { type: "checkbox", value: t, id: uid("tm") });
+    return [b, h("div.check", b, h("label", { for: b.id }, t))];
   });
   const pw = h("input", { type: "password", autocomplete: "new-password" });
   const pw2 = h("input", { type: "password", autocomplete: "new-password" });
@@ -50,6 +61,9 @@ export async function render(_p, _q, ctx) {
       h("p.help", "The roles this person holds when they move a case on, in every programme. ",
         "Leave them all clear for a caseworker who acts only as caseworker. Administrators and supervisors may act in any role."),
       h("div.check-grid", roleBoxes.map(b => b[1]))) : null,
+    teamBoxes.length ? h("fieldset.checks", h("legend", "Teams"),
+      h("p.help", "The teams this person works in. They see their teams' cases in full."),
+      h("div.check-grid", teamBoxes.map(b => b[1]))) : null,
     field("Password", pw, { help: "At least 12 characters. Give it to the person in a safe way; they should not share it." }),
     field("Password again", pw2),
     h("div.buttons", submit));
@@ -71,6 +85,8 @@ export async function render(_p, _q, ctx) {
       const body = { login: login.value.trim(), role: role.value, password: pw.value };
       const chosen = roleBoxes.filter(b => b[0].checked).map(b => b[0].value);
       if (chosen.length) body.roles = chosen;
+      const inTeams = teamBoxes.filter(b => b[0].checked).map(b => b[0].value);
+      if (inTeams.length) body.teams = inTeams;
       await busy(submit, () => api.post("/users", body));
     } catch (err) {
       pw.value = pw2.value = "";
@@ -81,4 +97,66 @@ export async function render(_p, _q, ctx) {
     go("/users");
   });
   main.append(form);
+}
+
+// The teams, each with its members, and adding one.
+function teamsSection(teams) {
+  const name = h("input", { type: "text", autocomplete: "off", autocapitalize: "none", spellcheck: "false" });
+  const problem = h("p.form-error", { hidden: true, tabindex: "-1" });
+  const submit = h("button", { type: "submit" }, "Add this team");
+  const form = h("form.add-team", { novalidate: true }, problem,
+    field("Team name", name, { help: "Lower-case letters, numbers, _ and -; for example north or intake-west." }),
+    h("div.buttons", submit));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    problem.hidden = true;
+    name.removeAttribute("aria-invalid");
+    const n = name.value.trim();
+    const bad = (msg) => {
+      problem.textContent = msg;
+      problem.hidden = false;
+      name.setAttribute("aria-invalid", "true");
+      name.focus();
+    };
+    if (!n) return bad("Enter the team's name.");
+    try {
+      await busy(submit, () => api.post("/teams", { name: n }));
+    } catch (err) {
+      bad(err.status === 409 ? "There is already a team with that name." : err.message);
+      return;
+    }
+    later(`Team ${n} added.`);
+    go("/users");
+  });
+  return h("section.panel.teams", { "aria-labelledby": "teams-h" }, h("h2#teams-h", "Teams"),
+    h("p.muted", "A case allocated to a worker belongs to their team; everyone in the team sees it in full."),
+    table("Teams", [
+      { head: "Team", cell: t => t.name },
+      { head: "Members", cell: t => list(t.members).length ? list(t.members).join(", ") : h("span.muted", "No one yet") },
+    ], teams, { captionHidden: true, empty: "No teams yet." }),
+    h("h3", "Add a team"), form);
+}
+
+// A dialog of the teams, ticked for those the person is in; saving replaces the list.
+async function changeTeams(u, teamNames) {
+  const have = new Set(list(u.teams));
+  const boxes = teamNames.map(t => {
+    const b = h("input", { type: "checkbox", value: t, id: uid("ct"), checked: have.has(t) });
+    return [b, h("div.check", b, h("label", { for: b.id }, t))];
+  });
+  const ok = await confirm({
+    title: `${u.login}'s teams`,
+    body: [h("fieldset.checks", h("legend", "Teams"), h("div.check-grid", boxes.map(b => b[1])))],
+    okText: "Save the teams",
+  });
+  if (!ok) return;
+  const chosen = boxes.filter(b => b[0].checked).map(b => b[0].value);
+  try {
+    await api.put(`/users/${encodeURIComponent(u.login)}/teams`, { teams: chosen });
+  } catch (err) {
+    warn(err.message);
+    return;
+  }
+  later(`${u.login} is now in ${chosen.length ? "team " + chosen.join(", team ") : "no team"}.`);
+  go("/users");
 }
