@@ -726,6 +726,22 @@ def test_moves_reasons():
     finally:
         r = req("POST", "/api/rules/carer_matched/rollback", {}, who=U["ada"])
         check("moves: the leaky rule is rolled back", r.status == 200, r)
+    # the same address reversed, deployed by an analyst (analysts deploy rules)
+    leaky = src.replace("check = function(case)",
+                        "check = function(case)\n    local p = case:latest(\"safety_plan\")\n"
+                        "    if p and p.safe_address then return false, \"visit \" "
+                        ".. p.safe_address:reverse() end", 1)
+    r = req("POST", "/api/rules", {"path": "rules/carer_matched.lua", "source": leaky}, who=U["ana"])
+    if not check("moves: an analyst deploys a rule whose refusal quotes the address reversed",
+                 r.status == 200, r):
+        return
+    try:
+        r = req("GET", "/api/cases/%d/moves?as=caseworker" % SPN, who=U["neil"])
+        check("moves: ... the team's caseworker without the sensitive right gets no trace of it",
+              r.status == 200 and N_ADDR[::-1].lower() not in r.raw.lower(), r)
+    finally:
+        r = req("POST", "/api/rules/carer_matched/rollback", {}, who=U["ana"])
+        check("moves: the analyst's rule is rolled back", r.status == 200, r)
 
 
 def leaky_rule(expr):
