@@ -692,6 +692,10 @@ def test_no_programme_role():
           and not leaks(r.raw), (keys_in_case(j), r))
     check("team scope, no sensitive right: the hidden reads record nothing",
           new_reveals(SPN, before) == [], new_reveals(SPN, before))
+    for what, text in (("the safe address", "Jacaranda"), ("the phone number", N_PHONE)):
+        r = req("GET", "/api/cases?limit=500&q=%s" % q(text), who=neil)
+        check("team scope, no sensitive right: searching by %s does not find the case (no oracle)"
+              % what, r.status == 200 and row_of(r, SPN) is None, r)
     r = req("GET", "/api/cases/%d" % CP, who=neil)
     check("neil opens his own co-parenthood case", r.status == 200 and not (r.json or {}).get("summary"), r)
 
@@ -900,6 +904,14 @@ def test_reallocation():
     check("reallocation: the new worker opens it in full; her reveal's basis is allocated",
           r.status == 200 and values_in_case(j) == EVERY_PLACE and len(new) == 1
           and (new[0].get("data") or {}).get("basis") == "allocated", (values_in_case(j), new))
+    r = req("GET", "/api/dashboard", who=U["neil"])
+    over = [c for c in (r.json or {}).get("overdue", []) if c.get("id") == SP]
+    check("reallocation: the north team's co-parenthood caseworker sees the overdue case in full "
+          "on the dashboard, without private values", r.status == 200 and len(over) == 1
+          and not over[0].get("summary") and not leaks(r.raw), r)
+    r = req("GET", "/api/cases?limit=500&q=%s" % q(DATA_ADDR.split()[1]), who=U["neil"])
+    check("reallocation: ... and cannot find it by its safe address (no oracle)",
+          r.status == 200 and row_of(r, SP) is None, r)
     r, j = get_case(U["neil"], SP)
     check("reallocation: the north team's co-parenthood caseworker now has it in scope, "
           "private values absent", r.status == 200 and not j.get("summary")
