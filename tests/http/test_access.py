@@ -955,6 +955,12 @@ print("done")
     check("CLI: case show gives allocated_to and team and leaves private values out",
           rc == 0 and j.get("allocated_to") == "sia" and j.get("team") == "south"
           and not leaks(out), (rc, leaks(out), err))
+    for args in (("case", "members", "SP-1", "--json"), ("case", "history", "SP-1", "--json"),
+                 ("case", "list", "--json"), ("case", "moves", "SP-1", "--as", "caseworker"),
+                 ("report", "case", "SP-1", "--json")):
+        rc, out, err = kf(*args)
+        check("CLI: kinflow %s holds no private value" % " ".join(args), rc == 0 and not leaks(out + err),
+              (rc, leaks(out + err), err[-200:]))
     before = reveals(SP)
     rc, out, err = kf("case", "show", "SP-1", "--json", "--reveal", "--reason", "subject access request")
     new = new_reveals(SP, before)
