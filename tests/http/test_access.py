@@ -65,7 +65,9 @@ ADDR_NEW = "5 Lillypilly Hidden Row"         # a new safe address set later (PAT
 SECRETS = (ADDR_DATA, ADDR_MEMBER, PHONE, ADDR_FORM, ADDR_NEW)
 N_ADDR = "3 Jacaranda Quiet Street"           # the north safe-place case: all its places
 N_PHONE = "0491 570 999"
-N_SECRETS = (N_ADDR, N_PHONE)
+U_ADDR = "8 Waratah Unseen Place"           # an unallocated safe-place case
+HEALTH = "Severe peanut allergy (EpiPen kept by carer)"  # the co-parenthood child's health needs
+N_SECRETS = (N_ADDR, N_PHONE, U_ADDR, HEALTH)
 ALL_SECRETS = SECRETS + N_SECRETS
 PARENT, CHILD, CHILD_DOB = "Mara Quillfeather", "Tilly Quillfeather", "2019-08-09"
 
@@ -434,6 +436,9 @@ def paths_closed(tag, who, case, glass=True):
     check("%s: %s firing a move on it gets 403 %s" % (tag, login, offer), refused(r), r)
     r = req("POST", "/api/cases/%d/review" % case, {"note": "seen"}, who=who)
     check("%s: %s recording its review gets 403 %s" % (tag, login, offer), refused(r), r)
+    ref = {SP: "SP-1", SPN: "SPN-1", CP: "CP-1", SPU: "SPU-1"}.get(case)
+    r = req("GET", "/api/cases/%s" % ref, who=who)
+    check("%s: %s opening the case by its ref gets 403 %s" % (tag, login, offer), refused(r), r)
     r = req("GET", "/api/cases?limit=500", who=who)
     row = row_of(r, case)
     if glass:
@@ -847,6 +852,60 @@ def test_glass():
           and (new[0].get("data") or {}).get("basis") == "admin", new)
 
 
+def test_team_basis():
+    """A supervisor reading a case allocated to her team's caseworker: basis team."""
+    r = req("POST", "/api/cases/%d/forms/child_information" % CP,
+            {"data": {"child_name": "Ivy Northcote", "dob": "2018-02-03", "health_needs": HEALTH}},
+            who=U["neil"])
+    check("team: the allocated caseworker records the child's health needs (sensitive)",
+          r.status == 200, r)
+    before = reveals(CP)
+    r = req("GET", "/api/cases/%d" % CP, who=U["nora"])
+    new = new_reveals(CP, before)
+    check("team: the supervisor of the team reads them; the reveal's basis is team",
+          r.status == 200 and HEALTH in r.raw and len(new) == 1 and new[0].get("actor") == "nora"
+          and (new[0].get("data") or {}).get("basis") == "team"
+          and "child_information.health_needs" in ((new[0].get("data") or {}).get("fields") or []),
+          (new, r))
+    for login in ("val", "ana"):
+        r = req("GET", "/api/cases/%d" % CP, who=U[login])
+        check("team: %s gets the co-parenthood case's summary, without the health needs" % login,
+              r.status == 200 and is_summary(r.json) and not leaks(r.raw), r)
+    check("team: the summaries record no sensitive.read", len(new_reveals(CP, before)) == 1,
+          new_reveals(CP, before))
+
+
+def test_unallocated():
+    """A case opened by the database owner (the CLI) is allocated to no one: a queue that
+    supervisors see, summaries only, until someone takes it."""
+    global SPU
+    rc, out, err = kf("case", "new", "safe_place", "--ref", "SPU-1", "--json",
+                      "--data", json.dumps({"referred_on": "2026-03-20", "safe_address": U_ADDR}))
+    try:
+        SPU = json.loads(out)["id"]
+    except (ValueError, KeyError):
+        raise RuntimeError("case new: %s %s" % (out, err))
+    rc, out, err = kf("case", "member", "add", "SPU-1", "--role", "parent", "--name", "Una Unseen",
+                      "--data", json.dumps({"address": U_ADDR}))
+    r = req("GET", "/api/cases?unallocated=1&limit=500", who=U["nora"])
+    check("unallocated: a supervisor sees the unallocated queue, the case as a summary",
+          r.status == 200 and is_summary(row_of(r, SPU)), r)
+    paths_closed("unallocated", U["sia"], SPU)
+    r = req("POST", "/api/cases/%d/allocation" % SPU, {"to": "nora", "reason": "you take it"},
+            who=U["sia"])
+    check("unallocated: a caseworker cannot allocate it to someone else (403)", r.status == 403, r)
+    r = req("POST", "/api/cases/%d/allocation" % SPU, {"to": "sia", "reason": "I am on duty"},
+            who=U["sia"])
+    j = r.json if isinstance(r.json, dict) else {}
+    check("unallocated: a caseworker with a role in the programme takes it herself (team south)",
+          r.status == 200 and j.get("allocated_to") == "sia" and j.get("team") == "south", r)
+    r = req("GET", "/api/cases/%d" % SPU, who=U["sia"])
+    check("unallocated: ... and then opens it in full, with its private values",
+          r.status == 200 and not (r.json or {}).get("summary") and U_ADDR in r.raw, r)
+    r = req("GET", "/api/cases?unallocated=1&limit=500", who=U["nora"])
+    check("unallocated: it has left the queue", r.status == 200 and row_of(r, SPU) is None, r)
+
+
 def test_audit_list():
     for login in ("ana", "nora", "ada"):
         r = req("GET", "/api/audit?limit=1000", who=U[login])
@@ -897,7 +956,7 @@ def test_reallocation():
     check("reallocation: a caseworker cannot take another team's case (403)", r.status == 403, r)
     r = req("GET", "/api/cases?mine=1&limit=500", who=U["sia"])
     check("reallocation: the south caseworker's own cases no longer include it",
-          r.status == 200 and rows(r) == [], r)
+          r.status == 200 and row_of(r, SP) is None and row_of(r, SPU) is not None, r)
     before = reveals(SP)
     r, j = get_case(U["nora"], SP)
     new = new_reveals(SP, before)
@@ -1031,7 +1090,7 @@ def main():
               not bad, bad[:5])
     except Exception as e:  # noqa: BLE001
         fail("before the glass-break", "raised %r" % e)
-    for t in (test_glass, test_audit_list):
+    for t in (test_glass, test_team_basis, test_unallocated, test_audit_list):
         try:
             t()
         except Exception as e:  # noqa: BLE001
@@ -1071,7 +1130,7 @@ def main():
 
 
 GRANT = None
-SP = CP = SPN = 0
+SP = CP = SPN = SPU = 0
 DATA_ADDR = ADDR_DATA  # the safe-place case's data.safe_address now
 
 if __name__ == "__main__":
