@@ -12,8 +12,11 @@ role in the programme, the case not in scope) gets a summary in lists and 403 wi
 glass-break offer on opening, breaks the glass with a reason, sees it, and loses it when
 the grant expires (servers restarted on the same database with a later KINFLOW_NOW); a
 viewer, an analyst and a caseworker without a role in the programme never receive a
-refuge address or phone number in any answer (every body is searched raw); every reveal
-is a sensitive.read event naming its basis, and a hidden read records nothing.
+refuge address or phone number in any answer (every body is searched raw), including rule
+previews and refusals crafted to leak one; every reveal is a sensitive.read event naming its
+basis (allocated, team, glass, admin), and a hidden read records nothing. Then the
+unallocated queue, reallocation, the CLI (the database owner's tool: nothing private
+without --reveal, which is recorded) and the outbox file.
 
 Python 3 standard library only. KINFLOW_BIN is the binary under test (default ./kinflow).
 Every server listens on 127.0.0.1 and is killed at the end, pass or fail.
@@ -447,8 +450,12 @@ def paths_closed(tag, who, case, glass=True):
     else:
         check("%s: %s does not see the case in the list at all" % (tag, login),
               r.status == 200 and row is None, row or r)
-    for what, text in (("a member's name", PARENT.split()[1]), ("a date of birth", CHILD_DOB),
-                       ("the refuge address", DATA_ADDR.split()[1])):
+    if case == SPU:
+        terms = (("a member's name", "Westerby"), ("the refuge address", U_ADDR.split()[1]))
+    else:
+        terms = (("a member's name", PARENT.split()[1]), ("a date of birth", CHILD_DOB),
+                 ("the refuge address", DATA_ADDR.split()[1]))
+    for what, text in terms:
         r = req("GET", "/api/cases?limit=500&q=%s" % q(text), who=who)
         check("%s: %s searching by %s does not find the case" % (tag, login, what),
               r.status == 200 and row_of(r, case) is None, r)
@@ -885,7 +892,7 @@ def test_unallocated():
         SPU = json.loads(out)["id"]
     except (ValueError, KeyError):
         raise RuntimeError("case new: %s %s" % (out, err))
-    rc, out, err = kf("case", "member", "add", "SPU-1", "--role", "parent", "--name", "Una Unseen",
+    rc, out, err = kf("case", "member", "add", "SPU-1", "--role", "parent", "--name", "Una Westerby",
                       "--data", json.dumps({"address": U_ADDR}))
     r = req("GET", "/api/cases?unallocated=1&limit=500", who=U["nora"])
     check("unallocated: a supervisor sees the unallocated queue, the case as a summary",
@@ -902,6 +909,9 @@ def test_unallocated():
     r = req("GET", "/api/cases/%d" % SPU, who=U["sia"])
     check("unallocated: ... and then opens it in full, with its private values",
           r.status == 200 and not (r.json or {}).get("summary") and U_ADDR in r.raw, r)
+    r = req("GET", "/api/cases?limit=500&q=Westerby", who=U["sia"])
+    check("unallocated: ... and finds it by the member's name",
+          r.status == 200 and is_full_row(row_of(r, SPU)), r)
     r = req("GET", "/api/cases?unallocated=1&limit=500", who=U["nora"])
     check("unallocated: it has left the queue", r.status == 200 and row_of(r, SPU) is None, r)
 
