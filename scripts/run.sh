@@ -137,7 +137,20 @@ if [[ -f $ROOT/plugins/console/console.so && ${KINFLOW_NO_SERVE:-} != 1 ]]; then
   fi
   PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-24)
   printf '%s\n' "$PASSWORD" | "$KINFLOW_BIN" user add admin --role admin --password-stdin
-  printf '  sign in as   admin\n  password     %s   (shown once; only its hash is kept)\n' "$PASSWORD"
+  # Two teams and their people, with the same password, so that who-sees-what can be tried:
+  # the sample cases are shared between the two caseworkers' caseloads.
+  "$KINFLOW_BIN" team add north >/dev/null && "$KINFLOW_BIN" team add south >/dev/null
+  printf '%s\n' "$PASSWORD" | "$KINFLOW_BIN" user add sam.supervisor --role supervisor --team north --password-stdin >/dev/null
+  printf '%s\n' "$PASSWORD" | "$KINFLOW_BIN" user add robin.worker --role caseworker --team north --password-stdin >/dev/null
+  printf '%s\n' "$PASSWORD" | "$KINFLOW_BIN" user add kit.worker --role caseworker --team south --password-stdin >/dev/null
+  n=0
+  for id in $("$KINFLOW_BIN" case list --open --limit 500 --json | python3 -c 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)))'); do
+    worker=robin.worker; ((n++ % 2)) && worker=kit.worker
+    "$KINFLOW_BIN" case allocate "$id" --to "$worker" --reason "sample caseload" >/dev/null
+  done
+  printf '  sign in as   admin (everything), sam.supervisor (team north), robin.worker (north),\n'
+  printf '               kit.worker (south)\n'
+  printf '  password     %s   (the same for each; shown once; only its hash is kept)\n' "$PASSWORD"
   printf '  Ctrl-C stops the console.\n\n'
   trap - ERR
   exec "$KINFLOW_BIN" serve --bind 127.0.0.1 --port "$PORT"
