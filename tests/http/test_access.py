@@ -45,7 +45,7 @@ ENV = dict(os.environ)
 ENV.update(KINFLOW_DB=DB, KINFLOW_ACTOR="tester", KINFLOW_CONSOLE_TIMEOUT="5",
            KINFLOW_OUTBOX=OUTBOX)
 for k in ("KINFLOW_SESSION_IDLE", "KINFLOW_SESSION_ABSOLUTE", "KINFLOW_COOKIE_SECURE",
-          "KINFLOW_NOW", "KINFLOW_TRUSTED_PROXY"):
+          "KINFLOW_NOW", "KINFLOW_TRUSTED_PROXY", "KINFLOW_GLASS_HOURS"):
     ENV.pop(k, None)
 OS_USER = ENV.get("USER") or pwd.getpwuid(os.getuid()).pw_name
 ENV["USER"] = OS_USER
