@@ -12,8 +12,11 @@ role in the programme, the case not in scope) gets a summary in lists and 403 wi
 glass-break offer on opening, breaks the glass with a reason, sees it, and loses it when
 the grant expires (servers restarted on the same database with a later KINFLOW_NOW); a
 viewer, an analyst and a caseworker without a role in the programme never receive a
-refuge address or phone number in any answer (every body is searched raw); every reveal
-is a sensitive.read event naming its basis, and a hidden read records nothing.
+refuge address or phone number in any answer (every body is searched raw), including rule
+previews and refusals crafted to leak one; every reveal is a sensitive.read event naming its
+basis (allocated, team, glass, admin), and a hidden read records nothing. Then the
+unallocated queue, reallocation, the CLI (the database owner's tool: nothing private
+without --reveal, which is recorded) and the outbox file.
 
 Python 3 standard library only. KINFLOW_BIN is the binary under test (default ./kinflow).
 Every server listens on 127.0.0.1 and is killed at the end, pass or fail.
@@ -42,7 +45,7 @@ ENV = dict(os.environ)
 ENV.update(KINFLOW_DB=DB, KINFLOW_ACTOR="tester", KINFLOW_CONSOLE_TIMEOUT="5",
            KINFLOW_OUTBOX=OUTBOX)
 for k in ("KINFLOW_SESSION_IDLE", "KINFLOW_SESSION_ABSOLUTE", "KINFLOW_COOKIE_SECURE",
-          "KINFLOW_NOW", "KINFLOW_TRUSTED_PROXY"):
+          "KINFLOW_NOW", "KINFLOW_TRUSTED_PROXY", "KINFLOW_GLASS_HOURS"):
     ENV.pop(k, None)
 OS_USER = ENV.get("USER") or pwd.getpwuid(os.getuid()).pw_name
 ENV["USER"] = OS_USER
@@ -61,10 +64,13 @@ ADDR_DATA = "22 Grevillea Shelter Road"      # the safe-place case's data.safe_a
 ADDR_MEMBER = "9 Banksia Hideaway Court"      # the parent's member data.address
 PHONE = "0491 570 156"                         # the parent's member data.phone
 ADDR_FORM = "14 Wattle Refuge Lane"           # the safety plan's safe_address
-SECRETS = (ADDR_DATA, ADDR_MEMBER, PHONE, ADDR_FORM)
+ADDR_NEW = "5 Lillypilly Hidden Row"         # a new safe address set later (PATCH)
+SECRETS = (ADDR_DATA, ADDR_MEMBER, PHONE, ADDR_FORM, ADDR_NEW)
 N_ADDR = "3 Jacaranda Quiet Street"           # the north safe-place case: all its places
 N_PHONE = "0491 570 999"
-N_SECRETS = (N_ADDR, N_PHONE)
+U_ADDR = "8 Waratah Unseen Place"           # an unallocated safe-place case
+HEALTH = "Severe peanut allergy (EpiPen kept by carer)"  # the co-parenthood child's health needs
+N_SECRETS = (N_ADDR, N_PHONE, U_ADDR, HEALTH)
 ALL_SECRETS = SECRETS + N_SECRETS
 PARENT, CHILD, CHILD_DOB = "Mara Quillfeather", "Tilly Quillfeather", "2019-08-09"
 
@@ -426,6 +432,16 @@ def paths_closed(tag, who, case, glass=True):
     r = req("POST", "/api/cases/%d/members" % case, {"role": "carer", "name": "Visitor Person"},
             who=who)
     check("%s: %s adding a member to it gets 403 %s" % (tag, login, offer), refused(r), r)
+    r = req("PATCH", "/api/cases/%d" % case, {"data": {"note": "hello"}}, who=who)
+    check("%s: %s setting its data gets 403 %s" % (tag, login, offer), refused(r), r)
+    r = req("POST", "/api/cases/%d/transitions/close" % case,
+            {"as": "supervisor", "reason": "tidying up"}, who=who)
+    check("%s: %s firing a move on it gets 403 %s" % (tag, login, offer), refused(r), r)
+    r = req("POST", "/api/cases/%d/review" % case, {"note": "seen"}, who=who)
+    check("%s: %s recording its review gets 403 %s" % (tag, login, offer), refused(r), r)
+    ref = {SP: "SP-1", SPN: "SPN-1", CP: "CP-1", SPU: "SPU-1"}.get(case)
+    r = req("GET", "/api/cases/%s" % ref, who=who)
+    check("%s: %s opening the case by its ref gets 403 %s" % (tag, login, offer), refused(r), r)
     r = req("GET", "/api/cases?limit=500", who=who)
     row = row_of(r, case)
     if glass:
@@ -434,8 +450,12 @@ def paths_closed(tag, who, case, glass=True):
     else:
         check("%s: %s does not see the case in the list at all" % (tag, login),
               r.status == 200 and row is None, row or r)
-    for what, text in (("a member's name", PARENT.split()[1]), ("a date of birth", CHILD_DOB),
-                       ("the refuge address", ADDR_DATA.split()[1])):
+    if case == SPU:
+        terms = (("a member's name", "Westerby"), ("the refuge address", U_ADDR.split()[1]))
+    else:
+        terms = (("a member's name", PARENT.split()[1]), ("a date of birth", CHILD_DOB),
+                 ("the refuge address", DATA_ADDR.split()[1]))
+    for what, text in terms:
         r = req("GET", "/api/cases?limit=500&q=%s" % q(text), who=who)
         check("%s: %s searching by %s does not find the case" % (tag, login, what),
               r.status == 200 and row_of(r, case) is None, r)
@@ -484,7 +504,7 @@ def get_case(who, case):
 def values_in_case(j):
     """The private values a full case answer carries, by where they are."""
     found = set()
-    if (j.get("data") or {}).get("safe_address") in (ADDR_DATA, N_ADDR):
+    if (j.get("data") or {}).get("safe_address") in (DATA_ADDR, N_ADDR):
         found.add("data.safe_address")
     for m in j.get("members") or []:
         d = m.get("data") or {}
@@ -611,6 +631,30 @@ def dash_count(r):
     return -1
 
 
+def test_write_answers():
+    """A write's answer is not a way round asking: it carries no private value, and the
+    event it records holds "(private)" in place of a new private value."""
+    sia = U["sia"]
+    r = req("PATCH", "/api/cases/%d" % SP, {"data": {"safe_address": ADDR_NEW}}, who=sia)
+    global DATA_ADDR
+    if check("writes: the allocated worker sets a new safe address (PATCH)", r.status == 200, r):
+        DATA_ADDR = ADDR_NEW
+    no_leak("writes: the PATCH answer carries no private value", r, ALL_SECRETS + (ADDR_NEW,))
+    r = req("POST", "/api/cases/%d/members" % SP,
+            {"role": "carer", "name": "Second Carer", "data": {"phone": PHONE}}, who=sia)
+    check("writes: she adds a member", r.status == 200, r)
+    no_leak("writes: the member add answer carries no private value", r, ALL_SECRETS + (ADDR_NEW,))
+    r = req("POST", "/api/cases/%d/forms/safety_plan" % SP,
+            {"data": {"plan_date": "2026-03-19", "safe_address": ADDR_FORM,
+                      "strategies": ["a code word"], "made_with_specialist": True}}, who=sia)
+    check("writes: she submits a safety plan", r.status == 200, r)
+    no_leak("writes: the form submit answer carries no private value", r, ALL_SECRETS + (ADDR_NEW,))
+    ev = [e for e in audit("case.data", SP)]
+    check("writes: the case.data event holds \"(private)\" for the new safe address",
+          len(ev) >= 1 and (ev[-1].get("data") or {}).get("safe_address") == "(private)"
+          and ADDR_NEW not in json.dumps(ev), ev[-1:] if ev else ev)
+
+
 def test_summary_readers():
     """Viewers and analysts: summaries and aggregates, never people or private values."""
     for login in ("val", "ana"):
@@ -628,7 +672,7 @@ def test_summary_readers():
         r = req("POST", "/api/cases/%d/access" % SP, {"reason": "just looking"}, who=who)
         check("%s cannot break the glass (403)" % login, r.status == 403, r)
         for what, text in (("a member's name", PARENT.split()[1]), ("a date of birth", CHILD_DOB),
-                           ("the refuge address", ADDR_DATA.split()[1]),
+                           ("the refuge address", DATA_ADDR.split()[1]),
                            ("the phone number", PHONE)):
             r = req("GET", "/api/cases?limit=500&q=%s" % q(text), who=who)
             check("%s searching by %s does not find the case" % (login, what),
@@ -660,6 +704,10 @@ def test_no_programme_role():
           and not leaks(r.raw), (keys_in_case(j), r))
     check("team scope, no sensitive right: the hidden reads record nothing",
           new_reveals(SPN, before) == [], new_reveals(SPN, before))
+    for what, text in (("the safe address", "Jacaranda"), ("the phone number", N_PHONE)):
+        r = req("GET", "/api/cases?limit=500&q=%s" % q(text), who=neil)
+        check("team scope, no sensitive right: searching by %s does not find the case (no oracle)"
+              % what, r.status == 200 and row_of(r, SPN) is None, r)
     r = req("GET", "/api/cases/%d" % CP, who=neil)
     check("neil opens his own co-parenthood case", r.status == 200 and not (r.json or {}).get("summary"), r)
 
@@ -694,6 +742,22 @@ def test_moves_reasons():
     finally:
         r = req("POST", "/api/rules/carer_matched/rollback", {}, who=U["ada"])
         check("moves: the leaky rule is rolled back", r.status == 200, r)
+    # the same address reversed, deployed by an analyst (analysts deploy rules)
+    leaky = src.replace("check = function(case)",
+                        "check = function(case)\n    local p = case:latest(\"safety_plan\")\n"
+                        "    if p and p.safe_address then return false, \"visit \" "
+                        ".. p.safe_address:reverse() end", 1)
+    r = req("POST", "/api/rules", {"path": "rules/carer_matched.lua", "source": leaky}, who=U["ana"])
+    if not check("moves: an analyst deploys a rule whose refusal quotes the address reversed",
+                 r.status == 200, r):
+        return
+    try:
+        r = req("GET", "/api/cases/%d/moves?as=caseworker" % SPN, who=U["neil"])
+        check("moves: ... the team's caseworker without the sensitive right gets no trace of it",
+              r.status == 200 and N_ADDR[::-1].lower() not in r.raw.lower(), r)
+    finally:
+        r = req("POST", "/api/rules/carer_matched/rollback", {}, who=U["ana"])
+        check("moves: the analyst's rule is rolled back", r.status == 200, r)
 
 
 def leaky_rule(expr):
@@ -795,12 +859,75 @@ def test_glass():
           and (new[0].get("data") or {}).get("basis") == "admin", new)
 
 
+def test_team_basis():
+    """A supervisor reading a case allocated to her team's caseworker: basis team."""
+    r = req("POST", "/api/cases/%d/forms/child_information" % CP,
+            {"data": {"child_name": "Ivy Northcote", "dob": "2018-02-03", "health_needs": HEALTH}},
+            who=U["neil"])
+    check("team: the allocated caseworker records the child's health needs (sensitive)",
+          r.status == 200, r)
+    before = reveals(CP)
+    r = req("GET", "/api/cases/%d" % CP, who=U["nora"])
+    new = new_reveals(CP, before)
+    check("team: the supervisor of the team reads them; the reveal's basis is team",
+          r.status == 200 and HEALTH in r.raw and len(new) == 1 and new[0].get("actor") == "nora"
+          and (new[0].get("data") or {}).get("basis") == "team"
+          and "child_information.health_needs" in ((new[0].get("data") or {}).get("fields") or []),
+          (new, r))
+    for login in ("val", "ana"):
+        r = req("GET", "/api/cases/%d" % CP, who=U[login])
+        check("team: %s gets the co-parenthood case's summary, without the health needs" % login,
+              r.status == 200 and is_summary(r.json) and not leaks(r.raw), r)
+    check("team: the summaries record no sensitive.read", len(new_reveals(CP, before)) == 1,
+          new_reveals(CP, before))
+
+
+def test_unallocated():
+    """A case opened by the database owner (the CLI) is allocated to no one: a queue that
+    supervisors see, summaries only, until someone takes it."""
+    global SPU
+    rc, out, err = kf("case", "new", "safe_place", "--ref", "SPU-1", "--json",
+                      "--data", json.dumps({"referred_on": "2026-03-20", "safe_address": U_ADDR}))
+    try:
+        SPU = json.loads(out)["id"]
+    except (ValueError, KeyError):
+        raise RuntimeError("case new: %s %s" % (out, err))
+    rc, out, err = kf("case", "member", "add", "SPU-1", "--role", "parent", "--name", "Una Westerby",
+                      "--data", json.dumps({"address": U_ADDR}))
+    r = req("GET", "/api/cases?unallocated=1&limit=500", who=U["nora"])
+    check("unallocated: a supervisor sees the unallocated queue, the case as a summary",
+          r.status == 200 and is_summary(row_of(r, SPU)), r)
+    paths_closed("unallocated", U["sia"], SPU)
+    r = req("POST", "/api/cases/%d/allocation" % SPU, {"to": "nora", "reason": "you take it"},
+            who=U["sia"])
+    check("unallocated: a caseworker cannot allocate it to someone else (403)", r.status == 403, r)
+    r = req("POST", "/api/cases/%d/allocation" % SPU, {"to": "sia", "reason": "I am on duty"},
+            who=U["sia"])
+    j = r.json if isinstance(r.json, dict) else {}
+    check("unallocated: a caseworker with a role in the programme takes it herself (team south)",
+          r.status == 200 and j.get("allocated_to") == "sia" and j.get("team") == "south", r)
+    r = req("GET", "/api/cases/%d" % SPU, who=U["sia"])
+    check("unallocated: ... and then opens it in full, with its private values",
+          r.status == 200 and not (r.json or {}).get("summary") and U_ADDR in r.raw, r)
+    r = req("GET", "/api/cases?limit=500&q=Westerby", who=U["sia"])
+    check("unallocated: ... and finds it by the member's name",
+          r.status == 200 and is_full_row(row_of(r, SPU)), r)
+    r = req("GET", "/api/cases?unallocated=1&limit=500", who=U["nora"])
+    check("unallocated: it has left the queue", r.status == 200 and row_of(r, SPU) is None, r)
+
+
 def test_audit_list():
     for login in ("ana", "nora", "ada"):
         r = req("GET", "/api/audit?limit=1000", who=U[login])
         check("audit: %s's audit list holds events" % login,
               r.status == 200 and isinstance(r.json, list) and len(r.json) > 10, r)
         no_leak("audit: %s's audit list carries no private value" % login, r)
+    before = reveals(SPN)
+    r, j = get_case(U["nora"], SPN)
+    new = new_reveals(SPN, before)
+    check("audit: the allocated supervisor's reveal is a sensitive.read with basis allocated",
+          values_in_case(j) == EVERY_PLACE and len(new) == 1 and new[0].get("actor") == "nora"
+          and (new[0].get("data") or {}).get("basis") == "allocated", (values_in_case(j), new))
     r = req("GET", "/api/audit?case=%d&kind=sensitive.read" % SPN, who=U["nora"])
     check("audit: a supervisor lists who viewed her team's case's private details",
           r.status == 200 and isinstance(r.json, list)
@@ -814,6 +941,50 @@ def test_expiry_paths():
     check("after the grant expired: the dashboard's overdue row is a summary again",
           r.status == 200 and len(over) == 1 and is_summary(over[0]), r)
     paths_open("still in scope after the supervisor's grant expired", U["sia"], SP)
+
+
+def test_reallocation():
+    """Access follows responsibility: reallocated to the north supervisor, the case leaves
+    the south caseworker's scope."""
+    r = req("POST", "/api/cases/%d/allocation" % SP, {"to": "nora", "reason": ""}, who=U["ada"])
+    check("reallocation: without a reason it is 400", r.status == 400, r)
+    r = req("POST", "/api/cases/%d/allocation" % SP,
+            {"to": "nora", "reason": "the family moved north"}, who=U["ada"])
+    j = r.json if isinstance(r.json, dict) else {}
+    check("reallocation: an admin reallocates the case to the north supervisor (team north)",
+          r.status == 200 and j.get("allocated_to") == "nora" and j.get("team") == "north", r)
+    no_leak("reallocation: the answer carries no private value", r)
+    ev = audit("case.allocated", SP)
+    d = (ev[-1].get("data") or {}) if ev else {}
+    check("reallocation: an event from sia (south) to nora (north), by the admin, with the reason",
+          len(ev) == 2 and ev[-1].get("actor") == "ada" and ev[-1].get("reason") == "the family moved north"
+          and d.get("from") == "sia" and d.get("to") == "nora" and d.get("from_team") == "south"
+          and d.get("team") == "north", ev)
+    paths_closed("after reallocation", U["sia"], SP)
+    r = req("POST", "/api/cases/%d/allocation" % SP, {"to": "sia", "reason": "I want it back"},
+            who=U["sia"])
+    check("reallocation: a caseworker cannot take another team's case (403)", r.status == 403, r)
+    r = req("GET", "/api/cases?mine=1&limit=500", who=U["sia"])
+    check("reallocation: the south caseworker's own cases no longer include it",
+          r.status == 200 and row_of(r, SP) is None and row_of(r, SPU) is not None, r)
+    before = reveals(SP)
+    r, j = get_case(U["nora"], SP)
+    new = new_reveals(SP, before)
+    check("reallocation: the new worker opens it in full; her reveal's basis is allocated",
+          r.status == 200 and values_in_case(j) == EVERY_PLACE and len(new) == 1
+          and (new[0].get("data") or {}).get("basis") == "allocated", (values_in_case(j), new))
+    r = req("GET", "/api/dashboard", who=U["neil"])
+    over = [c for c in (r.json or {}).get("overdue", []) if c.get("id") == SP]
+    check("reallocation: the north team's co-parenthood caseworker sees the overdue case in full "
+          "on the dashboard, without private values", r.status == 200 and len(over) == 1
+          and not over[0].get("summary") and not leaks(r.raw), r)
+    r = req("GET", "/api/cases?limit=500&q=%s" % q(DATA_ADDR.split()[1]), who=U["neil"])
+    check("reallocation: ... and cannot find it by its safe address (no oracle)",
+          r.status == 200 and row_of(r, SP) is None, r)
+    r, j = get_case(U["neil"], SP)
+    check("reallocation: the north team's co-parenthood caseworker now has it in scope, "
+          "private values absent", r.status == 200 and not j.get("summary")
+          and keys_in_case(j) == set() and not leaks(r.raw), (keys_in_case(j), r))
 
 
 def test_cli():
@@ -853,6 +1024,12 @@ print("done")
     check("CLI: case show gives allocated_to and team and leaves private values out",
           rc == 0 and j.get("allocated_to") == "sia" and j.get("team") == "south"
           and not leaks(out), (rc, leaks(out), err))
+    for args in (("case", "members", "SP-1", "--json"), ("case", "history", "SP-1", "--json"),
+                 ("case", "list", "--json"), ("case", "moves", "SP-1", "--as", "caseworker"),
+                 ("report", "case", "SP-1", "--json")):
+        rc, out, err = kf(*args)
+        check("CLI: kinflow %s holds no private value" % " ".join(args), rc == 0 and not leaks(out + err),
+              (rc, leaks(out + err), err[-200:]))
     before = reveals(SP)
     rc, out, err = kf("case", "show", "SP-1", "--json", "--reveal", "--reason", "subject access request")
     new = new_reveals(SP, before)
@@ -907,7 +1084,7 @@ def main():
     server(T0)
     open_north_cases()
     for t in (test_definition, test_allocation_and_caseloads, test_in_scope, test_summary_readers,
-              test_no_programme_role, test_moves_reasons, test_rule_impact):
+              test_no_programme_role, test_moves_reasons, test_rule_impact, test_write_answers):
         try:
             t()
         except Exception as e:  # noqa: BLE001 - one broken group must not hide the others
@@ -923,7 +1100,7 @@ def main():
               not bad, bad[:5])
     except Exception as e:  # noqa: BLE001
         fail("before the glass-break", "raised %r" % e)
-    for t in (test_glass, test_audit_list):
+    for t in (test_glass, test_team_basis, test_unallocated, test_audit_list):
         try:
             t()
         except Exception as e:  # noqa: BLE001
@@ -949,7 +1126,7 @@ def main():
         test_summary_readers()
     except Exception as e:  # noqa: BLE001
         fail("expiry", "raised %r" % e)
-    for t in (test_audit_list, test_cli, test_outbox, test_never_received):
+    for t in (test_audit_list, test_cli, test_reallocation, test_outbox, test_never_received):
         try:
             t()
         except Exception as e:  # noqa: BLE001
@@ -963,7 +1140,8 @@ def main():
 
 
 GRANT = None
-SP = CP = SPN = 0
+SP = CP = SPN = SPU = 0
+DATA_ADDR = ADDR_DATA  # the safe-place case's data.safe_address now
 
 if __name__ == "__main__":
     try:
