@@ -730,9 +730,19 @@ static int cmd_case(const args *a) {
     json_object_set_new(f, "offset", json_integer(a->offset));
     res = kf_store_case_list(kf_engine_store(e), f, &err);
     json_decref(f);
+    size_t i;
+    json_t *c;
+    json_array_foreach(res, i, c) { /* lists never show private values (case show --reveal does) */
+      json_t *names = json_array();
+      int bad = private_values(e, c, NULL, NULL, 0, names, &err);
+      json_decref(names);
+      if (bad) {
+        json_decref(res);
+        res = NULL;
+        break;
+      }
+    }
     if (res && !a->json) {
-      size_t i;
-      json_t *c;
       printf("%-6s %-14s %-26s %-24s %-20s\n", "case", "ref", "workflow", "state", "allocated");
       json_array_foreach(res, i, c) print_case_line(c);
     }
