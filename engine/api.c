@@ -1041,7 +1041,10 @@ static json_t *v_user_set_teams(call *c) {
   if (!rc) rc = kf_tx_commit(c->s->e, c->err);
   if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
   if (rc) return NULL;
-  return kf_store_user_get(st(c), login, c->err) ? json_pack("{s:s,s:O}", "login", login, "teams", teams) : NULL;
+  json_t *u = kf_store_user_get(st(c), login, c->err);
+  json_t *out = u ? json_pack("{s:s,s:O}", "login", login, "teams", json_object_get(u, "teams")) : NULL;
+  json_decref(u);
+  return out;
 }
 
 static json_t *v_case_allocate(call *c) {
