@@ -19,34 +19,21 @@ unallocated queue, reallocation, the CLI (the database owner's tool: nothing pri
 without --reveal, which is recorded) and the outbox file.
 
 Python 3 standard library only. KINFLOW_BIN is the binary under test (default ./kinflow).
-Every server listens on 127.0.0.1 and is killed at the end, pass or fail.
+The harness (harness.py) starts the servers on 127.0.0.1 and kills them at the end, pass or
+fail.
 Prints "ok   NAME" / "FAIL NAME: why" and ends with "N passed, N failed"."""
 
-import atexit
-import http.client
 import json
 import os
 import pwd
-import re
-import select
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import urllib.parse
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-K = os.environ.get("KINFLOW_BIN") or os.path.join(ROOT, "kinflow")
-TMP = tempfile.mkdtemp(prefix="kinflow-access.")
-DB = os.path.join(TMP, "kinflow.db")
+from harness import (ENV, ROOT, TMP, Server, Who, check, check_no_crashes, exchange, fail, run,
+                     session_of)
+from harness import kf as harness_kf
+
 OUTBOX = os.path.join(TMP, "outbox.jsonl")
-ENV = dict(os.environ)
-ENV.update(KINFLOW_DB=DB, KINFLOW_ACTOR="tester", KINFLOW_CONSOLE_TIMEOUT="5",
-           KINFLOW_OUTBOX=OUTBOX)
-for k in ("KINFLOW_SESSION_IDLE", "KINFLOW_SESSION_ABSOLUTE", "KINFLOW_COOKIE_SECURE",
-          "KINFLOW_NOW", "KINFLOW_TRUSTED_PROXY", "KINFLOW_GLASS_HOURS"):
-    ENV.pop(k, None)
+ENV.update(KINFLOW_CONSOLE_TIMEOUT="5", KINFLOW_OUTBOX=OUTBOX)
 OS_USER = ENV.get("USER") or pwd.getpwuid(os.getuid()).pw_name
 ENV["USER"] = OS_USER
 
@@ -82,114 +69,6 @@ SUMMARY_KEYS = {"id", "ref", "workflow", "state", "final", "allocated_to", "team
 # case.get {sensitive: true}); the console asks for those who may see them.
 REVEAL = ""
 
-PASSED = 0
-FAILED = 0
-SERVERS = []
-
-
-def ok(name):
-    global PASSED
-    PASSED += 1
-    print("ok   " + name, flush=True)
-
-
-def fail(name, why):
-    global FAILED
-    FAILED += 1
-    print("FAIL %s: %s" % (name, str(why).replace("\n", " ")[:700]), flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        fail(name, why or "condition not met")
-    return cond
-
-
-# ---- servers -------------------------------------------------------------------------------
-
-class Server:
-    def __init__(self, name, now):
-        env = dict(ENV)
-        env["KINFLOW_NOW"] = now
-        self.name = name
-        self.err_path = os.path.join(TMP, name + ".stderr")
-        self.err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([K, "serve", "--bind", "127.0.0.1", "--port", "0"],
-                                     cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
-        SERVERS.append(self)
-        if os.environ.get("KINFLOW_HTTP_PIDS"):  # access.sh kills these if this is killed
-            with open(os.environ["KINFLOW_HTTP_PIDS"], "a") as f:
-                f.write("%d\n" % self.proc.pid)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
-        line = self.proc.stdout.readline() if ready else ""
-        m = re.match(r"kinflow console on http://127\.0\.0\.1:(\d+)/$", line.strip())
-        if not m:
-            raise RuntimeError("server %s did not start: %r; stderr: %s"
-                               % (name, line, self.stderr()))
-        self.port = int(m.group(1))
-
-    def stderr(self):
-        try:
-            with open(self.err_path) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
-        return self.proc.returncode
-
-
-def stop_all():
-    for s in SERVERS:
-        if s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-    if os.environ.get("KINFLOW_HTTP_PIDS"):
-        open(os.environ["KINFLOW_HTTP_PIDS"], "w").close()
-    shutil.rmtree(TMP, ignore_errors=True)
-
-
-atexit.register(stop_all)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
-# ---- HTTP ----------------------------------------------------------------------------------
-
-class Resp:
-    def __init__(self, status, raw, what):
-        self.status = status
-        self.raw = raw
-        self.what = what
-        try:
-            self.json = json.loads(raw) if raw else None
-        except ValueError:
-            self.json = None
-
-    def error(self):
-        return (self.json or {}).get("error", "") if isinstance(self.json, dict) else ""
-
-    def glass(self):
-        return isinstance(self.json, dict) and self.json.get("glass") is True
-
-    def __repr__(self):
-        return "%s -> %d %s" % (self.what, self.status, self.raw[:400])
-
-
-class Who:
-    def __init__(self, login, token, csrf):
-        self.login, self.token, self.csrf = login, token, csrf
-
-
 MAIN = None
 NOW = S0
 # Every answer each user received: (what, raw). The leak checks search these.
@@ -197,53 +76,33 @@ SEEN = {}
 
 
 def req(method, path, body=None, who=None):
-    conn = http.client.HTTPConnection("127.0.0.1", MAIN.port, timeout=30)
     h = {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
     if who:
         h["Cookie"] = "kf_session=" + who.token
         if method not in ("GET", "HEAD"):
             h["X-CSRF-Token"] = who.csrf
-    try:
-        conn.request(method, path, body=data, headers=h)
-        r = conn.getresponse()
-        raw = r.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
     what = "%s %s as %s" % (method, path, who.login if who else "nobody")
+    r = exchange(MAIN, method, path, body, h, timeout=30, what=what)
     if who:
-        SEEN.setdefault(who.login, []).append((what, raw))
-    return Resp(r.status, raw, what)
+        SEEN.setdefault(who.login, []).append((what, r.raw))
+    return r
 
 
 def sign_in_all():
     """Signs every user in on MAIN (sessions from a server with another clock have ended)."""
     out = {}
     for login in PASSWORDS:
-        conn = http.client.HTTPConnection("127.0.0.1", MAIN.port, timeout=30)
-        conn.request("POST", "/api/session",
-                     body=json.dumps({"login": login, "password": PASSWORDS[login]}).encode(),
-                     headers={"Content-Type": "application/json"})
-        r = conn.getresponse()
-        raw = r.read().decode()
-        cookie = r.getheader("Set-Cookie") or ""
-        conn.close()
-        m = re.match(r"kf_session=([0-9a-f]+);", cookie)
-        if r.status != 200 or not m:
-            raise RuntimeError("sign-in as %s: %d %s" % (login, r.status, raw[:200]))
-        out[login] = Who(login, m.group(1), json.loads(raw)["csrf"])
+        r = exchange(MAIN, "POST", "/api/session",
+                     {"login": login, "password": PASSWORDS[login]}, timeout=30)
+        token = session_of(r)
+        if r.status != 200 or not token:
+            raise RuntimeError("sign-in as %s: %d %s" % (login, r.status, r.raw[:200]))
+        out[login] = Who(token, r.json["csrf"], login, r.json["role"])
     return out
 
 
 def kf(*args, stdin=None):
-    env = dict(ENV)
-    env["KINFLOW_NOW"] = NOW
-    p = subprocess.run([K, *args], cwd=ROOT, env=env, input=stdin, capture_output=True,
-                       text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
+    return harness_kf(*args, stdin=stdin, env=dict(ENV, KINFLOW_NOW=NOW))
 
 
 def leaks(raw, secrets=ALL_SECRETS):
@@ -1067,7 +926,7 @@ def server(now):
     if MAIN:
         MAIN.stop()
     NOW = now
-    MAIN = Server("at-" + now.replace(":", ""), now)
+    MAIN = Server("at-" + now.replace(":", ""), {"KINFLOW_NOW": now})
     U = sign_in_all()
 
 
@@ -1131,12 +990,9 @@ def main():
             t()
         except Exception as e:  # noqa: BLE001
             fail(t.__name__, "raised %r" % e)
-    rc = MAIN.stop()
+    rc, _ = MAIN.stop()
     check("the last server stops cleanly", rc == 0, (rc, MAIN.stderr()[-500:]))
-    bad = [s.name for s in SERVERS
-           if re.search(r"AddressSanitizer|runtime error:|LeakSanitizer|Segmentation", s.stderr())]
-    check("no sanitizer reports or crashes in the servers' stderr", not bad,
-          "; ".join(s.stderr()[-1500:] for s in SERVERS if s.name in bad))
+    check_no_crashes()
 
 
 GRANT = None
@@ -1144,11 +1000,4 @@ SP = CP = SPN = SPU = 0
 DATA_ADDR = ADDR_DATA  # the safe-place case's data.safe_address now
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # noqa: BLE001
-        fail("setup", repr(e))
-        for s in SERVERS:
-            sys.stdout.write("--- %s stderr:\n%s\n" % (s.name, s.stderr()[-2000:]))
-    print("%d passed, %d failed" % (PASSED, FAILED), flush=True)
-    sys.exit(1 if FAILED else 0)
+    run(main)
