@@ -85,6 +85,19 @@ static inline kf_engine *t_engine_deployed(const char *name, const char *workflo
   json_decref(paths);
   return e;
 }
+
+/* The end of a t_engine_deployed engine: one check that the audit chain holds, then the
+ * engine closed and its files removed. */
+static inline void t_engine_finish(kf_engine *e, const char *db, const char *wf) {
+  kf_err err = {0};
+  json_t *sum = NULL;
+  CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "the audit chain holds: %s",
+        err.msg);
+  json_decref(sum);
+  kf_engine_close(e);
+  t_remove_db(db);
+  unlink(wf);
+}
 #endif
 
 /* Flushed before returning: LeakSanitizer reports at exit and ends the process without

@@ -130,11 +130,6 @@ int main(void) {
   c = kf_case_get(e, "1", &err);
   CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "the refused one changed nothing");
   json_decref(c);
-  json_t *sum = NULL;
-  CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "audit: %s", err.msg);
-  json_decref(sum);
-  kf_engine_close(e);
-  unlink(wf);
-  t_remove_db(db);
+  t_engine_finish(e, db, wf);
   T_DONE();
 }
