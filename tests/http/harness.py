@@ -202,3 +202,16 @@ def kf(*args, stdin=None, env=None):
     p = subprocess.run([K, *args], cwd=ROOT, env=env or ENV, input=stdin, capture_output=True,
                        text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
+
+
+def init_library(kf_=kf):
+    """A new database with the programme library (every workflows/*.lua but the .test.lua
+    files) deployed, through kf_ (a suite's own kf, for its clock); raises if either fails."""
+    rc, out, err = kf_("init")
+    if rc:
+        raise RuntimeError("init: " + err)
+    files = sorted(os.path.join("workflows", f) for f in os.listdir(os.path.join(ROOT, "workflows"))
+                   if f.endswith(".lua") and not f.endswith(".test.lua"))
+    rc, out, err = kf_("deploy", *files)
+    if rc:
+        raise RuntimeError("deploy: " + err)
