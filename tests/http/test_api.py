@@ -17,8 +17,8 @@ import signal
 import socket
 import time
 
-from harness import (ENV, ROOT, Server, Who, check, check_no_crashes, exchange, fail, kf, ok,
-                     run, session_of)
+from harness import (ENV, ROOT, Server, Who, check, check_no_crashes, exchange, fail,
+                     init_library, kf, ok, run, session_of)
 
 ENV.update(KINFLOW_CONSOLE_TIMEOUT="3")
 
@@ -69,14 +69,7 @@ TEAMS = {"north": ["sam", "cat", "fin"], "south": ["sue", "lee"]}
 
 
 def setup():
-    rc, out, err = kf("init")
-    if rc:
-        raise RuntimeError("init: " + err)
-    files = sorted(os.path.join("workflows", f) for f in os.listdir(os.path.join(ROOT, "workflows"))
-                   if f.endswith(".lua") and not f.endswith(".test.lua"))
-    rc, out, err = kf("deploy", *files)
-    if rc:
-        raise RuntimeError("deploy: " + err)
+    init_library()
     for login, role, roles in USERS:
         PASSWORDS[login] = "pw-%s-%s-0123" % (login, role)
         args = ["user", "add", login, "--role", role, "--password-stdin"]
