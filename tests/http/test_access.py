@@ -23,6 +23,7 @@ The harness (harness.py) starts the servers on 127.0.0.1 and kills them at the e
 fail.
 Prints "ok   NAME" / "FAIL NAME: why" and ends with "N passed, N failed"."""
 
+import contextlib
 import json
 import os
 import pwd
@@ -571,17 +572,36 @@ def rule_with_guard(rule, lua):
     return src.replace("check = function(case)", "check = function(case)\n" + lua, 1)
 
 
+def carer_rule_quoting(reason):
+    """carer_matched refusing, when the safety plan holds a safe address, with the Lua
+    expression REASON (over p, the plan) as its reason."""
+    return rule_with_guard("carer_matched", "    local p = case:latest(\"safety_plan\")\n"
+                           "    if p and p.safe_address then return false, %s end" % reason)
+
+
+@contextlib.contextmanager
+def carer_rule_deployed(source, who, deployed, rolled_back):
+    """carer_matched replaced by SOURCE, deployed by WHO (the check DEPLOYED); yields whether
+    it was, and rolls a deployed one back (the check ROLLED_BACK), whatever the body does."""
+    r = req("POST", "/api/rules", {"path": "rules/carer_matched.lua", "source": source}, who=who)
+    if not check(deployed, r.status == 200, r):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        r = req("POST", "/api/rules/carer_matched/rollback", {}, who=who)
+        check(rolled_back, r.status == 200, r)
+
+
 def test_moves_reasons():
     """A guard whose refusal quotes the safety plan's address: shown to the allocated
     supervisor, withheld from a team member without the sensitive right."""
-    leaky = rule_with_guard("carer_matched", "    local p = case:latest(\"safety_plan\")\n"
-                            "    if p and p.safe_address then return false, \"the carer must visit \" "
-                            ".. p.safe_address end")
-    r = req("POST", "/api/rules", {"path": "rules/carer_matched.lua", "source": leaky}, who=U["ada"])
-    if not check("moves: an admin deploys a rule whose refusal quotes the safe address",
-                 r.status == 200, r):
-        return
-    try:
+    with carer_rule_deployed(carer_rule_quoting("\"the carer must visit \" .. p.safe_address"), U["ada"],
+                             "moves: an admin deploys a rule whose refusal quotes the safe address",
+                             "moves: the leaky rule is rolled back") as deployed:
+        if not deployed:
+            return
         r = req("GET", "/api/cases/%d/moves?as=caseworker" % SPN, who=U["nora"])
         m = [x for x in (r.json or []) if x.get("name") == "match"]
         check("moves: the allocated supervisor sees the refusal in full",
@@ -595,24 +615,15 @@ def test_moves_reasons():
         r = req("POST", "/api/cases/%d/transitions/match" % SPN, {"as": "caseworker"}, who=U["nora"])
         check("moves: firing the refused move shows the full reason to the allocated supervisor (409)",
               r.status == 409 and N_ADDR in r.error(), r)
-    finally:
-        r = req("POST", "/api/rules/carer_matched/rollback", {}, who=U["ada"])
-        check("moves: the leaky rule is rolled back", r.status == 200, r)
     # the same address reversed, deployed by an analyst (analysts deploy rules)
-    leaky = rule_with_guard("carer_matched", "    local p = case:latest(\"safety_plan\")\n"
-                            "    if p and p.safe_address then return false, \"visit \" "
-                            ".. p.safe_address:reverse() end")
-    r = req("POST", "/api/rules", {"path": "rules/carer_matched.lua", "source": leaky}, who=U["ana"])
-    if not check("moves: an analyst deploys a rule whose refusal quotes the address reversed",
-                 r.status == 200, r):
-        return
-    try:
+    with carer_rule_deployed(carer_rule_quoting("\"visit \" .. p.safe_address:reverse()"), U["ana"],
+                             "moves: an analyst deploys a rule whose refusal quotes the address reversed",
+                             "moves: the analyst's rule is rolled back") as deployed:
+        if not deployed:
+            return
         r = req("GET", "/api/cases/%d/moves?as=caseworker" % SPN, who=U["neil"])
         check("moves: ... the team's caseworker without the sensitive right gets no trace of it",
               r.status == 200 and N_ADDR[::-1].lower() not in r.raw.lower(), r)
-    finally:
-        r = req("POST", "/api/rules/carer_matched/rollback", {}, who=U["ana"])
-        check("moves: the analyst's rule is rolled back", r.status == 200, r)
 
 
 def leaky_rule(expr):
