@@ -51,6 +51,7 @@
 #include <jansson.h>
 
 #include "kf.h"
+#include "kf_plugin.h" /* KF_PASSWORD_MAX */
 
 typedef struct kf_session kf_session;
 
