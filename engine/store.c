@@ -1264,6 +1264,33 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err) {
   return a;
 }
 
+/* The meta table's small settings (not 'head', which only append_event writes). */
+char *kf_store_meta_get(kf_store *st, const char *key, kf_err *err) {
+  static const char *q = "SELECT value FROM meta WHERE key=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, key);
+  int rc = sqlite3_step(s);
+  char *v = NULL;
+  if (rc == SQLITE_ROW) {
+    if (!(v = strdup((const char *)sqlite3_column_text(s, 0))))
+      kf_fail(err, KF_ENOMEM, "reading setting %s: out of memory", key);
+  } else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "no setting %s", key);
+  else db_fail(st, err, rc, "reading a setting");
+  sqlite3_reset(s);
+  return v;
+}
+
+int kf_store_meta_put(kf_store *st, const char *key, const char *value, kf_err *err) {
+  static const char *q = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
+  if (!strcmp(key, "head")) return kf_fail(err, KF_EINVAL, "the log's head is not a setting");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, key);
+  bind_text(s, 2, value);
+  return step_done(st, s, "storing a setting", err);
+}
+
 int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err) {
   static const char *q = "UPDATE users SET last_login=?2 WHERE login=?1";
   sqlite3_stmt *s = stmt(st, q, err);

@@ -187,7 +187,8 @@ def setup():
         rc, out, err = kf("team", "add", team)
         check("kinflow team add %s" % team, rc == 0, (rc, out, err))
     for login, role, roles, teams in USERS:
-        PASSWORDS[login] = "pw-%s-%s-0123" % (login, role)
+        # the login shifted a letter on: a password may not hold the login
+        PASSWORDS[login] = "pw-%s-signs-in-0123" % "".join(chr(ord(ch) + 1) for ch in login)
         args = ["user", "add", login, "--role", role, "--password-stdin"]
         if roles:
             args += ["--roles", roles]

@@ -68,10 +68,16 @@ USERS = [
 TEAMS = {"north": ["sam", "cat", "fin"], "south": ["sue", "lee"]}
 
 
+def strong_password(login, role):
+    """A password that passes the engine's checks: neither the login (shifted a letter on,
+    so it cannot hold it) nor a dictionary word."""
+    return "pw-%s-signs-in-0123" % "".join(chr(ord(ch) + 1) for ch in login)
+
+
 def setup():
     init_library()
     for login, role, roles in USERS:
-        PASSWORDS[login] = "pw-%s-%s-0123" % (login, role)
+        PASSWORDS[login] = strong_password(login, role)
         args = ["user", "add", login, "--role", role, "--password-stdin"]
         if roles:
             args += ["--roles", roles]
@@ -86,6 +92,22 @@ def test_user_cli():
     check("user add refuses an unknown role", rc == 1 and "wizard" in err, (rc, err))
     rc, out, err = kf("user", "add", "short", "--role", "viewer", "--password-stdin", stdin="abc\n")
     check("user add refuses a short password", rc == 1 and "password" in err, (rc, err))
+    rc, out, err = kf("user", "add", "lena.hart", "--role", "viewer", "--password-stdin",
+                      stdin="I am lena.hart\n")
+    check("user add refuses a password holding the login, saying so",
+          rc == 1 and "the password contains the login" in err, (rc, err))
+    rc, out, err = kf("user", "add", "lena.hart", "--role", "viewer", "--password-stdin",
+                      stdin="aaaaaaaaaa\n")
+    check("user add refuses aaaaaaaaaa in plain words",
+          rc == 1 and "the password reads the same backwards" in err, (rc, err))
+    rc, out, err = kf("user", "add", "lena.hart", "--role", "viewer", "--password-stdin",
+                      stdin="Gq7-" * 500 + "\n")
+    check("user add refuses a 2,000-character password: at most 256 characters",
+          rc == 1 and "a password has at most 256 characters" in err, (rc, err))
+    rc, out, err = kf("user", "add", "lena.hart", "--role", "viewer", "--password-stdin",
+                      stdin="Gq7-" * 75 + "\n")
+    check("user add refuses a 300-character password the same way",
+          rc == 1 and "a password has at most 256 characters" in err, (rc, err))
     rc, out, err = kf("user", "add", "nopw", "--role", "viewer")
     check("user add without --password-stdin is a usage error", rc == 2, (rc, err))
     rc, out, err = kf("user", "add", "cat", "--role", "viewer", "--password-stdin",
@@ -155,8 +177,16 @@ def test_auth():
 
     r = req("GET", "/api/audit?kind=login.failed", who=ADMIN)
     logins = [(e.get("data") or {}).get("login") for e in (r.json or [])]
-    check("failed sign-ins are recorded as login.failed events",
-          r.status == 200 and "cat" in logins and "nobody" in logins, r)
+    hashes = [(e.get("data") or {}).get("login_hash") for e in (r.json or [])]
+    check("failed sign-ins are recorded as login.failed events, a user's login by name",
+          r.status == 200 and "cat" in logins, r)
+    check("an unknown login is recorded only as a keyed hash, never as typed",
+          "nobody" not in r.raw and any(h and re.fullmatch(r"[0-9a-f]{32}", h) for h in hashes),
+          r)
+
+    r = req("POST", "/api/session", {"login": "cat", "password": "Gq7-" * 500})
+    check("a 2,000-character password at sign-in is 400: at most 256 characters, as at creation",
+          r.status == 400 and r.error() == "a password has at most 256 characters", r)
 
 
 def test_throttling():
@@ -177,7 +207,9 @@ def test_throttling():
     check("throttling one login does not lock out another", r.status == 200, r)
 
     # per address: twenty failures from 127.0.0.2 (for different logins), then 429 there
-    statuses = [req("POST", "/api/session", {"login": "guess%d" % i, "password": "wrong"},
+    # (the first is a user's login: those are recorded whatever made-up ones do)
+    statuses = [req("POST", "/api/session", {"login": "guess%d" % i if i else "sam",
+                                             "password": "wrong"},
                     source="127.0.0.2").status for i in range(20)]
     check("twenty failures from one address are each 401", statuses == [401] * 20, statuses)
     r = req("POST", "/api/session", {"login": "ana", "password": PASSWORDS["ana"]},
@@ -190,7 +222,8 @@ def test_throttling():
     def via_proxy(client, login, password):
         return req("POST", "/api/session", {"login": login, "password": password},
                    source="127.0.0.9", headers={"X-Forwarded-For": "192.0.2.7, " + client})
-    statuses = [via_proxy("10.1.1.1", "proxyguess%d" % i, "wrong").status for i in range(20)]
+    statuses = [via_proxy("10.1.1.1", "proxyguess%d" % i if i else "sue", "wrong").status
+                for i in range(20)]
     r = via_proxy("10.1.1.1", "ana", PASSWORDS["ana"])
     check("behind a trusted proxy, the client's address is throttled (429)",
           statuses == [401] * 20 and r.status == 429, (statuses, r))
@@ -202,6 +235,54 @@ def test_throttling():
     r = req("GET", "/api/audit?kind=login.failed&limit=1000", who=ADMIN)
     addrs = {(e.get("data") or {}).get("address") for e in (r.json or [])}
     check("failed sign-ins record the client's address", {"10.1.1.1", "127.0.0.2"} <= addrs, addrs)
+
+
+def test_failed_sign_in_log():
+    """A flood of failed sign-ins with made-up logins writes a bounded number of events, none
+    holding what was typed; on a server of its own, so that the figures are exact."""
+    env = dict(ENV, KINFLOW_DB=os.path.join(TMP, "flood.db"))
+    admin_pw = strong_password("ada", "admin")
+    for args, stdin in ((["init"], None),
+                        (["user", "add", "ada", "--role", "admin", "--password-stdin"],
+                         admin_pw + "\n")):
+        p = subprocess.run([K, *args], cwd=ROOT, env=env, input=stdin, capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode:
+            raise RuntimeError("flood setup %s: %s" % (args[0], p.stderr))
+    flood = Server("flood", {"KINFLOW_DB": env["KINFLOW_DB"]})
+    try:
+        admin, _ = sign_in("ada", admin_pw, server=flood)
+        typed = "Hunter2 is my password"
+        r = req("POST", "/api/session", {"login": typed, "password": "x"}, server=flood)
+        statuses = [r.status]
+        started = time.monotonic()
+        for i in range(60):  # ten from each of six addresses: under the per-address limit
+            r = req("POST", "/api/session", {"login": "made-up-%02d" % i, "password": "wrong"},
+                    source="127.0.1.%d" % (1 + i % 6), server=flood)
+            statuses.append(r.status)
+        took = time.monotonic() - started
+        r = req("POST", "/api/session", {"login": "ada", "password": "wrong"}, server=flood)
+        statuses.append(r.status)
+        check("62 failed sign-ins (61 made-up logins, then a user's) are each 401",
+              statuses == [401] * 62, statuses)
+        r = req("GET", "/api/audit?kind=login.failed&limit=1000", who=admin, server=flood)
+        events = r.json if r.status == 200 and isinstance(r.json, list) else []
+        data = [e.get("data") or {} for e in events]
+        hashed = [d for d in data if re.fullmatch(r"[0-9a-f]{32}", d.get("login_hash") or "")]
+        held = sum(d.get("unrecorded_before", 0) for d in data)
+        print("     flood: 61 failed sign-ins with made-up logins in %.1f s wrote %d login.failed "
+              "events (%d hashed, cap 20 a minute), %d held back and counted"
+              % (took, len(events), len(hashed), held), flush=True)
+        check("nothing typed into the login box reaches the log",
+              "Hunter2" not in r.raw and "made-up" not in r.raw, r.raw[:300])
+        check("the flood wrote 20 events, each only a login's keyed hash",
+              len(hashed) == 20 and all("login" not in d for d in hashed), data)
+        check("a user's failure during the flood is still recorded, by name, counting the 41 "
+              "held back", [d.get("login") for d in data] == [None] * 20 + ["ada"]
+              and data[-1].get("unrecorded_before") == 41 and held == 41, data[-3:])
+        check("the flood took under a minute (so the per-minute figures hold)", took < 60, took)
+    finally:
+        flood.stop()
 
 
 def test_csrf():
@@ -279,18 +360,28 @@ def test_roles():
     check("anyone signed in lists the rules", r.status == 200 and isinstance(r.json, list), r)
 
     # admins: users
-    r = req("POST", "/api/users", {"login": "newbie", "role": "viewer", "password": "newbie-password-1"},
+    r = req("POST", "/api/users", {"login": "newbie", "role": "viewer", "password": "fresh-viewer-pass-1"},
             who=ADMIN)
     check("an admin adds a user", r.status == 200 and r.json["login"] == "newbie", r)
-    r = req("POST", "/api/users", {"login": "newbie2", "role": "emperor", "password": "newbie-password-1"},
+    r = req("POST", "/api/users", {"login": "newbie2", "role": "emperor", "password": "fresh-viewer-pass-1"},
             who=ADMIN)
     check("an unknown console role is 400", r.status == 400, r)
+    for login, password, why in (
+            ("newbie3", "aaaaaaaaaa", "the password reads the same backwards"),
+            ("newbie3", "xnewbie3x-long", "the password contains the login: choose one that does not"),
+            ("newbie3", "password123",
+             "the password is a common word or password, or one with small changes"),
+            ("newbie3", "Gq7-" * 500, "a password has at most 256 characters")):
+        r = req("POST", "/api/users", {"login": login, "role": "viewer", "password": password},
+                who=ADMIN)
+        check("POST /api/users refuses %s: 400 \"%s\"" % (password[:16], why),
+              r.status == 400 and r.error() == why, r)
     r = req("GET", "/api/users", who=ADMIN)
     check("an admin lists users, without password hashes",
           r.status == 200 and "newbie" in [u["login"] for u in r.json]
           and "password" not in r.raw and "hash" not in r.raw, r)
     try:
-        sign_in("newbie", "newbie-password-1")
+        sign_in("newbie", "fresh-viewer-pass-1")
         ok("the new user signs in")
     except RuntimeError as e:
         fail("the new user signs in", e)
@@ -312,7 +403,7 @@ def setup_teams():
 
 def test_user_cli_teams():
     rc, out, err = kf("user", "add", "dan", "--role", "caseworker", "--team", "north", "--team",
-                      "south", "--password-stdin", stdin="dan's long password\n")
+                      "south", "--password-stdin", stdin="a caseworker's long password\n")
     check("user add --team (repeated) puts the new user in those teams",
           rc == 0 and "north" in out, (rc, out, err))
     rc, out, err = kf("user", "list", "--json")
@@ -323,7 +414,7 @@ def test_user_cli_teams():
     line = [l for l in out.splitlines() if l.startswith("dan ")]
     check("user list shows each user's teams", rc == 0 and line and "north,south" in line[0], out)
     rc, out, err = kf("user", "add", "eve", "--role", "caseworker", "--team", "nowhere",
-                      "--password-stdin", stdin="eve's long password\n")
+                      "--password-stdin", stdin="a caseworker's long password\n")
     check("user add --team of a team that does not exist is refused (exit 1), naming it",
           rc == 1 and "nowhere" in err, (rc, out, err))
 
@@ -354,7 +445,7 @@ def test_caseloads():
     check("... a team that does not exist is 404", r.status == 404 and "atlantis" in r.error(), r)
     r = req("PUT", "/api/users/lee/teams", {"teams": "south"}, who=ADMIN)
     check("... teams that are not a list are 400", r.status == 400, r)
-    r = req("POST", "/api/users", {"login": "gus", "role": "caseworker", "password": "gus-long-password",
+    r = req("POST", "/api/users", {"login": "gus", "role": "caseworker", "password": "a-new-caseworker-pass",
                                    "teams": ["south"]}, who=ADMIN)
     check("POST /api/users takes the new user's teams",
           r.status == 200 and r.json.get("teams") == ["south"], r)
@@ -886,7 +977,7 @@ def main():
         RULE_SOURCE = f.read().replace("still current.", "still current (edited).")
 
     setup_teams()
-    for t in (test_user_cli_teams, test_auth, test_throttling, test_flow, test_csrf, test_roles,
+    for t in (test_user_cli_teams, test_auth, test_throttling, test_failed_sign_in_log, test_flow, test_csrf, test_roles,
               test_route_table, test_sensitive, test_supervisor, test_caseloads, test_errors,
               test_headers, test_limits):
         try:
