@@ -6,164 +6,31 @@ reads and breaking the glass, limits, errors, security headers, the page's files
 case from referral to Stage 1.
 
 Python 3 standard library only. KINFLOW_BIN is the binary under test (default ./kinflow).
-Every server this starts listens on 127.0.0.1 and is killed at the end, pass or fail.
-Prints "ok   NAME" / "FAIL NAME: why" and ends with "N passed, N failed"."""
+The harness (harness.py) starts the servers on 127.0.0.1 and kills them at the end, pass or
+fail. Prints "ok   NAME" / "FAIL NAME: why" and ends with "N passed, N failed"."""
 
-import atexit
 import http.client
 import json
 import os
 import re
-import select
-import shutil
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-K = os.environ.get("KINFLOW_BIN") or os.path.join(ROOT, "kinflow")
-TMP = tempfile.mkdtemp(prefix="kinflow-http.")
-ENV = dict(os.environ)
-ENV.pop("KINFLOW_NOW", None)
-ENV.update(KINFLOW_DB=os.path.join(TMP, "kinflow.db"), KINFLOW_ACTOR="tester",
-           KINFLOW_CONSOLE_TIMEOUT="3")
-for k in ("KINFLOW_SESSION_IDLE", "KINFLOW_SESSION_ABSOLUTE", "KINFLOW_COOKIE_SECURE"):
-    ENV.pop(k, None)
+from harness import (ENV, ROOT, Server, Who, check, check_no_crashes, exchange, fail,
+                     init_library, kf, ok, run, session_of)
+
+ENV.update(KINFLOW_CONSOLE_TIMEOUT="3")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-PASSED = 0
-FAILED = 0
-SERVERS = []
-
-
-def ok(name):
-    global PASSED
-    PASSED += 1
-    print("ok   " + name, flush=True)
-
-
-def fail(name, why):
-    global FAILED
-    FAILED += 1
-    print("FAIL %s: %s" % (name, str(why).replace("\n", " ")[:600]), flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        fail(name, why or "condition not met")
-    return cond
-
-
-# ---- servers -------------------------------------------------------------------------------
-
-class Server:
-    def __init__(self, name, extra_env=None):
-        env = dict(ENV)
-        env.update(extra_env or {})
-        self.name = name
-        self.err_path = os.path.join(TMP, name + ".stderr")
-        self.err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([K, "serve", "--bind", "127.0.0.1", "--port", "0"],
-                                     cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
-        SERVERS.append(self)
-        if os.environ.get("KINFLOW_HTTP_PIDS"):  # run.sh kills these if this script is killed
-            with open(os.environ["KINFLOW_HTTP_PIDS"], "a") as f:
-                f.write("%d\n" % self.proc.pid)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
-        line = self.proc.stdout.readline() if ready else ""
-        m = re.match(r"kinflow console on http://127\.0\.0\.1:(\d+)/$", line.strip())
-        if not m:
-            raise RuntimeError("server %s did not start: %r; stderr: %s"
-                               % (name, line, self.stderr()))
-        self.port = int(m.group(1))
-
-    def stderr(self):
-        try:
-            with open(self.err_path) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self, sig=signal.SIGTERM, wait=10):
-        """Signal the server; its exit status and the rest of its stdout."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            out, _ = self.proc.communicate(timeout=wait)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate()
-            return None, out
-        return self.proc.returncode, out
-
-
-def stop_all():
-    for s in SERVERS:
-        if s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-    if os.environ.get("KINFLOW_HTTP_PIDS"):
-        open(os.environ["KINFLOW_HTTP_PIDS"], "w").close()
-    shutil.rmtree(TMP, ignore_errors=True)
-
-
-atexit.register(stop_all)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
-# ---- HTTP ----------------------------------------------------------------------------------
-
-class Resp:
-    def __init__(self, status, headers, raw):
-        self.status = status
-        self.headers = headers
-        self.raw = raw
-        try:
-            self.json = json.loads(raw) if raw else None
-        except ValueError:
-            self.json = None
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def error(self):
-        return (self.json or {}).get("error", "") if isinstance(self.json, dict) else ""
-
-    def __repr__(self):
-        return "%d %s" % (self.status, self.raw[:300])
-
-
-class Who:
-    def __init__(self, token, csrf, login, role):
-        self.token, self.csrf, self.login, self.role = token, csrf, login, role
-
 
 MAIN = None
 
 
 def req(method, path, body=None, who=None, csrf=True, headers=None, raw=None, source=None,
         server=None, cookie_name="kf_session"):
-    srv = server or MAIN
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=15,
-                                      source_address=(source, 0) if source else None)
     h = {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    if raw is not None:
-        data = raw
-        h["Content-Type"] = "application/json"
     if who:
         h["Cookie"] = "%s=%s" % (cookie_name, who.token)
         if csrf is True and method not in ("GET", "HEAD"):
@@ -171,12 +38,7 @@ def req(method, path, body=None, who=None, csrf=True, headers=None, raw=None, so
         elif isinstance(csrf, str):
             h["X-CSRF-Token"] = csrf
     h.update(headers or {})
-    try:
-        conn.request(method, path, body=data, headers=h)
-        r = conn.getresponse()
-        return Resp(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
-    finally:
-        conn.close()
+    return exchange(server or MAIN, method, path, body, h, raw, source)
 
 
 def sign_in(login, password, source=None, server=None):
@@ -184,14 +46,7 @@ def sign_in(login, password, source=None, server=None):
             server=server)
     if r.status != 200:
         raise RuntimeError("sign-in as %s: %r" % (login, r))
-    m = re.match(r"(?:__Host-)?kf_session=([0-9a-f]+);", r.header("Set-Cookie") or "")
-    return Who(m.group(1), r.json["csrf"], login, r.json["role"]), r
-
-
-def kf(*args, stdin=None):
-    p = subprocess.run([K, *args], cwd=ROOT, env=ENV, input=stdin, capture_output=True,
-                       text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
+    return Who(session_of(r), r.json["csrf"], login, r.json["role"]), r
 
 
 # ---- setup ---------------------------------------------------------------------------------
@@ -214,14 +69,7 @@ TEAMS = {"north": ["sam", "cat", "fin"], "south": ["sue", "lee"]}
 
 
 def setup():
-    rc, out, err = kf("init")
-    if rc:
-        raise RuntimeError("init: " + err)
-    files = sorted(os.path.join("workflows", f) for f in os.listdir(os.path.join(ROOT, "workflows"))
-                   if f.endswith(".lua") and not f.endswith(".test.lua"))
-    rc, out, err = kf("deploy", *files)
-    if rc:
-        raise RuntimeError("deploy: " + err)
+    init_library()
     for login, role, roles in USERS:
         PASSWORDS[login] = "pw-%s-%s-0123" % (login, role)
         args = ["user", "add", login, "--role", role, "--password-stdin"]
@@ -1058,18 +906,8 @@ def main():
 
     rc, out = MAIN.stop(signal.SIGTERM)
     check("the main server stops cleanly", rc == 0 and "stopping" in out, (rc, MAIN.stderr()[-800:]))
-    bad = [s.name for s in SERVERS
-           if re.search(r"AddressSanitizer|runtime error:|LeakSanitizer|Segmentation", s.stderr())]
-    check("no sanitizer reports or crashes in the servers' stderr", not bad,
-          "; ".join(s.stderr()[-1500:] for s in SERVERS if s.name in bad))
+    check_no_crashes()
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # noqa: BLE001
-        fail("setup", repr(e))
-        for s in SERVERS:
-            sys.stdout.write("--- %s stderr:\n%s\n" % (s.name, s.stderr()[-2000:]))
-    print("%d passed, %d failed" % (PASSED, FAILED), flush=True)
-    sys.exit(1 if FAILED else 0)
+    run(main)
