@@ -81,6 +81,7 @@ typedef struct ctx {
   int fd;              /* a file to send instead of out, or -1 */
   uint64_t fsize;
   const char *ftype;
+  char etag[64];       /* a file's validator: its answer may be 304 Not Modified */
   int is_api;
 } ctx;
 
