@@ -1053,6 +1053,14 @@ static json_t *v_timers_run(call *c) { return kf_timers_run(c->s->e, c->err); }
 
 static const char *ROLES[] = {"admin", "supervisor", "caseworker", "analyst", "viewer", NULL};
 
+static int known_role(call *c, const char *role) {
+  for (const char **r = ROLES; *r; r++)
+    if (!strcmp(*r, role)) return 0;
+  return kf_fail(c->err, KF_EINVAL, "role '%s' is not one of admin, supervisor, caseworker, "
+                 "analyst, viewer", role);
+}
+
+
 static json_t *v_user_add(call *c) {
   if (need_admin(c, "add a user")) return NULL;
   const char *login = need(c, "login"), *role = login ? need(c, "role") : NULL;
@@ -1062,13 +1070,7 @@ static json_t *v_user_add(call *c) {
     kf_fail(c->err, KF_EINVAL, "login '%s': use lower-case letters, digits, . _ - @ (at most 64)", login);
     return NULL;
   }
-  int known = 0;
-  for (const char **r = ROLES; *r; r++) known |= !strcmp(*r, role);
-  if (!known) {
-    kf_fail(c->err, KF_EINVAL, "role '%s' is not one of admin, supervisor, caseworker, analyst, viewer", role);
-    return NULL;
-  }
-  if (kf_password_check(login, password, c->err)) return NULL;
+  if (known_role(c, role) || kf_password_check(login, password, c->err)) return NULL;
   json_t *roles = json_object_get(c->args, "roles");
   if (json_is_null(roles)) roles = NULL;
   size_t ri;
@@ -1105,6 +1107,105 @@ static json_t *v_user_add(call *c) {
 }
 
 static json_t *v_user_list(call *c) { return kf_store_user_list(st(c), c->err); }
+
+/* Change an account in one transaction with its event; ends its sessions when asked (a
+ * disabled account, a reset password: at once, not at their next timeout). */
+static json_t *user_change(call *c, const char *login, json_t *changes, const char *kind,
+                           json_t *evdata, int end_sessions) {
+  char now[21];
+  kf_iso(kf_now(), now);
+  int rc = kf_tx_begin(c->s->e, c->err);
+  if (!rc) rc = kf_store_user_update(st(c), login, changes, c->err);
+  if (!rc && end_sessions) rc = kf_store_sessions_end(st(c), login, c->err);
+  if (!rc)
+    rc = kf_event_append_new(c->s->e, json_pack("{s:s,s:s,s:s,s:s,s:O}", "kind", kind, "name", login,
+                                                "actor", actor(c), "at", now, "data", evdata),
+                             c->err);
+  if (!rc) rc = kf_tx_commit(c->s->e, c->err);
+  if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
+  if (rc) return NULL;
+  json_t *u = kf_store_user_get(st(c), login, c->err);
+  if (u) json_object_del(u, "password_hash");
+  return u;
+}
+
+/* An admin changes an account: its role, programme roles, whether it may sign in. */
+static json_t *v_user_update(call *c) {
+  if (need_admin(c, "change a user")) return NULL;
+  const char *login = need(c, "login"), *role = str(c, "role");
+  if (role && known_role(c, role)) return NULL;
+  json_t *roles = json_object_get(c->args, "roles"), *disabled = json_object_get(c->args, "disabled");
+  size_t i;
+  json_t *r;
+  json_array_foreach(roles, i, r) {
+    if (!json_is_string(r)) {
+      kf_fail(c->err, KF_EINVAL, "user.update: 'roles' must be a list of workflow roles (texts)");
+      return NULL;
+    }
+  }
+  const char *me = c->user ? json_string_value(json_object_get(c->user, "login")) : NULL;
+  if (me && !strcmp(me, login) && (json_is_true(disabled) || (role && strcmp(role, "admin")))) {
+    kf_fail(c->err, KF_EINVAL, "you cannot disable your own account or take away your own admin role");
+    return NULL;
+  }
+  json_t *changes = json_object();
+  if (role) json_object_set_new(changes, "role", json_string(role));
+  if (roles && !json_is_null(roles)) json_object_set(changes, "roles", roles);
+  if (json_is_boolean(disabled)) json_object_set(changes, "disabled", disabled);
+  if (!json_object_size(changes)) {
+    json_decref(changes);
+    kf_fail(c->err, KF_EINVAL, "user.update: say what changes (role, roles, disabled)");
+    return NULL;
+  }
+  json_t *out = user_change(c, login, changes, "user.updated", changes, json_is_true(disabled));
+  json_decref(changes);
+  return out;
+}
+
+/* An admin sets a new password; the user must change it at their next sign-in, and their
+ * sessions end now. */
+static json_t *v_user_reset_password(call *c) {
+  if (need_admin(c, "reset a password")) return NULL;
+  const char *login = need(c, "login"), *password = need(c, "password");
+  char hash[128];
+  if (kf_password_check(login, password, c->err) || kf_password_hash(password, hash, c->err)) return NULL;
+  json_t *changes = json_pack("{s:s,s:b}", "password_hash", hash, "must_change", 1);
+  json_t *ev = json_object();
+  json_t *out = user_change(c, login, changes, "user.password_reset", ev, 1);
+  json_decref(ev);
+  json_decref(changes);
+  return out;
+}
+
+/* A user changes their own password, giving the old one. */
+static json_t *v_user_change_password(call *c) {
+  const char *login = need(c, "login"), *old = need(c, "old"), *password = need(c, "password");
+  const char *me = c->user ? json_string_value(json_object_get(c->user, "login")) : NULL;
+  if (me && strcmp(me, login)) {
+    kf_fail(c->err, KF_EFORBIDDEN, "you may change only your own password");
+    return NULL;
+  }
+  kf_err look = {0};
+  json_t *u = kf_store_user_get(st(c), login, &look);
+  int right = u && kf_password_verify(json_string_value(json_object_get(u, "password_hash")), old);
+  json_decref(u);
+  if (!right) {
+    kf_fail(c->err, KF_EAUTH, "the current password is not right");
+    return NULL;
+  }
+  if (!strcmp(old, password)) {
+    kf_fail(c->err, KF_EINVAL, "the new password must differ from the current one");
+    return NULL;
+  }
+  char hash[128];
+  if (kf_password_check(login, password, c->err) || kf_password_hash(password, hash, c->err)) return NULL;
+  json_t *changes = json_pack("{s:s,s:b}", "password_hash", hash, "must_change", 0);
+  json_t *ev = json_object();
+  json_t *out = user_change(c, login, changes, "user.password_changed", ev, 0);
+  json_decref(ev);
+  json_decref(changes);
+  return out;
+}
 
 /* ---- teams, allocation, breaking the glass ---- */
 
@@ -1232,8 +1333,9 @@ static json_t *v_user_verify(call *c) {
     kf_fail(c->err, KF_EAUTH, "wrong login or password");
     return NULL;
   }
-  json_t *out = json_pack("{s:O,s:O,s:O}", "login", json_object_get(u, "login"), "role",
-                          json_object_get(u, "role"), "roles", json_object_get(u, "roles"));
+  json_t *out = json_pack("{s:O,s:O,s:O,s:b}", "login", json_object_get(u, "login"), "role",
+                          json_object_get(u, "role"), "roles", json_object_get(u, "roles"),
+                          "must_change", json_integer_value(json_object_get(u, "must_change")) != 0);
   json_decref(u);
   return out;
 }
@@ -1433,6 +1535,9 @@ static const struct {
     {"team.add", v_team_add, "name:s! actor:s"},
     {"team.list", v_team_list, ""},
     {"user.set_teams", v_user_set_teams, "login:s! teams:a! actor:s"},
+    {"user.update", v_user_update, "login:s! role:s roles:a disabled:b actor:s"},
+    {"user.reset_password", v_user_reset_password, "login:s! password:s! actor:s"},
+    {"user.change_password", v_user_change_password, "login:s! old:s! password:s! actor:s"},
     {"case.set", v_case_set, "id:c! data:o! actor:s revision:i"},
     {"case.moves", v_case_moves, "id:c! as:s"},
     {"case.fire", v_case_fire, "id:c! transition:s! as:s! actor:s reason:s revision:i"},

@@ -44,6 +44,7 @@ int authenticate(ctx *x) {
   snprintf(x->u.token, sizeof x->u.token, "%s", tok);
   x->u.roles = json_object_get(s, "roles");
   x->u.may = role_may(x->u.role);
+  x->u.must_change = json_integer_value(json_object_get(s, "must_change")) != 0;
   return 1;
 }
 
@@ -116,6 +117,7 @@ void session_create(ctx *x) {
                           json_object_get(u, "role"), "roles",
                           roles_of(json_object_get(u, "roles")), "expires",
                           json_object_get(s, "expires"), "can", can_json(role_may(role))));
+  json_object_set(x->out, "must_change", json_object_get(u, "must_change"));
   record_new("login.succeeded", login, json_pack("{s:s}", "address", x->addr));
   json_decref(s);
   json_decref(u);
@@ -123,9 +125,9 @@ void session_create(ctx *x) {
 
 /* GET /api/session: who is signed in. */
 void session_show(ctx *x) {
-  answer_new(x, json_pack("{s:s,s:s,s:o,s:s,s:o}", "login", x->u.login, "role", x->u.role,
+  answer_new(x, json_pack("{s:s,s:s,s:o,s:s,s:o,s:b}", "login", x->u.login, "role", x->u.role,
                           "roles", roles_of(x->u.roles), "csrf", x->u.csrf, "can",
-                          can_json(x->u.may)));
+                          can_json(x->u.may), "must_change", x->u.must_change));
 }
 
 /* DELETE /api/session: sign out; the session ends on the server. */

@@ -541,6 +541,7 @@ ROUTES = [
     ("GET", "/api/session", "signed-in"),
     ("POST", "/api/session", "public"),
     ("DELETE", "/api/session", "signed-in"),
+    ("POST", "/api/session/password", "signed-in"),
     ("GET", "/api/dashboard", "read"),
     ("GET", "/api/workflows", "read"),
     ("GET", "/api/workflows/{name}", "read"),
@@ -564,6 +565,8 @@ ROUTES = [
     ("POST", "/api/rules/{name}/rollback", "rules"),
     ("GET", "/api/users", "users"),
     ("POST", "/api/users", "users"),
+    ("PATCH", "/api/users/{login}", "users"),
+    ("POST", "/api/users/{login}/password", "users"),
     ("PUT", "/api/users/{login}/teams", "users"),
     ("GET", "/api/teams", "work"),
     ("POST", "/api/teams", "users"),
@@ -929,6 +932,14 @@ def test_headers():
           r.status == 200 and (r.header("Content-Type") or "").startswith("text/javascript"), r)
     r = req("HEAD", "/static/app.js")
     check("HEAD works for the page's files", r.status == 200 and r.raw == "", r)
+    r = req("GET", "/static/app.js")
+    tag = r.header("ETag")
+    check("the page's files carry a validator (ETag) and are revalidated (no-cache)",
+          bool(tag) and r.header("Cache-Control") == "no-cache", r.headers)
+    r = req("GET", "/static/app.js", headers={"If-None-Match": tag or "?"})
+    check("an unchanged file answers 304 with no body", r.status == 304 and r.raw == "", r)
+    r = req("GET", "/static/app.js", headers={"If-None-Match": '"something-else"'})
+    check("another validator gets the file (200)", r.status == 200 and len(r.raw) > 100, r)
     for path in ("/static/../console.c", "/static/%2e%2e/console.c", "/static/..%2fconsole.c",
                  "/static/.hidden", "/static//etc/passwd", "/static/missing.js"):
         r = req("GET", path)
