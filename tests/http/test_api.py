@@ -17,7 +17,7 @@ import signal
 import socket
 import time
 
-from harness import (ENV, ROOT, Server, Who, check, check_no_crashes, exchange, fail,
+from harness import (ENV, ROOT, TMP, Server, Who, check, check_no_crashes, exchange, fail,
                      init_library, kf, ok, run, session_of)
 
 ENV.update(KINFLOW_CONSOLE_TIMEOUT="3")
