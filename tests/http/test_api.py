@@ -245,10 +245,9 @@ def test_failed_sign_in_log():
     for args, stdin in ((["init"], None),
                         (["user", "add", "ada", "--role", "admin", "--password-stdin"],
                          admin_pw + "\n")):
-        p = subprocess.run([K, *args], cwd=ROOT, env=env, input=stdin, capture_output=True,
-                           text=True, timeout=60)
-        if p.returncode:
-            raise RuntimeError("flood setup %s: %s" % (args[0], p.stderr))
+        rc, _, err = kf(*args, stdin=stdin, env=env)
+        if rc:
+            raise RuntimeError("flood setup %s: %s" % (args[0], err))
     flood = Server("flood", {"KINFLOW_DB": env["KINFLOW_DB"]})
     try:
         admin, _ = sign_in("ada", admin_pw, server=flood)
