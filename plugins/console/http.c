@@ -57,8 +57,8 @@ const char *http_query(ctx *x, const char *name) {
 static void add_headers(ctx *x, struct MHD_Response *resp) {
   MHD_add_response_header(resp, "Content-Security-Policy",
                           "default-src 'self'; script-src 'self'; style-src 'self'; "
-                          "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
-                          "form-action 'self'");
+                          "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
+                          "base-uri 'none'; form-action 'self'");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
   MHD_add_response_header(resp, "X-Frame-Options", "DENY");

@@ -34,7 +34,7 @@ for k in ("KINFLOW_SESSION_IDLE", "KINFLOW_SESSION_ABSOLUTE", "KINFLOW_COOKIE_SE
     ENV.pop(k, None)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 PASSED = 0
 FAILED = 0
 SERVERS = []
