@@ -30,6 +30,7 @@ typedef struct settings {
   int request_timeout;  /* seconds a whole request (head and body) may take likewise */
   int connections;      /* connections at once */
   int per_address;      /* connections at once from one address (0: no limit) */
+  int throttle_entries; /* sign-in throttle entries (tests make it small; 0: the default) */
   const char *hosts[16]; /* the Host names accepted (with their port when not 80/443) */
   int nhosts;
   int secure_cookies;   /* KINFLOW_COOKIE_SECURE=1: __Host- cookie, Secure */

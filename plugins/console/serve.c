@@ -69,6 +69,7 @@ static void read_settings(void) {
   cfg.request_timeout = env_number("KINFLOW_CONSOLE_REQUEST_TIMEOUT", 1, 86400, REQUEST_TIMEOUT);
   if (cfg.request_timeout < cfg.head_timeout) cfg.request_timeout = cfg.head_timeout;
   cfg.connections = env_number("KINFLOW_CONSOLE_CONNECTIONS", 16, 1000000, CONNECTIONS);
+  cfg.throttle_entries = env_number("KINFLOW_CONSOLE_THROTTLE_ENTRIES", 16, 1000000, 0);
   cfg.secure_cookies = is(secure, "1");
   cfg.trusted_proxy = getenv("KINFLOW_TRUSTED_PROXY");
   /* One address may hold half the connections; behind a proxy (every client shares its

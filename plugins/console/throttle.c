@@ -24,14 +24,14 @@ enum {
 };
 
 typedef struct strike {
-  uint64_t hash;         /* of key, for a quick look */
-  char key[96];          /* "l:LOGIN" or "a:ADDRESS"; empty when unused */
+  char key[96];          /* "l:LOGIN" or "a:ADDRESS" */
   double at[ADDR_FAILS]; /* times of the latest failures, a ring */
   int n, next;           /* failures kept, where the next goes */
   int pending;           /* attempts being checked right now */
 } strike;
 
 static strike strikes[STRIKES];
+static uint64_t hashes[STRIKES]; /* of each entry's key, 0 when unused: looked through first */
 static pthread_mutex_t strikes_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static double monotonic(void) {
@@ -43,7 +43,7 @@ static double monotonic(void) {
 static uint64_t key_hash(const char *k) {
   uint64_t h = 14695981039346656037ULL; /* FNV-1a */
   for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211ULL;
-  return h;
+  return h ? h : 1;
 }
 
 /* Failures within the window, and seconds until the oldest of them leaves it. */
@@ -59,30 +59,41 @@ static int strike_recent(const strike *s, double now, int *wait) {
   return n;
 }
 
+/* The entries in use: STRIKES, or fewer (KINFLOW_CONSOLE_THROTTLE_ENTRIES, for tests). */
+static size_t capacity(void) {
+  return cfg.throttle_entries > 0 && cfg.throttle_entries < STRIKES ? (size_t)cfg.throttle_entries
+                                                                     : STRIKES;
+}
+
 static strike *strike_find(const char *key, uint64_t h) {
-  for (size_t i = 0; i < STRIKES; i++)
-    if (strikes[i].hash == h && !strcmp(strikes[i].key, key)) return &strikes[i];
+  for (size_t i = 0, n = capacity(); i < n; i++)
+    if (hashes[i] == h && !strcmp(strikes[i].key, key)) return &strikes[i];
   return NULL;
 }
 
-/* A new entry for key, in a slot that is unused or holds only failures past their window;
- * NULL when every slot still counts something. */
+static void strike_clear(strike *s) {
+  memset(s, 0, sizeof *s);
+  hashes[s - strikes] = 0;
+}
+
+/* A new entry for key, in a slot that is unused or else holds only failures past their
+ * window; NULL when every slot still counts something. */
 static strike *strike_make(const char *key, uint64_t h, double now) {
-  for (size_t i = 0; i < STRIKES; i++) {
-    strike *s = &strikes[i];
-    if (!s->key[0] || (!s->pending && !strike_recent(s, now, NULL))) {
-      memset(s, 0, sizeof *s);
-      snprintf(s->key, sizeof s->key, "%s", key);
-      s->hash = h;
-      return s;
-    }
-  }
-  return NULL;
+  size_t i = 0, n = capacity();
+  while (i < n && hashes[i]) i++;
+  for (size_t j = 0; i == n && j < n; j++)
+    if (!strikes[j].pending && !strike_recent(&strikes[j], now, NULL)) i = j;
+  if (i == n) return NULL;
+  strike *s = &strikes[i];
+  memset(s, 0, sizeof *s);
+  snprintf(s->key, sizeof s->key, "%s", key);
+  hashes[i] = h;
+  return s;
 }
 
 /* An entry that counts nothing any more gives its slot back. */
 static void strike_release(strike *s, double now) {
-  if (s && !s->pending && !strike_recent(s, now, NULL)) memset(s, 0, sizeof *s);
+  if (s && !s->pending && !strike_recent(s, now, NULL)) strike_clear(s);
 }
 
 static void strike_add(strike *s, double now) {
@@ -136,8 +147,8 @@ int throttle_begin(const char *login, const char *addr) {
       strike_release(l, now);
       strike_release(a, now);
       wait = FULL_WAIT;
-      api->log(self, KF_LOG_WARN, "sign-in refused: the throttle's %d entries all count "
-               "failures inside their window (a flood of failed sign-ins?)", STRIKES);
+      api->log(self, KF_LOG_WARN, "sign-in refused: the throttle's %zu entries all count "
+               "failures inside their window (a flood of failed sign-ins?)", capacity());
     }
   }
   pthread_mutex_unlock(&strikes_mu);

@@ -7,7 +7,8 @@ the real server on a loopback port, with the figures printed:
    second; the server closes every one of them once the head deadline passes, trickling or
    not; a body trickled past the request deadline is cut off too;
 2. sign-in throttling that a flood cannot flush: thousands of random logins between a real
-   account's wrong passwords, and its sixth is still 429;
+   account's wrong passwords, and its sixth is still 429; a table too small for the failures
+   refuses sign-ins rather than forget one;
 3. the Host header: only the loopback names with the bound port and the --host names are
    answered; anything else is 421 with a JSON error, whatever its Origin says;
 6. the Content-Security-Policy forbids plugins (object-src 'none').
@@ -395,6 +396,26 @@ def test_throttle_flood():
     srv.stop()
 
 
+def test_throttle_full():
+    # a table of 16 entries: two for vic's failures, then two for each other failure
+    srv = Server("throttle-full", {"KINFLOW_TRUSTED_PROXY": "127.0.0.1",
+                                   "KINFLOW_CONSOLE_THROTTLE_ENTRIES": "16"})
+    before = [sign_in(srv, "vic", "wrong %d" % i, "10.0.0.1").status for i in range(2)]
+    others = [sign_in(srv, "rnd-%d" % i, "wrong", "10.8.0.%d" % i).status for i in range(7)]
+    r = sign_in(srv, "rnd-new", "wrong", "10.8.1.1")
+    check("a full table refuses a sign-in it could not count (429, Retry-After %s s) rather "
+          "than forget a failure" % r.header("Retry-After"),
+          before == [401] * 2 and others == [401] * 7 and r.status == 429
+          and int(r.header("Retry-After") or 0) == 60, (before, others, r))
+    after = [sign_in(srv, "vic", "wrong %d" % i, "10.0.0.1").status for i in range(3)]
+    r = sign_in(srv, "vic", PASSWORD, "10.0.0.1")
+    check("... and vic's failures are all still counted: the sixth is 429 (Retry-After %s s)"
+          % r.header("Retry-After"),
+          after == [401] * 3 and r.status == 429 and int(r.header("Retry-After") or 0) > 800,
+          (after, r))
+    srv.stop()
+
+
 # ---- 3. the Host header, 6. the CSP --------------------------------------------------------
 
 def test_host():
@@ -441,7 +462,7 @@ def test_host():
 def main():
     setup()
     for t in (test_host, test_slow_clients, test_request_deadline, test_limits_settings,
-              test_throttle_flood):
+              test_throttle_flood, test_throttle_full):
         try:
             t()
         except Exception as e:  # noqa: BLE001 - one broken group must not hide the others
