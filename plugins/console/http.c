@@ -4,7 +4,6 @@
  * who may do what (routes.c). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -118,7 +117,8 @@ typedef struct peer {
 
 static peer *peers; /* every connection open now */
 static pthread_mutex_t peers_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t sweep_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t sweep_cv; /* waits on the monotonic clock: see sweep_init */
+static pthread_once_t sweep_once = PTHREAD_ONCE_INIT;
 static pthread_t sweeper;
 static int sweeping; /* under peers_mu: 1 while the sweeper runs; 0 asks it to stop */
 static atomic_long cut_count;
@@ -171,6 +171,14 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
   }
 }
 
+static void sweep_init(void) {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC); /* a wall clock set back stops nothing */
+  pthread_cond_init(&sweep_cv, &a);
+  pthread_condattr_destroy(&a);
+}
+
 static void *sweep(void *arg) {
   (void)arg;
   pthread_mutex_lock(&peers_mu);
@@ -186,7 +194,7 @@ static void *sweep(void *arg) {
       }
     }
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_nsec += SWEEP_MS * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
       until.tv_sec++;
@@ -418,6 +426,7 @@ struct MHD_Daemon *http_start(const struct sockaddr *sa, int v6, long *port, cha
   atomic_store(&started, 0);
   atomic_store(&bound_port, *port);
   start_error[0] = 0;
+  pthread_once(&sweep_once, sweep_init);
   pthread_mutex_lock(&peers_mu);
   sweeping = 1;
   pthread_mutex_unlock(&peers_mu);

@@ -131,7 +131,7 @@ int throttle_begin(const char *login, const char *addr) {
   char lk[96], ak[96];
   keys(login, addr, lk, ak, sizeof lk);
   uint64_t lh = key_hash(lk), ah = key_hash(ak);
-  int wait = 0, w;
+  int wait = 0, full = 0, w;
   pthread_mutex_lock(&strikes_mu);
   double now = monotonic();
   strike *l = strike_find(lk, lh), *a = strike_find(ak, ah);
@@ -146,12 +146,13 @@ int throttle_begin(const char *login, const char *addr) {
       if (a) a->pending--;
       strike_release(l, now);
       strike_release(a, now);
-      wait = FULL_WAIT;
-      api->log(self, KF_LOG_WARN, "sign-in refused: the throttle's %zu entries all count "
-               "failures inside their window (a flood of failed sign-ins?)", capacity());
+      wait = full = FULL_WAIT;
     }
   }
   pthread_mutex_unlock(&strikes_mu);
+  if (full)
+    api->log(self, KF_LOG_WARN, "sign-in refused: the throttle's %zu entries all count "
+             "failures inside their window (a flood of failed sign-ins?)", capacity());
   return wait;
 }
 
