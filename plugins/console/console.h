@@ -31,8 +31,9 @@ typedef struct settings {
   int connections;      /* connections at once */
   int per_address;      /* connections at once from one address (0: no limit) */
   int throttle_entries; /* sign-in throttle entries (tests make it small; 0: the default) */
-  const char *hosts[16]; /* the Host names accepted (with their port when not 80/443) */
+  const char *hosts[16]; /* --host: Host names accepted (NAME: any port; NAME:PORT) */
   int nhosts;
+  const char *bound_name; /* the address bound, as a Host names it (accepted with the port) */
   int secure_cookies;   /* KINFLOW_COOKIE_SECURE=1: __Host- cookie, Secure */
   const char *trusted_proxy; /* its X-Forwarded-For names the client (or NULL) */
 } settings;

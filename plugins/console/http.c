@@ -264,18 +264,18 @@ static int same_name(const char *a, size_t an, const char *b, size_t bn) {
   return an == bn && !strncasecmp(a, b, an);
 }
 
-/* Whether the request's Host names this console: a loopback name with the bound port, or a
- * --host name (with its port when it gives one, else any port). A page on another name that
- * resolves to this address (DNS rebinding) names its own host. */
+/* Whether the request's Host names this console: a loopback name or the address bound, with
+ * the bound port, or a --host name (with its port when it gives one, else any port). A page
+ * on another name that resolves to this address (DNS rebinding) names its own host. */
 static int host_ok(const char *host) {
   if (!host || !*host) return 0;
   long port, want;
   size_t n = host_split(host, &port);
   if (port == -2) return 0;
   long bound = atomic_load(&bound_port);
-  static const char *LOOPBACK[] = {"127.0.0.1", "localhost", "[::1]"};
-  for (size_t i = 0; i < sizeof LOOPBACK / sizeof LOOPBACK[0]; i++)
-    if (same_name(host, n, LOOPBACK[i], strlen(LOOPBACK[i])) &&
+  const char *own[] = {"127.0.0.1", "localhost", "[::1]", cfg.bound_name};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (own[i] && same_name(host, n, own[i], strlen(own[i])) &&
         (port == bound || (port == -1 && bound == 80)))
       return 1;
   for (int i = 0; i < cfg.nhosts; i++) {

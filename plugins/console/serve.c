@@ -104,8 +104,8 @@ static int serve_usage(const char *why) {
   if (why) fprintf(stderr, "kinflow: serve: %s\n", why);
   fprintf(stderr, "usage: kinflow serve [--bind ADDR] [--port N] [--host NAME]...\n"
           "       (default 127.0.0.1:8080; port 0 picks a free one; --host: a name the console\n"
-          "       is reached by, NAME or NAME:PORT, besides 127.0.0.1, localhost and [::1] with\n"
-          "       the bound port; requests naming any other Host are refused with 421)\n"
+          "       is reached by, NAME or NAME:PORT, besides 127.0.0.1, localhost, [::1] and the\n"
+          "       --bind address with the bound port; any other Host is refused with 421)\n"
           "       kinflow serve --routes   the JSON API's routes: method, path, permission\n");
   return 2;
 }
@@ -154,6 +154,10 @@ int serve_cmd(int argc, char **argv) {
   struct sockaddr_storage sa;
   memset(&sa, 0, sizeof sa);
   int v6 = strchr(bind, ':') != NULL;
+  /* the address printed below, as a browser names it in Host */
+  static char bound_name[80];
+  snprintf(bound_name, sizeof bound_name, v6 ? "[%s]" : "%s", bind);
+  cfg.bound_name = bound_name;
   if (v6) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
     s6->sin6_family = AF_INET6;

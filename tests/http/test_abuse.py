@@ -74,13 +74,14 @@ def check(name, cond, why=""):
 
 
 class Server:
-    def __init__(self, name, extra_env=None, args=()):
+    def __init__(self, name, extra_env=None, args=(), bind="127.0.0.1"):
         env = dict(ENV)
         env.update(extra_env or {})
         self.name = name
         self.err_path = os.path.join(TMP, name + ".stderr")
         self.err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([K, "serve", "--bind", "127.0.0.1", "--port", "0", *args],
+        self.bind = bind
+        self.proc = subprocess.Popen([K, "serve", "--bind", bind, "--port", "0", *args],
                                      cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True)
         SERVERS.append(self)
@@ -89,7 +90,7 @@ class Server:
                 f.write("%d\n" % self.proc.pid)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         line = self.proc.stdout.readline() if ready else ""
-        m = re.match(r"kinflow console on http://127\.0\.0\.1:(\d+)/$", line.strip())
+        m = re.match(r"kinflow console on http://%s:(\d+)/$" % re.escape(bind), line.strip())
         if not m:
             raise RuntimeError("server %s did not start: %r; stderr: %s"
                                % (name, line, self.stderr()))
@@ -150,7 +151,7 @@ class Resp:
 
 
 def req(srv, method, path, body=None, headers=None, cookie=None, timeout=15):
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
+    conn = http.client.HTTPConnection(srv.bind, srv.port, timeout=timeout)
     h = {}
     data = None
     if body is not None:
@@ -444,18 +445,21 @@ def test_host():
           "object-src 'none'" in (r.header("Content-Security-Policy") or ""), r.headers)
     srv.stop()
 
-    srv = Server("named", args=("--host", "console.example.org", "--host", "kf.example:8443"))
+    srv = Server("named", args=("--host", "console.example.org", "--host", "kf.example:8443"),
+                 bind="127.0.0.2")
     for h, want in (("console.example.org", 401), ("console.example.org:443", 401),
                     ("kf.example:8443", 401), ("kf.example", 421), ("kf.example:9000", 421),
-                    ("127.0.0.1:%d" % srv.port, 401), ("evil.example", 421),
+                    ("127.0.0.1:%d" % srv.port, 401), ("127.0.0.2:%d" % srv.port, 401),
+                    ("127.0.0.3:%d" % srv.port, 421), ("evil.example", 421),
                     ("console.example.org.evil.example", 421)):
         r = req(srv, "GET", "/api/session", headers={"Host": h})
         if r.status != want:
-            fail("--host names are answered (with their port when given), others 421",
-                 (h, want, r))
+            fail("--host names (with their port when given) and the --bind address are "
+                 "answered, others 421", (h, want, r))
             break
     else:
-        ok("--host names are answered (with their port when given), others 421")
+        ok("--host names (with their port when given) and the --bind address are answered, "
+           "others 421")
     srv.stop()
 
 
