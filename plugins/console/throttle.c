@@ -14,11 +14,13 @@ enum {
   LOGIN_FAILS = 5,  /* failed sign-ins per login in WINDOW before 429 */
   ADDR_FAILS = 20,  /* failed sign-ins per address in WINDOW before 429 */
   WINDOW = 15 * 60,
-  /* Logins and addresses remembered at once. An entry is only made for an attempt that
-   * passed the counts, and each failure costs a password hash (tens of milliseconds), so
-   * filling the table inside one window takes thousands of failures from hundreds of
-   * addresses; a full table refuses (FULL_WAIT) rather than forgets. */
-  STRIKES = 16384,
+  /* Logins and addresses remembered at once (an entry is 272 bytes, its hash looked
+   * through first). An entry is only made for an attempt that passed the counts, and each
+   * failure costs an argon2id hash (tens of milliseconds on one of at most 4 threads), so
+   * filling the table inside one window takes over 60,000 failures from over 3,000
+   * addresses, about as many as the server can check in 15 minutes at full load; a full
+   * table refuses (FULL_WAIT) rather than forgets. */
+  STRIKES = 65536,
   FULL_WAIT = 60,
   BUSY_WAIT = 5,    /* as many attempts for one login in flight as it has left */
 };
