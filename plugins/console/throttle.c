@@ -35,6 +35,7 @@ typedef struct strike {
 static strike strikes[STRIKES];
 static uint64_t hashes[STRIKES]; /* of each entry's key, 0 when unused: looked through first */
 static pthread_mutex_t strikes_mu = PTHREAD_MUTEX_INITIALIZER;
+static double warned = -1e9; /* when a full table was last reported */
 
 static double monotonic(void) {
   struct timespec ts;
@@ -148,7 +149,9 @@ int throttle_begin(const char *login, const char *addr) {
       if (a) a->pending--;
       strike_release(l, now);
       strike_release(a, now);
-      wait = full = FULL_WAIT;
+      wait = FULL_WAIT;
+      full = now - warned >= 60; /* said once a minute at most */
+      if (full) warned = now;
     }
   }
   pthread_mutex_unlock(&strikes_mu);
