@@ -15,7 +15,7 @@ struct MHD_Connection; /* only http.c includes microhttpd.h */
 struct MHD_Daemon;
 struct sockaddr;
 
-/* console.c: the engine's table, and the host of the engine that runs the command. */
+/* host.c: the engine's table, and the host of the engine that runs the command. */
 extern const kf_api *api;
 extern kf_host *self;
 
@@ -71,8 +71,12 @@ json_t *can_json(unsigned may); /* {"work": true, ...}, for the page */
 /* ---- one request and its answer (http.c fills it, the rooms answer it) ---- */
 enum { ROUTE_ARGS = 4 };
 
-typedef struct ctx {
+typedef struct ctx ctx;
+enum { ASK_HEADER, ASK_COOKIE, ASK_QUERY };
+struct ctx {
   struct MHD_Connection *c;
+  /* what the request says (a header, a cookie, a query parameter): set by http.c */
+  const char *(*lookup)(ctx *x, int what, const char *name);
   const char *raw;     /* the request body as received, raw_len bytes */
   size_t raw_len;
   const char *method;  /* HEAD is routed as GET */
@@ -92,21 +96,25 @@ typedef struct ctx {
   const char *ftype;
   char etag[64];       /* a file's validator: its answer may be 304 Not Modified */
   int is_api;
-} ctx;
+};
 
-/* http.c */
+/* reply.c */
+json_t *text_value(const char *s); /* a JSON string from text that may not be UTF-8 */
 void fail(ctx *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void answer_new(ctx *x, json_t *v); /* 200 with v; takes v */
-const char *http_header(ctx *x, const char *name);
-const char *http_cookie(ctx *x, const char *name);
-const char *http_query(ctx *x, const char *name); /* NULL when absent or empty */
+/* What the request says (through http.c's lookup) */
+static inline const char *http_header(ctx *x, const char *name) { return x->lookup(x, ASK_HEADER, name); }
+static inline const char *http_cookie(ctx *x, const char *name) { return x->lookup(x, ASK_COOKIE, name); }
+static inline const char *http_query(ctx *x, const char *name) { /* NULL when absent or empty */
+  const char *v = x->lookup(x, ASK_QUERY, name);
+  return v && *v ? v : NULL;
+}
 /* Listen on sa (port 0: any free one; *port says which); NULL with err filled. */
 struct MHD_Daemon *http_start(const struct sockaddr *sa, int v6, long *port, char *err,
                               size_t len);
 void http_stop(struct MHD_Daemon *d);
 
 /* input.c: what a request carries, checked; each returns 0 (or NULL) with a 400 set */
-json_t *text_value(const char *s); /* a JSON string from text that may not be UTF-8 */
 json_t *case_id(const char *s);    /* the case in the path: a number, or a ref */
 json_t *body(ctx *x);              /* the body as a JSON object, parsed once */
 int body_text(ctx *x, const char *key, int required, const char **out);

@@ -7,7 +7,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -23,37 +22,11 @@ enum {
   SWEEP_MS = 250,          /* how often connections past their deadline are looked for */
 };
 
-/* ---- answers ---- */
-
-void fail(ctx *x, int status, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  json_decref(x->out);
-  x->status = status;
-  x->out = json_object();
-  json_object_set_new(x->out, "error", text_value(msg));
-}
-
-void answer_new(ctx *x, json_t *v) {
-  json_decref(x->out);
-  x->status = 200;
-  x->out = v;
-}
-
-const char *http_header(ctx *x, const char *name) {
-  return MHD_lookup_connection_value(x->c, MHD_HEADER_KIND, name);
-}
-
-const char *http_cookie(ctx *x, const char *name) {
-  return MHD_lookup_connection_value(x->c, MHD_COOKIE_KIND, name);
-}
-
-const char *http_query(ctx *x, const char *name) {
-  const char *v = MHD_lookup_connection_value(x->c, MHD_GET_ARGUMENT_KIND, name);
-  return v && *v ? v : NULL;
+/* What a request asks, through libmicrohttpd: the rooms reach it through ctx (see
+ * console.h's http_header), never by calling this file. */
+static const char *lookup(ctx *x, int what, const char *name) {
+  static const enum MHD_ValueKind kinds[] = {MHD_HEADER_KIND, MHD_COOKIE_KIND, MHD_GET_ARGUMENT_KIND};
+  return MHD_lookup_connection_value(x->c, kinds[what], name);
 }
 
 static void add_headers(ctx *x, struct MHD_Response *resp) {
@@ -290,7 +263,7 @@ static int host_ok(const char *host) {
 
 static enum MHD_Result handle(struct MHD_Connection *c, request *r, const char *url,
                               const char *method, int early_413) {
-  ctx x = {.c = c, .raw = r->body, .raw_len = r->len, .fd = -1, .status = 500};
+  ctx x = {.c = c, .lookup = lookup, .raw = r->body, .raw_len = r->len, .fd = -1, .status = 500};
   x.method = is(method, "HEAD") ? "GET" : method;
   snprintf(x.path, sizeof x.path, "%s", url);
   x.is_api = !strncmp(url, "/api/", 5) || is(url, "/api");

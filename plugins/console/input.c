@@ -6,16 +6,6 @@
 
 #include "console.h"
 
-json_t *text_value(const char *s) {
-  json_t *v = json_string(s);
-  if (v) return v;
-  char buf[1024];
-  size_t i = 0;
-  for (; s[i] && i < sizeof buf - 1; i++) buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-  buf[i] = 0;
-  return json_string(buf);
-}
-
 json_t *case_id(const char *s) {
   if (*s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 18)
     return json_integer(strtoll(s, NULL, 10));

@@ -26,7 +26,6 @@ enum {
   TIMERS_EVERY = 30,    /* seconds between runs of due timers */
 };
 
-settings cfg;
 
 /* A number from the environment, min to max, else dflt (an unusable value is reported). */
 static int env_number(const char *name, int min, int max, int dflt) {

@@ -1,13 +1,8 @@
-/* console.c: the console plugin's entry: registers `kinflow serve` and `kinflow user` and
+/* entry.c: the console plugin's entry: registers `kinflow serve` and `kinflow user` and
  * keeps the engine's table for the other rooms (console.h lists them). It must not grow
  * features: each concern has its room (http.c, routes.c, auth.c, api_*.c, ...). */
 #include "console.h"
 
-/* Every engine loads its plugins: the command's engine, and each worker thread's session
- * again. `self` is the host of the engine that runs the command (it outlives the command),
- * set from the command's ud; init never overwrites what other threads read. */
-const kf_api *api;
-kf_host *self;
 
 static int command(void *ud, int argc, char **argv) {
   self = ud;
