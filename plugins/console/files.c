@@ -1,6 +1,6 @@
 /* files.c: the page: GET (and HEAD) of the files under the plugin's web/ folder, by a name
- * that cannot leave it (no "..", no dot files, no links, known types only). It serves no
- * other file and answers no API request. */
+ * that cannot leave it (no "..", no dot files, no links, known types only); and the API's
+ * description, the plugin's openapi.json. It serves no other file. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,6 +22,21 @@ static const char *content_type(const char *path) {
   return NULL;
 }
 
+/* The answer is the regular file at full (never a link); 0 when there is none. */
+static int send_file(ctx *x, const char *full, const char *type) {
+  int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat sb;
+  if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  x->fd = fd;
+  x->fsize = (uint64_t)sb.st_size;
+  x->ftype = type;
+  x->status = 200;
+  return 1;
+}
+
 void file_serve(ctx *x, const char *rel) {
   if (!is(x->method, "GET")) {
     snprintf(x->allow, sizeof x->allow, "GET, HEAD");
@@ -39,15 +54,16 @@ void file_serve(ctx *x, const char *rel) {
   char full[4096];
   const char *dir = api->plugin_dir(self);
   snprintf(full, sizeof full, "%s/web/%s", dir ? dir : ".", rel);
-  int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat sb;
-  if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-    if (fd >= 0) close(fd);
-    fail(x, 404, "no such file: %s", x->path);
-    return;
+  if (!send_file(x, full, type)) fail(x, 404, "no such file: %s", x->path);
+}
+
+/* GET /api/openapi.json: the document beside the plugin, as it is in the repository. */
+void openapi_show(ctx *x) {
+  char full[4096];
+  const char *dir = api->plugin_dir(self);
+  snprintf(full, sizeof full, "%s/openapi.json", dir ? dir : ".");
+  if (!send_file(x, full, "application/json; charset=utf-8")) {
+    api->log(self, KF_LOG_ERROR, "cannot read %s", full);
+    fail(x, 500, "internal error (the server's log says more)");
   }
-  x->fd = fd;
-  x->fsize = (uint64_t)sb.st_size;
-  x->ftype = type;
-  x->status = 200;
 }
