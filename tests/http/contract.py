@@ -1,6 +1,7 @@
 """tests/http/contract.py: the HTTP suites' tie to the API's contract, the OpenAPI document
 plugins/console/openapi.json. Importing it records every response that http.client reads in
-full (method, path, status, content type, body) into tests/out/contract-SUITE.jsonl;
+full (method, path, status, content type, body, and the request's body when it was one
+piece) into tests/out/contract-SUITE.jsonl;
 finish() then has tests/http/validate.mjs (ajv, draft 2020-12) validate each against the
 document, and reports one line per kind of response (method, route, status) through the
 suite's own ok/fail. It changes no request and no answer the tests see."""
@@ -18,9 +19,15 @@ LOG = os.path.join(ROOT, "tests", "out", "contract-%s.jsonl" % SUITE)
 os.makedirs(os.path.dirname(LOG), exist_ok=True)
 _out = open(LOG, "w")
 
+_request = http.client.HTTPConnection.request
 _putrequest = http.client.HTTPConnection.putrequest
 _getresponse = http.client.HTTPConnection.getresponse
 _read = http.client.HTTPResponse.read
+
+
+def _send(self, method, url, body=None, *args, **kwargs):
+    self._contract_body = body if isinstance(body, (bytes, str)) else None
+    return _request(self, method, url, body, *args, **kwargs)
 
 
 def _put(self, method, url, *args, **kwargs):
@@ -31,6 +38,8 @@ def _put(self, method, url, *args, **kwargs):
 def _get(self, *args, **kwargs):
     r = _getresponse(self, *args, **kwargs)
     r._contract_request = getattr(self, "_contract_request", None)
+    r._contract_body = getattr(self, "_contract_body", None)
+    self._contract_body = None
     return r
 
 
@@ -39,13 +48,17 @@ def _whole(self, amt=None):
     what = getattr(self, "_contract_request", None)
     if amt is None and what:
         self._contract_request = None
+        sent = self._contract_body
+        if isinstance(sent, bytes):
+            sent = sent.decode("utf-8", "replace")
         _out.write(json.dumps({"method": what[0], "path": what[1], "status": self.status,
                                "type": self.getheader("Content-Type") or "",
-                               "body": data.decode("utf-8", "replace")}) + "\n")
+                               "body": data.decode("utf-8", "replace"), "sent": sent}) + "\n")
         _out.flush()
     return data
 
 
+http.client.HTTPConnection.request = _send
 http.client.HTTPConnection.putrequest = _put
 http.client.HTTPConnection.getresponse = _get
 http.client.HTTPResponse.read = _whole

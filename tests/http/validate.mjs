@@ -1,7 +1,8 @@
 // tests/http/validate.mjs: the API's contract check. Validates every response the HTTP
-// suites recorded (tests/http/contract.py: JSON lines of method, path, status, type, body)
-// against plugins/console/openapi.json with ajv (JSON Schema draft 2020-12, as OpenAPI 3.1
-// uses), one line per kind of response (method, route, status). With --document it also
+// suites recorded (tests/http/contract.py: JSON lines of method, path, status, type, body,
+// sent) against plugins/console/openapi.json with ajv (JSON Schema draft 2020-12, as OpenAPI
+// 3.1 uses), one line per kind of response (method, route, status), and each JSON request
+// body the server took (2xx) against its operation's requestBody. With --document it also
 // checks the document itself: its operations against `kinflow serve --routes` (both ways,
 // with each route's permission), and Redocly's linter. It starts no server and changes no file.
 //
@@ -103,6 +104,17 @@ if (records.length) {
       response = deref(op.responses[String(r.status)] ?? op.responses[`${String(r.status)[0]}XX`] ?? op.responses.default);
     }
     const kind = `contract: ${where}`;
+    // a request the server took (2xx) is one the document allows: its body, when it was JSON
+    const op = route && doc.paths[route.path][method];
+    const reqSchema = op?.requestBody?.content?.['application/json']?.schema;
+    if (r.status >= 200 && r.status < 300 && reqSchema && r.sent != null && r.sent !== '') {
+      const rkind = `contract: ${r.method} ${route.path} request body (accepted)`;
+      let sent;
+      try { sent = JSON.parse(r.sent); } catch { sent = undefined; }
+      const rv = validatorFor(rkind, reqSchema);
+      if (sent !== undefined && rv(sent)) note(rkind, null);
+      else note(rkind, `${r.method} ${path} took a body the document does not allow: ${sent === undefined ? 'not JSON' : rv.errors.slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')} in ${r.sent.slice(0, 200)}`);
+    }
     if (!response) { note(kind, `status ${r.status} is not documented for ${r.method} ${path}`); continue; }
     if (!response.content) { // a documented answer without a body of the API's (libmicrohttpd's 431)
       note(kind, media ? `${r.method} ${path}: a '${r.type}' body where the document describes none` : null);
