@@ -142,12 +142,6 @@ static int parse(int argc, char **argv, args *a) {
   return 0;
 }
 
-const char *kf_cli_db(const char *given) {
-  if (given) return given;
-  const char *env = getenv("KINFLOW_DB");
-  return env && *env ? env : "kinflow.db";
-}
-
 static const char *db_path(const args *a) { return kf_cli_db(a->db); }
 
 static const char *actor_of(const args *a) {

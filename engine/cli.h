@@ -8,7 +8,8 @@ int kf_cli_main(int argc, char **argv);
 /* `kinflow report ...` and `kinflow script run ...` (cli_analysis.c). */
 int kf_cli_analysis(int argc, char **argv);
 
-/* The database: the --db given, else KINFLOW_DB, else ./kinflow.db. */
+/* The database: the --db given, else KINFLOW_DB, else ./kinflow.db (cli_analysis.c, which
+ * cli.c calls into, never the other way). */
 const char *kf_cli_db(const char *given);
 
 #endif

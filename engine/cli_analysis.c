@@ -66,6 +66,12 @@ static int fail(const kf_err *err) {
   return err->code == KF_EUSAGE ? 2 : 1;
 }
 
+const char *kf_cli_db(const char *given) {
+  if (given) return given;
+  const char *env = getenv("KINFLOW_DB");
+  return env && *env ? env : "kinflow.db";
+}
+
 static const char *db_path(const opts *o) { return kf_cli_db(o->db); }
 
 /* "--flag VALUE" or "--flag=VALUE" at argv[*i]: 1 and *val when it is flag, 0 when not,
