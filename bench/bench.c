@@ -1216,7 +1216,7 @@ static void phase_api(const char *label) {
     kf_session *s = kf_session_open(db_s, &err);
     int status;
     json_t *u = kf_session_call(s, "user.add", json_pack("{s:s,s:s,s:s,s:s}", "login", "bench",
-                                "role", "admin", "password", "bench passphrase 1", "actor",
+                                "role", "admin", "password", "timing-runs-passphrase 1", "actor",
                                 "bench"), &status, &err);
     if (!u) die("user.add: %s", err.msg);
     json_decref(u);
@@ -1230,7 +1230,7 @@ static void phase_api(const char *label) {
   int status = 0;
   char cookie[512] = "", csrf[128] = "";
   char *body = http(serve.port, "POST", "/api/session", "-H 'Content-Type: application/json'",
-                    "{\"login\":\"bench\",\"password\":\"bench passphrase 1\"}", &status, cookie,
+                    "{\"login\":\"bench\",\"password\":\"timing-runs-passphrase 1\"}", &status, cookie,
                     sizeof cookie);
   json_t *login = body ? json_loads(body, 0, NULL) : NULL;
   if (status != 200 || !login) die("login: %d %s", status, body ? body : "");
@@ -1343,7 +1343,7 @@ static void phase_rss(void) {
   for (int i = 0; i < 10 && status != 200; i++) { /* once the list requests have drained */
     sleep(1);
     free(http(serve.port, "POST", "/api/session", hdr,
-              "{\"login\":\"bench\",\"password\":\"bench passphrase 1\"}", &status, NULL, 0));
+              "{\"login\":\"bench\",\"password\":\"timing-runs-passphrase 1\"}", &status, NULL, 0));
   }
   double hwm_login = status == 200 ? proc_mb(serve.pid, "VmHWM") : NAN;
   stop(&serve);

@@ -34,7 +34,12 @@
  *   session.create   {login, idle, absolute}             -> {token, csrf, expires}   (token: 256 random bits, stored hashed)
  *   session.get      {token}                             -> {login, role, csrf} (401 when unknown or expired; touches idle)
  *   session.delete   {token}                             -> {}
- *   event.log        {kind, actor, data, case?}          -> {seq}  (e.g. "sensitive.read", "login.failed")
+ *   event.log        {kind, actor, data, case?}          -> {seq}  (e.g. "sensitive.read"; not "login.failed")
+ *   login.failed     {login, address?}                   -> {recorded, seq?}  a failed sign-in: the
+ *                                                          login by name when it is a user's, else
+ *                                                          data.login_hash (keyed BLAKE2b, 16 bytes
+ *                                                          hex); at most one a minute per login, and
+ *                                                          20 a minute for all unknown logins
  * A refused move (case.fire, 409) leaves its unmet conditions in kf_session_detail:
  *   {"refusals": [{code, params, text}]}, code one of by_time {transition, after},
  *   role {role, transition, by}, form_missing {form}, reason_required {transition},
@@ -46,6 +51,7 @@
 #include <jansson.h>
 
 #include "kf.h"
+#include "kf_plugin.h" /* KF_PASSWORD_MAX */
 
 typedef struct kf_session kf_session;
 
@@ -68,5 +74,17 @@ void kf_api_install(void);
 /* The password hashing used by user.add (argon2id, libsodium's INTERACTIVE limits or more). */
 int kf_password_hash(const char *password, char out[128], kf_err *err);
 int kf_password_verify(const char *hash, const char *password);
+
+/* The shortest password user.add takes, in characters (KF_PASSWORD_MAX, in kf_plugin.h, is
+ * the longest, at creation and at sign-in alike). */
+#define KF_PASSWORD_MIN 10
+/* 0 when password may be set for login (login may be NULL); else KF_EINVAL with one
+ * plain sentence saying what is wrong: empty, too long or short, holds the login (or its
+ * part before '@', straight or reversed), or fails libpwquality's checks (a dictionary
+ * word, repeats, runs like abcde, a palindrome...). KF_ESTORE when the dictionary is
+ * missing. Every verb that sets a password calls it. */
+int kf_password_check(const char *login, const char *password, kf_err *err);
+/* 0 when password has at most KF_PASSWORD_MAX characters, else KF_EINVAL saying so. */
+int kf_password_length_ok(const char *password, kf_err *err);
 
 #endif

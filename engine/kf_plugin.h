@@ -28,6 +28,10 @@
 
 #define KF_PLUGIN_ABI 2
 
+/* The longest password the engine's user verbs take (user.add, user.verify), in
+ * characters: the same limit at creation and at sign-in. */
+#define KF_PASSWORD_MAX 256
+
 typedef struct kf_host kf_host;       /* the host's handle for one plugin */
 typedef struct kf_session kf_session; /* a connection to the engine, for one thread */
 

@@ -107,6 +107,8 @@ static const char *MIGRATIONS[] = {
     "  expires_at TEXT NOT NULL);"
     "CREATE INDEX access_grants_by_login ON access_grants(login, case_id, expires_at);"
     "CREATE INDEX access_grants_by_case ON access_grants(case_id);",
+    /* 5: an account whose password was reset must change it at its next sign-in */
+    "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -1237,7 +1239,7 @@ static int user_fix(kf_store *st, json_t *row, kf_err *err) {
 
 json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
   static const char *q = "SELECT login, role, json(roles) AS roles, password_hash, created_at,"
-                         " last_login, disabled FROM users WHERE login=?1";
+                         " last_login, disabled, must_change FROM users WHERE login=?1";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
   bind_text(s, 1, login);
@@ -1250,8 +1252,8 @@ json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
 }
 
 json_t *kf_store_user_list(kf_store *st, kf_err *err) {
-  static const char *q = "SELECT login, role, roles, created_at, last_login, disabled FROM users"
-                         " ORDER BY login";
+  static const char *q = "SELECT login, role, roles, created_at, last_login, disabled, must_change"
+                         " FROM users ORDER BY login";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
   json_t *a = rows_json(st, s, "listing users", err);
@@ -1262,6 +1264,66 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err) {
     return NULL;
   }
   return a;
+}
+
+/* The meta table's small settings (not 'head', which only append_event writes). */
+char *kf_store_meta_get(kf_store *st, const char *key, kf_err *err) {
+  static const char *q = "SELECT value FROM meta WHERE key=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, key);
+  int rc = sqlite3_step(s);
+  char *v = NULL;
+  if (rc == SQLITE_ROW) {
+    if (!(v = strdup((const char *)sqlite3_column_text(s, 0))))
+      kf_fail(err, KF_ENOMEM, "reading setting %s: out of memory", key);
+  } else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "no setting %s", key);
+  else db_fail(st, err, rc, "reading a setting");
+  sqlite3_reset(s);
+  return v;
+}
+
+int kf_store_meta_put(kf_store *st, const char *key, const char *value, kf_err *err) {
+  static const char *q = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
+  if (!strcmp(key, "head")) return kf_fail(err, KF_EINVAL, "the log's head is not a setting");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, key);
+  bind_text(s, 2, value);
+  return step_done(st, s, "storing a setting", err);
+}
+
+int kf_store_user_update(kf_store *st, const char *login, json_t *changes, kf_err *err) {
+  static const char *q =
+      "UPDATE users SET role=coalesce(?2, role), roles=coalesce(?3, roles),"
+      " disabled=coalesce(?4, disabled), password_hash=coalesce(?5, password_hash),"
+      " must_change=coalesce(?6, must_change) WHERE login=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, login);
+  bind_text(s, 2, jstr(changes, "role"));
+  json_t *roles = json_object_get(changes, "roles");
+  int rc = roles ? bind_json(st, s, 3, roles, err) : 0;
+  if (rc) {
+    sqlite3_reset(s);
+    return rc;
+  }
+  static const char *flags[] = {"disabled", "must_change"};
+  for (int i = 0; i < 2; i++) {
+    json_t *v = json_object_get(changes, flags[i]);
+    if (json_is_boolean(v)) sqlite3_bind_int(s, i ? 6 : 4, json_is_true(v));
+  }
+  bind_text(s, 5, jstr(changes, "password_hash"));
+  if ((rc = step_done(st, s, "changing a user", err))) return rc;
+  return sqlite3_changes(st->db) ? 0 : kf_fail(err, KF_ENOTFOUND, "no user '%s'", login);
+}
+
+int kf_store_sessions_end(kf_store *st, const char *login, kf_err *err) {
+  static const char *q = "DELETE FROM sessions WHERE login=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, login);
+  return step_done(st, s, "ending a user's sessions", err);
 }
 
 int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err) {
@@ -1292,8 +1354,8 @@ int kf_store_session_add(kf_store *st, const char *token_hash, const char *login
 /* A live session (not idle past its limit, not older than its absolute limit), touched. */
 json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, kf_err *err) {
   static const char *q =
-      "SELECT s.login, u.role, json(u.roles) AS roles, s.csrf, s.created_at, s.seen_at, s.idle,"
-      " s.absolute FROM sessions s JOIN users u ON u.login = s.login"
+      "SELECT s.login, u.role, json(u.roles) AS roles, u.must_change, s.csrf, s.created_at,"
+      " s.seen_at, s.idle, s.absolute FROM sessions s JOIN users u ON u.login = s.login"
       " WHERE s.token_hash=?1 AND u.disabled=0 AND s.seen_at + s.idle > ?2"
       " AND s.created_at + s.absolute > ?2";
   static const char *touch = "UPDATE sessions SET seen_at=?2 WHERE token_hash=?1";

@@ -189,6 +189,15 @@ int kf_store_grant_add(kf_store *st, int64_t case_id, const char *login, const c
  * [{grant, case, login, reason, granted_at, expires_at, team, workflow}] newest first; team
  * and workflow are the case's now. */
 json_t *kf_store_grants(kf_store *st, json_t *filter, kf_err *err);
+/* Settings kept in the meta table (inside the caller's transaction when there is one):
+ * get returns a malloc'd copy, or NULL with KF_ENOTFOUND when unset; put refuses 'head'. */
+char *kf_store_meta_get(kf_store *st, const char *key, kf_err *err);
+int kf_store_meta_put(kf_store *st, const char *key, const char *value, kf_err *err);
+/* Change a user: changes may hold role, roles (array), disabled (bool), password_hash,
+ * must_change (bool); what it leaves out stays. KF_ENOTFOUND for an unknown login. */
+int kf_store_user_update(kf_store *st, const char *login, json_t *changes, kf_err *err);
+/* End every session of login (a disabled account, a reset password). */
+int kf_store_sessions_end(kf_store *st, const char *login, kf_err *err);
 int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err);
 int kf_store_session_add(kf_store *st, const char *token_hash, const char *login,
                          const char *csrf, int64_t now, int64_t idle, int64_t absolute,

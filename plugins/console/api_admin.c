@@ -32,6 +32,34 @@ void user_teams(ctx *x) {
                                            x->u.login));
 }
 
+/* PATCH /api/users/{login} {"role", "roles", "disabled"}: disabling ends the user's
+ * sessions at once */
+void user_update(ctx *x) {
+  if (!body(x)) return;
+  json_t *a = json_pack("{s:o,s:s}", "login", text_value(x->arg[0]), "actor", x->u.login);
+  int ok = pass(x, a, "role", is_string, "one of admin, supervisor, caseworker, analyst, viewer") &&
+           pass(x, a, "roles", is_array, "a list of workflow roles") &&
+           pass(x, a, "disabled", is_boolean, "true or false");
+  reply_if_new(x, ok, "user.update", a);
+}
+
+/* POST /api/users/{login}/password {"password"}: a new password the user must change at
+ * their next sign-in; their sessions end now */
+void user_password(ctx *x) {
+  const char *password;
+  if (!body(x) || !body_text(x, "password", 1, &password)) return;
+  reply_new(x, "user.reset_password", json_pack("{s:o,s:s,s:s}", "login", text_value(x->arg[0]),
+                                                "password", password, "actor", x->u.login));
+}
+
+/* POST /api/session/password {"old", "password"}: the signed-in user's own password */
+void session_password(ctx *x) {
+  const char *old, *password;
+  if (!body(x) || !body_text(x, "old", 1, &old) || !body_text(x, "password", 1, &password)) return;
+  reply_new(x, "user.change_password", json_pack("{s:s,s:s,s:s,s:s}", "login", x->u.login, "old",
+                                                 old, "password", password, "actor", x->u.login));
+}
+
 /* GET /api/teams: [{name, members}] */
 void teams_list(ctx *x) { reply_new(x, "team.list", json_object()); }
 

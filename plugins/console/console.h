@@ -49,6 +49,7 @@ enum {
 typedef struct user {
   char login[72], role[24], csrf[72], token[136];
   unsigned may;        /* MAY_ bits of the console role */
+  int must_change;     /* the password was reset: only changing it is allowed */
   const json_t *roles; /* workflow roles: borrowed from ctx.session */
 } user;
 
@@ -80,6 +81,7 @@ typedef struct ctx {
   int fd;              /* a file to send instead of out, or -1 */
   uint64_t fsize;
   const char *ftype;
+  char etag[64];       /* a file's validator: its answer may be 304 Not Modified */
   int is_api;
 } ctx;
 
@@ -105,6 +107,7 @@ int is_object(const json_t *v);
 int is_string(const json_t *v);
 int is_integer(const json_t *v);
 int is_array(const json_t *v);
+int is_boolean(const json_t *v);
 int query_int(ctx *x, json_t *args, const char *name);
 int query_bool(ctx *x, json_t *args, const char *name);
 void query_text(ctx *x, json_t *args, const char *name);
@@ -131,6 +134,9 @@ int origin_ok(ctx *x);    /* 0 with 403 set */
 void session_create(ctx *x);
 void session_show(ctx *x);
 void session_end(ctx *x);
+void session_password(ctx *x);
+void user_update(ctx *x);
+void user_password(ctx *x);
 
 /* throttle.c: failed sign-ins per login and per address */
 int throttle_begin(const char *login, const char *addr); /* 0, or seconds to wait */

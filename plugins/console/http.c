@@ -65,7 +65,8 @@ static void add_headers(ctx *x, struct MHD_Response *resp) {
   MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
   MHD_add_response_header(resp, "Cache-Control", x->is_api ? "no-store" : "no-cache");
   MHD_add_response_header(resp, "Content-Type",
-                          x->fd >= 0 ? x->ftype : "application/json; charset=utf-8");
+                          x->fd >= 0 || x->status == 304 ? x->ftype : "application/json; charset=utf-8");
+  if (x->etag[0]) MHD_add_response_header(resp, "ETag", x->etag);
   if (x->cookie[0]) MHD_add_response_header(resp, "Set-Cookie", x->cookie);
   if (x->allow[0]) MHD_add_response_header(resp, "Allow", x->allow);
   if (x->retry_after > 0) {
@@ -77,7 +78,9 @@ static void add_headers(ctx *x, struct MHD_Response *resp) {
 
 static enum MHD_Result send_answer(ctx *x) {
   struct MHD_Response *resp;
-  if (x->fd >= 0) {
+  if (x->status == 304) { /* not modified: no body */
+    resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  } else if (x->fd >= 0) {
     resp = MHD_create_response_from_fd(x->fsize, x->fd);
     if (!resp) close(x->fd);
   } else {

@@ -77,6 +77,7 @@ int is_object(const json_t *v) { return json_is_object(v); }
 int is_string(const json_t *v) { return json_is_string(v); }
 int is_integer(const json_t *v) { return json_is_integer(v); }
 int is_array(const json_t *v) { return json_is_array(v); }
+int is_boolean(const json_t *v) { return json_is_boolean(v); }
 
 /* A query parameter that is a whole number; 1 when absent or good, 0 with 400 set. */
 int query_int(ctx *x, json_t *args, const char *name) {

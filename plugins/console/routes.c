@@ -21,6 +21,7 @@ static const route ROUTES[] = {
     {"GET", "/api/session", SIGNED_IN, "see their session", session_show},
     {"POST", "/api/session", PUBLIC, "sign in", session_create},
     {"DELETE", "/api/session", SIGNED_IN, "sign out", session_end},
+    {"POST", "/api/session/password", SIGNED_IN, "change their password", session_password},
     {"GET", "/api/dashboard", MAY_READ, "read the dashboard", dashboard_show},
     {"GET", "/api/workflows", MAY_READ, "read programmes", workflows_list},
     {"GET", "/api/workflows/{name}", MAY_READ, "read programmes", workflow_show},
@@ -44,6 +45,8 @@ static const route ROUTES[] = {
     {"POST", "/api/rules/{name}/rollback", MAY_RULES, "roll rules back", rule_rollback},
     {"GET", "/api/users", MAY_USERS, "see users", users_list},
     {"POST", "/api/users", MAY_USERS, "add users", user_add},
+    {"PATCH", "/api/users/{login}", MAY_USERS, "change users", user_update},
+    {"POST", "/api/users/{login}/password", MAY_USERS, "reset passwords", user_password},
     {"PUT", "/api/users/{login}/teams", MAY_USERS, "change users' teams", user_teams},
     {"GET", "/api/teams", MAY_WORK, "see teams", teams_list},
     {"POST", "/api/teams", MAY_USERS, "add teams", team_add},
@@ -120,6 +123,12 @@ void api_dispatch(ctx *x) {
   }
   if (r->may != PUBLIC && (x->u.may & r->may) != r->may) {
     fail(x, 403, "a %s may not %s", x->u.role, r->doing);
+    return;
+  }
+  /* A reset password is changed before anything else (seeing the session, signing out). */
+  if (r->may != PUBLIC && x->u.must_change && r->fn != session_password && r->fn != session_show &&
+      r->fn != session_end) {
+    fail(x, 403, "your password was reset: change it first (POST /api/session/password)");
     return;
   }
   r->fn(x);

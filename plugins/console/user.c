@@ -58,11 +58,14 @@ static void print_json(const json_t *v) {
 /* user add: the verb's arguments (the password read from stdin), or NULL after saying why. */
 static json_t *add_args(const char *login, const char *role, const char *roles,
                         json_t *teams) {
-  char password[1100];
+  /* Room for KF_PASSWORD_MAX characters of 4 bytes: a longer line is surely too long;
+   * the engine counts the characters of the rest. */
+  char password[KF_PASSWORD_MAX * 4 + 2];
   int pr = read_password(password, sizeof password);
   if (pr) {
-    fprintf(stderr, "kinflow: user: %s\n", pr == -2 ? "the password is longer than 1024 "
-            "characters" : "no password on standard input (give it on one line)");
+    if (pr == -2) fprintf(stderr, "kinflow: user: a password has at most %d characters\n", KF_PASSWORD_MAX);
+    else fprintf(stderr, "kinflow: user: no password on standard input (give it on one line)\n");
+    explicit_bzero(password, sizeof password);
     return NULL;
   }
   json_t *args = json_pack("{s:s,s:s,s:s,s:s}", "login", login, "role", role, "password",

@@ -59,22 +59,22 @@ for f in workflows/*.lua; do [[ $f == *.test.lua ]] || files+=("$f"); done
 
 "$K" team add north >/dev/null && "$K" team add south >/dev/null || die "kinflow team add"
 LOGIN=casey.worker
-PASSWORD="browser-test-$RANDOM-$RANDOM-pass"
+PASSWORD="browser test: first caseworker"
 printf '%s\n' "$PASSWORD" | "$K" user add "$LOGIN" --role caseworker --team north --password-stdin >/dev/null ||
   die "kinflow user add"
 # casey's team: a supervisor and another caseworker; and a caseworker of the other team.
 SUPER=sid.super
-SUPER_PASSWORD="browser-super-$RANDOM-$RANDOM-pass"
+SUPER_PASSWORD="browser test: supervisor"
 printf '%s\n' "$SUPER_PASSWORD" | "$K" user add "$SUPER" --role supervisor --team north --password-stdin >/dev/null ||
   die "kinflow user add (supervisor)"
-printf '%s\n' "browser-nia-$RANDOM-$RANDOM-pass" | "$K" user add nia.north --role caseworker --team north --password-stdin >/dev/null ||
+printf '%s\n' "browser test: second caseworker" | "$K" user add nia.north --role caseworker --team north --password-stdin >/dev/null ||
   die "kinflow user add (nia.north)"
 OTHER=lou.south
-OTHER_PASSWORD="browser-other-$RANDOM-$RANDOM-pass"
+OTHER_PASSWORD="browser test: other team"
 printf '%s\n' "$OTHER_PASSWORD" | "$K" user add "$OTHER" --role caseworker --team south --password-stdin >/dev/null ||
   die "kinflow user add (lou.south)"
 ADMIN=ada.admin
-ADMIN_PASSWORD="browser-admin-$RANDOM-$RANDOM-pass"
+ADMIN_PASSWORD="browser test: administrator"
 printf '%s\n' "$ADMIN_PASSWORD" | "$K" user add "$ADMIN" --role admin --password-stdin >/dev/null ||
   die "kinflow user add (admin)"
 

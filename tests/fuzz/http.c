@@ -113,7 +113,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   snprintf(cmd, sizeof cmd,
            "%s init >/dev/null && %s deploy workflows/coparenthood.lua >/dev/null 2>&1 && "
            "%s case new coparenthood --ref FZ-1 >/dev/null && "
-           "printf 'fuzzing-password-1' | %s user add fuzz --role admin --password-stdin >/dev/null",
+           "printf 'hammer-on-the-door-1' | %s user add fuzz --role admin --password-stdin >/dev/null",
            bin, bin, bin, bin);
   run(cmd);
   int fds[2];
@@ -141,7 +141,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     abort();
   }
   /* sign in once; inputs borrow the session */
-  const char *body = "{\"login\":\"fuzz\",\"password\":\"fuzzing-password-1\"}";
+  const char *body = "{\"login\":\"fuzz\",\"password\":\"hammer-on-the-door-1\"}";
   char req[1024], resp[65536];
   int n = snprintf(req, sizeof req, "POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"

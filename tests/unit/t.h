@@ -66,6 +66,40 @@ static inline json_t *t_call(kf_session *s, const char *verb, json_t *args, int 
 }
 #endif
 
+/* Where the test includes runtime.h first: a fresh database DB and the definition file WF
+ * (both paths of N bytes, named /tmp/kf-NAME-PID.*), WORKFLOW written there, an engine open
+ * on DB with WF deployed as actor "t". Two checks, "open" and "deploy"; NULL if the engine
+ * does not open (a failed deploy leaves the engine open, for the checks that follow). */
+#ifdef KF_RUNTIME_H
+static inline kf_engine *t_engine_deployed(const char *name, const char *workflow, char *db,
+                                           char *wf, size_t n, kf_err *err) {
+  t_tmp_path(db, n, name, "db");
+  t_tmp_path(wf, n, name, "lua");
+  t_write_file(wf, workflow);
+  kf_engine *e = kf_engine_open(db, 0, err);
+  CHECK(e != NULL, "open: %s", err->msg);
+  if (!e) return NULL;
+  json_t *paths = json_pack("[{s:s}]", "path", wf), *report = NULL;
+  CHECK(kf_deploy(e, paths, "t", &report, err) == 0, "deploy: %s", err->msg);
+  json_decref(report);
+  json_decref(paths);
+  return e;
+}
+
+/* The end of a t_engine_deployed engine: one check that the audit chain holds, then the
+ * engine closed and its files removed. */
+static inline void t_engine_finish(kf_engine *e, const char *db, const char *wf) {
+  kf_err err = {0};
+  json_t *sum = NULL;
+  CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "the audit chain holds: %s",
+        err.msg);
+  json_decref(sum);
+  kf_engine_close(e);
+  t_remove_db(db);
+  unlink(wf);
+}
+#endif
+
 /* Flushed before returning: LeakSanitizer reports at exit and ends the process without
  * flushing stdio, which would lose the summary. */
 #define T_DONE()                                                          \

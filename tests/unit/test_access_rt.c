@@ -255,18 +255,10 @@ static void glass(kf_engine *e) {
 
 int main(void) {
   char db[64], wf[64];
-  t_tmp_path(db, sizeof db, "access-rt", "db");
-  t_tmp_path(wf, sizeof wf, "access-rt", "lua");
-  t_write_file(wf, WORKFLOW);
   kf_clock_set(1767603600); /* 2026-01-05T09:00:00Z */
   kf_err err = {0};
-  kf_engine *e = kf_engine_open(db, 0, &err);
-  CHECK(e != NULL, "open: %s", err.msg);
+  kf_engine *e = t_engine_deployed("access-rt", WORKFLOW, db, wf, sizeof db, &err);
   if (!e) T_DONE();
-  json_t *paths = json_pack("[{s:s}]", "path", wf), *report = NULL;
-  CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "deploy: %s", err.msg);
-  json_decref(report);
-  json_decref(paths);
   json_t *c = kf_case_open(e, "care", NULL, NULL, "t", &err);
   CHECK(c && json_is_null(json_object_get(c, "allocated_to")) && json_is_null(json_object_get(c, "team")),
         "a new case: nobody's, no team (%s)", err.msg);
@@ -278,12 +270,7 @@ int main(void) {
   allocation(e);
   glass(e);
 
-  json_t *sum = NULL;
-  CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "the chain holds: %s", err.msg);
-  json_decref(sum);
-  kf_engine_close(e);
-  t_remove_db(db);
-  unlink(wf);
+  t_engine_finish(e, db, wf);
   kf_clock_clear();
   T_DONE();
 }

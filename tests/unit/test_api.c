@@ -20,6 +20,147 @@ static const char *WORKFLOW =
     "    { 'address', type = 'text', sensitive = true } } } },\n"
     "}\n";
 
+/* user.add for login with password: the status, and the message in err. */
+static int add_user(kf_session *s, const char *login, const char *password, kf_err *err) {
+  int st = 0;
+  json_t *r = t_call(s, "user.add", json_pack("{s:s,s:s,s:s}", "login", login, "role", "viewer",
+                                              "password", password), &st, err);
+  json_decref(r);
+  return st;
+}
+
+/* A password of n characters, none repeated nearby, no runs; two bytes each when wide. */
+static void long_password(char *out, size_t n, int wide) {
+  static const char *A = "q7Wm2Xr9Tb4Lk8Zc3Hn6Vd5Jf1Gp0YsE";
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (wide && i % 7 == 3) used += (size_t)sprintf(out + used, "\xc3\xa9"); /* é */
+    else out[used++] = A[(i * 11 + i / 32) % 32];
+  }
+  out[used] = 0;
+}
+
+static void passwords(kf_session *s) {
+  kf_err err = {0};
+  static const struct {
+    const char *login, *password, *why;
+  } WEAK[] = {
+      {"nadia", "short", "the password must have at least 10 characters"},
+      {"nadia", "aaaaaaaaaa", "the password reads the same backwards"},
+      {"nadia.kemp", "nadia.kemp", "the password contains the login: choose one that does not"},
+      {"nadia.kemp", "My-NADIA.KEMP-2024", "the password contains the login: choose one that does not"},
+      {"nadia.kemp", "pmek.aidan-is-me", "the password contains the login: choose one that does not"},
+      {"nadia@example.org", "nadia-likes-tea", "the password contains the login: choose one that does not"},
+      {"nadia", "password123", "the password is a common word or password, or one with small changes"},
+      {"nadia", "abababababab", "the password uses too few different characters"},
+      {"nadia", "river-aaaa-77x", "the password repeats a character more than 3 times in a row"},
+      {"nadia", "cat12345678", "the password holds a run of more than 4 characters like abcde or 12345"},
+  };
+  for (size_t i = 0; i < sizeof WEAK / sizeof WEAK[0]; i++) {
+    int st = add_user(s, WEAK[i].login, WEAK[i].password, &err);
+    CHECK(st == 400 && !strcmp(err.msg, WEAK[i].why) ? 1 : 0,
+          "weak password '%s' for %s: want 400 \"%s\", got %d \"%s\"", WEAK[i].password,
+          WEAK[i].login, WEAK[i].why, st, err.msg);
+  }
+  CHECK(add_user(s, "nadia", "kitten-lantern-43", &err) == 200, "a good password: %s", err.msg);
+
+  /* One limit, in characters, at creation and at sign-in. */
+  char at_max[KF_PASSWORD_MAX * 2 + 1], past[KF_PASSWORD_MAX * 2 + 8], wide[KF_PASSWORD_MAX * 2 + 1];
+  long_password(at_max, KF_PASSWORD_MAX, 0);
+  long_password(past, KF_PASSWORD_MAX + 1, 0);
+  long_password(wide, KF_PASSWORD_MAX, 1);
+  char too_long[64];
+  snprintf(too_long, sizeof too_long, "a password has at most %d characters", KF_PASSWORD_MAX);
+  CHECK(add_user(s, "long.one", at_max, &err) == 200, "%d characters are taken: %s", KF_PASSWORD_MAX, err.msg);
+  CHECK(add_user(s, "long.wide", wide, &err) == 200 && strlen(wide) > KF_PASSWORD_MAX,
+        "%d characters, some of two bytes, are taken: %s", KF_PASSWORD_MAX, err.msg);
+  CHECK(add_user(s, "long.two", past, &err) == 400 && !strcmp(err.msg, too_long),
+        "%d characters are refused at creation: %s", KF_PASSWORD_MAX + 1, err.msg);
+  int st = 0;
+  json_t *r = t_call(s, "user.verify", json_pack("{s:s,s:s}", "login", "long.one", "password", at_max), &st, &err);
+  CHECK(r && st == 200, "%d characters sign in: %s", KF_PASSWORD_MAX, err.msg);
+  json_decref(r);
+  r = t_call(s, "user.verify", json_pack("{s:s,s:s}", "login", "long.wide", "password", wide), &st, &err);
+  CHECK(r && st == 200, "%d wide characters sign in: %s", KF_PASSWORD_MAX, err.msg);
+  json_decref(r);
+  r = t_call(s, "user.verify", json_pack("{s:s,s:s}", "login", "long.one", "password", past), &st, &err);
+  CHECK(!r && st == 400 && !strcmp(err.msg, too_long), "%d characters are refused at sign-in: %d %s",
+        KF_PASSWORD_MAX + 1, st, err.msg);
+}
+
+/* The login.failed events, oldest first. */
+static json_t *failures(kf_session *s) {
+  kf_err err = {0};
+  int st = 0;
+  json_t *r = t_call(s, "audit.list", json_pack("{s:s,s:i}", "kind", "login.failed", "limit", 1000), &st, &err);
+  return r ? r : json_array();
+}
+
+static int failed(kf_session *s, const char *login) {
+  kf_err err = {0};
+  int st = 0;
+  json_t *r = t_call(s, "login.failed", json_pack("{s:s,s:s}", "login", login, "address", "192.0.2.1"),
+                     &st, &err);
+  int recorded = r ? json_is_true(json_object_get(r, "recorded")) : -1;
+  json_decref(r);
+  return recorded;
+}
+
+static void failed_sign_ins(kf_session *s) {
+  kf_err err = {0};
+  int st = 0;
+  int64_t t0 = 4102444800 + 86400; /* 2100-01-02 */
+  kf_clock_set(t0);
+  const char *typed = "hunter2 Secret!";
+  CHECK(failed(s, typed) == 1, "a first failure for an unknown login is recorded");
+  json_t *ev = failures(s), *last = json_array_get(ev, json_array_size(ev) - 1);
+  const char *hash = json_string_value(json_object_get(json_object_get(last, "data"), "login_hash"));
+  char *dump = json_dumps(ev, JSON_COMPACT);
+  CHECK(hash && strlen(hash) == 32 && strspn(hash, "0123456789abcdef") == 32 &&
+            !json_object_get(json_object_get(last, "data"), "login") && dump && !strstr(dump, "hunter2") &&
+            !strcmp(json_string_value(json_object_get(last, "actor")), "anonymous"),
+        "an unknown login is recorded only as a 32-hex-digit keyed hash: %s", dump);
+  free(dump);
+  char first[40];
+  snprintf(first, sizeof first, "%s", hash ? hash : "");
+  json_decref(ev);
+  CHECK(failed(s, typed) == 0, "the same login again within the minute is not recorded");
+  CHECK(failed(s, "ava") == 1, "a user's login is recorded");
+  ev = failures(s);
+  last = json_array_get(ev, json_array_size(ev) - 1);
+  CHECK(!strcmp(json_string_value(json_object_get(json_object_get(last, "data"), "login")), "ava") &&
+            !strcmp(json_string_value(json_object_get(json_object_get(last, "data"), "address")), "192.0.2.1"),
+        "a user's login is recorded by name, with the address");
+  size_t before = json_array_size(ev);
+  json_decref(ev);
+  int recorded = 0;
+  for (int i = 0; i < 100; i++) {
+    char login[32];
+    snprintf(login, sizeof login, "made-up-%d", i);
+    recorded += failed(s, login) == 1;
+  }
+  CHECK(recorded == 19, "100 made-up logins in a minute: %d recorded (20 a minute for all)", recorded);
+  CHECK(failed(s, "nadia") == 1, "a user's failure is recorded when made-up ones hit their cap");
+  CHECK(failed(s, "ava") == 0, "... but once a minute per user");
+  kf_clock_set(t0 + 61);
+  CHECK(failed(s, typed) == 1, "a minute later the unknown login is recorded again");
+  ev = failures(s);
+  last = json_array_get(ev, json_array_size(ev) - 1);
+  json_t *data = json_object_get(last, "data");
+  json_int_t held = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(ev, i, e) held += json_integer_value(json_object_get(json_object_get(e, "data"), "unrecorded_before"));
+  CHECK(json_array_size(ev) == before + 21 && !strcmp(json_string_value(json_object_get(data, "login_hash")), first),
+        "a minute later: same login, same hash (%zu events)", json_array_size(ev));
+  CHECK(held == 83, "every failure held back is counted in the next recorded one: %lld of 83", (long long)held);
+  json_decref(ev);
+  kf_clock_clear();
+  json_t *r = t_call(s, "event.log", json_pack("{s:s,s:{s:s}}", "kind", "login.failed", "data", "login", typed),
+                     &st, &err);
+  CHECK(!r && st == 400 && CONTAINS(err.msg, "login.failed verb"), "event.log does not take login.failed: %s", err.msg);
+}
+
 int main(void) {
   t_tmp_path(db, sizeof db, "api", "db");
   t_tmp_path(wf, sizeof wf, "api", "lua");
@@ -149,6 +290,8 @@ int main(void) {
   CHECK(r && !strcmp(json_string_value(json_object_get(r, "name")), "r_one") &&
             json_array_size(json_object_get(r, "rules")) == 2, "rule.deploy of a plugin.lua: %s", err.msg);
   json_decref(r);
+  passwords(s);
+  failed_sign_ins(s);
   r = t_call(s, "audit.verify", NULL, &st, &err);
   CHECK(r != NULL, "audit: %s", err.msg);
   json_decref(r);

@@ -47,18 +47,10 @@ static void *racer(void *arg) {
 }
 
 int main(void) {
-  t_tmp_path(db, sizeof db, "rt", "db");
-  t_tmp_path(wf, sizeof wf, "rt", "lua");
-  t_write_file(wf, WORKFLOW);
   kf_clock_set(1767603600); /* 2026-01-05T09:00:00Z */
   kf_err err = {0};
-  kf_engine *e = kf_engine_open(db, 0, &err);
-  CHECK(e != NULL, "open: %s", err.msg);
+  kf_engine *e = t_engine_deployed("rt", WORKFLOW, db, wf, sizeof db, &err);
   if (!e) T_DONE();
-  json_t *paths = json_pack("[{s:s}]", "path", wf), *report = NULL;
-  CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "deploy: %s", err.msg);
-  json_decref(report);
-  json_decref(paths);
   json_t *c = kf_case_open(e, "race", NULL, NULL, "t", &err);
   CHECK(c != NULL, "open a case: %s", err.msg);
   json_decref(c);
@@ -138,11 +130,6 @@ int main(void) {
   c = kf_case_get(e, "1", &err);
   CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "the refused one changed nothing");
   json_decref(c);
-  json_t *sum = NULL;
-  CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "audit: %s", err.msg);
-  json_decref(sum);
-  kf_engine_close(e);
-  unlink(wf);
-  t_remove_db(db);
+  t_engine_finish(e, db, wf);
   T_DONE();
 }

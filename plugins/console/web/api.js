@@ -134,7 +134,16 @@ export async function resume() {
 // act as, what the server says they may do, and the CSRF token.
 function keep(res, login) {
   return { login: res.login || login || "", role: res.role || "", csrf: res.csrf,
-           roles: Array.isArray(res.roles) ? res.roles : [], can: res.can || null };
+           roles: Array.isArray(res.roles) ? res.roles : [], can: res.can || null,
+           must_change: Boolean(res.must_change) };
+}
+
+// After a reset, the person must choose a new password before anything else.
+export function mustChange() { return Boolean(session && session.must_change); }
+
+export async function changePassword(old, password) {
+  await request("POST", "/session/password", { old, password });
+  save({ ...session, must_change: false });
 }
 
 export async function signOut() {

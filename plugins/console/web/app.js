@@ -15,6 +15,7 @@ import * as users from "./view-users.js";
 import * as audit from "./view-audit.js";
 import * as mine from "./view-mine.js";
 import * as caseload from "./view-caseload.js";
+import * as password from "./view-password.js";
 
 const routes = [
   [/^\/login$/, login.render, "login", true],
@@ -28,6 +29,7 @@ const routes = [
   [/^\/rules$/, rules.render, "rules"],
   [/^\/users$/, users.render, "users"],
   [/^\/audit$/, audit.render, "audit"],
+  [/^\/password$/, password.render, "password"],
 ];
 
 let renderSeq = 0;
@@ -40,6 +42,10 @@ async function route() {
   if (!signedIn && path !== "/login") {
     const back = path === "/" || path === "/login" ? undefined : location.hash.slice(1);
     location.replace("#/login" + api.qs({ next: back }));
+    return;
+  }
+  if (signedIn && api.mustChange() && path !== "/password") {
+    location.replace("#/password");
     return;
   }
   if (signedIn && (path === "/login" || path === "/")) {

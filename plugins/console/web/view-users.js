@@ -35,6 +35,11 @@ export async function render(_p, _q, ctx) {
           teamNames.length ? button("Change teams", () => changeTeams(u, teamNames), { class: "link",
             "aria-label": `Change ${u.login}'s teams`, dataset: { login: u.login } }) : null) },
       { head: "Added", cell: u => timeEl(u.created_at, false) },
+      { head: "Account", cell: u => h("span", u.disabled ? h("strong", "Disabled") : (u.must_change ? "Must choose a new password" : "Active"), " ",
+          button("Change role", () => changeRole(u, caseRoles), { class: "link", "aria-label": `Change ${u.login}'s role`, dataset: { login: u.login } }), " ",
+          button(u.disabled ? "Enable" : "Disable", () => setDisabled(u, !u.disabled), { class: "link",
+            "aria-label": `${u.disabled ? "Enable" : "Disable"} ${u.login}'s account`, dataset: { login: u.login } }), " ",
+          button("Reset password", () => resetPassword(u), { class: "link", "aria-label": `Reset ${u.login}'s password`, dataset: { login: u.login } })) },
       { head: "Last signed in", cell: u => (u.last_login ? timeEl(u.last_login) : h("span.muted", "Never")) },
     ], users, { captionHidden: true, empty: "No accounts yet." })));
   main.append(teamsSection(teams));
@@ -158,5 +163,70 @@ async function changeTeams(u, teamNames) {
     return;
   }
   later(`${u.login} is now in ${chosen.length ? "team " + chosen.join(", team ") : "no team"}.`);
+  go("/users");
+}
+
+// The person's console role and the roles they hold on cases.
+async function changeRole(u, caseRoles) {
+  const role = h("select", ROLES.map(([r, d]) => h("option", { value: r, selected: r === u.role }, d)));
+  const have = new Set(list(u.roles));
+  const boxes = caseRoles.map(r => {
+    const b = h("input", { type: "checkbox", value: r, id: uid("rr"), checked: have.has(r) });
+    return [b, h("div.check", b, h("label", { for: b.id }, words(r)))];
+  });
+  const ok = await confirm({
+    title: `${u.login}'s role`,
+    body: [field("Role", role), boxes.length ? h("fieldset.checks", h("legend", "Roles on cases"),
+      h("div.check-grid", boxes.map(b => b[1]))) : null],
+    okText: "Save the role",
+  });
+  if (!ok) return;
+  try {
+    await api.patch(`/users/${encodeURIComponent(u.login)}`,
+      { role: role.value, roles: boxes.filter(b => b[0].checked).map(b => b[0].value) });
+  } catch (err) {
+    warn(err.message);
+    return;
+  }
+  later(`${u.login} is now ${words(role.value).toLowerCase()}.`);
+  go("/users");
+}
+
+// Disabling ends the person's sessions at once; enabling lets them sign in again.
+async function setDisabled(u, disabled) {
+  const ok = await confirm({
+    title: disabled ? `Disable ${u.login}'s account?` : `Enable ${u.login}'s account?`,
+    body: [h("p", disabled ? "They are signed out at once and cannot sign in until the account is enabled again. Their cases stay allocated to them."
+      : "They can sign in again with their password.")],
+    okText: disabled ? "Disable the account" : "Enable the account",
+  });
+  if (!ok) return;
+  try {
+    await api.patch(`/users/${encodeURIComponent(u.login)}`, { disabled });
+  } catch (err) {
+    warn(err.message);
+    return;
+  }
+  later(`${u.login}'s account is ${disabled ? "disabled" : "enabled"}.`);
+  go("/users");
+}
+
+// A password the person must change when they next sign in; their sessions end now.
+async function resetPassword(u) {
+  const pw = h("input", { type: "password", autocomplete: "new-password" });
+  const ok = await confirm({
+    title: `Reset ${u.login}'s password`,
+    body: [h("p", "They are signed out now, and must choose their own password when they next sign in. Give them this one in a safe way."),
+      field("New password", pw, { help: "At least 12 characters." })],
+    okText: "Reset the password",
+  });
+  if (!ok) return;
+  try {
+    await api.post(`/users/${encodeURIComponent(u.login)}/password`, { password: pw.value });
+  } catch (err) {
+    warn(err.message);
+    return;
+  }
+  later(`${u.login}'s password is reset; they will choose a new one when they sign in.`);
   go("/users");
 }
