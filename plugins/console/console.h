@@ -25,6 +25,15 @@ static inline int is(const char *a, const char *b) { return a && b && !strcmp(a,
 typedef struct settings {
   int idle, absolute;   /* seconds a session lasts unused, and at most */
   int timeout;          /* seconds a connection may stay idle */
+  int head_timeout;     /* seconds a request head may take to arrive (from the connection,
+                           or from the previous answer on a kept-alive one) */
+  int request_timeout;  /* seconds a whole request (head and body) may take likewise */
+  int connections;      /* connections at once */
+  int per_address;      /* connections at once from one address (0: no limit) */
+  int throttle_entries; /* sign-in throttle entries (tests make it small; 0: the default) */
+  const char *hosts[16]; /* --host: Host names accepted (NAME: any port; NAME:PORT) */
+  int nhosts;
+  const char *bound_name; /* the address bound, as a Host names it (accepted with the port) */
   int secure_cookies;   /* KINFLOW_COOKIE_SECURE=1: __Host- cookie, Secure */
   const char *trusted_proxy; /* its X-Forwarded-For names the client (or NULL) */
 } settings;

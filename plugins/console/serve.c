@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -16,6 +17,10 @@
 
 enum {
   TIMEOUT = 30,         /* seconds a connection may stay idle */
+  HEAD_TIMEOUT = 5,     /* seconds a request head may take to arrive */
+  REQUEST_TIMEOUT = 30, /* seconds a whole request may take to arrive */
+  CONNECTIONS = 1024,   /* connections at once */
+  SPARE_FILES = 128,    /* descriptors kept for the database, the page's files, logs */
   IDLE = 30 * 60,       /* a session ends after this long unused... */
   ABSOLUTE = 12 * 3600, /* ...or this long after sign-in */
   TIMERS_EVERY = 30,    /* seconds between runs of due timers */
@@ -23,21 +28,56 @@ enum {
 
 settings cfg;
 
-/* Seconds from the environment (tests shorten the timeouts), else dflt. */
-static int env_seconds(const char *name, int dflt) {
+/* A number from the environment, min to max, else dflt (an unusable value is reported). */
+static int env_number(const char *name, int min, int max, int dflt) {
   const char *v = getenv(name);
+  if (!v || !*v) return dflt;
   char *end;
-  long n = v && *v ? strtol(v, &end, 10) : -1;
-  return n > 0 && n <= 7 * 86400 && !*end ? (int)n : dflt;
+  long n = strtol(v, &end, 10);
+  if (!*end && n >= min && n <= max) return (int)n;
+  api->log(self, KF_LOG_WARN, "%s=%s is not a number from %d to %d: using %d", name, v, min, max,
+           dflt);
+  return dflt;
+}
+
+/* Room for cfg.connections descriptors: the soft limit raised as far as the hard one allows,
+ * and fewer connections when even that is too few. */
+static void fit_open_files(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl)) return;
+  rlim_t want = (rlim_t)cfg.connections + SPARE_FILES;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    int n = rl.rlim_cur > 2 * SPARE_FILES ? (int)(rl.rlim_cur - SPARE_FILES) : SPARE_FILES;
+    api->log(self, KF_LOG_WARN, "only %llu open files allowed (ulimit -n): at most %d connections",
+             (unsigned long long)rl.rlim_cur, n);
+    cfg.connections = n;
+    if (cfg.per_address > n) cfg.per_address = n;
+  }
 }
 
 static void read_settings(void) {
   const char *secure = getenv("KINFLOW_COOKIE_SECURE");
-  cfg.idle = env_seconds("KINFLOW_SESSION_IDLE", IDLE);
-  cfg.absolute = env_seconds("KINFLOW_SESSION_ABSOLUTE", ABSOLUTE);
-  cfg.timeout = env_seconds("KINFLOW_CONSOLE_TIMEOUT", TIMEOUT);
+  cfg.idle = env_number("KINFLOW_SESSION_IDLE", 1, 7 * 86400, IDLE);
+  cfg.absolute = env_number("KINFLOW_SESSION_ABSOLUTE", 1, 7 * 86400, ABSOLUTE);
+  cfg.timeout = env_number("KINFLOW_CONSOLE_TIMEOUT", 1, 86400, TIMEOUT);
+  cfg.head_timeout = env_number("KINFLOW_CONSOLE_HEAD_TIMEOUT", 1, 3600, HEAD_TIMEOUT);
+  cfg.request_timeout = env_number("KINFLOW_CONSOLE_REQUEST_TIMEOUT", 1, 86400, REQUEST_TIMEOUT);
+  if (cfg.request_timeout < cfg.head_timeout) cfg.request_timeout = cfg.head_timeout;
+  cfg.connections = env_number("KINFLOW_CONSOLE_CONNECTIONS", 16, 1000000, CONNECTIONS);
+  cfg.throttle_entries = env_number("KINFLOW_CONSOLE_THROTTLE_ENTRIES", 16, 1000000, 0);
   cfg.secure_cookies = is(secure, "1");
   cfg.trusted_proxy = getenv("KINFLOW_TRUSTED_PROXY");
+  /* One address may hold half the connections; behind a proxy (every client shares its
+   * address) all of them. */
+  cfg.per_address = env_number("KINFLOW_CONSOLE_PER_ADDRESS", 0, 1000000,
+                               cfg.trusted_proxy ? 0 : cfg.connections / 2);
+  if (cfg.per_address >= cfg.connections) cfg.per_address = 0;
+  fit_open_files();
 }
 
 static void run_timers(void) {
@@ -62,8 +102,10 @@ static void run_timers(void) {
 
 static int serve_usage(const char *why) {
   if (why) fprintf(stderr, "kinflow: serve: %s\n", why);
-  fprintf(stderr, "usage: kinflow serve [--bind ADDR] [--port N]   (default 127.0.0.1:8080; "
-          "port 0 picks a free one)\n"
+  fprintf(stderr, "usage: kinflow serve [--bind ADDR] [--port N] [--host NAME]...\n"
+          "       (default 127.0.0.1:8080; port 0 picks a free one; --host: a name the console\n"
+          "       is reached by, NAME or NAME:PORT, besides 127.0.0.1, localhost, [::1] and the\n"
+          "       --bind address with the bound port; any other Host is refused with 421)\n"
           "       kinflow serve --routes   the JSON API's routes: method, path, permission\n");
   return 2;
 }
@@ -72,10 +114,11 @@ int serve_cmd(int argc, char **argv) {
   const char *bind = "127.0.0.1";
   long port = 8080;
   int routes = 0;
+  cfg.nhosts = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
     size_t k = strcspn(a, "=");
-    if ((!strncmp(a, "--bind", k) || !strncmp(a, "--port", k)) && k == 6)
+    if ((!strncmp(a, "--bind", k) || !strncmp(a, "--port", k) || !strncmp(a, "--host", k)) && k == 6)
       v = a[k] ? a + k + 1 : (i + 1 < argc ? argv[++i] : NULL);
     else if (is(a, "--routes")) {
       routes = 1;
@@ -87,8 +130,14 @@ int serve_cmd(int argc, char **argv) {
       snprintf(m, sizeof m, "unknown argument '%s'", a);
       return serve_usage(m);
     }
-    if (!v) return serve_usage("--bind and --port need a value");
-    if (a[2] == 'b') {
+    if (!v) return serve_usage("--bind, --port and --host need a value");
+    if (a[2] == 'h') {
+      if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(v))
+        return serve_usage("--host needs a host name (NAME or NAME:PORT)");
+      if (cfg.nhosts == (int)(sizeof cfg.hosts / sizeof cfg.hosts[0]))
+        return serve_usage("at most 16 --host names");
+      cfg.hosts[cfg.nhosts++] = v;
+    } else if (a[2] == 'b') {
       bind = v;
     } else {
       char *end;
@@ -105,6 +154,10 @@ int serve_cmd(int argc, char **argv) {
   struct sockaddr_storage sa;
   memset(&sa, 0, sizeof sa);
   int v6 = strchr(bind, ':') != NULL;
+  /* the address printed below, as a browser names it in Host */
+  static char bound_name[80];
+  snprintf(bound_name, sizeof bound_name, v6 ? "[%s]" : "%s", bind);
+  cfg.bound_name = bound_name;
   if (v6) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
     s6->sin6_family = AF_INET6;

@@ -125,7 +125,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     int null = open("/dev/null", 1);
     if (null >= 0) dup2(null, 2);
     close(fds[0]);
-    execl(bin, bin, "serve", "--bind", "127.0.0.1", "--port", "0", (char *)NULL);
+    /* the seeds name "Host: 127.0.0.1" without the port: accept it on any */
+    execl(bin, bin, "serve", "--bind", "127.0.0.1", "--port", "0", "--host", "127.0.0.1",
+          (char *)NULL);
     _exit(127);
   }
   close(fds[1]);

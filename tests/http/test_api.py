@@ -24,7 +24,7 @@ from harness import (ENV, ROOT, TMP, Server, Who, check, check_no_crashes, excha
 ENV.update(KINFLOW_CONSOLE_TIMEOUT="3")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 MAIN = None
 
@@ -862,7 +862,8 @@ def test_errors():
 def test_limits():
     # a declared oversize body is refused before it is read
     s = socket.create_connection(("127.0.0.1", MAIN.port), timeout=5)
-    s.sendall(b"POST /api/cases HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    s.sendall(b"POST /api/cases HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+              % MAIN.port +
               b"Content-Length: 2000000\r\nCookie: kf_session=" + CAT.token.encode() +
               b"\r\nX-CSRF-Token: " + CAT.csrf.encode() + b"\r\n\r\n" + b" " * 65536)
     reply = b""
@@ -1007,7 +1008,8 @@ def main():
     global MAIN, ADMIN, CAT, SAM, FIN, NAV, ANA, VAL, LEE, SUE, RULE_SOURCE, FLOW_CASE
     setup()
     test_user_cli()
-    MAIN = Server("main", {"KINFLOW_TRUSTED_PROXY": "127.0.0.9"})
+    # behind a proxy there is no per-address limit unless one is set: set here, to test it
+    MAIN = Server("main", {"KINFLOW_TRUSTED_PROXY": "127.0.0.9", "KINFLOW_CONSOLE_PER_ADDRESS": "32"})
     # servers with short sessions and secure cookies; their sessions are checked at the end
     short_idle = Server("short-idle", {"KINFLOW_SESSION_IDLE": "2", "KINFLOW_COOKIE_SECURE": "1"})
     short_abs = Server("short-absolute", {"KINFLOW_SESSION_ABSOLUTE": "2"})
