@@ -34,6 +34,8 @@ import tempfile
 import threading
 import time
 
+import contract  # records every response, for the contract check at the end (contract.py)
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 K = os.environ.get("KINFLOW_BIN") or os.path.join(ROOT, "kinflow")
 TMP = tempfile.mkdtemp(prefix="kinflow-abuse.")
@@ -484,5 +486,6 @@ if __name__ == "__main__":
         fail("setup", repr(e))
         for s in SERVERS:
             sys.stdout.write("--- %s stderr:\n%s\n" % (s.name, s.stderr()[-2000:]))
+    contract.finish(ok, fail)
     print("%d passed, %d failed" % (PASSED, FAILED), flush=True)
     sys.exit(1 if FAILED else 0)
