@@ -17,6 +17,7 @@
 #include "access.h"
 #include "kf_plugin.h"
 #include "plugin.h"
+#include "report.h"
 #include "runtime.h"
 
 struct kf_session {
@@ -1044,6 +1045,15 @@ static json_t *v_audit_list(call *c) {
   return events;
 }
 
+/* Reports: counts and durations over every case (aggregates: nobody's details). */
+static json_t *v_report_stages(call *c) {
+  return kf_report_stages(st(c), str(c, "workflow"), kf_now(), c->err);
+}
+
+static json_t *v_report_outcomes(call *c) {
+  return kf_report_outcomes(st(c), str(c, "workflow"), kf_now(), c->err);
+}
+
 static json_t *v_audit_verify(call *c) {
   json_t *sum = NULL;
   return kf_store_audit_verify(st(c), &sum, c->err) ? NULL : sum;
@@ -1552,6 +1562,8 @@ static const struct {
     {"rule.rollback", v_rule_rollback, "name:s! actor:s"},
     {"audit.list", v_audit_list, "case:c kind:s after:i limit:i"},
     {"audit.verify", v_audit_verify, ""},
+    {"report.stages", v_report_stages, "workflow:s"},
+    {"report.outcomes", v_report_outcomes, "workflow:s"},
     {"timers.run", v_timers_run, ""},
     {"user.add", v_user_add, "login:s! role:s! password:s! roles:a teams:a actor:s"},
     {"user.list", v_user_list, ""},

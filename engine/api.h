@@ -27,6 +27,8 @@
  *   rule.rollback    {name, actor}                       -> {rule, rolled_back, now}
  *   audit.list       {case?, kind?, after?, limit?}      -> [event...]
  *   audit.verify     {}                                  -> {events, head}
+ *   report.stages    {workflow?}                         -> [{workflow, state, title, final, cases_now, stays, median_days, p90_days}]
+ *   report.outcomes  {workflow?}                         -> [{programme, workflow (null: all), outcome, cases, median_days}]
  *   timers.run       {}                                  -> {now, timers}
  *   user.add         {login, role, password, actor}      -> {login, role}   (argon2id)
  *   user.list        {}                                  -> [{login, role, created_at, last_login}]

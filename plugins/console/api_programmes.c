@@ -14,6 +14,20 @@ void workflow_show(ctx *x) {
   reply_new(x, "workflow.get", json_pack("{s:o}", "name", text_value(x->arg[0])));
 }
 
+/* GET /api/reports/stages?workflow= and /api/reports/outcomes?workflow=: time in stage and
+ * outcomes per programme (the figures of `kinflow report`) */
+void report_stages(ctx *x) {
+  json_t *args = json_object();
+  query_text(x, args, "workflow");
+  reply_new(x, "report.stages", args);
+}
+
+void report_outcomes(ctx *x) {
+  json_t *args = json_object();
+  query_text(x, args, "workflow");
+  reply_new(x, "report.outcomes", args);
+}
+
 /* GET /api/forms/{name}?case=ID: a form's fields, as the case's programme sees it */
 void form_show(ctx *x) {
   json_t *args = json_pack("{s:o}", "name", text_value(x->arg[0]));

@@ -172,6 +172,8 @@ void case_access(ctx *x);
 /* api_programmes.c */
 void dashboard_show(ctx *x);
 void workflows_list(ctx *x);
+void report_stages(ctx *x);
+void report_outcomes(ctx *x);
 void workflow_show(ctx *x);
 void form_show(ctx *x);
 

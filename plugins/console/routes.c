@@ -39,6 +39,8 @@ static const route ROUTES[] = {
     {"POST", "/api/cases/{id}/access", MAY_WORK, "break the glass on a case", case_access},
     {"GET", "/api/access", MAY_SUPERVISE, "review glass-breaks", access_list},
     {"GET", "/api/forms/{name}", MAY_READ, "read forms", form_show},
+    {"GET", "/api/reports/stages", MAY_READ, "read reports", report_stages},
+    {"GET", "/api/reports/outcomes", MAY_READ, "read reports", report_outcomes},
     {"GET", "/api/rules", MAY_READ, "read rules", rules_list},
     {"POST", "/api/rules", MAY_RULES, "deploy rules", rule_deploy},
     {"POST", "/api/rules/impact", MAY_RULES, "preview rule changes", rule_impact},

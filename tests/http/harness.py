@@ -28,7 +28,9 @@ DB = os.path.join(TMP, "kinflow.db")
 # itself (each suite adds its own, e.g. KINFLOW_CONSOLE_TIMEOUT).
 ENV = dict(os.environ)
 for _k in ("KINFLOW_NOW", "KINFLOW_SESSION_IDLE", "KINFLOW_SESSION_ABSOLUTE",
-           "KINFLOW_COOKIE_SECURE", "KINFLOW_TRUSTED_PROXY", "KINFLOW_GLASS_HOURS"):
+           "KINFLOW_COOKIE_SECURE", "KINFLOW_TRUSTED_PROXY", "KINFLOW_GLASS_HOURS",
+           "KINFLOW_CONSOLE_TIMEOUT", "KINFLOW_CONSOLE_HEAD_TIMEOUT", "KINFLOW_CONSOLE_REQUEST_TIMEOUT",
+           "KINFLOW_CONSOLE_CONNECTIONS", "KINFLOW_CONSOLE_PER_ADDRESS"):
     ENV.pop(_k, None)
 ENV.update(KINFLOW_DB=DB, KINFLOW_ACTOR="tester")
 
@@ -57,15 +59,17 @@ def check(name, cond, why=""):
 # ---- servers -------------------------------------------------------------------------------
 
 class Server:
-    """`kinflow serve` on 127.0.0.1, a port the kernel picks; ENV with extra_env on top."""
+    """`kinflow serve` on bind (127.0.0.1 unless said), a port the kernel picks, with args
+    added; ENV with extra_env on top."""
 
-    def __init__(self, name, extra_env=None):
+    def __init__(self, name, extra_env=None, args=(), bind="127.0.0.1"):
         env = dict(ENV)
         env.update(extra_env or {})
         self.name = name
+        self.bind = bind
         self.err_path = os.path.join(TMP, name + ".stderr")
         self.err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([K, "serve", "--bind", "127.0.0.1", "--port", "0"],
+        self.proc = subprocess.Popen([K, "serve", "--bind", bind, "--port", "0", *args],
                                      cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True)
         SERVERS.append(self)
@@ -74,7 +78,7 @@ class Server:
                 f.write("%d\n" % self.proc.pid)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         line = self.proc.stdout.readline() if ready else ""
-        m = re.match(r"kinflow console on http://127\.0\.0\.1:(\d+)/$", line.strip())
+        m = re.match(r"kinflow console on http://%s:(\d+)/$" % re.escape(bind), line.strip())
         if not m:
             raise RuntimeError("server %s did not start: %r; stderr: %s"
                                % (name, line, self.stderr()))
@@ -177,7 +181,8 @@ class Who:
 def exchange(server, method, path, body=None, headers=None, raw=None, source=None, timeout=15,
              what=""):
     """One request to server: body as JSON, or raw bytes sent as JSON; a Resp."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout,
+    conn = http.client.HTTPConnection(getattr(server, "bind", "127.0.0.1"), server.port,
+                                      timeout=timeout,
                                       source_address=(source, 0) if source else None)
     h = {}
     data = None
@@ -189,7 +194,15 @@ def exchange(server, method, path, body=None, headers=None, raw=None, source=Non
         h["Content-Type"] = "application/json"
     h.update(headers or {})
     try:
-        conn.request(method, path, body=data, headers=h)
+        if "Host" in h:  # a Host of the caller's choosing, instead of the one http.client adds
+            conn.putrequest(method, path, skip_host=True)
+            for k, v in h.items():
+                conn.putheader(k, v)
+            if data is not None:
+                conn.putheader("Content-Length", str(len(data)))
+            conn.endheaders(data)
+        else:
+            conn.request(method, path, body=data, headers=h)
         r = conn.getresponse()
         return Resp(r.status, r.getheaders(), r.read().decode("utf-8", "replace"), what)
     finally:

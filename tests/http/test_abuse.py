@@ -18,175 +18,32 @@ All load goes to 127.0.0.1 and is bounded (at most 301 sockets and 3,200 sign-in
 server listens on 127.0.0.1 and is killed at the end, pass or fail.
 Prints "ok   NAME" / "FAIL NAME: why" and ends with "N passed, N failed"."""
 
-import atexit
 import http.client
 import json
-import os
 import re
 import resource
-import select
-import shutil
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 
-import contract  # records every response, for the contract check at the end (contract.py)
-
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-K = os.environ.get("KINFLOW_BIN") or os.path.join(ROOT, "kinflow")
-TMP = tempfile.mkdtemp(prefix="kinflow-abuse.")
-ENV = dict(os.environ)
-ENV.update(KINFLOW_DB=os.path.join(TMP, "kinflow.db"), KINFLOW_ACTOR="tester")
-for k in ("KINFLOW_NOW", "KINFLOW_SESSION_IDLE", "KINFLOW_SESSION_ABSOLUTE", "KINFLOW_COOKIE_SECURE",
-          "KINFLOW_TRUSTED_PROXY", "KINFLOW_CONSOLE_TIMEOUT", "KINFLOW_CONSOLE_HEAD_TIMEOUT",
-          "KINFLOW_CONSOLE_REQUEST_TIMEOUT", "KINFLOW_CONSOLE_CONNECTIONS",
-          "KINFLOW_CONSOLE_PER_ADDRESS"):
-    ENV.pop(k, None)
+import harness as H
+from harness import ENV, Server, check, fail, kf, ok, run, check_no_crashes  # noqa: F401
 
 IDLE, SLOW = 200, 100
 HEAD_TIMEOUT = 5        # the server's default
 PASSWORD = "Quiet harbour lantern 7341"
-PASSED = 0
-FAILED = 0
-SERVERS = []
-
-
-def ok(name):
-    global PASSED
-    PASSED += 1
-    print("ok   " + name, flush=True)
-
-
-def fail(name, why):
-    global FAILED
-    FAILED += 1
-    print("FAIL %s: %s" % (name, str(why).replace("\n", " ")[:600]), flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        fail(name, why or "condition not met")
-    return cond
-
-
-class Server:
-    def __init__(self, name, extra_env=None, args=(), bind="127.0.0.1"):
-        env = dict(ENV)
-        env.update(extra_env or {})
-        self.name = name
-        self.err_path = os.path.join(TMP, name + ".stderr")
-        self.err = open(self.err_path, "w")
-        self.bind = bind
-        self.proc = subprocess.Popen([K, "serve", "--bind", bind, "--port", "0", *args],
-                                     cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
-        SERVERS.append(self)
-        if os.environ.get("KINFLOW_HTTP_PIDS"):  # abuse.sh kills these if this script is killed
-            with open(os.environ["KINFLOW_HTTP_PIDS"], "a") as f:
-                f.write("%d\n" % self.proc.pid)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
-        line = self.proc.stdout.readline() if ready else ""
-        m = re.match(r"kinflow console on http://%s:(\d+)/$" % re.escape(bind), line.strip())
-        if not m:
-            raise RuntimeError("server %s did not start: %r; stderr: %s"
-                               % (name, line, self.stderr()))
-        self.port = int(m.group(1))
-
-    def stderr(self):
-        try:
-            with open(self.err_path) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
-            return None
-        return self.proc.returncode
-
-
-def stop_all():
-    for s in SERVERS:
-        if s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
-    if os.environ.get("KINFLOW_HTTP_PIDS"):
-        open(os.environ["KINFLOW_HTTP_PIDS"], "w").close()
-    shutil.rmtree(TMP, ignore_errors=True)
-
-
-atexit.register(stop_all)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
-class Resp:
-    def __init__(self, status, headers, raw):
-        self.status, self.headers, self.raw = status, headers, raw
-        try:
-            self.json = json.loads(raw) if raw else None
-        except ValueError:
-            self.json = None
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def error(self):
-        return self.json.get("error", "") if isinstance(self.json, dict) else ""
-
-    def __repr__(self):
-        return "%d %s" % (self.status, self.raw[:300])
 
 
 def req(srv, method, path, body=None, headers=None, cookie=None, timeout=15):
-    conn = http.client.HTTPConnection(srv.bind, srv.port, timeout=timeout)
-    h = {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
+    h = dict(headers or {})
     if cookie:
         h["Cookie"] = "kf_session=" + cookie
-    h.update(headers or {})
-    try:
-        if "Host" in h:
-            conn.putrequest(method, path, skip_host=True)
-            for k, v in h.items():
-                conn.putheader(k, v)
-            if data is not None:
-                conn.putheader("Content-Length", str(len(data)))
-            conn.endheaders(data)
-        else:
-            conn.request(method, path, body=data, headers=h)
-        r = conn.getresponse()
-        return Resp(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
-    finally:
-        conn.close()
+    return H.exchange(srv, method, path, body, h, timeout=timeout)
 
 
 def sign_in(srv, login, password, client=None):
     return req(srv, "POST", "/api/session", {"login": login, "password": password},
                headers={"X-Forwarded-For": client} if client else None)
-
-
-def kf(*args, stdin=None):
-    p = subprocess.run([K, *args], cwd=ROOT, env=ENV, input=stdin, capture_output=True,
-                       text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
 
 
 def setup():
@@ -473,19 +330,7 @@ def main():
             t()
         except Exception as e:  # noqa: BLE001 - one broken group must not hide the others
             fail(t.__name__, "raised %r" % e)
-    bad = [s.name for s in SERVERS
-           if re.search(r"AddressSanitizer|runtime error:|LeakSanitizer|Segmentation", s.stderr())]
-    check("no sanitizer reports or crashes in the servers' stderr", not bad,
-          "; ".join(s.stderr()[-1500:] for s in SERVERS if s.name in bad))
+    check_no_crashes()
 
 
-if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # noqa: BLE001
-        fail("setup", repr(e))
-        for s in SERVERS:
-            sys.stdout.write("--- %s stderr:\n%s\n" % (s.name, s.stderr()[-2000:]))
-    contract.finish(ok, fail)
-    print("%d passed, %d failed" % (PASSED, FAILED), flush=True)
-    sys.exit(1 if FAILED else 0)
+run(main)

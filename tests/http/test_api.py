@@ -560,6 +560,8 @@ ROUTES = [
     ("POST", "/api/cases/{id}/access", "work"),
     ("GET", "/api/access", "supervise"),
     ("GET", "/api/forms/{name}", "read"),
+    ("GET", "/api/reports/stages", "read"),
+    ("GET", "/api/reports/outcomes", "read"),
     ("GET", "/api/rules", "read"),
     ("POST", "/api/rules", "rules"),
     ("POST", "/api/rules/impact", "rules"),

@@ -15,6 +15,7 @@ import * as users from "./view-users.js";
 import * as audit from "./view-audit.js";
 import * as mine from "./view-mine.js";
 import * as caseload from "./view-caseload.js";
+import * as reports from "./view-reports.js";
 import * as password from "./view-password.js";
 
 const routes = [
@@ -29,6 +30,7 @@ const routes = [
   [/^\/rules$/, rules.render, "rules"],
   [/^\/users$/, users.render, "users"],
   [/^\/audit$/, audit.render, "audit"],
+  [/^\/reports$/, reports.render, "reports"],
   [/^\/password$/, password.render, "password"],
 ];
 
