@@ -201,8 +201,9 @@ void teams_list(ctx *x);
 void team_add(ctx *x);
 void access_list(ctx *x);
 
-/* files.c: the page */
+/* files.c: the page, and the API's description (GET /api/openapi.json) */
 void file_serve(ctx *x, const char *rel);
+void openapi_show(ctx *x);
 
 /* serve.c, user.c: the commands */
 int serve_cmd(int argc, char **argv);

@@ -1,6 +1,6 @@
 /* files.c: the page: GET (and HEAD) of the files under the plugin's web/ folder, by a name
- * that cannot leave it (no "..", no dot files, no links, known types only). It serves no
- * other file and answers no API request. */
+ * that cannot leave it (no "..", no dot files, no links, known types only); and the API's
+ * description, the plugin's openapi.json. It serves no other file. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -60,5 +60,24 @@ void file_serve(ctx *x, const char *rel) {
   }
   x->fd = fd;
   x->fsize = (uint64_t)sb.st_size;
+  x->status = 200;
+}
+
+/* GET /api/openapi.json: the document beside the plugin, as it is in the repository. */
+void openapi_show(ctx *x) {
+  char full[4096];
+  const char *dir = api->plugin_dir(self);
+  snprintf(full, sizeof full, "%s/openapi.json", dir ? dir : ".");
+  int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat sb;
+  if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+    if (fd >= 0) close(fd);
+    api->log(self, KF_LOG_ERROR, "cannot read %s", full);
+    fail(x, 500, "internal error (the server's log says more)");
+    return;
+  }
+  x->fd = fd;
+  x->fsize = (uint64_t)sb.st_size;
+  x->ftype = "application/json; charset=utf-8";
   x->status = 200;
 }

@@ -1,6 +1,7 @@
 /* routes.c: the JSON API's route table, {method, path, permission, handler}, and the one
  * dispatcher that enforces it: Origin, session, CSRF, 404/405, then the route's permission,
- * before any handler runs. Handlers must not check console permissions themselves. */
+ * before any handler runs. Handlers must not check console permissions themselves. A route
+ * added here is described in openapi.json too, or the HTTP suite fails. */
 #define _GNU_SOURCE
 #include "console.h"
 
@@ -14,6 +15,9 @@ typedef struct route {
 
 /* Rows with the same path list their methods in the order a 405's Allow header gives. */
 static const route ROUTES[] = {
+    /* The API's description (openapi.json beside the plugin): public, as it holds no data and
+     * tools read it before signing in. Every route here is in it (tests/http/validate.mjs). */
+    {"GET", "/api/openapi.json", PUBLIC, "read the API's description", openapi_show},
     {"GET", "/api/session", SIGNED_IN, "see their session", session_show},
     {"POST", "/api/session", PUBLIC, "sign in", session_create},
     {"DELETE", "/api/session", SIGNED_IN, "sign out", session_end},

@@ -1,6 +1,7 @@
 """tests/http/harness.py: what the HTTP suites (test_api.py, test_access.py) share: the check
 counters and their "N passed, N failed" line, the database and environment in a fresh
-temporary folder, the real server on a loopback port and its end, one HTTP exchange, the CLI.
+temporary folder, the real server on a loopback port and its end, one HTTP exchange, the CLI,
+and the check of every response against the API's contract at the end (contract.py).
 
 Python 3 standard library only; no scenario and no expected answer lives here. Every server
 started through Server listens on 127.0.0.1 and is killed at exit, pass or fail."""
@@ -16,6 +17,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+
+import contract  # records every response, for the contract check at the end (contract.py)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 K = os.environ.get("KINFLOW_BIN") or os.path.join(ROOT, "kinflow")
@@ -123,14 +126,17 @@ def check_no_crashes():
           "; ".join(s.stderr()[-1500:] for s in SERVERS if s.name in bad))
 
 
-def run(main):
-    """Runs a suite's main; a raise is one failure. Prints the counts; exit 1 on any failure."""
+def run(main, document_checks=False):
+    """Runs a suite's main; a raise is one failure. Then checks every response it received
+    against the API's OpenAPI document (contract.py; document_checks: the document itself
+    too). Prints the counts; exit 1 on any failure."""
     try:
         main()
     except Exception as e:  # noqa: BLE001
         fail("setup", repr(e))
         for s in SERVERS:
             sys.stdout.write("--- %s stderr:\n%s\n" % (s.name, s.stderr()[-2000:]))
+    contract.finish(ok, fail, document_checks)
     print("%d passed, %d failed" % (_COUNT["passed"], _COUNT["failed"]), flush=True)
     sys.exit(1 if _COUNT["failed"] else 0)
 

@@ -26,6 +26,8 @@ stop_servers() {
   rm -f "$KINFLOW_HTTP_PIDS"
 }
 trap stop_servers EXIT
+# The contract check's npm packages (tests/http/packages.sh), before the clock starts.
+bash tests/http/packages.sh
 # A hard stop, well past the suite's usual time.
 timeout -k 5 "$limit" python3 "tests/http/$test"
 rc=$?

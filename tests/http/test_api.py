@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import time
 
 from harness import (ENV, ROOT, TMP, Server, Who, check, check_no_crashes, exchange, fail,
@@ -537,6 +538,7 @@ def test_caseloads():
 # needs. `kinflow serve --routes` prints the server's own table; it must be this one, so a
 # new route cannot arrive without a decision about who may use it.
 ROUTES = [
+    ("GET", "/api/openapi.json", "public"),
     ("GET", "/api/session", "signed-in"),
     ("POST", "/api/session", "public"),
     ("DELETE", "/api/session", "signed-in"),
@@ -624,6 +626,56 @@ def test_route_table():
                 wrong.append("%s %s: %r" % (method, path, r))
         check("a%s %s gets 403 on each of the %d routes it has no permission for"
               % ("n" if who.role[0] in "aeiou" else "", who.role, len(refused)), not wrong, wrong)
+
+
+def test_openapi():
+    """The API's description: served as it is in the repository, to anyone; and the contract
+    check (validate.mjs) refuses a route the document lacks and an answer it does not allow."""
+    path = os.path.join(ROOT, "plugins/console/openapi.json")
+    with open(path) as f:
+        text = f.read()
+    r = req("GET", "/api/openapi.json")
+    check("GET /api/openapi.json needs no session and is the repository's openapi.json",
+          r.status == 200 and r.raw == text, r)
+    check("... as JSON, not stored by caches",
+          r.header("Content-Type") == "application/json; charset=utf-8"
+          and r.header("Cache-Control") == "no-store", r.headers)
+    r = req("GET", "/api/openapi.json", who=CAT)
+    check("... and the same for a signed-in user", r.status == 200 and r.raw == text, r)
+    r = req("POST", "/api/openapi.json", {})
+    check("... POST to it is 405 (allowed: GET)", r.status == 405 and r.header("Allow") == "GET", r)
+    r = req("GET", "/api/workflows", who=CAT)  # its answer is checked against the document too
+    check("GET /api/workflows lists the deployed programmes",
+          r.status == 200 and "coparenthood" in [w.get("name") for w in r.json or []], r)
+    doc = json.loads(text)
+    check("it is OpenAPI 3.1 with an operation per route of `kinflow serve --routes`",
+          doc.get("openapi") == "3.1.0"
+          and sorted((m.upper(), p) for p, item in doc["paths"].items() for m in item)
+          == sorted((m, p) for m, p, _ in ROUTES), doc.get("openapi"))
+
+    # the check bites: a document without a route, and an answer without a member it requires
+    validate = os.path.join(ROOT, "tests/http/validate.mjs")
+    del doc["paths"]["/api/teams"]["post"]
+    lacking = os.path.join(TMP, "openapi-lacking.json")
+    with open(lacking, "w") as f:
+        json.dump(doc, f)
+    p = subprocess.run(["node", validate, "--document", "--doc", lacking], cwd=ROOT, env=ENV,
+                       capture_output=True, text=True, timeout=120)
+    check("the contract check fails a route that the document does not describe",
+          p.returncode == 1 and re.search(r"^FAIL contract: each route .*missing: POST /api/teams$",
+                                          p.stdout, re.M), p.stdout[-800:] + p.stderr[-400:])
+    bad = os.path.join(TMP, "contract-bad.jsonl")
+    with open(bad, "w") as f:
+        f.write(json.dumps({"method": "GET", "path": "/api/session", "status": 200,
+                            "type": "application/json; charset=utf-8",
+                            "body": json.dumps({"login": "cat", "role": "caseworker", "roles": [],
+                                                "can": {}})}) + "\n")
+    p = subprocess.run(["node", validate, bad], cwd=ROOT, env=ENV, capture_output=True,
+                       text=True, timeout=60)
+    check("the contract check fails an answer the document does not allow",
+          p.returncode == 1 and re.search(r"^FAIL contract: GET /api/session 200 \(1 of 1 "
+                                          r"responses\): .*required property 'csrf'", p.stdout,
+                                          re.M), p.stdout[-800:] + p.stderr[-400:])
 
 
 def test_sensitive():
@@ -992,7 +1044,7 @@ def main():
 
     setup_teams()
     for t in (test_user_cli_teams, test_auth, test_throttling, test_failed_sign_in_log, test_flow, test_csrf, test_roles,
-              test_route_table, test_sensitive, test_supervisor, test_caseloads, test_errors,
+              test_route_table, test_openapi, test_sensitive, test_supervisor, test_caseloads, test_errors,
               test_headers, test_limits):
         try:
             t()
@@ -1012,4 +1064,4 @@ def main():
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, document_checks=True)
