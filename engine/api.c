@@ -933,6 +933,18 @@ static json_t *v_audit_list(call *c) {
     json_decref(cs);
   }
   if ((v = json_object_get(c->args, "kind")) && json_is_string(v)) json_object_set(f, "kind", v);
+  static const char *const texts[] = {"actor", "since", "until"};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    if ((v = json_object_get(c->args, texts[i])) && json_is_string(v)) json_object_set(f, texts[i], v);
+  if (json_is_integer(json_object_get(c->args, "before")))
+    json_object_set(f, "before", json_object_get(c->args, "before"));
+  const char *order = str(c, "order");
+  if (order && strcmp(order, "newest") && strcmp(order, "oldest")) {
+    json_decref(f);
+    kf_fail(c->err, KF_EINVAL, "audit: order is \"newest\" or \"oldest\", not \"%s\"", order);
+    return NULL;
+  }
+  if (order && !strcmp(order, "newest")) json_object_set_new(f, "newest", json_true());
   json_object_set_new(f, "after", json_integer(num(c, "after", 0)));
   int64_t limit = num(c, "limit", 200);
   json_object_set_new(f, "limit", json_integer(limit < 1 || limit > 1000 ? 200 : limit));
@@ -1233,7 +1245,8 @@ static const struct {
     {"rule.impact", v_rule_impact, "source:s! path:s"},
     {"rule.deploy", v_rule_deploy, "source:s! path:s actor:s"},
     {"rule.rollback", v_rule_rollback, "name:s! actor:s"},
-    {"audit.list", v_audit_list, "case:c kind:s after:i limit:i"},
+    {"audit.list", v_audit_list,
+     "case:c kind:s actor:s since:s until:s after:i before:i order:s limit:i"},
     {"audit.verify", v_audit_verify, ""},
     {"timers.run", v_timers_run, ""},
     {"user.add", v_user_add, "login:s! role:s! password:s! roles:a teams:a actor:s"},

@@ -1002,6 +1002,35 @@ def test_headers():
     check("the page's files are read-only (405)", r.status == 405, r)
 
 
+def test_audit_list():
+    """The record of changes, as the console's audit page reads it: newest first, earlier
+    pages by `before`, one person's entries, a range of times; and the session's idle timeout
+    and time zone, which the page needs for its warning and its times."""
+    r = req("GET", "/api/audit?order=newest&limit=5", who=ADMIN)
+    seqs = [e["seq"] for e in r.json] if r.status == 200 else []
+    check("GET /api/audit?order=newest lists the latest entries first",
+          len(seqs) == 5 and seqs == sorted(seqs, reverse=True), r)
+    if len(seqs) == 5:
+        r = req("GET", "/api/audit?order=newest&limit=2&before=%d" % seqs[2], who=ADMIN)
+        check("before= gives the entries just before that one",
+              r.status == 200 and [e["seq"] for e in r.json] == seqs[3:5], r)
+    r = req("GET", "/api/audit?actor=cat&limit=1000", who=ADMIN)
+    check("actor= gives that person's entries only",
+          r.status == 200 and r.json and all(e["actor"] == "cat" for e in r.json), r)
+    r = req("GET", "/api/audit?since=2999-01-01T00:00:00Z", who=ADMIN)
+    check("since= after every entry gives none", r.status == 200 and r.json == [], r)
+    r = req("GET", "/api/audit?until=2000-01-01T00:00:00Z", who=ADMIN)
+    check("until= before every entry gives none", r.status == 200 and r.json == [], r)
+    r = req("GET", "/api/audit?order=sideways", who=ADMIN)
+    check("an unknown order is 400", r.status == 400, r)
+    r = req("GET", "/api/audit?before=soon", who=ADMIN)
+    check("a before= that is not a number is 400", r.status == 400, r)
+    r = req("GET", "/api/session", who=ADMIN)
+    check("GET /api/session gives the idle timeout and the time zone (none configured: null)",
+          r.status == 200 and isinstance(r.json.get("idle"), int) and r.json["idle"] > 0
+          and "timezone" in r.json and r.json["timezone"] is None, r)
+
+
 def main():
     global MAIN, ADMIN, CAT, SAM, FIN, NAV, ANA, VAL, LEE, SUE, RULE_SOURCE, FLOW_CASE
     setup()
@@ -1040,7 +1069,7 @@ def main():
     setup_teams()
     for t in (test_user_cli_teams, test_auth, test_throttling, test_flow, test_csrf, test_roles,
               test_route_table, test_sensitive, test_supervisor, test_caseloads, test_errors,
-              test_headers, test_limits):
+              test_headers, test_limits, test_audit_list):
         try:
             t()
         except Exception as e:  # noqa: BLE001 - one broken group must not hide the others

@@ -2,7 +2,7 @@
 // account, adding a team, and changing a person's teams (administrators only).
 
 import * as api from "./api.js";
-import { h, field, table, list, words, timeEl, uid, button } from "./dom.js";
+import { h, field, table, list, words, timeEl, uid } from "./dom.js";
 import { page, busy, later, confirm, warn } from "./ui.js";
 import { go } from "./nav.js";
 
@@ -32,8 +32,9 @@ export async function render(_p, _q, ctx) {
       { head: "Roles on cases", cell: u => list(u.roles).length ? list(u.roles).map(r => r.split(":").map(words).join(": ")).join(", ")
           : (u.role === "admin" || u.role === "supervisor" ? "Any" : u.role === "caseworker" ? "Caseworker" : "—") },
       { head: "Teams", cell: u => h("span", list(u.teams).length ? list(u.teams).join(", ") : h("span.muted", "None"), " ",
-          teamNames.length ? button("Change teams", () => changeTeams(u, teamNames), { class: "link",
-            "aria-label": `Change ${u.login}'s teams`, dataset: { login: u.login } }) : null) },
+          teamNames.length ? h("button.link", { type: "button", dataset: { login: u.login },
+            on: { click: () => changeTeams(u, teamNames) } },
+            "Change ", h("span.visually-hidden", `${u.login}'s `), "teams") : null) },
       { head: "Added", cell: u => timeEl(u.created_at, false) },
       { head: "Last signed in", cell: u => (u.last_login ? timeEl(u.last_login) : h("span.muted", "Never")) },
     ], users, { captionHidden: true, empty: "No accounts yet." })));
