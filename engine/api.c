@@ -865,10 +865,45 @@ static void withhold_impact(call *c, json_t *changed) {
   }
 }
 
+/* The engine's check of a rule's source (as `kinflow check` does): NULL, with err filled
+ * ("path:line: message", or "that is not a rule"), unless the source is one rule that
+ * compiles and passes; else the check's report. files: [{path, source, only: "rule"}]. */
+static json_t *rule_checked(call *c, json_t *files) {
+  if (!files) {
+    kf_fail(c->err, KF_EINVAL, "the rule is not valid UTF-8 text");
+    return NULL;
+  }
+  json_t *chk = kf_check(c->s->e, files, c->err);
+  json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
+  json_t *msg = chk ? json_array_get(json_object_get(chk, "messages"), 0) : NULL;
+  if (!chk) return NULL;
+  if (msg) {
+    kf_fail(c->err, KF_EINVAL, "%s:%lld: %s", json_string_value(json_object_get(msg, "path")),
+            (long long)json_integer_value(json_object_get(msg, "line")),
+            json_string_value(json_object_get(msg, "msg")));
+  } else if (!f || strcmp(json_string_value(json_object_get(f, "kind")), "rule")) {
+    kf_fail(c->err, KF_EINVAL, "that is not a rule: it should return rule { name = ..., check = ... }");
+  } else {
+    return chk;
+  }
+  json_decref(chk);
+  return NULL;
+}
+
+static json_t *rule_files(const char *path, const char *src) {
+  return json_pack("[{s:s,s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source", src,
+                   "only", "rule");
+}
+
+/* The preview checks the source first, as deploying would, then judges every open case. */
 static json_t *v_rule_impact(call *c) {
   const char *src = need(c, "source");
   if (!src) return NULL;
   const char *path = str(c, "path");
+  json_t *files = rule_files(path, src), *chk = rule_checked(c, files);
+  json_decref(files);
+  if (!chk) return NULL;
+  json_decref(chk);
   json_t *res = kf_rule_impact_text(c->s->e, path && *path ? path : "rule.lua", src, c->err);
   if (res && c->user) { /* the preview still counts every case; its words follow the rules */
     withhold_impact(c, json_object_get(res, "changed"));
@@ -882,22 +917,10 @@ static json_t *v_rule_impact(call *c) {
 static json_t *v_rule_deploy(call *c) {
   const char *src = need(c, "source");
   if (!src) return NULL;
-  const char *path = str(c, "path");
   /* only rules: a plugin.lua (or workflow) source deploys the rules it declares */
-  json_t *files = json_pack("[{s:s,s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source",
-                            src, "only", "rule");
-  json_t *chk = kf_check(c->s->e, files, c->err), *report = NULL, *out = NULL;
-  json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
-  json_t *msg = chk ? json_array_get(json_object_get(chk, "messages"), 0) : NULL;
-  if (!chk) {
-    /* err filled */
-  } else if (msg) {
-    kf_fail(c->err, KF_EINVAL, "%s:%lld: %s", json_string_value(json_object_get(msg, "path")),
-            (long long)json_integer_value(json_object_get(msg, "line")),
-            json_string_value(json_object_get(msg, "msg")));
-  } else if (!f || strcmp(json_string_value(json_object_get(f, "kind")), "rule")) {
-    kf_fail(c->err, KF_EINVAL, "that is not a rule: it should return rule { name = ..., check = ... }");
-  } else if (kf_deploy(c->s->e, files, actor(c), &report, c->err) == 0) {
+  json_t *files = rule_files(str(c, "path"), src);
+  json_t *chk = rule_checked(c, files), *report = NULL, *out = NULL;
+  if (chk && kf_deploy(c->s->e, files, actor(c), &report, c->err) == 0) {
     json_t *all = json_array(), *d;
     size_t i;
     json_array_foreach(json_object_get(report, "files"), i, d)

@@ -564,6 +564,53 @@ async function run() {
     await page.locator("#messages").getByText("rolled back", { exact: false }).waitFor();
   }, ["an administrator signs in"]);
 
+  await step("rules: the Lua is checked before the preview, the change is shown against the version in force, and Roll back only when there is one", async () => {
+    const row = main.locator("tr", { hasText: "consent_recorded" });
+    await row.waitFor();
+    expect(!(await row.getByRole("button", { name: /^Roll back/ }).count()), "Roll back is offered with nothing to roll back");
+    const shipped = readFileSync(join(ROOT, "plugins/rules-core/rules/consent_recorded.lua"), "utf8");
+    await row.getByRole("button", { name: /^Edit/ }).click();
+    // A syntax error: the engine's check names the line; nothing is previewed.
+    const lines = shipped.split("\n");
+    const at = lines.findIndex(l => l.includes("if #entries == 0 then"));
+    const broken = lines.map((l, k) => (k === at ? l.replace(" then", "") : l)).join("\n");
+    await page.getByLabel("Lua source").fill(broken);
+    await page.getByRole("button", { name: "Preview the effect" }).click();
+    const problem = page.locator(".rule-editor .form-error");
+    await problem.getByText("The rule has a problem").waitFor();
+    const said = await problem.innerText();
+    expect(new RegExp(`Line (${at + 1}|${at + 2}):`).test(said), `the problem says: ${said}`);
+    expect(!(await page.locator(".impact table").count()), "a preview was shown for a rule that does not compile");
+    // Not a rule at all.
+    await page.getByLabel("Lua source").fill("return 42\n");
+    await page.getByRole("button", { name: "Preview the effect" }).click();
+    await problem.getByText("must return", { exact: false }).waitFor();
+    // A real change: the Lua checks out, and the lines changed are shown.
+    await page.getByLabel("Lua source").fill(shipped.replace("if #entries == 0 then", "if #entries < 2 then"));
+    await page.getByRole("button", { name: "Preview the effect" }).click();
+    await page.locator(".impact .lua-ok").waitFor();
+    await page.locator(".impact .diff-summary").getByText("1 line added, 1 line removed", { exact: false }).waitFor();
+    await page.locator(".impact .diff-del").getByText("if #entries == 0 then").waitFor();
+    await page.locator(".impact .diff-add").getByText("if #entries < 2 then").waitFor();
+    await shot(page, "10b-rule-diff");
+    await page.getByRole("button", { name: "Deploy this rule" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.locator(".diff-add").getByText("if #entries < 2 then").waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    // Rolled back by someone else meanwhile: plain words, never a command to type.
+    await page.getByRole("button", { name: "Deploy this rule" }).click();
+    await dialog.getByRole("button", { name: "Deploy" }).click();
+    await page.locator("#messages").getByText("now in force", { exact: false }).waitFor();
+    await main.locator("tr", { hasText: "consent_recorded" }).getByRole("button", { name: /^Roll back/ }).waitFor();
+    execFileSync(BIN, ["rule", "rollback", "consent_recorded"], { stdio: "ignore" });
+    await main.locator("tr", { hasText: "consent_recorded" }).getByRole("button", { name: /^Roll back/ }).click();
+    await dialog.getByRole("button", { name: "Roll back" }).click();
+    await page.locator("#alerts").getByText("nothing to roll back", { exact: false }).waitFor();
+    expect(!/kinflow|`/.test(await page.locator("#alerts").innerText()), "the message shows a command");
+    expect(!(await main.locator("tr", { hasText: "consent_recorded" }).getByRole("button", { name: /^Roll back/ }).count()),
+      "Roll back is still offered");
+  }, ["rules: preview a change, deploy it, roll it back"]);
+
   await step("the record of changes lists events and checks intact", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Record of changes" }).click();
     await page.getByRole("heading", { level: 1, name: "Record of changes" }).waitFor();

@@ -1004,8 +1004,9 @@ def test_headers():
 
 def test_audit_list():
     """The record of changes, as the console's audit page reads it: newest first, earlier
-    pages by `before`, one person's entries, a range of times; and the session's idle timeout
-    and time zone, which the page needs for its warning and its times."""
+    pages by `before`, one person's entries, a range of times; the preview of a rule checks
+    its Lua first; and the session's idle timeout and time zone, which the page needs for
+    its warning and its times."""
     r = req("GET", "/api/audit?order=newest&limit=5", who=ADMIN)
     seqs = [e["seq"] for e in r.json] if r.status == 200 else []
     check("GET /api/audit?order=newest lists the latest entries first",
@@ -1025,6 +1026,11 @@ def test_audit_list():
     check("an unknown order is 400", r.status == 400, r)
     r = req("GET", "/api/audit?before=soon", who=ADMIN)
     check("a before= that is not a number is 400", r.status == 400, r)
+    r = req("POST", "/api/rules/impact", {"path": "rules/x.lua", "source": "return rule { name = 'x', check = function(case) return true }"}, who=ADMIN)
+    check("a preview of a rule that does not compile is 400, naming its line",
+          r.status == 400 and re.search(r"rules/x\.lua:1:", r.json.get("error", "")), r)
+    r = req("POST", "/api/rules/impact", {"path": "rules/x.lua", "source": "return 42"}, who=ADMIN)
+    check("a preview of a source that is not a rule is 400", r.status == 400, r)
     r = req("GET", "/api/session", who=ADMIN)
     check("GET /api/session gives the idle timeout and the time zone (none configured: null)",
           r.status == 200 and isinstance(r.json.get("idle"), int) and r.json["idle"] > 0
