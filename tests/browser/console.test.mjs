@@ -859,6 +859,30 @@ async function run() {
     await shot(page, "15-tablet-programme");
   }, ["a caseworker signs in and sees the overview"]);
 
+  await step("on a phone (390x844) the programme diagram keeps its size and scrolls sideways in its box", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(URL + "/#/programmes/coparenthood");
+      const svg = page.locator("svg.diagram");
+      await svg.waitFor();
+      const m = await page.evaluate(() => {
+        const el = document.querySelector("svg.diagram"), box = document.querySelector(".diagram-scroll");
+        return { drawn: el.getBoundingClientRect().width, natural: el.viewBox.baseVal.width,
+                 scrolls: box.scrollWidth - box.clientWidth,
+                 page: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+      });
+      expect(Math.abs(m.drawn - m.natural) < 1, `the diagram is drawn ${Math.round(m.drawn)}px wide, not its ${m.natural}px`);
+      expect(m.scrolls > 0, "the diagram's box does not scroll sideways");
+      expect(m.page <= 1, `the page itself scrolls sideways by ${m.page}px`);
+      await page.locator(".diagram-scroll").focus();
+      await page.keyboard.press("ArrowRight");
+      await page.waitForFunction(() => document.querySelector(".diagram-scroll").scrollLeft > 0);
+      await shot(page, "24-phone-programme");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  }, ["a caseworker signs in and sees the overview"]);
+
   await step("still no script errors and no CSP refusals", async () => {
     expect(!problems.length, problems.join(" | "));
   });
