@@ -977,6 +977,10 @@ static json_t *v_audit_list(call *c) {
   return events;
 }
 
+/* Aggregates only (counts and days), as the dashboard: no case is named. */
+static json_t *v_report_stages(call *c) { return kf_report_stages(st(c), str(c, "workflow"), c->err); }
+static json_t *v_report_outcomes(call *c) { return kf_report_outcomes(st(c), str(c, "workflow"), c->err); }
+
 static json_t *v_audit_verify(call *c) {
   json_t *sum = NULL;
   return kf_store_audit_verify(st(c), &sum, c->err) ? NULL : sum;
@@ -1246,6 +1250,8 @@ static const struct {
     {"workflows.list", v_workflows_list, ""},
     {"workflow.get", v_workflow_get, "name:s!"},
     {"dashboard", v_dashboard, ""},
+    {"report.stages", v_report_stages, "workflow:s"},
+    {"report.outcomes", v_report_outcomes, "workflow:s"},
     {"case.list", v_case_list,
      "workflow:s state:s q:s overdue:b open:b limit:i offset:i mine:b team:s unallocated:b actor:s"},
     {"case.get", v_case_get, "id:c! sensitive:b actor:s"},

@@ -502,27 +502,35 @@ static int seed_states(kf_store *st, const char *only, groups *gs, kf_err *err) 
   return rc;
 }
 
-static int report_stages(const opts *o) {
-  kf_err err = {0};
+/* Time in each state of each programme (or of one): rows {workflow, state, title, final,
+ * cases_now, stays, median_days, p90_days}, in the programmes' order of states. */
+json_t *kf_report_stages(kf_store *st, const char *workflow, kf_err *err) {
   groups gs = {0};
   json_t *rows = NULL;
-  int rc = 0;
+  walk w = {.end = kf_now(), .stages = &gs};
+  json_t *filter = json_pack("{s:s?}", "workflow", workflow);
+  if (!seed_states(st, workflow, &gs, err) && !walk_run(st, filter, &w, err)) {
+    qsort(gs.g, gs.n, sizeof gs.g[0], cmp_stage);
+    rows = json_array();
+    for (size_t i = 0; i < gs.n; i++) {
+      group *g = &gs.g[i];
+      json_array_append_new(rows, json_pack("{s:s,s:s,s:s?,s:b,s:I,s:I,s:o,s:o}", "workflow", g->a,
+                                            "state", g->b, "title", g->title, "final", g->final,
+                                            "cases_now", (json_int_t)g->now, "stays",
+                                            (json_int_t)g->count, "median_days", quantile(g, 0.5),
+                                            "p90_days", quantile(g, 0.9)));
+    }
+  }
+  json_decref(filter);
+  groups_free(&gs);
+  return rows;
+}
+
+static int report_stages(const opts *o) {
+  kf_err err = {0};
   kf_store *st = open_store(o, &err);
   if (!st) return fail(&err);
-  walk w = {.end = kf_now(), .stages = &gs};
-  json_t *filter = json_pack("{s:s?}", "workflow", o->workflow);
-  if ((rc = seed_states(st, o->workflow, &gs, &err)) || (rc = walk_run(st, filter, &w, &err)))
-    goto out;
-  qsort(gs.g, gs.n, sizeof gs.g[0], cmp_stage);
-  rows = json_array();
-  for (size_t i = 0; i < gs.n; i++) {
-    group *g = &gs.g[i];
-    json_array_append_new(rows, json_pack("{s:s,s:s,s:s?,s:b,s:I,s:I,s:o,s:o}", "workflow", g->a,
-                                          "state", g->b, "title", g->title, "final", g->final,
-                                          "cases_now", (json_int_t)g->now, "stays",
-                                          (json_int_t)g->count, "median_days", quantile(g, 0.5),
-                                          "p90_days", quantile(g, 0.9)));
-  }
+  json_t *rows = kf_report_stages(st, o->workflow, &err);
   static const column cols[] = {{"workflow", "workflow"},       {"state", "state"},
                                 {"title", "title"},             {"cases_now", "cases_now"},
                                 {"stays", "stays"},             {"median_days", "median_days"},
@@ -530,14 +538,11 @@ static int report_stages(const opts *o) {
   static const column text_cols[] = {{"workflow", "workflow"},   {"state", "state"},
                                      {"cases_now", "now"},       {"stays", "stays"},
                                      {"median_days", "median_days"}, {"p90_days", "p90_days"}};
-  if (o->format == FMT_TEXT) print_rows(rows, text_cols, 6, FMT_TEXT);
-  else print_rows(rows, cols, 7, o->format);
-out:
-  json_decref(filter);
+  if (rows && o->format == FMT_TEXT) print_rows(rows, text_cols, 6, FMT_TEXT);
+  else if (rows) print_rows(rows, cols, 7, o->format);
   json_decref(rows);
-  groups_free(&gs);
   kf_store_close(st);
-  return rc ? fail(&err) : 0;
+  return rows ? 0 : fail(&err);
 }
 
 /* ---- report outcomes ---- */
@@ -551,35 +556,39 @@ static int cmp_outcome(const void *x, const void *y) {
   return strcmp(a->c ? a->c : "", b->c ? b->c : "");
 }
 
-static int report_outcomes(const opts *o) {
-  kf_err err = {0};
+/* How cases ended, per programme and adaptation (workflow null: the programme's total; not
+ * given when one workflow is asked for): rows {programme, workflow, outcome, cases,
+ * median_days}. */
+json_t *kf_report_outcomes(kf_store *st, const char *workflow, kf_err *err) {
   groups gs = {0};
   json_t *rows = NULL;
-  int rc = 0;
+  walk w = {.end = kf_now(), .outcomes = &gs};
+  json_t *filter = json_pack("{s:s?}", "workflow", workflow);
+  json_t *def = workflow ? kf_store_def_latest(st, "workflow", workflow, err) : NULL;
+  if ((!workflow || def) && !walk_run(st, filter, &w, err)) {
+    qsort(gs.g, gs.n, sizeof gs.g[0], cmp_outcome);
+    rows = json_array();
+    for (size_t i = 0; i < gs.n; i++) {
+      group *g = &gs.g[i];
+      if (!g->b && workflow) continue; /* one workflow asked for: no programme totals */
+      json_array_append_new(rows, json_pack("{s:s,s:s?,s:s,s:I,s:o}", "programme", g->a,
+                                            "workflow", g->b, "outcome", g->c, "cases",
+                                            (json_int_t)g->count, "median_days",
+                                            quantile(g, 0.5)));
+    }
+  }
+  json_decref(def);
+  json_decref(filter);
+  groups_free(&gs);
+  return rows;
+}
+
+static int report_outcomes(const opts *o) {
+  kf_err err = {0};
   kf_store *st = open_store(o, &err);
   if (!st) return fail(&err);
-  walk w = {.end = kf_now(), .outcomes = &gs};
-  json_t *filter = json_pack("{s:s?}", "workflow", o->workflow);
-  if (o->workflow) {
-    json_t *def = kf_store_def_latest(st, "workflow", o->workflow, &err);
-    if (!def) {
-      rc = err.code;
-      goto out;
-    }
-    json_decref(def);
-  }
-  if ((rc = walk_run(st, filter, &w, &err))) goto out;
-  qsort(gs.g, gs.n, sizeof gs.g[0], cmp_outcome);
-  rows = json_array();
-  for (size_t i = 0; i < gs.n; i++) {
-    group *g = &gs.g[i];
-    if (!g->b && o->workflow) continue; /* one workflow asked for: no programme totals */
-    json_array_append_new(rows, json_pack("{s:s,s:s?,s:s,s:I,s:o}", "programme", g->a,
-                                          "workflow", g->b, "outcome", g->c, "cases",
-                                          (json_int_t)g->count, "median_days",
-                                          quantile(g, 0.5)));
-  }
-  if (o->format != FMT_JSON) { /* the programme's total across its adaptations */
+  json_t *rows = kf_report_outcomes(st, o->workflow, &err);
+  if (rows && o->format != FMT_JSON) { /* the programme's total across its adaptations */
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
@@ -589,15 +598,12 @@ static int report_outcomes(const opts *o) {
   static const column cols[] = {{"programme", "programme"}, {"workflow", "workflow"},
                                 {"outcome", "outcome"},     {"cases", "cases"},
                                 {"median_days", "median_days"}};
-  if (o->format == FMT_TEXT && json_array_size(rows) == 0)
+  if (rows && o->format == FMT_TEXT && json_array_size(rows) == 0)
     puts("no case has reached a final state yet");
-  else print_rows(rows, cols, 5, o->format);
-out:
-  json_decref(filter);
+  else if (rows) print_rows(rows, cols, 5, o->format);
   json_decref(rows);
-  groups_free(&gs);
   kf_store_close(st);
-  return rc ? fail(&err) : 0;
+  return rows ? 0 : fail(&err);
 }
 
 /* ---- report case ---- */

@@ -33,6 +33,13 @@ void kf_tx_abort(kf_engine *e);
  * transaction, or in one of its own. The one way an event enters the log. */
 int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err);
 
+/* The reports of `kinflow report stages|outcomes` (cli_analysis.c), from the event log of
+ * st, for every programme or one (workflow, may be NULL): time in each state
+ * [{workflow, state, title, final, cases_now, stays, median_days, p90_days}], and how
+ * cases ended [{programme, workflow, outcome, cases, median_days}]. NULL with err filled. */
+json_t *kf_report_stages(kf_store *st, const char *workflow, kf_err *err);
+json_t *kf_report_outcomes(kf_store *st, const char *workflow, kf_err *err);
+
 /* Read files ({path} or {path, source}) and check them; returns {files, messages}. */
 json_t *kf_check(kf_engine *e, json_t *paths, kf_err *err);
 /* Check, then store every changed definition as a new version, all in one transaction.

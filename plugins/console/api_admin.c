@@ -1,6 +1,6 @@
 /* api_admin.c: the handlers of /api/users (list and add the people who sign in, and their
- * teams), /api/teams, /api/access (glass-breaks to review) and /api/audit (the event log
- * and its check). Each is one engine verb; the route's permission is checked before they
+ * teams), /api/teams, /api/access (glass-breaks to review), /api/audit (the event log
+ * and its check) and /api/reports (time in stage, outcomes). Each is one engine verb; the route's permission is checked before they
  * run (routes.c). */
 #include "console.h"
 
@@ -68,3 +68,17 @@ void audit_list(ctx *x) {
 
 /* GET /api/audit/verify: whether the hash chain is intact */
 void audit_verify(ctx *x) { reply_new(x, "audit.verify", json_object()); }
+
+/* GET /api/reports/stages?workflow=: time in each stage, per programme */
+void report_stages(ctx *x) {
+  json_t *args = json_object();
+  query_text(x, args, "workflow");
+  reply_new(x, "report.stages", args);
+}
+
+/* GET /api/reports/outcomes?workflow=: how cases ended, per programme */
+void report_outcomes(ctx *x) {
+  json_t *args = json_object();
+  query_text(x, args, "workflow");
+  reply_new(x, "report.outcomes", args);
+}

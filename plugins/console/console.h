@@ -171,6 +171,8 @@ void users_list(ctx *x);
 void user_add(ctx *x);
 void audit_list(ctx *x);
 void audit_verify(ctx *x);
+void report_stages(ctx *x);
+void report_outcomes(ctx *x);
 void user_teams(ctx *x);
 void teams_list(ctx *x);
 void team_add(ctx *x);

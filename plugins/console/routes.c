@@ -45,6 +45,8 @@ static const route ROUTES[] = {
     {"POST", "/api/teams", MAY_USERS, "add teams", team_add},
     {"GET", "/api/audit", MAY_AUDIT, "read the audit log", audit_list},
     {"GET", "/api/audit/verify", MAY_AUDIT, "check the audit log", audit_verify},
+    {"GET", "/api/reports/stages", MAY_AUDIT, "read reports", report_stages},
+    {"GET", "/api/reports/outcomes", MAY_AUDIT, "read reports", report_outcomes},
 };
 enum { NROUTES = sizeof ROUTES / sizeof ROUTES[0], SEGMENTS = 12 };
 

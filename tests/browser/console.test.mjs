@@ -669,10 +669,40 @@ async function run() {
     await shot(page, "11b-audit-filtered");
   }, ["the record of changes lists events and checks intact", "a move refused because the case changed meanwhile says who changed what, refreshes the case and keeps the reason"]);
 
+  await step("reports: time in stage and outcomes per programme, as the command line gives them, with CSV downloads", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Reports" }).click();
+    await page.getByRole("heading", { level: 1, name: "Reports" }).waitFor();
+    await page.locator("form.filters").getByLabel("Programme").selectOption("coparenthood");
+    await page.getByRole("button", { name: "Show", exact: true }).click();
+    await page.waitForFunction(() => location.hash.includes("workflow=coparenthood"));
+    const stages = page.locator("section[aria-labelledby=stages-h]");
+    await stages.locator("tr", { hasText: "Referral and matching" }).waitFor();
+    const cli = JSON.parse(execFileSync(BIN, ["report", "stages", "--workflow", "coparenthood", "--json"], { encoding: "utf8" }));
+    const rows = stages.locator("tbody tr");
+    expect(await rows.count() === cli.length, `the page lists ${await rows.count()} stages, the command line ${cli.length}`);
+    for (const [k, r] of cli.entries()) {
+      const cells = await rows.nth(k).locator("th, td").allInnerTexts();
+      expect(cells[2] === String(r.cases_now) && cells[3] === String(r.stays),
+        `stage ${r.state}: the page says ${cells[2]} now, ${cells[3]} stays; the command line ${r.cases_now}, ${r.stays}`);
+    }
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      stages.getByRole("button", { name: "Download time in stage (CSV)" }).click(),
+    ]);
+    const lines = readFileSync(await download.path(), "utf8").replace(/^\ufeff/, "").trim().split("\r\n");
+    expect(lines[0] === '"Programme","Stage","Cases there now","Stays","Median days","90% within (days)"', `the CSV's header is ${lines[0]}`);
+    expect(lines.length - 1 === cli.length, `the CSV has ${lines.length - 1} rows, the command line ${cli.length}`);
+    expect(lines.some(l => l.startsWith('"Co-parenthood","Referral and matching",')), "the CSV lacks the first stage");
+    const outcomes = page.locator("section[aria-labelledby=outcomes-h]");
+    await outcomes.getByRole("heading", { name: "Outcomes" }).waitFor();
+    await shot(page, "25-reports");
+  }, ["an administrator signs in"]);
+
   await step("axe finds nothing on any page", async () => {
     for (const [where, h1] of [["/#/dashboard", "Overview"], ["/#/cases", "Cases"], ["/#/programmes", "Programmes"],
       ["/#/programmes/coparenthood", null], [`/#/cases/${CASE}`, "Case CP-BROWSER"], ["/#/rules", "Rules"],
       ["/#/users", "People who sign in"], ["/#/audit", "Record of changes"], ["/#/caseload", "Team caseload"],
+      ["/#/reports", "Reports"],
       ["/#/no-such-page", "Page not found"]]) {
       await page.goto(URL + where);
       if (h1) await heading().filter({ hasText: h1 }).waitFor();

@@ -630,6 +630,8 @@ ROUTES = [
     ("POST", "/api/teams", "users"),
     ("GET", "/api/audit", "audit"),
     ("GET", "/api/audit/verify", "audit"),
+    ("GET", "/api/reports/stages", "audit"),
+    ("GET", "/api/reports/outcomes", "audit"),
 ]
 # What each console role may do (README, "Who may do what").
 ROLE_MAY = {
@@ -1031,6 +1033,14 @@ def test_audit_list():
           r.status == 400 and re.search(r"rules/x\.lua:1:", r.json.get("error", "")), r)
     r = req("POST", "/api/rules/impact", {"path": "rules/x.lua", "source": "return 42"}, who=ADMIN)
     check("a preview of a source that is not a rule is 400", r.status == 400, r)
+    r = req("GET", "/api/reports/stages", who=ANA)
+    rows = r.json if r.status == 200 and isinstance(r.json, list) else []
+    check("an analyst reads the time in each stage of every programme (as `kinflow report stages`)",
+          rows and all({"workflow", "state", "cases_now", "stays", "median_days"} <= set(x) for x in rows), r)
+    rc, out, _ = kf("report", "stages", "--json")
+    check("the report's rows are the command line's", rc == 0 and json.loads(out) == rows, out[:300])
+    r = req("GET", "/api/reports/outcomes?workflow=no_such_programme", who=ANA)
+    check("the outcomes of an unknown programme are 404", r.status == 404, r)
     r = req("GET", "/api/session", who=ADMIN)
     check("GET /api/session gives the idle timeout and the time zone (none configured: null)",
           r.status == 200 and isinstance(r.json.get("idle"), int) and r.json["idle"] > 0

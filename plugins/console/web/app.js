@@ -16,6 +16,7 @@ import * as users from "./view-users.js";
 import * as audit from "./view-audit.js";
 import * as mine from "./view-mine.js";
 import * as caseload from "./view-caseload.js";
+import * as reports from "./view-reports.js";
 
 const routes = [
   [/^\/login$/, login.render, "login", true],
@@ -29,6 +30,7 @@ const routes = [
   [/^\/rules$/, rules.render, "rules"],
   [/^\/users$/, users.render, "users"],
   [/^\/audit$/, audit.render, "audit"],
+  [/^\/reports$/, reports.render, "reports"],
 ];
 
 let renderSeq = 0;
