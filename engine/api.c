@@ -1086,6 +1086,65 @@ static json_t *v_user_set_teams(call *c) {
   return out;
 }
 
+/* user.update {login, role?, roles?, disabled?}: an administrator changes an account.
+ * Disabling it ends its sessions at once; no one disables, or changes the role of, their own. */
+static json_t *v_user_update(call *c) {
+  if (need_admin(c, "change a user")) return NULL;
+  const char *login = need(c, "login");
+  if (!login) return NULL;
+  const char *role = str(c, "role");
+  json_t *roles = json_object_get(c->args, "roles"), *dis = json_object_get(c->args, "disabled");
+  if (json_is_null(roles)) roles = NULL;
+  if (role) {
+    int known = 0;
+    for (const char **r = ROLES; *r; r++) known |= !strcmp(*r, role);
+    if (!known) {
+      kf_fail(c->err, KF_EINVAL, "role '%s' is not one of admin, supervisor, caseworker, analyst, viewer", role);
+      return NULL;
+    }
+  }
+  size_t i;
+  json_t *r;
+  json_array_foreach(roles, i, r) {
+    if (!json_is_string(r)) {
+      kf_fail(c->err, KF_EINVAL, "roles must be a list of workflow roles (texts)");
+      return NULL;
+    }
+  }
+  if (dis && !json_is_boolean(dis)) {
+    kf_fail(c->err, KF_EINVAL, "disabled is true or false");
+    return NULL;
+  }
+  const char *me = c->user ? json_string_value(json_object_get(c->user, "login")) : NULL;
+  if (me && !strcmp(me, login) && ((role && strcmp(role, "admin")) || json_is_true(dis))) {
+    kf_fail(c->err, KF_EINVAL, "you cannot disable your own account or take away your own role");
+    return NULL;
+  }
+  char now[21];
+  kf_iso(kf_now(), now);
+  json_t *data = json_object();
+  if (role) json_object_set_new(data, "role", json_string(role));
+  if (roles) json_object_set(data, "roles", roles);
+  if (dis) json_object_set(data, "disabled", dis);
+  int rc = kf_tx_begin(c->s->e, c->err);
+  if (!rc && !(rc = kf_store_user_update(st(c), login, role, roles, dis ? json_is_true(dis) : -1, c->err)))
+    rc = kf_event_append_new(c->s->e, json_pack("{s:s,s:s,s:s,s:s,s:O}", "kind", "user.changed",
+                                                "name", login, "actor", actor(c), "at", now,
+                                                "data", data),
+                             c->err);
+  json_decref(data);
+  if (!rc) rc = kf_tx_commit(c->s->e, c->err);
+  if (rc && kf_store_in_tx(st(c))) kf_tx_abort(c->s->e);
+  if (rc) return NULL;
+  json_t *u = kf_store_user_get(st(c), login, c->err);
+  json_t *out = u ? json_pack("{s:s,s:O,s:O,s:O}", "login", login, "role", json_object_get(u, "role"),
+                              "roles", json_object_get(u, "roles"), "disabled",
+                              json_object_get(u, "disabled"))
+                  : NULL;
+  json_decref(u);
+  return out;
+}
+
 static json_t *v_case_allocate(call *c) {
   char buf[32];
   json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
@@ -1262,6 +1321,7 @@ static const struct {
     {"team.add", v_team_add, "name:s! actor:s"},
     {"team.list", v_team_list, ""},
     {"user.set_teams", v_user_set_teams, "login:s! teams:a! actor:s"},
+    {"user.update", v_user_update, "login:s! role:s roles:a disabled:b actor:s"},
     {"case.set", v_case_set, "id:c! data:o! actor:s revision:i"},
     {"case.moves", v_case_moves, "id:c! as:s"},
     {"case.fire", v_case_fire, "id:c! transition:s! as:s! actor:s reason:s revision:i"},

@@ -1390,6 +1390,33 @@ static int exists(kf_store *st, const char *sql, const char *key, const char *wh
   return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, what);
 }
 
+int kf_store_user_update(kf_store *st, const char *login, const char *role, json_t *roles,
+                         int disabled, kf_err *err) {
+  static const char *q = "UPDATE users SET role=coalesce(?2, role),"
+                         " roles=coalesce(?3, roles), disabled=coalesce(?4, disabled) WHERE login=?1";
+  static const char *q_end = "DELETE FROM sessions WHERE login=?1";
+  char *text = roles ? json_dumps(roles, JSON_COMPACT) : NULL;
+  if (roles && !text) return kf_fail(err, KF_ENOMEM, "out of memory");
+  sqlite3_stmt *s = stmt(st, q, err);
+  int rc = s ? 0 : (err ? err->code : KF_ESTORE);
+  if (s) {
+    bind_text(s, 1, login);
+    bind_text(s, 2, role);
+    bind_text(s, 3, text);
+    if (disabled >= 0) sqlite3_bind_int(s, 4, disabled);
+    rc = step_done(st, s, "changing a user", err);
+  }
+  free(text);
+  if (!rc && sqlite3_changes(st->db) == 0)
+    rc = kf_fail(err, KF_ENOTFOUND, "no user '%s'", login ? login : "");
+  if (!rc && disabled == 1) { /* a disabled account's sessions end at once */
+    if (!(s = stmt(st, q_end, err))) return err ? err->code : KF_ESTORE;
+    bind_text(s, 1, login);
+    rc = step_done(st, s, "ending a user's sessions", err);
+  }
+  return rc;
+}
+
 int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err) {
   static const char *q_user = "SELECT 1 FROM users WHERE login=?1";
   static const char *q_team = "SELECT 1 FROM teams WHERE name=?1";

@@ -175,6 +175,10 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err);
  * nothing. KF_ENOTFOUND naming an unknown user or team, KF_EINVAL when teams is no list
  * of names. */
 int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err);
+/* Change a user's role and workflow roles (NULL: unchanged) and whether the account is
+ * disabled (-1: unchanged); disabling ends its sessions. KF_ENOTFOUND for no such user. */
+int kf_store_user_update(kf_store *st, const char *login, const char *role, json_t *roles,
+                         int disabled, kf_err *err);
 
 /* Teams: KF_ECONFLICT when the name is taken (the runtime checks its form). The list is
  * [{name, created_at, members: [login...]}] by name, members alphabetical. */

@@ -32,6 +32,19 @@ void user_teams(ctx *x) {
                                            x->u.login));
 }
 
+static int is_bool(const json_t *v) { return json_is_boolean(v); }
+
+/* PATCH /api/users/{login} {"role", "roles", "disabled"}: change an account (any of them);
+ * disabling it ends its sessions at once */
+void user_update(ctx *x) {
+  if (!body(x)) return;
+  json_t *a = json_pack("{s:o,s:s}", "login", text_value(x->arg[0]), "actor", x->u.login);
+  int ok = pass(x, a, "role", is_string, "a console role") &&
+           pass(x, a, "roles", is_array, "a list of workflow roles") &&
+           pass(x, a, "disabled", is_bool, "true or false");
+  reply_if_new(x, ok, "user.update", a);
+}
+
 /* GET /api/teams: [{name, members}] */
 void teams_list(ctx *x) { reply_new(x, "team.list", json_object()); }
 

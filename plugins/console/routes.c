@@ -40,6 +40,7 @@ static const route ROUTES[] = {
     {"POST", "/api/rules/{name}/rollback", MAY_RULES, "roll rules back", rule_rollback},
     {"GET", "/api/users", MAY_USERS, "see users", users_list},
     {"POST", "/api/users", MAY_USERS, "add users", user_add},
+    {"PATCH", "/api/users/{login}", MAY_USERS, "change users", user_update},
     {"PUT", "/api/users/{login}/teams", MAY_USERS, "change users' teams", user_teams},
     {"GET", "/api/teams", MAY_WORK, "see teams", teams_list},
     {"POST", "/api/teams", MAY_USERS, "add teams", team_add},

@@ -625,6 +625,7 @@ ROUTES = [
     ("POST", "/api/rules/{name}/rollback", "rules"),
     ("GET", "/api/users", "users"),
     ("POST", "/api/users", "users"),
+    ("PATCH", "/api/users/{login}", "users"),
     ("PUT", "/api/users/{login}/teams", "users"),
     ("GET", "/api/teams", "work"),
     ("POST", "/api/teams", "users"),
@@ -1041,6 +1042,29 @@ def test_audit_list():
     check("the report's rows are the command line's", rc == 0 and json.loads(out) == rows, out[:300])
     r = req("GET", "/api/reports/outcomes?workflow=no_such_programme", who=ANA)
     check("the outcomes of an unknown programme are 404", r.status == 404, r)
+    # an account changed, then disabled: its sessions end at once, and it cannot sign in
+    rc, _, err = kf("user", "add", "dee", "--role", "caseworker", "--password-stdin", stdin="Dee-k7qP2-vX9m-Lw4z\n")
+    dee, _ = sign_in("dee", "Dee-k7qP2-vX9m-Lw4z")
+    r = req("PATCH", "/api/users/dee", {"role": "supervisor", "roles": ["coparenthood:family_link"]}, who=ADMIN)
+    check("PATCH /api/users/LOGIN changes the role and the workflow roles",
+          r.status == 200 and r.json["role"] == "supervisor" and r.json["roles"] == ["coparenthood:family_link"], r)
+    r = req("PATCH", "/api/users/dee", {"role": "emperor"}, who=ADMIN)
+    check("an unknown role is 400", r.status == 400, r)
+    r = req("PATCH", "/api/users/ada", {"disabled": True}, who=ADMIN)
+    check("an administrator cannot disable their own account (400)", r.status == 400, r)
+    r = req("GET", "/api/session", who=dee)
+    check("the changed account's session goes on", r.status == 200 and r.json["role"] == "supervisor", r)
+    r = req("PATCH", "/api/users/dee", {"disabled": True}, who=ADMIN)
+    check("PATCH /api/users/LOGIN {disabled: true} disables the account", r.status == 200 and r.json["disabled"] == 1, r)
+    r = req("GET", "/api/session", who=dee)
+    check("a disabled account's session ends at once (401)", r.status == 401, r)
+    r = req("POST", "/api/session", {"login": "dee", "password": "Dee-k7qP2-vX9m-Lw4z"})
+    check("a disabled account cannot sign in (401)", r.status == 401, r)
+    r = req("PATCH", "/api/users/dee", {"disabled": False}, who=ADMIN)
+    r2 = req("POST", "/api/session", {"login": "dee", "password": "Dee-k7qP2-vX9m-Lw4z"})
+    check("enabled again, it signs in", r.status == 200 and r2.status == 200, (r, r2))
+    r = req("PATCH", "/api/users/nobody", {"disabled": True}, who=ADMIN)
+    check("changing an unknown account is 404", r.status == 404, r)
     r = req("GET", "/api/session", who=ADMIN)
     check("GET /api/session gives the idle timeout and the time zone (none configured: null)",
           r.status == 200 and isinstance(r.json.get("idle"), int) and r.json["idle"] > 0
