@@ -517,6 +517,8 @@ async function run() {
       await warning.waitFor({ state: "hidden" });
       await other.locator("#messages").getByText("You are still signed in").waitFor();
       await other.getByRole("heading", { level: 1, name: "My cases" }).waitFor();
+      await other.getByRole("button", { name: "Sign out" }).click();
+      await other.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
     } finally {
       await other.close();
     }
@@ -742,6 +744,54 @@ async function run() {
     await main.locator("tr", { hasText: LOGIN }).getByText("east, north").waitFor();
     await page.locator("section.teams tr", { hasText: "east" }).getByText(LOGIN).waitFor();
   }, ["an administrator adds an account"]);
+
+  await step("an administrator changes a person's role and roles on cases, and disables an account: its session ends at once", async () => {
+    const DEE = "dee.door", DEE_PASSWORD = "Dq7-kW2p-Zx9v-Lm4r";
+    execFileSync(BIN, ["user", "add", DEE, "--role", "caseworker", "--team", "south", "--password-stdin"],
+      { input: DEE_PASSWORD + "\n", stdio: ["pipe", "ignore", "ignore"] });
+    // Dee signs in elsewhere ("localhost": a cookie of its own).
+    await context.clearCookies({ domain: "localhost" });
+    const other = await context.newPage();
+    try {
+      const there = URL.replace("127.0.0.1", "localhost");
+      await other.goto(there + "/");
+      await other.getByLabel("User name").fill(DEE);
+      await other.getByLabel("Password").fill(DEE_PASSWORD);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.getByRole("heading", { level: 1, name: "My cases" }).waitFor();
+      await page.goto(URL + "/#/users");
+      await page.reload();
+      const row = main.locator("tr", { hasText: DEE });
+      await row.getByText("Can sign in").waitFor();
+      await row.getByRole("button", { name: `Change ${DEE}'s role` }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Role", { exact: true }).selectOption("supervisor");
+      await dialog.getByLabel("Family Link", { exact: true }).check();
+      await dialog.getByRole("button", { name: "Save the role" }).click();
+      await page.locator("#messages").getByText(`${DEE} is now supervisor (on cases: family_link)`).waitFor();
+      await main.locator("tr", { hasText: DEE }).getByText("Supervisor").waitFor();
+      await main.locator("tr", { hasText: DEE }).getByRole("button", { name: `Disable ${DEE}'s account` }).click();
+      await dialog.getByRole("button", { name: "Disable the account" }).click();
+      await page.locator("#messages").getByText(`${DEE}'s account is disabled; their sessions have ended.`).waitFor();
+      await main.locator("tr", { hasText: DEE }).getByText("Disabled").waitFor();
+      await shot(page, "12b-users-disabled");
+      // Dee's very next step finds the session over; signing in again is refused.
+      await other.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases", exact: true }).click();
+      await other.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+      await other.getByLabel("User name").fill(DEE);
+      await other.getByLabel("Password").fill(DEE_PASSWORD);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.locator("#login-problem").filter({ hasText: "do not match" }).waitFor();
+      await main.locator("tr", { hasText: DEE }).getByRole("button", { name: `Enable ${DEE}'s account` }).click();
+      await dialog.getByRole("button", { name: "Enable the account" }).click();
+      await main.locator("tr", { hasText: DEE }).getByText("Can sign in").waitFor();
+      expect(!(await main.locator("tr", { hasText: ADMIN }).getByRole("button", { name: /^Disable/ }).count()),
+        "an administrator is offered to disable their own account");
+    } finally {
+      await other.close();
+      if (await page.locator("dialog[open]").count()) await page.keyboard.press("Escape");
+    }
+  }, ["an administrator adds a team and changes a person's teams"]);
 
   await step("a supervisor lands on the team caseload: counts per worker, the queue", async () => {
     await signOut();

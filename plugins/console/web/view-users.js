@@ -1,5 +1,6 @@
 // view-users.js: the people who can sign in and the teams they belong to: adding an
-// account, adding a team, and changing a person's teams (administrators only).
+// account, adding a team, changing a person's role, roles on cases and teams, and disabling
+// an account (its sessions end at once) or enabling it again (administrators only).
 
 import * as api from "./api.js";
 import { h, field, table, list, words, timeEl, uid } from "./dom.js";
@@ -35,6 +36,13 @@ export async function render(_p, _q, ctx) {
           teamNames.length ? h("button.link", { type: "button", dataset: { login: u.login },
             on: { click: () => changeTeams(u, teamNames) } },
             "Change ", h("span.visually-hidden", `${u.login}'s `), "teams") : null) },
+      { head: "Account", cell: u => h("span", u.disabled ? h("strong.bad", "Disabled") : "Can sign in", " ",
+          h("span.row-actions",
+            h("button.link", { type: "button", dataset: { login: u.login }, on: { click: () => changeAccount(u, caseRoles) } },
+              "Change ", h("span.visually-hidden", `${u.login}'s `), "role"),
+            u.login === (api.current() || {}).login ? null
+              : h("button.link", { type: "button", on: { click: (e) => setDisabled(u, !u.disabled, e.currentTarget) } },
+                u.disabled ? "Enable" : "Disable", h("span.visually-hidden", ` ${u.login}'s account`)))) },
       { head: "Added", cell: u => timeEl(u.created_at, false) },
       { head: "Last signed in", cell: u => (u.last_login ? timeEl(u.last_login) : h("span.muted", "Never")) },
     ], users, { captionHidden: true, empty: "No accounts yet." })));
@@ -159,5 +167,54 @@ async function changeTeams(u, teamNames) {
     return;
   }
   later(`${u.login} is now in ${chosen.length ? "team " + chosen.join(", team ") : "no team"}.`);
+  go("/users");
+}
+
+// A dialog of the person's console role and their roles on cases; saving changes both.
+async function changeAccount(u, caseRoles) {
+  const roleSel = h("select", ROLES.map(([r, text]) => h("option", { value: r, selected: r === u.role }, text)));
+  const have = new Set(list(u.roles));
+  const all = [...new Set([...caseRoles, ...have])].sort();
+  const boxes = all.map(r => {
+    const b = h("input", { type: "checkbox", value: r, id: uid("cr"), checked: have.has(r) });
+    return [b, h("div.check", b, h("label", { for: b.id }, r.split(":").map(words).join(": ")))];
+  });
+  const ok = await confirm({
+    title: `${u.login}'s role`,
+    body: [field("Role", roleSel),
+      all.length ? h("fieldset.checks", h("legend", "Roles on cases (none ticked: a caseworker's)"),
+        h("div.check-grid", boxes.map(b => b[1]))) : null],
+    okText: "Save the role",
+  });
+  if (!ok) return;
+  const roles = boxes.filter(b => b[0].checked).map(b => b[0].value);
+  try {
+    await api.patch(`/users/${encodeURIComponent(u.login)}`, { role: roleSel.value, roles });
+  } catch (err) {
+    warn(err.message);
+    return;
+  }
+  later(`${u.login} is now ${words(roleSel.value).toLowerCase()}${roles.length ? ` (on cases: ${roles.join(", ")})` : ""}.`);
+  go("/users");
+}
+
+// Disable an account (it cannot sign in, and its sessions end at once) or enable it again.
+async function setDisabled(u, disabled, btn) {
+  const ok = await confirm({
+    title: disabled ? `Disable ${u.login}?` : `Enable ${u.login}?`,
+    body: disabled
+      ? [`${u.login} is signed out at once, everywhere, and cannot sign in until the account is enabled again.`,
+         "Their cases stay allocated to them: reallocate them from the team caseload."]
+      : [`${u.login} can sign in again with their password.`],
+    okText: disabled ? "Disable the account" : "Enable the account",
+  });
+  if (!ok) return;
+  try {
+    await busy(btn, () => api.patch(`/users/${encodeURIComponent(u.login)}`, { disabled }));
+  } catch (err) {
+    warn(err.message);
+    return;
+  }
+  later(disabled ? `${u.login}'s account is disabled; their sessions have ended.` : `${u.login}'s account is enabled again.`);
   go("/users");
 }
