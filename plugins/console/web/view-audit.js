@@ -27,6 +27,8 @@ const KINDS = {
   "rule.deployed": "Rule deployed",
   "rule.rolled_back": "Rule rolled back",
   "user.added": "Account added",
+  "user.changed": "Account changed",
+  "user.teams": "Teams changed",
   "login.succeeded": "Signed in",
   "login.failed": "Sign-in failed",
 };
@@ -40,7 +42,7 @@ function whatText(e) {
 function details(e) {
   const bits = [];
   if (e.kind === "case.transition") bits.push(`${words(e.name)}: ${words(e.from)} → ${words(e.to)}`);
-  else if (e.kind === "user.added" || e.kind.startsWith("member.")) bits.push(String(e.name || ""));
+  else if (e.kind.startsWith("user.") || e.kind.startsWith("member.")) bits.push(String(e.name || ""));
   else if (e.name) bits.push(words(e.name));
   if (e.kind === "login.failed" && e.data && e.data.login) bits.push(`as ${e.data.login}`);
   return bits.filter(Boolean);
@@ -48,11 +50,7 @@ function details(e) {
 
 function what(e) {
   const base = KINDS[e.kind] || words(e.kind);
-  const bits = [];
-  if (e.kind === "case.transition") bits.push(`${words(e.name)}: ${words(e.from)} → ${words(e.to)}`);
-  else if (e.kind === "user.added" || e.kind.startsWith("member.")) bits.push(String(e.name || ""));
-  else if (e.name) bits.push(words(e.name));
-  if (e.kind === "login.failed" && e.data && e.data.login) bits.push(`as ${e.data.login}`);
+  const bits = details(e);
   if (e.reason) bits.push(`“${e.reason}”`);
   return h("span", h("strong", base), bits.length ? h("span.block.muted", bits.join(" · ")) : null);
 }
