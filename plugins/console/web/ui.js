@@ -82,7 +82,7 @@ export function closeDialogs() { if (abandon) abandon(); }
 // With draftKey, the reason being typed is kept (drafts.js) and filled in when the dialog
 // opens again; cancelling drops it, and the caller drops it once the action is done.
 export function confirm({ title, body, reason = false, reasonOptional = false, okText = "Yes, go ahead",
-                          draftKey = "", notice = null,
+                          draftKey = "",
                           reasonLabel = "Reason",
                           reasonHelp = "Say why, in words the family and the team will understand. It is kept on the case's record." }) {
   const dlg = document.getElementById("confirm");
@@ -101,8 +101,7 @@ export function confirm({ title, body, reason = false, reasonOptional = false, o
   document.getElementById("confirm-reason-help").textContent = reasonHelp;
   const kept = reason && draftKey ? drafts.load(draftKey) : null;
   text.value = kept && typeof kept.reason === "string" ? kept.reason : "";
-  if (notice) bodyEl.prepend(h("p.msg.bad.dialog-notice", notice));
-  else if (text.value) bodyEl.append(h("p.muted.dialog-notice", "The reason you typed before is filled in below."));
+  if (text.value) bodyEl.append(h("p.muted.dialog-notice", "The reason you typed before is filled in below."));
   const remember = () => drafts.keep(draftKey, text.value.trim() ? { reason: text.value } : null);
   text.removeAttribute("aria-invalid");
   err.hidden = true;
