@@ -968,10 +968,45 @@ static void withhold_impact(call *c, json_t *changed) {
   }
 }
 
+/* The engine's check of a rule's source (as `kinflow check` does): NULL, with err filled
+ * ("path:line: message", or "that is not a rule"), unless the source is one rule that
+ * compiles and passes; else the check's report. files: [{path, source, only: "rule"}]. */
+static json_t *rule_checked(call *c, json_t *files) {
+  if (!files) {
+    kf_fail(c->err, KF_EINVAL, "the rule is not valid UTF-8 text");
+    return NULL;
+  }
+  json_t *chk = kf_check(c->s->e, files, c->err);
+  json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
+  json_t *msg = chk ? json_array_get(json_object_get(chk, "messages"), 0) : NULL;
+  if (!chk) return NULL;
+  if (msg) {
+    kf_fail(c->err, KF_EINVAL, "%s:%lld: %s", json_string_value(json_object_get(msg, "path")),
+            (long long)json_integer_value(json_object_get(msg, "line")),
+            json_string_value(json_object_get(msg, "msg")));
+  } else if (!f || strcmp(json_string_value(json_object_get(f, "kind")), "rule")) {
+    kf_fail(c->err, KF_EINVAL, "that is not a rule: it should return rule { name = ..., check = ... }");
+  } else {
+    return chk;
+  }
+  json_decref(chk);
+  return NULL;
+}
+
+static json_t *rule_files(const char *path, const char *src) {
+  return json_pack("[{s:s,s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source", src,
+                   "only", "rule");
+}
+
+/* The preview checks the source first, as deploying would, then judges every open case. */
 static json_t *v_rule_impact(call *c) {
   const char *src = need(c, "source");
   if (!src) return NULL;
   const char *path = str(c, "path");
+  json_t *files = rule_files(path, src), *chk = rule_checked(c, files);
+  json_decref(files);
+  if (!chk) return NULL;
+  json_decref(chk);
   json_t *res = kf_rule_impact_text(c->s->e, path && *path ? path : "rule.lua", src, c->err);
   if (res && c->user) { /* the preview still counts every case; its words follow the rules */
     withhold_impact(c, json_object_get(res, "changed"));
@@ -985,22 +1020,10 @@ static json_t *v_rule_impact(call *c) {
 static json_t *v_rule_deploy(call *c) {
   const char *src = need(c, "source");
   if (!src) return NULL;
-  const char *path = str(c, "path");
   /* only rules: a plugin.lua (or workflow) source deploys the rules it declares */
-  json_t *files = json_pack("[{s:s,s:s,s:s}]", "path", path && *path ? path : "rule.lua", "source",
-                            src, "only", "rule");
-  json_t *chk = kf_check(c->s->e, files, c->err), *report = NULL, *out = NULL;
-  json_t *f = chk ? json_array_get(json_object_get(chk, "files"), 0) : NULL;
-  json_t *msg = chk ? json_array_get(json_object_get(chk, "messages"), 0) : NULL;
-  if (!chk) {
-    /* err filled */
-  } else if (msg) {
-    kf_fail(c->err, KF_EINVAL, "%s:%lld: %s", json_string_value(json_object_get(msg, "path")),
-            (long long)json_integer_value(json_object_get(msg, "line")),
-            json_string_value(json_object_get(msg, "msg")));
-  } else if (!f || strcmp(json_string_value(json_object_get(f, "kind")), "rule")) {
-    kf_fail(c->err, KF_EINVAL, "that is not a rule: it should return rule { name = ..., check = ... }");
-  } else if (kf_deploy(c->s->e, files, actor(c), &report, c->err) == 0) {
+  json_t *files = rule_files(str(c, "path"), src);
+  json_t *chk = rule_checked(c, files), *report = NULL, *out = NULL;
+  if (chk && kf_deploy(c->s->e, files, actor(c), &report, c->err) == 0) {
     json_t *all = json_array(), *d;
     size_t i;
     json_array_foreach(json_object_get(report, "files"), i, d)
@@ -1036,6 +1059,18 @@ static json_t *v_audit_list(call *c) {
     json_decref(cs);
   }
   if ((v = json_object_get(c->args, "kind")) && json_is_string(v)) json_object_set(f, "kind", v);
+  static const char *const texts[] = {"actor", "since", "until"};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    if ((v = json_object_get(c->args, texts[i])) && json_is_string(v)) json_object_set(f, texts[i], v);
+  if (json_is_integer(json_object_get(c->args, "before")))
+    json_object_set(f, "before", json_object_get(c->args, "before"));
+  const char *order = str(c, "order");
+  if (order && strcmp(order, "newest") && strcmp(order, "oldest")) {
+    json_decref(f);
+    kf_fail(c->err, KF_EINVAL, "audit: order is \"newest\" or \"oldest\", not \"%s\"", order);
+    return NULL;
+  }
+  if (order && !strcmp(order, "newest")) json_object_set_new(f, "newest", json_true());
   json_object_set_new(f, "after", json_integer(num(c, "after", 0)));
   int64_t limit = num(c, "limit", 200);
   json_object_set_new(f, "limit", json_integer(limit < 1 || limit > 1000 ? 200 : limit));
@@ -1535,6 +1570,8 @@ static const struct {
     {"workflows.list", v_workflows_list, ""},
     {"workflow.get", v_workflow_get, "name:s!"},
     {"dashboard", v_dashboard, ""},
+    {"report.stages", v_report_stages, "workflow:s"},
+    {"report.outcomes", v_report_outcomes, "workflow:s"},
     {"case.list", v_case_list,
      "workflow:s state:s q:s overdue:b open:b limit:i offset:i mine:b team:s unallocated:b actor:s"},
     {"case.get", v_case_get, "id:c! sensitive:b actor:s"},
@@ -1560,10 +1597,9 @@ static const struct {
     {"rule.impact", v_rule_impact, "source:s! path:s"},
     {"rule.deploy", v_rule_deploy, "source:s! path:s actor:s"},
     {"rule.rollback", v_rule_rollback, "name:s! actor:s"},
-    {"audit.list", v_audit_list, "case:c kind:s after:i limit:i"},
+    {"audit.list", v_audit_list,
+     "case:c kind:s actor:s since:s until:s after:i before:i order:s limit:i"},
     {"audit.verify", v_audit_verify, ""},
-    {"report.stages", v_report_stages, "workflow:s"},
-    {"report.outcomes", v_report_outcomes, "workflow:s"},
     {"timers.run", v_timers_run, ""},
     {"user.add", v_user_add, "login:s! role:s! password:s! roles:a teams:a actor:s"},
     {"user.list", v_user_list, ""},

@@ -281,7 +281,7 @@ json_t *kf_report_stages(kf_store *st, const char *workflow, int64_t end, kf_err
   walk w = {.end = end, .stages = &gs};
   json_t *filter = json_pack("{s:s?}", "workflow", workflow);
   if (!seed_states(st, workflow, &gs, err) && !walk_run(st, filter, &w, err)) {
-    qsort(gs.g, gs.n, sizeof gs.g[0], cmp_stage);
+    if (gs.n) qsort(gs.g, gs.n, sizeof gs.g[0], cmp_stage);
     rows = json_array();
     for (size_t i = 0; i < gs.n; i++) {
       group *g = &gs.g[i];
@@ -304,7 +304,7 @@ json_t *kf_report_outcomes(kf_store *st, const char *workflow, int64_t end, kf_e
   json_t *filter = json_pack("{s:s?}", "workflow", workflow);
   json_t *def = workflow ? kf_store_def_latest(st, "workflow", workflow, err) : NULL;
   if ((!workflow || def) && !walk_run(st, filter, &w, err)) {
-    qsort(gs.g, gs.n, sizeof gs.g[0], cmp_outcome);
+    if (gs.n) qsort(gs.g, gs.n, sizeof gs.g[0], cmp_outcome);
     rows = json_array();
     for (size_t i = 0; i < gs.n; i++) {
       group *g = &gs.g[i];

@@ -1003,11 +1003,18 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   "seq, case_id AS \"case\", at, actor, role, kind, name, from_state AS \"from\", "     \
   "to_state AS \"to\", reason, data, hash"
 
+/* Filter keys: case, kind, since (at >=), until (at <), actor, after (seq >), before (seq <),
+ * limit; "newest": true lists the latest first. */
 json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
-  static const char *q = "SELECT " EVENT_COLS " FROM events"
-                         " WHERE (?1 IS NULL OR case_id=?1) AND (?2 IS NULL OR kind=?2)"
-                         " AND (?3 IS NULL OR at>=?3) AND seq>?5 ORDER BY seq LIMIT ?4";
-  sqlite3_stmt *s = stmt(st, q, err);
+#define EVENTS_WHERE                                                                           \
+  "SELECT " EVENT_COLS " FROM events"                                                          \
+  " WHERE (?1 IS NULL OR case_id=?1) AND (?2 IS NULL OR kind=?2)"                              \
+  " AND (?3 IS NULL OR at>=?3) AND seq>?5 AND (?6 IS NULL OR seq<?6)"                          \
+  " AND (?7 IS NULL OR actor=?7) AND (?8 IS NULL OR at<?8)"
+  static const char *oldest = EVENTS_WHERE " ORDER BY seq LIMIT ?4";
+  static const char *newest = EVENTS_WHERE " ORDER BY seq DESC LIMIT ?4";
+#undef EVENTS_WHERE
+  sqlite3_stmt *s = stmt(st, json_is_true(json_object_get(f, "newest")) ? newest : oldest, err);
   if (!s) return NULL;
   if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
   bind_text(s, 2, jstr(f, "kind"));
@@ -1015,6 +1022,9 @@ json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 4, json_is_integer(lim) ? json_integer_value(lim) : -1);
   sqlite3_bind_int64(s, 5, jint(f, "after"));
+  if (json_is_integer(json_object_get(f, "before"))) sqlite3_bind_int64(s, 6, jint(f, "before"));
+  bind_text(s, 7, jstr(f, "actor"));
+  bind_text(s, 8, jstr(f, "until"));
   return rows_json(st, s, "reading events", err);
 }
 

@@ -1,5 +1,5 @@
 /* api_admin.c: the handlers of /api/users (list and add the people who sign in, and their
- * teams), /api/teams, /api/access (glass-breaks to review) and /api/audit (the event log
+ * teams), /api/teams, /api/access (glass-breaks to review), /api/audit (the event log
  * and its check). Each is one engine verb; the route's permission is checked before they
  * run (routes.c). */
 #include "console.h"
@@ -79,13 +79,19 @@ void access_list(ctx *x) {
   reply_new(x, "access.list", args);
 }
 
-/* GET /api/audit?case=&kind=&after=&limit= */
+/* GET /api/audit?case=&kind=&actor=&since=&until=&after=&before=&order=newest&limit=
+ * (case: a number or a reference; since/until: times, until excluded) */
 void audit_list(ctx *x) {
   json_t *args = json_object();
   const char *c = http_query(x, "case");
   if (c) json_object_set_new(args, "case", case_id(c));
   query_text(x, args, "kind");
-  reply_if_new(x, query_int(x, args, "after") && query_int(x, args, "limit"), "audit.list", args);
+  query_text(x, args, "actor");
+  query_text(x, args, "since");
+  query_text(x, args, "until");
+  query_text(x, args, "order");
+  reply_if_new(x, query_int(x, args, "after") && query_int(x, args, "before") &&
+               query_int(x, args, "limit"), "audit.list", args);
 }
 
 /* GET /api/audit/verify: whether the hash chain is intact */

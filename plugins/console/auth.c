@@ -66,6 +66,13 @@ int origin_ok(ctx *x) {
   return 0;
 }
 
+/* The agency's time zone for the page (an IANA name such as "Australia/Sydney"), or null. */
+static json_t *timezone_json(void) {
+  const char *tz = getenv("KINFLOW_TIMEZONE");
+  json_t *v = tz && *tz && strlen(tz) < 64 ? json_string(tz) : NULL;
+  return v ? v : json_null();
+}
+
 static json_t *roles_of(const json_t *roles) {
   return json_is_array(roles) ? json_copy((json_t *)roles) : json_array();
 }
@@ -112,22 +119,27 @@ void session_create(ctx *x) {
   }
   set_cookie(x, json_string_value(json_object_get(s, "token")));
   const char *role = json_string_value(json_object_get(u, "role"));
-  answer_new(x, json_pack("{s:O,s:O,s:O,s:o,s:O,s:o}", "csrf", json_object_get(s, "csrf"),
+  answer_new(x, json_pack("{s:O,s:O,s:O,s:o,s:O,s:o,s:i,s:o}", "csrf", json_object_get(s, "csrf"),
                           "login", json_object_get(u, "login"), "role",
                           json_object_get(u, "role"), "roles",
                           roles_of(json_object_get(u, "roles")), "expires",
-                          json_object_get(s, "expires"), "can", can_json(role_may(role))));
+                          json_object_get(s, "expires"), "can", can_json(role_may(role)),
+                          "idle", cfg.idle, "timezone", timezone_json()));
   json_object_set(x->out, "must_change", json_object_get(u, "must_change"));
   record_new("login.succeeded", login, json_pack("{s:s}", "address", x->addr));
   json_decref(s);
   json_decref(u);
 }
 
-/* GET /api/session: who is signed in. */
+/* GET /api/session: who is signed in; "idle", the seconds the session lasts unused (the page
+ * warns before it ends), and "timezone", the agency's (KINFLOW_TIMEZONE; null: the browser's). */
 void session_show(ctx *x) {
-  answer_new(x, json_pack("{s:s,s:s,s:o,s:s,s:o,s:b}", "login", x->u.login, "role", x->u.role,
+  json_t *idle = json_object_get(x->session, "idle");
+  answer_new(x, json_pack("{s:s,s:s,s:o,s:s,s:o,s:I,s:o,s:b}", "login", x->u.login, "role", x->u.role,
                           "roles", roles_of(x->u.roles), "csrf", x->u.csrf, "can",
-                          can_json(x->u.may), "must_change", x->u.must_change));
+                          can_json(x->u.may), "idle",
+                          (json_int_t)(json_is_integer(idle) ? json_integer_value(idle) : cfg.idle),
+                          "timezone", timezone_json(), "must_change", x->u.must_change));
 }
 
 /* DELETE /api/session: sign out; the session ends on the server. */

@@ -194,6 +194,7 @@ void rule_rollback(ctx *x);
 /* api_admin.c */
 void users_list(ctx *x);
 void user_add(ctx *x);
+void user_update(ctx *x);
 void audit_list(ctx *x);
 void audit_verify(ctx *x);
 void user_teams(ctx *x);

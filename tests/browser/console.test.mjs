@@ -1,13 +1,17 @@
 // tests/browser/console.test.mjs: the console in headless Chromium, driven by Playwright, as a
 // caseworker, an administrator, a supervisor and a worker of another team would use it.
+// Every page it takes a picture of is checked with axe-core as well.
 // Started by tests/browser/run.sh, which gives the server's address, the accounts, the case
 // and where screenshots go:
 //   KF_URL KF_LOGIN KF_PASSWORD KF_ADMIN KF_ADMIN_PASSWORD KF_SUPER KF_SUPER_PASSWORD
 //   KF_OTHER KF_OTHER_PASSWORD KF_CASE KF_OUT KF_CHROMIUM KF_PROFILE
+//   KF_IDLE_URL (a server whose sessions end after 125 s unused) KF_BIN (the kinflow binary)
 // Prints "ok   NAME" or "FAIL NAME: why" for each step, then "N passed, N failed".
 
 import { chromium } from "playwright-core";
 import { readFileSync, mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +26,8 @@ const ADMIN = env("KF_ADMIN"), ADMIN_PASSWORD = env("KF_ADMIN_PASSWORD");
 const SUPER = env("KF_SUPER"), SUPER_PASSWORD = env("KF_SUPER_PASSWORD");
 const OTHER = env("KF_OTHER"), OTHER_PASSWORD = env("KF_OTHER_PASSWORD");
 const CASE = env("KF_CASE"), OUT = env("KF_OUT");
+const IDLE_URL = env("KF_IDLE_URL").replace(/\/$/, ""), BIN = env("KF_BIN");
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 mkdirSync(OUT, { recursive: true });
 
@@ -81,10 +87,23 @@ async function labelled(page) {
   expect(!bad.length, `controls without a label: ${bad.join(" | ")}`);
 }
 
+// axe-core's checks (WCAG 2.1 A and AA, and its best practices) find nothing on the page as it
+// is now. axe is put in the page through the browser's debugging protocol, which the page's
+// Content Security Policy does not govern.
+async function axeClean(page) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map(v => `${v.id} (${v.nodes.length} node${v.nodes.length === 1 ? "" : "s"}: ${v.nodes.slice(0, 2).map(n => n.target.join(" ")).join(", ")})`);
+  });
+  expect(!found.length, `axe finds: ${found.join("; ")}`);
+}
+
 async function shot(page, name) {
   await page.locator("main:not([aria-busy])").waitFor();
   await noJunk(page);
   await labelled(page);
+  await axeClean(page);
   await page.screenshot({ path: join(OUT, `browser-${name}.png`), fullPage: true });
 }
 
@@ -407,6 +426,123 @@ async function run() {
     await page.locator("#current-stage").filter({ hasText: "Stage 1" }).waitFor();
   }, ["an administrator signs in", "a move is made after confirming, and the case shows its new stage"]);
 
+  await step("a move refused because the case changed meanwhile says who changed what, refreshes the case and keeps the reason", async () => {
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    await page.getByLabel("Acting as").selectOption("supervisor");
+    await page.getByRole("button", { name: "Close the case" }).click();
+    const dialog = page.getByRole("dialog");
+    const reason = "The family moved interstate and asked us to close the case.";
+    await dialog.getByLabel(/^Reason/).fill(reason);
+    // Meanwhile, the supervisor changes the case's details (another tab, another person).
+    execFileSync(BIN, ["case", "set", CASE, "--data", JSON.stringify({ school: "Hillside Primary" })],
+      { env: { ...process.env, KINFLOW_ACTOR: SUPER }, stdio: "ignore" });
+    await dialog.getByRole("button", { name: "Make this move" }).click();
+    const alert = page.locator("#alerts");
+    await alert.getByText(`This case was changed by ${SUPER} at`, { exact: false }).waitFor();
+    const text = await alert.innerText();
+    expect(/while you were working \(changed its details: school\)/.test(text), `the message says: ${text}`);
+    expect(/refreshed/.test(text) && /your reason is kept/.test(text), `the message says: ${text}`);
+    expect(!/revision/i.test(text), `the message still speaks of revisions: ${text}`);
+    expect(/AE[DS]T/.test(text), `the time is not in the agency's zone: ${text}`);
+    await page.locator("section[aria-labelledby=details-h]").getByText("Hillside Primary").waitFor();
+    await page.locator("#current-stage").filter({ hasText: "Stage 1" }).waitFor();
+    await shot(page, "21-conflict");
+    await page.getByRole("button", { name: "Close the case" }).click();
+    await dialog.getByText("The reason you typed before is filled in below").waitFor();
+    expect(await dialog.getByLabel(/^Reason/).inputValue() === reason, "the typed reason was not kept");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Close the case" }).click();
+    expect(await dialog.getByLabel(/^Reason/).inputValue() === "", "a cancelled reason came back");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+  }, ["a move that needs a reason asks for one before it is made"]);
+
+  await step("a session that ends mid-form loses nothing: the answers are back after signing in again, and gone once saved", async () => {
+    const id = await page.evaluate(async () => (await (await import("/static/api.js")).get("/cases/CP-NEW-1")).id);
+    await page.goto(URL + `/#/cases/${id}`);
+    await heading().filter({ hasText: "Case CP-NEW-1" }).waitFor();
+    const item = page.locator('.form-item[data-form="child_information"]');
+    await item.getByRole("button", { name: "Fill in" }).click();
+    let form = item.locator("form.schema-form");
+    await form.getByLabel("Child's name").fill("Mia Example");
+    await form.getByLabel("Where the child is living now").selectOption("foster_care");
+    // The session ends on the server (as after the idle timeout) while the form is open.
+    await page.evaluate(async () => {
+      const api = await import("/static/api.js");
+      await fetch("/api/session", { method: "DELETE", headers: { "X-CSRF-Token": api.current().csrf } });
+    });
+    await form.getByLabel("Date of birth").fill("2020-02-29");
+    await form.getByRole("button", { name: "Save this form" }).click();
+    await page.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+    await page.locator("#alerts").getByText("Your session has ended", { exact: false }).waitFor();
+    await page.getByLabel("User name").fill(ADMIN);
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await heading().filter({ hasText: "Case CP-NEW-1" }).waitFor();
+    form = item.locator("form.schema-form");
+    await item.locator(".draft-note").getByText("you typed before", { exact: false }).waitFor();
+    expect(await form.getByLabel("Child's name").inputValue() === "Mia Example", "the child's name was lost");
+    expect(await form.getByLabel("Where the child is living now").inputValue() === "foster_care", "the choice was lost");
+    expect(await form.getByLabel("Date of birth").inputValue() === "2020-02-29", "the date of birth was lost");
+    await shot(page, "22-draft-restored");
+    await form.getByRole("button", { name: "Save this form" }).click();
+    await page.locator("#messages").getByText("saved", { exact: false }).waitFor();
+    const left = await page.evaluate(() => Object.keys(sessionStorage).filter(k => k.startsWith("kinflow.draft.") && k.includes("|form:")));
+    expect(!left.length, `drafts left after saving: ${left.join(", ")}`);
+    expect(!(await item.locator("form.schema-form").count()), "the saved form opened again");
+  }, ["an administrator signs in", "a new case is opened from the case list"]);
+
+  await step("two minutes before the idle timeout a warning offers to stay signed in", async () => {
+    // A server whose sessions end after 125 s unused: the warning comes 5 s after the last request.
+    // "localhost" keeps its cookie apart from 127.0.0.1's.
+    const other = await context.newPage();
+    try {
+      other.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      await other.goto(IDLE_URL.replace("127.0.0.1", "localhost") + "/");
+      await other.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+      await other.getByLabel("User name").fill(LOGIN);
+      await other.getByLabel("Password").fill(PASSWORD);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.getByRole("heading", { level: 1, name: "My cases" }).waitFor();
+      const s = await other.evaluate(async () => (await import("/static/api.js")).current());
+      expect(s.idle === 125, `the session's idle timeout reads ${s.idle}`);
+      const warning = other.getByRole("dialog", { name: "Your session is about to end" });
+      await warning.waitFor({ timeout: 15000 });
+      const said = await warning.innerText();
+      expect(/unless you stay signed in/.test(said) && /about 2 minutes/.test(said), `the warning says: ${said}`);
+      await axeClean(other);
+      await other.screenshot({ path: join(OUT, "browser-23-idle-warning.png") });
+      await warning.getByRole("button", { name: "Stay signed in" }).click();
+      await warning.waitFor({ state: "hidden" });
+      await other.locator("#messages").getByText("You are still signed in").waitFor();
+      await other.getByRole("heading", { level: 1, name: "My cases" }).waitFor();
+      await other.getByRole("button", { name: "Sign out" }).click();
+      await other.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+    } finally {
+      await other.close();
+    }
+  }, ["the console page loads with its security headers"]);
+
+  await step("times are shown in the agency's time zone, and say so", async () => {
+    await page.goto(URL + `/#/cases/${CASE}`);
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    expect(await page.locator("#tz-label").innerText() === "Times in Australia/Sydney", "the header does not name the time zone");
+    const t = page.locator(".timeline time").first();
+    const iso = await t.getAttribute("datetime");
+    const shown = await t.innerText();
+    const sydney = new Intl.DateTimeFormat("en-GB", { timeZone: "Australia/Sydney", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .format(new Date(iso));
+    expect(shown.includes(`, ${sydney} AE`), `${iso} is shown as "${shown}", not at ${sydney} Sydney time`);
+    const r = await page.evaluate(async () => {
+      const d = await import("/static/dom.js");
+      return [d.when("2026-03-04T14:30:00Z"), d.when("2026-03-04T14:30:00Z", false), d.when("2026-03-04"),
+              d.when("2026-07-01T13:59:00Z"), d.dayStart("2026-03-05"), d.dayStart("2026-07-01")];
+    });
+    expect(JSON.stringify(r) === JSON.stringify(["5 Mar 2026, 01:30 AEDT", "5 Mar 2026", "4 Mar 2026",
+      "1 Jul 2026, 23:59 AEST", "2026-03-04T13:00:00Z", "2026-06-30T14:00:00Z"]), `times read ${JSON.stringify(r)}`);
+  }, ["an administrator signs in"]);
+
   await step("rules: preview a change, deploy it, roll it back", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Rules" }).click();
     await page.getByRole("heading", { level: 1, name: "Rules" }).waitFor();
@@ -430,6 +566,53 @@ async function run() {
     await page.locator("#messages").getByText("rolled back", { exact: false }).waitFor();
   }, ["an administrator signs in"]);
 
+  await step("rules: the Lua is checked before the preview, the change is shown against the version in force, and Roll back only when there is one", async () => {
+    const row = main.locator("tr", { hasText: "consent_recorded" });
+    await row.waitFor();
+    expect(!(await row.getByRole("button", { name: /^Roll back/ }).count()), "Roll back is offered with nothing to roll back");
+    const shipped = readFileSync(join(ROOT, "plugins/rules-core/rules/consent_recorded.lua"), "utf8");
+    await row.getByRole("button", { name: /^Edit/ }).click();
+    // A syntax error: the engine's check names the line; nothing is previewed.
+    const lines = shipped.split("\n");
+    const at = lines.findIndex(l => l.includes("if #entries == 0 then"));
+    const broken = lines.map((l, k) => (k === at ? l.replace(" then", "") : l)).join("\n");
+    await page.getByLabel("Lua source").fill(broken);
+    await page.getByRole("button", { name: "Preview the effect" }).click();
+    const problem = page.locator(".rule-editor .form-error");
+    await problem.getByText("The rule has a problem").waitFor();
+    const said = await problem.innerText();
+    expect(new RegExp(`Line (${at + 1}|${at + 2}):`).test(said), `the problem says: ${said}`);
+    expect(!(await page.locator(".impact table").count()), "a preview was shown for a rule that does not compile");
+    // Not a rule at all.
+    await page.getByLabel("Lua source").fill("return 42\n");
+    await page.getByRole("button", { name: "Preview the effect" }).click();
+    await problem.getByText("must return", { exact: false }).waitFor();
+    // A real change: the Lua checks out, and the lines changed are shown.
+    await page.getByLabel("Lua source").fill(shipped.replace("if #entries == 0 then", "if #entries < 2 then"));
+    await page.getByRole("button", { name: "Preview the effect" }).click();
+    await page.locator(".impact .lua-ok").waitFor();
+    await page.locator(".impact .diff-summary").getByText("1 line added, 1 line removed", { exact: false }).waitFor();
+    await page.locator(".impact .diff-del").getByText("if #entries == 0 then").waitFor();
+    await page.locator(".impact .diff-add").getByText("if #entries < 2 then").waitFor();
+    await shot(page, "10b-rule-diff");
+    await page.getByRole("button", { name: "Deploy this rule" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.locator(".diff-add").getByText("if #entries < 2 then").waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    // Rolled back by someone else meanwhile: plain words, never a command to type.
+    await page.getByRole("button", { name: "Deploy this rule" }).click();
+    await dialog.getByRole("button", { name: "Deploy" }).click();
+    await page.locator("#messages").getByText("now in force", { exact: false }).waitFor();
+    await main.locator("tr", { hasText: "consent_recorded" }).getByRole("button", { name: /^Roll back/ }).waitFor();
+    execFileSync(BIN, ["rule", "rollback", "consent_recorded"], { stdio: "ignore" });
+    await main.locator("tr", { hasText: "consent_recorded" }).getByRole("button", { name: /^Roll back/ }).click();
+    await dialog.getByRole("button", { name: "Roll back" }).click();
+    await page.locator("#alerts").getByText("nothing to roll back", { exact: false }).waitFor();
+    expect(!/kinflow|`/.test(await page.locator("#alerts").innerText()), "the message shows a command");
+    expect(!(await main.locator("tr", { hasText: "consent_recorded" }).getByRole("button", { name: /^Roll back/ }).count()),
+      "Roll back is still offered");
+  }, ["rules: preview a change, deploy it, roll it back"]);
+
   await step("the record of changes lists events and checks intact", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Record of changes" }).click();
     await page.getByRole("heading", { level: 1, name: "Record of changes" }).waitFor();
@@ -437,6 +620,98 @@ async function run() {
     await page.getByRole("button", { name: "Check the record has not been altered" }).click();
     await page.locator(".verify-result").getByText("The record is intact", { exact: false }).waitFor();
     await shot(page, "11-audit");
+  }, ["an administrator signs in"]);
+
+  await step("the record of changes: newest first, filters by case reference, person, kind and days, and a CSV download", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Record of changes" }).click();
+    await page.getByRole("heading", { level: 1, name: "Record of changes" }).waitFor();
+    const numbers = async () => (await main.locator("table tbody tr th").allInnerTexts()).map(Number);
+    const all = await numbers();
+    expect(all.length > 1 && all.every((n, i) => i === 0 || all[i - 1] > n), `the entries are in the order ${all.slice(0, 6).join(", ")}…`);
+    const filters = page.locator("form.filters");
+    await filters.getByLabel("Case number or reference").fill("CP-BROWSER");
+    await filters.getByLabel("Person (user name)").fill(SUPER);
+    await filters.getByLabel("Kind of entry").selectOption("case.data");
+    await filters.getByRole("button", { name: "Show" }).click();
+    await page.waitForFunction(() => location.hash.includes("case=CP-BROWSER"));
+    await main.locator("table").getByText("Case details changed").first().waitFor();
+    const rows = main.locator("table tbody tr");
+    const n = await rows.count();
+    expect(n === 1, `${n} entries match (one change of details by ${SUPER})`);
+    expect(await rows.first().innerText().then(t => t.includes(SUPER) && t.includes(`Case ${CASE}`)), "the entry is not the supervisor's on the case");
+    // Days, in the agency's time zone: today has it, tomorrow has nothing.
+    const today = await page.evaluate(async () => (await import("/static/dom.js")).zoneDay(Date.now()));
+    await filters.getByLabel("From (day)").fill(today);
+    await filters.getByLabel("To (day, included)").fill(today);
+    await filters.getByRole("button", { name: "Show" }).click();
+    await page.waitForFunction(() => location.hash.includes("from="));
+    await main.locator("table").getByText("Case details changed").first().waitFor();
+    const tomorrow = new Date(Date.parse(today + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
+    await filters.getByLabel("From (day)").fill(tomorrow);
+    await filters.getByLabel("To (day, included)").fill(tomorrow);
+    await filters.getByRole("button", { name: "Show" }).click();
+    await main.getByText("No entries match.").waitFor();
+    // A reference that is no case's.
+    await page.goto(URL + "/#/audit?case=NO-SUCH-CASE");
+    await main.getByText("There is no case “NO-SUCH-CASE”", { exact: false }).waitFor();
+    // Every entry of one case, downloaded as CSV.
+    await page.goto(URL + `/#/audit?case=CP-BROWSER`);
+    await main.locator("table tbody tr").first().waitFor();
+    const shownRows = await main.locator("table tbody tr").count();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      main.getByRole("button", { name: "Download the matching entries (CSV)" }).click(),
+    ]);
+    const csv = readFileSync(await download.path(), "utf8").replace(/^\ufeff/, "");
+    const lines = csv.trim().split("\r\n");
+    expect(/^"Number","When \(UTC\)","When \(Australia\/Sydney\)","Who","Kind","What","Case","Reason"$/.test(lines[0]), `the CSV's header is ${lines[0]}`);
+    expect(lines.length - 1 === shownRows, `the CSV has ${lines.length - 1} entries, the page ${shownRows}`);
+    expect(lines.slice(1).every(l => l.includes(`,"${CASE}",`)), "the CSV has another case's entries");
+    expect(csv.includes('"case.data"') && csv.includes("The glass was broken") === false, "the CSV lacks the change of details");
+    await shot(page, "11b-audit-filtered");
+  }, ["the record of changes lists events and checks intact", "a move refused because the case changed meanwhile says who changed what, refreshes the case and keeps the reason"]);
+
+  await step("reports: time in stage and outcomes per programme, as the command line gives them, with CSV downloads", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Reports" }).click();
+    await page.getByRole("heading", { level: 1, name: "Reports" }).waitFor();
+    await page.locator("form.filters").getByLabel("Programme").selectOption("coparenthood");
+    await page.getByRole("button", { name: "Show", exact: true }).click();
+    await page.waitForFunction(() => location.hash.includes("workflow=coparenthood"));
+    const stages = page.locator("section[aria-labelledby=stages-h]");
+    await stages.locator("tr", { hasText: "Referral and matching" }).waitFor();
+    const cli = JSON.parse(execFileSync(BIN, ["report", "stages", "--workflow", "coparenthood", "--json"], { encoding: "utf8" }));
+    const rows = stages.locator("tbody tr");
+    expect(await rows.count() === cli.length, `the page lists ${await rows.count()} stages, the command line ${cli.length}`);
+    for (const [k, r] of cli.entries()) {
+      const cells = await rows.nth(k).locator("th, td").allInnerTexts();
+      expect(cells[2] === String(r.cases_now) && cells[3] === String(r.stays),
+        `stage ${r.state}: the page says ${cells[2]} now, ${cells[3]} stays; the command line ${r.cases_now}, ${r.stays}`);
+    }
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      stages.getByRole("button", { name: "Download time in stage (CSV)" }).click(),
+    ]);
+    const lines = readFileSync(await download.path(), "utf8").replace(/^\ufeff/, "").trim().split("\r\n");
+    expect(lines[0] === '"Programme","Stage","Cases there now","Stays","Median days","90% within (days)"', `the CSV's header is ${lines[0]}`);
+    expect(lines.length - 1 === cli.length, `the CSV has ${lines.length - 1} rows, the command line ${cli.length}`);
+    expect(lines.some(l => l.startsWith('"Co-parenthood","Referral and matching",')), "the CSV lacks the first stage");
+    const outcomes = page.locator("section[aria-labelledby=outcomes-h]");
+    await outcomes.getByRole("heading", { name: "Outcomes" }).waitFor();
+    await shot(page, "25-reports");
+  }, ["an administrator signs in"]);
+
+  await step("axe finds nothing on any page", async () => {
+    for (const [where, h1] of [["/#/dashboard", "Overview"], ["/#/cases", "Cases"], ["/#/programmes", "Programmes"],
+      ["/#/programmes/coparenthood", null], [`/#/cases/${CASE}`, "Case CP-BROWSER"], ["/#/rules", "Rules"],
+      ["/#/users", "People who sign in"], ["/#/audit", "Record of changes"], ["/#/caseload", "Team caseload"],
+      ["/#/reports", "Reports"],
+      ["/#/no-such-page", "Page not found"]]) {
+      await page.goto(URL + where);
+      if (h1) await heading().filter({ hasText: h1 }).waitFor();
+      else await page.locator("svg.diagram").waitFor();
+      await page.locator("main:not([aria-busy])").waitFor();
+      try { await axeClean(page); } catch (err) { throw new Error(`${where}: ${err.message}`); }
+    }
   }, ["an administrator signs in"]);
 
   await step("an administrator adds an account", async () => {
@@ -469,6 +744,54 @@ async function run() {
     await main.locator("tr", { hasText: LOGIN }).getByText("east, north").waitFor();
     await page.locator("section.teams tr", { hasText: "east" }).getByText(LOGIN).waitFor();
   }, ["an administrator adds an account"]);
+
+  await step("an administrator changes a person's role and roles on cases, and disables an account: its session ends at once", async () => {
+    const DEE = "dee.door", DEE_PASSWORD = "Dq7-kW2p-Zx9v-Lm4r";
+    execFileSync(BIN, ["user", "add", DEE, "--role", "caseworker", "--team", "south", "--password-stdin"],
+      { input: DEE_PASSWORD + "\n", stdio: ["pipe", "ignore", "ignore"] });
+    // Dee signs in elsewhere ("localhost": a cookie of its own).
+    await context.clearCookies({ domain: "localhost" });
+    const other = await context.newPage();
+    try {
+      const there = URL.replace("127.0.0.1", "localhost");
+      await other.goto(there + "/");
+      await other.getByLabel("User name").fill(DEE);
+      await other.getByLabel("Password").fill(DEE_PASSWORD);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.getByRole("heading", { level: 1, name: "My cases" }).waitFor();
+      await page.goto(URL + "/#/users");
+      await page.reload();
+      const row = main.locator("tr", { hasText: DEE });
+      await row.getByText("Can sign in").waitFor();
+      await row.getByRole("button", { name: `Change ${DEE}'s role` }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Role", { exact: true }).selectOption("supervisor");
+      await dialog.getByLabel("Family Link", { exact: true }).check();
+      await dialog.getByRole("button", { name: "Save the role" }).click();
+      await page.locator("#messages").getByText(`${DEE} is now supervisor (on cases: family_link)`).waitFor();
+      await main.locator("tr", { hasText: DEE }).getByText("Supervisor").waitFor();
+      await main.locator("tr", { hasText: DEE }).getByRole("button", { name: `Disable ${DEE}'s account` }).click();
+      await dialog.getByRole("button", { name: "Disable the account" }).click();
+      await page.locator("#messages").getByText(`${DEE}'s account is disabled; their sessions have ended.`).waitFor();
+      await main.locator("tr", { hasText: DEE }).getByText("Disabled").waitFor();
+      await shot(page, "12b-users-disabled");
+      // Dee's very next step finds the session over; signing in again is refused.
+      await other.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Cases", exact: true }).click();
+      await other.getByRole("heading", { name: "Sign in to kinflow" }).waitFor();
+      await other.getByLabel("User name").fill(DEE);
+      await other.getByLabel("Password").fill(DEE_PASSWORD);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.locator("#login-problem").filter({ hasText: "do not match" }).waitFor();
+      await main.locator("tr", { hasText: DEE }).getByRole("button", { name: `Enable ${DEE}'s account` }).click();
+      await dialog.getByRole("button", { name: "Enable the account" }).click();
+      await main.locator("tr", { hasText: DEE }).getByText("Can sign in").waitFor();
+      expect(!(await main.locator("tr", { hasText: ADMIN }).getByRole("button", { name: /^Disable/ }).count()),
+        "an administrator is offered to disable their own account");
+    } finally {
+      await other.close();
+      if (await page.locator("dialog[open]").count()) await page.keyboard.press("Escape");
+    }
+  }, ["an administrator adds a team and changes a person's teams"]);
 
   await step("a supervisor lands on the team caseload: counts per worker, the queue", async () => {
     await signOut();
@@ -583,6 +906,24 @@ async function run() {
     expect(info.outline !== "none" && info.width !== "0px", "the focused link shows no outline");
   }, ["a caseworker signs in and sees the overview"]);
 
+  await step("keyboard: Enter on the skip link moves to the content and keeps the page (every page)", async () => {
+    for (const [where, h1] of [["/#/dashboard", "Overview"], [`/#/cases/${CASE}`, "Case CP-BROWSER"],
+      ["/#/cases?workflow=coparenthood", "Cases"], ["/#/caseload", "Team caseload"], ["/#/programmes", "Programmes"]]) {
+      await page.goto(URL + where);
+      await page.reload();
+      await heading().filter({ hasText: h1 }).waitFor();
+      await page.locator("main:not([aria-busy])").waitFor();
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("Enter");
+      await page.waitForTimeout(200);
+      const got = await page.evaluate(() => ({ hash: location.hash, focus: document.activeElement && document.activeElement.id,
+        h1: document.querySelector("main h1") && document.querySelector("main h1").textContent }));
+      expect(got.h1 && got.h1.includes(h1), `${where}: after Enter on the skip link the page is "${got.h1}"`);
+      expect(got.hash === where.slice(1), `${where}: the address became ${got.hash}`);
+      expect(got.focus === "main", `${where}: focus is on "${got.focus}", not the main content`);
+    }
+  }, ["keyboard: the first Tab reaches the skip link, and focus is visible"]);
+
   await step("on a tablet (820x1180) the case page is one readable column", async () => {
     await page.setViewportSize({ width: 820, height: 1180 });
     await page.goto(URL + `/#/cases/${CASE}`);
@@ -596,6 +937,30 @@ async function run() {
     await page.goto(URL + "/#/programmes/coparenthood");
     await page.locator("svg.diagram").waitFor();
     await shot(page, "15-tablet-programme");
+  }, ["a caseworker signs in and sees the overview"]);
+
+  await step("on a phone (390x844) the programme diagram keeps its size and scrolls sideways in its box", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(URL + "/#/programmes/coparenthood");
+      const svg = page.locator("svg.diagram");
+      await svg.waitFor();
+      const m = await page.evaluate(() => {
+        const el = document.querySelector("svg.diagram"), box = document.querySelector(".diagram-scroll");
+        return { drawn: el.getBoundingClientRect().width, natural: el.viewBox.baseVal.width,
+                 scrolls: box.scrollWidth - box.clientWidth,
+                 page: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+      });
+      expect(Math.abs(m.drawn - m.natural) < 1, `the diagram is drawn ${Math.round(m.drawn)}px wide, not its ${m.natural}px`);
+      expect(m.scrolls > 0, "the diagram's box does not scroll sideways");
+      expect(m.page <= 1, `the page itself scrolls sideways by ${m.page}px`);
+      await page.locator(".diagram-scroll").focus();
+      await page.keyboard.press("ArrowRight");
+      await page.waitForFunction(() => document.querySelector(".diagram-scroll").scrollLeft > 0);
+      await shot(page, "24-phone-programme");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   }, ["a caseworker signs in and sees the overview"]);
 
   await step("still no script errors and no CSP refusals", async () => {

@@ -4,8 +4,11 @@
 # Debian's chromium with Playwright (tests/browser/console.test.mjs). Screenshots go to
 # tests/out/. Ends with "N passed, N failed".
 #
-# Needs: chromium, node and npm (installed here when missing), playwright-core from npm
-# (never its own browser download). KINFLOW_BIN: the binary (default ./kinflow).
+# A second server on the same database ends sessions after 125 s unused, for the warning
+# given two minutes before a session ends. Both show times in Australia/Sydney.
+#
+# Needs: chromium, node and npm (installed here when missing), playwright-core and axe-core
+# from npm (never a browser download). KINFLOW_BIN: the binary (default ./kinflow).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
@@ -27,24 +30,30 @@ command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 scripts/install-deps.sh $pkgs >/dev/null || die "could not install $pkgs"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [[ -x $CHROMIUM ]] || die "no chromium at $CHROMIUM"
-# playwright-core only: it never downloads a browser of its own (Debian's chromium is used).
-# The lock file pins the version; without it, the newest 1.x.
-if [[ ! -d $HERE/node_modules/playwright-core ]]; then
+# playwright-core only: it never downloads a browser of its own (Debian's chromium is used);
+# axe-core checks each page's accessibility. The lock file pins the versions; without it,
+# the newest 1.x and 4.x.
+if [[ ! -d $HERE/node_modules/playwright-core || ! -d $HERE/node_modules/axe-core ]]; then
   npm ci --prefix "$HERE" --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
-    npm install --prefix "$HERE" --no-audit --no-fund --loglevel=error playwright-core@1 >/dev/null 2>&1 ||
-    die "npm install playwright-core failed"
+    npm install --prefix "$HERE" --no-audit --no-fund --loglevel=error playwright-core@1 axe-core@4 >/dev/null 2>&1 ||
+    die "npm install playwright-core axe-core failed"
 fi
 [[ -x $K ]] || die "no kinflow binary at $K (run make)"
 
 # --- a scratch database: the programme library, two teams, their people, and cases -----------
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kinflow-browser.XXXXXX")
 SERVER_PID=""
-cleanup() {
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$SERVER_PID" 2>/dev/null
+IDLE_PID=""
+stop() {
+  if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
+    kill "$1" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$1" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$1" 2>/dev/null
   fi
+}
+cleanup() {
+  stop "$SERVER_PID"
+  stop "$IDLE_PID"
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -100,25 +109,39 @@ OTHER_CASE=$("$K" case new coparenthood --ref CP-NIA --json | sed -n 's/^  "id":
   die "setting up case $OTHER_CASE"
 "$K" case new preservation --ref PR-BROWSER >/dev/null || die "kinflow case new preservation"
 
-# --- the server ----------------------------------------------------------------------------
+# --- the servers ---------------------------------------------------------------------------
+export KINFLOW_TIMEZONE=Australia/Sydney
+# address_of PID OUT ERR: the address a server printed
+address_of() {
+  local url=""
+  for _ in $(seq 1 100); do
+    url=$(grep -ohE 'http://127\.0\.0\.1:[0-9]+' "$2" "$3" 2>/dev/null | head -1)
+    [[ -n $url ]] && break
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$url"
+}
 "$K" serve --bind 127.0.0.1 --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVER_PID=$!
-URL=""
-for _ in $(seq 1 100); do
-  URL=$(grep -ohE 'http://127\.0\.0\.1:[0-9]+' "$TMP/serve.out" "$TMP/serve.err" 2>/dev/null | head -1)
-  [[ -n $URL ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
+URL=$(address_of "$SERVER_PID" "$TMP/serve.out" "$TMP/serve.err")
 if [[ -z $URL ]]; then
   echo "server said:"; cat "$TMP/serve.out" "$TMP/serve.err"
   die "kinflow serve did not print its address"
+fi
+KINFLOW_SESSION_IDLE=125 "$K" serve --bind 127.0.0.1 --port 0 >"$TMP/idle.out" 2>"$TMP/idle.err" &
+IDLE_PID=$!
+IDLE_URL=$(address_of "$IDLE_PID" "$TMP/idle.out" "$TMP/idle.err")
+if [[ -z $IDLE_URL ]]; then
+  echo "server said:"; cat "$TMP/idle.out" "$TMP/idle.err"
+  die "the second kinflow serve did not print its address"
 fi
 
 # --- the browser ---------------------------------------------------------------------------
 KF_URL=$URL KF_LOGIN=$LOGIN KF_PASSWORD=$PASSWORD KF_ADMIN=$ADMIN KF_ADMIN_PASSWORD=$ADMIN_PASSWORD \
 KF_SUPER=$SUPER KF_SUPER_PASSWORD=$SUPER_PASSWORD KF_OTHER=$OTHER KF_OTHER_PASSWORD=$OTHER_PASSWORD \
 KF_CASE=$CASE KF_OUT=$OUT KF_CHROMIUM=$CHROMIUM KF_PROFILE=$TMP/profile \
+KF_IDLE_URL=$IDLE_URL KF_BIN=$K \
   node "$HERE/console.test.mjs"
 rc=$?
 if [[ $rc -ne 0 ]] && [[ -s $TMP/serve.err ]]; then

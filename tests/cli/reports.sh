@@ -132,6 +132,13 @@ expect_refused "unknown report" 2 "unknown report 'nosuch'" "$K" report nosuch
 expect_refused "report on a missing database" 1 "cannot be opened" \
   "$K" --db "$T_DIR/none.db" report stages
 
+# No case has finished, no case opened at all: empty reports, not a crash (sanitizers ran
+# qsort on the empty, NULL list of groups).
+quiet "$K" --db "$T_DIR/empty.db" init
+quiet "$K" --db "$T_DIR/empty.db" deploy mentoring.lua
+expect_out "outcomes with no case: an empty list" "[]" "$K" --db "$T_DIR/empty.db" report outcomes --json
+expect_out "stages with no case: every state, none entered" '"stays": 0' "$K" --db "$T_DIR/empty.db" report stages --json
+
 # Reports read only: the database is the same afterwards.
 before=$(sqlite3 "$KINFLOW_DB" .dump)
 "$K" report stages >/dev/null; "$K" report outcomes >/dev/null; "$K" report case B >/dev/null

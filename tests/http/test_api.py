@@ -1006,6 +1006,72 @@ def test_headers():
     check("the page's files are read-only (405)", r.status == 405, r)
 
 
+def test_audit_list():
+    """The record of changes, as the console's audit page reads it: newest first, earlier
+    pages by `before`, one person's entries, a range of times; the preview of a rule checks
+    its Lua first; and the session's idle timeout and time zone, which the page needs for
+    its warning and its times."""
+    r = req("GET", "/api/audit?order=newest&limit=5", who=ADMIN)
+    seqs = [e["seq"] for e in r.json] if r.status == 200 else []
+    check("GET /api/audit?order=newest lists the latest entries first",
+          len(seqs) == 5 and seqs == sorted(seqs, reverse=True), r)
+    if len(seqs) == 5:
+        r = req("GET", "/api/audit?order=newest&limit=2&before=%d" % seqs[2], who=ADMIN)
+        check("before= gives the entries just before that one",
+              r.status == 200 and [e["seq"] for e in r.json] == seqs[3:5], r)
+    r = req("GET", "/api/audit?actor=cat&limit=1000", who=ADMIN)
+    check("actor= gives that person's entries only",
+          r.status == 200 and r.json and all(e["actor"] == "cat" for e in r.json), r)
+    r = req("GET", "/api/audit?since=2999-01-01T00:00:00Z", who=ADMIN)
+    check("since= after every entry gives none", r.status == 200 and r.json == [], r)
+    r = req("GET", "/api/audit?until=2000-01-01T00:00:00Z", who=ADMIN)
+    check("until= before every entry gives none", r.status == 200 and r.json == [], r)
+    r = req("GET", "/api/audit?order=sideways", who=ADMIN)
+    check("an unknown order is 400", r.status == 400, r)
+    r = req("GET", "/api/audit?before=soon", who=ADMIN)
+    check("a before= that is not a number is 400", r.status == 400, r)
+    r = req("POST", "/api/rules/impact", {"path": "rules/x.lua", "source": "return rule { name = 'x', check = function(case) return true }"}, who=ADMIN)
+    check("a preview of a rule that does not compile is 400, naming its line",
+          r.status == 400 and re.search(r"rules/x\.lua:1:", r.json.get("error", "")), r)
+    r = req("POST", "/api/rules/impact", {"path": "rules/x.lua", "source": "return 42"}, who=ADMIN)
+    check("a preview of a source that is not a rule is 400", r.status == 400, r)
+    r = req("GET", "/api/reports/stages", who=ANA)
+    rows = r.json if r.status == 200 and isinstance(r.json, list) else []
+    check("an analyst reads the time in each stage of every programme (as `kinflow report stages`)",
+          rows and all({"workflow", "state", "cases_now", "stays", "median_days"} <= set(x) for x in rows), r)
+    rc, out, _ = kf("report", "stages", "--json")
+    check("the report's rows are the command line's", rc == 0 and json.loads(out) == rows, out[:300])
+    r = req("GET", "/api/reports/outcomes?workflow=no_such_programme", who=ANA)
+    check("the outcomes of an unknown programme are 404", r.status == 404, r)
+    # an account changed, then disabled: its sessions end at once, and it cannot sign in
+    rc, _, err = kf("user", "add", "dee", "--role", "caseworker", "--password-stdin", stdin="Dee-k7qP2-vX9m-Lw4z\n")
+    dee, _ = sign_in("dee", "Dee-k7qP2-vX9m-Lw4z")
+    r = req("PATCH", "/api/users/dee", {"role": "supervisor", "roles": ["coparenthood:family_link"]}, who=ADMIN)
+    check("PATCH /api/users/LOGIN changes the role and the workflow roles",
+          r.status == 200 and r.json["role"] == "supervisor" and r.json["roles"] == ["coparenthood:family_link"], r)
+    r = req("PATCH", "/api/users/dee", {"role": "emperor"}, who=ADMIN)
+    check("an unknown role is 400", r.status == 400, r)
+    r = req("PATCH", "/api/users/ada", {"disabled": True}, who=ADMIN)
+    check("an administrator cannot disable their own account (400)", r.status == 400, r)
+    r = req("GET", "/api/session", who=dee)
+    check("the changed account's session goes on", r.status == 200 and r.json["role"] == "supervisor", r)
+    r = req("PATCH", "/api/users/dee", {"disabled": True}, who=ADMIN)
+    check("PATCH /api/users/LOGIN {disabled: true} disables the account", r.status == 200 and r.json["disabled"] == 1, r)
+    r = req("GET", "/api/session", who=dee)
+    check("a disabled account's session ends at once (401)", r.status == 401, r)
+    r = req("POST", "/api/session", {"login": "dee", "password": "Dee-k7qP2-vX9m-Lw4z"})
+    check("a disabled account cannot sign in (401)", r.status == 401, r)
+    r = req("PATCH", "/api/users/dee", {"disabled": False}, who=ADMIN)
+    r2 = req("POST", "/api/session", {"login": "dee", "password": "Dee-k7qP2-vX9m-Lw4z"})
+    check("enabled again, it signs in", r.status == 200 and r2.status == 200, (r, r2))
+    r = req("PATCH", "/api/users/nobody", {"disabled": True}, who=ADMIN)
+    check("changing an unknown account is 404", r.status == 404, r)
+    r = req("GET", "/api/session", who=ADMIN)
+    check("GET /api/session gives the idle timeout and the time zone (none configured: null)",
+          r.status == 200 and isinstance(r.json.get("idle"), int) and r.json["idle"] > 0
+          and "timezone" in r.json and r.json["timezone"] is None, r)
+
+
 def main():
     global MAIN, ADMIN, CAT, SAM, FIN, NAV, ANA, VAL, LEE, SUE, RULE_SOURCE, FLOW_CASE
     setup()
@@ -1045,7 +1111,7 @@ def main():
     setup_teams()
     for t in (test_user_cli_teams, test_auth, test_throttling, test_failed_sign_in_log, test_flow, test_csrf, test_roles,
               test_route_table, test_openapi, test_sensitive, test_supervisor, test_caseloads, test_errors,
-              test_headers, test_limits):
+              test_headers, test_limits, test_audit_list):
         try:
             t()
         except Exception as e:  # noqa: BLE001 - one broken group must not hide the others

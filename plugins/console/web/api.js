@@ -13,6 +13,7 @@ export class ApiError extends Error {
 
 let session = load();
 let onSignedOut = () => {};
+let onActive = () => {};   // told after every answer from the server (the session was used)
 
 function load() {
   try {
@@ -33,6 +34,7 @@ function save(v) {
 
 export function current() { return session; }
 export function whenSignedOut(fn) { onSignedOut = fn; }
+export function whenActive(fn) { onActive = fn; }
 
 // What a person is told when the server gives no message of its own.
 const PLAIN = {
@@ -40,7 +42,7 @@ const PLAIN = {
   401: "You are not signed in, or your session has ended. Please sign in again.",
   403: "You do not have permission to do that.",
   404: "That record could not be found. It may have been removed, or the link is wrong.",
-  409: "Someone else changed this record at the same time. Reload the page to see the latest, then try again.",
+  409: "Someone else changed this record while you were working on it. The page shows the latest now; check it, then try again.",
   413: "That is too much to send in one go. Shorten it and try again.",
   422: "That could not be saved. Check the details below.",
   429: "Too many attempts in a short time. Wait a minute, then try again.",
@@ -73,6 +75,7 @@ export async function request(method, path, body) {
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
+  if (res.status !== 401 && session) onActive();
   if (!res.ok) {
     const msg = data && typeof data.error === "string" && data.error ? data.error : plain(res.status);
     if (res.status === 401 && path !== "/session") {
@@ -135,7 +138,9 @@ export async function resume() {
 function keep(res, login) {
   return { login: res.login || login || "", role: res.role || "", csrf: res.csrf,
            roles: Array.isArray(res.roles) ? res.roles : [], can: res.can || null,
-           must_change: Boolean(res.must_change) };
+           must_change: Boolean(res.must_change),
+           idle: Number(res.idle) > 0 ? Number(res.idle) : 0,
+           timezone: typeof res.timezone === "string" ? res.timezone : "" };
 }
 
 // After a reset, the person must choose a new password before anything else.
@@ -148,6 +153,16 @@ export async function changePassword(old, password) {
 
 export async function signOut() {
   try { await request("DELETE", "/session"); } finally { save(null); }
+}
+
+// Forget the session here (the server has ended it).
+export function forget() { save(null); }
+
+// Keep the session going (the server counts the idle time from its last request).
+export async function touch() {
+  const res = await request("GET", "/session");
+  if (res && res.csrf) save(keep(res));
+  return session;
 }
 
 // What the signed-in person may do in the console: as the server said when they signed in

@@ -2,8 +2,9 @@
 // Each view is a module whose render(params, query) fills <main>.
 
 import * as api from "./api.js";
-import { clearMessages, focusHeading, page, failed, warn, showPending } from "./ui.js";
-import { h } from "./dom.js";
+import { clearMessages, focusHeading, page, failed, warn, say, showPending, closeDialogs } from "./ui.js";
+import { h, setZone, timeZone, when } from "./dom.js";
+import * as drafts from "./drafts.js";
 import { parseHash } from "./nav.js";
 import * as login from "./view-login.js";
 import * as dashboard from "./view-dashboard.js";
@@ -92,6 +93,8 @@ function showHeader(signedIn) {
   const s = api.current();
   if (!s) return;
   document.getElementById("who-name").textContent = `${s.login}${s.role ? " (" + s.role + ")" : ""}`;
+  setZone(s.timezone);
+  document.getElementById("tz-label").textContent = `Times in ${timeZone()}`;
   for (const a of top.querySelectorAll("[data-needs]")) {
     a.parentElement.hidden = !api.can(a.dataset.needs);
   }
@@ -104,7 +107,60 @@ function markNav(which) {
   }
 }
 
+// --- the idle timeout: a warning two minutes before the session ends ------------------------
+// The server ends a session left unused for `idle` seconds (given with the session). Every
+// answer from the server starts the count again; the warning offers to stay signed in.
+let idleTimer = 0, endTimer = 0;
+function idleDialog() { return document.getElementById("idle-warning"); }
+function hideIdle() { const d = idleDialog(); if (d.open) d.close(); }
+function armIdle() {
+  clearTimeout(idleTimer);
+  clearTimeout(endTimer);
+  hideIdle();
+  const s = api.current();
+  if (!s || !s.idle) return;
+  // Two minutes before; half the time for a session that lasts less than that (tests).
+  const lead = s.idle >= 125 ? 120 : Math.floor(s.idle / 2);
+  const endsAt = Date.now() + s.idle * 1000;
+  idleTimer = setTimeout(() => showIdle(endsAt), (s.idle - lead) * 1000);
+  endTimer = setTimeout(idleEnded, s.idle * 1000 + 2000);
+}
+function showIdle(endsAt) {
+  if (!api.current()) return;
+  const mins = Math.max(1, Math.round((endsAt - Date.now()) / 60000));
+  document.getElementById("idle-body").textContent =
+    `You have not used the console for a while. Your session ends at ${when(new Date(endsAt).toISOString())} ` +
+    `(in about ${mins} minute${mins === 1 ? "" : "s"}) unless you stay signed in.`;
+  const d = idleDialog();
+  if (!d.open) d.showModal();
+  document.getElementById("idle-stay").focus();
+}
+// The time has passed: unless another tab kept the session in use, it has ended.
+async function idleEnded() {
+  if (!api.current()) return;
+  try {
+    await api.touch();
+  } catch (err) {
+    if (err.status !== 401) return;
+    api.forget();
+    signedOutHere();
+  }
+}
+function signedOutHere() {
+  clearTimeout(idleTimer);
+  clearTimeout(endTimer);
+  hideIdle();
+  closeDialogs();
+  if (parseHash().path === "/login") return;
+  location.hash = "#/login" + api.qs({ next: location.hash.slice(1), ended: "1" });
+}
+api.whenActive(armIdle);
+
 api.whenSignedOut((msg) => {
+  clearTimeout(idleTimer);
+  clearTimeout(endTimer);
+  hideIdle();
+  closeDialogs();
   if (parseHash().path === "/login") return;
   const next = location.hash.slice(1);
   location.hash = "#/login" + api.qs({ next, ended: "1" });
@@ -112,7 +168,28 @@ api.whenSignedOut((msg) => {
 });
 
 async function start() {
+  // The skip link moves focus to the page's content; it is not a page of its own.
+  document.querySelector("a.skip").addEventListener("click", (e) => {
+    e.preventDefault();
+    const main = document.getElementById("main");
+    main.focus();
+    main.scrollIntoView();
+  });
+  document.getElementById("idle-stay").addEventListener("click", async () => {
+    try {
+      await api.touch();
+      say("You are still signed in.");
+    } catch (err) {
+      if (err.status === 401) { api.forget(); signedOutHere(); } else warn(err.message);
+    }
+  });
+  document.getElementById("idle-leave").addEventListener("click", () => document.getElementById("sign-out").click());
+  // Escape means "stay", as closing the warning does not sign anyone out.
+  idleDialog().addEventListener("cancel", (e) => { e.preventDefault(); document.getElementById("idle-stay").click(); });
   document.getElementById("sign-out").addEventListener("click", async () => {
+    hideIdle();
+    const s = api.current();
+    if (s) drafts.dropAll(s.login);
     try { await api.signOut(); } catch { /* signed out here whatever the server said */ }
     location.hash = "#/login" + api.qs({ bye: "1" });
   });

@@ -197,16 +197,21 @@ export function draw(def, counts = {}, { linkFor } = {}) {
     const g = s("g", { class: `state${st.final ? " final" : ""}${st.name === def.initial ? " initial" : ""}${n ? " has-cases" : ""}` });
     g.append(s("rect", { x: b.x, y: b.y, width: BOX_W, height: b.h, rx: 8, class: "box" }));
     if (st.final) g.append(s("rect", { x: b.x + 4, y: b.y + 4, width: BOX_W - 8, height: b.h - 8, rx: 5, class: "box inner" }));
-    b.lines.forEach((l, k) => g.append(s("text", { x: b.x + PAD + 2, y: b.y + PAD + 14 + k * LINE, class: "state-title" }, l)));
-    g.append(s("text", { x: b.x + PAD + 2, y: b.y + b.h - PAD + 2, class: "state-meta" },
-      st.final ? `Finish${st.outcome ? ": " + words(st.outcome).toLowerCase() : ""}` : st.review ? `Review every ${duration(st.review)}` : ""));
+    b.lines.forEach((l, k) => g.append(s("text", { x: b.x + PAD + 2, y: b.y + PAD + 14 + k * LINE, class: "state-title" }, l + " ")));
     // The count of cases.
     const label = `${n}`;
+    const caseWord = n === 1 ? "case" : "cases";
     const pw = Math.max(30, label.length * 9 + 18);
     g.append(s("rect", { x: b.x + BOX_W - PAD - pw, y: b.y + PAD - 2, width: pw, height: 24, rx: 12, class: "count-bg" }));
-    g.append(s("text", { x: b.x + BOX_W - PAD - pw / 2, y: b.y + PAD + 14, "text-anchor": "middle", class: "count" }, label));
-    g.append(s("text", { x: b.x + BOX_W - PAD - pw / 2, y: b.y + PAD + 36, "text-anchor": "middle", class: "count-word" }, n === 1 ? "case" : "cases"));
-    const title = `${st.title || words(st.name)}: ${n} ${n === 1 ? "case" : "cases"}${st.final ? " (final stage)" : ""}`;
+    g.append(s("text", { x: b.x + BOX_W - PAD - pw / 2, y: b.y + PAD + 14, "text-anchor": "middle", class: "count" }, label + " "));
+    g.append(s("text", { x: b.x + BOX_W - PAD - pw / 2, y: b.y + PAD + 36, "text-anchor": "middle", class: "count-word" }, caseWord + " "));
+    const meta = st.final ? `Finish${st.outcome ? ": " + words(st.outcome).toLowerCase() : ""}` : st.review ? `Review every ${duration(st.review)}` : "";
+    g.append(s("text", { x: b.x + PAD + 2, y: b.y + b.h - PAD + 2, class: "state-meta" }, meta));
+    const title = `${st.title || words(st.name)}: ${n} ${caseWord}${st.final ? " (final stage)" : ""}`;
+    // The link's name holds the words shown, in the order they are drawn (so that speech
+    // input users can say what they see), then where it goes. Each text ends in a space
+    // (not drawn) so that its words do not run into the next one's when read together.
+    const shown = `${b.lines.join(" ")}: ${label} ${caseWord}${meta ? `; ${meta}` : ""}`;
     g.append(s("title", null, title));
     if (st.name === def.initial && i === 0) {
       nodes.append(s("circle", { cx, cy: b.y - 30, r: 7, class: "start-dot" }));
@@ -214,7 +219,7 @@ export function draw(def, counts = {}, { linkFor } = {}) {
       labels.append(s("text", { x: cx + 14, y: b.y - 26, class: "start-label" }, "Start"));
     }
     if (linkFor) {
-      const a = s("a", { href: linkFor(st.name), "aria-label": `${title}. Show these cases.`, class: "state-link" });
+      const a = s("a", { href: linkFor(st.name), "aria-label": `${shown}. Show these cases.`, class: "state-link" });
       a.append(g);
       nodes.append(a);
     } else {

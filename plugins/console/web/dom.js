@@ -101,17 +101,70 @@ export function plural(n, one, many) {
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-// "2026-03-04" -> "4 Mar 2026"; "2026-03-04T09:15:00Z" -> "4 Mar 2026, 09:15" (UTC as stored)
+// The time zone times are shown in: the agency's (the server's KINFLOW_TIMEZONE, given with
+// the session), else the browser's. Stored times are UTC; a date alone ("2026-03-04") is a
+// calendar date and is shown as it is.
+let zone = "";
+export function setZone(tz) {
+  zone = "";
+  if (!tz) return;
+  try { new Intl.DateTimeFormat("en-AU", { timeZone: tz }); zone = tz; } catch { /* unknown: the browser's */ }
+}
+export function timeZone() {
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+// An instant's parts in the zone: {y, mo, d, hh, mm, abbr ("AEDT")}.
+function zoned(ms) {
+  const parts = {};
+  const fmt = new Intl.DateTimeFormat("en-AU", { timeZone: timeZone(), year: "numeric", month: "numeric",
+    day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+  for (const p of fmt.formatToParts(new Date(ms))) parts[p.type] = p.value;
+  return { y: parts.year, mo: Number(parts.month), d: Number(parts.day), hh: parts.hour,
+           mm: parts.minute, abbr: parts.timeZoneName || timeZone() };
+}
+
+// "2026-03-04" -> "4 Mar 2026"; "2026-03-04T14:30:00Z" -> "5 Mar 2026, 01:30 AEDT" in
+// Australia/Sydney (the day too is the zone's).
 export function when(iso, withTime = true) {
   if (!iso) return "";
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?/.exec(String(iso));
-  if (!m) return String(iso);
-  const d = `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
-  return withTime && m[4] ? `${d}, ${m[4]}:${m[5]}` : d;
+  const text = String(iso);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?/.exec(text);
+  if (!m) return text;
+  if (!m[4]) return `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
+  const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : text.replace(" ", "T") + "Z");
+  if (Number.isNaN(ms)) return text;
+  const z = zoned(ms);
+  const d = `${z.d} ${MONTHS[z.mo - 1]} ${z.y}`;
+  return withTime ? `${d}, ${z.hh}:${z.mm} ${z.abbr}` : d;
+}
+
+// The calendar day (YYYY-MM-DD) an instant falls on in the zone.
+export function zoneDay(ms) {
+  const z = zoned(ms);
+  return `${z.y}-${String(z.mo).padStart(2, "0")}-${String(z.d).padStart(2, "0")}`;
+}
+
+// The instant (ISO, UTC) a calendar day begins in the zone: "2026-03-05" in Sydney ->
+// "2026-03-04T13:00:00Z".
+export function dayStart(day) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day || ""));
+  if (!m) return "";
+  const utc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  // The zone's offset there, found by comparing what the zone's clock reads with UTC; twice,
+  // as the offset may change on that very day.
+  let t = utc;
+  for (let i = 0; i < 2; i++) {
+    const z = zoned(t);
+    const read = Date.UTC(Number(z.y), z.mo - 1, z.d, Number(z.hh), Number(z.mm));
+    t = utc - (read - t);
+  }
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export function timeEl(iso, withTime = true) {
-  return h("time", { datetime: iso || "" }, when(iso, withTime));
+  return h("time", { datetime: iso || "", title: iso && /T/.test(String(iso)) ? `Time in ${timeZone()}` : undefined },
+    when(iso, withTime));
 }
 
 // Days from an ISO date or time to now (whole days, never negative).

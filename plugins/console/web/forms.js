@@ -3,6 +3,7 @@
 // next to each field it names.
 
 import { h, uid, words, list, append } from "./dom.js";
+import * as drafts from "./drafts.js";
 
 // A field of a schema, whichever way the server spells its name: {name: ...} or Lua's
 // positional {"1": ...}.
@@ -37,8 +38,10 @@ function choiceWords(f) {
 
 const LONG = /(progress|views|routine|needs|description|update|feedback|strengths|worries|notes?|plan$|responsibilities|comforts|reason|went_well|summary|details|goals|concerns|what_|how_|why_|story|history|identity|arrangement_notes)/;
 
-// Build the form. Returns {el, collect(), showErrors(message) -> bool, clearErrors()}.
-export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = {}) {
+// Build the form. Returns {el, collect(), fill(data), showErrors(message) -> bool, clearErrors(),
+// restored}. With draftKey, what is typed is kept as a draft (drafts.js) and filled in again
+// from it (restored: true then); the caller drops the draft once the form is saved.
+export function buildForm(schema, { submitText = "Save", onSubmit, onCancel, draftKey = "" } = {}) {
   const fs = fields(schema);
   const controls = new Map();   // field name -> {wrap, focusEl, read(), error el}
   const formId = uid("form");
@@ -56,7 +59,7 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
     const describedBy = [help ? helpId : null, errId].filter(Boolean).join(" ");
     const req = f.required ? h("span.req", " (needed)") : null;
     const wrap = h("div.field", { dataset: { field: f.name } });
-    let read, focusEl, inputs = [];
+    let read, write, focusEl, inputs = [];
 
     if (f.type === "boolean" && f.required) {
       const name = id;
@@ -68,6 +71,7 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
         h("div.check", yes, h("label", { for: yes.id }, "Yes")),
         h("div.check", no, h("label", { for: no.id }, "No")), err)]);
       read = () => (yes.checked ? true : no.checked ? false : undefined);
+      write = (v) => { yes.checked = v === true; no.checked = v === false; };
       focusEl = yes;
     } else if (f.type === "boolean") {
       const box = h("input", { type: "checkbox", id, "aria-describedby": describedBy });
@@ -75,6 +79,7 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
       wrap.classList.add("check-field");
       append(wrap, [h("div.check", box, h("label", { for: id }, label)), help, err]);
       read = () => (box.checked ? true : undefined);
+      write = (v) => { box.checked = v === true; };
       focusEl = box;
     } else if (f.type === "list" && f.of === "choice" && list(f.choices).length) {
       const boxes = list(f.choices).map((c, i) => {
@@ -86,6 +91,7 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
         h("legend", label, req, h("span.muted", " (choose any that apply)")), help,
         h("div.check-grid", boxes.map(b => b[1])), err)]);
       read = () => { const v = inputs.filter(b => b.checked).map(b => b.value); return v.length ? v : undefined; };
+      write = (v) => { const on = new Set(list(v).map(String)); for (const b of inputs) b.checked = on.has(b.value); };
       focusEl = inputs[0];
     } else {
       let control;
@@ -121,6 +127,11 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
         control = h("input", { type: "text", id });
         read = () => control.value.trim() || undefined;
       }
+      write = (v) => {
+        if (v === undefined || v === null) control.value = "";
+        else if (Array.isArray(v)) control.value = v.join("\n");
+        else if (!(f.type === "number" && v === "not a number")) control.value = String(v);
+      };
       control.setAttribute("aria-describedby", describedBy);
       if (f.required) control.setAttribute("aria-required", "true");
       inputs = [control];
@@ -129,7 +140,7 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
       append(wrap, [h("label", { for: id }, label, req), help, listHelp, control, err]);
       focusEl = control;
     }
-    controls.set(f.name, { wrap, err, read, focusEl, inputs, label });
+    controls.set(f.name, { wrap, err, read, write, focusEl, inputs, label });
     form.append(wrap);
   }
 
@@ -144,6 +155,19 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
       if (v !== undefined) data[name] = v;
     }
     return data;
+  }
+
+  function fill(data) {
+    for (const [name, c] of controls) if (data && name in data) c.write(data[name]);
+  }
+
+  let restored = false;
+  if (draftKey) {
+    const kept = drafts.load(draftKey);
+    if (kept) { fill(kept); restored = true; }
+    const remember = () => drafts.keep(draftKey, collect());
+    form.addEventListener("input", remember);
+    form.addEventListener("change", remember);
   }
 
   function clearErrors() {
@@ -195,7 +219,7 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel } = 
     }
   });
 
-  return { el: form, collect, showErrors, clearErrors };
+  return { el: form, collect, fill, showErrors, clearErrors, restored };
 }
 
 // "case 3: form 'review' refused: review_date: not a date (YYYY-MM-DD); progress: required"

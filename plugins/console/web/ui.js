@@ -2,6 +2,7 @@
 // dialog, page titles and headings, and showing a refusal from the server.
 
 import { h, clear, append } from "./dom.js";
+import * as drafts from "./drafts.js";
 
 const messages = () => document.getElementById("messages");
 const alerts = () => document.getElementById("alerts");
@@ -29,9 +30,9 @@ export function warn(text) {
 
 // A message to show once the next view has been drawn (after go()).
 let pending = null;
-export function later(text) { pending = text; }
+export function later(text, { problem = false } = {}) { pending = { text, problem }; }
 export function showPending() {
-  if (pending) say(pending);
+  if (pending) (pending.problem ? warn : say)(pending.text);
   pending = null;
 }
 
@@ -72,8 +73,16 @@ export function failed(main, err) {
     h("p", h("a", { href: "#/dashboard" }, "Back to the overview"))));
 }
 
-// confirm({title, body, reason, okText}) -> Promise<{reason} | null>
+// The open confirmation dialog's way to close without an answer (when the session ends:
+// its reason stays kept as a draft).
+let abandon = null;
+export function closeDialogs() { if (abandon) abandon(); }
+
+// confirm({title, body, reason, okText, draftKey}) -> Promise<{reason} | null>
+// With draftKey, the reason being typed is kept (drafts.js) and filled in when the dialog
+// opens again; cancelling drops it, and the caller drops it once the action is done.
 export function confirm({ title, body, reason = false, reasonOptional = false, okText = "Yes, go ahead",
+                          draftKey = "",
                           reasonLabel = "Reason",
                           reasonHelp = "Say why, in words the family and the team will understand. It is kept on the case's record." }) {
   const dlg = document.getElementById("confirm");
@@ -90,7 +99,10 @@ export function confirm({ title, body, reason = false, reasonOptional = false, o
   const lab = reasonBox.querySelector("label");
   lab.replaceChildren(reasonLabel + " ", h("span.req", reasonOptional ? "(optional)" : "(needed)"));
   document.getElementById("confirm-reason-help").textContent = reasonHelp;
-  text.value = "";
+  const kept = reason && draftKey ? drafts.load(draftKey) : null;
+  text.value = kept && typeof kept.reason === "string" ? kept.reason : "";
+  if (text.value) bodyEl.append(h("p.muted.dialog-notice", "The reason you typed before is filled in below."));
+  const remember = () => drafts.keep(draftKey, text.value.trim() ? { reason: text.value } : null);
   text.removeAttribute("aria-invalid");
   err.hidden = true;
   ok.textContent = okText;
@@ -101,6 +113,8 @@ export function confirm({ title, body, reason = false, reasonOptional = false, o
     const finish = (v) => {
       if (done) return;
       done = true;
+      abandon = null;
+      if (draftKey) text.removeEventListener("input", remember);
       form.removeEventListener("submit", onSubmit);
       cancel.removeEventListener("click", onCancel);
       dlg.removeEventListener("cancel", onCancel);
@@ -120,7 +134,9 @@ export function confirm({ title, body, reason = false, reasonOptional = false, o
       }
       finish({ reason: r });
     };
-    const onCancel = (e) => { if (e) e.preventDefault(); finish(null); };
+    const onCancel = (e) => { if (e) e.preventDefault(); if (draftKey) drafts.drop(draftKey); finish(null); };
+    abandon = () => finish(null);
+    if (draftKey) text.addEventListener("input", remember);
     form.addEventListener("submit", onSubmit);
     cancel.addEventListener("click", onCancel);
     dlg.addEventListener("cancel", onCancel);

@@ -10,6 +10,7 @@ import { loadTeams, allocate, allocatedText } from "./allocate.js";
 import { go } from "./nav.js";
 import { definition, stateTitle } from "./view-cases.js";
 import { buildForm, answers } from "./forms.js";
+import * as drafts from "./drafts.js";
 
 const schemas = new Map();   // form name -> schema
 const titles = new Map();    // form name -> title, once its schema has been seen
@@ -105,11 +106,13 @@ function glassPage(id, err, ctx) {
       reason: true,
       reasonHelp: "Say why you need this case now (for example: the family's worker is away and the school has called).",
       okText: "Open the case",
+      draftKey: drafts.key(id, "glass"),
     });
     if (!ok) return;
     try {
       const res = await busy(btn, () => api.post(`/cases/${id}/access`, { reason: ok.reason }));
-      later(res && res.expires_at ? `You may open this case until ${when(res.expires_at)} (UTC).` : "You may open this case for now.");
+      drafts.drop(drafts.key(id, "glass"));
+      later(res && res.expires_at ? `You may open this case until ${when(res.expires_at)}.` : "You may open this case for now.");
       go(`/cases/${id}`);
     } catch (e) {
       warn(e.message);
@@ -184,10 +187,12 @@ export async function render([id], query, ctx) {
       reason: true, reasonOptional: true, reasonLabel: "Note",
       reasonHelp: "A line about the review, if you want one. It is kept on the case's record.",
       okText: "Record the review",
+      draftKey: drafts.key(id, "review"),
     });
     if (!ok) return;
     try {
       await busy(btn, () => api.post(`/cases/${id}/review`, ok.reason ? { note: ok.reason } : {}));
+      drafts.drop(drafts.key(id, "review"));
       later("Review recorded.");
       go(`/cases/${id}`);
     } catch (err) {
@@ -291,6 +296,7 @@ export async function render([id], query, ctx) {
       reason: true,
       reasonOptional: !m.reason_required,
       okText: "Make this move",
+      draftKey: drafts.key(id, `move:${m.name}`),
     });
     if (!ok) return;
     try {
@@ -298,9 +304,16 @@ export async function render([id], query, ctx) {
       if (ok.reason) body.reason = ok.reason;
       if (c.revision !== undefined) body.revision = c.revision;
       await busy(btn, () => api.post(`/cases/${id}/transitions/${encodeURIComponent(m.name)}`, body));
+      drafts.drop(drafts.key(id, `move:${m.name}`));
       later(`Done: the case is now in “${to}”.`);
       go(`/cases/${id}`);
     } catch (err) {
+      if (err.status === 401) return;   // signed out: the reason is kept for after signing in
+      if (isStale(err)) {
+        later(await whatChanged(id, list(history), c, Boolean(ok.reason)), { problem: true });
+        go(`/cases/${id}`);
+        return;
+      }
       warn(err.status === 409 || err.status === 400
         ? `The move was not made. ${refusal(err.body, err.message)}` : err.message);
       loadMoves();
@@ -329,6 +342,10 @@ export async function render([id], query, ctx) {
     formsPanel.append(h("h3", "Forms from earlier stages"),
       h("ul.forms", otherForms.map(n => formItem(n, true))));
   }
+  // A form left half-filled (the session ended, or the page was left): open it again with
+  // what was typed.
+  const unsaved = formNames.find(n => drafts.load(drafts.key(id, `form:${n}`)));
+  const reopen = unsaved && formList.querySelector(`button.fill[data-form="${CSS.escape(unsaved)}"]`);
 
   function formItem(name, past = false) {
     const mine = entries.filter(e => e.form === name);
@@ -383,13 +400,16 @@ export async function render([id], query, ctx) {
     openBtn = btn;
     btn.setAttribute("aria-expanded", "true");
     btn.textContent = "Close the form";
+    const draftKey = drafts.key(id, `form:${name}`);
     const built = buildForm(sc, {
       submitText: "Save this form",
-      onCancel: () => { closeForm(); btn.focus(); },
+      draftKey,
+      onCancel: () => { drafts.drop(draftKey); closeForm(); btn.focus(); },
       onSubmit: async (data, { showErrors }) => {
         try {
           await api.post(`/cases/${id}/forms/${encodeURIComponent(name)}`, data);
         } catch (err) {
+          if (err.status === 401) return;   // signed out: the answers are kept for after signing in
           if ((err.status === 422 || err.status === 400) && showErrors(err.message)) {
             warn(`${sc.title || words(name)} was not saved. Check the answers marked below.`);
           } else {
@@ -398,6 +418,7 @@ export async function render([id], query, ctx) {
           }
           return;
         }
+        drafts.drop(draftKey);
         later(`${sc.title || words(name)} saved.`);
         go(`/cases/${id}`);
       },
@@ -405,6 +426,8 @@ export async function render([id], query, ctx) {
     const box = h("div.form-box", { id: `form-${name}` },
       h("h3", sc.title || words(name)),
       sc.description ? h("p.muted", sc.description) : null,
+      built.restored ? h("p.msg.draft-note", { role: "status" },
+        "The answers you typed before and did not save are filled in below. They are saved when you save the form.") : null,
       built.el);
     li.append(box);
     const first = built.el.querySelector("input, select, textarea");
@@ -431,6 +454,52 @@ export async function render([id], query, ctx) {
   if (upcoming) aside.append(upcoming);
 
   if (!c.final) await loadMoves();
+  if (reopen && reopen.isConnected) await openForm(unsaved, reopen, reopen.closest(".form-item"));
+}
+
+// A move refused because the case changed since the page loaded it (its revision moved on),
+// rather than because of the programme's rules.
+function isStale(err) {
+  return err.status === 409 && !list(err.body && err.body.refusals).length &&
+    /revision|changed/i.test(err.message || "");
+}
+
+// What changed since the page was drawn, from the case's history: "This case was changed
+// by sid.super at 5 Mar 2026, 09:15 AEDT while you were working (moved it to Stage 2);
+// ...". Falls back to a plain message when the history says nothing new.
+async function whatChanged(id, before, c, hadReason) {
+  const seen = before.reduce((m, e) => Math.max(m, Number(e.seq) || 0), 0);
+  const fresh = list(await api.get(`/cases/${id}/history`).catch(() => []))
+    .filter(e => seen ? Number(e.seq) > seen : String(e.at) > String(c.updated_at || ""))
+    .filter(e => e.kind !== "sensitive.read");
+  const kept = hadReason ? "your reason is kept: it is filled in when you choose the move again."
+    : "nothing you typed was lost.";
+  if (!fresh.length) {
+    return `This case was changed by someone else while you were working. It has been refreshed to show the latest; ${kept}`;
+  }
+  const last = fresh.at(-1);
+  const who = [...new Set(fresh.map(e => e.actor === "timer" ? "the system" : e.actor || "someone"))].join(" and ");
+  const what = [...new Set(fresh.map(changeWords))].join("; ");
+  return `This case was changed by ${who} at ${when(last.at)} while you were working (${what}). ` +
+    `It has been refreshed to show the latest; ${kept}`;
+}
+
+function changeWords(e) {
+  const d = e.data && typeof e.data === "object" ? e.data : {};
+  switch (e.kind) {
+    case "case.transition": return `moved it to ${words(e.to)}`;
+    case "case.allocated": return d.to ? `allocated it to ${d.to}` : "ended its allocation";
+    case "case.data": {
+      const keys = Object.keys(d.data && typeof d.data === "object" ? d.data : d);
+      return keys.length ? `changed its details: ${keys.map(words).join(", ").toLowerCase()}` : "changed its details";
+    }
+    case "form.submitted": return `recorded the ${formTitle(e.name)} form`;
+    case "member.added": return `added ${e.name || d.name || "a person"}`;
+    case "review.recorded": return "recorded a review";
+    case "review.overdue": return "its review became overdue";
+    case "timer.fired": return `${words(e.name).toLowerCase()} happened by itself`;
+    default: return words(e.kind).toLowerCase();
+  }
 }
 
 // Who is responsible for the case, and (for those who may) a way to allocate it.
@@ -581,8 +650,11 @@ function timeline(events, wf, def) {
       }
       case "member.added": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " added as ",
         aRole(e.role || (e.data && e.data.role))]; break;
-      case "case.data": what = ["Case details updated", e.data && typeof e.data === "object" && e.data.data
-        ? `: ${Object.keys(e.data.data).map(words).join(", ").toLowerCase()}` : ""]; break;
+      case "case.data": {
+        const d = e.data && typeof e.data === "object" ? (e.data.data && typeof e.data.data === "object" ? e.data.data : e.data) : {};
+        what = ["Case details updated", Object.keys(d).length ? `: ${Object.keys(d).map(words).join(", ").toLowerCase()}` : ""];
+        break;
+      }
       case "review.overdue": what = [h("strong", "Review overdue"), e.data && e.data.due ? [": it was due ", timeEl(e.data.due, false)] : ""]; break;
       case "review.recorded": what = [h("strong", "Review held"), e.data && e.data.next_due
         ? ["; the next is due ", timeEl(e.data.next_due, false)] : "", e.data && e.data.note ? `: ${e.data.note}` : ""]; break;

@@ -1,55 +1,95 @@
-// view-reports.js: time in stage and outcomes per programme (the figures of `kinflow
-// report`), each table with a CSV download made in the page from the rows shown.
+// view-reports.js: the analysts' reports (as `kinflow report stages|outcomes`): how long
+// cases stay in each stage of a programme, and how the cases that finished ended; each
+// downloadable as CSV. Only counts and days: no case or person is named.
 
 import * as api from "./api.js";
-import { h, table, list, words, button } from "./dom.js";
-import { page } from "./ui.js";
+import { h, table, list, words, field } from "./dom.js";
+import { page, say } from "./ui.js";
+import { go, href } from "./nav.js";
 
-// Rows as CSV text: a header of the keys, values quoted where they need it.
-function csv(rows, keys) {
-  const cell = (v) => {
-    const s = v === null || v === undefined ? "" : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [keys.join(","), ...rows.map(r => keys.map(k => cell(r[k])).join(","))].join("\r\n") + "\r\n";
+const days = (v) => (v === null || v === undefined ? "—" : `${Number(v).toLocaleString("en-AU", { maximumFractionDigits: 1 })}`);
+
+// One CSV cell: quoted, and never read as a formula by a spreadsheet.
+function cell(v) {
+  let t = v === null || v === undefined ? "" : String(v);
+  if (/^[=+\-@\t\r]/.test(t)) t = "'" + t;
+  return `"${t.replace(/"/g, '""')}"`;
+}
+
+export function csv(head, rows) {
+  return [head, ...rows].map(r => r.map(cell).join(",")).join("\r\n") + "\r\n";
 }
 
 function download(name, text) {
-  const a = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: name });
+  const a = h("a", { href: URL.createObjectURL(new Blob(["\ufeff" + text], { type: "text/csv;charset=utf-8" })), download: name });
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
-const days = (v) => (v === null || v === undefined ? "—" : `${v} days`);
-
-export async function render(_p, _q, ctx) {
+export async function render(_p, query, ctx) {
   const { main } = page(ctx, "Reports");
-  const [stages, outcomes] = await Promise.all([api.get("/reports/stages").then(list),
-    api.get("/reports/outcomes").then(list)]);
-  const stageKeys = ["workflow", "state", "title", "cases_now", "stays", "median_days", "p90_days"];
-  const outcomeKeys = ["programme", "workflow", "outcome", "cases", "median_days"];
-  main.append(
-    h("section.panel", { "aria-labelledby": "stages-h" }, h("h2#stages-h", "Time in each stage"),
-      h("p.muted", "Cases in each stage now, and how long stays in it lasted (median and 90th percentile), from the record of changes."),
-      button("Download as CSV", () => download("time-in-stage.csv", csv(stages, stageKeys)), { dataset: { csv: "stages" } }),
-      table("Time in each stage", [
-        { head: "Programme", cell: r => words(r.workflow) },
-        { head: "Stage", cell: r => r.title || words(r.state) },
-        { head: "Cases now", cell: r => String(r.cases_now) },
-        { head: "Stays", cell: r => String(r.stays) },
-        { head: "Median", cell: r => (r.final ? "—" : days(r.median_days)) },
-        { head: "90th percentile", cell: r => (r.final ? "—" : days(r.p90_days)) },
-      ], stages, { captionHidden: true, empty: "No programme is deployed yet." })),
-    h("section.panel", { "aria-labelledby": "outcomes-h" }, h("h2#outcomes-h", "Outcomes"),
-      h("p.muted", "How cases ended, per programme and per adaptation, and the median days from opening to that outcome."),
-      button("Download as CSV", () => download("outcomes.csv", csv(outcomes, outcomeKeys)), { dataset: { csv: "outcomes" } }),
-      table("Outcomes", [
-        { head: "Programme", cell: r => words(r.programme) },
-        { head: "Adaptation", cell: r => (r.workflow ? words(r.workflow) : "All") },
-        { head: "Outcome", cell: r => words(r.outcome) },
-        { head: "Cases", cell: r => String(r.cases) },
-        { head: "Median", cell: r => days(r.median_days) },
-      ], outcomes, { captionHidden: true, empty: "No case has reached a final stage yet." })));
+  main.append(h("p.lede", "How long cases stay in each stage, and how the cases that finished ended. ",
+    "Counts and days only: no case or person is named. Days are counted from the record of changes, up to now."));
+  const [workflows, stages, outcomes] = await Promise.all([
+    api.get("/workflows").catch(() => []),
+    api.get("/reports/stages", { workflow: query.workflow }),
+    api.get("/reports/outcomes", { workflow: query.workflow }),
+  ]);
+  const progs = list(workflows);
+  const titleOf = (n) => {
+    const w = progs.find(x => x.name === n);
+    return (w && w.title) || words(n);
+  };
+
+  const sel = h("select", h("option", { value: "" }, "Every programme"),
+    progs.map(w => h("option", { value: w.name, selected: w.name === query.workflow }, w.title || words(w.name))));
+  const filters = h("form.panel.filters", { role: "search", "aria-label": "Choose a programme" },
+    field("Programme", sel), h("div.buttons", h("button", { type: "submit" }, "Show"),
+      h("a.button", { href: href("/reports") }, "Every programme")));
+  filters.addEventListener("submit", (e) => { e.preventDefault(); go("/reports", { workflow: sel.value }); });
+  main.append(filters);
+
+  // --- time in stage -------------------------------------------------------------------
+  const st = list(stages);
+  const stHead = ["Programme", "Stage", "Cases there now", "Stays", "Median days", "90% within (days)"];
+  const stRow = (r) => [titleOf(r.workflow), r.title || words(r.state), r.cases_now, r.stays,
+    r.final ? "" : r.median_days ?? "", r.final ? "" : r.p90_days ?? ""];
+  const stBtn = h("button", { type: "button", on: { click: () => {
+    download(`kinflow-time-in-stage${query.workflow ? "-" + query.workflow : ""}.csv`, csv(stHead, st.map(stRow)));
+    say("The time in stage report was downloaded.");
+  } } }, "Download time in stage (CSV)");
+  main.append(h("section.panel", { "aria-labelledby": "stages-h" }, h("h2#stages-h", "Time in stage"),
+    h("p.muted", "Each stay is one case's time in a stage, from entering it to leaving it (or until now). ",
+      "Half the stays were shorter than the median; nine in ten were shorter than the last column."),
+    st.length ? h("div.buttons", stBtn) : null,
+    table("Time in stage", [
+      { head: "Programme", cell: r => titleOf(r.workflow) },
+      { head: "Stage", cell: r => h("span", r.title || words(r.state), r.final ? h("span.muted", " (finish)") : null) },
+      { head: "Cases there now", class: "num", cell: r => String(r.cases_now ?? 0) },
+      { head: "Stays", class: "num", cell: r => String(r.stays ?? 0) },
+      { head: "Median days", class: "num", cell: r => (r.final ? "—" : days(r.median_days)) },
+      { head: "90% within (days)", class: "num", cell: r => (r.final ? "—" : days(r.p90_days)) },
+    ], st, { captionHidden: true, empty: "No programme is deployed." })));
+
+  // --- outcomes ------------------------------------------------------------------------
+  const oc = list(outcomes);
+  const ocHead = ["Programme", "Adaptation", "Outcome", "Cases", "Median days to finish"];
+  const ocRow = (r) => [titleOf(r.programme), r.workflow ? titleOf(r.workflow) : "All", words(r.outcome), r.cases, r.median_days ?? ""];
+  const ocBtn = h("button", { type: "button", on: { click: () => {
+    download(`kinflow-outcomes${query.workflow ? "-" + query.workflow : ""}.csv`, csv(ocHead, oc.map(ocRow)));
+    say("The outcomes report was downloaded.");
+  } } }, "Download outcomes (CSV)");
+  main.append(h("section.panel", { "aria-labelledby": "outcomes-h" }, h("h2#outcomes-h", "Outcomes"),
+    h("p.muted", "How the cases that reached a final stage ended, and how long they took from opening. ",
+      "“All” adds up a programme's adaptations."),
+    oc.length ? h("div.buttons", ocBtn) : null,
+    table("Outcomes", [
+      { head: "Programme", cell: r => titleOf(r.programme) },
+      { head: "Adaptation", cell: r => (r.workflow ? titleOf(r.workflow) : "All") },
+      { head: "Outcome", cell: r => words(r.outcome) },
+      { head: "Cases", class: "num", cell: r => String(r.cases ?? 0) },
+      { head: "Median days to finish", class: "num", cell: r => days(r.median_days) },
+    ], oc, { captionHidden: true, empty: "No case has finished yet." })));
 }

@@ -1,6 +1,7 @@
 // view-rules.js: the rules that decide when a case may move, their versions, and changing
-// one: paste or edit its Lua source, preview which open cases it would change, deploy it,
-// or roll back to the version before.
+// one: paste or edit its Lua source, see what differs from the version in force, preview
+// (the engine checks the Lua first) which open cases it would change, deploy it, or roll
+// back a deployed version.
 
 import * as api from "./api.js";
 import { h, field, table, list, words, plural, timeEl, when, append } from "./dom.js";
@@ -13,6 +14,59 @@ function sourceOf(r) {
   const cands = [r.source, r.in_force && r.in_force.text, r.in_force && r.in_force.code,
                  r.in_force && r.in_force.source, ...list(r.versions).map(v => v.source).reverse()];
   return cands.find(x => typeof x === "string" && /\brule\s*[{(]/.test(x)) || "";
+}
+
+// The rule a source declares: rule { name = "consent_recorded", ... }
+function declaredName(text) {
+  const m = /\bname\s*=\s*["']([\w.-]+)["']/.exec(text || "");
+  return m ? m[1] : "";
+}
+
+// A deployed version that rolling back would take out of force.
+function canRollBack(r) {
+  return list(r.versions).some(v => v.active !== 0 && v.active !== false);
+}
+
+// The lines of a and b compared (longest common subsequence): [{op: " " | "-" | "+", text}].
+export function diffLines(a, b) {
+  const x = String(a).replace(/\n$/, "").split("\n"), y = String(b).replace(/\n$/, "").split("\n");
+  const n = x.length, m = y.length;
+  if (n * m > 4000000) return null;
+  const L = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      L[i][j] = x[i] === y[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+  const out = [];
+  let i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && x[i] === y[j]) { out.push({ op: " ", text: x[i] }); i++; j++; }
+    else if (i < n && (j === m || L[i + 1][j] >= L[i][j + 1])) { out.push({ op: "-", text: x[i] }); i++; }
+    else { out.push({ op: "+", text: y[j] }); j++; }
+  }
+  return out;
+}
+
+// The differences, with two lines of context around each change.
+function diffView(before, after, title) {
+  const d = diffLines(before, after);
+  if (!d) return h("p.muted", "The rule is too long to compare here.");
+  const added = d.filter(l => l.op === "+").length, removed = d.filter(l => l.op === "-").length;
+  if (!added && !removed) return h("p.diff-summary", `No change from ${title}.`);
+  const near = d.map((l, k) => d.slice(Math.max(0, k - 2), k + 3).some(o => o.op !== " "));
+  const rows = [];
+  let skipped = 0;
+  const flush = () => { if (skipped) rows.push(h("li.diff-skip", `… ${plural(skipped, "unchanged line")} …`)); skipped = 0; };
+  d.forEach((l, k) => {
+    if (!near[k]) { skipped++; return; }
+    flush();
+    rows.push(h(l.op === "+" ? "li.diff-add" : l.op === "-" ? "li.diff-del" : "li.diff-same",
+      h("span.sr-only", l.op === "+" ? "Added: " : l.op === "-" ? "Removed: " : "Unchanged: "),
+      h("span.diff-mark", { "aria-hidden": "true" }, l.op), h("code", l.text || " ")));
+  });
+  flush();
+  return h("div.diff",
+    h("p.diff-summary", `Compared with ${title}: ${plural(added, "line")} added, ${plural(removed, "line")} removed.`),
+    h("ol.diff-lines", { "aria-label": `Changes from ${title}`, tabindex: "0" }, rows));
 }
 
 function inForce(r) {
@@ -55,10 +109,30 @@ export async function render(_p, query, ctx) {
   const showProblem = (err) => {
     const m = /^(.*?):(\d+): (.*)$/s.exec(err.message);
     problem.replaceChildren(h("h3", "The rule has a problem"),
-      h("p", m ? `Line ${m[2]}: ${m[3]}` : err.message));
+      h("p", m ? `Line ${m[2]}: ${m[3]}` : err.message),
+      m ? h("p", h("button.link", { type: "button", on: { click: () => showLine(Number(m[2])) } }, `Go to line ${m[2]}`)) : null);
     problem.hidden = false;
     src.setAttribute("aria-invalid", "true");
     problem.focus();
+  };
+  // Select line n of the source.
+  const showLine = (n) => {
+    const lines = src.value.split("\n");
+    const start = lines.slice(0, n - 1).reduce((t, l) => t + l.length + 1, 0);
+    src.focus();
+    src.setSelectionRange(start, start + (lines[n - 1] || "").length);
+  };
+  // The version in force of the rule being changed, and what the change does to its text.
+  const current = () => {
+    const name = declaredName(src.value);
+    const r = rules.find(x => x.name === name);
+    return r ? { r, text: sourceOf(r) } : null;
+  };
+  const changes = () => {
+    const cur = current();
+    if (!cur) return h("p.diff-summary", "This is a new rule: nothing is in force under its name.");
+    if (!cur.text) return h("p.muted", "The text of the version in force is not available to compare.");
+    return diffView(cur.text, src.value, "the version in force");
   };
   const body = () => ({ path: pathIn.value.trim() || "rule.lua", source: src.value });
   const ready = () => {
@@ -76,7 +150,7 @@ export async function render(_p, query, ctx) {
   let lastImpact = null;
   preview.addEventListener("click", async () => {
     if (!ready()) return;
-    result.replaceChildren(h("p.muted", "Checking every open case…"));
+    result.replaceChildren(h("p.muted", "Checking the Lua, then every open case…"));
     try {
       lastImpact = await busy(preview, () => api.post("/rules/impact", body()));
     } catch (err) {
@@ -86,7 +160,8 @@ export async function render(_p, query, ctx) {
     }
     const names = [...new Set(list(lastImpact.changed).map(c => c.workflow))];
     const defs = Object.fromEntries(await Promise.all(names.map(async n => [n, await definition(n).catch(() => null)])));
-    result.replaceChildren(...impactView(lastImpact, defs));
+    result.replaceChildren(h("p.msg.ok.lua-ok", "The Lua checks out: it compiles and is a rule."),
+      h("h3", "What the change does to the rule"), changes(), ...impactView(lastImpact, defs));
   });
   deploy.addEventListener("click", async () => {
     if (!ready()) return;
@@ -97,6 +172,7 @@ export async function render(_p, query, ctx) {
         ? "You have not previewed this change. It applies at once to every open case that uses the rule."
         : changed === 0 ? "The preview found no open case whose moves would change."
         : `The preview found ${plural(changed, "open case")} whose moves would change.`,
+        changes(),
         "A new version is kept; you can roll back to the one before."],
       okText: "Deploy",
     });
@@ -130,7 +206,7 @@ export async function render(_p, query, ctx) {
             src.focus();
             editor.scrollIntoView({ block: "start" });
           } } }, "Edit", h("span.sr-only", ` ${words(r.name)}`)),
-          canDeploy && list(r.versions).length ? h("button", { type: "button", on: { click: (e) => rollback(r, e.currentTarget) } },
+          canDeploy && canRollBack(r) ? h("button", { type: "button", on: { click: (e) => rollback(r, e.currentTarget) } },
             "Roll back", h("span.sr-only", ` ${words(r.name)}`)) : null) },
     ], rules, { captionHidden: true, empty: "No rules are in use." })));
   main.append(editor);
@@ -161,7 +237,10 @@ async function rollback(r, btn) {
     later(`${words(r.name)}: version ${res.rolled_back ?? ""} rolled back.`);
     go("/rules");
   } catch (err) {
-    warn(err.message);
+    if (err.status !== 404) { warn(err.message); return; }
+    // Someone else rolled it back meanwhile: say so in words, and show the rules as they are.
+    later(`No deployed version of ${words(r.name)} is in force any more, so there is nothing to roll back.`, { problem: true });
+    go("/rules");
   }
 }
 

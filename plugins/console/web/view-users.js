@@ -1,8 +1,9 @@
 // view-users.js: the people who can sign in and the teams they belong to: adding an
-// account, adding a team, and changing a person's teams (administrators only).
+// account, adding a team, changing a person's role, roles on cases and teams, and disabling
+// an account (its sessions end at once) or enabling it again (administrators only).
 
 import * as api from "./api.js";
-import { h, field, table, list, words, timeEl, uid, button } from "./dom.js";
+import { h, field, table, list, words, timeEl, uid } from "./dom.js";
 import { page, busy, later, confirm, warn } from "./ui.js";
 import { go } from "./nav.js";
 
@@ -32,14 +33,21 @@ export async function render(_p, _q, ctx) {
       { head: "Roles on cases", cell: u => list(u.roles).length ? list(u.roles).map(r => r.split(":").map(words).join(": ")).join(", ")
           : (u.role === "admin" || u.role === "supervisor" ? "Any" : u.role === "caseworker" ? "Caseworker" : "—") },
       { head: "Teams", cell: u => h("span", list(u.teams).length ? list(u.teams).join(", ") : h("span.muted", "None"), " ",
-          teamNames.length ? button("Change teams", () => changeTeams(u, teamNames), { class: "link",
-            "aria-label": `Change ${u.login}'s teams`, dataset: { login: u.login } }) : null) },
+          teamNames.length ? h("button.link", { type: "button", dataset: { login: u.login },
+            on: { click: () => changeTeams(u, teamNames) } },
+            "Change ", h("span.visually-hidden", `${u.login}'s `), "teams") : null) },
+      { head: "Account", cell: u => h("span", u.disabled ? h("strong.bad", "Disabled")
+          : u.must_change ? "Must choose a new password" : "Can sign in", " ",
+          h("span.row-actions",
+            h("button.link", { type: "button", dataset: { login: u.login }, on: { click: () => changeAccount(u, caseRoles) } },
+              "Change ", h("span.visually-hidden", `${u.login}'s `), "role"),
+            u.login === (api.current() || {}).login ? null
+              : h("button.link", { type: "button", on: { click: (e) => setDisabled(u, !u.disabled, e.currentTarget) } },
+                u.disabled ? "Enable" : "Disable", h("span.visually-hidden", ` ${u.login}'s account`)),
+            u.login === (api.current() || {}).login ? null
+              : h("button.link", { type: "button", on: { click: () => resetPassword(u) } },
+                "Reset ", h("span.visually-hidden", `${u.login}'s `), "password"))) },
       { head: "Added", cell: u => timeEl(u.created_at, false) },
-      { head: "Account", cell: u => h("span", u.disabled ? h("strong", "Disabled") : (u.must_change ? "Must choose a new password" : "Active"), " ",
-          button("Change role", () => changeRole(u, caseRoles), { class: "link", "aria-label": `Change ${u.login}'s role`, dataset: { login: u.login } }), " ",
-          button(u.disabled ? "Enable" : "Disable", () => setDisabled(u, !u.disabled), { class: "link",
-            "aria-label": `${u.disabled ? "Enable" : "Disable"} ${u.login}'s account`, dataset: { login: u.login } }), " ",
-          button("Reset password", () => resetPassword(u), { class: "link", "aria-label": `Reset ${u.login}'s password`, dataset: { login: u.login } })) },
       { head: "Last signed in", cell: u => (u.last_login ? timeEl(u.last_login) : h("span.muted", "Never")) },
     ], users, { captionHidden: true, empty: "No accounts yet." })));
   main.append(teamsSection(teams));
@@ -166,48 +174,52 @@ async function changeTeams(u, teamNames) {
   go("/users");
 }
 
-// The person's console role and the roles they hold on cases.
-async function changeRole(u, caseRoles) {
-  const role = h("select", ROLES.map(([r, d]) => h("option", { value: r, selected: r === u.role }, d)));
+// A dialog of the person's console role and their roles on cases; saving changes both.
+async function changeAccount(u, caseRoles) {
+  const roleSel = h("select", ROLES.map(([r, text]) => h("option", { value: r, selected: r === u.role }, text)));
   const have = new Set(list(u.roles));
-  const boxes = caseRoles.map(r => {
-    const b = h("input", { type: "checkbox", value: r, id: uid("rr"), checked: have.has(r) });
-    return [b, h("div.check", b, h("label", { for: b.id }, words(r)))];
+  const all = [...new Set([...caseRoles, ...have])].sort();
+  const boxes = all.map(r => {
+    const b = h("input", { type: "checkbox", value: r, id: uid("cr"), checked: have.has(r) });
+    return [b, h("div.check", b, h("label", { for: b.id }, r.split(":").map(words).join(": ")))];
   });
   const ok = await confirm({
     title: `${u.login}'s role`,
-    body: [field("Role", role), boxes.length ? h("fieldset.checks", h("legend", "Roles on cases"),
-      h("div.check-grid", boxes.map(b => b[1]))) : null],
+    body: [field("Role", roleSel),
+      all.length ? h("fieldset.checks", h("legend", "Roles on cases (none ticked: a caseworker's)"),
+        h("div.check-grid", boxes.map(b => b[1]))) : null],
     okText: "Save the role",
   });
   if (!ok) return;
+  const roles = boxes.filter(b => b[0].checked).map(b => b[0].value);
   try {
-    await api.patch(`/users/${encodeURIComponent(u.login)}`,
-      { role: role.value, roles: boxes.filter(b => b[0].checked).map(b => b[0].value) });
+    await api.patch(`/users/${encodeURIComponent(u.login)}`, { role: roleSel.value, roles });
   } catch (err) {
     warn(err.message);
     return;
   }
-  later(`${u.login} is now ${words(role.value).toLowerCase()}.`);
+  later(`${u.login} is now ${words(roleSel.value).toLowerCase()}${roles.length ? ` (on cases: ${roles.join(", ")})` : ""}.`);
   go("/users");
 }
 
-// Disabling ends the person's sessions at once; enabling lets them sign in again.
-async function setDisabled(u, disabled) {
+// Disable an account (it cannot sign in, and its sessions end at once) or enable it again.
+async function setDisabled(u, disabled, btn) {
   const ok = await confirm({
-    title: disabled ? `Disable ${u.login}'s account?` : `Enable ${u.login}'s account?`,
-    body: [h("p", disabled ? "They are signed out at once and cannot sign in until the account is enabled again. Their cases stay allocated to them."
-      : "They can sign in again with their password.")],
+    title: disabled ? `Disable ${u.login}?` : `Enable ${u.login}?`,
+    body: disabled
+      ? [`${u.login} is signed out at once, everywhere, and cannot sign in until the account is enabled again.`,
+         "Their cases stay allocated to them: reallocate them from the team caseload."]
+      : [`${u.login} can sign in again with their password.`],
     okText: disabled ? "Disable the account" : "Enable the account",
   });
   if (!ok) return;
   try {
-    await api.patch(`/users/${encodeURIComponent(u.login)}`, { disabled });
+    await busy(btn, () => api.patch(`/users/${encodeURIComponent(u.login)}`, { disabled }));
   } catch (err) {
     warn(err.message);
     return;
   }
-  later(`${u.login}'s account is ${disabled ? "disabled" : "enabled"}.`);
+  later(disabled ? `${u.login}'s account is disabled; their sessions have ended.` : `${u.login}'s account is enabled again.`);
   go("/users");
 }
 
@@ -216,8 +228,8 @@ async function resetPassword(u) {
   const pw = h("input", { type: "password", autocomplete: "new-password" });
   const ok = await confirm({
     title: `Reset ${u.login}'s password`,
-    body: [h("p", "They are signed out now, and must choose their own password when they next sign in. Give them this one in a safe way."),
-      field("New password", pw, { help: "At least 12 characters." })],
+    body: ["They are signed out now, and must choose their own password when they next sign in. Give them this one in a safe way.",
+      field("New password", pw, { help: "At least 10 characters; not their user name." })],
     okText: "Reset the password",
   });
   if (!ok) return;
