@@ -33,6 +33,23 @@ local function place(entry, path, map, fallback)
   return { path = path, line = fallback }
 end
 
+-- A spec's on_enter/on_exit hooks and its forms and rules into raw (adapted: true when they
+-- come from an adaptation); problem(msg) hears of hooks that are not a table.
+local function add_hooks(raw, spec, path, map, line, adapted, problem)
+  for _, key in ipairs { "on_enter", "on_exit" } do
+    local v = spec[key]
+    if v ~= nil and type(v) ~= "table" then problem(key .. " must be a table of state = function")
+    else
+      for s, fn in pairs(v or {}) do
+        raw[key][s] = { fn = fn, at = { path = path, line = map.first[s] or line }, adapted = adapted }
+      end
+    end
+  end
+  for _, key in ipairs { "forms", "rules" } do
+    for _, f in ipairs(list_of(spec[key])) do raw[key][#raw[key] + 1] = { spec = f, path = path } end
+  end
+end
+
 -- Raw spec of a workflow file: { fields..., states = {entries}, transitions = {entries} }
 -- where each entry is { entry = table, at = {path, line}, adapted = nil|"added"|"changed" }.
 local function raw_from(spec, path, map)
@@ -59,17 +76,8 @@ local function raw_from(spec, path, map)
       end
     end
   end
-  for _, key in ipairs { "on_enter", "on_exit" } do
-    local v = spec[key]
-    if v ~= nil and type(v) ~= "table" then
-      raw.problems[#raw.problems + 1] = { at = raw.at, msg = key .. " must be a table of state = function" }
-    else
-      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map.first[s] or line } } end
-    end
-  end
-  for _, key in ipairs { "forms", "rules" } do
-    for _, f in ipairs(list_of(spec[key])) do raw[key][#raw[key] + 1] = { spec = f, path = path } end
-  end
+  add_hooks(raw, spec, path, map, line, nil,
+    function(msg) raw.problems[#raw.problems + 1] = { at = raw.at, msg = msg } end)
   return raw
 end
 
@@ -154,16 +162,7 @@ local function merge(base, spec, path, map)
       end
     end
   end
-  for _, key in ipairs { "on_enter", "on_exit" } do
-    local v = spec[key]
-    if v ~= nil and type(v) ~= "table" then problem(here, key .. " must be a table of state = function")
-    else
-      for s, fn in pairs(v or {}) do raw[key][s] = { fn = fn, at = { path = path, line = map.first[s] or line }, adapted = true } end
-    end
-  end
-  for _, key in ipairs { "forms", "rules" } do
-    for _, f in ipairs(list_of(spec[key])) do raw[key][#raw[key] + 1] = { spec = f, path = path } end
-  end
+  add_hooks(raw, spec, path, map, line, true, function(msg) problem(here, msg) end)
   return raw
 end
 
