@@ -60,7 +60,7 @@ static enum MHD_Result send_answer(ctx *x) {
     if (!resp) close(x->fd);
   } else {
     if (!x->out) fail(x, 500, "internal error (no answer)");
-    char *text = json_dumps(x->out, JSON_COMPACT);
+    char *text = json_dumps(x->out, JSON_COMPACT | JSON_REAL_PRECISION(12));
     if (!text) return MHD_NO;
     resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
     free(text);
