@@ -1,0 +1,103 @@
+/* verbs.h: what the files of the engine's verbs share (api.c: programmes, cases, rules, the
+ * log, and the dispatch; people.c: users, sessions, teams, sign-ins): one call's record, the
+ * readers of its checked arguments, and the people's verbs for api.c's table. Internal to
+ * those two files; plugins see api.h.
+ * Ownership: arguments are borrowed; verbs return new references. */
+#ifndef KF_VERBS_H
+#define KF_VERBS_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kf.h"
+#include "luahost.h"
+#include "runtime.h"
+#include "store.h"
+
+typedef struct kf_session kf_session;
+struct kf_session {
+  kf_engine *e;
+  json_t *detail; /* the data behind the last failed call, or NULL */
+};
+
+typedef struct call {
+  kf_session *s;
+  json_t *args;
+  kf_err *err;
+  json_t *user;   /* the signed-in person (args.user), or NULL: the database's owner */
+  json_t *grants; /* the user's unexpired grants [{grant, case}] */
+  json_t *keys;   /* sensitive keys by workflow version, for this call */
+  json_t *detail; /* data for the caller about a failure (e.g. {"glass": true}) */
+} call;
+
+/* Arguments are checked against the verb's spec (VERBS below) before its function runs,
+ * so a verb reads them without checking again: str() is text or NULL when absent. */
+static inline const char *str(call *c, const char *key) {
+  return json_string_value(json_object_get(c->args, key));
+}
+
+/* A text argument the spec marks required: present and not empty. */
+static inline const char *need(call *c, const char *key) { return str(c, key); }
+
+static inline const char *actor(call *c) {
+  const char *a = str(c, "actor");
+  return a && *a ? a : "console";
+}
+
+static inline int64_t num(call *c, const char *key, int64_t dflt) {
+  json_t *v = json_object_get(c->args, key);
+  return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+/* A case named by number or reference (checked by the spec), as text. */
+static inline const char *case_text(json_t *v, char buf[32]) {
+  if (json_is_integer(v)) {
+    snprintf(buf, 32, "%lld", (long long)json_integer_value(v));
+    return buf;
+  }
+  return json_string_value(v);
+}
+
+static inline const char *case_id(call *c, char buf[32]) {
+  return case_text(json_object_get(c->args, "id"), buf);
+}
+
+static inline kf_store *st(call *c) { return kf_engine_store(c->s->e); }
+static inline kf_lua *lua(call *c) { return kf_engine_lua(c->s->e); }
+
+/* The user's console role is role. */
+static inline int is_role(call *c, const char *role) {
+  return c->user && !strcmp(json_string_value(json_object_get(c->user, "role")), role);
+}
+
+static inline int in_team(call *c, const char *team) {
+  size_t i;
+  json_t *t;
+  json_array_foreach(json_object_get(c->user, "teams"), i, t)
+    if (team && !strcmp(json_string_value(t), team)) return 1;
+  return 0;
+}
+
+/* Users and teams are managed by admins (and the database's owner). */
+static inline int need_admin(call *c, const char *what) {
+  if (!c->user || is_role(c, "admin")) return 0;
+  return kf_fail(c->err, KF_EFORBIDDEN, "only an admin may %s", what);
+}
+
+/* people.c */
+json_t *v_user_add(call *c);
+json_t *v_user_list(call *c);
+json_t *v_user_update(call *c);
+json_t *v_user_reset_password(call *c);
+json_t *v_user_change_password(call *c);
+json_t *v_team_add(call *c);
+json_t *v_team_list(call *c);
+json_t *v_user_set_teams(call *c);
+json_t *v_user_verify(call *c);
+json_t *v_session_create(call *c);
+json_t *v_session_get(call *c);
+json_t *v_session_delete(call *c);
+json_t *v_login_failed(call *c);
+
+#endif
