@@ -109,6 +109,32 @@ static const char *MIGRATIONS[] = {
     "CREATE INDEX access_grants_by_case ON access_grants(case_id);",
     /* 5: an account whose password was reset must change it at its next sign-in */
     "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;",
+    /* 6: families take part: consent as a record of a member of the case, shared
+     * decisions, flags for the case's worker, what was withheld from a destination for
+     * want of consent, and sign-ins bound to one member of one case */
+    "CREATE TABLE consents("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  member_id INTEGER NOT NULL REFERENCES members(id), purpose TEXT NOT NULL,"
+    "  given_on TEXT NOT NULL, until TEXT, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+    "  withdrawn_at TEXT, withdrawn_by TEXT, withdrawn_reason TEXT, on_behalf INTEGER);"
+    "CREATE INDEX consents_by_case ON consents(case_id, purpose);"
+    "CREATE TABLE decisions("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  transition TEXT, decided TEXT NOT NULL, family_agreed INTEGER NOT NULL,"
+    "  participants TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL);"
+    "CREATE INDEX decisions_by_case ON decisions(case_id, id);"
+    "CREATE TABLE flags("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  kind TEXT NOT NULL, text TEXT NOT NULL, raised_at TEXT NOT NULL,"
+    "  cleared_at TEXT, cleared_by TEXT);"
+    "CREATE INDEX flags_open ON flags(case_id) WHERE cleared_at IS NULL;"
+    "CREATE TABLE withheld("
+    "  case_id INTEGER NOT NULL REFERENCES cases(id), destination TEXT NOT NULL,"
+    "  purpose TEXT NOT NULL, events INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
+    "  last_seq INTEGER NOT NULL, reason TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY(case_id, destination));"
+    "ALTER TABLE users ADD COLUMN family_case INTEGER REFERENCES cases(id);"
+    "ALTER TABLE users ADD COLUMN family_member INTEGER REFERENCES members(id);",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
