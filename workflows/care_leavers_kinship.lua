@@ -40,6 +40,7 @@ return adapt "coparenthood" {
     .. "siblings: the care leaver and the siblings' carer co-parent, and the Family Link "
     .. "supports the care leaver, toward the siblings living with them.",
   roles = { "care_leaver" },
+  family_roles = { "care_leaver", "carer" }, -- the care leaver co-parents with the carer
 
   states = {
     { "referral",
@@ -73,8 +74,10 @@ return adapt "coparenthood" {
     { "prepare_restoration", title = "Move to Stage 3: Preparing for kinship care",
       when = { plan_for_kinship_care },
       description = "The siblings' case plan aims for kinship care with the care leaver." },
+    { "sign_plan", by = { "care_leaver" },
+      description = "The care leaver reads the siblings' case plan and signs it." },
     { "place_with_care_leaver", title = "Siblings move to the care leaver's kinship care",
-      from = "restoration", to = "kinship_care", by = { "supervisor" },
+      from = "restoration", to = "kinship_care", by = { "supervisor" }, decision = true,
       requires = { "kinship_carer_assessment", "safety_network_meeting", "review" },
       when = { "care_leaver_adult", assessment_approved, "network_agrees_child_safe_at_home",
                "overnight_stays_at_home" },

@@ -6,7 +6,7 @@ local siblings_and_workers = {
   { member = "child", name = "Finn Sampleton", data = { dob = "2018-11-30" } },
   { member = "carer", name = "Ros Elmwood-Test" },
   { member = "family_link", name = "Pat Kestrel" },
-  { submit = "consent_to_share", data = { consent = true, given_by = "Jamie Sampleton" } },
+  { consent = "share_with_partners", by = "Jamie Sampleton" },
   { submit = "child_information",
     data = { child_name = "Poppy Sampleton", dob = "2016-09-01",
              living_arrangement = "foster_care", important_people = { "Jamie Sampleton" } } },

@@ -31,20 +31,41 @@ local function partnering_agreed(case)
   return true
 end
 
+-- The parent signs the case plan as it stands: a newer plan needs signing again.
+local function current_plan(case)
+  local plans = case:entries("case_plan")
+  return plans[#plans]
+end
+
+local function plan_signed(case)
+  local plan = current_plan(case)
+  local signed = case.data.plan_signed
+  if not plan then return false, "no case plan has been recorded" end
+  if not (signed and signed.plan == plan.id) then
+    return false, "the parent has not signed the current case plan (of " .. plan.data.plan_date
+      .. "); they sign it from their family page"
+  end
+  return true
+end
+
 return workflow {
   name = "coparenthood",
   title = "Co-parenthood",
   description = "A shared-parenting model of foster care: parents and carers co-parent, and "
     .. "the Family Link supports the parents, toward returning children home.",
   roles = { "parent", "carer", "family_link", "caseworker", "supervisor" },
+  -- Seed "Co-parenthood": parents and carers co-parent. They sign in to their family page,
+  -- write in the communication book, and the parent signs the case plan.
+  family_roles = { "parent", "carer" },
   initial = "referral",
 
   states = {
     { "referral", title = "Referral and matching",
-      description = "The family is referred, consents to share information, and is matched "
+      description = "The family is referred, consents to share information (a parent's "
+        .. "consent, recorded with `kinflow consent give` or on the case page), and is matched "
         .. "with a carer and a Family Link worker. The child information form is completed "
         .. "with the parents.",
-      forms = { "consent_to_share", "child_information" } },
+      forms = { "child_information" } },
 
     -- Seed "Co-parenthood", Stage 1: "Building trust, building collaborative relationships
     -- and finding levers for change."
@@ -110,11 +131,28 @@ return workflow {
       description = "Parents and carers have agreed how they co-parent, the communication "
         .. "book is in use and they have met with the safety and support network together." },
 
+    -- Seed "Parents partnering with carers": parents contribute to the case plan. The parent
+    -- signs it as themselves; signing does not move the case.
+    { "sign_plan", title = "Sign the case plan",
+      from = { "capability", "restoration" }, stay = true, by = { "parent" },
+      when = { function(case)
+        if not current_plan(case) then return false, "no case plan has been recorded yet" end
+        return true
+      end },
+      action = function(case)
+        local plan = current_plan(case)
+        case.data.plan_signed = { plan = plan.id, on = kf.today() }
+      end,
+      description = "The parent reads the case plan and signs it: it is their plan too." },
+
     { "prepare_restoration", title = "Move to Stage 3: Preparing for restoration",
       from = "capability", to = "restoration", by = { "caseworker" },
       requires = { "case_plan", "review" },
-      when = { "case_plan_aims_for_restoration" },
-      description = "The case plan, developed with the parents, aims for restoration." },
+      when = { "case_plan_aims_for_restoration", plan_signed },
+      decision = true,
+      description = "The case plan, developed with the parents and signed by them, aims for "
+        .. "restoration, and the move is a shared decision: who took part, their views, and "
+        .. "whether the family agreed." },
 
     { "step_back", title = "Step back to Stage 2",
       from = "restoration", to = "capability", by = { "caseworker", "supervisor" },
@@ -125,6 +163,7 @@ return workflow {
     { "restore", title = "Restore the child home",
       from = "restoration", to = "restored", by = { "supervisor" },
       requires = { "safety_network_meeting", "review" },
+      decision = true,
       when = { "network_agrees_child_safe_at_home", "overnight_stays_at_home" },
       -- Recorded here rather than in on_enter.restored, so that adaptations which remove
       -- the restored state (remove = { states = { "restored" } }) carry no handler for it.
@@ -137,7 +176,8 @@ return workflow {
         end
       end,
       description = "The supervisor approves the child's return home once the safety and "
-        .. "support network agrees the child can be safe at home." },
+        .. "support network agrees the child can be safe at home, as a decision shared with "
+        .. "the family." },
 
     { "close", title = "Close the case", from = "*", to = "closed", by = { "supervisor" },
       reason = true,

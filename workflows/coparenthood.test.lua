@@ -7,8 +7,7 @@ local family = {
   { member = "family_link", name = "Sam Fenwick-Example" },
 }
 local consent = {
-  { submit = "consent_to_share",
-    data = { consent = true, given_by = "Robin Testwood", given_on = "2026-01-05" } },
+  { consent = "share_with_partners", by = "Robin Testwood", from = "2026-01-05" },
 }
 local child_info = {
   { submit = "child_information",
@@ -45,8 +44,18 @@ local stage2_work = {
     data = { review_date = "2026-02-20", progress = "Contact has grown to whole weekends.",
              decision = "move_forward" } },
 }
-local in_stage3 = join(in_stage2, stage2_work,
+-- The parent signs the plan themselves; the move to Stage 3 is a decision shared with them.
+local signed_and_decided = {
+  { fire = "sign_plan", as = "parent", actor = "robin.testwood" },
+  { decision = "prepare_restoration", decided = "Ava's plan moves to preparing for her return home",
+    family_agreed = true, members = { "Robin Testwood", "Kit Maplefield" } },
+}
+local in_stage3 = join(in_stage2, stage2_work, signed_and_decided,
   { { fire = "prepare_restoration", as = "caseworker" } })
+local restore_decided = {
+  { decision = "restore", decided = "Ava goes home to Robin", family_agreed = true,
+    members = { "Robin Testwood" } },
+}
 
 local stage3_work = {
   { submit = "family_contact", data = { contact_date = "2026-03-07", contact_type = "overnight",
@@ -72,10 +81,10 @@ return scenarios "coparenthood" {
       stage1_work,
       { { fire = "strengthen", as = "family_link" },
         { expect = { state = "capability", data = { stage2_started_on = "2026-01-25" } } } },
-      stage2_work,
+      stage2_work, signed_and_decided,
       { { fire = "prepare_restoration", as = "caseworker" },
         { expect = { state = "restoration", data = { stage3_started_on = "2026-01-25" } } } },
-      stage3_work,
+      stage3_work, restore_decided,
       { { fire = "restore", as = "supervisor" },
         { expect = { state = "restored", final = true,
                      data = { restored_on = "2026-01-25", days_to_restoration = 20,
@@ -88,22 +97,32 @@ return scenarios "coparenthood" {
                    blocked = { match = "consent to share information has not been recorded" } } },
       { fire = "match", as = "caseworker",
         refused = "consent to share information has not been recorded" },
-      { submit = "consent_to_share", data = { consent = true, given_by = "Robin Testwood" } },
+      { consent = "share_with_partners", by = "Robin Testwood" },
       { fire = "match", as = "caseworker" },
       { expect = { state = "building_trust" } } }) },
 
   { "match refused when consent was withdrawn",
     now = "2026-01-05T09:00:00Z",
     steps = join(family, child_info, consent, {
-      { submit = "consent_to_share", data = { consent = false, given_by = "Robin Testwood" } },
+      { withdraw = "share_with_partners", by = "Robin Testwood",
+        reason = "Robin wants to talk it over with family first" },
       { fire = "match", as = "caseworker",
-        refused = "consent to share information has been withdrawn" } }) },
+        refused = "consent to share information was withdrawn on 2026-01-05" },
+      { consent = "share_with_partners", by = "Robin Testwood" },
+      { fire = "match", as = "caseworker" } }) },
+
+  { "consent to share from someone who is not on the case is refused",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, child_info, {
+      { consent = "share_with_partners", by = "Someone Else", refused = "Someone Else" },
+      { fire = "match", as = "caseworker",
+        refused = "consent to share information has not been recorded" } }) },
 
   { "match refused when consent has expired",
     now = "2026-01-05T09:00:00Z",
     steps = join(family, child_info, {
-      { submit = "consent_to_share", data = { consent = true, given_by = "Robin Testwood",
-                                              expires_on = "2025-12-31" } },
+      { consent = "share_with_partners", by = "Robin Testwood", from = "2025-06-01",
+        ["until"] = "2025-12-31" },
       { fire = "match", as = "caseworker", refused = "consent to share information expired" } }) },
 
   { "match needs the child information form",
@@ -222,8 +241,42 @@ return scenarios "coparenthood" {
         refused = "the parents have not yet contributed to the case plan" },
       { submit = "case_plan", data = { plan_date = "2026-02-22", permanency_goal = "restoration",
                                        goals = { "Home by winter" }, parent_contributed = true } },
+      { fire = "prepare_restoration", as = "caseworker",
+        refused = "the parent has not signed the current case plan (of 2026-02-22)" },
+      { fire = "sign_plan", as = "caseworker", refused = "may not fire 'sign_plan'" },
+      { fire = "sign_plan", as = "parent" },
+      { expect = { state = "capability" } },
+      { fire = "prepare_restoration", as = "caseworker",
+        refused = "no shared decision has been recorded for 'prepare_restoration'" },
+      { decision = "prepare_restoration", decided = "Start preparing for restoration",
+        family_agreed = true, members = { "Robin Testwood" } },
       { fire = "prepare_restoration", as = "caseworker" },
       { expect = { state = "restoration" } } }) },
+
+  { "a newer case plan needs the parent's signature again",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage2, stage2_work, {
+      { fire = "sign_plan", as = "parent" },
+      { submit = "case_plan", data = { plan_date = "2026-02-25", permanency_goal = "restoration",
+                                       goals = { "Home by spring" }, parent_contributed = true } },
+      { decision = "prepare_restoration", decided = "Start preparing for restoration",
+        family_agreed = true, members = { "Robin Testwood" } },
+      { fire = "prepare_restoration", as = "caseworker",
+        refused = "the parent has not signed the current case plan (of 2026-02-25)" },
+      { fire = "sign_plan", as = "parent" },
+      { fire = "prepare_restoration", as = "caseworker" },
+      { expect = { state = "restoration" } } }) },
+
+  { "a shared decision recorded before the last move does not count for the next",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage3, stage3_work, restore_decided, {
+      { fire = "step_back", as = "caseworker", reason = "Robin lost the lease" },
+      { fire = "sign_plan", as = "parent" },
+      { decision = "prepare_restoration", decided = "Try again", family_agreed = true,
+        members = { "Robin Testwood" } },
+      { fire = "prepare_restoration", as = "caseworker" },
+      { fire = "restore", as = "supervisor",
+        refused = "no shared decision has been recorded for 'restore'" } }) },
 
   { "restoration waits for the network and two overnight stays",
     now = "2026-01-05T09:00:00Z",
@@ -253,6 +306,12 @@ return scenarios "coparenthood" {
       { submit = "family_contact", data = { contact_date = "2026-03-18",
                                             contact_type = "overnight", hours = 40 } },
       { fire = "restore", as = "caseworker", refused = "may not fire 'restore'" },
+      { fire = "restore", as = "supervisor",
+        refused = "no shared decision has been recorded for 'restore'" },
+      { decision = "restore", decided = "Ava goes home", family_agreed = true,
+        members = { "Staff Only" }, refused = "Staff Only" },
+      { decision = "restore", decided = "Ava goes home", family_agreed = true,
+        members = { "Robin Testwood" } },
       { fire = "restore", as = "supervisor" },
       { expect = { state = "restored", final = true } } }) },
 

@@ -84,18 +84,19 @@ return workflow {
   description = "Evidence-based, coordinated support at the right time, so families stay "
     .. "together or reunify when children have been in care services.",
   roles = { "navigator", "lead_practitioner", "caseworker", "parent", "supervisor" },
+  family_roles = { "parent" }, -- parents see their goals, plan and consents on their family page
   initial = "identification",
 
   states = {
     { "identification", title = "Identification",
       description = "The Child Protection Navigator identifies the family as early as "
         .. "possible, checks the priority groups and asks the family's consent to share "
-        .. "information with the response team.",
-      forms = { "consent_to_share" } },
+        .. "information with the response team (a parent's consent record)." },
     { "engagement", title = "Getting to know the family",
       description = "The lead practitioner seeks to understand the family's unique "
-        .. "experience and perspectives, and sets goals with them.",
-      forms = { "goals", "consent_to_share" } },
+        .. "experience and perspectives, and sets goals with them: the goals are the "
+        .. "family's, and they see them on their family page.",
+      forms = { "goals" } },
     { "support", title = "Support at home",
       description = "Working with the family regularly at home or in a place where they feel "
         .. "comfortable to build parenting skills and confidence; linking the family to "
@@ -113,7 +114,6 @@ return workflow {
   transitions = {
     { "accept", title = "Connect the family into the response",
       from = "identification", to = "engagement", by = { "navigator" },
-      requires = { "consent_to_share" },
       when = { "fpr_priority_group", "consent_recorded",
                function(case)
                  local p = case.data.pathway

@@ -3,9 +3,7 @@
 
 local lead = { { member = "lead_practitioner", name = "Rae Example-Lead" } }
 local consent = {
-  { submit = "consent_to_share",
-    data = { consent = true, given_by = "Casey Northgate-Test", given_on = "2026-01-05",
-             shared_with = { "Child Protection", "response team" }, explained = true } },
+  { consent = "share_with_partners", by = "Casey Northgate-Test", from = "2026-01-05" },
 }
 local toddler_family = join({
   { member = "parent", name = "Casey Northgate-Test" },
@@ -117,11 +115,9 @@ return scenarios "fpr" {
     steps = {
       { member = "child", name = "Ollie Northgate-Test", data = { dob = "2023-05-05" } },
       { fire = "start_support", as = "lead_practitioner", refused = "case is in 'identification'" },
-      { fire = "accept", as = "navigator", refused = "consent_to_share" },
-      { submit = "consent_to_share", data = { consent = false, given_by = "Casey Northgate-Test" } },
       { fire = "accept", as = "navigator",
         refused = "consent to share information has not been recorded" },
-      { submit = "consent_to_share", data = { consent = true, given_by = "Casey Northgate-Test" } },
+      { consent = "share_with_partners", by = "Casey Northgate-Test" },
       { fire = "accept", as = "navigator",
         refused = "record whether the family needs preservation or reunification support" },
       { set = { pathway = "reunification" } },

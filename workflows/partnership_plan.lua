@@ -8,8 +8,10 @@
 -- not for them." "The Children's Team works closely with the child, family and whānau to
 -- develop a plan." "We actively seek feedback from the child and their family/whānau."
 --
--- So: relationship first; a voluntary agreement and consent to share before any planning;
--- the plan is made with the family; the family may withdraw at any time.
+-- So: relationship first; a voluntary agreement and consent to share (a consent record of a
+-- family member) before any planning; the plan is made with the family, who agree it
+-- themselves, and starting it is a shared decision; the family's own feedback before the
+-- plan closes; withdrawing is the family's own move, at any time.
 
 local function agreement_given(case)
   local a = case:latest("voluntary_agreement")
@@ -22,6 +24,11 @@ local function agreement_given(case)
   return true
 end
 
+local function current_plan(case)
+  local plans = case:entries("childrens_team_plan")
+  return plans[#plans]
+end
+
 return workflow {
   name = "partnership_plan",
   title = "Children's Team partnership plan",
@@ -29,6 +36,9 @@ return workflow {
     .. "centred on the children's needs: voluntary, with consent to share information, "
     .. "decisions made with them, not for them.",
   roles = { "lead_professional", "team_member", "family", "supervisor" },
+  -- The child, family and whānau: members of the case with the role "family" sign in to
+  -- their family page, agree the plan, give feedback, and may withdraw.
+  family_roles = { "family" },
   initial = "referral",
 
   states = {
@@ -39,7 +49,7 @@ return workflow {
       description = "The Lead Professional gets to know the child, family and whānau and "
         .. "establishes a relationship of trust and respect. The family decides whether "
         .. "to take part and to have information shared.",
-      forms = { "voluntary_agreement", "consent_to_share" },
+      forms = { "voluntary_agreement" },
       review = "4w" },
     { "planning", title = "Developing the plan together",
       description = "The child, family and whānau and the Children's Team develop a plan "
@@ -48,7 +58,7 @@ return workflow {
     { "working", title = "Working the plan",
       description = "Everyone does their part; progress is reviewed with the family, and "
         .. "feedback is sought from the child and their family/whānau.",
-      forms = { "review", "childrens_team_plan", "goals" },
+      forms = { "review", "childrens_team_plan", "goals", "family_feedback" },
       review = "6w" },
     { "goals_achieved", title = "Goals achieved", final = true, outcome = "goals_achieved",
       description = "The family achieved the goals set out in their plan." },
@@ -71,15 +81,36 @@ return workflow {
 
     { "agree", title = "Family agrees to take part",
       from = "relationship", to = "planning", by = { "lead_professional" },
-      requires = { "voluntary_agreement", "consent_to_share" },
+      requires = { "voluntary_agreement" },
       when = { agreement_given, "consent_recorded" },
       description = "The family/whānau agrees to be supported and to have personal "
         .. "information shared: only then does planning start." },
 
+    -- "They make decisions with them, not for them": the family agrees the plan themselves.
+    { "agree_plan", title = "Agree the plan",
+      from = "planning", stay = true, by = { "family" },
+      when = { function(case)
+        if not current_plan(case) then return false, "no plan has been written yet" end
+        return true
+      end },
+      action = function(case)
+        case.data.plan_agreed = { plan = current_plan(case).id, on = kf.today() }
+      end,
+      description = "The family reads the plan made with them and agrees it." },
+
     { "start_plan", title = "Start working the plan",
       from = "planning", to = "working", by = { "lead_professional" },
       requires = { "childrens_team_plan" },
+      decision = true,
       when = { "consent_recorded",
+               function(case)
+                 local plan, agreed = current_plan(case), case.data.plan_agreed
+                 if plan and not (agreed and agreed.plan == plan.id) then
+                   return false, "the family has not agreed the current plan (of "
+                     .. plan.data.plan_date .. "); they agree it from their family page"
+                 end
+                 return true
+               end,
                function(case)
                  local plan = case:latest("childrens_team_plan")
                  if not plan then return false, "no plan has been recorded" end
@@ -96,6 +127,8 @@ return workflow {
       from = "working", to = "planning", by = { "lead_professional", "family" },
       description = "The family or the Lead Professional asks to revisit the plan." },
 
+    -- "We actively seek feedback from the child and their family/whānau": in their own words,
+    -- from their family page, since the plan started.
     { "achieve", title = "Goals achieved",
       from = "working", to = "goals_achieved", by = { "lead_professional" },
       requires = { "review" },
@@ -104,8 +137,11 @@ return workflow {
         if not (r and r.goals_met == true) then
           return false, "the last review did not find the plan's goals met"
         end
-        if not r.family_feedback or r.family_feedback == "" then
-          return false, "seek feedback from the child and their family/whānau before closing"
+        local feedback = case:entries("family_feedback")
+        local last = feedback[#feedback]
+        if not last or last.at < (case.data.plan_started_at or "") then
+          return false, "seek feedback from the child and their family/whānau before closing "
+            .. "(they give it from their family page)"
         end
         return true
       end } },
@@ -124,6 +160,7 @@ return workflow {
     end,
     working = function(case)
       case.data.plan_started_on = case.data.plan_started_on or kf.today()
+      case.data.plan_started_at = kf.now()
       case.data.plan_goals = #case:latest("childrens_team_plan").goals
     end,
     goals_achieved = function(case) case.data.ended_on = kf.today() end,
@@ -147,10 +184,26 @@ return workflow {
       },
     },
     form {
+      name = "family_feedback",
+      title = "Your feedback",
+      description = "What the child and family/whānau think of the support and the plan, in "
+        .. "their own words.",
+      family = true, by = { "family" },
+      fields = {
+        { "feedback_date", label = "Date", type = "date", required = true },
+        { "what_helped", label = "What has helped", type = "text", required = true },
+        { "what_to_change", label = "What could be better", type = "text" },
+        { "child_views", label = "What the children think", type = "text" },
+        { "listened_to", label = "Did you feel listened to?", type = "choice",
+          choices = { "yes", "partly", "no" } },
+      },
+    },
+    form {
       name = "childrens_team_plan",
       title = "Children's Team plan",
       description = "The plan, centred on the needs of the children and focussed on helping "
         .. "the family and whānau to meet their needs.",
+      family = "read",
       fields = {
         { "plan_date", label = "Date", type = "date", required = true },
         { "children_needs", label = "The children's needs", type = "text", required = true },

@@ -10,9 +10,7 @@ local agreement = {
   { submit = "voluntary_agreement",
     data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
              agrees_to_support = true, understands_voluntary = true } },
-  { submit = "consent_to_share",
-    data = { consent = true, given_by = "Aroha Testhaven", given_on = "2026-01-12",
-             shared_with = { "school", "GP" }, explained = true } },
+  { consent = "share_with_partners", by = "Aroha Testhaven", from = "2026-01-05" },
 }
 local plan = {
   { submit = "childrens_team_plan",
@@ -22,8 +20,14 @@ local plan = {
              child_views = "Nikau wants to play rugby with his cousins.",
              decided_with_family = true } },
 }
+-- The family agrees the plan themselves; starting it is a decision shared with them.
+local agreed = {
+  { fire = "agree_plan", as = "family" },
+  { decision = "start_plan", decided = "Start working the plan together", family_agreed = true,
+    members = { "Aroha Testhaven" } },
+}
 local working = join(allocated, agreement, { { fire = "agree", as = "lead_professional" } }, plan,
-                     { { fire = "start_plan", as = "lead_professional" } })
+                     agreed, { { fire = "start_plan", as = "lead_professional" } })
 
 return scenarios "partnership_plan" {
   { "happy path: the family achieves the goals in their plan",
@@ -35,11 +39,25 @@ return scenarios "partnership_plan" {
       { fire = "agree", as = "lead_professional" },
       { expect = { state = "planning", data = { agreed_on = "2026-01-05" } } } },
       plan, {
+      { fire = "start_plan", as = "lead_professional",
+        refused = "the family has not agreed the current plan (of 2026-01-19)" },
+      { fire = "agree_plan", as = "lead_professional", refused = "may not fire 'agree_plan'" },
+      { fire = "agree_plan", as = "family" },
+      { expect = { state = "planning" } },
+      { fire = "start_plan", as = "lead_professional",
+        refused = "no shared decision has been recorded for 'start_plan'" },
+      { decision = "start_plan", decided = "Start working the plan together",
+        family_agreed = true, members = { "Aroha Testhaven" } },
       { fire = "start_plan", as = "lead_professional" },
       { expect = { state = "working", data = { plan_goals = 2 } } },
       { submit = "review",
         data = { review_date = "2026-03-01", progress = "Nikau has missed no school this term.",
-                 goals_met = true, family_feedback = "Aroha: we felt listened to." } },
+                 goals_met = true } },
+      { fire = "achieve", as = "lead_professional",
+        refused = "seek feedback from the child and their family/whānau before closing" },
+      { submit = "family_feedback",
+        data = { feedback_date = "2026-03-02", what_helped = "Quinn listened and came to us.",
+                 listened_to = "yes" } },
       { fire = "achieve", as = "lead_professional" },
       { expect = { state = "goals_achieved", final = true, data = { ended_on = "2026-01-05" } } } }) },
 
@@ -58,7 +76,7 @@ return scenarios "partnership_plan" {
       { submit = "voluntary_agreement",
         data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
                  agrees_to_support = false, understands_voluntary = true } },
-      { submit = "consent_to_share", data = { consent = true, given_by = "Aroha Testhaven" } },
+      { consent = "share_with_partners", by = "Aroha Testhaven" },
       { fire = "agree", as = "lead_professional",
         refused = "the family/whānau has not agreed to be supported" },
       { submit = "voluntary_agreement",
@@ -75,9 +93,11 @@ return scenarios "partnership_plan" {
       { submit = "voluntary_agreement",
         data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
                  agrees_to_support = true, understands_voluntary = true } },
-      { submit = "consent_to_share", data = { consent = false, given_by = "Aroha Testhaven" } },
       { fire = "agree", as = "lead_professional",
-        refused = "consent to share information has not been recorded" } }) },
+        refused = "consent to share information has not been recorded" },
+      { consent = "share_with_partners", by = "Quinn Example-Lead", refused = "Quinn Example-Lead" },
+      { consent = "share_with_partners", by = "Aroha Testhaven" },
+      { fire = "agree", as = "lead_professional" } }) },
 
   { "the plan is made with the family and records the child's views",
     now = "2026-01-05T09:00:00Z",
@@ -91,6 +111,7 @@ return scenarios "partnership_plan" {
       { submit = "childrens_team_plan",
         data = { plan_date = "2026-01-20", children_needs = "School attendance.",
                  goals = { "Nikau at school every day" }, decided_with_family = true } },
+      { fire = "agree_plan", as = "family" },
       { fire = "start_plan", as = "lead_professional",
         refused = "the child's views are not recorded in the plan" } }) },
 
@@ -99,6 +120,10 @@ return scenarios "partnership_plan" {
     steps = join(working, {
       { fire = "revise_plan", as = "family" },
       { expect = { state = "planning" } },
+      { fire = "start_plan", as = "lead_professional",
+        refused = "no shared decision has been recorded for 'start_plan'" },
+      { decision = "start_plan", decided = "Keep the plan as it is", family_agreed = true,
+        members = { "Aroha Testhaven" } },
       { fire = "start_plan", as = "lead_professional" },
       { expect = { state = "working" } } }) },
 

@@ -82,6 +82,7 @@ return adapt "coparenthood" {
     { "preserve", title = "Child remains safely at home",
       from = "restoration", to = "preserved", by = { "supervisor" },
       requires = { "safety_network_meeting", "review" },
+      decision = true, -- a decision shared with the family, as restoration is
       when = { "network_agrees_child_safe_at_home",
                function(case)
                  local r = case:latest("review")

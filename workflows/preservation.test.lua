@@ -5,7 +5,7 @@ local family = {
   { member = "child", name = "Milo Pemberley-Sample", data = { dob = "2021-08-10" } },
   { member = "carer", name = "Dee Oakhollow" },          -- support carer
   { member = "family_link", name = "Lee Brightwater" },
-  { submit = "consent_to_share", data = { consent = true, given_by = "Jo Pemberley-Sample" } },
+  { consent = "share_with_partners", by = "Jo Pemberley-Sample" },
 }
 local at_home = {
   { submit = "child_information",

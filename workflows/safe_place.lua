@@ -46,7 +46,7 @@ return adapt "coparenthood" {
       description = "Urgent: the family makes a safety plan with a family violence specialist, "
         .. "consents to share information and is matched with a carer who can offer a safe "
         .. "place to stay.",
-      forms = { "safety_plan", "consent_to_share", "child_information" } },
+      forms = { "safety_plan", "child_information" } },
     { "building_trust",
       title = "Stage 1: A safe place to stay, building trust, collaborative relationships and "
         .. "levers for change",
@@ -88,6 +88,7 @@ return adapt "coparenthood" {
     { "move_on", title = "Family moves on safely",
       from = "restoration", to = "moved_on", by = { "supervisor", "fv_specialist" },
       requires = { "safety_plan", "review" },
+      decision = true, -- where the family lives next is decided with them
       when = { safety_plan_current, next_home_safe },
       description = "The family moves to a home of its own assessed as safe." },
   },

@@ -7,7 +7,7 @@ local people = {
   { member = "carer", name = "Hazel Dunmore-Example" },
   { member = "family_link", name = "Ari Westcombe" },
   { member = "fv_specialist", name = "Noor Example-Safe" },
-  { submit = "consent_to_share", data = { consent = true, given_by = "Morgan Testbury" } },
+  { consent = "share_with_partners", by = "Morgan Testbury" },
   { submit = "child_information",
     data = { child_name = "Lily Testbury", dob = "2020-07-07", living_arrangement = "with_parents" } },
 }

@@ -44,7 +44,7 @@ return adapt "coparenthood" {
     { "referral",
       description = "The family is referred, consents to share information, and is matched "
         .. "with a carer, a Family Link worker and an ACCO worker.",
-      forms = { "consent_to_share", "child_information", "cultural_support_plan" } },
+      forms = { "child_information", "cultural_support_plan" } },
     { "building_trust",
       forms = { "partnering_activities", "cultural_support_plan", "communication_book",
                 "safety_network_meeting", "family_contact", "review" } },

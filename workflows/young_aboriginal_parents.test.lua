@@ -10,7 +10,7 @@ local young_parent = {
 }
 local acco = { { member = "acco_worker", name = "Dana Riverbend-Test" } }
 local paperwork = {
-  { submit = "consent_to_share", data = { consent = true, given_by = "Tahlia Examplewood" } },
+  { consent = "share_with_partners", by = "Tahlia Examplewood" },
   { submit = "child_information",
     data = { child_name = "Jarrah Examplewood", dob = "2024-02-01",
              living_arrangement = "foster_care",
@@ -87,7 +87,7 @@ return scenarios "young_aboriginal_parents" {
   { "matching needs a cultural support plan started",
     now = "2026-01-05T09:00:00Z",
     steps = join(young_parent, workers, acco, {
-      { submit = "consent_to_share", data = { consent = true, given_by = "Tahlia Examplewood" } },
+      { consent = "share_with_partners", by = "Tahlia Examplewood" },
       { submit = "child_information",
         data = { child_name = "Jarrah Examplewood", dob = "2024-02-01" } },
       { fire = "match", as = "caseworker", refused = "cultural_support_plan" },

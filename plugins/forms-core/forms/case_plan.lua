@@ -5,6 +5,7 @@ return form {
   title = "Case plan",
   description = "The child's current and meaningful case plan, developed with the parents "
     .. "and carers.",
+  family = "read", -- the family sees it on their family page; staff record it
   fields = {
     { "plan_date", label = "Date of plan", type = "date", required = true },
     { "permanency_goal", label = "Permanency goal", type = "choice", required = true,

@@ -7,6 +7,9 @@ return form {
   title = "Communication book entry",
   description = "An update on the child, usually from the carer to the parent; parents write "
     .. "back with their own news.",
+  -- Parents and carers write in it themselves, from their family page: each entry is
+  -- recorded as the person who wrote it.
+  family = true,
   fields = {
     { "entry_date", label = "Date", type = "date", required = true },
     { "written_by", label = "Written by", type = "choice", required = true,

@@ -5,6 +5,7 @@ return form {
   name = "family_contact",
   title = "Family contact",
   description = "A record of time the child spent with their parents or family.",
+  family = "read", -- the family sees it on their family page; staff record it
   fields = {
     { "contact_date", label = "Date", type = "date", required = true },
     { "contact_type", label = "Kind of contact", type = "choice", required = true,

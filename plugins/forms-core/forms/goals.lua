@@ -6,6 +6,7 @@ return form {
   title = "Family goal",
   description = "A goal the family has set, the steps toward it, and any flexible funding "
     .. "to help meet it.",
+  family = "read", -- the family sees it on their family page; staff record it
   fields = {
     { "goal", label = "Goal (in the family's words)", type = "text", required = true },
     { "steps", label = "Steps toward it", type = "list", of = "text" },

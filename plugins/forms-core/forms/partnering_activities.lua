@@ -7,6 +7,7 @@ return form {
   description = "The ways the parents and carers have agreed to partner and co-parent the "
     .. "child. Set this expectation with the parent from day one: they don't stop being "
     .. "parents when their children enter care.",
+  family = "read", -- the family sees it on their family page; staff record it
   fields = {
     { "agreed_on", label = "Date agreed", type = "date", required = true },
     { "activities", label = "Ways we will co-parent", type = "list", of = "choice",

@@ -5,6 +5,7 @@ return form {
   title = "Safety and support network meeting",
   description = "A meeting of the family's safety and support network, attended by parents "
     .. "and carers together.",
+  family = "read", -- the family sees it on their family page; staff record it
   fields = {
     { "meeting_date", label = "Meeting date", type = "date", required = true },
     { "attendees", label = "Who attended", type = "list", of = "text", required = true },

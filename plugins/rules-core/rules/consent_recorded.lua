@@ -1,25 +1,30 @@
 -- Seed "Working in partnership": the family "agrees to be supported and to have personal
--- information shared". Passes when the newest consent_to_share entry gives consent and has
--- not expired. A newer entry with consent = false means consent was withdrawn.
+-- information shared". Consent is a record given by a member of the case for a purpose
+-- (`kinflow consent give`, the case page, or the family's own page), from a date and maybe
+-- until one; withdrawing it stops whatever needs it from the next request on.
 return rule {
   name = "consent_recorded",
-  description = "Consent to share information has been given and is still current.",
+  description = "A member of the family has given consent to share information with the "
+    .. "partner agencies (share_with_partners), and it is still current.",
   check = function(case)
-    local entries = case:entries("consent_to_share")
-    if #entries == 0 then
+    if case:consent("share_with_partners") then return true end
+    local all = case:consents("share_with_partners")
+    local last = all[#all]
+    if not last then
       return false, "consent to share information has not been recorded"
     end
-    local latest = entries[#entries].data
-    if latest.consent ~= true then
-      if #entries > 1 then
-        return false, "consent to share information has been withdrawn"
-      end
-      return false, "consent to share information has not been recorded"
+    local today = kf.today()
+    if last.withdrawn_at then
+      return false, "consent to share information was withdrawn on "
+        .. last.withdrawn_at:sub(1, 10) .. "; nothing that needs it can go ahead"
     end
-    if latest.expires_on and kf.days_between(kf.today(), latest.expires_on) < 0 then
-      return false, "consent to share information expired on " .. latest.expires_on
+    if last["until"] and last["until"] < today then
+      return false, "consent to share information expired on " .. last["until"]
         .. "; ask the family to renew it"
     end
-    return true
+    if last.from > today then
+      return false, "consent to share information starts on " .. last.from
+    end
+    return false, "consent to share information has not been recorded"
   end,
 }
