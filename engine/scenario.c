@@ -182,14 +182,15 @@ static int64_t member_named(kf_engine *e, const char *id, const char *name, kf_e
   return found;
 }
 
-/* { consent = PURPOSE, by = NAME, from?, until? }: that member gives consent. */
+/* { consent = PURPOSE, by = NAME, from?, until? (or ends?) }: that member gives consent. */
 static json_t *consent_step(kf_engine *e, const char *id, json_t *s, const char *actor,
                             kf_err *err) {
   int64_t member = member_named(e, id, js(s, "by"), err);
   if (!member) return NULL;
   return kf_consent_give(e, id, member, js(s, "consent"),
                          json_string_value(json_object_get(s, "from")),
-                         json_string_value(json_object_get(s, "until")), actor, err);
+                         json_string_value(json_object_get(s, json_object_get(s, "ends") ? "ends" : "until")),
+                         actor, err);
 }
 
 /* { withdraw = PURPOSE, by = NAME, reason? }: that member withdraws their consent in force

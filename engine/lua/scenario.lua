@@ -15,18 +15,19 @@ local STEP_KEYS = set_of { "fire", "as", "actor", "reason", "refused", "submit",
 local EXPECT_KEYS = set_of { "state", "final", "overdue", "data", "as", "moves", "blocked" }
 local SCENARIO_KEYS = set_of { "now", "data", "ref", "steps" }
 
--- Consent steps: { consent = PURPOSE, by = "a member's name", from = DATE?, until = DATE? }
--- and { withdraw = PURPOSE, by = "a member's name", reason = TEXT? }.
+-- Consent steps: { consent = PURPOSE, by = "a member's name", from = DATE?, ["until"] = DATE? }
+-- (until is a Lua keyword: ends = DATE says the same) and { withdraw = PURPOSE, by = "a
+-- member's name", reason = TEXT? }.
 local function add_consent_steps()
   for _, a in ipairs { "consent", "withdraw" } do STEP_ACTIONS[#STEP_ACTIONS + 1] = a end
-  for _, k in ipairs { "consent", "withdraw", "by", "from", "until" } do STEP_KEYS[k] = true end
+  for _, k in ipairs { "consent", "withdraw", "by", "from", "until", "ends" } do STEP_KEYS[k] = true end
 end
 add_consent_steps()
 
 local function check_consent_step(st, fail)
   local what = st.consent ~= nil and "consent" or st.withdraw ~= nil and "withdraw" or nil
   if not what then
-    for _, k in ipairs { "by", "from", "until" } do
+    for _, k in ipairs { "by", "from", "until", "ends" } do
       if st[k] ~= nil then fail("%s is for consent and withdraw steps", k) end
     end
     return
@@ -35,7 +36,8 @@ local function check_consent_step(st, fail)
     fail("%s: give a purpose (e.g. \"share_with_partners\")", what)
   end
   if type(st.by) ~= "string" then fail("%s %s needs by = \"a member's name\"", what, st[what]) end
-  for _, k in ipairs { "from", "until" } do
+  if st["until"] ~= nil and st.ends ~= nil then fail("consent: give until or ends, not both") end
+  for _, k in ipairs { "from", "until", "ends" } do
     if st[k] ~= nil and (what ~= "consent" or type(st[k]) ~= "string" or not st[k]:match("^%d%d%d%d%-%d%d%-%d%d$")) then
       fail("%s: %s must be a date YYYY-MM-DD%s", what, k, what ~= "consent" and " of a consent step" or "")
     end
