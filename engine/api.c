@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "access.h"
+#include "consent.h"
 #include "verbs.h"
 #include "kf_plugin.h"
 #include "plugin.h"
@@ -226,6 +227,9 @@ static json_t *list_row(call *c, json_t *row) {
                                             json_object_get(m, "name")));
   json_decref(members);
   json_object_set_new(out, "people", people);
+  json_t *flags = kf_store_flags_open(st(c), json_integer_value(json_object_get(row, "id")), &ignore);
+  json_object_set_new(out, "flagged", json_integer((json_int_t)json_array_size(flags)));
+  json_decref(flags);
   return out;
 }
 
@@ -575,6 +579,15 @@ static json_t *v_case_get(call *c) {
   json_object_set_new(cs, "entries", entries);
   json_object_set_new(cs, "access", json_pack("{s:s,s:b,s:I}", "basis", a.basis ? a.basis : "owner",
                                               "sensitive", a.sensitive, "grant", (json_int_t)a.grant));
+  json_t *flags = kf_case_flags(c->s->e, buf, c->err);
+  json_t *sharing = flags ? kf_case_sharing(c->s->e, buf, c->err) : NULL;
+  if (!sharing) {
+    json_decref(flags);
+    json_decref(cs);
+    return NULL;
+  }
+  json_object_set_new(cs, "flags", flags);
+  json_object_set_new(cs, "sharing", sharing);
   return cs;
 }
 
@@ -968,6 +981,133 @@ static json_t *v_access_list(call *c) {
 }
 
 
+/* ---- consent and sharing ---- */
+
+/* A family account's binding {case, member, ...}, or NULL for staff and the owner. */
+static json_t *family_of(call *c) {
+  return is_role(c, "family") ? json_object_get(c->user, "family") : NULL;
+}
+
+#define FAMILY_ONLY_OWN "a family account can use only its own family page"
+
+/* The case of a consent verb: a family account's own case only; staff need its full view. */
+static json_t *consent_case(call *c) {
+  if (!is_role(c, "family")) return case_full(c, NULL);
+  json_t *fam = family_of(c);
+  char buf[32];
+  json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
+  if (cs && (!json_is_integer(json_object_get(fam, "case")) ||
+             !json_equal(json_object_get(fam, "case"), json_object_get(cs, "id")))) {
+    json_decref(cs);
+    kf_fail(c->err, KF_EFORBIDDEN, FAMILY_ONLY_OWN);
+    return NULL;
+  }
+  return cs;
+}
+
+/* Who a consent verb records: a family account as itself, staff as the call says. */
+static const char *consent_actor(call *c) {
+  return family_of(c) ? json_string_value(json_object_get(c->user, "login")) : actor(c);
+}
+
+/* A family account acts only for its own member. */
+static int own_member(call *c, int64_t member) {
+  json_t *fam = family_of(c);
+  if (!is_role(c, "family") || (fam && json_integer_value(json_object_get(fam, "member")) == member))
+    return 0;
+  return kf_fail(c->err, KF_EFORBIDDEN, "a family account gives and withdraws only its own "
+                 "consents (member %lld is someone else)", (long long)member);
+}
+
+static json_t *v_consent_give(call *c) {
+  char buf[32];
+  json_t *cs = consent_case(c);
+  if (!cs) return NULL;
+  json_decref(cs);
+  int64_t member = num(c, "member", 0);
+  if (own_member(c, member)) return NULL;
+  return kf_consent_give(c->s->e, case_id(c, buf), member, need(c, "purpose"), str(c, "from"),
+                         str(c, "until"), consent_actor(c), c->err);
+}
+
+static json_t *v_consent_withdraw(call *c) {
+  char buf[32];
+  json_t *cs = consent_case(c);
+  if (!cs) return NULL;
+  int64_t id = num(c, "consent", 0);
+  if (is_role(c, "family")) { /* their own consent only; the withdrawal is theirs */
+    kf_err look = {0};
+    json_t *k = kf_store_consent_get(st(c), id, &look);
+    int64_t member = k ? json_integer_value(json_object_get(k, "member")) : 0;
+    int same_case = k && json_equal(json_object_get(k, "case"), json_object_get(cs, "id"));
+    json_decref(k);
+    if (!k && look.code != KF_ENOTFOUND) {
+      *c->err = look;
+      json_decref(cs);
+      return NULL;
+    }
+    if (k && same_case && own_member(c, member)) {
+      json_decref(cs);
+      return NULL;
+    }
+  }
+  json_decref(cs);
+  return kf_consent_withdraw(c->s->e, case_id(c, buf), id, str(c, "reason"), consent_actor(c),
+                             !is_role(c, "family"), c->err);
+}
+
+static json_t *v_consent_list(call *c) {
+  char buf[32];
+  json_t *cs = consent_case(c);
+  if (!cs) return NULL;
+  json_decref(cs);
+  json_t *all = kf_consent_list(c->s->e, case_id(c, buf), c->err);
+  json_t *fam = family_of(c);
+  if (!all || !is_role(c, "family")) return all;
+  json_t *mine = json_array(), *k; /* a family account sees only its own consents */
+  size_t i;
+  json_array_foreach(all, i, k)
+    if (json_equal(json_object_get(k, "member"), json_object_get(fam, "member")))
+      json_array_append(mine, k);
+  json_decref(all);
+  return mine;
+}
+
+static json_t *v_case_flag_clear(call *c) {
+  char buf[32];
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
+  json_decref(cs);
+  return kf_case_flag_clear(c->s->e, case_id(c, buf), num(c, "flag", 0), actor(c), c->err);
+}
+
+static json_t *v_case_export(call *c) {
+  char buf[32];
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
+  json_decref(cs);
+  return kf_case_export(c->s->e, case_id(c, buf), need(c, "purpose"), str(c, "destination"),
+                        actor(c), c->err);
+}
+
+/* What was withheld: of one case (for those with its full view), or of every case (for an
+ * admin and the owner), from one destination or all. */
+static json_t *v_sharing_withheld(call *c) {
+  int64_t cid = 0;
+  json_t *which = json_object_get(c->args, "id");
+  if (which && !json_is_null(which)) {
+    json_t *cs = case_full(c, NULL);
+    if (!cs) return NULL;
+    cid = json_integer_value(json_object_get(cs, "id"));
+    json_decref(cs);
+  } else if (c->user && !is_role(c, "admin")) {
+    kf_fail(c->err, KF_EFORBIDDEN, "only an admin sees what was withheld from every case; "
+            "give a case (id)");
+    return NULL;
+  }
+  return kf_store_withheld(st(c), cid, str(c, "destination"), c->err);
+}
+
 /* Events the console records itself: only its own kinds, never a case's moves. */
 static json_t *v_event_log(call *c) {
   const char *kind = need(c, "kind");
@@ -1043,6 +1183,12 @@ static const struct {
     {"session.create", v_session_create, "login:s! idle:i absolute:i"},
     {"session.get", v_session_get, "token:s!"},
     {"session.delete", v_session_delete, "token:s!"},
+    {"consent.give", v_consent_give, "id:c! member:i! purpose:s! from:s until:s actor:s"},
+    {"consent.withdraw", v_consent_withdraw, "id:c! consent:i! reason:s actor:s"},
+    {"consent.list", v_consent_list, "id:c!"},
+    {"case.flag_clear", v_case_flag_clear, "id:c! flag:i! actor:s"},
+    {"case.export", v_case_export, "id:c! purpose:s! destination:s actor:s"},
+    {"sharing.withheld", v_sharing_withheld, "id:c destination:s"},
     {"event.log", v_event_log, "kind:s! actor:s data:o case:i name:s"},
     {"login.failed", v_login_failed, "login:s! address:s"},
 };

@@ -36,6 +36,17 @@
  *   session.create   {login, idle, absolute}             -> {token, csrf, expires}   (token: 256 random bits, stored hashed)
  *   session.get      {token}                             -> {login, role, csrf} (401 when unknown or expired; touches idle)
  *   session.delete   {token}                             -> {}
+ *   case.get answers also carry flags [{id, kind, text, raised_at}] (open ones) and sharing
+ *                    [{destination, purpose, events, first_seq, last_seq, reason, updated_at}];
+ *                    full case.list rows carry flagged (how many open flags)
+ *   consent.give     {id, member, purpose, from?, until?, actor} -> consent (consent.h's JSON)
+ *   consent.withdraw {id, consent, reason?, actor}        -> consent (staff: on the member's
+ *                                                          behalf, a reason required)
+ *   consent.list     {id}                                -> [consent...] (a family account: its own)
+ *   case.flag_clear  {id, flag, actor}                   -> [flag...] still open
+ *   case.export      {id, purpose, destination?, actor}  -> {case, members, entries, events, ...}
+ *                                                          (409 without a current consent)
+ *   sharing.withheld {id?, destination?}                 -> [{case, destination, purpose, events, ...}]
  *   event.log        {kind, actor, data, case?}          -> {seq}  (e.g. "sensitive.read"; not "login.failed")
  *   login.failed     {login, address?}                   -> {recorded, seq?}  a failed sign-in: the
  *                                                          login by name when it is a user's, else

@@ -532,6 +532,20 @@ static int h_entries(lua_State *L) {
                                           luaL_optstring(L, 2, NULL), 1, &err), &err);
 }
 
+/* consent(case id, purpose, date) -> the consent current on date, or nil (also without a
+ * database: nothing is recorded there) */
+static int h_consent(lua_State *L) {
+  lua_Integer id = luaL_checkinteger(L, 1);
+  const char *purpose = luaL_checkstring(L, 2), *date = luaL_checkstring(L, 3);
+  kf_store *st = host(L)->st;
+  if (!st) {
+    lua_pushnil(L);
+    return 1;
+  }
+  kf_err err = {0};
+  return push_result_new(L, kf_store_consent_current(st, id, purpose, date, &err), &err);
+}
+
 static int h_has_store(lua_State *L) {
   lua_pushboolean(L, host(L)->st != NULL);
   return 1;
@@ -825,6 +839,7 @@ static const luaL_Reg host_fns[] = {
     {"load_c_plugin", h_load_c_plugin}, {"c_plugins", h_c_plugins},
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
+    {"consent", h_consent},
     {NULL, NULL}};
 
 /* ---- analysts' scripts: host functions for engine/lua/script.lua ----

@@ -1571,6 +1571,179 @@ json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
   return rows_json(st, s, "listing access grants", err);
 }
 
+/* ---- consents, flags, withheld ---- */
+
+#define CONSENT_COLS                                                                     \
+  "k.id, k.case_id AS \"case\", k.member_id AS member, m.name, m.role, k.purpose,"        \
+  " k.given_on AS \"from\", k.until, k.recorded_by, k.recorded_at, k.withdrawn_at,"       \
+  " k.withdrawn_by, k.withdrawn_reason, k.on_behalf"                                     \
+  " FROM consents k JOIN members m ON m.id = k.member_id "
+
+/* on_behalf as a boolean (null while in force). */
+static json_t *consent_fix(json_t *row) {
+  json_t *v = json_object_get(row, "on_behalf");
+  if (json_is_integer(v)) json_object_set_new(row, "on_behalf", json_boolean(json_integer_value(v)));
+  return row;
+}
+
+int kf_store_consent_add(kf_store *st, json_t *k, int64_t *id, kf_err *err) {
+  static const char *q = "INSERT INTO consents(case_id, member_id, purpose, given_on, until,"
+                         " recorded_by, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+  if (!jstr(k, "purpose") || !jstr(k, "from") || !jstr(k, "recorded_by") || !jstr(k, "recorded_at"))
+    return kf_fail(err, KF_EINVAL, "internal: a consent needs a purpose, a date, who and when");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, jint(k, "case"));
+  sqlite3_bind_int64(s, 2, jint(k, "member"));
+  bind_text(s, 3, jstr(k, "purpose"));
+  bind_text(s, 4, jstr(k, "from"));
+  bind_text(s, 5, jstr(k, "until"));
+  bind_text(s, 6, jstr(k, "recorded_by"));
+  bind_text(s, 7, jstr(k, "recorded_at"));
+  int rc = step_done(st, s, "recording a consent", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+json_t *kf_store_consent_get(kf_store *st, int64_t id, kf_err *err) {
+  static const char *q = "SELECT " CONSENT_COLS "WHERE k.id=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, id);
+  json_t *row = row_or_none(st, s, "consent", err);
+  if (!row && err && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no consent %lld", (long long)id);
+  return row ? consent_fix(row) : NULL;
+}
+
+json_t *kf_store_consents(kf_store *st, int64_t case_id, kf_err *err) {
+  static const char *q = "SELECT " CONSENT_COLS "WHERE k.case_id=?1 ORDER BY k.id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  json_t *a = rows_json(st, s, "listing consents", err);
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) consent_fix(v);
+  return a;
+}
+
+int kf_store_consent_withdraw(kf_store *st, int64_t id, const char *at, const char *by,
+                              const char *reason, int on_behalf, kf_err *err) {
+  static const char *q = "UPDATE consents SET withdrawn_at=?2, withdrawn_by=?3,"
+                         " withdrawn_reason=?4, on_behalf=?5 WHERE id=?1 AND withdrawn_at IS NULL";
+  if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: a withdrawal needs who and when");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, at);
+  bind_text(s, 3, by);
+  bind_text(s, 4, reason);
+  sqlite3_bind_int(s, 5, !!on_behalf);
+  int rc = step_done(st, s, "withdrawing a consent", err);
+  if (rc || sqlite3_changes(st->db)) return rc;
+  json_t *row = kf_store_consent_get(st, id, err);
+  if (!row) return err ? err->code : KF_ESTORE;
+  json_decref(row);
+  return kf_fail(err, KF_ECONFLICT, "consent %lld was already withdrawn", (long long)id);
+}
+
+json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purpose,
+                                 const char *date, kf_err *err) {
+  static const char *q_current =
+      "SELECT " CONSENT_COLS "WHERE k.case_id=?1 AND k.purpose=?2 AND k.withdrawn_at IS NULL"
+      " AND k.given_on <= ?3 AND (k.until IS NULL OR k.until >= ?3) ORDER BY k.id DESC LIMIT 1";
+  static const char *q_latest =
+      "SELECT " CONSENT_COLS "WHERE k.case_id=?1 AND k.purpose=?2 ORDER BY k.id DESC LIMIT 1";
+  sqlite3_stmt *s = stmt(st, date ? q_current : q_latest, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, purpose);
+  if (date) bind_text(s, 3, date);
+  json_t *row = row_or_none(st, s, "consent", err);
+  if (!row && err && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "case %lld has no %sconsent to %s", (long long)case_id,
+            date ? "current " : "", purpose ? purpose : "?");
+  return row ? consent_fix(row) : NULL;
+}
+
+int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const char *text,
+                      const char *at, int64_t *id, kf_err *err) {
+  static const char *q = "INSERT INTO flags(case_id, kind, text, raised_at) VALUES(?1,?2,?3,?4)";
+  if (!kind || !text || !at) return kf_fail(err, KF_EINVAL, "internal: a flag needs a kind, a text and a time");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, kind);
+  bind_text(s, 3, text);
+  bind_text(s, 4, at);
+  int rc = step_done(st, s, "raising a flag", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err) {
+  static const char *q = "SELECT id, case_id AS \"case\", kind, text, raised_at FROM flags"
+                         " WHERE case_id=?1 AND cleared_at IS NULL ORDER BY id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  return rows_json(st, s, "listing flags", err);
+}
+
+int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *at,
+                        const char *by, kf_err *err) {
+  static const char *q = "UPDATE flags SET cleared_at=?3, cleared_by=?4"
+                         " WHERE id=?2 AND case_id=?1 AND cleared_at IS NULL";
+  if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: clearing a flag needs who and when");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  sqlite3_bind_int64(s, 2, id);
+  bind_text(s, 3, at);
+  bind_text(s, 4, by);
+  int rc = step_done(st, s, "clearing a flag", err);
+  if (!rc && !sqlite3_changes(st->db))
+    rc = kf_fail(err, KF_ENOTFOUND, "case %lld has no open flag %lld", (long long)case_id,
+                 (long long)id);
+  return rc;
+}
+
+int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination,
+                          const char *purpose, int64_t seq, const char *reason,
+                          const char *at, kf_err *err) {
+  static const char *q =
+      "INSERT INTO withheld(case_id, destination, purpose, events, first_seq, last_seq, reason,"
+      " updated_at) VALUES(?1, ?2, ?3, 1, ?4, ?4, ?5, ?6)"
+      " ON CONFLICT(case_id, destination) DO UPDATE SET events = events + 1,"
+      " last_seq = excluded.last_seq, purpose = excluded.purpose, reason = excluded.reason,"
+      " updated_at = excluded.updated_at";
+  if (!destination || !purpose || !reason || !at)
+    return kf_fail(err, KF_EINVAL, "internal: withholding needs a destination, a purpose, a "
+                   "reason and a time");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, destination);
+  bind_text(s, 3, purpose);
+  sqlite3_bind_int64(s, 4, seq);
+  bind_text(s, 5, reason);
+  bind_text(s, 6, at);
+  return step_done(st, s, "recording what was withheld", err);
+}
+
+json_t *kf_store_withheld(kf_store *st, int64_t case_id, const char *destination, kf_err *err) {
+  static const char *q =
+      "SELECT case_id AS \"case\", destination, purpose, events, first_seq, last_seq, reason,"
+      " updated_at FROM withheld WHERE (?1 = 0 OR case_id = ?1) AND (?2 IS NULL OR"
+      " destination = ?2) ORDER BY case_id, destination";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, destination);
+  return rows_json(st, s, "listing what was withheld", err);
+}
+
 /* ---- reports and scripts ---- */
 
 /* What a script's connection allows: reads only, never of the login tables, and only

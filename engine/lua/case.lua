@@ -1,5 +1,5 @@
 -- engine/lua/case.lua: the `case` object workflow code sees (data, members, entries,
--- schedule, cancel, emit) and the `kf` API (clock, dates, rules, actions). Effects are only
+-- consent, schedule, cancel, emit) and the `kf` API (clock, dates, rules, actions). Effects are only
 -- collected here, for the C runtime to store; nothing here decides whether a move may fire.
 local E = ...
 local host, lib = E.host, E.lib
@@ -43,6 +43,24 @@ function methods.latest(c, form)
   local list = methods.entries(c, form)
   local last = list[#list]
   return last and last.data or nil
+end
+
+-- The consent for purpose that is current today (the engine's clock), or nil:
+-- { id, member, name, role, purpose, from, until, recorded_by }.
+function E.consent_of(case_id, purpose, what)
+  if type(purpose) ~= "string" or not purpose:match("^[a-z][a-z0-9_]*$") or #purpose > 64 then
+    error(fmt("%s: give a purpose (an identifier such as \"share_with_partners\"), not %s", what,
+      type(purpose) == "string" and q(purpose) or tostring(purpose)), 3)
+  end
+  if not case_id then return nil end
+  local k = host.consent(case_id, purpose, host.now():sub(1, 10))
+  if not k then return nil end
+  return { id = k.id, member = k.member, name = k.name, role = k.role, purpose = k.purpose,
+           from = k.from, ["until"] = k["until"], recorded_by = k.recorded_by }
+end
+
+function methods.consent(c, purpose)
+  return E.consent_of(self_of(c, "consent").id, purpose, "consent")
 end
 
 function methods.schedule(c, name, after)
