@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "decision.h"
 #include "runtime.h"
 
 static const char *js(json_t *o, const char *k) {
@@ -166,6 +167,40 @@ static int expect(kf_engine *e, const char *id, json_t *want, char *msg, size_t 
   return ok;
 }
 
+/* A decision step: { decision = "transition", decided = "...", family_agreed = true,
+ * members = { "a member's name", ... } } recorded through the runtime (members by name). */
+static json_t *decision_step(kf_engine *e, const char *id, json_t *s, const char *actor,
+                             kf_err *err) {
+  json_t *c = kf_case_get(e, id, err);
+  if (!c) return NULL;
+  json_t *members = kf_store_members(kf_engine_store(e), json_integer_value(json_object_get(c, "id")),
+                                     NULL, err);
+  json_decref(c);
+  if (!members) return NULL;
+  json_t *parts = json_array(), *name;
+  size_t i;
+  json_array_foreach(json_object_get(s, "members"), i, name) {
+    json_t *m, *found = NULL;
+    size_t k;
+    json_array_foreach(members, k, m)
+      if (!found && json_equal(json_object_get(m, "name"), name)) found = m;
+    if (!found) {
+      kf_fail(err, KF_EINVAL, "decision: no member named '%s' on the case", json_string_value(name));
+      json_decref(parts);
+      json_decref(members);
+      return NULL;
+    }
+    json_array_append_new(parts, json_pack("{s:O}", "member", json_object_get(found, "id")));
+  }
+  json_decref(members);
+  json_t *d = json_pack("{s:O,s:O,s:O,s:o}", "for", json_object_get(s, "decision"), "decided",
+                        json_object_get(s, "decided"), "family_agreed",
+                        json_object_get(s, "family_agreed"), "participants", parts);
+  json_t *res = kf_decision_record(e, id, d, actor, err);
+  json_decref(d);
+  return res;
+}
+
 /* Run one step. Returns 1 when it behaved as the scenario says. */
 static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *msg, size_t n) {
   kf_err err = {0};
@@ -196,6 +231,8 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
     res = kf_case_set(e, id, v, actor, 0, &err);
   } else if ((v = json_object_get(s, "review"))) {
     res = kf_case_review(e, id, json_string_value(json_object_get(s, "note")), actor, &err);
+  } else if (json_object_get(s, "decision")) {
+    res = decision_step(e, id, s, actor, &err);
   } else {
     snprintf(msg, n, "unknown step");
     return 0;
@@ -219,7 +256,8 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
 }
 
 static void describe(json_t *s, char *buf, size_t n) {
-  static const char *kinds[] = {"fire", "submit", "member", "set", "advance", "review", "expect"};
+  static const char *kinds[] = {"fire", "submit", "member", "set", "advance", "review", "expect",
+                                "decision"};
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     json_t *v = json_object_get(s, kinds[i]);
     if (!v) continue;
