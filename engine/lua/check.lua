@@ -279,7 +279,10 @@ function E.check(files)
                          family = item.spec.family, by = item.spec.by }
     elseif item.kind == "scenarios" then
       local ok, serr = pcall(E.parse_scenarios, item.spec, item.path, item.map, batch)
-      if not ok then out[#out + 1] = { at = { path = item.path, line = lines[item.spec] or 1 }, msg = tostring(serr) } end
+      if not ok then -- parse_scenarios says FILE:LINE: itself
+        local p, l, m = tostring(serr):match("^(.-):(%d+): (.*)$")
+        out[#out + 1] = { at = { path = p or item.path, line = tonumber(l) or lines[item.spec] or 1 }, msg = m or tostring(serr) }
+      end
     elseif item.kind == "plugin" then
       -- plugin folders are checked when loaded (kinflow plugins)
     end
