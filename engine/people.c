@@ -273,6 +273,17 @@ json_t *v_user_update(call *c) {
       return NULL;
     }
   }
+  if (role || (roles && !json_is_null(roles))) { /* a family account stays what it is */
+    kf_err look = {0};
+    json_t *u = kf_store_user_get(st(c), login, &look);
+    int family = u && json_object_get(u, "family");
+    json_decref(u);
+    if (family) {
+      kf_fail(c->err, KF_EINVAL, "'%s' is a family account: its role and programme roles do not "
+              "change (disable it, and add a staff account instead)", login);
+      return NULL;
+    }
+  }
   const char *me = c->user ? json_string_value(json_object_get(c->user, "login")) : NULL;
   if (me && !strcmp(me, login) && (json_is_true(disabled) || (role && strcmp(role, "admin")))) {
     kf_fail(c->err, KF_EINVAL, "you cannot disable your own account or take away your own admin role");

@@ -76,6 +76,9 @@ expect_ok "the move fires once the decision is recorded" "$K" case fire SH-1 pre
 expect_eq "the move's event carries the decision" "$DEC" \
   "$("$K" case history SH-1 --json | py '[e for e in d if e["kind"] == "case.transition"][-1]["data"]["decision"]')"
 expect_out "decision list" "Robin Testwood (parent): I am ready" "$K" decision list SH-1
+quiet "$K" decision record SH-1 --for close --decided "Close in July" --family-agreed no --member 1="not yet"
+expect_refused "a guard reads the decision (case:decision)" 1 "the family did not agree: Close in July" \
+  "$K" case fire SH-1 close --as caseworker
 expect_out "no decisions yet" "no shared decisions on case SH-2" "$K" decision list SH-2
 
 # ---- kinflow check: family_roles, decision, family and by ----

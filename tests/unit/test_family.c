@@ -130,6 +130,22 @@ static void accounts(void) {
   json_decref(r);
 }
 
+static void staff_side(void) {
+  json_t *r = as("ada", "user.update", json_pack("{s:s,s:s}", "login", "robin", "role", "caseworker"));
+  CHECK(refused(r, 400, "'robin' is a family account: its role and programme roles do not change (disable "
+                        "it, and add a staff account instead)"), "a family account stays one: %s", E.msg);
+  r = as("wes", "form.get", json_pack("{s:s,s:s}", "name", "communication_book", "id", "SH-1"));
+  json_t *by = json_object_get(r, "by");
+  CHECK(r && json_is_true(json_object_get(r, "family")) && json_array_size(by) == 2 &&
+            !strcmp(json_string_value(json_array_get(by, 0)), "parent"),
+        "form.get carries family and by (every family role by default): %s", E.msg);
+  json_decref(r);
+  r = as("wes", "form.get", json_pack("{s:s,s:s}", "name", "plan_goals", "id", "SH-1"));
+  CHECK(r && !strcmp(json_string_value(json_object_get(r, "family")), "read") && !json_object_get(r, "by"),
+        "a form the family reads: family \"read\", no by");
+  json_decref(r);
+}
+
 static void only_family_verbs(void) {
   static const char *verbs[] = {"case.get", "case.list", "case.history", "case.fire", "case.moves",
                                 "case.set", "case.member_add", "form.get", "form.submit", "audit.list",
@@ -335,6 +351,7 @@ int main(void) {
     ok(as(NULL, "case.member_add", json_pack("{s:s,s:s,s:s,s:{s:s?}}", "id", M[i].ref, "role", M[i].role, "name",
                                              M[i].name, "data", "address", M[i].address)), M[i].name);
   accounts();
+  staff_side();
   only_family_verbs();
   family_page();
   family_acts();

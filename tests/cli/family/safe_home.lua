@@ -20,7 +20,12 @@ return workflow {
       from = "planning", to = "together", by = { "parent" } },
     { "prepare_move", title = "Prepare to move on", from = "together", to = "moving_on",
       by = { "caseworker" }, decision = true },
-    { "close", from = "moving_on", to = "closed", by = { "caseworker" } },
+    { "close", from = "moving_on", to = "closed", by = { "caseworker" },
+      when = function(case)
+        local d = case:decision("close")
+        if d and not d.family_agreed then return false, "the family did not agree: " .. d.decided end
+        return true
+      end },
     { "withdraw", from = "*", to = "closed", by = { "caseworker" }, reason = true },
   },
   forms = {
