@@ -30,7 +30,8 @@
  *   report.stages    {workflow?}                         -> [{workflow, state, title, final, cases_now, stays, median_days, p90_days}]
  *   report.outcomes  {workflow?}                         -> [{programme, workflow (null: all), outcome, cases, median_days}]
  *   timers.run       {}                                  -> {now, timers}
- *   user.add         {login, role, password, actor}      -> {login, role}   (argon2id)
+ *   user.add         {login, role, password, actor}      -> {login, role}   (argon2id); role "family"
+ *                    with family_case and family_member: a family account (-> ... family)
  *   user.list        {}                                  -> [{login, role, created_at, last_login}]
  *   user.verify      {login, password}                   -> {login, role} (401 when wrong)
  *   session.create   {login, idle, absolute}             -> {token, csrf, expires}   (token: 256 random bits, stored hashed)
@@ -53,9 +54,19 @@
  *                                                          data.login_hash (keyed BLAKE2b, 16 bytes
  *                                                          hex); at most one a minute per login, and
  *                                                          20 a minute for all unknown logins
+ *   family.invite    {id, member, login?, actor}         -> {login, password, family} (a one-time password;
+ *                                                          must_change; staff with the case in full)
+ *   decision.record  {id, for?, decided, family_agreed, participants, actor} -> decision
+ *   decision.list    {id}                                -> [decision]
+ * A family account (user.role "family", bound to one member of one case: the user JSON's
+ * "family": {case, member, role, name}) may call only family.get {}, family.submit {form,
+ * data}, family.fire {transition, reason?}, consent.*, user.change_password and session.*:
+ * every other verb answers 403 "a family account can use only its own family page" (api.c's
+ * table marks them). Staff may not fire as a family role (403).
  * A refused move (case.fire, 409) leaves its unmet conditions in kf_session_detail:
  *   {"refusals": [{code, params, text}]}, code one of by_time {transition, after},
  *   role {role, transition, by}, form_missing {form}, reason_required {transition},
+ *   decision_missing {transition},
  *   guard {transition, rule?, where?, reason}; case.moves gives the same list per move.
  * Ownership: args borrowed; results new references. */
 #ifndef KF_API_H

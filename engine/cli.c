@@ -54,6 +54,9 @@
   "  serve [--bind ADDR] [--port N]     the web console (the console plugin)\n"           \
   "  serve --routes                     the console's routes and the permission each needs\n"       \
   "  user add LOGIN --role ROLE --password-stdin   a person who signs in to the console\n" \
+  "  user add LOGIN --family CASE --member ID --password-stdin   a family member's own sign-in\n" \
+  "  decision record CASE [--for T] --decided TEXT --family-agreed yes|no --member ID[=VIEW]...\n" \
+  "           [--staff LOGIN[=VIEW]...] | decision list CASE   shared decisions\n" \
   "  (plugins may add commands: see `kinflow plugins`)\n"
 
 typedef struct args {
@@ -1188,6 +1191,7 @@ int kf_cli_main(int argc, char **argv) {
       continue;
     }
     if (!strcmp(argv[i], "report") || !strcmp(argv[i], "script")) return kf_cli_analysis(argc, argv);
+    if (kf_cli_is_family(argc, argv, i)) return kf_cli_family(argc, argv, i);
     if (argv[i][0] != '-' && !builtin(argv[i])) {
       args pa = {0};
       for (int k = 1; k < i; k++) {

@@ -546,6 +546,16 @@ static int h_consent(lua_State *L) {
   return push_result_new(L, kf_store_consent_current(st, id, purpose, date, &err), &err);
 }
 
+/* decision(case id, transition): the shared decision recorded for it since the case
+ * entered its current state, or nil. */
+static int h_decision(lua_State *L) {
+  kf_err err = {0};
+  kf_store *st = need_store(L);
+  lua_Integer id = luaL_checkinteger(L, 1);
+  const char *t = luaL_checkstring(L, 2);
+  return push_result_new(L, kf_store_decision_since(st, id, t, &err), &err);
+}
+
 static int h_has_store(lua_State *L) {
   lua_pushboolean(L, host(L)->st != NULL);
   return 1;
@@ -840,6 +850,7 @@ static const luaL_Reg host_fns[] = {
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
     {"consent", h_consent},
+    {"decision", h_decision},
     {NULL, NULL}};
 
 /* ---- analysts' scripts: host functions for engine/lua/script.lua ----

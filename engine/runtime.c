@@ -487,6 +487,8 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
     json_object_set(evdata, "outcome", json_object_get(res, "outcome"));
   if (!json_equal(json_object_get(res, "data"), json_object_get(c, "data")))
     json_object_set_new(evdata, "data", redacted(e, c, "data", json_object_get(res, "data")));
+  if (json_is_integer(json_object_get(res, "decision"))) /* the shared decision it needed */
+    json_object_set(evdata, "decision", json_object_get(res, "decision"));
   json_object_set_new(ev, "data", evdata);
   if (record(e, ev, err) || apply_effects(e, c, res, actor, now, err))
     goto fail;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "consent.h"
+#include "decision.h"
 #include "runtime.h"
 
 static const char *js(json_t *o, const char *k) {
@@ -216,6 +217,28 @@ static json_t *withdraw_step(kf_engine *e, const char *id, json_t *s, const char
                              actor, 0, err);
 }
 
+/* A decision step: { decision = "transition", decided = "...", family_agreed = true,
+ * members = { "a member's name", ... } } recorded through the runtime (members by name). */
+static json_t *decision_step(kf_engine *e, const char *id, json_t *s, const char *actor,
+                             kf_err *err) {
+  json_t *parts = json_array(), *name;
+  size_t i;
+  json_array_foreach(json_object_get(s, "members"), i, name) {
+    int64_t member = member_named(e, id, json_string_value(name), err);
+    if (!member) {
+      json_decref(parts);
+      return NULL;
+    }
+    json_array_append_new(parts, json_pack("{s:I}", "member", (json_int_t)member));
+  }
+  json_t *d = json_pack("{s:O,s:O,s:O,s:o}", "for", json_object_get(s, "decision"), "decided",
+                        json_object_get(s, "decided"), "family_agreed",
+                        json_object_get(s, "family_agreed"), "participants", parts);
+  json_t *res = kf_decision_record(e, id, d, actor, err);
+  json_decref(d);
+  return res;
+}
+
 /* Run one step. Returns 1 when it behaved as the scenario says. */
 static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *msg, size_t n) {
   kf_err err = {0};
@@ -250,6 +273,8 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
     res = consent_step(e, id, s, actor, &err);
   } else if (json_object_get(s, "withdraw")) {
     res = withdraw_step(e, id, s, actor, &err);
+  } else if (json_object_get(s, "decision")) {
+    res = decision_step(e, id, s, actor, &err);
   } else {
     snprintf(msg, n, "unknown step");
     return 0;
@@ -274,7 +299,7 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
 
 static void describe(json_t *s, char *buf, size_t n) {
   static const char *kinds[] = {"fire", "submit", "member", "set", "advance", "review", "expect",
-                                "consent", "withdraw"};
+                                "consent", "withdraw", "decision"};
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     json_t *v = json_object_get(s, kinds[i]);
     if (!v) continue;

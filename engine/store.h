@@ -210,7 +210,10 @@ int kf_store_state_entries(kf_store *st, json_t *filter, int (*fn)(json_t *row, 
                            void *ud, kf_err *err);
 
 /* Users of the console and their sessions. user: login, role, roles (array of workflow
- * roles; absent: none), password_hash, created_at; KF_ECONFLICT when the login is taken.
+ * roles; absent: none), password_hash, created_at, and for a family account family_case
+ * and family_member (ids), must_change (bool); KF_ECONFLICT when the login is taken.
+ * Rows of get, list and session_get of a family account carry "family": {case, member,
+ * role, name} (the member it is bound to), never the raw columns.
  * Sessions are found by the hash of their token; their times are UTC seconds.
  * Rows of get, list and session_get carry `teams` (names, alphabetical). */
 int kf_store_user_add(kf_store *st, json_t *user, kf_err *err);
@@ -220,6 +223,16 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err);
  * nothing. KF_ENOTFOUND naming an unknown user or team, KF_EINVAL when teams is no list
  * of names. */
 int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err);
+
+/* Shared decisions. d: case, for (a transition, or absent), decided, family_agreed (bool),
+ * participants (array), recorded_by, recorded_at; *id (may be NULL) gets its id. Decision
+ * rows: {id, case, for, decided, family_agreed, participants, recorded_by, recorded_at}.
+ * decision_since: the newest decision for transition whose decision.recorded event came
+ * after the case last entered a state (case.opened or case.transition), or KF_ENOTFOUND. */
+int kf_store_decision_add(kf_store *st, json_t *d, int64_t *id, kf_err *err);
+json_t *kf_store_decisions(kf_store *st, int64_t case_id, kf_err *err);
+json_t *kf_store_decision_since(kf_store *st, int64_t case_id, const char *transition,
+                                kf_err *err);
 
 /* Teams: KF_ECONFLICT when the name is taken (the runtime checks its form). The list is
  * [{name, created_at, members: [login...]}] by name, members alphabetical. */

@@ -39,6 +39,20 @@ function methods.entries(c, form)
   return out
 end
 
+-- The shared decision recorded for a case's transition since the case entered its current
+-- state ({id, for, decided, family_agreed, participants, recorded_by, recorded_at}), or nil.
+function E.decision_for(c, transition)
+  if c.id == nil then return nil end
+  return host.decision(c.id, transition)
+end
+
+function methods.decision(c, transition)
+  local s = self_of(c, "decision")
+  if type(transition) ~= "string" then error("decision: give a transition's name", 2) end
+  if not s.id then return nil end
+  return host.decision(s.id, transition)
+end
+
 function methods.latest(c, form)
   local list = methods.entries(c, form)
   local last = list[#list]

@@ -9,9 +9,30 @@ local q, set_of, line_of, parse_date = lib.q, lib.set_of, lib.line_of, lib.parse
 ---------------------------------------------------------------------------------------
 -- Scenario files (kinflow test)
 
-local STEP_ACTIONS = { "fire", "submit", "member", "set", "advance", "review", "expect" }
+local STEP_ACTIONS = { "fire", "submit", "member", "set", "advance", "review", "expect", "decision" }
 local STEP_KEYS = set_of { "fire", "as", "actor", "reason", "refused", "submit", "data", "member",
-  "name", "set", "advance", "review", "note", "expect" }
+  "name", "set", "advance", "review", "note", "expect", "decision", "decided", "family_agreed",
+  "members" }
+
+-- A decision step: { decision = "transition", decided = "...", family_agreed = true|false,
+-- members = { "name on the case", ... } }; fail(msg, ...) raises at the step's line.
+local function check_decision_step(st, fail)
+  if st.decision == nil then
+    if st.decided ~= nil or st.family_agreed ~= nil or st.members ~= nil then
+      fail("decided, family_agreed and members go with decision = \"transition\"")
+    end
+    return
+  end
+  if type(st.decision) ~= "string" then fail("decision names the transition it is for (text)") end
+  if type(st.decided) ~= "string" or st.decided == "" then fail("decision %s needs decided = \"what was decided\"", q(st.decision)) end
+  if type(st.family_agreed) ~= "boolean" then fail("decision %s needs family_agreed = true or false", q(st.decision)) end
+  if type(st.members) ~= "table" or #st.members == 0 then
+    fail("decision %s needs members = { \"a member's name\", ... } (who took part)", q(st.decision))
+  end
+  for i, m in ipairs(st.members) do
+    if type(m) ~= "string" then fail("decision %s: members item %d is not a name (text)", q(st.decision), i) end
+  end
+end
 local EXPECT_KEYS = set_of { "state", "final", "overdue", "data", "as", "moves", "blocked" }
 local SCENARIO_KEYS = set_of { "now", "data", "ref", "steps" }
 
@@ -74,6 +95,7 @@ function E.parse_scenarios(spec, path, map)
         fail(line, "scenario %s step %d needs exactly one of %s", label, j, table.concat(STEP_ACTIONS, ", "))
       end
       check_consent_step(st, function(msg, ...) fail(line, "scenario %s step %d: " .. msg, label, j, ...) end)
+      check_decision_step(st, function(msg, ...) fail(line, "scenario %s step %d: " .. msg, label, j, ...) end)
       if st.advance ~= nil and not host.duration(st.advance) then
         fail(line, "scenario %s step %d: advance %s is not a duration", label, j, tostring(st.advance))
       end
