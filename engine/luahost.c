@@ -546,6 +546,19 @@ static int h_consent(lua_State *L) {
   return push_result_new(L, kf_store_consent_current(st, id, purpose, date, &err), &err);
 }
 
+/* consents(case id) -> every consent of the case, withdrawn and ended ones too, oldest
+ * first ({} without a database) */
+static int h_consents(lua_State *L) {
+  lua_Integer id = luaL_checkinteger(L, 1);
+  kf_store *st = host(L)->st;
+  if (!st) {
+    lua_newtable(L);
+    return 1;
+  }
+  kf_err err = {0};
+  return push_result_new(L, kf_store_consents(st, id, &err), &err);
+}
+
 /* decision(case id, transition): the shared decision recorded for it since the case
  * entered its current state, or nil. */
 static int h_decision(lua_State *L) {
@@ -849,7 +862,7 @@ static const luaL_Reg host_fns[] = {
     {"load_c_plugin", h_load_c_plugin}, {"c_plugins", h_c_plugins},
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
-    {"consent", h_consent},
+    {"consent", h_consent},             {"consents", h_consents},
     {"decision", h_decision},
     {NULL, NULL}};
 

@@ -77,6 +77,26 @@ function methods.consent(c, purpose)
   return E.consent_of(self_of(c, "consent").id, purpose, "consent")
 end
 
+-- Every consent for purpose, oldest first, withdrawn and ended ones too (so that a rule can
+-- say why there is none in force): { id, member, name, role, purpose, from, until,
+-- recorded_by, withdrawn_at, withdrawn_by, withdrawn_reason, on_behalf }.
+function methods.consents(c, purpose)
+  local s = self_of(c, "consents")
+  E.consent_of(nil, purpose, "consents") -- the purpose is checked as consent() checks it
+  local out = {}
+  if not s.id then return out end
+  for _, k in ipairs(host.consents(s.id)) do
+    if k.purpose == purpose then
+      out[#out + 1] = { id = k.id, member = k.member, name = k.name, role = k.role,
+                        purpose = k.purpose, from = k.from, ["until"] = k["until"],
+                        recorded_by = k.recorded_by, withdrawn_at = k.withdrawn_at,
+                        withdrawn_by = k.withdrawn_by, withdrawn_reason = k.withdrawn_reason,
+                        on_behalf = k.on_behalf }
+    end
+  end
+  return out
+end
+
 function methods.schedule(c, name, after)
   local s = self_of(c, "schedule")
   if not s.effects then error("schedule: a guard cannot schedule timers (use an action)", 2) end
