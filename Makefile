@@ -13,11 +13,11 @@ LIBS     = $(PKG_LIBS) -lm -pthread -ldl
 
 B        ?= build
 .DEFAULT_GOAL := all
-ENGINE_SRC := engine/util.c engine/store.c engine/luahost.c engine/runtime.c \
-              engine/scenario.c engine/plugin.c engine/access.c engine/report.c engine/people.c engine/api.c engine/cli.c engine/cli_analysis.c
+ENGINE_SRC := engine/util.c engine/store.c engine/luahost.c engine/runtime.c engine/consent.c \
+              engine/scenario.c engine/plugin.c engine/access.c engine/report.c engine/people.c engine/decision.c engine/family.c engine/api.c engine/cli.c engine/cli_analysis.c engine/cli_family.c
 # The engine's Lua half, in load order: each file adds to one engine table, E.
 ENGINE_LUA := $(addprefix engine/lua/,sandbox.lua util.lua load.lua define.lua plugins.lua \
-              check.lua case.lua fire.lua forms.lua scenario.lua diagram.lua impact.lua \
+              check.lua case.lua fire.lua forms.lua family.lua scenario.lua diagram.lua impact.lua \
               console.lua script.lua)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o) $(B)/embed.o
 UNIT_SRC   := $(wildcard tests/unit/*.c)

@@ -43,6 +43,7 @@ kf_access kf_access_case(const json_t *user, const json_t *c, const json_t *gran
   const char *role = text(user, "role"), *login = text(user, "login");
   const char *workflow = text(c, "workflow"), *to = text(c, "allocated_to"), *team = text(c, "team");
   if (is(role, "admin")) return (kf_access){KF_SEE_FULL, 1, 0, "admin", 0};
+  if (is(role, "family")) return a; /* their own case is their family page, never a case view */
   int practitioner = is(role, "supervisor") || is(role, "caseworker");
   if (!practitioner) { /* analysts and viewers: summaries and aggregates */
     a.see = is(role, "analyst") || is(role, "viewer") ? KF_SEE_SUMMARY : KF_SEE_NONE;
@@ -89,6 +90,10 @@ json_t *kf_access_visible(const json_t *user, const char *now) {
   json_t *f = json_pack("{s:O?,s:O?,s:s}", "login", json_object_get(user, "login"), "teams",
                         json_object_get(user, "teams"), "now", now);
   const char *role = text(user, "role");
+  if (is(role, "family")) { /* no programme's cases, and no case is allocated to them */
+    json_object_set_new(f, "workflows", json_array());
+    return f;
+  }
   if (!is(role, "caseworker")) return f; /* admin, supervisor, analyst, viewer: every programme */
   const json_t *roles = json_object_get(user, "roles");
   if (!json_array_size(roles)) return f;

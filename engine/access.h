@@ -29,7 +29,8 @@ typedef struct kf_access {
 int kf_access_holds(const json_t *user, const char *workflow, const char *role);
 
 /* The user's view of case c. grants: the user's unexpired grants [{grant, case}] (may be
- * NULL). */
+ * NULL). A family account (role "family") sees no case this way: its own case reaches it
+ * only as its family page (family.c). */
 kf_access kf_access_case(const json_t *user, const json_t *c, const json_t *grants);
 
 /* What a summary shows of c: {id, ref, workflow, state, final, allocated_to, team,
@@ -37,7 +38,8 @@ kf_access kf_access_case(const json_t *user, const json_t *c, const json_t *gran
 json_t *kf_access_summary(const json_t *c);
 
 /* The store's `visible_to` filter for user's lists: {login, teams, workflows?, now};
- * workflows is left out when the user may list every programme's cases. */
+ * workflows is left out when the user may list every programme's cases (empty for a family
+ * account: none). */
 json_t *kf_access_visible(const json_t *user, const char *now);
 
 #endif

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "access.h"
+#include "consent.h"
 #include "verbs.h"
 #include "kf_plugin.h"
 #include "plugin.h"
@@ -82,8 +83,8 @@ static int need_full(call *c, const json_t *cs, kf_access *out) {
                  id, wf ? wf : "?");
 }
 
-/* The case named by args.id, if the caller has the full view of it. */
-static json_t *case_full(call *c, kf_access *a) {
+/* The case named by args.id, if the caller has the full view of it (verbs.h). */
+json_t *case_full(call *c, kf_access *a) {
   char buf[32];
   json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
   if (cs && need_full(c, cs, a)) {
@@ -226,6 +227,9 @@ static json_t *list_row(call *c, json_t *row) {
                                             json_object_get(m, "name")));
   json_decref(members);
   json_object_set_new(out, "people", people);
+  json_t *flags = kf_store_flags_open(st(c), json_integer_value(json_object_get(row, "id")), &ignore);
+  json_object_set_new(out, "flagged", json_integer((json_int_t)json_array_size(flags)));
+  json_decref(flags);
   return out;
 }
 
@@ -575,6 +579,15 @@ static json_t *v_case_get(call *c) {
   json_object_set_new(cs, "entries", entries);
   json_object_set_new(cs, "access", json_pack("{s:s,s:b,s:I}", "basis", a.basis ? a.basis : "owner",
                                               "sensitive", a.sensitive, "grant", (json_int_t)a.grant));
+  json_t *flags = kf_case_flags(c->s->e, buf, c->err);
+  json_t *sharing = flags ? kf_case_sharing(c->s->e, buf, c->err) : NULL;
+  if (!sharing) {
+    json_decref(flags);
+    json_decref(cs);
+    return NULL;
+  }
+  json_object_set_new(cs, "flags", flags);
+  json_object_set_new(cs, "sharing", sharing);
   return cs;
 }
 
@@ -639,8 +652,10 @@ static json_t *v_case_fire(call *c) {
   json_t *cs = case_full(c, &a);
   if (!cs) return NULL;
   int all = !a.sensitive && has_private(keys_of(c, cs));
-  json_decref(cs);
   const char *t = need(c, "transition");
+  int refused = family_role_refused(c, cs, need(c, "as"), t);
+  json_decref(cs);
+  if (refused) return NULL;
   json_t *res = kf_case_fire(c->s->e, case_id(c, buf), t, need(c, "as"), actor(c),
                              str(c, "reason"), num(c, "revision", 0), c->err);
   json_t *refusals = res || c->err->code != KF_EREFUSED ? NULL : kf_lua_detail(lua(c));
@@ -968,6 +983,133 @@ static json_t *v_access_list(call *c) {
 }
 
 
+/* ---- consent and sharing ---- */
+
+/* A family account's binding {case, member, ...}, or NULL for staff and the owner. */
+static json_t *family_of(call *c) {
+  return is_role(c, "family") ? json_object_get(c->user, "family") : NULL;
+}
+
+#define FAMILY_ONLY_OWN "a family account can use only its own family page"
+
+/* The case of a consent verb: a family account's own case only; staff need its full view. */
+static json_t *consent_case(call *c) {
+  if (!is_role(c, "family")) return case_full(c, NULL);
+  json_t *fam = family_of(c);
+  char buf[32];
+  json_t *cs = kf_case_get(c->s->e, case_id(c, buf), c->err);
+  if (cs && (!json_is_integer(json_object_get(fam, "case")) ||
+             !json_equal(json_object_get(fam, "case"), json_object_get(cs, "id")))) {
+    json_decref(cs);
+    kf_fail(c->err, KF_EFORBIDDEN, FAMILY_ONLY_OWN);
+    return NULL;
+  }
+  return cs;
+}
+
+/* Who a consent verb records: a family account as itself, staff as the call says. */
+static const char *consent_actor(call *c) {
+  return family_of(c) ? json_string_value(json_object_get(c->user, "login")) : actor(c);
+}
+
+/* A family account acts only for its own member. */
+static int own_member(call *c, int64_t member) {
+  json_t *fam = family_of(c);
+  if (!is_role(c, "family") || (fam && json_integer_value(json_object_get(fam, "member")) == member))
+    return 0;
+  return kf_fail(c->err, KF_EFORBIDDEN, "a family account gives and withdraws only its own "
+                 "consents (member %lld is someone else)", (long long)member);
+}
+
+static json_t *v_consent_give(call *c) {
+  char buf[32];
+  json_t *cs = consent_case(c);
+  if (!cs) return NULL;
+  json_decref(cs);
+  int64_t member = num(c, "member", 0);
+  if (own_member(c, member)) return NULL;
+  return kf_consent_give(c->s->e, case_id(c, buf), member, need(c, "purpose"), str(c, "from"),
+                         str(c, "until"), consent_actor(c), c->err);
+}
+
+static json_t *v_consent_withdraw(call *c) {
+  char buf[32];
+  json_t *cs = consent_case(c);
+  if (!cs) return NULL;
+  int64_t id = num(c, "consent", 0);
+  if (is_role(c, "family")) { /* their own consent only; the withdrawal is theirs */
+    kf_err look = {0};
+    json_t *k = kf_store_consent_get(st(c), id, &look);
+    int64_t member = k ? json_integer_value(json_object_get(k, "member")) : 0;
+    int same_case = k && json_equal(json_object_get(k, "case"), json_object_get(cs, "id"));
+    json_decref(k);
+    if (!k && look.code != KF_ENOTFOUND) {
+      *c->err = look;
+      json_decref(cs);
+      return NULL;
+    }
+    if (k && same_case && own_member(c, member)) {
+      json_decref(cs);
+      return NULL;
+    }
+  }
+  json_decref(cs);
+  return kf_consent_withdraw(c->s->e, case_id(c, buf), id, str(c, "reason"), consent_actor(c),
+                             !is_role(c, "family"), c->err);
+}
+
+static json_t *v_consent_list(call *c) {
+  char buf[32];
+  json_t *cs = consent_case(c);
+  if (!cs) return NULL;
+  json_decref(cs);
+  json_t *all = kf_consent_list(c->s->e, case_id(c, buf), c->err);
+  json_t *fam = family_of(c);
+  if (!all || !is_role(c, "family")) return all;
+  json_t *mine = json_array(), *k; /* a family account sees only its own consents */
+  size_t i;
+  json_array_foreach(all, i, k)
+    if (json_equal(json_object_get(k, "member"), json_object_get(fam, "member")))
+      json_array_append(mine, k);
+  json_decref(all);
+  return mine;
+}
+
+static json_t *v_case_flag_clear(call *c) {
+  char buf[32];
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
+  json_decref(cs);
+  return kf_case_flag_clear(c->s->e, case_id(c, buf), num(c, "flag", 0), actor(c), c->err);
+}
+
+static json_t *v_case_export(call *c) {
+  char buf[32];
+  json_t *cs = case_full(c, NULL);
+  if (!cs) return NULL;
+  json_decref(cs);
+  return kf_case_export(c->s->e, case_id(c, buf), need(c, "purpose"), str(c, "destination"),
+                        actor(c), c->err);
+}
+
+/* What was withheld: of one case (for those with its full view), or of every case (for an
+ * admin and the owner), from one destination or all. */
+static json_t *v_sharing_withheld(call *c) {
+  int64_t cid = 0;
+  json_t *which = json_object_get(c->args, "id");
+  if (which && !json_is_null(which)) {
+    json_t *cs = case_full(c, NULL);
+    if (!cs) return NULL;
+    cid = json_integer_value(json_object_get(cs, "id"));
+    json_decref(cs);
+  } else if (c->user && !is_role(c, "admin")) {
+    kf_fail(c->err, KF_EFORBIDDEN, "only an admin sees what was withheld from every case; "
+            "give a case (id)");
+    return NULL;
+  }
+  return kf_store_withheld(st(c), cid, str(c, "destination"), c->err);
+}
+
 /* Events the console records itself: only its own kinds, never a case's moves. */
 static json_t *v_event_log(call *c) {
   const char *kind = need(c, "kind");
@@ -997,54 +1139,75 @@ static json_t *v_event_log(call *c) {
 
 /* Each verb's arguments: "key:T" with T one of s (text), c (a case: number or reference),
  * i (whole number), b (true/false), o (object), a (list); "!" marks a required one (text:
- * not empty). null counts as absent. Unknown keys are left alone. */
+ * not empty). null counts as absent. Unknown keys are left alone.
+ * FAMILY marks the verbs a family account may call; every other verb refuses it in the
+ * dispatch (kf_session_call), in one place. They are: family.get, family.submit,
+ * family.fire, consent.give, consent.withdraw, consent.list (each on the account's own
+ * case, as the verb checks), user.change_password (its own), session.create, session.get,
+ * session.delete. */
+enum { STAFF = 0, FAMILY = 1 };
 static const struct {
   const char *name;
   json_t *(*fn)(call *c);
   const char *args;
+  int who; /* FAMILY: a family account may call it too */
 } VERBS[] = {
-    {"workflows.list", v_workflows_list, ""},
-    {"workflow.get", v_workflow_get, "name:s!"},
-    {"dashboard", v_dashboard, ""},
-    {"report.stages", v_report_stages, "workflow:s"},
-    {"report.outcomes", v_report_outcomes, "workflow:s"},
+    {"workflows.list", v_workflows_list, "", STAFF},
+    {"workflow.get", v_workflow_get, "name:s!", STAFF},
+    {"dashboard", v_dashboard, "", STAFF},
+    {"report.stages", v_report_stages, "workflow:s", STAFF},
+    {"report.outcomes", v_report_outcomes, "workflow:s", STAFF},
     {"case.list", v_case_list,
-     "workflow:s state:s q:s overdue:b open:b limit:i offset:i mine:b team:s unallocated:b actor:s"},
-    {"case.get", v_case_get, "id:c! sensitive:b actor:s"},
-    {"case.open", v_case_open, "workflow:s! data:o ref:s actor:s allocate_to:s"},
-    {"case.allocate", v_case_allocate, "id:c! to:s! reason:s! team:s actor:s"},
-    {"case.access", v_case_access, "id:c! reason:s! hours:i"},
-    {"access.list", v_access_list, "team:s"},
-    {"team.add", v_team_add, "name:s! actor:s"},
-    {"team.list", v_team_list, ""},
-    {"user.set_teams", v_user_set_teams, "login:s! teams:a! actor:s"},
-    {"user.update", v_user_update, "login:s! role:s roles:a disabled:b actor:s"},
-    {"user.reset_password", v_user_reset_password, "login:s! password:s! actor:s"},
-    {"user.change_password", v_user_change_password, "login:s! old:s! password:s! actor:s"},
-    {"case.set", v_case_set, "id:c! data:o! actor:s revision:i"},
-    {"case.moves", v_case_moves, "id:c! as:s"},
-    {"case.fire", v_case_fire, "id:c! transition:s! as:s! actor:s reason:s revision:i"},
-    {"case.history", v_case_history, "id:c!"},
-    {"case.member_add", v_case_member_add, "id:c! role:s! name:s! data:o actor:s"},
-    {"case.review", v_case_review, "id:c! note:s actor:s"},
-    {"form.get", v_form_get, "name:s! id:c"},
-    {"form.submit", v_form_submit, "id:c! form:s! data:o actor:s"},
-    {"rules.list", v_rules_list, ""},
-    {"rule.impact", v_rule_impact, "source:s! path:s"},
-    {"rule.deploy", v_rule_deploy, "source:s! path:s actor:s"},
-    {"rule.rollback", v_rule_rollback, "name:s! actor:s"},
+     "workflow:s state:s q:s overdue:b open:b limit:i offset:i mine:b team:s unallocated:b actor:s", STAFF},
+    {"case.get", v_case_get, "id:c! sensitive:b actor:s", STAFF},
+    {"case.open", v_case_open, "workflow:s! data:o ref:s actor:s allocate_to:s", STAFF},
+    {"case.allocate", v_case_allocate, "id:c! to:s! reason:s! team:s actor:s", STAFF},
+    {"case.access", v_case_access, "id:c! reason:s! hours:i", STAFF},
+    {"access.list", v_access_list, "team:s", STAFF},
+    {"team.add", v_team_add, "name:s! actor:s", STAFF},
+    {"team.list", v_team_list, "", STAFF},
+    {"user.set_teams", v_user_set_teams, "login:s! teams:a! actor:s", STAFF},
+    {"user.update", v_user_update, "login:s! role:s roles:a disabled:b actor:s", STAFF},
+    {"user.reset_password", v_user_reset_password, "login:s! password:s! actor:s", STAFF},
+    {"user.change_password", v_user_change_password, "login:s! old:s! password:s! actor:s", FAMILY},
+    {"case.set", v_case_set, "id:c! data:o! actor:s revision:i", STAFF},
+    {"case.moves", v_case_moves, "id:c! as:s", STAFF},
+    {"case.fire", v_case_fire, "id:c! transition:s! as:s! actor:s reason:s revision:i", STAFF},
+    {"case.history", v_case_history, "id:c!", STAFF},
+    {"case.member_add", v_case_member_add, "id:c! role:s! name:s! data:o actor:s", STAFF},
+    {"case.review", v_case_review, "id:c! note:s actor:s", STAFF},
+    {"form.get", v_form_get, "name:s! id:c", STAFF},
+    {"form.submit", v_form_submit, "id:c! form:s! data:o actor:s", STAFF},
+    {"rules.list", v_rules_list, "", STAFF},
+    {"rule.impact", v_rule_impact, "source:s! path:s", STAFF},
+    {"rule.deploy", v_rule_deploy, "source:s! path:s actor:s", STAFF},
+    {"rule.rollback", v_rule_rollback, "name:s! actor:s", STAFF},
     {"audit.list", v_audit_list,
-     "case:c kind:s actor:s since:s until:s after:i before:i order:s limit:i"},
-    {"audit.verify", v_audit_verify, ""},
-    {"timers.run", v_timers_run, ""},
-    {"user.add", v_user_add, "login:s! role:s! password:s! roles:a teams:a actor:s"},
-    {"user.list", v_user_list, ""},
-    {"user.verify", v_user_verify, "login:s! password:s!"},
-    {"session.create", v_session_create, "login:s! idle:i absolute:i"},
-    {"session.get", v_session_get, "token:s!"},
-    {"session.delete", v_session_delete, "token:s!"},
-    {"event.log", v_event_log, "kind:s! actor:s data:o case:i name:s"},
-    {"login.failed", v_login_failed, "login:s! address:s"},
+     "case:c kind:s actor:s since:s until:s after:i before:i order:s limit:i", STAFF},
+    {"audit.verify", v_audit_verify, "", STAFF},
+    {"timers.run", v_timers_run, "", STAFF},
+    {"user.add", v_user_add,
+     "login:s! role:s! password:s! roles:a teams:a family_case:c family_member:i actor:s", STAFF},
+    {"user.list", v_user_list, "", STAFF},
+    {"user.verify", v_user_verify, "login:s! password:s!", STAFF},
+    {"session.create", v_session_create, "login:s! idle:i absolute:i", FAMILY},
+    {"session.get", v_session_get, "token:s!", FAMILY},
+    {"session.delete", v_session_delete, "token:s!", FAMILY},
+    {"event.log", v_event_log, "kind:s! actor:s data:o case:i name:s", STAFF},
+    {"login.failed", v_login_failed, "login:s! address:s", STAFF},
+    {"family.get", v_family_get, "", FAMILY},
+    {"family.submit", v_family_submit, "form:s! data:o!", FAMILY},
+    {"family.fire", v_family_fire, "transition:s! reason:s", FAMILY},
+    {"family.invite", v_family_invite, "id:c! member:i! login:s actor:s", STAFF},
+    {"decision.record", v_decision_record,
+     "id:c! for:s decided:s! family_agreed:b! participants:a! actor:s", STAFF},
+    {"decision.list", v_decision_list, "id:c!", STAFF},
+    {"consent.give", v_consent_give, "id:c! member:i! purpose:s! from:s until:s actor:s", FAMILY},
+    {"consent.withdraw", v_consent_withdraw, "id:c! consent:i! reason:s actor:s", FAMILY},
+    {"consent.list", v_consent_list, "id:c!", FAMILY},
+    {"case.flag_clear", v_case_flag_clear, "id:c! flag:i! actor:s", STAFF},
+    {"case.export", v_case_export, "id:c! purpose:s! destination:s actor:s", STAFF},
+    {"sharing.withheld", v_sharing_withheld, "id:c destination:s", STAFF},
 };
 
 /* Check args against spec; 0 or KF_EINVAL naming the verb, the key and what it must be. */
@@ -1152,8 +1315,12 @@ json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *stat
     if (strcmp(VERBS[i].name, verb)) continue;
     call c = {s, args, err, NULL, NULL, NULL, NULL};
     if (!check_args(verb, VERBS[i].args, args, err) && !check_args(verb, "user:s", args, err) &&
-        !as_user(&c))
-      res = VERBS[i].fn(&c);
+        !as_user(&c)) {
+      if (is_family(&c) && VERBS[i].who != FAMILY)
+        kf_fail(err, KF_EFORBIDDEN, "a family account can use only its own family page");
+      else
+        res = VERBS[i].fn(&c);
+    }
     s->detail = c.detail;
     json_decref(c.user);
     json_decref(c.grants);

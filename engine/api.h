@@ -30,21 +30,43 @@
  *   report.stages    {workflow?}                         -> [{workflow, state, title, final, cases_now, stays, median_days, p90_days}]
  *   report.outcomes  {workflow?}                         -> [{programme, workflow (null: all), outcome, cases, median_days}]
  *   timers.run       {}                                  -> {now, timers}
- *   user.add         {login, role, password, actor}      -> {login, role}   (argon2id)
+ *   user.add         {login, role, password, actor}      -> {login, role}   (argon2id); role "family"
+ *                    with family_case and family_member: a family account (-> ... family)
  *   user.list        {}                                  -> [{login, role, created_at, last_login}]
  *   user.verify      {login, password}                   -> {login, role} (401 when wrong)
  *   session.create   {login, idle, absolute}             -> {token, csrf, expires}   (token: 256 random bits, stored hashed)
  *   session.get      {token}                             -> {login, role, csrf} (401 when unknown or expired; touches idle)
  *   session.delete   {token}                             -> {}
+ *   case.get answers also carry flags [{id, kind, text, raised_at}] (open ones) and sharing
+ *                    [{destination, purpose, events, first_seq, last_seq, reason, updated_at}];
+ *                    full case.list rows carry flagged (how many open flags)
+ *   consent.give     {id, member, purpose, from?, until?, actor} -> consent (consent.h's JSON)
+ *   consent.withdraw {id, consent, reason?, actor}        -> consent (staff: on the member's
+ *                                                          behalf, a reason required)
+ *   consent.list     {id}                                -> [consent...] (a family account: its own)
+ *   case.flag_clear  {id, flag, actor}                   -> [flag...] still open
+ *   case.export      {id, purpose, destination?, actor}  -> {case, members, entries, events, ...}
+ *                                                          (409 without a current consent)
+ *   sharing.withheld {id?, destination?}                 -> [{case, destination, purpose, events, ...}]
  *   event.log        {kind, actor, data, case?}          -> {seq}  (e.g. "sensitive.read"; not "login.failed")
  *   login.failed     {login, address?}                   -> {recorded, seq?}  a failed sign-in: the
  *                                                          login by name when it is a user's, else
  *                                                          data.login_hash (keyed BLAKE2b, 16 bytes
  *                                                          hex); at most one a minute per login, and
  *                                                          20 a minute for all unknown logins
+ *   family.invite    {id, member, login?, actor}         -> {login, password, family} (a one-time password;
+ *                                                          must_change; staff with the case in full)
+ *   decision.record  {id, for?, decided, family_agreed, participants, actor} -> decision
+ *   decision.list    {id}                                -> [decision]
+ * A family account (user.role "family", bound to one member of one case: the user JSON's
+ * "family": {case, member, role, name}) may call only family.get {}, family.submit {form,
+ * data}, family.fire {transition, reason?}, consent.*, user.change_password and session.*:
+ * every other verb answers 403 "a family account can use only its own family page" (api.c's
+ * table marks them). Staff may not fire as a family role (403).
  * A refused move (case.fire, 409) leaves its unmet conditions in kf_session_detail:
  *   {"refusals": [{code, params, text}]}, code one of by_time {transition, after},
  *   role {role, transition, by}, form_missing {form}, reason_required {transition},
+ *   decision_missing {transition},
  *   guard {transition, rule?, where?, reason}; case.moves gives the same list per move.
  * Ownership: args borrowed; results new references. */
 #ifndef KF_API_H

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "consent.h"
 #include "plugin.h"
 #include "runtime.h"
 #include "scenario.h"
@@ -36,6 +37,11 @@
   "  case fire CASE TRANSITION --as ROLE [--actor WHO] [--reason TEXT] [--revision N]\n"  \
   "  case moves CASE [--as ROLE]\n"                                                      \
   "  case review CASE [--note TEXT]     record that the case's review took place\n"      \
+  "  case flags CASE [--clear ID]       what the case's worker must look at (e.g. a withdrawn consent)\n" \
+  "  case export CASE --purpose P [--to FILE] [--destination NAME]   its records, under consent\n" \
+  "  consent give CASE --member ID --purpose P [--from DATE] [--until DATE]\n"            \
+  "  consent withdraw CASE CONSENT --reason TEXT   recorded on the member's behalf\n"      \
+  "  consent list CASE                  consents given by the case's members\n"           \
   "  form submit CASE FORM --data JSON\n"                                                \
   "  team add NAME | team list          teams of workers (lower-case letters, digits, _ -)\n" \
   "  timers run                         fire every timer due by now (KINFLOW_NOW in tests)\n" \
@@ -48,12 +54,16 @@
   "  serve [--bind ADDR] [--port N]     the web console (the console plugin)\n"           \
   "  serve --routes                     the console's routes and the permission each needs\n"       \
   "  user add LOGIN --role ROLE --password-stdin   a person who signs in to the console\n" \
+  "  user add LOGIN --family CASE --member ID --password-stdin   a family member's own sign-in\n" \
+  "  decision record CASE [--for T] --decided TEXT --family-agreed yes|no --member ID[=VIEW]...\n" \
+  "           [--staff LOGIN[=VIEW]...] | decision list CASE   shared decisions\n" \
   "  (plugins may add commands: see `kinflow plugins`)\n"
 
 typedef struct args {
   const char *db, *data, *ref, *as, *actor, *reason, *workflow, *state, *role, *name, *note;
   const char *to, *team;
-  long long limit, offset, revision;
+  const char *member, *purpose, *from, *until, *destination;
+  long long limit, offset, revision, clear;
   int json, overdue, open, mine, unallocated, reveal;
   int npos;
   const char *pos[64];
@@ -83,12 +93,15 @@ static int parse(int argc, char **argv, args *a) {
       {"--role", offsetof(args, role)},     {"--name", offsetof(args, name)},
       {"--note", offsetof(args, note)},     {"--to", offsetof(args, to)},
       {"--team", offsetof(args, team)},
+      {"--member", offsetof(args, member)}, {"--purpose", offsetof(args, purpose)},
+      {"--from", offsetof(args, from)},     {"--until", offsetof(args, until)},
+      {"--destination", offsetof(args, destination)},
   };
   static const struct {
     const char *flag;
     size_t off;
   } nums[] = {{"--limit", offsetof(args, limit)}, {"--offset", offsetof(args, offset)},
-              {"--revision", offsetof(args, revision)}};
+              {"--revision", offsetof(args, revision)}, {"--clear", offsetof(args, clear)}};
   a->limit = -1;
   for (int i = 1; i < argc; i++) {
     char *arg = argv[i];
@@ -200,9 +213,11 @@ static const char *allocated(json_t *c, char *buf, size_t n) {
 static void print_case_line(json_t *c) {
   const char *ref = js(c, "ref");
   char who[160];
-  printf("%-6lld %-14s %-26s %-24s %-20s%s\n", ji(c, "id"), *ref ? ref : "-", js(c, "workflow"),
+  printf("%-6lld %-14s %-26s %-24s %-20s%s", ji(c, "id"), *ref ? ref : "-", js(c, "workflow"),
          js(c, "state"), allocated(c, who, sizeof who),
          json_is_string(json_object_get(c, "overdue_since")) ? "  review overdue" : "");
+  if (ji(c, "flagged") > 0) printf("  %lld flag%s", ji(c, "flagged"), ji(c, "flagged") == 1 ? "" : "s");
+  putchar('\n');
 }
 
 static void print_case(json_t *c) {
@@ -648,12 +663,17 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
   json_t *names = json_array();
   int rc = !entries || private_values(e, c, members, entries, a->reveal, names, &err) ||
            (a->reveal && json_array_size(names) && record_reveal(e, c, names, a->reason, &err));
+  json_t *flags = rc ? NULL : kf_case_flags(e, id, &err);
+  json_t *sharing = flags ? kf_case_sharing(e, id, &err) : NULL;
+  if (!rc && !sharing) rc = 1;
   if (rc) {
     rc = fail(&err);
   } else if (a->json) {
     json_object_set(c, "members", members);
     json_object_set(c, "timers", timers);
     json_object_set(c, "entries", entries);
+    json_object_set(c, "flags", flags);
+    json_object_set(c, "sharing", sharing);
     print_json(c);
   } else {
     print_case(c);
@@ -668,6 +688,12 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
       printf("    %-14s %-8s due %s\n", js(x, "name"), js(x, "kind"), js(x, "due_at"));
     }
     if (json_array_size(entries)) printf("  form entries: %zu\n", json_array_size(entries));
+    json_array_foreach(flags, i, x) printf("  flag %lld:   %s (kinflow case flags CASE --clear %lld)\n",
+                                           ji(x, "id"), js(x, "text"), ji(x, "id"));
+    json_array_foreach(sharing, i, x)
+      printf("  withheld: %lld event%s from %s (%s), last %s: %s\n", ji(x, "events"),
+             ji(x, "events") == 1 ? "" : "s", js(x, "destination"), js(x, "purpose"),
+             js(x, "updated_at"), js(x, "reason"));
     if (json_array_size(names) && !a->reveal) {
       printf("  private:  left out:");
       json_array_foreach(names, i, x) printf("%s %s", i ? "," : "", json_string_value(x));
@@ -681,7 +707,117 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
   json_decref(members);
   json_decref(timers);
   json_decref(entries);
+  json_decref(flags);
+  json_decref(sharing);
   json_decref(c);
+  return rc;
+}
+
+/* ---- consent and sharing ---- */
+
+static void print_consent(json_t *k) {
+  printf("%-4lld %-24s %-16s %-24s from %s", ji(k, "id"), js(k, "name"), js(k, "role"),
+         js(k, "purpose"), js(k, "from"));
+  if (*js(k, "until")) printf(" until %s", js(k, "until"));
+  if (json_is_string(json_object_get(k, "withdrawn_at"))) {
+    printf("  withdrawn %.10s by %s%s", js(k, "withdrawn_at"), js(k, "withdrawn_by"),
+           json_is_true(json_object_get(k, "on_behalf")) ? " (on their behalf)" : "");
+    if (*js(k, "withdrawn_reason")) printf(": %s", js(k, "withdrawn_reason"));
+  } else {
+    printf("  %s", json_is_true(json_object_get(k, "current")) ? "current" : "not current");
+  }
+  putchar('\n');
+}
+
+static int cmd_consent(const args *a) {
+  const char *sub = a->npos > 1 ? a->pos[1] : "";
+  if (!strcmp(sub, "give") && (a->npos != 3 || !a->member || !a->purpose))
+    return usage("consent give CASE --member ID --purpose P [--from DATE] [--until DATE]");
+  if (!strcmp(sub, "withdraw") && a->npos != 4)
+    return usage("consent withdraw CASE CONSENT --reason TEXT");
+  if (!strcmp(sub, "list") && a->npos != 3) return usage("consent list CASE");
+  if (strcmp(sub, "give") && strcmp(sub, "withdraw") && strcmp(sub, "list"))
+    return usage("consent give|withdraw|list");
+  int64_t member = 0, consent = 0;
+  char *end = NULL;
+  if (a->member && ((member = strtoll(a->member, &end, 10)) <= 0 || *end))
+    return usage("--member needs the member's id (a number: see `kinflow case members CASE`)");
+  if (!strcmp(sub, "withdraw") && ((consent = strtoll(a->pos[3], &end, 10)) <= 0 || *end))
+    return usage("consent withdraw CASE CONSENT: CONSENT is the consent's id (see `kinflow consent list CASE`)");
+  kf_err err = {0};
+  kf_engine *e = open_engine(a, KF_STORE_NOCREATE, &err);
+  if (!e) return fail(&err);
+  json_t *res = NULL;
+  if (!strcmp(sub, "give")) {
+    res = kf_consent_give(e, a->pos[2], member, a->purpose, a->from, a->until, actor_of(a), &err);
+    if (res && !a->json) {
+      printf("case %s: consent %lld recorded: ", a->pos[2], ji(res, "id"));
+      printf("%s (%s) to %s from %s", js(res, "name"), js(res, "role"), js(res, "purpose"),
+             js(res, "from"));
+      if (*js(res, "until")) printf(" until %s", js(res, "until"));
+      putchar('\n');
+    }
+  } else if (!strcmp(sub, "withdraw")) {
+    /* the CLI records a withdrawal on the member's behalf: a reason is required */
+    res = kf_consent_withdraw(e, a->pos[2], consent, a->reason, actor_of(a), 1, &err);
+    if (res && !a->json)
+      printf("case %s: consent %lld withdrawn (%s, %s); the case is flagged for its worker\n",
+             a->pos[2], (long long)consent, js(res, "name"), js(res, "purpose"));
+  } else {
+    res = kf_consent_list(e, a->pos[2], &err);
+    if (res && !a->json) {
+      size_t i;
+      json_t *k;
+      if (!json_array_size(res))
+        puts("no consents recorded (kinflow consent give CASE --member ID --purpose P)");
+      json_array_foreach(res, i, k) print_consent(k);
+    }
+  }
+  int rc = 0;
+  if (!res) rc = fail(&err);
+  else if (a->json) print_json(res);
+  json_decref(res);
+  kf_engine_close(e);
+  return rc;
+}
+
+static int case_flags(kf_engine *e, const args *a) {
+  kf_err err = {0};
+  json_t *res = a->clear ? kf_case_flag_clear(e, a->pos[2], a->clear, actor_of(a), &err)
+                         : kf_case_flags(e, a->pos[2], &err);
+  if (!res) return fail(&err);
+  if (a->json) print_json(res);
+  else {
+    if (a->clear) printf("case %s: flag %lld cleared\n", a->pos[2], a->clear);
+    size_t i;
+    json_t *f;
+    if (!json_array_size(res)) printf("case %s: no open flags\n", a->pos[2]);
+    json_array_foreach(res, i, f)
+      printf("%-4lld %s  %-18s %s\n", ji(f, "id"), js(f, "raised_at"), js(f, "kind"), js(f, "text"));
+  }
+  json_decref(res);
+  return 0;
+}
+
+static int case_export(kf_engine *e, const args *a) {
+  if (!a->purpose) return usage("case export CASE --purpose P [--to FILE] [--destination NAME]");
+  kf_err err = {0};
+  json_t *res = kf_case_export(e, a->pos[2], a->purpose, a->destination, actor_of(a), &err);
+  if (!res) return fail(&err);
+  int rc = 0;
+  if (a->to) {
+    if (json_dump_file(res, a->to, JSON_INDENT(2)) != 0) {
+      fprintf(stderr, "kinflow: case export: cannot write %s (the export was recorded)\n", a->to);
+      rc = 1;
+    } else {
+      printf("case %lld: exported to %s for %s (destination %s, %zu events)\n",
+             ji(json_object_get(res, "case"), "id"), a->to, js(res, "purpose"),
+             js(res, "destination"), json_array_size(json_object_get(res, "events")));
+    }
+  } else {
+    print_json(res);
+  }
+  json_decref(res);
   return rc;
 }
 
@@ -730,6 +866,10 @@ static int cmd_case(const args *a) {
       json_t *names = json_array();
       int bad = private_values(e, c, NULL, NULL, 0, names, &err);
       json_decref(names);
+      json_t *flags = bad ? NULL : kf_store_flags_open(kf_engine_store(e), ji(c, "id"), &err);
+      if (!flags) bad = 1;
+      json_object_set_new(c, "flagged", json_integer((json_int_t)json_array_size(flags)));
+      json_decref(flags);
       if (bad) {
         json_decref(res);
         res = NULL;
@@ -818,6 +958,12 @@ static int cmd_case(const args *a) {
   } else if (!strcmp(sub, "review")) {
     res = kf_case_review(e, a->pos[2], a->note, actor_of(a), &err);
     if (res && !a->json) printf("case %lld: review recorded\n", ji(res, "id"));
+  } else if (!strcmp(sub, "flags")) {
+    rc = case_flags(e, a);
+    goto done;
+  } else if (!strcmp(sub, "export")) {
+    rc = case_export(e, a);
+    goto done;
   } else {
     rc = usage("unknown case subcommand");
     goto done;
@@ -1024,7 +1170,7 @@ static int plugin_command(const args *a, int argc, char **argv) {
 static int builtin(const char *cmd) {
   static const char *names[] = {"init", "check", "deploy", "workflows", "definitions", "case",
                                 "form", "audit", "timers", "plugins", "test", "diagram",
-                                "help", "rule", "team", NULL};
+                                "help", "rule", "team", "consent", NULL};
   for (const char **n = names; *n; n++)
     if (!strcmp(*n, cmd)) return 1;
   return 0;
@@ -1045,6 +1191,7 @@ int kf_cli_main(int argc, char **argv) {
       continue;
     }
     if (!strcmp(argv[i], "report") || !strcmp(argv[i], "script")) return kf_cli_analysis(argc, argv);
+    if (kf_cli_is_family(argc, argv, i)) return kf_cli_family(argc, argv, i);
     if (argv[i][0] != '-' && !builtin(argv[i])) {
       args pa = {0};
       for (int k = 1; k < i; k++) {
@@ -1078,5 +1225,6 @@ int kf_cli_main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "rule")) return cmd_rule(&a);
   if (!strcmp(cmd, "team")) return cmd_team(&a);
+  if (!strcmp(cmd, "consent")) return cmd_consent(&a);
   return plugin_command(&a, argc, argv);
 }

@@ -12,4 +12,9 @@ int kf_cli_analysis(int argc, char **argv);
  * cli.c calls into, never the other way). */
 const char *kf_cli_db(const char *given);
 
+/* `kinflow decision record|list` and `kinflow user add LOGIN --family ...` (cli_family.c):
+ * is_family says whether argv[at] starts one of them; family runs it. */
+int kf_cli_is_family(int argc, char **argv, int at);
+int kf_cli_family(int argc, char **argv, int at);
+
 #endif

@@ -25,8 +25,9 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#define KF_PLUGIN_ABI 2
+#define KF_PLUGIN_ABI 3
 
 /* The longest password the engine's user verbs take (user.add, user.verify), in
  * characters: the same limit at creation and at sign-in. */
@@ -108,6 +109,16 @@ typedef struct kf_api {
   /* The data behind the session's last failed call, as a new reference, or NULL. For a
    * refused move: {"refusals": [{code, params, text}, ...]} (engine/api.h lists codes). */
   json_t *(*failure_detail)(kf_session *s);
+
+  /* ABI 3 */
+  /* Sharing follows consent. May the records of case case_id go to destination (a name
+   * for what the plugin sends to, e.g. "outbox") for purpose (e.g. share_with_partners)
+   * now? 1: a current consent for purpose covers the case; 0: no, and the engine has
+   * recorded event seq as withheld from destination (why, of n bytes, says why: "no
+   * current consent to share_with_partners (withdrawn 2026-05-01)"); -1: an error (why
+   * says it). Events with no case always go (1). From a hook or a command. */
+  int (*may_share)(kf_host *h, int64_t case_id, const char *purpose,
+                   const char *destination, int64_t seq, char *why, size_t n);
 } kf_api;
 
 /* What a plugin exports. */

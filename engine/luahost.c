@@ -532,6 +532,43 @@ static int h_entries(lua_State *L) {
                                           luaL_optstring(L, 2, NULL), 1, &err), &err);
 }
 
+/* consent(case id, purpose, date) -> the consent current on date, or nil (also without a
+ * database: nothing is recorded there) */
+static int h_consent(lua_State *L) {
+  lua_Integer id = luaL_checkinteger(L, 1);
+  const char *purpose = luaL_checkstring(L, 2), *date = luaL_checkstring(L, 3);
+  kf_store *st = host(L)->st;
+  if (!st) {
+    lua_pushnil(L);
+    return 1;
+  }
+  kf_err err = {0};
+  return push_result_new(L, kf_store_consent_current(st, id, purpose, date, &err), &err);
+}
+
+/* consents(case id) -> every consent of the case, withdrawn and ended ones too, oldest
+ * first ({} without a database) */
+static int h_consents(lua_State *L) {
+  lua_Integer id = luaL_checkinteger(L, 1);
+  kf_store *st = host(L)->st;
+  if (!st) {
+    lua_newtable(L);
+    return 1;
+  }
+  kf_err err = {0};
+  return push_result_new(L, kf_store_consents(st, id, &err), &err);
+}
+
+/* decision(case id, transition): the shared decision recorded for it since the case
+ * entered its current state, or nil. */
+static int h_decision(lua_State *L) {
+  kf_err err = {0};
+  kf_store *st = need_store(L);
+  lua_Integer id = luaL_checkinteger(L, 1);
+  const char *t = luaL_checkstring(L, 2);
+  return push_result_new(L, kf_store_decision_since(st, id, t, &err), &err);
+}
+
 static int h_has_store(lua_State *L) {
   lua_pushboolean(L, host(L)->st != NULL);
   return 1;
@@ -825,6 +862,8 @@ static const luaL_Reg host_fns[] = {
     {"load_c_plugin", h_load_c_plugin}, {"c_plugins", h_c_plugins},
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
+    {"consent", h_consent},             {"consents", h_consents},
+    {"decision", h_decision},
     {NULL, NULL}};
 
 /* ---- analysts' scripts: host functions for engine/lua/script.lua ----

@@ -34,6 +34,8 @@ typedef struct kf_lua kf_lua;
 #define KF_LUA_SENSITIVE_KEYS "sensitive_keys"     /* workflow id -> {data, members, forms} */
 #define KF_LUA_SCENARIO_FILE "scenario_file"       /* path -> scenarios */
 #define KF_LUA_SCRIPT_RUN "script_run"             /* path, args -> output (scripts only) */
+#define KF_LUA_FAMILY_INFO "family_info"           /* workflow id -> {roles, transitions, forms} */
+#define KF_LUA_FAMILY_PAGE "family_page"           /* case, role -> the family page's parts */
 
 /* C extensions (plugins' rules and actions), handed in by the state's owner; each
  * function gets ud. Without them, Lua sees no C plugins. */

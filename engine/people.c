@@ -148,18 +148,14 @@ static int known_role(call *c, const char *role) {
 }
 
 
-json_t *v_user_add(call *c) {
-  if (need_admin(c, "add a user")) return NULL;
-  const char *login = need(c, "login"), *role = login ? need(c, "role") : NULL;
-  const char *password = role ? need(c, "password") : NULL;
-  if (!password) return NULL;
+json_t *user_create(call *c, const char *login, const char *role, const char *password,
+                    json_t *roles, json_t *teams, json_t *binding, int must_change) {
   if (strlen(login) > 64 || strspn(login, "abcdefghijklmnopqrstuvwxyz0123456789._-@") != strlen(login)) {
     kf_fail(c->err, KF_EINVAL, "login '%s': use lower-case letters, digits, . _ - @ (at most 64)", login);
     return NULL;
   }
-  if (known_role(c, role) || kf_password_check(login, password, c->err)) return NULL;
-  json_t *roles = json_object_get(c->args, "roles");
-  if (json_is_null(roles)) roles = NULL;
+  if (!binding && known_role(c, role)) return NULL;
+  if (kf_password_check(login, password, c->err)) return NULL;
   size_t ri;
   json_t *r;
   json_array_foreach(roles, ri, r) {
@@ -171,14 +167,24 @@ json_t *v_user_add(call *c) {
   char hash[128], now[21];
   if (kf_password_hash(password, hash, c->err)) return NULL;
   kf_iso(kf_now(), now);
-  json_t *u = json_pack("{s:s,s:s,s:O,s:s,s:s}", "login", login, "role", role, "roles",
-                        roles ? roles : json_array(), "password_hash", hash, "created_at", now);
+  json_t *u = json_pack("{s:s,s:s,s:O,s:s,s:s,s:b}", "login", login, "role", role, "roles",
+                        roles ? roles : json_array(), "password_hash", hash, "created_at", now,
+                        "must_change", must_change);
   if (!roles) json_decref(json_object_get(u, "roles"));
-  json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:O}}", "kind", "user.added", "name", login,
-                         "actor", actor(c), "at", now, "data", "role", role, "roles",
-                         json_object_get(u, "roles"));
-  json_t *teams = json_object_get(c->args, "teams");
-  json_object_set(json_object_get(ev, "data"), "teams", teams ? teams : json_null());
+  json_t *ev;
+  if (binding) { /* who the account is for; never its password */
+    json_object_set(u, "family_case", json_object_get(binding, "case"));
+    json_object_set(u, "family_member", json_object_get(binding, "member"));
+    ev = json_pack("{s:s,s:s,s:s,s:s,s:O,s:{s:s,s:s,s:O,s:O}}", "kind", "user.added", "name", login,
+                   "actor", actor(c), "at", now, "case", json_object_get(binding, "case"), "data",
+                   "login", login, "role", "family", "case", json_object_get(binding, "case"),
+                   "member", json_object_get(binding, "member"));
+  } else {
+    ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:O}}", "kind", "user.added", "name", login,
+                   "actor", actor(c), "at", now, "data", "role", role, "roles",
+                   json_object_get(u, "roles"));
+    json_object_set(json_object_get(ev, "data"), "teams", teams ? teams : json_null());
+  }
   int rc = kf_tx_begin(c->s->e, c->err);
   if (rc) json_decref(ev);
   else if ((rc = kf_store_user_add(st(c), u, c->err)) ||
@@ -189,7 +195,44 @@ json_t *v_user_add(call *c) {
   json_t *out = rc ? NULL : json_pack("{s:s,s:s,s:O,s:o}", "login", login, "role", role, "roles",
                                       json_object_get(u, "roles"), "teams",
                                       teams ? json_incref(teams) : json_array());
+  if (out && binding) json_object_set(out, "family", binding);
   json_decref(u);
+  return out;
+}
+
+/* user.add: a staff account, or (role "family", family_case, family_member) a family
+ * account bound to one member of one case. */
+json_t *v_user_add(call *c) {
+  if (need_admin(c, "add a user")) return NULL;
+  const char *login = need(c, "login"), *role = login ? need(c, "role") : NULL;
+  const char *password = role ? need(c, "password") : NULL;
+  if (!password) return NULL;
+  json_t *roles = json_object_get(c->args, "roles"), *teams = json_object_get(c->args, "teams");
+  if (json_is_null(roles)) roles = NULL;
+  json_t *fcase = json_object_get(c->args, "family_case"), *fmember = json_object_get(c->args, "family_member");
+  if (json_is_null(fcase)) fcase = NULL;
+  if (json_is_null(fmember)) fmember = NULL;
+  if (strcmp(role, "family")) {
+    if (fcase || fmember) {
+      kf_fail(c->err, KF_EINVAL, "family_case and family_member go with role \"family\" only");
+      return NULL;
+    }
+    return user_create(c, login, role, password, roles, teams, NULL, 0);
+  }
+  if (!fcase || !fmember) {
+    kf_fail(c->err, KF_EINVAL, "a family account needs family_case (a case) and family_member "
+            "(a member of that case)");
+    return NULL;
+  }
+  if (json_array_size(roles) || json_array_size(teams)) {
+    kf_fail(c->err, KF_EINVAL, "a family account has no workflow roles or teams");
+    return NULL;
+  }
+  char buf[32];
+  json_t *binding = family_binding(c, case_text(fcase, buf), json_integer_value(fmember));
+  if (!binding) return NULL;
+  json_t *out = user_create(c, login, role, password, NULL, NULL, binding, 0);
+  json_decref(binding);
   return out;
 }
 
@@ -227,6 +270,17 @@ json_t *v_user_update(call *c) {
   json_array_foreach(roles, i, r) {
     if (!json_is_string(r)) {
       kf_fail(c->err, KF_EINVAL, "user.update: 'roles' must be a list of workflow roles (texts)");
+      return NULL;
+    }
+  }
+  if (role || (roles && !json_is_null(roles))) { /* a family account stays what it is */
+    kf_err look = {0};
+    json_t *u = kf_store_user_get(st(c), login, &look);
+    int family = u && json_object_get(u, "family");
+    json_decref(u);
+    if (family) {
+      kf_fail(c->err, KF_EINVAL, "'%s' is a family account: its role and programme roles do not "
+              "change (disable it, and add a staff account instead)", login);
       return NULL;
     }
   }

@@ -55,6 +55,7 @@ static const kf_api API; /* defined at the bottom */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static kf_plugins *shared;
 static const kf_plugin_verbs *verbs; /* set once by the engine's verb layer */
+static kf_plugin_sharing sharing;    /* set once by the engine */
 static __thread kf_store *current;
 static __thread int in_init;     /* this thread runs a plugin's init (under the lock) */
 static __thread int notifying;   /* this thread runs hooks now */
@@ -117,6 +118,12 @@ void kf_plugins_set_store(kf_plugins *reg, kf_store *st) {
 void kf_plugins_set_verbs(const kf_plugin_verbs *v) {
   pthread_mutex_lock(&lock);
   verbs = v;
+  pthread_mutex_unlock(&lock);
+}
+
+void kf_plugins_set_sharing(kf_plugin_sharing fn) {
+  pthread_mutex_lock(&lock);
+  sharing = fn;
   pthread_mutex_unlock(&lock);
 }
 
@@ -325,6 +332,25 @@ static json_t *api_failure_detail(kf_session *s) {
   return d ? json_incref(d) : NULL;
 }
 
+static int api_may_share(kf_host *h, int64_t case_id, const char *purpose,
+                         const char *destination, int64_t seq, char *why, size_t n) {
+  (void)h;
+  char dummy[8];
+  if (!why || !n) why = dummy, n = sizeof dummy;
+  pthread_mutex_lock(&lock);
+  kf_plugin_sharing fn = sharing;
+  pthread_mutex_unlock(&lock);
+  if (!fn) {
+    snprintf(why, n, "sharing is not decided in this program (no engine)");
+    return -1;
+  }
+  if (!current && case_id > 0) {
+    snprintf(why, n, "no database is open here (ask from a hook or a command)");
+    return -1;
+  }
+  return fn(current, case_id, purpose, destination, seq, why, n);
+}
+
 static const kf_api API = {
     .abi = KF_PLUGIN_ABI,
     .size = sizeof(kf_api),
@@ -352,6 +378,7 @@ static const kf_api API = {
     .session_close = api_session_close,
     .call = api_call,
     .failure_detail = api_failure_detail,
+    .may_share = api_may_share,
 };
 
 /* ---- loading ---- */

@@ -25,6 +25,13 @@ typedef struct kf_plugin_verbs {
 } kf_plugin_verbs;
 void kf_plugins_set_verbs(const kf_plugin_verbs *verbs);
 
+/* Whether a case's records may leave for a destination (kf_api's may_share), handed in
+ * once per process by the layer that knows consent: 1 yes, 0 withheld (recorded; why says
+ * why), -1 error. Without it, may_share answers -1. */
+typedef int (*kf_plugin_sharing)(kf_store *st, int64_t case_id, const char *purpose,
+                                 const char *destination, int64_t seq, char *why, size_t n);
+void kf_plugins_set_sharing(kf_plugin_sharing fn);
+
 /* The process's registry (shared by every engine, one per thread; counted): a plugin's
  * shared object is loaded once per process. */
 kf_plugins *kf_plugins_new(void);

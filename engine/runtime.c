@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consent.h"
 #include "plugin.h"
 
 struct kf_engine {
@@ -53,6 +54,7 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
     goto fail;
   }
   if (e->st) kf_plugins_set_store(e->plugins, e->st);
+  kf_plugins_set_sharing(kf_sharing_may_share); /* plugins' destinations follow consent */
   kf_lua_set_ext(e->lua, &EXT, e->plugins);
   /* Plugins load now, so their hooks see every event this engine commits. A plugin that
    * fails to load is left out; `kinflow plugins` and `kinflow check` say why. */
@@ -485,6 +487,8 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
     json_object_set(evdata, "outcome", json_object_get(res, "outcome"));
   if (!json_equal(json_object_get(res, "data"), json_object_get(c, "data")))
     json_object_set_new(evdata, "data", redacted(e, c, "data", json_object_get(res, "data")));
+  if (json_is_integer(json_object_get(res, "decision"))) /* the shared decision it needed */
+    json_object_set(evdata, "decision", json_object_get(res, "decision"));
   json_object_set_new(ev, "data", evdata);
   if (record(e, ev, err) || apply_effects(e, c, res, actor, now, err))
     goto fail;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "consent.h"
+#include "decision.h"
 #include "runtime.h"
 
 static const char *js(json_t *o, const char *k) {
@@ -166,6 +168,77 @@ static int expect(kf_engine *e, const char *id, json_t *want, char *msg, size_t 
   return ok;
 }
 
+/* The id of the member of case id named name, or 0 with err filled. */
+static int64_t member_named(kf_engine *e, const char *id, const char *name, kf_err *err) {
+  json_t *c = kf_case_get(e, id, err), *members = NULL, *m;
+  int64_t found = 0;
+  if (c) members = kf_store_members(kf_engine_store(e), json_integer_value(json_object_get(c, "id")),
+                                    NULL, err);
+  size_t i;
+  json_array_foreach(members, i, m) if (!found && !strcmp(js(m, "name"), name))
+    found = json_integer_value(json_object_get(m, "id"));
+  if (members && !found) kf_fail(err, KF_EINVAL, "no member named '%s' on the case", name);
+  json_decref(members);
+  json_decref(c);
+  return found;
+}
+
+/* { consent = PURPOSE, by = NAME, from?, until? (or ends?) }: that member gives consent. */
+static json_t *consent_step(kf_engine *e, const char *id, json_t *s, const char *actor,
+                            kf_err *err) {
+  int64_t member = member_named(e, id, js(s, "by"), err);
+  if (!member) return NULL;
+  return kf_consent_give(e, id, member, js(s, "consent"),
+                         json_string_value(json_object_get(s, "from")),
+                         json_string_value(json_object_get(s, json_object_get(s, "ends") ? "ends" : "until")),
+                         actor, err);
+}
+
+/* { withdraw = PURPOSE, by = NAME, reason? }: that member withdraws their consent in force
+ * to PURPOSE (the newest). */
+static json_t *withdraw_step(kf_engine *e, const char *id, json_t *s, const char *actor,
+                             kf_err *err) {
+  int64_t member = member_named(e, id, js(s, "by"), err), consent = 0;
+  if (!member) return NULL;
+  json_t *all = kf_consent_list(e, id, err), *k;
+  if (!all) return NULL;
+  size_t i;
+  json_array_foreach(all, i, k)
+    if (json_integer_value(json_object_get(k, "member")) == member &&
+        !strcmp(js(k, "purpose"), js(s, "withdraw")) && !json_is_string(json_object_get(k, "withdrawn_at")))
+      consent = json_integer_value(json_object_get(k, "id"));
+  json_decref(all);
+  if (!consent) {
+    kf_fail(err, KF_EINVAL, "%s has no consent to %s in force to withdraw", js(s, "by"),
+            js(s, "withdraw"));
+    return NULL;
+  }
+  return kf_consent_withdraw(e, id, consent, json_string_value(json_object_get(s, "reason")),
+                             actor, 0, err);
+}
+
+/* A decision step: { decision = "transition", decided = "...", family_agreed = true,
+ * members = { "a member's name", ... } } recorded through the runtime (members by name). */
+static json_t *decision_step(kf_engine *e, const char *id, json_t *s, const char *actor,
+                             kf_err *err) {
+  json_t *parts = json_array(), *name;
+  size_t i;
+  json_array_foreach(json_object_get(s, "members"), i, name) {
+    int64_t member = member_named(e, id, json_string_value(name), err);
+    if (!member) {
+      json_decref(parts);
+      return NULL;
+    }
+    json_array_append_new(parts, json_pack("{s:I}", "member", (json_int_t)member));
+  }
+  json_t *d = json_pack("{s:O,s:O,s:O,s:o}", "for", json_object_get(s, "decision"), "decided",
+                        json_object_get(s, "decided"), "family_agreed",
+                        json_object_get(s, "family_agreed"), "participants", parts);
+  json_t *res = kf_decision_record(e, id, d, actor, err);
+  json_decref(d);
+  return res;
+}
+
 /* Run one step. Returns 1 when it behaved as the scenario says. */
 static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *msg, size_t n) {
   kf_err err = {0};
@@ -196,6 +269,12 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
     res = kf_case_set(e, id, v, actor, 0, &err);
   } else if ((v = json_object_get(s, "review"))) {
     res = kf_case_review(e, id, json_string_value(json_object_get(s, "note")), actor, &err);
+  } else if (json_object_get(s, "consent")) {
+    res = consent_step(e, id, s, actor, &err);
+  } else if (json_object_get(s, "withdraw")) {
+    res = withdraw_step(e, id, s, actor, &err);
+  } else if (json_object_get(s, "decision")) {
+    res = decision_step(e, id, s, actor, &err);
   } else {
     snprintf(msg, n, "unknown step");
     return 0;
@@ -219,7 +298,8 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
 }
 
 static void describe(json_t *s, char *buf, size_t n) {
-  static const char *kinds[] = {"fire", "submit", "member", "set", "advance", "review", "expect"};
+  static const char *kinds[] = {"fire", "submit", "member", "set", "advance", "review", "expect",
+                                "consent", "withdraw", "decision"};
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     json_t *v = json_object_get(s, kinds[i]);
     if (!v) continue;

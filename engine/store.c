@@ -1213,8 +1213,8 @@ int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const ch
 /* ---- users and sessions ---- */
 
 int kf_store_user_add(kf_store *st, json_t *u, kf_err *err) {
-  static const char *q = "INSERT INTO users(login,role,roles,password_hash,created_at) "
-                         "VALUES(?1,?2,?3,?4,?5)";
+  static const char *q = "INSERT INTO users(login,role,roles,password_hash,created_at,"
+                         "family_case,family_member,must_change) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   bind_text(s, 1, jstr(u, "login"));
@@ -1226,6 +1226,9 @@ int kf_store_user_add(kf_store *st, json_t *u, kf_err *err) {
   if (rc) return rc;
   bind_text(s, 4, jstr(u, "password_hash"));
   bind_text(s, 5, jstr(u, "created_at"));
+  if (json_is_integer(json_object_get(u, "family_case"))) sqlite3_bind_int64(s, 6, jint(u, "family_case"));
+  if (json_is_integer(json_object_get(u, "family_member"))) sqlite3_bind_int64(s, 7, jint(u, "family_member"));
+  sqlite3_bind_int(s, 8, json_is_true(json_object_get(u, "must_change")));
   rc = sqlite3_step(s);
   sqlite3_reset(s);
   if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -1263,19 +1266,48 @@ static json_t *user_teams(kf_store *st, const char *login, kf_err *err) {
   return a;
 }
 
-/* Give row (with a login) its roles as JSON and its teams; fails (row as it was) when
- * they cannot be read. */
+/* A family account's binding, from its family_case and family_member columns (taken out of
+ * row): {case, member, role, name} of the member it is bound to; nothing for staff. */
+static int user_family(kf_store *st, json_t *row, kf_err *err) {
+  static const char *q = "SELECT role, name FROM members WHERE id=?1 AND case_id=?2";
+  json_t *fc = json_incref(json_object_get(row, "family_case"));
+  json_t *fm = json_incref(json_object_get(row, "family_member"));
+  json_object_del(row, "family_case");
+  json_object_del(row, "family_member");
+  int rc = 0;
+  if (json_is_integer(fc) && json_is_integer(fm)) {
+    sqlite3_stmt *s = stmt(st, q, err);
+    if (!s) rc = err ? err->code : KF_ESTORE;
+    else {
+      sqlite3_bind_int64(s, 1, json_integer_value(fm));
+      sqlite3_bind_int64(s, 2, json_integer_value(fc));
+      json_t *m = row_or_none(st, s, "a family account's member", err);
+      if (!m) rc = err ? err->code : KF_ESTORE;
+      else json_object_set_new(row, "family", json_pack("{s:O,s:O,s:O,s:O}", "case", fc, "member", fm,
+                                                        "role", json_object_get(m, "role"), "name",
+                                                        json_object_get(m, "name")));
+      json_decref(m);
+    }
+  }
+  json_decref(fc);
+  json_decref(fm);
+  return rc;
+}
+
+/* Give row (with a login) its roles as JSON, its teams and, for a family account, its
+ * binding; fails when they cannot be read. */
 static int user_fix(kf_store *st, json_t *row, kf_err *err) {
   if (parse_roles(row, err)) return err ? err->code : KF_ESTORE;
   json_t *teams = user_teams(st, jstr(row, "login"), err);
   if (!teams) return err ? err->code : KF_ESTORE;
   json_object_set_new(row, "teams", teams);
-  return 0;
+  return user_family(st, row, err);
 }
 
 json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
   static const char *q = "SELECT login, role, json(roles) AS roles, password_hash, created_at,"
-                         " last_login, disabled, must_change FROM users WHERE login=?1";
+                         " last_login, disabled, must_change, family_case, family_member"
+                         " FROM users WHERE login=?1";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
   bind_text(s, 1, login);
@@ -1288,8 +1320,8 @@ json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
 }
 
 json_t *kf_store_user_list(kf_store *st, kf_err *err) {
-  static const char *q = "SELECT login, role, roles, created_at, last_login, disabled, must_change"
-                         " FROM users ORDER BY login";
+  static const char *q = "SELECT login, role, roles, created_at, last_login, disabled, must_change,"
+                         " family_case, family_member FROM users ORDER BY login";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
   json_t *a = rows_json(st, s, "listing users", err);
@@ -1391,7 +1423,8 @@ int kf_store_session_add(kf_store *st, const char *token_hash, const char *login
 json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, kf_err *err) {
   static const char *q =
       "SELECT s.login, u.role, json(u.roles) AS roles, u.must_change, s.csrf, s.created_at,"
-      " s.seen_at, s.idle, s.absolute FROM sessions s JOIN users u ON u.login = s.login"
+      " s.seen_at, s.idle, s.absolute, u.family_case, u.family_member"
+      " FROM sessions s JOIN users u ON u.login = s.login"
       " WHERE s.token_hash=?1 AND u.disabled=0 AND s.seen_at + s.idle > ?2"
       " AND s.created_at + s.absolute > ?2";
   static const char *touch = "UPDATE sessions SET seen_at=?2 WHERE token_hash=?1";
@@ -1421,6 +1454,75 @@ int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, k
   bind_text(s, 1, token_hash);
   sqlite3_bind_int64(s, 2, now);
   return step_done(st, s, "ending a session", err);
+}
+
+/* ---- shared decisions ---- */
+
+/* A decisions row as decision JSON: participants parsed, family_agreed a boolean. */
+static json_t *decision_rows(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+  json_t *rows = rows_json(st, s, what, err);
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r) {
+    const char *text = jstr(r, "participants");
+    json_t *p = text ? json_loads(text, 0, NULL) : NULL;
+    json_object_set_new(r, "participants", p ? p : json_array());
+    json_object_set_new(r, "family_agreed", json_boolean(jint(r, "family_agreed")));
+  }
+  return rows;
+}
+
+#define DECISION_COLUMNS                                                                   \
+  "d.id, d.case_id AS \"case\", d.transition AS \"for\", d.decided, d.family_agreed,"       \
+  " d.participants, d.recorded_by, d.recorded_at"
+
+int kf_store_decision_add(kf_store *st, json_t *d, int64_t *id, kf_err *err) {
+  static const char *q = "INSERT INTO decisions(case_id,transition,decided,family_agreed,"
+                         "participants,recorded_by,recorded_at) VALUES(?1,?2,?3,?4,?5,?6,?7)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, jint(d, "case"));
+  bind_text(s, 2, jstr(d, "for"));
+  bind_text(s, 3, jstr(d, "decided"));
+  sqlite3_bind_int(s, 4, json_is_true(json_object_get(d, "family_agreed")));
+  int rc = bind_json(st, s, 5, json_object_get(d, "participants"), err);
+  if (rc) {
+    sqlite3_reset(s);
+    return rc;
+  }
+  bind_text(s, 6, jstr(d, "recorded_by"));
+  bind_text(s, 7, jstr(d, "recorded_at"));
+  rc = step_done(st, s, "recording a shared decision", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+json_t *kf_store_decisions(kf_store *st, int64_t case_id, kf_err *err) {
+  static const char *q = "SELECT " DECISION_COLUMNS " FROM decisions d WHERE d.case_id=?1 ORDER BY d.id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  return decision_rows(st, s, "listing shared decisions", err);
+}
+
+json_t *kf_store_decision_since(kf_store *st, int64_t case_id, const char *transition,
+                                kf_err *err) {
+  static const char *q =
+      "SELECT " DECISION_COLUMNS " FROM decisions d WHERE d.case_id=?1 AND d.transition=?2"
+      " AND d.id IN (SELECT json_extract(e.data, '$.decision') FROM events e"
+      "  WHERE e.case_id=?1 AND e.kind='decision.recorded' AND e.seq > (SELECT coalesce(max(seq), 0)"
+      "   FROM events WHERE case_id=?1 AND kind IN ('case.opened', 'case.transition')))"
+      " ORDER BY d.id DESC LIMIT 1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, transition);
+  json_t *rows = decision_rows(st, s, "finding a shared decision", err);
+  if (!rows) return NULL;
+  json_t *d = json_incref(json_array_get(rows, 0));
+  json_decref(rows);
+  if (!d) kf_fail(err, KF_ENOTFOUND, "no shared decision for '%s'", transition);
+  return d;
 }
 
 /* ---- teams and access grants ---- */
@@ -1569,6 +1671,179 @@ json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 6, json_is_integer(lim) ? json_integer_value(lim) : -1);
   return rows_json(st, s, "listing access grants", err);
+}
+
+/* ---- consents, flags, withheld ---- */
+
+#define CONSENT_COLS                                                                     \
+  "k.id, k.case_id AS \"case\", k.member_id AS member, m.name, m.role, k.purpose,"        \
+  " k.given_on AS \"from\", k.until, k.recorded_by, k.recorded_at, k.withdrawn_at,"       \
+  " k.withdrawn_by, k.withdrawn_reason, k.on_behalf"                                     \
+  " FROM consents k JOIN members m ON m.id = k.member_id "
+
+/* on_behalf as a boolean (null while in force). */
+static json_t *consent_fix(json_t *row) {
+  json_t *v = json_object_get(row, "on_behalf");
+  if (json_is_integer(v)) json_object_set_new(row, "on_behalf", json_boolean(json_integer_value(v)));
+  return row;
+}
+
+int kf_store_consent_add(kf_store *st, json_t *k, int64_t *id, kf_err *err) {
+  static const char *q = "INSERT INTO consents(case_id, member_id, purpose, given_on, until,"
+                         " recorded_by, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+  if (!jstr(k, "purpose") || !jstr(k, "from") || !jstr(k, "recorded_by") || !jstr(k, "recorded_at"))
+    return kf_fail(err, KF_EINVAL, "internal: a consent needs a purpose, a date, who and when");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, jint(k, "case"));
+  sqlite3_bind_int64(s, 2, jint(k, "member"));
+  bind_text(s, 3, jstr(k, "purpose"));
+  bind_text(s, 4, jstr(k, "from"));
+  bind_text(s, 5, jstr(k, "until"));
+  bind_text(s, 6, jstr(k, "recorded_by"));
+  bind_text(s, 7, jstr(k, "recorded_at"));
+  int rc = step_done(st, s, "recording a consent", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+json_t *kf_store_consent_get(kf_store *st, int64_t id, kf_err *err) {
+  static const char *q = "SELECT " CONSENT_COLS "WHERE k.id=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, id);
+  json_t *row = row_or_none(st, s, "consent", err);
+  if (!row && err && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no consent %lld", (long long)id);
+  return row ? consent_fix(row) : NULL;
+}
+
+json_t *kf_store_consents(kf_store *st, int64_t case_id, kf_err *err) {
+  static const char *q = "SELECT " CONSENT_COLS "WHERE k.case_id=?1 ORDER BY k.id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  json_t *a = rows_json(st, s, "listing consents", err);
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) consent_fix(v);
+  return a;
+}
+
+int kf_store_consent_withdraw(kf_store *st, int64_t id, const char *at, const char *by,
+                              const char *reason, int on_behalf, kf_err *err) {
+  static const char *q = "UPDATE consents SET withdrawn_at=?2, withdrawn_by=?3,"
+                         " withdrawn_reason=?4, on_behalf=?5 WHERE id=?1 AND withdrawn_at IS NULL";
+  if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: a withdrawal needs who and when");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, at);
+  bind_text(s, 3, by);
+  bind_text(s, 4, reason);
+  sqlite3_bind_int(s, 5, !!on_behalf);
+  int rc = step_done(st, s, "withdrawing a consent", err);
+  if (rc || sqlite3_changes(st->db)) return rc;
+  json_t *row = kf_store_consent_get(st, id, err);
+  if (!row) return err ? err->code : KF_ESTORE;
+  json_decref(row);
+  return kf_fail(err, KF_ECONFLICT, "consent %lld was already withdrawn", (long long)id);
+}
+
+json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purpose,
+                                 const char *date, kf_err *err) {
+  static const char *q_current =
+      "SELECT " CONSENT_COLS "WHERE k.case_id=?1 AND k.purpose=?2 AND k.withdrawn_at IS NULL"
+      " AND k.given_on <= ?3 AND (k.until IS NULL OR k.until >= ?3) ORDER BY k.id DESC LIMIT 1";
+  static const char *q_latest =
+      "SELECT " CONSENT_COLS "WHERE k.case_id=?1 AND k.purpose=?2 ORDER BY k.id DESC LIMIT 1";
+  sqlite3_stmt *s = stmt(st, date ? q_current : q_latest, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, purpose);
+  if (date) bind_text(s, 3, date);
+  json_t *row = row_or_none(st, s, "consent", err);
+  if (!row && err && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "case %lld has no %sconsent to %s", (long long)case_id,
+            date ? "current " : "", purpose ? purpose : "?");
+  return row ? consent_fix(row) : NULL;
+}
+
+int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const char *text,
+                      const char *at, int64_t *id, kf_err *err) {
+  static const char *q = "INSERT INTO flags(case_id, kind, text, raised_at) VALUES(?1,?2,?3,?4)";
+  if (!kind || !text || !at) return kf_fail(err, KF_EINVAL, "internal: a flag needs a kind, a text and a time");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, kind);
+  bind_text(s, 3, text);
+  bind_text(s, 4, at);
+  int rc = step_done(st, s, "raising a flag", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err) {
+  static const char *q = "SELECT id, case_id AS \"case\", kind, text, raised_at FROM flags"
+                         " WHERE case_id=?1 AND cleared_at IS NULL ORDER BY id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  return rows_json(st, s, "listing flags", err);
+}
+
+int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *at,
+                        const char *by, kf_err *err) {
+  static const char *q = "UPDATE flags SET cleared_at=?3, cleared_by=?4"
+                         " WHERE id=?2 AND case_id=?1 AND cleared_at IS NULL";
+  if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: clearing a flag needs who and when");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  sqlite3_bind_int64(s, 2, id);
+  bind_text(s, 3, at);
+  bind_text(s, 4, by);
+  int rc = step_done(st, s, "clearing a flag", err);
+  if (!rc && !sqlite3_changes(st->db))
+    rc = kf_fail(err, KF_ENOTFOUND, "case %lld has no open flag %lld", (long long)case_id,
+                 (long long)id);
+  return rc;
+}
+
+int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination,
+                          const char *purpose, int64_t seq, const char *reason,
+                          const char *at, kf_err *err) {
+  static const char *q =
+      "INSERT INTO withheld(case_id, destination, purpose, events, first_seq, last_seq, reason,"
+      " updated_at) VALUES(?1, ?2, ?3, 1, ?4, ?4, ?5, ?6)"
+      " ON CONFLICT(case_id, destination) DO UPDATE SET events = events + 1,"
+      " last_seq = excluded.last_seq, purpose = excluded.purpose, reason = excluded.reason,"
+      " updated_at = excluded.updated_at";
+  if (!destination || !purpose || !reason || !at)
+    return kf_fail(err, KF_EINVAL, "internal: withholding needs a destination, a purpose, a "
+                   "reason and a time");
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, destination);
+  bind_text(s, 3, purpose);
+  sqlite3_bind_int64(s, 4, seq);
+  bind_text(s, 5, reason);
+  bind_text(s, 6, at);
+  return step_done(st, s, "recording what was withheld", err);
+}
+
+json_t *kf_store_withheld(kf_store *st, int64_t case_id, const char *destination, kf_err *err) {
+  static const char *q =
+      "SELECT case_id AS \"case\", destination, purpose, events, first_seq, last_seq, reason,"
+      " updated_at FROM withheld WHERE (?1 = 0 OR case_id = ?1) AND (?2 IS NULL OR"
+      " destination = ?2) ORDER BY case_id, destination";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  bind_text(s, 2, destination);
+  return rows_json(st, s, "listing what was withheld", err);
 }
 
 /* ---- reports and scripts ---- */

@@ -131,6 +131,51 @@ json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err);
 int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
                           kf_err *err);
 
+/* ---- consents, flags, withheld ---- */
+
+/* Consent rows: {id, case, member, name, role (the member's), purpose, from, until (or
+ * null), recorded_by, recorded_at, withdrawn_at, withdrawn_by, withdrawn_reason (null
+ * while in force), on_behalf (bool or null)}. A consent row is immutable but for its
+ * withdrawal. consent: case, member, purpose, from, until (may be absent), recorded_by,
+ * recorded_at; *id (may be NULL) gets its id. Checks nothing: the runtime does. */
+int kf_store_consent_add(kf_store *st, json_t *consent, int64_t *id, kf_err *err);
+/* One consent by id; KF_ENOTFOUND when there is none. */
+json_t *kf_store_consent_get(kf_store *st, int64_t id, kf_err *err);
+/* A case's consents, oldest first. */
+json_t *kf_store_consents(kf_store *st, int64_t case_id, kf_err *err);
+/* Record the withdrawal of a consent still in force, at `at` by `by` (reason may be NULL).
+ * KF_ENOTFOUND when there is no consent id; KF_ECONFLICT when it was already withdrawn. */
+int kf_store_consent_withdraw(kf_store *st, int64_t id, const char *at, const char *by,
+                              const char *reason, int on_behalf, kf_err *err);
+/* The consent for purpose that is current on date (YYYY-MM-DD): not withdrawn, from <=
+ * date, until null or >= date; the newest when several are. KF_ENOTFOUND when none is.
+ * With date NULL: the newest consent for purpose, current or not. */
+json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purpose,
+                                 const char *date, kf_err *err);
+
+/* Flags for a case's worker: {id, case, kind, text, raised_at}; *id (may be NULL) gets the
+ * new one's id. */
+int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const char *text,
+                      const char *at, int64_t *id, kf_err *err);
+/* The open (not cleared) flags of a case, oldest first. */
+json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err);
+/* Clear open flag id of case case_id at `at` by `by`; KF_ENOTFOUND when that case has no
+ * such open flag. */
+int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *at,
+                        const char *by, kf_err *err);
+
+/* What was withheld from a destination for want of consent, one row a case and
+ * destination: {case, destination, purpose, events, first_seq, last_seq, reason,
+ * updated_at}. add: the first time a row with events 1 and first_seq = last_seq = seq;
+ * after: events + 1, last_seq = seq, purpose, reason and updated_at replaced (first_seq
+ * kept). */
+int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination,
+                          const char *purpose, int64_t seq, const char *reason,
+                          const char *at, kf_err *err);
+/* Rows of case_id (0: every case) for destination (NULL: every one), by case then
+ * destination. */
+json_t *kf_store_withheld(kf_store *st, int64_t case_id, const char *destination, kf_err *err);
+
 /* ---- reports and scripts ---- */
 
 /* A connection for analysts' scripts: query_only inside one read snapshot, an authorizer
@@ -165,7 +210,10 @@ int kf_store_state_entries(kf_store *st, json_t *filter, int (*fn)(json_t *row, 
                            void *ud, kf_err *err);
 
 /* Users of the console and their sessions. user: login, role, roles (array of workflow
- * roles; absent: none), password_hash, created_at; KF_ECONFLICT when the login is taken.
+ * roles; absent: none), password_hash, created_at, and for a family account family_case
+ * and family_member (ids), must_change (bool); KF_ECONFLICT when the login is taken.
+ * Rows of get, list and session_get of a family account carry "family": {case, member,
+ * role, name} (the member it is bound to), never the raw columns.
  * Sessions are found by the hash of their token; their times are UTC seconds.
  * Rows of get, list and session_get carry `teams` (names, alphabetical). */
 int kf_store_user_add(kf_store *st, json_t *user, kf_err *err);
@@ -175,6 +223,16 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err);
  * nothing. KF_ENOTFOUND naming an unknown user or team, KF_EINVAL when teams is no list
  * of names. */
 int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err);
+
+/* Shared decisions. d: case, for (a transition, or absent), decided, family_agreed (bool),
+ * participants (array), recorded_by, recorded_at; *id (may be NULL) gets its id. Decision
+ * rows: {id, case, for, decided, family_agreed, participants, recorded_by, recorded_at}.
+ * decision_since: the newest decision for transition whose decision.recorded event came
+ * after the case last entered a state (case.opened or case.transition), or KF_ENOTFOUND. */
+int kf_store_decision_add(kf_store *st, json_t *d, int64_t *id, kf_err *err);
+json_t *kf_store_decisions(kf_store *st, int64_t case_id, kf_err *err);
+json_t *kf_store_decision_since(kf_store *st, int64_t case_id, const char *transition,
+                                kf_err *err);
 
 /* Teams: KF_ECONFLICT when the name is taken (the runtime checks its form). The list is
  * [{name, created_at, members: [login...]}] by name, members alphabetical. */

@@ -1,5 +1,6 @@
 /* verbs.h: what the files of the engine's verbs share (api.c: programmes, cases, rules, the
- * log, and the dispatch; people.c: users, sessions, teams, sign-ins): one call's record, the
+ * log, and the dispatch; people.c: users, sessions, teams, sign-ins; family.c: family
+ * accounts, family acts and shared decisions): one call's record, the
  * readers of its checked arguments, and the people's verbs for api.c's table. Internal to
  * those two files; plugins see api.h.
  * Ownership: arguments are borrowed; verbs return new references. */
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "kf.h"
 #include "luahost.h"
 #include "runtime.h"
@@ -85,7 +87,18 @@ static inline int need_admin(call *c, const char *what) {
   return kf_fail(c->err, KF_EFORBIDDEN, "only an admin may %s", what);
 }
 
+/* A family account: a sign-in bound to one member of one case (user.family). */
+static inline int is_family(call *c) { return is_role(c, "family"); }
+
+/* api.c: the case named by args.id, if the caller has the full view of it (a may be NULL). */
+json_t *case_full(call *c, kf_access *a);
+
 /* people.c */
+/* Create an account in one transaction with its event user.added: role and password
+ * checked; binding (a family account's {case, member, role, name}, or NULL) and must_change
+ * stored with it. Answers {login, role, roles, teams[, family]}. */
+json_t *user_create(call *c, const char *login, const char *role, const char *password,
+                    json_t *roles, json_t *teams, json_t *binding, int must_change);
 json_t *v_user_add(call *c);
 json_t *v_user_list(call *c);
 json_t *v_user_update(call *c);
@@ -99,5 +112,21 @@ json_t *v_session_create(call *c);
 json_t *v_session_get(call *c);
 json_t *v_session_delete(call *c);
 json_t *v_login_failed(call *c);
+
+/* family.c */
+json_t *v_family_get(call *c);
+json_t *v_family_submit(call *c);
+json_t *v_family_fire(call *c);
+json_t *v_family_invite(call *c);
+json_t *v_decision_record(call *c);
+json_t *v_decision_list(call *c);
+/* The member of case case_ref a family account would be bound to: {case, member, role,
+ * name}; NULL with KF_EINVAL (one line) when the member is not on the case, holds no family
+ * role of its programme (they are listed), or has an account already; KF_ENOTFOUND for no
+ * such case. */
+json_t *family_binding(call *c, const char *case_ref, int64_t member);
+/* 0, or KF_EFORBIDDEN when a signed-in staff user asks to fire transition of case cs as
+ * role, a family role of its programme (only that member's own account may). */
+int family_role_refused(call *c, const json_t *cs, const char *role, const char *transition);
 
 #endif

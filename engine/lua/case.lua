@@ -1,5 +1,5 @@
 -- engine/lua/case.lua: the `case` object workflow code sees (data, members, entries,
--- schedule, cancel, emit) and the `kf` API (clock, dates, rules, actions). Effects are only
+-- consent, schedule, cancel, emit) and the `kf` API (clock, dates, rules, actions). Effects are only
 -- collected here, for the C runtime to store; nothing here decides whether a move may fire.
 local E = ...
 local host, lib = E.host, E.lib
@@ -39,10 +39,62 @@ function methods.entries(c, form)
   return out
 end
 
+-- The shared decision recorded for a case's transition since the case entered its current
+-- state ({id, for, decided, family_agreed, participants, recorded_by, recorded_at}), or nil.
+function E.decision_for(c, transition)
+  if c.id == nil then return nil end
+  return host.decision(c.id, transition)
+end
+
+function methods.decision(c, transition)
+  local s = self_of(c, "decision")
+  if type(transition) ~= "string" then error("decision: give a transition's name", 2) end
+  if not s.id then return nil end
+  return host.decision(s.id, transition)
+end
+
 function methods.latest(c, form)
   local list = methods.entries(c, form)
   local last = list[#list]
   return last and last.data or nil
+end
+
+-- The consent for purpose that is current today (the engine's clock), or nil:
+-- { id, member, name, role, purpose, from, until, recorded_by }.
+function E.consent_of(case_id, purpose, what)
+  if type(purpose) ~= "string" or not purpose:match("^[a-z][a-z0-9_]*$") or #purpose > 64 then
+    error(fmt("%s: give a purpose (an identifier such as \"share_with_partners\"), not %s", what,
+      type(purpose) == "string" and q(purpose) or tostring(purpose)), 3)
+  end
+  if not case_id then return nil end
+  local k = host.consent(case_id, purpose, host.now():sub(1, 10))
+  if not k then return nil end
+  return { id = k.id, member = k.member, name = k.name, role = k.role, purpose = k.purpose,
+           from = k.from, ["until"] = k["until"], recorded_by = k.recorded_by }
+end
+
+function methods.consent(c, purpose)
+  return E.consent_of(self_of(c, "consent").id, purpose, "consent")
+end
+
+-- Every consent for purpose, oldest first, withdrawn and ended ones too (so that a rule can
+-- say why there is none in force): { id, member, name, role, purpose, from, until,
+-- recorded_by, withdrawn_at, withdrawn_by, withdrawn_reason, on_behalf }.
+function methods.consents(c, purpose)
+  local s = self_of(c, "consents")
+  E.consent_of(nil, purpose, "consents") -- the purpose is checked as consent() checks it
+  local out = {}
+  if not s.id then return out end
+  for _, k in ipairs(host.consents(s.id)) do
+    if k.purpose == purpose then
+      out[#out + 1] = { id = k.id, member = k.member, name = k.name, role = k.role,
+                        purpose = k.purpose, from = k.from, ["until"] = k["until"],
+                        recorded_by = k.recorded_by, withdrawn_at = k.withdrawn_at,
+                        withdrawn_by = k.withdrawn_by, withdrawn_reason = k.withdrawn_reason,
+                        on_behalf = k.on_behalf }
+    end
+  end
+  return out
 end
 
 function methods.schedule(c, name, after)

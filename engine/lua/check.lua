@@ -32,10 +32,11 @@ local function check_form_spec(spec, path, map, out)
   local function problem(a, msg, ...) out[#out + 1] = { at = a, msg = fmt(msg, ...) } end
   if type(spec.name) ~= "string" then problem(at, "form has no name") end
   for k in pairs(spec) do
-    if k ~= "name" and k ~= "title" and k ~= "description" and k ~= "fields" then
+    if k ~= "name" and k ~= "title" and k ~= "description" and k ~= "fields" and k ~= "family" and k ~= "by" then
       problem(at, "form %s: unknown field %s", q(spec.name), tostring(k))
     end
   end
+  for _, msg in ipairs(lib.form_family_problems(spec)) do problem(at, "%s", msg) end
   if type(spec.fields) ~= "table" then problem(at, "form %s has no fields = { ... }", q(spec.name)); return end
   local seen = {}
   for _, f in ipairs(spec.fields) do
@@ -181,7 +182,7 @@ local function export(def)
   local out = { name = def.name, title = def.title, description = def.description,
                 initial = def.initial, roles = copy_list(def.roles), states = A(), transitions = A(),
                 on_enter = A(), on_exit = A(), forms = copy_list(def.forms), rules = copy_list(def.rules),
-                base = def.base_name,
+                base = def.base_name, family_roles = copy_list(E.family_roles(def)),
                 sensitive = { data = copy_list(def.sensitive.data), members = copy_list(def.sensitive.members) } }
   for i, s in ipairs(def.states) do
     out.states[i] = { name = s.name, title = s.title, description = s.description, forms = copy_list(s.forms),
@@ -196,6 +197,7 @@ local function export(def)
                            by = t.by and copy_list(t.by) or nil,
                            requires = copy_list(t.requires), when = when, after = t.after,
                            reason = t.reason, action = t.action ~= nil, adapted = t.adapted,
+                           decision = t.decision or nil,
                            line = t.at.line, file = t.at.path }
   end
   for k in pairs(def.on_enter) do out.on_enter[#out.on_enter + 1] = k end
@@ -273,10 +275,14 @@ function E.check(files)
     elseif item.kind == "form" then
       check_form_spec(item.spec, item.path, item.map, out)
       res.title = item.spec.title
-      res.definition = { name = item.spec.name, title = item.spec.title, fields = item.spec.fields }
+      res.definition = { name = item.spec.name, title = item.spec.title, fields = item.spec.fields,
+                         family = item.spec.family, by = item.spec.by }
     elseif item.kind == "scenarios" then
       local ok, serr = pcall(E.parse_scenarios, item.spec, item.path, item.map, batch)
-      if not ok then out[#out + 1] = { at = { path = item.path, line = lines[item.spec] or 1 }, msg = tostring(serr) } end
+      if not ok then -- parse_scenarios says FILE:LINE: itself
+        local p, l, m = tostring(serr):match("^(.-):(%d+): (.*)$")
+        out[#out + 1] = { at = { path = p or item.path, line = tonumber(l) or lines[item.spec] or 1 }, msg = m or tostring(serr) }
+      end
     elseif item.kind == "plugin" then
       -- plugin folders are checked when loaded (kinflow plugins)
     end

@@ -21,8 +21,14 @@ function E.form_schema(name, workflow_id)
     out.type = out.type or "text"
     fields[i] = out
   end
+  local by = nil
+  if f.spec.family == true then
+    by = A()
+    for i, r in ipairs(f.spec.by or (def and E.family_roles(def)) or {}) do by[i] = r end
+  end
   return { name = name, title = f.spec.title or name, description = f.spec.description,
-           version = f.version, plugin = f.plugin, fields = fields }
+           version = f.version, plugin = f.plugin, fields = fields,
+           family = f.spec.family, by = by }
 end
 
 -- Names of the sensitive fields of each form a case's entries use: { form = {field, ...} }.

@@ -12,11 +12,70 @@ local q, list_of, set_of, names, line_of, bounded = lib.q, lib.list_of, lib.set_
 
 local STATE_FIELDS = set_of { "title", "description", "forms", "review", "final", "outcome", "before" }
 local TRANSITION_FIELDS = set_of { "title", "description", "from", "to", "by", "requires", "when",
-  "after", "reason", "action", "stay" }
+  "after", "reason", "action", "stay", "decision" }
 local WORKFLOW_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
-  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive" }
+  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive", "family_roles" }
 local ADAPT_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
-  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive", "remove", "__base" }
+  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive", "remove", "__base",
+  "family_roles" }
+
+---------------------------------------------------------------------------------------
+-- Families: the member roles whose holders may have family accounts, and family forms
+
+-- The engine's list, when a programme does not say (whether or not it lists them in roles).
+local DEFAULT_FAMILY_ROLES = { "parent", "carer", "young_person", "care_leaver", "family" }
+local FAMILY_ROLES_EXAMPLE = 'family_roles = { "parent", "carer" }'
+
+-- A programme's family roles (a list of names): its own, its base's, or the engine's list.
+function E.family_roles(def)
+  return def.family_roles or DEFAULT_FAMILY_ROLES
+end
+
+-- A list of role names, or nil and what is wrong with it (example: how to write it).
+local function role_list(v, what, example)
+  if type(v) ~= "table" then return nil, fmt("%s must be a list of role names (text), not a %s: %s", what, type(v), example) end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n ~= #v or n == 0 then return nil, fmt("%s must be a list of one or more role names: %s", what, example) end
+  local seen = {}
+  for i, r in ipairs(v) do
+    if type(r) ~= "string" or not r:match("^[%a_][%w_]*$") then
+      return nil, fmt("%s: item %d is %s, not a role name (letters, digits and _): %s", what, i,
+        type(r) == "string" and q(r) or "a " .. type(r), example)
+    end
+    if seen[r] then return nil, fmt("%s names %s twice", what, q(r)) end
+    seen[r] = true
+  end
+  return v
+end
+
+-- Problems with a form's `family` and `by` (texts); family_roles (may be nil): the roles
+-- a workflow's own form may name in by.
+local function form_family_problems(spec, family_roles)
+  local out, label = {}, "form " .. q(spec.name)
+  if spec.family ~= nil and spec.family ~= true and spec.family ~= "read" then
+    out[#out + 1] = fmt("%s: family must be true (family accounts fill it and see its entries) or \"read\" (they see its entries, staff fill it), not %s",
+      label, type(spec.family) == "string" and q(spec.family) or tostring(spec.family))
+  end
+  if spec.by ~= nil then
+    if spec.family ~= true then
+      out[#out + 1] = fmt("%s: by names the family roles that fill a family form: give it only with family = true", label)
+    else
+      local roles, why = role_list(spec.by, label .. ": by", 'by = { "parent", "carer" }')
+      if not roles then out[#out + 1] = why
+      elseif family_roles then
+        local ok = set_of(family_roles)
+        for _, r in ipairs(roles) do
+          if not ok[r] then
+            out[#out + 1] = fmt("%s: by names %s, which is not a family role of the programme (family roles: %s)", label, q(r), names(family_roles))
+          end
+        end
+      end
+    end
+  end
+  return out
+end
+lib.form_family_problems = form_family_problems
 local SENSITIVE_EXAMPLE = 'sensitive = { data = { "key", ... }, members = { "key", ... } }'
 
 -- The `sensitive` field as written in one file, with where it stands: { spec, at } or nil.
@@ -63,6 +122,7 @@ local function raw_from(spec, path, map)
        and k ~= "on_exit" and k ~= "forms" and k ~= "rules" and k ~= "sensitive" then raw.fields[k] = v end
   end
   raw.sensitive[1] = sensitive_from(spec, path, map, line)
+  raw.family_roles_at = { path = path, line = map.family_roles or line }
   for _, r in ipairs(list_of(spec.roles)) do
     raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map.first[r] or line } }
   end
@@ -94,7 +154,7 @@ local function merge(base, spec, path, map)
   local here = { path = path, line = line }
   local raw = { at = here, fields = {}, states = {}, transitions = {}, on_enter = {},
                 on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {},
-                sensitive = {}, base_name = spec.__base }
+                sensitive = {}, base_name = spec.__base, family_roles_at = base.family_roles_at }
   for k, v in pairs(base.fields) do raw.fields[k] = v end
   for _, key in ipairs { "states", "transitions", "roles", "forms", "rules", "sensitive" } do
     for i, v in ipairs(base[key]) do raw[key][i] = v end
@@ -111,6 +171,9 @@ local function merge(base, spec, path, map)
       problem(here, fmt("unknown field %s in adapt %q (fields: name, title, description, roles, initial, states, transitions, remove, on_enter, on_exit, forms, rules, sensitive)", k, spec.__base))
     elseif k == "name" or k == "title" or k == "description" or k == "initial" then
       raw.fields[k] = v
+    elseif k == "family_roles" then -- an adaptation replaces its base's list
+      raw.fields[k] = v
+      raw.family_roles_at = { path = path, line = map.family_roles or line }
     end
   end
   raw.fields.name = spec.name
@@ -239,6 +302,10 @@ local function normalise(raw, out)
     else def.role_set[r.name] = true; def.roles[#def.roles + 1] = r.name end
   end
   if #def.roles == 0 then problem(raw.at, "workflow %s has no roles (roles = { \"caseworker\", ... })", tostring(def.name)) end
+  if raw.fields.family_roles ~= nil then
+    local roles, why = role_list(raw.fields.family_roles, "family_roles", FAMILY_ROLES_EXAMPLE)
+    if roles then def.family_roles = roles else problem(raw.family_roles_at or raw.at, "%s", why) end
+  end
   -- states
   for _, e in ipairs(raw.states) do
     local s, at = e.entry, e.at
@@ -282,7 +349,8 @@ local function normalise(raw, out)
       local tr = { name = t[1], title = t.title, description = t.description, to = t.to,
                    after = t.after, reason = t.reason == true, action = t.action, at = at,
                    stay = t.stay == true,
-                   adapted = e.adapted, requires = list_of(t.requires), when = {} }
+                   adapted = e.adapted, requires = list_of(t.requires), when = {},
+                   decision = t.decision == true }
       local label = "transition " .. q(tr.name)
       for k in pairs(t) do
         if k ~= 1 and not TRANSITION_FIELDS[k] then problem(at, "%s: unknown field %s", label, tostring(k)) end
@@ -317,6 +385,9 @@ local function normalise(raw, out)
         problem(at, "%s: after %s is not a duration (e.g. \"90d\")", label, tostring(t.after))
       end
       if t.reason ~= nil and type(t.reason) ~= "boolean" then problem(at, "%s: reason must be true or false", label) end
+      if t.decision ~= nil and type(t.decision) ~= "boolean" then
+        problem(at, "%s: decision must be true or false (true: it needs a shared decision recorded for it)", label)
+      end
       if t.action ~= nil and type(t.action) ~= "function" then problem(at, "%s: action must be a function(case)", label) end
       for _, f in ipairs(tr.requires) do
         if type(f) ~= "string" then problem(at, "%s: requires lists form names", label) end
@@ -341,7 +412,12 @@ local function normalise(raw, out)
   end
   for _, f in ipairs(raw.forms) do
     if type(f.spec) ~= "table" or kinds[f.spec] ~= "form" then problem(raw.at, "forms must be a list of form { ... }")
-    else local name = f.spec.name; def.form_by[name] = f; def.forms[#def.forms + 1] = name end
+    else
+      local name = f.spec.name; def.form_by[name] = f; def.forms[#def.forms + 1] = name
+      for _, msg in ipairs(form_family_problems(f.spec, E.family_roles(def))) do
+        problem({ path = f.path, line = lines[f.spec] or raw.at.line }, "%s", msg)
+      end
+    end
   end
   for _, r in ipairs(raw.rules) do
     if type(r.spec) ~= "table" or kinds[r.spec] ~= "rule" then problem(raw.at, "rules must be a list of rule { ... }")

@@ -104,7 +104,7 @@ end
 
 -- A refusal as data: { code, params, text }. The text is the practitioner's sentence; the
 -- console reads code and params, never the sentence. Codes: by_time, role, form_missing,
--- reason_required, guard (unmet), and state, final (E.fire from the wrong state). A guard's
+-- reason_required, decision_missing, guard (unmet), and state, final (E.fire from the wrong state). A guard's
 -- refusal whose text quotes a sensitive value of the case is marked private = true (the
 -- others are made of the definition's names and the caller's role, never of the case).
 local function refusal(code, params, text) return { code = code, params = params, text = text } end
@@ -135,6 +135,11 @@ local function unmet(def, c, t, role, opts, is_private)
     if c.id == nil or #host.entries(c.id, f) == 0 then
       add("form_missing", { form = f }, fmt("requires form %s (no valid entry)", q(f)))
     end
+  end
+  if t.decision and not E.decision_for(c, t.name) then
+    add("decision_missing", { transition = t.name },
+      fmt("no shared decision has been recorded for %s since the case entered %s (who took part, their views, whether the family agreed)",
+        q(t.name), q(c.state)))
   end
   if t.reason and not opts.moves and (type(opts.reason) ~= "string" or opts.reason:match("^%s*$")) then
     add("reason_required", { transition = t.name }, fmt("%s needs a reason (--reason)", q(t.name)))
@@ -265,9 +270,11 @@ function E.fire(c, name, role, opts)
   local to = def.state_by[t.to]
   rawset(obj, "state", t.to)
   run_action(def.on_enter[t.to], obj, def.at.path)
+  local decision = t.decision and E.decision_for(c, t.name) or nil
   return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, title = to.title,
            data = rawget(obj, "data") or {}, timers = timers_for(def, t.to, host.parse_time(host.now())),
-           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
+           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits,
+           decision = decision and decision.id or nil }
 end
 
 -- moves(case, role): every transition from the case's state, available or blocked.

@@ -30,7 +30,10 @@ function E.load_file(path, source)
   end
   if (lines[value] or -1) < 1 then lines[value] = constructor_line(source, kind) end
   hit = { value = value, kind = kind, map = scan_lines(source) }
-  if kind == "workflow" or kind == "adapt" then hit.map.sensitive = field_line(source, "sensitive") end
+  if kind == "workflow" or kind == "adapt" then
+    hit.map.sensitive = field_line(source, "sensitive")
+    hit.map.family_roles = field_line(source, "family_roles")
+  end
   loaded.put(key, hit, #key)
   return value, kind, hit.map
 end

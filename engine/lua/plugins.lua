@@ -46,6 +46,9 @@ function E.load_plugins()
         path, kind, q(name), q(old.plugin), old.path, q(p.name)))
       return
     end
+    if kind == "form" then
+      for _, msg in ipairs(lib.form_family_problems(spec)) do problem(path .. ": " .. msg) end
+    end
     reg[name] = { spec = spec, path = path, plugin = p.name, source = source }
     p.adds[#p.adds + 1] = kind .. " " .. name
   end

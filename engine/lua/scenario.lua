@@ -9,11 +9,61 @@ local q, set_of, line_of, parse_date = lib.q, lib.set_of, lib.line_of, lib.parse
 ---------------------------------------------------------------------------------------
 -- Scenario files (kinflow test)
 
-local STEP_ACTIONS = { "fire", "submit", "member", "set", "advance", "review", "expect" }
+local STEP_ACTIONS = { "fire", "submit", "member", "set", "advance", "review", "expect", "decision" }
 local STEP_KEYS = set_of { "fire", "as", "actor", "reason", "refused", "submit", "data", "member",
-  "name", "set", "advance", "review", "note", "expect" }
+  "name", "set", "advance", "review", "note", "expect", "decision", "decided", "family_agreed",
+  "members" }
+
+-- A decision step: { decision = "transition", decided = "...", family_agreed = true|false,
+-- members = { "name on the case", ... } }; fail(msg, ...) raises at the step's line.
+local function check_decision_step(st, fail)
+  if st.decision == nil then
+    if st.decided ~= nil or st.family_agreed ~= nil or st.members ~= nil then
+      fail("decided, family_agreed and members go with decision = \"transition\"")
+    end
+    return
+  end
+  if type(st.decision) ~= "string" then fail("decision names the transition it is for (text)") end
+  if type(st.decided) ~= "string" or st.decided == "" then fail("decision %s needs decided = \"what was decided\"", q(st.decision)) end
+  if type(st.family_agreed) ~= "boolean" then fail("decision %s needs family_agreed = true or false", q(st.decision)) end
+  if type(st.members) ~= "table" or #st.members == 0 then
+    fail("decision %s needs members = { \"a member's name\", ... } (who took part)", q(st.decision))
+  end
+  for i, m in ipairs(st.members) do
+    if type(m) ~= "string" then fail("decision %s: members item %d is not a name (text)", q(st.decision), i) end
+  end
+end
 local EXPECT_KEYS = set_of { "state", "final", "overdue", "data", "as", "moves", "blocked" }
 local SCENARIO_KEYS = set_of { "now", "data", "ref", "steps" }
+
+-- Consent steps: { consent = PURPOSE, by = "a member's name", from = DATE?, ["until"] = DATE? }
+-- (until is a Lua keyword: ends = DATE says the same) and { withdraw = PURPOSE, by = "a
+-- member's name", reason = TEXT? }.
+local function add_consent_steps()
+  for _, a in ipairs { "consent", "withdraw" } do STEP_ACTIONS[#STEP_ACTIONS + 1] = a end
+  for _, k in ipairs { "consent", "withdraw", "by", "from", "until", "ends" } do STEP_KEYS[k] = true end
+end
+add_consent_steps()
+
+local function check_consent_step(st, fail)
+  local what = st.consent ~= nil and "consent" or st.withdraw ~= nil and "withdraw" or nil
+  if not what then
+    for _, k in ipairs { "by", "from", "until", "ends" } do
+      if st[k] ~= nil then fail("%s is for consent and withdraw steps", k) end
+    end
+    return
+  end
+  if type(st[what]) ~= "string" or not st[what]:match("^[a-z][a-z0-9_]*$") then
+    fail("%s: give a purpose (e.g. \"share_with_partners\")", what)
+  end
+  if type(st.by) ~= "string" then fail("%s %s needs by = \"a member's name\"", what, st[what]) end
+  if st["until"] ~= nil and st.ends ~= nil then fail("consent: give until or ends, not both") end
+  for _, k in ipairs { "from", "until", "ends" } do
+    if st[k] ~= nil and (what ~= "consent" or type(st[k]) ~= "string" or not st[k]:match("^%d%d%d%d%-%d%d%-%d%d$")) then
+      fail("%s: %s must be a date YYYY-MM-DD%s", what, k, what ~= "consent" and " of a consent step" or "")
+    end
+  end
+end
 
 function E.parse_scenarios(spec, path, map)
   local base_line = lines[spec] or 1
@@ -42,8 +92,10 @@ function E.parse_scenarios(spec, path, map)
       end
       for _, a in ipairs(STEP_ACTIONS) do if st[a] ~= nil then actions[#actions + 1] = a end end
       if #actions ~= 1 then
-        fail(line, "scenario %s step %d needs exactly one of fire, submit, member, set, advance, review, expect", label, j)
+        fail(line, "scenario %s step %d needs exactly one of %s", label, j, table.concat(STEP_ACTIONS, ", "))
       end
+      check_consent_step(st, function(msg, ...) fail(line, "scenario %s step %d: " .. msg, label, j, ...) end)
+      check_decision_step(st, function(msg, ...) fail(line, "scenario %s step %d: " .. msg, label, j, ...) end)
       if st.advance ~= nil and not host.duration(st.advance) then
         fail(line, "scenario %s step %d: advance %s is not a duration", label, j, tostring(st.advance))
       end

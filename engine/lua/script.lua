@@ -242,6 +242,10 @@ function case_methods.latest(self, form)
   local es = hide_entries(host.entries(c.id, form), c.workflow_id)
   return es[#es] and view(es[#es], "an entry of case " .. c.id) or nil
 end
+function case_methods.consent(self, purpose)
+  local k = E.consent_of(originals[self].id, purpose, "case:consent")
+  return k and view(k, "a consent of case " .. originals[self].id) or nil
+end
 function case_methods.events(self, kind)
   return kf.events({ case = originals[self].id, kind = kind })
 end

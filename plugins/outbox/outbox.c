@@ -1,7 +1,9 @@
 /* outbox.c: a C plugin that delivers committed events to a JSON-lines file, after the
  * transaction that made them commits, and keeps a cursor so that a crash between commit
  * and delivery loses nothing: the next delivery resends from the cursor (at least once).
- * It reaches the engine only through the kf_api table. */
+ * An event about a case goes only under a current consent for the outbox's purpose
+ * (KINFLOW_OUTBOX_PURPOSE, default share_with_partners); otherwise it is skipped for good,
+ * and the engine records it as withheld. It reaches the engine only through kf_api. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,12 @@ static void paths(void) {
   if (env && *env) snprintf(box.target, sizeof box.target, "%s", env);
   else snprintf(box.target, sizeof box.target, "%s.outbox.jsonl", db ? db : "kinflow.db");
   snprintf(box.cursor, sizeof box.cursor, "%s.cursor", box.target);
+}
+
+/* What the outbox's destination uses the records for: the consent it needs. */
+static const char *purpose(void) {
+  const char *p = getenv("KINFLOW_OUTBOX_PURPOSE");
+  return p && *p ? p : "share_with_partners";
 }
 
 static int durable(void) {
@@ -69,7 +77,8 @@ static int active(void) {
 
 static int deliver_locked(void);
 
-/* Deliver every event after the cursor, one process at a time (a lock file), so that
+/* Deliver every event after the cursor (those about a case only under consent), one
+ * process at a time (a lock file), so that
  * concurrent writers neither duplicate nor lose deliveries. Returns how many, or -1. */
 static int deliver(void) {
   if (!active()) return 0;
@@ -110,14 +119,30 @@ static int deliver_locked(void) {
       return -1;
     }
     long long last = cursor;
+    int refused = 0, sent = 0;
     for (size_t i = 0; i < n; i++) {
       json_t *ev = json_array_get(events, i);
-      char *line = api->json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-      if (line) {
-        fprintf(f, "%s\n", line);
-        api->free(line);
+      long long seq = api->json_integer_value(api->json_object_get(ev, "seq"));
+      long long case_id = api->json_integer_value(api->json_object_get(ev, "case"));
+      char why[400] = "";
+      int may = api->may_share(self, case_id, purpose(), "outbox", seq, why, sizeof why);
+      if (may < 0) { /* undecided: this event and the rest stay pending */
+        api->log(self, KF_LOG_ERROR, "cannot decide whether event %lld may go: %s (events stay "
+                 "pending)", seq, why);
+        refused = 1;
+        break;
       }
-      last = api->json_integer_value(api->json_object_get(ev, "seq"));
+      if (may == 0) {
+        api->log(self, KF_LOG_DEBUG, "event %lld of case %lld withheld: %s", seq, case_id, why);
+      } else {
+        char *line = api->json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+        if (line) {
+          fprintf(f, "%s\n", line);
+          api->free(line);
+        }
+        sent++;
+      }
+      last = seq;
     }
     /* Written before the cursor moves: a crash re-delivers, never skips. fsync only when
      * asked (KINFLOW_OUTBOX_SYNC=1): like the database's synchronous=NORMAL, the page cache
@@ -125,11 +150,12 @@ static int deliver_locked(void) {
     int ok = fflush(f) == 0 && (!durable() || fsync(fileno(f)) == 0);
     fclose(f);
     api->json_decref(events);
-    if (!ok || write_cursor(last)) {
+    if (!ok || (last > cursor && write_cursor(last))) {
       api->log(self, KF_LOG_ERROR, "cannot write %s (events stay pending)", box.target);
       return -1;
     }
-    total += (int)n;
+    if (refused) return -1;
+    total += sent;
     cursor = last;
   }
 }
@@ -139,6 +165,27 @@ static void on_event(void *ud, const json_t *event) {
   /* Everything after the cursor, this event included, goes out in order. */
   long long seq = api->json_integer_value(api->json_object_get(event, "seq"));
   if (active() && (paths(), seq > read_cursor())) deliver();
+}
+
+/* How many events were withheld from the outbox, and of how many cases (the engine's
+ * record, through its verbs). 0, or -1 with err filled. */
+static int count_withheld(long long *events, long long *cases, char *err, size_t n) {
+  kf_session *s = api->session_open(self, err, n);
+  if (!s) return -1;
+  json_t *args = api->json_pack("{s:s}", "destination", "outbox");
+  int status = 0;
+  json_t *rows = api->call(s, "sharing.withheld", args, &status, err, n);
+  api->json_decref(args);
+  api->session_close(s);
+  if (!rows) return -1;
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r) {
+    *events += api->json_integer_value(api->json_object_get(r, "events"));
+    (*cases)++;
+  }
+  api->json_decref(rows);
+  return 0;
 }
 
 static int command(void *ud, int argc, char **argv) {
@@ -160,8 +207,15 @@ static int command(void *ud, int argc, char **argv) {
       fprintf(stderr, "kinflow: outbox: %s\n", err);
       return 1;
     }
-    printf("outbox %s: delivered up to event %lld, %zu pending\n", box.target, read_cursor(),
-           json_array_size(pending));
+    long long withheld = 0, cases = 0;
+    if (count_withheld(&withheld, &cases, err, sizeof err)) {
+      api->json_decref(pending);
+      fprintf(stderr, "kinflow: outbox: %s\n", err);
+      return 1;
+    }
+    printf("outbox %s: delivered up to event %lld, %zu pending; %lld withheld for want of "
+           "consent to %s (%lld case%s)\n", box.target, read_cursor(), json_array_size(pending),
+           withheld, purpose(), cases, cases == 1 ? "" : "s");
     api->json_decref(pending);
     return 0;
   }

@@ -804,9 +804,13 @@ def test_supervisor():
     r = req("POST", "/api/cases/%d/transitions/close" % c,
             {"as": "supervisor", "reason": "the family moved interstate"}, who=SAM)
     check("a supervisor closes a case with a reason", r.status == 200 and r.json["state"] == "closed", r)
-    r = req("POST", "/api/cases/%d/transitions/match" % FLOW_CASE, {"as": "parent"}, who=SAM)
-    check("a supervisor may act as any workflow role (the engine refuses the move: 409)",
+    r = req("POST", "/api/cases/%d/transitions/match" % FLOW_CASE, {"as": "family_link"}, who=SAM)
+    check("a supervisor may act as any staff role of the programme (the engine refuses the move: 409)",
           r.status == 409 and "fires from referral" in r.error(), r)
+    r = req("POST", "/api/cases/%d/transitions/match" % FLOW_CASE, {"as": "parent"}, who=SAM)
+    check("no staff member fires as a family role (403)",
+          r.status == 403 and r.error() == "'parent' is a family member's role: only their own family "
+          "account can fire 'match'", r)
 
 
 def test_errors():

@@ -63,7 +63,29 @@ int main(void) {
   CHECK(!json_object_get(f, "workflows"), "a supervisor lists every programme");
   json_decref(f);
 
-  json_t *all[] = {north_case, safe_case, loose, admin, nina, nico, sam, sue, ann, vic, grants};
+  /* A family account, bound to a member of case 1: no case through the staff policy (its
+   * own case reaches it only as its family page), no programme role, no list. */
+  json_t *robin = json_pack("{s:s,s:s,s:[],s:[],s:{s:i,s:i,s:s,s:s}}", "login", "robin", "role",
+                            "family", "roles", "teams", "family", "case", 1, "member", 1, "role",
+                            "parent", "name", "Robin");
+  json_t *robin_grants = json_pack("[{s:i,s:i}]", "grant", 9, "case", 1);
+  json_t *to_robin = json_pack("{s:i,s:s,s:s,s:n}", "id", 4, "workflow", "coparenthood",
+                               "allocated_to", "robin", "team");
+  a = kf_access_case(robin, north_case, NULL);
+  CHECK(a.see == KF_SEE_NONE && !a.sensitive && !a.glass && !a.basis, "a family account sees no case as staff do");
+  a = kf_access_case(robin, north_case, robin_grants);
+  CHECK(a.see == KF_SEE_NONE && !a.glass, "a grant does not open a case to a family account");
+  a = kf_access_case(robin, to_robin, NULL);
+  CHECK(a.see == KF_SEE_NONE, "a case allocated to a family login is not theirs to see as staff");
+  CHECK(!kf_access_holds(robin, "coparenthood", NULL) && !kf_access_holds(robin, "coparenthood", "parent"),
+        "a family account holds no programme role");
+  f = kf_access_visible(robin, "2026-01-01T00:00:00Z");
+  CHECK(json_is_array(json_object_get(f, "workflows")) && json_array_size(json_object_get(f, "workflows")) == 0,
+        "a family account lists no programme's cases");
+  json_decref(f);
+
+  json_t *all[] = {north_case, safe_case, loose, admin, nina, nico, sam, sue, ann, vic, grants,
+                   robin, robin_grants, to_robin};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) json_decref(all[i]);
   T_DONE();
 }

@@ -70,6 +70,10 @@ int main(void) {
         "init cannot open a session, and is told why");
   rc = kf_plugins_load(reg, "tests/plugins/abi-future/abi-future.so", "tests/plugins/abi-future", none, &err);
   CHECK(rc == KF_EINVAL && CONTAINS(err.msg, "built for plugin ABI 99"), "a newer ABI is refused: %s", err.msg);
+  rc = kf_plugins_load(reg, "tests/plugins/abi-old/abi-old.so", "tests/plugins/abi-old", none, &err);
+  char why_old[64] = "";
+  CHECK(rc == 0 && kf_plugins_rule(reg, "abi_old_rule", NULL, why_old, sizeof why_old) == 1,
+        "a plugin built for ABI 2 (a smaller table, before may_share) still loads and runs: %s", err.msg);
   rc = kf_plugins_load(reg, "tests/plugins/abi-bad-init/abi-bad-init.so", "tests/plugins/abi-bad-init", none, &err);
   CHECK(rc == KF_EINVAL && CONTAINS(err.msg, "nothing it registered remains"), "a failed init is undone: %s", err.msg);
   CHECK(kf_plugins_rule_owner(reg, "abi_bad_rule") == NULL, "the failed plugin's rule is gone");
@@ -103,7 +107,7 @@ int main(void) {
   CHECK(log_has("session hook case.opened: no session: no sessions in the loader's test"),
         "a hook re-entering the registry runs (no deadlock)");
   json_t *list = kf_plugins_list(reg);
-  CHECK(json_array_size(list) == 1, "one plugin loaded (%zu)", json_array_size(list));
+  CHECK(json_array_size(list) == 2, "two plugins loaded, abi-test and abi-old (%zu)", json_array_size(list));
   json_decref(list);
   kf_plugins_free(reg);
   kf_store_close(st);
