@@ -1511,7 +1511,8 @@ json_t *kf_store_decision_since(kf_store *st, int64_t case_id, const char *trans
       "SELECT " DECISION_COLUMNS " FROM decisions d WHERE d.case_id=?1 AND d.transition=?2"
       " AND d.id IN (SELECT json_extract(e.data, '$.decision') FROM events e"
       "  WHERE e.case_id=?1 AND e.kind='decision.recorded' AND e.seq > (SELECT coalesce(max(seq), 0)"
-      "   FROM events WHERE case_id=?1 AND kind IN ('case.opened', 'case.transition')))"
+      "   FROM events WHERE case_id=?1 AND kind IN ('case.opened', 'case.transition')"
+      "   AND (from_state IS NULL OR from_state <> to_state)))" /* an act that stays: no move */
       " ORDER BY d.id DESC LIMIT 1";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
