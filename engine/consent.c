@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "luahost.h"
+
 static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 static int64_t jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
@@ -120,6 +122,22 @@ json_t *kf_consent_give(kf_engine *e, const char *case_id, int64_t member, const
     json_decref(members);
     return abort_new(e, c);
   }
+  /* consent is the family's to give: a member holding one of the programme's family roles,
+   * never a worker recorded on the case */
+  json_t *info = kf_lua_call_new(kf_engine_lua(e), KF_LUA_FAMILY_INFO,
+                                 json_pack("[O]", json_object_get(c, "workflow_id")), err);
+  json_t *roles = json_object_get(info, "roles");
+  if (!info || !kf_json_has_text(roles, jstr(found, "role"))) {
+    char buf[300];
+    if (info)
+      kf_fail(err, KF_EINVAL, "member %lld (%s, %s) holds no family role of programme '%s', so "
+              "cannot give consent (family roles: %s)", (long long)member, jstr(found, "name"),
+              jstr(found, "role"), jstr(c, "workflow"), kf_json_join(roles, buf, sizeof buf));
+    json_decref(info);
+    json_decref(members);
+    return abort_new(e, c);
+  }
+  json_decref(info);
   json_decref(members);
   char now[21];
   kf_iso(kf_now(), now);

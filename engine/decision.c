@@ -9,23 +9,6 @@
 #include "luahost.h"
 #include "store.h"
 
-static int listed(const json_t *list, const char *s) {
-  size_t i;
-  json_t *x;
-  json_array_foreach(list, i, x) if (s && json_is_string(x) && !strcmp(json_string_value(x), s)) return 1;
-  return 0;
-}
-
-/* "a, b, c" of a list of texts, into buf. */
-static const char *joined(const json_t *list, char *buf, size_t n) {
-  size_t i, used = 0;
-  json_t *x;
-  buf[0] = 0;
-  json_array_foreach(list, i, x)
-    if (used < n) used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", json_string_value(x));
-  return buf;
-}
-
 static int blank(const char *s) { return !s || !s[strspn(s, " \t\r\n")]; }
 
 /* The participants as stored ({member, name, role, view} or {login, name, role, view}),
@@ -62,7 +45,7 @@ static json_t *participants_of(kf_engine *e, json_t *c, json_t *given, const jso
         kf_fail(err, KF_EINVAL, "member %lld is not on case %lld", (long long)json_integer_value(m), cid);
         goto fail;
       }
-      family |= listed(roles, json_string_value(json_object_get(found, "role")));
+      family |= kf_json_has_text(roles, json_string_value(json_object_get(found, "role")));
       json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O?}", "member", m, "name",
                                            json_object_get(found, "name"), "role",
                                            json_object_get(found, "role"), "view", view));
@@ -90,7 +73,7 @@ static json_t *participants_of(kf_engine *e, json_t *c, json_t *given, const jso
   if (!family) {
     char buf[256];
     kf_fail(err, KF_EINVAL, "a shared decision needs at least one family member taking part "
-            "(a member of the case holding a family role: %s)", joined(roles, buf, sizeof buf));
+            "(a member of the case holding a family role: %s)", kf_json_join(roles, buf, sizeof buf));
     goto fail;
   }
   json_decref(members);

@@ -15,22 +15,6 @@
 
 #define WITHHELD "(withheld: it may contain private details)"
 
-static int listed(const json_t *list, const char *s) {
-  size_t i;
-  json_t *x;
-  json_array_foreach(list, i, x) if (s && json_is_string(x) && !strcmp(json_string_value(x), s)) return 1;
-  return 0;
-}
-
-static const char *joined(const json_t *list, char *buf, size_t n) {
-  size_t i, used = 0;
-  json_t *x;
-  buf[0] = 0;
-  json_array_foreach(list, i, x)
-    if (used < n) used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", json_string_value(x));
-  return buf;
-}
-
 static const char *text_of(const json_t *o, const char *key) {
   return json_string_value(json_object_get(o, key));
 }
@@ -59,11 +43,11 @@ json_t *family_binding(call *c, const char *case_ref, int64_t member) {
   }
   if (!(info = info_of(c, cs))) goto done;
   const char *role = text_of(found, "role");
-  if (!listed(json_object_get(info, "roles"), role)) {
+  if (!kf_json_has_text(json_object_get(info, "roles"), role)) {
     char buf[256];
     kf_fail(c->err, KF_EINVAL, "member %lld (%s) is a '%s', which is not a family role of "
             "programme '%s' (family roles: %s)", (long long)member, text_of(found, "name"), role,
-            text_of(cs, "workflow"), joined(json_object_get(info, "roles"), buf, sizeof buf));
+            text_of(cs, "workflow"), kf_json_join(json_object_get(info, "roles"), buf, sizeof buf));
     goto done;
   }
   if (!(users = kf_store_user_list(st(c), c->err))) goto done;
@@ -90,7 +74,7 @@ int family_role_refused(call *c, const json_t *cs, const char *role, const char 
   if (!c->user || is_family(c) || !role) return 0; /* the CLI (the owner) may, for paper records */
   json_t *info = info_of(c, cs);
   if (!info) return c->err->code;
-  int family = listed(json_object_get(info, "roles"), role);
+  int family = kf_json_has_text(json_object_get(info, "roles"), role);
   json_decref(info);
   if (!family) return 0;
   return kf_fail(c->err, KF_EFORBIDDEN, "'%s' is a family member's role: only their own family "
@@ -277,10 +261,10 @@ json_t *v_family_submit(call *c) {
             "fills only forms marked family = true)", form);
     goto done;
   }
-  if (!listed(json_object_get(spec, "by"), role)) {
+  if (!kf_json_has_text(json_object_get(spec, "by"), role)) {
     char buf[256];
     kf_fail(c->err, KF_EFORBIDDEN, "form '%s' is filled by %s, not by a '%s'", form,
-            joined(json_object_get(spec, "by"), buf, sizeof buf), role);
+            kf_json_join(json_object_get(spec, "by"), buf, sizeof buf), role);
     goto done;
   }
   char id[32];
@@ -326,7 +310,7 @@ json_t *v_family_fire(call *c) {
     kf_fail(c->err, KF_ENOTFOUND, "there is no move '%s' in this programme", t);
     goto done;
   }
-  if (!listed(json_object_get(tr, "by"), role)) {
+  if (!kf_json_has_text(json_object_get(tr, "by"), role)) {
     kf_fail(c->err, KF_EFORBIDDEN, "'%s' is not a move for a '%s': only moves that name '%s' "
             "in by are yours", t, role, role);
     goto done;

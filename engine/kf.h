@@ -69,6 +69,11 @@ int kf_parse_duration(const char *s, int64_t *out);
 struct json_t;
 int kf_json_depth_ok(const struct json_t *v, int max, const char *what, kf_err *err);
 
+/* Is s one of the texts of list? */
+int kf_json_has_text(const struct json_t *list, const char *s);
+/* The texts of list as "a, b, c", into buf (cut short at n). */
+const char *kf_json_join(const struct json_t *list, char *buf, size_t n);
+
 /* Read a whole file; NULL with err filled when it cannot. *len gets its size. */
 char *kf_read_file(const char *path, size_t *len, kf_err *err);
 

@@ -202,3 +202,19 @@ int kf_json_depth_ok(const json_t *v, int max, const char *what, kf_err *err) {
   return kf_fail(err, KF_EINVAL, "%s is nested more than %d levels deep; at most %d are "
                  "allowed", what, max, max);
 }
+
+int kf_json_has_text(const json_t *list, const char *s) {
+  size_t i;
+  json_t *x;
+  json_array_foreach(list, i, x) if (s && json_is_string(x) && !strcmp(json_string_value(x), s)) return 1;
+  return 0;
+}
+
+const char *kf_json_join(const json_t *list, char *buf, size_t n) {
+  size_t i, used = 0;
+  json_t *x;
+  if (n) buf[0] = 0;
+  json_array_foreach(list, i, x)
+    if (used < n) used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", json_string_value(x));
+  return buf;
+}

@@ -62,6 +62,9 @@ expect_out "consent list of a case without any says so" "no consents recorded" $
 # ---- refusals, each naming what ----
 expect_refused "a member not on the case" 1 "kinflow: member 4 is not on case 1 (see \`kinflow case members 1\`)" \
   $K consent give 1 --member 4 --purpose share_with_partners
+expect_refused "a member holding no family role (the child) cannot give consent" 1 \
+  "kinflow: member 2 (Ava Testwood, child) holds no family role of programme 'share', so cannot give consent (family roles: parent, carer, young_person, care_leaver, family)" \
+  $K consent give 1 --member 2 --purpose share_with_partners
 expect_refused "a purpose that is no identifier" 1 "kinflow: purpose 'Share Widely' is not an identifier: a lower-case letter, then up to 63 lower-case letters, digits or _ (e.g. share_with_partners)" \
   $K consent give 1 --member 1 --purpose "Share Widely"
 expect_refused "from that is no date" 1 "kinflow: from '2026-02-30' is not a date (YYYY-MM-DD)" \
