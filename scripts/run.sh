@@ -148,8 +148,15 @@ if [[ -f $ROOT/plugins/console/console.so && ${KINFLOW_NO_SERVE:-} != 1 ]]; then
     worker=robin.worker; ((n++ % 2)) && worker=kit.worker
     "$KINFLOW_BIN" case allocate "$id" --to "$worker" --reason "sample caseload" >/dev/null
   done
+  # Family accounts on one Stage 2 co-parenthood case: the parent and the carer each see
+  # their family page, write in the communication book, and the parent signs the plan.
+  FAMILY_CASE=${SD_REF_CASE[CP-1902]}
+  for who in "Jamie Placeholder:jamie.parent" "Glen Maple-Example:glen.carer"; do
+    member=$("$KINFLOW_BIN" case members "$FAMILY_CASE" --json | python3 -c 'import json,sys; n=sys.argv[1]; print(next(m["id"] for m in json.load(sys.stdin) if m["name"] == n))' "${who%%:*}")
+    printf '%s\n' "$PASSWORD" | "$KINFLOW_BIN" user add "${who#*:}" --family "$FAMILY_CASE" --member "$member" --password-stdin >/dev/null
+  done
   printf '  sign in as   admin (everything), sam.supervisor (team north), robin.worker (north),\n'
-  printf '               kit.worker (south)\n'
+  printf '               kit.worker (south); families: jamie.parent and glen.carer (case %s)\n' "$FAMILY_CASE"
   printf '  password     %s   (the same for each; shown once; only its hash is kept)\n' "$PASSWORD"
   printf '  Ctrl-C stops the console.\n\n'
   trap - ERR

@@ -201,6 +201,38 @@ sd_set() {
   kf case set "$C" --data "$SD_JSON" --actor "$SD_ACTOR"
 }
 
+# sd_member_id NAME: the number of the member of case C called NAME, in REPLY.
+sd_member_id() {
+  KF_STEP="case $C: find member $1"
+  kf case members "$C" --json
+  REPLY=$(printf '%s' "$KF_OUT" | python3 -c 'import json,sys; n=sys.argv[1]; print(next(m["id"] for m in json.load(sys.stdin) if m["name"] == n))' "$1")
+}
+
+# sd_consent NAME "@N": member NAME consents to share information with the partner agencies
+# from N days ago (a consent record, not a form).
+sd_consent() {
+  sd_member_id "$1"
+  local member=$REPLY
+  sd_json "{\"d\":\"$2\"}"
+  KF_STEP="case $C: $1 consents to share_with_partners"
+  kf consent give "$C" --member "$member" --purpose share_with_partners \
+    --from "${SD_JSON:6:10}" --actor "$SD_ACTOR"
+}
+
+# sd_decide TRANSITION DECIDED NAME...: a shared decision for a move, with the family
+# members named taking part (each with a view) and the family agreeing.
+sd_decide() {
+  local transition=$1 decided=$2 args=() name
+  shift 2
+  for name in "$@"; do
+    sd_member_id "$name"
+    args+=(--member "$REPLY=We agree.")
+  done
+  KF_STEP="case $C: shared decision for $transition"
+  kf decision record "$C" --for "$transition" --decided "$decided" --family-agreed yes \
+    "${args[@]}" --actor "$SD_ACTOR"
+}
+
 # sd_done SUMMARY: one line for the loaded case (its state before timers run).
 sd_done() {
   printf '  case %-3s %-25s %-15s %s\n' "$C" "$SD_WF" "$SD_STATE" "$1"
@@ -227,8 +259,7 @@ sample_data_load() {
   sd_member parent "Taylor Sample" '{"dob":"@age:27:40"}'
   sd_member child "Mia Sample" '{"dob":"@age:4:200"}'
   sd_at 7 14:00
-  sd_form consent_to_share '{"consent":true,"given_by":"Taylor Sample","given_on":"@7",
-    "shared_with":["carer","Family Link","school"],"explained":true}'
+  sd_consent "Taylor Sample" "@7"
   sd_done "Taylor Sample; consent given, waiting for a carer match"
 
   # Stage 1, review overdue: only two ways to co-parent agreed so far.
@@ -239,7 +270,7 @@ sample_data_load() {
   sd_member child "Noah Demo" '{"dob":"@age:8:30"}'
   sd_member child "Ella Demo" '{"dob":"@age:5:150"}'
   sd_at 72 11:00
-  sd_form consent_to_share '{"consent":true,"given_by":"Casey Demo","given_on":"@72"}'
+  sd_consent "Casey Demo" "@72"
   sd_form child_information '{"child_name":"Noah Demo","dob":"@age:8:30",
     "living_arrangement":"foster_care","school":"Example Primary","parent_contributed":true}'
   sd_at 67 15:00
@@ -261,7 +292,7 @@ sample_data_load() {
   sd_member carer "Glen Maple-Example"
   sd_member family_link "Sam Fenwick-Example"
   sd_at 136 10:00
-  sd_form consent_to_share '{"consent":true,"given_by":"Jamie Placeholder","given_on":"@136"}'
+  sd_consent "Jamie Placeholder" "@136"
   sd_form child_information '{"child_name":"Zoe Placeholder","dob":"@age:3:60",
     "living_arrangement":"foster_care","comforts":"Her blue blanket","parent_contributed":true}'
   sd_at 130 10:00
@@ -302,7 +333,7 @@ sample_data_load() {
   sd_member child "Harper Testfield" '{"dob":"@age:11:70"}'
   sd_member carer "Rowan Birch-Example"
   sd_member family_link "Sam Fenwick-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Drew Testfield","given_on":"@200"}'
+  sd_consent "Drew Testfield" "@200"
   sd_form child_information '{"child_name":"Harper Testfield","dob":"@age:11:70",
     "living_arrangement":"foster_care","parent_contributed":true}'
   sd_at 190 10:00
@@ -324,6 +355,8 @@ sample_data_load() {
   sd_form review '{"review_date":"@80","progress":"Steady."}'
   sd_form review '{"review_date":"@52","progress":"Ready for Stage 3.","decision":"move_forward"}'
   sd_at 45 10:00
+  sd_fire sign_plan parent "Drew Testfield"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Drew Testfield"
   sd_fire prepare_restoration caseworker "$CW2"
   sd_at 40 10:00
   sd_form family_contact '{"contact_date":"@40","contact_type":"overnight","hours":24,
@@ -340,7 +373,7 @@ sample_data_load() {
   sd_member child "Jack Mockford" '{"dob":"@age:6:10"}'
   sd_member carer "Dale Ashgrove-Example"
   sd_member family_link "Ari Westcombe-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Riley Mockford","given_on":"@210"}'
+  sd_consent "Riley Mockford" "@210"
   sd_form child_information '{"child_name":"Jack Mockford","dob":"@age:6:10",
     "living_arrangement":"foster_care","parent_contributed":true}'
   sd_at 205 10:00
@@ -360,6 +393,8 @@ sample_data_load() {
   sd_form review '{"review_date":"@100","progress":"Strong progress."}'
   sd_form review '{"review_date":"@75","progress":"Ready for Stage 3.","decision":"move_forward"}'
   sd_at 70 10:00
+  sd_fire sign_plan parent "Riley Mockford"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Riley Mockford"
   sd_fire prepare_restoration caseworker "$CW1"
   sd_form family_contact '{"contact_date":"@62","contact_type":"overnight"}' "Dale Ashgrove-Example"
   sd_form review '{"review_date":"@58","progress":"Tenancy at risk."}'
@@ -377,7 +412,7 @@ sample_data_load() {
   sd_member child "Rosie Sampleton" '{"dob":"@age:2:100"}'
   sd_member carer "Kim Larchwood-Example"
   sd_member family_link "Sam Fenwick-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Frankie Sampleton","given_on":"@160"}'
+  sd_consent "Frankie Sampleton" "@160"
   sd_form child_information '{"child_name":"Rosie Sampleton","dob":"@age:2:100",
     "living_arrangement":"foster_care"}'
   sd_at 150 10:00
@@ -392,7 +427,7 @@ sample_data_load() {
   sd_new coparenthood CP-1960 '{"referred_on":"@95"}'
   sd_member parent "Billie Testcase" '{"dob":"@age:40:5"}'
   sd_member child "Sky Testcase" '{"dob":"@age:13:5"}'
-  sd_form consent_to_share '{"consent":true,"given_by":"Billie Testcase","given_on":"@93"}'
+  sd_consent "Billie Testcase" "@93"
   sd_done "Billie Testcase; referral, no carer found (lapses at 90 days)"
 
   # ---------------------------------------------------------------- Preservation
@@ -405,7 +440,7 @@ sample_data_load() {
   sd_member child "Milo Pemberley-Sample" '{"dob":"@age:4:110"}'
   sd_member carer "Dee Oakhollow-Example"
   sd_member family_link "Lee Brightwater-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Jo Pemberley-Sample","given_on":"@30"}'
+  sd_consent "Jo Pemberley-Sample" "@30"
   sd_form child_information '{"child_name":"Milo Pemberley-Sample","dob":"@age:4:110",
     "living_arrangement":"with_parents","parent_contributed":true}'
   sd_at 20 10:00
@@ -423,7 +458,7 @@ sample_data_load() {
   sd_member child "Isla Example-Home" '{"dob":"@age:9:45"}'
   sd_member carer "Bea Thornbury-Example"
   sd_member family_link "Lee Brightwater-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Hayden Example-Home","given_on":"@150"}'
+  sd_consent "Hayden Example-Home" "@150"
   sd_form child_information '{"child_name":"Isla Example-Home","dob":"@age:9:45",
     "living_arrangement":"with_parents","parent_contributed":true}'
   sd_at 145 10:00
@@ -443,6 +478,8 @@ sample_data_load() {
   sd_form review '{"review_date":"@66","progress":"Routine holding."}'
   sd_form review '{"review_date":"@40","progress":"Ready to sustain on our own.","decision":"move_forward"}'
   sd_at 10 10:00
+  sd_fire sign_plan parent "Hayden Example-Home"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Hayden Example-Home"
   sd_fire prepare_restoration caseworker "$CW2"
   sd_done "Hayden Example-Home; Stage 3, sustaining change at home"
 
@@ -453,7 +490,7 @@ sample_data_load() {
   sd_member child "Theo Sampleford" '{"dob":"@age:1:200"}'
   sd_member carer "Nell Greystone-Example"
   sd_member family_link "Lee Brightwater-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Lou Sampleford","given_on":"@240"}'
+  sd_consent "Lou Sampleford" "@240"
   sd_form child_information '{"child_name":"Theo Sampleford","dob":"@age:1:200",
     "living_arrangement":"with_parents","parent_contributed":true}'
   sd_at 232 10:00
@@ -471,6 +508,8 @@ sample_data_load() {
     "goals":["Theo stays home safely"],"parent_contributed":true}'
   sd_form review '{"review_date":"@180","progress":"Lou has joined a parents group.","decision":"move_forward"}'
   sd_at 175 10:00
+  sd_fire sign_plan parent "Lou Sampleford"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Lou Sampleford"
   sd_fire prepare_restoration caseworker "$CW2"
   sd_form safety_network_meeting '{"meeting_date":"@25","attendees":["Lou Sampleford",
     "Nell Greystone-Example","Nan Sampleford"],"parent_attended":true,"carer_attended":true,
@@ -478,6 +517,7 @@ sample_data_load() {
   sd_form review '{"review_date":"@22","progress":"All goals met.","goals_met":true,"decision":"close",
     "family_feedback":"Lou: Nell is part of our family now."}'
   sd_at 20 15:00
+  sd_decide preserve "The child stays safely at home and the service closes, agreed with the family" "Lou Sampleford"
   sd_fire preserve supervisor "$SUP"
   sd_done "Lou Sampleford; child remained safely at home"
 
@@ -492,7 +532,7 @@ sample_data_load() {
   sd_member carer "Merv Sandpiper-Example"
   sd_member family_link "Ash Quillby-Example"
   sd_at 5 11:00
-  sd_form consent_to_share '{"consent":true,"given_by":"Tahlia Examplewood","given_on":"@5"}'
+  sd_consent "Tahlia Examplewood" "@5"
   sd_form child_information '{"child_name":"Jarrah Examplewood","dob":"@age:1:20",
     "living_arrangement":"foster_care","aboriginal_or_torres_strait_islander":"aboriginal",
     "parent_contributed":true}'
@@ -508,7 +548,7 @@ sample_data_load() {
   sd_member carer "June Riverstone-Example"
   sd_member family_link "Ash Quillby-Example"
   sd_member acco_worker "Dana Riverbend-Test"
-  sd_form consent_to_share '{"consent":true,"given_by":"Kirra Sampleton-Test","given_on":"@85"}'
+  sd_consent "Kirra Sampleton-Test" "@85"
   sd_form child_information '{"child_name":"Lowanna Sampleton-Test","dob":"@age:2:15",
     "living_arrangement":"foster_care","aboriginal_or_torres_strait_islander":"aboriginal"}'
   sd_form cultural_support_plan '{"plan_date":"@84","community_connections":["Aunty Example",
@@ -536,7 +576,7 @@ sample_data_load() {
   sd_member carer "Merv Sandpiper-Example"
   sd_member family_link "Ash Quillby-Example"
   sd_member acco_worker "Dana Riverbend-Test"
-  sd_form consent_to_share '{"consent":true,"given_by":"Jedda Demo-River","given_on":"@220"}'
+  sd_consent "Jedda Demo-River" "@220"
   sd_form child_information '{"child_name":"Kobi Demo-River","dob":"@age:3:140",
     "living_arrangement":"foster_care","aboriginal_or_torres_strait_islander":"aboriginal",
     "parent_contributed":true}'
@@ -557,6 +597,8 @@ sample_data_load() {
     "goals":["Kobi home with Jedda"],"parent_contributed":true}'
   sd_form review '{"review_date":"@162","progress":"Overnights soon.","decision":"move_forward"}'
   sd_at 160 10:00
+  sd_fire sign_plan parent "Jedda Demo-River"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Jedda Demo-River"
   sd_fire prepare_restoration caseworker "$CW1"
   sd_form family_contact '{"contact_date":"@60","contact_type":"overnight"}' "Merv Sandpiper-Example"
   sd_form family_contact '{"contact_date":"@46","contact_type":"overnight"}' "Merv Sandpiper-Example"
@@ -567,6 +609,7 @@ sample_data_load() {
     "elders_involved":["Aunty Example"],"parent_contributed":true,"acco_endorsed":true}' "Dana Riverbend-Test"
   sd_form review '{"review_date":"@38","progress":"Ready to go home.","decision":"move_forward"}'
   sd_at 36 14:00
+  sd_decide restore "The child goes home, agreed with the family" "Jedda Demo-River"
   sd_fire restore supervisor "$SUP"
   sd_done "Jedda Demo-River; restored, plan endorsed by the ACCO"
 
@@ -581,7 +624,7 @@ sample_data_load() {
   sd_member child "Finn Sampleton" '{"dob":"@age:7:5"}'
   sd_member carer "Ros Elmwood-Test"
   sd_member family_link "Pat Kestrel-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Jamie Sampleton","given_on":"@20"}'
+  sd_consent "Jamie Sampleton" "@20"
   sd_form child_information '{"child_name":"Poppy Sampleton","dob":"@age:9:80",
     "living_arrangement":"foster_care","important_people":["Jamie Sampleton"]}'
   sd_at 12 10:00
@@ -595,7 +638,7 @@ sample_data_load() {
   sd_member child "Ruby Testbrook" '{"dob":"@age:12:30"}'
   sd_member carer "Hal Pinecrest-Example"
   sd_member family_link "Pat Kestrel-Example"
-  sd_form consent_to_share '{"consent":true,"given_by":"Alexis Testbrook","given_on":"@130"}'
+  sd_consent "Alexis Testbrook" "@130"
   sd_form child_information '{"child_name":"Ruby Testbrook","dob":"@age:12:30",
     "living_arrangement":"foster_care"}'
   sd_at 125 10:00
@@ -612,6 +655,8 @@ sample_data_load() {
     "goals":["Ruby lives with Alexis"]}'
   sd_form review '{"review_date":"@78","progress":"Weekend visits.","decision":"move_forward"}'
   sd_at 76 10:00
+  sd_fire sign_plan care_leaver "Alexis Testbrook"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Alexis Testbrook"
   sd_fire prepare_restoration caseworker "$CW2"
   sd_form review '{"review_date":"@64","progress":"Alexis has found a three-bedroom rental."}'
   sd_form review '{"review_date":"@50","progress":"Day visits every weekend."}'
@@ -634,7 +679,7 @@ sample_data_load() {
   sd_form safety_plan '{"plan_date":"@2","safe_address":"Refuge (address withheld)",
     "strategies":["Code word with school","Phone kept charged"],"protection_order":"applied_for",
     "made_with_specialist":true}'
-  sd_form consent_to_share '{"consent":true,"given_by":"Morgan Testbury","given_on":"@2"}'
+  sd_consent "Morgan Testbury" "@2"
   sd_done "Morgan Testbury; referral, safety plan made, carer being found"
 
   # Stage 1 in a carer's home; the 14-day safety review is overdue.
@@ -649,7 +694,7 @@ sample_data_load() {
   sd_form safety_plan '{"plan_date":"@27","safe_address":"4 Sample Court, Testville",
     "safe_contacts":["Hazel Dunmore-Example"],"strategies":["Different route to school"],
     "protection_order":"in_place","made_with_specialist":true}'
-  sd_form consent_to_share '{"consent":true,"given_by":"Sasha Fieldmock","given_on":"@27"}'
+  sd_consent "Sasha Fieldmock" "@27"
   sd_form child_information '{"child_name":"Eli Fieldmock","dob":"@age:10:20",
     "living_arrangement":"with_parents"}'
   sd_at 25 10:00
@@ -666,7 +711,7 @@ sample_data_load() {
   sd_member fv_specialist "$FVS"
   sd_form safety_plan '{"plan_date":"@120","safe_address":"12 Example Lane, Testville",
     "strategies":["Code word with childcare"],"made_with_specialist":true}'
-  sd_form consent_to_share '{"consent":true,"given_by":"Robin Testvale","given_on":"@120"}'
+  sd_consent "Robin Testvale" "@120"
   sd_form child_information '{"child_name":"Ada Testvale","dob":"@age:3:3",
     "living_arrangement":"with_parents"}'
   sd_at 118 10:00
@@ -684,11 +729,13 @@ sample_data_load() {
     "made_with_specialist":true}'
   sd_form review '{"review_date":"@38","progress":"Robin has a lease offer.","decision":"move_forward"}'
   sd_at 36 10:00
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Robin Testvale"
   sd_fire prepare_restoration caseworker "$CW1"
   sd_form safety_plan '{"plan_date":"@14","strategies":["Code word with childcare","New locks fitted"],
     "made_with_specialist":true,"new_address_safe":true,"protection_order":"in_place"}'
   sd_form review '{"review_date":"@13","progress":"New home assessed as safe.","decision":"close"}'
   sd_at 10 11:00
+  sd_decide move_on "The family moves on to its new home, agreed with them" "Robin Testvale"
   sd_fire move_on fv_specialist "$FVS"
   sd_done "Robin Testvale; moved on safely with Ada"
 
@@ -707,8 +754,7 @@ sample_data_load() {
   sd_member parent "Kai Sample-Lee" '{"dob":"@age:25:300"}'
   sd_member child "Ollie Sample-Lee" '{"dob":"@age:2:30"}'
   sd_member lead_practitioner "Rae Example-Lead"
-  sd_form consent_to_share '{"consent":true,"given_by":"Kai Sample-Lee","given_on":"@16",
-    "shared_with":["Child Protection","response team"],"explained":true}'
+  sd_consent "Kai Sample-Lee" "@16"
   sd_at 10 10:00
   sd_fire accept navigator "$NAV"
   sd_form goals '{"goal":"A safe sleep routine for Ollie","steps":["Buy a cot","Bedtime chart"],
@@ -721,7 +767,7 @@ sample_data_load() {
   sd_member parent "Charlie Demoford" '{"dob":"@age:37:20"}'
   sd_member child "Max Demoford" '{"dob":"@age:13:100"}'
   sd_member lead_practitioner "Rae Example-Lead"
-  sd_form consent_to_share '{"consent":true,"given_by":"Charlie Demoford","given_on":"@62"}'
+  sd_consent "Charlie Demoford" "@62"
   sd_at 60 10:00
   sd_fire accept navigator "$NAV"
   sd_form goals '{"goal":"Max back at school full time","status":"in_progress","set_with_family":true}' "Rae Example-Lead"
@@ -740,7 +786,7 @@ sample_data_load() {
   sd_member parent "Tony Example-North" '{"dob":"@age:41:77"}'
   sd_member child "Tia Example-North" '{"dob":"@age:12:200"}'
   sd_member lead_practitioner "Quinn Example-Lead"
-  sd_form consent_to_share '{"consent":true,"given_by":"Tony Example-North","given_on":"@150"}'
+  sd_consent "Tony Example-North" "@150"
   sd_at 146 10:00
   sd_fire accept navigator "$NAV"
   sd_form goals '{"goal":"Tia back at her old school","status":"not_started","set_with_family":true}' "Quinn Example-Lead"
@@ -801,13 +847,15 @@ sample_data_load() {
   sd_fire allocate supervisor "$SUP"
   sd_form voluntary_agreement '{"agreed_on":"@70","agreed_by":["Wiremu Sampleview"],
     "agrees_to_support":true,"understands_voluntary":true}'
-  sd_form consent_to_share '{"consent":true,"given_by":"Wiremu Sampleview","given_on":"@70"}'
+  sd_consent "Wiremu Sampleview" "@70"
   sd_at 70 10:00
   sd_fire agree lead_professional "Quinn Example-Lead"
   sd_form childrens_team_plan '{"plan_date":"@63","children_needs":"Aria needs help with reading.",
     "goals":["Aria reading at her year level","Wiremu connected to a dads group"],
     "child_views":"Aria wants to read to her little brother.","decided_with_family":true}'
   sd_at 62 10:00
+  sd_fire agree_plan family "Wiremu Sampleview"
+  sd_decide start_plan "Start working the plan, agreed with the family" "Wiremu Sampleview"
   sd_fire start_plan lead_professional "Quinn Example-Lead"
   sd_done "Wiremu Sampleview; working the plan, review overdue"
 
@@ -821,16 +869,20 @@ sample_data_load() {
   sd_at 120 10:00
   sd_form voluntary_agreement '{"agreed_on":"@120","agreed_by":["Ngaire Demoheart"],
     "agrees_to_support":true,"understands_voluntary":true}'
-  sd_form consent_to_share '{"consent":true,"given_by":"Ngaire Demoheart","given_on":"@120"}'
+  sd_consent "Ngaire Demoheart" "@120"
   sd_fire agree lead_professional "Quinn Example-Lead"
   sd_form childrens_team_plan '{"plan_date":"@112","children_needs":"Manaia to settle at school.",
     "goals":["Manaia at school every day"],"child_views":"Manaia wants to join kapa haka.",
     "decided_with_family":true}'
   sd_at 110 10:00
+  sd_fire agree_plan family "Ngaire Demoheart"
+  sd_decide start_plan "Start working the plan, agreed with the family" "Ngaire Demoheart"
   sd_fire start_plan lead_professional "Quinn Example-Lead"
   sd_form review '{"review_date":"@70","progress":"Attendance at 90%."}'
   sd_form review '{"review_date":"@30","progress":"No days missed this term.","goals_met":true,
     "family_feedback":"Ngaire: we felt listened to."}'
+  sd_form family_feedback '{"feedback_date":"@30","what_helped":"Quinn came to us and listened.",
+    "child_views":"Manaia loves kapa haka.","listened_to":"yes"}' "Ngaire Demoheart"
   sd_at 28 11:00
   sd_fire achieve lead_professional "Quinn Example-Lead"
   sd_done "Ngaire Demoheart; goals achieved"
@@ -873,8 +925,7 @@ sample_walkthrough() {
 
   step 168 "Consent to share information recorded" \
     "Robin agrees that the carer, the Family Link and the school may share information about the children."
-  sd_form consent_to_share '{"consent":true,"given_by":"Robin Example","given_on":"@168",
-    "shared_with":["carer","Family Link","school","GP"],"explained":true}'
+  sd_consent "Robin Example" "@168"
 
   step 168 "Why the family cannot be matched yet" \
     "The caseworker asks what is still needed before matching: the engine lists every unmet condition." 10:30
@@ -957,6 +1008,8 @@ sample_walkthrough() {
 
   step 80 "Move to Stage 3: preparing for restoration" \
     "The case plan, written with Robin, aims for restoration: the caseworker starts Stage 3."
+  sd_fire sign_plan parent "Robin Example"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Robin Example"
   sd_fire prepare_restoration caseworker "$CW1"
 
   step 74 "First overnight stay at home" \
@@ -987,6 +1040,7 @@ sample_walkthrough() {
 
   step 32 "Children restored home" \
     "The supervisor approves Ava and Leo's return home to Robin." 14:00
+  sd_decide restore "The child goes home, agreed with the family" "Robin Example"
   sd_fire restore supervisor "$SUP"
 
   step 32 "The case as it stands" \

@@ -6,15 +6,21 @@ local siblings_and_workers = {
   { member = "child", name = "Finn Sampleton", data = { dob = "2018-11-30" } },
   { member = "carer", name = "Ros Elmwood-Test" },
   { member = "family_link", name = "Pat Kestrel" },
-  { consent = "share_with_partners", by = "Jamie Sampleton" },
   { submit = "child_information",
     data = { child_name = "Poppy Sampleton", dob = "2016-09-01",
              living_arrangement = "foster_care", important_people = { "Jamie Sampleton" } } },
 }
 local adult_leaver = {
   { member = "care_leaver", name = "Jamie Sampleton", data = { dob = "2005-04-20" } },
+  { consent = "share_with_partners", by = "Jamie Sampleton" },
 }
-local to_stage3 = {
+-- A move decided with the care leaver and the siblings' carer.
+local function decided(transition, leaver)
+  return { { decision = transition, decided = "Agreed at the family meeting", family_agreed = true,
+             members = { leaver, "Ros Elmwood-Test" } } }
+end
+local function to_stage3(leaver)
+  return join({
   { fire = "match", as = "caseworker" },
   { submit = "partnering_activities",
     data = { agreed_on = "2026-01-06",
@@ -28,13 +34,17 @@ local to_stage3 = {
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "kinship_care",
                                    goals = { "Poppy and Finn live with Jamie" } } },
   { submit = "review", data = { review_date = "2026-02-10", progress = "Weekend visits going well." } },
+  { fire = "prepare_restoration", as = "caseworker",
+    refused = "no shared decision has been recorded for 'prepare_restoration'" } },
+  decided("prepare_restoration", leaver), {
   { fire = "prepare_restoration", as = "caseworker" },
   { submit = "family_contact", data = { contact_date = "2026-02-14", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-02-21", contact_type = "overnight" } },
   { submit = "safety_network_meeting",
     data = { meeting_date = "2026-02-25", attendees = { "Jamie Sampleton", "Ros Elmwood-Test" },
              parent_attended = true, carer_attended = true, network_agrees_safe = true } },
-}
+  })
+end
 local approved = {
   { submit = "kinship_carer_assessment",
     data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example", approved = true,
@@ -44,8 +54,13 @@ local approved = {
 return scenarios "care_leavers_kinship" {
   { "happy path: the siblings move into the care leaver's kinship care",
     now = "2026-01-05T09:00:00Z",
-    steps = join(adult_leaver, siblings_and_workers, to_stage3, approved, {
+    steps = join(adult_leaver, siblings_and_workers, to_stage3("Jamie Sampleton"), approved, {
       { expect = { state = "restoration" } },
+      { fire = "sign_plan", as = "parent", refused = "may not fire 'sign_plan'" },
+      { fire = "sign_plan", as = "care_leaver" },
+      { fire = "place_with_care_leaver", as = "supervisor",
+        refused = "no shared decision has been recorded for 'place_with_care_leaver'" } },
+      decided("place_with_care_leaver", "Jamie Sampleton"), {
       { fire = "place_with_care_leaver", as = "supervisor" },
       { expect = { state = "kinship_care", final = true, data = { kinship_care_from = "2026-01-05" } } } }) },
 
@@ -73,7 +88,7 @@ return scenarios "care_leavers_kinship" {
 
   { "the care leaver must be approved as kinship carer",
     now = "2026-01-05T09:00:00Z",
-    steps = join(adult_leaver, siblings_and_workers, to_stage3, {
+    steps = join(adult_leaver, siblings_and_workers, to_stage3("Jamie Sampleton"), {
       { fire = "place_with_care_leaver", as = "supervisor", refused = "kinship_carer_assessment" },
       { submit = "kinship_carer_assessment",
         data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example" },
@@ -88,8 +103,10 @@ return scenarios "care_leavers_kinship" {
   { "a care leaver under 18 can start but must be 18 to become the kinship carer",
     now = "2026-01-05T09:00:00Z",
     steps = join({ { member = "care_leaver", name = "Jess Sampleton",
-                     data = { dob = "2008-04-01" } } },
-                 siblings_and_workers, to_stage3, approved, {
+                     data = { dob = "2008-04-01" } },
+                   { consent = "share_with_partners", by = "Jess Sampleton" } },
+                 siblings_and_workers, to_stage3("Jess Sampleton"), approved,
+                 decided("place_with_care_leaver", "Jess Sampleton"), {
       { fire = "place_with_care_leaver", as = "supervisor",
         refused = "the care leaver is not yet 18" },
       { advance = "90d" },       -- 2026-04-05: Jess has turned 18

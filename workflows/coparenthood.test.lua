@@ -135,8 +135,7 @@ return scenarios "coparenthood" {
 
   { "match needs a carer and a Family Link worker",
     now = "2026-01-05T09:00:00Z",
-    steps = join(consent, child_info, {
-      { member = "parent", name = "Robin Testwood" },
+    steps = join({ { member = "parent", name = "Robin Testwood" } }, consent, child_info, {
       { fire = "match", as = "caseworker",
         refused = "no carer has been matched with the family yet" },
       { member = "carer", name = "Kit Maplefield" },
@@ -148,9 +147,10 @@ return scenarios "coparenthood" {
 
   { "match needs a parent on the case",
     now = "2026-01-05T09:00:00Z",
-    steps = join(consent, child_info, {
+    steps = join(child_info, {
       { member = "carer", name = "Kit Maplefield" },
       { member = "family_link", name = "Sam Fenwick-Example" },
+      { consent = "share_with_partners", by = "Kit Maplefield" },
       { fire = "match", as = "caseworker", refused = "co-parenthood starts with the parents" } }) },
 
   { "only the caseworker matches a family",

@@ -2,9 +2,11 @@
 -- invented. The clock starts on 2026-01-05 in every scenario, so ages are fixed.
 
 local lead = { { member = "lead_practitioner", name = "Rae Example-Lead" } }
+-- Consent is given by a member of the case: the parent, recorded first.
 local consent = {
   { consent = "share_with_partners", by = "Casey Northgate-Test", from = "2026-01-05" },
 }
+local parent = { { member = "parent", name = "Casey Northgate-Test" } }
 local toddler_family = join({
   { member = "parent", name = "Casey Northgate-Test" },
   { member = "child", name = "Ollie Northgate-Test", data = { dob = "2023-05-05" } },
@@ -39,8 +41,7 @@ return scenarios "fpr" {
   { "happy path: a 12-year-old returns home from care",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "reunification" },
-    steps = join(lead, consent, {
-      { member = "parent", name = "Casey Northgate-Test" },
+    steps = join(lead, parent, consent, {
       { member = "child", name = "Tia Northgate-Test", data = { dob = "2013-03-01" } },
       { fire = "accept", as = "navigator" },
       { expect = { data = { priority_groups = "10_to_15" } } },
@@ -61,15 +62,15 @@ return scenarios "fpr" {
   { "pregnant women and unborn children are a priority group",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "preservation" },
-    steps = join(lead, consent, {
-      { member = "parent", name = "Casey Northgate-Test", data = { pregnant = true } },
+    steps = join(lead, {
+      { member = "parent", name = "Casey Northgate-Test", data = { pregnant = true } } }, consent, {
       { fire = "accept", as = "navigator" },
       { expect = { state = "engagement", data = { priority_groups = "pregnant_or_unborn" } } } }) },
 
   { "an unborn child recorded as a member is a priority group",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "preservation" },
-    steps = join(lead, consent, {
+    steps = join(lead, parent, consent, {
       { member = "unborn", name = "Baby Northgate-Test", data = { due_date = "2026-04-01" } },
       { fire = "accept", as = "navigator" },
       { expect = { state = "engagement" } } }) },
@@ -77,7 +78,7 @@ return scenarios "fpr" {
   { "priority groups: birth to 5 years and 10 to 15 years, by age today",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "preservation" },
-    steps = join(lead, consent, {
+    steps = join(lead, parent, consent, {
       { member = "child", name = "Sol Example-Six", data = { dob = "2020-01-05" } },      -- 6 today
       { member = "child", name = "Ren Example-Sixteen", data = { dob = "2009-12-01" } },  -- 16
       { member = "child", name = "Ivy Example-NoDob" },
@@ -93,7 +94,7 @@ return scenarios "fpr" {
   { "a child turning 6 tomorrow is still in the birth to 5 group",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "preservation" },
-    steps = join(lead, consent, {
+    steps = join(lead, parent, consent, {
       { member = "child", name = "Bo Example-Five", data = { dob = "2020-01-06" } },
       { fire = "accept", as = "navigator" },
       { expect = { data = { priority_groups = "birth_to_5" } } } }) },
@@ -101,7 +102,7 @@ return scenarios "fpr" {
   { "a family outside the priority groups is closed as not eligible, with a reason",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "preservation" },
-    steps = join(lead, consent, {
+    steps = join(lead, parent, consent, {
       { member = "child", name = "Zed Example-Seven", data = { dob = "2018-06-01" } },
       { fire = "accept", as = "navigator", refused = "Zed Example-Seven (7)" },
       { fire = "not_eligible", as = "lead_practitioner", refused = "may not fire 'not_eligible'" },
@@ -117,6 +118,9 @@ return scenarios "fpr" {
       { fire = "start_support", as = "lead_practitioner", refused = "case is in 'identification'" },
       { fire = "accept", as = "navigator",
         refused = "consent to share information has not been recorded" },
+      { consent = "share_with_partners", by = "Casey Northgate-Test",
+        refused = "no member named 'Casey Northgate-Test' on the case" },
+      { member = "parent", name = "Casey Northgate-Test" },
       { consent = "share_with_partners", by = "Casey Northgate-Test" },
       { fire = "accept", as = "navigator",
         refused = "record whether the family needs preservation or reunification support" },

@@ -30,6 +30,9 @@ local stage2 = {
                                    goals = { "Milo stays home safely" },
                                    parent_contributed = true } },
   { submit = "review", data = { review_date = "2026-02-15", progress = "Routines settled." } },
+  { fire = "sign_plan", as = "parent" },
+  { decision = "prepare_restoration", decided = "Jo and the team agree to plan for Milo staying "
+      .. "home for good", family_agreed = true, members = { "Jo Pemberley-Sample" } },
   { fire = "prepare_restoration", as = "caseworker" },
 }
 
@@ -43,6 +46,10 @@ return scenarios "preservation" {
                  parent_attended = true, carer_attended = true, network_agrees_safe = true } },
       { submit = "review", data = { review_date = "2026-03-02", progress = "Goals met.",
                                     goals_met = true, decision = "close" } },
+      { fire = "preserve", as = "supervisor",
+        refused = "no shared decision has been recorded for 'preserve'" },
+      { decision = "preserve", decided = "Milo stays home; the service closes",
+        family_agreed = true, members = { "Jo Pemberley-Sample", "Dee Oakhollow" } },
       { fire = "preserve", as = "supervisor" },
       { expect = { state = "preserved", final = true, data = { preserved_on = "2026-01-05" } } } }) },
 

@@ -28,6 +28,8 @@ local to_stage3 = {
     data = { meeting_date = "2026-01-08", attendees = { "Morgan Testbury", "Noor Example-Safe" } } },
   { fire = "strengthen", as = "caseworker" },
   { submit = "review", data = { review_date = "2026-01-20", progress = "Recovering well." } },
+  { decision = "prepare_restoration", decided = "Morgan starts planning a home of her own",
+    family_agreed = true, members = { "Morgan Testbury" } },
   { fire = "prepare_restoration", as = "caseworker" },
 }
 
@@ -44,6 +46,10 @@ return scenarios "safe_place" {
       { submit = "safety_plan",
         data = { plan_date = "2026-01-15", strategies = { "Code word with school" },
                  made_with_specialist = true, new_address_safe = true } },
+      { fire = "move_on", as = "fv_specialist",
+        refused = "no shared decision has been recorded for 'move_on'" },
+      { decision = "move_on", decided = "Morgan and Lily move to the new flat",
+        family_agreed = true, members = { "Morgan Testbury" } },
       { fire = "move_on", as = "fv_specialist" },
       { expect = { state = "moved_on", final = true,
                    data = { moved_on = "2026-01-15", days_in_safe_place = 10 } } } }) },

@@ -7,10 +7,10 @@ local workers = {
 }
 local young_parent = {
   { member = "parent", name = "Tahlia Examplewood", data = { dob = "2004-05-01" } },
+  { consent = "share_with_partners", by = "Tahlia Examplewood" },
 }
 local acco = { { member = "acco_worker", name = "Dana Riverbend-Test" } }
 local paperwork = {
-  { consent = "share_with_partners", by = "Tahlia Examplewood" },
   { submit = "child_information",
     data = { child_name = "Jarrah Examplewood", dob = "2024-02-01",
              living_arrangement = "foster_care",
@@ -36,6 +36,10 @@ local to_stage3 = {
                                    goals = { "Jarrah home with Tahlia" },
                                    parent_contributed = true } },
   { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress." } },
+  { fire = "sign_plan", as = "parent" },
+  { decision = "prepare_restoration", decided = "Tahlia, Merv and Dana agree to prepare for "
+      .. "Jarrah going home", family_agreed = true,
+    members = { "Tahlia Examplewood", "Merv Sandpiper" } },
   { fire = "prepare_restoration", as = "caseworker" },
   { submit = "family_contact", data = { contact_date = "2026-03-01", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-03-08", contact_type = "overnight" } },
@@ -61,6 +65,8 @@ return scenarios "young_aboriginal_parents" {
         data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
                  elders_involved = { "Aunty Example" }, parent_contributed = true,
                  acco_endorsed = true } },
+      { decision = "restore", decided = "Jarrah goes home to Tahlia", family_agreed = true,
+        members = { "Tahlia Examplewood" } },
       { fire = "restore", as = "supervisor" },
       { expect = { state = "restored", final = true } } }) },
 
@@ -73,21 +79,22 @@ return scenarios "young_aboriginal_parents" {
 
   { "the programme is for parents under 25",
     now = "2026-01-05T09:00:00Z",
-    steps = join(workers, acco, paperwork, {
+    steps = join(workers, acco, {
       { member = "parent", name = "Corey Examplewood", data = { dob = "1990-01-01" } },
+      { consent = "share_with_partners", by = "Corey Examplewood" } }, paperwork, {
       { fire = "match", as = "caseworker", refused = "no parent is under 25" } }) },
 
   { "a parent's date of birth is needed to check age",
     now = "2026-01-05T09:00:00Z",
-    steps = join(workers, acco, paperwork, {
+    steps = join(workers, acco, {
       { member = "parent", name = "Corey Examplewood" },
+      { consent = "share_with_partners", by = "Corey Examplewood" } }, paperwork, {
       { fire = "match", as = "caseworker",
         refused = "date of birth not recorded for Corey Examplewood" } }) },
 
   { "matching needs a cultural support plan started",
     now = "2026-01-05T09:00:00Z",
     steps = join(young_parent, workers, acco, {
-      { consent = "share_with_partners", by = "Tahlia Examplewood" },
       { submit = "child_information",
         data = { child_name = "Jarrah Examplewood", dob = "2024-02-01" } },
       { fire = "match", as = "caseworker", refused = "cultural_support_plan" },
