@@ -769,7 +769,7 @@ static int cmd_case(const args *a) {
       if (!json_array_size(res)) puts("no members recorded");
       json_array_foreach(res, i, m) {
         char *d = json_dumps(json_object_get(m, "data"), JSON_COMPACT | JSON_SORT_KEYS);
-        printf("%-16s %-28s %s\n", js(m, "role"), js(m, "name"), d ? d : "");
+        printf("%-5lld %-16s %-28s %s\n", ji(m, "id"), js(m, "role"), js(m, "name"), d ? d : "");
         free(d);
       }
     }
@@ -779,7 +779,9 @@ static int cmd_case(const args *a) {
       goto done;
     }
     res = kf_case_member_add(e, a->pos[3], a->role, a->name, data, actor_of(a), &err);
-    if (res && !a->json) printf("case %s: %s %s added\n", a->pos[3], a->role, a->name);
+    if (res && !a->json) /* the newest member is the one added: consents and accounts name it */
+      printf("case %s: member %lld added: %s %s\n", a->pos[3],
+             ji(json_array_get(res, json_array_size(res) - 1), "id"), a->role, a->name);
   } else if (!strcmp(sub, "set")) {
     if (!data) {
       rc = usage("case set CASE --data JSON");

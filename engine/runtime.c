@@ -464,11 +464,14 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   const char *from = json_string_value(json_object_get(c, "state"));
   const char *to = json_string_value(json_object_get(res, "to"));
   int64_t id = json_integer_value(json_object_get(c, "id"));
+  /* a transition with stay = true records an act: the case keeps its state, its entry time
+   * and the state's timers */
+  int stay = json_is_true(json_object_get(res, "stay"));
   json_t *ev = NULL;
   if (kf_store_case_update(e->st, id, json_integer_value(json_object_get(c, "revision")), to,
-                           json_is_true(json_object_get(res, "final")), 1,
+                           json_is_true(json_object_get(res, "final")), !stay,
                            json_object_get(res, "data"), now, err) ||
-      kf_store_timers_cancel(e->st, id, from, NULL, now, timer, err))
+      (!stay && kf_store_timers_cancel(e->st, id, from, NULL, now, timer, err)))
     goto fail;
   ev = case_event("case.transition", c, actor, now);
   json_object_set_new(ev, "name", json_string(transition));
@@ -492,8 +495,10 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   json_object_set_new(c, "revision",
                       json_integer(json_integer_value(json_object_get(c, "revision")) + 1));
   json_object_set_new(c, "updated_at", json_string(now));
-  json_object_set_new(c, "entered_at", json_string(now));
-  json_object_set_new(c, "overdue_since", json_null());
+  if (!stay) {
+    json_object_set_new(c, "entered_at", json_string(now));
+    json_object_set_new(c, "overdue_since", json_null());
+  }
   json_decref(res);
   return ev;
 fail:

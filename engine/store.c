@@ -1906,6 +1906,7 @@ int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void 
       " FROM events e JOIN cases c ON c.id = e.case_id"
       " LEFT JOIN lineage l ON l.id = c.workflow_id LEFT JOIN definitions r ON r.id = l.root"
       " WHERE e.kind IN ('case.opened', 'case.transition') AND e.to_state IS NOT NULL"
+      "  AND (e.from_state IS NULL OR e.from_state <> e.to_state)" /* acts that stay */
       "  AND (?1 IS NULL OR c.workflow = ?1) AND (?2 IS NULL OR e.case_id = ?2)"
       " ORDER BY e.case_id, e.seq";
   sqlite3_stmt *s = stmt(st, q, err);

@@ -192,7 +192,7 @@ local function export(def)
     local when = A()
     for j, g in ipairs(t.when) do when[j] = g.rule or ("function at " .. g.where) end
     out.transitions[i] = { name = t.name, title = t.title, description = t.description,
-                           from = t.from_all and "*" or copy_list(t.from), to = t.to,
+                           from = t.from_all and "*" or copy_list(t.from), to = t.to, stay = t.stay or nil,
                            by = t.by and copy_list(t.by) or nil,
                            requires = copy_list(t.requires), when = when, after = t.after,
                            reason = t.reason, action = t.action ~= nil, adapted = t.adapted,

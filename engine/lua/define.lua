@@ -12,7 +12,7 @@ local q, list_of, set_of, names, line_of, bounded = lib.q, lib.list_of, lib.set_
 
 local STATE_FIELDS = set_of { "title", "description", "forms", "review", "final", "outcome", "before" }
 local TRANSITION_FIELDS = set_of { "title", "description", "from", "to", "by", "requires", "when",
-  "after", "reason", "action" }
+  "after", "reason", "action", "stay" }
 local WORKFLOW_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
   "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive" }
 local ADAPT_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
@@ -281,6 +281,7 @@ local function normalise(raw, out)
     else
       local tr = { name = t[1], title = t.title, description = t.description, to = t.to,
                    after = t.after, reason = t.reason == true, action = t.action, at = at,
+                   stay = t.stay == true,
                    adapted = e.adapted, requires = list_of(t.requires), when = {} }
       local label = "transition " .. q(tr.name)
       for k in pairs(t) do
@@ -295,7 +296,14 @@ local function normalise(raw, out)
         elseif not def.state_by[s] then problem(at, "%s names unknown state %s in from", label, q(s))
         elseif def.state_by[s].final then problem(at, "%s leaves final state %s (nothing leaves a final state)", label, q(s)) end
       end
-      if tr.to == nil then problem(at, "%s has no to", label)
+      if t.stay ~= nil and type(t.stay) ~= "boolean" then
+        problem(at, "%s: stay must be true or false", label)
+      elseif tr.stay then
+        -- an act recorded in the state it fires from (signing a plan): no to, no timer
+        if tr.to ~= nil then problem(at, "%s: stay = true records an act without leaving the state; it takes no to", label) end
+        if t.after ~= nil then problem(at, "%s: stay = true cannot be fired by time (after)", label) end
+        tr.to = nil
+      elseif tr.to == nil then problem(at, "%s has no to (or stay = true: an act that does not leave the state)", label)
       elseif not def.state_by[tr.to] then problem(at, "%s names unknown state %s", label, q(tr.to)) end
       if t.by ~= nil then
         tr.by = list_of(t.by)

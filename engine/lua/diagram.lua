@@ -52,7 +52,7 @@ function E.diagram(what)
     if t.from == "*" then attrs[#attrs + 1] = "style=dotted" end
     if t.adapted then attrs[#attrs + 1] = "color=blue, fontcolor=blue" end
     for _, f in ipairs(froms) do
-      out[#out + 1] = fmt("  %s -> %s [%s];", dot_str(f), dot_str(t.to), concat(attrs, ", "))
+      out[#out + 1] = fmt("  %s -> %s [%s];", dot_str(f), dot_str(t.to or f), concat(attrs, ", "))
     end
   end
   out[#out + 1] = "}"

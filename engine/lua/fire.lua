@@ -254,6 +254,12 @@ function E.fire(c, name, role, opts)
   local eff = effects()
   local obj = make_case(c, eff)
   E.current_def = def
+  if t.stay then -- an act in the state: no exit, no entry, the state's timers go on
+    run_action(t.action, obj, def.at.path)
+    return { from = c.state, to = c.state, stay = true, final = false, title = cur.title,
+             data = rawget(obj, "data") or {}, timers = A(),
+             schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
+  end
   run_action(def.on_exit[c.state], obj, def.at.path)
   run_action(t.action, obj, def.at.path)
   local to = def.state_by[t.to]
@@ -275,7 +281,8 @@ function E.moves(c, role)
   for _, t in ipairs(def.transitions) do
     if fires_from(t, c.state, def) then
       local refusals = unmet(def, c, t, role, { moves = true }, is_private)
-      out[#out + 1] = { name = t.name, title = t.title, to = t.to, to_title = def.state_by[t.to].title,
+      local to = t.stay and c.state or t.to
+      out[#out + 1] = { name = t.name, title = t.title, to = to, to_title = def.state_by[to].title, stay = t.stay or nil,
                         by = t.by and A(t.by) or nil, after = t.after, reason_required = t.reason,
                         available = #refusals == 0, reasons = texts(refusals), refusals = refusals }
     end

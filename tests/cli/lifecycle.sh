@@ -134,11 +134,11 @@ else t_fail "case list (text) filters by workflow" "exit $RC: $OUT"; fi
 
 # ---- members ------------------------------------------------------------------------
 
-expect_out "member add: the child, with dob" "added" "$K" case member add CP-1 --role child --name Ava --data '{"dob": "2019-03-02"}'
+expect_out "member add: the child, with dob, says the member's number" "case CP-1: member 1 added: child Ava" "$K" case member add CP-1 --role child --name Ava --data '{"dob": "2019-03-02"}'
 expect_ok "member add: a parent" "$K" case member add "$C1" --role parent --name Sam
 expect_ok "member add: a carer" "$K" case member add CP-1 --role carer --name "Jo Carer"
 run "$K" case members CP-1
-if [ "$RC" -eq 0 ] && [[ "$OUT" == *"child"*"Ava"*"2019-03-02"* ]] && [[ "$OUT" == *"Jo Carer"* ]]; then t_ok "case members lists people and roles"
+if [ "$RC" -eq 0 ] && [[ "$OUT" == "1 "*"child"*"Ava"*"2019-03-02"* ]] && [[ "$OUT" == *"3 "*"carer"*"Jo Carer"* ]]; then t_ok "case members lists people, their numbers and roles"
 else t_fail "case members lists people and roles" "exit $RC: $OUT"; fi
 expect_eq "case members --json in order" "child:Ava parent:Sam carer:Jo Carer" "$("$K" case members CP-1 --json | py '" ".join(m["role"] + ":" + m["name"] for m in d)')"
 expect_refused "member add without --name" 2 "--name" "$K" case member add CP-1 --role parent
