@@ -5,10 +5,7 @@
  * is the engine's to decide (every verb names the user: engine.c). */
 #include "console.h"
 
-/* For a change to the case in the path: {"id", "actor"}, the start of the verb's arguments,
- * when the user holds some role (or `as`, when given) in the case's programme; else NULL
- * with the answer set. */
-static json_t *change_args(ctx *x, const char *as) {
+json_t *case_change_args(ctx *x, const char *as) {
   json_t *c = verb_new(x, "case.get", json_pack("{s:o}", "id", case_id(x->arg[0])));
   if (!c) return NULL;
   const char *wf = json_string_value(json_object_get(c, "workflow"));
@@ -70,7 +67,7 @@ void case_show(ctx *x) {
 
 /* PATCH /api/cases/{id} {"data", "revision"} */
 void case_set(ctx *x) {
-  json_t *args = change_args(x, NULL);
+  json_t *args = case_change_args(x, NULL);
   int ok = args && body(x);
   if (ok && !json_is_object(json_object_get(x->body, "data"))) {
     fail(x, 400, "give {\"data\": {...}} (keys to merge; null deletes a key)");
@@ -97,7 +94,7 @@ void case_history(ctx *x) {
 void case_fire(ctx *x) {
   const char *as, *reason;
   if (!body(x) || !body_text(x, "as", 1, &as) || !body_text(x, "reason", 0, &reason)) return;
-  json_t *args = change_args(x, as);
+  json_t *args = case_change_args(x, as);
   int ok = args && pass(x, args, "revision", is_integer, "a whole number");
   if (ok) {
     json_object_set_new(args, "transition", text_value(x->arg[1]));
@@ -109,7 +106,7 @@ void case_fire(ctx *x) {
 
 /* POST /api/cases/{id}/forms/{form} {"data"}; a body without a "data" object is the data. */
 void case_form(ctx *x) {
-  json_t *args = change_args(x, NULL);
+  json_t *args = case_change_args(x, NULL);
   int ok = args && body(x);
   if (ok) {
     json_t *data = json_object_get(x->body, "data");
@@ -121,7 +118,7 @@ void case_form(ctx *x) {
 
 /* POST /api/cases/{id}/members {"role", "name", "data"} */
 void case_member(ctx *x) {
-  json_t *args = change_args(x, NULL);
+  json_t *args = case_change_args(x, NULL);
   const char *role, *name;
   int ok = args && body(x) && body_text(x, "role", 1, &role) && body_text(x, "name", 1, &name) &&
            pass(x, args, "data", is_object, "an object");
@@ -134,7 +131,7 @@ void case_member(ctx *x) {
 
 /* POST /api/cases/{id}/review {"note"} (the body is optional) */
 void case_review(ctx *x) {
-  json_t *args = change_args(x, NULL);
+  json_t *args = case_change_args(x, NULL);
   const char *note = NULL;
   int ok = args && (!x->raw_len || (body(x) && body_text(x, "note", 0, &note)));
   if (ok && note) json_object_set_new(args, "note", json_string(note));

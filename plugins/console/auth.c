@@ -43,6 +43,8 @@ int authenticate(ctx *x) {
   snprintf(x->u.csrf, sizeof x->u.csrf, "%s", json_string_value(json_object_get(s, "csrf")));
   snprintf(x->u.token, sizeof x->u.token, "%s", tok);
   x->u.roles = json_object_get(s, "roles");
+  x->u.family = is(x->u.role, "family") && json_is_object(json_object_get(s, "family"))
+                    ? json_object_get(s, "family") : NULL;
   x->u.may = role_may(x->u.role);
   x->u.must_change = json_integer_value(json_object_get(s, "must_change")) != 0;
   return 1;
@@ -126,6 +128,8 @@ void session_create(ctx *x) {
                           json_object_get(s, "expires"), "can", can_json(role_may(role)),
                           "idle", cfg.idle, "timezone", timezone_json()));
   json_object_set(x->out, "must_change", json_object_get(u, "must_change"));
+  if (json_is_object(json_object_get(u, "family")))
+    json_object_set(x->out, "family", json_object_get(u, "family"));
   record_new("login.succeeded", login, json_pack("{s:s}", "address", x->addr));
   json_decref(s);
   json_decref(u);
@@ -140,6 +144,8 @@ void session_show(ctx *x) {
                           can_json(x->u.may), "idle",
                           (json_int_t)(json_is_integer(idle) ? json_integer_value(idle) : cfg.idle),
                           "timezone", timezone_json(), "must_change", x->u.must_change));
+  /* a family account's binding, for its page: {case, member, role, name} */
+  if (x->u.family) json_object_set(x->out, "family", (json_t *)x->u.family);
 }
 
 /* DELETE /api/session: sign out; the session ends on the server. */

@@ -51,6 +51,8 @@ enum {
   MAY_ANY_ROLE = 32,   /* act as any workflow role, on any programme */
   MAY_SENSITIVE = 64,  /* see sensitive form fields (each read is logged) */
   MAY_SUPERVISE = 128, /* the glass-breaks to review (the team's caseload is a case list) */
+  MAY_FAMILY = 256,    /* a family account's own page, forms, moves and consents (only those:
+                          the dispatcher refuses it every other route but the session's) */
   SIGNED_IN = 0,       /* a route any signed-in user may use */
   PUBLIC = 1 << 30,    /* a route that needs no session (signing in) */
 };
@@ -60,6 +62,8 @@ typedef struct user {
   unsigned may;        /* MAY_ bits of the console role */
   int must_change;     /* the password was reset: only changing it is allowed */
   const json_t *roles; /* workflow roles: borrowed from ctx.session */
+  const json_t *family; /* a family account's binding {case, member, role, name}: borrowed
+                           from ctx.session; NULL for staff */
 } user;
 
 unsigned role_may(const char *role);
@@ -176,6 +180,25 @@ void case_member(ctx *x);
 void case_review(ctx *x);
 void case_allocate(ctx *x);
 void case_access(ctx *x);
+
+/* For a change to the case in the path (x->arg[0]): {"id", "actor"}, the start of the verb's
+ * arguments, when the user holds some role (or `as`, when given) in the case's programme;
+ * else NULL with the answer set. */
+json_t *case_change_args(ctx *x, const char *as);
+
+/* api_family.c: a family account's page, and the family parts of a staff case page */
+void family_show(ctx *x);
+void family_form(ctx *x);
+void family_fire(ctx *x);
+void family_consent_give(ctx *x);
+void family_consent_withdraw(ctx *x);
+void case_consents(ctx *x);
+void case_consent_give(ctx *x);
+void case_consent_withdraw(ctx *x);
+void case_decisions(ctx *x);
+void case_decision_record(ctx *x);
+void case_invite(ctx *x);
+void case_flag_clear(ctx *x);
 
 /* api_programmes.c */
 void dashboard_show(ctx *x);

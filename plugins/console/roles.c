@@ -14,6 +14,7 @@ static const struct {
     {"caseworker", MAY_READ | MAY_WORK | MAY_SENSITIVE},
     {"analyst", MAY_READ | MAY_RULES | MAY_AUDIT},
     {"viewer", MAY_READ},
+    {"family", MAY_FAMILY}, /* a parent, carer or young person: their own family page only */
 };
 
 unsigned role_may(const char *role) {
@@ -34,6 +35,7 @@ const char *may_name(unsigned may) {
   case MAY_ANY_ROLE: return "any_role";
   case MAY_SENSITIVE: return "sensitive";
   case MAY_SUPERVISE: return "supervise";
+  case MAY_FAMILY: return "family";
   default: return "?";
   }
 }

@@ -1,6 +1,6 @@
 /* routes.c: the JSON API's route table, {method, path, permission, handler}, and the one
- * dispatcher that enforces it: Origin, session, CSRF, 404/405, then the route's permission,
- * before any handler runs. Handlers must not check console permissions themselves. A route
+ * dispatcher that enforces it: Origin, session, CSRF, 404/405, a family account's one rule,
+ * then the route's permission, before any handler runs. Handlers must not check console permissions themselves. A route
  * added here is described in openapi.json too, or the HTTP suite fails. */
 #define _GNU_SOURCE
 #include "console.h"
@@ -37,6 +37,25 @@ static const route ROUTES[] = {
     {"POST", "/api/cases/{id}/forms/{form}", MAY_WORK, "submit forms", case_form},
     {"POST", "/api/cases/{id}/allocation", MAY_WORK, "allocate cases", case_allocate},
     {"POST", "/api/cases/{id}/access", MAY_WORK, "break the glass on a case", case_access},
+    {"GET", "/api/cases/{id}/consents", MAY_READ, "read cases", case_consents},
+    {"POST", "/api/cases/{id}/consents", MAY_WORK, "record consents", case_consent_give},
+    {"POST", "/api/cases/{id}/consents/{consent}/withdrawal", MAY_WORK, "record consents",
+     case_consent_withdraw},
+    {"GET", "/api/cases/{id}/decisions", MAY_READ, "read cases", case_decisions},
+    {"POST", "/api/cases/{id}/decisions", MAY_WORK, "record shared decisions",
+     case_decision_record},
+    {"POST", "/api/cases/{id}/invitations", MAY_WORK, "invite family members", case_invite},
+    {"POST", "/api/cases/{id}/flags/{flag}/clear", MAY_WORK, "clear a case's flags",
+     case_flag_clear},
+    /* A family account's own page: the engine keeps it to its own case and member. */
+    {"GET", "/api/family", MAY_FAMILY, "see a family page", family_show},
+    {"POST", "/api/family/forms/{form}", MAY_FAMILY, "fill in a family's forms", family_form},
+    {"POST", "/api/family/transitions/{transition}", MAY_FAMILY, "make a family's moves",
+     family_fire},
+    {"POST", "/api/family/consents", MAY_FAMILY, "give a family member's consent",
+     family_consent_give},
+    {"POST", "/api/family/consents/{consent}/withdrawal", MAY_FAMILY,
+     "withdraw a family member's consent", family_consent_withdraw},
     {"GET", "/api/access", MAY_SUPERVISE, "review glass-breaks", access_list},
     {"GET", "/api/forms/{name}", MAY_READ, "read forms", form_show},
     {"GET", "/api/reports/stages", MAY_READ, "read reports", report_stages},
@@ -121,6 +140,11 @@ void api_dispatch(ctx *x) {
   }
   if (!r) {
     fail(x, 404, "no such resource: %s", x->path);
+    return;
+  }
+  /* A family account has its family page, its session and its password: nothing else. */
+  if (is(x->u.role, "family") && r->may != PUBLIC && r->may != SIGNED_IN && r->may != MAY_FAMILY) {
+    fail(x, 403, "a family account can use only its own family page");
     return;
   }
   if (r->may != PUBLIC && (x->u.may & r->may) != r->may) {

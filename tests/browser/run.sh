@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/browser/run.sh: the console in a real browser. Makes a scratch database with the
-# programme library, two teams and their people, and three cases, starts `kinflow serve` on a loopback port, and drives
-# Debian's chromium with Playwright (tests/browser/console.test.mjs). Screenshots go to
-# tests/out/. Ends with "N passed, N failed".
+# programme library, two teams and their people, and four cases, starts `kinflow serve` on a loopback port, and drives
+# Debian's chromium with Playwright (tests/browser/console.test.mjs, then family.test.mjs).
+# Screenshots go to tests/out/. Each test ends with "N passed, N failed".
 #
 # A second server on the same database ends sessions after 125 s unused, for the warning
 # given two minutes before a session ends. Both show times in Australia/Sydney.
@@ -109,6 +109,18 @@ OTHER_CASE=$("$K" case new coparenthood --ref CP-NIA --json | sed -n 's/^  "id":
   die "setting up case $OTHER_CASE"
 "$K" case new preservation --ref PR-BROWSER >/dev/null || die "kinflow case new preservation"
 
+# The family page's case (tests/browser/family.test.mjs), on the test programme of the HTTP
+# suite: casey's, a parent and a carer, the plan's goals written, a staff-only note.
+"$K" deploy tests/http/workflows/family_test.lua >/dev/null || die "kinflow deploy family_test"
+FAMILY_CASE=$("$K" case new family_test --ref FT-BROWSER --json | sed -n 's/^  "id": \([0-9]*\),$/\1/p' | head -1)
+[[ -n $FAMILY_CASE ]] || die "kinflow case new family_test"
+"$K" case member add "$FAMILY_CASE" --role parent --name "Robin Example" >/dev/null &&
+"$K" case member add "$FAMILY_CASE" --role carer --name "Kit Maple-Example" >/dev/null &&
+"$K" form submit "$FAMILY_CASE" plan_goals --data '{"goal":"Ava home for weekends","meeting_on":"2027-06-20"}' >/dev/null &&
+"$K" form submit "$FAMILY_CASE" worker_notes --data '{"note":"Staff only: court date in June"}' >/dev/null &&
+"$K" case allocate "$FAMILY_CASE" --to "$LOGIN" --reason "casey's family" >/dev/null ||
+  die "setting up case $FAMILY_CASE"
+
 # --- the servers ---------------------------------------------------------------------------
 export KINFLOW_TIMEZONE=Australia/Sydney
 # address_of PID OUT ERR: the address a server printed
@@ -142,9 +154,18 @@ KF_URL=$URL KF_LOGIN=$LOGIN KF_PASSWORD=$PASSWORD KF_ADMIN=$ADMIN KF_ADMIN_PASSW
 KF_SUPER=$SUPER KF_SUPER_PASSWORD=$SUPER_PASSWORD KF_OTHER=$OTHER KF_OTHER_PASSWORD=$OTHER_PASSWORD \
 KF_CASE=$CASE KF_OUT=$OUT KF_CHROMIUM=$CHROMIUM KF_PROFILE=$TMP/profile \
 KF_IDLE_URL=$IDLE_URL KF_BIN=$K \
-  node "$HERE/console.test.mjs"
-rc=$?
+  node "$HERE/console.test.mjs" | tee "$TMP/console.log"
+rc=${PIPESTATUS[0]}
+# The family page on a phone (its own browser profile)
+KF_URL=$URL KF_LOGIN=$LOGIN KF_PASSWORD=$PASSWORD KF_FAMILY_CASE=$FAMILY_CASE KF_OUT=$OUT \
+KF_CHROMIUM=$CHROMIUM KF_PROFILE=$TMP/profile-family \
+  node "$HERE/family.test.mjs" | tee "$TMP/family.log"
+rc2=${PIPESTATUS[0]}
+[[ $rc -ne 0 ]] || rc=$rc2
+# Both files' counts, as the suite's last line
+total() { grep -hE '^[0-9]+ passed, [0-9]+ failed$' "$TMP/console.log" "$TMP/family.log" | awk -v k="$1" '{ s += (k == "p" ? $1 : $3) } END { print s + 0 }'; }
 if [[ $rc -ne 0 ]] && [[ -s $TMP/serve.err ]]; then
   echo "server's messages (last 20 lines):"; tail -20 "$TMP/serve.err"
 fi
+echo "$(total p) passed, $(total f) failed"
 exit $rc

@@ -558,6 +558,18 @@ ROUTES = [
     ("POST", "/api/cases/{id}/forms/{form}", "work"),
     ("POST", "/api/cases/{id}/allocation", "work"),
     ("POST", "/api/cases/{id}/access", "work"),
+    ("GET", "/api/cases/{id}/consents", "read"),
+    ("POST", "/api/cases/{id}/consents", "work"),
+    ("POST", "/api/cases/{id}/consents/{consent}/withdrawal", "work"),
+    ("GET", "/api/cases/{id}/decisions", "read"),
+    ("POST", "/api/cases/{id}/decisions", "work"),
+    ("POST", "/api/cases/{id}/invitations", "work"),
+    ("POST", "/api/cases/{id}/flags/{flag}/clear", "work"),
+    ("GET", "/api/family", "family"),
+    ("POST", "/api/family/forms/{form}", "family"),
+    ("POST", "/api/family/transitions/{transition}", "family"),
+    ("POST", "/api/family/consents", "family"),
+    ("POST", "/api/family/consents/{consent}/withdrawal", "family"),
     ("GET", "/api/access", "supervise"),
     ("GET", "/api/forms/{name}", "read"),
     ("GET", "/api/reports/stages", "read"),
@@ -576,7 +588,8 @@ ROUTES = [
     ("GET", "/api/audit", "audit"),
     ("GET", "/api/audit/verify", "audit"),
 ]
-# What each console role may do (README, "Who may do what").
+# What each console role may do (README, "Who may do what"); a family account (role family) has
+# only the family routes (tests/http/test_family.py).
 ROLE_MAY = {
     "admin": {"read", "work", "rules", "audit", "users", "supervise"},
     "supervisor": {"read", "work", "audit", "supervise"},
@@ -590,7 +603,8 @@ def route_url(path):
     return (path.replace("{id}", str(FLOW_CASE)).replace("{transition}", "match")
             .replace("{form}", "review").replace("/rules/{name}", "/rules/consent_recorded")
             .replace("/workflows/{name}", "/workflows/coparenthood")
-            .replace("/forms/{name}", "/forms/review").replace("{login}", "cat"))
+            .replace("/forms/{name}", "/forms/review").replace("{login}", "cat")
+            .replace("{consent}", "1").replace("{flag}", "1"))
 
 
 def test_route_table():

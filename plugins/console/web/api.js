@@ -140,8 +140,12 @@ function keep(res, login) {
            roles: Array.isArray(res.roles) ? res.roles : [], can: res.can || null,
            must_change: Boolean(res.must_change),
            idle: Number(res.idle) > 0 ? Number(res.idle) : 0,
-           timezone: typeof res.timezone === "string" ? res.timezone : "" };
+           timezone: typeof res.timezone === "string" ? res.timezone : "",
+           family: res.family && typeof res.family === "object" ? res.family : null };
 }
+
+// A family account (a parent, carer or young person): its own family page only.
+export function isFamily() { return Boolean(session && session.role === "family"); }
 
 // After a reset, the person must choose a new password before anything else.
 export function mustChange() { return Boolean(session && session.must_change); }
@@ -169,6 +173,7 @@ export async function touch() {
 // (it checks again on every request), or from their role for an older server.
 export function can(what) {
   const role = session ? session.role : "";
+  if (role === "family") return false;
   const c = session && session.can;
   if (c) {
     if (what === "deploy") return Boolean(c.rules);
@@ -191,6 +196,7 @@ export function can(what) {
 // caseworker on their own cases, everyone else on the overview.
 export function home() {
   const role = session ? session.role : "";
+  if (role === "family") return "/family";
   if (role === "supervisor") return "/caseload";
   if (role === "caseworker") return "/mine";
   return "/dashboard";

@@ -18,6 +18,7 @@ import * as mine from "./view-mine.js";
 import * as caseload from "./view-caseload.js";
 import * as reports from "./view-reports.js";
 import * as password from "./view-password.js";
+import * as family from "./view-family.js";
 
 const routes = [
   [/^\/login$/, login.render, "login", true],
@@ -33,7 +34,11 @@ const routes = [
   [/^\/audit$/, audit.render, "audit"],
   [/^\/reports$/, reports.render, "reports"],
   [/^\/password$/, password.render, "password"],
+  [/^\/family$/, family.render, "family"],
 ];
+
+// A family account has its family page and its password: no staff page is theirs.
+const FAMILY_PATHS = new Set(["/family", "/password"]);
 
 let renderSeq = 0;
 let firstRender = true;
@@ -49,6 +54,10 @@ async function route() {
   }
   if (signedIn && api.mustChange() && path !== "/password") {
     location.replace("#/password");
+    return;
+  }
+  if (signedIn && api.isFamily() && !FAMILY_PATHS.has(path)) {
+    location.replace("#/family");
     return;
   }
   if (signedIn && (path === "/login" || path === "/")) {
@@ -98,6 +107,11 @@ function showHeader(signedIn) {
   for (const a of top.querySelectorAll("[data-needs]")) {
     a.parentElement.hidden = !api.can(a.dataset.needs);
   }
+  // A family account sees its own page only: no staff menu; its name, and its password.
+  const family = api.isFamily();
+  top.querySelector("nav.staff").hidden = family;
+  top.querySelector("nav.family").hidden = !family;
+  if (family && s.family && s.family.name) document.getElementById("who-name").textContent = s.family.name;
 }
 
 function markNav(which) {

@@ -11,6 +11,7 @@ import { go } from "./nav.js";
 import { definition, stateTitle } from "./view-cases.js";
 import { buildForm, answers } from "./forms.js";
 import * as drafts from "./drafts.js";
+import { flagsPanel, consentsPanel, decisionsPanel, invitePanel, sharingPanel } from "./case-family.js";
 
 const schemas = new Map();   // form name -> schema
 const titles = new Map();    // form name -> title, once its schema has been seen
@@ -156,7 +157,11 @@ export async function render([id], query, ctx) {
   const named = new Set([...list(here.forms), ...list(c.entries).map(e => e.form),
     ...list(history).filter(e => e.kind === "form.submitted").map(e => e.name),
     ...list(def.transitions).flatMap(t => list(t.requires))]);
-  await Promise.all([...named].filter(Boolean).map(n => schema(n, id).catch(() => null)));
+  const [, consents, decisions] = await Promise.all([
+    Promise.all([...named].filter(Boolean).map(n => schema(n, id).catch(() => null))),
+    api.get(`/cases/${id}/consents`).then(list).catch(() => null),
+    api.get(`/cases/${id}/decisions`).then(list).catch(() => null),
+  ]);
   if (!ctx.isCurrent()) return;
   const { main } = page(ctx, title);
   main.classList.add("case-page");
@@ -204,7 +209,7 @@ export async function render([id], query, ctx) {
   const primary = h("div.case-main");
   const aside = h("div.case-aside");
   layout.append(primary, aside);
-  main.append(stagePanel, layout);
+  main.append(...[stagePanel, flagsPanel(c), layout].filter(Boolean));
 
   // --- moves --------------------------------------------------------------------------
   const movesPanel = h("section.panel", { "aria-labelledby": "moves-h" }, h("h2#moves-h", "Moves"));
@@ -449,6 +454,11 @@ export async function render([id], query, ctx) {
 
   // --- people, details, what is coming up ---------------------------------------------
   aside.append(people(c, roles, id));
+  const invite = invitePanel(c, def);
+  if (invite) aside.append(invite);
+  aside.append(consentsPanel(c, consents), decisionsPanel(c, decisions, def));
+  const notShared = sharingPanel(c);
+  if (notShared) aside.append(notShared);
   aside.append(details(c));
   const upcoming = comingUp(c, list(c.timers), def);
   if (upcoming) aside.append(upcoming);
@@ -666,6 +676,15 @@ function timeline(events, wf, def) {
         e.data && e.data.from ? ` (was ${e.data.from})` : ""]; break;
       case "case.access_granted": what = [h("strong", "The glass was broken"), ": access",
         e.data && e.data.expires_at ? [" until ", timeEl(e.data.expires_at)] : ""]; break;
+      case "consent.given": what = [h("strong", "Consent given"), e.data && e.data.purpose ? `: ${words(e.data.purpose).toLowerCase()}` : ""]; break;
+      case "consent.withdrawn": what = [h("strong", "Consent withdrawn"), e.data && e.data.purpose ? `: ${words(e.data.purpose).toLowerCase()}` : "",
+        e.data && e.data.on_behalf ? " (on the person's behalf)" : ""]; break;
+      case "case.flagged": what = [h("strong", "Flagged"), e.data && e.data.text ? `: ${e.data.text}` : ""]; break;
+      case "case.flag_cleared": what = ["Flag cleared"]; break;
+      case "decision.recorded": what = [h("strong", "Shared decision recorded"), e.data && e.data.for ? ` for ${tTitle(e.data.for)}` : "",
+        e.data && typeof e.data.family_agreed === "boolean" ? (e.data.family_agreed ? " (the family agreed)" : " (the family did not agree)") : ""]; break;
+      case "user.added": what = [h("strong", "Family sign-in made"), e.data && e.data.login ? ` for ${e.data.login}` : ""]; break;
+      case "case.exported": what = [h("strong", "Records exported"), e.data && e.data.destination ? ` to ${e.data.destination}` : ""]; break;
       default: what = [words(e.kind)];
     }
     if (e.reason) extra = h("blockquote.reason", h("span.sr-only", "Reason: "), e.reason);

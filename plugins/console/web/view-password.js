@@ -16,7 +16,9 @@ export async function render(_p, _q, ctx) {
   const problem = h("p.form-error", { hidden: true, tabindex: "-1" });
   const submit = h("button.primary", { type: "submit" }, "Save the new password");
   const form = h("form.panel", { novalidate: true },
-    forced ? h("p.lede", "An administrator has reset your password. Choose a new one to go on.") : null,
+    forced ? h("p.lede", api.isFamily()
+      ? "Your worker gave you this password for your first sign-in. Choose your own to go on: only you will know it."
+      : "An administrator has reset your password. Choose a new one to go on.") : null,
     problem,
     field(forced ? "The password you were given" : "Your current password", old),
     field("New password", pw, { help: "At least 12 characters; not your user name." }),
