@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consent.h"
 #include "decision.h"
 #include "people.h"
 #include "verbs.h"
@@ -212,13 +213,27 @@ static int review_date(call *c, int64_t case_id, json_t *dates) {
   return 0;
 }
 
+/* The consents the member gave (in force or not), oldest first: theirs to see and withdraw. */
+static json_t *own_consents(call *c, const json_t *cs, int64_t member) {
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(cs, "id")));
+  json_t *all = kf_consent_list(c->s->e, id, c->err);
+  if (!all) return NULL;
+  json_t *mine = json_array(), *k;
+  size_t i;
+  json_array_foreach(all, i, k)
+    if (json_integer_value(json_object_get(k, "member")) == member) json_array_append(mine, k);
+  json_decref(all);
+  return mine;
+}
+
 json_t *v_family_get(call *c) {
   json_t *f = NULL, *cs = own_case(c, "family.get", &f);
   if (!cs) return NULL;
   int64_t cid = json_integer_value(json_object_get(cs, "id"));
   json_t *parts = kf_lua_call_new(lua(c), KF_LUA_FAMILY_PAGE,
                                   json_pack("[O,O]", cs, json_object_get(f, "role")), c->err);
-  json_t *said = json_array(), *out = NULL, *decisions = NULL;
+  json_t *said = json_array(), *out = NULL, *decisions = NULL, *consents = NULL;
   if (!parts) goto done;
   json_t *dates = json_object_get(parts, "dates");
   if (review_date(c, cid, dates)) goto done;
@@ -226,6 +241,7 @@ json_t *v_family_get(call *c) {
   shared_entries(c, json_object_get(parts, "shared"), said, cid);
   if (!(decisions = decisions_page(c, cid, json_integer_value(json_object_get(f, "member")), said))) goto done;
   sort_by(said, "at");
+  if (!(consents = own_consents(c, cs, json_integer_value(json_object_get(f, "member"))))) goto done;
   json_t *worker = json_object_get(cs, "allocated_to");
   out = json_pack("{s:{s:s,s:O,s:O,s:O},s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O},s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
                   "you", "login", login_of(c), "member", json_object_get(f, "member"), "name",
@@ -240,8 +256,10 @@ json_t *v_family_get(call *c) {
                   "next", json_object_get(parts, "next"), "dates", dates,
                   "shared", json_object_get(parts, "shared"), "forms", json_object_get(parts, "forms"),
                   "decisions", decisions, "said", said);
-  if (!out) kf_fail(c->err, KF_ENOMEM, "family.get: out of memory");
+  if (out) json_object_set(out, "consents", consents);
+  else kf_fail(c->err, KF_ENOMEM, "family.get: out of memory");
 done:
+  json_decref(consents);
   json_decref(decisions);
   json_decref(said);
   json_decref(parts);
