@@ -26,7 +26,10 @@ static json_t *session_detail(kf_session *s) { return s ? s->detail : NULL; }
 static const kf_plugin_verbs PLUGIN_VERBS = {kf_session_open, kf_session_close, kf_session_call,
                                              session_detail};
 
-void kf_api_install(void) { kf_plugins_set_verbs(&PLUGIN_VERBS); }
+void kf_api_install(void) {
+  kf_plugins_set_verbs(&PLUGIN_VERBS);
+  kf_plugins_set_sharing(kf_sharing_may_share); /* plugins' destinations follow consent */
+}
 
 kf_session *kf_session_open(const char *db, kf_err *err) {
   if (sodium_init() < 0) {
