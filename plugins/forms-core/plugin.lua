@@ -7,5 +7,5 @@ return plugin {
     .. "require (child information, case plan, cultural support plan, education support plan, "
     .. "child health passport), the ways parents and carers co-parent (communication book, "
     .. "safety and support network meetings, family contact, partnering activities), and "
-    .. "consent, goals, safety planning and reviews.",
+    .. "goals, safety planning and reviews. Consent is a record, not a form (kinflow consent).",
 }

@@ -96,8 +96,9 @@ CASE=$("$K" case new coparenthood --ref CP-BROWSER --data '{"referred_by":"Child
 "$K" case member add "$CASE" --role child --name "Ava Example" --data '{"dob":"2019-08-14"}' >/dev/null &&
 "$K" case member add "$CASE" --role carer --name "Kit Maple-Example" >/dev/null &&
 "$K" case member add "$CASE" --role family_link --name "Sam Fenwick-Example" >/dev/null &&
-"$K" form submit "$CASE" consent_to_share \
-  --data '{"consent":true,"given_by":"Robin Example","given_on":"2026-01-05","explained":true}' >/dev/null ||
+"$K" consent give "$CASE" --member "$("$K" case members "$CASE" --json |
+  python3 -c 'import json,sys; print([m["id"] for m in json.load(sys.stdin) if m["role"] == "parent"][0])')" \
+  --purpose share_with_partners --from 2026-01-05 >/dev/null ||
   die "setting up case $CASE"
 "$K" case allocate "$CASE" --to "$LOGIN" --reason "referred to casey's team" >/dev/null ||
   die "kinflow case allocate $CASE"

@@ -206,7 +206,8 @@ expect_eq "form submit --json" "home_visit True" "$(echo "$OUT" | py 'd["form"],
 expect_refused "plugin form refuses a bad entry" 1 "dob: not a date (YYYY-MM-DD)" "$K" form submit CP-1 child_information --data '{"child_name": "Ava", "dob": "02/03/2019"}'
 expect_ok "child_information entry" "$K" form submit CP-1 child_information --data '{"child_name": "Ava", "dob": "2019-03-02"}'
 expect_refused "still blocked by the rule alone" 1 "cannot fire 'match': consent to share information has not been recorded" "$K" case fire CP-1 match --as caseworker
-expect_ok "consent entry" "$K" form submit CP-1 consent_to_share --data '{"consent": true, "given_by": "Sam"}'
+expect_out "consent record from Sam, the parent (member 2)" "case CP-1: consent 1 recorded: Sam (parent) to share_with_partners" \
+  "$K" consent give CP-1 --member 2 --purpose share_with_partners
 
 # ---- firing ----------------------------------------------------------------------------
 
@@ -274,7 +275,7 @@ expect_eq "close: reason stored on the event" "family moved interstate" \
 run "$K" case history CP-1 --json
 if echo "$OUT" | is_json; then t_ok "history --json parses"; else t_fail "history --json parses" "$OUT"; fi
 expect_eq "history: events in order" \
-  "case.opened member.added member.added member.added form.submitted form.submitted form.submitted form.submitted case.transition case.transition case.data case.data case.data case.transition case.transition" \
+  "case.opened member.added member.added member.added form.submitted form.submitted form.submitted consent.given case.transition case.transition case.data case.data case.data case.transition case.transition" \
   "$(echo "$OUT" | py '" ".join(e["kind"] for e in d)')"
 expect_eq "history: seq strictly increasing" "True" "$(echo "$OUT" | py 'all(a["seq"] < b["seq"] for a, b in zip(d, d[1:]))')"
 expect_eq "history: transitions with from/to and role" \
@@ -305,7 +306,8 @@ else t_fail "changed file deploys as v2" "exit $RC: $OUT $ERR"; fi
 expect_eq "existing case stays on v1" "1" "$(field CP-OLD version)"
 NEW=$("$K" case new coparenthood --json | py 'd["id"]')
 expect_eq "new case opens on v2" "2" "$(field "$NEW" version)"
-expect_out "v1 case still fires under v1" "building_trust" bash -c "'$K' form submit CP-OLD child_information --data '{\"child_name\":\"B\",\"dob\":\"2020-01-01\"}' >/dev/null && '$K' form submit CP-OLD consent_to_share --data '{\"consent\":true,\"given_by\":\"P\"}' >/dev/null && '$K' case fire CP-OLD match --as caseworker"
+P_ID=$("$K" case member add CP-OLD --role parent --name P | sed -n 's/.*member \([0-9]*\) added.*/\1/p')
+expect_out "v1 case still fires under v1" "building_trust" bash -c "'$K' form submit CP-OLD child_information --data '{\"child_name\":\"B\",\"dob\":\"2020-01-01\"}' >/dev/null && '$K' consent give CP-OLD --member $P_ID --purpose share_with_partners >/dev/null && '$K' case fire CP-OLD match --as caseworker"
 expect_eq "workflows --json: both versions" "1 2" "$("$K" workflows --json | py '" ".join(str(w["version"]) for w in d if w["name"] == "coparenthood")')"
 run "$K" deploy coparenthood.lua
 if [[ "$OUT" == *"v2 unchanged"* ]]; then t_ok "v2 again: unchanged"; else t_fail "v2 again: unchanged" "$OUT $ERR"; fi

@@ -132,7 +132,9 @@ expect_ok "a valid entry is stored" $K form submit "$id" home_visit --data '{"vi
 expect_ok "then the move is available" $K case fire "$id" close --as worker
 $K case new coparenthood >/dev/null 2>&1 || { $K deploy "$ROOT/workflows/coparenthood.lua" >/dev/null 2>&1; $K case new coparenthood >/dev/null 2>&1; }
 cid=$($K case list --workflow coparenthood --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-run $K form submit "$cid" consent_to_share --json --data '{"consent":true,"given_by":"Robin Example","given_on":"2026-01-05"}'
+run $K form submit "$cid" child_information --json --data '{"child_name":"Ava Example","dob":"2019-01-05"}'
+pid=$($K case member add "$cid" --role parent --name "Robin Example" | sed -n 's/.*member \([0-9]*\) added.*/\1/p')
+quiet $K consent give "$cid" --member "$pid" --purpose share_with_partners
 [[ "$OUT" == *'"form_version": 1'* ]] && t_ok "a plugin form's entry carries the form's version" || t_fail "form version" "$OUT $ERR"
 
 # Rules: impact writes nothing; deploy overrides the plugin's at once; rollback restores it.

@@ -238,7 +238,6 @@ def open_safe_place():
     for form, data in (("safety_plan", {"plan_date": "2026-03-01", "safe_address": ADDR_FORM,
                                         "strategies": ["keep the phone charged"],
                                         "made_with_specialist": True}),
-                       ("consent_to_share", {"consent": True, "given_by": PARENT}),
                        ("child_information", {"child_name": CHILD, "dob": CHILD_DOB})):
         must(req("POST", "/api/cases/%d/forms/%s" % (SP, form), {"data": data}, who=sia),
              "submit " + form)
@@ -263,15 +262,17 @@ def open_north_cases():
     SPN = c["id"]
     check("the north supervisor's case is allocated to her, in team north",
           c.get("allocated_to") == "nora" and c.get("team") == "north", c)
-    must(req("POST", "/api/cases/%d/members" % SPN,
-             {"role": "parent", "name": "Nell Hartwick",
-              "data": {"address": N_ADDR, "phone": N_PHONE}}, who=U["nora"]), "add a parent")
+    members = must(req("POST", "/api/cases/%d/members" % SPN,
+                       {"role": "parent", "name": "Nell Hartwick",
+                        "data": {"address": N_ADDR, "phone": N_PHONE}}, who=U["nora"]),
+                   "add a parent")
     must(req("POST", "/api/cases/%d/forms/safety_plan" % SPN,
              {"data": {"plan_date": "2026-03-20", "safe_address": N_ADDR,
                        "strategies": ["a code word"], "made_with_specialist": True}},
              who=U["nora"]), "north safety plan")
-    must(req("POST", "/api/cases/%d/forms/consent_to_share" % SPN,
-             {"data": {"consent": True, "given_by": "Nell Hartwick"}}, who=U["nora"]), "consent")
+    nell = [m["id"] for m in members if m["name"] == "Nell Hartwick"][0]
+    must(req("POST", "/api/cases/%d/consents" % SPN,
+             {"member": nell, "purpose": "share_with_partners"}, who=U["nora"]), "consent")
 
 
 # ---- the paths, for one user -----------------------------------------------------------------
@@ -297,8 +298,8 @@ def paths_closed(tag, who, case, glass=True):
     r = req("GET", "/api/forms/safety_plan?case=%d" % case, who=who)
     check("%s: %s reading a form for it (form.get) gets 403 %s" % (tag, login, offer),
           refused(r), r)
-    r = req("POST", "/api/cases/%d/forms/consent_to_share" % case,
-            {"data": {"consent": True, "given_by": "someone"}}, who=who)
+    r = req("POST", "/api/cases/%d/forms/child_information" % case,
+            {"data": {"child_name": "someone", "dob": "2019-01-01"}}, who=who)
     check("%s: %s submitting a form to it gets 403 %s" % (tag, login, offer), refused(r), r)
     r = req("POST", "/api/cases/%d/members" % case, {"role": "carer", "name": "Visitor Person"},
             who=who)
@@ -722,8 +723,8 @@ def test_glass():
     check("after the glass-break: the dashboard's overdue row is in full",
           len(over) == 1 and not over[0].get("summary"), r)
     no_leak("after the glass-break: the dashboard holds no private value", r)
-    r = req("POST", "/api/cases/%d/forms/consent_to_share" % SP,
-            {"data": {"consent": True, "given_by": PARENT}}, who=nora)
+    r = req("POST", "/api/cases/%d/forms/child_information" % SP,
+            {"data": {"child_name": CHILD, "dob": CHILD_DOB}}, who=nora)
     check("after the glass-break: she submits a form", r.status == 200, r)
     r = req("POST", "/api/cases/%d/members" % SP, {"role": "carer", "name": "Duty Carer"}, who=nora)
     check("after the glass-break: she adds a member", r.status == 200, r)

@@ -774,9 +774,11 @@ def test_flow():
             {"data": {"child_name": "Ava Example", "dob": "not a date"}}, who=CAT)
     check("a form with a bad field is refused naming the field",
           r.status == 400 and "dob" in r.error(), r)
-    r = req("POST", "/api/cases/%d/forms/consent_to_share" % c,
-            {"data": {"consent": True, "given_by": "Jordan Example"}}, who=CAT)
-    check("the consent form is submitted", r.status == 200, r)
+    r = req("GET", "/api/cases/%d" % c, who=CAT)
+    jordan = [m["id"] for m in (r.json or {}).get("members", []) if m["name"] == "Jordan Example"]
+    r = req("POST", "/api/cases/%d/consents" % c,
+            {"member": jordan[0] if jordan else 0, "purpose": "share_with_partners"}, who=CAT)
+    check("the parent's consent to share is recorded", r.status == 200 and r.json.get("current") is True, r)
     r = req("POST", "/api/cases/%d/forms/child_information" % c,
             {"data": {"child_name": "Ava Example", "dob": "2019-03-02",
                       "health_needs": "Peanut allergy"}}, who=CAT)
