@@ -135,10 +135,13 @@ int main(void) {
   kf_clock_set(1767603600); /* 2026-01-05T09:00:00Z */
   kf_engine *e = t_engine_deployed("consent", WORKFLOW, db, wf, sizeof db, &err);
   if (!e) T_DONE();
-  json_t *c = kf_case_open(e, "care", json_pack("{s:s}", "safe_address", "1 Hidden Road"), NULL, "t", &err);
+  json_t *data = json_pack("{s:s}", "safe_address", "1 Hidden Road");
+  json_t *c = kf_case_open(e, "care", data, NULL, "t", &err);
   json_t *c2 = kf_case_open(e, "care", NULL, NULL, "t", &err);
-  json_decref(kf_case_member_add(e, "1", "parent", "Robin Testwood",
-                                 json_pack("{s:s}", "address", "2 Secret Street"), "t", &err));
+  json_decref(data);
+  data = json_pack("{s:s}", "address", "2 Secret Street");
+  json_decref(kf_case_member_add(e, "1", "parent", "Robin Testwood", data, "t", &err));
+  json_decref(data);
   json_decref(kf_case_member_add(e, "2", "carer", "Sam Other", NULL, "t", &err));
   CHECK(c && c2, "two cases open: %s", err.msg);
   json_decref(c);
