@@ -9,6 +9,7 @@
 #include "runtime.h"
 #include "api.h"
 #include "consent.h"
+#include "sharing.h"
 #include "t.h"
 
 static char db[64], wf[64];
@@ -256,6 +257,10 @@ int main(void) {
   CHECK(r && json_array_size(json_object_get(r, "flags")) == 1 &&
             json_array_size(json_object_get(r, "sharing")) == 3,
         "case.get carries flags and sharing: %s", err.msg);
+  json_decref(r);
+  r = t_call(s, "case.get", json_pack("{s:s}", "id", "1"), &status, &err);
+  CHECK(r && json_array_size(json_object_get(r, "flags")) == 1,
+        "case.get named by text (as a ref is) carries its flags too: %d %s", status, err.msg);
   json_decref(r);
   r = t_call(s, "case.list", json_object(), &status, &err);
   CHECK(r && i_of(json_array_get(json_object_get(r, "cases"), 0), "flagged") == 1 &&
