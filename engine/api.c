@@ -26,10 +26,7 @@ static json_t *session_detail(kf_session *s) { return s ? s->detail : NULL; }
 static const kf_plugin_verbs PLUGIN_VERBS = {kf_session_open, kf_session_close, kf_session_call,
                                              session_detail};
 
-void kf_api_install(void) {
-  kf_plugins_set_verbs(&PLUGIN_VERBS);
-  kf_plugins_set_sharing(kf_sharing_may_share); /* plugins' destinations follow consent */
-}
+void kf_api_install(void) { kf_plugins_set_verbs(&PLUGIN_VERBS); }
 
 kf_session *kf_session_open(const char *db, kf_err *err) {
   if (sodium_init() < 0) {
@@ -582,8 +579,10 @@ static json_t *v_case_get(call *c) {
   json_object_set_new(cs, "entries", entries);
   json_object_set_new(cs, "access", json_pack("{s:s,s:b,s:I}", "basis", a.basis ? a.basis : "owner",
                                               "sensitive", a.sensitive, "grant", (json_int_t)a.grant));
-  json_t *flags = kf_case_flags(c->s->e, buf, c->err);
-  json_t *sharing = flags ? kf_case_sharing(c->s->e, buf, c->err) : NULL;
+  char idt[32]; /* the case as found (args.id may be its ref) */
+  snprintf(idt, sizeof idt, "%lld", (long long)cid);
+  json_t *flags = kf_case_flags(c->s->e, idt, c->err);
+  json_t *sharing = flags ? kf_case_sharing(c->s->e, idt, c->err) : NULL;
   if (!sharing) {
     json_decref(flags);
     json_decref(cs);

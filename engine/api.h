@@ -91,9 +91,8 @@ json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *stat
 /* The data behind the last failed call (borrowed, until the next call), or NULL. */
 json_t *kf_session_detail(kf_session *s);
 
-/* Hand the verbs above to the plugin registry (kf_api's session_open, call...), and
- * sharing that follows consent (kf_api's may_share): once per process, before plugins that
- * serve requests run. */
+/* Hand the verbs above to the plugin registry (kf_api's session_open, call...): once per
+ * process, before plugins that serve requests run. */
 void kf_api_install(void);
 
 #endif

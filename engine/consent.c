@@ -1,7 +1,7 @@
 /* consent.c: consent as a record (give, withdraw, list), the flags a withdrawal raises for
- * the case's worker, and sharing that follows consent: may_share for the plugins'
- * destinations, and exports. Each verb is one transaction with its events (kf_tx_*,
- * kf_event_append_new). No SQL here (that is the store) and no Lua API. */
+ * the case's worker, what was withheld, and exports under consent. Each verb is one
+ * transaction with its events (kf_tx_*, kf_event_append_new). No SQL here (that is the
+ * store) and no Lua API. */
 #define _GNU_SOURCE
 #include "consent.h"
 
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "luahost.h"
+#include "sharing.h"
 
 static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 static int64_t jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
@@ -32,17 +33,8 @@ static int is_date(const char *s) {
   return !strncmp(back, s, 10);
 }
 
-/* 1 when s is a purpose: ^[a-z][a-z0-9_]{0,63}$. */
-static int is_purpose(const char *s) {
-  size_t n = s ? strlen(s) : 0;
-  if (n < 1 || n > 64 || s[0] < 'a' || s[0] > 'z') return 0;
-  for (const char *p = s; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) return 0;
-  return 1;
-}
-
 static int purpose_check(const char *purpose, kf_err *err) {
-  if (is_purpose(purpose)) return 0;
+  if (kf_sharing_purpose_ok(purpose)) return 0;
   return kf_fail(err, KF_EINVAL, "purpose '%.80s' is not an identifier: a lower-case letter, "
                  "then up to 63 lower-case letters, digits or _ (e.g. share_with_partners)",
                  purpose ? purpose : "");
@@ -309,57 +301,6 @@ json_t *kf_case_sharing(kf_engine *e, const char *case_id, kf_err *err) {
   return without_case(rows);
 }
 
-/* Why case cid has no current consent to purpose on day, into why. 0, or an error. */
-static int why_not(kf_store *st, int64_t cid, const char *purpose, const char *day, char *why,
-                   size_t n, kf_err *err) {
-  kf_err look = {0};
-  json_t *last = kf_store_consent_current(st, cid, purpose, NULL, &look);
-  if (!last && look.code != KF_ENOTFOUND) {
-    *err = look;
-    return err->code;
-  }
-  if (!last) snprintf(why, n, "no consent to %s has been recorded", purpose);
-  else if (json_is_string(json_object_get(last, "withdrawn_at")))
-    snprintf(why, n, "no current consent to %s (withdrawn %.10s)", purpose, jstr(last, "withdrawn_at"));
-  else if (jstr(last, "until") && strcmp(jstr(last, "until"), day) < 0)
-    snprintf(why, n, "no current consent to %s (it ended %s)", purpose, jstr(last, "until"));
-  else snprintf(why, n, "no current consent to %s (it starts %s)", purpose, jstr(last, "from"));
-  json_decref(last);
-  return 0;
-}
-
-int kf_sharing_may_share(kf_store *st, int64_t case_id, const char *purpose,
-                         const char *destination, int64_t seq, char *why, size_t n) {
-  char dummy[8];
-  if (!why || !n) why = dummy, n = sizeof dummy;
-  why[0] = 0;
-  if (case_id <= 0) return 1;
-  if (!st) {
-    snprintf(why, n, "no database is open here");
-    return -1;
-  }
-  if (!is_purpose(purpose) || !destination || !*destination) {
-    snprintf(why, n, "may_share needs a purpose (an identifier) and a destination");
-    return -1;
-  }
-  char day[11], now[21];
-  today(day);
-  kf_iso(kf_now(), now);
-  kf_err err = {0};
-  json_t *cur = kf_store_consent_current(st, case_id, purpose, day, &err);
-  if (cur) {
-    json_decref(cur);
-    return 1;
-  }
-  if (err.code != KF_ENOTFOUND ||
-      why_not(st, case_id, purpose, day, why, n, &err) ||
-      kf_store_withheld_add(st, case_id, destination, purpose, seq, why, now, &err)) {
-    snprintf(why, n, "%s", err.msg);
-    return -1;
-  }
-  return 0;
-}
-
 /* ---- exports ---- */
 
 /* Set the keys of list (those obj holds) to "(private)". */
@@ -445,7 +386,7 @@ json_t *kf_case_export(kf_engine *e, const char *case_id, const char *purpose,
     json_decref(f);
     int64_t seq = jint(json_array_get(last, 0), "seq");
     json_decref(last);
-    if (!last || why_not(st, cid, purpose, day, why, sizeof why, err) ||
+    if (!last || kf_sharing_why_not(st, cid, purpose, day, why, sizeof why, err) ||
         kf_store_withheld_add(st, cid, destination, purpose, seq, why, now, err) ||
         kf_tx_commit(e, err))
       return abort_new(e, c);

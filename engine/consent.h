@@ -1,6 +1,6 @@
 /* consent.h: consent as a record of a member of the case, flags for the case's worker,
  * and sharing that follows consent (what leaves the agency: the outbox's destinations,
- * exports). Each verb is one transaction with its event, as runtime.h's are.
+ * exports; sharing.h decides whether records may go). Each verb is one transaction with its event, as runtime.h's are.
  * Consent JSON: {id, case, member, name, role, purpose, from, until (or null), current,
  * recorded_by, recorded_at, withdrawn_at, withdrawn_by, withdrawn_reason, on_behalf}.
  * Ownership: json_t* arguments are borrowed; returned json_t* are new references. */
@@ -39,14 +39,6 @@ json_t *kf_case_flag_clear(kf_engine *e, const char *case_id, int64_t flag, cons
 /* What was withheld from each destination, for want of consent:
  * [{destination, purpose, events, first_seq, last_seq, reason, updated_at}]. */
 json_t *kf_case_sharing(kf_engine *e, const char *case_id, kf_err *err);
-
-/* May case_id's records go to destination for purpose now? 1: a current consent covers
- * it; 0: no (why says why, e.g. "no current consent to share_with_partners (withdrawn
- * 2026-05-01)"), and event seq is recorded as withheld; -1: an error (why says it).
- * case_id 0 (an event about no case): always 1. Needs only a store: the plugin host calls
- * it (kf_api.may_share) on the connection of the hook or command that asks. */
-int kf_sharing_may_share(kf_store *st, int64_t case_id, const char *purpose,
-                         const char *destination, int64_t seq, char *why, size_t n);
 
 /* The case's records as one object, for a destination outside the agency, only under a
  * current consent for purpose: {exported_at, purpose, destination, consent, case (with

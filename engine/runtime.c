@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "sharing.h"
 
 struct kf_engine {
   kf_store *st;
@@ -53,6 +54,7 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
     goto fail;
   }
   if (e->st) kf_plugins_set_store(e->plugins, e->st);
+  kf_plugins_set_sharing(kf_sharing_may_share); /* what plugins send follows consent */
   kf_lua_set_ext(e->lua, &EXT, e->plugins);
   /* Plugins load now, so their hooks see every event this engine commits. A plugin that
    * fails to load is left out; `kinflow plugins` and `kinflow check` say why. */

@@ -78,8 +78,8 @@ static int active(void) {
 static int deliver_locked(void);
 
 /* Deliver every event after the cursor (those about a case only under consent), one
- * process at a time (a lock file), so that
- * concurrent writers neither duplicate nor lose deliveries. Returns how many, or -1. */
+ * process at a time (a lock file), so that concurrent writers neither duplicate nor lose
+ * deliveries. Returns how many were written, or -1. */
 static int deliver(void) {
   if (!active()) return 0;
   paths();

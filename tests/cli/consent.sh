@@ -97,6 +97,19 @@ grep -q '"kind":"case.transition","name":"share"' "$KINFLOW_DB.outbox.jsonl" 2>/
   && t_ok "the outbox carries the events of a case under consent" \
   || t_fail "outbox before" "$(tail -3 "$KINFLOW_DB.outbox.jsonl" 2>/dev/null)"
 
+# analysts' scripts and rule previews see consents too
+cat >who.lua <<'EOF'
+local k = kf.case(1):consent("plan_with_family")
+print(k and (k.name .. " " .. k.role .. " " .. k.from) or "none")
+print(kf.case(1):consent("share_with_school") == nil)
+EOF
+run $K script run who.lua
+expect_eq "a script reads a case's current consent" "Robin Testwood parent 2026-01-01
+true" "$OUT"
+sed 's/plan_with_family/share_with_school/' consent_to_plan.lua > school.lua
+expect_out "a rule preview evaluates case:consent on every open case" \
+  "rule consent_to_plan: 2 open cases evaluated, 1 would change" $K rule impact school.lua
+
 # ---- withdrawal: on behalf, with a reason; from the next request on ----
 at 2026-05-01T10:00:00Z
 expect_out "staff withdraw on the member's behalf" \

@@ -9,6 +9,7 @@
 #include "runtime.h"
 #include "api.h"
 #include "consent.h"
+#include "sharing.h"
 #include "t.h"
 
 static char db[64], wf[64];
@@ -135,10 +136,13 @@ int main(void) {
   kf_clock_set(1767603600); /* 2026-01-05T09:00:00Z */
   kf_engine *e = t_engine_deployed("consent", WORKFLOW, db, wf, sizeof db, &err);
   if (!e) T_DONE();
-  json_t *c = kf_case_open(e, "care", json_pack("{s:s}", "safe_address", "1 Hidden Road"), NULL, "t", &err);
+  json_t *data = json_pack("{s:s}", "safe_address", "1 Hidden Road");
+  json_t *c = kf_case_open(e, "care", data, NULL, "t", &err);
   json_t *c2 = kf_case_open(e, "care", NULL, NULL, "t", &err);
-  json_decref(kf_case_member_add(e, "1", "parent", "Robin Testwood",
-                                 json_pack("{s:s}", "address", "2 Secret Street"), "t", &err));
+  json_decref(data);
+  data = json_pack("{s:s}", "address", "2 Secret Street");
+  json_decref(kf_case_member_add(e, "1", "parent", "Robin Testwood", data, "t", &err));
+  json_decref(data);
   json_decref(kf_case_member_add(e, "2", "carer", "Sam Other", NULL, "t", &err));
   CHECK(c && c2, "two cases open: %s", err.msg);
   json_decref(c);
@@ -253,6 +257,10 @@ int main(void) {
   CHECK(r && json_array_size(json_object_get(r, "flags")) == 1 &&
             json_array_size(json_object_get(r, "sharing")) == 3,
         "case.get carries flags and sharing: %s", err.msg);
+  json_decref(r);
+  r = t_call(s, "case.get", json_pack("{s:s}", "id", "1"), &status, &err);
+  CHECK(r && json_array_size(json_object_get(r, "flags")) == 1,
+        "case.get named by text (as a ref is) carries its flags too: %d %s", status, err.msg);
   json_decref(r);
   r = t_call(s, "case.list", json_object(), &status, &err);
   CHECK(r && i_of(json_array_get(json_object_get(r, "cases"), 0), "flagged") == 1 &&
