@@ -781,6 +781,12 @@ json_t *kf_case_allocate(kf_engine *e, const char *id, const char *to, const cha
       if (err->code == KF_ENOTFOUND) kf_fail(err, KF_ENOTFOUND, "no user '%s'", to);
       goto fail;
     }
+    const char *urole = json_string_value(json_object_get(u, "role"));
+    if (urole && !strcmp(urole, "family")) {
+      kf_fail(err, KF_EINVAL, "case %lld: '%s' is a family account: a case is allocated to a "
+              "worker", cid, to);
+      goto fail;
+    }
     json_t *teams = json_object_get(u, "teams");
     if (team && !has_name(teams, team)) {
       if (!(all = kf_store_team_list(e->st, err))) goto fail;

@@ -61,8 +61,8 @@ return workflow {
 
   states = {
     { "referral", title = "Referral and matching",
-      description = "The family is referred, consents to share information (a parent's "
-        .. "consent, recorded with `kinflow consent give` or on the case page), and is matched "
+      description = "The family is referred, a parent consents to share information (a "
+        .. "consent record, given on the case page or their family page), and is matched "
         .. "with a carer and a Family Link worker. The child information form is completed "
         .. "with the parents.",
       forms = { "child_information" } },

@@ -43,6 +43,9 @@ expect_eq "one account per member" \
 run add casey --family SH-1 --member 2 --json
 expect_eq "the carer's account, as JSON" "0|carer|2" \
   "$RC|$(echo "$OUT" | py 'd["family"]["role"]')|$(echo "$OUT" | py 'd["family"]["member"]')"
+run "$K" case allocate SH-1 --to robin --reason "typo in the login"
+expect_eq "a case is never allocated to a family account" \
+  "1|kinflow: case 1: 'robin' is a family account: a case is allocated to a worker" "$RC|$ERR"
 run "$K" audit verify
 expect_eq "the log holds" "0" "$RC"
 if "$K" case history SH-1 --json | grep -q "river-lantern"; then t_fail "no password in the log" "found"
