@@ -119,6 +119,12 @@ static void print_users(const json_t *res) {
     char roles[512], teams[512];
     names(json_object_get(u, "roles"), roles, sizeof roles);
     names(json_object_get(u, "teams"), teams, sizeof teams);
+    const json_t *fam = json_object_get(u, "family"); /* a family account: whose, on which case */
+    if (json_is_object(fam))
+      snprintf(roles, sizeof roles, "%s, member %lld of case %lld",
+               json_string_value(json_object_get(fam, "role")),
+               (long long)json_integer_value(json_object_get(fam, "member")),
+               (long long)json_integer_value(json_object_get(fam, "case")));
     const char *last = json_string_value(json_object_get(u, "last_login"));
     printf("%-24s %-11s %-30s %-24s %-21s %s\n", json_string_value(json_object_get(u, "login")),
            json_string_value(json_object_get(u, "role")), roles, teams,

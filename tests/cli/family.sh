@@ -43,6 +43,9 @@ expect_eq "one account per member" \
 run add casey --family SH-1 --member 2 --json
 expect_eq "the carer's account, as JSON" "0|carer|2" \
   "$RC|$(echo "$OUT" | py 'd["family"]["role"]')|$(echo "$OUT" | py 'd["family"]["member"]')"
+run "$K" user list
+expect_eq "user list says whose family account it is" "1" \
+  "$(echo "$OUT" | grep -c '^robin .* family .*parent, member 1 of case 1 ')"
 run "$K" case allocate SH-1 --to robin --reason "typo in the login"
 expect_eq "a case is never allocated to a family account" \
   "1|kinflow: case 1: 'robin' is a family account: a case is allocated to a worker" "$RC|$ERR"
