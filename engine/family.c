@@ -199,6 +199,26 @@ static json_t *decisions_page(call *c, int64_t case_id, int64_t member, json_t *
   return out;
 }
 
+/* The moves the account made itself (signing the plan...), into said. */
+static int own_acts(call *c, int64_t case_id, json_t *info, json_t *said) {
+  json_t *f = json_pack("{s:I,s:s}", "case", (json_int_t)case_id, "kind", "case.transition");
+  json_t *rows = kf_store_events(st(c), f, c->err), *ev;
+  json_decref(f);
+  if (!rows) return -1;
+  size_t i;
+  json_array_foreach(rows, i, ev) {
+    const char *name = text_of(ev, "name");
+    if (!name || !text_of(ev, "actor") || strcmp(text_of(ev, "actor"), login_of(c))) continue;
+    json_t *t = json_object_get(json_object_get(info, "transitions"), name);
+    const char *why = text_of(ev, "reason");
+    json_array_append_new(said, json_pack("{s:s,s:s,s:O,s:s}", "kind", "act", "title",
+                                          t && text_of(t, "title") ? text_of(t, "title") : name,
+                                          "at", json_object_get(ev, "at"), "text", why ? why : ""));
+  }
+  json_decref(rows);
+  return 0;
+}
+
 /* The next review, when one is pending, into dates. */
 static int review_date(call *c, int64_t case_id, json_t *dates) {
   json_t *timers = kf_store_timers(st(c), case_id, c->err), *t;
@@ -240,6 +260,10 @@ json_t *v_family_get(call *c) {
   sort_by(dates, "date");
   shared_entries(c, json_object_get(parts, "shared"), said, cid);
   if (!(decisions = decisions_page(c, cid, json_integer_value(json_object_get(f, "member")), said))) goto done;
+  json_t *info = info_of(c, cs);
+  int acts = info ? own_acts(c, cid, info, said) : -1;
+  json_decref(info);
+  if (acts) goto done;
   sort_by(said, "at");
   if (!(consents = own_consents(c, cs, json_integer_value(json_object_get(f, "member"))))) goto done;
   json_t *worker = json_object_get(cs, "allocated_to");

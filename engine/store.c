@@ -135,6 +135,19 @@ static const char *MIGRATIONS[] = {
     "  PRIMARY KEY(case_id, destination));"
     "ALTER TABLE users ADD COLUMN family_case INTEGER REFERENCES cases(id);"
     "ALTER TABLE users ADD COLUMN family_member INTEGER REFERENCES members(id);",
+    /* 7: practice's records: the role an entry was given in (attestations), members who
+     * left the case (kept in its history), cases linked to each other (siblings, a case
+     * continuing another), and the agency's settings that programmes read */
+    "ALTER TABLE entries ADD COLUMN role TEXT;"
+    "ALTER TABLE members ADD COLUMN ended_at TEXT;"
+    "ALTER TABLE members ADD COLUMN ended_reason TEXT;"
+    "CREATE TABLE case_links("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  other_id INTEGER NOT NULL REFERENCES cases(id), kind TEXT NOT NULL,"
+    "  linked_at TEXT NOT NULL, linked_by TEXT NOT NULL, UNIQUE(case_id, other_id, kind));"
+    "CREATE INDEX case_links_by_other ON case_links(other_id);"
+    "CREATE TABLE settings(name TEXT PRIMARY KEY, value TEXT NOT NULL, set_at TEXT NOT NULL,"
+    "  set_by TEXT NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -59,15 +59,16 @@ function E.family_info(workflow_id)
   return { roles = roles, transitions = transitions, forms = forms }
 end
 
--- A field's value as plain words.
-local function words(v)
+-- A field's value as plain words (a choice's name with spaces: "communication book").
+local function words(v, fld)
+  local choice = fld.type == "choice" or (fld.type == "list" and fld.of == "choice")
   if type(v) == "boolean" then return v and "yes" or "no" end
   if type(v) == "table" then
     local parts = {}
-    for i, x in ipairs(v) do parts[i] = tostring(x) end
+    for i, x in ipairs(v) do parts[i] = choice and tostring(x):gsub("_", " ") or tostring(x) end
     return table.concat(parts, ", ")
   end
-  return tostring(v)
+  return choice and (tostring(v):gsub("_", " ")) or tostring(v)
 end
 
 -- family_page(case, role): the parts of the family page that come from the definition:
@@ -109,7 +110,7 @@ function E.family_page(c, role)
         local v = data[fld[1]]
         if v ~= nil and v ~= "" then
           local label = fld.label or fld[1]
-          fields[#fields + 1] = { name = fld[1], label = label, value = words(v),
+          fields[#fields + 1] = { name = fld[1], label = label, value = words(v, fld),
                                   sensitive = fld.sensitive == true }
           if fld.type == "date" and not fld.sensitive and type(v) == "string" and v >= today then
             page.dates[#page.dates + 1] = { what = fmt("%s: %s", title, label), date = v }

@@ -244,6 +244,11 @@ def main():
     signed = [e for e in (r.json or []) if e.get("kind") == "case.transition" and e.get("name") == "sign_plan"]
     check("the history names the parent's login and role for the signing",
           len(signed) == 1 and signed[0].get("actor") == robin.login and signed[0].get("role") == "parent", signed)
+    page = req("GET", "/api/family", who=robin).json or {}
+    acts = [x for x in page.get("said", []) if x.get("kind") == "act"]
+    check("what the parent has said includes the signing, as their own act, with their words",
+          len(acts) == 1 and acts[0].get("title") == "Sign the plan"
+          and acts[0].get("text") == "We agree with the goals", acts)
     r = req("POST", "/api/family/transitions/prepare_finish", {}, who=robin)
     check("the parent may not make the worker's move (403)", r.status == 403, r)
 

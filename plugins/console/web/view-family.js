@@ -232,6 +232,7 @@ function said(f) {
   const ss = list(f.said);
   return h("section.panel.fam-said", { "aria-labelledby": "fam-said-h" }, h("h2#fam-said-h", "What you have said"),
     ss.length ? h("ol.fam-list", ss.slice().reverse().map(s => h("li",
-      h("p.muted.small", timeEl(s.at), " · ", s.title), h("p", s.text))))
+      h("p.muted.small", timeEl(s.at), " · ", s.kind === "act" ? "You did this" : s.title),
+      s.kind === "act" ? h("p", h("strong", s.title), s.text ? `: ${s.text}` : "") : h("p", s.text))))
       : h("p.empty", "Nothing yet. What you write, and your views in decisions, show here."));
 }
