@@ -446,7 +446,31 @@ static json_t *search(call *c, json_t *f, int64_t limit, int64_t offset) {
                    "offset", (json_int_t)offset);
 }
 
+/* 0, or KF_EFORBIDDEN when a signed-in user asks for cases in the order of a data key some
+ * programme keeps private: the order alone would tell them how its values compare. */
+static int sort_private(call *c, const char *sort) {
+  if (!c->user || !sort || !*sort) return 0;
+  const char *key = sort[0] == '-' ? sort + 1 : sort;
+  json_t *defs = kf_store_def_list(st(c), "workflow", c->err), *d;
+  if (!defs) return c->err->code;
+  size_t i;
+  int rc = 0;
+  json_array_foreach(defs, i, d) {
+    json_t *version = json_pack("{s:O}", "workflow_id", json_object_get(d, "id"));
+    json_t *keys = keys_of(c, version);
+    json_decref(version);
+    if (kf_json_has_text(json_object_get(keys, "data"), key)) {
+      rc = kf_fail(c->err, KF_EFORBIDDEN, "case.list: cannot sort by '%s': programme '%s' keeps it "
+                   "private", key, json_string_value(json_object_get(d, "name")));
+      break;
+    }
+  }
+  json_decref(defs);
+  return rc;
+}
+
 static json_t *v_case_list(call *c) {
+  if (sort_private(c, str(c, "sort"))) return NULL;
   json_t *f = case_filter(c);
   static const char *keys[] = {"workflow", "state", "q", "team", "sort"};
   for (size_t i = 0; i < 5; i++) {

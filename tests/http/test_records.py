@@ -19,6 +19,7 @@ FUND = """
 return workflow {
   name = "fund", title = "Flexible funding", roles = { "worker", "supervisor" }, initial = "open",
   controlled = { "funding_allocation" },
+  sensitive = { data = { "income" } },
   settings = { young_parent_age = { default = 25, label = "Upper age for a young parent (agency setting)" } },
   states = { { "open" }, { "withdrawn", final = true, ended_by = "family" },
              { "done", final = true, ended_by = "goals_met" } },
@@ -176,6 +177,9 @@ def main():
           [c["id"] for c in r.json["cases"]] == [2, 1, 4], r)
     r = req(s, "GET", "/api/cases?workflow=fund&sort=-priority", None, cas)
     check("-KEY sorts descending", r.status == 200 and [c["id"] for c in r.json["cases"]] == [1, 2, 4], r)
+    r = req(s, "GET", "/api/cases?sort=-income", None, ada)
+    check("no list in the order of a private value (403)", r.status == 403 and r.error() ==
+          "case.list: cannot sort by 'income': programme 'fund' keeps it private", r)
     r = req(s, "GET", "/api/cases?sort=a.b", None, cas)
     check("a sort key is a data key (400)", r.status == 400, r)
     must("case", "fire", "1", "withdraw", "--as", "worker")
