@@ -218,6 +218,32 @@ expect_refused "an adaptation's own controlled key" 1 "case 10: 'spend' is the p
   $K case set 10 --data '{"spend": 1}'
 expect_eq "an adaptation adds settings" "review_months young_parent_age" \
   "$($K setting list --json | py '" ".join(s["name"] for s in d)')"
+# ---- scenario steps ----
+cat >fund.test.lua <<'EOF2'
+return scenarios "fund" {
+  { "a member leaves; the agency's setting decides", now = "2026-03-02T09:00:00Z", data = { age = 24 },
+    steps = {
+      { member = "parent", name = "Ann Smith" },
+      { member = "parent", name = "Cy Smith" },
+      { member_end = "Ann Smith", reason = "moved interstate" },
+      { member_end = "Ann Smith", reason = "again", refused = "already" },
+      { fire = "count", as = "worker" },
+      { expect = { data = { current = 1, everyone = 2, parents = 1 } } },
+      { setting = "young_parent_age", value = 23 },
+      { fire = "young", as = "worker", refused = "older than 23" },
+      { setting = "young_parent_age", value = 24 },
+      { fire = "young", as = "worker" },
+    } },
+}
+EOF2
+expect_out "scenario steps member_end and setting" "1 passed, 0 failed" $K test fund.test.lua
+cat >badsteps.test.lua <<'EOF2'
+return scenarios "fund" {
+  { "bad", steps = { { member_end = "Ann Smith" } } },
+}
+EOF2
+expect_refused "a member_end step needs a reason" 1 "member_end 'Ann Smith' needs reason" $K check badsteps.test.lua
+
 expect_out "kinflow help lists the new commands" "case member end CASE MEMBER --reason TEXT" $K help
 expect_ok "the audit chain holds" $K audit verify
 t_done
