@@ -1,6 +1,6 @@
 // view-reports.js: the analysts' reports (as `kinflow report stages|outcomes`): how long
-// cases stay in each stage of a programme, and how the cases that finished ended; each
-// downloadable as CSV. Only counts and days: no case or person is named.
+// cases stay in each stage of a programme, how the cases that finished ended, and who ended
+// the work; each downloadable as CSV. Only counts and days: no case or person is named.
 
 import * as api from "./api.js";
 import { h, table, list, words, field } from "./dom.js";
@@ -32,10 +32,11 @@ export async function render(_p, query, ctx) {
   const { main } = page(ctx, "Reports");
   main.append(h("p.lede", "How long cases stay in each stage, and how the cases that finished ended. ",
     "Counts and days only: no case or person is named. Days are counted from the record of changes, up to now."));
-  const [workflows, stages, outcomes] = await Promise.all([
+  const [workflows, stages, outcomes, endedBy] = await Promise.all([
     api.get("/workflows").catch(() => []),
     api.get("/reports/stages", { workflow: query.workflow }),
     api.get("/reports/outcomes", { workflow: query.workflow }),
+    api.get("/reports/outcomes", { workflow: query.workflow, by: "ended_by" }),
   ]);
   const progs = list(workflows);
   const titleOf = (n) => {
@@ -92,4 +93,27 @@ export async function render(_p, query, ctx) {
       { head: "Cases", class: "num", cell: r => String(r.cases ?? 0) },
       { head: "Median days to finish", class: "num", cell: r => days(r.median_days) },
     ], oc, { captionHidden: true, empty: "No case has finished yet." })));
+
+  // --- who ended the work ----------------------------------------------------------------
+  const ENDED = { family: "The family chose to", service: "The service could not continue (e.g. no match)",
+    goals_met: "The goals were met", entered_care: "The child entered care",
+    returned_to_care: "The child returned to care", other: "Other" };
+  const eb = list(endedBy);
+  const ebHead = ["Programme", "Adaptation", "Who ended the work", "Cases", "Median days to finish"];
+  const ebWho = (r) => (r.ended_by ? ENDED[r.ended_by] || words(r.ended_by) : "Not said by the programme");
+  const ebRow = (r) => [titleOf(r.programme), r.workflow ? titleOf(r.workflow) : "All", ebWho(r), r.cases, r.median_days ?? ""];
+  const ebBtn = h("button", { type: "button", on: { click: () => {
+    download(`kinflow-ended-by${query.workflow ? "-" + query.workflow : ""}.csv`, csv(ebHead, eb.map(ebRow)));
+    say("The report of who ended the work was downloaded.");
+  } } }, "Download who ended the work (CSV)");
+  main.append(h("section.panel", { "aria-labelledby": "ended-h" }, h("h2#ended-h", "Who ended the work"),
+    h("p.muted", "The same cases, by who ended the work, as each programme's final stages say."),
+    eb.length ? h("div.buttons", ebBtn) : null,
+    table("Who ended the work", [
+      { head: "Programme", cell: r => titleOf(r.programme) },
+      { head: "Adaptation", cell: r => (r.workflow ? titleOf(r.workflow) : "All") },
+      { head: "Who ended the work", cell: r => ebWho(r) },
+      { head: "Cases", class: "num", cell: r => String(r.cases ?? 0) },
+      { head: "Median days to finish", class: "num", cell: r => days(r.median_days) },
+    ], eb, { captionHidden: true, empty: "No case has finished yet." })));
 }
