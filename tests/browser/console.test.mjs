@@ -302,6 +302,36 @@ async function run() {
     await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
   }, ["a move is made after confirming, and the case shows its new stage"]);
 
+  await step("a person leaves a case and it is linked to another, on the case page", async () => {
+    await page.goto(URL + "/#/cases?q=CP-NEW-1");
+    await page.locator("main").getByRole("link", { name: "CP-NEW-1" }).click();
+    await heading().filter({ hasText: "Case CP-NEW-1" }).waitFor();
+    const people = page.locator("section[aria-labelledby=people-h]");
+    await people.getByText("Add a person").click();
+    await people.getByLabel("Name", { exact: true }).fill("Sam Example");
+    await people.getByLabel("Role", { exact: true }).selectOption("child");
+    await people.getByRole("button", { name: "Add this person" }).click();
+    await people.getByText("Sam Example").waitFor();
+    await people.getByRole("button", { name: "End Sam Example's part in the case" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    await dialog.getByLabel("Why they left").fill("moved to another town");
+    await dialog.getByRole("button", { name: "Record that they left" }).click();
+    await people.locator("li.ended").getByText("Ended", { exact: false }).waitFor();
+    await people.locator("li.ended").getByText("moved to another town").waitFor();
+    await page.locator(".timeline").getByText("left the case", { exact: false }).first().waitFor();
+    const links = page.locator("section[aria-labelledby=links-h]");
+    await links.getByText("Link a case").click();
+    await links.getByLabel("The other case (its number or ref)").fill("CP-BROWSER");
+    await links.getByLabel("It is").selectOption("sibling");
+    await links.getByRole("button", { name: "Link the cases" }).click();
+    await links.getByRole("link", { name: "Case CP-BROWSER" }).waitFor();
+    await shot(page, "07b-person-left-case-linked");
+    await links.getByRole("link", { name: "Case CP-BROWSER" }).click();
+    await heading().filter({ hasText: "Case CP-BROWSER" }).waitFor();
+    await page.locator("section[aria-labelledby=links-h]").getByRole("link", { name: "Case CP-NEW-1" }).waitFor();
+  }, ["a new case is opened from the case list"]);
+
   await step("a refused move answers 409 with its refusals, shown in plain words", async () => {
     const r = await page.evaluate(async () => {
       const api = await import("/static/api.js");

@@ -735,8 +735,7 @@ function timeline(events, wf, def) {
       }
       case "member.added": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " added as ",
         aRole(e.role || (e.data && e.data.role))]; break;
-      case "member.ended": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " left the case",
-        e.reason ? `: ${e.reason}` : ""]; break;
+      case "member.ended": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " left the case"]; break;
       case "case.linked": what = ["Linked to ", h("a", { href: href(`/cases/${e.data && e.data.other}`) }, `case ${e.data && e.data.other}`),
         e.data && e.data.as === "sibling" ? " (a sibling's case)" : e.data && e.data.direction === "to" ? " (this case continues it)" : " (it continues this case)"]; break;
       case "case.data": {
