@@ -479,8 +479,8 @@ sample_data_load() {
   sd_form review '{"review_date":"@40","progress":"Ready to sustain on our own.","decision":"move_forward"}'
   sd_at 10 10:00
   sd_fire sign_plan parent "Hayden Example-Home"
-  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Hayden Example-Home"
-  sd_fire prepare_restoration caseworker "$CW2"
+  sd_decide sustain_change "Move to Stage 3: sustaining change at home, agreed with the family" "Hayden Example-Home"
+  sd_fire sustain_change caseworker "$CW2"
   sd_done "Hayden Example-Home; Stage 3, sustaining change at home"
 
   # Preserved: the child remains safely at home.
@@ -509,8 +509,8 @@ sample_data_load() {
   sd_form review '{"review_date":"@180","progress":"Lou has joined a parents group.","decision":"move_forward"}'
   sd_at 175 10:00
   sd_fire sign_plan parent "Lou Sampleford"
-  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Lou Sampleford"
-  sd_fire prepare_restoration caseworker "$CW2"
+  sd_decide sustain_change "Move to Stage 3: sustaining change at home, agreed with the family" "Lou Sampleford"
+  sd_fire sustain_change caseworker "$CW2"
   sd_form safety_network_meeting '{"meeting_date":"@25","attendees":["Lou Sampleford",
     "Nell Greystone-Example","Nan Sampleford"],"parent_attended":true,"carer_attended":true,
     "network_agrees_safe":true}'

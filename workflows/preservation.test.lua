@@ -31,16 +31,16 @@ local stage2 = {
                                    parent_contributed = true } },
   { submit = "review", data = { review_date = "2026-02-15", progress = "Routines settled." } },
   { fire = "sign_plan", as = "parent" },
-  { decision = "prepare_restoration", decided = "Jo and the team agree to plan for Milo staying "
+  { decision = "sustain_change", decided = "Jo and the team agree to plan for Milo staying "
       .. "home for good", family_agreed = true, members = { "Jo Pemberley-Sample" } },
-  { fire = "prepare_restoration", as = "caseworker" },
+  { fire = "sustain_change", as = "caseworker" },
 }
 
 return scenarios "preservation" {
   { "happy path: the child remains safely at home",
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, stage1, stage2, {
-      { expect = { state = "restoration" } },
+      { expect = { state = "sustaining_change", data = { stage3_started_on = "2026-01-05" } } },
       { submit = "safety_network_meeting",
         data = { meeting_date = "2026-03-01", attendees = { "Jo Pemberley-Sample" },
                  parent_attended = true, carer_attended = true, network_agrees_safe = true } },
@@ -67,8 +67,27 @@ return scenarios "preservation" {
       { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                        goals = { "Return home" }, parent_contributed = true } },
       { submit = "review", data = { review_date = "2026-02-15", progress = "Steady." } },
-      { fire = "prepare_restoration", as = "caseworker",
+      { fire = "sustain_change", as = "caseworker",
         refused = "not for the child to remain at home" } }) },
+
+  -- These children were never removed: no stage, move or title speaks of restoration.
+  { "Stage 3 is sustaining change at home, not restoration",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, stage1, {
+      { expect = { as = "caseworker", blocked = { sustain_change = "case_plan" } } },
+      { fire = "prepare_restoration", as = "caseworker", refused = "prepare_restoration" } },
+      { { submit = "case_plan", data = { plan_date = "2026-02-01",
+                                         permanency_goal = "remain_at_home",
+                                         goals = { "Milo stays home safely" },
+                                         parent_contributed = true } },
+        { submit = "review", data = { review_date = "2026-02-15", progress = "Settled." } },
+        { fire = "sustain_change", as = "caseworker",
+          refused = "the parent has not signed the current case plan" } },
+      stage2, {
+      { expect = { state = "sustaining_change" } },
+      { fire = "step_back_to_stage2", as = "caseworker", refused = "needs a reason" },
+      { fire = "step_back_to_stage2", as = "caseworker", reason = "Jo lost her job" },
+      { expect = { state = "capability" } } }) },
 
   { "closing as preserved waits for goals met; there is no restoration",
     now = "2026-01-05T09:00:00Z",
