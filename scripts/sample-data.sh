@@ -716,10 +716,12 @@ sample_data_load() {
     "living_arrangement":"with_parents"}'
   sd_at 118 10:00
   sd_fire match caseworker "$CW1"
-  sd_form partnering_activities '{"agreed_on":"@115","activities":["communication_book",
-    "speak_positively","daily_decisions_together"]}'
-  sd_form communication_book '{"entry_date":"@110","written_by":"carer",
-    "update":"Ada slept through the night."}' "Hazel Dunmore-Example"
+  sd_form partnering_activities '{"agreed_on":"@115","activities":["shared_daily_log",
+    "safety_planning_together","daily_decisions_together"]}'
+  sd_form daily_log '{"log_date":"@110","written_by":"carer",
+    "children_today":"Ada slept through the night."}' "Hazel Dunmore-Example"
+  sd_form daily_log '{"log_date":"@107","written_by":"parent",
+    "children_today":"Ada helped plant tomatoes.","safety_plan_followed":true}' "Robin Testvale"
   sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale","Noor Example-Safe"]}'
   sd_form safety_plan '{"plan_date":"@106","strategies":["Code word with childcare"],
     "made_with_specialist":true}'
