@@ -50,6 +50,7 @@ return scenarios "fpr" {
       { fire = "start_support", as = "lead_practitioner" },
       { submit = "goals", data = { goal = "TIA BACK AT HER OLD SCHOOL", status = "achieved",
                                    set_with_family = true } },
+      { advance = "28d" },   -- 2026-02-02
       { submit = "review", data = { review_date = "2026-02-01", progress = "Weekends at home." } },
       { submit = "safety_network_meeting",
         data = { meeting_date = "2026-02-02", attendees = { "Casey Northgate-Test" },
@@ -57,7 +58,7 @@ return scenarios "fpr" {
       { fire = "preserve", as = "supervisor", refused = "not preservation" },
       { fire = "reunify", as = "lead_practitioner", refused = "may not fire 'reunify'" },
       { fire = "reunify", as = "caseworker" },
-      { expect = { state = "reunified", final = true, data = { ended_on = "2026-01-05" } } } }) },
+      { expect = { state = "reunified", final = true, data = { ended_on = "2026-02-02" } } } }) },
 
   { "pregnant women and unborn children are a priority group",
     now = "2026-01-05T09:00:00Z",

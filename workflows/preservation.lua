@@ -49,11 +49,13 @@ return adapt "coparenthood" {
       description = "Parents and the support carer meet, agree how they will partner, "
         .. "start the communication book and attend safety and support network meetings "
         .. "together.",
-      forms = { "partnering_activities", "communication_book", "safety_network_meeting",
-                "review" } },
+      forms = { "partnering_activities", "levers_for_change", "communication_book",
+                "safety_network_meeting", "home_visit", "case_note", "service_referral",
+                "review", "family_feedback" } },
     { "capability",
       forms = { "case_plan", "education_support_plan", "child_health_passport",
-                "communication_book", "safety_network_meeting", "review" } },
+                "communication_book", "safety_network_meeting", "home_visit", "case_note",
+                "service_referral", "review", "family_feedback" } },
     -- The child was never removed: Stage 3 sustains the change at home (the base's
     -- "restoration" stage and moves are removed below and replaced by these).
     { "sustaining_change",
@@ -61,7 +63,8 @@ return adapt "coparenthood" {
         .. "behaviour change",
       description = "The family's own supports grow beyond the service and the safety and "
         .. "support network agrees the child can stay safely at home.",
-      forms = { "safety_network_meeting", "case_plan", "communication_book", "review" },
+      forms = { "safety_network_meeting", "social_capital", "case_plan", "communication_book",
+                "home_visit", "case_note", "service_referral", "review", "family_feedback" },
       review = "14d" },
     { "preserved", title = "Child remains safely at home", final = true,
       outcome = "preserved", before = "closed",
@@ -105,7 +108,7 @@ return adapt "coparenthood" {
       from = "sustaining_change", to = "preserved", by = { "supervisor" },
       requires = { "safety_network_meeting", "review" },
       decision = true, -- a decision shared with the family
-      when = { "network_agrees_child_safe_at_home",
+      when = { "network_agrees_child_safe_at_home", "family_feedback_sought",
                function(case)
                  local r = case:latest("review")
                  if not (r and r.goals_met == true) then
@@ -120,8 +123,9 @@ return adapt "coparenthood" {
       description = "Record that the child entered care, with the reason." },
   },
 
-  remove = { transitions = { "prepare_restoration", "step_back", "restore" },
-             states = { "restoration", "restored" } },
+  remove = { transitions = { "prepare_restoration", "step_back", "restore",
+                             "complete_follow_up", "return_to_care" },
+             states = { "restoration", "restored", "home", "returned_to_care" } },
 
   on_enter = {
     sustaining_change = function(case)

@@ -89,8 +89,9 @@ return adapt "coparenthood" {
         .. "they will share the children's care, keep a shared daily log (they share a home: "
         .. "there is no communication book between them), and review the safety plan "
         .. "together often.",
-      forms = { "safety_plan", "partnering_activities", "daily_log",
-                "safety_network_meeting", "review" },
+      forms = { "safety_plan", "partnering_activities", "levers_for_change", "daily_log",
+                "safety_network_meeting", "home_visit", "case_note", "service_referral",
+                "review", "family_feedback" },
       review = "14d" },
     { "capability",
       title = "Stage 2: Recovering together, strengthening parenting capability and "
@@ -101,7 +102,8 @@ return adapt "coparenthood" {
       title = "Stage 3: Preparing to move on safely, expanding social capital and "
         .. "maintaining behaviour change",
       description = "Finding a safe home of the family's own and the supports around it.",
-      forms = { "safety_plan", "daily_log", "safety_network_meeting", "review" } },
+      forms = { "safety_plan", "daily_log", "safety_network_meeting", "social_capital",
+                "home_visit", "case_note", "service_referral", "review", "family_feedback" } },
     { "moved_on", title = "Moved on safely with the children", final = true,
       outcome = "safe_housing", before = "closed",
       description = "The parent and children live together in a safe home of their own." },
@@ -118,7 +120,8 @@ return adapt "coparenthood" {
       description = "A referral not matched within 14 days closes; refer on urgently." },
     { "strengthen", requires = { "partnering_activities", "safety_network_meeting",
                                  "safety_plan", "daily_log" },
-      when = { sharing_care_agreed, daily_log_in_use, safety_plan_current },
+      when = { sharing_care_agreed, daily_log_in_use, safety_plan_current,
+               "network_met_together" },
       description = "The parent and carer have agreed how they share the children's care, "
         .. "keep the shared daily log, have met with the safety and support network, and "
         .. "the safety plan is current." },
@@ -130,11 +133,13 @@ return adapt "coparenthood" {
       from = "restoration", to = "moved_on", by = { "supervisor", "fv_specialist" },
       requires = { "safety_plan", "review" },
       decision = true, -- where the family lives next is decided with them
-      when = { safety_plan_current, next_home_safe },
+      when = { safety_plan_current, next_home_safe, "family_feedback_sought" },
       description = "The family moves to a home of its own assessed as safe." },
   },
 
-  remove = { transitions = { "restore" }, states = { "restored" } },
+  -- no restoration here, so no follow-up after it
+  remove = { transitions = { "restore", "complete_follow_up", "return_to_care" },
+             states = { "restored", "home", "returned_to_care" } },
 
   on_enter = {
     building_trust = function(case)

@@ -46,8 +46,9 @@ return adapt "coparenthood" {
         .. "with a carer, a Family Link worker and an ACCO worker.",
       forms = { "child_information", "cultural_support_plan" } },
     { "building_trust",
-      forms = { "partnering_activities", "cultural_support_plan", "communication_book",
-                "safety_network_meeting", "family_contact", "review" } },
+      forms = { "partnering_activities", "levers_for_change", "cultural_support_plan",
+                "communication_book", "safety_network_meeting", "family_contact", "home_visit",
+                "case_note", "service_referral", "review", "family_feedback" } },
     { "capability",
       description = "Parents lead the cultural support plan with the ACCO and take part in "
         .. "the case plan, education support plan and child health passport." },

@@ -23,6 +23,7 @@ local paperwork = {
 local matched = join(young_parent, workers, acco, paperwork,
                      { { fire = "match", as = "acco_worker" } })
 local to_stage3 = {
+  { advance = "7d" },    -- 2026-01-12
   { submit = "partnering_activities",
     data = { agreed_on = "2026-01-06",
              activities = { "communication_book", "cultural_information", "carer_meets_family" } } },
@@ -30,17 +31,21 @@ local to_stage3 = {
                                             update = "Jarrah is crawling!" } },
   { submit = "safety_network_meeting",
     data = { meeting_date = "2026-01-12", attendees = { "Tahlia Examplewood", "Merv Sandpiper",
-                                                        "Dana Riverbend-Test" } } },
+                                                        "Dana Riverbend-Test" },
+             parent_attended = true, carer_attended = true } },
   { fire = "strengthen", as = "acco_worker" },
+  { advance = "34d" },   -- 2026-02-15
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                    goals = { "Jarrah home with Tahlia" },
                                    parent_contributed = true } },
-  { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress." } },
+  { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress.",
+                                decision = "move_forward" } },
   { fire = "sign_plan", as = "parent" },
   { decision = "prepare_restoration", decided = "Tahlia, Merv and Dana agree to prepare for "
       .. "Jarrah going home", family_agreed = true,
     members = { "Tahlia Examplewood", "Merv Sandpiper" } },
   { fire = "prepare_restoration", as = "caseworker" },
+  { advance = "25d" },   -- 2026-03-12
   { submit = "family_contact", data = { contact_date = "2026-03-01", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-03-08", contact_type = "overnight" } },
   { submit = "safety_network_meeting",
@@ -68,7 +73,7 @@ return scenarios "young_aboriginal_parents" {
       { decision = "restore", decided = "Jarrah goes home to Tahlia", family_agreed = true,
         members = { "Tahlia Examplewood" } },
       { fire = "restore", as = "supervisor" },
-      { expect = { state = "restored", final = true } } }) },
+      { expect = { state = "restored", final = false } } }) },
 
   { "matching needs an ACCO worker allocated",
     now = "2026-01-05T09:00:00Z",
@@ -105,6 +110,10 @@ return scenarios "young_aboriginal_parents" {
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, {
       { fire = "close", as = "acco_worker", refused = "may not fire 'close'" },
+      { fire = "close", as = "supervisor", reason = "Family chose another ACCO program.",
+        refused = "ask the family for their feedback" },
+      { submit = "family_feedback", data = { feedback_date = "2026-01-05",
+                                             what_helped = "Dana came to every meeting." } },
       { fire = "close", as = "supervisor", reason = "Family chose another ACCO program." },
       { expect = { state = "closed", final = true } } }) },
 }
