@@ -748,6 +748,7 @@ sample_data_load() {
   sd_at 4 09:00
   sd_new fpr FPR-0410 '{"pathway":"preservation","identified_by":"Child Protection Navigator"}'
   sd_member parent "Casey Northgate-Test" '{"dob":"@age:24:90","pregnant":true}'
+  sd_fire record_priority_group navigator "$NAV"
   sd_done "Casey Northgate-Test; identified (pregnant), consent to ask"
 
   # Getting to know the family: goals being set.
@@ -765,7 +766,7 @@ sample_data_load() {
 
   # Support at home, preservation pathway, reviews up to date.
   sd_at 62 09:00
-  sd_new fpr FPR-0342 '{"pathway":"preservation","funding_allocation":6000}'
+  sd_new fpr FPR-0342 '{"pathway":"preservation"}'
   sd_member parent "Charlie Demoford" '{"dob":"@age:37:20"}'
   sd_member child "Max Demoford" '{"dob":"@age:13:100"}'
   sd_member lead_practitioner "Rae Example-Lead"
@@ -775,8 +776,20 @@ sample_data_load() {
   sd_form goals '{"goal":"Max back at school full time","status":"in_progress","set_with_family":true}' "Rae Example-Lead"
   sd_form goals '{"goal":"Charlie gets a driver licence","status":"in_progress","funding_amount":1200,
     "funding_purpose":"Driving lessons","set_with_family":true}' "Rae Example-Lead"
+  sd_form funding_approval '{"prepared_on":"@47","goal":"Charlie gets a driver licence",
+    "amount_approved":1200,"why":"A licence opens the job Charlie was offered."}' "Rae Example-Lead"
+  sd_at 46 10:00
+  sd_fire approve_funding supervisor "$SUP"
   sd_at 45 10:00
   sd_fire start_support lead_practitioner "Rae Example-Lead"
+  sd_form home_visit '{"visit_date":"@43","place":"family_home","visited_by":["Rae Example-Lead"],
+    "present":["Charlie Demoford","Max Demoford"],"what_we_did":"Morning routine chart together."}' "Rae Example-Lead"
+  sd_form service_referral '{"referral_date":"@42","service":"Example Youth Re-engagement",
+    "kind":"education","status":"attending","parent_contributed":true}' "Rae Example-Lead"
+  sd_form support_delivered '{"started_on":"@41","name":"Tuning in to Teens","kind":"evidence_based_program",
+    "sessions":4,"status":"started"}' "Rae Example-Lead"
+  sd_form funding_spend '{"spent_on":"@41","goal":"Charlie gets a driver licence","amount":600,
+    "what_for":"Five driving lessons"}' "Rae Example-Lead"
   sd_form review '{"review_date":"@40","progress":"Max at school three days a week."}' "Rae Example-Lead"
   sd_at 18 10:00
   sd_form review '{"review_date":"@18","progress":"Max at school full time; driving test booked."}' "Rae Example-Lead"
@@ -794,8 +807,12 @@ sample_data_load() {
   sd_form goals '{"goal":"Tia back at her old school","status":"not_started","set_with_family":true}' "Quinn Example-Lead"
   sd_form goals '{"goal":"A bedroom for Tia","status":"not_started","funding_amount":900,
     "funding_purpose":"Bed and desk","set_with_family":true}' "Quinn Example-Lead"
+  sd_form funding_approval '{"prepared_on":"@140","goal":"A bedroom for Tia","amount_approved":900}' "Quinn Example-Lead"
+  sd_fire approve_funding supervisor "$SUP"
   sd_at 135 10:00
   sd_fire start_support lead_practitioner "Quinn Example-Lead"
+  sd_form funding_spend '{"spent_on":"@120","goal":"A bedroom for Tia","amount":870,
+    "what_for":"Bed, mattress and desk"}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@110","progress":"Bedroom ready."}' "Quinn Example-Lead"
   sd_form goals '{"goal":"A bedroom for Tia","status":"achieved","funding_amount":900,
     "set_with_family":true}' "Quinn Example-Lead"
@@ -806,19 +823,24 @@ sample_data_load() {
     "Tia Example-North","Quinn Example-Lead"],"parent_attended":true,"carer_attended":true,
     "network_agrees_safe":true}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@29","progress":"Ready to go home.","goals_met":true}' "Quinn Example-Lead"
+  sd_form family_feedback '{"feedback_date":"@29","what_helped":"Quinn listened to Tia first.",
+    "listened_to":"yes"}' "Tony Example-North"
   sd_at 28 15:00
   sd_fire reunify caseworker "$CW2"
   sd_done "Tony Example-North; Tia reunified home"
 
-  # Not eligible: closed with the reason and where the family was referred.
+  # Outside the priority groups (they are priorities, not eligibility): taken on with a reason.
   sd_at 20 09:00
   sd_new fpr FPR-0405 '{"pathway":"preservation"}'
   sd_member parent "Alex Mockridge" '{"dob":"@age:39:14"}'
   sd_member child "Sam Mockridge" '{"dob":"@age:7:40"}'
   sd_member child "Lou Mockridge" '{"dob":"@age:8:300"}'
+  sd_member lead_practitioner "Rae Example-Lead"
+  sd_fire record_priority_group navigator "$NAV"
   sd_at 18 11:00
-  sd_fire not_eligible navigator "$NAV" "Children are 7 and 8, outside the priority groups; referred to the local Family Support service."
-  sd_done "Alex Mockridge; not eligible, referred on"
+  sd_consent "Alex Mockridge" "@18"
+  sd_fire accept_outside_groups navigator "$NAV" "Children are 7 and 8, outside the priority groups; the family support service has a 4-month wait and the school is worried now."
+  sd_done "Alex Mockridge; outside the priority groups, taken on with the reason"
 
   # ---------------------------------------------------------------- Partnership plan
   SD_WF=partnership_plan SD_ACTOR="Quinn Example-Lead"
