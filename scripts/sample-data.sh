@@ -418,6 +418,8 @@ sample_data_load() {
   sd_at 150 10:00
   sd_fire match caseworker "$CW2"
   sd_at 90 16:00
+  sd_form family_feedback '{"feedback_date":"@90","what_helped":"Kim kept Rosie'"'"'s routine the same.",
+    "listened_to":"partly"}' "Frankie Sampleton"
   sd_fire close supervisor "$SUP" "Family moved interstate; referred with consent to the co-parenthood service there."
   sd_done "Frankie Sampleton; closed (moved interstate)"
 
@@ -516,6 +518,8 @@ sample_data_load() {
     "network_agrees_safe":true}'
   sd_form review '{"review_date":"@22","progress":"All goals met.","goals_met":true,"decision":"close",
     "family_feedback":"Lou: Nell is part of our family now."}'
+  sd_form family_feedback '{"feedback_date":"@21","what_helped":"Nell is part of our family now.",
+    "listened_to":"yes"}' "Lou Sampleford"
   sd_at 20 15:00
   sd_decide preserve "The child stays safely at home and the service closes, agreed with the family" "Lou Sampleford"
   sd_fire preserve supervisor "$SUP"
@@ -736,6 +740,8 @@ sample_data_load() {
   sd_form safety_plan '{"plan_date":"@14","strategies":["Code word with childcare","New locks fitted"],
     "made_with_specialist":true,"new_address_safe":true,"protection_order":"in_place"}'
   sd_form review '{"review_date":"@13","progress":"New home assessed as safe.","decision":"close"}'
+  sd_form family_feedback '{"feedback_date":"@11","what_helped":"Hazel'"'"'s kitchen table, every night.",
+    "what_to_change":"Tell us sooner where we might live next.","listened_to":"yes"}' "Robin Testvale"
   sd_at 10 11:00
   sd_decide move_on "The family moves on to its new home, agreed with them" "Robin Testvale"
   sd_fire move_on fv_specialist "$FVS"
@@ -919,7 +925,7 @@ sample_data_load() {
   sd_member lead_professional "Quinn Example-Lead"
   sd_fire allocate team_member "Hemi Teamwork-Example"
   sd_at 35 16:00
-  sd_fire withdraw family "Pita Testwater"
+  sd_fire withdraw family "Pita Testwater" "Kahu is back at school and our whānau are helping; we will call if we need you."
   sd_done "Pita Testwater; the family withdrew"
 }
 
