@@ -382,7 +382,8 @@ sample_data_load() {
     "names_decided_together","daily_decisions_together"],"child_calls_carer":"Uncle Dale"}'
   sd_form communication_book '{"entry_date":"@185","written_by":"carer",
     "update":"Jack lost a tooth."}' "Dale Ashgrove-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@182","attendees":["Riley Mockford"]}'
+  sd_form safety_network_meeting '{"meeting_date":"@182","attendees":["Riley Mockford","Dale Ashgrove-Example"],
+    "parent_attended":true,"carer_attended":true}'
   sd_form review '{"review_date":"@180","progress":"Good start."}'
   sd_at 178 10:00
   sd_fire strengthen caseworker "$CW1"
@@ -651,7 +652,8 @@ sample_data_load() {
     "clear_roles","names_decided_together"]}'
   sd_form communication_book '{"entry_date":"@110","written_by":"carer",
     "update":"Ruby made the netball team."}' "Hal Pinecrest-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Alexis Testbrook"]}'
+  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Alexis Testbrook",
+    "Hal Pinecrest-Example"],"parent_attended":true,"carer_attended":true}'
   sd_form review '{"review_date":"@106","progress":"Good start."}'
   sd_at 104 10:00
   sd_fire strengthen caseworker "$CW2"
@@ -726,7 +728,8 @@ sample_data_load() {
     "children_today":"Ada slept through the night."}' "Hazel Dunmore-Example"
   sd_form daily_log '{"log_date":"@107","written_by":"parent",
     "children_today":"Ada helped plant tomatoes.","safety_plan_followed":true}' "Robin Testvale"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale","Noor Example-Safe"]}'
+  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale",
+    "Hazel Dunmore-Example","Noor Example-Safe"],"parent_attended":true,"carer_attended":true}'
   sd_form safety_plan '{"plan_date":"@106","strategies":["Code word with childcare"],
     "made_with_specialist":true}'
   sd_at 105 10:00

@@ -106,6 +106,36 @@ return scenarios "young_aboriginal_parents" {
       { submit = "cultural_support_plan", data = { plan_date = "2026-01-05" },
         refused = "community_connections" } }) },
 
+  -- The practice applies to Torres Strait Islander families as much as Aboriginal ones.
+  { "a Torres Strait Islander child is matched as an Aboriginal child is",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(young_parent, workers, acco, {
+      { submit = "child_information",
+        data = { child_name = "Jarrah Examplewood", dob = "2024-02-01",
+                 aboriginal_or_torres_strait_islander = "torres_strait_islander" } },
+      { submit = "cultural_support_plan",
+        data = { plan_date = "2026-01-05", community_connections = { "Family on Erub" },
+                 mob = "Meriam", country = "Erub, Torres Strait" } },
+      { fire = "match", as = "acco_worker" },
+      { expect = { state = "building_trust" } } }) },
+
+  { "a child recorded as neither is matched only with a recorded reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(young_parent, workers, acco, {
+      { submit = "child_information",
+        data = { child_name = "Jarrah Examplewood", dob = "2024-02-01",
+                 aboriginal_or_torres_strait_islander = "neither" } },
+      { submit = "cultural_support_plan",
+        data = { plan_date = "2026-01-05", community_connections = { "Playgroup" } } },
+      { fire = "match", as = "acco_worker",
+        refused = "recorded as neither Aboriginal nor Torres Strait Islander: record why" },
+      { submit = "programme_fit", data = { recorded_on = "2026-01-05" }, refused = "reason" },
+      { submit = "programme_fit",
+        data = { recorded_on = "2026-01-05", family_agrees = true,
+                 reason = "Tahlia is Aboriginal and wants Jarrah raised in her community." } },
+      { fire = "match", as = "acco_worker" },
+      { expect = { state = "building_trust" } } }) },
+
   { "closing needs the supervisor and a reason",
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, {

@@ -1,6 +1,7 @@
 -- For "Co-parenthood for young Aboriginal parents to keep families together" (seed
--- "Co-parenthood", possible adaptations). A young parent is a parent member under 25,
--- from the member's data.dob.
+-- "Co-parenthood", possible adaptations). A young parent is a parent member under the
+-- upper age, from the member's data.dob. The seed gives no age: 25 is this library's
+-- default, an agency's choice, not the seed's.
 return rule {
   name = "young_parent",
   description = "At least one parent on the case is under 25 years old.",
