@@ -955,6 +955,8 @@ sample_walkthrough() {
   sd_member parent "Robin Example" '{"dob":"@age:31:120"}'
   sd_member child "Ava Example" '{"dob":"@age:6:75"}'
   sd_member child "Leo Example" '{"dob":"@age:3:20"}'
+  sd_member kin "Nan Example"
+  sd_member other_parent "Chris Example-Far"
 
   step 168 "Consent to share information recorded" \
     "Robin agrees that the carer, the Family Link and the school may share information about the children."
@@ -985,6 +987,16 @@ sample_walkthrough() {
     "communication_book","carer_attends_contact","welcome_home_visits","your_child"],
     "processes":["case_plan","child_health_passport","education_support_plan"],
     "child_calls_carer":"Aunty Kit"}' "Sam Fenwick-Example"
+
+  step 155 "Levers for change found with Robin" \
+    "What Robin wants to change and what will help: the Family Link and a peer worker visit Robin at home."
+  sd_form home_visit '{"visit_date":"@155","place":"family_home",
+    "visited_by":["Sam Fenwick-Example","Jo Peer-Example (peer worker)"],"present":["Robin Example"],
+    "what_we_did":"Robin talked about the mum she wants to be."}' "Sam Fenwick-Example"
+  sd_form levers_for_change '{"recorded_on":"@155","levers":["Walking Ava to her first day of Year 1",
+    "A lease of her own","Nan'"'"'s support"],"strengths":["Never misses contact"]}' "Sam Fenwick-Example"
+  sd_form service_referral '{"referral_date":"@154","service":"PSU","kind":"psu","status":"referred",
+    "parent_contributed":true,"reason":"Robin asked for it herself."}'
 
   step 150 "Communication book started" \
     "Kit writes to Robin about the children's week; Robin writes back."
@@ -1068,6 +1080,9 @@ sample_walkthrough() {
     "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
     "carer_attended":true,"network_agrees_safe":true,
     "strengths":"Stable home; Kit stays in the children'"'"'s lives as Aunty Kit."}'
+  sd_form social_capital '{"recorded_on":"@35","network":["Nan Example","Kit Maple-Example",
+    "Playgroup parents","Neighbour Dee"],"community_connections":["Example Primary P&C"],
+    "keeps_change_going":"Sunday dinners at Nan'"'"'s; Kit stays Aunty Kit."}' "Sam Fenwick-Example"
   sd_form review '{"review_date":"@35","progress":"Network agrees restoration.",
     "decision":"move_forward","child_views":"Ava: can Aunty Kit still come to my birthday?"}'
 

@@ -116,7 +116,9 @@ return workflow {
   title = "Co-parenthood",
   description = "A shared-parenting model of foster care: parents and carers co-parent, and "
     .. "the Family Link supports the parents, toward returning children home.",
-  roles = { "parent", "carer", "family_link", "caseworker", "supervisor" },
+  -- peer_worker: seed "From consumer to partner": parents with lived experience, trained
+  -- and employed to support others, e.g. co-visits with professionals to family homes.
+  roles = { "parent", "carer", "family_link", "caseworker", "supervisor", "peer_worker" },
   -- Seed "Co-parenthood": parents and carers co-parent. They sign in to their family page,
   -- write in the communication book, and the parent signs the case plan.
   family_roles = { "parent", "carer" },
@@ -316,6 +318,15 @@ return workflow {
   },
 
   on_exit = {
+    -- Stage 1's levers for change and Stage 3's social capital, counted for reports.
+    building_trust = function(case)
+      local lv = case:latest("levers_for_change")
+      case.data.levers_for_change = lv and #lv.levers or 0
+    end,
+    restoration = function(case)
+      local sc = case:latest("social_capital")
+      case.data.network_people = sc and #sc.network or 0
+    end,
     referral = function(case)
       if case.data.referred_on then
         case.data.days_in_referral = kf.days_between(case.data.referred_on, kf.today())

@@ -435,6 +435,35 @@ return scenarios "coparenthood" {
       { fire = "complete_follow_up", as = "supervisor" },
       { expect = { state = "home", final = true } } }) },
 
+  -- Seed "Co-parenthood": Stage 1 finds "levers for change", Stage 3 expands "social capital".
+  { "levers for change and the family's network are recorded and counted",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { submit = "levers_for_change",
+        data = { recorded_on = "2026-01-05", levers = { "Robin wants to walk Ava to school",
+                                                        "A job offer at the bakery" },
+                 strengths = { "Never misses contact" } } },
+      { submit = "home_visit",
+        data = { visit_date = "2026-01-05", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example", "Jo Peer-Example (peer worker)" },
+                 what_we_did = "Talked about what Robin wants to change." } },
+      { submit = "service_referral",
+        data = { referral_date = "2026-01-05", service = "PSU", kind = "psu",
+                 status = "referred", parent_contributed = true } },
+      { submit = "case_note",
+        data = { note_date = "2026-01-05", kind = "phone_call", note = "Robin called about contact.",
+                 staff_only = "The other parent's address is not to be shared." } } },
+      stage1_work, { { fire = "strengthen", as = "family_link" },
+                     { expect = { data = { levers_for_change = 2 } } } },
+      stage2_work, signed_and_decided, { { fire = "prepare_restoration", as = "caseworker" } },
+      stage3_work, restore_decided, {
+      { submit = "social_capital",
+        data = { recorded_on = "2026-03-20",
+                 network = { "Nan Testwood", "Kit Maplefield", "Bakery friends" },
+                 keeps_change_going = "Sunday dinners at Nan's; Kit stays Ava's aunty." } },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored", data = { network_people = 3 } } } }) },
+
   { "a return to care is an outcome of its own",
     now = "2026-01-05T09:00:00Z",
     steps = join(restored, {

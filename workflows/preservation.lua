@@ -127,6 +127,13 @@ return adapt "coparenthood" {
                              "complete_follow_up", "return_to_care" },
              states = { "restoration", "restored", "home", "returned_to_care" } },
 
+  on_exit = {
+    sustaining_change = function(case)
+      local sc = case:latest("social_capital")
+      case.data.network_people = sc and #sc.network or 0
+    end,
+  },
+
   on_enter = {
     sustaining_change = function(case)
       case.data.stage3_started_on = case.data.stage3_started_on or kf.today()
