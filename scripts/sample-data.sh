@@ -791,7 +791,7 @@ sample_data_load() {
   sd_fire approve_funding supervisor "$SUP"
   sd_at 45 10:00
   sd_fire start_support lead_practitioner "Rae Example-Lead"
-  sd_form home_visit '{"visit_date":"@43","place":"family_home","visited_by":["Rae Example-Lead"],
+  sd_form family_home_visit '{"visit_date":"@43","place":"family_home","visited_by":["Rae Example-Lead"],
     "present":["Charlie Demoford","Max Demoford"],"what_we_did":"Morning routine chart together."}' "Rae Example-Lead"
   sd_form service_referral '{"referral_date":"@42","service":"Example Youth Re-engagement",
     "kind":"education","status":"attending","parent_contributed":true}' "Rae Example-Lead"
@@ -990,7 +990,7 @@ sample_walkthrough() {
 
   step 155 "Levers for change found with Robin" \
     "What Robin wants to change and what will help: the Family Link and a peer worker visit Robin at home."
-  sd_form home_visit '{"visit_date":"@155","place":"family_home",
+  sd_form family_home_visit '{"visit_date":"@155","place":"family_home",
     "visited_by":["Sam Fenwick-Example","Jo Peer-Example (peer worker)"],"present":["Robin Example"],
     "what_we_did":"Robin talked about the mum she wants to be."}' "Sam Fenwick-Example"
   sd_form levers_for_change '{"recorded_on":"@155","levers":["Walking Ava to her first day of Year 1",

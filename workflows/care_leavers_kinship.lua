@@ -60,7 +60,7 @@ return adapt "coparenthood" {
       description = "Overnight stays with the care leaver, the kinship carer assessment, and "
         .. "supports around the care leaver's household.",
       forms = { "kinship_carer_assessment", "family_contact", "safety_network_meeting",
-                "social_capital", "case_plan", "home_visit", "case_note", "service_referral",
+                "social_capital", "case_plan", "family_home_visit", "case_note", "service_referral",
                 "review", "family_feedback" } },
     { "kinship_care", title = "Siblings in the care leaver's kinship care", final = true,
       outcome = "kinship_care", before = "closed",

@@ -141,7 +141,7 @@ return workflow {
         .. "Set the expectation from day one: parents don't stop being parents when their "
         .. "children enter care.",
       forms = { "partnering_activities", "levers_for_change", "communication_book",
-                "safety_network_meeting", "family_contact", "home_visit", "case_note",
+                "safety_network_meeting", "family_contact", "family_home_visit", "case_note",
                 "service_referral", "review", "family_feedback" },
       review = "28d" },
 
@@ -152,7 +152,7 @@ return workflow {
         .. "activities with the carer, and family contact grows.",
       forms = { "case_plan", "cultural_support_plan", "education_support_plan",
                 "child_health_passport", "communication_book", "family_contact",
-                "safety_network_meeting", "home_visit", "case_note", "service_referral",
+                "safety_network_meeting", "family_home_visit", "case_note", "service_referral",
                 "review", "family_feedback" },
       review = "28d" },
 
@@ -164,7 +164,7 @@ return workflow {
       description = "Overnight stays at home, the safety and support network agrees the "
         .. "child can be safe at home, and the family's own supports grow beyond the service.",
       forms = { "family_contact", "safety_network_meeting", "social_capital", "case_plan",
-                "communication_book", "home_visit", "case_note", "service_referral", "review",
+                "communication_book", "family_home_visit", "case_note", "service_referral", "review",
                 "family_feedback" },
       review = "14d" },
 
@@ -173,7 +173,7 @@ return workflow {
       description = "The child has returned home to live with their parents. The Family Link "
         .. "and the network stay alongside the family, with reviews, for the follow-up "
         .. "period (" .. FOLLOW_UP_MONTHS .. " months) before the case closes.",
-      forms = { "review", "home_visit", "case_note", "safety_network_meeting",
+      forms = { "review", "family_home_visit", "case_note", "safety_network_meeting",
                 "social_capital", "service_referral", "family_feedback" },
       review = "28d" },
 
@@ -292,9 +292,9 @@ return workflow {
         .. "saying why in their own words (and giving feedback if they wish)." },
 
     { "close", title = "Close the case", from = "*", to = "closed", by = { "supervisor" },
-      reason = true, when = { "family_feedback_sought" },
-      description = "Close for another reason, giving it, once the family was asked for their "
-        .. "feedback." },
+      reason = true,
+      description = "Close for another reason, giving it (the family's feedback is asked for "
+        .. "on the family page; the moves that close with the goals met require it)." },
   },
 
   on_enter = {

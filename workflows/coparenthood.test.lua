@@ -443,7 +443,7 @@ return scenarios "coparenthood" {
         data = { recorded_on = "2026-01-05", levers = { "Robin wants to walk Ava to school",
                                                         "A job offer at the bakery" },
                  strengths = { "Never misses contact" } } },
-      { submit = "home_visit",
+      { submit = "family_home_visit",
         data = { visit_date = "2026-01-05", place = "family_home",
                  visited_by = { "Sam Fenwick-Example", "Jo Peer-Example (peer worker)" },
                  what_we_did = "Talked about what Robin wants to change." } },
@@ -491,13 +491,11 @@ return scenarios "coparenthood" {
         reason = "Robin has lost housing; restoration paused while a new lease is found" },
       { expect = { state = "capability", data = { stage3_started_on = "2026-02-20" } } } }) },
 
-  { "closing needs the supervisor, a reason and the family asked for feedback; nothing leaves closed",
+  { "closing needs the supervisor and a reason; nothing leaves closed",
     now = "2026-01-05T09:00:00Z",
     steps = join(in_stage2, {
       { fire = "close", as = "caseworker", refused = "may not fire 'close'" },
       { fire = "close", as = "supervisor", refused = "needs a reason" },
-      { fire = "close", as = "supervisor", reason = "Family moved interstate; referred on.",
-        refused = "ask the family for their feedback before closing" },
       { submit = "family_feedback", data = { feedback_date = "2026-01-25",
                                              not_given = "could_not_be_reached" } },
       { fire = "close", as = "supervisor", reason = "Family moved interstate; referred on." },

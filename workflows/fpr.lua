@@ -193,14 +193,14 @@ return workflow {
       description = "The lead practitioner seeks to understand the family's unique "
         .. "experience and perspectives, and sets goals with them: the goals are the "
         .. "family's, and they see them on their family page.",
-      forms = { "goals", "funding_approval", "home_visit", "case_note", "service_referral",
+      forms = { "goals", "funding_approval", "family_home_visit", "case_note", "service_referral",
                 "family_feedback" } },
     { "support", title = "Support at home",
       description = "Working with the family regularly at home or in a place where they feel "
         .. "comfortable to build parenting skills and confidence; linking the family to "
         .. "other services and community supports; using flexible funding to help the "
         .. "family meet its goals.",
-      forms = { "goals", "funding_approval", "funding_spend", "home_visit", "case_note",
+      forms = { "goals", "funding_approval", "funding_spend", "family_home_visit", "case_note",
                 "service_referral", "support_delivered", "review", "safety_network_meeting",
                 "family_feedback" },
       review = "28d" },
@@ -308,9 +308,8 @@ return workflow {
       description = "The response is voluntary: the family may stop at any time, saying why." },
 
     { "close", title = "Close", from = "*", to = "closed", by = { "supervisor" },
-      reason = true, when = { "family_feedback_sought" },
-      description = "Close the response for another reason, giving it, once the family was "
-        .. "asked for their feedback." },
+      reason = true,
+      description = "Close the response for another reason, giving it." },
   },
 
   on_enter = {

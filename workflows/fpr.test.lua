@@ -266,8 +266,6 @@ return scenarios "fpr" {
       { review = true },
       { expect = { overdue = false } },
       { fire = "close", as = "supervisor", refused = "needs a reason" },
-      { fire = "close", as = "supervisor", reason = "Family moved out of the area.",
-        refused = "ask the family for their feedback" },
       { submit = "family_feedback", data = { feedback_date = "2026-02-18", not_given = "declined" } },
       { fire = "close", as = "supervisor", reason = "Family moved out of the area." },
       { expect = { state = "closed", final = true } } }) },

@@ -67,7 +67,7 @@ return workflow {
     { "working", title = "Working the plan",
       description = "Everyone does their part; progress is reviewed with the family, and "
         .. "feedback is sought from the child and their family/whānau.",
-      forms = { "review", "childrens_team_plan", "goals", "home_visit", "case_note",
+      forms = { "review", "childrens_team_plan", "goals", "family_home_visit", "case_note",
                 "service_referral", "support_delivered", "family_feedback" },
       review = "6w" },
     { "goals_achieved", title = "Goals achieved", final = true, outcome = "goals_achieved",
@@ -169,9 +169,8 @@ return workflow {
         .. "in their own words (their feedback is welcome too)." },
 
     { "close", title = "Close", from = "*", to = "closed", by = { "supervisor" },
-      reason = true, when = { "family_feedback_sought" },
-      description = "Close for another reason, giving it, once the family was asked for "
-        .. "their feedback." },
+      reason = true,
+      description = "Close for another reason, giving it." },
   },
 
   on_enter = {

@@ -187,8 +187,6 @@ return scenarios "partnership_plan" {
     steps = join(working, {
       { fire = "close", as = "lead_professional", refused = "may not fire 'close'" },
       { fire = "close", as = "supervisor", refused = "needs a reason" },
-      { fire = "close", as = "supervisor", reason = "Family moved to another region.",
-        refused = "ask the family for their feedback" },
       { submit = "family_feedback", data = { feedback_date = "2026-01-19",
                                              not_given = "could_not_be_reached" } },
       { fire = "close", as = "supervisor", reason = "Family moved to another region." },

@@ -50,11 +50,11 @@ return adapt "coparenthood" {
         .. "start the communication book and attend safety and support network meetings "
         .. "together.",
       forms = { "partnering_activities", "levers_for_change", "communication_book",
-                "safety_network_meeting", "home_visit", "case_note", "service_referral",
+                "safety_network_meeting", "family_home_visit", "case_note", "service_referral",
                 "review", "family_feedback" } },
     { "capability",
       forms = { "case_plan", "education_support_plan", "child_health_passport",
-                "communication_book", "safety_network_meeting", "home_visit", "case_note",
+                "communication_book", "safety_network_meeting", "family_home_visit", "case_note",
                 "service_referral", "review", "family_feedback" } },
     -- The child was never removed: Stage 3 sustains the change at home (the base's
     -- "restoration" stage and moves are removed below and replaced by these).
@@ -64,7 +64,7 @@ return adapt "coparenthood" {
       description = "The family's own supports grow beyond the service and the safety and "
         .. "support network agrees the child can stay safely at home.",
       forms = { "safety_network_meeting", "social_capital", "case_plan", "communication_book",
-                "home_visit", "case_note", "service_referral", "review", "family_feedback" },
+                "family_home_visit", "case_note", "service_referral", "review", "family_feedback" },
       review = "14d" },
     { "preserved", title = "Child remains safely at home", final = true,
       outcome = "preserved", before = "closed",

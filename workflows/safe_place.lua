@@ -90,7 +90,7 @@ return adapt "coparenthood" {
         .. "there is no communication book between them), and review the safety plan "
         .. "together often.",
       forms = { "safety_plan", "partnering_activities", "levers_for_change", "daily_log",
-                "safety_network_meeting", "home_visit", "case_note", "service_referral",
+                "safety_network_meeting", "family_home_visit", "case_note", "service_referral",
                 "review", "family_feedback" },
       review = "14d" },
     { "capability",
@@ -103,7 +103,7 @@ return adapt "coparenthood" {
         .. "maintaining behaviour change",
       description = "Finding a safe home of the family's own and the supports around it.",
       forms = { "safety_plan", "daily_log", "safety_network_meeting", "social_capital",
-                "home_visit", "case_note", "service_referral", "review", "family_feedback" } },
+                "family_home_visit", "case_note", "service_referral", "review", "family_feedback" } },
     { "moved_on", title = "Moved on safely with the children", final = true,
       outcome = "safe_housing", before = "closed",
       description = "The parent and children live together in a safe home of their own." },

@@ -70,7 +70,7 @@ return adapt "coparenthood" {
       forms = { "child_information", "cultural_support_plan", "programme_fit" } },
     { "building_trust",
       forms = { "partnering_activities", "levers_for_change", "cultural_support_plan",
-                "communication_book", "safety_network_meeting", "family_contact", "home_visit",
+                "communication_book", "safety_network_meeting", "family_contact", "family_home_visit",
                 "case_note", "service_referral", "review", "family_feedback" } },
     { "capability",
       description = "Parents lead the cultural support plan with the ACCO and take part in "

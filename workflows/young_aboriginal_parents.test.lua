@@ -140,8 +140,6 @@ return scenarios "young_aboriginal_parents" {
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, {
       { fire = "close", as = "acco_worker", refused = "may not fire 'close'" },
-      { fire = "close", as = "supervisor", reason = "Family chose another ACCO program.",
-        refused = "ask the family for their feedback" },
       { submit = "family_feedback", data = { feedback_date = "2026-01-05",
                                              what_helped = "Dana came to every meeting." } },
       { fire = "close", as = "supervisor", reason = "Family chose another ACCO program." },

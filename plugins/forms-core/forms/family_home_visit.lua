@@ -2,7 +2,7 @@
 -- regularly at home or in place where they feel comfortable"; seed "From consumer to
 -- partner": peer workers "conduct co-visits with professionals to family homes".
 return form {
-  name = "home_visit",
+  name = "family_home_visit",
   title = "Home visit",
   description = "A visit with the family at home or in a place where they feel comfortable.",
   family = "read", -- the family sees the visits on their family page; staff record them
