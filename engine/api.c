@@ -222,9 +222,11 @@ static json_t *list_row(call *c, json_t *row) {
   json_t *people = json_array();
   size_t i;
   json_t *m;
-  json_array_foreach(members, i, m)
+  json_array_foreach(members, i, m) {
+    if (json_is_string(json_object_get(m, "ended_at"))) continue; /* who is on the case now */
     json_array_append_new(people, json_pack("{s:O,s:O}", "role", json_object_get(m, "role"), "name",
                                             json_object_get(m, "name")));
+  }
   json_decref(members);
   json_object_set_new(out, "people", people);
   json_t *flags = kf_store_flags_open(st(c), json_integer_value(json_object_get(row, "id")), &ignore);
@@ -261,7 +263,7 @@ static json_t *answer_case(call *c, json_t *cs) {
 }
 
 /* Members as a verb answers them: without their sensitive keys (the owner sees all). */
-static json_t *answer_members(call *c, const json_t *cs, json_t *members) {
+json_t *answer_members(call *c, const json_t *cs, json_t *members) {
   if (!members || !c->user) return members;
   json_t *keys = json_object_get(keys_of(c, cs), "members");
   size_t i;
@@ -444,10 +446,34 @@ static json_t *search(call *c, json_t *f, int64_t limit, int64_t offset) {
                    "offset", (json_int_t)offset);
 }
 
+/* 0, or KF_EFORBIDDEN when a signed-in user asks for cases in the order of a data key some
+ * programme keeps private: the order alone would tell them how its values compare. */
+static int sort_private(call *c, const char *sort) {
+  if (!c->user || !sort || !*sort) return 0;
+  const char *key = sort[0] == '-' ? sort + 1 : sort;
+  json_t *defs = kf_store_def_list(st(c), "workflow", c->err), *d;
+  if (!defs) return c->err->code;
+  size_t i;
+  int rc = 0;
+  json_array_foreach(defs, i, d) {
+    json_t *version = json_pack("{s:O}", "workflow_id", json_object_get(d, "id"));
+    json_t *keys = keys_of(c, version);
+    json_decref(version);
+    if (kf_json_has_text(json_object_get(keys, "data"), key)) {
+      rc = kf_fail(c->err, KF_EFORBIDDEN, "case.list: cannot sort by '%s': programme '%s' keeps it "
+                   "private", key, json_string_value(json_object_get(d, "name")));
+      break;
+    }
+  }
+  json_decref(defs);
+  return rc;
+}
+
 static json_t *v_case_list(call *c) {
+  if (sort_private(c, str(c, "sort"))) return NULL;
   json_t *f = case_filter(c);
-  static const char *keys[] = {"workflow", "state", "q", "team"};
-  for (size_t i = 0; i < 4; i++) {
+  static const char *keys[] = {"workflow", "state", "q", "team", "sort"};
+  for (size_t i = 0; i < 5; i++) {
     const char *v = str(c, keys[i]);
     if (v && *v) json_object_set_new(f, keys[i], json_string(v));
   }
@@ -590,6 +616,12 @@ static json_t *v_case_get(call *c) {
   }
   json_object_set_new(cs, "flags", flags);
   json_object_set_new(cs, "sharing", sharing);
+  json_t *links = links_for(c, cid);
+  if (!links) {
+    json_decref(cs);
+    return NULL;
+  }
+  json_object_set_new(cs, "links", links);
   return cs;
 }
 
@@ -909,7 +941,13 @@ static json_t *v_report_stages(call *c) {
 }
 
 static json_t *v_report_outcomes(call *c) {
-  return kf_report_outcomes(st(c), str(c, "workflow"), kf_now(), c->err);
+  const char *by = str(c, "by");
+  if (by && strcmp(by, "outcome") && strcmp(by, "ended_by")) {
+    kf_fail(c->err, KF_EINVAL, "report.outcomes: by is \"outcome\" or \"ended_by\", not \"%.40s\"", by);
+    return NULL;
+  }
+  return kf_report_outcomes_by(st(c), str(c, "workflow"), by && !strcmp(by, "ended_by"), kf_now(),
+                               c->err);
 }
 
 static json_t *v_audit_verify(call *c) {
@@ -1158,9 +1196,10 @@ static const struct {
     {"workflow.get", v_workflow_get, "name:s!", STAFF},
     {"dashboard", v_dashboard, "", STAFF},
     {"report.stages", v_report_stages, "workflow:s", STAFF},
-    {"report.outcomes", v_report_outcomes, "workflow:s", STAFF},
+    {"report.outcomes", v_report_outcomes, "workflow:s by:s", STAFF},
     {"case.list", v_case_list,
-     "workflow:s state:s q:s overdue:b open:b limit:i offset:i mine:b team:s unallocated:b actor:s", STAFF},
+     "workflow:s state:s q:s overdue:b open:b limit:i offset:i mine:b team:s unallocated:b actor:s "
+     "sort:s", STAFF},
     {"case.get", v_case_get, "id:c! sensitive:b actor:s", STAFF},
     {"case.open", v_case_open, "workflow:s! data:o ref:s actor:s allocate_to:s", STAFF},
     {"case.allocate", v_case_allocate, "id:c! to:s! reason:s! team:s actor:s", STAFF},
@@ -1210,6 +1249,12 @@ static const struct {
     {"case.flag_clear", v_case_flag_clear, "id:c! flag:i! actor:s", STAFF},
     {"case.export", v_case_export, "id:c! purpose:s! destination:s actor:s", STAFF},
     {"sharing.withheld", v_sharing_withheld, "id:c destination:s", STAFF},
+    /* practice's records (api_records.c) */
+    {"case.member_end", v_case_member_end, "id:c! member:i! reason:s! on:s actor:s", STAFF},
+    {"case.link", v_case_link, "id:c! other:c! as:s! reason:s actor:s", STAFF},
+    {"case.links", v_case_links, "id:c!", STAFF},
+    {"setting.list", v_setting_list, "", STAFF},
+    {"setting.set", v_setting_set, "name:s! value:s! actor:s", STAFF},
 };
 
 /* Check args against spec; 0 or KF_EINVAL naming the verb, the key and what it must be. */

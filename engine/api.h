@@ -8,7 +8,9 @@
  *   workflows.list   {}                                  -> [{name, version, title, base_name, base_version, cases, open_cases}]
  *   workflow.get     {name}                              -> {definition, version, counts: {state: n}, base_name, base_version}
  *   dashboard        {}                                  -> {programmes: [{name, title, states: [{name, title, count}]}], overdue: [case...]}
- *   case.list        {workflow?, state?, overdue?, open?, q?, limit?, offset?} -> {cases: [...], total}
+ *   case.list        {workflow?, state?, overdue?, open?, q?, limit?, offset?, sort?} -> {cases: [...], total}
+ *                    (sort: a data key, numbers by value, cases without it last, then by id;
+ *                    "-KEY" descending)
  *   case.get         {id, sensitive?}                    -> case + {members, timers, entries} (sensitive fields of
  *                                                          entries left out unless sensitive = true; reads logged)
  *   case.open        {workflow, data?, ref?, actor}      -> case
@@ -28,7 +30,8 @@
  *   audit.list       {case?, kind?, after?, limit?}      -> [event...]
  *   audit.verify     {}                                  -> {events, head}
  *   report.stages    {workflow?}                         -> [{workflow, state, title, final, cases_now, stays, median_days, p90_days}]
- *   report.outcomes  {workflow?}                         -> [{programme, workflow (null: all), outcome, cases, median_days}]
+ *   report.outcomes  {workflow?, by?}                    -> [{programme, workflow (null: all), outcome, cases, median_days}]
+ *                    (by "ended_by": rows carry ended_by, who ended the work, instead of outcome)
  *   timers.run       {}                                  -> {now, timers}
  *   user.add         {login, role, password, actor}      -> {login, role}   (argon2id); role "family"
  *                    with family_case and family_member: a family account (-> ... family)
@@ -58,6 +61,16 @@
  *                                                          must_change; staff with the case in full)
  *   decision.record  {id, for?, decided, family_agreed, participants, actor} -> decision
  *   decision.list    {id}                                -> [decision]
+ *   case.member_end  {id, member, reason, on?, actor}    -> [member...] (those who left too: ended_at,
+ *                                                          ended_reason); their family account disabled
+ *   case.link        {id, other, as, reason?, actor}     -> [link...] (as "sibling" or "continues")
+ *   case.links       {id}                                -> [{link, case, ref, workflow, state, final, as,
+ *                                                          direction, linked_at, linked_by}] (a case the
+ *                                                          user cannot see in full: summary fields only)
+ *   setting.list     {}                                  -> [{name, label, default, value, set_at, set_by,
+ *                                                          programmes}]
+ *   setting.set      {name, value, actor}                -> setting (admins only)
+ *   case.get answers also carry links (as case.links)
  * A family account (user.role "family", bound to one member of one case: the user JSON's
  * "family": {case, member, role, name}) may call only family.get {}, family.submit {form,
  * data}, family.fire {transition, reason?}, consent.*, user.change_password and session.*:

@@ -30,10 +30,14 @@
   "  case show CASE [--reveal --reason TEXT]   private values only with --reveal (recorded)\n" \
   "  case history|members CASE\n"                                                      \
   "  case list [--workflow W] [--state S] [--overdue] [--open] [--limit N] [--offset N]\n" \
-  "            [--mine --actor LOGIN] [--team T] [--unallocated]\n"                      \
+  "            [--mine --actor LOGIN] [--team T] [--unallocated] [--sort [-]KEY]\n"      \
+  "            --sort: by a data key (numbers by value, cases without it last; -KEY descending)\n" \
   "  case allocate CASE --to LOGIN --reason TEXT [--team T]   who is responsible for it\n" \
   "  case set CASE --data JSON [--revision N]\n"                                          \
   "  case member add CASE --role ROLE --name NAME [--data JSON]\n"                        \
+  "  case member end CASE MEMBER --reason TEXT [--on DATE]   a member leaves (kept in history)\n" \
+  "  case link CASE OTHER --as sibling|continues [--reason TEXT]   CASE continues OTHER\n" \
+  "  case links CASE                    the cases linked to it, both ways\n"             \
   "  case fire CASE TRANSITION --as ROLE [--actor WHO] [--reason TEXT] [--revision N]\n"  \
   "  case moves CASE [--as ROLE]\n"                                                      \
   "  case review CASE [--note TEXT]     record that the case's review took place\n"      \
@@ -44,11 +48,13 @@
   "  consent list CASE                  consents given by the case's members\n"           \
   "  form submit CASE FORM --data JSON\n"                                                \
   "  team add NAME | team list          teams of workers (lower-case letters, digits, _ -)\n" \
+  "  setting list | setting set NAME VALUE   the agency's settings that programmes declare\n" \
   "  timers run                         fire every timer due by now (KINFLOW_NOW in tests)\n" \
   "  audit verify                       check the event log's hash chain\n"               \
   "  rule impact FILE                   what a changed rule would change in every open case\n" \
   "  rule deploy FILE | history NAME | rollback NAME\n"                                  \
   "  report stages|outcomes [--workflow W] [--csv]   time in each state; final outcomes\n" \
+  "  report outcomes --by ended_by      final outcomes by who ended the work\n"           \
   "  report case CASE [--at DATE]       a case's state at a past date, days in each state\n" \
   "  script run FILE [ARG...]           an analyst's Lua script, read-only\n"            \
   "  serve [--bind ADDR] [--port N]     the web console (the console plugin)\n"           \
@@ -61,7 +67,7 @@
 
 typedef struct args {
   const char *db, *data, *ref, *as, *actor, *reason, *workflow, *state, *role, *name, *note;
-  const char *to, *team;
+  const char *to, *team, *sort;
   const char *member, *purpose, *from, *until, *destination;
   long long limit, offset, revision, clear;
   int json, overdue, open, mine, unallocated, reveal;
@@ -96,6 +102,7 @@ static int parse(int argc, char **argv, args *a) {
       {"--member", offsetof(args, member)}, {"--purpose", offsetof(args, purpose)},
       {"--from", offsetof(args, from)},     {"--until", offsetof(args, until)},
       {"--destination", offsetof(args, destination)},
+      {"--sort", offsetof(args, sort)},
   };
   static const struct {
     const char *flag;
@@ -680,7 +687,11 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
     size_t i;
     json_t *x;
     if (json_array_size(members)) puts("  members:");
-    json_array_foreach(members, i, x) printf("    %-14s %s\n", js(x, "role"), js(x, "name"));
+    json_array_foreach(members, i, x) {
+      printf("    %-14s %s", js(x, "role"), js(x, "name"));
+      if (*js(x, "ended_at")) printf("  (ended %s: %s)", js(x, "ended_at"), js(x, "ended_reason"));
+      putchar('\n');
+    }
     int header = 0;
     json_array_foreach(timers, i, x) {
       if (strcmp(js(x, "status"), "pending")) continue;
@@ -851,8 +862,9 @@ static int cmd_case(const args *a) {
       rc = usage("case list --mine needs --actor LOGIN: whose cases");
       goto done;
     }
-    json_t *f = json_pack("{s:s?,s:s?,s:s?,s:s?}", "workflow", a->workflow, "state", a->state,
-                          "allocated_to", a->mine ? a->actor : NULL, "team", a->team);
+    json_t *f = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "workflow", a->workflow, "state", a->state,
+                          "allocated_to", a->mine ? a->actor : NULL, "team", a->team, "sort",
+                          a->sort);
     if (a->unallocated) json_object_set_new(f, "unallocated", json_true());
     if (a->overdue) json_object_set_new(f, "overdue", json_true());
     if (a->open) json_object_set_new(f, "open", json_true());
@@ -909,7 +921,9 @@ static int cmd_case(const args *a) {
       if (!json_array_size(res)) puts("no members recorded");
       json_array_foreach(res, i, m) {
         char *d = json_dumps(json_object_get(m, "data"), JSON_COMPACT | JSON_SORT_KEYS);
-        printf("%-5lld %-16s %-28s %s\n", ji(m, "id"), js(m, "role"), js(m, "name"), d ? d : "");
+        printf("%-5lld %-16s %-28s %s", ji(m, "id"), js(m, "role"), js(m, "name"), d ? d : "");
+        if (*js(m, "ended_at")) printf("  ended %s: %s", js(m, "ended_at"), js(m, "ended_reason"));
+        putchar('\n');
         free(d);
       }
     }
@@ -1192,6 +1206,7 @@ int kf_cli_main(int argc, char **argv) {
     }
     if (!strcmp(argv[i], "report") || !strcmp(argv[i], "script")) return kf_cli_analysis(argc, argv);
     if (kf_cli_is_family(argc, argv, i)) return kf_cli_family(argc, argv, i);
+    if (kf_cli_is_records(argc, argv, i)) return kf_cli_records(argc, argv, i);
     if (argv[i][0] != '-' && !builtin(argv[i])) {
       args pa = {0};
       for (int k = 1; k < i; k++) {

@@ -17,4 +17,9 @@ const char *kf_cli_db(const char *given);
 int kf_cli_is_family(int argc, char **argv, int at);
 int kf_cli_family(int argc, char **argv, int at);
 
+/* `kinflow case member end|link|links` and `kinflow setting ...` (cli_records.c): is_records
+ * says whether argv[at] starts one of them; records runs it. */
+int kf_cli_is_records(int argc, char **argv, int at);
+int kf_cli_records(int argc, char **argv, int at);
+
 #endif

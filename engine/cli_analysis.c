@@ -25,8 +25,9 @@
 #define USAGE                                                                              \
   "usage: kinflow [--db FILE] report stages [--workflow W] [--json|--csv]\n"               \
   "         cases now in each state, and median and 90th percentile days spent there\n"   \
-  "       kinflow [--db FILE] report outcomes [--workflow W] [--json|--csv]\n"             \
-  "         final outcomes per programme and per adaptation, and days to reach them\n"    \
+  "       kinflow [--db FILE] report outcomes [--workflow W] [--by ended_by] [--json|--csv]\n" \
+  "         final outcomes per programme and per adaptation, and days to reach them;\n"  \
+  "         --by ended_by: by who ended the work (family, service, goals_met, ...)\n"    \
   "       kinflow [--db FILE] report case CASE [--at DATE] [--json|--csv]\n"               \
   "         the state a case was in at DATE (a date alone: the end of that day; default\n" \
   "         now) and the time it had spent in each state by then\n"                       \
@@ -42,7 +43,7 @@
 enum { FMT_TEXT, FMT_CSV, FMT_JSON };
 
 typedef struct opts {
-  const char *db, *workflow, *at;
+  const char *db, *workflow, *at, *by;
   int format;
   double seconds;
   long memory_mb;
@@ -139,6 +140,10 @@ static int parse(int argc, char **argv, opts *o) {
     else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--workflow", &v))) {
       if (r < 0) return usage("--workflow needs a value");
       o->workflow = v;
+    } else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--by", &v))) {
+      if (r < 0 || (strcmp(v, "outcome") && strcmp(v, "ended_by")))
+        return usage("--by needs outcome or ended_by");
+      o->by = v;
     } else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--at", &v))) {
       if (r < 0) return usage("--at needs a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
       o->at = v;
@@ -287,7 +292,8 @@ static int report_outcomes(const opts *o) {
   kf_err err = {0};
   kf_store *st = open_store(o, &err);
   if (!st) return fail(&err);
-  json_t *rows = kf_report_outcomes(st, o->workflow, kf_now(), &err);
+  int by_ended = o->by && !strcmp(o->by, "ended_by");
+  json_t *rows = kf_report_outcomes_by(st, o->workflow, by_ended, kf_now(), &err);
   kf_store_close(st);
   if (!rows) return fail(&err);
   if (o->format != FMT_JSON) { /* the programme's total across its adaptations */
@@ -300,9 +306,12 @@ static int report_outcomes(const opts *o) {
   static const column cols[] = {{"programme", "programme"}, {"workflow", "workflow"},
                                 {"outcome", "outcome"},     {"cases", "cases"},
                                 {"median_days", "median_days"}};
+  static const column by_cols[] = {{"programme", "programme"}, {"workflow", "workflow"},
+                                   {"ended_by", "ended_by"},   {"cases", "cases"},
+                                   {"median_days", "median_days"}};
   if (o->format == FMT_TEXT && json_array_size(rows) == 0)
     puts("no case has reached a final state yet");
-  else print_rows(rows, cols, 5, o->format);
+  else print_rows(rows, by_ended ? by_cols : cols, 5, o->format);
   json_decref(rows);
   return 0;
 }

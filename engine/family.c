@@ -42,6 +42,12 @@ json_t *family_binding(call *c, const char *case_ref, int64_t member) {
     kf_fail(c->err, KF_EINVAL, "member %lld is not on case %lld", (long long)member, cid);
     goto done;
   }
+  if (json_is_string(json_object_get(found, "ended_at"))) { /* a member who left the case */
+    kf_fail(c->err, KF_EINVAL, "member %lld (%s) left case %lld on %s: a family account is for "
+            "a current member", (long long)member, text_of(found, "name"), cid,
+            text_of(found, "ended_at"));
+    goto done;
+  }
   if (!(info = info_of(c, cs))) goto done;
   const char *role = text_of(found, "role");
   if (!kf_json_has_text(json_object_get(info, "roles"), role)) {

@@ -569,6 +569,34 @@ static int h_decision(lua_State *L) {
   return push_result_new(L, kf_store_decision_since(st, id, t, &err), &err);
 }
 
+/* links(case id) -> the case's links both ways ({} without a database) */
+static int h_links(lua_State *L) {
+  lua_Integer id = luaL_checkinteger(L, 1);
+  kf_store *st = host(L)->st;
+  if (!st) {
+    lua_newtable(L);
+    return 1;
+  }
+  kf_err err = {0};
+  return push_result_new(L, kf_store_links(st, id, &err), &err);
+}
+
+/* setting(name) -> the agency's value as text, or nil when unset (or without a database) */
+static int h_setting(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  kf_store *st = host(L)->st;
+  if (!st) return 0;
+  kf_err err = {0};
+  json_t *row = kf_store_setting_get(st, name, &err);
+  if (!row) {
+    if (err.code == KF_ENOTFOUND) return 0;
+    return luaL_error(L, "%s", err.msg);
+  }
+  lua_pushstring(L, json_string_value(json_object_get(row, "value")));
+  json_decref(row);
+  return 1;
+}
+
 static int h_has_store(lua_State *L) {
   lua_pushboolean(L, host(L)->st != NULL);
   return 1;
@@ -864,6 +892,7 @@ static const luaL_Reg host_fns[] = {
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
     {"consent", h_consent},             {"consents", h_consents},
     {"decision", h_decision},
+    {"links", h_links},                 {"setting", h_setting},
     {NULL, NULL}};
 
 /* ---- analysts' scripts: host functions for engine/lua/script.lua ----

@@ -108,7 +108,8 @@ typedef struct walk {
   json_t *stays; /* report case: every stay of the one case */
   int64_t id, opened, entered;
   int active, final, failed;
-  char *workflow, *programme, *current, *state, *outcome;
+  int by_ended; /* outcomes grouped by who ended the work, not by outcome */
+  char *workflow, *programme, *current, *state, *outcome, *ended_by;
 } walk;
 
 static void walk_clear(walk *w) {
@@ -117,7 +118,8 @@ static void walk_clear(walk *w) {
   free(w->current);
   free(w->state);
   free(w->outcome);
-  w->workflow = w->programme = w->current = w->state = w->outcome = NULL;
+  free(w->ended_by);
+  w->workflow = w->programme = w->current = w->state = w->outcome = w->ended_by = NULL;
   w->active = 0;
 }
 
@@ -155,7 +157,7 @@ static int walk_finish(walk *w) {
     else g->now++;
   }
   if (!rc && w->outcomes && w->final && w->state) {
-    const char *outcome = w->outcome ? w->outcome : w->state;
+    const char *outcome = w->by_ended ? w->ended_by : w->outcome ? w->outcome : w->state;
     double days = (double)(w->entered - w->opened) / DAY;
     int base = w->programme && !strcmp(w->programme, w->workflow);
     group *g = group_get(w->outcomes, w->programme, w->workflow, outcome, base ? 0 : 1);
@@ -189,6 +191,8 @@ static int on_entry(json_t *row, void *ud) {
   const char *outcome = json_string_value(json_object_get(row, "outcome"));
   free(w->outcome);
   w->outcome = dup_or_null(outcome);
+  free(w->ended_by);
+  w->ended_by = dup_or_null(json_string_value(json_object_get(row, "ended_by")));
   if (w->state && !strcmp(w->state, state)) return 0; /* back into the same state */
   if (w->state && close_stay(w, at, 0)) goto oom;
   free(w->state);
@@ -298,9 +302,14 @@ json_t *kf_report_stages(kf_store *st, const char *workflow, int64_t end, kf_err
 }
 
 json_t *kf_report_outcomes(kf_store *st, const char *workflow, int64_t end, kf_err *err) {
+  return kf_report_outcomes_by(st, workflow, 0, end, err);
+}
+
+json_t *kf_report_outcomes_by(kf_store *st, const char *workflow, int by_ended, int64_t end,
+                              kf_err *err) {
   groups gs = {0};
   json_t *rows = NULL;
-  walk w = {.end = end, .outcomes = &gs};
+  walk w = {.end = end, .outcomes = &gs, .by_ended = by_ended};
   json_t *filter = json_pack("{s:s?}", "workflow", workflow);
   json_t *def = workflow ? kf_store_def_latest(st, "workflow", workflow, err) : NULL;
   if ((!workflow || def) && !walk_run(st, filter, &w, err)) {
@@ -309,9 +318,9 @@ json_t *kf_report_outcomes(kf_store *st, const char *workflow, int64_t end, kf_e
     for (size_t i = 0; i < gs.n; i++) {
       group *g = &gs.g[i];
       if (!g->b && workflow) continue; /* one workflow asked for: no programme totals */
-      json_array_append_new(rows, json_pack("{s:s,s:s?,s:s,s:I,s:o}", "programme", g->a,
-                                            "workflow", g->b, "outcome", g->c, "cases",
-                                            (json_int_t)g->count, "median_days",
+      json_array_append_new(rows, json_pack("{s:s,s:s?,s:s?,s:I,s:o}", "programme", g->a,
+                                            "workflow", g->b, by_ended ? "ended_by" : "outcome",
+                                            g->c, "cases", (json_int_t)g->count, "median_days",
                                             quantile(g, 0.5)));
     }
   }

@@ -16,6 +16,10 @@ json_t *kf_report_stages(kf_store *st, const char *workflow, int64_t end, kf_err
 /* Final outcomes: {programme, workflow (null: the programme's total over its adaptations),
  * outcome, cases, median_days (days from opening to the outcome)}. */
 json_t *kf_report_outcomes(kf_store *st, const char *workflow, int64_t end, kf_err *err);
+/* The same, grouped by who ended the work (a final state's ended_by) when by_ended: rows
+ * carry ended_by (null: the final state does not say) instead of outcome. */
+json_t *kf_report_outcomes_by(kf_store *st, const char *workflow, int by_ended, int64_t end,
+                              kf_err *err);
 /* One case's stays up to `end`: [{state, entered, left, days, final}]. */
 json_t *kf_report_stays(kf_store *st, int64_t case_id, int64_t end, kf_err *err);
 

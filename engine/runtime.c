@@ -368,6 +368,20 @@ static int apply_effects(kf_engine *e, json_t *c, json_t *res, const char *actor
   return 0;
 }
 
+/* 0, or KF_EINVAL naming the first key of data (borrowed) that the workflow version behind
+ * def (a definitions row) controls: only its forms and actions set those. who: "case 4". */
+static int controlled_refused(json_t *def, json_t *data, const char *who, kf_err *err) {
+  size_t i;
+  json_t *k;
+  json_array_foreach(json_object_get(json_object_get(def, "definition"), "controlled"), i, k) {
+    const char *key = json_string_value(k);
+    if (key && json_object_get(data, key))
+      return kf_fail(err, KF_EINVAL, "%s: '%s' is the programme's to set (its forms and actions), "
+                     "not by hand", who, key);
+  }
+  return 0;
+}
+
 json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
                      const char *actor, kf_err *err) {
   if (need_store(e, err)) return NULL;
@@ -385,6 +399,11 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
     return abort_tx_new(e, NULL);
+  }
+  if (data) {
+    char who[200];
+    snprintf(who, sizeof who, "case new (%.100s)", workflow);
+    if (controlled_refused(wf, data, who, err)) return abort_tx_new(e, wf);
   }
   json_t *init = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
   if (!init) goto fail;
@@ -483,8 +502,11 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   json_t *reason = json_object_get(opts, "reason");
   if (json_is_string(reason)) json_object_set(ev, "reason", reason);
   json_t *evdata = json_object();
-  if (json_is_true(json_object_get(res, "final")))
+  if (json_is_true(json_object_get(res, "final"))) {
     json_object_set(evdata, "outcome", json_object_get(res, "outcome"));
+    if (json_is_string(json_object_get(res, "ended_by"))) /* who ended the work */
+      json_object_set(evdata, "ended_by", json_object_get(res, "ended_by"));
+  }
   if (!json_equal(json_object_get(res, "data"), json_object_get(c, "data")))
     json_object_set_new(evdata, "data", redacted(e, c, "data", json_object_get(res, "data")));
   if (json_is_integer(json_object_get(res, "decision"))) /* the shared decision it needed */
@@ -557,6 +579,12 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
   now_iso(now);
   json_t *c = load_case(e, id, expect, err);
   if (!c) return abort_tx_new(e, NULL);
+  json_t *def = kf_store_def_get(e->st, json_integer_value(json_object_get(c, "workflow_id")), err);
+  char who[48];
+  snprintf(who, sizeof who, "case %lld", (long long)json_integer_value(json_object_get(c, "id")));
+  int refused = !def || controlled_refused(def, patch, who, err);
+  json_decref(def);
+  if (refused) return abort_tx_new(e, c);
   json_t *data = json_deep_copy(json_object_get(c, "data"));
   if (!json_is_object(data)) {
     json_decref(data);

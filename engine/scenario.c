@@ -12,6 +12,7 @@
 
 #include "consent.h"
 #include "decision.h"
+#include "records.h"
 #include "runtime.h"
 
 static const char *js(json_t *o, const char *k) {
@@ -217,6 +218,27 @@ static json_t *withdraw_step(kf_engine *e, const char *id, json_t *s, const char
                              actor, 0, err);
 }
 
+/* { member_end = NAME, reason = TEXT, on = DATE? }: that member leaves the case. */
+static json_t *member_end_step(kf_engine *e, const char *id, json_t *s, const char *actor,
+                               kf_err *err) {
+  int64_t member = member_named(e, id, js(s, "member_end"), err);
+  if (!member) return NULL;
+  return kf_case_member_end(e, id, member, json_string_value(json_object_get(s, "reason")),
+                            json_string_value(json_object_get(s, "on")), actor, err);
+}
+
+/* { setting = NAME, value = V }: the agency sets a setting (a number or true/false as text). */
+static json_t *setting_step(kf_engine *e, json_t *s, const char *actor, kf_err *err) {
+  json_t *v = json_object_get(s, "value");
+  char text[64];
+  const char *value = json_string_value(v);
+  if (json_is_integer(v)) snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+  else if (json_is_real(v)) snprintf(text, sizeof text, "%.17g", json_real_value(v));
+  else if (json_is_boolean(v)) snprintf(text, sizeof text, "%s", json_is_true(v) ? "true" : "false");
+  if (!value) value = text;
+  return kf_setting_set(e, js(s, "setting"), value, actor, err);
+}
+
 /* A decision step: { decision = "transition", decided = "...", family_agreed = true,
  * members = { "a member's name", ... } } recorded through the runtime (members by name). */
 static json_t *decision_step(kf_engine *e, const char *id, json_t *s, const char *actor,
@@ -275,6 +297,10 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
     res = withdraw_step(e, id, s, actor, &err);
   } else if (json_object_get(s, "decision")) {
     res = decision_step(e, id, s, actor, &err);
+  } else if (json_object_get(s, "member_end")) {
+    res = member_end_step(e, id, s, actor, &err);
+  } else if (json_object_get(s, "setting")) {
+    res = setting_step(e, s, actor, &err);
   } else {
     snprintf(msg, n, "unknown step");
     return 0;
@@ -299,7 +325,7 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
 
 static void describe(json_t *s, char *buf, size_t n) {
   static const char *kinds[] = {"fire", "submit", "member", "set", "advance", "review", "expect",
-                                "consent", "withdraw", "decision"};
+                                "consent", "withdraw", "decision", "member_end", "setting"};
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     json_t *v = json_object_get(s, kinds[i]);
     if (!v) continue;

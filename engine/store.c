@@ -716,7 +716,9 @@ enum { F_WORKFLOW = 1, F_STATE = 2, F_OVERDUE = 4, F_OPEN = 8, F_TEXT = 16, F_NO
        F_ALLOCATED = 64, F_TEAM = 128, F_UNALLOCATED = 256,
        F_VISIBLE = 512, /* visible_to with a list of workflows: programme roles or scope */
        F_SCOPED = 1024, /* visible_to with q: data and people are searched only in scope */
-       F_ALL = 2048 };
+       F_SORT = 2048,   /* sort: by a data key (?16 its JSON path), then by id */
+       F_DESC = 4096,   /* sort descending (missing values still last) */
+       F_ALL = 8192 };
 
 /* A case in the viewer's scope: allocated to them, to one of their teams, or opened to them
  * by an unexpired grant. */
@@ -729,6 +731,15 @@ enum { F_WORKFLOW = 1, F_STATE = 2, F_OVERDUE = 4, F_OPEN = 8, F_TEXT = 16, F_NO
   "(c.data LIKE ?7 ESCAPE '\\' OR EXISTS (SELECT 1 FROM members m WHERE m.case_id = c.id" \
   " AND (m.name LIKE ?7 ESCAPE '\\' OR json_extract(m.data, '$.dob') = ?8)))"
 #define Q_REF "c.ref LIKE ?7 ESCAPE '\\' OR CAST(c.id AS TEXT) = ?8"
+
+/* A sort by a data key (?16: its JSON path): cases without it last; numbers (and text
+ * written as a number) by value, before other text. */
+#define SORT_X "json_extract(c.data, ?16)"
+#define SORT_MISSING "(" SORT_X " IS NULL)"
+#define SORT_VALUE                                                                       \
+  "(CASE WHEN json_type(c.data, ?16) = 'text' AND (" SORT_X " GLOB '[0-9]*' OR " SORT_X \
+  " GLOB '-[0-9]*') AND NOT substr(" SORT_X ", 2) GLOB '*[^0-9.]*' THEN CAST(" SORT_X     \
+  " AS REAL) ELSE " SORT_X " END)"
 
 static const char *filter_sql(int mask, int count) {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -750,9 +761,12 @@ static const char *filter_sql(int mask, int count) {
       strcat(where, where[0] ? " AND " : " WHERE ");
       strcat(where, cond); /* at most every condition once: well inside where[] */
     }
-    char buf[5000];
+    char buf[8192];
     if (count)
       snprintf(buf, sizeof buf, "SELECT count(*) FROM (SELECT 1 FROM cases c%s LIMIT ?9)", where);
+    else if (mask & F_SORT)
+      snprintf(buf, sizeof buf, "SELECT " CASE_COLS CASE_FROM "%s ORDER BY " SORT_MISSING ", "
+               SORT_VALUE "%s, c.id LIMIT ?5 OFFSET ?6", where, mask & F_DESC ? " DESC" : "");
     else
       snprintf(buf, sizeof buf, "SELECT " CASE_COLS CASE_FROM "%s ORDER BY c.id LIMIT ?5 OFFSET ?6",
                where);
@@ -774,6 +788,8 @@ static int filter_mask(json_t *f) {
   if (jstr(f, "allocated_to")) m |= F_ALLOCATED;
   if (jstr(f, "team")) m |= F_TEAM;
   if (json_is_true(json_object_get(f, "unallocated"))) m |= F_UNALLOCATED;
+  const char *sort = jstr(f, "sort");
+  if (sort && *sort) m |= F_SORT | (sort[0] == '-' ? F_DESC : 0);
   json_t *vis = json_object_get(f, "visible_to");
   if (json_is_object(vis)) {
     if (json_is_array(json_object_get(vis, "workflows"))) m |= F_VISIBLE;
@@ -840,9 +856,31 @@ static int bind_case_filter(kf_store *st, sqlite3_stmt *s, json_t *f, kf_err *er
   return 0;
 }
 
+/* A sort key: KEY or -KEY, KEY of letters, digits and _ (1 to 64). */
+static int sort_key_ok(const char *sort) {
+  const char *k = sort[0] == '-' ? sort + 1 : sort;
+  size_t n = strlen(k);
+  if (n < 1 || n > 64) return 0;
+  for (const char *p = k; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+      return 0;
+  return 1;
+}
+
 json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
+  const char *sort = jstr(f, "sort");
+  if (sort && *sort && !sort_key_ok(sort)) {
+    kf_fail(err, KF_EINVAL, "sort '%.80s': give a data key (letters, digits and _), or -KEY "
+            "for descending", sort);
+    return NULL;
+  }
   sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 0), err);
   if (!s || bind_case_filter(st, s, f, err)) return NULL;
+  if (sort && *sort) {
+    char path[80];
+    snprintf(path, sizeof path, "$.\"%s\"", sort[0] == '-' ? sort + 1 : sort);
+    sqlite3_bind_text(s, 16, path, -1, SQLITE_TRANSIENT);
+  }
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
   sqlite3_bind_int64(s, 6, jint(f, "offset"));
@@ -854,7 +892,7 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
 }
 
 int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
-  sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 1), err);
+  sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f) & ~(F_SORT | F_DESC), 1), err);
   if (!s || bind_case_filter(st, s, f, err)) return -1;
   sqlite3_bind_int64(s, 9, cap > 0 ? cap : -1);
   int rc = sqlite3_step(s);
@@ -892,13 +930,52 @@ int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const c
 }
 
 json_t *kf_store_members(kf_store *st, int64_t case_id, const char *role, kf_err *err) {
-  static const char *q = "SELECT id, role, name, data, added_at FROM members "
+  static const char *q = "SELECT id, role, name, data, added_at, ended_at, ended_reason FROM members "
                          "WHERE case_id=?1 AND (?2 IS NULL OR role=?2) ORDER BY id";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, case_id);
   bind_text(s, 2, role);
   return rows_json(st, s, "listing members", err);
+}
+
+int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const char *on,
+                        const char *reason, kf_err *err) {
+  static const char *q = "UPDATE members SET ended_at=?3, ended_reason=?4"
+                         " WHERE id=?2 AND case_id=?1 AND ended_at IS NULL";
+  if (!on || !reason)
+    return kf_fail(err, KF_EINVAL, "internal: member %lld ended without a date or reason",
+                   (long long)member);
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  sqlite3_bind_int64(s, 2, member);
+  bind_text(s, 3, on);
+  bind_text(s, 4, reason);
+  int rc = step_done(st, s, "ending a member", err);
+  if (!rc && sqlite3_changes(st->db) == 0)
+    rc = kf_fail(err, KF_ECONFLICT, "member %lld of case %lld is not a current member",
+                 (long long)member, (long long)case_id);
+  return rc;
+}
+
+char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err) {
+  static const char *q = "SELECT login FROM users WHERE family_member=?1 ORDER BY login LIMIT 1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, member);
+  int rc = sqlite3_step(s);
+  char *out = NULL;
+  if (rc == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(s, 0);
+    if (!(out = strdup(v ? v : ""))) kf_fail(err, KF_ENOMEM, "out of memory");
+  } else if (rc == SQLITE_DONE) {
+    kf_fail(err, KF_ENOTFOUND, "member %lld has no family account", (long long)member);
+  } else {
+    db_fail(st, err, rc, "finding a family account");
+  }
+  sqlite3_reset(s);
+  return out;
 }
 
 int kf_store_entry_add(kf_store *st, json_t *e, const char *now, int64_t *id, kf_err *err) {
@@ -2190,7 +2267,8 @@ int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void 
                            kf_err *err) {
   static const char *q =
       LINEAGE "SELECT e.case_id AS \"case\", c.workflow, r.name AS programme, e.at,"
-      "  e.to_state AS state, json_extract(e.data, '$.outcome') AS outcome, c.final,"
+      "  e.to_state AS state, json_extract(e.data, '$.outcome') AS outcome,"
+      "  json_extract(e.data, '$.ended_by') AS ended_by, c.final,"
       "  c.state AS current"
       " FROM events e JOIN cases c ON c.id = e.case_id"
       " LEFT JOIN lineage l ON l.id = c.workflow_id LEFT JOIN definitions r ON r.id = l.root"
@@ -2220,4 +2298,73 @@ int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void 
   }
   sqlite3_reset(s);
   return stop;
+}
+
+/* ---- case links and the agency's settings ---- */
+
+int kf_store_link_add(kf_store *st, int64_t case_id, int64_t other, const char *kind,
+                      const char *at, const char *by, kf_err *err) {
+  static const char *q = "INSERT INTO case_links(case_id, other_id, kind, linked_at, linked_by)"
+                         " VALUES(?1,?2,?3,?4,?5)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, case_id);
+  sqlite3_bind_int64(s, 2, other);
+  bind_text(s, 3, kind);
+  bind_text(s, 4, at);
+  bind_text(s, 5, by);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE) return 0;
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return kf_fail(err, KF_ECONFLICT, "case %lld is already linked to case %lld as %s",
+                   (long long)case_id, (long long)other, kind);
+  return db_fail(st, err, rc, "linking cases");
+}
+
+json_t *kf_store_links(kf_store *st, int64_t case_id, kf_err *err) {
+  static const char *q =
+      "SELECT l.id AS link, o.id AS \"case\", o.ref, o.workflow, o.state, o.final, l.kind AS \"as\","
+      " 'to' AS direction, l.linked_at, l.linked_by"
+      " FROM case_links l JOIN cases o ON o.id = l.other_id WHERE l.case_id=?1"
+      " UNION ALL "
+      "SELECT l.id, o.id, o.ref, o.workflow, o.state, o.final, l.kind, 'from', l.linked_at,"
+      " l.linked_by FROM case_links l JOIN cases o ON o.id = l.case_id WHERE l.other_id=?1"
+      " ORDER BY 1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  json_t *a = rows_json(st, s, "listing a case's links", err);
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) json_object_set(v, "final", json_boolean(jint(v, "final")));
+  return a;
+}
+
+int kf_store_setting_put(kf_store *st, const char *name, const char *value, const char *at,
+                         const char *by, kf_err *err) {
+  static const char *q = "INSERT INTO settings(name, value, set_at, set_by) VALUES(?1,?2,?3,?4)"
+                         " ON CONFLICT(name) DO UPDATE SET value=?2, set_at=?3, set_by=?4";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, name);
+  bind_text(s, 2, value);
+  bind_text(s, 3, at);
+  bind_text(s, 4, by);
+  return step_done(st, s, "storing a setting", err);
+}
+
+json_t *kf_store_setting_get(kf_store *st, const char *name, kf_err *err) {
+  static const char *q = "SELECT name, value, set_at, set_by FROM settings WHERE name=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  bind_text(s, 1, name);
+  return row_or_none(st, s, name, err);
+}
+
+json_t *kf_store_settings(kf_store *st, kf_err *err) {
+  static const char *q = "SELECT name, value, set_at, set_by FROM settings ORDER BY name";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  return rows_json(st, s, "listing settings", err);
 }

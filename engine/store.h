@@ -78,7 +78,9 @@ int kf_store_case_allocate(kf_store *st, int64_t id, const char *to, const char 
  * filter: workflow, state, overdue (bool), open (bool), allocated_to (a login), team (a
  * name), unallocated (true: no worker), q (text in the ref or the data, the case number, a
  * member's name (case-insensitive for ASCII letters), or equal to a member's data.dob),
- * limit, offset, and visible_to {login, teams: [names], workflows: [names] (absent: every
+ * limit, offset, sort (a data key, "-KEY" descending: numbers (and text written as one) by
+ * value, cases without the key last, then by id; KF_EINVAL for a key that is not letters,
+ * digits and _), and visible_to {login, teams: [names], workflows: [names] (absent: every
  * workflow), now (ISO)}: a case is listed when workflows is absent, or its workflow is one of
  * them, or it is in the login's scope: allocated to login, to one of teams, or opened to
  * login by a grant that expires after now. With visible_to, q matches the ref and the case
@@ -92,10 +94,18 @@ int64_t kf_store_case_count(kf_store *st, json_t *filter, int64_t cap, kf_err *e
 /* [{state, cases, overdue}] for one workflow (NULL: all). */
 json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err);
 
-/* Members of a case, added at now; listed (role NULL: every role) in the order added. */
+/* Members of a case, added at now; listed (role NULL: every role) in the order added, as
+ * {id, role, name, data, added_at, ended_at, ended_reason} (ended_*: null while current;
+ * ended members are listed too: their callers decide whether to show them). */
 int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const char *name,
                         json_t *data, const char *now, kf_err *err);
 json_t *kf_store_members(kf_store *st, int64_t case_id, const char *role, kf_err *err);
+/* Record that member left case case_id on `on` (YYYY-MM-DD) for reason. KF_ECONFLICT when
+ * the case has no such current member. Checks nothing else: the runtime does. */
+int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const char *on,
+                        const char *reason, kf_err *err);
+/* The login of the family account bound to member (malloc'd), or NULL with KF_ENOTFOUND. */
+char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err);
 
 /* entry: case, form, form_id (or null), data, valid, errors (or null), actor; submitted at
  * now. *id (may be NULL) gets its id. */
@@ -203,7 +213,7 @@ json_t *kf_store_events_after(kf_store *st, json_t *filter, int64_t after, int l
                               kf_err *err);
 /* Each entry of a case into a state (its case.opened and case.transition events), by case
  * then in order, as {case, workflow, programme (the root of its adaptation lineage), at,
- * state, outcome (or null), final, current (the case's state now; final: whether that is
+ * state, outcome (or null), ended_by (or null), final, current (the case's state now; final: whether that is
  * final)}. fn borrows the row; a non-zero return stops the walk and is returned.
  * filter: workflow, case (an id). */
 int kf_store_state_entries(kf_store *st, json_t *filter, int (*fn)(json_t *row, void *ud),
@@ -266,5 +276,20 @@ int kf_store_session_add(kf_store *st, const char *token_hash, const char *login
 json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, kf_err *err);
 /* Ends the session, and sweeps every expired one. */
 int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, kf_err *err);
+
+/* Links between cases: case_id links to other as kind ("sibling", "continues": case_id
+ * continues other). KF_ECONFLICT when that link exists. links: both directions, oldest
+ * first, as {link, case (the other case), ref, workflow, state, final, as, direction ("to":
+ * recorded on case_id, "from": recorded on the other), linked_at, linked_by}. */
+int kf_store_link_add(kf_store *st, int64_t case_id, int64_t other, const char *kind,
+                      const char *at, const char *by, kf_err *err);
+json_t *kf_store_links(kf_store *st, int64_t case_id, kf_err *err);
+
+/* The agency's settings that programmes read: {name, value (text), set_at, set_by}. get:
+ * KF_ENOTFOUND when unset. put replaces. */
+int kf_store_setting_put(kf_store *st, const char *name, const char *value, const char *at,
+                         const char *by, kf_err *err);
+json_t *kf_store_setting_get(kf_store *st, const char *name, kf_err *err);
+json_t *kf_store_settings(kf_store *st, kf_err *err);
 
 #endif

@@ -93,6 +93,19 @@ static inline int is_family(call *c) { return is_role(c, "family"); }
 /* api.c: the case named by args.id, if the caller has the full view of it (a may be NULL). */
 json_t *case_full(call *c, kf_access *a);
 
+/* api.c: members as a verb answers them (takes members): without their sensitive keys,
+ * unless the caller is the owner. */
+json_t *answer_members(call *c, const json_t *cs, json_t *members);
+
+/* api_records.c: members who leave, links between cases, the agency's settings */
+json_t *v_case_member_end(call *c);
+json_t *v_case_link(call *c);
+json_t *v_case_links(call *c);
+json_t *v_setting_list(call *c);
+json_t *v_setting_set(call *c);
+/* The links of case cid as the caller may see them (case.get's "links"). */
+json_t *links_for(call *c, int64_t cid);
+
 /* people.c */
 /* Create an account in one transaction with its event user.added: role and password
  * checked; binding (a family account's {case, member, role, name}, or NULL) and must_change

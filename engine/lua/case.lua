@@ -18,12 +18,35 @@ local function self_of(c, what)
   return s
 end
 
-function methods.members(c, role)
+-- The case's current members (of role, when given); with all = true, the members who left
+-- too (their ended_at and ended_reason say when and why).
+function methods.members(c, role, all)
   local s = self_of(c, "members")
+  if role ~= nil and type(role) ~= "string" then error("members: give a role's name, or nil for every role", 2) end
   if not s.id then return {} end
   local out = {}
-  for i, m in ipairs(host.members(s.id, role)) do
-    out[i] = { role = m.role, name = m.name, data = m.data or {} }
+  for _, m in ipairs(host.members(s.id, role)) do
+    if all == true or m.ended_at == nil then
+      out[#out + 1] = { id = m.id, role = m.role, name = m.name, data = m.data or {},
+                        ended_at = m.ended_at, ended_reason = m.ended_reason }
+    end
+  end
+  return out
+end
+
+-- Cases linked to this one (as "sibling" or "continues"; nil: every link), both ways:
+-- { id, ref, workflow, state, as, direction ("to": this case links to it, "from": it links
+-- to this case) }.
+function methods.links(c, as)
+  local s = self_of(c, "links")
+  if as ~= nil and type(as) ~= "string" then error("links: give a kind of link (\"sibling\", \"continues\") or nil", 2) end
+  if not s.id then return {} end
+  local out = {}
+  for _, l in ipairs(host.links(s.id)) do
+    if as == nil or l.as == as then
+      out[#out + 1] = { id = l.case, ref = l.ref, workflow = l.workflow, state = l.state, as = l.as,
+                        direction = l.direction }
+    end
   end
   return out
 end
@@ -168,6 +191,21 @@ function kf.age(dob, on)
   return age
 end
 function kf.duration(s) return host.duration(s) end
+-- An agency setting the programme declares (settings = { name = { default, label } }): the
+-- agency's value (a number when it reads as one), else the programme's default.
+function kf.setting(name)
+  if type(name) ~= "string" then error("kf.setting: give a setting's name", 2) end
+  local def = E.current_def
+  local decl = def and def.settings and def.settings[name]
+  if name == "__order" or not decl then
+    error(fmt("kf.setting: programme %s declares no setting %s (settings = { %s = { default = ..., label = ... } })",
+      def and q(def.name) or "(none)", q(name), name), 2)
+  end
+  local v = host.setting(name)
+  if v == nil then return decl.default end
+  if type(decl.default) == "boolean" then return v == "true" end
+  return tonumber(v) or v
+end
 E.current_def = nil
 kf.rules = setmetatable({}, {
   __index = function(_, name)

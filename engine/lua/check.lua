@@ -183,10 +183,16 @@ local function export(def)
                 initial = def.initial, roles = copy_list(def.roles), states = A(), transitions = A(),
                 on_enter = A(), on_exit = A(), forms = copy_list(def.forms), rules = copy_list(def.rules),
                 base = def.base_name, family_roles = copy_list(E.family_roles(def)),
-                sensitive = { data = copy_list(def.sensitive.data), members = copy_list(def.sensitive.members) } }
+                sensitive = { data = copy_list(def.sensitive.data), members = copy_list(def.sensitive.members) },
+                controlled = copy_list(def.controlled), settings = A() }
+  for i, name in ipairs(def.settings.__order or {}) do
+    local s = def.settings[name]
+    out.settings[i] = { name = name, default = s.default, label = s.label }
+  end
   for i, s in ipairs(def.states) do
     out.states[i] = { name = s.name, title = s.title, description = s.description, forms = copy_list(s.forms),
-                      review = s.review, final = s.final, outcome = s.outcome, adapted = s.adapted,
+                      review = s.review, final = s.final, outcome = s.outcome, ended_by = s.ended_by,
+                      adapted = s.adapted,
                       line = s.at.line, file = s.at.path }
   end
   for i, t in ipairs(def.transitions) do

@@ -10,14 +10,18 @@ local q, list_of, set_of, names, line_of, bounded = lib.q, lib.list_of, lib.set_
 ---------------------------------------------------------------------------------------
 -- Definitions: a raw spec (as written, adaptations merged) normalised into a def
 
-local STATE_FIELDS = set_of { "title", "description", "forms", "review", "final", "outcome", "before" }
+local STATE_FIELDS = set_of { "title", "description", "forms", "review", "final", "outcome", "before",
+  "ended_by" }
+-- Who ended the work, as a final state says (report outcomes --by ended_by groups by it).
+local ENDED_BY = { "family", "service", "goals_met", "entered_care", "returned_to_care", "other" }
 local TRANSITION_FIELDS = set_of { "title", "description", "from", "to", "by", "requires", "when",
   "after", "reason", "action", "stay", "decision" }
 local WORKFLOW_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
-  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive", "family_roles" }
+  "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive", "family_roles",
+  "controlled", "settings" }
 local ADAPT_FIELDS = set_of { "name", "title", "description", "roles", "initial", "states",
   "transitions", "on_enter", "on_exit", "forms", "rules", "sensitive", "remove", "__base",
-  "family_roles" }
+  "family_roles", "controlled", "settings" }
 
 ---------------------------------------------------------------------------------------
 -- Families: the member roles whose holders may have family accounts, and family forms
@@ -84,6 +88,12 @@ local function sensitive_from(spec, path, map, line)
   return { spec = spec.sensitive, at = { path = path, line = map.sensitive or line } }
 end
 
+-- A field of one file that adaptations add to (controlled, settings): { spec, at } or nil.
+local function additive_from(spec, key, path, map, line)
+  if spec[key] == nil then return nil end
+  return { spec = spec[key], at = { path = path, line = map[key] or line } }
+end
+
 -- Each entry of a raw spec remembers the file and line it came from.
 local function place(entry, path, map, fallback)
   if type(entry) == "table" and type(entry[1]) == "string" then
@@ -116,12 +126,15 @@ local function raw_from(spec, path, map)
   local line = lines[spec] or 1
   local raw = { at = { path = path, line = line }, fields = {}, states = {}, transitions = {},
                 on_enter = {}, on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {},
-                sensitive = {} }
+                sensitive = {}, controlled = {}, settings = {} }
   for k, v in pairs(spec) do
     if k ~= "states" and k ~= "transitions" and k ~= "roles" and k ~= "on_enter"
-       and k ~= "on_exit" and k ~= "forms" and k ~= "rules" and k ~= "sensitive" then raw.fields[k] = v end
+       and k ~= "on_exit" and k ~= "forms" and k ~= "rules" and k ~= "sensitive"
+       and k ~= "controlled" and k ~= "settings" then raw.fields[k] = v end
   end
   raw.sensitive[1] = sensitive_from(spec, path, map, line)
+  raw.controlled[1] = additive_from(spec, "controlled", path, map, line)
+  raw.settings[1] = additive_from(spec, "settings", path, map, line)
   raw.family_roles_at = { path = path, line = map.family_roles or line }
   for _, r in ipairs(list_of(spec.roles)) do
     raw.roles[#raw.roles + 1] = { name = r, at = { path = path, line = map.first[r] or line } }
@@ -154,13 +167,16 @@ local function merge(base, spec, path, map)
   local here = { path = path, line = line }
   local raw = { at = here, fields = {}, states = {}, transitions = {}, on_enter = {},
                 on_exit = {}, forms = {}, rules = {}, roles = {}, problems = {},
-                sensitive = {}, base_name = spec.__base, family_roles_at = base.family_roles_at }
+                sensitive = {}, controlled = {}, settings = {}, base_name = spec.__base,
+                family_roles_at = base.family_roles_at }
   for k, v in pairs(base.fields) do raw.fields[k] = v end
-  for _, key in ipairs { "states", "transitions", "roles", "forms", "rules", "sensitive" } do
+  for _, key in ipairs { "states", "transitions", "roles", "forms", "rules", "sensitive", "controlled", "settings" } do
     for i, v in ipairs(base[key]) do raw[key][i] = v end
   end
-  -- an adaptation may add sensitive keys; its base's keys stay
+  -- an adaptation may add sensitive keys, controlled keys and settings; its base's stay
   raw.sensitive[#raw.sensitive + 1] = sensitive_from(spec, path, map, line)
+  raw.controlled[#raw.controlled + 1] = additive_from(spec, "controlled", path, map, line)
+  raw.settings[#raw.settings + 1] = additive_from(spec, "settings", path, map, line)
   for _, key in ipairs { "on_enter", "on_exit" } do
     for k, v in pairs(base[key]) do raw[key][k] = v end
   end
@@ -168,7 +184,7 @@ local function merge(base, spec, path, map)
   local function problem(at, msg) raw.problems[#raw.problems + 1] = { at = at, msg = msg } end
   for k, v in pairs(spec) do
     if not ADAPT_FIELDS[k] then
-      problem(here, fmt("unknown field %s in adapt %q (fields: name, title, description, roles, initial, states, transitions, remove, on_enter, on_exit, forms, rules, sensitive)", k, spec.__base))
+      problem(here, fmt("unknown field %s in adapt %q (fields: name, title, description, roles, initial, states, transitions, remove, on_enter, on_exit, forms, rules, sensitive, controlled, settings)", k, spec.__base))
     elseif k == "name" or k == "title" or k == "description" or k == "initial" then
       raw.fields[k] = v
     elseif k == "family_roles" then -- an adaptation replaces its base's list
@@ -235,6 +251,7 @@ local function negative(v)
 end
 
 -- A list of keys (text, at least one character), or nil and what is wrong with it.
+local merge_controlled, merge_settings
 local function key_list(v)
   if type(v) ~= "table" then return nil, "a " .. type(v) end
   local n = 0
@@ -279,18 +296,74 @@ local function merge_sensitive(list, into, problem)
   end
 end
 
+local CONTROLLED_EXAMPLE = 'controlled = { "funding_allocation", ... }'
+
+-- The controlled data keys of every file in the lineage (base first), into a list without
+-- repeats: keys only the programme's forms and actions set (never `case set` or PATCH).
+merge_controlled = function(list, into, problem)
+  local seen = {}
+  for _, c in ipairs(list) do
+    local keys, what = key_list(c.spec)
+    if not keys then
+      problem(c.at, "controlled must be a list of data keys (text), not %s: %s", what, CONTROLLED_EXAMPLE)
+    else
+      for _, k in ipairs(keys) do
+        if not seen[k] then seen[k] = true; into[#into + 1] = k end
+      end
+    end
+  end
+end
+
+local SETTINGS_EXAMPLE = 'settings = { young_parent_age = { default = 25, label = "Upper age for a young parent" } }'
+
+-- The agency settings every file in the lineage declares (an adaptation adds settings, or
+-- gives one a new default or label): into[name] = { default, label }, and into.__order.
+merge_settings = function(list, into, problem)
+  for _, s in ipairs(list) do
+    if type(s.spec) ~= "table" then
+      problem(s.at, "settings must be a table of name = { default = ..., label = ... }: %s (it is a %s)", SETTINGS_EXAMPLE, type(s.spec))
+    else
+      local names_ = {}
+      for k in pairs(s.spec) do names_[#names_ + 1] = k end
+      table.sort(names_, function(a, b) return tostring(a) < tostring(b) end)
+      for _, k in ipairs(names_) do
+        local v = s.spec[k]
+        if type(k) ~= "string" or not k:match("^[%a_][%w_]*$") or #k > 64 then
+          problem(s.at, "settings: %s is not a setting's name (letters, digits and _): %s", type(k) == "string" and q(k) or tostring(k), SETTINGS_EXAMPLE)
+        elseif type(v) ~= "table" then
+          problem(s.at, "settings.%s must be { default = ..., label = ... }, not a %s: %s", k, type(v), SETTINGS_EXAMPLE)
+        else
+          for f in pairs(v) do
+            if f ~= "default" and f ~= "label" then problem(s.at, "settings.%s: unknown field %s (fields: default, label)", k, tostring(f)) end
+          end
+          local d = v.default
+          if type(d) ~= "number" and type(d) ~= "string" and type(d) ~= "boolean" then
+            problem(s.at, "settings.%s: default must be a number, text or true/false, not %s", k, d == nil and "missing" or "a " .. type(d))
+          elseif type(v.label) ~= "string" or v.label == "" then
+            problem(s.at, "settings.%s: label must say what the setting is (text)", k)
+          else
+            if not into[k] then into.__order = into.__order or {}; into.__order[#into.__order + 1] = k end
+            into[k] = { default = d, label = v.label }
+          end
+        end
+      end
+    end
+  end
+end
+
 -- Normalise a raw spec into a definition; problems go to the list `out`.
 local function normalise(raw, out)
   local def = { name = raw.fields.name, title = raw.fields.title, description = raw.fields.description,
                 initial = raw.fields.initial, at = raw.at, base_name = raw.base_name,
                 roles = {}, role_set = {}, states = {}, state_by = {}, transitions = {},
                 transition_by = {}, on_enter = {}, on_exit = {}, forms = {}, form_by = {},
-                rules = {}, rule_by = {}, sensitive = { data = {}, members = {} } }
+                rules = {}, rule_by = {}, sensitive = { data = {}, members = {} },
+                controlled = {}, settings = {} }
   local function problem(at, msg, ...) out[#out + 1] = { at = at, msg = fmt(msg, ...) } end
   for _, p in ipairs(raw.problems) do out[#out + 1] = p end
   if not raw.base_name then
     for k in pairs(raw.fields) do
-      if not WORKFLOW_FIELDS[k] then problem(raw.at, "unknown field %s in workflow (fields: name, title, description, roles, initial, states, transitions, on_enter, on_exit, forms, rules, sensitive)", k) end
+      if not WORKFLOW_FIELDS[k] then problem(raw.at, "unknown field %s in workflow (fields: name, title, description, roles, initial, states, transitions, on_enter, on_exit, forms, rules, sensitive, controlled, settings)", k) end
     end
   end
   if type(def.name) ~= "string" or def.name == "" then problem(raw.at, "workflow has no name (name = \"...\")")
@@ -314,7 +387,7 @@ local function normalise(raw, out)
     else
       local st = { name = s[1], title = s.title or s[1], description = s.description,
                    forms = list_of(s.forms), review = s.review, final = s.final == true,
-                   outcome = s.outcome, at = at, adapted = e.adapted }
+                   outcome = s.outcome, ended_by = s.ended_by, at = at, adapted = e.adapted }
       for k in pairs(s) do
         if k ~= 1 and not STATE_FIELDS[k] then problem(at, "state %s: unknown field %s", q(st.name), tostring(k)) end
       end
@@ -329,6 +402,16 @@ local function normalise(raw, out)
       if s.final ~= nil and type(s.final) ~= "boolean" then problem(at, "state %s: final must be true or false", q(st.name)) end
       if s.outcome ~= nil and type(s.outcome) ~= "string" then problem(at, "state %s: outcome must be text", q(st.name)) end
       if s.outcome ~= nil and not st.final then problem(at, "state %s: only a final state has an outcome", q(st.name)) end
+      if s.ended_by ~= nil then
+        local ok = false
+        for _, v in ipairs(ENDED_BY) do if s.ended_by == v then ok = true end end
+        if not ok then
+          problem(at, "state %s: ended_by must be one of %s, not %s", q(st.name), table.concat(ENDED_BY, ", "),
+            type(s.ended_by) == "string" and q(s.ended_by) or "a " .. type(s.ended_by))
+        elseif not st.final then
+          problem(at, "state %s: only a final state says who ended the work (ended_by)", q(st.name))
+        end
+      end
       for _, f in ipairs(st.forms) do
         if type(f) ~= "string" then problem(at, "state %s: forms must be form names", q(st.name)) end
       end
@@ -424,6 +507,8 @@ local function normalise(raw, out)
     else def.rule_by[r.spec.name] = r; def.rules[#def.rules + 1] = r.spec.name end
   end
   merge_sensitive(raw.sensitive, def.sensitive, problem)
+  merge_controlled(raw.controlled, def.controlled, problem)
+  merge_settings(raw.settings, def.settings, problem)
   return def
 end
 

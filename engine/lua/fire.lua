@@ -271,7 +271,8 @@ function E.fire(c, name, role, opts)
   rawset(obj, "state", t.to)
   run_action(def.on_enter[t.to], obj, def.at.path)
   local decision = t.decision and E.decision_for(c, t.name) or nil
-  return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, title = to.title,
+  return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, ended_by = to.ended_by,
+           title = to.title,
            data = rawget(obj, "data") or {}, timers = timers_for(def, t.to, host.parse_time(host.now())),
            schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits,
            decision = decision and decision.id or nil }

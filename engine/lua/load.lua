@@ -33,6 +33,8 @@ function E.load_file(path, source)
   if kind == "workflow" or kind == "adapt" then
     hit.map.sensitive = field_line(source, "sensitive")
     hit.map.family_roles = field_line(source, "family_roles")
+    hit.map.controlled = field_line(source, "controlled")
+    hit.map.settings = field_line(source, "settings")
   end
   loaded.put(key, hit, #key)
   return value, kind, hit.map

@@ -45,6 +45,28 @@ local function add_consent_steps()
 end
 add_consent_steps()
 
+-- Practice's records: { member_end = "a member's name", reason = "...", on = DATE? } (they
+-- leave the case) and { setting = NAME, value = V } (the agency sets a setting).
+for _, a in ipairs { "member_end", "setting" } do STEP_ACTIONS[#STEP_ACTIONS + 1] = a end
+for _, k in ipairs { "member_end", "on", "setting", "value" } do STEP_KEYS[k] = true end
+
+local function check_records_step(st, fail)
+  if st.member_end ~= nil then
+    if type(st.member_end) ~= "string" then fail("member_end names the member who leaves (text)") end
+    if type(st.reason) ~= "string" or st.reason == "" then fail("member_end %s needs reason = \"why they left\"", q(st.member_end)) end
+  end
+  if st.on ~= nil and (st.member_end == nil or type(st.on) ~= "string" or not st.on:match("^%d%d%d%d%-%d%d%-%d%d$")) then
+    fail("on is the day a member left (YYYY-MM-DD), with member_end")
+  end
+  if st.setting ~= nil then
+    if type(st.setting) ~= "string" then fail("setting names the agency setting (text)") end
+    local t = type(st.value)
+    if t ~= "string" and t ~= "number" and t ~= "boolean" then fail("setting %s needs value = a number, text or true/false", q(st.setting)) end
+  elseif st.value ~= nil then
+    fail("value goes with setting = NAME")
+  end
+end
+
 local function check_consent_step(st, fail)
   local what = st.consent ~= nil and "consent" or st.withdraw ~= nil and "withdraw" or nil
   if not what then
@@ -96,6 +118,7 @@ function E.parse_scenarios(spec, path, map)
       end
       check_consent_step(st, function(msg, ...) fail(line, "scenario %s step %d: " .. msg, label, j, ...) end)
       check_decision_step(st, function(msg, ...) fail(line, "scenario %s step %d: " .. msg, label, j, ...) end)
+      check_records_step(st, function(msg, ...) fail(line, "scenario %s step %d: " .. msg, label, j, ...) end)
       if st.advance ~= nil and not host.duration(st.advance) then
         fail(line, "scenario %s step %d: advance %s is not a duration", label, j, tostring(st.advance))
       end

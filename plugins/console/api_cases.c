@@ -22,9 +22,11 @@ json_t *case_change_args(ctx *x, const char *as) {
   return args;
 }
 
-/* GET /api/cases?workflow=&state=&q=&overdue=&open=&mine=&team=&unallocated=&limit=&offset= */
+/* GET /api/cases?workflow=&state=&q=&overdue=&open=&mine=&team=&unallocated=&limit=&offset=
+ * &sort= (a data key; -KEY descending) */
 void cases_list(ctx *x) {
   json_t *args = json_object();
+  query_text(x, args, "sort");
   query_text(x, args, "workflow");
   query_text(x, args, "state");
   query_text(x, args, "q");

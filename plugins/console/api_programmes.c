@@ -25,6 +25,7 @@ void report_stages(ctx *x) {
 void report_outcomes(ctx *x) {
   json_t *args = json_object();
   query_text(x, args, "workflow");
+  query_text(x, args, "by");
   reply_new(x, "report.outcomes", args);
 }
 

@@ -200,6 +200,13 @@ void case_decision_record(ctx *x);
 void case_invite(ctx *x);
 void case_flag_clear(ctx *x);
 
+/* api_records.c: members who leave, links between cases, the agency's settings */
+void case_member_end(ctx *x);
+void case_links(ctx *x);
+void case_link(ctx *x);
+void settings_list(ctx *x);
+void setting_set(ctx *x);
+
 /* api_programmes.c */
 void dashboard_show(ctx *x);
 void workflows_list(ctx *x);

@@ -174,7 +174,7 @@ expect_check "unknown state field (reveiw)" statetypo.lua "statetypo.lua:$(marke
 wf wftypo.lua "" "" '
   titel = "Mini again", --@'
 expect_check "unknown workflow field (titel): reported at the workflow" wftypo.lua \
-  "wftypo.lua:1: unknown field titel in workflow (fields: name, title, description, roles, initial, states, transitions, on_enter, on_exit, forms, rules, sensitive)"
+  "wftypo.lua:1: unknown field titel in workflow (fields: name, title, description, roles, initial, states, transitions, on_enter, on_exit, forms, rules, sensitive, controlled, settings)"
 
 wf after.lua "" '
     { "lapse", from = "open", to = "done", after = "30 days" }, --@'

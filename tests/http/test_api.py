@@ -553,6 +553,9 @@ ROUTES = [
     ("GET", "/api/cases/{id}/moves", "read"),
     ("GET", "/api/cases/{id}/history", "read"),
     ("POST", "/api/cases/{id}/members", "work"),
+    ("POST", "/api/cases/{id}/members/{member}/end", "work"),
+    ("GET", "/api/cases/{id}/links", "read"),
+    ("POST", "/api/cases/{id}/links", "work"),
     ("POST", "/api/cases/{id}/review", "work"),
     ("POST", "/api/cases/{id}/transitions/{transition}", "work"),
     ("POST", "/api/cases/{id}/forms/{form}", "work"),
@@ -585,6 +588,8 @@ ROUTES = [
     ("PUT", "/api/users/{login}/teams", "users"),
     ("GET", "/api/teams", "work"),
     ("POST", "/api/teams", "users"),
+    ("GET", "/api/settings", "read"),
+    ("PUT", "/api/settings/{name}", "users"),
     ("GET", "/api/audit", "audit"),
     ("GET", "/api/audit/verify", "audit"),
 ]

@@ -417,6 +417,106 @@ static void responsibility(void) {
   t_remove_db(p3);
 }
 
+
+/* ---- practice's records: members who leave, links, settings, lists sorted by a data key ---- */
+
+/* The ids of a sorted list, as "3 1 2". */
+static void sorted_ids(kf_store *st, const char *sort, char *out, size_t n) {
+  kf_err err = {0};
+  json_t *f = json_pack("{s:s}", "sort", sort);
+  json_t *rows = kf_store_case_list(st, f, &err);
+  json_decref(f);
+  out[0] = 0;
+  size_t i, used = 0;
+  json_t *r;
+  json_array_foreach(rows, i, r)
+    used += (size_t)snprintf(out + used, n - used, "%s%lld", i ? " " : "",
+                             (long long)json_integer_value(json_object_get(r, "id")));
+  json_decref(rows);
+}
+
+static void records(void) {
+  char rpath[64];
+  t_tmp_path(rpath, sizeof rpath, "store-records", "db");
+  kf_err err = {0};
+  kf_store *st = kf_store_open(rpath, 0, &err);
+  CHECK(st != NULL, "open: %s", err.msg);
+  if (!st) return;
+  const char *at = "2026-01-05T09:00:00Z";
+  kf_store_begin(st, &err);
+  json_t *def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
+                          "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
+                          "hash", "h1", "deployed_at", at, "deployed_by", "t");
+  kf_store_def_put(st, def, &err);
+  /* priorities: 2, "10" (text written as a number), none, 1, "b" (text), 2.5 */
+  const char *data[] = {"{\"p\": 2}", "{\"p\": \"10\"}", "{}", "{\"p\": 1}", "{\"p\": \"b\"}",
+                        "{\"p\": 2.5}"};
+  for (size_t i = 0; i < 6; i++) {
+    json_t *c = json_pack("{s:O,s:s,s:s,s:b,s:o}", "workflow_id", json_object_get(def, "id"),
+                          "workflow", "w", "state", "a", "final", 0, "data",
+                          json_loads(data[i], 0, NULL));
+    CHECK(kf_store_case_insert(st, c, at, &err) == 0, "insert: %s", err.msg);
+    json_decref(c);
+  }
+  json_decref(def);
+  CHECK(kf_store_member_add(st, 1, "parent", "Ann", NULL, at, &err) == 0, "member: %s", err.msg);
+  CHECK(kf_store_member_add(st, 1, "carer", "Bo", NULL, at, &err) == 0, "member: %s", err.msg);
+  CHECK(kf_store_member_end(st, 1, 1, "2026-01-05", "moved", &err) == 0, "member ended: %s", err.msg);
+  CHECK(kf_store_member_end(st, 1, 1, "2026-01-05", "again", &err) == KF_ECONFLICT,
+        "a member ends once: %s", err.msg);
+  CHECK(kf_store_member_end(st, 2, 2, "2026-01-05", "x", &err) == KF_ECONFLICT,
+        "a member of another case is not ended: %s", err.msg);
+  CHECK(kf_store_member_end(st, 1, 2, NULL, "x", &err) == KF_EINVAL, "a date is needed");
+  CHECK(kf_store_link_add(st, 1, 2, "sibling", at, "t", &err) == 0, "link: %s", err.msg);
+  CHECK(kf_store_link_add(st, 1, 2, "sibling", at, "t", &err) == KF_ECONFLICT &&
+            CONTAINS(err.msg, "already linked"), "the same link twice: %s", err.msg);
+  CHECK(kf_store_link_add(st, 3, 1, "continues", at, "t", &err) == 0, "link: %s", err.msg);
+  CHECK(kf_store_setting_put(st, "age", "25", at, "t", &err) == 0, "setting: %s", err.msg);
+  CHECK(kf_store_setting_put(st, "age", "23", at, "u", &err) == 0, "setting replaced: %s", err.msg);
+  kf_store_commit(st, &err);
+
+  json_t *m = kf_store_members(st, 1, NULL, &err);
+  CHECK(json_array_size(m) == 2 &&
+            !strcmp(json_string_value(json_object_get(json_array_get(m, 0), "ended_reason")), "moved") &&
+            json_is_null(json_object_get(json_array_get(m, 1), "ended_at")),
+        "members list those who left, with the day and reason, and those on the case");
+  json_decref(m);
+  char *login = kf_store_family_login(st, 1, &err);
+  CHECK(!login && err.code == KF_ENOTFOUND, "no family account for the member");
+  json_t *l = kf_store_links(st, 1, &err);
+  char *text = json_dumps(l, JSON_COMPACT);
+  CHECK(json_array_size(l) == 2 && CONTAINS(text, "\"case\":2") && CONTAINS(text, "\"direction\":\"to\"") &&
+            CONTAINS(text, "\"case\":3") && CONTAINS(text, "\"direction\":\"from\""),
+        "links both ways: %s", text);
+  free(text);
+  json_decref(l);
+  json_t *one = kf_store_setting_get(st, "age", &err);
+  CHECK(one && !strcmp(json_string_value(json_object_get(one, "value")), "23") &&
+            !strcmp(json_string_value(json_object_get(one, "set_by")), "u"), "the newest value");
+  json_decref(one);
+  CHECK(kf_store_setting_get(st, "none", &err) == NULL && err.code == KF_ENOTFOUND, "an unset setting");
+  json_t *all = kf_store_settings(st, &err);
+  CHECK(json_array_size(all) == 1, "one setting listed");
+  json_decref(all);
+
+  char ids[64];
+  sorted_ids(st, "p", ids, sizeof ids);
+  CHECK(!strcmp(ids, "4 1 6 2 5 3"), "numbers by value, text after, missing last: %s", ids);
+  sorted_ids(st, "-p", ids, sizeof ids);
+  CHECK(!strcmp(ids, "5 2 6 1 4 3"), "descending, missing still last: %s", ids);
+  sorted_ids(st, "nothing", ids, sizeof ids);
+  CHECK(!strcmp(ids, "1 2 3 4 5 6"), "a key no case has: by id: %s", ids);
+  json_t *f = json_pack("{s:s}", "sort", "p'); DROP TABLE cases; --");
+  CHECK(kf_store_case_list(st, f, &err) == NULL && err.code == KF_EINVAL && CONTAINS(err.msg, "data key"),
+        "a sort key is a data key: %s", err.msg);
+  json_decref(f);
+  f = json_pack("{s:s,s:b}", "sort", "p", "open", 1);
+  CHECK(kf_store_case_count(st, f, 0, &err) == 6, "a count ignores the order");
+  json_decref(f);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
+  t_remove_db(rpath);
+}
+
 int main(void) {
   t_tmp_path(path, sizeof path, "store", "db");
   kf_err err = {0};
@@ -575,5 +675,6 @@ int main(void) {
 
   statement_cache();
   responsibility();
+  records();
   T_DONE();
 }

@@ -1,5 +1,6 @@
 // view-case.js: one case: its stage and worker, the moves that can and cannot be made now
-// (and why), its forms, the people and their roles, and the timeline of what happened. A
+// (and why), its forms, the people and their roles (and who left), the cases linked to it,
+// and the timeline of what happened. A
 // case outside the user's caseload shows its summary, or the engine's refusal with the
 // offer to break the glass (a reason, then access for a limited time).
 
@@ -7,7 +8,7 @@ import * as api from "./api.js";
 import { h, field, list, words, plural, timeEl, when, daysSince, uid, aRole, duration } from "./dom.js";
 import { page, warn, confirm, busy, later } from "./ui.js";
 import { loadTeams, allocate, allocatedText } from "./allocate.js";
-import { go } from "./nav.js";
+import { go, href } from "./nav.js";
 import { definition, stateTitle } from "./view-cases.js";
 import { buildForm, answers } from "./forms.js";
 import * as drafts from "./drafts.js";
@@ -453,7 +454,7 @@ export async function render([id], query, ctx) {
   primary.append(timeline(list(history), wf, def));
 
   // --- people, details, what is coming up ---------------------------------------------
-  aside.append(people(c, roles, id));
+  aside.append(people(c, roles, id), linksPanel(c, id));
   const invite = invitePanel(c, def);
   if (invite) aside.append(invite);
   aside.append(consentsPanel(c, consents), decisionsPanel(c, decisions, def));
@@ -505,6 +506,8 @@ function changeWords(e) {
     }
     case "form.submitted": return `recorded the ${formTitle(e.name)} form`;
     case "member.added": return `added ${e.name || d.name || "a person"}`;
+    case "member.ended": return `recorded that ${e.name || d.name || "a person"} left the case`;
+    case "case.linked": return `linked it to case ${d.other}`;
     case "review.recorded": return "recorded a review";
     case "review.overdue": return "its review became overdue";
     case "timer.fired": return `${words(e.name).toLowerCase()} happened by itself`;
@@ -551,10 +554,13 @@ function people(c, roles, id) {
   const members = list(c.members);
   const sec = h("section.panel", { "aria-labelledby": "people-h" }, h("h2#people-h", "People and roles"));
   if (members.length) {
-    sec.append(h("ul.people", members.map(m => h("li",
+    sec.append(h("ul.people", members.map(m => h("li", { class: m.ended_at ? "ended" : "" },
       h("span.person", m.name),
       h("span.role", words(m.role)),
-      m.data && m.data.dob ? h("span.muted.small", ` born ${when(m.data.dob, false)}`) : null))));
+      m.data && m.data.dob ? h("span.muted.small", ` born ${when(m.data.dob, false)}`) : null,
+      m.ended_at ? h("span.badge.summary", `Ended ${when(m.ended_at, false)}`) : null,
+      m.ended_at && m.ended_reason ? h("span.muted.small", m.ended_reason) : null,
+      !m.ended_at && !c.final && api.can("write") ? endButton(m, id) : null))));
   } else {
     sec.append(h("p.empty", "No one is recorded on this case yet."));
   }
@@ -592,6 +598,75 @@ function people(c, roles, id) {
       }
     });
     sec.append(h("details.add", h("summary", "Add a person"), form));
+  }
+  return sec;
+}
+
+// "End": a person leaves the case (kept in its history), with a reason.
+function endButton(m, id) {
+  const btn = h("button.link", { type: "button", "aria-label": `End ${m.name}'s part in the case` }, "End");
+  btn.addEventListener("click", async () => {
+    const ok = await confirm({ title: `${m.name} leaves the case`, reason: true, okText: "Record that they left",
+      body: [`${m.name} stays in the case's history. Their part in it ends today; a family account of theirs is closed.`],
+      reasonLabel: "Why they left" });
+    if (!ok) return;
+    try {
+      await busy(btn, () => api.post(`/cases/${id}/members/${m.id}/end`, { reason: ok.reason }));
+      later(`${m.name} left the case.`);
+      go(`/cases/${id}`);
+    } catch (err) {
+      warn(err.message);
+    }
+  });
+  return btn;
+}
+
+// Cases linked to this one (siblings, a case it continues or that continues it), and a way
+// to link another.
+function linksPanel(c, id) {
+  const links = list(c.links);
+  const sec = h("section.panel", { "aria-labelledby": "links-h" }, h("h2#links-h", "Linked cases"));
+  const how = l => l.as === "sibling" ? "Sibling's case" : l.direction === "to" ? "Continues" : "Continued by";
+  if (links.length) {
+    sec.append(h("ul.people.links", links.map(l => h("li",
+      h("span.role", how(l)),
+      h("a", { href: href(`/cases/${l.case}`) }, l.ref ? `Case ${l.ref}` : `Case ${l.case}`),
+      l.workflow ? h("span.muted.small", `${words(l.workflow)}, ${words(l.state)}`) : null))));
+  } else {
+    sec.append(h("p.empty", "No case is linked to this one."));
+  }
+  if (api.can("write")) {
+    const other = h("input", { type: "text", name: "other", autocomplete: "off" });
+    const as = h("select", { name: "as" }, h("option", { value: "sibling" }, "a sibling's case"),
+      h("option", { value: "continues" }, "a case this one continues"));
+    const reason = h("input", { type: "text", name: "reason", autocomplete: "off" });
+    const problem = h("p.form-error", { hidden: true, id: uid("p") });
+    const submit = h("button", { type: "submit" }, "Link the cases");
+    const form = h("form.link-case", { novalidate: true }, problem,
+      field("The other case (its number or ref)", other), field("It is", as), field("Why (optional)", reason),
+      h("div.buttons", submit));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      problem.hidden = true;
+      const text = other.value.trim();
+      if (!text) {
+        problem.textContent = "Enter the other case's number or ref.";
+        problem.hidden = false;
+        other.focus();
+        return;
+      }
+      const body = { other: /^[0-9]+$/.test(text) ? Number(text) : text, as: as.value };
+      if (reason.value.trim()) body.reason = reason.value.trim();
+      try {
+        await busy(submit, () => api.post(`/cases/${id}/links`, body));
+        later(`Case linked.`);
+        go(`/cases/${id}`);
+      } catch (err) {
+        problem.textContent = err.message;
+        problem.hidden = false;
+      }
+    });
+    sec.append(h("details.add", h("summary", "Link a case"), form));
   }
   return sec;
 }
@@ -660,6 +735,10 @@ function timeline(events, wf, def) {
       }
       case "member.added": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " added as ",
         aRole(e.role || (e.data && e.data.role))]; break;
+      case "member.ended": what = [h("strong", e.name || (e.data && e.data.name) || "A person"), " left the case",
+        e.reason ? `: ${e.reason}` : ""]; break;
+      case "case.linked": what = ["Linked to ", h("a", { href: href(`/cases/${e.data && e.data.other}`) }, `case ${e.data && e.data.other}`),
+        e.data && e.data.as === "sibling" ? " (a sibling's case)" : e.data && e.data.direction === "to" ? " (this case continues it)" : " (it continues this case)"]; break;
       case "case.data": {
         const d = e.data && typeof e.data === "object" ? (e.data.data && typeof e.data.data === "object" ? e.data.data : e.data) : {};
         what = ["Case details updated", Object.keys(d).length ? `: ${Object.keys(d).map(words).join(", ").toLowerCase()}` : ""];

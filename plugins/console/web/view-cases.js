@@ -75,7 +75,7 @@ export async function render(_p, query, ctx) {
     e.preventDefault();
     go("/cases", { q: search.value.trim(), workflow: wfSel.value, state: stSel.value,
                    overdue: overdue.checked, open: openOnly.checked, mine: mineOnly.checked,
-                   unallocated: unallocated.checked, team: query.team });
+                   unallocated: unallocated.checked, team: query.team, sort: query.sort });
   });
   main.append(filters);
 
@@ -83,7 +83,7 @@ export async function render(_p, query, ctx) {
     workflow: query.workflow, state: query.state, overdue: query.overdue === "1" ? "1" : "",
     open: query.open === "1" ? "1" : "", q: query.q, limit: PAGE, offset,
     mine: query.mine === "1" ? "1" : "", unallocated: query.unallocated === "1" ? "1" : "",
-    team: query.team,
+    team: query.team, sort: query.sort,   // sort: a data key (e.g. ?sort=priority_group); -KEY descending
   });
   const cases = list(res.cases);
   const total = Number.isFinite(res.total) ? res.total : cases.length;
@@ -91,7 +91,8 @@ export async function render(_p, query, ctx) {
   const more = res.total_is_more === true;   // the server counts up to a cap
   const summary = total === 0 ? "No cases match."
     : `Showing ${offset + 1} to ${offset + cases.length} of ${more ? "more than " : ""}${plural(total, "case")}`;
-  results.append(h("h2#results-h", "Results"), h("p.muted", { role: "status" }, summary));
+  results.append(h("h2#results-h", "Results"), h("p.muted", { role: "status" }, summary,
+    query.sort ? ` · in order of ${words(query.sort.replace(/^-/, "")).toLowerCase()}${query.sort.startsWith("-") ? ", highest first" : ""}` : ""));
   const titles = {};
   for (const name of new Set(cases.map(c => c.workflow))) {
     try { titles[name] = await definition(name); } catch { /* titles fall back to words */ }
