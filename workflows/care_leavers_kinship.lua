@@ -62,7 +62,7 @@ return adapt "coparenthood" {
       forms = { "kinship_carer_assessment", "family_contact", "safety_network_meeting",
                 "social_capital", "case_plan", "family_home_visit", "case_note", "service_referral",
                 "review", "family_feedback" } },
-    { "kinship_care", title = "Siblings in the care leaver's kinship care", final = true,
+    { "kinship_care", title = "Siblings in the care leaver's kinship care", final = true, ended_by = "goals_met",
       outcome = "kinship_care", before = "closed",
       description = "The younger siblings live with the care leaver as their kinship carer." },
   },

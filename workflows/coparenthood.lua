@@ -177,19 +177,19 @@ return workflow {
                 "social_capital", "service_referral", "family_feedback" },
       review = "28d" },
 
-    { "home", title = "Home for good: follow-up complete", final = true, outcome = "restored",
+    { "home", title = "Home for good: follow-up complete", final = true, ended_by = "goals_met", outcome = "restored",
       description = "The child lives at home and the follow-up period ended well: the goals "
         .. "were met." },
-    { "returned_to_care", title = "Returned to care", final = true,
+    { "returned_to_care", title = "Returned to care", final = true, ended_by = "returned_to_care",
       outcome = "returned_to_care",
       description = "After going home, the child returned to care." },
-    { "withdrawn", title = "The family chose to stop", final = true, outcome = "withdrawn",
+    { "withdrawn", title = "The family chose to stop", final = true, ended_by = "family", outcome = "withdrawn",
       description = "Taking part is the family's choice: the parents withdrew, with their "
         .. "reason." },
-    { "not_matched", title = "Not matched in time", final = true, outcome = "not_matched",
+    { "not_matched", title = "Not matched in time", final = true, ended_by = "service", outcome = "not_matched",
       description = "The service could not match the family with a carer and a Family Link "
         .. "worker in time: the service's shortfall, not the family's." },
-    { "closed", title = "Closed", final = true, outcome = "closed",
+    { "closed", title = "Closed", final = true, ended_by = "other", outcome = "closed",
       description = "The case closed for another reason, recorded when it closed." },
   },
 

@@ -180,6 +180,9 @@ return workflow {
   -- navigator: the Child Protection Navigator; caseworker: the Child Protection practitioner
   -- (the seed's titles; the role names stay as the console's users hold them).
   roles = { "navigator", "lead_practitioner", "caseworker", "parent", "supervisor" },
+  -- Set only by the programme's own moves: `case set` and the API refuse them.
+  controlled = { "funding_allocation", "funding_approved", "priority", "priority_group",
+                 "priority_groups" },
   family_roles = { "parent" }, -- parents see their goals, plan and consents on their family page
   initial = "identification",
 
@@ -204,19 +207,19 @@ return workflow {
                 "service_referral", "support_delivered", "review", "safety_network_meeting",
                 "family_feedback" },
       review = "28d" },
-    { "preserved", title = "Family stays together", final = true, outcome = "preserved",
+    { "preserved", title = "Family stays together", final = true, ended_by = "goals_met", outcome = "preserved",
       description = "The goals were met: the children remain safely at home." },
-    { "reunified", title = "Reunified", final = true, outcome = "reunified",
+    { "reunified", title = "Reunified", final = true, ended_by = "goals_met", outcome = "reunified",
       description = "The goals were met: the children have returned home from care." },
-    { "entered_care", title = "Child entered care", final = true, outcome = "entered_care",
+    { "entered_care", title = "Child entered care", final = true, ended_by = "entered_care", outcome = "entered_care",
       description = "Despite support, a child entered care." },
-    { "withdrawn", title = "The family chose to stop", final = true, outcome = "withdrawn",
+    { "withdrawn", title = "The family chose to stop", final = true, ended_by = "family", outcome = "withdrawn",
       description = "Taking part is the family's choice: they stopped, with their reason." },
-    { "not_connected", title = "Not connected in time", final = true,
+    { "not_connected", title = "Not connected in time", final = true, ended_by = "service",
       outcome = "not_connected",
       description = "The response did not connect with the family in time: the service's "
         .. "shortfall, not the family's." },
-    { "closed", title = "Closed", final = true, outcome = "closed",
+    { "closed", title = "Closed", final = true, ended_by = "other", outcome = "closed",
       description = "Closed for another reason, recorded when it closed." },
   },
 

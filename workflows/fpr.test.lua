@@ -210,6 +210,10 @@ return scenarios "fpr" {
       { fire = "approve_funding", as = "supervisor" },
       { fire = "start_support", as = "lead_practitioner",
         refused = "flexible funding requested ($5500) is more than the family's allocation ($5000)" },
+      -- the cap cannot be raised by hand around the supervisor's approval
+      { set = { funding_allocation = 100000 },
+        refused = "'funding_allocation' is the programme's to set" },
+      { set = { priority = 1 }, refused = "'priority' is the programme's to set" },
       { submit = "funding_approval", data = { prepared_on = "2026-01-05",
                                               goal = "Driving lessons", amount_approved = 2500,
                                               raise_allocation_to = 6000,

@@ -66,10 +66,10 @@ return adapt "coparenthood" {
       forms = { "safety_network_meeting", "social_capital", "case_plan", "communication_book",
                 "family_home_visit", "case_note", "service_referral", "review", "family_feedback" },
       review = "14d" },
-    { "preserved", title = "Child remains safely at home", final = true,
+    { "preserved", title = "Child remains safely at home", final = true, ended_by = "goals_met",
       outcome = "preserved", before = "closed",
       description = "The family stayed together: the child remains safely at home." },
-    { "entered_care", title = "Child entered care", final = true, outcome = "entered_care",
+    { "entered_care", title = "Child entered care", final = true, ended_by = "entered_care", outcome = "entered_care",
       before = "closed",
       description = "Despite support, the child had to enter care. Consider a referral to "
         .. "Co-parenthood for restoration." },

@@ -104,7 +104,7 @@ return adapt "coparenthood" {
       description = "Finding a safe home of the family's own and the supports around it.",
       forms = { "safety_plan", "daily_log", "safety_network_meeting", "social_capital",
                 "family_home_visit", "case_note", "service_referral", "review", "family_feedback" } },
-    { "moved_on", title = "Moved on safely with the children", final = true,
+    { "moved_on", title = "Moved on safely with the children", final = true, ended_by = "goals_met",
       outcome = "safe_housing", before = "closed",
       description = "The parent and children live together in a safe home of their own." },
   },

@@ -62,6 +62,8 @@ return adapt "coparenthood" {
     .. "together and children connected to family, community, culture, Country and "
     .. "island home.",
   roles = { "acco_worker" },
+  settings = { young_parent_age = { default = 25,
+    label = "Upper age for a young parent (agency setting; not from the seed)" } },
 
   states = {
     { "referral",

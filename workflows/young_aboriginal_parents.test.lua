@@ -89,6 +89,17 @@ return scenarios "young_aboriginal_parents" {
       { consent = "share_with_partners", by = "Corey Examplewood" } }, paperwork, {
       { fire = "match", as = "caseworker", refused = "no parent is under 25" } }) },
 
+  -- The seed gives no age: the cut-off is the agency's setting.
+  { "the young parent age is the agency's setting",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(workers, acco, {
+      { member = "parent", name = "Corey Examplewood", data = { dob = "1999-01-01" } },
+      { consent = "share_with_partners", by = "Corey Examplewood" } }, paperwork, {
+      { fire = "match", as = "caseworker", refused = "no parent is under 25" },
+      { setting = "young_parent_age", value = 28 },
+      { fire = "match", as = "caseworker" },
+      { expect = { state = "building_trust" } } }) },
+
   { "a parent's date of birth is needed to check age",
     now = "2026-01-05T09:00:00Z",
     steps = join(workers, acco, {
