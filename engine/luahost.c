@@ -526,6 +526,20 @@ static int h_members(lua_State *L) {
                                           luaL_optstring(L, 2, NULL), &err), &err);
 }
 
+/* member(case id, member id) -> the member row (ended or not), or nil */
+static int h_member(lua_State *L) {
+  kf_err err = {0};
+  json_t *a = kf_store_member_get(need_store(L), luaL_checkinteger(L, 1), luaL_checkinteger(L, 2),
+                                  &err);
+  json_t *one = a ? json_incref(json_array_get(a, 0)) : NULL;
+  json_decref(a);
+  if (a && !one) {
+    lua_pushnil(L);
+    return 1;
+  }
+  return push_result_new(L, one, &err);
+}
+
 static int h_entries(lua_State *L) {
   kf_err err = {0};
   return push_result_new(L, kf_store_entries(need_store(L), luaL_checkinteger(L, 1),
@@ -863,7 +877,7 @@ static const luaL_Reg host_fns[] = {
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
     {"consent", h_consent},             {"consents", h_consents},
-    {"decision", h_decision},
+    {"decision", h_decision},           {"member", h_member},
     {NULL, NULL}};
 
 /* ---- analysts' scripts: host functions for engine/lua/script.lua ----

@@ -22,6 +22,6 @@ return form {
       type = "boolean" },
     { "acco_endorsed", label = "Endorsed by the Aboriginal community-controlled organisation",
       type = "boolean" },
-    { "next_review", label = "Next review of the plan", type = "date" },
+    { "next_review", label = "Next review of the plan", type = "date", future = true },
   },
 }

@@ -18,7 +18,7 @@ return workflow {
       fields = { { "note", type = "text", required = true, label = "What you want to say" } } },
     form { name = "plan_goals", title = "Our plan's goals", family = "read",
       fields = { { "goal", type = "text", required = true, label = "Goal" },
-                 { "meeting_on", type = "date", label = "Next family meeting" } } },
+                 { "meeting_on", type = "date", label = "Next family meeting", future = true } } },
     form { name = "worker_notes", title = "Worker's notes",
       fields = { { "note", type = "text", required = true, label = "Note" } } },
   },
