@@ -518,3 +518,16 @@ end
 
 lib.place, lib.negative, lib.normalise, lib.raw_from, lib.merge = place, negative, normalise, raw_from, merge
 lib.resolve, lib.from_states, lib.fires_from = resolve, from_states, fires_from
+
+-- The names of the forms a definition uses (its own, its states', its transitions'
+-- requires), each once, in that order.
+function E.used_forms(def)
+  local out, seen = {}, {}
+  local function use(name)
+    if type(name) == "string" and not seen[name] then seen[name] = true; out[#out + 1] = name end
+  end
+  for _, name in ipairs(def.forms) do use(name) end
+  for _, s in ipairs(def.states) do for _, name in ipairs(s.forms) do use(name) end end
+  for _, t in ipairs(def.transitions) do for _, name in ipairs(t.requires) do use(name) end end
+  return out
+end

@@ -10,24 +10,11 @@ local A = lib.A
 ---------------------------------------------------------------------------------------
 -- Families
 
--- The names of the forms a programme uses, in order: its own, its states', its
--- transitions' required ones (each once).
-local function used_forms(def)
-  local out, seen = {}, {}
-  local function use(name)
-    if type(name) == "string" and not seen[name] then seen[name] = true; out[#out + 1] = name end
-  end
-  for _, name in ipairs(def.forms) do use(name) end
-  for _, s in ipairs(def.states) do for _, name in ipairs(s.forms) do use(name) end end
-  for _, t in ipairs(def.transitions) do for _, name in ipairs(t.requires) do use(name) end end
-  return out
-end
-
 -- The family forms of a programme: { {name, spec, family, by}, ... } (by: who fills it,
 -- for family = true: its own list or every family role).
 local function family_forms(def)
   local out = {}
-  for _, name in ipairs(used_forms(def)) do
+  for _, name in ipairs(E.used_forms(def)) do
     local f = E.find_form(name, def)
     local fam = f and f.spec.family
     if fam == true or fam == "read" then
