@@ -867,6 +867,7 @@ static int h_memory(lua_State *L) {
 static const luaL_Reg host_fns[] = {
     {"def", h_def},           {"defs", h_defs},         {"members", h_members},
     {"entries", h_entries},   {"has_store", h_has_store}, {"read_file", h_read_file},
+    {"member", h_member},
     {"list_dir", h_list_dir}, {"getenv", h_getenv},     {"now", h_now},
     {"parse_time", h_parse_time}, {"iso", h_iso},       {"duration", h_duration},
     {"at", h_at},             {"load", h_load},         {"memory", h_memory},
@@ -877,7 +878,7 @@ static const luaL_Reg host_fns[] = {
     {"c_rule_owner", h_c_rule_owner},   {"c_action_owner", h_c_action_owner},
     {"call_c_rule", h_call_c_rule},     {"call_c_action", h_call_c_action},
     {"consent", h_consent},             {"consents", h_consents},
-    {"decision", h_decision},           {"member", h_member},
+    {"decision", h_decision},
     {NULL, NULL}};
 
 /* ---- analysts' scripts: host functions for engine/lua/script.lua ----
