@@ -80,6 +80,7 @@ local function form_family_problems(spec, family_roles)
   return out
 end
 lib.form_family_problems = form_family_problems
+lib.role_list = role_list
 local SENSITIVE_EXAMPLE = 'sensitive = { data = { "key", ... }, members = { "key", ... } }'
 
 -- The `sensitive` field as written in one file, with where it stands: { spec, at } or nil.

@@ -24,6 +24,6 @@ return form {
     { "acco_endorsed", label = "Endorsed by the Aboriginal community-controlled organisation "
       .. "(ACCO)",
       type = "boolean" },
-    { "next_review", label = "Next review of the plan", type = "date" },
+    { "next_review", label = "Next review of the plan", type = "date", future = true },
   },
 }
