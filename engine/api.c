@@ -687,7 +687,7 @@ static json_t *v_case_fire(call *c) {
   if (!cs) return NULL;
   int all = !a.sensitive && has_private(keys_of(c, cs));
   const char *t = need(c, "transition");
-  int refused = family_role_refused(c, cs, need(c, "as"), t);
+  int refused = family_role_refused(c, cs, need(c, "as"), "fire", t);
   json_decref(cs);
   if (refused) return NULL;
   json_t *res = kf_case_fire(c->s->e, case_id(c, buf), t, need(c, "as"), actor(c),
@@ -763,11 +763,13 @@ static json_t *v_form_submit(call *c) {
   char buf[32];
   json_t *cs = case_full(c, NULL);
   if (!cs) return NULL;
+  const char *id = case_id(c, buf), *form = need(c, "form"), *as = str(c, "as");
+  int refused = family_role_refused(c, cs, as, "submit", form);
   json_decref(cs);
-  const char *id = case_id(c, buf), *form = need(c, "form");
+  if (refused) return NULL;
   json_t *data = json_object_get(c->args, "data"), *empty = NULL;
   if (!data || json_is_null(data)) data = empty = json_object();
-  json_t *out = kf_form_submit(c->s->e, id, form, data, actor(c), c->err);
+  json_t *out = kf_form_submit(c->s->e, id, form, data, as, actor(c), c->err);
   json_decref(empty);
   return out;
 }
@@ -1218,7 +1220,7 @@ static const struct {
     {"case.member_add", v_case_member_add, "id:c! role:s! name:s! data:o actor:s", STAFF},
     {"case.review", v_case_review, "id:c! note:s actor:s", STAFF},
     {"form.get", v_form_get, "name:s! id:c", STAFF},
-    {"form.submit", v_form_submit, "id:c! form:s! data:o actor:s", STAFF},
+    {"form.submit", v_form_submit, "id:c! form:s! data:o as:s actor:s", STAFF},
     {"rules.list", v_rules_list, "", STAFF},
     {"rule.impact", v_rule_impact, "source:s! path:s", STAFF},
     {"rule.deploy", v_rule_deploy, "source:s! path:s actor:s", STAFF},

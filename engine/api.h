@@ -21,7 +21,7 @@
  *   case.member_add  {id, role, name, data?, actor}      -> [member...]
  *   case.review      {id, note?, actor}                  -> case
  *   form.get         {name, id?}                         -> {name, title, fields, version}
- *   form.submit      {id, form, data, actor}             -> {entry, form_version, ...}
+ *   form.submit      {id, form, data, as?, actor}        -> {entry, form_version, ...}
  *   rules.list       {}                                  -> [{name, description, in_force: {...}, versions: [...]}]
  *   rule.impact      {path, source}                      -> {rule, evaluated, changed: [...]}
  *   rule.deploy      {path, source, actor}               -> {name, version, unchanged, rules: [{name, version, unchanged}]}

@@ -46,7 +46,7 @@
   "  consent give CASE --member ID --purpose P [--from DATE] [--until DATE]\n"            \
   "  consent withdraw CASE CONSENT --reason TEXT   recorded on the member's behalf\n"      \
   "  consent list CASE                  consents given by the case's members\n"           \
-  "  form submit CASE FORM --data JSON\n"                                                \
+  "  form submit CASE FORM --data JSON [--as ROLE]\n"                                \
   "  team add NAME | team list          teams of workers (lower-case letters, digits, _ -)\n" \
   "  setting list | setting set NAME VALUE   the agency's settings that programmes declare\n" \
   "  timers run                         fire every timer due by now (KINFLOW_NOW in tests)\n" \
@@ -501,7 +501,8 @@ static int cmd_timers(const args *a) {
 }
 
 static int cmd_form(const args *a) {
-  if (a->npos < 4 || strcmp(a->pos[1], "submit")) return usage("form submit CASE FORM --data JSON");
+  if (a->npos < 4 || strcmp(a->pos[1], "submit"))
+    return usage("form submit CASE FORM --data JSON [--as ROLE]");
   if (!a->data) return usage("form submit needs --data JSON");
   kf_err err = {0};
   json_t *data = parse_data(a->data, "--data", &err);
@@ -511,7 +512,7 @@ static int cmd_form(const args *a) {
     json_decref(data);
     return fail(&err);
   }
-  json_t *res = kf_form_submit(e, a->pos[2], a->pos[3], data, actor_of(a), &err);
+  json_t *res = kf_form_submit(e, a->pos[2], a->pos[3], data, a->as, actor_of(a), &err);
   json_decref(data);
   kf_engine_close(e);
   if (!res) return fail(&err);

@@ -77,7 +77,8 @@ done:
   return out;
 }
 
-int family_role_refused(call *c, const json_t *cs, const char *role, const char *transition) {
+int family_role_refused(call *c, const json_t *cs, const char *role, const char *verb,
+                        const char *name) {
   if (!c->user || is_family(c) || !role) return 0; /* the CLI (the owner) may, for paper records */
   json_t *info = info_of(c, cs);
   if (!info) return c->err->code;
@@ -85,7 +86,7 @@ int family_role_refused(call *c, const json_t *cs, const char *role, const char 
   json_decref(info);
   if (!family) return 0;
   return kf_fail(c->err, KF_EFORBIDDEN, "'%s' is a family member's role: only their own family "
-                 "account can fire '%s'", role, transition);
+                 "account can %s '%s'", role, verb, name);
 }
 
 /* ---- what a family account does ---- */
@@ -317,7 +318,8 @@ json_t *v_family_submit(call *c) {
   }
   char id[32];
   snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(cs, "id")));
-  out = kf_form_submit(c->s->e, id, form, json_object_get(c->args, "data"), login_of(c), c->err);
+  out = kf_form_submit(c->s->e, id, form, json_object_get(c->args, "data"), role, login_of(c),
+                       c->err);
 done:
   json_decref(info);
   json_decref(cs);

@@ -526,6 +526,20 @@ static int h_members(lua_State *L) {
                                           luaL_optstring(L, 2, NULL), &err), &err);
 }
 
+/* member(case id, member id) -> the member row (ended or not), or nil */
+static int h_member(lua_State *L) {
+  kf_err err = {0};
+  json_t *a = kf_store_member_get(need_store(L), luaL_checkinteger(L, 1), luaL_checkinteger(L, 2),
+                                  &err);
+  json_t *one = a ? json_incref(json_array_get(a, 0)) : NULL;
+  json_decref(a);
+  if (a && !one) {
+    lua_pushnil(L);
+    return 1;
+  }
+  return push_result_new(L, one, &err);
+}
+
 static int h_entries(lua_State *L) {
   kf_err err = {0};
   return push_result_new(L, kf_store_entries(need_store(L), luaL_checkinteger(L, 1),
@@ -881,6 +895,7 @@ static int h_memory(lua_State *L) {
 static const luaL_Reg host_fns[] = {
     {"def", h_def},           {"defs", h_defs},         {"members", h_members},
     {"entries", h_entries},   {"has_store", h_has_store}, {"read_file", h_read_file},
+    {"member", h_member},
     {"list_dir", h_list_dir}, {"getenv", h_getenv},     {"now", h_now},
     {"parse_time", h_parse_time}, {"iso", h_iso},       {"duration", h_duration},
     {"at", h_at},             {"load", h_load},         {"memory", h_memory},

@@ -643,7 +643,7 @@ static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *a
                         const char *now, kf_err *err);
 
 json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *data,
-                       const char *actor, kf_err *err) {
+                       const char *role, const char *actor, kf_err *err) {
   if (need_store(e, err)) return NULL;
   if (!json_is_object(data)) {
     kf_fail(err, KF_EINVAL, "form '%s': --data must be a JSON object of fields", form);
@@ -655,7 +655,8 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
   now_iso(now);
   json_t *c = load_case(e, id, 0, err);
   if (!c) return abort_tx_new(e, NULL);
-  json_t *chk = kf_lua_call_new(e->lua, KF_LUA_SUBMIT, json_pack("[O,s,O]", c, form, data), err);
+  json_t *chk = kf_lua_call_new(e->lua, KF_LUA_SUBMIT, json_pack("[O,s,O,s?]", c, form, data, role),
+                                err);
   if (!chk) return abort_tx_new(e, c);
   json_t *version_of = json_object_get(chk, "version_of");
   if (version_of) {
@@ -669,12 +670,13 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
     json_decref(row);
   }
   int64_t entry_id = 0;
-  json_t *entry = json_pack("{s:O,s:s,s:O?,s:O,s:b,s:s}", "case", json_object_get(c, "id"),
+  json_t *entry = json_pack("{s:O,s:s,s:O?,s:O,s:b,s:s,s:s?}", "case", json_object_get(c, "id"),
                             "form", form, "form_id", json_object_get(chk, "form_id"), "data",
-                            data, "valid", 1, "actor", actor);
+                            data, "valid", 1, "actor", actor, "role", role);
   int rc = kf_store_entry_add(e->st, entry, now, &entry_id, err);
   json_decref(entry);
   json_t *ev = case_event("form.submitted", c, actor, now);
+  if (role) json_object_set_new(ev, "role", json_string(role));
   json_object_set_new(ev, "name", json_string(form));
   json_object_set_new(ev, "data", json_pack("{s:I,s:O?,s:O}", "entry", (json_int_t)entry_id,
                                             "form_version", json_object_get(chk, "form_version"),

@@ -52,8 +52,9 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
                     int64_t expect_revision, kf_err *err);
 json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const char *name,
                            json_t *data, const char *actor, kf_err *err);
+/* role (may be NULL): the role the entry is given in; attested fields (by = {...}) need it. */
 json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *data,
-                       const char *actor, kf_err *err);
+                       const char *role, const char *actor, kf_err *err);
 /* Record that a case's review took place: clears overdue, schedules the next one. */
 json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
                        kf_err *err);

@@ -282,7 +282,8 @@ static int step(kf_engine *e, const char *id, json_t *s, int64_t *clock, char *m
                        actor, json_string_value(json_object_get(s, "reason")), 0, &err);
   } else if ((v = json_object_get(s, "submit"))) {
     json_t *data = json_object_get(s, "data"), *empty = data ? NULL : json_object();
-    res = kf_form_submit(e, id, json_string_value(v), data ? data : empty, actor, &err);
+    res = kf_form_submit(e, id, json_string_value(v), data ? data : empty,
+                         json_string_value(json_object_get(s, "as")), actor, &err);
     json_decref(empty);
   } else if ((v = json_object_get(s, "member"))) {
     res = kf_case_member_add(e, id, json_string_value(v), js(s, "name"),

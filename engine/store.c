@@ -980,7 +980,7 @@ char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err) {
 
 int kf_store_entry_add(kf_store *st, json_t *e, const char *now, int64_t *id, kf_err *err) {
   static const char *q = "INSERT INTO entries(case_id,form,form_id,data,valid,errors,actor,"
-                         "submitted_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
+                         "submitted_at,role) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, jint(e, "case"));
@@ -993,6 +993,7 @@ int kf_store_entry_add(kf_store *st, json_t *e, const char *now, int64_t *id, kf
   if (errors && !json_is_null(errors) && (rc = bind_json(st, s, 6, errors, err))) return rc;
   bind_text(s, 7, jstr(e, "actor"));
   bind_text(s, 8, now);
+  bind_text(s, 9, json_string_value(json_object_get(e, "role")));
   rc = step_done(st, s, "storing a form entry", err);
   if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
   return rc;
@@ -1002,7 +1003,7 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
                          kf_err *err) {
   static const char *q =
       "SELECT e.id, e.form, d.version AS form_version, e.data, e.valid, e.errors, e.actor,"
-      " e.submitted_at AS at FROM entries e LEFT JOIN definitions d ON d.id = e.form_id"
+      " e.submitted_at AS at, e.role FROM entries e LEFT JOIN definitions d ON d.id = e.form_id"
       " WHERE e.case_id=?1 AND (?2 IS NULL OR e.form=?2) AND (?3 = 0 OR e.valid = 1)"
       " ORDER BY e.id";
   sqlite3_stmt *s = stmt(st, q, err);
@@ -1015,6 +1016,17 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
   json_t *v;
   json_array_foreach(a, i, v) json_object_set(v, "valid", json_boolean(jint(v, "valid")));
   return a;
+}
+
+/* One member of a case by its number, ended or not: an array of one row, or empty. */
+json_t *kf_store_member_get(kf_store *st, int64_t case_id, int64_t member_id, kf_err *err) {
+  static const char *q = "SELECT id, role, name, data, added_at, ended_at, ended_reason "
+                         "FROM members WHERE case_id=?1 AND id=?2";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, case_id);
+  sqlite3_bind_int64(s, 2, member_id);
+  return rows_json(st, s, "reading a member", err);
 }
 
 /* ---- the event log and its hash chain ---- */

@@ -107,8 +107,12 @@ int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const cha
 /* The login of the family account bound to member (malloc'd), or NULL with KF_ENOTFOUND. */
 char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err);
 
-/* entry: case, form, form_id (or null), data, valid, errors (or null), actor; submitted at
- * now. *id (may be NULL) gets its id. */
+/* One member of case_id by its number, ended or not (id, role, name, data, added_at,
+ * ended_at, ended_reason): an array of that row, or an empty array when there is none. */
+json_t *kf_store_member_get(kf_store *st, int64_t case_id, int64_t member_id, kf_err *err);
+
+/* entry: case, form, form_id (or null), data, valid, errors (or null), actor, role (or
+ * null: the role it was given in); submitted at now. *id (may be NULL) gets its id. */
 int kf_store_entry_add(kf_store *st, json_t *entry, const char *now, int64_t *id, kf_err *err);
 /* A case's entries (form NULL: every form; valid_only: only valid ones), oldest first. */
 json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int valid_only,

@@ -138,8 +138,10 @@ json_t *v_decision_list(call *c);
  * role of its programme (they are listed), or has an account already; KF_ENOTFOUND for no
  * such case. */
 json_t *family_binding(call *c, const char *case_ref, int64_t member);
-/* 0, or KF_EFORBIDDEN when a signed-in staff user asks to fire transition of case cs as
- * role, a family role of its programme (only that member's own account may). */
-int family_role_refused(call *c, const json_t *cs, const char *role, const char *transition);
+/* 0, or KF_EFORBIDDEN when a signed-in staff user asks to act (verb "fire" a transition,
+ * "submit" a form: name) on case cs as role, a family role of its programme (only that
+ * member's own account may). */
+int family_role_refused(call *c, const json_t *cs, const char *role, const char *verb,
+                        const char *name);
 
 #endif

@@ -382,7 +382,8 @@ sample_data_load() {
     "names_decided_together","daily_decisions_together"],"child_calls_carer":"Uncle Dale"}'
   sd_form communication_book '{"entry_date":"@185","written_by":"carer",
     "update":"Jack lost a tooth."}' "Dale Ashgrove-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@182","attendees":["Riley Mockford"]}'
+  sd_form safety_network_meeting '{"meeting_date":"@182","attendees":["Riley Mockford","Dale Ashgrove-Example"],
+    "parent_attended":true,"carer_attended":true}'
   sd_form review '{"review_date":"@180","progress":"Good start."}'
   sd_at 178 10:00
   sd_fire strengthen caseworker "$CW1"
@@ -418,6 +419,8 @@ sample_data_load() {
   sd_at 150 10:00
   sd_fire match caseworker "$CW2"
   sd_at 90 16:00
+  sd_form family_feedback '{"feedback_date":"@90","what_helped":"Kim kept Rosie'"'"'s routine the same.",
+    "listened_to":"partly"}' "Frankie Sampleton"
   sd_fire close supervisor "$SUP" "Family moved interstate; referred with consent to the co-parenthood service there."
   sd_done "Frankie Sampleton; closed (moved interstate)"
 
@@ -479,8 +482,8 @@ sample_data_load() {
   sd_form review '{"review_date":"@40","progress":"Ready to sustain on our own.","decision":"move_forward"}'
   sd_at 10 10:00
   sd_fire sign_plan parent "Hayden Example-Home"
-  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Hayden Example-Home"
-  sd_fire prepare_restoration caseworker "$CW2"
+  sd_decide sustain_change "Move to Stage 3: sustaining change at home, agreed with the family" "Hayden Example-Home"
+  sd_fire sustain_change caseworker "$CW2"
   sd_done "Hayden Example-Home; Stage 3, sustaining change at home"
 
   # Preserved: the child remains safely at home.
@@ -509,13 +512,15 @@ sample_data_load() {
   sd_form review '{"review_date":"@180","progress":"Lou has joined a parents group.","decision":"move_forward"}'
   sd_at 175 10:00
   sd_fire sign_plan parent "Lou Sampleford"
-  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Lou Sampleford"
-  sd_fire prepare_restoration caseworker "$CW2"
+  sd_decide sustain_change "Move to Stage 3: sustaining change at home, agreed with the family" "Lou Sampleford"
+  sd_fire sustain_change caseworker "$CW2"
   sd_form safety_network_meeting '{"meeting_date":"@25","attendees":["Lou Sampleford",
     "Nell Greystone-Example","Nan Sampleford"],"parent_attended":true,"carer_attended":true,
     "network_agrees_safe":true}'
   sd_form review '{"review_date":"@22","progress":"All goals met.","goals_met":true,"decision":"close",
     "family_feedback":"Lou: Nell is part of our family now."}'
+  sd_form family_feedback '{"feedback_date":"@21","what_helped":"Nell is part of our family now.",
+    "listened_to":"yes"}' "Lou Sampleford"
   sd_at 20 15:00
   sd_decide preserve "The child stays safely at home and the service closes, agreed with the family" "Lou Sampleford"
   sd_fire preserve supervisor "$SUP"
@@ -647,7 +652,8 @@ sample_data_load() {
     "clear_roles","names_decided_together"]}'
   sd_form communication_book '{"entry_date":"@110","written_by":"carer",
     "update":"Ruby made the netball team."}' "Hal Pinecrest-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Alexis Testbrook"]}'
+  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Alexis Testbrook",
+    "Hal Pinecrest-Example"],"parent_attended":true,"carer_attended":true}'
   sd_form review '{"review_date":"@106","progress":"Good start."}'
   sd_at 104 10:00
   sd_fire strengthen caseworker "$CW2"
@@ -716,11 +722,14 @@ sample_data_load() {
     "living_arrangement":"with_parents"}'
   sd_at 118 10:00
   sd_fire match caseworker "$CW1"
-  sd_form partnering_activities '{"agreed_on":"@115","activities":["communication_book",
-    "speak_positively","daily_decisions_together"]}'
-  sd_form communication_book '{"entry_date":"@110","written_by":"carer",
-    "update":"Ada slept through the night."}' "Hazel Dunmore-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale","Noor Example-Safe"]}'
+  sd_form partnering_activities '{"agreed_on":"@115","activities":["shared_daily_log",
+    "safety_planning_together","daily_decisions_together"]}'
+  sd_form daily_log '{"log_date":"@110","written_by":"carer",
+    "children_today":"Ada slept through the night."}' "Hazel Dunmore-Example"
+  sd_form daily_log '{"log_date":"@107","written_by":"parent",
+    "children_today":"Ada helped plant tomatoes.","safety_plan_followed":true}' "Robin Testvale"
+  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale",
+    "Hazel Dunmore-Example","Noor Example-Safe"],"parent_attended":true,"carer_attended":true}'
   sd_form safety_plan '{"plan_date":"@106","strategies":["Code word with childcare"],
     "made_with_specialist":true}'
   sd_at 105 10:00
@@ -734,6 +743,8 @@ sample_data_load() {
   sd_form safety_plan '{"plan_date":"@14","strategies":["Code word with childcare","New locks fitted"],
     "made_with_specialist":true,"new_address_safe":true,"protection_order":"in_place"}'
   sd_form review '{"review_date":"@13","progress":"New home assessed as safe.","decision":"close"}'
+  sd_form family_feedback '{"feedback_date":"@11","what_helped":"Hazel'"'"'s kitchen table, every night.",
+    "what_to_change":"Tell us sooner where we might live next.","listened_to":"yes"}' "Robin Testvale"
   sd_at 10 11:00
   sd_decide move_on "The family moves on to its new home, agreed with them" "Robin Testvale"
   sd_fire move_on fv_specialist "$FVS"
@@ -746,6 +757,7 @@ sample_data_load() {
   sd_at 4 09:00
   sd_new fpr FPR-0410 '{"pathway":"preservation","identified_by":"Child Protection Navigator"}'
   sd_member parent "Casey Northgate-Test" '{"dob":"@age:24:90","pregnant":true}'
+  sd_fire record_priority_group navigator "$NAV"
   sd_done "Casey Northgate-Test; identified (pregnant), consent to ask"
 
   # Getting to know the family: goals being set.
@@ -763,7 +775,7 @@ sample_data_load() {
 
   # Support at home, preservation pathway, reviews up to date.
   sd_at 62 09:00
-  sd_new fpr FPR-0342 '{"pathway":"preservation","funding_allocation":6000}'
+  sd_new fpr FPR-0342 '{"pathway":"preservation"}'
   sd_member parent "Charlie Demoford" '{"dob":"@age:37:20"}'
   sd_member child "Max Demoford" '{"dob":"@age:13:100"}'
   sd_member lead_practitioner "Rae Example-Lead"
@@ -773,8 +785,20 @@ sample_data_load() {
   sd_form goals '{"goal":"Max back at school full time","status":"in_progress","set_with_family":true}' "Rae Example-Lead"
   sd_form goals '{"goal":"Charlie gets a driver licence","status":"in_progress","funding_amount":1200,
     "funding_purpose":"Driving lessons","set_with_family":true}' "Rae Example-Lead"
+  sd_form funding_approval '{"prepared_on":"@47","goal":"Charlie gets a driver licence",
+    "amount_approved":1200,"why":"A licence opens the job Charlie was offered."}' "Rae Example-Lead"
+  sd_at 46 10:00
+  sd_fire approve_funding supervisor "$SUP"
   sd_at 45 10:00
   sd_fire start_support lead_practitioner "Rae Example-Lead"
+  sd_form family_home_visit '{"visit_date":"@43","place":"family_home","visited_by":["Rae Example-Lead"],
+    "present":["Charlie Demoford","Max Demoford"],"what_we_did":"Morning routine chart together."}' "Rae Example-Lead"
+  sd_form service_referral '{"referral_date":"@42","service":"Example Youth Re-engagement",
+    "kind":"education","status":"attending","parent_contributed":true}' "Rae Example-Lead"
+  sd_form support_delivered '{"started_on":"@41","name":"Tuning in to Teens","kind":"evidence_based_program",
+    "sessions":4,"status":"started"}' "Rae Example-Lead"
+  sd_form funding_spend '{"spent_on":"@41","goal":"Charlie gets a driver licence","amount":600,
+    "what_for":"Five driving lessons"}' "Rae Example-Lead"
   sd_form review '{"review_date":"@40","progress":"Max at school three days a week."}' "Rae Example-Lead"
   sd_at 18 10:00
   sd_form review '{"review_date":"@18","progress":"Max at school full time; driving test booked."}' "Rae Example-Lead"
@@ -792,8 +816,12 @@ sample_data_load() {
   sd_form goals '{"goal":"Tia back at her old school","status":"not_started","set_with_family":true}' "Quinn Example-Lead"
   sd_form goals '{"goal":"A bedroom for Tia","status":"not_started","funding_amount":900,
     "funding_purpose":"Bed and desk","set_with_family":true}' "Quinn Example-Lead"
+  sd_form funding_approval '{"prepared_on":"@140","goal":"A bedroom for Tia","amount_approved":900}' "Quinn Example-Lead"
+  sd_fire approve_funding supervisor "$SUP"
   sd_at 135 10:00
   sd_fire start_support lead_practitioner "Quinn Example-Lead"
+  sd_form funding_spend '{"spent_on":"@120","goal":"A bedroom for Tia","amount":870,
+    "what_for":"Bed, mattress and desk"}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@110","progress":"Bedroom ready."}' "Quinn Example-Lead"
   sd_form goals '{"goal":"A bedroom for Tia","status":"achieved","funding_amount":900,
     "set_with_family":true}' "Quinn Example-Lead"
@@ -804,19 +832,24 @@ sample_data_load() {
     "Tia Example-North","Quinn Example-Lead"],"parent_attended":true,"carer_attended":true,
     "network_agrees_safe":true}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@29","progress":"Ready to go home.","goals_met":true}' "Quinn Example-Lead"
+  sd_form family_feedback '{"feedback_date":"@29","what_helped":"Quinn listened to Tia first.",
+    "listened_to":"yes"}' "Tony Example-North"
   sd_at 28 15:00
   sd_fire reunify caseworker "$CW2"
   sd_done "Tony Example-North; Tia reunified home"
 
-  # Not eligible: closed with the reason and where the family was referred.
+  # Outside the priority groups (they are priorities, not eligibility): taken on with a reason.
   sd_at 20 09:00
   sd_new fpr FPR-0405 '{"pathway":"preservation"}'
   sd_member parent "Alex Mockridge" '{"dob":"@age:39:14"}'
   sd_member child "Sam Mockridge" '{"dob":"@age:7:40"}'
   sd_member child "Lou Mockridge" '{"dob":"@age:8:300"}'
+  sd_member lead_practitioner "Rae Example-Lead"
+  sd_fire record_priority_group navigator "$NAV"
   sd_at 18 11:00
-  sd_fire not_eligible navigator "$NAV" "Children are 7 and 8, outside the priority groups; referred to the local Family Support service."
-  sd_done "Alex Mockridge; not eligible, referred on"
+  sd_consent "Alex Mockridge" "@18"
+  sd_fire accept_outside_groups navigator "$NAV" "Children are 7 and 8, outside the priority groups; the family support service has a 4-month wait and the school is worried now."
+  sd_done "Alex Mockridge; outside the priority groups, taken on with the reason"
 
   # ---------------------------------------------------------------- Partnership plan
   SD_WF=partnership_plan SD_ACTOR="Quinn Example-Lead"
@@ -895,7 +928,7 @@ sample_data_load() {
   sd_member lead_professional "Quinn Example-Lead"
   sd_fire allocate team_member "Hemi Teamwork-Example"
   sd_at 35 16:00
-  sd_fire withdraw family "Pita Testwater"
+  sd_fire withdraw family "Pita Testwater" "Kahu is back at school and our whānau are helping; we will call if we need you."
   sd_done "Pita Testwater; the family withdrew"
 }
 
@@ -922,6 +955,8 @@ sample_walkthrough() {
   sd_member parent "Robin Example" '{"dob":"@age:31:120"}'
   sd_member child "Ava Example" '{"dob":"@age:6:75"}'
   sd_member child "Leo Example" '{"dob":"@age:3:20"}'
+  sd_member kin "Nan Example"
+  sd_member other_parent "Chris Example-Far"
 
   step 168 "Consent to share information recorded" \
     "Robin agrees that the carer, the Family Link and the school may share information about the children."
@@ -952,6 +987,16 @@ sample_walkthrough() {
     "communication_book","carer_attends_contact","welcome_home_visits","your_child"],
     "processes":["case_plan","child_health_passport","education_support_plan"],
     "child_calls_carer":"Aunty Kit"}' "Sam Fenwick-Example"
+
+  step 155 "Levers for change found with Robin" \
+    "What Robin wants to change and what will help: the Family Link and a peer worker visit Robin at home."
+  sd_form family_home_visit '{"visit_date":"@155","place":"family_home",
+    "visited_by":["Sam Fenwick-Example","Jo Peer-Example (peer worker)"],"present":["Robin Example"],
+    "what_we_did":"Robin talked about the mum she wants to be."}' "Sam Fenwick-Example"
+  sd_form levers_for_change '{"recorded_on":"@155","levers":["Walking Ava to her first day of Year 1",
+    "A lease of her own","Nan'"'"'s support"],"strengths":["Never misses contact"]}' "Sam Fenwick-Example"
+  sd_form service_referral '{"referral_date":"@154","service":"PSU","kind":"psu","status":"referred",
+    "parent_contributed":true,"reason":"Robin asked for it herself."}'
 
   step 150 "Communication book started" \
     "Kit writes to Robin about the children's week; Robin writes back."
@@ -1035,6 +1080,9 @@ sample_walkthrough() {
     "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
     "carer_attended":true,"network_agrees_safe":true,
     "strengths":"Stable home; Kit stays in the children'"'"'s lives as Aunty Kit."}'
+  sd_form social_capital '{"recorded_on":"@35","network":["Nan Example","Kit Maple-Example",
+    "Playgroup parents","Neighbour Dee"],"community_connections":["Example Primary P&C"],
+    "keeps_change_going":"Sunday dinners at Nan'"'"'s; Kit stays Aunty Kit."}' "Sam Fenwick-Example"
   sd_form review '{"review_date":"@35","progress":"Network agrees restoration.",
     "decision":"move_forward","child_views":"Ava: can Aunty Kit still come to my birthday?"}'
 

@@ -60,8 +60,9 @@ return adapt "coparenthood" {
       description = "Overnight stays with the care leaver, the kinship carer assessment, and "
         .. "supports around the care leaver's household.",
       forms = { "kinship_carer_assessment", "family_contact", "safety_network_meeting",
-                "case_plan", "review" } },
-    { "kinship_care", title = "Siblings in the care leaver's kinship care", final = true,
+                "social_capital", "case_plan", "family_home_visit", "case_note", "service_referral",
+                "review", "family_feedback" } },
+    { "kinship_care", title = "Siblings in the care leaver's kinship care", final = true, ended_by = "goals_met",
       outcome = "kinship_care", before = "closed",
       description = "The younger siblings live with the care leaver as their kinship carer." },
   },
@@ -74,19 +75,25 @@ return adapt "coparenthood" {
     { "prepare_restoration", title = "Move to Stage 3: Preparing for kinship care",
       when = { plan_for_kinship_care },
       description = "The siblings' case plan aims for kinship care with the care leaver." },
+    { "withdraw", by = { "care_leaver" },
+      description = "Taking part is the care leaver's choice: they may stop at any time, "
+        .. "saying why in their own words." },
     { "sign_plan", by = { "care_leaver" },
       description = "The care leaver reads the siblings' case plan and signs it." },
     { "place_with_care_leaver", title = "Siblings move to the care leaver's kinship care",
       from = "restoration", to = "kinship_care", by = { "supervisor" }, decision = true,
       requires = { "kinship_carer_assessment", "safety_network_meeting", "review" },
-      when = { "care_leaver_adult", assessment_approved, "network_agrees_child_safe_at_home",
+      when = { "care_leaver_adult", assessment_approved, "family_feedback_sought",
+               "network_agrees_child_safe_at_home",
                "overnight_stays_at_home" },
       description = "The supervisor approves the kinship care arrangement once the care "
         .. "leaver is assessed and approved and the network agrees the siblings can be safe "
         .. "at home with them." },
   },
 
-  remove = { transitions = { "restore" }, states = { "restored" } },
+  -- no restoration here, so no follow-up after it
+  remove = { transitions = { "restore", "complete_follow_up", "return_to_care" },
+             states = { "restored", "home", "returned_to_care" } },
 
   on_enter = {
     kinship_care = function(case) case.data.kinship_care_from = kf.today() end,

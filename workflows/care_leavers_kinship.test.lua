@@ -22,6 +22,7 @@ end
 local function to_stage3(leaver)
   return join({
   { fire = "match", as = "caseworker" },
+  { advance = "10d" },   -- 2026-01-15
   { submit = "partnering_activities",
     data = { agreed_on = "2026-01-06",
              activities = { "communication_book", "clear_roles", "names_decided_together",
@@ -29,8 +30,10 @@ local function to_stage3(leaver)
   { submit = "communication_book", data = { entry_date = "2026-01-09", written_by = "carer",
                                             update = "Poppy asked when Jamie visits next." } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton", "Ros Elmwood-Test" } } },
+    data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton", "Ros Elmwood-Test" },
+             parent_attended = true, carer_attended = true } },
   { fire = "strengthen", as = "caseworker" },
+  { advance = "26d" },   -- 2026-02-10
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "kinship_care",
                                    goals = { "Poppy and Finn live with Jamie" } } },
   { submit = "review", data = { review_date = "2026-02-10", progress = "Weekend visits going well." } },
@@ -38,6 +41,7 @@ local function to_stage3(leaver)
     refused = "no shared decision has been recorded for 'prepare_restoration'" } },
   decided("prepare_restoration", leaver), {
   { fire = "prepare_restoration", as = "caseworker" },
+  { advance = "16d" },   -- 2026-02-26
   { submit = "family_contact", data = { contact_date = "2026-02-14", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-02-21", contact_type = "overnight" } },
   { submit = "safety_network_meeting",
@@ -49,6 +53,8 @@ local approved = {
   { submit = "kinship_carer_assessment",
     data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example", approved = true,
              siblings = { "Poppy Sampleton", "Finn Sampleton" } } },
+  { submit = "family_feedback",
+    data = { feedback_date = "2026-02-26", what_helped = "Ros let me be their big sister again." } },
 }
 
 return scenarios "care_leavers_kinship" {
@@ -62,7 +68,15 @@ return scenarios "care_leavers_kinship" {
         refused = "no shared decision has been recorded for 'place_with_care_leaver'" } },
       decided("place_with_care_leaver", "Jamie Sampleton"), {
       { fire = "place_with_care_leaver", as = "supervisor" },
-      { expect = { state = "kinship_care", final = true, data = { kinship_care_from = "2026-01-05" } } } }) },
+      { expect = { state = "kinship_care", final = true, data = { kinship_care_from = "2026-02-26" } } } }) },
+
+  { "the care leaver may stop taking part, with their reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(adult_leaver, siblings_and_workers, {
+      { fire = "match", as = "caseworker" },
+      { fire = "withdraw", as = "parent", refused = "may not fire 'withdraw'" },
+      { fire = "withdraw", as = "care_leaver", reason = "I have to move for work." },
+      { expect = { state = "withdrawn", final = true } } }) },
 
   { "matching needs the care leaver on the case",
     now = "2026-01-05T09:00:00Z",
@@ -73,13 +87,15 @@ return scenarios "care_leavers_kinship" {
     now = "2026-01-05T09:00:00Z",
     steps = join(adult_leaver, siblings_and_workers, {
       { fire = "match", as = "caseworker" },
+      { advance = "36d" },  -- 2026-02-10
       { submit = "partnering_activities",
         data = { agreed_on = "2026-01-06",
                  activities = { "communication_book", "clear_roles", "your_child" } } },
-      { submit = "communication_book", data = { entry_date = "2026-01-09", written_by = "carer",
+      { submit = "communication_book", data = { entry_date = "2026-01-19", written_by = "carer",
                                                 update = "Finn's first swim." } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton" } } },
+        data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton" },
+                 parent_attended = true, carer_attended = true } },
       { fire = "strengthen", as = "family_link" },
       { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                        goals = { "Return to mum" } } },
@@ -103,13 +119,13 @@ return scenarios "care_leavers_kinship" {
   { "a care leaver under 18 can start but must be 18 to become the kinship carer",
     now = "2026-01-05T09:00:00Z",
     steps = join({ { member = "care_leaver", name = "Jess Sampleton",
-                     data = { dob = "2008-04-01" } },
+                     data = { dob = "2008-03-20" } },
                    { consent = "share_with_partners", by = "Jess Sampleton" } },
                  siblings_and_workers, to_stage3("Jess Sampleton"), approved,
                  decided("place_with_care_leaver", "Jess Sampleton"), {
       { fire = "place_with_care_leaver", as = "supervisor",
         refused = "the care leaver is not yet 18" },
-      { advance = "90d" },       -- 2026-04-05: Jess has turned 18
+      { advance = "30d" },       -- 2026-03-28: Jess turned 18 on 20 March
       { fire = "place_with_care_leaver", as = "supervisor" },
       { expect = { state = "kinship_care", final = true } } }) },
 }

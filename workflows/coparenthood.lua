@@ -48,12 +48,77 @@ local function plan_signed(case)
   return true
 end
 
+-- Follow-up after the child goes home: months of reviews before the case closes.
+local FOLLOW_UP_MONTHS = 6
+
+-- date + n months (YYYY-MM-DD), the day kept within the month.
+local function add_months(date, n)
+  local y, m, d = date:match("^(%d%d%d%d)-(%d%d)-(%d%d)$")
+  y, m, d = tonumber(y), tonumber(m) + n, tonumber(d)
+  y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
+  local last = ({ 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 })[m]
+  if m == 2 and (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) then last = 29 end
+  return string.format("%04d-%02d-%02d", y, m, math.min(d, last))
+end
+
+-- The evidence for Stage 3's moves happened in Stage 3: overnight stays and the network
+-- meeting dated since the case entered it (a stay recorded before matching, or dated ahead,
+-- is not evidence of the child going home now).
+local function stage3_evidence(case)
+  local since, problems = case.data.stage3_started_on, {}
+  if not since then return true end
+  local stays = 0
+  for _, e in ipairs(case:entries("family_contact")) do
+    local d = e.data.contact_date
+    if e.data.contact_type == "overnight" and d and d >= since and d <= kf.today() then
+      stays = stays + 1
+    end
+  end
+  if stays < 2 then
+    problems[#problems + 1] = stays .. " overnight stay(s) at home since Stage 3 began on "
+      .. since .. "; at least 2 are needed"
+  end
+  local met = false
+  for _, e in ipairs(case:entries("safety_network_meeting")) do
+    local d = e.data.meeting_date
+    if d and d >= since and d <= kf.today() then met = true end
+  end
+  if not met then
+    problems[#problems + 1] = "no safety and support network meeting since Stage 3 began on "
+      .. since
+  end
+  if #problems > 0 then return false, table.concat(problems, "; ") end
+  return true
+end
+
+-- The follow-up period has run its course and was reviewed.
+local function follow_up_done(case)
+  local problems = {}
+  local untill = case.data.follow_up_until
+  if untill and kf.today() < untill then
+    problems[#problems + 1] = "the follow-up period runs until " .. untill
+  end
+  local reviewed = false
+  for _, e in ipairs(case:entries("review")) do
+    local d = e.data.review_date
+    if d and d >= (case.data.restored_on or "") and d <= kf.today() then reviewed = true end
+  end
+  if not reviewed then
+    problems[#problems + 1] = "no review has been held since the child went home on "
+      .. tostring(case.data.restored_on)
+  end
+  if #problems > 0 then return false, table.concat(problems, "; ") end
+  return true
+end
+
 return workflow {
   name = "coparenthood",
   title = "Co-parenthood",
   description = "A shared-parenting model of foster care: parents and carers co-parent, and "
     .. "the Family Link supports the parents, toward returning children home.",
-  roles = { "parent", "carer", "family_link", "caseworker", "supervisor" },
+  -- peer_worker: seed "From consumer to partner": parents with lived experience, trained
+  -- and employed to support others, e.g. co-visits with professionals to family homes.
+  roles = { "parent", "carer", "family_link", "caseworker", "supervisor", "peer_worker" },
   -- Seed "Co-parenthood": parents and carers co-parent. They sign in to their family page,
   -- write in the communication book, and the parent signs the case plan.
   family_roles = { "parent", "carer" },
@@ -75,8 +140,9 @@ return workflow {
         .. "communication book and attend safety and support network meetings together. "
         .. "Set the expectation from day one: parents don't stop being parents when their "
         .. "children enter care.",
-      forms = { "partnering_activities", "communication_book", "safety_network_meeting",
-                "family_contact", "review" },
+      forms = { "partnering_activities", "levers_for_change", "communication_book",
+                "safety_network_meeting", "family_contact", "family_home_visit", "case_note",
+                "service_referral", "review", "family_feedback" },
       review = "28d" },
 
     -- Seed "Co-parenthood", Stage 2: "Strengthening parenting capability and resilience."
@@ -86,7 +152,8 @@ return workflow {
         .. "activities with the carer, and family contact grows.",
       forms = { "case_plan", "cultural_support_plan", "education_support_plan",
                 "child_health_passport", "communication_book", "family_contact",
-                "safety_network_meeting", "review" },
+                "safety_network_meeting", "family_home_visit", "case_note", "service_referral",
+                "review", "family_feedback" },
       review = "28d" },
 
     -- Seed "Co-parenthood", Stage 3: "Preparing for restoration, expanding social capital
@@ -96,14 +163,34 @@ return workflow {
         .. "behaviour change",
       description = "Overnight stays at home, the safety and support network agrees the "
         .. "child can be safe at home, and the family's own supports grow beyond the service.",
-      forms = { "family_contact", "safety_network_meeting", "case_plan", "communication_book",
-                "review" },
+      forms = { "family_contact", "safety_network_meeting", "social_capital", "case_plan",
+                "communication_book", "family_home_visit", "case_note", "service_referral", "review",
+                "family_feedback" },
       review = "14d" },
 
-    { "restored", title = "Restored home", final = true, outcome = "restored",
-      description = "The child has returned home to live with their parents." },
-    { "closed", title = "Closed", final = true, outcome = "closed",
-      description = "The case closed without restoration through this programme." },
+    -- After a child goes home, practice follows the family: a follow-up period with reviews.
+    { "restored", title = "Restored home: following the family",
+      description = "The child has returned home to live with their parents. The Family Link "
+        .. "and the network stay alongside the family, with reviews, for the follow-up "
+        .. "period (" .. FOLLOW_UP_MONTHS .. " months) before the case closes.",
+      forms = { "review", "family_home_visit", "case_note", "safety_network_meeting",
+                "social_capital", "service_referral", "family_feedback" },
+      review = "28d" },
+
+    { "home", title = "Home for good: follow-up complete", final = true, ended_by = "goals_met", outcome = "restored",
+      description = "The child lives at home and the follow-up period ended well: the goals "
+        .. "were met." },
+    { "returned_to_care", title = "Returned to care", final = true, ended_by = "returned_to_care",
+      outcome = "returned_to_care",
+      description = "After going home, the child returned to care." },
+    { "withdrawn", title = "The family chose to stop", final = true, ended_by = "family", outcome = "withdrawn",
+      description = "Taking part is the family's choice: the parents withdrew, with their "
+        .. "reason." },
+    { "not_matched", title = "Not matched in time", final = true, ended_by = "service", outcome = "not_matched",
+      description = "The service could not match the family with a carer and a Family Link "
+        .. "worker in time: the service's shortfall, not the family's." },
+    { "closed", title = "Closed", final = true, ended_by = "other", outcome = "closed",
+      description = "The case closed for another reason, recorded when it closed." },
   },
 
   transitions = {
@@ -121,13 +208,15 @@ return workflow {
       description = "The family has consented to share information and is matched with a "
         .. "carer and a Family Link worker." },
 
-    { "lapse", title = "Referral lapsed", from = "referral", to = "closed", after = "90d",
-      description = "A referral not matched within 90 days closes." },
+    { "lapse", title = "Referral lapsed: not matched in time", from = "referral",
+      to = "not_matched", after = "90d",
+      description = "A referral the service could not match within 90 days closes as the "
+        .. "service's shortfall (not matched), not the family's." },
 
     { "strengthen", title = "Move to Stage 2: Strengthening parenting capability",
       from = "building_trust", to = "capability", by = { "caseworker", "family_link" },
       requires = { "partnering_activities", "safety_network_meeting" },
-      when = { partnering_agreed, "communication_book_in_use" },
+      when = { partnering_agreed, "communication_book_in_use", "network_met_together" },
       description = "Parents and carers have agreed how they co-parent, the communication "
         .. "book is in use and they have met with the safety and support network together." },
 
@@ -164,24 +253,48 @@ return workflow {
       from = "restoration", to = "restored", by = { "supervisor" },
       requires = { "safety_network_meeting", "review" },
       decision = true,
-      when = { "network_agrees_child_safe_at_home", "overnight_stays_at_home" },
+      when = { "consent_recorded", "latest_review_supports_move",
+               "network_agrees_child_safe_at_home", "overnight_stays_at_home",
+               stage3_evidence },
       -- Recorded here rather than in on_enter.restored, so that adaptations which remove
       -- the restored state (remove = { states = { "restored" } }) carry no handler for it.
       action = function(case)
         local meeting = case:latest("safety_network_meeting")
         case.data.restoration_agreed_at_meeting = meeting.meeting_date
         case.data.restored_on = kf.today()
+        case.data.follow_up_until = add_months(kf.today(), FOLLOW_UP_MONTHS)
         if case.data.matched_on then
           case.data.days_to_restoration = kf.days_between(case.data.matched_on, kf.today())
         end
       end,
-      description = "The supervisor approves the child's return home once the safety and "
-        .. "support network agrees the child can be safe at home, as a decision shared with "
-        .. "the family." },
+      description = "The supervisor approves the child's return home, as a decision shared "
+        .. "with the family, once the evidence is current: consent to share, the latest "
+        .. "review moving forward, two overnight stays at home in Stage 3 and the last 8 "
+        .. "weeks, and a recent network meeting, parents and carers together, agreeing the "
+        .. "child can be safe at home. The follow-up period starts." },
+
+    { "complete_follow_up", title = "Close: home for good",
+      from = "restored", to = "home", by = { "supervisor" },
+      requires = { "review" },
+      when = { follow_up_done, "family_feedback_sought" },
+      description = "The follow-up period is over, reviewed with the family, and the family "
+        .. "gave their feedback: the case closes with the child home." },
+
+    { "return_to_care", title = "Child returned to care",
+      from = "restored", to = "returned_to_care", by = { "caseworker", "supervisor" },
+      reason = true,
+      description = "The child returned to care after going home; say why. A new "
+        .. "co-parenthood referral can continue from this case." },
+
+    { "withdraw", title = "Stop taking part", from = "*", to = "withdrawn",
+      by = { "parent" }, reason = true,
+      description = "Taking part is the family's choice: the parent may stop at any time, "
+        .. "saying why in their own words (and giving feedback if they wish)." },
 
     { "close", title = "Close the case", from = "*", to = "closed", by = { "supervisor" },
       reason = true,
-      description = "Close without restoration, giving the reason." },
+      description = "Close for another reason, giving it (the family's feedback is asked for "
+        .. "on the family page; the moves that close with the goals met require it)." },
   },
 
   on_enter = {
@@ -194,12 +307,26 @@ return workflow {
     restoration = function(case)
       case.data.stage3_started_on = case.data.stage3_started_on or kf.today()
     end,
-    closed = function(case)
+    closed = function(case) case.data.closed_on = kf.today() end,
+    not_matched = function(case) case.data.closed_on = kf.today() end,
+    withdrawn = function(case) case.data.closed_on = kf.today() end,
+    home = function(case) case.data.closed_on = kf.today() end,
+    returned_to_care = function(case)
       case.data.closed_on = kf.today()
+      case.data.returned_to_care_on = kf.today()
     end,
   },
 
   on_exit = {
+    -- Stage 1's levers for change and Stage 3's social capital, counted for reports.
+    building_trust = function(case)
+      local lv = case:latest("levers_for_change")
+      case.data.levers_for_change = lv and #lv.levers or 0
+    end,
+    restoration = function(case)
+      local sc = case:latest("social_capital")
+      case.data.network_people = sc and #sc.network or 0
+    end,
     referral = function(case)
       if case.data.referred_on then
         case.data.days_in_referral = kf.days_between(case.data.referred_on, kf.today())

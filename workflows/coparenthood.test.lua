@@ -18,6 +18,7 @@ local matched = join(family, consent, child_info, { { fire = "match", as = "case
 
 -- Stage 1 work (seed "Parents partnering with carers")
 local stage1_work = {
+  { advance = "20d" },   -- 2026-01-25: what follows happened since matching
   { submit = "partnering_activities",
     data = { agreed_on = "2026-01-08",
              activities = { "speak_positively", "communication_book", "carer_attends_contact",
@@ -31,11 +32,11 @@ local stage1_work = {
   { submit = "safety_network_meeting",
     data = { meeting_date = "2026-01-20", attendees = { "Robin Testwood", "Kit Maplefield" },
              parent_attended = true, carer_attended = true } },
-  { advance = "20d" },   -- 2026-01-25
 }
 local in_stage2 = join(matched, stage1_work, { { fire = "strengthen", as = "family_link" } })
 
 local stage2_work = {
+  { advance = "26d" },   -- 2026-02-20
   { submit = "case_plan",
     data = { plan_date = "2026-02-01", permanency_goal = "restoration",
              goals = { "Ava returns home before winter", "Robin keeps stable housing" },
@@ -58,6 +59,7 @@ local restore_decided = {
 }
 
 local stage3_work = {
+  { advance = "28d" },   -- 2026-03-20
   { submit = "family_contact", data = { contact_date = "2026-03-07", contact_type = "overnight",
                                         hours = 24, went_well = "Bedtime story with mum." } },
   { submit = "family_contact", data = { contact_date = "2026-03-14", contact_type = "overnight",
@@ -66,6 +68,16 @@ local stage3_work = {
     data = { meeting_date = "2026-03-20", attendees = { "Robin Testwood", "Kit Maplefield",
                                                         "Nan Testwood" },
              parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+  { submit = "review",
+    data = { review_date = "2026-03-20", progress = "Two good weekends at home.",
+             decision = "move_forward" } },
+}
+local restored = join(in_stage3, stage3_work, restore_decided,
+  { { fire = "restore", as = "supervisor" } })
+local feedback = {
+  { submit = "family_feedback",
+    data = { feedback_date = "2026-03-20", what_helped = "Kit never gave up on us.",
+             listened_to = "yes" } },
 }
 
 return scenarios "coparenthood" {
@@ -83,12 +95,21 @@ return scenarios "coparenthood" {
         { expect = { state = "capability", data = { stage2_started_on = "2026-01-25" } } } },
       stage2_work, signed_and_decided,
       { { fire = "prepare_restoration", as = "caseworker" },
-        { expect = { state = "restoration", data = { stage3_started_on = "2026-01-25" } } } },
+        { expect = { state = "restoration", data = { stage3_started_on = "2026-02-20" } } } },
       stage3_work, restore_decided,
       { { fire = "restore", as = "supervisor" },
-        { expect = { state = "restored", final = true,
-                     data = { restored_on = "2026-01-25", days_to_restoration = 20,
-                              restoration_agreed_at_meeting = "2026-03-20" } } } }) },
+        { expect = { state = "restored", final = false,
+                     data = { restored_on = "2026-03-20", days_to_restoration = 74,
+                              follow_up_until = "2026-09-20",
+                              restoration_agreed_at_meeting = "2026-03-20" } } } },
+      { { advance = "184d" },  -- 2026-09-20
+        { submit = "review", data = { review_date = "2026-09-18",
+                                      progress = "Six months home; school every day." } } },
+      feedback,
+      { { submit = "family_feedback",
+          data = { feedback_date = "2026-09-18", what_helped = "Kit is still Ava's aunty." } },
+        { fire = "complete_follow_up", as = "supervisor" },
+        { expect = { state = "home", final = true, data = { closed_on = "2026-09-20" } } } }) },
 
   { "match refused until consent to share is recorded",
     now = "2026-01-05T09:00:00Z",
@@ -160,18 +181,19 @@ return scenarios "coparenthood" {
       { fire = "match", as = "family_link", refused = "may not fire 'match'" },
       { expect = { state = "referral" } } }) },
 
-  { "an unmatched referral lapses after 90 days",
+  { "an unmatched referral lapses after 90 days: the service could not match, not the family",
     now = "2026-01-05T09:00:00Z",
     steps = join(family, {
       { fire = "lapse", as = "supervisor", refused = "lapse" },
       { advance = "89d" },
       { expect = { state = "referral" } },
       { advance = "1d" },
-      { expect = { state = "closed", final = true, data = { closed_on = "2026-04-05" } } } }) },
+      { expect = { state = "not_matched", final = true, data = { closed_on = "2026-04-05" } } } }) },
 
   { "Stage 2 waits for at least three agreed ways to co-parent",
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, {
+      { advance = "15d" },
       { submit = "partnering_activities",
         data = { agreed_on = "2026-01-08", activities = { "communication_book", "clear_roles" } } },
       { submit = "partnering_activities",
@@ -192,13 +214,14 @@ return scenarios "coparenthood" {
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, {
       { submit = "partnering_activities",
-        data = { agreed_on = "2026-01-08",
+        data = { agreed_on = "2026-01-05",
                  activities = { "speak_positively", "communication_book", "clear_roles" } } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-20", attendees = { "Robin Testwood" } } },
+        data = { meeting_date = "2026-01-05", attendees = { "Robin Testwood", "Kit Maplefield" },
+                 parent_attended = true, carer_attended = true } },
       { fire = "strengthen", as = "caseworker",
         refused = "the carer has not yet written in the communication book" },
-      { submit = "communication_book", data = { entry_date = "2026-01-06", written_by = "parent",
+      { submit = "communication_book", data = { entry_date = "2026-01-05", written_by = "parent",
                                                 update = "Thank you for the photos." } },
       { fire = "strengthen", as = "caseworker",
         refused = "the carer has not yet written in the communication book" },
@@ -210,6 +233,32 @@ return scenarios "coparenthood" {
       { submit = "communication_book", data = { entry_date = "2026-02-04", written_by = "carer",
                                                 update = "Ava read to the class." } },
       { fire = "strengthen", as = "carer", refused = "may not fire 'strengthen'" },
+      { fire = "strengthen", as = "caseworker" },
+      { expect = { state = "capability" } } }) },
+
+  -- The move to Stage 2 says parents and carers met together: a meeting attended by nobody,
+  -- or without them both, does not count.
+  { "Stage 2 waits for parents and carers to attend a network meeting together",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { submit = "partnering_activities",
+        data = { agreed_on = "2026-01-05",
+                 activities = { "speak_positively", "communication_book", "clear_roles" } } },
+      { submit = "communication_book", data = { entry_date = "2026-01-05", written_by = "carer",
+                                                update = "Ava started swimming." } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-05", attendees = {}, parent_attended = true,
+                 carer_attended = true }, refused = "attendees: required" },
+      { fire = "strengthen", as = "caseworker",
+        refused = "no safety and support network meeting has been held yet" },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-05", attendees = { "Robin Testwood" },
+                 parent_attended = true } },
+      { fire = "strengthen", as = "caseworker",
+        refused = "have not yet attended a safety and support network meeting together" },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-05", attendees = { "Robin Testwood", "Kit Maplefield" },
+                 parent_attended = true, carer_attended = true } },
       { fire = "strengthen", as = "caseworker" },
       { expect = { state = "capability" } } }) },
 
@@ -230,6 +279,7 @@ return scenarios "coparenthood" {
     now = "2026-01-05T09:00:00Z",
     steps = join(in_stage2, {
       { fire = "prepare_restoration", as = "caseworker", refused = "case_plan" },
+      { advance = "28d" },   -- 2026-02-22
       { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "guardianship",
                                        goals = { "Stability" } } },
       { submit = "review", data = { review_date = "2026-02-20", progress = "Steady." } },
@@ -257,6 +307,7 @@ return scenarios "coparenthood" {
     now = "2026-01-05T09:00:00Z",
     steps = join(in_stage2, stage2_work, {
       { fire = "sign_plan", as = "parent" },
+      { advance = "5d" },   -- 2026-02-25
       { submit = "case_plan", data = { plan_date = "2026-02-25", permanency_goal = "restoration",
                                        goals = { "Home by spring" }, parent_contributed = true } },
       { decision = "prepare_restoration", decided = "Start preparing for restoration",
@@ -284,26 +335,28 @@ return scenarios "coparenthood" {
       { expect = { as = "supervisor",
                    blocked = { restore = "has not yet agreed the child can be safe at home "
                                          .. "(last meeting 2026-01-20)" } } },
+      { advance = "10d" },   -- 2026-03-02
       { submit = "safety_network_meeting",
         data = { meeting_date = "2026-03-01", attendees = { "Robin Testwood" },
                  parent_attended = true, carer_attended = true, network_agrees_safe = false } },
       { fire = "restore", as = "supervisor",
         refused = "the safety and support network has not yet agreed the child can be safe" },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-03-08", attendees = { "Robin Testwood" },
+        data = { meeting_date = "2026-03-02", attendees = { "Robin Testwood" },
                  parent_attended = true, network_agrees_safe = true } },
       { fire = "restore", as = "supervisor",
         refused = "did not attend the last safety and support network meeting together" },
+      { advance = "7d" },    -- 2026-03-09
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-03-15", attendees = { "Robin Testwood", "Kit Maplefield" },
+        data = { meeting_date = "2026-03-09", attendees = { "Robin Testwood", "Kit Maplefield" },
                  parent_attended = true, carer_attended = true, network_agrees_safe = true } },
-      { submit = "family_contact", data = { contact_date = "2026-03-16",
+      { submit = "family_contact", data = { contact_date = "2026-03-07",
                                             contact_type = "overnight" } },
       { fire = "restore", as = "supervisor", refused = "only 1 overnight stay(s) at home" },
-      { submit = "family_contact", data = { contact_date = "2026-03-18",
+      { submit = "family_contact", data = { contact_date = "2026-03-08",
                                             contact_type = "overnight", hours = 100 },
         refused = "hours" },
-      { submit = "family_contact", data = { contact_date = "2026-03-18",
+      { submit = "family_contact", data = { contact_date = "2026-03-08",
                                             contact_type = "overnight", hours = 40 } },
       { fire = "restore", as = "caseworker", refused = "may not fire 'restore'" },
       { fire = "restore", as = "supervisor",
@@ -313,7 +366,124 @@ return scenarios "coparenthood" {
       { decision = "restore", decided = "Ava goes home", family_agreed = true,
         members = { "Robin Testwood" } },
       { fire = "restore", as = "supervisor" },
-      { expect = { state = "restored", final = true } } }) },
+      { expect = { state = "restored" } } }) },
+
+  -- Issue: a child "restored" on the day of matching, after consent was withdrawn, against
+  -- a review that decided to step back, on overnight stays and a meeting dated 2028.
+  { "a faked restoration is refused, naming each missing piece of evidence",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage3, restore_decided, {
+      { withdraw = "share_with_partners", by = "Robin Testwood", reason = "Robin changed her mind" },
+      { submit = "review", data = { review_date = "2026-02-20", progress = "Worries again.",
+                                    decision = "step_back" } },
+      -- stays and a meeting that have not happened yet are refused by the forms themselves
+      { submit = "family_contact", data = { contact_date = "2028-01-01",
+                                            contact_type = "overnight" },
+        refused = "contact_date: 2028-01-01 is after today; only a planned date can be (future = true)" },
+      { submit = "family_contact", data = { contact_date = "2028-01-08",
+                                            contact_type = "overnight" },
+        refused = "contact_date: 2028-01-08 is after today" },
+      { submit = "family_contact", data = { contact_date = "2025-11-01",
+                                            contact_type = "overnight" } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2028-01-02", attendees = { "Robin Testwood", "Kit Maplefield" },
+                 parent_attended = true, carer_attended = true, network_agrees_safe = true },
+        refused = "meeting_date: 2028-01-02 is after today" },
+      { fire = "restore", as = "supervisor", refused = "consent to share information was withdrawn" },
+      -- every missing piece of evidence is named (the moves list each reason)
+      { expect = { as = "supervisor", blocked = { restore = "consent to share information was withdrawn on 2026-02-20" } } },
+      { expect = { as = "supervisor", blocked = { restore = "the latest review (of 2026-02-20) decided 'step_back', not to move forward" } } },
+      { expect = { as = "supervisor", blocked = { restore = "(1 older one(s) do not count)" } } },
+      { expect = { as = "supervisor", blocked = { restore = "the safety and support network has not yet agreed the child can be safe at home (last meeting 2026-01-20)" } } },
+      { expect = { as = "supervisor", blocked = { restore = "0 overnight stay(s) at home since Stage 3 began on 2026-02-20" } } },
+      { expect = { as = "supervisor", blocked = { restore = "no safety and support network meeting since Stage 3 began on 2026-02-20" } } },
+      { expect = { state = "restoration" } } }) },
+
+  { "overnight stays older than 8 weeks are not evidence for restoration",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage3, stage3_work, restore_decided, {
+      { advance = "35d" },   -- 2026-04-24: the stays of 7 and 14 March are still recent
+      { submit = "review", data = { review_date = "2026-04-24", progress = "Ready.",
+                                    decision = "move_forward" } },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-04-24", attendees = { "Robin Testwood", "Kit Maplefield" },
+                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+      { advance = "11d" },   -- 2026-05-05: the stay of 7 March is more than 8 weeks ago
+      { fire = "restore", as = "supervisor",
+        refused = "only 1 overnight stay(s) at home in the last 8 weeks" },
+      { submit = "family_contact", data = { contact_date = "2026-05-04",
+                                            contact_type = "overnight" } },
+      { fire = "restore", as = "supervisor" } }) },
+
+  -- After the child goes home, practice follows the family.
+  { "restored starts a follow-up period with reviews before the case closes",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(restored, {
+      { expect = { state = "restored", final = false, data = { follow_up_until = "2026-09-20" },
+                   as = "supervisor",
+                   blocked = { complete_follow_up = "the follow-up period runs until 2026-09-20" } } },
+      { advance = "29d" },
+      { expect = { overdue = true } },
+      { submit = "review", data = { review_date = "2026-04-18", progress = "Settled at home." } },
+      { review = true },
+      { advance = "160d" },  -- 2026-09-25
+      { fire = "complete_follow_up", as = "supervisor",
+        refused = "ask the family for their feedback before closing" },
+      { submit = "family_feedback", data = { feedback_date = "2026-09-25" } },
+      { fire = "complete_follow_up", as = "supervisor", refused = "is empty" },
+      { submit = "family_feedback", data = { feedback_date = "2026-09-25",
+                                             what_to_change = "Fewer meetings at the office." } },
+      { fire = "complete_follow_up", as = "caseworker", refused = "may not fire" },
+      { fire = "complete_follow_up", as = "supervisor" },
+      { expect = { state = "home", final = true } } }) },
+
+  -- Seed "Co-parenthood": Stage 1 finds "levers for change", Stage 3 expands "social capital".
+  { "levers for change and the family's network are recorded and counted",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { submit = "levers_for_change",
+        data = { recorded_on = "2026-01-05", levers = { "Robin wants to walk Ava to school",
+                                                        "A job offer at the bakery" },
+                 strengths = { "Never misses contact" } } },
+      { submit = "family_home_visit",
+        data = { visit_date = "2026-01-05", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example", "Jo Peer-Example (peer worker)" },
+                 what_we_did = "Talked about what Robin wants to change." } },
+      { submit = "service_referral",
+        data = { referral_date = "2026-01-05", service = "PSU", kind = "psu",
+                 status = "referred", parent_contributed = true } },
+      { submit = "case_note",
+        data = { note_date = "2026-01-05", kind = "phone_call", note = "Robin called about contact.",
+                 staff_only = "The other parent's address is not to be shared." } } },
+      stage1_work, { { fire = "strengthen", as = "family_link" },
+                     { expect = { data = { levers_for_change = 2 } } } },
+      stage2_work, signed_and_decided, { { fire = "prepare_restoration", as = "caseworker" } },
+      stage3_work, restore_decided, {
+      { submit = "social_capital",
+        data = { recorded_on = "2026-03-20",
+                 network = { "Nan Testwood", "Kit Maplefield", "Bakery friends" },
+                 keeps_change_going = "Sunday dinners at Nan's; Kit stays Ava's aunty." } },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored", data = { network_people = 3 } } } }) },
+
+  { "a return to care is an outcome of its own",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(restored, {
+      { advance = "40d" },
+      { fire = "return_to_care", as = "caseworker", refused = "needs a reason" },
+      { fire = "return_to_care", as = "caseworker",
+        reason = "Robin was admitted to hospital; Ava is back with Kit." },
+      { expect = { state = "returned_to_care", final = true,
+                   data = { returned_to_care_on = "2026-04-29" } } } }) },
+
+  { "the family may stop taking part: their move, with their reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage2, {
+      { fire = "withdraw", as = "caseworker", refused = "may not fire 'withdraw'" },
+      { fire = "withdraw", as = "parent", refused = "needs a reason" },
+      { fire = "withdraw", as = "parent", actor = "robin.testwood",
+        reason = "I want to work with Child Protection directly for now." },
+      { expect = { state = "withdrawn", final = true } } }) },
 
   { "stepping back from Stage 3 needs a reason",
     now = "2026-01-05T09:00:00Z",
@@ -321,13 +491,15 @@ return scenarios "coparenthood" {
       { fire = "step_back", as = "caseworker", refused = "needs a reason" },
       { fire = "step_back", as = "caseworker",
         reason = "Robin has lost housing; restoration paused while a new lease is found" },
-      { expect = { state = "capability", data = { stage3_started_on = "2026-01-25" } } } }) },
+      { expect = { state = "capability", data = { stage3_started_on = "2026-02-20" } } } }) },
 
   { "closing needs the supervisor and a reason; nothing leaves closed",
     now = "2026-01-05T09:00:00Z",
     steps = join(in_stage2, {
       { fire = "close", as = "caseworker", refused = "may not fire 'close'" },
       { fire = "close", as = "supervisor", refused = "needs a reason" },
+      { submit = "family_feedback", data = { feedback_date = "2026-01-25",
+                                             not_given = "could_not_be_reached" } },
       { fire = "close", as = "supervisor", reason = "Family moved interstate; referred on." },
       { expect = { state = "closed", final = true, data = { closed_on = "2026-01-25" } } },
       { fire = "close", as = "supervisor", reason = "again", refused = "'closed'" },

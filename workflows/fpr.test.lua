@@ -16,6 +16,14 @@ local cot_goal = {
     data = { goal = "A safe sleep routine for Ollie", steps = { "Buy a cot", "Bedtime chart" },
              status = "in_progress", funding_amount = 350, funding_purpose = "A cot",
              set_with_family = true } },
+  { submit = "funding_approval",
+    data = { prepared_on = "2026-01-05", goal = "A safe sleep routine for Ollie",
+             amount_approved = 350 } },
+  { fire = "approve_funding", as = "supervisor" },
+}
+local feedback = {
+  { submit = "family_feedback", data = { feedback_date = "2026-01-05",
+                                         what_helped = "Rae came to us, not the other way round." } },
 }
 
 return scenarios "fpr" {
@@ -25,18 +33,27 @@ return scenarios "fpr" {
     steps = join(toddler_family, {
       { fire = "accept", as = "navigator" },
       { expect = { state = "engagement",
-                   data = { accepted_on = "2026-01-05", priority_groups = "birth_to_5" } } } },
+                   data = { accepted_on = "2026-01-05", priority_groups = "birth_to_5",
+                            priority_group = "birth_to_5", priority = 2 } } } },
       cot_goal, {
       { fire = "start_support", as = "lead_practitioner" },
       { expect = { state = "support", data = { funding_at_start = 350 } } },
       { advance = "20d" },
+      { submit = "funding_spend", data = { spent_on = "2026-01-12", amount = 289,
+                                           goal = "A safe sleep routine for Ollie",
+                                           what_for = "A cot and mattress" } },
       { submit = "goals", data = { goal = "A safe sleep routine for Ollie", status = "achieved",
                                    funding_amount = 350, set_with_family = true } },
+      { submit = "support_delivered", data = { started_on = "2026-01-08", name = "Safe sleep "
+                                               .. "coaching at home", kind = "parenting_skills_at_home",
+                                               sessions = 3, status = "completed" } },
       { submit = "review", data = { review_date = "2026-01-25", progress = "Ollie sleeps in "
                                     .. "his own cot.", goals_met = true } },
+      { fire = "preserve", as = "supervisor", refused = "ask the family for their feedback" } },
+      feedback, {
       { fire = "preserve", as = "supervisor" },
       { expect = { state = "preserved", final = true,
-                   data = { ended_on = "2026-01-25", funding_total = 350 } } } }) },
+                   data = { ended_on = "2026-01-25", funding_total = 289 } } } }) },
 
   { "happy path: a 12-year-old returns home from care",
     now = "2026-01-05T09:00:00Z",
@@ -50,14 +67,17 @@ return scenarios "fpr" {
       { fire = "start_support", as = "lead_practitioner" },
       { submit = "goals", data = { goal = "TIA BACK AT HER OLD SCHOOL", status = "achieved",
                                    set_with_family = true } },
+      { advance = "28d" },   -- 2026-02-02
       { submit = "review", data = { review_date = "2026-02-01", progress = "Weekends at home." } },
       { submit = "safety_network_meeting",
         data = { meeting_date = "2026-02-02", attendees = { "Casey Northgate-Test" },
                  parent_attended = true, carer_attended = true, network_agrees_safe = true } },
       { fire = "preserve", as = "supervisor", refused = "not preservation" },
       { fire = "reunify", as = "lead_practitioner", refused = "may not fire 'reunify'" },
+      { submit = "family_feedback", data = { feedback_date = "2026-02-02",
+                                             what_helped = "Tia's school helped too." } },
       { fire = "reunify", as = "caseworker" },
-      { expect = { state = "reunified", final = true, data = { ended_on = "2026-01-05" } } } }) },
+      { expect = { state = "reunified", final = true, data = { ended_on = "2026-02-02" } } } }) },
 
   { "pregnant women and unborn children are a priority group",
     now = "2026-01-05T09:00:00Z",
@@ -99,17 +119,43 @@ return scenarios "fpr" {
       { fire = "accept", as = "navigator" },
       { expect = { data = { priority_groups = "birth_to_5" } } } }) },
 
-  { "a family outside the priority groups is closed as not eligible, with a reason",
+  -- Seed: the response "is prioritised for 3 groups": priorities, not eligibility.
+  { "a family outside the priority groups is taken on with a recorded reason",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "preservation" },
     steps = join(lead, parent, consent, {
       { member = "child", name = "Zed Example-Seven", data = { dob = "2018-06-01" } },
+      { fire = "not_eligible", as = "navigator", reason = "Outside the groups",
+        refused = "not_eligible" },
       { fire = "accept", as = "navigator", refused = "Zed Example-Seven (7)" },
-      { fire = "not_eligible", as = "lead_practitioner", refused = "may not fire 'not_eligible'" },
-      { fire = "not_eligible", as = "navigator", refused = "needs a reason" },
-      { fire = "not_eligible", as = "navigator",
-        reason = "Outside the priority groups; referred to a family support service." },
-      { expect = { state = "closed", final = true, data = { ended_on = "2026-01-05" } } } }) },
+      { fire = "accept_outside_groups", as = "lead_practitioner",
+        refused = "may not fire 'accept_outside_groups'" },
+      { fire = "accept_outside_groups", as = "navigator", refused = "needs a reason" },
+      { fire = "accept_outside_groups", as = "navigator",
+        reason = "Zed's school reports he is not safe at home; no other service can start soon." },
+      { expect = { state = "engagement",
+                   data = { priority_group = "outside_priority_groups", priority = 4 } } } }) },
+
+  { "a family in a priority group is connected by accept, not as an exception",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(toddler_family, {
+      { fire = "accept_outside_groups", as = "navigator", reason = "no reason",
+        refused = "the family is in a priority group: connect them with accept" } }) },
+
+  { "the navigator records the priority group that orders the identification queue",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(lead, parent, consent, {
+      { member = "child", name = "Zed Example-Seven", data = { dob = "2018-06-01" } },
+      { fire = "record_priority_group", as = "navigator" },
+      { expect = { state = "identification",
+                   data = { priority_group = "outside_priority_groups", priority = 4 } } },
+      { member = "child", name = "Mae Example-Twelve", data = { dob = "2013-06-01" } },
+      { member = "unborn", name = "Baby Example", data = { due_date = "2026-05-01" } },
+      { fire = "record_priority_group", as = "navigator" },
+      { expect = { data = { priority_group = "pregnant_or_unborn", priority = 1,
+                            priority_groups = "pregnant_or_unborn,10_to_15" } } } }) },
 
   { "accepting needs consent, a pathway and a lead practitioner",
     now = "2026-01-05T09:00:00Z",
@@ -132,15 +178,15 @@ return scenarios "fpr" {
       { fire = "accept", as = "navigator" },
       { expect = { state = "engagement" } } } },
 
-  { "a family not connected within 30 days lapses",
+  { "a family not connected within 30 days lapses as the service's shortfall",
     now = "2026-01-05T09:00:00Z",
     steps = join(toddler_family, {
       { advance = "29d" },
       { expect = { state = "identification" } },
       { advance = "1d" },
-      { expect = { state = "closed", final = true, data = { ended_on = "2026-02-04" } } } }) },
+      { expect = { state = "not_connected", final = true, data = { ended_on = "2026-02-04" } } } }) },
 
-  { "flexible funding stays within the family's allocation",
+  { "flexible funding needs a supervisor's approval, within the family's allocation",
     now = "2026-01-05T09:00:00Z",
     data = { pathway = "preservation" },
     steps = join(toddler_family, {
@@ -153,10 +199,48 @@ return scenarios "fpr" {
       { submit = "goals", data = { goal = "Too much", status = "not_started",
                                    funding_amount = 50000 }, refused = "funding_amount" },
       { fire = "start_support", as = "lead_practitioner",
+        refused = "the flexible funding for 'Bond for a rental' ($3000) has not been approved" },
+      { fire = "approve_funding", as = "supervisor", refused = "no funding approval" },
+      { submit = "funding_approval", data = { prepared_on = "2026-01-05",
+                                              goal = "Bond for a rental", amount_approved = 3000 } },
+      { fire = "approve_funding", as = "lead_practitioner", refused = "may not fire" },
+      { fire = "approve_funding", as = "supervisor" },
+      { submit = "funding_approval", data = { prepared_on = "2026-01-05",
+                                              goal = "Driving lessons", amount_approved = 2500 } },
+      { fire = "approve_funding", as = "supervisor" },
+      { fire = "start_support", as = "lead_practitioner",
         refused = "flexible funding requested ($5500) is more than the family's allocation ($5000)" },
-      { set = { funding_allocation = 6000 } },
+      -- the cap cannot be raised by hand around the supervisor's approval
+      { set = { funding_allocation = 100000 },
+        refused = "'funding_allocation' is the programme's to set" },
+      { set = { priority = 1 }, refused = "'priority' is the programme's to set" },
+      { submit = "funding_approval", data = { prepared_on = "2026-01-05",
+                                              goal = "Driving lessons", amount_approved = 2500,
+                                              raise_allocation_to = 6000,
+                                              why = "Work offer depends on a licence." } },
+      { fire = "approve_funding", as = "supervisor" },
       { fire = "start_support", as = "lead_practitioner" },
-      { expect = { state = "support", data = { funding_at_start = 5500 } } } }) },
+      { expect = { state = "support", data = { funding_at_start = 5500,
+                                               funding_allocation = 6000 } } } }) },
+
+  { "flexible funding spent is tracked against each goal's approval",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(toddler_family, { { fire = "accept", as = "navigator" } }, cot_goal, feedback, {
+      { fire = "start_support", as = "lead_practitioner" },
+      { submit = "funding_spend", data = { spent_on = "2026-01-05", amount = 300,
+                                           goal = "A safe sleep routine for Ollie",
+                                           what_for = "A cot" } },
+      { submit = "funding_spend", data = { spent_on = "2026-01-05", amount = 120,
+                                           goal = "a safe sleep routine for ollie",
+                                           what_for = "Bedding" } },
+      { submit = "goals", data = { goal = "A safe sleep routine for Ollie", status = "achieved",
+                                   funding_amount = 350, set_with_family = true } },
+      { submit = "review", data = { review_date = "2026-01-05", progress = "Done.",
+                                    goals_met = true } },
+      { fire = "preserve", as = "supervisor",
+        refused = "flexible funding overspent: 'a safe sleep routine for ollie' spent $420 of "
+                  .. "$350 approved" } }) },
 
   { "goals are set with the family, not for them",
     now = "2026-01-05T09:00:00Z",
@@ -175,16 +259,27 @@ return scenarios "fpr" {
     data = { pathway = "preservation" },
     steps = join(toddler_family, { { fire = "accept", as = "navigator" } }, cot_goal, {
       { fire = "start_support", as = "lead_practitioner" },
+      { advance = "15d" },   -- 2026-01-20
       { submit = "review", data = { review_date = "2026-01-20", progress = "Cot bought." } },
       { fire = "preserve", as = "lead_practitioner", refused = "may not fire 'preserve'" },
       { fire = "preserve", as = "supervisor",
         refused = "goals still being worked on: A safe sleep routine for Ollie" },
       { fire = "reunify", as = "caseworker", refused = "not reunification" },
-      { advance = "29d" },
+      { advance = "29d" },   -- 2026-02-18
       { expect = { state = "support", overdue = true } },
       { review = true },
       { expect = { overdue = false } },
       { fire = "close", as = "supervisor", refused = "needs a reason" },
+      { submit = "family_feedback", data = { feedback_date = "2026-02-18", not_given = "declined" } },
       { fire = "close", as = "supervisor", reason = "Family moved out of the area." },
       { expect = { state = "closed", final = true } } }) },
+
+  { "the family may stop taking part, or a child may enter care",
+    now = "2026-01-05T09:00:00Z",
+    data = { pathway = "preservation" },
+    steps = join(toddler_family, { { fire = "accept", as = "navigator" } }, {
+      { fire = "withdraw", as = "lead_practitioner", refused = "may not fire 'withdraw'" },
+      { fire = "enter_care", as = "caseworker", refused = "needs a reason" },
+      { fire = "withdraw", as = "parent", reason = "We have the support we need from family." },
+      { expect = { state = "withdrawn", final = true } } }) },
 }

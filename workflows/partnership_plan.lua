@@ -18,6 +18,15 @@ local function agreement_given(case)
   if not (a and a.agrees_to_support == true) then
     return false, "the family/whānau has not agreed to be supported"
   end
+  -- The agreement is the family's: every name on it is a family member of the case.
+  local family = {}
+  for _, m in ipairs(case:members("family")) do family[m.name] = true end
+  for _, name in ipairs(a.agreed_by or {}) do
+    if not family[name] then
+      return false, "the voluntary agreement says it was agreed by " .. name .. ", who is not "
+        .. "a family member on the case: the family/whānau agree, not the team"
+    end
+  end
   if a.understands_voluntary ~= true then
     return false, "the family/whānau has not been told that taking part is voluntary"
   end
@@ -58,13 +67,19 @@ return workflow {
     { "working", title = "Working the plan",
       description = "Everyone does their part; progress is reviewed with the family, and "
         .. "feedback is sought from the child and their family/whānau.",
-      forms = { "review", "childrens_team_plan", "goals", "family_feedback" },
+      forms = { "review", "childrens_team_plan", "goals", "family_home_visit", "case_note",
+                "service_referral", "support_delivered", "family_feedback" },
       review = "6w" },
-    { "goals_achieved", title = "Goals achieved", final = true, outcome = "goals_achieved",
+    { "goals_achieved", title = "Goals achieved", final = true, ended_by = "goals_met", outcome = "goals_achieved",
       description = "The family achieved the goals set out in their plan." },
-    { "withdrawn", title = "Family withdrew", final = true, outcome = "withdrawn",
+    { "withdrawn", title = "Family withdrew", final = true, ended_by = "family", outcome = "withdrawn",
       description = "The family chose not to continue: taking part is voluntary." },
-    { "closed", title = "Closed", final = true, outcome = "closed" },
+    { "not_allocated", title = "Not allocated in time", final = true, ended_by = "service",
+      outcome = "not_allocated",
+      description = "The Children's Team did not allocate a Lead Professional in time: the "
+        .. "service's shortfall, not the family's." },
+    { "closed", title = "Closed", final = true, ended_by = "other", outcome = "closed",
+      description = "Closed for another reason, recorded when it closed." },
   },
 
   transitions = {
@@ -77,7 +92,8 @@ return workflow {
         return true
       end } },
 
-    { "lapse", title = "Referral lapsed", from = "referral", to = "closed", after = "28d" },
+    { "lapse", title = "Referral lapsed: not allocated in time", from = "referral",
+      to = "not_allocated", after = "28d" },
 
     { "agree", title = "Family agrees to take part",
       from = "relationship", to = "planning", by = { "lead_professional" },
@@ -144,14 +160,17 @@ return workflow {
             .. "(they give it from their family page)"
         end
         return true
-      end } },
+      end, "family_feedback_sought" } },
 
     -- "It is voluntary to participate in a Children's Team."
     { "withdraw", title = "Family withdraws", from = "*", to = "withdrawn", by = { "family" },
-      description = "Taking part is voluntary: the family may withdraw at any time." },
+      reason = true,
+      description = "Taking part is voluntary: the family may withdraw at any time, saying why "
+        .. "in their own words (their feedback is welcome too)." },
 
     { "close", title = "Close", from = "*", to = "closed", by = { "supervisor" },
-      reason = true },
+      reason = true,
+      description = "Close for another reason, giving it." },
   },
 
   on_enter = {
@@ -165,6 +184,7 @@ return workflow {
     end,
     goals_achieved = function(case) case.data.ended_on = kf.today() end,
     withdrawn = function(case) case.data.ended_on = kf.today() end,
+    not_allocated = function(case) case.data.ended_on = kf.today() end,
     closed = function(case) case.data.ended_on = kf.today() end,
   },
 
@@ -175,27 +195,13 @@ return workflow {
       description = "The family/whānau agrees to be supported by the Children's Team.",
       fields = {
         { "agreed_on", label = "Date", type = "date", required = true },
-        { "agreed_by", label = "Agreed by", type = "list", of = "text", required = true },
+        { "agreed_by", label = "Agreed by (family members of the case)", type = "list",
+          of = "text", required = true },
         { "agrees_to_support", label = "The family/whānau agrees to be supported",
           type = "boolean", required = true },
         { "understands_voluntary", label = "The family/whānau knows taking part is voluntary "
           .. "and they may stop at any time", type = "boolean", required = true },
         { "notes", label = "Notes", type = "text" },
-      },
-    },
-    form {
-      name = "family_feedback",
-      title = "Your feedback",
-      description = "What the child and family/whānau think of the support and the plan, in "
-        .. "their own words.",
-      family = true, by = { "family" },
-      fields = {
-        { "feedback_date", label = "Date", type = "date", required = true },
-        { "what_helped", label = "What has helped", type = "text", required = true },
-        { "what_to_change", label = "What could be better", type = "text" },
-        { "child_views", label = "What the children think", type = "text" },
-        { "listened_to", label = "Did you feel listened to?", type = "choice",
-          choices = { "yes", "partly", "no" } },
       },
     },
     form {

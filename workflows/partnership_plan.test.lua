@@ -7,12 +7,14 @@ local people = {
 }
 local allocated = join(people, { { fire = "allocate", as = "team_member" } })
 local agreement = {
+  { advance = "7d" },    -- 2026-01-12
   { submit = "voluntary_agreement",
     data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
              agrees_to_support = true, understands_voluntary = true } },
   { consent = "share_with_partners", by = "Aroha Testhaven", from = "2026-01-05" },
 }
 local plan = {
+  { advance = "7d" },    -- 2026-01-19
   { submit = "childrens_team_plan",
     data = { plan_date = "2026-01-19", children_needs = "Nikau to get to school every day.",
              strengths = "A close, loving whānau.",
@@ -37,7 +39,7 @@ return scenarios "partnership_plan" {
                    blocked = { agree = "voluntary_agreement" } } } },
       agreement, {
       { fire = "agree", as = "lead_professional" },
-      { expect = { state = "planning", data = { agreed_on = "2026-01-05" } } } },
+      { expect = { state = "planning", data = { agreed_on = "2026-01-12" } } } },
       plan, {
       { fire = "start_plan", as = "lead_professional",
         refused = "the family has not agreed the current plan (of 2026-01-19)" },
@@ -50,16 +52,18 @@ return scenarios "partnership_plan" {
         family_agreed = true, members = { "Aroha Testhaven" } },
       { fire = "start_plan", as = "lead_professional" },
       { expect = { state = "working", data = { plan_goals = 2 } } },
+      { advance = "41d" },   -- 2026-03-01
       { submit = "review",
         data = { review_date = "2026-03-01", progress = "Nikau has missed no school this term.",
                  goals_met = true } },
       { fire = "achieve", as = "lead_professional",
         refused = "seek feedback from the child and their family/whānau before closing" },
+      { advance = "1d" },
       { submit = "family_feedback",
         data = { feedback_date = "2026-03-02", what_helped = "Quinn listened and came to us.",
                  listened_to = "yes" } },
       { fire = "achieve", as = "lead_professional" },
-      { expect = { state = "goals_achieved", final = true, data = { ended_on = "2026-01-05" } } } }) },
+      { expect = { state = "goals_achieved", final = true, data = { ended_on = "2026-03-02" } } } }) },
 
   { "a Lead Professional is named before the relationship starts",
     now = "2026-01-05T09:00:00Z",
@@ -73,6 +77,7 @@ return scenarios "partnership_plan" {
     now = "2026-01-05T09:00:00Z",
     steps = join(allocated, {
       { fire = "agree", as = "lead_professional", refused = "voluntary_agreement" },
+      { advance = "7d" },
       { submit = "voluntary_agreement",
         data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
                  agrees_to_support = false, understands_voluntary = true } },
@@ -87,9 +92,30 @@ return scenarios "partnership_plan" {
       { submit = "voluntary_agreement", data = { agreed_on = "2026-01-12" },
         refused = "agrees_to_support" } }) },
 
+  -- The agreement is the family's own: the team cannot agree on their behalf.
+  { "the voluntary agreement is given by family members of the case",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(allocated, {
+      { consent = "share_with_partners", by = "Aroha Testhaven" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-05", agreed_by = { "Lead Professional" },
+                 agrees_to_support = true, understands_voluntary = true } },
+      { fire = "agree", as = "lead_professional",
+        refused = "agreed by Lead Professional, who is not a family member on the case" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-05", agreed_by = { "Quinn Example-Lead" },
+                 agrees_to_support = true, understands_voluntary = true } },
+      { fire = "agree", as = "lead_professional",
+        refused = "agreed by Quinn Example-Lead, who is not a family member" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-05", agreed_by = { "Aroha Testhaven" },
+                 agrees_to_support = true, understands_voluntary = true } },
+      { fire = "agree", as = "lead_professional" } }) },
+
   { "planning waits for consent to share information",
     now = "2026-01-05T09:00:00Z",
     steps = join(allocated, {
+      { advance = "7d" },
       { submit = "voluntary_agreement",
         data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
                  agrees_to_support = true, understands_voluntary = true } },
@@ -103,6 +129,7 @@ return scenarios "partnership_plan" {
     now = "2026-01-05T09:00:00Z",
     steps = join(allocated, agreement, { { fire = "agree", as = "lead_professional" } }, {
       { fire = "start_plan", as = "lead_professional", refused = "childrens_team_plan" },
+      { advance = "8d" },    -- 2026-01-20
       { submit = "childrens_team_plan",
         data = { plan_date = "2026-01-19", children_needs = "School attendance.",
                  goals = { "Nikau at school every day" }, decided_with_family = false } },
@@ -131,6 +158,7 @@ return scenarios "partnership_plan" {
     now = "2026-01-05T09:00:00Z",
     steps = join(working, {
       { fire = "achieve", as = "lead_professional", refused = "review" },
+      { advance = "41d" },   -- 2026-03-01
       { submit = "review", data = { review_date = "2026-03-01", progress = "Good term.",
                                     goals_met = true } },
       { fire = "achieve", as = "lead_professional",
@@ -141,23 +169,26 @@ return scenarios "partnership_plan" {
     now = "2026-01-05T09:00:00Z",
     steps = join(working, {
       { fire = "withdraw", as = "lead_professional", refused = "may not fire 'withdraw'" },
-      { fire = "withdraw", as = "family" },
-      { expect = { state = "withdrawn", final = true, data = { ended_on = "2026-01-05" } } },
-      { fire = "withdraw", as = "family", refused = "'withdrawn'" } }) },
+      { fire = "withdraw", as = "family", refused = "needs a reason" },
+      { fire = "withdraw", as = "family", reason = "We are managing now, thank you." },
+      { expect = { state = "withdrawn", final = true, data = { ended_on = "2026-01-19" } } },
+      { fire = "withdraw", as = "family", reason = "again", refused = "'withdrawn'" } }) },
 
-  { "an unallocated referral lapses after 28 days",
+  { "an unallocated referral lapses after 28 days: the service's shortfall",
     now = "2026-01-05T09:00:00Z",
     steps = join(people, {
       { advance = "27d" },
       { expect = { state = "referral" } },
       { advance = "1d" },
-      { expect = { state = "closed", final = true, data = { ended_on = "2026-02-02" } } } }) },
+      { expect = { state = "not_allocated", final = true, data = { ended_on = "2026-02-02" } } } }) },
 
   { "the supervisor may close at any stage, with a reason",
     now = "2026-01-05T09:00:00Z",
     steps = join(working, {
       { fire = "close", as = "lead_professional", refused = "may not fire 'close'" },
       { fire = "close", as = "supervisor", refused = "needs a reason" },
+      { submit = "family_feedback", data = { feedback_date = "2026-01-19",
+                                             not_given = "could_not_be_reached" } },
       { fire = "close", as = "supervisor", reason = "Family moved to another region." },
       { expect = { state = "closed", final = true } } }) },
 

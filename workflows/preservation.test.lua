@@ -14,6 +14,7 @@ local at_home = {
 }
 local matched = join(family, at_home, { { fire = "match", as = "caseworker" } })
 local stage1 = {
+  { advance = "9d" },    -- 2026-01-14
   { submit = "partnering_activities",
     data = { agreed_on = "2026-01-06",
              activities = { "speak_positively", "communication_book", "parent_has_carer_contacts",
@@ -24,23 +25,26 @@ local stage1 = {
     data = { meeting_date = "2026-01-14", attendees = { "Jo Pemberley-Sample", "Dee Oakhollow" },
              parent_attended = true, carer_attended = true } },
   { fire = "strengthen", as = "caseworker" },
+  { advance = "32d" },   -- 2026-02-15
 }
 local stage2 = {
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "remain_at_home",
                                    goals = { "Milo stays home safely" },
                                    parent_contributed = true } },
-  { submit = "review", data = { review_date = "2026-02-15", progress = "Routines settled." } },
+  { submit = "review", data = { review_date = "2026-02-15", progress = "Routines settled.",
+                                decision = "move_forward" } },
   { fire = "sign_plan", as = "parent" },
-  { decision = "prepare_restoration", decided = "Jo and the team agree to plan for Milo staying "
+  { decision = "sustain_change", decided = "Jo and the team agree to plan for Milo staying "
       .. "home for good", family_agreed = true, members = { "Jo Pemberley-Sample" } },
-  { fire = "prepare_restoration", as = "caseworker" },
+  { fire = "sustain_change", as = "caseworker" },
 }
 
 return scenarios "preservation" {
   { "happy path: the child remains safely at home",
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, stage1, stage2, {
-      { expect = { state = "restoration" } },
+      { expect = { state = "sustaining_change", data = { stage3_started_on = "2026-02-15" } } },
+      { advance = "15d" },   -- 2026-03-02
       { submit = "safety_network_meeting",
         data = { meeting_date = "2026-03-01", attendees = { "Jo Pemberley-Sample" },
                  parent_attended = true, carer_attended = true, network_agrees_safe = true } },
@@ -50,8 +54,12 @@ return scenarios "preservation" {
         refused = "no shared decision has been recorded for 'preserve'" },
       { decision = "preserve", decided = "Milo stays home; the service closes",
         family_agreed = true, members = { "Jo Pemberley-Sample", "Dee Oakhollow" } },
+      { fire = "preserve", as = "supervisor", refused = "ask the family for their feedback" },
+      { submit = "family_feedback", data = { feedback_date = "2026-03-02",
+                                             what_helped = "Dee is like a sister to me now.",
+                                             listened_to = "yes" } },
       { fire = "preserve", as = "supervisor" },
-      { expect = { state = "preserved", final = true, data = { preserved_on = "2026-01-05" } } } }) },
+      { expect = { state = "preserved", final = true, data = { preserved_on = "2026-03-02" } } } }) },
 
   { "preservation is for children still at home",
     now = "2026-01-05T09:00:00Z",
@@ -67,17 +75,37 @@ return scenarios "preservation" {
       { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                        goals = { "Return home" }, parent_contributed = true } },
       { submit = "review", data = { review_date = "2026-02-15", progress = "Steady." } },
-      { fire = "prepare_restoration", as = "caseworker",
+      { fire = "sustain_change", as = "caseworker",
         refused = "not for the child to remain at home" } }) },
+
+  -- These children were never removed: no stage, move or title speaks of restoration.
+  { "Stage 3 is sustaining change at home, not restoration",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, stage1, {
+      { expect = { as = "caseworker", blocked = { sustain_change = "case_plan" } } },
+      { fire = "prepare_restoration", as = "caseworker", refused = "prepare_restoration" } },
+      { { submit = "case_plan", data = { plan_date = "2026-02-01",
+                                         permanency_goal = "remain_at_home",
+                                         goals = { "Milo stays home safely" },
+                                         parent_contributed = true } },
+        { submit = "review", data = { review_date = "2026-02-15", progress = "Settled." } },
+        { fire = "sustain_change", as = "caseworker",
+          refused = "the parent has not signed the current case plan" } },
+      stage2, {
+      { expect = { state = "sustaining_change" } },
+      { fire = "step_back_to_stage2", as = "caseworker", refused = "needs a reason" },
+      { fire = "step_back_to_stage2", as = "caseworker", reason = "Jo lost her job" },
+      { expect = { state = "capability" } } }) },
 
   { "closing as preserved waits for goals met; there is no restoration",
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, stage1, stage2, {
+      { advance = "14d" },   -- 2026-03-01
       { submit = "safety_network_meeting",
         data = { meeting_date = "2026-03-01", attendees = { "Jo Pemberley-Sample" },
                  parent_attended = true, carer_attended = true, network_agrees_safe = true } },
-      { fire = "preserve", as = "supervisor",
-        refused = "the last review did not find the plan's goals met" },
+      { expect = { as = "supervisor",
+                   blocked = { preserve = "the last review did not find the plan's goals met" } } },
       { fire = "preserve", as = "caseworker", refused = "may not fire 'preserve'" },
       { fire = "restore", as = "supervisor", refused = "restore" } }) },
 
@@ -89,4 +117,10 @@ return scenarios "preservation" {
       { fire = "enter_care", as = "supervisor",
         reason = "Emergency removal after a hospital admission; refer to Co-parenthood." },
       { expect = { state = "entered_care", final = true, data = { entered_care_on = "2026-01-05" } } } }) },
+
+  { "the family may stop taking part, with their reason; a lapsed referral is the service's",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, {
+      { fire = "withdraw", as = "parent", reason = "We are doing fine on our own now." },
+      { expect = { state = "withdrawn", final = true } } }) },
 }

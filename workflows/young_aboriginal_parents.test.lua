@@ -23,6 +23,7 @@ local paperwork = {
 local matched = join(young_parent, workers, acco, paperwork,
                      { { fire = "match", as = "acco_worker" } })
 local to_stage3 = {
+  { advance = "7d" },    -- 2026-01-12
   { submit = "partnering_activities",
     data = { agreed_on = "2026-01-06",
              activities = { "communication_book", "cultural_information", "carer_meets_family" } } },
@@ -30,17 +31,21 @@ local to_stage3 = {
                                             update = "Jarrah is crawling!" } },
   { submit = "safety_network_meeting",
     data = { meeting_date = "2026-01-12", attendees = { "Tahlia Examplewood", "Merv Sandpiper",
-                                                        "Dana Riverbend-Test" } } },
+                                                        "Dana Riverbend-Test" },
+             parent_attended = true, carer_attended = true } },
   { fire = "strengthen", as = "acco_worker" },
+  { advance = "34d" },   -- 2026-02-15
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                    goals = { "Jarrah home with Tahlia" },
                                    parent_contributed = true } },
-  { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress." } },
+  { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress.",
+                                decision = "move_forward" } },
   { fire = "sign_plan", as = "parent" },
   { decision = "prepare_restoration", decided = "Tahlia, Merv and Dana agree to prepare for "
       .. "Jarrah going home", family_agreed = true,
     members = { "Tahlia Examplewood", "Merv Sandpiper" } },
   { fire = "prepare_restoration", as = "caseworker" },
+  { advance = "25d" },   -- 2026-03-12
   { submit = "family_contact", data = { contact_date = "2026-03-01", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-03-08", contact_type = "overnight" } },
   { submit = "safety_network_meeting",
@@ -68,7 +73,7 @@ return scenarios "young_aboriginal_parents" {
       { decision = "restore", decided = "Jarrah goes home to Tahlia", family_agreed = true,
         members = { "Tahlia Examplewood" } },
       { fire = "restore", as = "supervisor" },
-      { expect = { state = "restored", final = true } } }) },
+      { expect = { state = "restored", final = false } } }) },
 
   { "matching needs an ACCO worker allocated",
     now = "2026-01-05T09:00:00Z",
@@ -83,6 +88,17 @@ return scenarios "young_aboriginal_parents" {
       { member = "parent", name = "Corey Examplewood", data = { dob = "1990-01-01" } },
       { consent = "share_with_partners", by = "Corey Examplewood" } }, paperwork, {
       { fire = "match", as = "caseworker", refused = "no parent is under 25" } }) },
+
+  -- The seed gives no age: the cut-off is the agency's setting.
+  { "the young parent age is the agency's setting",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(workers, acco, {
+      { member = "parent", name = "Corey Examplewood", data = { dob = "1999-01-01" } },
+      { consent = "share_with_partners", by = "Corey Examplewood" } }, paperwork, {
+      { fire = "match", as = "caseworker", refused = "no parent is under 25" },
+      { setting = "young_parent_age", value = 28 },
+      { fire = "match", as = "caseworker" },
+      { expect = { state = "building_trust" } } }) },
 
   { "a parent's date of birth is needed to check age",
     now = "2026-01-05T09:00:00Z",
@@ -101,10 +117,42 @@ return scenarios "young_aboriginal_parents" {
       { submit = "cultural_support_plan", data = { plan_date = "2026-01-05" },
         refused = "community_connections" } }) },
 
+  -- The practice applies to Torres Strait Islander families as much as Aboriginal ones.
+  { "a Torres Strait Islander child is matched as an Aboriginal child is",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(young_parent, workers, acco, {
+      { submit = "child_information",
+        data = { child_name = "Jarrah Examplewood", dob = "2024-02-01",
+                 aboriginal_or_torres_strait_islander = "torres_strait_islander" } },
+      { submit = "cultural_support_plan",
+        data = { plan_date = "2026-01-05", community_connections = { "Family on Erub" },
+                 mob = "Meriam", country = "Erub, Torres Strait" } },
+      { fire = "match", as = "acco_worker" },
+      { expect = { state = "building_trust" } } }) },
+
+  { "a child recorded as neither is matched only with a recorded reason",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(young_parent, workers, acco, {
+      { submit = "child_information",
+        data = { child_name = "Jarrah Examplewood", dob = "2024-02-01",
+                 aboriginal_or_torres_strait_islander = "neither" } },
+      { submit = "cultural_support_plan",
+        data = { plan_date = "2026-01-05", community_connections = { "Playgroup" } } },
+      { fire = "match", as = "acco_worker",
+        refused = "recorded as neither Aboriginal nor Torres Strait Islander: record why" },
+      { submit = "programme_fit", data = { recorded_on = "2026-01-05" }, refused = "reason" },
+      { submit = "programme_fit",
+        data = { recorded_on = "2026-01-05", family_agrees = true,
+                 reason = "Tahlia is Aboriginal and wants Jarrah raised in her community." } },
+      { fire = "match", as = "acco_worker" },
+      { expect = { state = "building_trust" } } }) },
+
   { "closing needs the supervisor and a reason",
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, {
       { fire = "close", as = "acco_worker", refused = "may not fire 'close'" },
+      { submit = "family_feedback", data = { feedback_date = "2026-01-05",
+                                             what_helped = "Dana came to every meeting." } },
       { fire = "close", as = "supervisor", reason = "Family chose another ACCO program." },
       { expect = { state = "closed", final = true } } }) },
 }

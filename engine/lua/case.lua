@@ -51,13 +51,21 @@ function methods.links(c, as)
   return out
 end
 
+-- One member by number, ended or not: { id, role, name, data, ended_at } or nil.
+function methods.member(c, id)
+  local s = self_of(c, "member")
+  if math.type(id) ~= "integer" then error("member: give a member's number (a whole number)", 2) end
+  return E.member_of(s.id, id)
+end
+
 function methods.entries(c, form)
   local s = self_of(c, "entries")
   if type(form) ~= "string" then error("entries: give a form name", 2) end
   if not s.id then return {} end
   local out = {}
   for i, e in ipairs(host.entries(s.id, form)) do
-    out[i] = { id = e.id, form = e.form, data = e.data or {}, at = e.at, actor = e.actor, version = e.form_version }
+    out[i] = { id = e.id, form = e.form, data = e.data or {}, at = e.at, actor = e.actor, version = e.form_version,
+               role = e.role }
   end
   return out
 end

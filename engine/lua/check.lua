@@ -24,8 +24,36 @@ local function check_rule_spec(spec, path, map, out)
   end
 end
 
-local FIELD_TYPES = set_of { "text", "number", "boolean", "date", "choice", "list" }
-local FIELD_KEYS = set_of { "type", "label", "required", "sensitive", "help", "min", "max", "choices", "of" }
+local FIELD_TYPES = set_of { "text", "number", "boolean", "date", "choice", "member", "list" }
+local FIELD_KEYS = set_of { "type", "label", "required", "sensitive", "help", "min", "max", "choices", "of",
+                            "future", "by", "roles" }
+
+-- Problems with a field's future, by and roles (texts after "form 'x' field 'y': ").
+local function field_key_problems(f, ty)
+  local out = {}
+  local item = ty == "list" and (f.of or "text") or ty
+  if f.future ~= nil then
+    if type(f.future) ~= "boolean" then
+      out[#out + 1] = fmt("future must be true (a planned date) or false, not %s",
+        type(f.future) == "string" and q(f.future) or tostring(f.future))
+    elseif item ~= "date" then
+      out[#out + 1] = fmt("future is for a date field (type = \"date\", or a list of date), not a %s field", ty)
+    end
+  end
+  if f.by ~= nil then
+    local _, why = lib.role_list(f.by, "by", 'by = { "acco_worker" }')
+    if why then out[#out + 1] = why .. " (the roles that can give this field)" end
+  end
+  if f.roles ~= nil then
+    if item ~= "member" then
+      out[#out + 1] = fmt("roles is for a member field (type = \"member\", or a list of member), not a %s field", ty)
+    else
+      local _, why = lib.role_list(f.roles, "roles", 'roles = { "parent", "carer" }')
+      if why then out[#out + 1] = why end
+    end
+  end
+  return out
+end
 
 local function check_form_spec(spec, path, map, out)
   local at = { path = path, line = lines[spec] or 1 }
@@ -48,11 +76,12 @@ local function check_form_spec(spec, path, map, out)
       seen[f[1]] = true
       for k in pairs(f) do if k ~= 1 and not FIELD_KEYS[k] then problem(fat, "%s: unknown key %s", label, tostring(k)) end end
       local ty = f.type or "text"
-      if not FIELD_TYPES[ty] then problem(fat, "%s: unknown type %s (text, number, boolean, date, choice, list)", label, tostring(ty)) end
+      if not FIELD_TYPES[ty] then problem(fat, "%s: unknown type %s (text, number, boolean, date, choice, member, list)", label, tostring(ty)) end
       if (ty == "choice" or (ty == "list" and f.of == "choice")) and (type(f.choices) ~= "table" or #f.choices == 0) then
         problem(fat, "%s: a choice needs choices = { ... }", label)
       end
       if ty == "list" and f.of ~= nil and not FIELD_TYPES[f.of] then problem(fat, "%s: unknown item type %s", label, tostring(f.of)) end
+      for _, msg in ipairs(field_key_problems(f, ty)) do problem(fat, "%s: %s", label, msg) end
     end
   end
 end

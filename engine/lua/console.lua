@@ -54,21 +54,16 @@ function E.sensitive_keys(workflow_id)
   local out = { data = A(), members = A(), forms = {} }
   for i, k in ipairs(def.sensitive.data) do out.data[i] = k end
   for i, k in ipairs(def.sensitive.members) do out.members[i] = k end
-  local used = {}
-  local function use(name)
-    if type(name) ~= "string" or used[name] then return end
-    used[name] = true
+  for _, name in ipairs(E.used_forms(def)) do
     local f = E.find_form(name, def)
-    if not f then return end
-    local list = A()
-    for _, fld in ipairs(f.spec.fields or {}) do
-      if type(fld) == "table" and fld.sensitive then list[#list + 1] = fld[1] end
+    if f then
+      local list = A()
+      for _, fld in ipairs(f.spec.fields or {}) do
+        if type(fld) == "table" and fld.sensitive then list[#list + 1] = fld[1] end
+      end
+      out.forms[name] = list
     end
-    out.forms[name] = list
   end
-  for _, name in ipairs(def.forms) do use(name) end
-  for _, s in ipairs(def.states) do for _, name in ipairs(s.forms) do use(name) end end
-  for _, t in ipairs(def.transitions) do for _, name in ipairs(t.requires) do use(name) end end
   return out
 end
 

@@ -80,6 +80,7 @@ local function form_family_problems(spec, family_roles)
   return out
 end
 lib.form_family_problems = form_family_problems
+lib.role_list = role_list
 local SENSITIVE_EXAMPLE = 'sensitive = { data = { "key", ... }, members = { "key", ... } }'
 
 -- The `sensitive` field as written in one file, with where it stands: { spec, at } or nil.
@@ -602,3 +603,16 @@ end
 
 lib.place, lib.negative, lib.normalise, lib.raw_from, lib.merge = place, negative, normalise, raw_from, merge
 lib.resolve, lib.from_states, lib.fires_from = resolve, from_states, fires_from
+
+-- The names of the forms a definition uses (its own, its states', its transitions'
+-- requires), each once, in that order.
+function E.used_forms(def)
+  local out, seen = {}, {}
+  local function use(name)
+    if type(name) == "string" and not seen[name] then seen[name] = true; out[#out + 1] = name end
+  end
+  for _, name in ipairs(def.forms) do use(name) end
+  for _, s in ipairs(def.states) do for _, name in ipairs(s.forms) do use(name) end end
+  for _, t in ipairs(def.transitions) do for _, name in ipairs(t.requires) do use(name) end end
+  return out
+end

@@ -10,24 +10,11 @@ local A = lib.A
 ---------------------------------------------------------------------------------------
 -- Families
 
--- The names of the forms a programme uses, in order: its own, its states', its
--- transitions' required ones (each once).
-local function used_forms(def)
-  local out, seen = {}, {}
-  local function use(name)
-    if type(name) == "string" and not seen[name] then seen[name] = true; out[#out + 1] = name end
-  end
-  for _, name in ipairs(def.forms) do use(name) end
-  for _, s in ipairs(def.states) do for _, name in ipairs(s.forms) do use(name) end end
-  for _, t in ipairs(def.transitions) do for _, name in ipairs(t.requires) do use(name) end end
-  return out
-end
-
 -- The family forms of a programme: { {name, spec, family, by}, ... } (by: who fills it,
 -- for family = true: its own list or every family role).
 local function family_forms(def)
   local out = {}
-  for _, name in ipairs(used_forms(def)) do
+  for _, name in ipairs(E.used_forms(def)) do
     local f = E.find_form(name, def)
     local fam = f and f.spec.family
     if fam == true or fam == "read" then
@@ -60,12 +47,22 @@ function E.family_info(workflow_id)
 end
 
 -- A field's value as plain words (a choice's name with spaces: "communication book").
-local function words(v, fld)
+-- (a member field's numbers read as the members' names: case_id is the case's number)
+local function words(v, fld, case_id)
   local choice = fld.type == "choice" or (fld.type == "list" and fld.of == "choice")
+  local member = fld.type == "member" or (fld.type == "list" and fld.of == "member")
+  local function name_of(x)
+    local m = math.type(x) == "integer" and E.member_of(case_id, x) or nil
+    return m and tostring(m.name) or tostring(x)
+  end
   if type(v) == "boolean" then return v and "yes" or "no" end
+  if member and type(v) ~= "table" then return name_of(v) end
   if type(v) == "table" then
     local parts = {}
-    for i, x in ipairs(v) do parts[i] = choice and tostring(x):gsub("_", " ") or tostring(x) end
+    for i, x in ipairs(v) do
+      if member then parts[i] = name_of(x)
+      else parts[i] = choice and tostring(x):gsub("_", " ") or tostring(x) end
+    end
     return table.concat(parts, ", ")
   end
   return choice and (tostring(v):gsub("_", " ")) or tostring(v)
@@ -110,7 +107,7 @@ function E.family_page(c, role)
         local v = data[fld[1]]
         if v ~= nil and v ~= "" then
           local label = fld.label or fld[1]
-          fields[#fields + 1] = { name = fld[1], label = label, value = words(v, fld),
+          fields[#fields + 1] = { name = fld[1], label = label, value = words(v, fld, c.id),
                                   sensitive = fld.sensitive == true }
           if fld.type == "date" and not fld.sensitive and type(v) == "string" and v >= today then
             page.dates[#page.dates + 1] = { what = fmt("%s: %s", title, label), date = v }

@@ -106,12 +106,18 @@ void case_fire(ctx *x) {
   reply_if_new(x, ok, "case.fire", args);
 }
 
-/* POST /api/cases/{id}/forms/{form} {"data"}; a body without a "data" object is the data. */
+/* POST /api/cases/{id}/forms/{form} {"data", "as"}; a body without a "data" object is the
+ * data. "as": the role the entry is given in (attested fields need it), one the user holds. */
 void case_form(ctx *x) {
-  json_t *args = case_change_args(x, NULL);
-  int ok = args && body(x);
+  const char *as = NULL;
+  json_t *data = NULL;
+  if (!body(x)) return;
+  data = json_object_get(x->body, "data");
+  if (json_is_object(data) && !body_text(x, "as", 0, &as)) return;
+  json_t *args = case_change_args(x, as);
+  int ok = args != NULL;
   if (ok) {
-    json_t *data = json_object_get(x->body, "data");
+    if (as) json_object_set_new(args, "as", json_string(as));
     json_object_set(args, "data", json_is_object(data) ? data : x->body);
     json_object_set_new(args, "form", text_value(x->arg[1]));
   }

@@ -368,9 +368,10 @@ async function run() {
     const svg = page.locator("svg.diagram");
     await svg.waitFor();
     const boxes = await svg.locator("g.state").count();
-    expect(boxes === 6, `the diagram has ${boxes} stages, not 6`);
-    expect(await svg.locator("g.state.final").count() === 2, "the two final stages are not marked");
-    expect(await svg.locator("g.state.final rect.inner").count() === 2, "final stages have no double border");
+    // referral, the three stages, restored (follow-up), and five ways the work ends
+    expect(boxes === 10, `the diagram has ${boxes} stages, not 10`);
+    expect(await svg.locator("g.state.final").count() === 5, "the five final stages are not marked");
+    expect(await svg.locator("g.state.final rect.inner").count() === 5, "final stages have no double border");
     const stage1 = svg.locator('a[aria-label^="Stage 1"]');
     expect(/: 1 case/.test(await stage1.getAttribute("aria-label")), `stage 1's count: ${await stage1.getAttribute("aria-label")}`);
     expect(await svg.locator("path.edge").count() >= 6, "the diagram has too few arrows");

@@ -329,7 +329,7 @@ return form { name = "visit3",
     { "visit_date", type = "datetime" }, --@
   } }
 EOF
-expect_check "form field of unknown type" badform2.lua "badform2.lua:$(marked badform2.lua): form 'visit3' field 'visit_date': unknown type datetime (text, number, boolean, date, choice, list)"
+expect_check "form field of unknown type" badform2.lua "badform2.lua:$(marked badform2.lua): form 'visit3' field 'visit_date': unknown type datetime (text, number, boolean, date, choice, member, list)"
 
 # ---- adaptations ----------------------------------------------------------------------
 

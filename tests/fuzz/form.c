@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
   if (!body) return 0;
   kf_err err = {0};
-  json_t *res = kf_form_submit(e, id, "visit", body, "fuzz", &err);
+  json_t *res = kf_form_submit(e, id, "visit", body, NULL, "fuzz", &err);
   json_decref(res);
   json_decref(body);
   fuzz_recycle(&e, WORKFLOW, "fuzzforms", id, 20000);

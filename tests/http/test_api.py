@@ -834,6 +834,59 @@ def test_supervisor():
           "account can fire 'match'", r)
 
 
+def test_attested():
+    """A form's attested field (by = {roles}) is given only as one of its roles, a role the
+    user must hold (as for firing); member fields name the case's members."""
+    rc, out, err = kf("deploy", "tests/http/workflows/attest_test.lua")
+    check("the attested-evidence programme deploys", rc == 0, err)
+    r = req("POST", "/api/cases", {"workflow": "attest_test", "ref": "ATT-1"}, who=CAT)
+    c = r.json["id"] if r.status == 200 else 0
+    r = req("POST", "/api/cases/%d/members" % c, {"role": "parent", "name": "Pat Attest"}, who=CAT)
+    pat = [m["id"] for m in (r.json or []) if m["name"] == "Pat Attest"] if r.status == 200 else []
+    url = "/api/cases/%d/forms/endorsement" % c
+    r = req("POST", url, {"data": {"acco_endorsed": True}, "as": "caseworker"}, who=CAT)
+    check("a field attested by a role the user does not act in is refused (400), naming the field",
+          r.status == 400 and r.error() == "case %d: form 'endorsement' refused: acco_endorsed: only "
+          "acco_worker can give this (submit as one of: acco_worker)" % c, r)
+    r = req("POST", url, {"data": {"acco_endorsed": True}}, who=CAT)
+    check("... and refused given in no role (400)", r.status == 400 and "acco_endorsed: only acco_worker" in r.error(), r)
+    r = req("POST", url, {"data": {"acco_endorsed": True}, "as": "acco_worker"}, who=CAT)
+    check("acting as a role the user does not hold is forbidden (403)",
+          r.status == 403 and r.error() == "cat may not act as acco_worker in programme 'attest_test' "
+          "(their workflow roles do not include it)", r)
+    r = req("POST", url, {"data": {"worker_checked": True, "met_on": "2026-01-02"}, "as": "caseworker"}, who=CAT)
+    check("a field attested by a role the user holds and acts in is accepted (200)", r.status == 200, r)
+    r = req("POST", url, {"data": {"acco_endorsed": True}, "as": "acco_worker"}, who=SAM)
+    check("a supervisor (any staff role) gives the ACCO's endorsement as acco_worker (200)", r.status == 200, r)
+    r = req("POST", url, {"data": {"acco_endorsed": True}, "as": "parent"}, who=SAM)
+    check("no staff member submits as a family role (403)",
+          r.status == 403 and r.error() == "'parent' is a family member's role: only their own family "
+          "account can submit 'endorsement'", r)
+    r = req("POST", url, {"data": {}, "as": 3}, who=CAT)
+    check("'as' must be text (400)", r.status == 400 and r.error() == "'as' must be a string", r)
+    r = req("GET", "/api/cases/%d" % c, who=CAT)
+    roles = [e.get("role") for e in (r.json or {}).get("entries", []) if e["form"] == "endorsement"]
+    check("each entry carries the role it was given in", roles == ["caseworker", "acco_worker"], roles)
+    r = req("POST", url, {"data": {"met_on": "2099-01-01"}}, who=CAT)
+    check("a date that happened cannot be after today (400, naming the field)",
+          r.status == 400 and "met_on: 2099-01-01 is after today; only a planned date can be (future = true)"
+          in r.error(), r)
+    r = req("POST", url, {"data": {"agreed_by": 999999}}, who=CAT)
+    check("a member field names a member of the case (400)",
+          r.status == 400 and "agreed_by: member 999999 is not on the case" in r.error(), r)
+    r = req("POST", url, {"data": {"agreed_by": pat[0] if pat else 0, "attendees": pat,
+                                   "next_meeting": "2099-01-01"}}, who=CAT)
+    check("a member of the right role, and a planned date after today, are accepted", r.status == 200, r)
+    r = req("GET", "/api/forms/endorsement?case=%d" % c, who=CAT)
+    fields = {f["name"]: f for f in (r.json or {}).get("fields", [])}
+    check("form.get's schema carries future, by, type member and its roles",
+          r.status == 200 and fields.get("next_meeting", {}).get("future") is True
+          and fields.get("acco_endorsed", {}).get("by") == ["acco_worker"]
+          and fields.get("agreed_by", {}).get("type") == "member"
+          and fields.get("agreed_by", {}).get("roles") == ["parent"]
+          and fields.get("attendees", {}).get("of") == "member", r)
+
+
 def test_errors():
     r = req("POST", "/api/cases", raw=b'{"workflow": "coparenthood",', who=CAT)
     check("malformed JSON is 400", r.status == 400 and "malformed JSON" in r.error(), r)
@@ -1135,7 +1188,7 @@ def main():
 
     setup_teams()
     for t in (test_user_cli_teams, test_auth, test_throttling, test_failed_sign_in_log, test_flow, test_csrf, test_roles,
-              test_route_table, test_openapi, test_sensitive, test_supervisor, test_caseloads, test_errors,
+              test_route_table, test_openapi, test_sensitive, test_supervisor, test_attested, test_caseloads, test_errors,
               test_headers, test_limits, test_audit_list):
         try:
             t()

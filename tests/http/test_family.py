@@ -219,7 +219,8 @@ def main():
     must(req("POST", "/api/cases/%d/forms/worker_notes" % fa["id"], {"data": {"note": STAFF_NOTE}}, who=casey),
          "the worker's note")
     must(req("POST", "/api/cases/%d/forms/plan_goals" % fa["id"],
-             {"data": {"goal": "Ava home on weekends", "meeting_on": "2026-05-20"}}, who=casey), "the plan's goals")
+             {"data": {"goal": "Ava home on weekends", "meeting_on": "2026-05-20", "agreed_with": kit_m}},
+             who=casey), "the plan's goals")
     r = req("GET", "/api/cases/%d/history" % fa["id"], who=casey)
     book = [e for e in (r.json or []) if e.get("kind") == "form.submitted" and e.get("name") == "communication_book"]
     check("the history names the parent's own login for the book entry",
@@ -231,6 +232,10 @@ def main():
     check("the staff-only note is not on the family page", STAFF_NOTE not in r.raw, r.raw[:400])
     check("what the parent has said includes the book entry",
           any(BOOK_NOTE in s.get("text", "") for s in page.get("said", [])), page.get("said"))
+    goals = [x for e in shared.get("plan_goals", {}).get("entries", []) for x in e.get("fields", [])
+             if x.get("name") == "agreed_with"]
+    check("a member field reads as the member's name on the family page",
+          [x.get("value") for x in goals] == ["Kit Carerson"], goals)
     check("the family meeting's date is among the dates",
           any(d.get("date", "").startswith("2026-05-20") for d in page.get("dates", [])), page.get("dates"))
 

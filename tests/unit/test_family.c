@@ -26,7 +26,7 @@ static const char *WORKFLOW =
     "  forms = {\n"
     "    form { name = 'communication_book', title = 'Communication book', family = true,\n"
     "      fields = { { 'note', required = true, label = 'What happened' },\n"
-    "                 { 'next_visit', type = 'date', label = 'Next visit' } } },\n"
+    "                 { 'next_visit', type = 'date', label = 'Next visit', future = true } } },\n"
     "    form { name = 'carer_diary', family = true, by = { 'carer' }, fields = { { 'note' } } },\n"
     "    form { name = 'plan_goals', title = 'Our goals', family = 'read',\n"
     "      fields = { { 'goal', label = 'Goal' }, { 'where_we_meet', sensitive = true } } },\n"

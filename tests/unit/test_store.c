@@ -252,6 +252,27 @@ static void responsibility(void) {
   dob = json_pack("{s:s}", "dob", "2020-01-01");
   CHECK(kf_store_member_add(st, 3, "child", "Noah Jones", dob, T0, &err) == 0, "member: %s", err.msg);
   json_decref(dob);
+  /* one member by number, only on its own case; an entry keeps the role it was given in */
+  json_t *one = kf_store_member_get(st, 1, 1, &err), *none = kf_store_member_get(st, 3, 1, &err);
+  CHECK(json_array_size(one) == 1 &&
+            !strcmp(json_string_value(json_object_get(json_array_get(one, 0), "name")), "Ava Smith") &&
+            json_is_null(json_object_get(json_array_get(one, 0), "ended_at")),
+        "member_get: the member, not ended");
+  CHECK(none && json_array_size(none) == 0, "member_get: another case's member is not this case's");
+  json_decref(one);
+  json_decref(none);
+  json_t *entry = json_pack("{s:i,s:s,s:{s:b},s:b,s:s,s:s}", "case", 1, "form", "endorsement", "data",
+                            "acco_endorsed", 1, "valid", 1, "actor", "t", "role", "acco_worker");
+  CHECK(kf_store_entry_add(st, entry, T0, NULL, &err) == 0, "entry: %s", err.msg);
+  json_object_del(entry, "role");
+  CHECK(kf_store_entry_add(st, entry, T0, NULL, &err) == 0, "entry without a role: %s", err.msg);
+  json_decref(entry);
+  json_t *es = kf_store_entries(st, 1, "endorsement", 1, &err);
+  CHECK(json_array_size(es) == 2 &&
+            !strcmp(json_string_value(json_object_get(json_array_get(es, 0), "role")), "acco_worker") &&
+            json_is_null(json_object_get(json_array_get(es, 1), "role")),
+        "entries carry their role (null when none)");
+  json_decref(es);
   int64_t g5 = 0, g6 = 0, g3 = 0;
   CHECK(kf_store_grant_add(st, 5, "alice", "covering a colleague", "2026-01-05T10:00:00Z",
                            "2026-01-05T14:00:00Z", &g5, &err) == 0 && g5 > 0, "grant: %s", err.msg);

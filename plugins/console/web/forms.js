@@ -2,7 +2,7 @@
 // engine expects them, and the engine's refusal ("field: problem; field2: problem") shown
 // next to each field it names.
 
-import { h, uid, words, list, append } from "./dom.js";
+import { h, uid, words, roleName, list, append } from "./dom.js";
 import * as drafts from "./drafts.js";
 
 // A field of a schema, whichever way the server spells its name: {name: ...} or Lua's
@@ -38,10 +38,30 @@ function choiceWords(f) {
 
 const LONG = /(progress|views|routine|needs|description|update|feedback|strengths|worries|notes?|plan$|responsibilities|comforts|reason|went_well|summary|details|goals|concerns|what_|how_|why_|story|history|identity|arrangement_notes)/;
 
+// The case's current members a member field may name: those holding one of its roles (any
+// role when it names none), without those who have left the case.
+export function memberChoices(f, members) {
+  const roles = list(f.roles);
+  return list(members).filter(m => !m.ended_at && (!roles.length || roles.includes(m.role)));
+}
+
+// A member number as a reader sees it: "Pat Parent (parent)", or "member 9" when unknown.
+export function memberName(id, members) {
+  const m = list(members).find(x => Number(x.id) === Number(id));
+  return m ? `${m.name} (${roleName(m.role)})` : `member ${id}`;
+}
+
+// Whether any field of the schema is attested (by = {roles}): its entry says which role it
+// is given in.
+export function attested(schema) {
+  return fields(schema).some(f => list(f.by).length > 0);
+}
+
 // Build the form. Returns {el, collect(), fill(data), showErrors(message) -> bool, clearErrors(),
 // restored}. With draftKey, what is typed is kept as a draft (drafts.js) and filled in again
-// from it (restored: true then); the caller drops the draft once the form is saved.
-export function buildForm(schema, { submitText = "Save", onSubmit, onCancel, draftKey = "" } = {}) {
+// from it (restored: true then); the caller drops the draft once the form is saved. members:
+// the case's members, for member fields (a choice of them).
+export function buildForm(schema, { submitText = "Save", onSubmit, onCancel, draftKey = "", members = [] } = {}) {
   const fs = fields(schema);
   const controls = new Map();   // field name -> {wrap, focusEl, read(), error el}
   const formId = uid("form");
@@ -55,7 +75,11 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel, dra
     const label = f.label || words(f.name);
     const err = h("p.field-error", { id: errId, hidden: true });
     const { labels: choiceLabels, helpUsed } = choiceWords(f);
-    const help = f.help && !helpUsed ? h("p.help", { id: helpId }, f.help) : null;
+    const by = list(f.by);
+    const helpText = [f.help && !helpUsed ? f.help : "",
+      by.length ? `Only ${by.map(roleName).join(" or ")} can give this.` : "",
+      f.type === "date" && f.future ? "A planned date: it may be after today." : ""].filter(Boolean).join(" ");
+    const help = helpText ? h("p.help", { id: helpId }, helpText) : null;
     const describedBy = [help ? helpId : null, errId].filter(Boolean).join(" ");
     const req = f.required ? h("span.req", " (needed)") : null;
     const wrap = h("div.field", { dataset: { field: f.name } });
@@ -93,9 +117,27 @@ export function buildForm(schema, { submitText = "Save", onSubmit, onCancel, dra
       read = () => { const v = inputs.filter(b => b.checked).map(b => b.value); return v.length ? v : undefined; };
       write = (v) => { const on = new Set(list(v).map(String)); for (const b of inputs) b.checked = on.has(b.value); };
       focusEl = inputs[0];
+    } else if (f.type === "list" && f.of === "member") {
+      const boxes = memberChoices(f, members).map((m, i) => {
+        const b = h("input", { type: "checkbox", value: String(m.id), id: `${id}-${i}` });
+        return [b, h("div.check", b, h("label", { for: b.id }, memberName(m.id, members)))];
+      });
+      inputs = boxes.map(b => b[0]);
+      append(wrap, [h("fieldset.choices", { "aria-describedby": describedBy },
+        h("legend", label, req, h("span.muted", " (choose any who apply)")), help,
+        boxes.length ? h("div.check-grid", boxes.map(b => b[1]))
+          : h("p.muted", "No one on the case can be chosen here yet: add them under People and roles."), err)]);
+      read = () => { const v = inputs.filter(b => b.checked).map(b => Number(b.value)); return v.length ? v : undefined; };
+      write = (v) => { const on = new Set(list(v).map(String)); for (const b of inputs) b.checked = on.has(b.value); };
+      focusEl = inputs[0];
     } else {
       let control;
-      if (f.type === "choice") {
+      if (f.type === "member") {
+        control = h("select", { id },
+          h("option", { value: "" }, f.required ? "Choose one" : "Not answered"),
+          memberChoices(f, members).map(m => h("option", { value: String(m.id) }, memberName(m.id, members))));
+        read = () => (control.value ? Number(control.value) : undefined);
+      } else if (f.type === "choice") {
         control = h("select", { id },
           h("option", { value: "" }, f.required ? "Choose one" : "Not answered"),
           list(f.choices).map(c => h("option", { value: c }, choiceLabels[c] || words(c))));
@@ -261,11 +303,15 @@ export function plainProblem(p) {
   if ((m = /^must be at most (.+)$/.exec(p))) return `This must be ${m[1]} or less.`;
   if (/is not one of:/.test(p)) return "Choose one of the options given.";
   if ((m = /^item (\d+): (.*)$/.exec(p))) return `Line ${m[1]}: ${plainProblem(m[2])}`;
+  if ((m = /^(\d{4}-\d\d-\d\d) is after today/.exec(p))) return `${m[1]} is after today: only a planned date can be in the future.`;
+  if ((m = /^only (.+) can give this/.exec(p))) return `Only ${m[1].split(" or ").map(roleName).join(" or ")} can give this: choose that role under Acting as, if you hold it.`;
+  if (p === "not a member number of the case") return "Choose someone on the case.";
   return p.charAt(0).toUpperCase() + p.slice(1) + (/[.!?]$/.test(p) ? "" : ".");
 }
 
-// An entry's answers as a description list, in the schema's order.
-export function answers(schema, data) {
+// An entry's answers as a description list, in the schema's order; member numbers as the
+// names of the case's members.
+export function answers(schema, data, members = []) {
   const fs = schema ? fields(schema) : [];
   const seen = new Set();
   const dl = h("dl.answers");
@@ -273,7 +319,9 @@ export function answers(schema, data) {
     let text;
     if (v === true) text = "Yes";
     else if (v === false) text = "No";
+    else if (Array.isArray(v) && f && f.of === "member") text = v.map(x => memberName(x, members)).join(", ");
     else if (Array.isArray(v)) text = v.map(x => (f && list(f.choices).length ? words(x) : String(x))).join(", ");
+    else if (f && f.type === "member") text = memberName(v, members);
     else if (v && typeof v === "object") text = JSON.stringify(v);
     else text = f && f.type === "choice" ? words(v) : String(v);
     dl.append(h("dt", label), h("dd", text));

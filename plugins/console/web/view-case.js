@@ -5,12 +5,12 @@
 // offer to break the glass (a reason, then access for a limited time).
 
 import * as api from "./api.js";
-import { h, field, list, words, plural, timeEl, when, daysSince, uid, aRole, duration } from "./dom.js";
+import { h, field, list, words, plural, timeEl, when, daysSince, uid, aRole, roleName, duration } from "./dom.js";
 import { page, warn, confirm, busy, later } from "./ui.js";
 import { loadTeams, allocate, allocatedText } from "./allocate.js";
 import { go, href } from "./nav.js";
 import { definition, stateTitle } from "./view-cases.js";
-import { buildForm, answers } from "./forms.js";
+import { buildForm, answers, attested } from "./forms.js";
 import * as drafts from "./drafts.js";
 import { flagsPanel, consentsPanel, decisionsPanel, invitePanel, sharingPanel } from "./case-family.js";
 
@@ -374,8 +374,10 @@ export async function render([id], query, ctx) {
       li.append(h("details.entries", h("summary", mine.length === 1 ? "Show the entry" : `Show the ${mine.length} entries`),
         h("ol.entry-list", mine.slice().reverse().map(e => {
           const item = h("li", h("p.muted", timeEl(e.at), e.actor ? ` · by ${e.actor}` : "",
+            e.role ? ` as ${roleName(e.role)}` : "",
             e.valid === false ? " · not accepted" : ""));
-          schema(name, id).then(sc => item.append(answers(sc, e.data))).catch(() => item.append(answers(null, e.data)));
+          schema(name, id).then(sc => item.append(answers(sc, e.data, list(c.members))))
+            .catch(() => item.append(answers(null, e.data)));
           return item;
         }))));
     }
@@ -410,10 +412,13 @@ export async function render([id], query, ctx) {
     const built = buildForm(sc, {
       submitText: "Save this form",
       draftKey,
+      members: list(c.members),
       onCancel: () => { drafts.drop(draftKey); closeForm(); btn.focus(); },
       onSubmit: async (data, { showErrors }) => {
         try {
-          await api.post(`/cases/${id}/forms/${encodeURIComponent(name)}`, data);
+          // an attested field is given in the role the user acts as (the server checks they hold it)
+          const body = attested(sc) && mayAct.length ? { data, as: asSel.value } : data;
+          await api.post(`/cases/${id}/forms/${encodeURIComponent(name)}`, body);
         } catch (err) {
           if (err.status === 401) return;   // signed out: the answers are kept for after signing in
           if ((err.status === 422 || err.status === 400) && showErrors(err.message)) {

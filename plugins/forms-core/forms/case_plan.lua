@@ -19,6 +19,6 @@ return form {
       type = "boolean" },
     { "carer_contributed", label = "The carers contributed to developing this plan",
       type = "boolean" },
-    { "next_review", label = "Next review of the plan", type = "date" },
+    { "next_review", label = "Next review of the plan", type = "date", future = true },
   },
 }

@@ -10,7 +10,7 @@ return form {
     { "health_conditions", label = "Health conditions", type = "text", sensitive = true },
     { "medications", label = "Medications", type = "text", sensitive = true },
     { "immunisations_current", label = "Immunisations up to date", type = "boolean" },
-    { "upcoming_appointments", label = "Upcoming appointments", type = "list", of = "date" },
+    { "upcoming_appointments", label = "Upcoming appointments", type = "list", of = "date", future = true },
     { "parent_attends_appointments", label = "The parents attend appointments with the carer",
       type = "boolean" },
   },

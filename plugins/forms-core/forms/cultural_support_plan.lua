@@ -4,12 +4,13 @@
 return form {
   name = "cultural_support_plan",
   title = "Cultural support plan",
-  description = "How the child stays connected to family, community, culture and Country, "
-    .. "developed with the parents, family and community.",
+  description = "How the child stays connected to family, community, culture and Country "
+    .. "(or island home), developed with the parents, family and community: for Aboriginal "
+    .. "and Torres Strait Islander children.",
   fields = {
     { "plan_date", label = "Date of plan", type = "date", required = true },
-    { "mob", label = "Mob, nation or language group", type = "text" },
-    { "country", label = "Country", type = "text" },
+    { "mob", label = "Mob, nation, language group or island community", type = "text" },
+    { "country", label = "Country or island home", type = "text" },
     { "community_connections", label = "Family and community connections to maintain",
       type = "list", of = "text", required = true },
     { "cultural_activities", label = "Cultural activities and events", type = "list",
@@ -20,8 +21,9 @@ return form {
       .. "with the carer", type = "text" },
     { "parent_contributed", label = "The parents contributed to developing this plan",
       type = "boolean" },
-    { "acco_endorsed", label = "Endorsed by the Aboriginal community-controlled organisation",
+    { "acco_endorsed", label = "Endorsed by the Aboriginal community-controlled organisation "
+      .. "(ACCO)",
       type = "boolean" },
-    { "next_review", label = "Next review of the plan", type = "date" },
+    { "next_review", label = "Next review of the plan", type = "date", future = true },
   },
 }

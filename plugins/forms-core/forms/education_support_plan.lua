@@ -15,6 +15,6 @@ return form {
       type = "list", of = "text" },
     { "parent_contributed", label = "The parents contributed to developing this plan",
       type = "boolean" },
-    { "next_review", label = "Next review of the plan", type = "date" },
+    { "next_review", label = "Next review of the plan", type = "date", future = true },
   },
 }

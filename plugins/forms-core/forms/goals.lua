@@ -10,7 +10,7 @@ return form {
   fields = {
     { "goal", label = "Goal (in the family's words)", type = "text", required = true },
     { "steps", label = "Steps toward it", type = "list", of = "text" },
-    { "target_date", label = "Target date", type = "date" },
+    { "target_date", label = "Target date", type = "date", future = true },
     { "status", label = "Status", type = "choice", required = true,
       choices = { "not_started", "in_progress", "achieved", "no_longer_needed" } },
     { "funding_amount", label = "Flexible funding requested ($)", type = "number", min = 0,

@@ -32,6 +32,10 @@ return form {
         "names_decided_together",      -- deciding together what the child calls each of them
         "daily_decisions_together",    -- carers talking with parents about daily decisions
         "welcome_home_visits",         -- carers welcoming parents into their home for visits
+        -- For Co-parenthood for a safe place, where parent and carer share a home (an
+        -- adaptation of the seed's list, not in it):
+        "shared_daily_log",            -- parent and carer keep a shared daily log
+        "safety_planning_together",    -- parent and carer plan for safety together
       },
       help = "speak_positively: speaking positively of each other at all times. "
         .. "communication_book: having a communication book where the carer provides updates "
@@ -68,7 +72,11 @@ return form {
         .. "'aunty', 'mum' and so on. "
         .. "daily_decisions_together: carers talking with the parents directly about daily "
         .. "decisions such as haircuts, style of clothes and so on. "
-        .. "welcome_home_visits: carers welcoming parents into their home for visits." },
+        .. "welcome_home_visits: carers welcoming parents into their home for visits. "
+        .. "shared_daily_log (a safe place, where parent and carer share a home): a daily log "
+        .. "the parent and carer keep together. "
+        .. "safety_planning_together (a safe place): the parent and carer plan for the "
+        .. "family's safety together." },
     { "processes", label = "Processes the parents will contribute to", type = "list",
       of = "choice",
       choices = { "case_plan", "cultural_support_plan", "education_support_plan",

@@ -15,6 +15,6 @@ return form {
       type = "text" },
     { "decision", label = "Decision", type = "choice",
       choices = { "continue", "move_forward", "step_back", "close" } },
-    { "next_review", label = "Next review", type = "date" },
+    { "next_review", label = "Next review", type = "date", future = true },
   },
 }

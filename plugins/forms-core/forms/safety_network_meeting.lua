@@ -18,6 +18,6 @@ return form {
       type = "boolean",
       help = "Answer yes only when the network agrees the safety plan keeps the child safe "
         .. "living at home." },
-    { "next_meeting", label = "Next meeting", type = "date" },
+    { "next_meeting", label = "Next meeting", type = "date", future = true },
   },
 }

@@ -20,6 +20,6 @@ return form {
       type = "boolean" },
     { "new_address_safe", label = "The family's next home has been assessed as safe",
       type = "boolean" },
-    { "next_review", label = "Next review", type = "date" },
+    { "next_review", label = "Next review", type = "date", future = true },
   },
 }

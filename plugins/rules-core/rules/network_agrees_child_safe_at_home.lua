@@ -1,23 +1,41 @@
 -- Seed "Parents partnering with carers": "parents and carers attending safety and support
 -- network meetings together". Passes when the newest safety and support network meeting
+-- (by its date; a meeting dated after today has not happened) was in the last 8 weeks,
 -- agreed the child can be safe at home, and both parents and carers were there.
+local WEEKS = 8
 return rule {
   name = "network_agrees_child_safe_at_home",
-  description = "The latest safety and support network meeting, attended by parents and "
-    .. "carers together, agreed the child can be safe at home.",
+  description = "The latest safety and support network meeting, in the last 8 weeks and "
+    .. "attended by parents and carers together, agreed the child can be safe at home.",
   check = function(case)
-    local m = case:latest("safety_network_meeting")
+    local today, m, future = kf.today(), nil, nil
+    for _, e in ipairs(case:entries("safety_network_meeting")) do
+      local d = e.data.meeting_date
+      if d and d > today then future = d
+      elseif d and (not m or d >= m.meeting_date) then m = e.data end
+    end
+    local problems = {}
+    if future then
+      problems[#problems + 1] = "a safety and support network meeting is dated " .. future
+        .. ", after today: it has not happened"
+    end
     if not m then
-      return false, "no safety and support network meeting has been recorded"
+      problems[#problems + 1] = "no safety and support network meeting has been recorded"
+      return false, table.concat(problems, "; ")
+    end
+    if kf.days_between(m.meeting_date, today) > WEEKS * 7 then
+      problems[#problems + 1] = "the last safety and support network meeting was on "
+        .. m.meeting_date .. ", more than " .. WEEKS .. " weeks ago"
     end
     if m.network_agrees_safe ~= true then
-      return false, "the safety and support network has not yet agreed the child can be "
-        .. "safe at home (last meeting " .. tostring(m.meeting_date) .. ")"
+      problems[#problems + 1] = "the safety and support network has not yet agreed the child "
+        .. "can be safe at home (last meeting " .. tostring(m.meeting_date) .. ")"
     end
-    if m.parent_attended ~= true or m.carer_attended ~= true then
-      return false, "the parents and carers did not attend the last safety and support "
-        .. "network meeting together"
+    if m.parent_attended ~= true or m.carer_attended ~= true or #(m.attendees or {}) == 0 then
+      problems[#problems + 1] = "the parents and carers did not attend the last safety and "
+        .. "support network meeting together"
     end
+    if #problems > 0 then return false, table.concat(problems, "; ") end
     return true
   end,
 }
