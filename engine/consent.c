@@ -114,6 +114,12 @@ json_t *kf_consent_give(kf_engine *e, const char *case_id, int64_t member, const
     json_decref(members);
     return abort_new(e, c);
   }
+  if (jstr(found, "ended_at")) {
+    kf_fail(err, KF_EINVAL, "member %lld (%s) left the case on %.10s, so cannot give consent",
+            (long long)member, jstr(found, "name"), jstr(found, "ended_at"));
+    json_decref(members);
+    return abort_new(e, c);
+  }
   /* consent is the family's to give: a member holding one of the programme's family roles,
    * never a worker recorded on the case */
   json_t *info = kf_lua_call_new(kf_engine_lua(e), KF_LUA_FAMILY_INFO,

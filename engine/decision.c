@@ -45,6 +45,13 @@ static json_t *participants_of(kf_engine *e, json_t *c, json_t *given, const jso
         kf_fail(err, KF_EINVAL, "member %lld is not on case %lld", (long long)json_integer_value(m), cid);
         goto fail;
       }
+      const char *left = json_string_value(json_object_get(found, "ended_at"));
+      if (left) {
+        kf_fail(err, KF_EINVAL, "member %lld (%s) left the case on %.10s: a shared decision is "
+                "made with the people on it now", (long long)json_integer_value(m),
+                json_string_value(json_object_get(found, "name")), left);
+        goto fail;
+      }
       family |= kf_json_has_text(roles, json_string_value(json_object_get(found, "role")));
       json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O?}", "member", m, "name",
                                            json_object_get(found, "name"), "role",

@@ -230,6 +230,13 @@ run $K test lib/bad.test.lua
 [[ $RC -eq 1 && "$OUT" == *"FAIL lib/bad.test.lua: lib/bad.test.lua:2: scenario 'a consent step without by' step 1: consent share_with_partners needs by = \"a member's name\""* ]] \
   && t_ok "a consent step without by is refused at its line" || t_fail "bad step" "$RC $OUT"
 
+# ---- a member who left the case gives no consent ----
+LEFT=$($K case member add 2 --role parent --name "Lee Former" | sed -n 's/.*member \([0-9]*\) added.*/\1/p')
+quiet $K case member end 2 "$LEFT" --reason "moved away" --on 2026-05-01
+expect_refused "a member who left cannot give consent" 1 \
+  "kinflow: member $LEFT (Lee Former) left the case on 2026-05-01, so cannot give consent" \
+  $K consent give 2 --member "$LEFT" --purpose share_with_partners
+
 # ---- help and the audit chain ----
 expect_out "kinflow help lists the consent commands" "consent give CASE --member ID --purpose P" $K help
 expect_out "audit verify passes after all of it" "chain intact" $K audit verify

@@ -61,6 +61,12 @@ expect_ok "the owner (CLI) may fire as the parent, for paper records" "$K" case 
 expect_refused "a move that needs a shared decision is refused, naming it" 1 \
   "kinflow: case 1: cannot fire 'prepare_move': no shared decision has been recorded for 'prepare_move' since the case entered 'together' (who took part, their views, whether the family agreed)" \
   "$K" case fire SH-1 prepare_move --as caseworker
+LEFT=$("$K" case member add SH-1 --role carer --name "Casey Former" | sed -n 's/.*member \([0-9]*\) added.*/\1/p')
+quiet "$K" case member end SH-1 "$LEFT" --reason "the placement ended" --on 2026-03-02
+run "$K" decision record SH-1 --for prepare_move --decided "Move on in June" --family-agreed yes --member "$LEFT"="fine"
+expect_eq "a member who left takes no part in a shared decision" \
+  "1|kinflow: decision record: member $LEFT (Casey Former) left the case on 2026-03-02: a shared decision is made with the people on it now" \
+  "$RC|$ERR"
 run "$K" decision record SH-1 --for prepare_move --decided "Move on in June" --family-agreed yes --member 3="fine"
 expect_eq "a decision without a family member is refused" \
   "1|kinflow: decision record: a shared decision needs at least one family member taking part (a member of the case holding a family role: parent, carer)" \
