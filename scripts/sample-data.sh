@@ -168,7 +168,17 @@ sd_member() {
 # sd_form FORM DATA-JSON [RECORDED-BY]: a form is recorded on its own date (its first "@N"
 # date: the visit, the meeting, the review) when that is later than the story's clock, so
 # the history reads in order and a review form restarts the review clock on its day.
+# "@member:NAME" in the data is that member's number (member fields); SD_AS=ROLE sd_form ...
+# gives the entry in that role (attested fields, e.g. the ACCO's endorsement).
 sd_form() {
+  local data=$2 m as=()
+  while [[ $data =~ \"@member:([^\"]+)\" ]]; do
+    m=${BASH_REMATCH[0]}
+    sd_member_id "${BASH_REMATCH[1]}"
+    data=${data//"$m"/$REPLY}
+  done
+  set -- "$1" "$data" "${@:3}"
+  [[ -n ${SD_AS:-} ]] && as=(--as "$SD_AS")
   KF_STEP="case $C: record $1"
   if [[ $2 =~ \"@([0-9]+)\" ]]; then
     sd_weekday "${BASH_REMATCH[1]}"
@@ -179,7 +189,7 @@ sd_form() {
     fi
   fi
   sd_json "$2"
-  kf form submit "$C" "$1" --data "$SD_JSON" --actor "${3:-$SD_ACTOR}"
+  kf form submit "$C" "$1" --data "$SD_JSON" "${as[@]}" --actor "${3:-$SD_ACTOR}"
 }
 
 # sd_fire TRANSITION ROLE ACTOR [REASON]
@@ -610,8 +620,10 @@ sample_data_load() {
   sd_form safety_network_meeting '{"meeting_date":"@40","attendees":["Jedda Demo-River",
     "Merv Sandpiper-Example","Dana Riverbend-Test"],"parent_attended":true,"carer_attended":true,
     "network_agrees_safe":true}'
-  sd_form cultural_support_plan '{"plan_date":"@39","community_connections":["Pop Demo-River"],
-    "elders_involved":["Aunty Example"],"parent_contributed":true,"acco_endorsed":true}' "Dana Riverbend-Test"
+  SD_AS=acco_worker sd_form cultural_support_plan '{"plan_date":"@39",
+    "community_connections":["Pop Demo-River"],"elders_involved":["Aunty Example"],
+    "parent_contributed":true,"acco_endorsed":true,
+    "acco_name":"Riverbend Aboriginal Corporation (example)"}' "Dana Riverbend-Test"
   sd_form review '{"review_date":"@38","progress":"Ready to go home.","decision":"move_forward"}'
   sd_at 36 14:00
   sd_decide restore "The child goes home, agreed with the family" "Jedda Demo-River"
@@ -878,7 +890,7 @@ sample_data_load() {
   sd_member child "Aria Sampleview" '{"dob":"@age:11:10"}'
   sd_member lead_professional "Quinn Example-Lead"
   sd_fire allocate supervisor "$SUP"
-  sd_form voluntary_agreement '{"agreed_on":"@70","agreed_by":["Wiremu Sampleview"],
+  sd_form voluntary_agreement '{"agreed_on":"@70","agreed_by":["@member:Wiremu Sampleview"],
     "agrees_to_support":true,"understands_voluntary":true}'
   sd_consent "Wiremu Sampleview" "@70"
   sd_at 70 10:00
@@ -900,7 +912,7 @@ sample_data_load() {
   sd_member lead_professional "Quinn Example-Lead"
   sd_fire allocate team_member "Hemi Teamwork-Example"
   sd_at 120 10:00
-  sd_form voluntary_agreement '{"agreed_on":"@120","agreed_by":["Ngaire Demoheart"],
+  sd_form voluntary_agreement '{"agreed_on":"@120","agreed_by":["@member:Ngaire Demoheart"],
     "agrees_to_support":true,"understands_voluntary":true}'
   sd_consent "Ngaire Demoheart" "@120"
   sd_fire agree lead_professional "Quinn Example-Lead"
