@@ -312,8 +312,9 @@ sample_data_load() {
     "speak_positively","welcome_home_visits","parent_attends_doctor_visits"]}'
   sd_form communication_book '{"entry_date":"@110","written_by":"carer",
     "update":"Zoe said a new word: dog.","photos_shared":true}' "Glen Maple-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Jamie Placeholder",
-    "Glen Maple-Example","Sam Fenwick-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@108",
+    "members_present":["@member:Jamie Placeholder","@member:Glen Maple-Example",
+    "@member:Sam Fenwick-Example"]}'
   sd_at 104 11:00
   sd_form review '{"review_date":"@104","progress":"Jamie and Glen talk every week.",
     "decision":"move_forward"}'
@@ -353,8 +354,8 @@ sample_data_load() {
     "parent_attends_school_events","carer_attends_contact"]}'
   sd_form communication_book '{"entry_date":"@170","written_by":"carer",
     "update":"Harper made the school choir."}' "Rowan Birch-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@168","attendees":["Drew Testfield",
-    "Rowan Birch-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@168",
+    "members_present":["@member:Drew Testfield","@member:Rowan Birch-Example"]}'
   sd_form review '{"review_date":"@165","progress":"Settled routine of contact."}'
   sd_at 160 10:00
   sd_fire strengthen caseworker "$CW2"
@@ -392,8 +393,8 @@ sample_data_load() {
     "names_decided_together","daily_decisions_together"],"child_calls_carer":"Uncle Dale"}'
   sd_form communication_book '{"entry_date":"@185","written_by":"carer",
     "update":"Jack lost a tooth."}' "Dale Ashgrove-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@182","attendees":["Riley Mockford","Dale Ashgrove-Example"],
-    "parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@182",
+    "members_present":["@member:Riley Mockford","@member:Dale Ashgrove-Example"]}'
   sd_form review '{"review_date":"@180","progress":"Good start."}'
   sd_at 178 10:00
   sd_fire strengthen caseworker "$CW1"
@@ -480,8 +481,8 @@ sample_data_load() {
     "parent_has_carer_contacts","celebration_calls"]}'
   sd_form communication_book '{"entry_date":"@125","written_by":"carer",
     "update":"Isla stayed for a sleepover while Hayden worked a night shift."}' "Bea Thornbury-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@123","attendees":["Hayden Example-Home",
-    "Bea Thornbury-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@123",
+    "members_present":["@member:Hayden Example-Home","@member:Bea Thornbury-Example"]}'
   sd_form review '{"review_date":"@120","progress":"Good start."}'
   sd_at 118 10:00
   sd_fire strengthen caseworker "$CW2"
@@ -512,8 +513,9 @@ sample_data_load() {
     "speak_positively","parent_has_carer_contacts"]}'
   sd_form communication_book '{"entry_date":"@215","written_by":"carer",
     "update":"Theo is crawling everywhere."}' "Nell Greystone-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@212","attendees":["Lou Sampleford"],
-    "parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@212",
+    "members_present":["@member:Lou Sampleford",
+    "@member:Nell Greystone-Example"]}'
   sd_form review '{"review_date":"@210","progress":"Good start."}'
   sd_at 205 10:00
   sd_fire strengthen caseworker "$CW2"
@@ -524,8 +526,9 @@ sample_data_load() {
   sd_fire sign_plan parent "Lou Sampleford"
   sd_decide sustain_change "Move to Stage 3: sustaining change at home, agreed with the family" "Lou Sampleford"
   sd_fire sustain_change caseworker "$CW2"
-  sd_form safety_network_meeting '{"meeting_date":"@25","attendees":["Lou Sampleford",
-    "Nell Greystone-Example","Nan Sampleford"],"parent_attended":true,"carer_attended":true,
+  sd_form safety_network_meeting '{"meeting_date":"@25",
+    "members_present":["@member:Lou Sampleford","@member:Nell Greystone-Example"],
+    "others_present":["Nan Sampleford"],
     "network_agrees_safe":true}'
   sd_form review '{"review_date":"@22","progress":"All goals met.","goals_met":true,"decision":"close",
     "family_feedback":"Lou: Nell is part of our family now."}'
@@ -574,8 +577,9 @@ sample_data_load() {
     "cultural_information","carer_meets_family"]}'
   sd_form communication_book '{"entry_date":"@65","written_by":"carer",
     "update":"Lowanna danced at playgroup."}' "June Riverstone-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@60","attendees":["Kirra Sampleton-Test",
-    "June Riverstone-Example","Dana Riverbend-Test"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@60",
+    "members_present":["@member:Kirra Sampleton-Test","@member:June Riverstone-Example",
+    "@member:Dana Riverbend-Test"]}'
   sd_form review '{"review_date":"@58","progress":"Kirra and June text every day."}'
   sd_at 50 10:00
   sd_fire strengthen acco_worker "Dana Riverbend-Test"
@@ -603,8 +607,8 @@ sample_data_load() {
     "cultural_information","welcome_home_visits"]}'
   sd_form communication_book '{"entry_date":"@195","written_by":"carer",
     "update":"Kobi knows his totem now."}' "Merv Sandpiper-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@192","attendees":["Jedda Demo-River",
-    "Merv Sandpiper-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@192",
+    "members_present":["@member:Jedda Demo-River","@member:Merv Sandpiper-Example"]}'
   sd_form review '{"review_date":"@190","progress":"Good start."}'
   sd_at 188 10:00
   sd_fire strengthen family_link "Ash Quillby-Example"
@@ -617,8 +621,9 @@ sample_data_load() {
   sd_fire prepare_restoration caseworker "$CW1"
   sd_form family_contact '{"contact_date":"@60","contact_type":"overnight"}' "Merv Sandpiper-Example"
   sd_form family_contact '{"contact_date":"@46","contact_type":"overnight"}' "Merv Sandpiper-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@40","attendees":["Jedda Demo-River",
-    "Merv Sandpiper-Example","Dana Riverbend-Test"],"parent_attended":true,"carer_attended":true,
+  sd_form safety_network_meeting '{"meeting_date":"@40",
+    "members_present":["@member:Jedda Demo-River","@member:Merv Sandpiper-Example",
+    "@member:Dana Riverbend-Test"],
     "network_agrees_safe":true}'
   SD_AS=acco_worker sd_form cultural_support_plan '{"plan_date":"@39",
     "community_connections":["Pop Demo-River"],"elders_involved":["Aunty Example"],
@@ -664,8 +669,8 @@ sample_data_load() {
     "clear_roles","names_decided_together"]}'
   sd_form communication_book '{"entry_date":"@110","written_by":"carer",
     "update":"Ruby made the netball team."}' "Hal Pinecrest-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Alexis Testbrook",
-    "Hal Pinecrest-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@108",
+    "members_present":["@member:Alexis Testbrook","@member:Hal Pinecrest-Example"]}'
   sd_form review '{"review_date":"@106","progress":"Good start."}'
   sd_at 104 10:00
   sd_fire strengthen caseworker "$CW2"
@@ -740,8 +745,9 @@ sample_data_load() {
     "children_today":"Ada slept through the night."}' "Hazel Dunmore-Example"
   sd_form daily_log '{"log_date":"@107","written_by":"parent",
     "children_today":"Ada helped plant tomatoes.","safety_plan_followed":true}' "Robin Testvale"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale",
-    "Hazel Dunmore-Example","Noor Example-Safe"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@108",
+    "members_present":["@member:Robin Testvale",
+    "@member:Hazel Dunmore-Example","@member:Noor Example-Safe"]}'
   sd_form safety_plan '{"plan_date":"@106","strategies":["Code word with childcare"],
     "made_with_specialist":true}'
   sd_at 105 10:00
@@ -840,8 +846,9 @@ sample_data_load() {
   sd_form review '{"review_date":"@84","progress":"Weekend stays at home."}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@56","progress":"School enrolment done."}' "Quinn Example-Lead"
   sd_form goals '{"goal":"Tia back at her old school","status":"achieved","set_with_family":true}' "Quinn Example-Lead"
-  sd_form safety_network_meeting '{"meeting_date":"@30","attendees":["Tony Example-North",
-    "Tia Example-North","Quinn Example-Lead"],"parent_attended":true,"carer_attended":true,
+  sd_form safety_network_meeting '{"meeting_date":"@30",
+    "members_present":["@member:Tony Example-North","@member:Tia Example-North",
+    "@member:Quinn Example-Lead"],
     "network_agrees_safe":true}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@29","progress":"Ready to go home.","goals_met":true}' "Quinn Example-Lead"
   sd_form family_feedback '{"feedback_date":"@29","what_helped":"Quinn listened to Tia first.",
@@ -1019,9 +1026,9 @@ sample_walkthrough() {
 
   step 143 "Safety and support network meets, parent and carer together" \
     "Robin, Kit, Nan and the Family Link meet with the caseworker about what is working and what needs to happen."
-  sd_form safety_network_meeting '{"meeting_date":"@143","attendees":["Robin Example",
-    "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
-    "carer_attended":true,"strengths":"Robin never misses contact.",
+  sd_form safety_network_meeting '{"meeting_date":"@143",
+    "members_present":["@member:Robin Example","@member:Kit Maple-Example","@member:Nan Example",
+    "@member:Sam Fenwick-Example"],"strengths":"Robin never misses contact.",
     "worries":"Housing is temporary.","safety_goals":"A stable lease."}'
 
   step 136 "Stage 1 review" \
@@ -1088,9 +1095,9 @@ sample_walkthrough() {
 
   step 35 "Network agrees the children can be safe at home" \
     "Robin, Kit and Nan meet with the network: everyone agrees Ava and Leo can be safe at home."
-  sd_form safety_network_meeting '{"meeting_date":"@35","attendees":["Robin Example",
-    "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
-    "carer_attended":true,"network_agrees_safe":true,
+  sd_form safety_network_meeting '{"meeting_date":"@35",
+    "members_present":["@member:Robin Example","@member:Kit Maple-Example","@member:Nan Example",
+    "@member:Sam Fenwick-Example"],"network_agrees_safe":true,
     "strengths":"Stable home; Kit stays in the children'"'"'s lives as Aunty Kit."}'
   sd_form social_capital '{"recorded_on":"@35","network":["Nan Example","Kit Maple-Example",
     "Playgroup parents","Neighbour Dee"],"community_connections":["Example Primary P&C"],

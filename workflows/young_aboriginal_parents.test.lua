@@ -30,9 +30,7 @@ local to_stage3 = {
   { submit = "communication_book", data = { entry_date = "2026-01-10", written_by = "carer",
                                             update = "Jarrah is crawling!" } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-01-12", attendees = { "Tahlia Examplewood", "Merv Sandpiper",
-                                                        "Dana Riverbend-Test" },
-             parent_attended = true, carer_attended = true } },
+    data = { meeting_date = "2026-01-12", members_present = { 1, 3, 5 } } },  -- Tahlia, Merv, Dana
   { fire = "strengthen", as = "acco_worker" },
   { advance = "34d" },   -- 2026-02-15
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
@@ -49,8 +47,8 @@ local to_stage3 = {
   { submit = "family_contact", data = { contact_date = "2026-03-01", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-03-08", contact_type = "overnight" } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-03-10", attendees = { "Tahlia Examplewood", "Merv Sandpiper" },
-             parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+    data = { meeting_date = "2026-03-10", members_present = { 1, 3 },  -- Tahlia, Merv
+             network_agrees_safe = true } },
 }
 
 return scenarios "young_aboriginal_parents" {
