@@ -323,7 +323,7 @@ sample_data_load() {
   sd_at 90 14:00
   sd_form case_plan '{"plan_date":"@90","permanency_goal":"restoration",
     "goals":["Zoe home by spring","Jamie completes a parenting course"],
-    "parent_contributed":true,"carer_contributed":true}'
+    "contributed_by":["@member:Jamie Placeholder","@member:Glen Maple-Example"]}'
   sd_form child_health_passport '{"recorded_on":"@80","gp":"Example Street Medical",
     "immunisations_current":true,"parent_attends_appointments":true}'
   sd_at 75 11:00
@@ -361,7 +361,7 @@ sample_data_load() {
   sd_fire strengthen caseworker "$CW2"
   sd_form review '{"review_date":"@135","progress":"Drew attends every school event."}'
   sd_form case_plan '{"plan_date":"@120","permanency_goal":"restoration",
-    "goals":["Harper home for the new school year"],"parent_contributed":true}'
+    "goals":["Harper home for the new school year"],"contributed_by":["@member:Drew Testfield"]}'
   sd_form review '{"review_date":"@108","progress":"Overnight stays are next."}'
   sd_form review '{"review_date":"@80","progress":"Steady."}'
   sd_form review '{"review_date":"@52","progress":"Ready for Stage 3.","decision":"move_forward"}'
@@ -399,7 +399,7 @@ sample_data_load() {
   sd_at 178 10:00
   sd_fire strengthen caseworker "$CW1"
   sd_form case_plan '{"plan_date":"@150","permanency_goal":"restoration",
-    "goals":["Jack home with Riley"],"parent_contributed":true}'
+    "goals":["Jack home with Riley"],"contributed_by":["@member:Riley Mockford"]}'
   sd_form review '{"review_date":"@152","progress":"Steady."}'
   sd_form review '{"review_date":"@126","progress":"Weekend visits."}'
   sd_form review '{"review_date":"@100","progress":"Strong progress."}'
@@ -487,7 +487,8 @@ sample_data_load() {
   sd_at 118 10:00
   sd_fire strengthen caseworker "$CW2"
   sd_form case_plan '{"plan_date":"@100","permanency_goal":"remain_at_home",
-    "goals":["Isla at school every day","Hayden keeps a steady routine"],"parent_contributed":true}'
+    "goals":["Isla at school every day","Hayden keeps a steady routine"],
+    "contributed_by":["@member:Hayden Example-Home"]}'
   sd_form review '{"review_date":"@92","progress":"School attendance up."}'
   sd_form review '{"review_date":"@66","progress":"Routine holding."}'
   sd_form review '{"review_date":"@40","progress":"Ready to sustain on our own.","decision":"move_forward"}'
@@ -520,7 +521,7 @@ sample_data_load() {
   sd_at 205 10:00
   sd_fire strengthen caseworker "$CW2"
   sd_form case_plan '{"plan_date":"@190","permanency_goal":"remain_at_home",
-    "goals":["Theo stays home safely"],"parent_contributed":true}'
+    "goals":["Theo stays home safely"],"contributed_by":["@member:Lou Sampleford"]}'
   sd_form review '{"review_date":"@180","progress":"Lou has joined a parents group.","decision":"move_forward"}'
   sd_at 175 10:00
   sd_fire sign_plan parent "Lou Sampleford"
@@ -613,7 +614,7 @@ sample_data_load() {
   sd_at 188 10:00
   sd_fire strengthen family_link "Ash Quillby-Example"
   sd_form case_plan '{"plan_date":"@170","permanency_goal":"restoration",
-    "goals":["Kobi home with Jedda"],"parent_contributed":true}'
+    "goals":["Kobi home with Jedda"],"contributed_by":["@member:Jedda Demo-River"]}'
   sd_form review '{"review_date":"@162","progress":"Overnights soon.","decision":"move_forward"}'
   sd_at 160 10:00
   sd_fire sign_plan parent "Jedda Demo-River"
@@ -1046,7 +1047,7 @@ sample_walkthrough() {
     "goals":["Ava and Leo home before the school year ends","Robin secures a stable lease"],
     "parent_responsibilities":"Parenting course; attend school and GP visits.",
     "carer_responsibilities":"Keep the communication book; welcome Robin at home.",
-    "parent_contributed":true,"carer_contributed":true}'
+    "contributed_by":["@member:Robin Example","@member:Kit Maple-Example"]}'
   sd_form education_support_plan '{"plan_date":"@125","school":"Example Primary School",
     "year_level":"Year 1","school_events_for_parents":["Sports day","Parent-teacher night"],
     "parent_contributed":true}'

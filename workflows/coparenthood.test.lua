@@ -41,7 +41,7 @@ local stage2_work = {
   { submit = "case_plan",
     data = { plan_date = "2026-02-01", permanency_goal = "restoration",
              goals = { "Ava returns home before winter", "Robin keeps stable housing" },
-             parent_contributed = true, carer_contributed = true } },
+             contributed_by = { 1, 3 } } },   -- Robin, Kit
   { submit = "review",
     data = { review_date = "2026-02-20", progress = "Contact has grown to whole weekends.",
              decision = "move_forward" } },
@@ -298,11 +298,13 @@ return scenarios "coparenthood" {
       { fire = "prepare_restoration", as = "caseworker",
         refused = "permanency goal is 'guardianship', not restoration" },
       { submit = "case_plan", data = { plan_date = "2026-02-21", permanency_goal = "restoration",
-                                       goals = { "Home by winter" } } },
+                                       goals = { "Home by winter" },
+                                       contributed_by = { 3 } } },   -- Kit only
       { fire = "prepare_restoration", as = "caseworker",
         refused = "the parents have not yet contributed to the case plan" },
       { submit = "case_plan", data = { plan_date = "2026-02-22", permanency_goal = "restoration",
-                                       goals = { "Home by winter" }, parent_contributed = true } },
+                                       goals = { "Home by winter" },
+                                       contributed_by = { 1 } } },   -- Robin
       { fire = "prepare_restoration", as = "caseworker",
         refused = "the parent has not signed the current case plan (of 2026-02-22)" },
       { fire = "sign_plan", as = "caseworker", refused = "may not fire 'sign_plan'" },
@@ -321,7 +323,7 @@ return scenarios "coparenthood" {
       { fire = "sign_plan", as = "parent" },
       { advance = "5d" },   -- 2026-02-25
       { submit = "case_plan", data = { plan_date = "2026-02-25", permanency_goal = "restoration",
-                                       goals = { "Home by spring" }, parent_contributed = true } },
+                                       goals = { "Home by spring" }, contributed_by = { 1 } } },
       { decision = "prepare_restoration", decided = "Start preparing for restoration",
         family_agreed = true, members = { "Robin Testwood" } },
       { fire = "prepare_restoration", as = "caseworker",

@@ -29,7 +29,7 @@ local stage1 = {
 local stage2 = {
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "remain_at_home",
                                    goals = { "Milo stays home safely" },
-                                   parent_contributed = true } },
+                                   contributed_by = { 1 } } },   -- Jo
   { submit = "review", data = { review_date = "2026-02-15", progress = "Routines settled.",
                                 decision = "move_forward" } },
   { fire = "sign_plan", as = "parent" },
@@ -72,7 +72,7 @@ return scenarios "preservation" {
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, stage1, {
       { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
-                                       goals = { "Return home" }, parent_contributed = true } },
+                                       goals = { "Return home" }, contributed_by = { 1 } } },
       { submit = "review", data = { review_date = "2026-02-15", progress = "Steady." } },
       { fire = "sustain_change", as = "caseworker",
         refused = "not for the child to remain at home" } }) },
@@ -86,7 +86,7 @@ return scenarios "preservation" {
       { { submit = "case_plan", data = { plan_date = "2026-02-01",
                                          permanency_goal = "remain_at_home",
                                          goals = { "Milo stays home safely" },
-                                         parent_contributed = true } },
+                                         contributed_by = { 1 } } },
         { submit = "review", data = { review_date = "2026-02-15", progress = "Settled." } },
         { fire = "sustain_change", as = "caseworker",
           refused = "the parent has not signed the current case plan" } },

@@ -35,7 +35,7 @@ local to_stage3 = {
   { advance = "34d" },   -- 2026-02-15
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                    goals = { "Jarrah home with Tahlia" },
-                                   parent_contributed = true } },
+                                   contributed_by = { 1 } } },   -- Tahlia
   { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress.",
                                 decision = "move_forward" } },
   { fire = "sign_plan", as = "parent" },
