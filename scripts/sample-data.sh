@@ -168,7 +168,17 @@ sd_member() {
 # sd_form FORM DATA-JSON [RECORDED-BY]: a form is recorded on its own date (its first "@N"
 # date: the visit, the meeting, the review) when that is later than the story's clock, so
 # the history reads in order and a review form restarts the review clock on its day.
+# "@member:NAME" in the data is that member's number (member fields); SD_AS=ROLE sd_form ...
+# gives the entry in that role (attested fields, e.g. the ACCO's endorsement).
 sd_form() {
+  local data=$2 m as=()
+  while [[ $data =~ \"@member:([^\"]+)\" ]]; do
+    m=${BASH_REMATCH[0]}
+    sd_member_id "${BASH_REMATCH[1]}"
+    data=${data//"$m"/$REPLY}
+  done
+  set -- "$1" "$data" "${@:3}"
+  [[ -n ${SD_AS:-} ]] && as=(--as "$SD_AS")
   KF_STEP="case $C: record $1"
   if [[ $2 =~ \"@([0-9]+)\" ]]; then
     sd_weekday "${BASH_REMATCH[1]}"
@@ -179,7 +189,7 @@ sd_form() {
     fi
   fi
   sd_json "$2"
-  kf form submit "$C" "$1" --data "$SD_JSON" --actor "${3:-$SD_ACTOR}"
+  kf form submit "$C" "$1" --data "$SD_JSON" "${as[@]}" --actor "${3:-$SD_ACTOR}"
 }
 
 # sd_fire TRANSITION ROLE ACTOR [REASON]
@@ -302,8 +312,9 @@ sample_data_load() {
     "speak_positively","welcome_home_visits","parent_attends_doctor_visits"]}'
   sd_form communication_book '{"entry_date":"@110","written_by":"carer",
     "update":"Zoe said a new word: dog.","photos_shared":true}' "Glen Maple-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Jamie Placeholder",
-    "Glen Maple-Example","Sam Fenwick-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@108",
+    "members_present":["@member:Jamie Placeholder","@member:Glen Maple-Example",
+    "@member:Sam Fenwick-Example"]}'
   sd_at 104 11:00
   sd_form review '{"review_date":"@104","progress":"Jamie and Glen talk every week.",
     "decision":"move_forward"}'
@@ -312,7 +323,7 @@ sample_data_load() {
   sd_at 90 14:00
   sd_form case_plan '{"plan_date":"@90","permanency_goal":"restoration",
     "goals":["Zoe home by spring","Jamie completes a parenting course"],
-    "parent_contributed":true,"carer_contributed":true}'
+    "contributed_by":["@member:Jamie Placeholder","@member:Glen Maple-Example"]}'
   sd_form child_health_passport '{"recorded_on":"@80","gp":"Example Street Medical",
     "immunisations_current":true,"parent_attends_appointments":true}'
   sd_at 75 11:00
@@ -343,14 +354,14 @@ sample_data_load() {
     "parent_attends_school_events","carer_attends_contact"]}'
   sd_form communication_book '{"entry_date":"@170","written_by":"carer",
     "update":"Harper made the school choir."}' "Rowan Birch-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@168","attendees":["Drew Testfield",
-    "Rowan Birch-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@168",
+    "members_present":["@member:Drew Testfield","@member:Rowan Birch-Example"]}'
   sd_form review '{"review_date":"@165","progress":"Settled routine of contact."}'
   sd_at 160 10:00
   sd_fire strengthen caseworker "$CW2"
   sd_form review '{"review_date":"@135","progress":"Drew attends every school event."}'
   sd_form case_plan '{"plan_date":"@120","permanency_goal":"restoration",
-    "goals":["Harper home for the new school year"],"parent_contributed":true}'
+    "goals":["Harper home for the new school year"],"contributed_by":["@member:Drew Testfield"]}'
   sd_form review '{"review_date":"@108","progress":"Overnight stays are next."}'
   sd_form review '{"review_date":"@80","progress":"Steady."}'
   sd_form review '{"review_date":"@52","progress":"Ready for Stage 3.","decision":"move_forward"}'
@@ -382,13 +393,13 @@ sample_data_load() {
     "names_decided_together","daily_decisions_together"],"child_calls_carer":"Uncle Dale"}'
   sd_form communication_book '{"entry_date":"@185","written_by":"carer",
     "update":"Jack lost a tooth."}' "Dale Ashgrove-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@182","attendees":["Riley Mockford","Dale Ashgrove-Example"],
-    "parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@182",
+    "members_present":["@member:Riley Mockford","@member:Dale Ashgrove-Example"]}'
   sd_form review '{"review_date":"@180","progress":"Good start."}'
   sd_at 178 10:00
   sd_fire strengthen caseworker "$CW1"
   sd_form case_plan '{"plan_date":"@150","permanency_goal":"restoration",
-    "goals":["Jack home with Riley"],"parent_contributed":true}'
+    "goals":["Jack home with Riley"],"contributed_by":["@member:Riley Mockford"]}'
   sd_form review '{"review_date":"@152","progress":"Steady."}'
   sd_form review '{"review_date":"@126","progress":"Weekend visits."}'
   sd_form review '{"review_date":"@100","progress":"Strong progress."}'
@@ -470,13 +481,14 @@ sample_data_load() {
     "parent_has_carer_contacts","celebration_calls"]}'
   sd_form communication_book '{"entry_date":"@125","written_by":"carer",
     "update":"Isla stayed for a sleepover while Hayden worked a night shift."}' "Bea Thornbury-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@123","attendees":["Hayden Example-Home",
-    "Bea Thornbury-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@123",
+    "members_present":["@member:Hayden Example-Home","@member:Bea Thornbury-Example"]}'
   sd_form review '{"review_date":"@120","progress":"Good start."}'
   sd_at 118 10:00
   sd_fire strengthen caseworker "$CW2"
   sd_form case_plan '{"plan_date":"@100","permanency_goal":"remain_at_home",
-    "goals":["Isla at school every day","Hayden keeps a steady routine"],"parent_contributed":true}'
+    "goals":["Isla at school every day","Hayden keeps a steady routine"],
+    "contributed_by":["@member:Hayden Example-Home"]}'
   sd_form review '{"review_date":"@92","progress":"School attendance up."}'
   sd_form review '{"review_date":"@66","progress":"Routine holding."}'
   sd_form review '{"review_date":"@40","progress":"Ready to sustain on our own.","decision":"move_forward"}'
@@ -502,20 +514,22 @@ sample_data_load() {
     "speak_positively","parent_has_carer_contacts"]}'
   sd_form communication_book '{"entry_date":"@215","written_by":"carer",
     "update":"Theo is crawling everywhere."}' "Nell Greystone-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@212","attendees":["Lou Sampleford"],
-    "parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@212",
+    "members_present":["@member:Lou Sampleford",
+    "@member:Nell Greystone-Example"]}'
   sd_form review '{"review_date":"@210","progress":"Good start."}'
   sd_at 205 10:00
   sd_fire strengthen caseworker "$CW2"
   sd_form case_plan '{"plan_date":"@190","permanency_goal":"remain_at_home",
-    "goals":["Theo stays home safely"],"parent_contributed":true}'
+    "goals":["Theo stays home safely"],"contributed_by":["@member:Lou Sampleford"]}'
   sd_form review '{"review_date":"@180","progress":"Lou has joined a parents group.","decision":"move_forward"}'
   sd_at 175 10:00
   sd_fire sign_plan parent "Lou Sampleford"
   sd_decide sustain_change "Move to Stage 3: sustaining change at home, agreed with the family" "Lou Sampleford"
   sd_fire sustain_change caseworker "$CW2"
-  sd_form safety_network_meeting '{"meeting_date":"@25","attendees":["Lou Sampleford",
-    "Nell Greystone-Example","Nan Sampleford"],"parent_attended":true,"carer_attended":true,
+  sd_form safety_network_meeting '{"meeting_date":"@25",
+    "members_present":["@member:Lou Sampleford","@member:Nell Greystone-Example"],
+    "others_present":["Nan Sampleford"],
     "network_agrees_safe":true}'
   sd_form review '{"review_date":"@22","progress":"All goals met.","goals_met":true,"decision":"close",
     "family_feedback":"Lou: Nell is part of our family now."}'
@@ -564,8 +578,9 @@ sample_data_load() {
     "cultural_information","carer_meets_family"]}'
   sd_form communication_book '{"entry_date":"@65","written_by":"carer",
     "update":"Lowanna danced at playgroup."}' "June Riverstone-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@60","attendees":["Kirra Sampleton-Test",
-    "June Riverstone-Example","Dana Riverbend-Test"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@60",
+    "members_present":["@member:Kirra Sampleton-Test","@member:June Riverstone-Example",
+    "@member:Dana Riverbend-Test"]}'
   sd_form review '{"review_date":"@58","progress":"Kirra and June text every day."}'
   sd_at 50 10:00
   sd_fire strengthen acco_worker "Dana Riverbend-Test"
@@ -593,13 +608,13 @@ sample_data_load() {
     "cultural_information","welcome_home_visits"]}'
   sd_form communication_book '{"entry_date":"@195","written_by":"carer",
     "update":"Kobi knows his totem now."}' "Merv Sandpiper-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@192","attendees":["Jedda Demo-River",
-    "Merv Sandpiper-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@192",
+    "members_present":["@member:Jedda Demo-River","@member:Merv Sandpiper-Example"]}'
   sd_form review '{"review_date":"@190","progress":"Good start."}'
   sd_at 188 10:00
   sd_fire strengthen family_link "Ash Quillby-Example"
   sd_form case_plan '{"plan_date":"@170","permanency_goal":"restoration",
-    "goals":["Kobi home with Jedda"],"parent_contributed":true}'
+    "goals":["Kobi home with Jedda"],"contributed_by":["@member:Jedda Demo-River"]}'
   sd_form review '{"review_date":"@162","progress":"Overnights soon.","decision":"move_forward"}'
   sd_at 160 10:00
   sd_fire sign_plan parent "Jedda Demo-River"
@@ -607,11 +622,14 @@ sample_data_load() {
   sd_fire prepare_restoration caseworker "$CW1"
   sd_form family_contact '{"contact_date":"@60","contact_type":"overnight"}' "Merv Sandpiper-Example"
   sd_form family_contact '{"contact_date":"@46","contact_type":"overnight"}' "Merv Sandpiper-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@40","attendees":["Jedda Demo-River",
-    "Merv Sandpiper-Example","Dana Riverbend-Test"],"parent_attended":true,"carer_attended":true,
+  sd_form safety_network_meeting '{"meeting_date":"@40",
+    "members_present":["@member:Jedda Demo-River","@member:Merv Sandpiper-Example",
+    "@member:Dana Riverbend-Test"],
     "network_agrees_safe":true}'
-  sd_form cultural_support_plan '{"plan_date":"@39","community_connections":["Pop Demo-River"],
-    "elders_involved":["Aunty Example"],"parent_contributed":true,"acco_endorsed":true}' "Dana Riverbend-Test"
+  SD_AS=acco_worker sd_form cultural_support_plan '{"plan_date":"@39",
+    "community_connections":["Pop Demo-River"],"elders_involved":["Aunty Example"],
+    "parent_contributed":true,"acco_endorsed":true,
+    "acco_name":"Riverbend Aboriginal Corporation (example)"}' "Dana Riverbend-Test"
   sd_form review '{"review_date":"@38","progress":"Ready to go home.","decision":"move_forward"}'
   sd_at 36 14:00
   sd_decide restore "The child goes home, agreed with the family" "Jedda Demo-River"
@@ -652,8 +670,8 @@ sample_data_load() {
     "clear_roles","names_decided_together"]}'
   sd_form communication_book '{"entry_date":"@110","written_by":"carer",
     "update":"Ruby made the netball team."}' "Hal Pinecrest-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Alexis Testbrook",
-    "Hal Pinecrest-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@108",
+    "members_present":["@member:Alexis Testbrook","@member:Hal Pinecrest-Example"]}'
   sd_form review '{"review_date":"@106","progress":"Good start."}'
   sd_at 104 10:00
   sd_fire strengthen caseworker "$CW2"
@@ -728,8 +746,9 @@ sample_data_load() {
     "children_today":"Ada slept through the night."}' "Hazel Dunmore-Example"
   sd_form daily_log '{"log_date":"@107","written_by":"parent",
     "children_today":"Ada helped plant tomatoes.","safety_plan_followed":true}' "Robin Testvale"
-  sd_form safety_network_meeting '{"meeting_date":"@108","attendees":["Robin Testvale",
-    "Hazel Dunmore-Example","Noor Example-Safe"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@108",
+    "members_present":["@member:Robin Testvale",
+    "@member:Hazel Dunmore-Example","@member:Noor Example-Safe"]}'
   sd_form safety_plan '{"plan_date":"@106","strategies":["Code word with childcare"],
     "made_with_specialist":true}'
   sd_at 105 10:00
@@ -828,8 +847,9 @@ sample_data_load() {
   sd_form review '{"review_date":"@84","progress":"Weekend stays at home."}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@56","progress":"School enrolment done."}' "Quinn Example-Lead"
   sd_form goals '{"goal":"Tia back at her old school","status":"achieved","set_with_family":true}' "Quinn Example-Lead"
-  sd_form safety_network_meeting '{"meeting_date":"@30","attendees":["Tony Example-North",
-    "Tia Example-North","Quinn Example-Lead"],"parent_attended":true,"carer_attended":true,
+  sd_form safety_network_meeting '{"meeting_date":"@30",
+    "members_present":["@member:Tony Example-North","@member:Tia Example-North",
+    "@member:Quinn Example-Lead"],
     "network_agrees_safe":true}' "Quinn Example-Lead"
   sd_form review '{"review_date":"@29","progress":"Ready to go home.","goals_met":true}' "Quinn Example-Lead"
   sd_form family_feedback '{"feedback_date":"@29","what_helped":"Quinn listened to Tia first.",
@@ -878,7 +898,7 @@ sample_data_load() {
   sd_member child "Aria Sampleview" '{"dob":"@age:11:10"}'
   sd_member lead_professional "Quinn Example-Lead"
   sd_fire allocate supervisor "$SUP"
-  sd_form voluntary_agreement '{"agreed_on":"@70","agreed_by":["Wiremu Sampleview"],
+  sd_form voluntary_agreement '{"agreed_on":"@70","agreed_by":["@member:Wiremu Sampleview"],
     "agrees_to_support":true,"understands_voluntary":true}'
   sd_consent "Wiremu Sampleview" "@70"
   sd_at 70 10:00
@@ -900,7 +920,7 @@ sample_data_load() {
   sd_member lead_professional "Quinn Example-Lead"
   sd_fire allocate team_member "Hemi Teamwork-Example"
   sd_at 120 10:00
-  sd_form voluntary_agreement '{"agreed_on":"@120","agreed_by":["Ngaire Demoheart"],
+  sd_form voluntary_agreement '{"agreed_on":"@120","agreed_by":["@member:Ngaire Demoheart"],
     "agrees_to_support":true,"understands_voluntary":true}'
   sd_consent "Ngaire Demoheart" "@120"
   sd_fire agree lead_professional "Quinn Example-Lead"
@@ -1007,9 +1027,9 @@ sample_walkthrough() {
 
   step 143 "Safety and support network meets, parent and carer together" \
     "Robin, Kit, Nan and the Family Link meet with the caseworker about what is working and what needs to happen."
-  sd_form safety_network_meeting '{"meeting_date":"@143","attendees":["Robin Example",
-    "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
-    "carer_attended":true,"strengths":"Robin never misses contact.",
+  sd_form safety_network_meeting '{"meeting_date":"@143",
+    "members_present":["@member:Robin Example","@member:Kit Maple-Example","@member:Nan Example",
+    "@member:Sam Fenwick-Example"],"strengths":"Robin never misses contact.",
     "worries":"Housing is temporary.","safety_goals":"A stable lease."}'
 
   step 136 "Stage 1 review" \
@@ -1027,7 +1047,7 @@ sample_walkthrough() {
     "goals":["Ava and Leo home before the school year ends","Robin secures a stable lease"],
     "parent_responsibilities":"Parenting course; attend school and GP visits.",
     "carer_responsibilities":"Keep the communication book; welcome Robin at home.",
-    "parent_contributed":true,"carer_contributed":true}'
+    "contributed_by":["@member:Robin Example","@member:Kit Maple-Example"]}'
   sd_form education_support_plan '{"plan_date":"@125","school":"Example Primary School",
     "year_level":"Year 1","school_events_for_parents":["Sports day","Parent-teacher night"],
     "parent_contributed":true}'
@@ -1076,9 +1096,9 @@ sample_walkthrough() {
 
   step 35 "Network agrees the children can be safe at home" \
     "Robin, Kit and Nan meet with the network: everyone agrees Ava and Leo can be safe at home."
-  sd_form safety_network_meeting '{"meeting_date":"@35","attendees":["Robin Example",
-    "Kit Maple-Example","Nan Example","Sam Fenwick-Example"],"parent_attended":true,
-    "carer_attended":true,"network_agrees_safe":true,
+  sd_form safety_network_meeting '{"meeting_date":"@35",
+    "members_present":["@member:Robin Example","@member:Kit Maple-Example","@member:Nan Example",
+    "@member:Sam Fenwick-Example"],"network_agrees_safe":true,
     "strengths":"Stable home; Kit stays in the children'"'"'s lives as Aunty Kit."}'
   sd_form social_capital '{"recorded_on":"@35","network":["Nan Example","Kit Maple-Example",
     "Playgroup parents","Neighbour Dee"],"community_connections":["Example Primary P&C"],

@@ -30,8 +30,7 @@ local function to_stage3(leaver)
   { submit = "communication_book", data = { entry_date = "2026-01-09", written_by = "carer",
                                             update = "Poppy asked when Jamie visits next." } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton", "Ros Elmwood-Test" },
-             parent_attended = true, carer_attended = true } },
+    data = { meeting_date = "2026-01-15", members_present = { 1, 4 } } },  -- the leaver, Ros
   { fire = "strengthen", as = "caseworker" },
   { advance = "26d" },   -- 2026-02-10
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "kinship_care",
@@ -45,8 +44,8 @@ local function to_stage3(leaver)
   { submit = "family_contact", data = { contact_date = "2026-02-14", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-02-21", contact_type = "overnight" } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-02-25", attendees = { "Jamie Sampleton", "Ros Elmwood-Test" },
-             parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+    data = { meeting_date = "2026-02-25", members_present = { 1, 4 },  -- the leaver, Ros
+             network_agrees_safe = true } },
   })
 end
 local approved = {
@@ -94,8 +93,7 @@ return scenarios "care_leavers_kinship" {
       { submit = "communication_book", data = { entry_date = "2026-01-19", written_by = "carer",
                                                 update = "Finn's first swim." } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-15", attendees = { "Jamie Sampleton" },
-                 parent_attended = true, carer_attended = true } },
+        data = { meeting_date = "2026-01-15", members_present = { 1, 4 } } },   -- Jamie, Ros
       { fire = "strengthen", as = "family_link" },
       { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                        goals = { "Return to mum" } } },

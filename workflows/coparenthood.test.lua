@@ -1,5 +1,7 @@
 -- Scenario tests for Co-parenthood (restoration). All people are invented.
 
+-- Members are numbered in the order they join: Robin 1, Ava 2, Kit 3, Sam 4 (member fields,
+-- e.g. a meeting's members_present, hold these numbers).
 local family = {
   { member = "parent", name = "Robin Testwood", data = { dob = "1995-06-14" } },
   { member = "child", name = "Ava Testwood", data = { dob = "2019-03-02" } },
@@ -30,8 +32,7 @@ local stage1_work = {
              update = "Ava lost her first tooth today and wants to show you.",
              photos_shared = true } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-01-20", attendees = { "Robin Testwood", "Kit Maplefield" },
-             parent_attended = true, carer_attended = true } },
+    data = { meeting_date = "2026-01-20", members_present = { 1, 3 } } },   -- Robin, Kit
 }
 local in_stage2 = join(matched, stage1_work, { { fire = "strengthen", as = "family_link" } })
 
@@ -40,7 +41,7 @@ local stage2_work = {
   { submit = "case_plan",
     data = { plan_date = "2026-02-01", permanency_goal = "restoration",
              goals = { "Ava returns home before winter", "Robin keeps stable housing" },
-             parent_contributed = true, carer_contributed = true } },
+             contributed_by = { 1, 3 } } },   -- Robin, Kit
   { submit = "review",
     data = { review_date = "2026-02-20", progress = "Contact has grown to whole weekends.",
              decision = "move_forward" } },
@@ -65,9 +66,8 @@ local stage3_work = {
   { submit = "family_contact", data = { contact_date = "2026-03-14", contact_type = "overnight",
                                         hours = 48 } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-03-20", attendees = { "Robin Testwood", "Kit Maplefield",
-                                                        "Nan Testwood" },
-             parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+    data = { meeting_date = "2026-03-20", members_present = { 1, 3 },   -- Robin, Kit
+             others_present = { "Nan Testwood" }, network_agrees_safe = true } },
   { submit = "review",
     data = { review_date = "2026-03-20", progress = "Two good weekends at home.",
              decision = "move_forward" } },
@@ -202,7 +202,7 @@ return scenarios "coparenthood" {
       { submit = "communication_book", data = { entry_date = "2026-01-12", written_by = "carer",
                                                 update = "Settled week." } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-20", attendees = { "Robin Testwood" } } },
+        data = { meeting_date = "2026-01-20", members_present = { 1 } } },
       { fire = "strengthen", as = "caseworker", refused = "agree at least 3 before moving" },
       { submit = "partnering_activities",
         data = { agreed_on = "2026-01-15",
@@ -217,8 +217,7 @@ return scenarios "coparenthood" {
         data = { agreed_on = "2026-01-05",
                  activities = { "speak_positively", "communication_book", "clear_roles" } } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-05", attendees = { "Robin Testwood", "Kit Maplefield" },
-                 parent_attended = true, carer_attended = true } },
+        data = { meeting_date = "2026-01-05", members_present = { 1, 3 } } },
       { fire = "strengthen", as = "caseworker",
         refused = "the carer has not yet written in the communication book" },
       { submit = "communication_book", data = { entry_date = "2026-01-05", written_by = "parent",
@@ -237,7 +236,8 @@ return scenarios "coparenthood" {
       { expect = { state = "capability" } } }) },
 
   -- The move to Stage 2 says parents and carers met together: a meeting attended by nobody,
-  -- or without them both, does not count.
+  -- by someone not on the case, by workers only, or by the parent alone does not count; who
+  -- was there is the members of the case present, not ticked boxes.
   { "Stage 2 waits for parents and carers to attend a network meeting together",
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, {
@@ -247,18 +247,30 @@ return scenarios "coparenthood" {
       { submit = "communication_book", data = { entry_date = "2026-01-05", written_by = "carer",
                                                 update = "Ava started swimming." } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-05", attendees = {}, parent_attended = true,
-                 carer_attended = true }, refused = "attendees: required" },
+        data = { meeting_date = "2026-01-05", members_present = {},
+                 others_present = { "Nobody Really" } },
+        refused = "members_present: required" },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-05", members_present = { 9 } },
+        refused = "members_present: member 9 is not on the case" },
       { fire = "strengthen", as = "caseworker",
         refused = "no safety and support network meeting has been held yet" },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-05", attendees = { "Robin Testwood" },
-                 parent_attended = true } },
+        data = { meeting_date = "2026-01-05", members_present = { 4 } } },   -- Sam, a worker
       { fire = "strengthen", as = "caseworker",
-        refused = "have not yet attended a safety and support network meeting together" },
+        refused = "no safety and support network meeting has had a parent and a carer of the "
+          .. "case present together" },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-05", attendees = { "Robin Testwood", "Kit Maplefield" },
-                 parent_attended = true, carer_attended = true } },
+        data = { meeting_date = "2026-01-05", members_present = { 1, 4 } } },  -- Robin alone
+      { fire = "strengthen", as = "caseworker",
+        refused = "no safety and support network meeting has had a parent and a carer" },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-05", members_present = { 3 },
+                 others_present = { "Robin's sister" } } },                    -- Kit alone
+      { fire = "strengthen", as = "caseworker",
+        refused = "no safety and support network meeting has had a parent and a carer" },
+      { submit = "safety_network_meeting",
+        data = { meeting_date = "2026-01-05", members_present = { 1, 3 } } },
       { fire = "strengthen", as = "caseworker" },
       { expect = { state = "capability" } } }) },
 
@@ -286,11 +298,13 @@ return scenarios "coparenthood" {
       { fire = "prepare_restoration", as = "caseworker",
         refused = "permanency goal is 'guardianship', not restoration" },
       { submit = "case_plan", data = { plan_date = "2026-02-21", permanency_goal = "restoration",
-                                       goals = { "Home by winter" } } },
+                                       goals = { "Home by winter" },
+                                       contributed_by = { 3 } } },   -- Kit only
       { fire = "prepare_restoration", as = "caseworker",
         refused = "the parents have not yet contributed to the case plan" },
       { submit = "case_plan", data = { plan_date = "2026-02-22", permanency_goal = "restoration",
-                                       goals = { "Home by winter" }, parent_contributed = true } },
+                                       goals = { "Home by winter" },
+                                       contributed_by = { 1 } } },   -- Robin
       { fire = "prepare_restoration", as = "caseworker",
         refused = "the parent has not signed the current case plan (of 2026-02-22)" },
       { fire = "sign_plan", as = "caseworker", refused = "may not fire 'sign_plan'" },
@@ -309,7 +323,7 @@ return scenarios "coparenthood" {
       { fire = "sign_plan", as = "parent" },
       { advance = "5d" },   -- 2026-02-25
       { submit = "case_plan", data = { plan_date = "2026-02-25", permanency_goal = "restoration",
-                                       goals = { "Home by spring" }, parent_contributed = true } },
+                                       goals = { "Home by spring" }, contributed_by = { 1 } } },
       { decision = "prepare_restoration", decided = "Start preparing for restoration",
         family_agreed = true, members = { "Robin Testwood" } },
       { fire = "prepare_restoration", as = "caseworker",
@@ -337,19 +351,19 @@ return scenarios "coparenthood" {
                                          .. "(last meeting 2026-01-20)" } } },
       { advance = "10d" },   -- 2026-03-02
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-03-01", attendees = { "Robin Testwood" },
-                 parent_attended = true, carer_attended = true, network_agrees_safe = false } },
+        data = { meeting_date = "2026-03-01", members_present = { 1, 3 },
+                 network_agrees_safe = false } },
       { fire = "restore", as = "supervisor",
         refused = "the safety and support network has not yet agreed the child can be safe" },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-03-02", attendees = { "Robin Testwood" },
-                 parent_attended = true, network_agrees_safe = true } },
+        data = { meeting_date = "2026-03-02", members_present = { 1 }, network_agrees_safe = true } },
       { fire = "restore", as = "supervisor",
-        refused = "did not attend the last safety and support network meeting together" },
+        refused = "no carer of the case was present at the last safety and support network "
+          .. "meeting (2026-03-02)" },
       { advance = "7d" },    -- 2026-03-09
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-03-09", attendees = { "Robin Testwood", "Kit Maplefield" },
-                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+        data = { meeting_date = "2026-03-09", members_present = { 1, 3 },
+                 network_agrees_safe = true } },
       { submit = "family_contact", data = { contact_date = "2026-03-07",
                                             contact_type = "overnight" } },
       { fire = "restore", as = "supervisor", refused = "only 1 overnight stay(s) at home" },
@@ -386,8 +400,8 @@ return scenarios "coparenthood" {
       { submit = "family_contact", data = { contact_date = "2025-11-01",
                                             contact_type = "overnight" } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2028-01-02", attendees = { "Robin Testwood", "Kit Maplefield" },
-                 parent_attended = true, carer_attended = true, network_agrees_safe = true },
+        data = { meeting_date = "2028-01-02", members_present = { 1, 3 },
+                 network_agrees_safe = true },
         refused = "meeting_date: 2028-01-02 is after today" },
       { fire = "restore", as = "supervisor", refused = "consent to share information was withdrawn" },
       -- every missing piece of evidence is named (the moves list each reason)
@@ -406,8 +420,8 @@ return scenarios "coparenthood" {
       { submit = "review", data = { review_date = "2026-04-24", progress = "Ready.",
                                     decision = "move_forward" } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-04-24", attendees = { "Robin Testwood", "Kit Maplefield" },
-                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+        data = { meeting_date = "2026-04-24", members_present = { 1, 3 },
+                 network_agrees_safe = true } },
       { advance = "11d" },   -- 2026-05-05: the stay of 7 March is more than 8 weeks ago
       { fire = "restore", as = "supervisor",
         refused = "only 1 overnight stay(s) at home in the last 8 weeks" },

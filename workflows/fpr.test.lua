@@ -70,8 +70,8 @@ return scenarios "fpr" {
       { advance = "28d" },   -- 2026-02-02
       { submit = "review", data = { review_date = "2026-02-01", progress = "Weekends at home." } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-02-02", attendees = { "Casey Northgate-Test" },
-                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+        data = { meeting_date = "2026-02-02", members_present = { 2, 1 },  -- Casey, Rae
+                 network_agrees_safe = true } },
       { fire = "preserve", as = "supervisor", refused = "not preservation" },
       { fire = "reunify", as = "lead_practitioner", refused = "may not fire 'reunify'" },
       { submit = "family_feedback", data = { feedback_date = "2026-02-02",

@@ -18,14 +18,17 @@ local function agreement_given(case)
   if not (a and a.agrees_to_support == true) then
     return false, "the family/whānau has not agreed to be supported"
   end
-  -- The agreement is the family's: every name on it is a family member of the case.
-  local family = {}
-  for _, m in ipairs(case:members("family")) do family[m.name] = true end
-  for _, name in ipairs(a.agreed_by or {}) do
-    if not family[name] then
-      return false, "the voluntary agreement says it was agreed by " .. name .. ", who is not "
-        .. "a family member on the case: the family/whānau agree, not the team"
-    end
+  -- The agreement is the family's: agreed_by holds family members of the case (the form
+  -- takes no one else; an entry from before it did may hold names), one of them still here.
+  local current, gone = 0, {}
+  for _, id in ipairs(a.agreed_by or {}) do
+    local m = math.type(id) == "integer" and case:member(id) or nil
+    if m and not m.ended_at then current = current + 1
+    else gone[#gone + 1] = m and m.name or tostring(id) end
+  end
+  if current == 0 then
+    return false, "the voluntary agreement was not given by a family member on the case ("
+      .. table.concat(gone, ", ") .. "): the family/whānau agree, not the team"
   end
   if a.understands_voluntary ~= true then
     return false, "the family/whānau has not been told that taking part is voluntary"
@@ -196,7 +199,9 @@ return workflow {
       fields = {
         { "agreed_on", label = "Date", type = "date", required = true },
         { "agreed_by", label = "Agreed by (family members of the case)", type = "list",
-          of = "text", required = true },
+          of = "member", roles = { "family" }, required = true,
+          help = "The family/whānau agree, not the team: only members of the case with the "
+            .. "role family." },
         { "agrees_to_support", label = "The family/whānau agrees to be supported",
           type = "boolean", required = true },
         { "understands_voluntary", label = "The family/whānau knows taking part is voluntary "

@@ -1,5 +1,6 @@
 -- Scenario tests for the Children's Team partnership plan. All people are invented.
 
+-- Members are numbered in the order they join: Aroha 1, Nikau 2, Quinn 3.
 local people = {
   { member = "family", name = "Aroha Testhaven" },
   { member = "child", name = "Nikau Testhaven", data = { dob = "2017-02-02" } },
@@ -9,7 +10,7 @@ local allocated = join(people, { { fire = "allocate", as = "team_member" } })
 local agreement = {
   { advance = "7d" },    -- 2026-01-12
   { submit = "voluntary_agreement",
-    data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+    data = { agreed_on = "2026-01-12", agreed_by = { 1 },
              agrees_to_support = true, understands_voluntary = true } },
   { consent = "share_with_partners", by = "Aroha Testhaven", from = "2026-01-05" },
 }
@@ -79,13 +80,13 @@ return scenarios "partnership_plan" {
       { fire = "agree", as = "lead_professional", refused = "voluntary_agreement" },
       { advance = "7d" },
       { submit = "voluntary_agreement",
-        data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+        data = { agreed_on = "2026-01-12", agreed_by = { 1 },
                  agrees_to_support = false, understands_voluntary = true } },
       { consent = "share_with_partners", by = "Aroha Testhaven" },
       { fire = "agree", as = "lead_professional",
         refused = "the family/whānau has not agreed to be supported" },
       { submit = "voluntary_agreement",
-        data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+        data = { agreed_on = "2026-01-12", agreed_by = { 1 },
                  agrees_to_support = true, understands_voluntary = false } },
       { fire = "agree", as = "lead_professional",
         refused = "has not been told that taking part is voluntary" },
@@ -99,25 +100,50 @@ return scenarios "partnership_plan" {
       { consent = "share_with_partners", by = "Aroha Testhaven" },
       { submit = "voluntary_agreement",
         data = { agreed_on = "2026-01-05", agreed_by = { "Lead Professional" },
-                 agrees_to_support = true, understands_voluntary = true } },
-      { fire = "agree", as = "lead_professional",
-        refused = "agreed by Lead Professional, who is not a family member on the case" },
+                 agrees_to_support = true, understands_voluntary = true },
+        refused = "agreed_by: item 1: not a member number of the case" },
       { submit = "voluntary_agreement",
-        data = { agreed_on = "2026-01-05", agreed_by = { "Quinn Example-Lead" },
-                 agrees_to_support = true, understands_voluntary = true } },
-      { fire = "agree", as = "lead_professional",
-        refused = "agreed by Quinn Example-Lead, who is not a family member" },
+        data = { agreed_on = "2026-01-05", agreed_by = { 3 },
+                 agrees_to_support = true, understands_voluntary = true },
+        refused = "agreed_by: member 3 (Quinn Example-Lead) is a lead_professional, not one "
+          .. "of: family" },
       { submit = "voluntary_agreement",
-        data = { agreed_on = "2026-01-05", agreed_by = { "Aroha Testhaven" },
+        data = { agreed_on = "2026-01-05", agreed_by = { 1, 2 },
+                 agrees_to_support = true, understands_voluntary = true },
+        refused = "agreed_by: member 2 (Nikau Testhaven) is a child, not one of: family" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-05", agreed_by = { 9 },
+                 agrees_to_support = true, understands_voluntary = true },
+        refused = "agreed_by: member 9 is not on the case" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-05", agreed_by = {},
+                 agrees_to_support = true, understands_voluntary = true },
+        refused = "agreed_by: required" },
+      { fire = "agree", as = "lead_professional", refused = "voluntary_agreement" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-05", agreed_by = { 1 },
                  agrees_to_support = true, understands_voluntary = true } },
       { fire = "agree", as = "lead_professional" } }) },
+
+  -- Those who agreed are on the case when planning starts: one who left agrees no longer.
+  { "an agreement given only by a family member who has left is not the family's agreement",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(allocated, agreement, {
+      { member_end = "Aroha Testhaven", reason = "moved to her sister's in another region" },
+      { fire = "agree", as = "lead_professional",
+        refused = "the voluntary agreement was not given by a family member on the case "
+          .. "(Aroha Testhaven)" },
+      { submit = "voluntary_agreement",
+        data = { agreed_on = "2026-01-12", agreed_by = { 1 },
+                 agrees_to_support = true, understands_voluntary = true },
+        refused = "agreed_by: member 1 (Aroha Testhaven) left the case on 2026-01-12" } }) },
 
   { "planning waits for consent to share information",
     now = "2026-01-05T09:00:00Z",
     steps = join(allocated, {
       { advance = "7d" },
       { submit = "voluntary_agreement",
-        data = { agreed_on = "2026-01-12", agreed_by = { "Aroha Testhaven" },
+        data = { agreed_on = "2026-01-12", agreed_by = { 1 },
                  agrees_to_support = true, understands_voluntary = true } },
       { fire = "agree", as = "lead_professional",
         refused = "consent to share information has not been recorded" },

@@ -8,7 +8,8 @@
 -- parents. Stage 3 sustains the change at home instead of preparing for restoration, and
 -- the case ends with the child remaining safely at home, or entering care.
 
--- The case plan aims for the child to remain at home, and the parents helped write it.
+-- The case plan aims for the child to remain at home, and a parent is among the members
+-- who helped write it.
 local function plan_to_remain_at_home(case)
   local plan = case:latest("case_plan")
   if not plan then return false, "no case plan has been recorded" end
@@ -16,8 +17,14 @@ local function plan_to_remain_at_home(case)
     return false, "the case plan's permanency goal is '" .. tostring(plan.permanency_goal)
       .. "', not for the child to remain at home"
   end
-  if plan.parent_contributed ~= true then
-    return false, "the parents have not yet contributed to the case plan"
+  local parent = false
+  for _, id in ipairs(plan.contributed_by or {}) do
+    local m = math.type(id) == "integer" and case:member(id) or nil
+    if m and (m.role == "parent" or m.role == "other_parent") then parent = true end
+  end
+  if not parent then
+    return false, "the parents have not yet contributed to the case plan (no parent among the "
+      .. "members who helped write it)"
   end
   return true
 end

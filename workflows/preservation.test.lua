@@ -22,15 +22,14 @@ local stage1 = {
   { submit = "communication_book", data = { entry_date = "2026-01-10", written_by = "carer",
                                             update = "Milo loved the park on Saturday." } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-01-14", attendees = { "Jo Pemberley-Sample", "Dee Oakhollow" },
-             parent_attended = true, carer_attended = true } },
+    data = { meeting_date = "2026-01-14", members_present = { 1, 3 } } },
   { fire = "strengthen", as = "caseworker" },
   { advance = "32d" },   -- 2026-02-15
 }
 local stage2 = {
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "remain_at_home",
                                    goals = { "Milo stays home safely" },
-                                   parent_contributed = true } },
+                                   contributed_by = { 1 } } },   -- Jo
   { submit = "review", data = { review_date = "2026-02-15", progress = "Routines settled.",
                                 decision = "move_forward" } },
   { fire = "sign_plan", as = "parent" },
@@ -46,8 +45,8 @@ return scenarios "preservation" {
       { expect = { state = "sustaining_change", data = { stage3_started_on = "2026-02-15" } } },
       { advance = "15d" },   -- 2026-03-02
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-03-01", attendees = { "Jo Pemberley-Sample" },
-                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+        data = { meeting_date = "2026-03-01", members_present = { 1, 3 },   -- Jo, Dee
+                 network_agrees_safe = true } },
       { submit = "review", data = { review_date = "2026-03-02", progress = "Goals met.",
                                     goals_met = true, decision = "close" } },
       { fire = "preserve", as = "supervisor",
@@ -73,7 +72,7 @@ return scenarios "preservation" {
     now = "2026-01-05T09:00:00Z",
     steps = join(matched, stage1, {
       { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
-                                       goals = { "Return home" }, parent_contributed = true } },
+                                       goals = { "Return home" }, contributed_by = { 1 } } },
       { submit = "review", data = { review_date = "2026-02-15", progress = "Steady." } },
       { fire = "sustain_change", as = "caseworker",
         refused = "not for the child to remain at home" } }) },
@@ -87,7 +86,7 @@ return scenarios "preservation" {
       { { submit = "case_plan", data = { plan_date = "2026-02-01",
                                          permanency_goal = "remain_at_home",
                                          goals = { "Milo stays home safely" },
-                                         parent_contributed = true } },
+                                         contributed_by = { 1 } } },
         { submit = "review", data = { review_date = "2026-02-15", progress = "Settled." } },
         { fire = "sustain_change", as = "caseworker",
           refused = "the parent has not signed the current case plan" } },
@@ -102,8 +101,8 @@ return scenarios "preservation" {
     steps = join(matched, stage1, stage2, {
       { advance = "14d" },   -- 2026-03-01
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-03-01", attendees = { "Jo Pemberley-Sample" },
-                 parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+        data = { meeting_date = "2026-03-01", members_present = { 1, 3 },   -- Jo, Dee
+                 network_agrees_safe = true } },
       { expect = { as = "supervisor",
                    blocked = { preserve = "the last review did not find the plan's goals met" } } },
       { fire = "preserve", as = "caseworker", refused = "may not fire 'preserve'" },

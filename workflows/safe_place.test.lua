@@ -26,9 +26,7 @@ local to_stage3 = {
   { submit = "daily_log", data = { log_date = "2026-01-05", written_by = "carer",
                                    children_today = "Lily slept through the night." } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-01-05", attendees = { "Morgan Testbury", "Hazel Dunmore-Example",
-                                                        "Noor Example-Safe" },
-             parent_attended = true, carer_attended = true } },
+    data = { meeting_date = "2026-01-05", members_present = { 1, 3, 5 } } },  -- Morgan, Hazel, Noor
   { fire = "strengthen", as = "caseworker" },
   { advance = "15d" },   -- 2026-01-20
   { submit = "review", data = { review_date = "2026-01-20", progress = "Recovering well." } },
@@ -98,8 +96,7 @@ return scenarios "safe_place" {
       { submit = "communication_book", data = { entry_date = "2026-01-05", written_by = "carer",
                                                 update = "Lily slept through the night." } },
       { submit = "safety_network_meeting",
-        data = { meeting_date = "2026-01-05", attendees = { "Morgan Testbury", "Hazel Dunmore-Example" },
-                 parent_attended = true, carer_attended = true } },
+        data = { meeting_date = "2026-01-05", members_present = { 1, 3 } } },  -- Morgan, Hazel
       { fire = "strengthen", as = "caseworker", refused = "daily_log" },
       { submit = "daily_log", data = { log_date = "2026-01-05", written_by = "parent",
                                        children_today = "Lily drew a picture of the garden.",

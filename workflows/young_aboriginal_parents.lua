@@ -12,10 +12,11 @@
 --   * the child is Aboriginal, Torres Strait Islander or both; a child recorded as neither
 --     (or not stated) is matched only with a recorded reason (the programme_fit form);
 --   * the cultural support plan is required before Stage 2 and Stage 3, and the ACCO must
---     endorse it before the child returns home. Seed "Parents partnering with carers":
---     "parents providing cultural information to the carer and showing them how they can
---     support their child's cultural needs"; "case plan and cultural support plan
---     development".
+--     endorse it before the child returns home: the endorsement is given only by a user
+--     acting as the ACCO worker (an attested field) and names the organisation. Seed
+--     "Parents partnering with carers": "parents providing cultural information to the
+--     carer and showing them how they can support their child's cultural needs"; "case plan
+--     and cultural support plan development".
 
 local function acco_worker_allocated(case)
   if #case:members("acco_worker") == 0 then
@@ -41,16 +42,28 @@ local function identity_or_reason(case)
     .. "before matching"
 end
 
+-- The current plan (the newest entry) is endorsed by the ACCO itself: the entry was given by
+-- a user acting as its worker (the form takes acco_endorsed and acco_name from no one else),
+-- and the endorsement names the organisation.
 local function cultural_plan_endorsed(case)
-  local plan = case:latest("cultural_support_plan")
-  if not plan then return false, "no cultural support plan has been recorded" end
+  local plans = case:entries("cultural_support_plan")
+  local entry = plans[#plans]
+  if not entry then return false, "no cultural support plan has been recorded" end
+  local plan, problems = entry.data, {}
   if plan.parent_contributed ~= true then
-    return false, "the parents have not yet contributed to the cultural support plan"
+    problems[#problems + 1] = "the parents have not yet contributed to the cultural support plan"
   end
   if plan.acco_endorsed ~= true then
-    return false, "the community-controlled organisation has not yet endorsed the cultural "
-      .. "support plan"
+    problems[#problems + 1] = "the community-controlled organisation has not yet endorsed the "
+      .. "cultural support plan"
+  elseif entry.role ~= "acco_worker" then
+    problems[#problems + 1] = "the cultural support plan's endorsement was not given by an ACCO "
+      .. "worker (recorded as " .. tostring(entry.role or "no role") .. ")"
+  elseif not plan.acco_name or plan.acco_name == "" then
+    problems[#problems + 1] = "the ACCO's endorsement of the cultural support plan does not name "
+      .. "the organisation"
   end
+  if #problems > 0 then return false, table.concat(problems, "; ") end
   return true
 end
 

@@ -30,14 +30,12 @@ local to_stage3 = {
   { submit = "communication_book", data = { entry_date = "2026-01-10", written_by = "carer",
                                             update = "Jarrah is crawling!" } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-01-12", attendees = { "Tahlia Examplewood", "Merv Sandpiper",
-                                                        "Dana Riverbend-Test" },
-             parent_attended = true, carer_attended = true } },
+    data = { meeting_date = "2026-01-12", members_present = { 1, 3, 5 } } },  -- Tahlia, Merv, Dana
   { fire = "strengthen", as = "acco_worker" },
   { advance = "34d" },   -- 2026-02-15
   { submit = "case_plan", data = { plan_date = "2026-02-01", permanency_goal = "restoration",
                                    goals = { "Jarrah home with Tahlia" },
-                                   parent_contributed = true } },
+                                   contributed_by = { 1 } } },   -- Tahlia
   { submit = "review", data = { review_date = "2026-02-15", progress = "Strong progress.",
                                 decision = "move_forward" } },
   { fire = "sign_plan", as = "parent" },
@@ -49,8 +47,8 @@ local to_stage3 = {
   { submit = "family_contact", data = { contact_date = "2026-03-01", contact_type = "overnight" } },
   { submit = "family_contact", data = { contact_date = "2026-03-08", contact_type = "overnight" } },
   { submit = "safety_network_meeting",
-    data = { meeting_date = "2026-03-10", attendees = { "Tahlia Examplewood", "Merv Sandpiper" },
-             parent_attended = true, carer_attended = true, network_agrees_safe = true } },
+    data = { meeting_date = "2026-03-10", members_present = { 1, 3 },  -- Tahlia, Merv
+             network_agrees_safe = true } },
 }
 
 return scenarios "young_aboriginal_parents" {
@@ -61,19 +59,56 @@ return scenarios "young_aboriginal_parents" {
       to_stage3, {
       { expect = { state = "restoration", as = "supervisor",
                    blocked = { restore = "has not yet endorsed the cultural support plan" } } },
-      { submit = "cultural_support_plan",
+      { submit = "cultural_support_plan", as = "acco_worker",
         data = { plan_date = "2026-03-11", community_connections = { "Nan and Pop on Country" },
-                 acco_endorsed = true } },
+                 acco_endorsed = true, acco_name = "Examplewood Aboriginal Corporation" } },
       { fire = "restore", as = "supervisor",
         refused = "the parents have not yet contributed to the cultural support plan" },
-      { submit = "cultural_support_plan",
+      { submit = "cultural_support_plan", as = "acco_worker",
         data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
                  elders_involved = { "Aunty Example" }, parent_contributed = true,
-                 acco_endorsed = true } },
+                 acco_endorsed = true, acco_name = "Examplewood Aboriginal Corporation" } },
       { decision = "restore", decided = "Jarrah goes home to Tahlia", family_agreed = true,
         members = { "Tahlia Examplewood" } },
       { fire = "restore", as = "supervisor" },
       { expect = { state = "restored", final = false } } }) },
+
+  -- The endorsement is the ACCO's: a caseworker cannot give it, and it names the organisation.
+  { "only an ACCO worker endorses the cultural support plan, naming the organisation",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, to_stage3, {
+      { submit = "cultural_support_plan", as = "caseworker",
+        data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
+                 parent_contributed = true, acco_endorsed = true },
+        refused = "acco_endorsed: only acco_worker can give this (submit as one of: acco_worker)" },
+      { submit = "cultural_support_plan",
+        data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
+                 parent_contributed = true, acco_endorsed = true },
+        refused = "acco_endorsed: only acco_worker can give this" },
+      { submit = "cultural_support_plan", as = "caseworker",
+        data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
+                 parent_contributed = true, acco_name = "Examplewood Aboriginal Corporation" },
+        refused = "acco_name: only acco_worker can give this" },
+      { submit = "cultural_support_plan", as = "acco_worker",
+        data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
+                 parent_contributed = true, acco_endorsed = true } },
+      { decision = "restore", decided = "Jarrah goes home to Tahlia", family_agreed = true,
+        members = { "Tahlia Examplewood" } },
+      { fire = "restore", as = "supervisor",
+        refused = "the ACCO's endorsement of the cultural support plan does not name the "
+          .. "organisation" },
+      -- A plan revised after the endorsement is a new plan: the ACCO endorses it again.
+      { submit = "cultural_support_plan", as = "caseworker",
+        data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
+                 parent_contributed = true, acco_endorsed = false } },
+      { fire = "restore", as = "supervisor",
+        refused = "has not yet endorsed the cultural support plan" },
+      { submit = "cultural_support_plan", as = "acco_worker",
+        data = { plan_date = "2026-03-12", community_connections = { "Nan and Pop on Country" },
+                 parent_contributed = true, acco_endorsed = true,
+                 acco_name = "Examplewood Aboriginal Corporation" } },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored" } } }) },
 
   { "matching needs an ACCO worker allocated",
     now = "2026-01-05T09:00:00Z",

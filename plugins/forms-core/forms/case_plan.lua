@@ -15,10 +15,10 @@ return form {
     { "parent_responsibilities", label = "What the parents will do", type = "text" },
     { "carer_responsibilities", label = "What the carers will do", type = "text" },
     { "child_views", label = "The child's views", type = "text" },
-    { "parent_contributed", label = "The parents contributed to developing this plan",
-      type = "boolean" },
-    { "carer_contributed", label = "The carers contributed to developing this plan",
-      type = "boolean" },
+    -- Who helped write it, as the people of the case (not a ticked box): rule
+    -- case_plan_aims_for_restoration and preservation's plan look for a parent among them.
+    { "contributed_by", label = "Who helped write the plan (members of the case)", type = "list",
+      of = "member", help = "The parents, carers, the child and others on the case who took part." },
     { "next_review", label = "Next review of the plan", type = "date", future = true },
   },
 }

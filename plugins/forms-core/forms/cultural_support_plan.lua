@@ -21,9 +21,14 @@ return form {
       .. "with the carer", type = "text" },
     { "parent_contributed", label = "The parents contributed to developing this plan",
       type = "boolean" },
+    -- The endorsement is the ACCO's own: only a user acting as its worker can give it, and
+    -- it names the organisation (rule cultural_plan_endorsed in young_aboriginal_parents).
     { "acco_endorsed", label = "Endorsed by the Aboriginal community-controlled organisation "
       .. "(ACCO)",
-      type = "boolean" },
+      type = "boolean", by = { "acco_worker" } },
+    { "acco_name", label = "The organisation endorsing the plan (ACCO)", type = "text",
+      by = { "acco_worker" },
+      help = "Given by the ACCO worker with the endorsement, e.g. the organisation's name." },
     { "next_review", label = "Next review of the plan", type = "date", future = true },
   },
 }

@@ -8,9 +8,14 @@ return form {
   family = "read", -- the family sees it on their family page; staff record it
   fields = {
     { "meeting_date", label = "Meeting date", type = "date", required = true },
-    { "attendees", label = "Who attended", type = "list", of = "text", required = true },
-    { "parent_attended", label = "Parents attended", type = "boolean" },
-    { "carer_attended", label = "Carers attended", type = "boolean" },
+    -- Who was there is recorded as the people of the case, not as ticked boxes: the moves
+    -- that rest on a meeting read each one's role (rules network_met_together and
+    -- network_agrees_child_safe_at_home).
+    { "members_present", label = "Members of the case present", type = "list", of = "member",
+      required = true,
+      help = "Everyone on the case who was there: parents, carers, workers, kin." },
+    { "others_present", label = "Others present (not on the case)", type = "list", of = "text",
+      help = "For example the child's teacher or a worker from another service." },
     { "strengths", label = "What is working well", type = "text" },
     { "worries", label = "What we are worried about", type = "text" },
     { "safety_goals", label = "What needs to happen", type = "text" },
