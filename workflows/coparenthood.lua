@@ -48,8 +48,23 @@ local function plan_signed(case)
   return true
 end
 
--- Follow-up after the child goes home: months of reviews before the case closes.
-local FOLLOW_UP_MONTHS = 6
+-- Follow-up after the child goes home: months of reviews before the case closes. How many
+-- months is the agency's setting (follow_up_months, declared below): the seed says families
+-- were "doing well long after children have returned home" but names no period.
+local function follow_up_months()
+  local months = kf.setting("follow_up_months")
+  if type(months) ~= "number" or months ~= math.floor(months) or months < 1 or months > 36 then
+    return nil, "the agency setting follow_up_months is " .. tostring(months) .. "; it must "
+      .. "be a whole number of months from 1 to 36 (kinflow setting set follow_up_months 6)"
+  end
+  return math.tointeger(months)
+end
+
+local function follow_up_period_set(case)
+  local months, why = follow_up_months()
+  if not months then return false, why end
+  return true
+end
 
 -- date + n months (YYYY-MM-DD), the day kept within the month.
 local function add_months(date, n)
@@ -123,6 +138,11 @@ return workflow {
   -- write in the communication book, and the parent signs the case plan.
   family_roles = { "parent", "carer" },
   initial = "referral",
+  settings = {
+    follow_up_months = { default = 6,
+      label = "Months the family is followed, with reviews, after the child goes home "
+        .. "(agency setting; the seed names no period)" },
+  },
 
   states = {
     { "referral", title = "Referral and matching",
@@ -172,7 +192,8 @@ return workflow {
     { "restored", title = "Restored home: following the family",
       description = "The child has returned home to live with their parents. The Family Link "
         .. "and the network stay alongside the family, with reviews, for the follow-up "
-        .. "period (" .. FOLLOW_UP_MONTHS .. " months) before the case closes.",
+        .. "period (the agency's setting follow_up_months: 6 months unless it says "
+        .. "otherwise) before the case closes.",
       forms = { "review", "family_home_visit", "case_note", "safety_network_meeting",
                 "social_capital", "service_referral", "family_feedback" },
       review = "28d" },
@@ -255,14 +276,16 @@ return workflow {
       decision = true,
       when = { "consent_recorded", "latest_review_supports_move",
                "network_agrees_child_safe_at_home", "overnight_stays_at_home",
-               stage3_evidence },
+               stage3_evidence, follow_up_period_set },
       -- Recorded here rather than in on_enter.restored, so that adaptations which remove
       -- the restored state (remove = { states = { "restored" } }) carry no handler for it.
       action = function(case)
         local meeting = case:latest("safety_network_meeting")
         case.data.restoration_agreed_at_meeting = meeting.meeting_date
         case.data.restored_on = kf.today()
-        case.data.follow_up_until = add_months(kf.today(), FOLLOW_UP_MONTHS)
+        local months = assert(follow_up_months())
+        case.data.follow_up_months = months
+        case.data.follow_up_until = add_months(kf.today(), months)
         if case.data.matched_on then
           case.data.days_to_restoration = kf.days_between(case.data.matched_on, kf.today())
         end
@@ -271,7 +294,8 @@ return workflow {
         .. "with the family, once the evidence is current: consent to share, the latest "
         .. "review moving forward, two overnight stays at home in Stage 3 and the last 8 "
         .. "weeks, and a recent network meeting, parents and carers together, agreeing the "
-        .. "child can be safe at home. The follow-up period starts." },
+        .. "child can be safe at home. The follow-up period starts (the agency's "
+        .. "follow_up_months)." },
 
     { "complete_follow_up", title = "Close: home for good",
       from = "restored", to = "home", by = { "supervisor" },

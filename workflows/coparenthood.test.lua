@@ -419,7 +419,8 @@ return scenarios "coparenthood" {
   { "restored starts a follow-up period with reviews before the case closes",
     now = "2026-01-05T09:00:00Z",
     steps = join(restored, {
-      { expect = { state = "restored", final = false, data = { follow_up_until = "2026-09-20" },
+      { expect = { state = "restored", final = false,
+                   data = { follow_up_months = 6, follow_up_until = "2026-09-20" },
                    as = "supervisor",
                    blocked = { complete_follow_up = "the follow-up period runs until 2026-09-20" } } },
       { advance = "29d" },
@@ -436,6 +437,36 @@ return scenarios "coparenthood" {
       { fire = "complete_follow_up", as = "caseworker", refused = "may not fire" },
       { fire = "complete_follow_up", as = "supervisor" },
       { expect = { state = "home", final = true } } }) },
+
+  -- The follow-up period is the agency's setting (follow_up_months, default 6): a changed
+  -- setting changes the period for the children who go home after it.
+  { "the follow-up period is the agency's setting: 3 months instead of 6",
+    now = "2026-01-05T09:00:00Z",
+    steps = join({ { setting = "follow_up_months", value = 3 } }, restored, {
+      { expect = { state = "restored", data = { follow_up_months = 3,
+                                               follow_up_until = "2026-06-20" },
+                   as = "supervisor",
+                   blocked = { complete_follow_up = "the follow-up period runs until 2026-06-20" } } },
+      { advance = "91d" },   -- 2026-06-19
+      { submit = "review", data = { review_date = "2026-06-19", progress = "Three months home." } },
+      { submit = "family_feedback", data = { feedback_date = "2026-06-19",
+                                             what_helped = "Sam came to every review." } },
+      { fire = "complete_follow_up", as = "supervisor",
+        refused = "the follow-up period runs until 2026-06-20" },
+      { advance = "1d" },    -- 2026-06-20
+      { fire = "complete_follow_up", as = "supervisor" },
+      { expect = { state = "home", final = true, data = { closed_on = "2026-06-20" } } } }) },
+
+  { "a follow-up setting that is not a whole number of months holds restoration, naming it",
+    now = "2026-01-05T09:00:00Z",
+    steps = join({ { setting = "follow_up_months", value = 0 } }, in_stage3, stage3_work,
+      restore_decided, {
+      { fire = "restore", as = "supervisor",
+        refused = "the agency setting follow_up_months is 0; it must be a whole number of months from 1 to 36" },
+      { setting = "follow_up_months", value = 12 },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored", data = { follow_up_months = 12,
+                                               follow_up_until = "2027-03-20" } } } }) },
 
   -- Seed "Co-parenthood": Stage 1 finds "levers for change", Stage 3 expands "social capital".
   { "levers for change and the family's network are recorded and counted",
