@@ -11,6 +11,16 @@
 --
 -- The adaptations (preservation, young_aboriginal_parents, care_leavers_kinship, safe_place)
 -- derive from this file: keep state and transition names stable.
+--
+-- Who is on a case (member roles): the parent(s) who co-parent with the carer (`parent`);
+-- the child's other parent, where they take part (`other_parent`); the `child`; the `carer`
+-- and the `family_link`; extended family and kin (`kin`: seed "Parents partnering with
+-- carers": "carers meeting the parents and extended family members important to the
+-- child"; children "return home to parents or extended family"); Elders (`elder`);
+-- brothers and sisters (`sibling`; a sibling's own case in care is linked: `kinflow case
+-- link CASE OTHER --as sibling`); and a `peer_worker` (seed "From consumer to partner").
+-- Carers change and parents leave: a member is end-dated with a reason (`kinflow case
+-- member end`) and kept in the history; the rules see only those on the case now.
 
 -- Stage 1 -> 2: trust is built on agreed, everyday co-parenting. At least three of the
 -- seed's ways of partnering must be agreed, including the communication book.
@@ -27,6 +37,33 @@ local function partnering_agreed(case)
   end
   if not has_book then
     return false, "the parents and carers have not agreed to keep a communication book"
+  end
+  return true
+end
+
+-- A parent is on the case now. Parents leave (end-dated, with a reason): the refusal names
+-- who left, when and why, so the team knows who to look for.
+local function parent_on_case(case, why)
+  if #case:members("parent") > 0 then return true end
+  local left = {}
+  for _, p in ipairs(case:members("parent", true)) do
+    left[#left + 1] = p.name .. " left on " .. tostring(p.ended_at):sub(1, 10) .. ": "
+      .. tostring(p.ended_reason)
+  end
+  if #left == 0 then return false, "no parent is recorded on the case; " .. why end
+  return false, "no parent is on the case now (" .. table.concat(left, "; ") .. "); " .. why
+end
+
+-- A referral that continues another case (`kinflow case link CASE OTHER --as continues`):
+-- a restoration referral continues a preservation case once the child has entered care
+-- there, so the family's history goes with them rather than starting again.
+local function continued_case_ended(case)
+  for _, l in ipairs(case:links("continues")) do
+    if l.direction == "to" and l.workflow == "preservation" and l.state ~= "entered_care" then
+      return false, "this referral continues case " .. (l.ref or tostring(l.id))
+        .. " (preservation), which is in '" .. tostring(l.state) .. "': the child has not "
+        .. "entered care there (record it with enter_care on that case first)"
+    end
   end
   return true
 end
@@ -220,14 +257,12 @@ return workflow {
       requires = { "child_information" },
       when = { "consent_recorded", "carer_matched",
                function(case)
-                 if #case:members("parent") == 0 then
-                   return false, "no parent is recorded on the case; co-parenthood starts "
-                     .. "with the parents"
-                 end
-                 return true
-               end },
+                 return parent_on_case(case, "co-parenthood starts with the parents")
+               end,
+               continued_case_ended },
       description = "The family has consented to share information and is matched with a "
-        .. "carer and a Family Link worker." },
+        .. "carer and a Family Link worker (a referral continuing a preservation case, once "
+        .. "the child entered care there)." },
 
     { "lapse", title = "Referral lapsed: not matched in time", from = "referral",
       to = "not_matched", after = "90d",
@@ -237,7 +272,8 @@ return workflow {
     { "strengthen", title = "Move to Stage 2: Strengthening parenting capability",
       from = "building_trust", to = "capability", by = { "caseworker", "family_link" },
       requires = { "partnering_activities", "safety_network_meeting" },
-      when = { partnering_agreed, "communication_book_in_use", "network_met_together" },
+      when = { partnering_agreed, "communication_book_in_use", "network_met_together",
+               "carer_matched" }, -- a carer who left is replaced before Stage 2
       description = "Parents and carers have agreed how they co-parent, the communication "
         .. "book is in use and they have met with the safety and support network together." },
 
@@ -276,7 +312,11 @@ return workflow {
       decision = true,
       when = { "consent_recorded", "latest_review_supports_move",
                "network_agrees_child_safe_at_home", "overnight_stays_at_home",
-               stage3_evidence, follow_up_period_set },
+               stage3_evidence, follow_up_period_set,
+               function(case)
+                 return parent_on_case(case, "the child goes home to live with a parent on "
+                   .. "the case")
+               end },
       -- Recorded here rather than in on_enter.restored, so that adaptations which remove
       -- the restored state (remove = { states = { "restored" } }) carry no handler for it.
       action = function(case)
@@ -352,6 +392,16 @@ return workflow {
       case.data.network_people = sc and #sc.network or 0
     end,
     referral = function(case)
+      -- the history this referral carries: the case it continues, siblings' cases
+      for _, l in ipairs(case:links("continues")) do
+        if l.direction == "to" then
+          case.data.continues_case = l.ref or tostring(l.id)
+          case.data.continues_outcome = l.state
+        end
+      end
+      local sibs = {}
+      for _, l in ipairs(case:links("sibling")) do sibs[#sibs + 1] = l.ref or tostring(l.id) end
+      if #sibs > 0 then case.data.sibling_cases = table.concat(sibs, ", ") end
       if case.data.referred_on then
         case.data.days_in_referral = kf.days_between(case.data.referred_on, kf.today())
       end

@@ -468,6 +468,90 @@ return scenarios "coparenthood" {
       { expect = { state = "restored", data = { follow_up_months = 12,
                                                follow_up_until = "2027-03-20" } } } }) },
 
+  -- Carers change: the old carer leaves with a reason and stays in the history; the rules
+  -- (carer_matched) see only the members on the case now.
+  { "a carer who leaves before matching is replaced before the family is matched",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, consent, child_info, {
+      { member_end = "Kit Maplefield", reason = "Kit's own family needs her this year" },
+      { fire = "match", as = "caseworker", refused = "no carer has been matched with the family yet" },
+      { member_end = "Kit Maplefield", reason = "again", refused = "Kit Maplefield" },
+      { member = "carer", name = "Lee Oakridge-Test" },
+      { fire = "match", as = "caseworker" },
+      { expect = { state = "building_trust" } } }) },
+
+  { "a carer changes in Stage 1: the move to Stage 2 waits for the new carer",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, stage1_work, {
+      { member_end = "Kit Maplefield", reason = "Kit's family is moving interstate",
+        on = "2026-01-24" },
+      { expect = { as = "family_link",
+                   blocked = { strengthen = "no carer has been matched with the family yet" } } },
+      { fire = "strengthen", as = "family_link",
+        refused = "no carer has been matched with the family yet" },
+      { member_end = "Kit Maplefield", reason = "left before she joined", on = "2025-12-01",
+        refused = "Kit Maplefield" },
+      { member = "carer", name = "Lee Oakridge-Test" },
+      { submit = "communication_book",
+        data = { entry_date = "2026-01-25", written_by = "carer",
+                 update = "Hello from Lee: Ava helped me plant tomatoes." } },
+      { fire = "strengthen", as = "family_link" },
+      { expect = { state = "capability" } } }) },
+
+  -- A parent leaves: the case keeps them in its history; the child goes home only to a
+  -- parent on the case now. The other parent takes part from the start.
+  { "a parent leaves: restoration waits for a parent on the case, naming who left and why",
+    now = "2026-01-05T09:00:00Z",
+    steps = join({ { member = "other_parent", name = "Alex Testwood" } }, in_stage3,
+      stage3_work, restore_decided, {
+      { member_end = "Robin Testwood", on = "2026-03-19",
+        reason = "Robin moved into residential rehab; Alex will care for Ava" },
+      { expect = { as = "supervisor", blocked = { restore = "no parent is on the case now "
+          .. "(Robin Testwood left on 2026-03-19: Robin moved into residential rehab; Alex will "
+          .. "care for Ava); the child goes home to live with a parent on the case" } } },
+      { fire = "restore", as = "supervisor", refused = "no parent is on the case now" },
+      -- Alex, the other parent, becomes the parent Ava goes home to
+      { member_end = "Alex Testwood", reason = "now the parent Ava goes home to" },
+      { member = "parent", name = "Alex Testwood" },
+      { consent = "share_with_partners", by = "Alex Testwood" },
+      { decision = "restore", decided = "Ava goes home to Alex", family_agreed = true,
+        members = { "Alex Testwood" } },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored" } } }) },
+
+  -- The people practice needs: the other parent, kin, an Elder, a brother, and a peer worker
+  -- (seed "From consumer to partner": peer workers "conduct co-visits with professionals to
+  -- family homes") are members of the case, named in the forms by their place on it.
+  { "the other parent, kin, an Elder, a sibling and a peer worker take part",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage3, {
+      { member = "other_parent", name = "Alex Testwood" },        -- member 5
+      { member = "kin", name = "Nan Testwood" },                  -- 6
+      { member = "elder", name = "Aunty June Example" },          -- 7
+      { member = "sibling", name = "Leo Testwood" },              -- 8
+      { member = "peer_worker", name = "Jo Peer-Example" },       -- 9
+      { submit = "family_home_visit",
+        data = { visit_date = "2026-02-20", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example", "Jo Peer-Example" }, peer_worker = 4 },
+        refused = "peer_worker: member 4 (Sam Fenwick-Example) is" },
+      { submit = "family_home_visit",
+        data = { visit_date = "2026-02-20", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example", "Jo Peer-Example" }, peer_worker = 9,
+                 what_we_did = "Jo shared how she got her kids home." } },
+      { submit = "social_capital",
+        data = { recorded_on = "2026-02-20", network = { "Bakery friends" },
+                 family_on_case = { 5, 6, 7, 8, 3 },
+                 keeps_change_going = "Sunday dinners at Nan's; Aunty June's yarning circle." } },
+      { submit = "social_capital",
+        data = { recorded_on = "2026-02-20", network = { "Bakery friends" },
+                 family_on_case = { 6, 4 }, keeps_change_going = "Nan." },
+        refused = "family_on_case: member 4 (Sam Fenwick-Example) is" },
+      { member_end = "Jo Peer-Example", reason = "Jo moved to the service's other team" },
+      { submit = "family_home_visit",
+        data = { visit_date = "2026-02-20", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example" }, peer_worker = 9 },
+        refused = "peer_worker: member 9 (Jo Peer-Example) left the case on 2026-02-20" } }) },
+
   -- Seed "Co-parenthood": Stage 1 finds "levers for change", Stage 3 expands "social capital".
   { "levers for change and the family's network are recorded and counted",
     now = "2026-01-05T09:00:00Z",
