@@ -169,15 +169,22 @@ static int expect(kf_engine *e, const char *id, json_t *want, char *msg, size_t 
   return ok;
 }
 
-/* The id of the member of case id named name, or 0 with err filled. */
+/* The id of the member of case id named name, or 0 with err filled. One who is on the case
+ * now comes before one of the same name who left (a member who changes role is ended and
+ * added again); a name only the history holds gives the member who left. */
 static int64_t member_named(kf_engine *e, const char *id, const char *name, kf_err *err) {
   json_t *c = kf_case_get(e, id, err), *members = NULL, *m;
-  int64_t found = 0;
+  int64_t found = 0, left = 0;
   if (c) members = kf_store_members(kf_engine_store(e), json_integer_value(json_object_get(c, "id")),
                                     NULL, err);
   size_t i;
-  json_array_foreach(members, i, m) if (!found && !strcmp(js(m, "name"), name))
-    found = json_integer_value(json_object_get(m, "id"));
+  json_array_foreach(members, i, m) {
+    if (strcmp(js(m, "name"), name)) continue;
+    json_t *ended = json_object_get(m, "ended_at");
+    if (!found && (!ended || json_is_null(ended))) found = json_integer_value(json_object_get(m, "id"));
+    if (!left && ended && !json_is_null(ended)) left = json_integer_value(json_object_get(m, "id"));
+  }
+  if (!found) found = left;
   if (members && !found) kf_fail(err, KF_EINVAL, "no member named '%s' on the case", name);
   json_decref(members);
   json_decref(c);

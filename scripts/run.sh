@@ -4,7 +4,7 @@
 #   1. a fresh database: KINFLOW_DB (default ./kinflow.db); an existing file is moved aside
 #      to <file>.previous first, so every run starts clean
 #   2. deploy the programme library (workflows/*.lua, not the *.test.lua scenario tests)
-#   3. load ~28 sample cases across every programme and stage (scripts/sample-data.sh)
+#   3. load ~37 sample cases across every programme and stage (scripts/sample-data.sh)
 #   4. walk one co-parenthood case from referral to restored, step by step
 #   5. run the timers at the present: overdue reviews, a lapsed referral
 #   6. print the programmes, the cases, the audit check and what to try next
@@ -99,8 +99,12 @@ K="./kinflow"
 OVERDUE=${SD_REF_CASE[CP-1987]}     # Stage 1, review overdue, only two ways to co-parent agreed
 WAITING=${SD_REF_CASE[YAP-0107]}    # referral waiting for an ACCO worker
 CLOSED=${SD_REF_CASE[CP-1870]}      # closed by the supervisor, with the reason
+CHANGED=${SD_REF_CASE[CP-1979]}     # the carer changed: one left with a reason, a new one matched
+SIBLING=${SD_REF_CASE[CP-1995]}     # siblings in care, their cases linked
+CONTINUES=${SD_REF_CASE[CP-2012]}   # a restoration referral continuing a preservation case
+RETURNED=${SD_REF_CASE[CP-1822]}    # went home, then returned to care
 try=(
-  "case show $WALK_CASE"                  "the walkthrough case: Robin Example's family, restored"
+  "case show $WALK_CASE"                  "the walkthrough case: Robin Example's family, restored, in follow-up"
   "case history $WALK_CASE"               "every step of it: who did what, and when"
   "case list --overdue"                   "the cases whose review is overdue"
   "case show $OVERDUE"                    "a Stage 1 case whose review is overdue"
@@ -108,6 +112,13 @@ try=(
   "case moves $WAITING --as caseworker"   "a referral waiting for an ACCO worker"
   "case history $CLOSED"                  "a case closed by the supervisor, with the reason"
   "case list --workflow fpr --open"       "one programme's open cases"
+  "case list --workflow fpr --state identification --sort priority"   "FPR's identification queue, in priority order"
+  "case members $CHANGED"                 "a carer who changed: the one who left is kept, with the reason"
+  "case links $SIBLING"                   "siblings in care: their cases linked"
+  "case show $CONTINUES"                  "a restoration referral continuing a preservation case (continues_case)"
+  "case history $RETURNED"                "a child who went home, then returned to care"
+  "report outcomes --by ended_by"         "who ended the work: family, service, goals met, care"
+  "setting list"                          "the agency's settings (follow-up months, young parent age)"
   "diagram coparenthood"                  "a programme's stages and moves, as Graphviz DOT"
   "test"                                  "the programmes' scenario tests"
 )

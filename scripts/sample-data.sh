@@ -2,7 +2,7 @@
 # scripts/sample-data.sh: sample cases for kinflow, across every programme and stage.
 #
 # Sourced: scripts/run.sh (and, later, the web console's demo mode) source it and call
-#     sample_data_load          # ~28 cases across every programme, quietly, one line a case
+#     sample_data_load          # ~37 cases across every programme, quietly, one line a case
 #     sample_walkthrough        # one co-parenthood case, step by step, referral to restored
 # then `kinflow timers run` at the present, which makes the overdue reviews overdue and
 # lapses the referral that was never matched.
@@ -950,6 +950,185 @@ sample_data_load() {
   sd_at 35 16:00
   sd_fire withdraw family "Pita Testwater" "Kahu is back at school and our whānau are helping; we will call if we need you."
   sd_done "Pita Testwater; the family withdrew"
+
+  sample_people_and_links
+}
+
+# sd_link CASE-REF OTHER-REF KIND REASON: case CASE-REF links to OTHER-REF (sibling, continues).
+sd_link() {
+  KF_STEP="link ${1} to ${2} as $3"
+  kf case link "${SD_REF_CASE[$1]}" "${SD_REF_CASE[$2]}" --as "$3" --reason "$4" --actor "$SD_ACTOR"
+}
+
+# sd_member_end NAME REASON "@N": member NAME of case C left the case N days ago.
+sd_member_end() {
+  sd_member_id "$1"
+  local member=$REPLY
+  sd_json "{\"d\":\"$3\"}"
+  KF_STEP="case $C: $1 leaves the case"
+  kf case member end "$C" "$member" --reason "$2" --on "${SD_JSON:6:10}" --actor "$SD_ACTOR"
+}
+
+# People who change and cases that belong together: a carer who changed, siblings in care
+# with linked cases, a preservation case continuing as a co-parenthood referral, a child who
+# returned to care after going home, and the FPR identification queue's priority groups.
+sample_people_and_links() {
+  # ---------------------------------------------------------------- A carer who changed
+  SD_WF=coparenthood SD_ACTOR=$CW1
+  sd_at 70 09:00
+  sd_new coparenthood CP-1979 '{"referred_on":"@74"}'
+  sd_member parent "Sasha Ferngully-Test" '{"dob":"@age:30:12"}'
+  sd_member other_parent "Nico Ferngully-Test" '{"dob":"@age:32:80"}'
+  sd_member child "Tilly Ferngully-Test" '{"dob":"@age:7:40"}'
+  sd_member kin "Grandma Bev Ferngully-Test"
+  sd_member carer "Pat Willowby-Example"
+  sd_member family_link "Ari Westcombe-Example"
+  sd_consent "Sasha Ferngully-Test" "@70"
+  sd_form child_information '{"child_name":"Tilly Ferngully-Test","dob":"@age:7:40",
+    "living_arrangement":"foster_care","important_people":["Grandma Bev"],"parent_contributed":true}'
+  sd_at 66 10:00
+  sd_fire match caseworker "$CW1"
+  sd_form partnering_activities '{"agreed_on":"@60","activities":["communication_book",
+    "speak_positively","carer_attends_contact"]}'
+  sd_form communication_book '{"entry_date":"@55","written_by":"carer",
+    "update":"Tilly started netball."}' "Pat Willowby-Example"
+  sd_at 40 11:00
+  sd_member_end "Pat Willowby-Example" "Pat's partner became seriously ill; Pat can no longer care for Tilly" "@40"
+  sd_at 33 10:00
+  sd_member carer "Jules Ironbark-Example"
+  sd_form communication_book '{"entry_date":"@30","written_by":"carer",
+    "update":"Hello from Jules: Tilly showed me her netball moves."}' "Jules Ironbark-Example"
+  sd_form review '{"review_date":"@26","progress":"Tilly settling with Jules; Sasha and Jules have met."}'
+  sd_done "Sasha Ferngully-Test; carer changed (Pat left, Jules matched)"
+
+  # ---------------------------------------------------------------- Siblings in care, linked
+  SD_ACTOR=$CW2
+  local sib ref child a1 a2 a3 carer
+  for sib in "CP-1994:Ollie Brookvale-Sample:@age:9:10:Fern Cottonwood-Example" \
+             "CP-1995:Ruby Brookvale-Sample:@age:3:200:Wes Paperbark-Example"; do
+    IFS=: read -r ref child a1 a2 a3 carer <<<"$sib"
+    sd_at 50 09:00
+    sd_new coparenthood "$ref" '{"referred_on":"@52"}'
+    sd_member parent "Morgan Brookvale-Sample" '{"dob":"@age:28:90"}'
+    sd_member child "$child" "{\"dob\":\"$a1:$a2:$a3\"}"
+    sd_member carer "$carer"
+    sd_member family_link "Lee Brightwater-Example"
+    sd_consent "Morgan Brookvale-Sample" "@50"
+    sd_form child_information "{\"child_name\":\"$child\",\"dob\":\"$a1:$a2:$a3\",
+      \"living_arrangement\":\"foster_care\",\"parent_contributed\":true}"
+    if [[ $ref == CP-1995 ]]; then
+      sd_member sibling "Ollie Brookvale-Sample"
+      sd_link CP-1995 CP-1994 sibling "Ollie and Ruby are brother and sister, in care with different carers"
+    fi
+    sd_at 45 10:00
+    sd_fire match caseworker "$CW2"
+    sd_done "Morgan Brookvale-Sample; $child, sibling cases linked"
+  done
+
+  # ------------------------------------- A preservation case continuing as a restoration referral
+  SD_WF=preservation SD_ACTOR=$CW2
+  sd_at 120 09:00
+  sd_new preservation PR-0262 '{"referred_on":"@122"}'
+  sd_member parent "Ash Quarrydale-Test" '{"dob":"@age:24:10"}'
+  sd_member child "Kobi Quarrydale-Test" '{"dob":"@age:2:40"}'
+  sd_member carer "Mel Saltbush-Example"
+  sd_member family_link "Lee Brightwater-Example"
+  sd_consent "Ash Quarrydale-Test" "@120"
+  sd_form child_information '{"child_name":"Kobi Quarrydale-Test","dob":"@age:2:40",
+    "living_arrangement":"with_parents","parent_contributed":true}'
+  sd_at 115 10:00
+  sd_fire match caseworker "$CW2"
+  sd_at 30 15:00
+  sd_fire enter_care supervisor "$SUP" "Ash was admitted to hospital; Kobi entered care with Mel"
+  sd_done "Ash Quarrydale-Test; the child entered care"
+
+  SD_WF=coparenthood
+  sd_at 25 09:00
+  sd_new coparenthood CP-2012 '{"referred_on":"@26","referred_by":"Co-parenthood for preservation"}'
+  sd_member parent "Ash Quarrydale-Test" '{"dob":"@age:24:10"}'
+  sd_member child "Kobi Quarrydale-Test" '{"dob":"@age:2:40"}'
+  sd_member carer "Mel Saltbush-Example"
+  sd_member family_link "Lee Brightwater-Example"
+  sd_consent "Ash Quarrydale-Test" "@25"
+  sd_form child_information '{"child_name":"Kobi Quarrydale-Test","dob":"@age:2:40",
+    "living_arrangement":"foster_care","parent_contributed":true}'
+  sd_link CP-2012 PR-0262 continues "Kobi entered care: co-parenthood toward his return home"
+  sd_at 22 10:00
+  sd_fire match caseworker "$CW2"
+  sd_done "Ash Quarrydale-Test; continues PR-0262, matched with the same carer"
+
+  # ---------------------------------------------------------------- Home, then back in care
+  SD_ACTOR=$CW1
+  sd_at 230 09:00
+  sd_new coparenthood CP-1822 '{"referred_on":"@232"}'
+  sd_member parent "Remy Hollowell-Test" '{"dob":"@age:29:150"}'
+  sd_member child "Evie Hollowell-Test" '{"dob":"@age:5:90"}'
+  sd_member carer "Tess Banksia-Example"
+  sd_member family_link "Sam Fenwick-Example"
+  sd_member peer_worker "Jo Peer-Example"
+  sd_consent "Remy Hollowell-Test" "@230"
+  sd_form child_information '{"child_name":"Evie Hollowell-Test","dob":"@age:5:90",
+    "living_arrangement":"foster_care","parent_contributed":true}'
+  sd_at 225 10:00
+  sd_fire match caseworker "$CW1"
+  sd_form partnering_activities '{"agreed_on":"@222","activities":["communication_book",
+    "speak_positively","welcome_home_visits"]}'
+  sd_form communication_book '{"entry_date":"@215","written_by":"carer",
+    "update":"Evie drew a picture for you."}' "Tess Banksia-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@212","attendees":["Remy Hollowell-Test",
+    "Tess Banksia-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form review '{"review_date":"@210","progress":"Good start."}'
+  sd_at 205 10:00
+  sd_fire strengthen caseworker "$CW1"
+  sd_form case_plan '{"plan_date":"@190","permanency_goal":"restoration",
+    "goals":["Evie home with Remy"],"parent_contributed":true}'
+  sd_form review '{"review_date":"@150","progress":"Ready for Stage 3.","decision":"move_forward"}'
+  sd_at 148 10:00
+  sd_fire sign_plan parent "Remy Hollowell-Test"
+  sd_decide prepare_restoration "Move to Stage 3, agreed with the family" "Remy Hollowell-Test"
+  sd_fire prepare_restoration caseworker "$CW1"
+  sd_form family_home_visit '{"visit_date":"@140","place":"family_home",
+    "visited_by":["Sam Fenwick-Example","Jo Peer-Example"],"what_we_did":"Jo shared how she got her kids home."}'
+  sd_member_id "Jo Peer-Example"
+  sd_form family_home_visit "{\"visit_date\":\"@139\",\"place\":\"family_home\",
+    \"visited_by\":[\"Jo Peer-Example\"],\"peer_worker\":$REPLY,\"purpose\":\"Co-visit: bedtime routine\"}"
+  sd_form family_contact '{"contact_date":"@135","contact_type":"overnight","hours":24}' "Tess Banksia-Example"
+  sd_form family_contact '{"contact_date":"@128","contact_type":"overnight","hours":48}' "Tess Banksia-Example"
+  sd_form safety_network_meeting '{"meeting_date":"@125","attendees":["Remy Hollowell-Test",
+    "Tess Banksia-Example"],"parent_attended":true,"carer_attended":true,"network_agrees_safe":true}'
+  sd_form review '{"review_date":"@125","progress":"Network agrees Evie can be safe at home.",
+    "decision":"move_forward"}'
+  sd_at 124 14:00
+  sd_decide restore "Evie goes home, agreed with the family" "Remy Hollowell-Test"
+  sd_fire restore supervisor "$SUP"
+  sd_form review '{"review_date":"@96","progress":"Evie settled at home."}'
+  sd_form review '{"review_date":"@68","progress":"Worries about Remy'"'"'s health."}'
+  sd_at 60 16:00
+  sd_fire return_to_care caseworker "$CW1" "Remy was admitted to hospital; Evie is back with Tess"
+  sd_done "Remy Hollowell-Test; went home, then returned to care"
+
+  # ---------------------------------------------------------------- FPR identification queue
+  # Families identified in the order they came, worked in the order of the seed's priority
+  # groups: kinflow case list --workflow fpr --state identification --sort priority
+  SD_WF=fpr SD_ACTOR=$NAV
+  sd_at 6 09:00
+  sd_new fpr FPR-0406 '{"pathway":"preservation","identified_by":"Child Protection Navigator"}'
+  sd_member parent "Dana Ridgeway-Test" '{"dob":"@age:41:20"}'
+  sd_member child "Kip Ridgeway-Test" '{"dob":"@age:12:100"}'
+  sd_fire record_priority_group navigator "$NAV"
+  sd_done "Dana Ridgeway-Test; identified (10 to 15), priority 3"
+  sd_at 5 09:00
+  sd_new fpr FPR-0407 '{"pathway":"reunification","identified_by":"Child Protection Navigator"}'
+  sd_member parent "Jaye Coldstream-Test" '{"dob":"@age:36:20"}'
+  sd_member child "Ari Coldstream-Test" '{"dob":"@age:7:100"}'
+  sd_fire record_priority_group navigator "$NAV"
+  sd_done "Jaye Coldstream-Test; identified, outside the priority groups (priority 4)"
+  sd_at 3 09:00
+  sd_new fpr FPR-0412 '{"pathway":"preservation","identified_by":"Child Protection Navigator"}'
+  sd_member parent "Lane Wattlebury-Test" '{"dob":"@age:22:20"}'
+  sd_member child "Noa Wattlebury-Test" '{"dob":"@age:1:100"}'
+  sd_fire record_priority_group navigator "$NAV"
+  sd_done "Lane Wattlebury-Test; identified (birth to 5), priority 2"
 }
 
 # --- the walkthrough: one co-parenthood case, referral to restored ------------------------

@@ -108,7 +108,9 @@ return adapt "coparenthood" {
         { "assessment_date", label = "Date of assessment", type = "date", required = true },
         { "assessor", label = "Assessor", type = "text", required = true },
         { "approved", label = "Approved as kinship carer", type = "boolean", required = true },
-        { "siblings", label = "Siblings to be cared for", type = "list", of = "text" },
+        -- the younger brothers and sisters, members of the case (the children it is about)
+        { "siblings", label = "Siblings to be cared for", type = "list", of = "member",
+          roles = { "child", "sibling" }, required = true },
         { "household_supports", label = "Supports around the household", type = "list",
           of = "text" },
         { "conditions", label = "Conditions of approval", type = "text" },

@@ -51,7 +51,7 @@ end
 local approved = {
   { submit = "kinship_carer_assessment",
     data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example", approved = true,
-             siblings = { "Poppy Sampleton", "Finn Sampleton" } } },
+             siblings = { 2, 3 } } },   -- Poppy and Finn (the care leaver is member 1)
   { submit = "family_feedback",
     data = { feedback_date = "2026-02-26", what_helped = "Ros let me be their big sister again." } },
 }
@@ -109,7 +109,12 @@ return scenarios "care_leavers_kinship" {
         refused = "approved" },
       { submit = "kinship_carer_assessment",
         data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example",
-                 approved = false, conditions = "Needs a bigger home first." } },
+                 approved = false, siblings = { 1 } },
+        refused = "siblings: member 1 (Jamie Sampleton) is a care_leaver, not one of: child, sibling" },
+      { submit = "kinship_carer_assessment",
+        data = { assessment_date = "2026-02-26", assessor = "Kinship Team Example",
+                 approved = false, siblings = { 2, 3 },
+                 conditions = "Needs a bigger home first." } },
       { fire = "place_with_care_leaver", as = "supervisor",
         refused = "has not been approved as a kinship carer" },
       { fire = "restore", as = "supervisor", refused = "restore" } }) },

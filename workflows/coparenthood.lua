@@ -11,6 +11,16 @@
 --
 -- The adaptations (preservation, young_aboriginal_parents, care_leavers_kinship, safe_place)
 -- derive from this file: keep state and transition names stable.
+--
+-- Who is on a case (member roles): the parent(s) who co-parent with the carer (`parent`);
+-- the child's other parent, where they take part (`other_parent`); the `child`; the `carer`
+-- and the `family_link`; extended family and kin (`kin`: seed "Parents partnering with
+-- carers": "carers meeting the parents and extended family members important to the
+-- child"; children "return home to parents or extended family"); Elders (`elder`);
+-- brothers and sisters (`sibling`; a sibling's own case in care is linked: `kinflow case
+-- link CASE OTHER --as sibling`); and a `peer_worker` (seed "From consumer to partner").
+-- Carers change and parents leave: a member is end-dated with a reason (`kinflow case
+-- member end`) and kept in the history; the rules see only those on the case now.
 
 -- Stage 1 -> 2: trust is built on agreed, everyday co-parenting. At least three of the
 -- seed's ways of partnering must be agreed, including the communication book.
@@ -27,6 +37,33 @@ local function partnering_agreed(case)
   end
   if not has_book then
     return false, "the parents and carers have not agreed to keep a communication book"
+  end
+  return true
+end
+
+-- A parent is on the case now. Parents leave (end-dated, with a reason): the refusal names
+-- who left, when and why, so the team knows who to look for.
+local function parent_on_case(case, why)
+  if #case:members("parent") > 0 then return true end
+  local left = {}
+  for _, p in ipairs(case:members("parent", true)) do
+    left[#left + 1] = p.name .. " left on " .. tostring(p.ended_at):sub(1, 10) .. ": "
+      .. tostring(p.ended_reason)
+  end
+  if #left == 0 then return false, "no parent is recorded on the case; " .. why end
+  return false, "no parent is on the case now (" .. table.concat(left, "; ") .. "); " .. why
+end
+
+-- A referral that continues another case (`kinflow case link CASE OTHER --as continues`):
+-- a restoration referral continues a preservation case once the child has entered care
+-- there, so the family's history goes with them rather than starting again.
+local function continued_case_ended(case)
+  for _, l in ipairs(case:links("continues")) do
+    if l.direction == "to" and l.workflow == "preservation" and l.state ~= "entered_care" then
+      return false, "this referral continues case " .. (l.ref or tostring(l.id))
+        .. " (preservation), which is in '" .. tostring(l.state) .. "': the child has not "
+        .. "entered care there (record it with enter_care on that case first)"
+    end
   end
   return true
 end
@@ -48,8 +85,23 @@ local function plan_signed(case)
   return true
 end
 
--- Follow-up after the child goes home: months of reviews before the case closes.
-local FOLLOW_UP_MONTHS = 6
+-- Follow-up after the child goes home: months of reviews before the case closes. How many
+-- months is the agency's setting (follow_up_months, declared below): the seed says families
+-- were "doing well long after children have returned home" but names no period.
+local function follow_up_months()
+  local months = kf.setting("follow_up_months")
+  if type(months) ~= "number" or months ~= math.floor(months) or months < 1 or months > 36 then
+    return nil, "the agency setting follow_up_months is " .. tostring(months) .. "; it must "
+      .. "be a whole number of months from 1 to 36 (kinflow setting set follow_up_months 6)"
+  end
+  return math.tointeger(months)
+end
+
+local function follow_up_period_set(case)
+  local months, why = follow_up_months()
+  if not months then return false, why end
+  return true
+end
 
 -- date + n months (YYYY-MM-DD), the day kept within the month.
 local function add_months(date, n)
@@ -123,6 +175,11 @@ return workflow {
   -- write in the communication book, and the parent signs the case plan.
   family_roles = { "parent", "carer" },
   initial = "referral",
+  settings = {
+    follow_up_months = { default = 6,
+      label = "Months the family is followed, with reviews, after the child goes home "
+        .. "(agency setting; the seed names no period)" },
+  },
 
   states = {
     { "referral", title = "Referral and matching",
@@ -172,7 +229,8 @@ return workflow {
     { "restored", title = "Restored home: following the family",
       description = "The child has returned home to live with their parents. The Family Link "
         .. "and the network stay alongside the family, with reviews, for the follow-up "
-        .. "period (" .. FOLLOW_UP_MONTHS .. " months) before the case closes.",
+        .. "period (the agency's setting follow_up_months: 6 months unless it says "
+        .. "otherwise) before the case closes.",
       forms = { "review", "family_home_visit", "case_note", "safety_network_meeting",
                 "social_capital", "service_referral", "family_feedback" },
       review = "28d" },
@@ -199,14 +257,12 @@ return workflow {
       requires = { "child_information" },
       when = { "consent_recorded", "carer_matched",
                function(case)
-                 if #case:members("parent") == 0 then
-                   return false, "no parent is recorded on the case; co-parenthood starts "
-                     .. "with the parents"
-                 end
-                 return true
-               end },
+                 return parent_on_case(case, "co-parenthood starts with the parents")
+               end,
+               continued_case_ended },
       description = "The family has consented to share information and is matched with a "
-        .. "carer and a Family Link worker." },
+        .. "carer and a Family Link worker (a referral continuing a preservation case, once "
+        .. "the child entered care there)." },
 
     { "lapse", title = "Referral lapsed: not matched in time", from = "referral",
       to = "not_matched", after = "90d",
@@ -216,7 +272,8 @@ return workflow {
     { "strengthen", title = "Move to Stage 2: Strengthening parenting capability",
       from = "building_trust", to = "capability", by = { "caseworker", "family_link" },
       requires = { "partnering_activities", "safety_network_meeting" },
-      when = { partnering_agreed, "communication_book_in_use", "network_met_together" },
+      when = { partnering_agreed, "communication_book_in_use", "network_met_together",
+               "carer_matched" }, -- a carer who left is replaced before Stage 2
       description = "Parents and carers have agreed how they co-parent, the communication "
         .. "book is in use and they have met with the safety and support network together." },
 
@@ -255,14 +312,20 @@ return workflow {
       decision = true,
       when = { "consent_recorded", "latest_review_supports_move",
                "network_agrees_child_safe_at_home", "overnight_stays_at_home",
-               stage3_evidence },
+               stage3_evidence, follow_up_period_set,
+               function(case)
+                 return parent_on_case(case, "the child goes home to live with a parent on "
+                   .. "the case")
+               end },
       -- Recorded here rather than in on_enter.restored, so that adaptations which remove
       -- the restored state (remove = { states = { "restored" } }) carry no handler for it.
       action = function(case)
         local meeting = case:latest("safety_network_meeting")
         case.data.restoration_agreed_at_meeting = meeting.meeting_date
         case.data.restored_on = kf.today()
-        case.data.follow_up_until = add_months(kf.today(), FOLLOW_UP_MONTHS)
+        local months = assert(follow_up_months())
+        case.data.follow_up_months = months
+        case.data.follow_up_until = add_months(kf.today(), months)
         if case.data.matched_on then
           case.data.days_to_restoration = kf.days_between(case.data.matched_on, kf.today())
         end
@@ -271,7 +334,8 @@ return workflow {
         .. "with the family, once the evidence is current: consent to share, the latest "
         .. "review moving forward, two overnight stays at home in Stage 3 and the last 8 "
         .. "weeks, and a recent network meeting, parents and carers together, agreeing the "
-        .. "child can be safe at home. The follow-up period starts." },
+        .. "child can be safe at home. The follow-up period starts (the agency's "
+        .. "follow_up_months)." },
 
     { "complete_follow_up", title = "Close: home for good",
       from = "restored", to = "home", by = { "supervisor" },
@@ -328,6 +392,16 @@ return workflow {
       case.data.network_people = sc and #sc.network or 0
     end,
     referral = function(case)
+      -- the history this referral carries: the case it continues, siblings' cases
+      for _, l in ipairs(case:links("continues")) do
+        if l.direction == "to" then
+          case.data.continues_case = l.ref or tostring(l.id)
+          case.data.continues_outcome = l.state
+        end
+      end
+      local sibs = {}
+      for _, l in ipairs(case:links("sibling")) do sibs[#sibs + 1] = l.ref or tostring(l.id) end
+      if #sibs > 0 then case.data.sibling_cases = table.concat(sibs, ", ") end
       if case.data.referred_on then
         case.data.days_in_referral = kf.days_between(case.data.referred_on, kf.today())
       end

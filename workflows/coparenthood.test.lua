@@ -433,7 +433,8 @@ return scenarios "coparenthood" {
   { "restored starts a follow-up period with reviews before the case closes",
     now = "2026-01-05T09:00:00Z",
     steps = join(restored, {
-      { expect = { state = "restored", final = false, data = { follow_up_until = "2026-09-20" },
+      { expect = { state = "restored", final = false,
+                   data = { follow_up_months = 6, follow_up_until = "2026-09-20" },
                    as = "supervisor",
                    blocked = { complete_follow_up = "the follow-up period runs until 2026-09-20" } } },
       { advance = "29d" },
@@ -450,6 +451,120 @@ return scenarios "coparenthood" {
       { fire = "complete_follow_up", as = "caseworker", refused = "may not fire" },
       { fire = "complete_follow_up", as = "supervisor" },
       { expect = { state = "home", final = true } } }) },
+
+  -- The follow-up period is the agency's setting (follow_up_months, default 6): a changed
+  -- setting changes the period for the children who go home after it.
+  { "the follow-up period is the agency's setting: 3 months instead of 6",
+    now = "2026-01-05T09:00:00Z",
+    steps = join({ { setting = "follow_up_months", value = 3 } }, restored, {
+      { expect = { state = "restored", data = { follow_up_months = 3,
+                                               follow_up_until = "2026-06-20" },
+                   as = "supervisor",
+                   blocked = { complete_follow_up = "the follow-up period runs until 2026-06-20" } } },
+      { advance = "91d" },   -- 2026-06-19
+      { submit = "review", data = { review_date = "2026-06-19", progress = "Three months home." } },
+      { submit = "family_feedback", data = { feedback_date = "2026-06-19",
+                                             what_helped = "Sam came to every review." } },
+      { fire = "complete_follow_up", as = "supervisor",
+        refused = "the follow-up period runs until 2026-06-20" },
+      { advance = "1d" },    -- 2026-06-20
+      { fire = "complete_follow_up", as = "supervisor" },
+      { expect = { state = "home", final = true, data = { closed_on = "2026-06-20" } } } }) },
+
+  { "a follow-up setting that is not a whole number of months holds restoration, naming it",
+    now = "2026-01-05T09:00:00Z",
+    steps = join({ { setting = "follow_up_months", value = 0 } }, in_stage3, stage3_work,
+      restore_decided, {
+      { fire = "restore", as = "supervisor",
+        refused = "the agency setting follow_up_months is 0; it must be a whole number of months from 1 to 36" },
+      { setting = "follow_up_months", value = 12 },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored", data = { follow_up_months = 12,
+                                               follow_up_until = "2027-03-20" } } } }) },
+
+  -- Carers change: the old carer leaves with a reason and stays in the history; the rules
+  -- (carer_matched) see only the members on the case now.
+  { "a carer who leaves before matching is replaced before the family is matched",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(family, consent, child_info, {
+      { member_end = "Kit Maplefield", reason = "Kit's own family needs her this year" },
+      { fire = "match", as = "caseworker", refused = "no carer has been matched with the family yet" },
+      { member_end = "Kit Maplefield", reason = "again", refused = "Kit Maplefield" },
+      { member = "carer", name = "Lee Oakridge-Test" },
+      { fire = "match", as = "caseworker" },
+      { expect = { state = "building_trust" } } }) },
+
+  { "a carer changes in Stage 1: the move to Stage 2 waits for the new carer",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(matched, stage1_work, {
+      { member_end = "Kit Maplefield", reason = "Kit's family is moving interstate",
+        on = "2026-01-24" },
+      { expect = { as = "family_link",
+                   blocked = { strengthen = "no carer has been matched with the family yet" } } },
+      { fire = "strengthen", as = "family_link",
+        refused = "no carer has been matched with the family yet" },
+      { member_end = "Kit Maplefield", reason = "left before she joined", on = "2025-12-01",
+        refused = "Kit Maplefield" },
+      { member = "carer", name = "Lee Oakridge-Test" },
+      { submit = "communication_book",
+        data = { entry_date = "2026-01-25", written_by = "carer",
+                 update = "Hello from Lee: Ava helped me plant tomatoes." } },
+      { fire = "strengthen", as = "family_link" },
+      { expect = { state = "capability" } } }) },
+
+  -- A parent leaves: the case keeps them in its history; the child goes home only to a
+  -- parent on the case now. The other parent takes part from the start.
+  { "a parent leaves: restoration waits for a parent on the case, naming who left and why",
+    now = "2026-01-05T09:00:00Z",
+    steps = join({ { member = "other_parent", name = "Alex Testwood" } }, in_stage3,
+      stage3_work, restore_decided, {
+      { member_end = "Robin Testwood", on = "2026-03-19",
+        reason = "Robin moved into residential rehab; Alex will care for Ava" },
+      { expect = { as = "supervisor", blocked = { restore = "no parent is on the case now "
+          .. "(Robin Testwood left on 2026-03-19: Robin moved into residential rehab; Alex will "
+          .. "care for Ava); the child goes home to live with a parent on the case" } } },
+      { fire = "restore", as = "supervisor", refused = "no parent is on the case now" },
+      -- Alex, the other parent, becomes the parent Ava goes home to
+      { member_end = "Alex Testwood", reason = "now the parent Ava goes home to" },
+      { member = "parent", name = "Alex Testwood" },
+      { consent = "share_with_partners", by = "Alex Testwood" },
+      { decision = "restore", decided = "Ava goes home to Alex", family_agreed = true,
+        members = { "Alex Testwood" } },
+      { fire = "restore", as = "supervisor" },
+      { expect = { state = "restored" } } }) },
+
+  -- The people practice needs: the other parent, kin, an Elder, a brother, and a peer worker
+  -- (seed "From consumer to partner": peer workers "conduct co-visits with professionals to
+  -- family homes") are members of the case, named in the forms by their place on it.
+  { "the other parent, kin, an Elder, a sibling and a peer worker take part",
+    now = "2026-01-05T09:00:00Z",
+    steps = join(in_stage3, {
+      { member = "other_parent", name = "Alex Testwood" },        -- member 5
+      { member = "kin", name = "Nan Testwood" },                  -- 6
+      { member = "elder", name = "Aunty June Example" },          -- 7
+      { member = "sibling", name = "Leo Testwood" },              -- 8
+      { member = "peer_worker", name = "Jo Peer-Example" },       -- 9
+      { submit = "family_home_visit",
+        data = { visit_date = "2026-02-20", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example", "Jo Peer-Example" }, peer_worker = 4 },
+        refused = "peer_worker: member 4 (Sam Fenwick-Example) is" },
+      { submit = "family_home_visit",
+        data = { visit_date = "2026-02-20", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example", "Jo Peer-Example" }, peer_worker = 9,
+                 what_we_did = "Jo shared how she got her kids home." } },
+      { submit = "social_capital",
+        data = { recorded_on = "2026-02-20", network = { "Bakery friends" },
+                 family_on_case = { 5, 6, 7, 8, 3 },
+                 keeps_change_going = "Sunday dinners at Nan's; Aunty June's yarning circle." } },
+      { submit = "social_capital",
+        data = { recorded_on = "2026-02-20", network = { "Bakery friends" },
+                 family_on_case = { 6, 4 }, keeps_change_going = "Nan." },
+        refused = "family_on_case: member 4 (Sam Fenwick-Example) is" },
+      { member_end = "Jo Peer-Example", reason = "Jo moved to the service's other team" },
+      { submit = "family_home_visit",
+        data = { visit_date = "2026-02-20", place = "family_home",
+                 visited_by = { "Sam Fenwick-Example" }, peer_worker = 9 },
+        refused = "peer_worker: member 9 (Jo Peer-Example) left the case on 2026-02-20" } }) },
 
   -- Seed "Co-parenthood": Stage 1 finds "levers for change", Stage 3 expands "social capital".
   { "levers for change and the family's network are recorded and counted",

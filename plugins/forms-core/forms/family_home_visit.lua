@@ -12,6 +12,11 @@ return form {
       choices = { "family_home", "carers_home", "place_family_chose", "office", "phone_or_video" } },
     { "visited_by", label = "Who visited", type = "list", of = "text", required = true,
       help = "The practitioner, and a peer worker on a co-visit." },
+    -- seed "From consumer to partner": a peer worker on the case co-visits
+    { "peer_worker", label = "Peer worker on a co-visit", type = "member",
+      roles = { "peer_worker" },
+      help = "A peer worker on the case (parents with lived experience, trained and employed "
+        .. "to support other parents) who came on the visit." },
     { "present", label = "Who was there", type = "list", of = "text" },
     { "purpose", label = "Purpose", type = "text" },
     { "what_we_did", label = "What we did together", type = "text" },
