@@ -513,10 +513,11 @@ return scenarios "coparenthood" {
       { expect = { state = "capability" } } }) },
 
   -- A parent leaves: the case keeps them in its history; the child goes home only to a
-  -- parent on the case now. The other parent takes part from the start.
+  -- parent on the case now. The other parent joins in Stage 3 (member 5: the numbers of the
+  -- shared pieces stay as they are).
   { "a parent leaves: restoration waits for a parent on the case, naming who left and why",
     now = "2026-01-05T09:00:00Z",
-    steps = join({ { member = "other_parent", name = "Alex Testwood" } }, in_stage3,
+    steps = join(in_stage3, { { member = "other_parent", name = "Alex Testwood" } },
       stage3_work, restore_decided, {
       { member_end = "Robin Testwood", on = "2026-03-19",
         reason = "Robin moved into residential rehab; Alex will care for Ava" },
