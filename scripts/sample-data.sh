@@ -1075,13 +1075,13 @@ sample_people_and_links() {
     "speak_positively","welcome_home_visits"]}'
   sd_form communication_book '{"entry_date":"@215","written_by":"carer",
     "update":"Evie drew a picture for you."}' "Tess Banksia-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@212","attendees":["Remy Hollowell-Test",
-    "Tess Banksia-Example"],"parent_attended":true,"carer_attended":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@212",
+    "members_present":["@member:Remy Hollowell-Test","@member:Tess Banksia-Example"]}'
   sd_form review '{"review_date":"@210","progress":"Good start."}'
   sd_at 205 10:00
   sd_fire strengthen caseworker "$CW1"
   sd_form case_plan '{"plan_date":"@190","permanency_goal":"restoration",
-    "goals":["Evie home with Remy"],"parent_contributed":true}'
+    "goals":["Evie home with Remy"],"contributed_by":["@member:Remy Hollowell-Test"]}'
   sd_form review '{"review_date":"@150","progress":"Ready for Stage 3.","decision":"move_forward"}'
   sd_at 148 10:00
   sd_fire sign_plan parent "Remy Hollowell-Test"
@@ -1094,8 +1094,9 @@ sample_people_and_links() {
     \"visited_by\":[\"Jo Peer-Example\"],\"peer_worker\":$REPLY,\"purpose\":\"Co-visit: bedtime routine\"}"
   sd_form family_contact '{"contact_date":"@135","contact_type":"overnight","hours":24}' "Tess Banksia-Example"
   sd_form family_contact '{"contact_date":"@128","contact_type":"overnight","hours":48}' "Tess Banksia-Example"
-  sd_form safety_network_meeting '{"meeting_date":"@125","attendees":["Remy Hollowell-Test",
-    "Tess Banksia-Example"],"parent_attended":true,"carer_attended":true,"network_agrees_safe":true}'
+  sd_form safety_network_meeting '{"meeting_date":"@125",
+    "members_present":["@member:Remy Hollowell-Test","@member:Tess Banksia-Example"],
+    "network_agrees_safe":true}'
   sd_form review '{"review_date":"@125","progress":"Network agrees Evie can be safe at home.",
     "decision":"move_forward"}'
   sd_at 124 14:00
