@@ -14,6 +14,7 @@
 #include "api.h"
 #include "consent.h"
 #include "plugin.h"
+#include "records.h"
 #include "runtime.h"
 #include "scenario.h"
 
@@ -673,7 +674,8 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
            (a->reveal && json_array_size(names) && record_reveal(e, c, names, a->reason, &err));
   json_t *flags = rc ? NULL : kf_case_flags(e, id, &err);
   json_t *sharing = flags ? kf_case_sharing(e, id, &err) : NULL;
-  if (!rc && !sharing) rc = 1;
+  json_t *links = sharing ? kf_case_links(e, id, &err) : NULL;
+  if (!rc && !links) rc = 1;
   if (rc) {
     rc = fail(&err);
   } else if (a->json) {
@@ -682,6 +684,7 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
     json_object_set(c, "entries", entries);
     json_object_set(c, "flags", flags);
     json_object_set(c, "sharing", sharing);
+    json_object_set(c, "links", links);
     print_json(c);
   } else {
     print_case(c);
@@ -702,6 +705,12 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
     if (json_array_size(entries)) printf("  form entries: %zu\n", json_array_size(entries));
     json_array_foreach(flags, i, x) printf("  flag %lld:   %s (kinflow case flags CASE --clear %lld)\n",
                                            ji(x, "id"), js(x, "text"), ji(x, "id"));
+    json_array_foreach(links, i, x) {
+      const char *how = !strcmp(js(x, "as"), "sibling") ? "sibling of"
+                        : !strcmp(js(x, "direction"), "to") ? "continues" : "continued by";
+      printf("  linked:   %s case %lld (%s, %s at %s)\n", how, ji(x, "case"), js(x, "ref"),
+             js(x, "workflow"), js(x, "state"));
+    }
     json_array_foreach(sharing, i, x)
       printf("  withheld: %lld event%s from %s (%s), last %s: %s\n", ji(x, "events"),
              ji(x, "events") == 1 ? "" : "s", js(x, "destination"), js(x, "purpose"),
@@ -721,6 +730,7 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
   json_decref(entries);
   json_decref(flags);
   json_decref(sharing);
+  json_decref(links);
   json_decref(c);
   return rc;
 }

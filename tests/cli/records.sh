@@ -130,6 +130,9 @@ expect_eq "an unknown case is refused" "1|kinflow: no case '99' (give a case num
 expect_eq "links list both ways" "sibling:2:from continues:1:to" \
   "$($K case links 3 --json | py '" ".join("%s:%d:%s" % (l["as"], l["case"], l["direction"]) for l in d)')"
 expect_out "links read as words" "continued by case 3" $K case links 1
+expect_out "case show lists the links in words" "linked:   continued by case 3" $K case show 1
+expect_eq "case show --json carries the links" "continues:3:from" \
+  "$($K case show 1 --json | py '" ".join("%s:%d:%s" % (l["as"], l["case"], l["direction"]) for l in d["links"])')"
 expect_eq "case.linked on both cases" "to from" \
   "$(sqlite3 "$KINFLOW_DB" "SELECT group_concat(json_extract(data, '$.direction'), ' ') FROM events WHERE kind='case.linked' AND json_extract(data, '$.as')='continues' ORDER BY seq")"
 expect_eq "the continued case's event names the other and the reason" "3|the child entered care" \
