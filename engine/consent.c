@@ -15,23 +15,6 @@
 static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 static int64_t jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
-static void today(char buf[static 11]) {
-  char iso[21];
-  kf_iso(kf_now(), iso);
-  memcpy(buf, iso, 10);
-  buf[10] = 0;
-}
-
-/* 1 when s is a date YYYY-MM-DD that exists (not 2026-02-30). */
-static int is_date(const char *s) {
-  int64_t t;
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' || kf_parse_time(s, &t)) return 0;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
-  char back[21];
-  kf_iso(t, back);
-  return !strncmp(back, s, 10);
-}
 
 static int purpose_check(const char *purpose, kf_err *err) {
   if (kf_sharing_purpose_ok(purpose)) return 0;
@@ -80,15 +63,15 @@ static json_t *case_event(const char *kind, json_t *c, const char *actor, const 
 json_t *kf_consent_give(kf_engine *e, const char *case_id, int64_t member, const char *purpose,
                         const char *from, const char *until, const char *actor, kf_err *err) {
   char day[11];
-  today(day);
+  kf_today(day);
   if (!from || !*from) from = day;
   if (until && !*until) until = NULL;
   if (purpose_check(purpose, err)) return NULL;
-  if (!is_date(from)) {
+  if (!kf_is_date(from)) {
     kf_fail(err, KF_EINVAL, "from '%.40s' is not a date (YYYY-MM-DD)", from);
     return NULL;
   }
-  if (until && !is_date(until)) {
+  if (until && !kf_is_date(until)) {
     kf_fail(err, KF_EINVAL, "until '%.40s' is not a date (YYYY-MM-DD)", until);
     return NULL;
   }
@@ -195,7 +178,7 @@ json_t *kf_consent_withdraw(kf_engine *e, const char *case_id, int64_t consent,
   }
   char now[21], day[11];
   kf_iso(kf_now(), now);
-  today(day);
+  kf_today(day);
   const char *who = actor && *actor ? actor : "kinflow";
   char text[1024];
   int n = snprintf(text, sizeof text, "%s withdrew consent to %s on %s", jstr(k, "name"),
@@ -234,7 +217,7 @@ json_t *kf_consent_list(kf_engine *e, const char *case_id, kf_err *err) {
   json_t *rows = kf_store_consents(kf_engine_store(e), jint(c, "id"), err);
   json_decref(c);
   char day[11];
-  today(day);
+  kf_today(day);
   size_t i;
   json_t *r;
   json_array_foreach(rows, i, r) consent_json(r, day);
@@ -378,7 +361,7 @@ json_t *kf_case_export(kf_engine *e, const char *case_id, const char *purpose,
   kf_store *st = kf_engine_store(e);
   int64_t cid = jint(c, "id");
   char day[11], now[21], why[400];
-  today(day);
+  kf_today(day);
   kf_iso(kf_now(), now);
   kf_err look = {0};
   json_t *cur = kf_store_consent_current(st, cid, purpose, day, &look), *out = NULL;

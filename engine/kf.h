@@ -69,6 +69,11 @@ int kf_parse_duration(const char *s, int64_t *out);
 struct json_t;
 int kf_json_depth_ok(const struct json_t *v, int max, const char *what, kf_err *err);
 
+/* Today's date (the engine clock) as YYYY-MM-DD. */
+void kf_today(char buf[static 11]);
+/* 1 when s is a date YYYY-MM-DD that exists (not 2026-02-30). */
+int kf_is_date(const char *s);
+
 /* Is s one of the texts of list? */
 int kf_json_has_text(const struct json_t *list, const char *s);
 /* The texts of list as "a, b, c", into buf (cut short at n). */

@@ -15,23 +15,6 @@
 static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 static int64_t jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
-static void today(char buf[static 11]) {
-  char iso[21];
-  kf_iso(kf_now(), iso);
-  memcpy(buf, iso, 10);
-  buf[10] = 0;
-}
-
-/* 1 when s is a date YYYY-MM-DD that exists (not 2026-02-30). */
-static int is_date(const char *s) {
-  int64_t t;
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' || kf_parse_time(s, &t)) return 0;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
-  char back[21];
-  kf_iso(t, back);
-  return !strncmp(back, s, 10);
-}
 
 /* 1 when s holds something other than spaces. */
 static int said(const char *s) {
@@ -82,7 +65,7 @@ static int disable_family_account(kf_engine *e, int64_t member, const char *acto
 json_t *kf_case_member_end(kf_engine *e, const char *id, int64_t member, const char *reason,
                            const char *on, const char *actor, kf_err *err) {
   char day[11];
-  today(day);
+  kf_today(day);
   const char *label = id ? id : "";
   if (!said(reason)) {
     kf_fail(err, KF_EINVAL, "case %s: say why member %lld leaves the case (--reason)", label,
@@ -90,7 +73,7 @@ json_t *kf_case_member_end(kf_engine *e, const char *id, int64_t member, const c
     return NULL;
   }
   if (!on || !*on) on = day;
-  if (!is_date(on)) {
+  if (!kf_is_date(on)) {
     kf_fail(err, KF_EINVAL, "case %s: --on '%.40s' is not a date (YYYY-MM-DD)", label, on);
     return NULL;
   }

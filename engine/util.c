@@ -218,3 +218,20 @@ const char *kf_json_join(const json_t *list, char *buf, size_t n) {
     if (used < n) used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", json_string_value(x));
   return buf;
 }
+
+void kf_today(char buf[static 11]) {
+  char iso[21];
+  kf_iso(kf_now(), iso);
+  memcpy(buf, iso, 10);
+  buf[10] = 0;
+}
+
+int kf_is_date(const char *s) {
+  int64_t t;
+  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' || kf_parse_time(s, &t)) return 0;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
+  char back[21];
+  kf_iso(t, back);
+  return !strncmp(back, s, 10);
+}

@@ -69,6 +69,15 @@ static void clock_tests(void) {
 
 int main(void) {
   int64_t t;
+  CHECK(kf_is_date("2026-02-28") && kf_is_date("2028-02-29"), "dates that exist");
+  CHECK(!kf_is_date("2026-02-30") && !kf_is_date("2027-02-29") && !kf_is_date("2026-1-05") &&
+        !kf_is_date("2026-01-05T09:00:00Z") && !kf_is_date("next week") && !kf_is_date(NULL),
+        "dates that do not exist, or are not dates");
+  kf_clock_set(1767571200 + 3600);
+  char day[11];
+  kf_today(day);
+  CHECK(!strcmp(day, "2026-01-05"), "today by the engine clock: %s", day);
+  kf_clock_clear();
   CHECK(kf_parse_time("2026-01-05", &t) == 0 && t == 1767571200, "date at midnight UTC");
   CHECK(kf_parse_time("2026-01-05T09:30:00Z", &t) == 0 && t == 1767571200 + 9 * 3600 + 1800,
         "date and time");
