@@ -173,14 +173,8 @@ static const char *actor_of(const args *a) {
   return env && *env ? env : "cli";
 }
 
-static void print_json(json_t *v) {
-  char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
-  if (s) puts(s);
-  free(s);
-}
-
 static void print_json_new(json_t *v) {
-  print_json(v);
+  kf_cli_print_json(v);
   json_decref(v);
 }
 
@@ -349,7 +343,7 @@ static int cmd_check(const args *a) {
     return fail(&err);
   }
   size_t n = print_messages(res);
-  if (a->json) print_json(res);
+  if (a->json) kf_cli_print_json(res);
   else if (!n) {
     size_t i;
     json_t *f;
@@ -375,7 +369,7 @@ static int cmd_deploy(const args *a) {
     kf_engine_close(e);
     return fail(&err);
   }
-  if (a->json) print_json(res);
+  if (a->json) kf_cli_print_json(res);
   else {
     size_t i;
     json_t *f;
@@ -401,7 +395,7 @@ static int cmd_workflows(const args *a) {
     kf_engine_close(e);
     return fail(&err);
   }
-  if (a->json) print_json(list);
+  if (a->json) kf_cli_print_json(list);
   else {
     size_t i;
     json_t *d;
@@ -426,7 +420,7 @@ static int cmd_init(const args *a) {
   int v = kf_store_schema_version(kf_engine_store(e));
   if (a->json) {
     json_t *o = json_pack("{s:s,s:i}", "db", db_path(a), "schema", v);
-    print_json(o);
+    kf_cli_print_json(o);
     json_decref(o);
   } else {
     printf("%s: ready (schema version %d)\n", db_path(a), v);
@@ -444,7 +438,7 @@ static int cmd_plugins(const args *a) {
   if (!res) return fail(&err);
   size_t i, nprob = json_array_size(json_object_get(res, "problems"));
   json_t *p;
-  if (a->json) print_json(res);
+  if (a->json) kf_cli_print_json(res);
   else {
     json_array_foreach(json_object_get(res, "plugins"), i, p) {
       printf("%-16s %-8s %s\n", js(p, "name"), js(p, "version"), js(p, "path"));
@@ -468,7 +462,7 @@ static int cmd_audit(const args *a) {
   int rc = kf_store_audit_verify(st, &sum, &err);
   kf_store_close(st);
   if (rc) return fail(&err);
-  if (a->json) print_json(sum);
+  if (a->json) kf_cli_print_json(sum);
   else
     printf("audit: %lld events, chain intact; head %s\n", ji(sum, "events"), js(sum, "head"));
   json_decref(sum);
@@ -483,7 +477,7 @@ static int cmd_timers(const args *a) {
   json_t *res = kf_timers_run(e, &err);
   kf_engine_close(e);
   if (!res) return fail(&err);
-  if (a->json) print_json(res);
+  if (a->json) kf_cli_print_json(res);
   else {
     size_t i;
     json_t *t;
@@ -517,7 +511,7 @@ static int cmd_form(const args *a) {
   json_decref(data);
   kf_engine_close(e);
   if (!res) return fail(&err);
-  if (a->json) print_json(res);
+  if (a->json) kf_cli_print_json(res);
   else
     printf("case %lld: %s entry %lld recorded%s\n", ji(res, "case"), a->pos[3], ji(res, "entry"),
            json_is_true(json_object_get(res, "checked")) ? "" : " (no form definition: stored unchecked)");
@@ -685,7 +679,7 @@ static int case_show(kf_engine *e, const args *a, const char *id) {
     json_object_set(c, "flags", flags);
     json_object_set(c, "sharing", sharing);
     json_object_set(c, "links", links);
-    print_json(c);
+    kf_cli_print_json(c);
   } else {
     print_case(c);
     size_t i;
@@ -797,7 +791,7 @@ static int cmd_consent(const args *a) {
   }
   int rc = 0;
   if (!res) rc = fail(&err);
-  else if (a->json) print_json(res);
+  else if (a->json) kf_cli_print_json(res);
   json_decref(res);
   kf_engine_close(e);
   return rc;
@@ -808,7 +802,7 @@ static int case_flags(kf_engine *e, const args *a) {
   json_t *res = a->clear ? kf_case_flag_clear(e, a->pos[2], a->clear, actor_of(a), &err)
                          : kf_case_flags(e, a->pos[2], &err);
   if (!res) return fail(&err);
-  if (a->json) print_json(res);
+  if (a->json) kf_cli_print_json(res);
   else {
     if (a->clear) printf("case %s: flag %lld cleared\n", a->pos[2], a->clear);
     size_t i;
@@ -837,7 +831,7 @@ static int case_export(kf_engine *e, const args *a) {
              js(res, "destination"), json_array_size(json_object_get(res, "events")));
     }
   } else {
-    print_json(res);
+    kf_cli_print_json(res);
   }
   json_decref(res);
   return rc;
@@ -994,7 +988,7 @@ static int cmd_case(const args *a) {
     goto done;
   }
   if (!res) rc = fail(&err);
-  else if (a->json) print_json(res);
+  else if (a->json) kf_cli_print_json(res);
 done:
   json_decref(res);
   json_decref(data);
@@ -1017,7 +1011,7 @@ static int cmd_team(const args *a) {
   } else {
     json_t *list = kf_store_team_list(kf_engine_store(e), &err);
     if (!list) rc = fail(&err);
-    else if (a->json) print_json(list);
+    else if (a->json) kf_cli_print_json(list);
     else {
       size_t i, k;
       json_t *t, *m;
@@ -1164,7 +1158,7 @@ static int cmd_rule(const args *a) {
     }
   }
   if (!res) rc = fail(&err);
-  else if (a->json) print_json(res);
+  else if (a->json) kf_cli_print_json(res);
   json_decref(res);
   kf_engine_close(e);
   return rc;

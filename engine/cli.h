@@ -22,4 +22,12 @@ int kf_cli_family(int argc, char **argv, int at);
 int kf_cli_is_records(int argc, char **argv, int at);
 int kf_cli_records(int argc, char **argv, int at);
 
+/* What the command's files share (cli_args.c). "--flag VALUE" or "--flag=VALUE" at
+ * argv[*i]: 1 and *val when it is that flag (*i moves past a separate value), 0 when not,
+ * -1 when the value is missing. */
+int kf_cli_flag(int argc, char **argv, int *i, const char *name, const char **val);
+/* v as indented JSON on stdout (reals with 12 significant digits, as the API writes them). */
+struct json_t;
+void kf_cli_print_json(const struct json_t *v);
+
 #endif

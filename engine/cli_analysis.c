@@ -75,21 +75,6 @@ const char *kf_cli_db(const char *given) {
 
 static const char *db_path(const opts *o) { return kf_cli_db(o->db); }
 
-/* "--flag VALUE" or "--flag=VALUE" at argv[*i]: 1 and *val when it is flag, 0 when not,
- * -1 when the value is missing. */
-static int flag_value(int argc, char **argv, int *i, const char *flag, const char **val) {
-  size_t n = strlen(flag);
-  if (strncmp(argv[*i], flag, n) != 0) return 0;
-  if (argv[*i][n] == '=') {
-    *val = argv[*i] + n + 1;
-    return 1;
-  }
-  if (argv[*i][n] != 0) return 0;
-  if (*i + 1 >= argc) return -1;
-  *val = argv[++*i];
-  return 1;
-}
-
 /* Parse the command line. Returns 0, or 2 after printing usage. */
 static int parse(int argc, char **argv, opts *o) {
   int cmd = 0; /* 0 before the command word, 1 report, 2 script */
@@ -100,7 +85,7 @@ static int parse(int argc, char **argv, opts *o) {
     const char *a = argv[i], *v = NULL;
     int r;
     char m[300];
-    if ((r = flag_value(argc, argv, &i, "--db", &v))) {
+    if ((r = kf_cli_flag(argc, argv, &i, "--db", &v))) {
       if (r < 0) return usage("--db needs a value");
       o->db = v;
       continue;
@@ -122,7 +107,7 @@ static int parse(int argc, char **argv, opts *o) {
         if (!strcmp(argv[k], "--reveal")) {
           o->reveal = 1;
           k++;
-        } else if ((r = flag_value(argc, argv, &k, "--reason", &v))) {
+        } else if ((r = kf_cli_flag(argc, argv, &k, "--reason", &v))) {
           if (r < 0) return usage("--reason needs a text: why the script may see sensitive values");
           o->reason = v;
           k++;
@@ -137,27 +122,27 @@ static int parse(int argc, char **argv, opts *o) {
     if (!strcmp(a, "--json")) o->format = FMT_JSON;
     else if (!strcmp(a, "--csv")) o->format = FMT_CSV;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(NULL);
-    else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--workflow", &v))) {
+    else if (cmd == 1 && (r = kf_cli_flag(argc, argv, &i, "--workflow", &v))) {
       if (r < 0) return usage("--workflow needs a value");
       o->workflow = v;
-    } else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--by", &v))) {
+    } else if (cmd == 1 && (r = kf_cli_flag(argc, argv, &i, "--by", &v))) {
       if (r < 0 || (strcmp(v, "outcome") && strcmp(v, "ended_by")))
         return usage("--by needs outcome or ended_by");
       o->by = v;
-    } else if (cmd == 1 && (r = flag_value(argc, argv, &i, "--at", &v))) {
+    } else if (cmd == 1 && (r = kf_cli_flag(argc, argv, &i, "--at", &v))) {
       if (r < 0) return usage("--at needs a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
       o->at = v;
-    } else if (cmd == 2 && (r = flag_value(argc, argv, &i, "--seconds", &v))) {
+    } else if (cmd == 2 && (r = kf_cli_flag(argc, argv, &i, "--seconds", &v))) {
       char *end;
       o->seconds = r > 0 ? strtod(v, &end) : 0;
       if (r < 0 || *end || !(o->seconds > 0 && o->seconds <= 86400))
         return usage("--seconds needs a number of seconds (0 < N <= 86400)");
     } else if (cmd == 2 && !strcmp(a, "--reveal")) {
       o->reveal = 1;
-    } else if (cmd == 2 && (r = flag_value(argc, argv, &i, "--reason", &v))) {
+    } else if (cmd == 2 && (r = kf_cli_flag(argc, argv, &i, "--reason", &v))) {
       if (r < 0) return usage("--reason needs a text: why the script may see sensitive values");
       o->reason = v;
-    } else if (cmd == 2 && (r = flag_value(argc, argv, &i, "--memory", &v))) {
+    } else if (cmd == 2 && (r = kf_cli_flag(argc, argv, &i, "--memory", &v))) {
       char *end;
       o->memory_mb = r > 0 ? strtol(v, &end, 10) : 0;
       if (r < 0 || *end || o->memory_mb < 16 || o->memory_mb > 65536)
@@ -201,12 +186,6 @@ static void csv_cell(const char *s) {
   putchar('"');
 }
 
-static void print_json(json_t *v) {
-  char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
-  if (s) puts(s);
-  free(s);
-}
-
 static void print_cell(const char *text, int width, int numeric, int last) {
   if (numeric) printf("%*s", width, text);
   else if (last) fputs(text, stdout);
@@ -217,7 +196,7 @@ static void print_cell(const char *text, int width, int numeric, int last) {
 /* rows (objects) as a table of ncols columns in format; text aligns numbers right. */
 static void print_rows(json_t *rows, const column *cols, int ncols, int format) {
   if (format == FMT_JSON) {
-    print_json(rows);
+    kf_cli_print_json(rows);
     return;
   }
   char buf[512];
@@ -371,7 +350,7 @@ static int report_case(const opts *o) {
                   "days", days);
   static const column cols[] = {{"state", "state"}, {"entered", "entered"}, {"left", "left"},
                                 {"days", "days"}};
-  if (o->format == FMT_JSON) print_json(res);
+  if (o->format == FMT_JSON) kf_cli_print_json(res);
   else if (o->format == FMT_CSV) print_rows(stays, cols, 4, FMT_CSV);
   else {
     const char *ref = json_string_value(json_object_get(c, "ref"));

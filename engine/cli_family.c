@@ -32,27 +32,6 @@ static const char *cli_actor(const char *given) {
   return a && *a ? a : "cli";
 }
 
-static void print_json(const json_t *v) {
-  char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
-  if (s) puts(s);
-  free(s);
-}
-
-/* "--flag VALUE" or "--flag=VALUE" at argv[*i]: 1 and *val, 0 when not that flag, -1 when
- * its value is missing. */
-static int flag(int argc, char **argv, int *i, const char *name, const char **val) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n)) return 0;
-  if (argv[*i][n] == '=') {
-    *val = argv[*i] + n + 1;
-    return 1;
-  }
-  if (argv[*i][n]) return 0;
-  if (*i + 1 >= argc) return -1;
-  *val = argv[++*i];
-  return 1;
-}
-
 /* Run verb as the owner; prints the refusal and returns NULL when it fails. */
 static json_t *call(const char *db, const char *verb, json_t *args, const char *what) {
   kf_err err = {0};
@@ -116,13 +95,13 @@ static int decision_cmd(const char *db, int argc, char **argv, int at) {
     int r;
     char m[200];
     if (!strcmp(argv[i], "--json")) json_out = 1;
-    else if ((r = flag(argc, argv, &i, "--db", &v))) { if (r < 0) goto missing; }
-    else if (record && (r = flag(argc, argv, &i, "--for", &tfor))) { if (r < 0) goto missing; }
-    else if (record && (r = flag(argc, argv, &i, "--decided", &decided))) { if (r < 0) goto missing; }
-    else if (record && (r = flag(argc, argv, &i, "--family-agreed", &agreed))) { if (r < 0) goto missing; }
-    else if ((r = flag(argc, argv, &i, "--actor", &actor))) { if (r < 0) goto missing; }
-    else if (record && ((r = flag(argc, argv, &i, "--member", &v)) ||
-                        (r = flag(argc, argv, &i, "--staff", &v)))) {
+    else if ((r = kf_cli_flag(argc, argv, &i, "--db", &v))) { if (r < 0) goto missing; }
+    else if (record && (r = kf_cli_flag(argc, argv, &i, "--for", &tfor))) { if (r < 0) goto missing; }
+    else if (record && (r = kf_cli_flag(argc, argv, &i, "--decided", &decided))) { if (r < 0) goto missing; }
+    else if (record && (r = kf_cli_flag(argc, argv, &i, "--family-agreed", &agreed))) { if (r < 0) goto missing; }
+    else if ((r = kf_cli_flag(argc, argv, &i, "--actor", &actor))) { if (r < 0) goto missing; }
+    else if (record && ((r = kf_cli_flag(argc, argv, &i, "--member", &v)) ||
+                        (r = kf_cli_flag(argc, argv, &i, "--staff", &v)))) {
       if (r < 0) goto missing;
       int staff = !strncmp(argv[i - (strchr(argv[i], '=') && argv[i][0] == '-' ? 0 : 1)], "--staff", 7);
       json_t *p = participant(staff ? "login" : "member", v);
@@ -158,12 +137,12 @@ static int decision_cmd(const char *db, int argc, char **argv, int at) {
                              !strcmp(agreed, "yes"), "participants", parts, "actor", cli_actor(actor));
     if (tfor) json_object_set_new(args, "for", json_string(tfor));
     if (!(res = call(db, "decision.record", args, "decision record"))) return 1;
-    if (json_out) print_json(res);
+    if (json_out) kf_cli_print_json(res);
     else printf("decision %lld recorded for case %s\n", (long long)json_integer_value(json_object_get(res, "id")), cs);
   } else {
     json_decref(parts);
     if (!(res = call(db, "decision.list", json_pack("{s:s}", "id", cs), "decision list"))) return 1;
-    if (json_out) print_json(res);
+    if (json_out) kf_cli_print_json(res);
     else if (!json_array_size(res)) printf("no shared decisions on case %s\n", cs);
     else {
       size_t i;
@@ -191,8 +170,8 @@ static int family_user_cmd(const char *db, int argc, char **argv, int at) {
     int r = 0;
     if (!strcmp(argv[i], "--password-stdin")) stdin_pw = 1;
     else if (!strcmp(argv[i], "--json")) json_out = 1;
-    else if ((r = flag(argc, argv, &i, "--family", &fcase)) || (r = flag(argc, argv, &i, "--member", &member)) ||
-             (r = flag(argc, argv, &i, "--actor", &actor)) || (r = flag(argc, argv, &i, "--db", &v))) {
+    else if ((r = kf_cli_flag(argc, argv, &i, "--family", &fcase)) || (r = kf_cli_flag(argc, argv, &i, "--member", &member)) ||
+             (r = kf_cli_flag(argc, argv, &i, "--actor", &actor)) || (r = kf_cli_flag(argc, argv, &i, "--db", &v))) {
       if (r < 0) {
         snprintf(m, sizeof m, "%s needs a value", argv[i]);
         return usage(m);
@@ -224,7 +203,7 @@ static int family_user_cmd(const char *db, int argc, char **argv, int at) {
   json_t *res = call(db, "user.add", args, "user add");
   if (!res) return 1;
   json_t *f = json_object_get(res, "family");
-  if (json_out) print_json(res);
+  if (json_out) kf_cli_print_json(res);
   else
     printf("user %s added (family account of %s, %s on case %lld)\n", login,
            json_string_value(json_object_get(f, "name")), json_string_value(json_object_get(f, "role")),
@@ -237,7 +216,7 @@ int kf_cli_family(int argc, char **argv, int at) {
   const char *db = NULL;
   for (int i = 1; i < argc; i++) {
     const char *v = NULL;
-    int r = flag(argc, argv, &i, "--db", &v);
+    int r = kf_cli_flag(argc, argv, &i, "--db", &v);
     if (r < 0) return usage("--db needs a value");
     if (r > 0) db = v;
   }

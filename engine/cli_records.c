@@ -32,21 +32,6 @@ typedef struct opts {
   const char *pos[8];
 } opts;
 
-/* "--flag VALUE" or "--flag=VALUE" at argv[*i]: 1 and *val, 0 when not that flag, -1 when
- * its value is missing. */
-static int flag(int argc, char **argv, int *i, const char *name, const char **val) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n)) return 0;
-  if (argv[*i][n] == '=') {
-    *val = argv[*i] + n + 1;
-    return 1;
-  }
-  if (argv[*i][n]) return 0;
-  if (*i + 1 >= argc) return -1;
-  *val = argv[++*i];
-  return 1;
-}
-
 /* Every argument but the program's name. 0, or 2 after saying what is wrong. */
 static int parse(int argc, char **argv, opts *o) {
   static const struct {
@@ -65,7 +50,7 @@ static int parse(int argc, char **argv, opts *o) {
       int known = 0;
       for (size_t k = 0; k < sizeof flags / sizeof flags[0] && !known; k++) {
         const char *v = NULL;
-        int r = flag(argc, argv, &i, flags[k].name, &v);
+        int r = kf_cli_flag(argc, argv, &i, flags[k].name, &v);
         if (r < 0) {
           char m[80];
           snprintf(m, sizeof m, "%s needs a value", flags[k].name);
@@ -94,12 +79,6 @@ static const char *actor_of(const opts *o) {
   const char *a = getenv("KINFLOW_ACTOR");
   if (!a || !*a) a = getenv("USER");
   return a && *a ? a : "cli";
-}
-
-static void print_json(const json_t *v) {
-  char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
-  if (s) puts(s);
-  free(s);
 }
 
 static const char *js(json_t *o, const char *k) {
@@ -155,7 +134,7 @@ static int member_end(const opts *o) {
                                (json_int_t)member, "reason", o->reason, "on", o->on, "actor",
                                actor_of(o)));
   if (!res) return 1;
-  if (o->json) print_json(res);
+  if (o->json) kf_cli_print_json(res);
   else {
     size_t i;
     json_t *m;
@@ -176,7 +155,7 @@ static int link_cases(const opts *o) {
                                case_arg(o->pos[3]), "as", o->as, "reason", o->reason, "actor",
                                actor_of(o)));
   if (!res) return 1;
-  if (o->json) print_json(res);
+  if (o->json) kf_cli_print_json(res);
   else if (!strcmp(o->as, "continues")) printf("case %s continues case %s\n", o->pos[2], o->pos[3]);
   else printf("case %s linked to case %s as %s\n", o->pos[2], o->pos[3], o->as);
   json_decref(res);
@@ -187,7 +166,7 @@ static int list_links(const opts *o) {
   if (o->npos != 3) return usage("case links CASE");
   json_t *res = call(o, "case.links", json_pack("{s:o}", "id", case_arg(o->pos[2])));
   if (!res) return 1;
-  if (o->json) print_json(res);
+  if (o->json) kf_cli_print_json(res);
   else {
     size_t i;
     json_t *l;
@@ -242,7 +221,7 @@ static int settings(const opts *o) {
   json_t *res = NULL;
   if (!strcmp(sub, "list") && o->npos == 2) {
     if (!(res = call(o, "setting.list", json_object()))) return 1;
-    if (o->json) print_json(res);
+    if (o->json) kf_cli_print_json(res);
     else {
       size_t i;
       json_t *s;
@@ -253,7 +232,7 @@ static int settings(const opts *o) {
     res = call(o, "setting.set", json_pack("{s:s,s:s,s:s}", "name", o->pos[2], "value", o->pos[3],
                                            "actor", actor_of(o)));
     if (!res) return 1;
-    if (o->json) print_json(res);
+    if (o->json) kf_cli_print_json(res);
     else print_setting(res);
   } else {
     return usage("setting list | setting set NAME VALUE");
