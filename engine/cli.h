@@ -22,4 +22,7 @@ int kf_cli_family(int argc, char **argv, int at);
 int kf_cli_is_records(int argc, char **argv, int at);
 int kf_cli_records(int argc, char **argv, int at);
 
+/* `kinflow migrate plan|check|run|undo|list` (cli_migrate.c); argv[at] is "migrate". */
+int kf_cli_migrate(int argc, char **argv, int at);
+
 #endif
