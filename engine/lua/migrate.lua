@@ -5,13 +5,14 @@ local E = ...
 local host, lib = E.host, E.lib
 local kinds, lines = E.kinds, E.lines
 local fmt, concat, sort = string.format, table.concat, table.sort
-local q, A, fires_from, line_of = lib.q, lib.A, lib.fires_from, lib.line_of
+local q, A, fires_from, field_line = lib.q, lib.A, lib.fires_from, lib.field_line
 
 local PLAN_FIELDS = { workflow = true, to = true, states = true, data = true }
 
 -- Problems of a migration spec as { at = {path, line}, msg } (kinflow check, and loading).
-local function check_migration_spec(spec, path, map, out)
+local function check_migration_spec(spec, path, map, out, source)
   local at = { path = path, line = lines[spec] or 1 }
+  local function line_of(_, name, fallback) return source and field_line(source, name) or fallback end
   local function add(where, text) out[#out + 1] = { at = where or at, msg = text } end
   if type(spec.workflow) ~= "string" or spec.workflow == "" then
     add(nil, 'migration has no workflow (workflow = "name")')
@@ -50,7 +51,8 @@ local function load_plan(path, source, name, version, def)
       path, lines[spec] or 1, name, version, kind)
   end
   local out = {}
-  check_migration_spec(spec, path, map, out)
+  check_migration_spec(spec, path, map, out, source)
+  local function line_of(_, key, fallback) return field_line(source, key) or fallback end
   if #out > 0 then return nil, fmt("%s:%d: %s", out[1].at.path, out[1].at.line, out[1].msg) end
   local at = lines[spec] or 1
   if spec.workflow ~= name then
