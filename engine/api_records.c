@@ -106,19 +106,28 @@ json_t *v_setting_set(call *c) {
 
 /* ---- programme versions (migrate.h): admins only ---- */
 
+/* The plan file's name for messages (plan_path, else "plan.lua" when a text is given). */
+static const char *plan_path(call *c) {
+  if (str(c, "plan_path")) return str(c, "plan_path");
+  return str(c, "plan") ? "plan.lua" : NULL;
+}
+
 json_t *v_migrate_plan(call *c) {
   if (need_admin(c, "plan a migration")) return NULL;
-  return kf_migrate_plan(c->s->e, need(c, "workflow"), num(c, "to", 0), str(c, "plan_path") ? str(c, "plan_path") : (str(c, "plan") ? "plan.lua" : NULL), str(c, "plan"), c->err);
+  return kf_migrate_plan(c->s->e, need(c, "workflow"), num(c, "to", 0), plan_path(c),
+                         str(c, "plan"), c->err);
 }
 
 json_t *v_migrate_check(call *c) {
   if (need_admin(c, "check a migration")) return NULL;
-  return kf_migrate_check(c->s->e, need(c, "workflow"), num(c, "to", 0), str(c, "plan_path") ? str(c, "plan_path") : (str(c, "plan") ? "plan.lua" : NULL), str(c, "plan"), c->err);
+  return kf_migrate_check(c->s->e, need(c, "workflow"), num(c, "to", 0), plan_path(c),
+                          str(c, "plan"), c->err);
 }
 
 json_t *v_migrate_run(call *c) {
   if (need_admin(c, "run a migration")) return NULL;
-  return kf_migrate_run(c->s->e, need(c, "workflow"), num(c, "to", 0), str(c, "plan_path") ? str(c, "plan_path") : (str(c, "plan") ? "plan.lua" : NULL), str(c, "plan"), actor(c), NULL, NULL, c->err);
+  return kf_migrate_run(c->s->e, need(c, "workflow"), num(c, "to", 0), plan_path(c),
+                        str(c, "plan"), actor(c), NULL, NULL, c->err);
 }
 
 json_t *v_migrate_undo(call *c) {
