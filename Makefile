@@ -15,11 +15,12 @@ B        ?= build
 .DEFAULT_GOAL := all
 ENGINE_SRC := engine/util.c engine/store.c engine/luahost.c engine/sharing.c engine/runtime.c engine/consent.c \
               engine/scenario.c engine/plugin.c engine/access.c engine/report.c engine/people.c engine/decision.c engine/family.c engine/api.c engine/cli.c engine/cli_analysis.c engine/cli_family.c engine/cli_args.c \
-              engine/records.c engine/api_records.c engine/cli_records.c
+              engine/records.c engine/api_records.c engine/cli_records.c \
+              engine/migrate.c engine/cli_migrate.c
 # The engine's Lua half, in load order: each file adds to one engine table, E.
 ENGINE_LUA := $(addprefix engine/lua/,sandbox.lua util.lua load.lua define.lua plugins.lua \
               check.lua case.lua fire.lua forms.lua family.lua scenario.lua diagram.lua impact.lua \
-              console.lua script.lua)
+              console.lua script.lua migrate.lua)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o) $(B)/embed.o
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

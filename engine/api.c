@@ -1257,6 +1257,12 @@ static const struct {
     {"case.links", v_case_links, "id:c!", STAFF},
     {"setting.list", v_setting_list, "", STAFF},
     {"setting.set", v_setting_set, "name:s! value:s! actor:s", STAFF},
+    /* programme versions (api_records.c, migrate.h): admins only */
+    {"migrate.plan", v_migrate_plan, "workflow:s! to:i! plan:s plan_path:s", STAFF},
+    {"migrate.check", v_migrate_check, "workflow:s! to:i! plan:s plan_path:s", STAFF},
+    {"migrate.run", v_migrate_run, "workflow:s! to:i! plan:s plan_path:s actor:s", STAFF},
+    {"migrate.undo", v_migrate_undo, "id:i! actor:s", STAFF},
+    {"migrate.list", v_migrate_list, "", STAFF},
 };
 
 /* Check args against spec; 0 or KF_EINVAL naming the verb, the key and what it must be. */

@@ -71,6 +71,11 @@
  *                                                          programmes}]
  *   setting.set      {name, value, actor}                -> setting (admins only)
  *   case.get answers also carry links (as case.links)
+ *   migrate.plan     {workflow, to, plan?, plan_path?}   -> migrate.h's plan (admins only; plan: a plan file's text)
+ *   migrate.check    {workflow, to, plan?, plan_path?}   -> {workflow, to_version, plan_hash, cases, totals} (writes nothing)
+ *   migrate.run      {workflow, to, plan?, plan_path?, actor} -> {migration, moved, left, counts}
+ *   migrate.undo     {id, actor}                         -> {migration, undone, left, counts}
+ *   migrate.list     {}                                  -> [{id, workflow, to_version, state, counts, ...}]
  * A family account (user.role "family", bound to one member of one case: the user JSON's
  * "family": {case, member, role, name}) may call only family.get {}, family.submit {form,
  * data}, family.fire {transition, reason?}, consent.*, user.change_password and session.*:

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "migrate.h"
 #include "records.h"
 #include "verbs.h"
 
@@ -101,4 +102,40 @@ json_t *v_setting_list(call *c) { return kf_settings_list(c->s->e, c->err); }
 json_t *v_setting_set(call *c) {
   if (need_admin(c, "change the agency's settings")) return NULL;
   return kf_setting_set(c->s->e, need(c, "name"), need(c, "value"), actor(c), c->err);
+}
+
+/* ---- programme versions (migrate.h): admins only ---- */
+
+/* The plan file's name for messages (plan_path, else "plan.lua" when a text is given). */
+static const char *plan_path(call *c) {
+  if (str(c, "plan_path")) return str(c, "plan_path");
+  return str(c, "plan") ? "plan.lua" : NULL;
+}
+
+json_t *v_migrate_plan(call *c) {
+  if (need_admin(c, "plan a migration")) return NULL;
+  return kf_migrate_plan(c->s->e, need(c, "workflow"), num(c, "to", 0), plan_path(c),
+                         str(c, "plan"), c->err);
+}
+
+json_t *v_migrate_check(call *c) {
+  if (need_admin(c, "check a migration")) return NULL;
+  return kf_migrate_check(c->s->e, need(c, "workflow"), num(c, "to", 0), plan_path(c),
+                          str(c, "plan"), c->err);
+}
+
+json_t *v_migrate_run(call *c) {
+  if (need_admin(c, "run a migration")) return NULL;
+  return kf_migrate_run(c->s->e, need(c, "workflow"), num(c, "to", 0), plan_path(c),
+                        str(c, "plan"), actor(c), NULL, NULL, c->err);
+}
+
+json_t *v_migrate_undo(call *c) {
+  if (need_admin(c, "undo a migration")) return NULL;
+  return kf_migrate_undo(c->s->e, num(c, "id", 0), actor(c), c->err);
+}
+
+json_t *v_migrate_list(call *c) {
+  if (need_admin(c, "see migrations")) return NULL;
+  return kf_migrate_list(c->s->e, c->err);
 }

@@ -1212,6 +1212,7 @@ int kf_cli_main(int argc, char **argv) {
     if (!strcmp(argv[i], "report") || !strcmp(argv[i], "script")) return kf_cli_analysis(argc, argv);
     if (kf_cli_is_family(argc, argv, i)) return kf_cli_family(argc, argv, i);
     if (kf_cli_is_records(argc, argv, i)) return kf_cli_records(argc, argv, i);
+    if (!strcmp(argv[i], "migrate")) return kf_cli_migrate(argc, argv, i);
     if (argv[i][0] != '-' && !builtin(argv[i])) {
       args pa = {0};
       for (int k = 1; k < i; k++) {

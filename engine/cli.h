@@ -22,6 +22,9 @@ int kf_cli_family(int argc, char **argv, int at);
 int kf_cli_is_records(int argc, char **argv, int at);
 int kf_cli_records(int argc, char **argv, int at);
 
+/* `kinflow migrate plan|check|run|undo|list` (cli_migrate.c); argv[at] is "migrate". */
+int kf_cli_migrate(int argc, char **argv, int at);
+
 /* What the command's files share (cli_args.c). "--flag VALUE" or "--flag=VALUE" at
  * argv[*i]: 1 and *val when it is that flag (*i moves past a separate value), 0 when not,
  * -1 when the value is missing. */

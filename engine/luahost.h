@@ -36,6 +36,8 @@ typedef struct kf_lua kf_lua;
 #define KF_LUA_SCRIPT_RUN "script_run"             /* path, args -> output (scripts only) */
 #define KF_LUA_FAMILY_INFO "family_info"           /* workflow id -> {roles, transitions, forms} */
 #define KF_LUA_FAMILY_PAGE "family_page"           /* case, role -> the family page's parts */
+#define KF_LUA_MIGRATE_PLAN "migrate_plan"         /* name, version, to id, froms, path?, source? */
+#define KF_LUA_MIGRATE_CASE "migrate_case"         /* case, timers, name, version, to id, path?, source? */
 
 /* C extensions (plugins' rules and actions), handed in by the state's owner; each
  * function gets ud. Without them, Lua sees no C plugins. */

@@ -148,6 +148,23 @@ static const char *MIGRATIONS[] = {
     "CREATE INDEX case_links_by_other ON case_links(other_id);"
     "CREATE TABLE settings(name TEXT PRIMARY KEY, value TEXT NOT NULL, set_at TEXT NOT NULL,"
     "  set_by TEXT NOT NULL);",
+    /* 8: programme versions: migrations of open cases to another version of their
+     * workflow, and for each case moved what an undo needs to put it back exactly */
+    "CREATE TABLE migrations("
+    "  id INTEGER PRIMARY KEY, workflow TEXT NOT NULL, to_version INTEGER NOT NULL,"
+    "  to_id INTEGER NOT NULL REFERENCES definitions(id), plan_hash TEXT NOT NULL, plan TEXT,"
+    "  by TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,"
+    "  state TEXT NOT NULL CHECK(state IN ('running','done','undone')),"
+    "  counts TEXT NOT NULL DEFAULT '{}');"
+    "CREATE TABLE migrated_cases("
+    "  migration INTEGER NOT NULL REFERENCES migrations(id),"
+    "  case_id INTEGER NOT NULL REFERENCES cases(id),"
+    "  from_workflow_id INTEGER NOT NULL REFERENCES definitions(id), from_state TEXT NOT NULL,"
+    "  from_final INTEGER NOT NULL, from_data TEXT NOT NULL, from_timers TEXT NOT NULL,"
+    "  from_entered_at TEXT NOT NULL, from_overdue_since TEXT, to_state TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL, seq INTEGER NOT NULL, undone INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(migration, case_id));"
+    "CREATE INDEX migrated_cases_by_case ON migrated_cases(case_id);",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -2379,4 +2396,176 @@ json_t *kf_store_settings(kf_store *st, kf_err *err) {
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return NULL;
   return rows_json(st, s, "listing settings", err);
+}
+
+/* ---- programme versions: migrations ---- */
+
+/* Parse the JSON text of column key of row (in place). */
+static void parse_col(json_t *row, const char *key) {
+  const char *t = jstr(row, key);
+  if (!t) return;
+  json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
+  if (v) json_object_set_new(row, key, v);
+}
+
+int kf_store_case_put_version(kf_store *st, int64_t id, int64_t revision, json_t *to,
+                              const char *now, kf_err *err) {
+  static const char *q =
+      "UPDATE cases SET workflow_id=?3, state=?4, final=?5, data=?6, entered_at=?7,"
+      " overdue_since=?8, revision=revision+1, updated_at=?9 WHERE id=?1 AND revision=?2";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, revision);
+  sqlite3_bind_int64(s, 3, jint(to, "workflow_id"));
+  bind_text(s, 4, jstr(to, "state"));
+  sqlite3_bind_int(s, 5, json_is_true(json_object_get(to, "final")));
+  int rc = bind_json(st, s, 6, json_object_get(to, "data"), err);
+  if (rc) {
+    sqlite3_reset(s);
+    return rc;
+  }
+  bind_text(s, 7, jstr(to, "entered_at"));
+  bind_text(s, 8, jstr(to, "overdue_since"));
+  bind_text(s, 9, now);
+  if ((rc = step_done(st, s, "moving a case to another version", err))) return rc;
+  if (sqlite3_changes(st->db) == 0)
+    return kf_fail(err, KF_ECONFLICT, "case %lld changed meanwhile (it is no longer at revision "
+                   "%lld)", (long long)id, (long long)revision);
+  return 0;
+}
+
+int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *err) {
+  static const char *q = "UPDATE timers SET status='pending', done_at=NULL"
+                         " WHERE id=?2 AND case_id=?1 AND status='cancelled'";
+  size_t i;
+  json_t *v;
+  json_array_foreach(ids, i, v) {
+    sqlite3_stmt *s = stmt(st, q, err);
+    if (!s) return err ? err->code : KF_ESTORE;
+    sqlite3_bind_int64(s, 1, case_id);
+    sqlite3_bind_int64(s, 2, json_integer_value(v));
+    int rc = step_done(st, s, "reopening a timer", err);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err) {
+  static const char *q =
+      "INSERT INTO migrations(workflow, to_version, to_id, plan_hash, plan, by, started_at,"
+      " state) VALUES(?1,?2,?3,?4,?5,?6,?7,'running')";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  bind_text(s, 1, jstr(m, "workflow"));
+  sqlite3_bind_int64(s, 2, jint(m, "to_version"));
+  sqlite3_bind_int64(s, 3, jint(m, "to_id"));
+  bind_text(s, 4, jstr(m, "plan_hash"));
+  bind_text(s, 5, jstr(m, "plan"));
+  bind_text(s, 6, jstr(m, "by"));
+  bind_text(s, 7, jstr(m, "started_at"));
+  int rc = step_done(st, s, "recording a migration", err);
+  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  return rc;
+}
+
+int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_t *counts,
+                              const char *now, kf_err *err) {
+  static const char *q = "UPDATE migrations SET state=?2, counts=?3, finished_at=?4 WHERE id=?1";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  bind_text(s, 2, state);
+  int rc = bind_json(st, s, 3, counts, err);
+  if (rc) {
+    sqlite3_reset(s);
+    return rc;
+  }
+  bind_text(s, 4, now);
+  if ((rc = step_done(st, s, "finishing a migration", err))) return rc;
+  if (sqlite3_changes(st->db) == 0)
+    return kf_fail(err, KF_ENOTFOUND, "no migration %lld", (long long)id);
+  return 0;
+}
+
+#define MIGRATION_COLS                                                                    \
+  "SELECT m.id, m.workflow, m.to_version, m.to_id, m.plan_hash, m.plan, m.by, m.started_at," \
+  " m.finished_at, m.state, m.counts, (SELECT count(*) FROM migrated_cases x"              \
+  " WHERE x.migration = m.id) AS migrated, (SELECT count(*) FROM migrated_cases x"          \
+  " WHERE x.migration = m.id AND x.undone = 1) AS undone FROM migrations m "
+
+json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err) {
+  sqlite3_stmt *s = stmt(st, MIGRATION_COLS "WHERE m.id=?1", err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, id);
+  json_t *row = row_or_none(st, s, "migration", err);
+  if (!row && err && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no migration %lld (see `kinflow migrate list`)", (long long)id);
+  if (row) parse_col(row, "counts");
+  return row;
+}
+
+json_t *kf_store_migrations(kf_store *st, kf_err *err) {
+  sqlite3_stmt *s = stmt(st, MIGRATION_COLS "ORDER BY m.id", err);
+  if (!s) return NULL;
+  json_t *a = rows_json(st, s, "listing migrations", err);
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) parse_col(v, "counts");
+  return a;
+}
+
+int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err) {
+  static const char *q =
+      "INSERT INTO migrated_cases(migration, case_id, from_workflow_id, from_state, from_final,"
+      " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq)"
+      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, jint(r, "migration"));
+  sqlite3_bind_int64(s, 2, jint(r, "case"));
+  sqlite3_bind_int64(s, 3, jint(r, "from_workflow_id"));
+  bind_text(s, 4, jstr(r, "from_state"));
+  sqlite3_bind_int(s, 5, json_is_true(json_object_get(r, "from_final")));
+  int rc = bind_json(st, s, 6, json_object_get(r, "from_data"), err);
+  if (!rc) rc = bind_json(st, s, 7, json_object_get(r, "from_timers"), err);
+  if (rc) {
+    sqlite3_reset(s);
+    return rc;
+  }
+  bind_text(s, 8, jstr(r, "from_entered_at"));
+  bind_text(s, 9, jstr(r, "from_overdue_since"));
+  bind_text(s, 10, jstr(r, "to_state"));
+  sqlite3_bind_int64(s, 11, jint(r, "revision"));
+  sqlite3_bind_int64(s, 12, jint(r, "seq"));
+  return step_done(st, s, "recording a migrated case", err);
+}
+
+json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err) {
+  static const char *q =
+      "SELECT migration, case_id AS \"case\", from_workflow_id, from_state, from_final,"
+      " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq,"
+      " undone FROM migrated_cases WHERE migration=?1 ORDER BY case_id";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, migration);
+  json_t *a = rows_json(st, s, "reading migrated cases", err);
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    parse_col(v, "from_data");
+    parse_col(v, "from_timers");
+    json_object_set(v, "from_final", json_boolean(jint(v, "from_final")));
+    json_object_set(v, "undone", json_boolean(jint(v, "undone")));
+  }
+  return a;
+}
+
+int kf_store_migrated_undone(kf_store *st, int64_t migration, int64_t case_id, kf_err *err) {
+  static const char *q = "UPDATE migrated_cases SET undone=1 WHERE migration=?1 AND case_id=?2";
+  sqlite3_stmt *s = stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, migration);
+  sqlite3_bind_int64(s, 2, case_id);
+  return step_done(st, s, "marking a migrated case undone", err);
 }

@@ -296,4 +296,31 @@ int kf_store_setting_put(kf_store *st, const char *name, const char *value, cons
 json_t *kf_store_setting_get(kf_store *st, const char *name, kf_err *err);
 json_t *kf_store_settings(kf_store *st, kf_err *err);
 
+/* ---- programme versions: migrations (migrate.c) ---- */
+
+/* Put case id, if still at revision, on another version: to holds workflow_id, state,
+ * final, data, entered_at, overdue_since (null: not overdue); revision+1, updated at now.
+ * KF_ECONFLICT when the case changed meanwhile. */
+int kf_store_case_put_version(kf_store *st, int64_t id, int64_t revision, json_t *to,
+                              const char *now, kf_err *err);
+/* Make cancelled timers of case_id pending again (ids: an array of timer ids). */
+int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *err);
+/* m: workflow, to_version, to_id, plan_hash, plan (source or absent), by, started_at; a
+ * new migration in state "running"; *id (may be NULL) gets its id. */
+int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err);
+/* state "done" or "undone", counts (an object), finished at now. */
+int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_t *counts,
+                              const char *now, kf_err *err);
+/* Rows {id, workflow, to_version, to_id, plan_hash, plan, by, started_at, finished_at,
+ * state, counts, migrated, undone}; get: KF_ENOTFOUND when there is no migration id. */
+json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err);
+json_t *kf_store_migrations(kf_store *st, kf_err *err);
+/* r: migration, case, from_workflow_id, from_state, from_final, from_data, from_timers
+ * (the pending timers as they were), from_entered_at, from_overdue_since, to_state,
+ * revision (the case's after the move), seq (its case.migrated event). */
+int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err);
+/* The cases a migration moved (rows as r above, with undone), by case. */
+json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err);
+int kf_store_migrated_undone(kf_store *st, int64_t migration, int64_t case_id, kf_err *err);
+
 #endif

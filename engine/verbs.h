@@ -103,6 +103,12 @@ json_t *v_case_link(call *c);
 json_t *v_case_links(call *c);
 json_t *v_setting_list(call *c);
 json_t *v_setting_set(call *c);
+/* api_records.c: programme versions (migrate.h), admins only */
+json_t *v_migrate_plan(call *c);
+json_t *v_migrate_check(call *c);
+json_t *v_migrate_run(call *c);
+json_t *v_migrate_undo(call *c);
+json_t *v_migrate_list(call *c);
 /* The links of case cid as the caller may see them (case.get's "links"). */
 json_t *links_for(call *c, int64_t cid);
 

@@ -318,6 +318,9 @@ function E.check(files)
         local p, l, m = tostring(serr):match("^(.-):(%d+): (.*)$")
         out[#out + 1] = { at = { path = p or item.path, line = tonumber(l) or lines[item.spec] or 1 }, msg = m or tostring(serr) }
       end
+    elseif item.kind == "migration" then
+      lib.check_migration_spec(item.spec, item.path, item.map, out, item.source)
+      res.name = item.spec.workflow
     elseif item.kind == "plugin" then
       -- plugin folders are checked when loaded (kinflow plugins)
     end

@@ -25,7 +25,7 @@ function E.load_file(path, source)
   local kind = type(value) == "table" and kinds[value] or nil
   if not kind then
     return nil, fmt("%s:1: the file must return workflow { ... }, adapt \"base\" { ... }, " ..
-      "rule { ... }, form { ... }, plugin { ... } or scenarios \"name\" { ... } (it returned %s)",
+      "rule { ... }, form { ... }, plugin { ... }, scenarios \"name\" { ... } or migration { ... } (it returned %s)",
       path, type(value))
   end
   if (lines[value] or -1) < 1 then lines[value] = constructor_line(source, kind) end

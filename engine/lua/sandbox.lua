@@ -111,6 +111,7 @@ base.workflow = tagger("workflow")
 base.rule = tagger("rule")
 base.form = tagger("form")
 base.plugin = tagger("plugin")
+base.migration = tagger("migration")   -- a plan for moving cases to another version
 -- adapt "base" { ... } and scenarios "workflow" { ... }: a name, then the file's table,
 -- which remembers the name under field.
 local function named(kind, field, usage)

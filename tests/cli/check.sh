@@ -284,13 +284,13 @@ cat >nothing.lua <<'EOF'
 local w = { name = "nothing" }
 EOF
 expect_check "file returning nothing" nothing.lua \
-  "nothing.lua:1: the file must return workflow { ... }, adapt \"base\" { ... }, rule { ... }, form { ... }, plugin { ... } or scenarios \"name\" { ... } (it returned nil)"
+  "nothing.lua:1: the file must return workflow { ... }, adapt \"base\" { ... }, rule { ... }, form { ... }, plugin { ... }, scenarios \"name\" { ... } or migration { ... } (it returned nil)"
 
 cat >plain.lua <<'EOF'
 return { name = "plain", roles = { "w" } }
 EOF
 expect_check "file returning a plain table" plain.lua \
-  "plain.lua:1: the file must return workflow { ... }, adapt \"base\" { ... }, rule { ... }, form { ... }, plugin { ... } or scenarios \"name\" { ... } (it returned table)"
+  "plain.lua:1: the file must return workflow { ... }, adapt \"base\" { ... }, rule { ... }, form { ... }, plugin { ... }, scenarios \"name\" { ... } or migration { ... } (it returned table)"
 
 cat >sandbox.lua <<'EOF'
 local f = io.open("/etc/passwd")

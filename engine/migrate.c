@@ -1,0 +1,554 @@
+/* migrate.c: moving a workflow's open cases to another of its versions: the plan, the dry
+ * run (writes nothing), the run (one transaction and one case.migrated event a case) and the
+ * undo. The Lua half (migrate.lua) decides what each case becomes; no SQL here (the store). */
+#define _GNU_SOURCE
+#include "migrate.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define PAGE 500
+
+static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static int64_t jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+/* What a migration works from: the target version, the plan's text and hash. */
+typedef struct target {
+  const char *workflow;
+  int64_t version, id;
+  const char *path;
+  char *source; /* the plan's text (malloc'd), or NULL: the default plan */
+  char hash[65];
+} target;
+
+static void target_free(target *t) { free(t->source); }
+
+/* Resolve workflow and version to a definition id, read the plan. 0 or KF_E... */
+static int resolve(kf_engine *e, target *t, const char *workflow, int64_t version,
+                   const char *path, const char *source, kf_err *err) {
+  memset(t, 0, sizeof *t);
+  t->workflow = workflow;
+  t->version = version;
+  t->path = path;
+  if (!kf_engine_store(e)) return kf_fail(err, KF_EUSAGE, "no database is open");
+  json_t *defs = kf_store_def_list(kf_engine_store(e), "workflow", err);
+  if (!defs) return err->code;
+  char versions[200] = "";
+  size_t i, used = 0;
+  json_t *d;
+  json_array_foreach(defs, i, d) {
+    if (strcmp(jstr(d, "name") ? jstr(d, "name") : "", workflow)) continue;
+    if (jint(d, "version") == version) t->id = jint(d, "id");
+    if (used < sizeof versions - 24)
+      used += (size_t)snprintf(versions + used, sizeof versions - used, "%s%lld", used ? ", " : "",
+                               (long long)jint(d, "version"));
+  }
+  json_decref(defs);
+  if (!used) return kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
+  if (!t->id)
+    return kf_fail(err, KF_ENOTFOUND, "workflow '%s' has no version %lld (versions: %s)", workflow,
+                   (long long)version, versions);
+  const char *text = source;
+  if (path && !source) {
+    if (!(t->source = kf_read_file(path, NULL, err))) return err->code;
+    text = t->source;
+  } else if (source && !(t->source = strdup(source))) {
+    return kf_fail(err, KF_ENOMEM, "out of memory");
+  }
+  unsigned char h[crypto_hash_sha256_BYTES];
+  const char *what = text ? text : "kinflow default plan: states mapped by name";
+  crypto_hash_sha256(h, (const unsigned char *)what, strlen(what));
+  sodium_bin2hex(t->hash, sizeof t->hash, h, sizeof h);
+  return 0;
+}
+
+/* Open cases of the workflow on a version other than the target, in pages; fn per case
+ * (borrowed); a non-zero return stops the walk and is returned. */
+static int each_case(kf_engine *e, const target *t, int (*fn)(json_t *c, void *ud), void *ud,
+                     kf_err *err) {
+  int64_t after = 0;
+  for (;;) {
+    json_t *f = json_pack("{s:s,s:b}", "workflow", t->workflow, "open", 1);
+    json_t *page = kf_store_cases_after(kf_engine_store(e), f, after, PAGE, err);
+    json_decref(f);
+    if (!page) return err->code;
+    size_t i, n = json_array_size(page);
+    json_t *c;
+    json_array_foreach(page, i, c) {
+      after = jint(c, "id");
+      if (jint(c, "workflow_id") == t->id) continue;
+      int rc = fn(c, ud);
+      if (rc) {
+        json_decref(page);
+        return rc;
+      }
+    }
+    json_decref(page);
+    if (n < PAGE) return 0;
+  }
+}
+
+/* The plan as the Lua half reads it; also checks the plan file. */
+struct counts_ud {
+  json_t *froms; /* [{workflow_id, version, states: {state: n}}] */
+};
+
+static int count_case(json_t *c, void *ud) {
+  struct counts_ud *u = ud;
+  json_t *from = NULL, *x;
+  size_t i;
+  json_array_foreach(u->froms, i, x) if (jint(x, "workflow_id") == jint(c, "workflow_id")) from = x;
+  if (!from) {
+    from = json_pack("{s:O,s:O,s:{}}", "workflow_id", json_object_get(c, "workflow_id"), "version",
+                     json_object_get(c, "version"), "states");
+    json_array_append_new(u->froms, from);
+  }
+  json_t *states = json_object_get(from, "states");
+  const char *s = jstr(c, "state");
+  json_object_set_new(states, s, json_integer(jint(states, s) + 1));
+  return 0;
+}
+
+static json_t *plan_of(kf_engine *e, const target *t, kf_err *err) {
+  struct counts_ud u = {json_array()};
+  if (each_case(e, t, count_case, &u, err)) {
+    json_decref(u.froms);
+    return NULL;
+  }
+  json_t *args = json_pack("[s,I,I,o,s?,s?]", t->workflow, (json_int_t)t->version,
+                           (json_int_t)t->id, u.froms, t->path, t->source);
+  json_t *plan = kf_lua_call_new(kf_engine_lua(e), KF_LUA_MIGRATE_PLAN, args, err);
+  if (!plan) return NULL;
+  json_object_set_new(plan, "workflow", json_string(t->workflow));
+  json_object_set_new(plan, "to_version", json_integer(t->version));
+  json_object_set_new(plan, "plan_hash", json_string(t->hash));
+  return plan;
+}
+
+json_t *kf_migrate_plan(kf_engine *e, const char *workflow, int64_t to_version,
+                        const char *plan_path, const char *plan_source, kf_err *err) {
+  target t;
+  if (resolve(e, &t, workflow, to_version, plan_path, plan_source, err)) {
+    target_free(&t);
+    return NULL;
+  }
+  json_t *plan = plan_of(e, &t, err);
+  target_free(&t);
+  return plan;
+}
+
+/* What moving case c would do (the Lua half's answer, with from_version); a Lua failure
+ * of this case alone (its data function ran out of time) comes back as "cannot". */
+static json_t *case_outcome(kf_engine *e, const target *t, json_t *c, kf_err *err) {
+  json_t *timers = kf_store_timers(kf_engine_store(e), jint(c, "id"), err);
+  if (!timers) return NULL;
+  json_t *args = json_pack("[O,o,s,I,I,s?,s?]", c, timers, t->workflow, (json_int_t)t->version,
+                           (json_int_t)t->id, t->path, t->source);
+  kf_err lerr = {0};
+  json_t *res = kf_lua_call_new(kf_engine_lua(e), KF_LUA_MIGRATE_CASE, args, &lerr);
+  if (!res) {
+    if (lerr.code != KF_ELUA) {
+      *err = lerr;
+      return NULL;
+    }
+    char text[sizeof lerr.msg + 40];
+    snprintf(text, sizeof text, "case %lld: %s", (long long)jint(c, "id"), lerr.msg);
+    res = json_pack("{s:O,s:O,s:s,s:[{s:s,s:s}],s:{s:[],s:[]}}", "case", json_object_get(c, "id"),
+                    "from", json_object_get(c, "state"), "outcome", "cannot", "reasons", "code",
+                    "data_function", "text", text, "changes", "timers", "moves");
+  }
+  json_object_set(res, "from_version", json_object_get(c, "version"));
+  if (json_is_string(json_object_get(c, "ref"))) json_object_set(res, "ref", json_object_get(c, "ref"));
+  return res;
+}
+
+struct check_ud {
+  kf_engine *e;
+  const target *t;
+  json_t *cases, *totals;
+  kf_err *err;
+};
+
+static void bump(json_t *totals, const char *key) {
+  json_object_set_new(totals, key, json_integer(jint(totals, key) + 1));
+}
+
+static int check_case(json_t *c, void *ud) {
+  struct check_ud *u = ud;
+  json_t *res = case_outcome(u->e, u->t, c, u->err);
+  if (!res) return u->err->code;
+  json_object_del(res, "data");
+  json_object_del(res, "timers");
+  bump(u->totals, "cases");
+  bump(u->totals, jstr(res, "outcome"));
+  size_t i;
+  json_t *x;
+  int due = 0, blocked = 0;
+  json_t *ch = json_object_get(res, "changes");
+  json_array_foreach(json_object_get(ch, "timers"), i, x) due |= json_is_true(json_object_get(x, "due_now"));
+  json_array_foreach(json_object_get(ch, "moves"), i, x) blocked |= !strcmp(jstr(x, "change"), "blocked");
+  if (due) bump(u->totals, "due_now");
+  if (blocked) bump(u->totals, "blocked");
+  json_array_append_new(u->cases, res);
+  return 0;
+}
+
+json_t *kf_migrate_check(kf_engine *e, const char *workflow, int64_t to_version,
+                         const char *plan_path, const char *plan_source, kf_err *err) {
+  target t;
+  json_t *plan = NULL, *out = NULL;
+  if (resolve(e, &t, workflow, to_version, plan_path, plan_source, err)) goto out;
+  if (!(plan = plan_of(e, &t, err))) goto out; /* a bad plan is refused before any case */
+  struct check_ud u = {e, &t, json_array(),
+                       json_pack("{s:i,s:i,s:i,s:i,s:i}", "cases", 0, "move", 0, "cannot", 0,
+                                 "due_now", 0, "blocked", 0), err};
+  if (each_case(e, &t, check_case, &u, err)) {
+    json_decref(u.cases);
+    json_decref(u.totals);
+    goto out;
+  }
+  out = json_pack("{s:s,s:I,s:s,s:o,s:o}", "workflow", workflow, "to_version",
+                  (json_int_t)to_version, "plan_hash", t.hash, "cases", u.cases, "totals", u.totals);
+out:
+  json_decref(plan);
+  target_free(&t);
+  return out;
+}
+
+/* ---- the run ---- */
+
+static int collect(json_t *c, void *ud) {
+  return json_array_append_new(ud, json_pack("{s:O,s:O}", "id", json_object_get(c, "id"),
+                                             "revision", json_object_get(c, "revision")));
+}
+
+static json_t *event_new(const char *kind, json_t *case_id, const char *actor, const char *now) {
+  json_t *ev = json_pack("{s:s,s:s,s:s}", "kind", kind, "actor", actor && *actor ? actor : "kinflow",
+                         "at", now);
+  if (case_id) json_object_set(ev, "case", case_id);
+  return ev;
+}
+
+/* Move one case (listed at revision rev) inside its own transaction. 0 moved; 1 left (its
+ * row appended to left); negative on failure. */
+static int move_one(kf_engine *e, const target *t, int64_t mig, int64_t id, int64_t rev,
+                    const char *actor, json_t *moved, json_t *left, kf_err *err) {
+  kf_store *st = kf_engine_store(e);
+  char now[21], idt[32];
+  kf_iso(kf_now(), now);
+  snprintf(idt, sizeof idt, "%lld", (long long)id);
+  json_t *c = NULL, *res = NULL, *ev = NULL;
+  int rc = kf_tx_begin(e, err);
+  if (rc) return rc;
+  if (!(c = kf_store_case_get(st, idt, err))) goto fail;
+  if (jint(c, "workflow_id") == t->id || json_is_true(json_object_get(c, "final"))) {
+    kf_tx_abort(e); /* moved or closed since the list was read: nothing to do */
+    json_decref(c);
+    return 2;
+  }
+  if (jint(c, "revision") != rev) {
+    json_array_append_new(left, json_pack("{s:I,s:O,s:[{s:s,s:s}]}", "case", (json_int_t)id, "from",
+                                          json_object_get(c, "state"), "reasons", "code", "conflict",
+                                          "text", "the case changed while the migration ran (it was "
+                                          "not overwritten): run the migration again to move it"));
+    kf_tx_abort(e);
+    json_decref(c);
+    return 1;
+  }
+  if (!(res = case_outcome(e, t, c, err))) goto fail;
+  if (strcmp(jstr(res, "outcome"), "move")) {
+    json_array_append_new(left, json_pack("{s:I,s:O,s:O}", "case", (json_int_t)id, "from",
+                                          json_object_get(c, "state"), "reasons",
+                                          json_object_get(res, "reasons")));
+    kf_tx_abort(e);
+    json_decref(c);
+    json_decref(res);
+    return 1;
+  }
+  json_t *timers = kf_store_timers(st, id, err), *pending = json_array(), *x;
+  if (!timers) {
+    json_decref(pending);
+    goto fail;
+  }
+  size_t i;
+  json_array_foreach(timers, i, x) if (!strcmp(jstr(x, "status"), "pending")) json_array_append(pending, x);
+  json_decref(timers);
+  json_t *to = json_pack("{s:I,s:O,s:b,s:O,s:O,s:O?}", "workflow_id", (json_int_t)t->id, "state",
+                         json_object_get(res, "to"), "final",
+                         json_is_true(json_object_get(res, "final")), "data",
+                         json_object_get(res, "data"), "entered_at", json_object_get(c, "entered_at"),
+                         "overdue_since", json_object_get(res, "overdue_since"));
+  rc = kf_store_case_put_version(st, id, rev, to, now, err);
+  json_decref(to);
+  if (!rc) rc = kf_store_timers_cancel(st, id, NULL, NULL, now, 0, err);
+  json_array_foreach(json_object_get(res, "timers"), i, x) {
+    if (rc) break;
+    rc = kf_store_timer_add(st, id, jstr(x, "name"), jstr(x, "kind"), jstr(x, "state"), jstr(x, "due"), err);
+  }
+  if (rc) {
+    json_decref(pending);
+    goto fail;
+  }
+  ev = event_new("case.migrated", json_object_get(c, "id"), actor, now);
+  json_object_set_new(ev, "name", json_string(t->workflow));
+  json_object_set(ev, "from", json_object_get(c, "state"));
+  json_object_set(ev, "to", json_object_get(res, "to"));
+  json_object_set_new(ev, "data", json_pack("{s:I,s:s,s:O,s:I,s:s,s:b}", "migration", (json_int_t)mig,
+                                            "workflow", t->workflow, "from_version",
+                                            json_object_get(c, "version"), "to_version",
+                                            (json_int_t)t->version, "plan_hash", t->hash,
+                                            "data_changed",
+                                            !json_equal(json_object_get(c, "data"),
+                                                        json_object_get(res, "data"))));
+  if ((rc = kf_event_append_new(e, json_incref(ev), err))) {
+    json_decref(pending);
+    goto fail;
+  }
+  json_t *row = json_pack("{s:I,s:I,s:O,s:O,s:O,s:O,s:o,s:O,s:O?,s:O,s:I,s:O}", "migration",
+                          (json_int_t)mig, "case", (json_int_t)id, "from_workflow_id",
+                          json_object_get(c, "workflow_id"), "from_state", json_object_get(c, "state"),
+                          "from_final", json_object_get(c, "final"), "from_data",
+                          json_object_get(c, "data"), "from_timers", pending, "from_entered_at",
+                          json_object_get(c, "entered_at"), "from_overdue_since",
+                          json_object_get(c, "overdue_since"), "to_state", json_object_get(res, "to"),
+                          "revision", (json_int_t)(rev + 1), "seq", json_object_get(ev, "seq"));
+  rc = kf_store_migrated_add(st, row, err);
+  json_decref(row);
+  if (rc || (rc = kf_tx_commit(e, err))) goto fail;
+  json_array_append_new(moved, json_pack("{s:I,s:O,s:O}", "case", (json_int_t)id, "from",
+                                         json_object_get(c, "state"), "to", json_object_get(res, "to")));
+  json_decref(ev);
+  json_decref(c);
+  json_decref(res);
+  return 0;
+fail:
+  kf_tx_abort(e);
+  json_decref(ev);
+  json_decref(c);
+  json_decref(res);
+  return err->code ? err->code : KF_ESTORE;
+}
+
+/* Record the migration's end (state, counts) with its event, in one transaction. */
+static int finish(kf_engine *e, int64_t mig, const char *state, const char *kind, json_t *counts,
+                  const char *actor, kf_err *err) {
+  char now[21];
+  kf_iso(kf_now(), now);
+  int rc = kf_tx_begin(e, err);
+  if (rc) return rc;
+  json_t *ev = event_new(kind, NULL, actor, now);
+  json_object_set_new(ev, "data", json_pack("{s:I,s:O}", "migration", (json_int_t)mig, "counts", counts));
+  if ((rc = kf_store_migration_finish(kf_engine_store(e), mig, state, counts, now, err)) ||
+      (rc = kf_event_append_new(e, ev, err)) || (rc = kf_tx_commit(e, err)))
+    kf_tx_abort(e);
+  return rc;
+}
+
+json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
+                       const char *plan_path, const char *plan_source, const char *actor,
+                       kf_migrate_progress progress, void *ud, kf_err *err) {
+  target t;
+  json_t *plan = NULL, *ids = json_array(), *moved = json_array(), *left = json_array(), *out = NULL;
+  if (resolve(e, &t, workflow, to_version, plan_path, plan_source, err)) goto out;
+  if (!(plan = plan_of(e, &t, err))) goto out;
+  if (each_case(e, &t, collect, ids, err)) goto out;
+  char now[21];
+  kf_iso(kf_now(), now);
+  int64_t mig = 0;
+  json_t *m = json_pack("{s:s,s:I,s:I,s:s,s:s?,s:s,s:s}", "workflow", workflow, "to_version",
+                        (json_int_t)to_version, "to_id", (json_int_t)t.id, "plan_hash", t.hash,
+                        "plan", t.source, "by", actor && *actor ? actor : "kinflow", "started_at", now);
+  int rc = kf_tx_begin(e, err);
+  if (!rc && !(rc = kf_store_migration_add(kf_engine_store(e), m, &mig, err))) {
+    json_t *ev = event_new("migration.started", NULL, actor, now);
+    json_object_set_new(ev, "name", json_string(workflow));
+    json_object_set_new(ev, "data", json_pack("{s:I,s:s,s:I,s:s,s:I}", "migration", (json_int_t)mig,
+                                              "workflow", workflow, "to_version", (json_int_t)to_version,
+                                              "plan_hash", t.hash, "cases",
+                                              (json_int_t)json_array_size(ids)));
+    if (!(rc = kf_event_append_new(e, ev, err))) rc = kf_tx_commit(e, err);
+  }
+  json_decref(m);
+  if (rc) {
+    kf_tx_abort(e);
+    goto out;
+  }
+  size_t i, total = json_array_size(ids);
+  json_t *x;
+  json_array_foreach(ids, i, x) {
+    rc = move_one(e, &t, mig, jint(x, "id"), jint(x, "revision"), actor, moved, left, err);
+    if (rc < 0) { /* this case failed: it stays as it was, and the others go on */
+      json_array_append_new(left, json_pack("{s:O,s:[{s:s,s:s}]}", "case", json_object_get(x, "id"),
+                                            "reasons", "code", "failed", "text", err->msg));
+      *err = (kf_err){0};
+    }
+    if (progress && ((i + 1) % 100 == 0 || i + 1 == total)) progress((int64_t)i + 1, (int64_t)total, ud);
+  }
+  json_t *counts = json_pack("{s:I,s:I,s:I}", "cases", (json_int_t)total, "moved",
+                             (json_int_t)json_array_size(moved), "left", (json_int_t)json_array_size(left));
+  if (finish(e, mig, "done", "migration.finished", counts, actor, err)) {
+    json_decref(counts);
+    goto out;
+  }
+  out = json_pack("{s:I,s:s,s:I,s:s,s:O,s:O,s:o}", "migration", (json_int_t)mig, "workflow", workflow,
+                  "to_version", (json_int_t)to_version, "plan_hash", t.hash, "moved", moved, "left",
+                  left, "counts", counts);
+out:
+  json_decref(plan);
+  json_decref(ids);
+  json_decref(moved);
+  json_decref(left);
+  target_free(&t);
+  return out;
+}
+
+/* ---- undo ---- */
+
+/* Why case c (now) cannot be put back as row says, or NULL when it can; text in buf. */
+static const char *moved_on(kf_engine *e, json_t *m, json_t *row, json_t *c, char *buf, size_t n,
+                            kf_err *err) {
+  if (jint(c, "workflow_id") != jint(m, "to_id")) {
+    snprintf(buf, n, "it is no longer on %s v%lld", jstr(m, "workflow"), (long long)jint(m, "to_version"));
+    return buf;
+  }
+  json_t *f = json_pack("{s:O,s:O,s:i}", "case", json_object_get(c, "id"), "after",
+                        json_object_get(row, "seq"), "limit", 100);
+  json_t *evs = kf_store_events(kf_engine_store(e), f, err);
+  json_decref(f);
+  if (!evs) return NULL;
+  size_t i;
+  json_t *ev;
+  const char *why = NULL;
+  json_array_foreach(evs, i, ev) {
+    const char *kind = jstr(ev, "kind");
+    if (!kind || !strncmp(kind, "sensitive.", 10) || !strcmp(kind, "case.access_granted")) continue;
+    snprintf(buf, n, "it moved on after the migration (%s at %s)", kind, jstr(ev, "at") ? jstr(ev, "at") : "?");
+    why = buf;
+    break;
+  }
+  json_decref(evs);
+  if (!why && jint(c, "revision") != jint(row, "revision")) {
+    snprintf(buf, n, "it changed after the migration (revision %lld, not %lld)",
+             (long long)jint(c, "revision"), (long long)jint(row, "revision"));
+    why = buf;
+  }
+  return why;
+}
+
+/* Put one case back in its own transaction. 0 undone, 1 left (appended to left). */
+static int undo_one(kf_engine *e, json_t *m, json_t *row, const char *actor, json_t *undone,
+                    json_t *left, kf_err *err) {
+  kf_store *st = kf_engine_store(e);
+  char now[21], idt[32], why[300];
+  kf_iso(kf_now(), now);
+  int64_t id = jint(row, "case");
+  snprintf(idt, sizeof idt, "%lld", (long long)id);
+  int rc = kf_tx_begin(e, err);
+  if (rc) return rc;
+  json_t *c = kf_store_case_get(st, idt, err);
+  if (!c) goto fail;
+  const char *reason = moved_on(e, m, row, c, why, sizeof why, err);
+  if (err->code) goto fail;
+  if (reason) {
+    json_array_append_new(left, json_pack("{s:I,s:O,s:s}", "case", (json_int_t)id, "state",
+                                          json_object_get(c, "state"), "reason", reason));
+    kf_tx_abort(e);
+    json_decref(c);
+    return 1;
+  }
+  json_t *to = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O?}", "workflow_id", json_object_get(row, "from_workflow_id"),
+                         "state", json_object_get(row, "from_state"), "final",
+                         json_object_get(row, "from_final"), "data", json_object_get(row, "from_data"),
+                         "entered_at", json_object_get(row, "from_entered_at"), "overdue_since",
+                         json_object_get(row, "from_overdue_since"));
+  rc = kf_store_case_put_version(st, id, jint(c, "revision"), to, now, err);
+  json_decref(to);
+  json_t *ids = json_array(), *x;
+  size_t i;
+  json_array_foreach(json_object_get(row, "from_timers"), i, x) json_array_append(ids, json_object_get(x, "id"));
+  if (!rc) rc = kf_store_timers_cancel(st, id, NULL, NULL, now, 0, err);
+  if (!rc) rc = kf_store_timers_reopen(st, id, ids, err);
+  json_decref(ids);
+  if (rc) goto fail;
+  json_t *ev = event_new("case.migration_undone", json_object_get(c, "id"), actor, now);
+  json_object_set_new(ev, "name", json_string(jstr(m, "workflow")));
+  json_object_set(ev, "from", json_object_get(c, "state"));
+  json_object_set(ev, "to", json_object_get(row, "from_state"));
+  json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:O}", "migration", json_object_get(m, "id"),
+                                            "from_version", json_object_get(c, "version"),
+                                            "migrated_seq", json_object_get(row, "seq")));
+  if ((rc = kf_event_append_new(e, ev, err)) ||
+      (rc = kf_store_migrated_undone(st, jint(m, "id"), id, err)) || (rc = kf_tx_commit(e, err)))
+    goto fail;
+  json_array_append_new(undone, json_pack("{s:I,s:O}", "case", (json_int_t)id, "to",
+                                          json_object_get(row, "from_state")));
+  json_decref(c);
+  return 0;
+fail:
+  kf_tx_abort(e);
+  json_decref(c);
+  return err->code ? err->code : KF_ESTORE;
+}
+
+json_t *kf_migrate_undo(kf_engine *e, int64_t id, const char *actor, kf_err *err) {
+  if (!kf_engine_store(e)) {
+    kf_fail(err, KF_EUSAGE, "no database is open");
+    return NULL;
+  }
+  kf_store *st = kf_engine_store(e);
+  json_t *m = kf_store_migration_get(st, id, err);
+  if (!m) return NULL;
+  if (!strcmp(jstr(m, "state"), "undone")) {
+    kf_fail(err, KF_EINVAL, "migration %lld was undone already", (long long)id);
+    json_decref(m);
+    return NULL;
+  }
+  json_t *rows = kf_store_migrated_cases(st, id, err);
+  if (!rows) {
+    json_decref(m);
+    return NULL;
+  }
+  json_t *undone = json_array(), *left = json_array(), *row, *out = NULL;
+  size_t i;
+  json_array_foreach(rows, i, row) {
+    if (json_is_true(json_object_get(row, "undone"))) continue;
+    int rc = undo_one(e, m, row, actor, undone, left, err);
+    if (rc < 0) {
+      json_array_append_new(left, json_pack("{s:O,s:s}", "case", json_object_get(row, "case"),
+                                            "reason", err->msg));
+      *err = (kf_err){0};
+    }
+  }
+  json_t *counts = json_deep_copy(json_object_get(m, "counts"));
+  if (!json_is_object(counts)) {
+    json_decref(counts);
+    counts = json_object();
+  }
+  json_object_set_new(counts, "undone", json_integer((json_int_t)json_array_size(undone)));
+  json_object_set_new(counts, "not_undone", json_integer((json_int_t)json_array_size(left)));
+  if (!finish(e, id, "undone", "migration.undone", counts, actor, err))
+    out = json_pack("{s:I,s:O,s:O,s:O}", "migration", (json_int_t)id, "undone", undone, "left", left,
+                    "counts", counts);
+  json_decref(counts);
+  json_decref(undone);
+  json_decref(left);
+  json_decref(rows);
+  json_decref(m);
+  return out;
+}
+
+json_t *kf_migrate_list(kf_engine *e, kf_err *err) {
+  if (!kf_engine_store(e)) {
+    kf_fail(err, KF_EUSAGE, "no database is open");
+    return NULL;
+  }
+  json_t *rows = kf_store_migrations(kf_engine_store(e), err);
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r) json_object_del(r, "plan"); /* its hash says which */
+  return rows;
+}

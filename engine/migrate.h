@@ -1,0 +1,43 @@
+/* migrate.h: programme versions: move a workflow's open cases to another of its versions.
+ * A plan (states by name, or as a plan file says, and a data function), a dry run that
+ * writes nothing, a run (each case in its own transaction, an event per case) and an undo.
+ * Ownership: json_t* arguments are borrowed; returned json_t* are new references.
+ * plan_path may be NULL (the default plan); plan_source NULL: read from plan_path. */
+#ifndef KF_MIGRATE_H
+#define KF_MIGRATE_H
+
+#include <jansson.h>
+
+#include "kf.h"
+#include "runtime.h"
+
+/* Called now and then during a run: cases done so far, of total. */
+typedef void (*kf_migrate_progress)(int64_t done, int64_t total, void *ud);
+
+/* {workflow, to_version, plan_hash, data (a data function?), to_states, from: [{version,
+ * states: [{state, to (absent: unmapped), by ("name"|"plan"), cases, final}]}], unmapped:
+ * [{version, state, cases}]}: every version with open cases other than the target. */
+json_t *kf_migrate_plan(kf_engine *e, const char *workflow, int64_t to_version,
+                        const char *plan_path, const char *plan_source, kf_err *err);
+/* Writes nothing. {workflow, to_version, plan_hash, cases: [{case, ref, from_version, from,
+ * to, outcome ("move"|"cannot"), reasons: [{code, text}], changes: {timers: [{timer, change
+ * ("added"|"moved"|"cancelled"), due, was, due_now}], moves: [{move, change ("available"|
+ * "blocked"), to, reasons}]}}], totals: {cases, move, cannot, due_now, blocked}}. */
+json_t *kf_migrate_check(kf_engine *e, const char *workflow, int64_t to_version,
+                         const char *plan_path, const char *plan_source, kf_err *err);
+/* Move every open case that can move, each in its own transaction with a case.migrated
+ * event; cases that cannot stay and are listed, cases changed meanwhile too. Returns
+ * {migration, workflow, to_version, plan_hash, moved: [{case, from, to}], left: [{case, from,
+ * reasons}], counts: {cases, moved, left}}. KF_EINVAL / KF_ENOTFOUND: refused, nothing moved. */
+json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
+                       const char *plan_path, const char *plan_source, const char *actor,
+                       kf_migrate_progress progress, void *ud, kf_err *err);
+/* Put back every case of migration id that nothing happened to since its case.migrated
+ * event (version, state, data, entry time, overdue, timers), each with a
+ * case.migration_undone event; the others are left and listed. {migration, undone: [{case,
+ * to}], left: [{case, reason}], counts}. KF_EINVAL when it was undone already. */
+json_t *kf_migrate_undo(kf_engine *e, int64_t id, const char *actor, kf_err *err);
+/* Every migration (store.h's rows), oldest first. */
+json_t *kf_migrate_list(kf_engine *e, kf_err *err);
+
+#endif

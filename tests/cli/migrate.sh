@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# tests/cli/migrate.sh: programme versions through the real binary. A two-version programme
+# (v2 renames a state, removes one, adds a required form and a transition); the default
+# plan and a plan file (a state mapping, a data transform); check writes nothing (audit
+# head and event count unchanged); run moves the mappable cases and lists the others; a
+# transition only v2 has fires; undo puts a case back exactly and leaves (and lists) one
+# that moved on; audit verify after each; a data function's error names case and line;
+# each refusal by its message; kill -9 during a run of 2,000 cases loses nothing.
+source "$(dirname "$0")/../lib.sh"
+cd "$T_DIR" || exit 1
+at 2026-01-05T09:00:00Z
+
+cat >v1.lua <<'EOF'
+return workflow {
+  name = "pathway", title = "Pathway", roles = { "caseworker", "supervisor" }, initial = "intake",
+  states = {
+    { "intake", title = "Intake" },
+    { "trust", title = "Building trust", review = "28d" },
+    { "legacy", title = "Legacy stage" },
+    { "done", title = "Done", final = true, outcome = "done" },
+  },
+  transitions = {
+    { "start", from = "intake", to = "trust", by = { "caseworker" } },
+    { "park", from = "intake", to = "legacy", by = { "caseworker" } },
+    { "finish", from = { "trust", "legacy" }, to = "done", by = { "supervisor" } },
+  },
+}
+EOF
+cat >v2.lua <<'EOF'
+return workflow {
+  name = "pathway", title = "Pathway", roles = { "caseworker", "supervisor" }, initial = "intake",
+  forms = { form { name = "safety_check", title = "Safety check",
+                   fields = { { "checked_on", type = "date", required = true } } } },
+  states = {
+    { "intake", title = "Intake" },
+    { "building_trust", title = "Building trust", review = "7d" },
+    { "done", title = "Done", final = true, outcome = "done" },
+  },
+  transitions = {
+    { "start", from = "intake", to = "building_trust", by = { "caseworker" } },
+    { "finish", from = "building_trust", to = "done", by = { "supervisor" }, requires = { "safety_check" } },
+    { "step_back", from = "building_trust", to = "intake", by = { "caseworker" } },
+  },
+}
+EOF
+cat >plan.lua <<'EOF'
+return migration {
+  workflow = "pathway",
+  to = 2,
+  states = { trust = "building_trust" },
+  data = function(data)
+    data.programme_year = 2
+    if data.explode then error("cannot convert this case") end
+    return data
+  end,
+}
+EOF
+
+quiet "$K" init
+quiet "$K" deploy v1.lua
+for n in 1 2 3 4 5; do quiet "$K" case new pathway --data "{\"n\": $n}"; done
+quiet "$K" case fire 2 start --as caseworker
+quiet "$K" case fire 3 park --as caseworker
+quiet "$K" case fire 4 start --as caseworker
+quiet "$K" case fire 5 start --as caseworker
+quiet "$K" case set 5 --data '{"explode": true}'
+cp v2.lua pathway.lua
+quiet "$K" deploy v2.lua
+
+expect_out "check accepts a plan file" "plan.lua: ok (migration pathway)" "$K" check plan.lua
+expect_out "default plan: trust unmapped" "unmapped: v1 trust (3 cases)" "$K" migrate plan pathway --to 2
+expect_out "default plan: legacy unmapped" "unmapped: v1 legacy (1 case)" "$K" migrate plan pathway --to 2
+expect_out "plan file maps trust" "trust                  -> building_trust         (the plan)" \
+  "$K" migrate plan pathway --to 2 --plan plan.lua
+
+# refusals, each by its one line
+expect_refused "unknown workflow" 1 "kinflow: no workflow 'nope' is deployed (see \`kinflow workflows\`)" "$K" migrate check nope --to 2
+expect_refused "unknown version" 1 "kinflow: workflow 'pathway' has no version 9 (versions: 1, 2)" "$K" migrate check pathway --to 9
+expect_refused "no --to" 2 "kinflow: migrate: say which version to move to (--to VERSION)" "$K" migrate check pathway
+expect_refused "bad --to" 2 "kinflow: migrate: --to takes a version number (e.g. --to 2)" "$K" migrate run pathway --to two
+sed 's/to = 2/to = 1/' plan.lua >wrong_to.lua
+expect_refused "plan for another version" 1 "kinflow: wrong_to.lua:3: the plan moves cases to version 1, not 2 (--to)" "$K" migrate run pathway --to 2 --plan wrong_to.lua
+sed 's/building_trust/nowhere/' plan.lua >wrong_state.lua
+expect_refused "plan maps to an unknown state" 1 "kinflow: wrong_state.lua:4: states: trust = 'nowhere': pathway v2 has no state 'nowhere'" "$K" migrate run pathway --to 2 --plan wrong_state.lua
+sed 's/workflow = "pathway"/workflow = "other"/' plan.lua >wrong_wf.lua
+expect_refused "plan for another workflow" 1 "kinflow: wrong_wf.lua:1: the plan is for workflow 'other', not 'pathway'" "$K" migrate run pathway --to 2 --plan wrong_wf.lua
+echo 'return migration { workflow = "pathway", to = 2, stats = {} }' >typo.lua
+expect_refused "check refuses an unknown field" 1 "typo.lua:1: migration: unknown field stats" "$K" check typo.lua
+expect_refused "undo of no migration" 1 "kinflow: no migration 7 (see \`kinflow migrate list\`)" "$K" migrate undo 7
+expect_refused "undo needs an id" 2 "kinflow: migrate undo ID (a migration's id: see \`kinflow migrate list\`)" "$K" migrate undo
+expect_out "no migrations yet" "no migrations yet" "$K" migrate list
+
+# the dry run writes nothing
+head_of() { "$K" audit verify --json | py 'str(d["events"]) + " " + d["head"]'; }
+before=$(head_of)
+at 2026-02-20T09:00:00Z   # later than a 7-day review from entry: due at once
+expect_out "check: a case that would move" "case 2: v1 trust -> v2 building_trust: would move" "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: review due at once" "timer review moved (due 2026-01-12T09:00:00Z) DUE AT ONCE" "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: a new required form blocks a move" "finish becomes blocked (requires form 'safety_check' (no valid entry))" "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: a new transition becomes available" "step_back becomes available" "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: unmapped state" "case 3: v1 legacy: cannot move: state 'legacy' has no counterpart in pathway v2" "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: the data function's error names case and line" "case 5: v1 trust: cannot move: " "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: ... at plan.lua:7" "case 5: plan.lua:7: cannot convert this case" "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: totals" "totals: 5 cases: 3 would move, 2 cannot; 2 with a timer due at once, 2 with moves that become blocked" "$K" migrate check pathway --to 2 --plan plan.lua
+run "$K" migrate check pathway --to 2 --plan plan.lua --json
+expect_eq "check --json totals" "3 2 5" "$(echo "$OUT" | py '"%d %d %d" % (d["totals"]["move"], d["totals"]["cannot"], d["totals"]["cases"])')"
+expect_eq "check writes nothing" "$before" "$(head_of)"
+at 2026-01-06T09:00:00Z
+
+# the run
+snapshot() { "$K" case show "$1" --json | py 'json.dumps({k: d[k] for k in ("workflow_id", "version", "state", "data", "entered_at", "overdue_since")}, sort_keys=True) + " " + json.dumps(sorted([(t["name"], t["kind"], t["state"], t["due_at"]) for t in d["timers"] if t["status"] == "pending"]))'; }
+snap2=$(snapshot 2)
+run "$K" migrate run pathway --to 2 --plan plan.lua
+expect_eq "run exits 0 with cases left" 0 "$RC"
+[[ "$OUT" == *"migration 1: 3 cases moved to pathway v2, 2 left"* ]] && t_ok "run prints the migration id and counts" || t_fail "run output" "$OUT"
+[[ "$OUT" == *"case 3 stays at legacy: state 'legacy' has no counterpart"* ]] && t_ok "run lists an unmapped case" || t_fail "run lists unmapped" "$OUT"
+[[ "$OUT" == *"case 5 stays at trust: case 5: plan.lua:7: cannot convert this case"* ]] && t_ok "run lists the data function's failure" || t_fail "run lists data failure" "$OUT"
+expect_eq "case 2 on v2 at building_trust" "2 building_trust" "$("$K" case show 2 --json | py '"%d %s" % (d["version"], d["state"])')"
+expect_eq "data transformed" "2" "$("$K" case show 2 --json | py 'd["data"]["programme_year"]')"
+expect_eq "case 3 untouched on v1" "1 legacy" "$("$K" case show 3 --json | py '"%d %s" % (d["version"], d["state"])')"
+expect_eq "case.migrated event" "case.migrated trust building_trust 1 2" "$("$K" case history 2 --json | py '" ".join(str(x) for x in [[e for e in d if e["kind"] == "case.migrated"][0][k] for k in ("kind", "from", "to")] + [[e for e in d if e["kind"] == "case.migrated"][0]["data"][k] for k in ("migration", "to_version")])')"
+expect_out "audit verifies after the run" "chain intact" "$K" audit verify
+expect_out "a transition only v2 has fires" "case 4: step_back building_trust -> intake" "$K" case fire 4 step_back --as caseworker
+expect_out "list shows the migration" "pathway -> v2  done     3 moved, 2 left" "$K" migrate list
+
+# the undo
+run "$K" migrate undo 1
+expect_eq "undo exits 0" 0 "$RC"
+[[ "$OUT" == *"case 2 back at trust"* ]] && t_ok "undo puts case 2 back" || t_fail "undo case 2" "$OUT"
+[[ "$OUT" == *"case 4 left at intake: it moved on after the migration (case.transition at"* ]] && t_ok "undo leaves and lists a case that moved on" || t_fail "undo lists case 4" "$OUT"
+expect_eq "case 2 restored exactly (version, state, data, entry, timers)" "$snap2" "$(snapshot 2)"
+expect_eq "case 4 stays on v2" "2 intake" "$("$K" case show 4 --json | py '"%d %s" % (d["version"], d["state"])')"
+expect_eq "undo is an event" "case.migration_undone" "$("$K" case history 2 --json | py 'd[-1]["kind"]')"
+expect_out "audit verifies after the undo" "chain intact" "$K" audit verify
+expect_refused "undo twice" 1 "kinflow: migration 1 was undone already" "$K" migrate undo 1
+expect_out "list shows it undone" "pathway -> v2  undone" "$K" migrate list
+
+# kill -9 during a run of 2,000 cases: each case is migrated (with its event) or untouched
+export KINFLOW_DB="$T_DIR/big.db"
+quiet "$K" init
+quiet "$K" deploy v1.lua
+seq 1 2000 | xargs -P 4 -I{} "$K" case new pathway --data '{"n": {}}' >/dev/null 2>&1
+quiet "$K" deploy v2.lua
+"$K" migrate run pathway --to 2 >/dev/null 2>&1 &
+pid=$!
+sleep "0.$((RANDOM % 9 + 1))"
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+cat >count.lua <<'EOF'
+local rows = kf.sql([[SELECT d.version AS v, (SELECT count(*) FROM events e WHERE e.case_id = c.id AND e.kind = 'case.migrated') AS ev
+  FROM cases c JOIN definitions d ON d.id = c.workflow_id]])
+local moved, untouched, bad = 0, 0, 0
+for _, r in ipairs(rows) do
+  if r.v == 2 and r.ev == 1 then moved = moved + 1
+  elseif r.v == 1 and r.ev == 0 then untouched = untouched + 1
+  else bad = bad + 1 end
+end
+print(string.format("%d %d", moved + untouched, bad))
+EOF
+expect_eq "after kill -9: every case migrated with its event, or untouched" "2000 0" "$("$K" script run count.lua)"
+expect_out "after kill -9: audit verifies" "chain intact" "$K" audit verify
+expect_out "after kill -9: a second run moves the rest" "0 left" "$K" migrate run pathway --to 2
+expect_eq "every case on v2" "2000 0" "$("$K" script run count.lua | awk '{print $1, $2}')"
+
+t_done
