@@ -1,5 +1,5 @@
 /* family.c: the verbs of family accounts (family.get, family.submit, family.fire), how staff
- * bind and invite them (family_binding, family.invite), shared decisions' verbs, and the
+ * invite them (family.invite), shared decisions' verbs, and the
  * check that keeps staff from firing as a family member. What a programme lets families do
  * comes from its definition (engine/lua/family.lua); who may call what is the dispatch's
  * (api.c's table). No SQL and no policy of who sees a case here (access.c). */
@@ -14,73 +14,17 @@
 #include "people.h"
 #include "verbs.h"
 
-#define WITHHELD "(withheld: it may contain private details)"
 
 static const char *text_of(const json_t *o, const char *key) {
   return json_string_value(json_object_get(o, key));
 }
 
-/* The family roles, transitions and family forms of the programme of case cs. */
-static json_t *info_of(call *c, const json_t *cs) {
-  return kf_lua_call_new(lua(c), KF_LUA_FAMILY_INFO, json_pack("[O]", json_object_get(cs, "workflow_id")),
-                         c->err);
-}
 
-json_t *family_binding(call *c, const char *case_ref, int64_t member) {
-  json_t *cs = kf_case_get(c->s->e, case_ref, c->err);
-  if (!cs) {
-    if (c->err->code == KF_ENOTFOUND) kf_fail(c->err, KF_ENOTFOUND, "no case %s", case_ref);
-    return NULL;
-  }
-  long long cid = (long long)json_integer_value(json_object_get(cs, "id"));
-  json_t *members = kf_store_members(st(c), cid, NULL, c->err), *info = NULL, *users = NULL;
-  json_t *found = NULL, *m, *out = NULL;
-  size_t i;
-  json_array_foreach(members, i, m) if (json_integer_value(json_object_get(m, "id")) == member) found = m;
-  if (!members) goto done;
-  if (!found) {
-    kf_fail(c->err, KF_EINVAL, "member %lld is not on case %lld", (long long)member, cid);
-    goto done;
-  }
-  if (json_is_string(json_object_get(found, "ended_at"))) { /* a member who left the case */
-    kf_fail(c->err, KF_EINVAL, "member %lld (%s) left case %lld on %s: a family account is for "
-            "a current member", (long long)member, text_of(found, "name"), cid,
-            text_of(found, "ended_at"));
-    goto done;
-  }
-  if (!(info = info_of(c, cs))) goto done;
-  const char *role = text_of(found, "role");
-  if (!kf_json_has_text(json_object_get(info, "roles"), role)) {
-    char buf[256];
-    kf_fail(c->err, KF_EINVAL, "member %lld (%s) is a '%s', which is not a family role of "
-            "programme '%s' (family roles: %s)", (long long)member, text_of(found, "name"), role,
-            text_of(cs, "workflow"), kf_json_join(json_object_get(info, "roles"), buf, sizeof buf));
-    goto done;
-  }
-  if (!(users = kf_store_user_list(st(c), c->err))) goto done;
-  json_t *u;
-  json_array_foreach(users, i, u) {
-    json_t *f = json_object_get(u, "family");
-    if (f && json_integer_value(json_object_get(f, "member")) == member) {
-      kf_fail(c->err, KF_EINVAL, "member %lld (%s) already has a family account, '%s'",
-              (long long)member, text_of(found, "name"), text_of(u, "login"));
-      goto done;
-    }
-  }
-  out = json_pack("{s:I,s:I,s:s,s:O}", "case", (json_int_t)cid, "member", (json_int_t)member,
-                  "role", role, "name", json_object_get(found, "name"));
-done:
-  json_decref(users);
-  json_decref(info);
-  json_decref(members);
-  json_decref(cs);
-  return out;
-}
 
 int family_role_refused(call *c, const json_t *cs, const char *role, const char *verb,
                         const char *name) {
   if (!c->user || is_family(c) || !role) return 0; /* the CLI (the owner) may, for paper records */
-  json_t *info = info_of(c, cs);
+  json_t *info = family_info(c, cs);
   if (!info) return c->err->code;
   int family = kf_json_has_text(json_object_get(info, "roles"), role);
   json_decref(info);
@@ -267,7 +211,7 @@ json_t *v_family_get(call *c) {
   sort_by(dates, "date");
   shared_entries(c, json_object_get(parts, "shared"), said, cid);
   if (!(decisions = decisions_page(c, cid, json_integer_value(json_object_get(f, "member")), said))) goto done;
-  json_t *info = info_of(c, cs);
+  json_t *info = family_info(c, cs);
   int acts = info ? own_acts(c, cid, info, said) : -1;
   json_decref(info);
   if (acts) goto done;
@@ -302,7 +246,7 @@ json_t *v_family_submit(call *c) {
   json_t *f = NULL, *cs = own_case(c, "family.submit", &f);
   if (!cs) return NULL;
   const char *form = need(c, "form"), *role = text_of(f, "role");
-  json_t *info = info_of(c, cs), *out = NULL;
+  json_t *info = family_info(c, cs), *out = NULL;
   json_t *spec = json_object_get(json_object_get(info, "forms"), form);
   if (!info) goto done;
   if (!json_is_true(json_object_get(spec, "family"))) {
@@ -335,12 +279,8 @@ static void family_refusals(call *c, const char *transition) {
   char msg[sizeof c->err->msg];
   int n = snprintf(msg, sizeof msg, "cannot fire '%s': ", transition);
   size_t i;
+  withhold_refusals(copy, NULL, 0);
   json_array_foreach(copy, i, r) {
-    if (json_is_true(json_object_get(r, "private"))) {
-      json_object_set_new(r, "text", json_string(WITHHELD));
-      json_t *params = json_object_get(r, "params");
-      if (json_object_get(params, "reason")) json_object_set_new(params, "reason", json_string(WITHHELD));
-    }
     if (n > 0 && (size_t)n < sizeof msg)
       n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%s", i ? "; " : "", text_of(r, "text"));
   }
@@ -353,7 +293,7 @@ json_t *v_family_fire(call *c) {
   json_t *f = NULL, *cs = own_case(c, "family.fire", &f);
   if (!cs) return NULL;
   const char *t = need(c, "transition"), *role = text_of(f, "role");
-  json_t *info = info_of(c, cs), *out = NULL;
+  json_t *info = family_info(c, cs), *out = NULL;
   if (!info) goto done;
   json_t *tr = json_object_get(json_object_get(info, "transitions"), t);
   if (!tr) {

@@ -202,6 +202,62 @@ json_t *user_create(call *c, const char *login, const char *role, const char *pa
 
 /* user.add: a staff account, or (role "family", family_case, family_member) a family
  * account bound to one member of one case. */
+/* A family account's binding (verbs.h). */
+static const char *jtext(const json_t *o, const char *key) {
+  return json_string_value(json_object_get(o, key));
+}
+
+json_t *family_binding(call *c, const char *case_ref, int64_t member) {
+  json_t *cs = kf_case_get(c->s->e, case_ref, c->err);
+  if (!cs) {
+    if (c->err->code == KF_ENOTFOUND) kf_fail(c->err, KF_ENOTFOUND, "no case %s", case_ref);
+    return NULL;
+  }
+  long long cid = (long long)json_integer_value(json_object_get(cs, "id"));
+  json_t *members = kf_store_members(st(c), cid, NULL, c->err), *info = NULL, *users = NULL;
+  json_t *found = NULL, *m, *out = NULL;
+  size_t i;
+  json_array_foreach(members, i, m) if (json_integer_value(json_object_get(m, "id")) == member) found = m;
+  if (!members) goto done;
+  if (!found) {
+    kf_fail(c->err, KF_EINVAL, "member %lld is not on case %lld", (long long)member, cid);
+    goto done;
+  }
+  if (json_is_string(json_object_get(found, "ended_at"))) { /* a member who left the case */
+    kf_fail(c->err, KF_EINVAL, "member %lld (%s) left case %lld on %s: a family account is for "
+            "a current member", (long long)member, jtext(found, "name"), cid,
+            jtext(found, "ended_at"));
+    goto done;
+  }
+  if (!(info = family_info(c, cs))) goto done;
+  const char *role = jtext(found, "role");
+  if (!kf_json_has_text(json_object_get(info, "roles"), role)) {
+    char buf[256];
+    kf_fail(c->err, KF_EINVAL, "member %lld (%s) is a '%s', which is not a family role of "
+            "programme '%s' (family roles: %s)", (long long)member, jtext(found, "name"), role,
+            jtext(cs, "workflow"), kf_json_join(json_object_get(info, "roles"), buf, sizeof buf));
+    goto done;
+  }
+  if (!(users = kf_store_user_list(st(c), c->err))) goto done;
+  json_t *u;
+  json_array_foreach(users, i, u) {
+    json_t *f = json_object_get(u, "family");
+    if (f && json_integer_value(json_object_get(f, "member")) == member) {
+      kf_fail(c->err, KF_EINVAL, "member %lld (%s) already has a family account, '%s'",
+              (long long)member, jtext(found, "name"), jtext(u, "login"));
+      goto done;
+    }
+  }
+  out = json_pack("{s:I,s:I,s:s,s:O}", "case", (json_int_t)cid, "member", (json_int_t)member,
+                  "role", role, "name", json_object_get(found, "name"));
+done:
+  json_decref(users);
+  json_decref(info);
+  json_decref(members);
+  json_decref(cs);
+  return out;
+}
+
 json_t *v_user_add(call *c) {
   if (need_admin(c, "add a user")) return NULL;
   const char *login = need(c, "login"), *role = login ? need(c, "role") : NULL;

@@ -90,12 +90,26 @@ static inline int need_admin(call *c, const char *what) {
 /* A family account: a sign-in bound to one member of one case (user.family). */
 static inline int is_family(call *c) { return is_role(c, "family"); }
 
-/* api.c: the case named by args.id, if the caller has the full view of it (a may be NULL). */
-json_t *case_full(call *c, kf_access *a);
+/* What a private refusal reads as for someone who may not see private values. */
+#define WITHHELD "(withheld: it may contain private details)"
 
-/* api.c: members as a verb answers them (takes members): without their sensitive keys,
- * unless the caller is the owner. */
+/* verbs.c: who sees what, applied (see each function there). */
+kf_access access_of(call *c, const json_t *cs);
+int need_full(call *c, const json_t *cs, kf_access *out);
+json_t *case_full(call *c, kf_access *a);
+json_t *keys_of(call *c, const json_t *cs);
+void drop_keys(json_t *obj, const json_t *list, json_t *hidden, const char *prefix, json_t *revealed);
+void mask_keys(json_t *obj, const json_t *list);
+void redact_events(call *c, json_t *events);
+int has_private(const json_t *keys);
+void withhold_refusals(json_t *refusals, json_t *reasons, int all);
+json_t *list_row(call *c, json_t *row);
+json_t *visible_rows(call *c, json_t *rows);
+json_t *case_filter(call *c);
+json_t *answer_case(call *c, json_t *cs);
 json_t *answer_members(call *c, const json_t *cs, json_t *members);
+/* The family roles, transitions and family forms of the programme of case cs (Lua). */
+json_t *family_info(call *c, const json_t *cs);
 
 /* api_records.c: members who leave, links between cases, the agency's settings */
 json_t *v_case_member_end(call *c);
@@ -139,7 +153,7 @@ json_t *v_family_fire(call *c);
 json_t *v_family_invite(call *c);
 json_t *v_decision_record(call *c);
 json_t *v_decision_list(call *c);
-/* The member of case case_ref a family account would be bound to: {case, member, role,
+/* people.c: the member of case case_ref a family account would be bound to: {case, member, role,
  * name}; NULL with KF_EINVAL (one line) when the member is not on the case, holds no family
  * role of its programme (they are listed), or has an account already; KF_ENOTFOUND for no
  * such case. */
