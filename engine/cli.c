@@ -165,13 +165,7 @@ static int parse(int argc, char **argv, args *a) {
 
 static const char *db_path(const args *a) { return kf_cli_db(a->db); }
 
-static const char *actor_of(const args *a) {
-  if (a->actor) return a->actor;
-  const char *env = getenv("KINFLOW_ACTOR");
-  if (env && *env) return env;
-  env = getenv("USER");
-  return env && *env ? env : "cli";
-}
+static const char *actor_of(const args *a) { return kf_cli_actor(a->actor); }
 
 static void print_json_new(json_t *v) {
   kf_cli_print_json(v);

@@ -29,6 +29,8 @@ int kf_cli_migrate(int argc, char **argv, int at);
  * argv[*i]: 1 and *val when it is that flag (*i moves past a separate value), 0 when not,
  * -1 when the value is missing. */
 int kf_cli_flag(int argc, char **argv, int *i, const char *name, const char **val);
+/* Who acts: given (--actor), else KINFLOW_ACTOR, else $USER, else "cli". */
+const char *kf_cli_actor(const char *given);
 /* v as indented JSON on stdout (reals with 12 significant digits, as the API writes them). */
 struct json_t;
 void kf_cli_print_json(const struct json_t *v);

@@ -25,3 +25,10 @@ void kf_cli_print_json(const json_t *v) {
   if (s) puts(s);
   free(s);
 }
+
+const char *kf_cli_actor(const char *given) {
+  if (given && *given) return given;
+  const char *a = getenv("KINFLOW_ACTOR");
+  if (!a || !*a) a = getenv("USER");
+  return a && *a ? a : "cli";
+}

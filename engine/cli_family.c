@@ -25,13 +25,6 @@ static int usage(const char *why) {
   return 2;
 }
 
-static const char *cli_actor(const char *given) {
-  if (given) return given;
-  const char *a = getenv("KINFLOW_ACTOR");
-  if (!a || !*a) a = getenv("USER");
-  return a && *a ? a : "cli";
-}
-
 /* Run verb as the owner; prints the refusal and returns NULL when it fails. */
 static json_t *call(const char *db, const char *verb, json_t *args, const char *what) {
   kf_err err = {0};
@@ -134,7 +127,7 @@ static int decision_cmd(const char *db, int argc, char **argv, int at) {
       return usage("decision record needs --decided TEXT and --family-agreed yes|no");
     }
     json_t *args = json_pack("{s:s,s:s,s:b,s:o,s:s}", "id", cs, "decided", decided, "family_agreed",
-                             !strcmp(agreed, "yes"), "participants", parts, "actor", cli_actor(actor));
+                             !strcmp(agreed, "yes"), "participants", parts, "actor", kf_cli_actor(actor));
     if (tfor) json_object_set_new(args, "for", json_string(tfor));
     if (!(res = call(db, "decision.record", args, "decision record"))) return 1;
     if (json_out) kf_cli_print_json(res);
@@ -198,7 +191,7 @@ static int family_user_cmd(const char *db, int argc, char **argv, int at) {
   }
   json_t *args = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "login", login, "role", "family", "password",
                            password, "family_case", fcase, "family_member", (json_int_t)mid, "actor",
-                           cli_actor(actor));
+                           kf_cli_actor(actor));
   explicit_bzero(password, sizeof password);
   json_t *res = call(db, "user.add", args, "user add");
   if (!res) return 1;

@@ -72,12 +72,7 @@ static int parse(int argc, char **argv, int at, opts *o) {
   return 0;
 }
 
-static const char *actor_of(const opts *o) {
-  if (o->actor) return o->actor;
-  const char *a = getenv("KINFLOW_ACTOR");
-  if (!a || !*a) a = getenv("USER");
-  return a && *a ? a : "cli";
-}
+static const char *actor_of(const opts *o) { return kf_cli_actor(o->actor); }
 
 static const char *js(json_t *o, const char *k) {
   const char *s = json_string_value(json_object_get(o, k));
