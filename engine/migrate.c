@@ -192,6 +192,8 @@ static int check_case(json_t *c, void *ud) {
   json_array_foreach(json_object_get(ch, "timers"), i, x) due |= json_is_true(json_object_get(x, "due_now"));
   json_array_foreach(json_object_get(ch, "moves"), i, x) blocked |= !strcmp(jstr(x, "change"), "blocked");
   if (due) bump(u->totals, "due_now");
+  if (json_array_size(json_object_get(res, "roles_gone"))) bump(u->totals, "roles_gone");
+  if (!strcmp(jstr(res, "outcome"), "move") && json_object_get(res, "closes")) bump(u->totals, "closing");
   if (blocked) bump(u->totals, "blocked");
   json_array_append_new(u->cases, res);
   return 0;
@@ -204,8 +206,8 @@ json_t *kf_migrate_check(kf_engine *e, const char *workflow, int64_t to_version,
   if (resolve(e, &t, workflow, to_version, plan_path, plan_source, err)) goto out;
   if (!(plan = plan_of(e, &t, err))) goto out; /* a bad plan is refused before any case */
   struct check_ud u = {e, &t, json_array(),
-                       json_pack("{s:i,s:i,s:i,s:i,s:i}", "cases", 0, "move", 0, "cannot", 0,
-                                 "due_now", 0, "blocked", 0), err};
+                       json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "cases", 0, "move", 0, "cannot",
+                                 0, "due_now", 0, "blocked", 0, "roles_gone", 0, "closing", 0), err};
   if (each_case(e, &t, check_case, &u, err)) {
     json_decref(u.cases);
     json_decref(u.totals);
@@ -261,9 +263,10 @@ static int move_one(kf_engine *e, const target *t, int64_t mig, int64_t id, int6
   }
   if (!(res = case_outcome(e, t, c, err))) goto fail;
   if (strcmp(jstr(res, "outcome"), "move")) {
-    json_array_append_new(left, json_pack("{s:I,s:O,s:O}", "case", (json_int_t)id, "from",
-                                          json_object_get(c, "state"), "reasons",
-                                          json_object_get(res, "reasons")));
+    json_t *row = json_pack("{s:I,s:O,s:O}", "case", (json_int_t)id, "from", json_object_get(c, "state"),
+                            "reasons", json_object_get(res, "reasons"));
+    if (json_object_get(res, "roles_gone")) json_object_set(row, "roles_gone", json_object_get(res, "roles_gone"));
+    json_array_append_new(left, row);
     kf_tx_abort(e);
     json_decref(c);
     json_decref(res);
@@ -304,6 +307,8 @@ static int move_one(kf_engine *e, const target *t, int64_t mig, int64_t id, int6
                                             "data_changed",
                                             !json_equal(json_object_get(c, "data"),
                                                         json_object_get(res, "data"))));
+  json_t *closes = json_object_get(res, "closes");
+  if (closes) json_object_set(json_object_get(ev, "data"), "outcome", json_object_get(closes, "outcome"));
   if ((rc = kf_event_append_new(e, json_incref(ev), err))) {
     json_decref(pending);
     goto fail;

@@ -135,6 +135,56 @@ expect_out "audit verifies after the undo" "chain intact" "$K" audit verify
 expect_refused "undo twice" 1 "kinflow: migration 1 was undone already" "$K" migrate undo 1
 expect_out "list shows it undone" "pathway -> v2  undone" "$K" migrate list
 
+# roles gone and a mapping into a final state (a database of their own)
+export KINFLOW_DB="$T_DIR/gone.db"
+cat >visits1.lua <<'EOF2'
+return workflow {
+  name = "visits", title = "Visits", roles = { "caseworker", "volunteer", "mentor" }, initial = "intake",
+  states = {
+    { "intake", title = "Intake" },
+    { "visiting", title = "Visiting" },
+    { "paused", title = "Paused" },
+    { "closed", title = "Closed", final = true, outcome = "ended" },
+  },
+  transitions = {
+    { "visit", from = "intake", to = "visiting", by = { "volunteer", "caseworker" } },
+    { "pause", from = "intake", to = "paused", by = { "caseworker" } },
+    { "resume", from = "paused", to = "intake", by = { "mentor" } },
+    { "withdraw", from = "intake", to = "closed", by = { "mentor" } },
+    { "close", from = "visiting", to = "closed", by = { "caseworker" } },
+  },
+}
+EOF2
+cat >visits2.lua <<'EOF2'
+return workflow {
+  name = "visits", title = "Visits", roles = { "caseworker" }, initial = "intake",
+  states = {
+    { "intake", title = "Intake" },
+    { "closed", title = "Closed", final = true, outcome = "ended" },
+  },
+  transitions = { { "close", from = "intake", to = "closed", by = { "caseworker" } } },
+}
+EOF2
+echo 'return migration { workflow = "visits", to = 2, states = { visiting = "closed" } }' >visits_plan.lua
+quiet "$K" init
+quiet "$K" deploy visits1.lua
+quiet "$K" case new visits
+quiet "$K" case new visits
+quiet "$K" case new visits
+quiet "$K" case fire 2 visit --as volunteer
+quiet "$K" case fire 3 pause --as caseworker
+quiet "$K" deploy visits2.lua
+expect_out "check: roles gone in the new version" "case 1: v1 intake -> v2 intake: would move; roles gone in v2: mentor, volunteer" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+expect_out "check: roles gone on a case that cannot move" "case 3: v1 paused: cannot move: state 'paused' has no counterpart in visits v2 (map it in a plan: states = { paused = \"...\" }); roles gone in v2: mentor" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+expect_out "check: totals count roles gone" "totals: 3 cases: 2 would move, 1 cannot; 0 with a timer due at once, 0 with moves that become blocked, 2 with roles gone, 1 that will close" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+run "$K" migrate check visits --to 2 --plan visits_plan.lua --json
+expect_eq "check --json: roles_gone" '["mentor", "volunteer"] 2' "$(echo "$OUT" | py 'json.dumps(d["cases"][0]["roles_gone"]) + " " + str(d["totals"]["roles_gone"])')"
+run "$K" migrate run visits --to 2 --plan visits_plan.lua
+[[ "$OUT" == *"case 3 stays at paused: state 'paused' has no counterpart in visits v2 (map it in a plan: states = { paused = \"...\" }); roles gone in v2: mentor"* ]] && t_ok "run lists roles gone on a case left" || t_fail "run lists roles gone" "$OUT"
+
 # kill -9 during a run of 2,000 cases: each case is migrated (with its event) or untouched
 export KINFLOW_DB="$T_DIR/big.db"
 quiet "$K" init
