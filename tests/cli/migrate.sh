@@ -182,7 +182,12 @@ expect_out "check: totals count roles gone" "totals: 3 cases: 2 would move, 1 ca
   "$K" migrate check visits --to 2 --plan visits_plan.lua
 run "$K" migrate check visits --to 2 --plan visits_plan.lua --json
 expect_eq "check --json: roles_gone" '["mentor", "volunteer"] 2' "$(echo "$OUT" | py 'json.dumps(d["cases"][0]["roles_gone"]) + " " + str(d["totals"]["roles_gone"])')"
+expect_out "check: a mapping into a final state is said" "case 2: v1 visiting -> v2 closed: would move; moves into final state 'closed': the case will close" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+expect_eq "check --json: closes" '{"outcome": "ended", "state": "closed"} 1' "$("$K" migrate check visits --to 2 --plan visits_plan.lua --json | py 'json.dumps(d["cases"][1]["closes"], sort_keys=True) + " " + str(d["totals"]["closing"])')"
 run "$K" migrate run visits --to 2 --plan visits_plan.lua
+expect_eq "run: the case mapped into a final state is closed" "closed True 2" "$("$K" case show 2 --json | py '"%s %s %d" % (d["state"], d["final"], d["version"])')"
+expect_eq "run: case.migrated records the outcome" "ended" "$("$K" case history 2 --json | py '[e for e in d if e["kind"] == "case.migrated"][0]["data"]["outcome"]')"
 [[ "$OUT" == *"case 3 stays at paused: state 'paused' has no counterpart in visits v2 (map it in a plan: states = { paused = \"...\" }); roles gone in v2: mentor"* ]] && t_ok "run lists roles gone on a case left" || t_fail "run lists roles gone" "$OUT"
 
 # kill -9 during a run of 2,000 cases: each case is migrated (with its event) or untouched
