@@ -4,10 +4,13 @@
 #define _GNU_SOURCE
 #include "migrate.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -353,20 +356,74 @@ static int finish(kf_engine *e, int64_t mig, const char *state, const char *kind
   return rc;
 }
 
+static void host_name(char *buf, size_t n) {
+  if (gethostname(buf, n - 1)) snprintf(buf, n, "?");
+  buf[n - 1] = 0;
+}
+
+/* Mark each migration still "running" whose process is gone (on this host, its pid no
+ * longer exists) as "interrupted", with a migration.interrupted event. Runs on other hosts
+ * are left alone: nothing here can tell whether they live. */
+static int sweep_interrupted(kf_engine *e, kf_err *err) {
+  kf_store *st = kf_engine_store(e);
+  json_t *rows = kf_store_migrations(st, err);
+  if (!rows) return err->code;
+  char host[256];
+  host_name(host, sizeof host);
+  size_t i;
+  json_t *m;
+  int rc = 0;
+  json_array_foreach(rows, i, m) {
+    if (strcmp(jstr(m, "state"), "running") || !jstr(m, "host") || strcmp(jstr(m, "host"), host)) continue;
+    pid_t pid = (pid_t)jint(m, "pid");
+    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    char now[21];
+    kf_iso(kf_now(), now);
+    if ((rc = kf_tx_begin(e, err))) break;
+    json_t *cur = kf_store_migration_get(st, jint(m, "id"), err);
+    if (!cur || strcmp(jstr(cur, "state"), "running")) { /* another process marked it meanwhile */
+      kf_tx_abort(e);
+      json_decref(cur);
+      if (err->code) {
+        rc = err->code;
+        break;
+      }
+      continue;
+    }
+    json_t *counts = json_pack("{s:O}", "moved", json_object_get(cur, "migrated"));
+    json_t *ev = event_new("migration.interrupted", NULL, "kinflow", now);
+    json_object_set_new(ev, "name", json_string(jstr(cur, "workflow")));
+    json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:O,s:O}", "migration", json_object_get(cur, "id"),
+                                              "counts", counts, "pid", json_object_get(cur, "pid"),
+                                              "host", json_object_get(cur, "host")));
+    if ((rc = kf_store_migration_finish(st, jint(cur, "id"), "interrupted", counts, now, err)) ||
+        (rc = kf_event_append_new(e, ev, err)) || (rc = kf_tx_commit(e, err)))
+      kf_tx_abort(e);
+    json_decref(counts);
+    json_decref(cur);
+    if (rc) break;
+  }
+  json_decref(rows);
+  return rc;
+}
+
 json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
                        const char *plan_path, const char *plan_source, const char *actor,
                        kf_migrate_progress progress, void *ud, kf_err *err) {
   target t;
   json_t *plan = NULL, *ids = json_array(), *moved = json_array(), *left = json_array(), *out = NULL;
   if (resolve(e, &t, workflow, to_version, plan_path, plan_source, err)) goto out;
+  if (sweep_interrupted(e, err)) goto out;
   if (!(plan = plan_of(e, &t, err))) goto out;
   if (each_case(e, &t, collect, ids, err)) goto out;
-  char now[21];
+  char now[21], host[256];
   kf_iso(kf_now(), now);
+  host_name(host, sizeof host);
   int64_t mig = 0;
-  json_t *m = json_pack("{s:s,s:I,s:I,s:s,s:s?,s:s,s:s}", "workflow", workflow, "to_version",
+  json_t *m = json_pack("{s:s,s:I,s:I,s:s,s:s?,s:s,s:s,s:I,s:s}", "workflow", workflow, "to_version",
                         (json_int_t)to_version, "to_id", (json_int_t)t.id, "plan_hash", t.hash,
-                        "plan", t.source, "by", actor && *actor ? actor : "kinflow", "started_at", now);
+                        "plan", t.source, "by", actor && *actor ? actor : "kinflow", "started_at", now,
+                        "pid", (json_int_t)getpid(), "host", host);
   int rc = kf_tx_begin(e, err);
   if (!rc && !(rc = kf_store_migration_add(kf_engine_store(e), m, &mig, err))) {
     json_t *ev = event_new("migration.started", NULL, actor, now);
@@ -551,6 +608,7 @@ json_t *kf_migrate_list(kf_engine *e, kf_err *err) {
     kf_fail(err, KF_EUSAGE, "no database is open");
     return NULL;
   }
+  if (sweep_interrupted(e, err)) return NULL;
   json_t *rows = kf_store_migrations(kf_engine_store(e), err);
   size_t i;
   json_t *r;

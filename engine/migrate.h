@@ -37,7 +37,9 @@ json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
  * case.migration_undone event; the others are left and listed. {migration, undone: [{case,
  * to}], left: [{case, reason}], counts}. KF_EINVAL when it was undone already. */
 json_t *kf_migrate_undo(kf_engine *e, int64_t id, const char *actor, kf_err *err);
-/* Every migration (store.h's rows), oldest first. */
+/* Every migration (store.h's rows), oldest first. It and kf_migrate_run first mark each
+ * "running" migration whose process is gone (same host, its pid no longer exists) as
+ * "interrupted", with a migration.interrupted event; such a migration can be undone. */
 json_t *kf_migrate_list(kf_engine *e, kf_err *err);
 
 #endif
