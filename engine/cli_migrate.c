@@ -119,6 +119,16 @@ static void print_reasons(json_t *reasons) {
   json_array_foreach(reasons, i, r) printf("%s%s", i ? "; " : "", js(r, "text"));
 }
 
+/* "; roles gone in vN: a, b" when moves from the case's state name roles vN lacks. */
+static void print_roles_gone(json_t *c, long long to_version) {
+  size_t i;
+  json_t *r;
+  json_array_foreach(json_object_get(c, "roles_gone"), i, r) {
+    if (!i) printf("; roles gone in v%lld: ", to_version);
+    printf("%s%s", i ? ", " : "", json_string_value(r));
+  }
+}
+
 static void print_case(json_t *c, long long to_version) {
   printf("case %lld", ji(c, "case"));
   if (*js(c, "ref")) printf(" (%s)", js(c, "ref"));
@@ -128,6 +138,10 @@ static void print_case(json_t *c, long long to_version) {
     fputs(": cannot move: ", stdout);
     print_reasons(json_object_get(c, "reasons"));
   }
+  json_t *closes = json_object_get(c, "closes");
+  if (closes && !strcmp(js(c, "outcome"), "move"))
+    printf("; moves into final state '%s': the case will close", js(closes, "state"));
+  print_roles_gone(c, to_version);
   json_t *ch = json_object_get(c, "changes"), *x;
   size_t i;
   json_array_foreach(json_object_get(ch, "timers"), i, x) {
@@ -198,14 +212,16 @@ int kf_cli_migrate(int argc, char **argv, int at) {
     json_array_foreach(json_object_get(res, "cases"), i, x) print_case(x, to);
     json_t *t = json_object_get(res, "totals");
     printf("totals: %lld case%s: %lld would move, %lld cannot; %lld with a timer due at once, "
-           "%lld with moves that become blocked\n", ji(t, "cases"), plural(ji(t, "cases")),
-           ji(t, "move"), ji(t, "cannot"), ji(t, "due_now"), ji(t, "blocked"));
+           "%lld with moves that become blocked, %lld with roles gone, %lld that will close\n",
+           ji(t, "cases"), plural(ji(t, "cases")), ji(t, "move"), ji(t, "cannot"), ji(t, "due_now"),
+           ji(t, "blocked"), ji(t, "roles_gone"), ji(t, "closing"));
   } else if (!strcmp(sub, "run")) {
     json_array_foreach(json_object_get(res, "left"), i, x) {
       printf("case %lld stays", ji(x, "case"));
       if (*js(x, "from")) printf(" at %s", js(x, "from"));
       fputs(": ", stdout);
       print_reasons(json_object_get(x, "reasons"));
+      print_roles_gone(x, to);
       putchar('\n');
     }
     json_t *c = json_object_get(res, "counts");

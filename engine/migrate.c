@@ -4,10 +4,13 @@
 #define _GNU_SOURCE
 #include "migrate.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -192,6 +195,8 @@ static int check_case(json_t *c, void *ud) {
   json_array_foreach(json_object_get(ch, "timers"), i, x) due |= json_is_true(json_object_get(x, "due_now"));
   json_array_foreach(json_object_get(ch, "moves"), i, x) blocked |= !strcmp(jstr(x, "change"), "blocked");
   if (due) bump(u->totals, "due_now");
+  if (json_array_size(json_object_get(res, "roles_gone"))) bump(u->totals, "roles_gone");
+  if (!strcmp(jstr(res, "outcome"), "move") && json_object_get(res, "closes")) bump(u->totals, "closing");
   if (blocked) bump(u->totals, "blocked");
   json_array_append_new(u->cases, res);
   return 0;
@@ -204,8 +209,8 @@ json_t *kf_migrate_check(kf_engine *e, const char *workflow, int64_t to_version,
   if (resolve(e, &t, workflow, to_version, plan_path, plan_source, err)) goto out;
   if (!(plan = plan_of(e, &t, err))) goto out; /* a bad plan is refused before any case */
   struct check_ud u = {e, &t, json_array(),
-                       json_pack("{s:i,s:i,s:i,s:i,s:i}", "cases", 0, "move", 0, "cannot", 0,
-                                 "due_now", 0, "blocked", 0), err};
+                       json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "cases", 0, "move", 0, "cannot",
+                                 0, "due_now", 0, "blocked", 0, "roles_gone", 0, "closing", 0), err};
   if (each_case(e, &t, check_case, &u, err)) {
     json_decref(u.cases);
     json_decref(u.totals);
@@ -261,9 +266,10 @@ static int move_one(kf_engine *e, const target *t, int64_t mig, int64_t id, int6
   }
   if (!(res = case_outcome(e, t, c, err))) goto fail;
   if (strcmp(jstr(res, "outcome"), "move")) {
-    json_array_append_new(left, json_pack("{s:I,s:O,s:O}", "case", (json_int_t)id, "from",
-                                          json_object_get(c, "state"), "reasons",
-                                          json_object_get(res, "reasons")));
+    json_t *row = json_pack("{s:I,s:O,s:O}", "case", (json_int_t)id, "from", json_object_get(c, "state"),
+                            "reasons", json_object_get(res, "reasons"));
+    if (json_object_get(res, "roles_gone")) json_object_set(row, "roles_gone", json_object_get(res, "roles_gone"));
+    json_array_append_new(left, row);
     kf_tx_abort(e);
     json_decref(c);
     json_decref(res);
@@ -304,6 +310,8 @@ static int move_one(kf_engine *e, const target *t, int64_t mig, int64_t id, int6
                                             "data_changed",
                                             !json_equal(json_object_get(c, "data"),
                                                         json_object_get(res, "data"))));
+  json_t *closes = json_object_get(res, "closes");
+  if (closes) json_object_set(json_object_get(ev, "data"), "outcome", json_object_get(closes, "outcome"));
   if ((rc = kf_event_append_new(e, json_incref(ev), err))) {
     json_decref(pending);
     goto fail;
@@ -348,20 +356,74 @@ static int finish(kf_engine *e, int64_t mig, const char *state, const char *kind
   return rc;
 }
 
+static void host_name(char *buf, size_t n) {
+  if (gethostname(buf, n - 1)) snprintf(buf, n, "?");
+  buf[n - 1] = 0;
+}
+
+/* Mark each migration still "running" whose process is gone (on this host, its pid no
+ * longer exists) as "interrupted", with a migration.interrupted event. Runs on other hosts
+ * are left alone: nothing here can tell whether they live. */
+static int sweep_interrupted(kf_engine *e, kf_err *err) {
+  kf_store *st = kf_engine_store(e);
+  json_t *rows = kf_store_migrations(st, err);
+  if (!rows) return err->code;
+  char host[256];
+  host_name(host, sizeof host);
+  size_t i;
+  json_t *m;
+  int rc = 0;
+  json_array_foreach(rows, i, m) {
+    if (strcmp(jstr(m, "state"), "running") || !jstr(m, "host") || strcmp(jstr(m, "host"), host)) continue;
+    pid_t pid = (pid_t)jint(m, "pid");
+    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    char now[21];
+    kf_iso(kf_now(), now);
+    if ((rc = kf_tx_begin(e, err))) break;
+    json_t *cur = kf_store_migration_get(st, jint(m, "id"), err);
+    if (!cur || strcmp(jstr(cur, "state"), "running")) { /* another process marked it meanwhile */
+      kf_tx_abort(e);
+      json_decref(cur);
+      if (err->code) {
+        rc = err->code;
+        break;
+      }
+      continue;
+    }
+    json_t *counts = json_pack("{s:O}", "moved", json_object_get(cur, "migrated"));
+    json_t *ev = event_new("migration.interrupted", NULL, "kinflow", now);
+    json_object_set_new(ev, "name", json_string(jstr(cur, "workflow")));
+    json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:O,s:O}", "migration", json_object_get(cur, "id"),
+                                              "counts", counts, "pid", json_object_get(cur, "pid"),
+                                              "host", json_object_get(cur, "host")));
+    if ((rc = kf_store_migration_finish(st, jint(cur, "id"), "interrupted", counts, now, err)) ||
+        (rc = kf_event_append_new(e, ev, err)) || (rc = kf_tx_commit(e, err)))
+      kf_tx_abort(e);
+    json_decref(counts);
+    json_decref(cur);
+    if (rc) break;
+  }
+  json_decref(rows);
+  return rc;
+}
+
 json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
                        const char *plan_path, const char *plan_source, const char *actor,
                        kf_migrate_progress progress, void *ud, kf_err *err) {
   target t;
   json_t *plan = NULL, *ids = json_array(), *moved = json_array(), *left = json_array(), *out = NULL;
   if (resolve(e, &t, workflow, to_version, plan_path, plan_source, err)) goto out;
+  if (sweep_interrupted(e, err)) goto out;
   if (!(plan = plan_of(e, &t, err))) goto out;
   if (each_case(e, &t, collect, ids, err)) goto out;
-  char now[21];
+  char now[21], host[256];
   kf_iso(kf_now(), now);
+  host_name(host, sizeof host);
   int64_t mig = 0;
-  json_t *m = json_pack("{s:s,s:I,s:I,s:s,s:s?,s:s,s:s}", "workflow", workflow, "to_version",
+  json_t *m = json_pack("{s:s,s:I,s:I,s:s,s:s?,s:s,s:s,s:I,s:s}", "workflow", workflow, "to_version",
                         (json_int_t)to_version, "to_id", (json_int_t)t.id, "plan_hash", t.hash,
-                        "plan", t.source, "by", actor && *actor ? actor : "kinflow", "started_at", now);
+                        "plan", t.source, "by", actor && *actor ? actor : "kinflow", "started_at", now,
+                        "pid", (json_int_t)getpid(), "host", host);
   int rc = kf_tx_begin(e, err);
   if (!rc && !(rc = kf_store_migration_add(kf_engine_store(e), m, &mig, err))) {
     json_t *ev = event_new("migration.started", NULL, actor, now);
@@ -546,6 +608,7 @@ json_t *kf_migrate_list(kf_engine *e, kf_err *err) {
     kf_fail(err, KF_EUSAGE, "no database is open");
     return NULL;
   }
+  if (sweep_interrupted(e, err)) return NULL;
   json_t *rows = kf_store_migrations(kf_engine_store(e), err);
   size_t i;
   json_t *r;

@@ -20,15 +20,18 @@ typedef void (*kf_migrate_progress)(int64_t done, int64_t total, void *ud);
 json_t *kf_migrate_plan(kf_engine *e, const char *workflow, int64_t to_version,
                         const char *plan_path, const char *plan_source, kf_err *err);
 /* Writes nothing. {workflow, to_version, plan_hash, cases: [{case, ref, from_version, from,
- * to, outcome ("move"|"cannot"), reasons: [{code, text}], changes: {timers: [{timer, change
+ * to, outcome ("move"|"cannot"), reasons: [{code, text}], roles_gone: [role] (absent: none),
+ * closes: {state, outcome} (mapped into a final state), changes: {timers: [{timer, change
  * ("added"|"moved"|"cancelled"), due, was, due_now}], moves: [{move, change ("available"|
- * "blocked"), to, reasons}]}}], totals: {cases, move, cannot, due_now, blocked}}. */
+ * "blocked"), to, reasons}]}}], totals: {cases, move, cannot, due_now, blocked, roles_gone,
+ * closing}}. */
 json_t *kf_migrate_check(kf_engine *e, const char *workflow, int64_t to_version,
                          const char *plan_path, const char *plan_source, kf_err *err);
 /* Move every open case that can move, each in its own transaction with a case.migrated
- * event; cases that cannot stay and are listed, cases changed meanwhile too. Returns
+ * event (its data's outcome: the final state's, when the case closes by the move); cases
+ * that cannot stay and are listed, cases changed meanwhile too. Returns
  * {migration, workflow, to_version, plan_hash, moved: [{case, from, to}], left: [{case, from,
- * reasons}], counts: {cases, moved, left}}. KF_EINVAL / KF_ENOTFOUND: refused, nothing moved. */
+ * reasons, roles_gone?}], counts: {cases, moved, left}}. KF_EINVAL / KF_ENOTFOUND: refused, nothing moved. */
 json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
                        const char *plan_path, const char *plan_source, const char *actor,
                        kf_migrate_progress progress, void *ud, kf_err *err);
@@ -37,7 +40,9 @@ json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
  * case.migration_undone event; the others are left and listed. {migration, undone: [{case,
  * to}], left: [{case, reason}], counts}. KF_EINVAL when it was undone already. */
 json_t *kf_migrate_undo(kf_engine *e, int64_t id, const char *actor, kf_err *err);
-/* Every migration (store.h's rows), oldest first. */
+/* Every migration (store.h's rows), oldest first. It and kf_migrate_run first mark each
+ * "running" migration whose process is gone (same host, its pid no longer exists) as
+ * "interrupted", with a migration.interrupted event; such a migration can be undone. */
 json_t *kf_migrate_list(kf_engine *e, kf_err *err);
 
 #endif

@@ -165,6 +165,22 @@ static const char *MIGRATIONS[] = {
     "  revision INTEGER NOT NULL, seq INTEGER NOT NULL, undone INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY(migration, case_id));"
     "CREATE INDEX migrated_cases_by_case ON migrated_cases(case_id);",
+    /* 9: a migration remembers the process running it (pid, host), so one whose process
+     * died can be shown as interrupted. The table is rebuilt for its state's CHECK; its
+     * referencing rows are re-matched before commit (foreign keys deferred meanwhile). */
+    "PRAGMA defer_foreign_keys=ON;"
+    "CREATE TABLE migrations_copy AS SELECT * FROM migrations;"
+    "DROP TABLE migrations;"
+    "CREATE TABLE migrations("
+    "  id INTEGER PRIMARY KEY, workflow TEXT NOT NULL, to_version INTEGER NOT NULL,"
+    "  to_id INTEGER NOT NULL REFERENCES definitions(id), plan_hash TEXT NOT NULL, plan TEXT,"
+    "  by TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,"
+    "  state TEXT NOT NULL CHECK(state IN ('running','done','undone','interrupted')),"
+    "  counts TEXT NOT NULL DEFAULT '{}', pid INTEGER, host TEXT);"
+    "INSERT INTO migrations(id, workflow, to_version, to_id, plan_hash, plan, by, started_at,"
+    "  finished_at, state, counts) SELECT id, workflow, to_version, to_id, plan_hash, plan, by,"
+    "  started_at, finished_at, state, counts FROM migrations_copy;"
+    "DROP TABLE migrations_copy;",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -2454,7 +2470,7 @@ int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *e
 int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err) {
   static const char *q =
       "INSERT INTO migrations(workflow, to_version, to_id, plan_hash, plan, by, started_at,"
-      " state) VALUES(?1,?2,?3,?4,?5,?6,?7,'running')";
+      " state, pid, host) VALUES(?1,?2,?3,?4,?5,?6,?7,'running',?8,?9)";
   sqlite3_stmt *s = stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   bind_text(s, 1, jstr(m, "workflow"));
@@ -2464,6 +2480,8 @@ int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err) {
   bind_text(s, 5, jstr(m, "plan"));
   bind_text(s, 6, jstr(m, "by"));
   bind_text(s, 7, jstr(m, "started_at"));
+  sqlite3_bind_int64(s, 8, jint(m, "pid"));
+  bind_text(s, 9, jstr(m, "host"));
   int rc = step_done(st, s, "recording a migration", err);
   if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
   return rc;
@@ -2490,8 +2508,8 @@ int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_
 
 #define MIGRATION_COLS                                                                    \
   "SELECT m.id, m.workflow, m.to_version, m.to_id, m.plan_hash, m.plan, m.by, m.started_at," \
-  " m.finished_at, m.state, m.counts, (SELECT count(*) FROM migrated_cases x"              \
-  " WHERE x.migration = m.id) AS migrated, (SELECT count(*) FROM migrated_cases x"          \
+  " m.finished_at, m.state, m.counts, m.pid, m.host, (SELECT count(*)"                      \
+  " FROM migrated_cases x WHERE x.migration = m.id) AS migrated, (SELECT count(*) FROM migrated_cases x" \
   " WHERE x.migration = m.id AND x.undone = 1) AS undone FROM migrations m "
 
 json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err) {

@@ -305,14 +305,15 @@ int kf_store_case_put_version(kf_store *st, int64_t id, int64_t revision, json_t
                               const char *now, kf_err *err);
 /* Make cancelled timers of case_id pending again (ids: an array of timer ids). */
 int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *err);
-/* m: workflow, to_version, to_id, plan_hash, plan (source or absent), by, started_at; a
+/* m: workflow, to_version, to_id, plan_hash, plan (source or absent), by, started_at, pid,
+ * host (the process running it); a
  * new migration in state "running"; *id (may be NULL) gets its id. */
 int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err);
-/* state "done" or "undone", counts (an object), finished at now. */
+/* state "done", "undone" or "interrupted", counts (an object), finished at now. */
 int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_t *counts,
                               const char *now, kf_err *err);
 /* Rows {id, workflow, to_version, to_id, plan_hash, plan, by, started_at, finished_at,
- * state, counts, migrated, undone}; get: KF_ENOTFOUND when there is no migration id. */
+ * state, counts, pid, host, migrated, undone}; get: KF_ENOTFOUND when there is no migration id. */
 json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err);
 json_t *kf_store_migrations(kf_store *st, kf_err *err);
 /* r: migration, case, from_workflow_id, from_state, from_final, from_data, from_timers

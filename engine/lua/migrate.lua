@@ -136,11 +136,11 @@ end
 -- recorded meanwhile counts); transitions fired by time count from the stay's start.
 local function timers_on(old, def, c, to, pending)
   local out = A()
+  local st = def.state_by[to]
+  if st.final then return out end -- a closed case keeps no timer
   for _, t in ipairs(pending) do
     if t.kind == "custom" then out[#out + 1] = { name = t.name, kind = t.kind, state = t.state, due = t.due_at } end
   end
-  local st = def.state_by[to]
-  if st.final then return out end
   local entered = host.parse_time(c.entered_at)
   for _, tr in ipairs(def.transitions) do
     if tr.after and fires_from(tr, to, def) then
@@ -170,7 +170,8 @@ end
 
 -- migrate_case(case, timers, name, version, to_id, path?, source?): what moving case c (a
 -- case row with entered_at, overdue_since) to version to_id would do. timers: its timers.
--- {case, from, to, outcome = "move"|"cannot", reasons = [{code, text}], data, final,
+-- {case, from, to, outcome = "move"|"cannot", reasons = [{code, text}], roles_gone = [role]?,
+-- closes = {state, outcome}? (mapped into a final state), data, final,
 -- overdue_since, timers = [{name, kind, state, due}], changes = {timers = [...], moves = [...]}}.
 function E.migrate_case(c, timers, name, version, to_id, path, source)
   local old, def = E.version(c.workflow_id), E.version(to_id)
@@ -182,6 +183,18 @@ function E.migrate_case(c, timers, name, version, to_id, path, source)
   end
   local out = { case = c.id, ref = c.ref, from = c.state, outcome = "move", reasons = A(),
                 changes = { timers = A(), moves = A() } }
+  -- roles gone: the roles that a move from the case's state names in the old version and
+  -- that the new version no longer has (a warning, not a refusal)
+  local gone, seen = A(), {}
+  for _, tr in ipairs(old.transitions) do
+    if fires_from(tr, c.state, old) then
+      for _, r in ipairs(tr.by or {}) do
+        if not seen[r] and not def.role_set[r] then seen[r] = true; gone[#gone + 1] = r end
+      end
+    end
+  end
+  sort(gone)
+  if #gone > 0 then out.roles_gone = gone end
   local to = map_state(plan, def, c.state)
   if not to then
     cannot(out, "unmapped", fmt("state %s has no counterpart in %s v%d (map it in a plan: states = { %s = \"...\" })",
@@ -221,6 +234,7 @@ function E.migrate_case(c, timers, name, version, to_id, path, source)
   end
   local st = def.state_by[to]
   out.final = st.final or false
+  if st.final then out.closes = { state = to, outcome = st.outcome } end
   out.overdue_since = (st.review and not st.final) and c.overdue_since or nil
   local pending = {}
   for _, t in ipairs(timers) do if t.status == "pending" then pending[#pending + 1] = t end end

@@ -135,6 +135,61 @@ expect_out "audit verifies after the undo" "chain intact" "$K" audit verify
 expect_refused "undo twice" 1 "kinflow: migration 1 was undone already" "$K" migrate undo 1
 expect_out "list shows it undone" "pathway -> v2  undone" "$K" migrate list
 
+# roles gone and a mapping into a final state (a database of their own)
+export KINFLOW_DB="$T_DIR/gone.db"
+cat >visits1.lua <<'EOF2'
+return workflow {
+  name = "visits", title = "Visits", roles = { "caseworker", "volunteer", "mentor" }, initial = "intake",
+  states = {
+    { "intake", title = "Intake" },
+    { "visiting", title = "Visiting" },
+    { "paused", title = "Paused" },
+    { "closed", title = "Closed", final = true, outcome = "ended" },
+  },
+  transitions = {
+    { "visit", from = "intake", to = "visiting", by = { "volunteer", "caseworker" } },
+    { "pause", from = "intake", to = "paused", by = { "caseworker" } },
+    { "resume", from = "paused", to = "intake", by = { "mentor" } },
+    { "withdraw", from = "intake", to = "closed", by = { "mentor" } },
+    { "close", from = "visiting", to = "closed", by = { "caseworker" } },
+  },
+}
+EOF2
+cat >visits2.lua <<'EOF2'
+return workflow {
+  name = "visits", title = "Visits", roles = { "caseworker" }, initial = "intake",
+  states = {
+    { "intake", title = "Intake" },
+    { "closed", title = "Closed", final = true, outcome = "ended" },
+  },
+  transitions = { { "close", from = "intake", to = "closed", by = { "caseworker" } } },
+}
+EOF2
+echo 'return migration { workflow = "visits", to = 2, states = { visiting = "closed" } }' >visits_plan.lua
+quiet "$K" init
+quiet "$K" deploy visits1.lua
+quiet "$K" case new visits
+quiet "$K" case new visits
+quiet "$K" case new visits
+quiet "$K" case fire 2 visit --as volunteer
+quiet "$K" case fire 3 pause --as caseworker
+quiet "$K" deploy visits2.lua
+expect_out "check: roles gone in the new version" "case 1: v1 intake -> v2 intake: would move; roles gone in v2: mentor, volunteer" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+expect_out "check: roles gone on a case that cannot move" "case 3: v1 paused: cannot move: state 'paused' has no counterpart in visits v2 (map it in a plan: states = { paused = \"...\" }); roles gone in v2: mentor" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+expect_out "check: totals count roles gone" "totals: 3 cases: 2 would move, 1 cannot; 0 with a timer due at once, 0 with moves that become blocked, 2 with roles gone, 1 that will close" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+run "$K" migrate check visits --to 2 --plan visits_plan.lua --json
+expect_eq "check --json: roles_gone" '["mentor", "volunteer"] 2' "$(echo "$OUT" | py 'json.dumps(d["cases"][0]["roles_gone"]) + " " + str(d["totals"]["roles_gone"])')"
+expect_out "check: a mapping into a final state is said" "case 2: v1 visiting -> v2 closed: would move; moves into final state 'closed': the case will close" \
+  "$K" migrate check visits --to 2 --plan visits_plan.lua
+expect_eq "check --json: closes" '{"outcome": "ended", "state": "closed"} 1' "$("$K" migrate check visits --to 2 --plan visits_plan.lua --json | py 'json.dumps(d["cases"][1]["closes"], sort_keys=True) + " " + str(d["totals"]["closing"])')"
+run "$K" migrate run visits --to 2 --plan visits_plan.lua
+expect_eq "run: the case mapped into a final state is closed" "closed True 2" "$("$K" case show 2 --json | py '"%s %s %d" % (d["state"], d["final"], d["version"])')"
+expect_eq "run: case.migrated records the outcome" "ended" "$("$K" case history 2 --json | py '[e for e in d if e["kind"] == "case.migrated"][0]["data"]["outcome"]')"
+[[ "$OUT" == *"case 3 stays at paused: state 'paused' has no counterpart in visits v2 (map it in a plan: states = { paused = \"...\" }); roles gone in v2: mentor"* ]] && t_ok "run lists roles gone on a case left" || t_fail "run lists roles gone" "$OUT"
+
 # kill -9 during a run of 2,000 cases: each case is migrated (with its event) or untouched
 export KINFLOW_DB="$T_DIR/big.db"
 quiet "$K" init
@@ -143,7 +198,12 @@ seq 1 2000 | xargs -P 4 -I{} "$K" case new pathway --data '{"n": {}}' >/dev/null
 quiet "$K" deploy v2.lua
 "$K" migrate run pathway --to 2 >/dev/null 2>&1 &
 pid=$!
-sleep "0.$((RANDOM % 9 + 1))"
+echo 'print(kf.sql("SELECT count(*) AS n FROM migrated_cases")[1].n)' >moved.lua
+for _ in $(seq 1 300); do   # kill it once it has moved some cases
+  n=$("$K" script run moved.lua 2>/dev/null || echo 0)
+  [[ "${n:-0}" -ge 20 ]] && break
+  sleep 0.1
+done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 cat >count.lua <<'EOF'
@@ -159,7 +219,15 @@ print(string.format("%d %d", moved + untouched, bad))
 EOF
 expect_eq "after kill -9: every case migrated with its event, or untouched" "2000 0" "$("$K" script run count.lua)"
 expect_out "after kill -9: audit verifies" "chain intact" "$K" audit verify
-expect_out "after kill -9: a second run moves the rest" "0 left" "$K" migrate run pathway --to 2
-expect_eq "every case on v2" "2000 0" "$("$K" script run count.lua | awk '{print $1, $2}')"
+moved=$("$K" script run moved.lua)
+expect_out "after kill -9: list shows the run interrupted" "pathway -> v2  interrupted $moved moved" "$K" migrate list
+echo "print(kf.sql(\"SELECT count(*) AS n FROM events WHERE kind = 'migration.interrupted'\")[1].n)" >interrupted.lua
+expect_eq "after kill -9: its state is stored, with an event" "interrupted 1" "$("$K" migrate list --json | py 'd[0]["state"]') $("$K" script run interrupted.lua)"
+expect_out "after kill -9: undo puts back the moved cases" "migration 1 undone: $moved cases put back, 0 left" "$K" migrate undo 1
+echo 'print(kf.sql("SELECT count(*) AS n FROM cases c JOIN definitions d ON d.id = c.workflow_id WHERE d.version = 1")[1].n)' >on_v1.lua
+expect_eq "after the undo: every case on v1" "2000" "$("$K" script run on_v1.lua)"
+expect_out "after the undo: audit verifies" "chain intact" "$K" audit verify
+expect_out "a second run moves them all" "2000 cases moved to pathway v2, 0 left" "$K" migrate run pathway --to 2
+expect_eq "every case on v2" "0" "$("$K" script run on_v1.lua)"
 
 t_done
