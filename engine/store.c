@@ -1,6 +1,8 @@
 /* store.c: the SQLite store: schema and migrations, prepared statements, transactions,
- * and the hash chain of the event log. The only file that includes sqlite3.h; it must
- * not know about Lua or workflows beyond the rows it keeps. */
+ * definitions, cases, members and entries, the hash chain of the event log, timers, and
+ * read-only connections for reports and scripts (people's rows are store_people.c's,
+ * practice records store_practice.c's; store_int.h is what they share). Only the store's
+ * files include sqlite3.h; none knows about Lua or workflows beyond the rows it keeps. */
 #define _GNU_SOURCE
 #include "store.h"
 
@@ -11,27 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The statement cache: at most NSTMT prepared statements a connection, keyed by their SQL
- * text, least recently used out first. A statement that is running (stepped, not yet
- * reset) is never evicted, nor handed out again: a second user of the same SQL while it
- * runs (a callback of kf_store_state_entries that reads the store) gets its own. */
-#define NSTMT 64
-
-struct cached {
-  sqlite3_stmt *st; /* NULL: a free slot */
-  uint64_t hash;    /* of its SQL text (sqlite3_sql), for a quick look */
-  uint64_t used;    /* when it was last handed out: the least recent goes first */
-};
-
-struct kf_store {
-  sqlite3 *db;
-  char *path;
-  int readonly;
-  int in_tx;
-  struct kf_script_guard *guard; /* scripts only: see "reports and scripts" below */
-  uint64_t tick;                 /* counts stmt() calls, for the cache's recency */
-  struct cached cache[NSTMT];
-};
+#include "store_int.h"
 
 static const char *MIGRATIONS[] = {
     /* 1: the first schema */
@@ -184,7 +166,7 @@ static const char *MIGRATIONS[] = {
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
-static int db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
+int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
   const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
   switch (rc & 0xff) {
   case SQLITE_BUSY:
@@ -215,11 +197,11 @@ static int db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
   }
 }
 
-static int exec(kf_store *st, const char *sql, kf_err *err) {
+int store_exec(kf_store *st, const char *sql, kf_err *err) {
   char *msg = NULL;
   int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
   sqlite3_free(msg);
-  return rc == SQLITE_OK ? 0 : db_fail(st, err, rc, "setting up");
+  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "setting up");
 }
 
 static uint64_t sql_hash(const char *sql) {
@@ -232,7 +214,7 @@ static uint64_t sql_hash(const char *sql) {
  * cached, evicting the least recently used statement that is not running). The caller
  * steps it and resets it (or steps it to the end) before it asks for NSTMT others. NULL
  * with err when it cannot be prepared, or when every cached statement is running. */
-static sqlite3_stmt *stmt(kf_store *st, const char *sql, kf_err *err) {
+sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
   if (!sql) {
     kf_fail(err, KF_ENOMEM, "out of memory building a query");
     return NULL;
@@ -264,7 +246,7 @@ static sqlite3_stmt *stmt(kf_store *st, const char *sql, kf_err *err) {
   int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(s);
-    db_fail(st, err, rc, "preparing a statement");
+    store_db_fail(st, err, rc, "preparing a statement");
     return NULL;
   }
   if (victim->st) sqlite3_finalize(victim->st);
@@ -274,28 +256,28 @@ static sqlite3_stmt *stmt(kf_store *st, const char *sql, kf_err *err) {
   return s;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v) {
+void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
   if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
   else sqlite3_bind_null(s, i);
 }
 
 /* Bind v as JSON text ("{}" when v is NULL). Fails, binding nothing, when v cannot be
  * written: never an empty object in place of data it could not write. */
-static int bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err) {
+int store_bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err) {
   char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   if (v && !text)
     return kf_fail(err, KF_ENOMEM, "could not write a value as JSON (out of memory); nothing "
                    "was changed");
   int rc = sqlite3_bind_text(s, i, text ? text : "{}", -1, SQLITE_TRANSIENT);
   free(text);
-  return rc == SQLITE_OK ? 0 : db_fail(st, err, rc, "storing a JSON value");
+  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "storing a JSON value");
 }
 
-static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-static int64_t jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+const char *store_jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+int64_t store_jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
 /* Column value as json: integers, reals, text; columns named in json_cols parse as JSON. */
-static json_t *col_json(sqlite3_stmt *s, int i, int parse) {
+json_t *store_col_json(sqlite3_stmt *s, int i, int parse) {
   switch (sqlite3_column_type(s, i)) {
   case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, i));
   case SQLITE_FLOAT: return json_real(sqlite3_column_double(s, i));
@@ -311,33 +293,33 @@ static json_t *col_json(sqlite3_stmt *s, int i, int parse) {
   }
 }
 
-static int is_json_col(const char *name) {
+int store_is_json_col(const char *name) {
   return !strcmp(name, "data") || !strcmp(name, "definition") || !strcmp(name, "errors");
 }
 
 /* The current row as an object keyed by column names. */
-static json_t *row_json(sqlite3_stmt *s) {
+json_t *store_row_json(sqlite3_stmt *s) {
   json_t *o = json_object();
   int n = sqlite3_column_count(s);
   for (int i = 0; i < n; i++) {
     const char *name = sqlite3_column_name(s, i);
-    json_object_set_new(o, name, col_json(s, i, is_json_col(name)));
+    json_object_set_new(o, name, store_col_json(s, i, store_is_json_col(name)));
   }
   return o;
 }
 
 /* Step through every row into an array; NULL with err on failure. */
-static json_t *rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+json_t *store_rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
   json_t *a = json_array();
   int rc;
   if (!a) {
     kf_fail(err, KF_ENOMEM, "%s: out of memory", what);
     return NULL;
   }
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) json_array_append_new(a, row_json(s));
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) json_array_append_new(a, store_row_json(s));
   if (rc != SQLITE_DONE) {
     json_decref(a);
-    db_fail(st, err, rc, what);
+    store_db_fail(st, err, rc, what);
     return NULL;
   }
   sqlite3_reset(s);
@@ -345,26 +327,26 @@ static json_t *rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err
 }
 
 /* One row or NULL with KF_ENOTFOUND. */
-static json_t *row_or_none(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+json_t *store_row_or_none(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
   int rc = sqlite3_step(s);
   json_t *o = NULL;
   if (rc == SQLITE_ROW) {
-    if (!(o = row_json(s))) kf_fail(err, KF_ENOMEM, "%s: out of memory", what);
+    if (!(o = store_row_json(s))) kf_fail(err, KF_ENOMEM, "%s: out of memory", what);
   } else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "%s: not found", what);
-  else db_fail(st, err, rc, what);
+  else store_db_fail(st, err, rc, what);
   sqlite3_reset(s);
   return o;
 }
 
-static int step_done(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+int store_step_done(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(st, err, rc, what);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_db_fail(st, err, rc, what);
 }
 
 static int migrate(kf_store *st, kf_err *err) {
   int v = kf_store_schema_version(st);
-  if (v < 0) return db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
+  if (v < 0) return store_db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
   if (v > NMIGRATIONS)
     return kf_fail(err, KF_ESTORE, "database %s has schema version %d, newer than this "
                    "kinflow knows (%d); upgrade kinflow", st->path, v, NMIGRATIONS);
@@ -375,7 +357,7 @@ static int migrate(kf_store *st, kf_err *err) {
   if (rc) return rc;
   v = kf_store_schema_version(st); /* another process may have migrated meanwhile */
   if (v < 0 || v > NMIGRATIONS) {
-    if (v < 0) rc = db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
+    if (v < 0) rc = store_db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
     else rc = kf_fail(err, KF_ESTORE, "database %s has schema version %d, newer than this "
                       "kinflow knows (%d); upgrade kinflow", st->path, v, NMIGRATIONS);
     kf_store_rollback(st);
@@ -384,7 +366,7 @@ static int migrate(kf_store *st, kf_err *err) {
   for (; v < NMIGRATIONS; v++) {
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
-    if ((rc = exec(st, MIGRATIONS[v], err)) || (rc = exec(st, pragma, err))) {
+    if ((rc = store_exec(st, MIGRATIONS[v], err)) || (rc = store_exec(st, pragma, err))) {
       kf_store_rollback(st);
       return rc;
     }
@@ -415,7 +397,7 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
     if (rc == SQLITE_CANTOPEN)
       kf_fail(err, KF_ENOTFOUND, "database %s cannot be opened (run `kinflow init` first?)",
               path);
-    else db_fail(st, err, rc, "opening");
+    else store_db_fail(st, err, rc, "opening");
     kf_store_close(st);
     return NULL;
   }
@@ -426,8 +408,8 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
   sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
   const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                       "PRAGMA foreign_keys=ON;";
-  if ((rc = exec(st, setup, err)) || (rc = migrate(st, err)) ||
-      (st->readonly && (rc = exec(st, "PRAGMA query_only=ON;", err)))) {
+  if ((rc = store_exec(st, setup, err)) || (rc = migrate(st, err)) ||
+      (st->readonly && (rc = store_exec(st, "PRAGMA query_only=ON;", err)))) {
     kf_store_close(st);
     return NULL;
   }
@@ -475,7 +457,7 @@ int kf_store_schema_version(kf_store *st) {
 
 int kf_store_begin(kf_store *st, kf_err *err) {
   int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) return db_fail(st, err, rc, "starting a transaction");
+  if (rc != SQLITE_OK) return store_db_fail(st, err, rc, "starting a transaction");
   st->in_tx = 1;
   return 0;
 }
@@ -483,7 +465,7 @@ int kf_store_begin(kf_store *st, kf_err *err) {
 int kf_store_commit(kf_store *st, kf_err *err) {
   int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
   if (rc != SQLITE_OK) {
-    int code = db_fail(st, err, rc, "committing");
+    int code = store_db_fail(st, err, rc, "committing");
     kf_store_rollback(st);
     return code;
   }
@@ -504,11 +486,11 @@ int kf_store_savepoint(kf_store *st, int op, kf_err *err) {
                               "ROLLBACK TO kf_one; RELEASE kf_one"};
   if (op < 0 || op > 2) return kf_fail(err, KF_EINVAL, "internal: bad savepoint operation");
   int rc = sqlite3_exec(st->db, sql[op], NULL, NULL, NULL);
-  return rc == SQLITE_OK ? 0 : db_fail(st, err, rc, "managing a savepoint");
+  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "managing a savepoint");
 }
 
 int kf_store_set_durability(kf_store *st, int full, kf_err *err) {
-  return exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
+  return store_exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
 }
 
 /* ---- definitions ---- */
@@ -519,31 +501,31 @@ int kf_store_def_put(kf_store *st, json_t *row, kf_err *err) {
   static const char *q_ins =
       "INSERT INTO definitions(kind,name,version,title,path,source,base_id,definition,hash,"
       "deployed_at,deployed_by) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
-  sqlite3_stmt *s = stmt(st, q_ver, err);
+  sqlite3_stmt *s = store_stmt(st, q_ver, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, jstr(row, "kind"));
-  bind_text(s, 2, jstr(row, "name"));
+  store_bind_text(s, 1, store_jstr(row, "kind"));
+  store_bind_text(s, 2, store_jstr(row, "name"));
   int rc = sqlite3_step(s);
   if (rc != SQLITE_ROW) {
     sqlite3_reset(s);
-    return db_fail(st, err, rc, "versioning a definition");
+    return store_db_fail(st, err, rc, "versioning a definition");
   }
   int64_t version = sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
-  if (!(s = stmt(st, q_ins, err))) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, jstr(row, "kind"));
-  bind_text(s, 2, jstr(row, "name"));
+  if (!(s = store_stmt(st, q_ins, err))) return err ? err->code : KF_ESTORE;
+  store_bind_text(s, 1, store_jstr(row, "kind"));
+  store_bind_text(s, 2, store_jstr(row, "name"));
   sqlite3_bind_int64(s, 3, version);
-  bind_text(s, 4, jstr(row, "title"));
-  bind_text(s, 5, jstr(row, "path"));
-  bind_text(s, 6, jstr(row, "source"));
+  store_bind_text(s, 4, store_jstr(row, "title"));
+  store_bind_text(s, 5, store_jstr(row, "path"));
+  store_bind_text(s, 6, store_jstr(row, "source"));
   if (json_is_integer(json_object_get(row, "base_id")))
-    sqlite3_bind_int64(s, 7, jint(row, "base_id"));
-  if ((rc = bind_json(st, s, 8, json_object_get(row, "definition"), err))) return rc;
-  bind_text(s, 9, jstr(row, "hash"));
-  bind_text(s, 10, jstr(row, "deployed_at"));
-  bind_text(s, 11, jstr(row, "deployed_by"));
-  if ((rc = step_done(st, s, "storing a definition", err))) return rc;
+    sqlite3_bind_int64(s, 7, store_jint(row, "base_id"));
+  if ((rc = store_bind_json(st, s, 8, json_object_get(row, "definition"), err))) return rc;
+  store_bind_text(s, 9, store_jstr(row, "hash"));
+  store_bind_text(s, 10, store_jstr(row, "deployed_at"));
+  store_bind_text(s, 11, store_jstr(row, "deployed_by"));
+  if ((rc = store_step_done(st, s, "storing a definition", err))) return rc;
   json_object_set_new(row, "version", json_integer(version));
   json_object_set_new(row, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
   return 0;
@@ -558,11 +540,11 @@ json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf
   static const char *q = "SELECT " DEF_COLS ", d.source, d.definition" DEF_FROM
                          "WHERE d.kind=?1 AND d.name=?2 AND d.active=1 "
                          "ORDER BY d.version DESC LIMIT 1";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  bind_text(s, 1, kind);
-  bind_text(s, 2, name);
-  json_t *o = row_or_none(st, s, name, err);
+  store_bind_text(s, 1, kind);
+  store_bind_text(s, 2, name);
+  json_t *o = store_row_or_none(st, s, name, err);
   if (!o && err && err->code == KF_ENOTFOUND)
     kf_fail(err, KF_ENOTFOUND, "no %s named '%s' is deployed", kind, name);
   return o;
@@ -570,10 +552,10 @@ json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf
 
 json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "SELECT " DEF_COLS ", d.source, d.definition" DEF_FROM "WHERE d.id=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, id);
-  return row_or_none(st, s, "definition", err);
+  return store_row_or_none(st, s, "definition", err);
 }
 
 json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err) {
@@ -582,18 +564,18 @@ json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err) {
                          "(SELECT count(*) FROM cases c WHERE c.workflow_id=d.id AND c.final=0)"
                          " AS open_cases" DEF_FROM
                          "WHERE ?1 IS NULL OR d.kind=?1 ORDER BY d.kind, d.name, d.version";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  bind_text(s, 1, kind);
-  return rows_json(st, s, "listing definitions", err);
+  store_bind_text(s, 1, kind);
+  return store_rows_json(st, s, "listing definitions", err);
 }
 
 int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "UPDATE definitions SET active=0 WHERE id=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
-  int rc = step_done(st, s, "rolling back a definition", err);
+  int rc = store_step_done(st, s, "rolling back a definition", err);
   if (!rc && sqlite3_changes(st->db) == 0)
     rc = kf_fail(err, KF_ENOTFOUND, "no definition %lld to roll back", (long long)id);
   return rc;
@@ -609,30 +591,30 @@ int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err) {
   " FROM cases c JOIN definitions d ON d.id = c.workflow_id "                           \
   "LEFT JOIN definitions b ON b.id = d.base_id "
 
-static json_t *case_fix(json_t *c) {
-  if (c) json_object_set(c, "final", json_boolean(jint(c, "final")));
+json_t *store_case_fix(json_t *c) {
+  if (c) json_object_set(c, "final", json_boolean(store_jint(c, "final")));
   return c;
 }
 
 int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) {
   static const char *q = "INSERT INTO cases(ref,workflow_id,workflow,state,final,data,"
                           "created_at,updated_at,entered_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?7,?7)";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, jstr(c, "ref"));
-  sqlite3_bind_int64(s, 2, jint(c, "workflow_id"));
-  bind_text(s, 3, jstr(c, "workflow"));
-  bind_text(s, 4, jstr(c, "state"));
+  store_bind_text(s, 1, store_jstr(c, "ref"));
+  sqlite3_bind_int64(s, 2, store_jint(c, "workflow_id"));
+  store_bind_text(s, 3, store_jstr(c, "workflow"));
+  store_bind_text(s, 4, store_jstr(c, "state"));
   sqlite3_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
-  int rc = bind_json(st, s, 6, json_object_get(c, "data"), err);
+  int rc = store_bind_json(st, s, 6, json_object_get(c, "data"), err);
   if (rc) return rc;
-  bind_text(s, 7, now);
+  store_bind_text(s, 7, now);
   rc = sqlite3_step(s);
   sqlite3_reset(s);
   if (rc != SQLITE_DONE) {
-    if ((rc & 0xff) == SQLITE_CONSTRAINT && jstr(c, "ref"))
-      return kf_fail(err, KF_EINVAL, "a case with ref '%s' already exists", jstr(c, "ref"));
-    return db_fail(st, err, rc, "opening a case");
+    if ((rc & 0xff) == SQLITE_CONSTRAINT && store_jstr(c, "ref"))
+      return kf_fail(err, KF_EINVAL, "a case with ref '%s' already exists", store_jstr(c, "ref"));
+    return store_db_fail(st, err, rc, "opening a case");
   }
   json_object_set_new(c, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
   return 0;
@@ -640,7 +622,7 @@ int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) 
 
 /* A number written in digits: 1 and *id when text is all digits (no sign, no spaces) and
  * fits in 63 bits; 0 (*id untouched) otherwise. */
-static int parse_digits(const char *text, int64_t *id) {
+int store_parse_digits(const char *text, int64_t *id) {
   int64_t n = 0;
   if (!*text) return 0;
   for (const char *p = text; *p; p++) {
@@ -663,19 +645,19 @@ json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
     return NULL;
   }
   int64_t id = 0;
-  int numeric = parse_digits(id_or_ref, &id);
-  sqlite3_stmt *s = stmt(st, numeric ? by_id : by_ref, err);
+  int numeric = store_parse_digits(id_or_ref, &id);
+  sqlite3_stmt *s = store_stmt(st, numeric ? by_id : by_ref, err);
   if (!s) return NULL;
   if (numeric) sqlite3_bind_int64(s, 1, id);
-  else bind_text(s, 1, id_or_ref);
-  json_t *c = row_or_none(st, s, id_or_ref, err);
-  if (!c && numeric && err->code == KF_ENOTFOUND && (s = stmt(st, by_ref, err))) {
-    bind_text(s, 1, id_or_ref); /* a ref may be all digits */
-    c = row_or_none(st, s, id_or_ref, err);
+  else store_bind_text(s, 1, id_or_ref);
+  json_t *c = store_row_or_none(st, s, id_or_ref, err);
+  if (!c && numeric && err->code == KF_ENOTFOUND && (s = store_stmt(st, by_ref, err))) {
+    store_bind_text(s, 1, id_or_ref); /* a ref may be all digits */
+    c = store_row_or_none(st, s, id_or_ref, err);
   }
   if (!c && err->code == KF_ENOTFOUND)
     kf_fail(err, KF_ENOTFOUND, "no case '%s' (give a case number or its ref)", id_or_ref);
-  return case_fix(c);
+  return store_case_fix(c);
 }
 
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
@@ -685,17 +667,17 @@ int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char 
       " entered_at=CASE WHEN ?7 THEN ?6 ELSE entered_at END,"
       " overdue_since=CASE WHEN ?7 THEN NULL ELSE overdue_since END"
       " WHERE id=?1 AND revision=?2";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, revision);
-  bind_text(s, 3, state);
+  store_bind_text(s, 3, state);
   sqlite3_bind_int(s, 4, final);
-  int rc = bind_json(st, s, 5, data, err);
+  int rc = store_bind_json(st, s, 5, data, err);
   if (rc) return rc;
-  bind_text(s, 6, now);
+  store_bind_text(s, 6, now);
   sqlite3_bind_int(s, 7, entered);
-  if ((rc = step_done(st, s, "updating a case", err))) return rc;
+  if ((rc = store_step_done(st, s, "updating a case", err))) return rc;
   if (sqlite3_changes(st->db) == 0)
     return kf_fail(err, KF_ECONFLICT, "case %lld changed since revision %lld (someone else "
                    "updated it first); reload and try again", (long long)id, (long long)revision);
@@ -708,12 +690,12 @@ int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, const
                          " updated_at=?3 WHERE id=?1";
   if (!now) return kf_fail(err, KF_EINVAL, "internal: case %lld updated without a time",
                            (long long)id);
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, since);
-  bind_text(s, 3, now);
-  int rc = step_done(st, s, "marking a review", err);
+  store_bind_text(s, 2, since);
+  store_bind_text(s, 3, now);
+  int rc = store_step_done(st, s, "marking a review", err);
   if (!rc && sqlite3_changes(st->db) == 0)
     rc = kf_fail(err, KF_ENOTFOUND, "no case %lld to mark", (long long)id);
   return rc;
@@ -727,13 +709,13 @@ int kf_store_case_allocate(kf_store *st, int64_t id, const char *to, const char 
                            (long long)id);
   if (!to && team) return kf_fail(err, KF_EINVAL, "internal: case %lld: a team without a "
                                   "worker", (long long)id);
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, to);
-  bind_text(s, 3, team);
-  bind_text(s, 4, now);
-  int rc = step_done(st, s, "allocating a case", err);
+  store_bind_text(s, 2, to);
+  store_bind_text(s, 3, team);
+  store_bind_text(s, 4, now);
+  int rc = store_step_done(st, s, "allocating a case", err);
   if (!rc && sqlite3_changes(st->db) == 0)
     rc = kf_fail(err, KF_ENOTFOUND, "no case %lld to allocate", (long long)id);
   return rc;
@@ -812,16 +794,16 @@ static const char *filter_sql(int mask, int count) {
 /* Which filters f asks for. */
 static int filter_mask(json_t *f) {
   int m = 0;
-  if (jstr(f, "workflow")) m |= F_WORKFLOW;
-  if (jstr(f, "state")) m |= F_STATE;
+  if (store_jstr(f, "workflow")) m |= F_WORKFLOW;
+  if (store_jstr(f, "state")) m |= F_STATE;
   json_t *od = json_object_get(f, "overdue");
   if (json_is_boolean(od)) m |= json_is_true(od) ? F_OVERDUE : F_NOT_OVERDUE;
   if (json_is_boolean(json_object_get(f, "open"))) m |= F_OPEN;
-  if (jstr(f, "q") && *jstr(f, "q")) m |= F_TEXT;
-  if (jstr(f, "allocated_to")) m |= F_ALLOCATED;
-  if (jstr(f, "team")) m |= F_TEAM;
+  if (store_jstr(f, "q") && *store_jstr(f, "q")) m |= F_TEXT;
+  if (store_jstr(f, "allocated_to")) m |= F_ALLOCATED;
+  if (store_jstr(f, "team")) m |= F_TEAM;
   if (json_is_true(json_object_get(f, "unallocated"))) m |= F_UNALLOCATED;
-  const char *sort = jstr(f, "sort");
+  const char *sort = store_jstr(f, "sort");
   if (sort && *sort) m |= F_SORT | (sort[0] == '-' ? F_DESC : 0);
   json_t *vis = json_object_get(f, "visible_to");
   if (json_is_object(vis)) {
@@ -842,22 +824,22 @@ static int bind_names(kf_store *st, sqlite3_stmt *s, int i, json_t *names, const
     return kf_fail(err, KF_EINVAL, "internal: visible_to.%s must be a list of names", what);
   json_array_foreach(names, k, v) if (!json_is_string(v))
     return kf_fail(err, KF_EINVAL, "internal: visible_to.%s must be a list of names", what);
-  return s ? bind_json(st, s, i, names, err) : 0;
+  return s ? store_bind_json(st, s, i, names, err) : 0;
 }
 
 /* Bind a case filter: workflow, state, overdue, open, q (text searched in ref and data,
  * members' names and dates of birth), allocated_to, team, visible_to. */
 static int bind_case_filter(kf_store *st, sqlite3_stmt *s, json_t *f, kf_err *err) {
-  bind_text(s, 1, jstr(f, "workflow"));
-  bind_text(s, 2, jstr(f, "state"));
+  store_bind_text(s, 1, store_jstr(f, "workflow"));
+  store_bind_text(s, 2, store_jstr(f, "state"));
   json_t *v;
   if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
   if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
-  bind_text(s, 10, jstr(f, "allocated_to"));
-  bind_text(s, 11, jstr(f, "team"));
+  store_bind_text(s, 10, store_jstr(f, "allocated_to"));
+  store_bind_text(s, 11, store_jstr(f, "team"));
   json_t *vis = json_object_get(f, "visible_to");
   if (vis && !json_is_null(vis)) {
-    if (!json_is_object(vis) || !jstr(vis, "login") || !jstr(vis, "now"))
+    if (!json_is_object(vis) || !store_jstr(vis, "login") || !store_jstr(vis, "now"))
       return kf_fail(err, KF_EINVAL, "internal: visible_to needs login and now");
     /* Only a statement with the scope's conditions has these parameters (?15 the last). */
     int bind = sqlite3_bind_parameter_count(s) >= 15, rc;
@@ -866,11 +848,11 @@ static int bind_case_filter(kf_store *st, sqlite3_stmt *s, json_t *f, kf_err *er
         (rc = bind_names(st, bind ? s : NULL, 14, json_object_get(vis, "teams"), "teams", err)))
       return rc;
     if (bind) {
-      bind_text(s, 12, jstr(vis, "login"));
-      bind_text(s, 15, jstr(vis, "now"));
+      store_bind_text(s, 12, store_jstr(vis, "login"));
+      store_bind_text(s, 15, store_jstr(vis, "now"));
     }
   }
-  const char *q = jstr(f, "q");
+  const char *q = store_jstr(f, "q");
   if (q && *q) {
     size_t n = strlen(q);
     char *like = malloc(2 * n + 3), *p = like;
@@ -901,13 +883,13 @@ static int sort_key_ok(const char *sort) {
 }
 
 json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
-  const char *sort = jstr(f, "sort");
+  const char *sort = store_jstr(f, "sort");
   if (sort && *sort && !sort_key_ok(sort)) {
     kf_fail(err, KF_EINVAL, "sort '%.80s': give a data key (letters, digits and _), or -KEY "
             "for descending", sort);
     return NULL;
   }
-  sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f), 0), err);
+  sqlite3_stmt *s = store_stmt(st, filter_sql(filter_mask(f), 0), err);
   if (!s || bind_case_filter(st, s, f, err)) return NULL;
   if (sort && *sort) {
     char path[80];
@@ -916,22 +898,22 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
   }
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
-  sqlite3_bind_int64(s, 6, jint(f, "offset"));
+  sqlite3_bind_int64(s, 6, store_jint(f, "offset"));
   json_t *v;
-  json_t *a = rows_json(st, s, "listing cases", err);
+  json_t *a = store_rows_json(st, s, "listing cases", err);
   size_t i;
-  json_array_foreach(a, i, v) case_fix(v);
+  json_array_foreach(a, i, v) store_case_fix(v);
   return a;
 }
 
 int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
-  sqlite3_stmt *s = stmt(st, filter_sql(filter_mask(f) & ~(F_SORT | F_DESC), 1), err);
+  sqlite3_stmt *s = store_stmt(st, filter_sql(filter_mask(f) & ~(F_SORT | F_DESC), 1), err);
   if (!s || bind_case_filter(st, s, f, err)) return -1;
   sqlite3_bind_int64(s, 9, cap > 0 ? cap : -1);
   int rc = sqlite3_step(s);
   int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
   sqlite3_reset(s);
-  if (n < 0) db_fail(st, err, rc, "counting cases");
+  if (n < 0) store_db_fail(st, err, rc, "counting cases");
   return n;
 }
 
@@ -939,10 +921,10 @@ json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err) {
   static const char *q = "SELECT state, count(*) AS cases,"
                          " sum(overdue_since IS NOT NULL) AS overdue FROM cases"
                          " WHERE (?1 IS NULL OR workflow=?1) GROUP BY state";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  bind_text(s, 1, workflow);
-  return rows_json(st, s, "counting cases per state", err);
+  store_bind_text(s, 1, workflow);
+  return store_rows_json(st, s, "counting cases per state", err);
 }
 
 /* ---- members and form entries ---- */
@@ -951,25 +933,25 @@ int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const c
                         json_t *data, const char *now, kf_err *err) {
   static const char *q = "INSERT INTO members(case_id,role,name,data,added_at) "
                          "VALUES(?1,?2,?3,?4,?5)";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, role);
-  bind_text(s, 3, name);
-  int rc = bind_json(st, s, 4, data, err);
+  store_bind_text(s, 2, role);
+  store_bind_text(s, 3, name);
+  int rc = store_bind_json(st, s, 4, data, err);
   if (rc) return rc;
-  bind_text(s, 5, now);
-  return step_done(st, s, "adding a member", err);
+  store_bind_text(s, 5, now);
+  return store_step_done(st, s, "adding a member", err);
 }
 
 json_t *kf_store_members(kf_store *st, int64_t case_id, const char *role, kf_err *err) {
   static const char *q = "SELECT id, role, name, data, added_at, ended_at, ended_reason FROM members "
                          "WHERE case_id=?1 AND (?2 IS NULL OR role=?2) ORDER BY id";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, role);
-  return rows_json(st, s, "listing members", err);
+  store_bind_text(s, 2, role);
+  return store_rows_json(st, s, "listing members", err);
 }
 
 int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const char *on,
@@ -979,13 +961,13 @@ int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const cha
   if (!on || !reason)
     return kf_fail(err, KF_EINVAL, "internal: member %lld ended without a date or reason",
                    (long long)member);
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, case_id);
   sqlite3_bind_int64(s, 2, member);
-  bind_text(s, 3, on);
-  bind_text(s, 4, reason);
-  int rc = step_done(st, s, "ending a member", err);
+  store_bind_text(s, 3, on);
+  store_bind_text(s, 4, reason);
+  int rc = store_step_done(st, s, "ending a member", err);
   if (!rc && sqlite3_changes(st->db) == 0)
     rc = kf_fail(err, KF_ECONFLICT, "member %lld of case %lld is not a current member",
                  (long long)member, (long long)case_id);
@@ -994,7 +976,7 @@ int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const cha
 
 char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err) {
   static const char *q = "SELECT login FROM users WHERE family_member=?1 ORDER BY login LIMIT 1";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, member);
   int rc = sqlite3_step(s);
@@ -1005,7 +987,7 @@ char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err) {
   } else if (rc == SQLITE_DONE) {
     kf_fail(err, KF_ENOTFOUND, "member %lld has no family account", (long long)member);
   } else {
-    db_fail(st, err, rc, "finding a family account");
+    store_db_fail(st, err, rc, "finding a family account");
   }
   sqlite3_reset(s);
   return out;
@@ -1014,20 +996,20 @@ char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err) {
 int kf_store_entry_add(kf_store *st, json_t *e, const char *now, int64_t *id, kf_err *err) {
   static const char *q = "INSERT INTO entries(case_id,form,form_id,data,valid,errors,actor,"
                          "submitted_at,role) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, jint(e, "case"));
-  bind_text(s, 2, jstr(e, "form"));
-  if (json_is_integer(json_object_get(e, "form_id"))) sqlite3_bind_int64(s, 3, jint(e, "form_id"));
-  int rc = bind_json(st, s, 4, json_object_get(e, "data"), err);
+  sqlite3_bind_int64(s, 1, store_jint(e, "case"));
+  store_bind_text(s, 2, store_jstr(e, "form"));
+  if (json_is_integer(json_object_get(e, "form_id"))) sqlite3_bind_int64(s, 3, store_jint(e, "form_id"));
+  int rc = store_bind_json(st, s, 4, json_object_get(e, "data"), err);
   if (rc) return rc;
   sqlite3_bind_int(s, 5, json_is_true(json_object_get(e, "valid")));
   json_t *errors = json_object_get(e, "errors");
-  if (errors && !json_is_null(errors) && (rc = bind_json(st, s, 6, errors, err))) return rc;
-  bind_text(s, 7, jstr(e, "actor"));
-  bind_text(s, 8, now);
-  bind_text(s, 9, json_string_value(json_object_get(e, "role")));
-  rc = step_done(st, s, "storing a form entry", err);
+  if (errors && !json_is_null(errors) && (rc = store_bind_json(st, s, 6, errors, err))) return rc;
+  store_bind_text(s, 7, store_jstr(e, "actor"));
+  store_bind_text(s, 8, now);
+  store_bind_text(s, 9, json_string_value(json_object_get(e, "role")));
+  rc = store_step_done(st, s, "storing a form entry", err);
   if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
   return rc;
 }
@@ -1039,15 +1021,15 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
       " e.submitted_at AS at, e.role FROM entries e LEFT JOIN definitions d ON d.id = e.form_id"
       " WHERE e.case_id=?1 AND (?2 IS NULL OR e.form=?2) AND (?3 = 0 OR e.valid = 1)"
       " ORDER BY e.id";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, form);
+  store_bind_text(s, 2, form);
   sqlite3_bind_int(s, 3, valid_only);
-  json_t *a = rows_json(st, s, "listing form entries", err);
+  json_t *a = store_rows_json(st, s, "listing form entries", err);
   size_t i;
   json_t *v;
-  json_array_foreach(a, i, v) json_object_set(v, "valid", json_boolean(jint(v, "valid")));
+  json_array_foreach(a, i, v) json_object_set(v, "valid", json_boolean(store_jint(v, "valid")));
   return a;
 }
 
@@ -1055,11 +1037,11 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
 json_t *kf_store_member_get(kf_store *st, int64_t case_id, int64_t member_id, kf_err *err) {
   static const char *q = "SELECT id, role, name, data, added_at, ended_at, ended_reason "
                          "FROM members WHERE case_id=?1 AND id=?2";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, case_id);
   sqlite3_bind_int64(s, 2, member_id);
-  return rows_json(st, s, "reading a member", err);
+  return store_rows_json(st, s, "reading a member", err);
 }
 
 /* ---- the event log and its hash chain ---- */
@@ -1098,7 +1080,7 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
       "data,prev_hash,hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
   if (!kf_store_in_tx(st))
     return kf_fail(err, KF_ESTORE, "internal: event appended outside a transaction");
-  sqlite3_stmt *s = stmt(st, q_head, err);
+  sqlite3_stmt *s = store_stmt(st, q_head, err);
   if (!s) return err ? err->code : KF_ESTORE;
   char prev[65];
   int64_t seq = 1;
@@ -1110,51 +1092,51 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
     memcpy(prev, GENESIS, sizeof prev);
   } else {
     sqlite3_reset(s);
-    return db_fail(st, err, rc, "reading the event log");
+    return store_db_fail(st, err, rc, "reading the event log");
   }
   sqlite3_reset(s);
   json_t *data = json_object_get(ev, "data");
   char *dtext = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
   json_t *cid = json_object_get(ev, "case");
-  json_t *fields = event_fields(seq, cid ? cid : json_null(), jstr(ev, "at"), jstr(ev, "actor"),
-                                jstr(ev, "role"), jstr(ev, "kind"), jstr(ev, "name"),
-                                jstr(ev, "from"), jstr(ev, "to"), jstr(ev, "reason"),
+  json_t *fields = event_fields(seq, cid ? cid : json_null(), store_jstr(ev, "at"), store_jstr(ev, "actor"),
+                                store_jstr(ev, "role"), store_jstr(ev, "kind"), store_jstr(ev, "name"),
+                                store_jstr(ev, "from"), store_jstr(ev, "to"), store_jstr(ev, "reason"),
                                 dtext ? dtext : "{}");
   char hash[65];
   if (!fields || !dtext || event_hash(prev, fields, hash)) {
     json_decref(fields);
     free(dtext);
     return kf_fail(err, KF_EINVAL, "event '%s' has missing or malformed fields",
-                   jstr(ev, "kind") ? jstr(ev, "kind") : "?");
+                   store_jstr(ev, "kind") ? store_jstr(ev, "kind") : "?");
   }
   json_decref(fields);
-  if (!(s = stmt(st, q_ins, err))) {
+  if (!(s = store_stmt(st, q_ins, err))) {
     free(dtext);
     return err ? err->code : KF_ESTORE;
   }
   sqlite3_bind_int64(s, 1, seq);
   if (json_is_integer(cid)) sqlite3_bind_int64(s, 2, json_integer_value(cid));
-  bind_text(s, 3, jstr(ev, "at"));
-  bind_text(s, 4, jstr(ev, "actor"));
-  bind_text(s, 5, jstr(ev, "role"));
-  bind_text(s, 6, jstr(ev, "kind"));
-  bind_text(s, 7, jstr(ev, "name"));
-  bind_text(s, 8, jstr(ev, "from"));
-  bind_text(s, 9, jstr(ev, "to"));
-  bind_text(s, 10, jstr(ev, "reason"));
+  store_bind_text(s, 3, store_jstr(ev, "at"));
+  store_bind_text(s, 4, store_jstr(ev, "actor"));
+  store_bind_text(s, 5, store_jstr(ev, "role"));
+  store_bind_text(s, 6, store_jstr(ev, "kind"));
+  store_bind_text(s, 7, store_jstr(ev, "name"));
+  store_bind_text(s, 8, store_jstr(ev, "from"));
+  store_bind_text(s, 9, store_jstr(ev, "to"));
+  store_bind_text(s, 10, store_jstr(ev, "reason"));
   sqlite3_bind_text(s, 11, dtext, -1, SQLITE_TRANSIENT);
-  bind_text(s, 12, prev);
-  bind_text(s, 13, hash);
+  store_bind_text(s, 12, prev);
+  store_bind_text(s, 13, hash);
   free(dtext);
-  rc = step_done(st, s, "appending an event", err);
+  rc = store_step_done(st, s, "appending an event", err);
   if (rc) return rc;
   /* The head, kept beside the log: cutting events off its end shows up in verify. */
   static const char *q_meta = "INSERT OR REPLACE INTO meta(key, value) VALUES('head', ?1)";
-  if (!(s = stmt(st, q_meta, err))) return err ? err->code : KF_ESTORE;
+  if (!(s = store_stmt(st, q_meta, err))) return err ? err->code : KF_ESTORE;
   char head[96];
   snprintf(head, sizeof head, "%lld:%s", (long long)seq, hash);
-  bind_text(s, 1, head);
-  if ((rc = step_done(st, s, "recording the log's head", err))) return rc;
+  store_bind_text(s, 1, head);
+  if ((rc = store_step_done(st, s, "recording the log's head", err))) return rc;
   json_object_set_new(ev, "seq", json_integer(seq));
   json_object_set_new(ev, "hash", json_string(hash));
   return 0;
@@ -1175,18 +1157,18 @@ json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
   static const char *oldest = EVENTS_WHERE " ORDER BY seq LIMIT ?4";
   static const char *newest = EVENTS_WHERE " ORDER BY seq DESC LIMIT ?4";
 #undef EVENTS_WHERE
-  sqlite3_stmt *s = stmt(st, json_is_true(json_object_get(f, "newest")) ? newest : oldest, err);
+  sqlite3_stmt *s = store_stmt(st, json_is_true(json_object_get(f, "newest")) ? newest : oldest, err);
   if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
-  bind_text(s, 2, jstr(f, "kind"));
-  bind_text(s, 3, jstr(f, "since"));
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, store_jint(f, "case"));
+  store_bind_text(s, 2, store_jstr(f, "kind"));
+  store_bind_text(s, 3, store_jstr(f, "since"));
   json_t *lim = json_object_get(f, "limit");
   sqlite3_bind_int64(s, 4, json_is_integer(lim) ? json_integer_value(lim) : -1);
-  sqlite3_bind_int64(s, 5, jint(f, "after"));
-  if (json_is_integer(json_object_get(f, "before"))) sqlite3_bind_int64(s, 6, jint(f, "before"));
-  bind_text(s, 7, jstr(f, "actor"));
-  bind_text(s, 8, jstr(f, "until"));
-  return rows_json(st, s, "reading events", err);
+  sqlite3_bind_int64(s, 5, store_jint(f, "after"));
+  if (json_is_integer(json_object_get(f, "before"))) sqlite3_bind_int64(s, 6, store_jint(f, "before"));
+  store_bind_text(s, 7, store_jstr(f, "actor"));
+  store_bind_text(s, 8, store_jstr(f, "until"));
+  return store_rows_json(st, s, "reading events", err);
 }
 
 int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
@@ -1195,7 +1177,7 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
                               "SELECT seq, case_id, at, actor, role, kind, name, from_state,"
                               " to_state, reason, data, prev_hash, hash FROM events ORDER BY seq",
                               -1, &s, NULL);
-  if (rc != SQLITE_OK) return db_fail(st, err, rc, "reading the event log");
+  if (rc != SQLITE_OK) return store_db_fail(st, err, rc, "reading the event log");
   char prev[65];
   memcpy(prev, GENESIS, sizeof prev);
   int64_t expect = 1, n = 0;
@@ -1232,7 +1214,7 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
     n++;
   }
 #undef T
-  if (!bad && rc != SQLITE_DONE) bad = db_fail(st, err, rc, "reading the event log");
+  if (!bad && rc != SQLITE_DONE) bad = store_db_fail(st, err, rc, "reading the event log");
   sqlite3_finalize(s);
   if (bad) return bad;
   /* The recorded head must be the last event: otherwise events were cut off the end. */
@@ -1240,14 +1222,14 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_step(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    bad = db_fail(st, err, rc, "reading the log's recorded head");
+    bad = store_db_fail(st, err, rc, "reading the log's recorded head");
   } else if (rc == SQLITE_ROW) {
     const char *head = (const char *)sqlite3_column_text(s, 0);
     int64_t hseq = 0;
     const char *hhash = head ? strchr(head, ':') : NULL;
     char hnum[32] = "";
     if (hhash && hhash - head < (ptrdiff_t)sizeof hnum) memcpy(hnum, head, (size_t)(hhash - head));
-    if (!hhash || !parse_digits(hnum, &hseq) || strlen(hhash + 1) != 64)
+    if (!hhash || !store_parse_digits(hnum, &hseq) || strlen(hhash + 1) != 64)
       bad = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is unreadable ('%.80s'): "
                     "it was altered", head ? head : "");
     else if (hseq < (int64_t)n)
@@ -1276,14 +1258,14 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
 int kf_store_timer_add(kf_store *st, int64_t case_id, const char *name, const char *kind,
                        const char *state, const char *due, kf_err *err) {
   static const char *q = "INSERT INTO timers(case_id,name,kind,state,due_at) VALUES(?1,?2,?3,?4,?5)";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, name);
-  bind_text(s, 3, kind);
-  bind_text(s, 4, state);
-  bind_text(s, 5, due);
-  return step_done(st, s, "scheduling a timer", err);
+  store_bind_text(s, 2, name);
+  store_bind_text(s, 3, kind);
+  store_bind_text(s, 4, state);
+  store_bind_text(s, 5, due);
+  return store_step_done(st, s, "scheduling a timer", err);
 }
 
 int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state, const char *name,
@@ -1291,695 +1273,58 @@ int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state, con
   static const char *q = "UPDATE timers SET status='cancelled', done_at=?4"
                          " WHERE case_id=?1 AND status='pending' AND id<>?5"
                          " AND (?2 IS NULL OR state=?2) AND (?3 IS NULL OR name=?3)";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, state);
-  bind_text(s, 3, name);
-  bind_text(s, 4, now);
+  store_bind_text(s, 2, state);
+  store_bind_text(s, 3, name);
+  store_bind_text(s, 4, now);
   sqlite3_bind_int64(s, 5, except);
-  return step_done(st, s, "cancelling timers", err);
+  return store_step_done(st, s, "cancelling timers", err);
 }
 
 json_t *kf_store_timers_due(kf_store *st, const char *now, int limit, kf_err *err) {
   static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status"
                          " FROM timers WHERE status='pending' AND due_at<=?1"
                          " ORDER BY due_at, id LIMIT ?2";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  bind_text(s, 1, now);
+  store_bind_text(s, 1, now);
   sqlite3_bind_int(s, 2, limit);
-  return rows_json(st, s, "reading due timers", err);
+  return store_rows_json(st, s, "reading due timers", err);
 }
 
 json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err) {
   static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
                          " done_at FROM timers WHERE case_id=?1 ORDER BY id";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, case_id);
-  return rows_json(st, s, "reading timers", err);
+  return store_rows_json(st, s, "reading timers", err);
 }
 
 json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
                          " done_at FROM timers WHERE id=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, id);
-  return row_or_none(st, s, "timer", err);
+  return store_row_or_none(st, s, "timer", err);
 }
 
 int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
                           kf_err *err) {
   static const char *q = "UPDATE timers SET status=?2, done_at=?3 WHERE id=?1 AND status='pending'";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, status);
-  bind_text(s, 3, now);
-  int rc = step_done(st, s, "finishing a timer", err);
+  store_bind_text(s, 2, status);
+  store_bind_text(s, 3, now);
+  int rc = store_step_done(st, s, "finishing a timer", err);
   if (rc) return rc;
   if (sqlite3_changes(st->db) == 0)
     return kf_fail(err, KF_ECONFLICT, "timer %lld was already done", (long long)id);
   return 0;
-}
-
-/* ---- users and sessions ---- */
-
-int kf_store_user_add(kf_store *st, json_t *u, kf_err *err) {
-  static const char *q = "INSERT INTO users(login,role,roles,password_hash,created_at,"
-                         "family_case,family_member,must_change) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, jstr(u, "login"));
-  bind_text(s, 2, jstr(u, "role"));
-  json_t *roles = json_object_get(u, "roles");
-  int rc = 0;
-  if (roles) rc = bind_json(st, s, 3, roles, err);
-  else sqlite3_bind_text(s, 3, "[]", -1, SQLITE_STATIC); /* no workflow roles */
-  if (rc) return rc;
-  bind_text(s, 4, jstr(u, "password_hash"));
-  bind_text(s, 5, jstr(u, "created_at"));
-  if (json_is_integer(json_object_get(u, "family_case"))) sqlite3_bind_int64(s, 6, jint(u, "family_case"));
-  if (json_is_integer(json_object_get(u, "family_member"))) sqlite3_bind_int64(s, 7, jint(u, "family_member"));
-  sqlite3_bind_int(s, 8, json_is_true(json_object_get(u, "must_change")));
-  rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    return kf_fail(err, KF_ECONFLICT, "a user '%s' already exists", jstr(u, "login"));
-  return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, "adding a user");
-}
-
-/* A row's roles, stored as JSON text, as JSON; fails (row unchanged) when unreadable. */
-static int parse_roles(json_t *row, kf_err *err) {
-  const char *text = jstr(row, "roles");
-  json_t *roles = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-  if (!roles)
-    return kf_fail(err, KF_ESTORE, "user '%s': the stored roles are not readable JSON",
-                   jstr(row, "login") ? jstr(row, "login") : "?");
-  json_object_set_new(row, "roles", roles);
-  return 0;
-}
-
-/* The teams of login, by name. */
-static json_t *user_teams(kf_store *st, const char *login, kf_err *err) {
-  static const char *q = "SELECT team FROM team_members WHERE login=?1 ORDER BY team";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  bind_text(s, 1, login);
-  json_t *a = json_array();
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    json_array_append_new(a, json_string((const char *)sqlite3_column_text(s, 0)));
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    json_decref(a);
-    db_fail(st, err, rc, "reading a user's teams");
-    return NULL;
-  }
-  return a;
-}
-
-/* A family account's binding, from its family_case and family_member columns (taken out of
- * row): {case, member, role, name} of the member it is bound to; nothing for staff. */
-static int user_family(kf_store *st, json_t *row, kf_err *err) {
-  static const char *q = "SELECT role, name FROM members WHERE id=?1 AND case_id=?2";
-  json_t *fc = json_incref(json_object_get(row, "family_case"));
-  json_t *fm = json_incref(json_object_get(row, "family_member"));
-  json_object_del(row, "family_case");
-  json_object_del(row, "family_member");
-  int rc = 0;
-  if (json_is_integer(fc) && json_is_integer(fm)) {
-    sqlite3_stmt *s = stmt(st, q, err);
-    if (!s) rc = err ? err->code : KF_ESTORE;
-    else {
-      sqlite3_bind_int64(s, 1, json_integer_value(fm));
-      sqlite3_bind_int64(s, 2, json_integer_value(fc));
-      json_t *m = row_or_none(st, s, "a family account's member", err);
-      if (!m) rc = err ? err->code : KF_ESTORE;
-      else json_object_set_new(row, "family", json_pack("{s:O,s:O,s:O,s:O}", "case", fc, "member", fm,
-                                                        "role", json_object_get(m, "role"), "name",
-                                                        json_object_get(m, "name")));
-      json_decref(m);
-    }
-  }
-  json_decref(fc);
-  json_decref(fm);
-  return rc;
-}
-
-/* Give row (with a login) its roles as JSON, its teams and, for a family account, its
- * binding; fails when they cannot be read. */
-static int user_fix(kf_store *st, json_t *row, kf_err *err) {
-  if (parse_roles(row, err)) return err ? err->code : KF_ESTORE;
-  json_t *teams = user_teams(st, jstr(row, "login"), err);
-  if (!teams) return err ? err->code : KF_ESTORE;
-  json_object_set_new(row, "teams", teams);
-  return user_family(st, row, err);
-}
-
-json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
-  static const char *q = "SELECT login, role, json(roles) AS roles, password_hash, created_at,"
-                         " last_login, disabled, must_change, family_case, family_member"
-                         " FROM users WHERE login=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  bind_text(s, 1, login);
-  json_t *u = row_or_none(st, s, login, err);
-  if (u && user_fix(st, u, err)) {
-    json_decref(u);
-    return NULL;
-  }
-  return u;
-}
-
-json_t *kf_store_user_list(kf_store *st, kf_err *err) {
-  static const char *q = "SELECT login, role, roles, created_at, last_login, disabled, must_change,"
-                         " family_case, family_member FROM users ORDER BY login";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  json_t *a = rows_json(st, s, "listing users", err);
-  size_t i;
-  json_t *u;
-  json_array_foreach(a, i, u) if (user_fix(st, u, err)) {
-    json_decref(a);
-    return NULL;
-  }
-  return a;
-}
-
-/* The meta table's small settings (not 'head', which only append_event writes). */
-char *kf_store_meta_get(kf_store *st, const char *key, kf_err *err) {
-  static const char *q = "SELECT value FROM meta WHERE key=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  bind_text(s, 1, key);
-  int rc = sqlite3_step(s);
-  char *v = NULL;
-  if (rc == SQLITE_ROW) {
-    if (!(v = strdup((const char *)sqlite3_column_text(s, 0))))
-      kf_fail(err, KF_ENOMEM, "reading setting %s: out of memory", key);
-  } else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "no setting %s", key);
-  else db_fail(st, err, rc, "reading a setting");
-  sqlite3_reset(s);
-  return v;
-}
-
-int kf_store_meta_put(kf_store *st, const char *key, const char *value, kf_err *err) {
-  static const char *q = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
-  if (!strcmp(key, "head")) return kf_fail(err, KF_EINVAL, "the log's head is not a setting");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, key);
-  bind_text(s, 2, value);
-  return step_done(st, s, "storing a setting", err);
-}
-
-int kf_store_user_update(kf_store *st, const char *login, json_t *changes, kf_err *err) {
-  static const char *q =
-      "UPDATE users SET role=coalesce(?2, role), roles=coalesce(?3, roles),"
-      " disabled=coalesce(?4, disabled), password_hash=coalesce(?5, password_hash),"
-      " must_change=coalesce(?6, must_change) WHERE login=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, login);
-  bind_text(s, 2, jstr(changes, "role"));
-  json_t *roles = json_object_get(changes, "roles");
-  int rc = roles ? bind_json(st, s, 3, roles, err) : 0;
-  if (rc) {
-    sqlite3_reset(s);
-    return rc;
-  }
-  static const char *flags[] = {"disabled", "must_change"};
-  for (int i = 0; i < 2; i++) {
-    json_t *v = json_object_get(changes, flags[i]);
-    if (json_is_boolean(v)) sqlite3_bind_int(s, i ? 6 : 4, json_is_true(v));
-  }
-  bind_text(s, 5, jstr(changes, "password_hash"));
-  if ((rc = step_done(st, s, "changing a user", err))) return rc;
-  return sqlite3_changes(st->db) ? 0 : kf_fail(err, KF_ENOTFOUND, "no user '%s'", login);
-}
-
-int kf_store_sessions_end(kf_store *st, const char *login, kf_err *err) {
-  static const char *q = "DELETE FROM sessions WHERE login=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, login);
-  return step_done(st, s, "ending a user's sessions", err);
-}
-
-int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err) {
-  static const char *q = "UPDATE users SET last_login=?2 WHERE login=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, login);
-  bind_text(s, 2, now);
-  return step_done(st, s, "recording a login", err);
-}
-
-int kf_store_session_add(kf_store *st, const char *token_hash, const char *login,
-                         const char *csrf, int64_t now, int64_t idle, int64_t absolute,
-                         kf_err *err) {
-  static const char *q = "INSERT INTO sessions(token_hash,login,csrf,created_at,seen_at,idle,"
-                         "absolute) VALUES(?1,?2,?3,?4,?4,?5,?6)";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, token_hash);
-  bind_text(s, 2, login);
-  bind_text(s, 3, csrf);
-  sqlite3_bind_int64(s, 4, now);
-  sqlite3_bind_int64(s, 5, idle);
-  sqlite3_bind_int64(s, 6, absolute);
-  return step_done(st, s, "starting a session", err);
-}
-
-/* A live session (not idle past its limit, not older than its absolute limit), touched. */
-json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, kf_err *err) {
-  static const char *q =
-      "SELECT s.login, u.role, json(u.roles) AS roles, u.must_change, s.csrf, s.created_at,"
-      " s.seen_at, s.idle, s.absolute, u.family_case, u.family_member"
-      " FROM sessions s JOIN users u ON u.login = s.login"
-      " WHERE s.token_hash=?1 AND u.disabled=0 AND s.seen_at + s.idle > ?2"
-      " AND s.created_at + s.absolute > ?2";
-  static const char *touch = "UPDATE sessions SET seen_at=?2 WHERE token_hash=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  bind_text(s, 1, token_hash);
-  sqlite3_bind_int64(s, 2, now);
-  json_t *row = row_or_none(st, s, "session", err);
-  if (!row) return NULL;
-  if (user_fix(st, row, err)) {
-    json_decref(row);
-    return NULL;
-  }
-  if (now - jint(row, "seen_at") >= 60 && (s = stmt(st, touch, NULL))) {
-    bind_text(s, 1, token_hash);
-    sqlite3_bind_int64(s, 2, now);
-    step_done(st, s, "touching a session", NULL);
-  }
-  return row;
-}
-
-int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, kf_err *err) {
-  static const char *q = "DELETE FROM sessions WHERE token_hash=?1 OR seen_at + idle <= ?2"
-                         " OR created_at + absolute <= ?2";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, token_hash);
-  sqlite3_bind_int64(s, 2, now);
-  return step_done(st, s, "ending a session", err);
-}
-
-/* ---- shared decisions ---- */
-
-/* A decisions row as decision JSON: participants parsed, family_agreed a boolean. */
-static json_t *decision_rows(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
-  json_t *rows = rows_json(st, s, what, err);
-  size_t i;
-  json_t *r;
-  json_array_foreach(rows, i, r) {
-    const char *text = jstr(r, "participants");
-    json_t *p = text ? json_loads(text, 0, NULL) : NULL;
-    json_object_set_new(r, "participants", p ? p : json_array());
-    json_object_set_new(r, "family_agreed", json_boolean(jint(r, "family_agreed")));
-  }
-  return rows;
-}
-
-#define DECISION_COLUMNS                                                                   \
-  "d.id, d.case_id AS \"case\", d.transition AS \"for\", d.decided, d.family_agreed,"       \
-  " d.participants, d.recorded_by, d.recorded_at"
-
-int kf_store_decision_add(kf_store *st, json_t *d, int64_t *id, kf_err *err) {
-  static const char *q = "INSERT INTO decisions(case_id,transition,decided,family_agreed,"
-                         "participants,recorded_by,recorded_at) VALUES(?1,?2,?3,?4,?5,?6,?7)";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, jint(d, "case"));
-  bind_text(s, 2, jstr(d, "for"));
-  bind_text(s, 3, jstr(d, "decided"));
-  sqlite3_bind_int(s, 4, json_is_true(json_object_get(d, "family_agreed")));
-  int rc = bind_json(st, s, 5, json_object_get(d, "participants"), err);
-  if (rc) {
-    sqlite3_reset(s);
-    return rc;
-  }
-  bind_text(s, 6, jstr(d, "recorded_by"));
-  bind_text(s, 7, jstr(d, "recorded_at"));
-  rc = step_done(st, s, "recording a shared decision", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
-  return rc;
-}
-
-json_t *kf_store_decisions(kf_store *st, int64_t case_id, kf_err *err) {
-  static const char *q = "SELECT " DECISION_COLUMNS " FROM decisions d WHERE d.case_id=?1 ORDER BY d.id";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  return decision_rows(st, s, "listing shared decisions", err);
-}
-
-json_t *kf_store_decision_since(kf_store *st, int64_t case_id, const char *transition,
-                                kf_err *err) {
-  static const char *q =
-      "SELECT " DECISION_COLUMNS " FROM decisions d WHERE d.case_id=?1 AND d.transition=?2"
-      " AND d.id IN (SELECT json_extract(e.data, '$.decision') FROM events e"
-      "  WHERE e.case_id=?1 AND e.kind='decision.recorded' AND e.seq > (SELECT coalesce(max(seq), 0)"
-      "   FROM events WHERE case_id=?1 AND kind IN ('case.opened', 'case.transition')"
-      "   AND (from_state IS NULL OR from_state <> to_state)))" /* an act that stays: no move */
-      " ORDER BY d.id DESC LIMIT 1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, transition);
-  json_t *rows = decision_rows(st, s, "finding a shared decision", err);
-  if (!rows) return NULL;
-  json_t *d = json_incref(json_array_get(rows, 0));
-  json_decref(rows);
-  if (!d) kf_fail(err, KF_ENOTFOUND, "no shared decision for '%s'", transition);
-  return d;
-}
-
-/* ---- teams and access grants ---- */
-
-int kf_store_team_add(kf_store *st, const char *name, const char *now, kf_err *err) {
-  static const char *q = "INSERT INTO teams(name, created_at) VALUES(?1, ?2)";
-  if (!name || !*name || !now)
-    return kf_fail(err, KF_EINVAL, "internal: a team needs a name and a time");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, name);
-  bind_text(s, 2, now);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    return kf_fail(err, KF_ECONFLICT, "a team '%s' already exists", name);
-  return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, "adding a team");
-}
-
-json_t *kf_store_team_list(kf_store *st, kf_err *err) {
-  static const char *q = "SELECT t.name, t.created_at, m.login FROM teams t"
-                         " LEFT JOIN team_members m ON m.team = t.name ORDER BY t.name, m.login";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  json_t *a = json_array(), *team = NULL;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *name = (const char *)sqlite3_column_text(s, 0);
-    if (!team || strcmp(jstr(team, "name"), name)) {
-      team = json_pack("{s:s,s:s,s:[]}", "name", name, "created_at",
-                       (const char *)sqlite3_column_text(s, 1), "members");
-      json_array_append_new(a, team);
-    }
-    if (sqlite3_column_type(s, 2) != SQLITE_NULL)
-      json_array_append_new(json_object_get(team, "members"),
-                            json_string((const char *)sqlite3_column_text(s, 2)));
-  }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    json_decref(a);
-    db_fail(st, err, rc, "listing teams");
-    return NULL;
-  }
-  return a;
-}
-
-/* 1 when a row matches sql's one parameter, 0 when none does, negative on error. */
-static int exists(kf_store *st, const char *sql, const char *key, const char *what, kf_err *err) {
-  sqlite3_stmt *s = stmt(st, sql, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, key);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc == SQLITE_ROW) return 1;
-  return rc == SQLITE_DONE ? 0 : db_fail(st, err, rc, what);
-}
-
-int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err) {
-  static const char *q_user = "SELECT 1 FROM users WHERE login=?1";
-  static const char *q_team = "SELECT 1 FROM teams WHERE name=?1";
-  static const char *q_clear = "DELETE FROM team_members WHERE login=?1";
-  static const char *q_add = "INSERT OR IGNORE INTO team_members(team, login) VALUES(?1, ?2)";
-  size_t i;
-  json_t *t;
-  int rc;
-  if (!json_is_array(teams))
-    return kf_fail(err, KF_EINVAL, "teams must be a list of team names");
-  json_array_foreach(teams, i, t) if (!json_is_string(t))
-    return kf_fail(err, KF_EINVAL, "teams must be a list of team names");
-  if ((rc = exists(st, q_user, login, "finding a user", err)) <= 0)
-    return rc ? rc : kf_fail(err, KF_ENOTFOUND, "no user '%s'", login ? login : "");
-  json_array_foreach(teams, i, t) {
-    if ((rc = exists(st, q_team, json_string_value(t), "finding a team", err)) <= 0)
-      return rc ? rc : kf_fail(err, KF_ENOTFOUND, "no team '%s' (see `kinflow team list`)",
-                               json_string_value(t));
-  }
-  /* all or nothing, inside the caller's transaction or on its own */
-  if ((rc = exec(st, "SAVEPOINT kf_teams", err))) return rc;
-  sqlite3_stmt *s = stmt(st, q_clear, err);
-  if (!s) rc = err ? err->code : KF_ESTORE;
-  else {
-    bind_text(s, 1, login);
-    rc = step_done(st, s, "changing a user's teams", err);
-  }
-  json_array_foreach(teams, i, t) {
-    if (rc) break;
-    if (!(s = stmt(st, q_add, err))) rc = err ? err->code : KF_ESTORE;
-    else {
-      bind_text(s, 1, json_string_value(t));
-      bind_text(s, 2, login);
-      rc = step_done(st, s, "changing a user's teams", err);
-    }
-  }
-  if (rc) {
-    sqlite3_exec(st->db, "ROLLBACK TO kf_teams; RELEASE kf_teams", NULL, NULL, NULL);
-    return rc;
-  }
-  return exec(st, "RELEASE kf_teams", err);
-}
-
-int kf_store_grant_add(kf_store *st, int64_t case_id, const char *login, const char *reason,
-                       const char *now, const char *expires, int64_t *id, kf_err *err) {
-  static const char *q = "INSERT INTO access_grants(case_id, login, reason, granted_at,"
-                         " expires_at) VALUES(?1, ?2, ?3, ?4, ?5)";
-  if (!login || !reason || !now || !expires)
-    return kf_fail(err, KF_EINVAL, "internal: a grant needs a login, a reason and its times");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, login);
-  bind_text(s, 3, reason);
-  bind_text(s, 4, now);
-  bind_text(s, 5, expires);
-  int rc = step_done(st, s, "granting access to a case", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
-  return rc;
-}
-
-json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
-  static const char *q =
-      "SELECT g.id AS \"grant\", g.case_id AS \"case\", g.login, g.reason, g.granted_at,"
-      " g.expires_at, c.team, c.workflow FROM access_grants g JOIN cases c ON c.id = g.case_id"
-      " WHERE (?1 IS NULL OR g.case_id = ?1) AND (?2 IS NULL OR g.login = ?2)"
-      " AND (?3 IS NULL OR g.expires_at > ?3)"
-      " AND (?4 IS NULL OR c.team IN (SELECT value FROM json_each(?4)))"
-      " AND (?5 IS NULL OR g.granted_at >= ?5)"
-      " ORDER BY g.granted_at DESC, g.id DESC LIMIT ?6";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
-  bind_text(s, 2, jstr(f, "login"));
-  bind_text(s, 3, jstr(f, "active_at"));
-  json_t *teams = json_object_get(f, "teams");
-  if (teams && !json_is_null(teams)) {
-    size_t i;
-    json_t *t;
-    int bad = !json_is_array(teams);
-    json_array_foreach(teams, i, t) bad |= !json_is_string(t);
-    if (bad) {
-      kf_fail(err, KF_EINVAL, "internal: grants: teams must be a list of team names");
-      return NULL;
-    }
-    if (bind_json(st, s, 4, teams, err)) return NULL;
-  }
-  bind_text(s, 5, jstr(f, "since"));
-  json_t *lim = json_object_get(f, "limit");
-  sqlite3_bind_int64(s, 6, json_is_integer(lim) ? json_integer_value(lim) : -1);
-  return rows_json(st, s, "listing access grants", err);
-}
-
-/* ---- consents, flags, withheld ---- */
-
-#define CONSENT_COLS                                                                     \
-  "k.id, k.case_id AS \"case\", k.member_id AS member, m.name, m.role, k.purpose,"        \
-  " k.given_on AS \"from\", k.until, k.recorded_by, k.recorded_at, k.withdrawn_at,"       \
-  " k.withdrawn_by, k.withdrawn_reason, k.on_behalf"                                     \
-  " FROM consents k JOIN members m ON m.id = k.member_id "
-
-/* on_behalf as a boolean (null while in force). */
-static json_t *consent_fix(json_t *row) {
-  json_t *v = json_object_get(row, "on_behalf");
-  if (json_is_integer(v)) json_object_set_new(row, "on_behalf", json_boolean(json_integer_value(v)));
-  return row;
-}
-
-int kf_store_consent_add(kf_store *st, json_t *k, int64_t *id, kf_err *err) {
-  static const char *q = "INSERT INTO consents(case_id, member_id, purpose, given_on, until,"
-                         " recorded_by, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-  if (!jstr(k, "purpose") || !jstr(k, "from") || !jstr(k, "recorded_by") || !jstr(k, "recorded_at"))
-    return kf_fail(err, KF_EINVAL, "internal: a consent needs a purpose, a date, who and when");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, jint(k, "case"));
-  sqlite3_bind_int64(s, 2, jint(k, "member"));
-  bind_text(s, 3, jstr(k, "purpose"));
-  bind_text(s, 4, jstr(k, "from"));
-  bind_text(s, 5, jstr(k, "until"));
-  bind_text(s, 6, jstr(k, "recorded_by"));
-  bind_text(s, 7, jstr(k, "recorded_at"));
-  int rc = step_done(st, s, "recording a consent", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
-  return rc;
-}
-
-json_t *kf_store_consent_get(kf_store *st, int64_t id, kf_err *err) {
-  static const char *q = "SELECT " CONSENT_COLS "WHERE k.id=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, id);
-  json_t *row = row_or_none(st, s, "consent", err);
-  if (!row && err && err->code == KF_ENOTFOUND)
-    kf_fail(err, KF_ENOTFOUND, "no consent %lld", (long long)id);
-  return row ? consent_fix(row) : NULL;
-}
-
-json_t *kf_store_consents(kf_store *st, int64_t case_id, kf_err *err) {
-  static const char *q = "SELECT " CONSENT_COLS "WHERE k.case_id=?1 ORDER BY k.id";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  json_t *a = rows_json(st, s, "listing consents", err);
-  size_t i;
-  json_t *v;
-  json_array_foreach(a, i, v) consent_fix(v);
-  return a;
-}
-
-int kf_store_consent_withdraw(kf_store *st, int64_t id, const char *at, const char *by,
-                              const char *reason, int on_behalf, kf_err *err) {
-  static const char *q = "UPDATE consents SET withdrawn_at=?2, withdrawn_by=?3,"
-                         " withdrawn_reason=?4, on_behalf=?5 WHERE id=?1 AND withdrawn_at IS NULL";
-  if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: a withdrawal needs who and when");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, at);
-  bind_text(s, 3, by);
-  bind_text(s, 4, reason);
-  sqlite3_bind_int(s, 5, !!on_behalf);
-  int rc = step_done(st, s, "withdrawing a consent", err);
-  if (rc || sqlite3_changes(st->db)) return rc;
-  json_t *row = kf_store_consent_get(st, id, err);
-  if (!row) return err ? err->code : KF_ESTORE;
-  json_decref(row);
-  return kf_fail(err, KF_ECONFLICT, "consent %lld was already withdrawn", (long long)id);
-}
-
-json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purpose,
-                                 const char *date, kf_err *err) {
-  static const char *q_current =
-      "SELECT " CONSENT_COLS "WHERE k.case_id=?1 AND k.purpose=?2 AND k.withdrawn_at IS NULL"
-      " AND k.given_on <= ?3 AND (k.until IS NULL OR k.until >= ?3) ORDER BY k.id DESC LIMIT 1";
-  static const char *q_latest =
-      "SELECT " CONSENT_COLS "WHERE k.case_id=?1 AND k.purpose=?2 ORDER BY k.id DESC LIMIT 1";
-  sqlite3_stmt *s = stmt(st, date ? q_current : q_latest, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, purpose);
-  if (date) bind_text(s, 3, date);
-  json_t *row = row_or_none(st, s, "consent", err);
-  if (!row && err && err->code == KF_ENOTFOUND)
-    kf_fail(err, KF_ENOTFOUND, "case %lld has no %sconsent to %s", (long long)case_id,
-            date ? "current " : "", purpose ? purpose : "?");
-  return row ? consent_fix(row) : NULL;
-}
-
-int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const char *text,
-                      const char *at, int64_t *id, kf_err *err) {
-  static const char *q = "INSERT INTO flags(case_id, kind, text, raised_at) VALUES(?1,?2,?3,?4)";
-  if (!kind || !text || !at) return kf_fail(err, KF_EINVAL, "internal: a flag needs a kind, a text and a time");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, kind);
-  bind_text(s, 3, text);
-  bind_text(s, 4, at);
-  int rc = step_done(st, s, "raising a flag", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
-  return rc;
-}
-
-json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err) {
-  static const char *q = "SELECT id, case_id AS \"case\", kind, text, raised_at FROM flags"
-                         " WHERE case_id=?1 AND cleared_at IS NULL ORDER BY id";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  return rows_json(st, s, "listing flags", err);
-}
-
-int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *at,
-                        const char *by, kf_err *err) {
-  static const char *q = "UPDATE flags SET cleared_at=?3, cleared_by=?4"
-                         " WHERE id=?2 AND case_id=?1 AND cleared_at IS NULL";
-  if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: clearing a flag needs who and when");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  sqlite3_bind_int64(s, 2, id);
-  bind_text(s, 3, at);
-  bind_text(s, 4, by);
-  int rc = step_done(st, s, "clearing a flag", err);
-  if (!rc && !sqlite3_changes(st->db))
-    rc = kf_fail(err, KF_ENOTFOUND, "case %lld has no open flag %lld", (long long)case_id,
-                 (long long)id);
-  return rc;
-}
-
-int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination,
-                          const char *purpose, int64_t seq, const char *reason,
-                          const char *at, kf_err *err) {
-  static const char *q =
-      "INSERT INTO withheld(case_id, destination, purpose, events, first_seq, last_seq, reason,"
-      " updated_at) VALUES(?1, ?2, ?3, 1, ?4, ?4, ?5, ?6)"
-      " ON CONFLICT(case_id, destination) DO UPDATE SET events = events + 1,"
-      " last_seq = excluded.last_seq, purpose = excluded.purpose, reason = excluded.reason,"
-      " updated_at = excluded.updated_at";
-  if (!destination || !purpose || !reason || !at)
-    return kf_fail(err, KF_EINVAL, "internal: withholding needs a destination, a purpose, a "
-                   "reason and a time");
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, destination);
-  bind_text(s, 3, purpose);
-  sqlite3_bind_int64(s, 4, seq);
-  bind_text(s, 5, reason);
-  bind_text(s, 6, at);
-  return step_done(st, s, "recording what was withheld", err);
-}
-
-json_t *kf_store_withheld(kf_store *st, int64_t case_id, const char *destination, kf_err *err) {
-  static const char *q =
-      "SELECT case_id AS \"case\", destination, purpose, events, first_seq, last_seq, reason,"
-      " updated_at FROM withheld WHERE (?1 = 0 OR case_id = ?1) AND (?2 IS NULL OR"
-      " destination = ?2) ORDER BY case_id, destination";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  bind_text(s, 2, destination);
-  return rows_json(st, s, "listing what was withheld", err);
 }
 
 /* ---- reports and scripts ---- */
@@ -2133,7 +1478,7 @@ kf_store *kf_store_open_script(const char *path, double seconds, size_t max_resu
   g->reveal = (flags & KF_SCRIPT_REVEAL) != 0;
   st->guard = g;
   /* One snapshot for the whole script, so that pages of cases and events agree. */
-  int rc = exec(st, "BEGIN DEFERRED", err);
+  int rc = store_exec(st, "BEGIN DEFERRED", err);
   if (rc) {
     kf_store_close(st);
     return NULL;
@@ -2278,18 +1623,18 @@ json_t *kf_store_cases_after(kf_store *st, json_t *f, int64_t after, int limit, 
       " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"
       " AND (?4 IS NULL OR c.final = 1 - ?4)"
       " ORDER BY c.id LIMIT ?6";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  bind_text(s, 1, jstr(f, "workflow"));
-  bind_text(s, 2, jstr(f, "state"));
+  store_bind_text(s, 1, store_jstr(f, "workflow"));
+  store_bind_text(s, 2, store_jstr(f, "state"));
   json_t *v;
   if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
   if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
   sqlite3_bind_int64(s, 5, after);
   sqlite3_bind_int(s, 6, limit);
-  json_t *a = rows_json(st, s, "listing cases", err);
+  json_t *a = store_rows_json(st, s, "listing cases", err);
   size_t i;
-  json_array_foreach(a, i, v) case_fix(v);
+  json_array_foreach(a, i, v) store_case_fix(v);
   return a;
 }
 
@@ -2298,14 +1643,14 @@ json_t *kf_store_events_after(kf_store *st, json_t *f, int64_t after, int limit,
                          " WHERE seq > ?4 AND (?1 IS NULL OR case_id=?1)"
                          " AND (?2 IS NULL OR kind=?2) AND (?3 IS NULL OR at>=?3)"
                          " ORDER BY seq LIMIT ?5";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, jint(f, "case"));
-  bind_text(s, 2, jstr(f, "kind"));
-  bind_text(s, 3, jstr(f, "since"));
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, store_jint(f, "case"));
+  store_bind_text(s, 2, store_jstr(f, "kind"));
+  store_bind_text(s, 3, store_jstr(f, "since"));
   sqlite3_bind_int64(s, 4, after);
   sqlite3_bind_int(s, 5, limit);
-  return rows_json(st, s, "reading events", err);
+  return store_rows_json(st, s, "reading events", err);
 }
 
 int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void *ud), void *ud,
@@ -2321,269 +1666,26 @@ int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void 
       "  AND (e.from_state IS NULL OR e.from_state <> e.to_state)" /* acts that stay */
       "  AND (?1 IS NULL OR c.workflow = ?1) AND (?2 IS NULL OR e.case_id = ?2)"
       " ORDER BY e.case_id, e.seq";
-  sqlite3_stmt *s = stmt(st, q, err);
+  sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, jstr(f, "workflow"));
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 2, jint(f, "case"));
+  store_bind_text(s, 1, store_jstr(f, "workflow"));
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 2, store_jint(f, "case"));
   int rc, stop = 0;
   while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    json_t *row = row_json(s);
+    json_t *row = store_row_json(s);
     if (!row) {
       sqlite3_reset(s);
       return kf_fail(err, KF_ENOMEM, "out of memory reading the event log");
     }
-    json_object_set(row, "final", json_boolean(jint(row, "final")));
+    json_object_set(row, "final", json_boolean(store_jint(row, "final")));
     stop = fn(row, ud);
     json_decref(row);
   }
   if (!stop && rc != SQLITE_DONE) {
-    int code = db_fail(st, err, rc, "reading the event log");
+    int code = store_db_fail(st, err, rc, "reading the event log");
     sqlite3_reset(s);
     return code;
   }
   sqlite3_reset(s);
   return stop;
-}
-
-/* ---- case links and the agency's settings ---- */
-
-int kf_store_link_add(kf_store *st, int64_t case_id, int64_t other, const char *kind,
-                      const char *at, const char *by, kf_err *err) {
-  static const char *q = "INSERT INTO case_links(case_id, other_id, kind, linked_at, linked_by)"
-                         " VALUES(?1,?2,?3,?4,?5)";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  sqlite3_bind_int64(s, 2, other);
-  bind_text(s, 3, kind);
-  bind_text(s, 4, at);
-  bind_text(s, 5, by);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc == SQLITE_DONE) return 0;
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    return kf_fail(err, KF_ECONFLICT, "case %lld is already linked to case %lld as %s",
-                   (long long)case_id, (long long)other, kind);
-  return db_fail(st, err, rc, "linking cases");
-}
-
-json_t *kf_store_links(kf_store *st, int64_t case_id, kf_err *err) {
-  static const char *q =
-      "SELECT l.id AS link, o.id AS \"case\", o.ref, o.workflow, o.state, o.final, l.kind AS \"as\","
-      " 'to' AS direction, l.linked_at, l.linked_by"
-      " FROM case_links l JOIN cases o ON o.id = l.other_id WHERE l.case_id=?1"
-      " UNION ALL "
-      "SELECT l.id, o.id, o.ref, o.workflow, o.state, o.final, l.kind, 'from', l.linked_at,"
-      " l.linked_by FROM case_links l JOIN cases o ON o.id = l.case_id WHERE l.other_id=?1"
-      " ORDER BY 1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  json_t *a = rows_json(st, s, "listing a case's links", err);
-  size_t i;
-  json_t *v;
-  json_array_foreach(a, i, v) json_object_set(v, "final", json_boolean(jint(v, "final")));
-  return a;
-}
-
-int kf_store_setting_put(kf_store *st, const char *name, const char *value, const char *at,
-                         const char *by, kf_err *err) {
-  static const char *q = "INSERT INTO settings(name, value, set_at, set_by) VALUES(?1,?2,?3,?4)"
-                         " ON CONFLICT(name) DO UPDATE SET value=?2, set_at=?3, set_by=?4";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, name);
-  bind_text(s, 2, value);
-  bind_text(s, 3, at);
-  bind_text(s, 4, by);
-  return step_done(st, s, "storing a setting", err);
-}
-
-json_t *kf_store_setting_get(kf_store *st, const char *name, kf_err *err) {
-  static const char *q = "SELECT name, value, set_at, set_by FROM settings WHERE name=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  bind_text(s, 1, name);
-  return row_or_none(st, s, name, err);
-}
-
-json_t *kf_store_settings(kf_store *st, kf_err *err) {
-  static const char *q = "SELECT name, value, set_at, set_by FROM settings ORDER BY name";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  return rows_json(st, s, "listing settings", err);
-}
-
-/* ---- programme versions: migrations ---- */
-
-/* Parse the JSON text of column key of row (in place). */
-static void parse_col(json_t *row, const char *key) {
-  const char *t = jstr(row, key);
-  if (!t) return;
-  json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
-  if (v) json_object_set_new(row, key, v);
-}
-
-int kf_store_case_put_version(kf_store *st, int64_t id, int64_t revision, json_t *to,
-                              const char *now, kf_err *err) {
-  static const char *q =
-      "UPDATE cases SET workflow_id=?3, state=?4, final=?5, data=?6, entered_at=?7,"
-      " overdue_since=?8, revision=revision+1, updated_at=?9 WHERE id=?1 AND revision=?2";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
-  sqlite3_bind_int64(s, 2, revision);
-  sqlite3_bind_int64(s, 3, jint(to, "workflow_id"));
-  bind_text(s, 4, jstr(to, "state"));
-  sqlite3_bind_int(s, 5, json_is_true(json_object_get(to, "final")));
-  int rc = bind_json(st, s, 6, json_object_get(to, "data"), err);
-  if (rc) {
-    sqlite3_reset(s);
-    return rc;
-  }
-  bind_text(s, 7, jstr(to, "entered_at"));
-  bind_text(s, 8, jstr(to, "overdue_since"));
-  bind_text(s, 9, now);
-  if ((rc = step_done(st, s, "moving a case to another version", err))) return rc;
-  if (sqlite3_changes(st->db) == 0)
-    return kf_fail(err, KF_ECONFLICT, "case %lld changed meanwhile (it is no longer at revision "
-                   "%lld)", (long long)id, (long long)revision);
-  return 0;
-}
-
-int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *err) {
-  static const char *q = "UPDATE timers SET status='pending', done_at=NULL"
-                         " WHERE id=?2 AND case_id=?1 AND status='cancelled'";
-  size_t i;
-  json_t *v;
-  json_array_foreach(ids, i, v) {
-    sqlite3_stmt *s = stmt(st, q, err);
-    if (!s) return err ? err->code : KF_ESTORE;
-    sqlite3_bind_int64(s, 1, case_id);
-    sqlite3_bind_int64(s, 2, json_integer_value(v));
-    int rc = step_done(st, s, "reopening a timer", err);
-    if (rc) return rc;
-  }
-  return 0;
-}
-
-int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err) {
-  static const char *q =
-      "INSERT INTO migrations(workflow, to_version, to_id, plan_hash, plan, by, started_at,"
-      " state, pid, host) VALUES(?1,?2,?3,?4,?5,?6,?7,'running',?8,?9)";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  bind_text(s, 1, jstr(m, "workflow"));
-  sqlite3_bind_int64(s, 2, jint(m, "to_version"));
-  sqlite3_bind_int64(s, 3, jint(m, "to_id"));
-  bind_text(s, 4, jstr(m, "plan_hash"));
-  bind_text(s, 5, jstr(m, "plan"));
-  bind_text(s, 6, jstr(m, "by"));
-  bind_text(s, 7, jstr(m, "started_at"));
-  sqlite3_bind_int64(s, 8, jint(m, "pid"));
-  bind_text(s, 9, jstr(m, "host"));
-  int rc = step_done(st, s, "recording a migration", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
-  return rc;
-}
-
-int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_t *counts,
-                              const char *now, kf_err *err) {
-  static const char *q = "UPDATE migrations SET state=?2, counts=?3, finished_at=?4 WHERE id=?1";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
-  bind_text(s, 2, state);
-  int rc = bind_json(st, s, 3, counts, err);
-  if (rc) {
-    sqlite3_reset(s);
-    return rc;
-  }
-  bind_text(s, 4, now);
-  if ((rc = step_done(st, s, "finishing a migration", err))) return rc;
-  if (sqlite3_changes(st->db) == 0)
-    return kf_fail(err, KF_ENOTFOUND, "no migration %lld", (long long)id);
-  return 0;
-}
-
-#define MIGRATION_COLS                                                                    \
-  "SELECT m.id, m.workflow, m.to_version, m.to_id, m.plan_hash, m.plan, m.by, m.started_at," \
-  " m.finished_at, m.state, m.counts, m.pid, m.host, (SELECT count(*)"                      \
-  " FROM migrated_cases x WHERE x.migration = m.id) AS migrated, (SELECT count(*) FROM migrated_cases x" \
-  " WHERE x.migration = m.id AND x.undone = 1) AS undone FROM migrations m "
-
-json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err) {
-  sqlite3_stmt *s = stmt(st, MIGRATION_COLS "WHERE m.id=?1", err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, id);
-  json_t *row = row_or_none(st, s, "migration", err);
-  if (!row && err && err->code == KF_ENOTFOUND)
-    kf_fail(err, KF_ENOTFOUND, "no migration %lld (see `kinflow migrate list`)", (long long)id);
-  if (row) parse_col(row, "counts");
-  return row;
-}
-
-json_t *kf_store_migrations(kf_store *st, kf_err *err) {
-  sqlite3_stmt *s = stmt(st, MIGRATION_COLS "ORDER BY m.id", err);
-  if (!s) return NULL;
-  json_t *a = rows_json(st, s, "listing migrations", err);
-  size_t i;
-  json_t *v;
-  json_array_foreach(a, i, v) parse_col(v, "counts");
-  return a;
-}
-
-int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err) {
-  static const char *q =
-      "INSERT INTO migrated_cases(migration, case_id, from_workflow_id, from_state, from_final,"
-      " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, jint(r, "migration"));
-  sqlite3_bind_int64(s, 2, jint(r, "case"));
-  sqlite3_bind_int64(s, 3, jint(r, "from_workflow_id"));
-  bind_text(s, 4, jstr(r, "from_state"));
-  sqlite3_bind_int(s, 5, json_is_true(json_object_get(r, "from_final")));
-  int rc = bind_json(st, s, 6, json_object_get(r, "from_data"), err);
-  if (!rc) rc = bind_json(st, s, 7, json_object_get(r, "from_timers"), err);
-  if (rc) {
-    sqlite3_reset(s);
-    return rc;
-  }
-  bind_text(s, 8, jstr(r, "from_entered_at"));
-  bind_text(s, 9, jstr(r, "from_overdue_since"));
-  bind_text(s, 10, jstr(r, "to_state"));
-  sqlite3_bind_int64(s, 11, jint(r, "revision"));
-  sqlite3_bind_int64(s, 12, jint(r, "seq"));
-  return step_done(st, s, "recording a migrated case", err);
-}
-
-json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err) {
-  static const char *q =
-      "SELECT migration, case_id AS \"case\", from_workflow_id, from_state, from_final,"
-      " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq,"
-      " undone FROM migrated_cases WHERE migration=?1 ORDER BY case_id";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, migration);
-  json_t *a = rows_json(st, s, "reading migrated cases", err);
-  size_t i;
-  json_t *v;
-  json_array_foreach(a, i, v) {
-    parse_col(v, "from_data");
-    parse_col(v, "from_timers");
-    json_object_set(v, "from_final", json_boolean(jint(v, "from_final")));
-    json_object_set(v, "undone", json_boolean(jint(v, "undone")));
-  }
-  return a;
-}
-
-int kf_store_migrated_undone(kf_store *st, int64_t migration, int64_t case_id, kf_err *err) {
-  static const char *q = "UPDATE migrated_cases SET undone=1 WHERE migration=?1 AND case_id=?2";
-  sqlite3_stmt *s = stmt(st, q, err);
-  if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, migration);
-  sqlite3_bind_int64(s, 2, case_id);
-  return step_done(st, s, "marking a migrated case undone", err);
 }

@@ -1,0 +1,56 @@
+/* store_int.h: what the store's files share (store.c: schema, cases, entries, the event log,
+ * timers, scripts; store_people.c: users, sessions, teams, grants; store_practice.c:
+ * decisions, consents, flags, withheld, links, settings, migrations): the connection and
+ * its statement cache, and the helpers that prepare, bind and read statements. Only the
+ * store's files include it; nothing else sees sqlite3.h. */
+#ifndef KF_STORE_INT_H
+#define KF_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kf.h"
+
+typedef struct kf_store kf_store; /* as store.h declares it */
+
+/* The statement cache: at most NSTMT prepared statements a connection, keyed by their SQL
+ * text, least recently used out first. A statement that is running (stepped, not yet
+ * reset) is never evicted, nor handed out again: a second user of the same SQL while it
+ * runs (a callback of kf_store_state_entries that reads the store) gets its own. */
+#define NSTMT 64
+
+struct cached {
+  sqlite3_stmt *st; /* NULL: a free slot */
+  uint64_t hash;    /* of its SQL text (sqlite3_sql), for a quick look */
+  uint64_t used;    /* when it was last handed out: the least recent goes first */
+};
+
+struct kf_store {
+  sqlite3 *db;
+  char *path;
+  int readonly;
+  int in_tx;
+  struct kf_script_guard *guard; /* scripts only: see "reports and scripts" below */
+  uint64_t tick;                 /* counts store_stmt() calls, for the cache's recency */
+  struct cached cache[NSTMT];
+};
+
+int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what);
+int store_exec(kf_store *st, const char *sql, kf_err *err);
+sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err);
+void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+int store_bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err);
+json_t *store_col_json(sqlite3_stmt *s, int i, int parse);
+int store_is_json_col(const char *name);
+json_t *store_row_json(sqlite3_stmt *s);
+json_t *store_rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err);
+json_t *store_row_or_none(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err);
+int store_step_done(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err);
+const char *store_jstr(json_t *o, const char *k);
+int64_t store_jint(json_t *o, const char *k);
+json_t *store_case_fix(json_t *c);
+int store_parse_digits(const char *text, int64_t *id);
+
+#endif
