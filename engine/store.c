@@ -163,6 +163,12 @@ static const char *MIGRATIONS[] = {
     "  finished_at, state, counts) SELECT id, workflow, to_version, to_id, plan_hash, plan, by,"
     "  started_at, finished_at, state, counts FROM migrations_copy;"
     "DROP TABLE migrations_copy;",
+    /* 10: a transition writes fewer pages: cases by workflow in an index that a move leaves
+     * alone (the state's own index serves lists by state), and the log's head recorded in
+     * the row of the case a transaction changed (last_seq) rather than in meta each time */
+    "DROP INDEX cases_by_state;"
+    "CREATE INDEX cases_by_workflow ON cases(workflow, id);"
+    "ALTER TABLE cases ADD COLUMN last_seq INTEGER;",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -455,27 +461,53 @@ int kf_store_schema_version(kf_store *st) {
   return v;
 }
 
+/* BEGIN and COMMIT as cached statements: a transition is short, and parsing them again
+ * each time was a measurable share of it. */
+static int step_sql(kf_store *st, const char *sql, const char *what, kf_err *err) {
+  sqlite3_stmt *s = store_stmt(st, sql, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, what);
+}
+
 int kf_store_begin(kf_store *st, kf_err *err) {
-  int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) return store_db_fail(st, err, rc, "starting a transaction");
+  int rc = step_sql(st, "BEGIN IMMEDIATE", "starting a transaction", err);
+  if (rc) return rc;
   st->in_tx = 1;
+  memset(&st->head, 0, sizeof st->head);
+  st->saved = st->head;
   return 0;
 }
 
+/* The transaction's last event as the log's head, in meta, unless a case row holds it. */
+static int record_head(kf_store *st, kf_err *err) {
+  if (!st->head.seq || st->head.noted == st->head.seq) return 0;
+  static const char *q = "INSERT OR REPLACE INTO meta(key, value) VALUES('head', ?1)";
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  char head[96];
+  snprintf(head, sizeof head, "%lld:%s", (long long)st->head.seq, st->head.hash);
+  store_bind_text(s, 1, head);
+  return store_step_done(st, s, "recording the log's head", err);
+}
+
 int kf_store_commit(kf_store *st, kf_err *err) {
-  int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-  if (rc != SQLITE_OK) {
-    int code = store_db_fail(st, err, rc, "committing");
+  int rc = record_head(st, err);
+  if (!rc) rc = step_sql(st, "COMMIT", "committing", err);
+  if (rc) {
     kf_store_rollback(st);
-    return code;
+    return rc;
   }
   st->in_tx = 0;
+  memset(&st->head, 0, sizeof st->head);
   return 0;
 }
 
 void kf_store_rollback(kf_store *st) {
   if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   st->in_tx = 0;
+  memset(&st->head, 0, sizeof st->head);
 }
 
 int kf_store_in_tx(kf_store *st) { return !sqlite3_get_autocommit(st->db); }
@@ -486,7 +518,10 @@ int kf_store_savepoint(kf_store *st, int op, kf_err *err) {
                               "ROLLBACK TO kf_one; RELEASE kf_one"};
   if (op < 0 || op > 2) return kf_fail(err, KF_EINVAL, "internal: bad savepoint operation");
   int rc = sqlite3_exec(st->db, sql[op], NULL, NULL, NULL);
-  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "managing a savepoint");
+  if (rc != SQLITE_OK) return store_db_fail(st, err, rc, "managing a savepoint");
+  if (op == 0) st->saved = st->head;
+  else if (op == 2) st->head = st->saved; /* its events are gone: so is their head */
+  return 0;
 }
 
 int kf_store_set_durability(kf_store *st, int full, kf_err *err) {
@@ -548,6 +583,21 @@ json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf
   if (!o && err && err->code == KF_ENOTFOUND)
     kf_fail(err, KF_ENOTFOUND, "no %s named '%s' is deployed", kind, name);
   return o;
+}
+
+int64_t kf_store_def_latest_id(kf_store *st, const char *kind, const char *name, kf_err *err) {
+  static const char *q = "SELECT d.id FROM definitions d WHERE d.kind=?1 AND d.name=?2 AND"
+                         " d.active=1 ORDER BY d.version DESC LIMIT 1";
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return 0;
+  store_bind_text(s, 1, kind);
+  store_bind_text(s, 2, name);
+  int rc = sqlite3_step(s);
+  int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) store_db_fail(st, err, rc, "reading definitions");
+  else if (!id) kf_fail(err, KF_ENOTFOUND, "no %s named '%s' is deployed", kind, name);
+  return id;
 }
 
 json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err) {
@@ -662,25 +712,34 @@ json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
 
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
                          int final, int entered, json_t *data, const char *now, kf_err *err) {
-  static const char *q =
-      "UPDATE cases SET state=?3, final=?4, data=?5, revision=revision+1, updated_at=?6,"
+  /* final is set only when it becomes 1 (nothing leaves a final state), so that its index
+   * is not rewritten on every move; last_seq: the log's head when the transaction's last
+   * event so far is this case's (see record_head). */
+  static const char *q[2] = {
+      "UPDATE cases SET state=?3, data=?5, revision=revision+1, updated_at=?6,"
       " entered_at=CASE WHEN ?7 THEN ?6 ELSE entered_at END,"
-      " overdue_since=CASE WHEN ?7 THEN NULL ELSE overdue_since END"
-      " WHERE id=?1 AND revision=?2";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+      " overdue_since=CASE WHEN ?7 THEN NULL ELSE overdue_since END,"
+      " last_seq=coalesce(?8, last_seq) WHERE id=?1 AND revision=?2",
+      "UPDATE cases SET state=?3, final=1, data=?5, revision=revision+1, updated_at=?6,"
+      " entered_at=CASE WHEN ?7 THEN ?6 ELSE entered_at END,"
+      " overdue_since=CASE WHEN ?7 THEN NULL ELSE overdue_since END,"
+      " last_seq=coalesce(?8, last_seq) WHERE id=?1 AND revision=?2"};
+  sqlite3_stmt *s = store_stmt(st, q[!!final], err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, revision);
   store_bind_text(s, 3, state);
-  sqlite3_bind_int(s, 4, final);
   int rc = store_bind_json(st, s, 5, data, err);
   if (rc) return rc;
   store_bind_text(s, 6, now);
   sqlite3_bind_int(s, 7, entered);
+  int noting = st->head.seq && st->head.case_id == id;
+  if (noting) sqlite3_bind_int64(s, 8, st->head.seq);
   if ((rc = store_step_done(st, s, "updating a case", err))) return rc;
   if (sqlite3_changes(st->db) == 0)
     return kf_fail(err, KF_ECONFLICT, "case %lld changed since revision %lld (someone else "
                    "updated it first); reload and try again", (long long)id, (long long)revision);
+  if (noting) st->head.noted = st->head.seq;
   return 0;
 }
 
@@ -1048,29 +1107,128 @@ json_t *kf_store_member_get(kf_store *st, int64_t case_id, int64_t member_id, kf
 
 static const char GENESIS[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/* hash = SHA-256(prev_hash "\n" canonical JSON of every other field). */
-static int event_hash(const char *prev, json_t *fields, char out[65]) {
-  char *canon = json_dumps(fields, JSON_COMPACT | JSON_ENSURE_ASCII);
-  if (!canon) return -1;
+/* The canonical text of an event's fields, written directly: the compact JSON array
+ * [seq, case, at, actor, role, kind, name, from, to, reason, data] with strings escaped as
+ * Jansson's json_dumps(JSON_COMPACT | JSON_ENSURE_ASCII) escapes them (the chain's format
+ * since the first event; tests/unit/test_store.c compares the two), absent values as null.
+ * Building it with Jansson cost a tenth of a transition. */
+typedef struct canon {
+  char *p;
+  size_t len, cap;
+  int bad; /* out of memory, or text that is not UTF-8 */
+} canon;
+
+static void canon_put(canon *c, const char *s, size_t n) {
+  if (c->bad) return;
+  if (c->len + n + 1 > c->cap) {
+    size_t cap = c->cap ? c->cap : 512;
+    while (c->len + n + 1 > cap) cap *= 2;
+    char *p = realloc(c->p, cap);
+    if (!p) {
+      c->bad = 1;
+      return;
+    }
+    c->p = p;
+    c->cap = cap;
+  }
+  memcpy(c->p + c->len, s, n);
+  c->len += n;
+  c->p[c->len] = 0;
+}
+
+/* One UTF-8 character at s (n bytes left): its length and code point, 0 if invalid (as
+ * Jansson: no overlong forms, no surrogates, nothing above U+10FFFF). */
+static int utf8_char(const unsigned char *s, size_t n, int32_t *cp) {
+  int len = s[0] < 0x80 ? 1 : s[0] < 0xC2 ? 0 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : s[0] < 0xF5 ? 4 : 0;
+  if (!len || (size_t)len > n) return 0;
+  int32_t v = len == 1 ? s[0] : s[0] & (0x3F >> (len - 1));
+  for (int i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (s[i] & 0x3F);
+  }
+  if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF ||
+      (v >= 0xD800 && v <= 0xDFFF))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+static void canon_string(canon *c, const char *str) {
+  if (!str) {
+    canon_put(c, "null", 4);
+    return;
+  }
+  canon_put(c, "\"", 1);
+  const unsigned char *s = (const unsigned char *)str;
+  size_t n = strlen(str), run = 0;
+  for (size_t i = 0; i < n;) {
+    int32_t cp;
+    int len = utf8_char(s + i, n - i, &cp);
+    if (!len) {
+      c->bad = 1;
+      return;
+    }
+    if (cp >= 0x20 && cp != '"' && cp != '\\' && cp <= 0x7F) {
+      i++, run++;
+      continue;
+    }
+    canon_put(c, (const char *)s + i - run, run);
+    run = 0;
+    char esc[16];
+    const char *e = esc;
+    size_t elen = 2;
+    switch (cp) {
+    case '"': e = "\\\""; break;
+    case '\\': e = "\\\\"; break;
+    case '\b': e = "\\b"; break;
+    case '\f': e = "\\f"; break;
+    case '\n': e = "\\n"; break;
+    case '\r': e = "\\r"; break;
+    case '\t': e = "\\t"; break;
+    default:
+      if (cp < 0x10000) {
+        elen = (size_t)snprintf(esc, sizeof esc, "\\u%04X", (unsigned)cp);
+      } else {
+        int32_t v = cp - 0x10000;
+        elen = (size_t)snprintf(esc, sizeof esc, "\\u%04X\\u%04X", (unsigned)(0xD800 | (v >> 10)),
+                                (unsigned)(0xDC00 | (v & 0x3FF)));
+      }
+    }
+    canon_put(c, e, elen);
+    i += (size_t)len;
+  }
+  canon_put(c, (const char *)s + n - run, run);
+  canon_put(c, "\"", 1);
+}
+
+/* hash = SHA-256(prev_hash "\n" canonical fields); out: 64 hex digits. case_id 0: none.
+ * -1 when a text is not UTF-8 (or memory ran out). */
+int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
+                     char out[65]) {
+  canon c = {0};
+  char num[48];
+  int n = case_id ? snprintf(num, sizeof num, "[%lld,%lld", (long long)seq, (long long)case_id)
+                  : snprintf(num, sizeof num, "[%lld,null", (long long)seq);
+  canon_put(&c, num, (size_t)n);
+  for (int i = 0; i < 9; i++) {
+    canon_put(&c, ",", 1);
+    canon_string(&c, text[i]);
+  }
+  canon_put(&c, "]", 1);
+  if (c.bad) {
+    free(c.p);
+    return -1;
+  }
   crypto_hash_sha256_state h;
   unsigned char d[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_init(&h);
   crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
   crypto_hash_sha256_update(&h, (const unsigned char *)"\n", 1);
-  crypto_hash_sha256_update(&h, (const unsigned char *)canon, strlen(canon));
+  crypto_hash_sha256_update(&h, (const unsigned char *)c.p, c.len);
   crypto_hash_sha256_final(&h, d);
   sodium_bin2hex(out, 65, d, sizeof d);
-  free(canon);
+  free(c.p);
   return 0;
-}
-
-/* The hashed fields, in a fixed order, as the columns store them. */
-static json_t *event_fields(int64_t seq, json_t *case_id, const char *at, const char *actor,
-                            const char *role, const char *kind, const char *name,
-                            const char *from, const char *to, const char *reason,
-                            const char *data) {
-  return json_pack("[I,O,s,s,s?,s,s?,s?,s?,s?,s]", (json_int_t)seq, case_id, at, actor, role,
-                   kind, name, from, to, reason, data);
 }
 
 int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
@@ -1098,18 +1256,16 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   json_t *data = json_object_get(ev, "data");
   char *dtext = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
   json_t *cid = json_object_get(ev, "case");
-  json_t *fields = event_fields(seq, cid ? cid : json_null(), store_jstr(ev, "at"), store_jstr(ev, "actor"),
-                                store_jstr(ev, "role"), store_jstr(ev, "kind"), store_jstr(ev, "name"),
-                                store_jstr(ev, "from"), store_jstr(ev, "to"), store_jstr(ev, "reason"),
-                                dtext ? dtext : "{}");
+  const char *text[9] = {store_jstr(ev, "at"), store_jstr(ev, "actor"), store_jstr(ev, "role"),
+                         store_jstr(ev, "kind"), store_jstr(ev, "name"), store_jstr(ev, "from"),
+                         store_jstr(ev, "to"), store_jstr(ev, "reason"), dtext ? dtext : "{}"};
   char hash[65];
-  if (!fields || !dtext || event_hash(prev, fields, hash)) {
-    json_decref(fields);
+  if (!dtext || !text[0] || !text[1] || !text[3] ||
+      store_event_hash(prev, seq, json_is_integer(cid) ? json_integer_value(cid) : 0, text, hash)) {
     free(dtext);
     return kf_fail(err, KF_EINVAL, "event '%s' has missing or malformed fields",
                    store_jstr(ev, "kind") ? store_jstr(ev, "kind") : "?");
   }
-  json_decref(fields);
   if (!(s = store_stmt(st, q_ins, err))) {
     free(dtext);
     return err ? err->code : KF_ESTORE;
@@ -1130,13 +1286,11 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   free(dtext);
   rc = store_step_done(st, s, "appending an event", err);
   if (rc) return rc;
-  /* The head, kept beside the log: cutting events off its end shows up in verify. */
-  static const char *q_meta = "INSERT OR REPLACE INTO meta(key, value) VALUES('head', ?1)";
-  if (!(s = store_stmt(st, q_meta, err))) return err ? err->code : KF_ESTORE;
-  char head[96];
-  snprintf(head, sizeof head, "%lld:%s", (long long)seq, hash);
-  store_bind_text(s, 1, head);
-  if ((rc = store_step_done(st, s, "recording the log's head", err))) return rc;
+  /* The head, kept beside the log (at commit: meta, or the row of the case it is about):
+   * cutting events off its end shows up in verify. */
+  st->head.seq = seq;
+  st->head.case_id = json_is_integer(cid) ? json_integer_value(cid) : 0;
+  memcpy(st->head.hash, hash, sizeof hash);
   json_object_set_new(ev, "seq", json_integer(seq));
   json_object_set_new(ev, "hash", json_string(hash));
   return 0;
@@ -1171,6 +1325,70 @@ json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
   return store_rows_json(st, s, "reading events", err);
 }
 
+/* The recorded head must be the last event: otherwise events were cut off the end. A
+ * transaction records its last event either in meta ("seq:hash") or in the row of the case
+ * it changed (cases.last_seq, which must name an event of that case): the greatest of
+ * these is the head. n: the log's last seq; last: its hash. */
+static int verify_head(kf_store *st, int64_t n, const char *last, kf_err *err) {
+  sqlite3_stmt *s = NULL;
+  int64_t hseq = 0, cseq = 0, bad_case = 0, bad_seq = 0;
+  char hhash[65] = "";
+  int rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    sqlite3_finalize(s);
+    return store_db_fail(st, err, rc, "reading the log's recorded head");
+  }
+  if (rc == SQLITE_ROW) {
+    const char *head = (const char *)sqlite3_column_text(s, 0);
+    const char *colon = head ? strchr(head, ':') : NULL;
+    char hnum[32] = "";
+    if (colon && colon - head < (ptrdiff_t)sizeof hnum) memcpy(hnum, head, (size_t)(colon - head));
+    if (!colon || !store_parse_digits(hnum, &hseq) || strlen(colon + 1) != 64) {
+      int code = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is unreadable "
+                         "('%.80s'): it was altered", head ? head : "");
+      sqlite3_finalize(s);
+      return code;
+    }
+    memcpy(hhash, colon + 1, sizeof hhash);
+  }
+  sqlite3_finalize(s);
+  s = NULL;
+  rc = sqlite3_prepare_v2(st->db,
+                          "SELECT (SELECT max(last_seq) FROM cases), c.id, c.last_seq FROM"
+                          " (SELECT 1) LEFT JOIN cases c ON c.last_seq IS NOT NULL AND NOT EXISTS"
+                          " (SELECT 1 FROM events e WHERE e.seq = c.last_seq AND e.case_id = c.id)"
+                          " LIMIT 1", -1, &s, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_finalize(s);
+    return store_db_fail(st, err, rc, "reading the cases' recorded heads");
+  }
+  cseq = sqlite3_column_int64(s, 0);
+  bad_case = sqlite3_column_int64(s, 1);
+  bad_seq = sqlite3_column_int64(s, 2);
+  sqlite3_finalize(s);
+  int64_t head = hseq > cseq ? hseq : cseq;
+  if (bad_case && bad_seq <= n)
+    return kf_fail(err, KF_EINVAL, "audit: case %lld records event %lld as its last, which is "
+                   "not an event of that case: the log was altered", (long long)bad_case,
+                   (long long)bad_seq);
+  if (head == 0) /* an empty log has no head; a log with events must have one */
+    return n > 0 ? kf_fail(err, KF_EINVAL, "audit: the log's recorded head is missing") : 0;
+  if (head < n)
+    return kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
+                   "event %lld: events %lld to %lld were added outside kinflow", (long long)n,
+                   (long long)head, (long long)head + 1, (long long)n);
+  if (head > n)
+    return kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
+                   "event %lld: event %lld and after were removed from the end", (long long)n,
+                   (long long)head, (long long)n + 1);
+  if (head == hseq && strcmp(hhash, last) != 0)
+    return kf_fail(err, KF_EINVAL, "audit: event %lld does not match the recorded head "
+                   "(the last event was replaced)", (long long)n);
+  return 0;
+}
+
 int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db,
@@ -1185,8 +1403,6 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
 #define T(i) ((const char *)sqlite3_column_text(s, (i)))
   while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     int64_t seq = sqlite3_column_int64(s, 0);
-    json_t *cid = sqlite3_column_type(s, 1) == SQLITE_NULL
-                      ? json_null() : json_integer(sqlite3_column_int64(s, 1));
     char what[160];
     snprintf(what, sizeof what, "event %lld (%s%s%s at %s)", (long long)seq, T(5) ? T(5) : "?",
              sqlite3_column_type(s, 1) == SQLITE_NULL ? "" : " on case ",
@@ -1200,16 +1416,15 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
                     "previous hash is wrong (inserted, removed or reordered events)", what,
                     (long long)seq - 1);
     } else {
-      json_t *fields = event_fields(seq, cid, T(2), T(3), T(4), T(5), T(6), T(7), T(8), T(9),
-                                    T(10));
+      const char *text[9] = {T(2), T(3), T(4), T(5), T(6), T(7), T(8), T(9), T(10)};
       char h[65];
-      if (!fields || event_hash(prev, fields, h) || !T(12) || strcmp(h, T(12)) != 0)
+      if (!T(2) || !T(3) || !T(5) || !T(10) ||
+          store_event_hash(prev, seq, sqlite3_column_int64(s, 1), text, h) || !T(12) ||
+          strcmp(h, T(12)) != 0)
         bad = kf_fail(err, KF_EINVAL, "audit: %s was altered: its contents do not match its "
                       "hash", what);
-      json_decref(fields);
       if (!bad) memcpy(prev, h, sizeof prev);
     }
-    json_decref(cid);
     expect++;
     n++;
   }
@@ -1217,37 +1432,7 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   if (!bad && rc != SQLITE_DONE) bad = store_db_fail(st, err, rc, "reading the event log");
   sqlite3_finalize(s);
   if (bad) return bad;
-  /* The recorded head must be the last event: otherwise events were cut off the end. */
-  s = NULL;
-  rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    bad = store_db_fail(st, err, rc, "reading the log's recorded head");
-  } else if (rc == SQLITE_ROW) {
-    const char *head = (const char *)sqlite3_column_text(s, 0);
-    int64_t hseq = 0;
-    const char *hhash = head ? strchr(head, ':') : NULL;
-    char hnum[32] = "";
-    if (hhash && hhash - head < (ptrdiff_t)sizeof hnum) memcpy(hnum, head, (size_t)(hhash - head));
-    if (!hhash || !store_parse_digits(hnum, &hseq) || strlen(hhash + 1) != 64)
-      bad = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is unreadable ('%.80s'): "
-                    "it was altered", head ? head : "");
-    else if (hseq < (int64_t)n)
-      bad = kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
-                    "event %lld: events %lld to %lld were added outside kinflow", (long long)n,
-                    (long long)hseq, (long long)hseq + 1, (long long)n);
-    else if (hseq != (int64_t)n)
-      bad = kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
-                    "event %lld: event %lld and after were removed from the end", (long long)n,
-                    (long long)hseq, (long long)n + 1);
-    else if (strcmp(hhash + 1, prev) != 0)
-      bad = kf_fail(err, KF_EINVAL, "audit: event %lld does not match the recorded head "
-                    "(the last event was replaced)", (long long)n);
-  } else if (n > 0) {
-    bad = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is missing");
-  }
-  sqlite3_finalize(s);
-  if (bad) return bad;
+  if ((bad = verify_head(st, n, prev, err))) return bad;
   if (summary && !(*summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev)))
     return kf_fail(err, KF_ENOMEM, "audit: out of memory");
   return 0;

@@ -46,6 +46,10 @@ int kf_store_def_put(kf_store *st, json_t *row, kf_err *err);
 /* The newest active version of kind and name, with source and definition; KF_ENOTFOUND
  * when none is deployed. */
 json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf_err *err);
+/* Only the id of that version (0 with KF_ENOTFOUND when none): it reads no definition, so
+ * a caller that keeps definitions by id (they never change) can see whether its copy is
+ * still the latest. */
+int64_t kf_store_def_latest_id(kf_store *st, const char *kind, const char *name, kf_err *err);
 /* One version by id, active or not, with source and definition. */
 json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err);
 /* Every version of every definition of kind (kind NULL: all), without sources, each with
@@ -62,7 +66,10 @@ int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err);
  * KF_EINVAL when id_or_ref is NULL or empty; KF_ENOTFOUND when no case has it. */
 json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err);
 /* Store a new state/data if the case is still at revision (then revision+1, updated at
- * now; entered: it entered state now, and is no longer overdue); KF_ECONFLICT otherwise. */
+ * now; entered: it entered state now, and is no longer overdue); KF_ECONFLICT otherwise.
+ * final: 1 makes the case final (0 leaves it as it is: nothing leaves a final state). When
+ * the transaction's last event so far is this case's, the row records it as the log's head
+ * (so append the case's events first, then update it: commit then writes no other head). */
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
                          int final, int entered, json_t *data, const char *now, kf_err *err);
 /* Mark a case overdue since `since` (NULL: no longer overdue); revision+1, updated at now.

@@ -34,6 +34,13 @@ struct kf_store {
   int in_tx;
   struct kf_script_guard *guard; /* scripts only: see "reports and scripts" below */
   uint64_t tick;                 /* counts store_stmt() calls, for the cache's recency */
+  /* The log's head, recorded once a transaction: the last event it appended, and where
+   * its seq is written already (a case row's last_seq) so that commit need not write meta.
+   * saved: as at the open savepoint, for a rollback to it. */
+  struct head {
+    int64_t seq, case_id, noted;
+    char hash[65];
+  } head, saved;
   struct cached cache[NSTMT];
 };
 
@@ -52,5 +59,10 @@ const char *store_jstr(json_t *o, const char *k);
 int64_t store_jint(json_t *o, const char *k);
 json_t *store_case_fix(json_t *c);
 int store_parse_digits(const char *text, int64_t *id);
+/* An event's link in the chain: SHA-256(prev "\n" the canonical JSON array [seq, case (0:
+ * null), at, actor, role, kind, name, from, to, reason, data], text[] holding the nine texts
+ * from at on, NULL for null). out: 64 hex digits. -1 when a text is not UTF-8. */
+int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
+                     char out[65]);
 
 #endif

@@ -49,9 +49,19 @@ SELECT 'BAD event ' || e.seq || ' records entry ' || json_extract(e.data, '$.ent
    AND NOT EXISTS (SELECT 1 FROM entries WHERE id = json_extract(e.data, '$.entry') AND case_id = e.case_id);
 SELECT 'BAD case ' || c.id || ' has no case.opened event' FROM cases c
  WHERE NOT EXISTS (SELECT 1 FROM events WHERE case_id = c.id AND kind = 'case.opened');
-SELECT 'BAD meta head ' || coalesce((SELECT value FROM meta WHERE key = 'head'), '(none)') || ' is not the last event '
-       || e.seq || ':' || e.hash
-  FROM events e WHERE e.seq = (SELECT max(seq) FROM events)
-   AND coalesce((SELECT value FROM meta WHERE key = 'head'), '') != e.seq || ':' || e.hash;
+-- The log's head: each transaction records its last event in meta ('seq:hash') or in the
+-- row of the case it changed (cases.last_seq); the greatest is the last event.
+SELECT 'BAD recorded head ' || max(coalesce(CAST(substr(m.value, 1, instr(m.value, ':') - 1) AS INTEGER), 0),
+       coalesce((SELECT max(last_seq) FROM cases), 0)) || ' is not the last event ' || e.seq
+  FROM events e LEFT JOIN meta m ON m.key = 'head'
+ WHERE e.seq = (SELECT max(seq) FROM events)
+   AND max(coalesce(CAST(substr(m.value, 1, instr(m.value, ':') - 1) AS INTEGER), 0),
+           coalesce((SELECT max(last_seq) FROM cases), 0)) != e.seq;
+SELECT 'BAD meta head ' || m.value || ' does not match event ' || e.seq || ':' || e.hash
+  FROM meta m JOIN events e ON e.seq = CAST(substr(m.value, 1, instr(m.value, ':') - 1) AS INTEGER)
+ WHERE m.key = 'head' AND m.value != e.seq || ':' || e.hash;
+SELECT 'BAD case ' || c.id || ' records event ' || c.last_seq || ' as its last, which is not its event'
+  FROM cases c WHERE c.last_seq IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM events WHERE seq = c.last_seq AND case_id = c.id);
 SELECT 'CASE ' || c.id || ' ' || c.state || ' ' || EXISTS (SELECT 1 FROM entries WHERE case_id = c.id AND valid)
   FROM cases c WHERE NOT c.final AND c.ref IS NOT 'calib';

@@ -4,11 +4,13 @@
  * allocation, grants and the filters built on them. Tampering goes through sqlite3 directly, as an
  * attacker with the file would. */
 #define _GNU_SOURCE
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "store.h"
+#include "store_int.h"
 #include "t.h"
 
 static char path[64];
@@ -538,13 +540,155 @@ static void records(void) {
   t_remove_db(rpath);
 }
 
+/* ---- the log's head, recorded in the row of the case a transaction changed ---- */
+
+static int64_t scalar_of(const char *sql) {
+  sqlite3 *db;
+  sqlite3_stmt *s = NULL;
+  int64_t v = -1;
+  sqlite3_open(path, &db);
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+static void case_heads(void) {
+  t_tmp_path(path, sizeof path, "heads", "db");
+  kf_err err = {0};
+  kf_store *st = kf_store_open(path, 0, &err);
+  json_t *def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
+                          "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
+                          "hash", "h1", "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+  kf_store_begin(st, &err);
+  kf_store_def_put(st, def, &err);
+  for (int i = 0; i < 2; i++) {
+    json_t *c = json_pack("{s:O,s:s,s:s,s:b,s:{}}", "workflow_id", json_object_get(def, "id"),
+                          "workflow", "w", "state", "a", "final", 0, "data");
+    kf_store_case_insert(st, c, "2026-01-05T09:00:00Z", &err);
+    json_decref(c);
+  }
+  append(st, 1, "case.opened");
+  append(st, 2, "case.opened");
+  CHECK(kf_store_commit(st, &err) == 0, "two cases opened: %s", err.msg);
+  json_decref(def);
+  CHECK(scalar_of("SELECT CAST(value AS INTEGER) FROM meta WHERE key='head'") == 2,
+        "a transaction that changed no case row records its head in meta");
+  /* a move: the case's event, then its row, which records the head; meta is left alone */
+  json_t *data = json_object();
+  kf_store_begin(st, &err);
+  CHECK(append(st, 1, "case.transition") == 0 &&
+            kf_store_case_update(st, 1, 1, "b", 0, 1, data, "2026-01-06T09:00:00Z", &err) == 0 &&
+            kf_store_commit(st, &err) == 0, "a move: %s", err.msg);
+  CHECK(scalar_of("SELECT last_seq FROM cases WHERE id=1") == 3 &&
+            scalar_of("SELECT CAST(value AS INTEGER) FROM meta WHERE key='head'") == 2,
+        "the move's event is recorded as the head in its case's row, not in meta");
+  CHECK(kf_store_audit_verify(st, NULL, &err) == 0, "the chain holds with the head in a case row: %s",
+        err.msg);
+  /* an event rolled back to its savepoint is no head anywhere */
+  kf_store_begin(st, &err);
+  append(st, 2, "note");
+  kf_store_savepoint(st, 0, &err);
+  append(st, 1, "case.transition");
+  kf_store_savepoint(st, 2, &err);
+  CHECK(kf_store_commit(st, &err) == 0, "commit after a savepoint rolled back: %s", err.msg);
+  CHECK(kf_store_audit_verify(st, NULL, &err) == 0 &&
+            scalar_of("SELECT CAST(value AS INTEGER) FROM meta WHERE key='head'") == 4,
+        "the head is the event that stayed (4): %s", err.msg);
+  /* the case's next move, so that its row holds the newest head again */
+  kf_store_begin(st, &err);
+  append(st, 1, "case.transition");
+  kf_store_case_update(st, 1, 2, "a", 0, 1, data, "2026-01-07T09:00:00Z", &err);
+  kf_store_commit(st, &err);
+  json_decref(data);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
+  tamper("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq=5");
+  st = kf_store_open(path, 0, &err);
+  CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "removed from the end"),
+        "the last event cut off is found by its case's row: %s", err.msg);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
+  tamper("UPDATE cases SET last_seq=2 WHERE id=1");
+  st = kf_store_open(path, 0, &err);
+  CHECK(kf_store_audit_verify(st, NULL, &err) == KF_EINVAL && CONTAINS(err.msg, "case 1 records event 2"),
+        "a case row naming another case's event is found: %s", err.msg);
+  CHECK(kf_store_close(st) == 0, "closed cleanly");
+  t_remove_db(path);
+}
+
+/* ---- the chain's canonical text: written directly, exactly as Jansson writes it ---- */
+
+/* The hash as the chain was first defined: Jansson's compact, ASCII-only dump of the fields. */
+static int jansson_hash(const char *prev, int64_t seq, int64_t case_id, const char *const t[9],
+                        char out[65]) {
+  json_t *f = json_pack("[I,o,s?,s?,s?,s?,s?,s?,s?,s?,s?]", (json_int_t)seq,
+                        case_id ? json_integer(case_id) : json_null(), t[0], t[1], t[2], t[3],
+                        t[4], t[5], t[6], t[7], t[8]);
+  char *canon = f ? json_dumps(f, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+  json_decref(f);
+  if (!canon) return -1;
+  crypto_hash_sha256_state h;
+  unsigned char d[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_init(&h);
+  crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
+  crypto_hash_sha256_update(&h, (const unsigned char *)"\n", 1);
+  crypto_hash_sha256_update(&h, (const unsigned char *)canon, strlen(canon));
+  crypto_hash_sha256_final(&h, d);
+  sodium_bin2hex(out, 65, d, sizeof d);
+  free(canon);
+  return 0;
+}
+
+static void canonical_text(void) {
+  static const char *const samples[] = {
+      "", "plain", "quote \" and backslash \\", "tab\tnew\nline\rcr\bbs\fff", "\x01\x1f\x7f",
+      "slash / stays", "caf\xc3\xa9", "\xe2\x82\xac euro", "\xf0\x9f\x98\x80 emoji",
+      "{\"data\":{\"child\":\"Ava\",\"n\":[1,2.5,null]}}", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf",
+      /* not UTF-8: both refuse */
+      "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"};
+  int same = 0, refused_both = 0, total = 0;
+  char a[65], b[65];
+  for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+    const char *t[9] = {"2026-01-05T09:00:00Z", samples[i], NULL, "case.note", samples[i], NULL,
+                        "a", samples[i], samples[i]};
+    int ra = store_event_hash("0", 7, i % 2 ? 3 : 0, t, a), rb = jansson_hash("0", 7, i % 2 ? 3 : 0, t, b);
+    total++;
+    if (ra == 0 && rb == 0 && !strcmp(a, b)) same++;
+    else if (ra != 0 && rb != 0) refused_both++;
+    else printf("canonical text differs for sample %zu\n", i);
+  }
+  /* random texts */
+  uint32_t x = 12345;
+  for (int round = 0; round < 2000; round++) {
+    char text[40];
+    int n = (int)(x % 39);
+    for (int j = 0; j < n; j++) {
+      x = x * 1103515245u + 12345u;
+      unsigned r = (x >> 16) & 0xff;
+      /* even rounds: printable and control characters; odd rounds: high bytes too */
+      text[j] = (char)(r < 8 ? 1 + r : r < 160 || round % 2 == 0 ? 0x20 + r % 95 : r);
+    }
+    text[n] = 0;
+    x = x * 1103515245u + 12345u;
+    const char *t[9] = {"2026-01-05T09:00:00Z", text, text, "k", NULL, NULL, NULL, NULL, "{}"};
+    int ra = store_event_hash("ab", round, round, t, a), rb = jansson_hash("ab", round, round, t, b);
+    total++;
+    if (ra == 0 && rb == 0 && !strcmp(a, b)) same++;
+    else if (ra != 0 && rb != 0) refused_both++;
+    else printf("canonical text differs for random text %d\n", round);
+  }
+  CHECK(same + refused_both == total && same > 1000 && refused_both > 10,
+        "the chain's text is Jansson's, byte for byte (%d same, %d refused by both, of %d)", same,
+        refused_both, total);
+}
+
 int main(void) {
   t_tmp_path(path, sizeof path, "store", "db");
   kf_err err = {0};
   kf_store *st = kf_store_open(path, 0, &err);
   CHECK(st != NULL, "open: %s", err.msg);
   if (!st) T_DONE();
-  CHECK(kf_store_schema_version(st) == 9, "schema migrated");
+  CHECK(kf_store_schema_version(st) == 10, "schema migrated");
   CHECK(kf_store_open("/nonexistent/dir/x.db", 0, &err) == NULL && CONTAINS(err.msg, "/nonexistent"),
         "unopenable path named: %s", err.msg);
 
@@ -695,6 +839,8 @@ int main(void) {
   t_remove_db(path);
 
   statement_cache();
+  case_heads();
+  canonical_text();
   responsibility();
   records();
   T_DONE();
