@@ -17,6 +17,8 @@ struct kf_engine {
   kf_lua *lua;
   kf_plugins *plugins; /* the process's C plugins (one registry, counted) */
   json_t *appended;    /* events of the open transaction, for the hooks after commit */
+  json_t *sensitive;   /* workflow version id -> its sensitive data and member keys */
+  json_t *latest;      /* workflow name -> the definitions row of its latest version */
 };
 
 /* What the Lua half may ask of C plugins: the registry's verbs, with it as ud. */
@@ -49,7 +51,8 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
   }
   if (db && !(e->st = kf_store_open(db, flags, err))) goto fail;
   if (!(e->lua = kf_lua_new(e->st, NULL, err))) goto fail;
-  if (!(e->plugins = kf_plugins_new()) || !(e->appended = json_array())) {
+  if (!(e->plugins = kf_plugins_new()) || !(e->appended = json_array()) ||
+      !(e->sensitive = json_object()) || !(e->latest = json_object())) {
     kf_fail(err, KF_ENOMEM, "out of memory");
     goto fail;
   }
@@ -74,6 +77,8 @@ void kf_engine_close(kf_engine *e) {
   kf_plugins_free(e->plugins);
   kf_store_close(e->st);
   json_decref(e->appended);
+  json_decref(e->sensitive);
+  json_decref(e->latest);
   free(e);
 }
 
@@ -151,14 +156,33 @@ static json_t *case_event(const char *kind, json_t *c, const char *actor, const 
                    "actor", actor ? actor : "kinflow", "at", now);
 }
 
+/* The sensitive keys of a workflow version's data and members ({data, members}; borrowed,
+ * or NULL). A version's own definition declares them and never changes, so they are asked
+ * of Lua once per version (its forms' sensitive fields can change; they are not kept). */
+#define SENSITIVE_KEPT 256
+static json_t *sensitive_keys(kf_engine *e, json_t *workflow_id) {
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)json_integer_value(workflow_id));
+  json_t *keys = json_object_get(e->sensitive, id);
+  if (keys) return keys;
+  kf_err ignore = {0};
+  json_t *all = kf_lua_call_new(e->lua, KF_LUA_SENSITIVE_KEYS, json_pack("[O]", workflow_id), &ignore);
+  if (!all) return NULL;
+  keys = json_pack("{s:O,s:O}", "data", json_object_get(all, "data"), "members",
+                   json_object_get(all, "members"));
+  json_decref(all);
+  if (!keys) return NULL;
+  if (json_object_size(e->sensitive) >= SENSITIVE_KEPT) json_object_clear(e->sensitive);
+  json_object_set_new(e->sensitive, id, keys);
+  return keys;
+}
+
 /* What an event may keep of data (borrowed) of case c: the workflow's sensitive keys of
  * `which` ("data" or "members") stand as "(private)", so that a sensitive value is never
  * copied into the log (its history, its readers, the outbox). A new reference. */
 static json_t *redacted(kf_engine *e, json_t *c, const char *which, json_t *data) {
   if (!json_is_object(data) || !json_object_size(data)) return json_incref(data);
-  kf_err ignore = {0};
-  json_t *keys = kf_lua_call_new(e->lua, KF_LUA_SENSITIVE_KEYS,
-                                 json_pack("[O]", json_object_get(c, "workflow_id")), &ignore);
+  json_t *keys = sensitive_keys(e, json_object_get(c, "workflow_id"));
   json_t *out = NULL;
   size_t i;
   json_t *k;
@@ -168,7 +192,6 @@ static json_t *redacted(kf_engine *e, json_t *c, const char *which, json_t *data
     if (!out) out = json_deep_copy(data);
     json_object_set_new(out, name, json_string("(private)"));
   }
-  json_decref(keys);
   return out ? out : json_incref(data);
 }
 
@@ -382,6 +405,21 @@ static int controlled_refused(json_t *def, json_t *data, const char *who, kf_err
   return 0;
 }
 
+/* The definitions row of workflow's latest version (a new reference), read again only when
+ * a newer version was deployed: a version's row never changes, and parsing it was most of
+ * what opening a case cost. */
+#define LATEST_KEPT 64
+static json_t *latest_workflow(kf_engine *e, const char *workflow, kf_err *err) {
+  int64_t id = kf_store_def_latest_id(e->st, "workflow", workflow, err);
+  if (!id) return NULL;
+  json_t *row = json_object_get(e->latest, workflow);
+  if (row && json_integer_value(json_object_get(row, "id")) == id) return json_incref(row);
+  if (!(row = kf_store_def_get(e->st, id, err))) return NULL;
+  if (json_object_size(e->latest) >= LATEST_KEPT) json_object_clear(e->latest);
+  json_object_set(e->latest, workflow, row);
+  return row;
+}
+
 json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
                      const char *actor, kf_err *err) {
   if (need_store(e, err)) return NULL;
@@ -394,7 +432,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   char now[21];
   now_iso(now);
   json_t *c = NULL, *res = NULL;
-  json_t *wf = kf_store_def_latest(e->st, "workflow", workflow, err);
+  json_t *wf = latest_workflow(e, workflow, err);
   if (!wf) {
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
@@ -416,10 +454,6 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   json_object_set_new(c, "revision", json_integer(1));
   res = kf_lua_call_new(e->lua, KF_LUA_OPEN, json_pack("[O]", c), err);
   if (!res) goto fail;
-  if (kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")), 1,
-                           json_string_value(json_object_get(c, "state")), 0, 0,
-                           json_object_get(res, "data"), now, err))
-    goto fail;
   json_t *ev = case_event("case.opened", c, actor, now);
   json_object_set_new(ev, "to", json_copy(json_object_get(c, "state")));
   json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:o}", "workflow",
@@ -427,7 +461,13 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
                                             json_object_get(wf, "version"), "data",
                                             redacted(e, c, "data", json_object_get(res, "data"))));
   if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
-  if (event_new(e, ev, err) || apply_effects(e, c, res, actor, now, err)) goto fail;
+  /* the events first, then the case's row (its data as opening left it), which then
+   * records the log's head */
+  if (event_new(e, ev, err) || apply_effects(e, c, res, actor, now, err) ||
+      kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")), 1,
+                           json_string_value(json_object_get(c, "state")), 0, 0,
+                           json_object_get(res, "data"), now, err))
+    goto fail;
   if (tx_commit(e, err)) goto fail_committed;
   json_decref(res);
   json_decref(wf);
@@ -488,13 +528,7 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   /* a transition with stay = true records an act: the case keeps its state, its entry time
    * and the state's timers */
   int stay = json_is_true(json_object_get(res, "stay"));
-  json_t *ev = NULL;
-  if (kf_store_case_update(e->st, id, json_integer_value(json_object_get(c, "revision")), to,
-                           json_is_true(json_object_get(res, "final")), !stay,
-                           json_object_get(res, "data"), now, err) ||
-      (!stay && kf_store_timers_cancel(e->st, id, from, NULL, now, timer, err)))
-    goto fail;
-  ev = case_event("case.transition", c, actor, now);
+  json_t *ev = case_event("case.transition", c, actor, now);
   json_object_set_new(ev, "name", json_string(transition));
   json_object_set_new(ev, "from", json_string(from));
   json_object_set_new(ev, "to", json_string(to));
@@ -512,7 +546,14 @@ static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const
   if (json_is_integer(json_object_get(res, "decision"))) /* the shared decision it needed */
     json_object_set(evdata, "decision", json_object_get(res, "decision"));
   json_object_set_new(ev, "data", evdata);
-  if (record(e, ev, err) || apply_effects(e, c, res, actor, now, err))
+  /* the state's timers go (unless Lua says the state can have none: timed is false); the
+   * events first, then the case's row, which then records the log's head */
+  if ((!stay && !json_is_false(json_object_get(res, "timed")) &&
+       kf_store_timers_cancel(e->st, id, from, NULL, now, timer, err)) ||
+      record(e, ev, err) || apply_effects(e, c, res, actor, now, err) ||
+      kf_store_case_update(e->st, id, json_integer_value(json_object_get(c, "revision")), to,
+                           json_is_true(json_object_get(res, "final")), !stay,
+                           json_object_get(res, "data"), now, err))
     goto fail;
   /* c now as stored, so callers need not read the case again */
   json_object_set(c, "state", json_object_get(res, "to"));
@@ -596,14 +637,13 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
     if (json_is_null(v)) json_object_del(data, k); /* null removes a key */
     else json_object_set(data, k, v);
   }
-  int rc = kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")),
-                                json_integer_value(json_object_get(c, "revision")),
-                                json_string_value(json_object_get(c, "state")),
-                                json_is_true(json_object_get(c, "final")), 0, data, now, err);
+  int rc = event_new(e, with_data_new(e, c, case_event("case.data", c, actor, now), patch), err);
+  if (!rc) rc = kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")),
+                                     json_integer_value(json_object_get(c, "revision")),
+                                     json_string_value(json_object_get(c, "state")),
+                                     json_is_true(json_object_get(c, "final")), 0, data, now, err);
   json_decref(data);
-  if (rc || event_new(e, with_data_new(e, c, case_event("case.data", c, actor, now), patch), err) ||
-      tx_commit(e, err))
-    return abort_tx_new(e, c);
+  if (rc || tx_commit(e, err)) return abort_tx_new(e, c);
   return reload(e, c, err);
 }
 

@@ -201,6 +201,23 @@ local function timers_for(def, state, now)
   return out
 end
 
+-- Can a case in `state` hold timers of that state (a review, a move after a time)? When it
+-- cannot, leaving the state has no timers to cancel and the store is not asked to.
+local timed_states = setmetatable({}, { __mode = "k" })   -- def -> state -> boolean
+local function has_state_timers(def, state)
+  local known = timed_states[def]
+  if not known then known = {}; timed_states[def] = known end
+  if known[state] == nil then
+    local st = def.state_by[state]
+    local timed = st ~= nil and st.review ~= nil
+    for _, t in ipairs(def.transitions) do
+      if not timed and t.after and fires_from(t, state, def) then timed = true end
+    end
+    known[state] = timed
+  end
+  return known[state]
+end
+
 local function effects() return { schedules = A(), cancels = A(), emits = A() } end
 
 local function run_action(fn, obj, path_hint)
@@ -272,7 +289,7 @@ function E.fire(c, name, role, opts)
   run_action(def.on_enter[t.to], obj, def.at.path)
   local decision = t.decision and E.decision_for(c, t.name) or nil
   return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, ended_by = to.ended_by,
-           title = to.title,
+           title = to.title, timed = has_state_timers(def, c.state),
            data = rawget(obj, "data") or {}, timers = timers_for(def, t.to, host.parse_time(host.now())),
            schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits,
            decision = decision and decision.id or nil }
