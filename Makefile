@@ -76,11 +76,15 @@ run: deps all
 	scripts/run.sh
 
 # Benchmarks (BENCH.md): the engine beside raw SQLite, the console beside bare libmicrohttpd.
-BENCH_BIN := $(B)/bench/bench $(B)/bench/bare_server
+BENCH_BIN := $(B)/bench/bench $(B)/bench/bare_server $(B)/bench/reference
 bench-deps:
 	@scripts/install-deps.sh wrk curl
 
-$(B)/bench/bench: bench/bench.c $(ENGINE_OBJ)
+$(B)/bench/bench: bench/bench.c bench/reference.c bench/reference.h $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $(filter %.c %.o,$^) $(LIBS)
+
+$(B)/bench/reference: bench/reference_main.c bench/reference.c bench/reference.h $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iengine -o $@ $(filter %.c %.o,$^) $(LIBS)
 
@@ -90,7 +94,8 @@ $(B)/bench/bare_server: bench/bare_server.c
 	  $(shell pkg-config --libs libmicrohttpd 2>/dev/null) $(LIBS)
 
 bench: bench-deps all $(BENCH_BIN)
-	KINFLOW_BIN=$(CURDIR)/$(BIN) BARE_BIN=$(CURDIR)/$(B)/bench/bare_server $(B)/bench/bench
+	KINFLOW_BIN=$(CURDIR)/$(BIN) BARE_BIN=$(CURDIR)/$(B)/bench/bare_server \
+	  REFERENCE_BIN=$(CURDIR)/$(B)/bench/reference $(B)/bench/bench
 
 test: deps all
 	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests tests/run.sh

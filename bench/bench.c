@@ -3,7 +3,7 @@
  * prepared statements, and a bare libmicrohttpd server (bare_server.c) answering the same
  * bytes. Not engine code: it includes sqlite3.h for the baselines and to fill large
  * databases fast, and it never changes what the engine does.
- * BENCH_QUICK=1: under a minute. BENCH_ONLY=engine,full,group,open,outbox,scale,api picks
+ * BENCH_QUICK=1: under a minute. BENCH_ONLY=reference,engine,full,group,open,outbox,scale,api picks
  * phases (for profiling). BENCH_DIR: where the databases go (a real disk, not tmpfs). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,10 +24,11 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "reference.h"
 #include "runtime.h"
 
 static int quick;
-static char dir[512], kinflow_bin[4096], bare_bin[4096], wrk_bin[64] = "wrk";
+static char dir[512], kinflow_bin[4096], bare_bin[4096], ref_bin[4096], wrk_bin[64] = "wrk";
 static json_t *J;                 /* flat figures for bench/last.json */
 static char table[96][200];       /* the table, one line a figure */
 static int nrows;
@@ -694,6 +695,88 @@ static void phase_group(void) {
        "  one 4 KiB write + fdatasync here, ms p50", fs);
   say("group commit: %.0f/s, %.1f a batch, %ld failed", tps,
       gc.batches ? (double)gc.requests / gc.batches : 0, gc.failed);
+}
+
+/* ---- phase: the reference workload (../shared/BENCH-REFERENCE.md), engine vs raw ---- */
+
+/* The engine (bench/reference.lua through kf_case_open and kf_case_fire) beside raw C doing
+ * the minimal writes on the minimal schema, in this process: creation in four slices and
+ * the four rounds of moves, each slice and round alternating who goes first. Then
+ * build/bench/reference as a whole process, for its peak RSS. */
+static void phase_reference(void) {
+  int n = quick ? 2000 : 10000;
+  char pe[600], pr[600];
+  db_path(pe, sizeof pe, "reference");
+  db_path(pr, sizeof pr, "reference_raw");
+  ref_side *side[2] = {ref_engine_new(pe, n), ref_raw_new(pr, n)};
+  if (!side[0] || !side[1]) die("reference: cannot set up the databases in %s", dir);
+  double create_t[2] = {0, 0}, move_t[2] = {0, 0}, move_cpu[2] = {0, 0};
+  for (int q = 0; q < 4; q++)
+    for (int k = 0; k < 2; k++) {
+      int who = (k + q) % 2;
+      double t0 = now_s();
+      if (ref_create(side[who], q * n / 4, (q + 1) * n / 4)) die("reference: creating cases");
+      create_t[who] += now_s() - t0;
+    }
+  int64_t f0[2] = {ref_frames(side[0]), ref_frames(side[1])};
+  for (int r = 1; r <= 4; r++)
+    for (int k = 0; k < 2; k++) {
+      int who = (k + r) % 2;
+      double t0 = now_s(), c0 = cpu_s();
+      if (ref_round(side[who], r)) die("reference: round %d", r);
+      move_t[who] += now_s() - t0;
+      move_cpu[who] += cpu_s() - c0;
+    }
+  double frames[2];
+  char why[2][300];
+  int bad = 0;
+  for (int i = 0; i < 2; i++) {
+    frames[i] = (double)(ref_frames(side[i]) - f0[i]) / (4.0 * n);
+    bad |= ref_check(side[i], why[i], sizeof why[i]) != 0;
+    ref_free(side[i]);
+  }
+  rm_db(pe);
+  rm_db(pr);
+  /* the whole process, for its memory */
+  char cmd[5000], out[600] = "";
+  snprintf(cmd, sizeof cmd, "'%s' --n %d --db '%s/reference_process.db' 2>&1", ref_bin, n, dir);
+  FILE *f = popen(cmd, "r");
+  while (f && fgets(out, sizeof out, f) && strncmp(out, "RESULT", 6)) {}
+  if (f) pclose(f);
+  const char *rss = strstr(out, "peak_rss_mb="), *proc = strstr(out, "trans_per_s=");
+  char pp[600];
+  snprintf(pp, sizeof pp, "%s/reference_process.db", dir);
+  rm_db(pp);
+  double e_ps = 4.0 * n / move_t[0], r_ps = 4.0 * n / move_t[1];
+  double e_cpu = move_cpu[0] * 1e6 / (4.0 * n), r_cpu = move_cpu[1] * 1e6 / (4.0 * n);
+  put("reference_n", n);
+  put("reference_engine_per_s", e_ps);
+  put("reference_raw_per_s", r_ps);
+  put("reference_ratio", e_ps / r_ps);
+  put("reference_engine_cpu_us", e_cpu);
+  put("reference_raw_cpu_us", r_cpu);
+  put("reference_cpu_ratio", e_cpu / r_cpu);
+  put("reference_frames_per_transition", frames[0]);
+  put("reference_raw_frames_per_transition", frames[1]);
+  put("reference_engine_creates_per_s", n / create_t[0]);
+  put("reference_raw_creates_per_s", n / create_t[1]);
+  put("reference_create_ratio", create_t[1] / create_t[0]);
+  if (rss) put("reference_rss_mb", atof(rss + 12));
+  if (proc) put("reference_process_per_s", atof(proc + 12));
+  put_s("reference_check", bad ? (why[0][0] && strcmp(why[0], "OK") ? why[0] : why[1]) : "OK");
+  line("%-44s %12.0f %12.0f raw %8.2f %s", "reference: transitions/s (BENCH-REFERENCE)", e_ps, r_ps,
+       e_ps / r_ps, e_ps / r_ps >= 0.60 ? ">= 0.60 holds" : ">= 0.60 MISSED");
+  line("%-44s %12.1f %12.1f raw %8.2f %s", "  CPU us per transition (engine/raw)", e_cpu, r_cpu,
+       e_cpu / r_cpu, e_cpu / r_cpu <= 2.5 ? "<= 2.5 holds" : "<= 2.5 MISSED");
+  line("%-44s %12.2f %12.2f raw %8s %s", "  WAL frames per transition", frames[0], frames[1], "",
+       frames[0] <= 5.0 ? "<= 5 holds" : "<= 5 MISSED");
+  line("%-44s %12.0f %12.0f raw %8.2f %s", "  case creation/s", n / create_t[0], n / create_t[1],
+       create_t[1] / create_t[0], create_t[1] / create_t[0] >= 0.60 ? ">= 0.60 holds" : ">= 0.60 MISSED");
+  if (rss)
+    line("%-44s %12.1f %12s %8s %s", "  peak RSS MB (build/bench/reference)", atof(rss + 12), "", "",
+         atof(rss + 12) < 16 ? "< 16 holds" : "< 16 MISSED");
+  line("%-44s %12s", "  check (cases restored, 5N events, chain)", bad ? "FAILED" : "OK");
+  say("reference: engine %.0f/s, raw %.0f/s, %d cases%s", e_ps, r_ps, n, bad ? ", check FAILED" : "");
 }
 
 /* ---- phase: the outbox plugin (delivery after each commit) ---- */
@@ -1411,6 +1494,8 @@ int main(void) {
   if (!realpath(k, kinflow_bin)) die("%s: no kinflow binary (run make first)", k);
   const char *bb = getenv("BARE_BIN");
   if (!realpath(bb && *bb ? bb : "build/bench/bare_server", bare_bin)) die("no bare_server binary");
+  const char *rb = getenv("REFERENCE_BIN");
+  if (!realpath(rb && *rb ? rb : "build/bench/reference", ref_bin)) die("no reference binary");
   if (access("bench/bench.lua", R_OK)) die("run from the repository's root (bench/bench.lua)");
   setenv("KINFLOW_OUTBOX", "off", 1); /* the outbox's cost is its own figure */
   unsetenv("KINFLOW_NOW");
@@ -1427,6 +1512,7 @@ int main(void) {
   say("kinflow bench, %s mode, load %.2f, databases in %s", quick ? "quick" : "full", load0, dir);
 
   line("%-44s %12s %12s %8s %s", "figure", "kinflow", "baseline", "ratio", "target");
+  if (phase("reference")) phase_reference();
   if (phase("open") || phase("engine") || phase("full") || phase("group") || phase("outbox"))
     phase_open();
   if (phase("engine")) transitions(0, "transitions/s, WAL, synchronous=NORMAL", "normal");
