@@ -191,6 +191,22 @@ static json_t *migration_view(const json_t *row, int with_lists) {
   return out;
 }
 
+/* Once row says its migration ended, wait (at most 10 s) for the thread of this server that
+ * ran it to hand over its lists: the engine records the end just before it returns. Call
+ * with jobs_mu held. */
+static void await_lists(const json_t *row) {
+  int64_t id = (int64_t)json_integer_value(json_object_get(row, "id"));
+  if (is(json_string_value(json_object_get(row, "state")), "running")) return;
+  job *j = NULL;
+  for (job *k = jobs; k; k = k->next)
+    if (k->id == id) j = k;
+  struct timespec end;
+  clock_gettime(CLOCK_REALTIME, &end);
+  end.tv_sec += 10;
+  while (j && !j->ended)
+    if (pthread_cond_timedwait(&jobs_cv, &jobs_mu, &end) == ETIMEDOUT) break;
+}
+
 /* GET /api/workflows/{name}/versions: every deployed version, its open cases, the latest
  * marked, and each one's definition (for the diagrams side by side) */
 void workflow_versions(ctx *x) {
@@ -382,6 +398,7 @@ void migration_start(ctx *x) {
   if (!rows) return;
   pthread_mutex_lock(&jobs_mu);
   json_t *row = find_migration(rows, id);
+  if (row) await_lists(row);
   json_t *out = row ? migration_view(row, 1) : NULL;
   pthread_mutex_unlock(&jobs_mu);
   json_decref(rows);
@@ -421,6 +438,7 @@ void migration_show(ctx *x) {
     return;
   }
   pthread_mutex_lock(&jobs_mu);
+  await_lists(row);
   json_t *out = migration_view(row, 1);
   pthread_mutex_unlock(&jobs_mu);
   json_decref(rows);
