@@ -976,6 +976,7 @@ static const struct {
 } VERBS[] = {
     {"workflows.list", v_workflows_list, "", STAFF},
     {"workflow.get", v_workflow_get, "name:s!", STAFF},
+    {"workflow.versions", v_workflow_versions, "name:s!", STAFF}, /* api_versions.c */
     {"dashboard", v_dashboard, "", STAFF},
     {"report.stages", v_report_stages, "workflow:s", STAFF},
     {"report.outcomes", v_report_outcomes, "workflow:s by:s", STAFF},

@@ -7,6 +7,8 @@
  * Verbs (args -> result):
  *   workflows.list   {}                                  -> [{name, version, title, base_name, base_version, cases, open_cases}]
  *   workflow.get     {name}                              -> {definition, version, counts: {state: n}, base_name, base_version}
+ *   workflow.versions {name}                             -> [{id, version, title, hash, deployed_at, deployed_by, active,
+ *                    base_name, base_version, cases, open_cases, latest, definition}] (oldest first)
  *   dashboard        {}                                  -> {programmes: [{name, title, states: [{name, title, count}]}], overdue: [case...]}
  *   case.list        {workflow?, state?, overdue?, open?, q?, limit?, offset?, sort?} -> {cases: [...], total}
  *                    (sort: a data key, numbers by value, cases without it last, then by id;

@@ -123,6 +123,8 @@ json_t *v_migrate_check(call *c);
 json_t *v_migrate_run(call *c);
 json_t *v_migrate_undo(call *c);
 json_t *v_migrate_list(call *c);
+/* api_versions.c: every deployed version of a programme, with its definition */
+json_t *v_workflow_versions(call *c);
 /* The links of case cid as the caller may see them (case.get's "links"). */
 json_t *links_for(call *c, int64_t cid);
 

@@ -53,6 +53,7 @@ enum {
   MAY_SUPERVISE = 128, /* the glass-breaks to review (the team's caseload is a case list) */
   MAY_FAMILY = 256,    /* a family account's own page, forms, moves and consents (only those:
                           the dispatcher refuses it every other route but the session's) */
+  MAY_VERSIONS = 512,  /* programme versions: move open cases to another version, undo */
   SIGNED_IN = 0,       /* a route any signed-in user may use */
   PUBLIC = 1 << 30,    /* a route that needs no session (signing in) */
 };
@@ -214,6 +215,15 @@ void report_stages(ctx *x);
 void report_outcomes(ctx *x);
 void workflow_show(ctx *x);
 void form_show(ctx *x);
+
+/* api_migrate.c: programme versions (admins only) */
+void workflow_versions(ctx *x);
+void migration_check(ctx *x);
+void migration_start(ctx *x);
+void migrations_list(ctx *x);
+void migration_show(ctx *x);
+void migration_undo(ctx *x);
+void migrations_end(void); /* after the daemon stopped: waits for runs still going */
 
 /* api_rules.c */
 void rules_list(ctx *x);

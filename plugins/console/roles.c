@@ -8,7 +8,7 @@ static const struct {
   unsigned may;
 } ROLES[] = {
     {"admin", MAY_READ | MAY_WORK | MAY_RULES | MAY_AUDIT | MAY_USERS | MAY_ANY_ROLE |
-                  MAY_SENSITIVE | MAY_SUPERVISE},
+                  MAY_SENSITIVE | MAY_SUPERVISE | MAY_VERSIONS},
     {"supervisor", MAY_READ | MAY_WORK | MAY_AUDIT | MAY_ANY_ROLE | MAY_SENSITIVE |
                        MAY_SUPERVISE},
     {"caseworker", MAY_READ | MAY_WORK | MAY_SENSITIVE},
@@ -36,6 +36,7 @@ const char *may_name(unsigned may) {
   case MAY_SENSITIVE: return "sensitive";
   case MAY_SUPERVISE: return "supervise";
   case MAY_FAMILY: return "family";
+  case MAY_VERSIONS: return "versions";
   default: return "?";
   }
 }
@@ -63,8 +64,8 @@ int holds(const user *u, const char *workflow, const char *role) {
 }
 
 json_t *can_json(unsigned m) {
-  return json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b}", "work", !!(m & MAY_WORK), "rules",
+  return json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b}", "work", !!(m & MAY_WORK), "rules",
                    !!(m & MAY_RULES), "audit", !!(m & MAY_AUDIT), "users", !!(m & MAY_USERS),
                    "any_role", !!(m & MAY_ANY_ROLE), "sensitive", !!(m & MAY_SENSITIVE),
-                   "supervise", !!(m & MAY_SUPERVISE));
+                   "supervise", !!(m & MAY_SUPERVISE), "versions", !!(m & MAY_VERSIONS));
 }

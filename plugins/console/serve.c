@@ -211,6 +211,7 @@ int serve_cmd(int argc, char **argv) {
   printf("kinflow console: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   fflush(stdout);
   http_stop(d);
+  migrations_end(); /* a run still going finishes first (its thread is the plugin's) */
 out:
   engine_close_sessions();
   sigaction(SIGPIPE, &old_pipe, NULL);

@@ -546,6 +546,12 @@ ROUTES = [
     ("GET", "/api/dashboard", "read"),
     ("GET", "/api/workflows", "read"),
     ("GET", "/api/workflows/{name}", "read"),
+    ("GET", "/api/workflows/{name}/versions", "versions"),
+    ("POST", "/api/workflows/{name}/migration-checks", "versions"),
+    ("GET", "/api/migrations", "versions"),
+    ("POST", "/api/migrations", "versions"),
+    ("GET", "/api/migrations/{id}", "versions"),
+    ("POST", "/api/migrations/{id}/undo", "versions"),
     ("GET", "/api/cases", "read"),
     ("POST", "/api/cases", "work"),
     ("GET", "/api/cases/{id}", "read"),
@@ -596,7 +602,7 @@ ROUTES = [
 # What each console role may do (README, "Who may do what"); a family account (role family) has
 # only the family routes (tests/http/test_family.py).
 ROLE_MAY = {
-    "admin": {"read", "work", "rules", "audit", "users", "supervise"},
+    "admin": {"read", "work", "rules", "audit", "users", "supervise", "versions"},
     "supervisor": {"read", "work", "audit", "supervise"},
     "caseworker": {"read", "work"},
     "analyst": {"read", "rules", "audit"},

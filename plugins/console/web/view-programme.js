@@ -1,11 +1,13 @@
 // view-programme.js: the programmes in use, and one programme: its stages and moves drawn
-// as a diagram, with the number of cases in each stage, and the same in words.
+// as a diagram, with the number of cases in each stage, and the same in words; for admins,
+// its versions and moving open cases between them (versions.js).
 
 import * as api from "./api.js";
 import { h, table, list, words, plural, duration, append } from "./dom.js";
 import { page } from "./ui.js";
 import { href } from "./nav.js";
 import { draw } from "./diagram.js";
+import { versionsSection } from "./versions.js";
 
 export async function renderList(_p, _q, ctx) {
   const { main } = page(ctx, "Programmes");
@@ -77,4 +79,6 @@ export async function render([name], _q, ctx) {
     main.append(h("section", { "aria-labelledby": "roles-h" }, h("h2#roles-h", "Roles"),
       h("p", list(def.roles).map(words).join(", "))));
   }
+
+  if (api.can("versions")) main.append(await versionsSection(name, ctx));
 }
