@@ -164,7 +164,7 @@ static void print_case(json_t *c, long long to_version) {
 
 static void progress(int64_t done, int64_t total, void *ud) {
   (void)ud;
-  if (total >= 200) fprintf(stderr, "kinflow: migrate: %lld of %lld cases\n", (long long)done, (long long)total);
+  if (done > 0 && total >= 200) fprintf(stderr, "kinflow: migrate: %lld of %lld cases\n", (long long)done, (long long)total);
 }
 
 int kf_cli_migrate(int argc, char **argv, int at) {

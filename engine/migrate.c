@@ -342,15 +342,15 @@ fail:
 }
 
 /* Record the migration's end (state, counts) with its event, in one transaction. */
-static int finish(kf_engine *e, int64_t mig, const char *state, const char *kind, json_t *counts,
-                  const char *actor, kf_err *err) {
+static int finish(kf_engine *e, int64_t mig, const char *from, const char *state, const char *kind,
+                  json_t *counts, const char *actor, kf_err *err) {
   char now[21];
   kf_iso(kf_now(), now);
   int rc = kf_tx_begin(e, err);
   if (rc) return rc;
   json_t *ev = event_new(kind, NULL, actor, now);
   json_object_set_new(ev, "data", json_pack("{s:I,s:O}", "migration", (json_int_t)mig, "counts", counts));
-  if ((rc = kf_store_migration_finish(kf_engine_store(e), mig, state, counts, now, err)) ||
+  if ((rc = kf_store_migration_finish(kf_engine_store(e), mig, from, state, counts, now, err)) ||
       (rc = kf_event_append_new(e, ev, err)) || (rc = kf_tx_commit(e, err)))
     kf_tx_abort(e);
   return rc;
@@ -361,27 +361,43 @@ static void host_name(char *buf, size_t n) {
   buf[n - 1] = 0;
 }
 
-/* Mark each migration still "running" whose process is gone (on this host, its pid no
- * longer exists) as "interrupted", with a migration.interrupted event. Runs on other hosts
- * are left alone: nothing here can tell whether they live. */
+/* Why running migration m is taken for interrupted, in buf, or NULL while it may live: its
+ * heartbeat is older than KF_MIGRATE_STALE seconds (on any host: pid reuse cannot fool
+ * it), or on this host its process is gone. */
+static const char *dead_why(json_t *m, const char *host, int64_t now, char *buf, size_t n) {
+  const char *beat = jstr(m, "heartbeat_at") ? jstr(m, "heartbeat_at") : jstr(m, "started_at");
+  int64_t at = 0;
+  if (beat && !kf_parse_time(beat, &at) && now - at > KF_MIGRATE_STALE) {
+    snprintf(buf, n, "no heartbeat since %s (over %d s)", beat, KF_MIGRATE_STALE);
+    return buf;
+  }
+  pid_t pid = (pid_t)jint(m, "pid");
+  if (!jstr(m, "host") || strcmp(jstr(m, "host"), host) || pid <= 0 || pid == getpid()) return NULL;
+  if (kill(pid, 0) == 0 || errno != ESRCH) return NULL;
+  snprintf(buf, n, "its process (%lld on %s) is gone", (long long)pid, host);
+  return buf;
+}
+
+/* Mark each migration still "running" that is dead (dead_why) as "interrupted", with a
+ * migration.interrupted event saying why; its counts keep the progress it reported, moved
+ * being the cases it did move. */
 static int sweep_interrupted(kf_engine *e, kf_err *err) {
   kf_store *st = kf_engine_store(e);
   json_t *rows = kf_store_migrations(st, err);
   if (!rows) return err->code;
-  char host[256];
+  char host[256], why[400];
   host_name(host, sizeof host);
   size_t i;
   json_t *m;
   int rc = 0;
   json_array_foreach(rows, i, m) {
-    if (strcmp(jstr(m, "state"), "running") || !jstr(m, "host") || strcmp(jstr(m, "host"), host)) continue;
-    pid_t pid = (pid_t)jint(m, "pid");
-    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (strcmp(jstr(m, "state"), "running") || !dead_why(m, host, kf_now(), why, sizeof why)) continue;
     char now[21];
     kf_iso(kf_now(), now);
     if ((rc = kf_tx_begin(e, err))) break;
     json_t *cur = kf_store_migration_get(st, jint(m, "id"), err);
-    if (!cur || strcmp(jstr(cur, "state"), "running")) { /* another process marked it meanwhile */
+    /* another process marked it, or it beat, meanwhile */
+    if (!cur || strcmp(jstr(cur, "state"), "running") || !dead_why(cur, host, kf_now(), why, sizeof why)) {
       kf_tx_abort(e);
       json_decref(cur);
       if (err->code) {
@@ -390,13 +406,20 @@ static int sweep_interrupted(kf_engine *e, kf_err *err) {
       }
       continue;
     }
-    json_t *counts = json_pack("{s:O}", "moved", json_object_get(cur, "migrated"));
+    json_t *counts = json_deep_copy(json_object_get(cur, "counts"));
+    if (!json_is_object(counts)) {
+      json_decref(counts);
+      counts = json_object();
+    }
+    json_object_set(counts, "moved", json_object_get(cur, "migrated"));
     json_t *ev = event_new("migration.interrupted", NULL, "kinflow", now);
     json_object_set_new(ev, "name", json_string(jstr(cur, "workflow")));
-    json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:O,s:O}", "migration", json_object_get(cur, "id"),
-                                              "counts", counts, "pid", json_object_get(cur, "pid"),
-                                              "host", json_object_get(cur, "host")));
-    if ((rc = kf_store_migration_finish(st, jint(cur, "id"), "interrupted", counts, now, err)) ||
+    json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:O,s:O,s:O?,s:s}", "migration",
+                                              json_object_get(cur, "id"), "counts", counts, "pid",
+                                              json_object_get(cur, "pid"), "host",
+                                              json_object_get(cur, "host"), "heartbeat_at",
+                                              json_object_get(cur, "heartbeat_at"), "reason", why));
+    if ((rc = kf_store_migration_finish(st, jint(cur, "id"), "running", "interrupted", counts, now, err)) ||
         (rc = kf_event_append_new(e, ev, err)) || (rc = kf_tx_commit(e, err)))
       kf_tx_abort(e);
     json_decref(counts);
@@ -404,6 +427,35 @@ static int sweep_interrupted(kf_engine *e, kf_err *err) {
     if (rc) break;
   }
   json_decref(rows);
+  return rc;
+}
+
+/* The running migration of workflow, or NULL (and err->code 0) when there is none. */
+static json_t *running_of(kf_engine *e, const char *workflow, kf_err *err) {
+  json_t *rows = kf_store_migrations(kf_engine_store(e), err), *m, *hit = NULL;
+  size_t i;
+  json_array_foreach(rows, i, m) {
+    if (!strcmp(jstr(m, "state"), "running") && !strcmp(jstr(m, "workflow"), workflow)) hit = json_incref(m);
+    if (hit) break;
+  }
+  json_decref(rows);
+  return hit;
+}
+
+/* Counts so far, for the heartbeat and the end. */
+static json_t *counts_new(size_t total, size_t done, json_t *moved, json_t *left) {
+  return json_pack("{s:I,s:I,s:I,s:I}", "cases", (json_int_t)total, "done", (json_int_t)done,
+                   "moved", (json_int_t)json_array_size(moved), "left", (json_int_t)json_array_size(left));
+}
+
+/* The heartbeat: counts so far and the time, in a transaction of its own. */
+static int beat(kf_engine *e, int64_t mig, json_t *counts, kf_err *err) {
+  char now[21];
+  kf_iso(kf_now(), now);
+  int rc = kf_tx_begin(e, err);
+  if (rc) return rc;
+  if ((rc = kf_store_migration_beat(kf_engine_store(e), mig, counts, now, err)) || (rc = kf_tx_commit(e, err)))
+    kf_tx_abort(e);
   return rc;
 }
 
@@ -424,7 +476,17 @@ json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
                         (json_int_t)to_version, "to_id", (json_int_t)t.id, "plan_hash", t.hash,
                         "plan", t.source, "by", actor && *actor ? actor : "kinflow", "started_at", now,
                         "pid", (json_int_t)getpid(), "host", host);
+  json_object_set_new(m, "counts", counts_new(json_array_size(ids), 0, moved, left));
   int rc = kf_tx_begin(e, err);
+  json_t *busy = rc ? NULL : running_of(e, workflow, err); /* inside the transaction: one at a time */
+  if (!rc && (rc = err->code)) kf_tx_abort(e);
+  else if (busy) {
+    rc = kf_fail(err, KF_ECONFLICT, "migration %lld of %s is already running (started %s by %s; "
+                 "process %lld on %s): wait for it to finish (see `kinflow migrate list`)",
+                 (long long)jint(busy, "id"), workflow, jstr(busy, "started_at"), jstr(busy, "by"),
+                 (long long)jint(busy, "pid"), jstr(busy, "host") ? jstr(busy, "host") : "?");
+    json_decref(busy);
+  }
   if (!rc && !(rc = kf_store_migration_add(kf_engine_store(e), m, &mig, err))) {
     json_t *ev = event_new("migration.started", NULL, actor, now);
     json_object_set_new(ev, "name", json_string(workflow));
@@ -440,6 +502,8 @@ json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
     goto out;
   }
   size_t i, total = json_array_size(ids);
+  if (progress) progress(0, (int64_t)total, ud); /* the migrations row exists */
+  int64_t last_beat = kf_now();
   json_t *x;
   json_array_foreach(ids, i, x) {
     rc = move_one(e, &t, mig, jint(x, "id"), jint(x, "revision"), actor, moved, left, err);
@@ -448,11 +512,17 @@ json_t *kf_migrate_run(kf_engine *e, const char *workflow, int64_t to_version,
                                             "reasons", "code", "failed", "text", err->msg));
       *err = (kf_err){0};
     }
+    if ((i + 1) % KF_MIGRATE_BEAT == 0 || kf_now() - last_beat >= KF_MIGRATE_STALE / 6) {
+      json_t *so_far = counts_new(total, i + 1, moved, left);
+      rc = beat(e, mig, so_far, err);
+      json_decref(so_far);
+      if (rc) goto out; /* marked interrupted by another process: stop; what moved stays */
+      last_beat = kf_now();
+    }
     if (progress && ((i + 1) % 100 == 0 || i + 1 == total)) progress((int64_t)i + 1, (int64_t)total, ud);
   }
-  json_t *counts = json_pack("{s:I,s:I,s:I}", "cases", (json_int_t)total, "moved",
-                             (json_int_t)json_array_size(moved), "left", (json_int_t)json_array_size(left));
-  if (finish(e, mig, "done", "migration.finished", counts, actor, err)) {
+  json_t *counts = counts_new(total, total, moved, left);
+  if (finish(e, mig, "running", "done", "migration.finished", counts, actor, err)) {
     json_decref(counts);
     goto out;
   }
@@ -562,10 +632,18 @@ json_t *kf_migrate_undo(kf_engine *e, int64_t id, const char *actor, kf_err *err
     return NULL;
   }
   kf_store *st = kf_engine_store(e);
+  if (sweep_interrupted(e, err)) return NULL;
   json_t *m = kf_store_migration_get(st, id, err);
   if (!m) return NULL;
   if (!strcmp(jstr(m, "state"), "undone")) {
     kf_fail(err, KF_EINVAL, "migration %lld was undone already", (long long)id);
+    json_decref(m);
+    return NULL;
+  }
+  if (!strcmp(jstr(m, "state"), "running")) {
+    kf_fail(err, KF_ECONFLICT, "migration %lld is still running (process %lld on %s, heartbeat "
+            "%s): undo it when it has finished", (long long)id, (long long)jint(m, "pid"),
+            jstr(m, "host") ? jstr(m, "host") : "?", jstr(m, "heartbeat_at") ? jstr(m, "heartbeat_at") : "?");
     json_decref(m);
     return NULL;
   }
@@ -592,7 +670,7 @@ json_t *kf_migrate_undo(kf_engine *e, int64_t id, const char *actor, kf_err *err
   }
   json_object_set_new(counts, "undone", json_integer((json_int_t)json_array_size(undone)));
   json_object_set_new(counts, "not_undone", json_integer((json_int_t)json_array_size(left)));
-  if (!finish(e, id, "undone", "migration.undone", counts, actor, err))
+  if (!finish(e, id, NULL, "undone", "migration.undone", counts, actor, err))
     out = json_pack("{s:I,s:O,s:O,s:O}", "migration", (json_int_t)id, "undone", undone, "left", left,
                     "counts", counts);
   json_decref(counts);

@@ -163,6 +163,12 @@ static const char *MIGRATIONS[] = {
     "  finished_at, state, counts) SELECT id, workflow, to_version, to_id, plan_hash, plan, by,"
     "  started_at, finished_at, state, counts FROM migrations_copy;"
     "DROP TABLE migrations_copy;",
+    /* 10: a running migration beats: heartbeat_at (with its counts so far) every 100
+     * cases, so a run whose process died on any host can be told from one still going;
+     * a migrated case remembers the version it was moved to (an adaptation's cases move
+     * to the adaptation re-applied on the new base, not to the base's own version) */
+    "ALTER TABLE migrations ADD COLUMN heartbeat_at TEXT;"
+    "ALTER TABLE migrated_cases ADD COLUMN to_workflow_id INTEGER REFERENCES definitions(id);",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
