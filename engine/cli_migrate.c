@@ -89,6 +89,18 @@ static long long whole(const char *s) {
   return s && *s && !*end && n > 0 ? n : 0;
 }
 
+/* Each adaptation of the workflow: where it goes, or why it cannot. */
+static void print_adaptations(json_t *p) {
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(p, "adaptations"), i, a) {
+    printf("adaptation %s v%lld -> %s v%lld, re-applied on %s v%lld", js(a, "workflow"), ji(a, "from_version"),
+           js(a, "workflow"), ji(a, "to_version"), js(p, "workflow"), ji(p, "to_version"));
+    if (*js(a, "problem")) printf(": cannot: %s\n", js(a, "problem"));
+    else printf("%s\n", json_is_true(json_object_get(a, "deploys")) ? " (the run deploys it)" : " (deployed already)");
+  }
+}
+
 static void print_plan(const opts *o, json_t *p) {
   printf("%s -> v%lld (plan: %s; hash %.12s)\n", js(p, "workflow"), ji(p, "to_version"),
          o->plan ? o->plan : "default, states by name", js(p, "plan_hash"));
@@ -99,7 +111,15 @@ static void print_plan(const opts *o, json_t *p) {
   json_array_foreach(json_object_get(p, "from"), i, f) {
     long long total = 0;
     json_array_foreach(json_object_get(f, "states"), k, s) total += ji(s, "cases");
-    printf("from v%lld (%lld open case%s):\n", ji(f, "version"), total, plural(total));
+    if (*js(f, "workflow"))
+      printf("from %s v%lld (adapts %s; to %s v%lld, re-applied on v%lld) (%lld open case%s):\n",
+             js(f, "workflow"), ji(f, "version"), js(p, "workflow"), js(f, "workflow"), ji(f, "to_version"),
+             ji(p, "to_version"), total, plural(total));
+    else printf("from v%lld (%lld open case%s):\n", ji(f, "version"), total, plural(total));
+    if (*js(f, "problem")) {
+      printf("  cannot move: %s\n", js(f, "problem"));
+      continue;
+    }
     json_array_foreach(json_object_get(f, "states"), k, s) {
       const char *to = js(s, "to");
       printf("  %-22s -> %-22s %-12s %lld case%s\n", js(s, "state"), *to ? to : "(unmapped)",
@@ -108,8 +128,9 @@ static void print_plan(const opts *o, json_t *p) {
     }
   }
   json_array_foreach(json_object_get(p, "unmapped"), i, s)
-    printf("unmapped: v%lld %s (%lld case%s)\n", ji(s, "version"), js(s, "state"), ji(s, "cases"),
-           plural(ji(s, "cases")));
+    printf("unmapped: %s%sv%lld %s (%lld case%s)\n", js(s, "workflow"), *js(s, "workflow") ? " " : "",
+           ji(s, "version"), js(s, "state"), ji(s, "cases"), plural(ji(s, "cases")));
+  print_adaptations(p);
   if (json_is_true(json_object_get(p, "data"))) puts("data: the plan's data function runs on each case");
 }
 
@@ -132,8 +153,13 @@ static void print_roles_gone(json_t *c, long long to_version) {
 static void print_case(json_t *c, long long to_version) {
   printf("case %lld", ji(c, "case"));
   if (*js(c, "ref")) printf(" (%s)", js(c, "ref"));
-  printf(": v%lld %s", ji(c, "from_version"), js(c, "from"));
-  if (!strcmp(js(c, "outcome"), "move")) printf(" -> v%lld %s: would move", to_version, js(c, "to"));
+  json_t *adapts = json_object_get(c, "adapts");
+  if (adapts) printf(": %s v%lld %s", js(c, "workflow"), ji(c, "from_version"), js(c, "from"));
+  else printf(": v%lld %s", ji(c, "from_version"), js(c, "from"));
+  if (!strcmp(js(c, "outcome"), "move") && adapts)
+    printf(" -> %s v%lld %s: would move (%s re-applied on %s v%lld)", js(c, "workflow"), ji(c, "to_version"),
+           js(c, "to"), js(c, "workflow"), js(adapts, "workflow"), ji(adapts, "version"));
+  else if (!strcmp(js(c, "outcome"), "move")) printf(" -> v%lld %s: would move", to_version, js(c, "to"));
   else {
     fputs(": cannot move: ", stdout);
     print_reasons(json_object_get(c, "reasons"));
@@ -164,7 +190,7 @@ static void print_case(json_t *c, long long to_version) {
 
 static void progress(int64_t done, int64_t total, void *ud) {
   (void)ud;
-  if (total >= 200) fprintf(stderr, "kinflow: migrate: %lld of %lld cases\n", (long long)done, (long long)total);
+  if (done > 0 && total >= 200) fprintf(stderr, "kinflow: migrate: %lld of %lld cases\n", (long long)done, (long long)total);
 }
 
 int kf_cli_migrate(int argc, char **argv, int at) {
@@ -215,6 +241,8 @@ int kf_cli_migrate(int argc, char **argv, int at) {
            "%lld with moves that become blocked, %lld with roles gone, %lld that will close\n",
            ji(t, "cases"), plural(ji(t, "cases")), ji(t, "move"), ji(t, "cannot"), ji(t, "due_now"),
            ji(t, "blocked"), ji(t, "roles_gone"), ji(t, "closing"));
+    if (ji(t, "adapted"))
+      printf("%lld of the cases are of adaptations of %s\n", ji(t, "adapted"), js(res, "workflow"));
   } else if (!strcmp(sub, "run")) {
     json_array_foreach(json_object_get(res, "left"), i, x) {
       printf("case %lld stays", ji(x, "case"));
@@ -223,6 +251,12 @@ int kf_cli_migrate(int argc, char **argv, int at) {
       print_reasons(json_object_get(x, "reasons"));
       print_roles_gone(x, to);
       putchar('\n');
+    }
+    json_array_foreach(json_object_get(res, "adaptations"), i, x) {
+      if (*js(x, "problem")) printf("adaptation %s: cannot: %s\n", js(x, "workflow"), js(x, "problem"));
+      else if (json_is_true(json_object_get(x, "deploys")))
+        printf("adaptation %s re-applied on %s v%lld: deployed as %s v%lld\n", js(x, "workflow"),
+               js(res, "workflow"), ji(res, "to_version"), js(x, "workflow"), ji(x, "to_version"));
     }
     json_t *c = json_object_get(res, "counts");
     printf("migration %lld: %lld case%s moved to %s v%lld, %lld left\n", ji(res, "migration"),

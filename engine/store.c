@@ -163,7 +163,13 @@ static const char *MIGRATIONS[] = {
     "  finished_at, state, counts) SELECT id, workflow, to_version, to_id, plan_hash, plan, by,"
     "  started_at, finished_at, state, counts FROM migrations_copy;"
     "DROP TABLE migrations_copy;",
-    /* 10: a transition writes fewer pages: cases by workflow in an index that a move leaves
+    /* 10: a running migration beats: heartbeat_at (with its counts so far) every 100
+     * cases, so a run whose process died on any host can be told from one still going;
+     * a migrated case remembers the version it was moved to (an adaptation's cases move
+     * to the adaptation re-applied on the new base, not to the base's own version) */
+    "ALTER TABLE migrations ADD COLUMN heartbeat_at TEXT;"
+    "ALTER TABLE migrated_cases ADD COLUMN to_workflow_id INTEGER REFERENCES definitions(id);",
+    /* 11: a transition writes fewer pages: cases by workflow in an index that a move leaves
      * alone (the state's own index serves lists by state), and the log's head recorded in
      * the row of the case a transaction changed (last_seq) rather than in meta each time */
     "DROP INDEX cases_by_state;"

@@ -313,19 +313,25 @@ int kf_store_case_put_version(kf_store *st, int64_t id, int64_t revision, json_t
 /* Make cancelled timers of case_id pending again (ids: an array of timer ids). */
 int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *err);
 /* m: workflow, to_version, to_id, plan_hash, plan (source or absent), by, started_at, pid,
- * host (the process running it); a
- * new migration in state "running"; *id (may be NULL) gets its id. */
+ * host (the process running it), counts (an object, or absent); a new migration in state
+ * "running", its heartbeat at started_at; *id (may be NULL) gets its id. */
 int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err);
-/* state "done", "undone" or "interrupted", counts (an object), finished at now. */
-int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_t *counts,
-                              const char *now, kf_err *err);
+/* state "done", "undone" or "interrupted", counts (an object), finished at now; from (NULL:
+ * any) is the state it must be in, else KF_ECONFLICT. */
+int kf_store_migration_finish(kf_store *st, int64_t id, const char *from, const char *state,
+                              json_t *counts, const char *now, kf_err *err);
+/* A running migration's heartbeat: its counts so far and heartbeat_at now. KF_ECONFLICT
+ * when it is no longer "running" (another process marked it interrupted). */
+int kf_store_migration_beat(kf_store *st, int64_t id, json_t *counts, const char *now, kf_err *err);
 /* Rows {id, workflow, to_version, to_id, plan_hash, plan, by, started_at, finished_at,
- * state, counts, pid, host, migrated, undone}; get: KF_ENOTFOUND when there is no migration id. */
+ * state, counts, pid, host, heartbeat_at, migrated, undone}; get: KF_ENOTFOUND when there
+ * is no migration id. */
 json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err);
 json_t *kf_store_migrations(kf_store *st, kf_err *err);
 /* r: migration, case, from_workflow_id, from_state, from_final, from_data, from_timers
  * (the pending timers as they were), from_entered_at, from_overdue_since, to_state,
- * revision (the case's after the move), seq (its case.migrated event). */
+ * revision (the case's after the move), seq (its case.migrated event), to_workflow_id
+ * (the version it moved to; absent in rows from before schema 10: the migration's to_id). */
 int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err);
 /* The cases a migration moved (rows as r above, with undone), by case. */
 json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err);

@@ -378,7 +378,8 @@ int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *e
 int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err) {
   static const char *q =
       "INSERT INTO migrations(workflow, to_version, to_id, plan_hash, plan, by, started_at,"
-      " state, pid, host) VALUES(?1,?2,?3,?4,?5,?6,?7,'running',?8,?9)";
+      " state, pid, host, counts, heartbeat_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'running',?8,?9,"
+      " coalesce(?10,'{}'),?7)";
   sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, store_jstr(m, "workflow"));
@@ -390,14 +391,21 @@ int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err) {
   store_bind_text(s, 7, store_jstr(m, "started_at"));
   sqlite3_bind_int64(s, 8, store_jint(m, "pid"));
   store_bind_text(s, 9, store_jstr(m, "host"));
-  int rc = store_step_done(st, s, "recording a migration", err);
+  int rc = 0;
+  if (json_is_object(json_object_get(m, "counts")) &&
+      (rc = store_bind_json(st, s, 10, json_object_get(m, "counts"), err))) {
+    sqlite3_reset(s);
+    return rc;
+  }
+  rc = store_step_done(st, s, "recording a migration", err);
   if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
   return rc;
 }
 
-int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_t *counts,
-                              const char *now, kf_err *err) {
-  static const char *q = "UPDATE migrations SET state=?2, counts=?3, finished_at=?4 WHERE id=?1";
+int kf_store_migration_finish(kf_store *st, int64_t id, const char *from, const char *state,
+                              json_t *counts, const char *now, kf_err *err) {
+  static const char *q = "UPDATE migrations SET state=?2, counts=?3, finished_at=?4"
+                         " WHERE id=?1 AND (?5 IS NULL OR state=?5)";
   sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, id);
@@ -408,15 +416,39 @@ int kf_store_migration_finish(kf_store *st, int64_t id, const char *state, json_
     return rc;
   }
   store_bind_text(s, 4, now);
+  store_bind_text(s, 5, from);
   if ((rc = store_step_done(st, s, "finishing a migration", err))) return rc;
-  if (sqlite3_changes(st->db) == 0)
+  if (sqlite3_changes(st->db) == 0) {
+    if (from)
+      return kf_fail(err, KF_ECONFLICT, "migration %lld is no longer %s (another process marked "
+                     "it meanwhile: see `kinflow migrate list`)", (long long)id, from);
     return kf_fail(err, KF_ENOTFOUND, "no migration %lld", (long long)id);
+  }
+  return 0;
+}
+
+int kf_store_migration_beat(kf_store *st, int64_t id, json_t *counts, const char *now, kf_err *err) {
+  static const char *q = "UPDATE migrations SET counts=?2, heartbeat_at=?3 WHERE id=?1 AND state='running'";
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  int rc = store_bind_json(st, s, 2, counts, err);
+  if (rc) {
+    sqlite3_reset(s);
+    return rc;
+  }
+  store_bind_text(s, 3, now);
+  if ((rc = store_step_done(st, s, "recording a migration's progress", err))) return rc;
+  if (sqlite3_changes(st->db) == 0)
+    return kf_fail(err, KF_ECONFLICT, "migration %lld was marked interrupted by another process "
+                   "(its heartbeat was too old): stopped here; its moved cases stay moved (see "
+                   "`kinflow migrate list`)", (long long)id);
   return 0;
 }
 
 #define MIGRATION_COLS                                                                    \
   "SELECT m.id, m.workflow, m.to_version, m.to_id, m.plan_hash, m.plan, m.by, m.started_at," \
-  " m.finished_at, m.state, m.counts, m.pid, m.host, (SELECT count(*)"                      \
+  " m.finished_at, m.state, m.counts, m.pid, m.host, m.heartbeat_at, (SELECT count(*)"      \
   " FROM migrated_cases x WHERE x.migration = m.id) AS migrated, (SELECT count(*) FROM migrated_cases x" \
   " WHERE x.migration = m.id AND x.undone = 1) AS undone FROM migrations m "
 
@@ -444,8 +476,8 @@ json_t *kf_store_migrations(kf_store *st, kf_err *err) {
 int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err) {
   static const char *q =
       "INSERT INTO migrated_cases(migration, case_id, from_workflow_id, from_state, from_final,"
-      " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq)"
-      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+      " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq,"
+      " to_workflow_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
   sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   sqlite3_bind_int64(s, 1, store_jint(r, "migration"));
@@ -464,6 +496,8 @@ int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err) {
   store_bind_text(s, 10, store_jstr(r, "to_state"));
   sqlite3_bind_int64(s, 11, store_jint(r, "revision"));
   sqlite3_bind_int64(s, 12, store_jint(r, "seq"));
+  if (json_is_integer(json_object_get(r, "to_workflow_id")))
+    sqlite3_bind_int64(s, 13, store_jint(r, "to_workflow_id"));
   return store_step_done(st, s, "recording a migrated case", err);
 }
 
@@ -471,7 +505,7 @@ json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err) {
   static const char *q =
       "SELECT migration, case_id AS \"case\", from_workflow_id, from_state, from_final,"
       " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq,"
-      " undone FROM migrated_cases WHERE migration=?1 ORDER BY case_id";
+      " undone, to_workflow_id FROM migrated_cases WHERE migration=?1 ORDER BY case_id";
   sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   sqlite3_bind_int64(s, 1, migration);

@@ -9,6 +9,43 @@ local q, A, fires_from, field_line = lib.q, lib.A, lib.fires_from, lib.field_lin
 
 local PLAN_FIELDS = { workflow = true, to = true, states = true, data = true }
 
+-- Adaptations re-applied on a base's new version before anything is deployed (a dry run):
+-- key (a negative id, never a stored one) -> definition. E.version finds them too, so the
+-- moves and forms of a case on one are worked out as on a stored version. One an
+-- adaptation's version in force; bounded (emptied past 64).
+local provisional, nprovisional = {}, 0
+local stored_version = E.version
+function E.version(id)
+  local def = id and provisional[id]
+  if def then return def end
+  return stored_version(id)
+end
+
+-- migrate_adapted(key, path, source, base_id): adaptation `source` (its version in force)
+-- re-applied on base version base_id, kept as provisional definition key. Returns {} or
+-- {problem = "FILE:LINE: message"} (it cannot be re-applied there).
+function E.migrate_adapted(key, path, source, base_id)
+  provisional[key] = nil
+  local spec, kind, map = E.load_file(path, source)
+  if not spec then return { problem = kind } end
+  if kind ~= "adapt" then return { problem = fmt("%s:1: not an adaptation (it returns a %s)", path, kind) } end
+  local base_raw, err = E.raw_version(base_id)
+  if not base_raw then return { problem = err } end
+  local raw = lib.merge(base_raw, spec, path, map)
+  raw.base_id = base_id
+  local problems = {}
+  local ok, def = pcall(lib.normalise, raw, problems)
+  if not ok then return { problem = E.errtext(def, path) } end
+  if #problems > 0 then
+    local p = problems[1]
+    return { problem = fmt("%s:%d: %s", p.at.path, p.at.line, p.msg) }
+  end
+  def.id = key
+  if nprovisional >= 64 then provisional, nprovisional = {}, 0 end
+  provisional[key], nprovisional = def, nprovisional + 1
+  return {}
+end
+
 -- Problems of a migration spec as { at = {path, line}, msg } (kinflow check, and loading).
 local function check_migration_spec(spec, path, map, out, source)
   local at = { path = path, line = lines[spec] or 1 }
@@ -74,17 +111,23 @@ local function load_plan(path, source, name, version, def)
   return { spec = spec, path = path }
 end
 
--- Where state `state` of a case goes: new state, and how ("name", "plan"); nil when unmapped.
+-- Where state `state` of a case goes on def: new state, and how ("name", "plan"); nil when
+-- unmapped (on an adaptation re-applied, also when the plan's state is one it removed).
 local function map_state(plan, def, state)
   local s = plan and plan.spec.states and plan.spec.states[state]
-  if s then return s, "plan" end
+  if s then
+    if def.state_by[s] then return s, "plan" end
+    return nil
+  end
   if def.state_by[state] then return state, "name" end
   return nil
 end
 
 -- migrate_plan(name, version, to_id, froms, path?, source?): froms = [{workflow_id, version,
--- states = {state: cases}}]. Returns {from = [{version, states = [{state, to, by, cases}]}],
--- unmapped = [{version, state, cases}], data}.
+-- states = {state: cases}, and for an adaptation's cases workflow, to_id, to_version (its
+-- target) or problem (it cannot be re-applied)}]. Returns {from = [{version, states =
+-- [{state, to, by, cases}], workflow?, to_version?, problem?}], unmapped = [{version, state,
+-- cases, workflow?}], data}.
 function E.migrate_plan(name, version, to_id, froms, path, source)
   local def = E.version(to_id)
   local plan
@@ -98,14 +141,19 @@ function E.migrate_plan(name, version, to_id, froms, path, source)
   for i, s in ipairs(def.states) do out.to_states[i] = s.name end
   for _, f in ipairs(froms) do
     local old = E.version(f.workflow_id)
+    local tdef = (not f.problem) and (f.to_id and E.version(f.to_id) or def) or nil
     local rows = A()
     for _, s in ipairs(old.states) do
-      local to, by = map_state(plan, def, s.name)
+      local to, by
+      if tdef then to, by = map_state(plan, tdef, s.name) end
       local n = (f.states or {})[s.name] or 0
       rows[#rows + 1] = { state = s.name, to = to, by = by, cases = n, final = s.final or false }
-      if not to then out.unmapped[#out.unmapped + 1] = { version = f.version, state = s.name, cases = n } end
+      if tdef and not to then
+        out.unmapped[#out.unmapped + 1] = { version = f.version, state = s.name, cases = n, workflow = f.workflow }
+      end
     end
-    out.from[#out.from + 1] = { version = f.version, states = rows }
+    out.from[#out.from + 1] = { version = f.version, states = rows, workflow = f.workflow,
+                                to_version = f.to_version, problem = f.problem }
   end
   return out
 end
@@ -168,18 +216,23 @@ local function cannot(out, code, text)
   out.reasons[#out.reasons + 1] = { code = code, text = text }
 end
 
--- migrate_case(case, timers, name, version, to_id, path?, source?): what moving case c (a
--- case row with entered_at, overdue_since) to version to_id would do. timers: its timers.
+-- migrate_case(case, timers, name, version, to_id, path?, source?, target?): what moving
+-- case c (a case row with entered_at, overdue_since) to version to_id of workflow name
+-- would do; target {id, name, version}: an adaptation of it re-applied there, where the
+-- case goes instead (the plan is still checked against name's version). timers: its timers.
 -- {case, from, to, outcome = "move"|"cannot", reasons = [{code, text}], roles_gone = [role]?,
 -- closes = {state, outcome}? (mapped into a final state), data, final,
 -- overdue_since, timers = [{name, kind, state, due}], changes = {timers = [...], moves = [...]}}.
-function E.migrate_case(c, timers, name, version, to_id, path, source)
+function E.migrate_case(c, timers, name, version, to_id, path, source, target)
   local old, def = E.version(c.workflow_id), E.version(to_id)
   local plan
   if path then
     local p, err = load_plan(path, source, name, version, def)
     if not p then return nil, "invalid", err end
     plan = p
+  end
+  if target then
+    def, to_id, name, version = E.version(target.id), target.id, target.name, target.version
   end
   local out = { case = c.id, ref = c.ref, from = c.state, outcome = "move", reasons = A(),
                 changes = { timers = A(), moves = A() } }

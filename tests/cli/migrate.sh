@@ -5,7 +5,10 @@
 # head and event count unchanged); run moves the mappable cases and lists the others; a
 # transition only v2 has fires; undo puts a case back exactly and leaves (and lists) one
 # that moved on; audit verify after each; a data function's error names case and line;
-# each refusal by its message; kill -9 during a run of 2,000 cases loses nothing.
+# each refusal by its message; adaptations of the base re-applied on the new version and
+# their cases moved (one that cannot be re-applied is said); kill -9 during a run of 2,000
+# cases loses nothing; the heartbeat (a stale run is taken for interrupted though its
+# process lives, and stops itself at its next beat).
 source "$(dirname "$0")/../lib.sh"
 cd "$T_DIR" || exit 1
 at 2026-01-05T09:00:00Z
@@ -190,6 +193,74 @@ expect_eq "run: the case mapped into a final state is closed" "closed True 2" "$
 expect_eq "run: case.migrated records the outcome" "ended" "$("$K" case history 2 --json | py '[e for e in d if e["kind"] == "case.migrated"][0]["data"]["outcome"]')"
 [[ "$OUT" == *"case 3 stays at paused: state 'paused' has no counterpart in visits v2 (map it in a plan: states = { paused = \"...\" }); roles gone in v2: mentor"* ]] && t_ok "run lists roles gone on a case left" || t_fail "run lists roles gone" "$OUT"
 
+# adaptations: moving the base re-applies each adaptation on the new version and moves its
+# cases there (states by name, or as the plan maps them); one that cannot be re-applied
+# (it names a state v2 removed) is said, and its cases stay
+export KINFLOW_DB="$T_DIR/adapt.db"
+cat >north.lua <<'EOF2'
+return adapt "pathway" {
+  name = "north", title = "Pathway, north", roles = { "elder" },
+  states = { { "yarning", title = "Yarning circle", before = "done" } },
+  transitions = {
+    { "yarn", from = "intake", to = "yarning", by = { "elder" } },
+    { "close_yarn", from = "yarning", to = "done", by = { "elder" } },
+  },
+}
+EOF2
+cat >south.lua <<'EOF2'
+return adapt "pathway" {
+  name = "south", title = "Pathway, south",
+  transitions = { { "linger", from = "legacy", to = "intake", by = { "caseworker" } } },
+}
+EOF2
+quiet "$K" init
+quiet "$K" deploy v1.lua north.lua south.lua
+for w in pathway north north north south; do quiet "$K" case new "$w"; done
+quiet "$K" case fire 3 yarn --as elder
+quiet "$K" case fire 4 start --as caseworker
+quiet "$K" deploy v2.lua
+expect_out "plan: an adaptation's cases, where they go" "from north v1 (adapts pathway; to north v2, re-applied on v2) (3 open cases):" \
+  "$K" migrate plan pathway --to 2 --plan plan.lua
+expect_out "plan: an adaptation that cannot be re-applied, and why" "adaptation south v1 -> south v2, re-applied on pathway v2: cannot: adaptation south cannot be re-applied on pathway v2: south.lua:3: transition 'linger' names unknown state 'legacy' in from" \
+  "$K" migrate plan pathway --to 2 --plan plan.lua
+before=$(head_of)
+expect_out "check: a case of an adaptation names it" "case 3: north v1 yarning -> north v2 yarning: would move (north re-applied on pathway v2)" \
+  "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: the plan maps an adaptation's state too" "case 4: north v1 trust -> north v2 building_trust: would move (north re-applied on pathway v2)" \
+  "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: step_back (v2 only) becomes available on the adapted programme" "step_back becomes available" \
+  "$K" migrate check pathway --to 2 --plan plan.lua
+expect_out "check: the other adaptation's case cannot move" "case 5: south v1 intake: cannot move: adaptation south cannot be re-applied on pathway v2: south.lua:3:" \
+  "$K" migrate check pathway --to 2 --plan plan.lua
+run "$K" migrate check pathway --to 2 --plan plan.lua --json
+expect_eq "check --json: per case its programme and target" "north 1 2 pathway True 4 1" \
+  "$(echo "$OUT" | py '" ".join(str(x) for x in (d["cases"][2]["workflow"], d["cases"][2]["from_version"], d["cases"][2]["to_version"], d["cases"][2]["adapts"]["workflow"], d["cases"][2]["adapts"]["deploys"], d["totals"]["move"], d["totals"]["cannot"]))')"
+expect_eq "check writes nothing (no version deployed either)" "$before" "$(head_of)"
+run "$K" migrate run pathway --to 2 --plan plan.lua
+[[ "$OUT" == *"adaptation north re-applied on pathway v2: deployed as north v2"* ]] && t_ok "run deploys the adaptation re-applied" || t_fail "run deploys north" "$OUT"
+[[ "$OUT" == *"case 5 stays at intake: adaptation south cannot be re-applied on pathway v2"* ]] && t_ok "run lists the case it cannot move" || t_fail "run lists case 5" "$OUT"
+[[ "$OUT" == *"migration 1: 4 cases moved to pathway v2, 1 left"* ]] && t_ok "run counts the adaptations' cases" || t_fail "run counts" "$OUT"
+expect_eq "the adapted case is on north v2, on pathway v2, at yarning" "north 2 2 yarning" "$("$K" case show 3 --json | py '"%s %d %d %s" % (d["workflow"], d["version"], d["base_version"], d["state"])')"
+expect_eq "case.migrated names the programme" "north north 1 2 2" "$("$K" case history 3 --json | py '" ".join(str(x) for x in [[e for e in d if e["kind"] == "case.migrated"][0]["name"]] + [[e for e in d if e["kind"] == "case.migrated"][0]["data"][k] for k in ("programme", "from_version", "to_version", "base_version")])')"
+expect_out "a transition only v2 has fires on the adapted case" "case 4: step_back building_trust -> intake" "$K" case fire 4 step_back --as caseworker
+expect_out "the adaptation's own transition still fires" "case 2: yarn intake -> yarning" "$K" case fire 2 yarn --as elder
+expect_out "a new case of the adaptation opens on it" "north v2 at intake" "$K" case new north
+expect_eq "south stays on v1" "south 1" "$("$K" case show 5 --json | py '"%s %d" % (d["workflow"], d["version"])')"
+expect_out "audit verifies after the adapted run" "chain intact" "$K" audit verify
+run "$K" migrate undo 1
+[[ "$OUT" == *"case 3 back at yarning"* && "$OUT" == *"case 4 left at intake: it moved on after the migration"* ]] && t_ok "undo puts an adapted case back, leaves one that moved on" || t_fail "undo adapted" "$OUT"
+expect_eq "undone: the adapted case is on north v1 again" "north 1 1" "$("$K" case show 3 --json | py '"%s %d %d" % (d["workflow"], d["version"], d["base_version"])')"
+expect_out "audit verifies after the adapted undo" "chain intact" "$K" audit verify
+# an adaptation deployed on the target already is used as it is; one pinned elsewhere
+# is re-applied only on the base's newest version
+sed 's/title = "Pathway"/title = "Pathway, third"/' v2.lua >v3b.lua
+quiet "$K" deploy v3b.lua
+quiet "$K" deploy north.lua
+expect_out "plan: an adaptation on the target already" "adaptation north v3 -> north v3, re-applied on pathway v3 (deployed already)" \
+  "$K" migrate plan pathway --to 3
+expect_out "plan: re-applied only on the newest version" "adaptation north is re-applied on pathway's newest version (v3), not v2: move pathway to v3" \
+  "$K" migrate plan pathway --to 2
+
 # kill -9 during a run of 2,000 cases: each case is migrated (with its event) or untouched
 export KINFLOW_DB="$T_DIR/big.db"
 quiet "$K" init
@@ -229,5 +300,54 @@ expect_eq "after the undo: every case on v1" "2000" "$("$K" script run on_v1.lua
 expect_out "after the undo: audit verifies" "chain intact" "$K" audit verify
 expect_out "a second run moves them all" "2000 cases moved to pathway v2, 0 left" "$K" migrate run pathway --to 2
 expect_eq "every case on v2" "0" "$("$K" script run on_v1.lua)"
+
+# the heartbeat: a run beats every 100 cases with its counts; another process takes it for
+# interrupted only when the heartbeat is over 60 s old (its pid alive or not, on any host).
+# This run's clock stands still, so its heartbeat ages as the others' clock moves on.
+sed 's/title = "Pathway"/title = "Pathway, third edition"/' v2.lua >v3.lua
+quiet "$K" deploy v3.lua
+at 2026-03-01T10:00:00Z
+"$K" migrate run pathway --to 3 >"$T_DIR/run3.out" 2>"$T_DIR/run3.err" &
+pid=$!
+echo 'print(kf.sql("SELECT count(*) AS n FROM migrated_cases WHERE migration = 3")[1].n)' >moved3.lua
+for _ in $(seq 1 300); do
+  n=$("$K" script run moved3.lua 2>/dev/null || echo 0)
+  [[ "${n:-0}" -ge 150 ]] && break
+  sleep 0.05
+done
+at 2026-03-01T10:00:30Z
+run "$K" migrate list --json
+expect_eq "heartbeat 30 s old: still running, its progress in counts" "running 2000 True 2026-03-01T10:00:00Z" \
+  "$(echo "$OUT" | py '"%s %d %s %s" % (d[2]["state"], d[2]["counts"]["cases"], d[2]["counts"]["done"] >= 100, d[2]["heartbeat_at"])')"
+expect_refused "a second run of the same workflow is refused while one runs" 1 \
+  "kinflow: migration 3 of pathway is already running (started 2026-03-01T10:00:00Z by tester; process $pid on" \
+  "$K" migrate run pathway --to 3
+expect_refused "undo of a running migration is refused" 1 "kinflow: migration 3 is still running (process $pid on" "$K" migrate undo 3
+at 2026-03-01T10:01:01Z
+expect_out "heartbeat 61 s old, its process alive: interrupted" "pathway -> v3  interrupted" "$K" migrate list
+kill -0 "$pid" 2>/dev/null && t_ok "the interrupted run's process was alive when it was marked" || t_fail "run alive" "the run ended before it was marked (too fast?)"
+echo 'local last; for e in kf.events({ kind = "migration.interrupted" }) do last = e end; print(last.data.reason)' >why.lua
+expect_eq "migration.interrupted says why" "no heartbeat since 2026-03-01T10:00:00Z (over 60 s)" "$("$K" script run why.lua)"
+wait "$pid"
+rc=$?
+expect_eq "the run stops at its next heartbeat, exit 1" 1 "$rc"
+[[ "$(cat "$T_DIR/run3.err")" == *"migration 3 was marked interrupted by another process (its heartbeat was too old): stopped here"* ]] \
+  && t_ok "the run says why it stopped" || t_fail "run stop message" "$(tail -2 "$T_DIR/run3.err")"
+cat >count3.lua <<'EOF3'
+local rows = kf.sql([[SELECT d.version AS v, (SELECT count(*) FROM events e JOIN migrated_cases x ON x.seq = e.seq
+  WHERE e.case_id = c.id AND e.kind = 'case.migrated' AND x.migration = 3) AS ev FROM cases c JOIN definitions d ON d.id = c.workflow_id]])
+local moved, untouched, bad = 0, 0, 0
+for _, r in ipairs(rows) do
+  if r.v == 3 and r.ev == 1 then moved = moved + 1
+  elseif r.v == 2 and r.ev == 0 then untouched = untouched + 1
+  else bad = bad + 1 end
+end
+print(string.format("%d %d %d", moved + untouched, bad, moved))
+EOF3
+res=$("$K" script run count3.lua)
+expect_eq "after the stop: every case on v3 with its event, or untouched on v2" "2000 0" "${res% *}"
+expect_eq "after the stop: it moved some, not all" "True" "$(echo "${res##* }" | py '0 < d < 2000')"
+expect_out "after the stop: audit verifies" "chain intact" "$K" audit verify
+expect_out "after the stop: a new run moves the rest" "cases moved to pathway v3, 0 left" "$K" migrate run pathway --to 3
 
 t_done
