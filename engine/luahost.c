@@ -510,6 +510,18 @@ static int h_def(lua_State *L) {
   return push_result_new(L, j, &err);
 }
 
+/* def_id(kind, name) -> the id of its latest active version, or nil: no definition is read,
+ * so a caller keeping definitions by id (they never change) asks this first. */
+static int h_def_id(lua_State *L) {
+  kf_err err = {0};
+  int64_t id = kf_store_def_latest_id(need_store(L), luaL_checkstring(L, 1),
+                                      luaL_checkstring(L, 2), &err);
+  if (id) lua_pushinteger(L, (lua_Integer)id);
+  else if (err.code == KF_ENOTFOUND) lua_pushnil(L);
+  else return luaL_error(L, "%s", err.msg);
+  return 1;
+}
+
 static int h_defs(lua_State *L) {
   kf_err err = {0};
   kf_store *st = host(L)->st;
@@ -893,7 +905,7 @@ static int h_memory(lua_State *L) {
 }
 
 static const luaL_Reg host_fns[] = {
-    {"def", h_def},           {"defs", h_defs},         {"members", h_members},
+    {"def", h_def},           {"def_id", h_def_id},     {"defs", h_defs},         {"members", h_members},
     {"entries", h_entries},   {"has_store", h_has_store}, {"read_file", h_read_file},
     {"member", h_member},
     {"list_dir", h_list_dir}, {"getenv", h_getenv},     {"now", h_now},

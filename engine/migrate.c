@@ -355,7 +355,14 @@ json_t *kf_migrate_check(kf_engine *e, const char *workflow, int64_t to_version,
                        json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "cases", 0, "move", 0, "cannot",
                                  0, "due_now", 0, "blocked", 0, "roles_gone", 0, "closing", 0,
                                  "adapted", 0), err};
-  if (each_case(e, &t, check_case, &u, err)) {
+  /* one snapshot for every case: the report is of one moment, and its many reads do not
+   * each take and drop the database's lock */
+  int rc = kf_store_begin_read(kf_engine_store(e), err);
+  if (!rc) {
+    rc = each_case(e, &t, check_case, &u, err);
+    kf_store_rollback(kf_engine_store(e));
+  }
+  if (rc) {
     json_decref(u.cases);
     json_decref(u.totals);
     goto out;

@@ -486,6 +486,10 @@ int kf_store_begin(kf_store *st, kf_err *err) {
   return 0;
 }
 
+int kf_store_begin_read(kf_store *st, kf_err *err) {
+  return step_sql(st, "BEGIN DEFERRED", "starting a read", err);
+}
+
 /* The transaction's last event as the log's head, in meta, unless a case row holds it. */
 static int record_head(kf_store *st, kf_err *err) {
   if (!st->head.seq || st->head.noted == st->head.seq) return 0;

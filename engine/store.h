@@ -32,6 +32,9 @@ int kf_store_schema_version(kf_store *st);
  * rolls back. */
 int kf_store_begin(kf_store *st, kf_err *err);
 int kf_store_commit(kf_store *st, kf_err *err);
+/* A read of many statements from one snapshot, without a lock taken and dropped for each
+ * (a dry run over every open case); end it with kf_store_rollback. */
+int kf_store_begin_read(kf_store *st, kf_err *err);
 void kf_store_rollback(kf_store *st);
 int kf_store_in_tx(kf_store *st);
 /* Inside a transaction: 0 opens a savepoint, 1 keeps its work, 2 undoes it. */

@@ -273,10 +273,11 @@ function E.migrate_case(c, timers, name, version, to_id, path, source, target)
   out.data = setmetatable(data, nil)
   -- the latest valid entry of each form the new version uses must pass its form there
   local ctx = { today = host.now():sub(1, 10), member = function(id) return E.member_of(c.id, id) end }
+  local latest = {}   -- form -> its latest valid entry (one read for every form)
+  for _, e in ipairs(host.entries(c.id)) do latest[e.form] = e end
   for _, f in ipairs(E.used_forms(def)) do
-    local spec = E.find_form(f, def)
-    local entries = host.entries(c.id, f)
-    local last = entries[#entries]
+    local last = latest[f]
+    local spec = last and E.find_form(f, def)
     if spec and last then
       ctx.role = last.role
       local errors = E.validate(spec.spec, type(last.data) == "table" and last.data or {}, ctx)

@@ -130,10 +130,13 @@ local deployed_cache = bounded(500)   -- definition id -> spec
 
 local function deployed(kind, name)
   if not host.has_store() then return nil end
-  local row = host.def(kind, name)
-  if not row then return nil end
-  local hit = deployed_cache.get(row.id)
+  -- the latest version's id first (cheap): its row and definition only when not kept yet
+  local id = host.def_id(kind, name)
+  if not id then return nil end
+  local hit = deployed_cache.get(id)
   if not hit then
+    local row = host.def(id)
+    if not row then return nil end
     local spec, k = lib.declared(kind, name, row.path, row.source)
     if not spec then error(k, 0) end
     hit = { spec = spec, path = row.path, id = row.id, version = row.version }
