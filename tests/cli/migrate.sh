@@ -306,8 +306,14 @@ expect_eq "every case on v2" "0" "$("$K" script run on_v1.lua)"
 # This run's clock stands still, so its heartbeat ages as the others' clock moves on.
 sed 's/title = "Pathway"/title = "Pathway, third edition"/' v2.lua >v3.lua
 quiet "$K" deploy v3.lua
+# its data function takes a few milliseconds a case, so that the run is still going while
+# the other processes look at it, however fast the machine (the checks need it alive)
+cat >slow3.lua <<'EOF3'
+return migration { workflow = "pathway", to = 3,
+  data = function(data) local x = 0; for i = 1, 300000 do x = x + i end; return data end }
+EOF3
 at 2026-03-01T10:00:00Z
-"$K" migrate run pathway --to 3 >"$T_DIR/run3.out" 2>"$T_DIR/run3.err" &
+"$K" migrate run pathway --to 3 --plan slow3.lua >"$T_DIR/run3.out" 2>"$T_DIR/run3.err" &
 pid=$!
 echo 'print(kf.sql("SELECT count(*) AS n FROM migrated_cases WHERE migration = 3")[1].n)' >moved3.lua
 for _ in $(seq 1 300); do
