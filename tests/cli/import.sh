@@ -168,4 +168,13 @@ expect_refused "--from 0 is usage" 2 "--from needs a whole number" "$K" case imp
 expect_refused "no file is usage" 2 "case import needs a file" "$K" case import
 expect_out "audit verify holds after every refusal" "chain intact" "$K" audit verify
 
+# ---- plugins' hooks hear every committed case's events, and nothing of a batch refused ----
+export KINFLOW_PLUGIN_PATH=$ROOT/tests/plugins ABI_TEST_LOG=$T_DIR/abi.log
+: >abi.log
+{ gen 60001 60005; echo '{"workflow": "intake", "ref": "C60001"}'; } >hooks.jsonl
+run "$K" case import hooks.jsonl --batch 2
+expect_eq "hooks: the committed batches' case events (the plugin asks for case.*), none of the refused one's" \
+  "1|4 case.opened" "$RC|$(grep -c '^hook case.opened ' abi.log) case.opened"
+unset KINFLOW_PLUGIN_PATH ABI_TEST_LOG
+
 t_done
