@@ -28,6 +28,7 @@
   "  plugins                            plugins found, their versions and what they add\n" \
   "  diagram WORKFLOW                   the state machine as Graphviz DOT\n"              \
   "  case new WORKFLOW [--data JSON] [--ref REF]\n"                                      \
+  "  case import FILE.jsonl|- [--batch N] [--from LINE]   bulk-open cases, a transaction per batch\n" \
   "  case show CASE [--reveal --reason TEXT]   private values only with --reveal (recorded)\n" \
   "  case history|members CASE\n"                                                      \
   "  case list [--workflow W] [--state S] [--overdue] [--open] [--limit N] [--offset N]\n" \
@@ -1206,6 +1207,7 @@ int kf_cli_main(int argc, char **argv) {
     if (!strcmp(argv[i], "report") || !strcmp(argv[i], "script")) return kf_cli_analysis(argc, argv);
     if (kf_cli_is_family(argc, argv, i)) return kf_cli_family(argc, argv, i);
     if (kf_cli_is_records(argc, argv, i)) return kf_cli_records(argc, argv, i);
+    if (kf_cli_is_import(argc, argv, i)) return kf_cli_import(argc, argv, i);
     if (!strcmp(argv[i], "migrate")) return kf_cli_migrate(argc, argv, i);
     if (argv[i][0] != '-' && !builtin(argv[i])) {
       args pa = {0};

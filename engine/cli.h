@@ -22,6 +22,11 @@ int kf_cli_family(int argc, char **argv, int at);
 int kf_cli_is_records(int argc, char **argv, int at);
 int kf_cli_records(int argc, char **argv, int at);
 
+/* `kinflow case import FILE.jsonl|- [--batch N] [--from LINE]` (cli_import.c): is_import says
+ * whether argv[at] starts it; import runs it. */
+int kf_cli_is_import(int argc, char **argv, int at);
+int kf_cli_import(int argc, char **argv, int at);
+
 /* `kinflow migrate plan|check|run|undo|list` (cli_migrate.c); argv[at] is "migrate". */
 int kf_cli_migrate(int argc, char **argv, int at);
 

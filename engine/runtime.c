@@ -420,15 +420,12 @@ static json_t *latest_workflow(kf_engine *e, const char *workflow, kf_err *err) 
   return row;
 }
 
-json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
-                     const char *actor, kf_err *err) {
-  if (need_store(e, err)) return NULL;
-  if (data && !json_is_object(data)) {
-    kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"child\": \"Ava\"}'");
-    return NULL;
-  }
-  if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the case's data", err)) return NULL;
-  if (tx_begin(e, err)) return NULL;
+/* Open one case inside the open transaction: the workflow's latest version, its initial
+ * state, Lua's `open` (on_enter actions, timers), the case.opened event in the chain. *id is
+ * the new case's id. who names the case in refusals ("case new (referral)"). On failure the
+ * caller rolls the transaction back. */
+static int open_in_tx(kf_engine *e, const char *workflow, json_t *data, const char *ref,
+                      const char *actor, const char *who, int64_t *id, kf_err *err) {
   char now[21];
   now_iso(now);
   json_t *c = NULL, *res = NULL;
@@ -436,13 +433,9 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   if (!wf) {
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
-    return abort_tx_new(e, NULL);
+    return err->code;
   }
-  if (data) {
-    char who[200];
-    snprintf(who, sizeof who, "case new (%.100s)", workflow);
-    if (controlled_refused(wf, data, who, err)) return abort_tx_new(e, wf);
-  }
+  if (data && controlled_refused(wf, data, who, err)) goto fail;
   json_t *init = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
   if (!init) goto fail;
   c = json_pack("{s:O,s:s,s:O,s:b,s:O,s:s?}", "workflow_id", json_object_get(wf, "id"),
@@ -463,27 +456,100 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
   /* the events first, then the case's row (its data as opening left it), which then
    * records the log's head */
+  *id = json_integer_value(json_object_get(c, "id"));
   if (event_new(e, ev, err) || apply_effects(e, c, res, actor, now, err) ||
-      kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")), 1,
-                           json_string_value(json_object_get(c, "state")), 0, 0,
+      kf_store_case_update(e->st, *id, 1, json_string_value(json_object_get(c, "state")), 0, 0,
                            json_object_get(res, "data"), now, err))
     goto fail;
-  if (tx_commit(e, err)) goto fail_committed;
-  json_decref(res);
-  json_decref(wf);
-  {
-    char idtext[32];
-    snprintf(idtext, sizeof idtext, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
-    json_decref(c);
-    return kf_store_case_get(e->st, idtext, err);
-  }
-fail:
-  tx_abort(e);
-fail_committed:
   json_decref(res);
   json_decref(c);
   json_decref(wf);
-  return NULL;
+  return 0;
+fail:
+  json_decref(res);
+  json_decref(c);
+  json_decref(wf);
+  return err->code ? err->code : KF_ESTORE;
+}
+
+json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
+                     const char *actor, kf_err *err) {
+  if (need_store(e, err)) return NULL;
+  if (data && !json_is_object(data)) {
+    kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"child\": \"Ava\"}'");
+    return NULL;
+  }
+  if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the case's data", err)) return NULL;
+  if (tx_begin(e, err)) return NULL;
+  char who[200];
+  snprintf(who, sizeof who, "case new (%.100s)", workflow);
+  int64_t id = 0;
+  if (open_in_tx(e, workflow, data, ref, actor, who, &id, err)) return abort_tx_new(e, NULL);
+  if (tx_commit(e, err)) return NULL; /* commit rolls back what it could not write */
+  char idtext[32];
+  snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+  return kf_store_case_get(e->st, idtext, err);
+}
+
+/* One case of a batch ({workflow, data?, ref?}, borrowed): 0 with its parts, or KF_EINVAL
+ * saying what is wrong with it. */
+static int batch_item(json_t *item, const char **workflow, json_t **data, const char **ref,
+                      kf_err *err) {
+  if (!json_is_object(item))
+    return kf_fail(err, KF_EINVAL, "a case must be a JSON object {\"workflow\": ..., \"data\": {...}}");
+  const char *key;
+  json_t *v;
+  json_object_foreach(item, key, v) {
+    if (strcmp(key, "workflow") && strcmp(key, "data") && strcmp(key, "ref"))
+      return kf_fail(err, KF_EINVAL, "unknown key '%.100s' (a case has workflow, data and ref)", key);
+  }
+  *workflow = json_string_value(json_object_get(item, "workflow"));
+  if (!*workflow || !**workflow)
+    return kf_fail(err, KF_EINVAL, "'workflow' must be a programme's name (a non-empty string)");
+  *data = json_object_get(item, "data");
+  if (*data && !json_is_object(*data))
+    return kf_fail(err, KF_EINVAL, "'data' must be a JSON object, e.g. {\"child\": \"Ava\"}");
+  v = json_object_get(item, "ref");
+  if (v && !json_is_string(v)) return kf_fail(err, KF_EINVAL, "'ref' must be a string");
+  *ref = json_string_value(v);
+  return kf_json_depth_ok(*data, KF_JSON_DEPTH, "the case's data", err);
+}
+
+int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *failed,
+                       kf_err *err) {
+  if (failed) *failed = 0;
+  if (need_store(e, err)) return err->code;
+  if (!json_is_array(cases)) return kf_fail(err, KF_EINVAL, "internal: cases must be an array");
+  size_t i;
+  json_t *item;
+  json_array_foreach(cases, i, item) { /* refuse a malformed case before writing anything */
+    const char *workflow, *ref;
+    json_t *data;
+    if (batch_item(item, &workflow, &data, &ref, err)) {
+      if (failed) *failed = i;
+      return err->code;
+    }
+  }
+  if (!json_array_size(cases)) return 0;
+  if (tx_begin(e, err)) return err->code;
+  json_array_foreach(cases, i, item) {
+    const char *workflow = NULL, *ref = NULL;
+    json_t *data = NULL;
+    int64_t id = 0;
+    char who[200];
+    batch_item(item, &workflow, &data, &ref, err);
+    snprintf(who, sizeof who, "workflow '%.100s'", workflow);
+    if (open_in_tx(e, workflow, data, ref, actor, who, &id, err)) {
+      if (failed) *failed = i;
+      tx_abort(e);
+      return err->code;
+    }
+  }
+  if (tx_commit(e, err)) {
+    if (failed) *failed = json_array_size(cases);
+    return err->code;
+  }
+  return 0;
 }
 
 /* Load a case inside the current transaction, checking an expected revision. */

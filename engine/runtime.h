@@ -42,6 +42,13 @@ int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, k
 
 json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
                      const char *actor, kf_err *err);
+/* Bulk open: each of cases (an array of {workflow, data?, ref?}; no other key) opens
+ * exactly as kf_case_open opens it, all in one transaction whose events reach the plugins'
+ * hooks once it commits. 0, or the refusal of the first case that could not open (*failed,
+ * when given, is its index; the array's size when the commit itself failed): then nothing
+ * of the batch is written. */
+int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *failed,
+                       kf_err *err);
 json_t *kf_case_get(kf_engine *e, const char *id, kf_err *err);
 /* expect_revision: 0 for any; otherwise KF_ECONFLICT if the case moved on. */
 json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const char *role,
