@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KF_PLUGIN_ABI 3
+#define KF_PLUGIN_ABI 4
 
 /* The longest password the engine's user verbs take (user.add, user.verify), in
  * characters: the same limit at creation and at sign-in. */
@@ -35,6 +35,7 @@
 
 typedef struct kf_host kf_host;       /* the host's handle for one plugin */
 typedef struct kf_session kf_session; /* a connection to the engine, for one thread */
+typedef struct kf_reader kf_reader;   /* a bare connection to the database (ABI 4) */
 
 enum { KF_LOG_DEBUG = 0, KF_LOG_INFO = 1, KF_LOG_WARN = 2, KF_LOG_ERROR = 3 };
 
@@ -119,6 +120,24 @@ typedef struct kf_api {
    * says it). Events with no case always go (1). From a hook or a command. */
   int (*may_share)(kf_host *h, int64_t case_id, const char *purpose,
                    const char *destination, int64_t seq, char *why, size_t n);
+
+  /* ABI 4 */
+  /* Work off the hook's thread (delivering events in the background). A reader is a
+   * connection of the plugin's own to the database, without Lua or plugins, opened in a
+   * moment, for one thread at a time; from a hook, a command or a thread of the plugin's
+   * own (not from init). reader_open: NULL with error filled. */
+  kf_reader *(*reader_open)(kf_host *h, char *error, size_t len);
+  void (*reader_close)(kf_reader *r);
+  /* events_after, on the reader's connection. */
+  json_t *(*reader_events_after)(kf_reader *r, long long after, int limit, char *error,
+                                 size_t len);
+  /* may_share for many events at once, in one transaction: events is an array of
+   * {seq, case} (case absent or null: an event of no case, which always goes). Returns a
+   * new array of integers in the same order, 1 (may go) or 0 (no: recorded as withheld
+   * from destination, as may_share records it), or NULL with error filled when it could
+   * not decide (then nothing was recorded, and the events stay undecided). */
+  json_t *(*reader_may_share)(kf_reader *r, const json_t *events, const char *purpose,
+                              const char *destination, char *error, size_t len);
 } kf_api;
 
 /* What a plugin exports. */

@@ -148,8 +148,9 @@ void kf_plugins_free(kf_plugins *reg) {
   if (last) shared = NULL;
   pthread_mutex_unlock(&lock);
   if (!last) return;
-  free(reg->db_path);
+  /* plugins first: their unload callbacks may still ask for db_path */
   for (size_t i = reg->nplugins; i-- > 0;) host_free(reg->plugins[i], 0);
+  free(reg->db_path);
   free(reg->plugins);
   list_free(&reg->rules);
   list_free(&reg->actions);
@@ -351,6 +352,92 @@ static int api_may_share(kf_host *h, int64_t case_id, const char *purpose,
   return fn(current, case_id, purpose, destination, seq, why, n);
 }
 
+/* ---- ABI 4: a reader, the plugin's own connection for a thread of its own ---- */
+
+struct kf_reader {
+  kf_store *st;
+};
+
+static kf_reader *api_reader_open(kf_host *h, char *error, size_t len) {
+  if (in_init) {
+    snprintf(error, len, "a plugin may not open a reader in its init; open it in a command, "
+             "a hook or a thread of its own");
+    return NULL;
+  }
+  const char *db = api_db_path(h);
+  if (!db) {
+    snprintf(error, len, "no database is open (run `kinflow init`)");
+    return NULL;
+  }
+  kf_reader *r = calloc(1, sizeof *r);
+  kf_err err = {0};
+  if (!r || !(r->st = kf_store_open(db, KF_STORE_NOCREATE, &err))) {
+    snprintf(error, len, "%s", r ? err.msg : "out of memory");
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+static void api_reader_close(kf_reader *r) {
+  if (!r) return;
+  kf_store_close(r->st);
+  free(r);
+}
+
+static json_t *api_reader_events_after(kf_reader *r, long long after, int limit, char *error,
+                                       size_t len) {
+  if (!r) {
+    snprintf(error, len, "no reader");
+    return NULL;
+  }
+  kf_err err = {0};
+  json_t *f = json_pack("{s:I,s:i}", "after", (json_int_t)after, "limit", limit > 0 ? limit : 100);
+  json_t *rows = kf_store_events(r->st, f, &err);
+  json_decref(f);
+  if (!rows) snprintf(error, len, "%s", err.msg);
+  return rows;
+}
+
+static json_t *api_reader_may_share(kf_reader *r, const json_t *events, const char *purpose,
+                                    const char *destination, char *error, size_t len) {
+  pthread_mutex_lock(&lock);
+  kf_plugin_sharing fn = sharing;
+  pthread_mutex_unlock(&lock);
+  if (!r || !fn || !json_is_array(events)) {
+    snprintf(error, len, "%s", !r ? "no reader" : !fn ? "sharing is not decided in this "
+             "program (no engine)" : "reader_may_share takes an array of {seq, case}");
+    return NULL;
+  }
+  kf_err err = {0};
+  if (kf_store_begin(r->st, &err)) {
+    snprintf(error, len, "%s", err.msg);
+    return NULL;
+  }
+  json_t *out = json_array();
+  size_t i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    char why[400];
+    json_t *c = json_object_get(ev, "case");
+    int may = fn(r->st, json_is_integer(c) ? json_integer_value(c) : 0, purpose, destination,
+                 json_integer_value(json_object_get(ev, "seq")), why, sizeof why);
+    if (may < 0) {
+      snprintf(error, len, "%s", why);
+      kf_store_rollback(r->st);
+      json_decref(out);
+      return NULL;
+    }
+    json_array_append_new(out, json_integer(may));
+  }
+  if (kf_store_commit(r->st, &err)) {
+    snprintf(error, len, "%s", err.msg);
+    json_decref(out);
+    return NULL;
+  }
+  return out;
+}
+
 static const kf_api API = {
     .abi = KF_PLUGIN_ABI,
     .size = sizeof(kf_api),
@@ -379,6 +466,10 @@ static const kf_api API = {
     .call = api_call,
     .failure_detail = api_failure_detail,
     .may_share = api_may_share,
+    .reader_open = api_reader_open,
+    .reader_close = api_reader_close,
+    .reader_events_after = api_reader_events_after,
+    .reader_may_share = api_reader_may_share,
 };
 
 /* ---- loading ---- */

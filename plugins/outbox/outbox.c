@@ -3,10 +3,14 @@
  * and delivery loses nothing: the next delivery resends from the cursor (at least once).
  * An event about a case goes only under a current consent for the outbox's purpose
  * (KINFLOW_OUTBOX_PURPOSE, default share_with_partners); otherwise it is skipped for good,
- * and the engine records it as withheld. It reaches the engine only through kf_api. */
+ * and the engine records it as withheld. Delivery runs on a thread of the plugin's own
+ * with a reader (its own connection): the hook only says how far the log has come, so a
+ * transition never waits for the file, and a burst of commits goes out in batches; the
+ * plugin's unload delivers what is left. It reaches the engine only through kf_api. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +29,29 @@ typedef struct outbox {
 
 static outbox box;
 
+/* The delivery thread and what the hooks tell it: the newest seq committed (wanted) and
+ * the newest delivered or decided (done). started: 0 not yet, 1 running, -1 could not
+ * start (then hooks deliver themselves). */
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t th;
+  int started, stop, ready;
+  long long wanted, done;
+} bg = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* The file's and the cursor's paths, worked out once (any thread). */
 static void paths(void) {
-  const char *env = getenv("KINFLOW_OUTBOX");
-  const char *db = api->db_path(self);
-  if (env && *env) snprintf(box.target, sizeof box.target, "%s", env);
-  else snprintf(box.target, sizeof box.target, "%s.outbox.jsonl", db ? db : "kinflow.db");
-  snprintf(box.cursor, sizeof box.cursor, "%s.cursor", box.target);
+  pthread_mutex_lock(&bg.mu);
+  if (!bg.ready) {
+    const char *env = getenv("KINFLOW_OUTBOX");
+    const char *db = api->db_path(self);
+    if (env && *env) snprintf(box.target, sizeof box.target, "%s", env);
+    else snprintf(box.target, sizeof box.target, "%s.outbox.jsonl", db ? db : "kinflow.db");
+    snprintf(box.cursor, sizeof box.cursor, "%s.cursor", box.target);
+    bg.ready = 1;
+  }
+  pthread_mutex_unlock(&bg.mu);
 }
 
 /* What the outbox's destination uses the records for: the consent it needs. */
@@ -75,33 +96,71 @@ static int active(void) {
   return db && *db && strcmp(db, ":memory:") != 0 && strncmp(db, "file::memory:", 13) != 0;
 }
 
-static int deliver_locked(void);
+/* Where a delivery reads the log and asks about consent: the hook's or command's own
+ * connection (r NULL), or the delivery thread's reader. */
+typedef struct source {
+  kf_reader *r;
+} source;
+
+static json_t *fetch(source *src, long long after, char *err, size_t n) {
+  return src->r ? api->reader_events_after(src->r, after, 500, err, n)
+                : api->events_after(self, after, 500, err, n);
+}
+
+/* May each event go? A new array of 1/0 for the first k events (k < size when the k-th
+ * could not be decided; err says why), or NULL with err. A reader decides the whole batch
+ * in one transaction (what is withheld recorded once), the host one event at a time. */
+static json_t *decide(source *src, json_t *events, char *err, size_t n) {
+  if (src->r) {
+    json_t *asked = json_array();
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+      json_array_append_new(asked, api->json_pack("{s:O,s:O}", "seq", api->json_object_get(ev, "seq"),
+                                                  "case", json_object_get(ev, "case") ? json_object_get(ev, "case") : json_null()));
+    json_t *may = api->reader_may_share(src->r, asked, purpose(), "outbox", err, n);
+    api->json_decref(asked);
+    return may;
+  }
+  json_t *may = json_array();
+  for (size_t i = 0; i < json_array_size(events); i++) {
+    json_t *ev = json_array_get(events, i);
+    int m = api->may_share(self, api->json_integer_value(api->json_object_get(ev, "case")),
+                           purpose(), "outbox",
+                           api->json_integer_value(api->json_object_get(ev, "seq")), err, n);
+    if (m < 0) break; /* undecided: this event and the rest stay pending */
+    json_array_append_new(may, json_integer(m));
+  }
+  return may;
+}
+
+static int deliver_locked(source *src);
 
 /* Deliver every event after the cursor (those about a case only under consent), one
  * process at a time (a lock file), so that concurrent writers neither duplicate nor lose
  * deliveries. Returns how many were written, or -1. */
-static int deliver(void) {
+static int deliver(source *src) {
   if (!active()) return 0;
   paths();
   char lockpath[4300];
   snprintf(lockpath, sizeof lockpath, "%s.lock", box.target);
-  int fd = open(lockpath, O_WRONLY | O_CREAT, 0600);
+  int fd = open(lockpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0 || flock(fd, LOCK_EX) != 0) {
     api->log(self, KF_LOG_ERROR, "cannot lock %s: %s (events stay pending)", lockpath, strerror(errno));
     if (fd >= 0) close(fd);
     return -1;
   }
-  int n = deliver_locked();
+  int n = deliver_locked(src);
   close(fd); /* releases the lock */
   return n;
 }
 
-static int deliver_locked(void) {
+static int deliver_locked(source *src) {
   long long cursor = read_cursor();
   int total = 0;
   for (;;) {
-    char err[300];
-    json_t *events = api->events_after(self, cursor, 500, err, sizeof err);
+    char err[400] = "";
+    json_t *events = fetch(src, cursor, err, sizeof err);
     if (!events) {
       api->log(self, KF_LOG_ERROR, "cannot read events after %lld: %s", cursor, err);
       return -1;
@@ -111,36 +170,31 @@ static int deliver_locked(void) {
       api->json_decref(events);
       return total;
     }
+    json_t *may = decide(src, events, err, sizeof err);
+    size_t decided = may ? json_array_size(may) : 0;
     FILE *f = fopen(box.target, "a");
     if (!f) {
       api->log(self, KF_LOG_ERROR, "cannot open %s: %s (events stay pending)", box.target,
                strerror(errno));
+      api->json_decref(may);
       api->json_decref(events);
       return -1;
     }
     long long last = cursor;
-    int refused = 0, sent = 0;
-    for (size_t i = 0; i < n; i++) {
+    int sent = 0;
+    for (size_t i = 0; i < decided; i++) {
       json_t *ev = json_array_get(events, i);
       long long seq = api->json_integer_value(api->json_object_get(ev, "seq"));
-      long long case_id = api->json_integer_value(api->json_object_get(ev, "case"));
-      char why[400] = "";
-      int may = api->may_share(self, case_id, purpose(), "outbox", seq, why, sizeof why);
-      if (may < 0) { /* undecided: this event and the rest stay pending */
-        api->log(self, KF_LOG_ERROR, "cannot decide whether event %lld may go: %s (events stay "
-                 "pending)", seq, why);
-        refused = 1;
-        break;
-      }
-      if (may == 0) {
-        api->log(self, KF_LOG_DEBUG, "event %lld of case %lld withheld: %s", seq, case_id, why);
-      } else {
+      if (api->json_integer_value(json_array_get(may, i))) {
         char *line = api->json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
         if (line) {
           fprintf(f, "%s\n", line);
           api->free(line);
         }
         sent++;
+      } else {
+        api->log(self, KF_LOG_DEBUG, "event %lld of case %lld withheld", seq,
+                 api->json_integer_value(api->json_object_get(ev, "case")));
       }
       last = seq;
     }
@@ -149,22 +203,83 @@ static int deliver_locked(void) {
      * survives a crash of the process; only power loss needs the disk. */
     int ok = fflush(f) == 0 && (!durable() || fsync(fileno(f)) == 0);
     fclose(f);
+    api->json_decref(may);
+    if (decided < n) /* undecided: this event and the rest stay pending */
+      api->log(self, KF_LOG_ERROR, "cannot decide whether event %lld may go: %s (events stay "
+               "pending)", api->json_integer_value(api->json_object_get(json_array_get(events, decided), "seq")),
+               err);
     api->json_decref(events);
     if (!ok || (last > cursor && write_cursor(last))) {
       api->log(self, KF_LOG_ERROR, "cannot write %s (events stay pending)", box.target);
       return -1;
     }
-    if (refused) return -1;
+    if (decided < n) return -1;
     total += sent;
     cursor = last;
   }
 }
 
+/* The delivery thread: whenever the hooks have seen events it has not delivered, it
+ * delivers everything after the cursor (what piles up meanwhile goes in the next batch).
+ * A failure waits a second and tries again; when the plugin unloads it delivers what is
+ * left and ends (a failure then leaves the rest pending for the next delivery). */
+static void *deliverer(void *ud) {
+  (void)ud;
+  char err[300];
+  source src = {api->reader_open(self, err, sizeof err)};
+  if (!src.r)
+    api->log(self, KF_LOG_ERROR, "cannot open the database to deliver: %s (events stay pending: "
+             "`kinflow outbox flush` sends them)", err);
+  pthread_mutex_lock(&bg.mu);
+  for (;;) {
+    while (!bg.stop && bg.wanted <= bg.done) pthread_cond_wait(&bg.cv, &bg.mu);
+    if (bg.wanted <= bg.done || !src.r) break;
+    long long want = bg.wanted;
+    pthread_mutex_unlock(&bg.mu);
+    int n = deliver(&src);
+    pthread_mutex_lock(&bg.mu);
+    if (n >= 0) {
+      if (want > bg.done) bg.done = want;
+    } else if (bg.stop) {
+      break;
+    } else {
+      struct timespec t;
+      clock_gettime(CLOCK_REALTIME, &t);
+      t.tv_sec += 1;
+      pthread_cond_timedwait(&bg.cv, &bg.mu, &t);
+    }
+  }
+  pthread_mutex_unlock(&bg.mu);
+  api->reader_close(src.r);
+  return NULL;
+}
+
 static void on_event(void *ud, const json_t *event) {
   (void)ud;
-  /* Everything after the cursor, this event included, goes out in order. */
+  if (!active()) return;
   long long seq = api->json_integer_value(api->json_object_get(event, "seq"));
-  if (active() && (paths(), seq > read_cursor())) deliver();
+  paths(); /* here, while the host's database path is sure to be there */
+  pthread_mutex_lock(&bg.mu);
+  if (seq > bg.wanted) bg.wanted = seq;
+  if (!bg.started && !bg.stop) bg.started = pthread_create(&bg.th, NULL, deliverer, NULL) == 0 ? 1 : -1;
+  int self_deliver = bg.started != 1;
+  pthread_cond_signal(&bg.cv);
+  pthread_mutex_unlock(&bg.mu);
+  if (self_deliver) { /* no thread: everything after the cursor, this event included */
+    source host = {NULL};
+    if (seq > read_cursor()) deliver(&host);
+  }
+}
+
+/* Unloading: the thread delivers what the hooks have seen, then ends. */
+static void stop_delivery(void *ud) {
+  (void)ud;
+  pthread_mutex_lock(&bg.mu);
+  bg.stop = 1;
+  int running = bg.started == 1;
+  pthread_cond_broadcast(&bg.cv);
+  pthread_mutex_unlock(&bg.mu);
+  if (running) pthread_join(bg.th, NULL);
 }
 
 /* How many events were withheld from the outbox, and of how many cases (the engine's
@@ -219,7 +334,8 @@ static int command(void *ud, int argc, char **argv) {
     api->json_decref(pending);
     return 0;
   }
-  int n = deliver();
+  source host = {NULL};
+  int n = deliver(&host);
   if (n < 0) return 1;
   printf("outbox %s: %d events delivered\n", box.target, n);
   return 0;
@@ -228,7 +344,14 @@ static int command(void *ud, int argc, char **argv) {
 static int init(const kf_api *a, kf_host *h) {
   api = a;
   self = h;
-  if (api->register_hook(h, "*", on_event, NULL) || api->register_command(h, "outbox", "outbox flush|status", command, NULL)) {
+  if (api->abi < 4) {
+    api->log(h, KF_LOG_ERROR, "needs a kinflow with plugin ABI 4 (readers); this one has %u",
+             api->abi);
+    return -1;
+  }
+  if (api->register_hook(h, "*", on_event, NULL) ||
+      api->register_command(h, "outbox", "outbox flush|status", command, NULL) ||
+      api->on_unload(h, stop_delivery, NULL)) {
     api->log(h, KF_LOG_ERROR, "registration failed");
     return -1;
   }

@@ -50,6 +50,11 @@ grep -q "^hook case.transition " abi.log && t_ok "event hooks run after commit" 
 grep -q "^hook workflow.deployed" abi.log && t_fail "hook kinds" "a case. hook got a workflow event" || t_ok "a hook gets only the kinds it asked for"
 grep -q "^unloaded" abi.log && t_ok "plugins are unloaded at exit" || t_fail "unload" "$(cat abi.log)"
 expect_out "a plugin adds a subcommand" "json {\"a\":1,\"b\":\"two\"} 1 two" $K abi-test
+run $K abi-test
+host_events=$(echo "$OUT" | sed -n 's/^events \([0-9]*\)$/\1/p')
+[[ -n "$host_events" && "$OUT" == *"reader events $host_events, may 1"* ]] \
+  && t_ok "a plugin's reader reads the log as the host does and decides sharing (ABI 4)" \
+  || t_fail "reader" "$OUT"
 [[ "$OUT" == *"dir $ROOT/tests/plugins/abi-test"* && "$OUT" == *"events "* ]] && t_ok "the subcommand reaches the API" || t_fail "subcommand" "$OUT"
 run $K abi-test fail
 expect_eq "a subcommand's exit status is kept" 1 "$RC"
@@ -106,6 +111,18 @@ seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
 want = [int(x) for x in sys.argv[2].split(",")]
 assert seqs == want, (seqs, want)
 P
+
+# A burst: 300 cases opened in one command go out from the plugin's delivery thread in
+# batches, the last of them before the command ends; none has consent, so each case's
+# opening is recorded as withheld, once.
+for i in $(seq 1 300); do echo '{"workflow": "plug"}'; done >burst.jsonl
+before=$(sqlite3 "$KINFLOW_DB" "SELECT coalesce(sum(events), 0) FROM withheld WHERE destination='outbox'")
+quiet $K case import burst.jsonl
+last=$(sqlite3 "$KINFLOW_DB" "SELECT max(seq) FROM events")
+expect_eq "a burst: delivered up to its last event before the command ended" "$last" "$(cat "$KINFLOW_DB.outbox.jsonl.cursor")"
+expect_eq "a burst: every case's events withheld once" "$((before + 300))" \
+  "$(sqlite3 "$KINFLOW_DB" "SELECT sum(events) FROM withheld WHERE destination='outbox'")"
+expect_out "a burst: nothing pending" " 0 pending" $K outbox status
 
 # Forms: validated, every bad field named; plugin forms versioned on first use.
 cat > f.lua <<'W'

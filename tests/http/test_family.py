@@ -76,6 +76,9 @@ def member_id(case, name):
 
 
 def outbox_lines():
+    # the server delivers on a thread of its own, soon after each commit: a flush (another
+    # process, under the same lock) makes sure every committed event was decided first
+    kf("outbox", "flush")
     try:
         with open(OUTBOX) as f:
             return [json.loads(l) for l in f if l.strip()]

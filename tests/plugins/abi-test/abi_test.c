@@ -117,6 +117,22 @@ static int command(void *ud, int argc, char **argv) {
     } else {
       printf("events error %s\n", err);
     }
+    /* ABI 4: a reader of its own, as a delivery thread uses one: the same events, and a
+     * decision for an event of no case (it always goes). */
+    kf_reader *rd = api->reader_open(self, err, sizeof err);
+    if (rd) {
+      json_t *rev = api->reader_events_after(rd, 0, 1000, err, sizeof err);
+      json_t *asked = api->json_pack("[{s:I,s:n}]", "seq", (json_int_t)1, "case");
+      json_t *may = api->reader_may_share(rd, asked, "share_with_partners", "abi-test", err, sizeof err);
+      printf("reader events %zu, may %lld\n", rev ? json_array_size(rev) : (size_t)0,
+             may ? (long long)api->json_integer_value(json_array_get(may, 0)) : -1LL);
+      api->json_decref(rev);
+      api->json_decref(asked);
+      api->json_decref(may);
+      api->reader_close(rd);
+    } else {
+      printf("reader error %s\n", err);
+    }
     /* The verbs check their arguments: an id that is neither a number nor a reference,
      * a missing one, a verb that does not exist; and a refused move leaves its data. */
     kf_session *s = api->session_open(self, err, sizeof err);
