@@ -245,6 +245,7 @@ function E.initial(workflow_id)
 end
 
 -- fire(case, transition, role, opts{reason, timer}): what firing does, or nil, code, msg.
+-- case: its id, ref, workflow, workflow_id, state and data (the runtime passes no more).
 function E.fire(c, name, role, opts)
   opts = opts or {}
   local def = E.version(c.workflow_id)
