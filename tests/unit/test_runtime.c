@@ -149,6 +149,25 @@ int main(void) {
   json_decref(res);
   json_decref(c);
 
+  /* Moves: each lists its refusals, an empty list when it is available. */
+  json_t *moves = kf_case_moves(e, "five", "worker", &err);
+  json_t *finish = NULL, *stash = NULL, *m;
+  size_t mi;
+  json_array_foreach(moves, mi, m) {
+    const char *name = json_string_value(json_object_get(m, "name"));
+    if (name && !strcmp(name, "finish")) finish = m;
+    if (name && !strcmp(name, "stash")) stash = m;
+  }
+  CHECK(finish && json_is_array(json_object_get(finish, "refusals")) &&
+            json_array_size(json_object_get(finish, "refusals")) == 1 &&
+            !json_is_true(json_object_get(finish, "available")),
+        "a blocked move lists its refusal");
+  CHECK(stash && json_is_array(json_object_get(stash, "refusals")) &&
+            json_array_size(json_object_get(stash, "refusals")) == 0 &&
+            json_is_array(json_object_get(stash, "reasons")) && json_is_true(json_object_get(stash, "available")),
+        "an available move has empty lists of refusals and reasons");
+  json_decref(moves);
+
   /* A value JSON cannot hold is named by where it sits in the result. */
   res = kf_case_fire(e, "five", "stash", "worker", "t", NULL, 0, &err);
   CHECK(!res && err.code == KF_ELUA && CONTAINS(err.msg, "result.data.list[2].f: a function cannot be stored"),
