@@ -223,9 +223,40 @@ static void push_json(lua_State *L, json_t *v, int depth) {
   }
 }
 
+/* Where a value sits in what is converted ("result.data.x[2]"): a chain of steps written
+ * out only when a value cannot be converted, so a conversion that succeeds formats nothing. */
+typedef struct json_path {
+  const struct json_path *up;
+  const char *key;   /* a key, or NULL for the item index of an array */
+  lua_Integer index;
+} json_path;
+
+/* Write the path into out (n bytes, n > 0), cut short to fit; its length. */
+static size_t path_put(const json_path *p, char *out, size_t n) {
+  size_t at = p->up ? path_put(p->up, out, n) : 0;
+  int k = !p->up      ? snprintf(out + at, n - at, "%s", p->key)
+          : p->key    ? snprintf(out + at, n - at, ".%s", p->key)
+                      : snprintf(out + at, n - at, "[%llu]", (unsigned long long)p->index);
+  at += k > 0 ? (size_t)k : 0;
+  return at < n ? at : n - 1;
+}
+
+/* errbuf (256 bytes) = "PATH: " what, the path cut at 200 bytes as before. */
+static void path_fail(const json_path *p, char *errbuf, const char *what) {
+  size_t at = path_put(p, errbuf, 200);
+  snprintf(errbuf + at, 256 - at, ": %s", what);
+}
+
+static json_t *to_json_at(lua_State *L, int idx, int depth, const json_path *path, char *errbuf);
+
 /* Convert the value at idx using raw access only (no metamethods run). Returns NULL with
  * a message in errbuf for values JSON cannot hold, having freed what it built. */
 static json_t *to_json(lua_State *L, int idx, int depth, const char *path, char *errbuf) {
+  json_path root = {NULL, path, 0};
+  return to_json_at(L, idx, depth, &root, errbuf);
+}
+
+static json_t *to_json_at(lua_State *L, int idx, int depth, const json_path *path, char *errbuf) {
   idx = lua_absindex(L, idx);
   switch (lua_type(L, idx)) {
   case LUA_TNIL: return json_null();
@@ -240,16 +271,21 @@ static json_t *to_json(lua_State *L, int idx, int depth, const char *path, char 
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
     json_t *j = json_stringn(s, n);
-    if (!j) snprintf(errbuf, 256, "%s: text is not valid UTF-8", path);
+    if (!j) path_fail(path, errbuf, "text is not valid UTF-8");
     return j;
   }
   case LUA_TTABLE: break;
-  default:
-    snprintf(errbuf, 256, "%s: a %s cannot be stored", path, luaL_typename(L, idx));
+  default: {
+    char what[64];
+    snprintf(what, sizeof what, "a %s cannot be stored", luaL_typename(L, idx));
+    path_fail(path, errbuf, what);
     return NULL;
   }
+  }
   if (depth > MAX_DEPTH || !lua_checkstack(L, 6)) {
-    snprintf(errbuf, 256, "%s: nested more than %d deep (or a cycle)", path, MAX_DEPTH);
+    char what[64];
+    snprintf(what, sizeof what, "nested more than %d deep (or a cycle)", MAX_DEPTH);
+    path_fail(path, errbuf, what);
     return NULL;
   }
   lua_Unsigned n = lua_rawlen(L, idx);
@@ -277,12 +313,11 @@ static json_t *to_json(lua_State *L, int idx, int depth, const char *path, char 
     if (keys != n) is_array = 0;
   }
   json_t *out = is_array ? json_array() : json_object();
-  char sub[200];
   if (is_array) {
     for (lua_Unsigned i = 1; i <= n; i++) {
       lua_rawgeti(L, idx, (lua_Integer)i);
-      snprintf(sub, sizeof sub, "%s[%llu]", path, (unsigned long long)i);
-      json_t *x = to_json(L, -1, depth + 1, sub, errbuf);
+      json_path sub = {path, NULL, (lua_Integer)i};
+      json_t *x = to_json_at(L, -1, depth + 1, &sub, errbuf);
       lua_pop(L, 1);
       if (!x) {
         json_decref(out);
@@ -301,14 +336,16 @@ static json_t *to_json(lua_State *L, int idx, int depth, const char *path, char 
       snprintf(key, sizeof key, "%lld", (long long)lua_tointeger(L, -2));
       k = key;
     } else {
-      snprintf(errbuf, 256, "%s: keys must be text or whole numbers, not %s", path,
+      char what[64];
+      snprintf(what, sizeof what, "keys must be text or whole numbers, not %s",
                luaL_typename(L, -2));
+      path_fail(path, errbuf, what);
       lua_pop(L, 2);
       json_decref(out);
       return NULL;
     }
-    snprintf(sub, sizeof sub, "%s.%s", path, k);
-    json_t *x = to_json(L, -1, depth + 1, sub, errbuf);
+    json_path sub = {path, k, 0};
+    json_t *x = to_json_at(L, -1, depth + 1, &sub, errbuf);
     lua_pop(L, 1);
     if (!x) {
       lua_pop(L, 1);

@@ -577,8 +577,16 @@ static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
 static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const char *role,
                           const char *actor, json_t *opts, const char *now, int64_t timer,
                           kf_err *err) {
-  json_t *res = kf_lua_call_new(e->lua, KF_LUA_FIRE,
-                            json_pack("[O,s,s?,O]", c, transition, role, opts), err);
+  /* Lua is given what fire and the case object workflow code sees read (fire.lua: id, ref,
+   * workflow, workflow_id, state, data), not the whole row */
+  json_t *res = kf_lua_call_new(
+      e->lua, KF_LUA_FIRE,
+      json_pack("[{s:O,s:O?,s:O?,s:O,s:O,s:O?},s,s?,O]", "id", json_object_get(c, "id"), "ref",
+                json_object_get(c, "ref"), "workflow", json_object_get(c, "workflow"),
+                "workflow_id", json_object_get(c, "workflow_id"), "state",
+                json_object_get(c, "state"), "data", json_object_get(c, "data"), transition, role,
+                opts),
+      err);
   if (!res) {
     if (err->code == KF_ELUA) {
       char inner[sizeof err->msg];

@@ -276,7 +276,7 @@ void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
 /* Bind v as JSON text ("{}" when v is NULL). Fails, binding nothing, when v cannot be
  * written: never an empty object in place of data it could not write. */
 int store_bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err) {
-  char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  char *text = v ? store_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   if (v && !text)
     return kf_fail(err, KF_ENOMEM, "could not write a value as JSON (out of memory); nothing "
                    "was changed");
@@ -1128,19 +1128,25 @@ typedef struct canon {
   int bad; /* out of memory, or text that is not UTF-8 */
 } canon;
 
-static void canon_put(canon *c, const char *s, size_t n) {
-  if (c->bad) return;
-  if (c->len + n + 1 > c->cap) {
-    size_t cap = c->cap ? c->cap : 512;
-    while (c->len + n + 1 > cap) cap *= 2;
-    char *p = realloc(c->p, cap);
-    if (!p) {
-      c->bad = 1;
-      return;
-    }
-    c->p = p;
-    c->cap = cap;
+/* Room for n more bytes and the final NUL; 0, or -1 (bad set) when memory ran out. */
+static int canon_grow(canon *c, size_t n) {
+  if (c->bad) return -1;
+  if (c->len + n + 1 <= c->cap) return 0;
+  size_t cap = c->cap ? c->cap : 512;
+  while (c->len + n + 1 > cap) cap *= 2;
+  char *p = realloc(c->p, cap);
+  if (!p) {
+    c->bad = 1;
+    return -1;
   }
+  c->p = p;
+  c->cap = cap;
+  return 0;
+}
+
+static inline void canon_put(canon *c, const char *s, size_t n) {
+  if (c->len + n + 1 > c->cap && canon_grow(c, n)) return;
+  if (c->bad) return;
   memcpy(c->p + c->len, s, n);
   c->len += n;
   c->p[c->len] = 0;
@@ -1163,23 +1169,37 @@ static int utf8_char(const unsigned char *s, size_t n, int32_t *cp) {
   return len;
 }
 
-static void canon_string(canon *c, const char *str) {
-  if (!str) {
-    canon_put(c, "null", 4);
+/* str (n bytes) as a JSON string, escaped as Jansson's json_dumps escapes it: always '"',
+ * '\\' and control characters; with ascii (JSON_ENSURE_ASCII) every character above 0x7F. */
+static void canon_text(canon *c, const char *str, size_t n, int ascii) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t plain = 0; /* the usual text: printable ASCII, nothing to escape, copied at once */
+  while (plain < n && s[plain] >= 0x20 && s[plain] <= 0x7F && s[plain] != '"' && s[plain] != '\\')
+    plain++;
+  if (plain == n) {
+    if (canon_grow(c, n + 2)) return;
+    c->p[c->len++] = '"';
+    memcpy(c->p + c->len, s, n);
+    c->len += n;
+    c->p[c->len++] = '"';
+    c->p[c->len] = 0;
     return;
   }
   canon_put(c, "\"", 1);
-  const unsigned char *s = (const unsigned char *)str;
-  size_t n = strlen(str), run = 0;
+  size_t run = 0;
   for (size_t i = 0; i < n;) {
+    if (s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' && s[i] <= 0x7F) {
+      i++, run++;
+      continue;
+    }
     int32_t cp;
     int len = utf8_char(s + i, n - i, &cp);
     if (!len) {
       c->bad = 1;
       return;
     }
-    if (cp >= 0x20 && cp != '"' && cp != '\\' && cp <= 0x7F) {
-      i++, run++;
+    if (!ascii && cp > 0x7F) {
+      i += (size_t)len, run += (size_t)len;
       continue;
     }
     canon_put(c, (const char *)s + i - run, run);
@@ -1209,6 +1229,92 @@ static void canon_string(canon *c, const char *str) {
   }
   canon_put(c, (const char *)s + n - run, run);
   canon_put(c, "\"", 1);
+}
+
+static void canon_string(canon *c, const char *str) {
+  if (!str) canon_put(c, "null", 4);
+  else canon_text(c, str, strlen(str), 1);
+}
+
+static int key_order(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* v written compactly (keys sorted with sort), as json_dumps writes it. 0, or -1 for what
+ * is left to Jansson itself: reals (its own digits), keys holding a NUL, deep nesting, text
+ * that is not UTF-8 (Jansson refuses it too), memory. */
+static int canon_json(canon *c, json_t *v, int sort, int depth) {
+  if (depth > 64) return -1;
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: {
+    size_t n = json_object_size(v), i = 0;
+    const char *few[16], **keys = few;
+    if (sort && n > 16 && !(keys = malloc(n * sizeof *keys))) return -1;
+    const char *k;
+    size_t klen;
+    json_t *x;
+    int rc = 0;
+    canon_put(c, "{", 1);
+    json_object_keylen_foreach(v, k, klen, x) {
+      if (strlen(k) != klen) rc = -1;
+      else if (sort) keys[i++] = k;
+      else {
+        if (i++) canon_put(c, ",", 1);
+        canon_text(c, k, klen, 0);
+        canon_put(c, ":", 1);
+        if (canon_json(c, x, sort, depth + 1)) rc = -1;
+      }
+      if (rc) break;
+    }
+    if (sort && !rc) {
+      qsort(keys, i, sizeof *keys, key_order);
+      for (size_t j = 0; j < i && !rc; j++) {
+        if (j) canon_put(c, ",", 1);
+        canon_text(c, keys[j], strlen(keys[j]), 0);
+        canon_put(c, ":", 1);
+        rc = canon_json(c, json_object_get(v, keys[j]), sort, depth + 1);
+      }
+    }
+    if (keys != few) free(keys);
+    canon_put(c, "}", 1);
+    return rc;
+  }
+  case JSON_ARRAY: {
+    size_t i;
+    json_t *x;
+    canon_put(c, "[", 1);
+    json_array_foreach(v, i, x) {
+      if (i) canon_put(c, ",", 1);
+      if (canon_json(c, x, sort, depth + 1)) return -1;
+    }
+    canon_put(c, "]", 1);
+    return 0;
+  }
+  case JSON_STRING: canon_text(c, json_string_value(v), json_string_length(v), 0); return 0;
+  case JSON_INTEGER: {
+    char num[24];
+    int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    canon_put(c, num, (size_t)n);
+    return 0;
+  }
+  case JSON_TRUE: canon_put(c, "true", 4); return 0;
+  case JSON_FALSE: canon_put(c, "false", 5); return 0;
+  case JSON_NULL: canon_put(c, "null", 4); return 0;
+  default: return -1; /* reals */
+  }
+}
+
+char *store_json_dumps(json_t *v, size_t flags) {
+  int plain = !(flags & ~(size_t)(JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)) &&
+              (flags & JSON_COMPACT);
+  if (!plain || !v || (!(flags & JSON_ENCODE_ANY) && !json_is_object(v) && !json_is_array(v)))
+    return json_dumps(v, flags);
+  canon c = {0};
+  if (canon_json(&c, v, !!(flags & JSON_SORT_KEYS), 0) || c.bad) {
+    free(c.p);
+    return json_dumps(v, flags);
+  }
+  return c.p;
 }
 
 /* hash = SHA-256(prev_hash "\n" canonical fields); out: 64 hex digits. case_id 0: none.
@@ -1264,7 +1370,7 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   }
   sqlite3_reset(s);
   json_t *data = json_object_get(ev, "data");
-  char *dtext = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+  char *dtext = data ? store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
   json_t *cid = json_object_get(ev, "case");
   const char *text[9] = {store_jstr(ev, "at"), store_jstr(ev, "actor"), store_jstr(ev, "role"),
                          store_jstr(ev, "kind"), store_jstr(ev, "name"), store_jstr(ev, "from"),

@@ -62,6 +62,9 @@ int store_parse_digits(const char *text, int64_t *id);
 /* An event's link in the chain: SHA-256(prev "\n" the canonical JSON array [seq, case (0:
  * null), at, actor, role, kind, name, from, to, reason, data], text[] holding the nine texts
  * from at on, NULL for null). out: 64 hex digits. -1 when a text is not UTF-8. */
+/* json_dumps(v, flags), written directly when flags are JSON_COMPACT with JSON_SORT_KEYS or
+ * JSON_ENCODE_ANY or both (the same bytes; Jansson writes anything else). free() it. */
+char *store_json_dumps(json_t *v, size_t flags);
 int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
                      char out[65]);
 

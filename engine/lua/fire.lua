@@ -111,9 +111,14 @@ local function refusal(code, params, text) return { code = code, params = params
 
 -- Every unmet condition of t for this case and role, as refusals (see refusal above).
 -- is_private: privacy(c), shared by every transition of one call.
+-- (A list even when empty for moves; nil when fire meets every condition.)
+local guard_paths = setmetatable({}, { __mode = "k" })   -- guard -> its file
 local function unmet(def, c, t, role, opts, is_private)
-  local out = A()
-  local function add(code, params, text) out[#out + 1] = refusal(code, params, text) end
+  local out = opts.moves and A() or nil
+  local function add(code, params, text)
+    out = out or A()
+    out[#out + 1] = refusal(code, params, text)
+  end
   if opts.timer then
     -- time fires it: roles do not apply
   elseif not t.by and t.after then
@@ -157,7 +162,8 @@ local function unmet(def, c, t, role, opts, is_private)
         ok, why = guard_result(p, a, b, guard_label(g), r.path)
       end
     else
-      local path = g.where:match("^(.*):%d+$")
+      local path = guard_paths[g]
+      if not path then path = g.where:match("^(.*):%d+$"); guard_paths[g] = path end
       host.at(path)
       local p, a, b = pcall(g.fn, view)
       ok, why = guard_result(p, a, b, guard_label(g), path)
@@ -185,17 +191,21 @@ local function check_role(def, role)
   return true
 end
 
--- Timers that start when a case enters `state` at `now` (seconds).
-local function timers_for(def, state, now)
-  local out = A()
+-- Timers that start when a case enters `state` now (the engine's clock), or nil: none.
+local function timers_for(def, state)
   local st = def.state_by[state]
-  if st.final then return out end
+  if st.final then return nil end
+  local out, now
   for _, t in ipairs(def.transitions) do
     if t.after and fires_from(t, state, def) then
+      now = now or host.parse_time(host.now())
+      out = out or {}
       out[#out + 1] = { name = t.name, kind = "after", state = state, due = host.iso(now + host.duration(t.after)) }
     end
   end
   if st.review then
+    now = now or host.parse_time(host.now())
+    out = out or {}
     out[#out + 1] = { name = "review", kind = "review", state = state, due = host.iso(now + host.duration(st.review)) }
   end
   return out
@@ -218,11 +228,16 @@ local function has_state_timers(def, state)
   return known[state]
 end
 
-local function effects() return { schedules = A(), cancels = A(), emits = A() } end
+-- The effects an action collects. The runtime reads each list only as a list: an empty
+-- one is left out of the result (nil) rather than converted.
+local function effects() return { schedules = {}, cancels = {}, emits = {} } end
+local function some(list) if list[1] ~= nil then return list end end
 
+local action_paths = setmetatable({}, { __mode = "k" })   -- function -> its file
 local function run_action(fn, obj, path_hint)
   if fn then
-    local p = host.fninfo(fn)
+    local p = action_paths[fn]
+    if p == nil then p = host.fninfo(fn) or false; action_paths[fn] = p end
     host.at(p or path_hint)
     fn(obj)
   end
@@ -235,8 +250,8 @@ function E.open(c)
   local eff = effects()
   local obj = make_case(c, eff)
   run_action(def.on_enter[c.state], obj)
-  return { state = c.state, data = rawget(obj, "data") or {}, timers = timers_for(def, c.state, host.parse_time(host.now())),
-           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
+  return { state = c.state, data = rawget(obj, "data") or {}, timers = timers_for(def, c.state),
+           schedules = some(eff.schedules), cancels = some(eff.cancels), emits = some(eff.emits) }
 end
 
 function E.initial(workflow_id)
@@ -245,11 +260,12 @@ function E.initial(workflow_id)
 end
 
 -- fire(case, transition, role, opts{reason, timer}): what firing does, or nil, code, msg.
+-- case: its id, ref, workflow, workflow_id, state and data (the runtime passes no more).
 function E.fire(c, name, role, opts)
   opts = opts or {}
   local def = E.version(c.workflow_id)
   local t = def.transition_by[name]
-  local label = fmt("case %s", tostring(c.id))
+  local label = "case " .. tostring(c.id)
   if not t then
     return nil, "notfound", fmt("%s: workflow %s has no transition %s (transitions: %s)", label, q(def.name), q(name), names(def.transitions))
   end
@@ -270,7 +286,7 @@ function E.fire(c, name, role, opts)
       A { refusal("state", { transition = name, state = c.state, from = from }, text) }
   end
   local refusals = unmet(def, c, t, role, opts, privacy(c))
-  if #refusals > 0 then
+  if refusals then
     return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(texts(refusals), "; ")), refusals
   end
   local eff = effects()
@@ -279,8 +295,8 @@ function E.fire(c, name, role, opts)
   if t.stay then -- an act in the state: no exit, no entry, the state's timers go on
     run_action(t.action, obj, def.at.path)
     return { from = c.state, to = c.state, stay = true, final = false, title = cur.title,
-             data = rawget(obj, "data") or {}, timers = A(),
-             schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
+             data = rawget(obj, "data") or {},
+             schedules = some(eff.schedules), cancels = some(eff.cancels), emits = some(eff.emits) }
   end
   run_action(def.on_exit[c.state], obj, def.at.path)
   run_action(t.action, obj, def.at.path)
@@ -290,8 +306,8 @@ function E.fire(c, name, role, opts)
   local decision = t.decision and E.decision_for(c, t.name) or nil
   return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, ended_by = to.ended_by,
            title = to.title, timed = has_state_timers(def, c.state),
-           data = rawget(obj, "data") or {}, timers = timers_for(def, t.to, host.parse_time(host.now())),
-           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits,
+           data = rawget(obj, "data") or {}, timers = timers_for(def, t.to),
+           schedules = some(eff.schedules), cancels = some(eff.cancels), emits = some(eff.emits),
            decision = decision and decision.id or nil }
 end
 

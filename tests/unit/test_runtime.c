@@ -20,6 +20,8 @@ static const char *WORKFLOW =
     "    { 'lapse', from = 'open', to = 'done', after = '30d' },\n"
     "    { 'finish', from = { 'taken', 'broken' }, to = 'done', by = { 'worker' },\n"
     "      when = { function(c) return c.data.ok == true, 'the work is not finished yet' end } },\n"
+    "    { 'stash', from = 'taken', stay = true, by = { 'worker' },\n"
+    "      action = function(c) c.data.list = { 1, { f = function() end } } end },\n"
     "  },\n"
     "  on_enter = { broken = function(c) c.data.touched = true; error('boom in on_enter') end },\n"
     "}\n";
@@ -130,6 +132,48 @@ int main(void) {
   c = kf_case_get(e, "1", &err);
   CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "the refused one changed nothing");
   json_decref(c);
+
+  /* What fire hands back is the case as a read gives it: the same fields, the same values. */
+  json_t *c5 = kf_case_open(e, "race", NULL, "five", "t", &err);
+  json_decref(c5);
+  res = kf_case_fire(e, "five", "take", "worker", "t", NULL, 0, &err);
+  c = kf_case_get(e, "five", &err);
+  CHECK(res && c && json_equal(res, c), "the fired case is the stored one");
+  char *got = res ? json_dumps(res, JSON_SORT_KEYS) : NULL, *want = c ? json_dumps(c, JSON_SORT_KEYS) : NULL;
+  CHECK(got && want && !strcmp(got, want), "fired %s\n  read %s", got, want);
+  CHECK(json_object_size(res) == 18 && json_object_get(res, "workflow_title") &&
+            json_is_integer(json_object_get(res, "version")) && json_is_false(json_object_get(res, "final")),
+        "the fired case has its 18 fields, its programme's too (%zu)", json_object_size(res));
+  free(got);
+  free(want);
+  json_decref(res);
+  json_decref(c);
+
+  /* Moves: each lists its refusals, an empty list when it is available. */
+  json_t *moves = kf_case_moves(e, "five", "worker", &err);
+  json_t *finish = NULL, *stash = NULL, *m;
+  size_t mi;
+  json_array_foreach(moves, mi, m) {
+    const char *name = json_string_value(json_object_get(m, "name"));
+    if (name && !strcmp(name, "finish")) finish = m;
+    if (name && !strcmp(name, "stash")) stash = m;
+  }
+  CHECK(finish && json_is_array(json_object_get(finish, "refusals")) &&
+            json_array_size(json_object_get(finish, "refusals")) == 1 &&
+            !json_is_true(json_object_get(finish, "available")),
+        "a blocked move lists its refusal");
+  CHECK(stash && json_is_array(json_object_get(stash, "refusals")) &&
+            json_array_size(json_object_get(stash, "refusals")) == 0 &&
+            json_is_array(json_object_get(stash, "reasons")) && json_is_true(json_object_get(stash, "available")),
+        "an available move has empty lists of refusals and reasons");
+  json_decref(moves);
+
+  /* A value JSON cannot hold is named by where it sits in the result. */
+  res = kf_case_fire(e, "five", "stash", "worker", "t", NULL, 0, &err);
+  CHECK(!res && err.code == KF_ELUA && CONTAINS(err.msg, "result.data.list[2].f: a function cannot be stored"),
+        "the path of a value that cannot be stored: %s", err.msg);
+  json_decref(res);
+
   t_engine_finish(e, db, wf);
   T_DONE();
 }

@@ -682,6 +682,80 @@ static void canonical_text(void) {
         refused_both, total);
 }
 
+/* A random JSON value for json_text: nested objects and arrays, texts (UTF-8 or not, with
+ * escapes and NUL), integers (extremes too), reals, true, false, null. */
+static uint32_t rnd_x = 777;
+static uint32_t rnd(void) {
+  rnd_x = rnd_x * 1103515245u + 12345u;
+  return rnd_x >> 8;
+}
+static void rnd_text(char *text, size_t *n, int utf8_only) {
+  static const char *const bits[] = {"a", "Zz", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f", "\x7f",
+                                     "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", " ", "0",
+                                     "\xff", "\xc0\xaf", "\xed\xa0\x80", "\x80"};
+  size_t len = 0, parts = rnd() % 6;
+  for (size_t i = 0; i < parts; i++) {
+    const char *b = bits[rnd() % (utf8_only ? 15 : 19)];
+    memcpy(text + len, b, strlen(b));
+    len += strlen(b);
+  }
+  if (!utf8_only && rnd() % 9 == 0) text[len++] = 0; /* an embedded NUL */
+  text[len] = 0;
+  *n = len;
+}
+static json_t *rnd_json(int depth, int utf8_only) {
+  char text[64];
+  size_t n;
+  switch (depth > 3 ? 2 + rnd() % 6 : rnd() % 8) {
+  case 0: {
+    json_t *o = json_object();
+    for (unsigned i = 0, k = rnd() % 6; i < k; i++) {
+      rnd_text(text, &n, 1);
+      json_object_set_new(o, text, rnd_json(depth + 1, utf8_only));
+    }
+    return o;
+  }
+  case 1: {
+    json_t *a = json_array();
+    for (unsigned i = 0, k = rnd() % 5; i < k; i++) json_array_append_new(a, rnd_json(depth + 1, utf8_only));
+    return a;
+  }
+  case 2: rnd_text(text, &n, utf8_only); return json_stringn_nocheck(text, n);
+  case 3: {
+    static const json_int_t edge[] = {0, -1, 1, 9, 10, -10, INT64_MAX, INT64_MIN, 1234567890123};
+    return json_integer(rnd() % 2 ? edge[rnd() % 9] : (json_int_t)rnd() - 8000000);
+  }
+  case 4: return json_real((double)(int32_t)rnd() / 1000.0);
+  case 5: return json_true();
+  case 6: return json_false();
+  default: return json_null();
+  }
+}
+
+/* store_json_dumps writes what json_dumps writes, byte for byte, or refuses what it refuses. */
+static void json_text(void) {
+  static const size_t flags[] = {JSON_COMPACT, JSON_COMPACT | JSON_SORT_KEYS,
+                                 JSON_COMPACT | JSON_ENCODE_ANY,
+                                 JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, JSON_INDENT(2)};
+  int same = 0, refused = 0, total = 0;
+  for (int round = 0; round < 3000; round++) {
+    json_t *v = rnd_json(0, round % 3 != 0);
+    for (size_t f = 0; f < sizeof flags / sizeof *flags; f++) {
+      char *a = store_json_dumps(v, flags[f]), *b = json_dumps(v, flags[f]);
+      total++;
+      if (a && b && !strcmp(a, b)) same++;
+      else if (!a && !b) refused++;
+      else printf("differs (flags %zx): %s | %s\n", flags[f], a ? a : "(null)", b ? b : "(null)");
+      free(a);
+      free(b);
+    }
+    json_decref(v);
+  }
+  CHECK(same + refused == total && same > 6000 && refused > 500,
+        "JSON written directly is Jansson's, byte for byte (%d same, %d refused by both, of %d)",
+        same, refused, total);
+}
+
 int main(void) {
   t_tmp_path(path, sizeof path, "store", "db");
   kf_err err = {0};
@@ -841,6 +915,7 @@ int main(void) {
   statement_cache();
   case_heads();
   canonical_text();
+  json_text();
   responsibility();
   records();
   T_DONE();
