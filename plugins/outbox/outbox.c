@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kf_plugin.h"
@@ -145,8 +146,17 @@ static int deliver(source *src) {
   char lockpath[4300];
   snprintf(lockpath, sizeof lockpath, "%s.lock", box.target);
   int fd = open(lockpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-    api->log(self, KF_LOG_ERROR, "cannot lock %s: %s (events stay pending)", lockpath, strerror(errno));
+  /* another process delivering holds the lock for a moment; one that holds it for 10 s is
+   * stuck (stopped, hung): give up rather than wait for ever, the events stay pending */
+  int locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+  for (int waited = 0; fd >= 0 && !locked && errno == EWOULDBLOCK && waited < 1000; waited++) {
+    struct timespec ten_ms = {0, 10 * 1000 * 1000};
+    nanosleep(&ten_ms, NULL);
+    locked = flock(fd, LOCK_EX | LOCK_NB) == 0;
+  }
+  if (!locked) {
+    api->log(self, KF_LOG_ERROR, "cannot lock %s: %s (events stay pending)", lockpath,
+             fd >= 0 && errno == EWOULDBLOCK ? "another process has held it for 10 s" : strerror(errno));
     if (fd >= 0) close(fd);
     return -1;
   }
@@ -204,9 +214,12 @@ static int deliver_locked(source *src) {
     int ok = fflush(f) == 0 && (!durable() || fsync(fileno(f)) == 0);
     fclose(f);
     api->json_decref(may);
-    if (decided < n) /* undecided: this event and the rest stay pending */
-      api->log(self, KF_LOG_ERROR, "cannot decide whether event %lld may go: %s (events stay "
-               "pending)", api->json_integer_value(api->json_object_get(json_array_get(events, decided), "seq")),
+    /* undecided: this event and the rest stay pending. A busy database on the delivery
+     * thread (its own process writing case after case) is no error: it tries again soon. */
+    if (decided < n)
+      api->log(self, src->r && strstr(err, " is busy ") ? KF_LOG_DEBUG : KF_LOG_ERROR,
+               "cannot decide whether event %lld may go: %s (events stay pending)",
+               api->json_integer_value(api->json_object_get(json_array_get(events, decided), "seq")),
                err);
     api->json_decref(events);
     if (!ok || (last > cursor && write_cursor(last))) {

@@ -306,14 +306,17 @@ expect_eq "every case on v2" "0" "$("$K" script run on_v1.lua)"
 # This run's clock stands still, so its heartbeat ages as the others' clock moves on.
 sed 's/title = "Pathway"/title = "Pathway, third edition"/' v2.lua >v3.lua
 quiet "$K" deploy v3.lua
-# its data function takes a few milliseconds a case, so that the run is still going while
-# the other processes look at it, however fast the machine (the checks need it alive)
+# The run is paused (SIGSTOP) while the other processes look at it, at a moment it holds no
+# lock (a write transaction can be begun beside it), so that it is alive however fast the
+# machine; it goes on (SIGCONT) once it was marked. Its data function takes a few ms a case,
+# so that it is still going when it is paused.
 cat >slow3.lua <<'EOF3'
 return migration { workflow = "pathway", to = 3,
   data = function(data) local x = 0; for i = 1, 300000 do x = x + i end; return data end }
 EOF3
 at 2026-03-01T10:00:00Z
-"$K" migrate run pathway --to 3 --plan slow3.lua >"$T_DIR/run3.out" 2>"$T_DIR/run3.err" &
+# (without the outbox, whose delivery thread would hold its own lock while paused)
+KINFLOW_OUTBOX=off "$K" migrate run pathway --to 3 --plan slow3.lua >"$T_DIR/run3.out" 2>"$T_DIR/run3.err" &
 pid=$!
 echo 'print(kf.sql("SELECT count(*) AS n FROM migrated_cases WHERE migration = 3")[1].n)' >moved3.lua
 for _ in $(seq 1 300); do
@@ -321,6 +324,15 @@ for _ in $(seq 1 300); do
   [[ "${n:-0}" -ge 150 ]] && break
   sleep 0.05
 done
+paused=no
+for _ in $(seq 1 200); do
+  kill -STOP "$pid" 2>/dev/null || break
+  if python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None); c.execute("BEGIN IMMEDIATE"); c.execute("ROLLBACK")' "$KINFLOW_DB" 2>/dev/null; then
+    paused=yes; break
+  fi
+  kill -CONT "$pid"; sleep 0.01
+done
+expect_eq "the run is paused, alive, between its transactions" "yes" "$paused"
 at 2026-03-01T10:00:30Z
 run "$K" migrate list --json
 expect_eq "heartbeat 30 s old: still running, its progress in counts" "running 2000 True 2026-03-01T10:00:00Z" \
@@ -331,7 +343,8 @@ expect_refused "a second run of the same workflow is refused while one runs" 1 \
 expect_refused "undo of a running migration is refused" 1 "kinflow: migration 3 is still running (process $pid on" "$K" migrate undo 3
 at 2026-03-01T10:01:01Z
 expect_out "heartbeat 61 s old, its process alive: interrupted" "pathway -> v3  interrupted" "$K" migrate list
-kill -0 "$pid" 2>/dev/null && t_ok "the interrupted run's process was alive when it was marked" || t_fail "run alive" "the run ended before it was marked (too fast?)"
+kill -0 "$pid" 2>/dev/null && t_ok "the interrupted run's process was alive when it was marked" || t_fail "run alive" "the run ended before it was marked"
+kill -CONT "$pid" 2>/dev/null
 echo 'local last; for e in kf.events({ kind = "migration.interrupted" }) do last = e end; print(last.data.reason)' >why.lua
 expect_eq "migration.interrupted says why" "no heartbeat since 2026-03-01T10:00:00Z (over 60 s)" "$("$K" script run why.lua)"
 wait "$pid"

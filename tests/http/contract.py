@@ -1,7 +1,7 @@
 """tests/http/contract.py: the HTTP suites' tie to the API's contract, the OpenAPI document
 plugins/console/openapi.json. Importing it records every response that http.client reads in
 full (method, path, status, content type, body, and the request's body when it was one
-piece) into tests/out/contract-SUITE.jsonl;
+piece) into tests/out/contract-SUITE-PID.jsonl (removed when it validates);
 finish() then has tests/http/validate.mjs (ajv, draft 2020-12) validate each against the
 document, and reports one line per kind of response (method, route, status) through the
 suite's own ok/fail. It changes no request and no answer the tests see."""
@@ -15,7 +15,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 SUITE = os.path.splitext(os.path.basename(sys.argv[0]))[0]
-LOG = os.path.join(ROOT, "tests", "out", "contract-%s.jsonl" % SUITE)
+# one log a run (the process id in its name): `make test` and `make asan` may run the same
+# suite at the same time in one tree
+LOG = os.path.join(ROOT, "tests", "out", "contract-%s-%d.jsonl" % (SUITE, os.getpid()))
 os.makedirs(os.path.dirname(LOG), exist_ok=True)
 _out = open(LOG, "w")
 
@@ -89,3 +91,5 @@ def finish(ok, fail, document_checks=False):
     if p.returncode not in (0, 1) or not lines:
         fail("contract: tests/http/validate.mjs", "exit %d: %s" % (p.returncode,
                                                                   (p.stdout + p.stderr)[-800:]))
+    elif p.returncode == 0:
+        os.remove(LOG)  # kept only when something failed, to look at
