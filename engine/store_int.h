@@ -1,8 +1,9 @@
-/* store_int.h: what the store's files share (store.c: schema, cases, entries, the event log,
- * timers, scripts; store_people.c: users, sessions, teams, grants; store_practice.c:
- * decisions, consents, flags, withheld, links, settings, migrations): the connection and
- * its statement cache, and the helpers that prepare, bind and read statements. Only the
- * store's files include it; nothing else sees sqlite3.h. */
+/* store_int.h: what the store's files share: store.c (schema, cases, entries, timers,
+ * cases page by page), store_log.c (the event log and its hash chain), store_script.c
+ * (scripts' read-only connection), store_people.c (users, sessions, teams, grants) and
+ * store_practice.c (decisions, consents, flags, withheld, links, settings, migrations).
+ * They share the connection and its statement cache, and the helpers that prepare, bind
+ * and read statements. Only the store's files include it; nothing else sees sqlite3.h. */
 #ifndef KF_STORE_INT_H
 #define KF_STORE_INT_H
 
@@ -32,7 +33,7 @@ struct kf_store {
   char *path;
   int readonly;
   int in_tx;
-  struct kf_script_guard *guard; /* scripts only: see "reports and scripts" below */
+  struct kf_script_guard *guard; /* scripts only: store_script.c */
   uint64_t tick;                 /* counts store_stmt() calls, for the cache's recency */
   /* The log's head, recorded once a transaction: the last event it appended, and where
    * its seq is written already (a case row's last_seq) so that commit need not write meta.

@@ -1,0 +1,470 @@
+/* store_log.c: the event log and its hash chain: an event appended with its SHA-256 link
+ * (the fields' canonical text written directly, byte for byte as Jansson writes it; the
+ * same writer stores JSON columns), the log read back, and `audit verify` (the chain from
+ * event 1, and the recorded head). The head's bookkeeping in a transaction is store.c's
+ * (record_head at commit); nothing here begins or ends a transaction. */
+#define _GNU_SOURCE
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_int.h"
+
+
+static const char GENESIS[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* The canonical text of an event's fields, written directly: the compact JSON array
+ * [seq, case, at, actor, role, kind, name, from, to, reason, data] with strings escaped as
+ * Jansson's json_dumps(JSON_COMPACT | JSON_ENSURE_ASCII) escapes them (the chain's format
+ * since the first event; tests/unit/test_store.c compares the two), absent values as null.
+ * Building it with Jansson cost a tenth of a transition. */
+typedef struct canon {
+  char *p;
+  size_t len, cap;
+  int bad; /* out of memory, or text that is not UTF-8 */
+} canon;
+
+/* Room for n more bytes and the final NUL; 0, or -1 (bad set) when memory ran out. */
+static int canon_grow(canon *c, size_t n) {
+  if (c->bad) return -1;
+  if (c->len + n + 1 <= c->cap) return 0;
+  size_t cap = c->cap ? c->cap : 512;
+  while (c->len + n + 1 > cap) cap *= 2;
+  char *p = realloc(c->p, cap);
+  if (!p) {
+    c->bad = 1;
+    return -1;
+  }
+  c->p = p;
+  c->cap = cap;
+  return 0;
+}
+
+static inline void canon_put(canon *c, const char *s, size_t n) {
+  if (c->len + n + 1 > c->cap && canon_grow(c, n)) return;
+  if (c->bad) return;
+  memcpy(c->p + c->len, s, n);
+  c->len += n;
+  c->p[c->len] = 0;
+}
+
+/* One UTF-8 character at s (n bytes left): its length and code point, 0 if invalid (as
+ * Jansson: no overlong forms, no surrogates, nothing above U+10FFFF). */
+static int utf8_char(const unsigned char *s, size_t n, int32_t *cp) {
+  int len = s[0] < 0x80 ? 1 : s[0] < 0xC2 ? 0 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : s[0] < 0xF5 ? 4 : 0;
+  if (!len || (size_t)len > n) return 0;
+  int32_t v = len == 1 ? s[0] : s[0] & (0x3F >> (len - 1));
+  for (int i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (s[i] & 0x3F);
+  }
+  if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF ||
+      (v >= 0xD800 && v <= 0xDFFF))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+/* str (n bytes) as a JSON string, escaped as Jansson's json_dumps escapes it: always '"',
+ * '\\' and control characters; with ascii (JSON_ENSURE_ASCII) every character above 0x7F. */
+static void canon_text(canon *c, const char *str, size_t n, int ascii) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t plain = 0; /* the usual text: printable ASCII, nothing to escape, copied at once */
+  while (plain < n && s[plain] >= 0x20 && s[plain] <= 0x7F && s[plain] != '"' && s[plain] != '\\')
+    plain++;
+  if (plain == n) {
+    if (canon_grow(c, n + 2)) return;
+    c->p[c->len++] = '"';
+    memcpy(c->p + c->len, s, n);
+    c->len += n;
+    c->p[c->len++] = '"';
+    c->p[c->len] = 0;
+    return;
+  }
+  canon_put(c, "\"", 1);
+  size_t run = 0;
+  for (size_t i = 0; i < n;) {
+    if (s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' && s[i] <= 0x7F) {
+      i++, run++;
+      continue;
+    }
+    int32_t cp;
+    int len = utf8_char(s + i, n - i, &cp);
+    if (!len) {
+      c->bad = 1;
+      return;
+    }
+    if (!ascii && cp > 0x7F) {
+      i += (size_t)len, run += (size_t)len;
+      continue;
+    }
+    canon_put(c, (const char *)s + i - run, run);
+    run = 0;
+    char esc[16];
+    const char *e = esc;
+    size_t elen = 2;
+    switch (cp) {
+    case '"': e = "\\\""; break;
+    case '\\': e = "\\\\"; break;
+    case '\b': e = "\\b"; break;
+    case '\f': e = "\\f"; break;
+    case '\n': e = "\\n"; break;
+    case '\r': e = "\\r"; break;
+    case '\t': e = "\\t"; break;
+    default:
+      if (cp < 0x10000) {
+        elen = (size_t)snprintf(esc, sizeof esc, "\\u%04X", (unsigned)cp);
+      } else {
+        int32_t v = cp - 0x10000;
+        elen = (size_t)snprintf(esc, sizeof esc, "\\u%04X\\u%04X", (unsigned)(0xD800 | (v >> 10)),
+                                (unsigned)(0xDC00 | (v & 0x3FF)));
+      }
+    }
+    canon_put(c, e, elen);
+    i += (size_t)len;
+  }
+  canon_put(c, (const char *)s + n - run, run);
+  canon_put(c, "\"", 1);
+}
+
+static void canon_string(canon *c, const char *str) {
+  if (!str) canon_put(c, "null", 4);
+  else canon_text(c, str, strlen(str), 1);
+}
+
+static int key_order(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* v written compactly (keys sorted with sort), as json_dumps writes it. 0, or -1 for what
+ * is left to Jansson itself: reals (its own digits), keys holding a NUL, deep nesting, text
+ * that is not UTF-8 (Jansson refuses it too), memory. */
+static int canon_json(canon *c, json_t *v, int sort, int depth) {
+  if (depth > 64) return -1;
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: {
+    size_t n = json_object_size(v), i = 0;
+    const char *few[16], **keys = few;
+    if (sort && n > 16 && !(keys = malloc(n * sizeof *keys))) return -1;
+    const char *k;
+    size_t klen;
+    json_t *x;
+    int rc = 0;
+    canon_put(c, "{", 1);
+    json_object_keylen_foreach(v, k, klen, x) {
+      if (strlen(k) != klen) rc = -1;
+      else if (sort) keys[i++] = k;
+      else {
+        if (i++) canon_put(c, ",", 1);
+        canon_text(c, k, klen, 0);
+        canon_put(c, ":", 1);
+        if (canon_json(c, x, sort, depth + 1)) rc = -1;
+      }
+      if (rc) break;
+    }
+    if (sort && !rc) {
+      qsort(keys, i, sizeof *keys, key_order);
+      for (size_t j = 0; j < i && !rc; j++) {
+        if (j) canon_put(c, ",", 1);
+        canon_text(c, keys[j], strlen(keys[j]), 0);
+        canon_put(c, ":", 1);
+        rc = canon_json(c, json_object_get(v, keys[j]), sort, depth + 1);
+      }
+    }
+    if (keys != few) free(keys);
+    canon_put(c, "}", 1);
+    return rc;
+  }
+  case JSON_ARRAY: {
+    size_t i;
+    json_t *x;
+    canon_put(c, "[", 1);
+    json_array_foreach(v, i, x) {
+      if (i) canon_put(c, ",", 1);
+      if (canon_json(c, x, sort, depth + 1)) return -1;
+    }
+    canon_put(c, "]", 1);
+    return 0;
+  }
+  case JSON_STRING: canon_text(c, json_string_value(v), json_string_length(v), 0); return 0;
+  case JSON_INTEGER: {
+    char num[24];
+    int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    canon_put(c, num, (size_t)n);
+    return 0;
+  }
+  case JSON_TRUE: canon_put(c, "true", 4); return 0;
+  case JSON_FALSE: canon_put(c, "false", 5); return 0;
+  case JSON_NULL: canon_put(c, "null", 4); return 0;
+  default: return -1; /* reals */
+  }
+}
+
+char *store_json_dumps(json_t *v, size_t flags) {
+  int plain = !(flags & ~(size_t)(JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)) &&
+              (flags & JSON_COMPACT);
+  if (!plain || !v || (!(flags & JSON_ENCODE_ANY) && !json_is_object(v) && !json_is_array(v)))
+    return json_dumps(v, flags);
+  canon c = {0};
+  if (canon_json(&c, v, !!(flags & JSON_SORT_KEYS), 0) || c.bad) {
+    free(c.p);
+    return json_dumps(v, flags);
+  }
+  return c.p;
+}
+
+/* hash = SHA-256(prev_hash "\n" canonical fields); out: 64 hex digits. case_id 0: none.
+ * -1 when a text is not UTF-8 (or memory ran out). */
+int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
+                     char out[65]) {
+  canon c = {0};
+  char num[48];
+  int n = case_id ? snprintf(num, sizeof num, "[%lld,%lld", (long long)seq, (long long)case_id)
+                  : snprintf(num, sizeof num, "[%lld,null", (long long)seq);
+  canon_put(&c, num, (size_t)n);
+  for (int i = 0; i < 9; i++) {
+    canon_put(&c, ",", 1);
+    canon_string(&c, text[i]);
+  }
+  canon_put(&c, "]", 1);
+  if (c.bad) {
+    free(c.p);
+    return -1;
+  }
+  crypto_hash_sha256_state h;
+  unsigned char d[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_init(&h);
+  crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
+  crypto_hash_sha256_update(&h, (const unsigned char *)"\n", 1);
+  crypto_hash_sha256_update(&h, (const unsigned char *)c.p, c.len);
+  crypto_hash_sha256_final(&h, d);
+  sodium_bin2hex(out, 65, d, sizeof d);
+  free(c.p);
+  return 0;
+}
+
+int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
+  static const char *q_head = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+  static const char *q_ins =
+      "INSERT INTO events(seq,case_id,at,actor,role,kind,name,from_state,to_state,reason,"
+      "data,prev_hash,hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
+  if (!kf_store_in_tx(st))
+    return kf_fail(err, KF_ESTORE, "internal: event appended outside a transaction");
+  sqlite3_stmt *s = store_stmt(st, q_head, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  char prev[65];
+  int64_t seq = 1;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    seq = sqlite3_column_int64(s, 0) + 1;
+    snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+  } else if (rc == SQLITE_DONE) {
+    memcpy(prev, GENESIS, sizeof prev);
+  } else {
+    sqlite3_reset(s);
+    return store_db_fail(st, err, rc, "reading the event log");
+  }
+  sqlite3_reset(s);
+  json_t *data = json_object_get(ev, "data");
+  char *dtext = data ? store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+  json_t *cid = json_object_get(ev, "case");
+  const char *text[9] = {store_jstr(ev, "at"), store_jstr(ev, "actor"), store_jstr(ev, "role"),
+                         store_jstr(ev, "kind"), store_jstr(ev, "name"), store_jstr(ev, "from"),
+                         store_jstr(ev, "to"), store_jstr(ev, "reason"), dtext ? dtext : "{}"};
+  char hash[65];
+  if (!dtext || !text[0] || !text[1] || !text[3] ||
+      store_event_hash(prev, seq, json_is_integer(cid) ? json_integer_value(cid) : 0, text, hash)) {
+    free(dtext);
+    return kf_fail(err, KF_EINVAL, "event '%s' has missing or malformed fields",
+                   store_jstr(ev, "kind") ? store_jstr(ev, "kind") : "?");
+  }
+  if (!(s = store_stmt(st, q_ins, err))) {
+    free(dtext);
+    return err ? err->code : KF_ESTORE;
+  }
+  sqlite3_bind_int64(s, 1, seq);
+  if (json_is_integer(cid)) sqlite3_bind_int64(s, 2, json_integer_value(cid));
+  store_bind_text(s, 3, store_jstr(ev, "at"));
+  store_bind_text(s, 4, store_jstr(ev, "actor"));
+  store_bind_text(s, 5, store_jstr(ev, "role"));
+  store_bind_text(s, 6, store_jstr(ev, "kind"));
+  store_bind_text(s, 7, store_jstr(ev, "name"));
+  store_bind_text(s, 8, store_jstr(ev, "from"));
+  store_bind_text(s, 9, store_jstr(ev, "to"));
+  store_bind_text(s, 10, store_jstr(ev, "reason"));
+  sqlite3_bind_text(s, 11, dtext, -1, SQLITE_TRANSIENT);
+  store_bind_text(s, 12, prev);
+  store_bind_text(s, 13, hash);
+  free(dtext);
+  rc = store_step_done(st, s, "appending an event", err);
+  if (rc) return rc;
+  /* The head, kept beside the log (at commit: meta, or the row of the case it is about):
+   * cutting events off its end shows up in verify. */
+  st->head.seq = seq;
+  st->head.case_id = json_is_integer(cid) ? json_integer_value(cid) : 0;
+  memcpy(st->head.hash, hash, sizeof hash);
+  json_object_set_new(ev, "seq", json_integer(seq));
+  json_object_set_new(ev, "hash", json_string(hash));
+  return 0;
+}
+
+#define EVENT_COLS                                                                      \
+  "seq, case_id AS \"case\", at, actor, role, kind, name, from_state AS \"from\", "     \
+  "to_state AS \"to\", reason, data, hash"
+
+/* Filter keys: case, kind, since (at >=), until (at <), actor, after (seq >), before (seq <),
+ * limit; "newest": true lists the latest first. */
+json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
+#define EVENTS_WHERE                                                                           \
+  "SELECT " EVENT_COLS " FROM events"                                                          \
+  " WHERE (?1 IS NULL OR case_id=?1) AND (?2 IS NULL OR kind=?2)"                              \
+  " AND (?3 IS NULL OR at>=?3) AND seq>?5 AND (?6 IS NULL OR seq<?6)"                          \
+  " AND (?7 IS NULL OR actor=?7) AND (?8 IS NULL OR at<?8)"
+  static const char *oldest = EVENTS_WHERE " ORDER BY seq LIMIT ?4";
+  static const char *newest = EVENTS_WHERE " ORDER BY seq DESC LIMIT ?4";
+#undef EVENTS_WHERE
+  sqlite3_stmt *s = store_stmt(st, json_is_true(json_object_get(f, "newest")) ? newest : oldest, err);
+  if (!s) return NULL;
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, store_jint(f, "case"));
+  store_bind_text(s, 2, store_jstr(f, "kind"));
+  store_bind_text(s, 3, store_jstr(f, "since"));
+  json_t *lim = json_object_get(f, "limit");
+  sqlite3_bind_int64(s, 4, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  sqlite3_bind_int64(s, 5, store_jint(f, "after"));
+  if (json_is_integer(json_object_get(f, "before"))) sqlite3_bind_int64(s, 6, store_jint(f, "before"));
+  store_bind_text(s, 7, store_jstr(f, "actor"));
+  store_bind_text(s, 8, store_jstr(f, "until"));
+  return store_rows_json(st, s, "reading events", err);
+}
+
+json_t *kf_store_events_after(kf_store *st, json_t *f, int64_t after, int limit, kf_err *err) {
+  static const char *q = "SELECT " EVENT_COLS " FROM events"
+                         " WHERE seq > ?4 AND (?1 IS NULL OR case_id=?1)"
+                         " AND (?2 IS NULL OR kind=?2) AND (?3 IS NULL OR at>=?3)"
+                         " ORDER BY seq LIMIT ?5";
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return NULL;
+  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, store_jint(f, "case"));
+  store_bind_text(s, 2, store_jstr(f, "kind"));
+  store_bind_text(s, 3, store_jstr(f, "since"));
+  sqlite3_bind_int64(s, 4, after);
+  sqlite3_bind_int(s, 5, limit);
+  return store_rows_json(st, s, "reading events", err);
+}
+
+/* The recorded head must be the last event: otherwise events were cut off the end. A
+ * transaction records its last event either in meta ("seq:hash") or in the row of the case
+ * it changed (cases.last_seq, which must name an event of that case): the greatest of
+ * these is the head. n: the log's last seq; last: its hash. */
+static int verify_head(kf_store *st, int64_t n, const char *last, kf_err *err) {
+  sqlite3_stmt *s = NULL;
+  int64_t hseq = 0, cseq = 0, bad_case = 0, bad_seq = 0;
+  char hhash[65] = "";
+  int rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    sqlite3_finalize(s);
+    return store_db_fail(st, err, rc, "reading the log's recorded head");
+  }
+  if (rc == SQLITE_ROW) {
+    const char *head = (const char *)sqlite3_column_text(s, 0);
+    const char *colon = head ? strchr(head, ':') : NULL;
+    char hnum[32] = "";
+    if (colon && colon - head < (ptrdiff_t)sizeof hnum) memcpy(hnum, head, (size_t)(colon - head));
+    if (!colon || !store_parse_digits(hnum, &hseq) || strlen(colon + 1) != 64) {
+      int code = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is unreadable "
+                         "('%.80s'): it was altered", head ? head : "");
+      sqlite3_finalize(s);
+      return code;
+    }
+    memcpy(hhash, colon + 1, sizeof hhash);
+  }
+  sqlite3_finalize(s);
+  s = NULL;
+  rc = sqlite3_prepare_v2(st->db,
+                          "SELECT (SELECT max(last_seq) FROM cases), c.id, c.last_seq FROM"
+                          " (SELECT 1) LEFT JOIN cases c ON c.last_seq IS NOT NULL AND NOT EXISTS"
+                          " (SELECT 1 FROM events e WHERE e.seq = c.last_seq AND e.case_id = c.id)"
+                          " LIMIT 1", -1, &s, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    sqlite3_finalize(s);
+    return store_db_fail(st, err, rc, "reading the cases' recorded heads");
+  }
+  cseq = sqlite3_column_int64(s, 0);
+  bad_case = sqlite3_column_int64(s, 1);
+  bad_seq = sqlite3_column_int64(s, 2);
+  sqlite3_finalize(s);
+  int64_t head = hseq > cseq ? hseq : cseq;
+  if (bad_case && bad_seq <= n)
+    return kf_fail(err, KF_EINVAL, "audit: case %lld records event %lld as its last, which is "
+                   "not an event of that case: the log was altered", (long long)bad_case,
+                   (long long)bad_seq);
+  if (head == 0) /* an empty log has no head; a log with events must have one */
+    return n > 0 ? kf_fail(err, KF_EINVAL, "audit: the log's recorded head is missing") : 0;
+  if (head < n)
+    return kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
+                   "event %lld: events %lld to %lld were added outside kinflow", (long long)n,
+                   (long long)head, (long long)head + 1, (long long)n);
+  if (head > n)
+    return kf_fail(err, KF_EINVAL, "audit: the log ends at event %lld but its recorded head is "
+                   "event %lld: event %lld and after were removed from the end", (long long)n,
+                   (long long)head, (long long)n + 1);
+  if (head == hseq && strcmp(hhash, last) != 0)
+    return kf_fail(err, KF_EINVAL, "audit: event %lld does not match the recorded head "
+                   "(the last event was replaced)", (long long)n);
+  return 0;
+}
+
+int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db,
+                              "SELECT seq, case_id, at, actor, role, kind, name, from_state,"
+                              " to_state, reason, data, prev_hash, hash FROM events ORDER BY seq",
+                              -1, &s, NULL);
+  if (rc != SQLITE_OK) return store_db_fail(st, err, rc, "reading the event log");
+  char prev[65];
+  memcpy(prev, GENESIS, sizeof prev);
+  int64_t expect = 1, n = 0;
+  int bad = 0;
+#define T(i) ((const char *)sqlite3_column_text(s, (i)))
+  while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t seq = sqlite3_column_int64(s, 0);
+    char what[160];
+    snprintf(what, sizeof what, "event %lld (%s%s%s at %s)", (long long)seq, T(5) ? T(5) : "?",
+             sqlite3_column_type(s, 1) == SQLITE_NULL ? "" : " on case ",
+             sqlite3_column_type(s, 1) == SQLITE_NULL ? "" : T(1), T(2) ? T(2) : "?");
+    if (seq != expect) {
+      bad = kf_fail(err, KF_EINVAL, "audit: event %lld is missing: the log jumps from %lld to "
+                    "%lld (removed events)", (long long)expect, (long long)expect - 1,
+                    (long long)seq);
+    } else if (!T(11) || strcmp(T(11), prev) != 0) {
+      bad = kf_fail(err, KF_EINVAL, "audit: %s does not follow event %lld: its link to the "
+                    "previous hash is wrong (inserted, removed or reordered events)", what,
+                    (long long)seq - 1);
+    } else {
+      const char *text[9] = {T(2), T(3), T(4), T(5), T(6), T(7), T(8), T(9), T(10)};
+      char h[65];
+      if (!T(2) || !T(3) || !T(5) || !T(10) ||
+          store_event_hash(prev, seq, sqlite3_column_int64(s, 1), text, h) || !T(12) ||
+          strcmp(h, T(12)) != 0)
+        bad = kf_fail(err, KF_EINVAL, "audit: %s was altered: its contents do not match its "
+                      "hash", what);
+      if (!bad) memcpy(prev, h, sizeof prev);
+    }
+    expect++;
+    n++;
+  }
+#undef T
+  if (!bad && rc != SQLITE_DONE) bad = store_db_fail(st, err, rc, "reading the event log");
+  sqlite3_finalize(s);
+  if (bad) return bad;
+  if ((bad = verify_head(st, n, prev, err))) return bad;
+  if (summary && !(*summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev)))
+    return kf_fail(err, KF_ENOMEM, "audit: out of memory");
+  return 0;
+}
+
