@@ -223,6 +223,260 @@ static void push_json(lua_State *L, json_t *v, int depth) {
   }
 }
 
+static int push_json_new(lua_State *L, json_t *j);
+
+/* ---- stored JSON text straight into Lua ----
+ * The case's data as the store keeps it (JSON text), pushed as push_json would push what
+ * json_loads makes of it, without building Jansson's values in between. It reads the
+ * common shapes only: anything else (a real number, an escape it does not decode, invalid
+ * UTF-8, deeper than MAX_DEPTH) makes it give up, and the caller goes through Jansson. */
+
+typedef struct text_in {
+  const char *p;
+} text_in;
+
+static void skip_ws(text_in *in) {
+  while (*in->p == ' ' || *in->p == '\n' || *in->p == '\t' || *in->p == '\r') in->p++;
+}
+
+/* Skip one value (to count an object's members or an array's items); 0 on success. */
+static int skip_value(text_in *in, int depth) {
+  skip_ws(in);
+  const char *p = in->p;
+  if (*p == '"') {
+    for (p++; *p && *p != '"'; p++)
+      if (*p == '\\' && !*++p) return -1;
+    if (!*p) return -1;
+    in->p = p + 1;
+    return 0;
+  }
+  if (*p == '{' || *p == '[') {
+    char close = *p == '{' ? '}' : ']';
+    if (depth > MAX_DEPTH) return -1;
+    in->p++;
+    skip_ws(in);
+    if (*in->p == close) {
+      in->p++;
+      return 0;
+    }
+    for (;;) {
+      if (close == '}') {
+        if (skip_value(in, depth + 1)) return -1;
+        skip_ws(in);
+        if (*in->p++ != ':') return -1;
+      }
+      if (skip_value(in, depth + 1)) return -1;
+      skip_ws(in);
+      if (*in->p == ',') in->p++;
+      else if (*in->p == close) {
+        in->p++;
+        return 0;
+      } else return -1;
+    }
+  }
+  while (*p && !strchr(",:]} \n\t\r", *p)) p++;
+  if (p == in->p) return -1;
+  in->p = p;
+  return 0;
+}
+
+/* How many members (or items) the object (or array) at in->p holds; -1 if malformed. */
+static int count_members(text_in in, char close, int depth) {
+  int n = 0;
+  in.p++;
+  skip_ws(&in);
+  if (*in.p == close) return 0;
+  for (;;) {
+    if (close == '}') {
+      if (skip_value(&in, depth + 1)) return -1;
+      skip_ws(&in);
+      if (*in.p++ != ':') return -1;
+    }
+    if (skip_value(&in, depth + 1)) return -1;
+    n++;
+    skip_ws(&in);
+    if (*in.p == ',') in.p++;
+    else if (*in.p == close) return n;
+    else return -1;
+  }
+}
+
+/* Is [s, s + n) valid UTF-8 (as Jansson requires of text)? */
+static int utf8_ok(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    unsigned c = s[i], cp;
+    size_t k;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0) k = 1, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0) k = 2, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0) k = 3, cp = c & 0x07;
+    else return 0;
+    if (n - i <= k) return 0;
+    for (size_t j = 1; j <= k; j++) {
+      if ((s[i + j] & 0xc0) != 0x80) return 0;
+      cp = (cp << 6) | (s[i + j] & 0x3f);
+    }
+    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
+    i += k + 1;
+  }
+  return 1;
+}
+
+/* Push the string at in->p (at its opening quote); 0, or -1 to give up. */
+static int text_string(lua_State *L, text_in *in) {
+  const char *p = ++in->p, *start = p;
+  int plain = 1;
+  for (; *p != '"'; p++) {
+    if (!*p || (unsigned char)*p < 0x20) return -1;
+    if (*p == '\\') {
+      plain = 0;
+      if (!*++p) return -1;
+    }
+  }
+  size_t n = (size_t)(p - start);
+  if (plain) {
+    for (size_t i = 0; i < n; i++)
+      if ((unsigned char)start[i] >= 0x80) {
+        if (!utf8_ok((const unsigned char *)start, n)) return -1;
+        break;
+      }
+    lua_pushlstring(L, start, n);
+    in->p = p + 1;
+    return 0;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const char *q = start; q < p; q++) {
+    if (*q != '\\') {
+      luaL_addchar(&b, *q);
+      continue;
+    }
+    switch (*++q) {
+    case '"': luaL_addchar(&b, '"'); break;
+    case '\\': luaL_addchar(&b, '\\'); break;
+    case '/': luaL_addchar(&b, '/'); break;
+    case 'b': luaL_addchar(&b, '\b'); break;
+    case 'f': luaL_addchar(&b, '\f'); break;
+    case 'n': luaL_addchar(&b, '\n'); break;
+    case 'r': luaL_addchar(&b, '\r'); break;
+    case 't': luaL_addchar(&b, '\t'); break;
+    default: lua_pop(L, 1); return -1; /* \u and the rest: Jansson decides */
+    }
+  }
+  luaL_pushresult(&b);
+  size_t len;
+  const char *out = lua_tolstring(L, -1, &len);
+  if (!utf8_ok((const unsigned char *)out, len)) {
+    lua_pop(L, 1);
+    return -1;
+  }
+  in->p = p + 1;
+  return 0;
+}
+
+/* Push the value at in->p; 0, or -1 to give up (the stack as it was). */
+static int text_value(lua_State *L, text_in *in, int depth) {
+  if (!lua_checkstack(L, 4) || depth > MAX_DEPTH) return -1;
+  skip_ws(in);
+  const char *p = in->p;
+  switch (*p) {
+  case '"': return text_string(L, in);
+  case '{':
+  case '[': {
+    char close = *p == '{' ? '}' : ']';
+    int n = count_members(*in, close, depth);
+    if (n < 0) return -1;
+    int top = lua_gettop(L);
+    if (close == '}') lua_createtable(L, 0, n);
+    else lua_createtable(L, n, 0);
+    in->p++;
+    for (int i = 1; i <= n; i++) {
+      if (close == '}') {
+        skip_ws(in);
+        if (*in->p != '"' || text_string(L, in)) goto give_up;
+        skip_ws(in);
+        in->p++; /* the ':' count_members saw */
+        if (text_value(L, in, depth + 1)) goto give_up;
+        lua_rawset(L, -3); /* a null removes an earlier member of that name, as Jansson's set */
+      } else {
+        if (text_value(L, in, depth + 1)) goto give_up;
+        lua_rawseti(L, -2, i);
+      }
+      skip_ws(in);
+      in->p++; /* the ',' or the closing bracket */
+    }
+    if (n == 0) {
+      skip_ws(in);
+      in->p++;
+    }
+    if (close == ']') mark_array(L);
+    return 0;
+  give_up:
+    lua_settop(L, top);
+    return -1;
+  }
+  case 't':
+    if (strncmp(p, "true", 4)) return -1;
+    lua_pushboolean(L, 1);
+    in->p += 4;
+    return 0;
+  case 'f':
+    if (strncmp(p, "false", 5)) return -1;
+    lua_pushboolean(L, 0);
+    in->p += 5;
+    return 0;
+  case 'n':
+    if (strncmp(p, "null", 4)) return -1;
+    lua_pushnil(L);
+    in->p += 4;
+    return 0;
+  default: {
+    /* integers only (reals go through Jansson, which reads them whatever the locale) */
+    const char *q = p + (*p == '-');
+    if (*q < '0' || *q > '9' || (*q == '0' && q[1] >= '0' && q[1] <= '9')) return -1;
+    lua_Integer v = 0;
+    int neg = *p == '-';
+    for (; *q >= '0' && *q <= '9'; q++) {
+      int d = *q - '0';
+      if (!neg && v > (LUA_MAXINTEGER - d) / 10) return -1;
+      if (neg && v < (LUA_MININTEGER + d) / 10) return -1;
+      v = neg ? v * 10 - d : v * 10 + d;
+    }
+    if (*q == '.' || *q == 'e' || *q == 'E') return -1;
+    lua_pushinteger(L, v);
+    in->p = q;
+    return 0;
+  }
+  }
+}
+
+/* Push the stored JSON text through Jansson (as a string, as the store reads it, when it
+ * is no JSON at all; nil when it is not even text). */
+static void push_json_loaded(lua_State *L, const char *text) {
+  json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+  if (!v) v = json_string(text);
+  if (v) push_json_new(L, v);
+  else lua_pushnil(L);
+}
+
+/* Push the stored JSON text as the case's data; through Jansson when the reader above
+ * gives up. */
+static void push_json_text(lua_State *L, const char *text) {
+  text_in in = {text};
+  int top = lua_gettop(L);
+  if (text_value(L, &in, 0) == 0) {
+    skip_ws(&in);
+    if (!*in.p) return;
+  }
+  lua_settop(L, top);
+  push_json_loaded(L, text);
+}
+
 /* Where a value sits in what is converted ("result.data.x[2]"): a chain of steps written
  * out only when a value cannot be converted, so a conversion that succeeds formats nothing. */
 typedef struct json_path {
@@ -363,7 +617,14 @@ typedef struct conv {
   json_t *in;
   json_t *out;
   const char *path;
+  const struct fire_in *fire; /* kf_lua_fire's arguments (in is NULL then) */
 } conv;
+
+struct fire_in {
+  const kf_case_row *c;
+  const char *transition, *role;
+  json_t *opts;
+};
 
 static int p_to_json(lua_State *L) {
   conv *c = lua_touserdata(L, 2);
@@ -1236,19 +1497,83 @@ static int p_push_args(lua_State *L) {
   return (int)json_array_size(c->in);
 }
 
-static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err);
+/* fire's arguments: the case as fire.lua reads it (id, ref, workflow, workflow_id, state,
+ * data), the transition, the role, the options. */
+static int p_push_fire(lua_State *L) {
+  const struct fire_in *f = ((conv *)lua_touserdata(L, 1))->fire;
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, f->c->id);
+  lua_setfield(L, -2, "id");
+  if (f->c->ref) {
+    lua_pushstring(L, f->c->ref);
+    lua_setfield(L, -2, "ref");
+  }
+  lua_pushstring(L, f->c->workflow);
+  lua_setfield(L, -2, "workflow");
+  lua_pushinteger(L, f->c->workflow_id);
+  lua_setfield(L, -2, "workflow_id");
+  lua_pushstring(L, f->c->state);
+  lua_setfield(L, -2, "state");
+  push_json_text(L, f->c->data ? f->c->data : "{}");
+  lua_setfield(L, -2, "data");
+  lua_pushstring(L, f->transition);
+  if (f->role) lua_pushstring(L, f->role);
+  else lua_pushnil(L);
+  if (f->opts) push_json(L, f->opts, 0);
+  else lua_pushnil(L);
+  return 4;
+}
+
+static json_t *call(kf_lua *h, const char *fn, conv *c, lua_CFunction push, kf_err *err);
+
+/* For the tests: push text as fire pushes a case's data (direct: through the text reader;
+ * else through Jansson, as before it), then convert it back. */
+struct echo {
+  const char *text;
+  int direct;
+  json_t *out;
+};
+
+static int p_echo(lua_State *L) {
+  struct echo *x = lua_touserdata(L, 1);
+  if (x->direct) push_json_text(L, x->text);
+  else push_json_loaded(L, x->text);
+  char errbuf[256];
+  x->out = to_json(L, -1, 0, "data", errbuf);
+  if (!x->out) return luaL_error(L, "%s", errbuf);
+  return 0;
+}
+
+json_t *kf_lua_data_echo(kf_lua *h, const char *text, int direct, kf_err *err) {
+  struct echo x = {text, direct, NULL};
+  lua_pushcfunction(h->L, p_echo);
+  lua_pushlightuserdata(h->L, &x);
+  if (pcall(h, 1, 0, err)) {
+    json_decref(x.out);
+    return NULL;
+  }
+  return x.out;
+}
 
 json_t *kf_lua_call_new(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
   if (!args) {
     kf_fail(err, KF_ENOMEM, "out of memory preparing a call to '%s'", fn);
     return NULL;
   }
-  json_t *res = call(h, fn, args, err);
+  conv c = {args, NULL, "result", NULL};
+  json_t *res = call(h, fn, &c, p_push_args, err);
   json_decref(args);
   return res;
 }
 
-static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
+json_t *kf_lua_fire(kf_lua *h, const kf_case_row *c, const char *transition, const char *role,
+                    json_t *opts, kf_err *err) {
+  struct fire_in f = {c, transition, role, opts};
+  conv cv = {NULL, NULL, "result", &f};
+  return call(h, KF_LUA_FIRE, &cv, p_push_fire, err);
+}
+
+static json_t *call(kf_lua *h, const char *fn, conv *cv, lua_CFunction push, kf_err *err) {
   lua_State *L = h->L;
   int top = lua_gettop(L);
   h->current[0] = 0;
@@ -1262,8 +1587,8 @@ static json_t *call(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
     return NULL;
   }
   lua_remove(L, -2);
-  conv c = {args, NULL, "result"};
-  lua_pushcfunction(L, p_push_args);
+  conv c = *cv;
+  lua_pushcfunction(L, push);
   lua_pushlightuserdata(L, &c);
   if (pcall(h, 1, LUA_MULTRET, err)) {
     lua_settop(L, top);

@@ -76,6 +76,15 @@ void kf_lua_set_ext(kf_lua *L, const kf_lua_ext *ext, void *ud);
  * errors, the CPU budget and the memory cap come back as KF_ELUA with "FILE:LINE: message". */
 json_t *kf_lua_call_new(kf_lua *L, const char *fn, json_t *args, kf_err *err);
 
+/* KF_LUA_FIRE for the case as its row holds it (the data's stored text goes straight into
+ * Lua), transition, role (NULL: any) and opts: as kf_lua_call_new. */
+json_t *kf_lua_fire(kf_lua *L, const kf_case_row *c, const char *transition, const char *role,
+                    json_t *opts, kf_err *err);
+
+/* For the tests: the case's data text pushed into Lua as fire pushes it (direct: through
+ * the text reader; 0: through Jansson) and converted back. */
+json_t *kf_lua_data_echo(kf_lua *L, const char *text, int direct, kf_err *err);
+
 /* The DETAIL of the last refused call (borrowed, until the next call), or NULL. */
 json_t *kf_lua_detail(kf_lua *L);
 

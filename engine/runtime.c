@@ -19,6 +19,7 @@ struct kf_engine {
   json_t *appended;    /* events of the open transaction, for the hooks after commit */
   json_t *sensitive;   /* workflow version id -> its sensitive data and member keys */
   json_t *latest;      /* workflow name -> the definitions row of its latest version */
+  json_t *defmeta;     /* workflow version id -> what a case shows of it (kf_store_def_meta) */
 };
 
 /* What the Lua half may ask of C plugins: the registry's verbs, with it as ud. */
@@ -52,7 +53,8 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
   if (db && !(e->st = kf_store_open(db, flags, err))) goto fail;
   if (!(e->lua = kf_lua_new(e->st, NULL, err))) goto fail;
   if (!(e->plugins = kf_plugins_new()) || !(e->appended = json_array()) ||
-      !(e->sensitive = json_object()) || !(e->latest = json_object())) {
+      !(e->sensitive = json_object()) || !(e->latest = json_object()) ||
+      !(e->defmeta = json_object())) {
     kf_fail(err, KF_ENOMEM, "out of memory");
     goto fail;
   }
@@ -79,6 +81,7 @@ void kf_engine_close(kf_engine *e) {
   json_decref(e->appended);
   json_decref(e->sensitive);
   json_decref(e->latest);
+  json_decref(e->defmeta);
   free(e);
 }
 
@@ -151,22 +154,26 @@ int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err) {
   return rc;
 }
 
+static json_t *event_of(const char *kind, int64_t id, const char *actor, const char *now) {
+  return json_pack("{s:s,s:I,s:s,s:s}", "kind", kind, "case", (json_int_t)id, "actor",
+                   actor ? actor : "kinflow", "at", now);
+}
+
 static json_t *case_event(const char *kind, json_t *c, const char *actor, const char *now) {
-  return json_pack("{s:s,s:O,s:s,s:s}", "kind", kind, "case", json_object_get(c, "id"),
-                   "actor", actor ? actor : "kinflow", "at", now);
+  return event_of(kind, json_integer_value(json_object_get(c, "id")), actor, now);
 }
 
 /* The sensitive keys of a workflow version's data and members ({data, members}; borrowed,
  * or NULL). A version's own definition declares them and never changes, so they are asked
  * of Lua once per version (its forms' sensitive fields can change; they are not kept). */
 #define SENSITIVE_KEPT 256
-static json_t *sensitive_keys(kf_engine *e, json_t *workflow_id) {
+static json_t *sensitive_keys(kf_engine *e, int64_t workflow_id) {
   char id[32];
-  snprintf(id, sizeof id, "%lld", (long long)json_integer_value(workflow_id));
+  snprintf(id, sizeof id, "%lld", (long long)workflow_id);
   json_t *keys = json_object_get(e->sensitive, id);
   if (keys) return keys;
   kf_err ignore = {0};
-  json_t *all = kf_lua_call_new(e->lua, KF_LUA_SENSITIVE_KEYS, json_pack("[O]", workflow_id), &ignore);
+  json_t *all = kf_lua_call_new(e->lua, KF_LUA_SENSITIVE_KEYS, json_pack("[I]", (json_int_t)workflow_id), &ignore);
   if (!all) return NULL;
   keys = json_pack("{s:O,s:O}", "data", json_object_get(all, "data"), "members",
                    json_object_get(all, "members"));
@@ -180,9 +187,9 @@ static json_t *sensitive_keys(kf_engine *e, json_t *workflow_id) {
 /* What an event may keep of data (borrowed) of case c: the workflow's sensitive keys of
  * `which` ("data" or "members") stand as "(private)", so that a sensitive value is never
  * copied into the log (its history, its readers, the outbox). A new reference. */
-static json_t *redacted(kf_engine *e, json_t *c, const char *which, json_t *data) {
+static json_t *redacted_of(kf_engine *e, int64_t workflow_id, const char *which, json_t *data) {
   if (!json_is_object(data) || !json_object_size(data)) return json_incref(data);
-  json_t *keys = sensitive_keys(e, json_object_get(c, "workflow_id"));
+  json_t *keys = sensitive_keys(e, workflow_id);
   json_t *out = NULL;
   size_t i;
   json_t *k;
@@ -193,6 +200,10 @@ static json_t *redacted(kf_engine *e, json_t *c, const char *which, json_t *data
     json_object_set_new(out, name, json_string("(private)"));
   }
   return out ? out : json_incref(data);
+}
+
+static json_t *redacted(kf_engine *e, json_t *c, const char *which, json_t *data) {
+  return redacted_of(e, json_integer_value(json_object_get(c, "workflow_id")), which, data);
 }
 
 /* ev with data set to data (borrowed) as the log may keep it; ev may be NULL. */
@@ -360,9 +371,8 @@ json_t *kf_case_get(kf_engine *e, const char *id, kf_err *err) {
 }
 
 /* Store what Lua decided (timers to add and cancel, events to emit) for case c. */
-static int apply_effects(kf_engine *e, json_t *c, json_t *res, const char *actor,
-                         const char *now, kf_err *err) {
-  int64_t id = json_integer_value(json_object_get(c, "id"));
+static int apply_effects_of(kf_engine *e, int64_t id, json_t *res, const char *actor,
+                            const char *now, kf_err *err) {
   size_t i;
   json_t *x;
   int rc;
@@ -384,11 +394,16 @@ static int apply_effects(kf_engine *e, json_t *c, json_t *res, const char *actor
       return rc;
   }
   json_array_foreach(json_object_get(res, "emits"), i, x) {
-    json_t *ev = case_event(json_string_value(json_object_get(x, "kind")), c, actor, now);
+    json_t *ev = event_of(json_string_value(json_object_get(x, "kind")), id, actor, now);
     json_object_set(ev, "data", json_object_get(x, "data"));
     if ((rc = event_new(e, ev, err))) return rc;
   }
   return 0;
+}
+
+static int apply_effects(kf_engine *e, json_t *c, json_t *res, const char *actor,
+                         const char *now, kf_err *err) {
+  return apply_effects_of(e, json_integer_value(json_object_get(c, "id")), res, actor, now, err);
 }
 
 /* 0, or KF_EINVAL naming the first key of data (borrowed) that the workflow version behind
@@ -566,6 +581,62 @@ static json_t *load_case(kf_engine *e, const char *id, int64_t expect, kf_err *e
   return c;
 }
 
+/* Load a case's row inside the current transaction, checking an expected revision. */
+static int load_row(kf_engine *e, const char *id, int64_t expect, kf_case_row *r, kf_err *err) {
+  if (kf_store_case_row(e->st, id, r, err)) return err->code;
+  if (expect && r->revision != expect) {
+    kf_fail(err, KF_ECONFLICT, "case %s changed: it is at revision %lld, not %lld (someone "
+            "else updated it first); reload and try again", id, (long long)r->revision,
+            (long long)expect);
+    kf_case_row_free(r);
+    return KF_ECONFLICT;
+  }
+  return 0;
+}
+
+/* What a case shows of its workflow version (borrowed; kept: a version's row never
+ * changes), or NULL with err. */
+#define DEFMETA_KEPT 256
+static json_t *def_meta(kf_engine *e, int64_t workflow_id, kf_err *err) {
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)workflow_id);
+  json_t *m = json_object_get(e->defmeta, id);
+  if (m) return m;
+  if (!(m = kf_store_def_meta(e->st, workflow_id, err))) return NULL;
+  if (json_object_size(e->defmeta) >= DEFMETA_KEPT) json_object_clear(e->defmeta);
+  json_object_set_new(e->defmeta, id, m);
+  return m;
+}
+
+static json_t *text_or_null(const char *t) { return t ? json_string(t) : json_null(); }
+
+/* The case of row r as kf_store_case_get returns it (the same members, in the same order),
+ * its data being data (borrowed). NULL with err. */
+static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err *err) {
+  json_t *m = def_meta(e, r->workflow_id, err);
+  if (!m) return NULL;
+  json_t *c = json_object();
+  json_object_set_new(c, "id", json_integer(r->id));
+  json_object_set_new(c, "ref", text_or_null(r->ref));
+  json_object_set_new(c, "workflow", text_or_null(r->workflow));
+  json_object_set(c, "version", json_object_get(m, "version"));
+  json_object_set_new(c, "workflow_id", json_integer(r->workflow_id));
+  json_object_set_new(c, "state", text_or_null(r->state));
+  json_object_set_new(c, "final", json_boolean(r->final));
+  json_object_set(c, "data", data);
+  json_object_set_new(c, "revision", json_integer(r->revision));
+  json_object_set_new(c, "overdue_since", text_or_null(r->overdue_since));
+  json_object_set_new(c, "created_at", text_or_null(r->created_at));
+  json_object_set_new(c, "updated_at", text_or_null(r->updated_at));
+  json_object_set_new(c, "entered_at", text_or_null(r->entered_at));
+  json_object_set_new(c, "allocated_to", text_or_null(r->allocated_to));
+  json_object_set_new(c, "team", text_or_null(r->team));
+  json_object_set(c, "workflow_title", json_object_get(m, "workflow_title"));
+  json_object_set(c, "base_name", json_object_get(m, "base_name"));
+  json_object_set(c, "base_version", json_object_get(m, "base_version"));
+  return c;
+}
+
 static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
   char idtext[32];
   snprintf(idtext, sizeof idtext, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
@@ -573,72 +644,64 @@ static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
   return kf_store_case_get(e->st, idtext, err);
 }
 
-/* Fire inside an open transaction. opts: {reason, timer}. Returns the event or NULL. */
-static json_t *fire_in_tx(kf_engine *e, json_t *c, const char *transition, const char *role,
-                          const char *actor, json_t *opts, const char *now, int64_t timer,
-                          kf_err *err) {
-  /* Lua is given what fire and the case object workflow code sees read (fire.lua: id, ref,
-   * workflow, workflow_id, state, data), not the whole row */
-  json_t *res = kf_lua_call_new(
-      e->lua, KF_LUA_FIRE,
-      json_pack("[{s:O,s:O?,s:O?,s:O,s:O,s:O?},s,s?,O]", "id", json_object_get(c, "id"), "ref",
-                json_object_get(c, "ref"), "workflow", json_object_get(c, "workflow"),
-                "workflow_id", json_object_get(c, "workflow_id"), "state",
-                json_object_get(c, "state"), "data", json_object_get(c, "data"), transition, role,
-                opts),
-      err);
+/* Fire inside an open transaction on the case of row c. opts: {reason, timer}. Returns the
+ * event or NULL; with fired, also the case as it now is (as kf_store_case_get would read
+ * it after the commit). */
+static json_t *fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition,
+                          const char *role, const char *actor, json_t *opts, const char *now,
+                          int64_t timer, json_t **fired, kf_err *err) {
+  json_t *res = kf_lua_fire(e->lua, c, transition, role, opts, err);
   if (!res) {
     if (err->code == KF_ELUA) {
       char inner[sizeof err->msg];
       snprintf(inner, sizeof inner, "%s", err->msg);
-      kf_fail(err, KF_ELUA, "case %lld: '%s' failed, nothing changed: %s",
-              (long long)json_integer_value(json_object_get(c, "id")), transition, inner);
+      kf_fail(err, KF_ELUA, "case %lld: '%s' failed, nothing changed: %s", (long long)c->id,
+              transition, inner);
     }
     return NULL;
   }
-  const char *from = json_string_value(json_object_get(c, "state"));
   const char *to = json_string_value(json_object_get(res, "to"));
-  int64_t id = json_integer_value(json_object_get(c, "id"));
+  json_t *data = json_object_get(res, "data");
+  int final = json_is_true(json_object_get(res, "final"));
   /* a transition with stay = true records an act: the case keeps its state, its entry time
    * and the state's timers */
   int stay = json_is_true(json_object_get(res, "stay"));
-  json_t *ev = case_event("case.transition", c, actor, now);
+  json_t *ev = event_of("case.transition", c->id, actor, now);
   json_object_set_new(ev, "name", json_string(transition));
-  json_object_set_new(ev, "from", json_string(from));
+  json_object_set_new(ev, "from", json_string(c->state));
   json_object_set_new(ev, "to", json_string(to));
   if (role) json_object_set_new(ev, "role", json_string(role));
   json_t *reason = json_object_get(opts, "reason");
   if (json_is_string(reason)) json_object_set(ev, "reason", reason);
   json_t *evdata = json_object();
-  if (json_is_true(json_object_get(res, "final"))) {
+  if (final) {
     json_object_set(evdata, "outcome", json_object_get(res, "outcome"));
     if (json_is_string(json_object_get(res, "ended_by"))) /* who ended the work */
       json_object_set(evdata, "ended_by", json_object_get(res, "ended_by"));
   }
-  if (!json_equal(json_object_get(res, "data"), json_object_get(c, "data")))
-    json_object_set_new(evdata, "data", redacted(e, c, "data", json_object_get(res, "data")));
+  if (kf_store_data_differs(c->data, data))
+    json_object_set_new(evdata, "data", redacted_of(e, c->workflow_id, "data", data));
   if (json_is_integer(json_object_get(res, "decision"))) /* the shared decision it needed */
     json_object_set(evdata, "decision", json_object_get(res, "decision"));
   json_object_set_new(ev, "data", evdata);
   /* the state's timers go (unless Lua says the state can have none: timed is false); the
    * events first, then the case's row, which then records the log's head */
   if ((!stay && !json_is_false(json_object_get(res, "timed")) &&
-       kf_store_timers_cancel(e->st, id, from, NULL, now, timer, err)) ||
-      record(e, ev, err) || apply_effects(e, c, res, actor, now, err) ||
-      kf_store_case_update(e->st, id, json_integer_value(json_object_get(c, "revision")), to,
-                           json_is_true(json_object_get(res, "final")), !stay,
-                           json_object_get(res, "data"), now, err))
+       kf_store_timers_cancel(e->st, c->id, c->state, NULL, now, timer, err)) ||
+      record(e, ev, err) || apply_effects_of(e, c->id, res, actor, now, err) ||
+      kf_store_case_update(e->st, c->id, c->revision, to, final, !stay, data, now, err))
     goto fail;
-  /* c now as stored, so callers need not read the case again */
-  json_object_set(c, "state", json_object_get(res, "to"));
-  json_object_set_new(c, "final", json_boolean(json_is_true(json_object_get(res, "final"))));
-  json_object_set(c, "data", json_object_get(res, "data"));
-  json_object_set_new(c, "revision",
-                      json_integer(json_integer_value(json_object_get(c, "revision")) + 1));
-  json_object_set_new(c, "updated_at", json_string(now));
-  if (!stay) {
-    json_object_set_new(c, "entered_at", json_string(now));
-    json_object_set_new(c, "overdue_since", json_null());
+  if (fired) { /* the case as now stored, so callers need not read it again */
+    kf_case_row r = *c;
+    r.state = to;
+    r.final = r.final || final;
+    r.revision++;
+    r.updated_at = now;
+    if (!stay) {
+      r.entered_at = now;
+      r.overdue_since = NULL;
+    }
+    if (!(*fired = row_case(e, &r, data, err))) goto fail;
   }
   json_decref(res);
   return ev;
@@ -658,11 +721,13 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
   if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
-  json_t *c = load_case(e, id, expect, err);
-  if (!c) return abort_tx_new(e, NULL);
-  json_t *opts = json_pack("{s:s?}", "reason", reason);
-  json_t *ev = fire_in_tx(e, c, transition, role, actor, opts, now, 0, err);
+  kf_case_row row;
+  if (load_row(e, id, expect, &row, err)) return abort_tx_new(e, NULL);
+  json_t *opts = reason ? json_pack("{s:s}", "reason", reason) : NULL;
+  json_t *c = NULL;
+  json_t *ev = fire_in_tx(e, &row, transition, role, actor, opts, now, 0, &c, err);
   json_decref(opts);
+  kf_case_row_free(&row);
   if (!ev) return abort_tx_new(e, c);
   json_decref(ev);
   if (tx_commit(e, err)) {
@@ -1072,8 +1137,12 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
       json_decref(has);
     }
     if (is_transition) {
-      json_t *opts = json_pack("{s:b}", "timer", 1);
-      json_t *ev = fire_in_tx(e, c, name, NULL, "timer", opts, now, timer_id, err);
+      json_t *opts = json_pack("{s:b}", "timer", 1), *ev = NULL;
+      kf_case_row row;
+      if (!kf_store_case_row(e->st, cid, &row, err)) {
+        ev = fire_in_tx(e, &row, name, NULL, "timer", opts, now, timer_id, NULL, err);
+        kf_case_row_free(&row);
+      }
       json_decref(opts);
       if (ev) {
         json_object_set(out, "to", json_object_get(ev, "to"));
@@ -1228,14 +1297,17 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
     const char *t = json_string_value(json_object_get(r, "transition"));
     const char *role = json_string_value(json_object_get(r, "as"));
     const char *actor = json_string_value(json_object_get(r, "actor"));
-    json_t *c = NULL, *ev = NULL;
+    json_t *ev = NULL;
     if (!id || !t || !role) {
       kf_fail(&one, KF_EUSAGE, "each request needs id, transition and as");
     } else if (kf_store_savepoint(e->st, 0, &one) == 0) {
       size_t mark = json_array_size(e->appended);
-      c = load_case(e, id, json_integer_value(json_object_get(r, "revision")), &one);
+      kf_case_row row;
       json_t *opts = json_pack("{s:O?}", "reason", json_object_get(r, "reason"));
-      if (c) ev = fire_in_tx(e, c, t, role, actor ? actor : "kinflow", opts, now, 0, &one);
+      if (!load_row(e, id, json_integer_value(json_object_get(r, "revision")), &row, &one)) {
+        ev = fire_in_tx(e, &row, t, role, actor ? actor : "kinflow", opts, now, 0, NULL, &one);
+        kf_case_row_free(&row);
+      }
       json_decref(opts);
       if (ev) kf_store_savepoint(e->st, 1, &one);
       else {
@@ -1251,7 +1323,6 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
     else json_array_append_new(results, json_pack("{s:b,s:s,s:i}", "ok", 0, "error", one.msg,
                                                   "code", one.code));
     json_decref(ev);
-    json_decref(c);
     if (one.code == KF_ESTORE || one.code == KF_EBUSY) { /* the transaction itself failed */
       *err = one;
       json_decref(results);

@@ -286,6 +286,16 @@ int store_bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err
   return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "storing a JSON value");
 }
 
+/* A case's data, keys sorted: equal data is then equal text (kf_store_data_differs). */
+int store_bind_data(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err) {
+  char *text = v ? store_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  if (v && !text)
+    return kf_fail(err, KF_ENOMEM, "could not write a value as JSON (out of memory); nothing "
+                   "was changed");
+  int rc = sqlite3_bind_text(s, i, text ? text : "{}", -1, free);
+  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "storing a case's data");
+}
+
 const char *store_jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 int64_t store_jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
@@ -667,7 +677,7 @@ int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) 
   store_bind_text(s, 3, store_jstr(c, "workflow"));
   store_bind_text(s, 4, store_jstr(c, "state"));
   sqlite3_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
-  int rc = store_bind_json(st, s, 6, json_object_get(c, "data"), err);
+  int rc = store_bind_data(st, s, 6, json_object_get(c, "data"), err);
   if (rc) return rc;
   store_bind_text(s, 7, now);
   rc = sqlite3_step(s);
@@ -721,6 +731,97 @@ json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
   return store_case_fix(c);
 }
 
+#define ROW_COLS                                                                        \
+  "id, workflow_id, revision, final, ref, workflow, state, data, overdue_since, "          \
+  "created_at, updated_at, entered_at, allocated_to, team"
+enum { ROW_TEXTS = 10 }; /* the columns from ref on, in kf_case_row's order */
+
+/* The current row of a ROW_COLS statement into r. */
+static int case_row_take(sqlite3_stmt *s, kf_case_row *r, kf_err *err) {
+  size_t len[ROW_TEXTS], total = 0;
+  for (int i = 0; i < ROW_TEXTS; i++) {
+    len[i] = sqlite3_column_type(s, 4 + i) == SQLITE_NULL ? 0 : (size_t)sqlite3_column_bytes(s, 4 + i) + 1;
+    total += len[i];
+  }
+  char *mem = malloc(total ? total : 1), *at = mem;
+  if (!mem) return kf_fail(err, KF_ENOMEM, "out of memory reading a case");
+  const char **field[ROW_TEXTS] = {&r->ref, &r->workflow, &r->state, &r->data,
+                                   &r->overdue_since, &r->created_at, &r->updated_at,
+                                   &r->entered_at, &r->allocated_to, &r->team};
+  for (int i = 0; i < ROW_TEXTS; i++) {
+    *field[i] = NULL;
+    if (!len[i]) continue;
+    memcpy(at, sqlite3_column_text(s, 4 + i), len[i]); /* with its NUL */
+    *field[i] = at;
+    at += len[i];
+  }
+  r->id = sqlite3_column_int64(s, 0);
+  r->workflow_id = sqlite3_column_int64(s, 1);
+  r->revision = sqlite3_column_int64(s, 2);
+  r->final = sqlite3_column_int(s, 3) != 0;
+  r->mem = mem;
+  return 0;
+}
+
+/* One row of s into r: 0, or KF_ENOTFOUND / the store's error. */
+static int case_row_step(kf_store *st, sqlite3_stmt *s, kf_case_row *r, kf_err *err) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) rc = case_row_take(s, r, err);
+  else if (rc == SQLITE_DONE) rc = kf_fail(err, KF_ENOTFOUND, "case not found");
+  else rc = store_db_fail(st, err, rc, "reading a case");
+  sqlite3_reset(s);
+  return rc;
+}
+
+int kf_store_case_row(kf_store *st, const char *id_or_ref, kf_case_row *row, kf_err *err) {
+  static const char *by_id = "SELECT " ROW_COLS " FROM cases WHERE id=?1";
+  static const char *by_ref = "SELECT " ROW_COLS " FROM cases WHERE ref=?1";
+  memset(row, 0, sizeof *row);
+  if (!id_or_ref || !*id_or_ref)
+    return kf_fail(err, KF_EINVAL, "which case? give a case number or its ref (got %s)",
+                   id_or_ref ? "an empty one" : "none");
+  int64_t id = 0;
+  int numeric = store_parse_digits(id_or_ref, &id);
+  sqlite3_stmt *s = store_stmt(st, numeric ? by_id : by_ref, err);
+  if (!s) return err->code;
+  if (numeric) sqlite3_bind_int64(s, 1, id);
+  else store_bind_text(s, 1, id_or_ref);
+  int rc = case_row_step(st, s, row, err);
+  if (rc == KF_ENOTFOUND && numeric && (s = store_stmt(st, by_ref, err))) {
+    store_bind_text(s, 1, id_or_ref); /* a ref may be all digits */
+    rc = case_row_step(st, s, row, err);
+  }
+  if (rc == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no case '%s' (give a case number or its ref)", id_or_ref);
+  return rc;
+}
+
+void kf_case_row_free(kf_case_row *row) {
+  if (!row) return;
+  free(row->mem);
+  row->mem = NULL;
+}
+
+/* The store writes a case's data with its keys sorted (store_bind_data), so equal data is
+ * equal text. A row an older kinflow wrote (keys unsorted) may count as changed once: the
+ * move's event then records the data it has anyway. */
+int kf_store_data_differs(const char *stored, json_t *data) {
+  char *text = store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+  int differs = !text || strcmp(text, stored ? stored : "{}");
+  free(text);
+  return differs;
+}
+
+json_t *kf_store_def_meta(kf_store *st, int64_t def_id, kf_err *err) {
+  static const char *q = "SELECT d.version, d.title AS workflow_title, b.name AS base_name,"
+                         " b.version AS base_version FROM definitions d"
+                         " LEFT JOIN definitions b ON b.id = d.base_id WHERE d.id=?1";
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return NULL;
+  sqlite3_bind_int64(s, 1, def_id);
+  return store_row_or_none(st, s, "definition", err);
+}
+
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
                          int final, int entered, json_t *data, const char *now, kf_err *err) {
   /* final is set only when it becomes 1 (nothing leaves a final state), so that its index
@@ -740,7 +841,7 @@ int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char 
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, revision);
   store_bind_text(s, 3, state);
-  int rc = store_bind_json(st, s, 5, data, err);
+  int rc = store_bind_data(st, s, 5, data, err);
   if (rc) return rc;
   store_bind_text(s, 6, now);
   sqlite3_bind_int(s, 7, entered);

@@ -68,6 +68,24 @@ int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err);
 /* By case number (text of digits only, tried as an id, then as a ref) or by ref.
  * KF_EINVAL when id_or_ref is NULL or empty; KF_ENOTFOUND when no case has it. */
 json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err);
+/* A case's own row, as firing reads it: no joins, no JSON (data is the stored text).
+ * Texts are NULL for SQL NULL and live in mem until kf_case_row_free. */
+typedef struct kf_case_row {
+  int64_t id, workflow_id, revision;
+  int final;
+  const char *ref, *workflow, *state, *data, *overdue_since, *created_at, *updated_at,
+      *entered_at, *allocated_to, *team;
+  char *mem;
+} kf_case_row;
+/* As kf_store_case_get finds a case (the same errors); 0 with row filled. */
+int kf_store_case_row(kf_store *st, const char *id_or_ref, kf_case_row *row, kf_err *err);
+void kf_case_row_free(kf_case_row *row);
+/* Does data differ from a case's stored data text (NULL: none)? */
+int kf_store_data_differs(const char *stored, json_t *data);
+/* What a case shows of its workflow version def_id that its own row does not hold:
+ * {version, workflow_title, base_name, base_version} (the base null when it adapts
+ * nothing). A version's row never changes, so callers may keep it. */
+json_t *kf_store_def_meta(kf_store *st, int64_t def_id, kf_err *err);
 /* Store a new state/data if the case is still at revision (then revision+1, updated at
  * now; entered: it entered state now, and is no longer overdue); KF_ECONFLICT otherwise.
  * final: 1 makes the case final (0 leaves it as it is: nothing leaves a final state). When

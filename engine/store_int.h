@@ -66,6 +66,7 @@ int store_parse_digits(const char *text, int64_t *id);
 /* json_dumps(v, flags), written directly when flags are JSON_COMPACT with JSON_SORT_KEYS or
  * JSON_ENCODE_ANY or both (the same bytes; Jansson writes anything else). free() it. */
 char *store_json_dumps(json_t *v, size_t flags);
+int store_bind_data(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err);
 int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
                      char out[65]);
 

@@ -344,7 +344,7 @@ int kf_store_case_put_version(kf_store *st, int64_t id, int64_t revision, json_t
   sqlite3_bind_int64(s, 3, store_jint(to, "workflow_id"));
   store_bind_text(s, 4, store_jstr(to, "state"));
   sqlite3_bind_int(s, 5, json_is_true(json_object_get(to, "final")));
-  int rc = store_bind_json(st, s, 6, json_object_get(to, "data"), err);
+  int rc = store_bind_data(st, s, 6, json_object_get(to, "data"), err);
   if (rc) {
     sqlite3_reset(s);
     return rc;

@@ -138,14 +138,18 @@ function methods.schedule(c, name, after)
       secs == 0 and "zero" or "negative"), 2)
   end
   if not secs then error(fmt("schedule: %s is not a duration (e.g. \"14d\")", tostring(after)), 2) end
-  s.effects.schedules[#s.effects.schedules + 1] = { name = name, due = host.iso(host.parse_time(host.now()) + secs) }
+  local list = s.effects.schedules or {}
+  s.effects.schedules = list
+  list[#list + 1] = { name = name, due = host.iso(host.parse_time(host.now()) + secs) }
 end
 
 function methods.cancel(c, name)
   local s = self_of(c, "cancel")
   if not s.effects then error("cancel: a guard cannot cancel timers (use an action)", 2) end
   if type(name) ~= "string" then error("cancel: give the timer's name", 2) end
-  s.effects.cancels[#s.effects.cancels + 1] = name
+  local list = s.effects.cancels or {}
+  s.effects.cancels = list
+  list[#list + 1] = name
 end
 
 function methods.emit(c, kind, t)
@@ -153,7 +157,9 @@ function methods.emit(c, kind, t)
   if not s.effects then error("emit: a guard cannot record events (use an action)", 2) end
   if type(kind) ~= "string" or not kind:match("^[%w_%.%-]+$") then error("emit: give an event kind (letters, digits, _ . -)", 2) end
   if t ~= nil and type(t) ~= "table" then error("emit: the event's data must be a table", 2) end
-  s.effects.emits[#s.effects.emits + 1] = { kind = kind, data = t or {} }
+  local list = s.effects.emits or {}
+  s.effects.emits = list
+  list[#list + 1] = { kind = kind, data = t or {} }
 end
 
 local case_mt = { __index = methods, __metatable = false }
@@ -165,9 +171,12 @@ function E.case_json(c)
            state = rawget(c, "state"), data = rawget(c, "data") }
 end
 
-local function make_case(c, effects)
+-- data: the data the object holds (c.data when nil). effects: the lists an action fills
+-- ({} to start; the lists are made on first use), nil for a guard.
+local function make_case(c, effects, data)
+  if data == nil then data = c.data end
   local obj = setmetatable({ id = c.id, ref = c.ref, state = c.state, workflow = c.workflow,
-                             data = type(c.data) == "table" and c.data or {} }, case_mt)
+                             data = type(data) == "table" and data or {} }, case_mt)
   internal[obj] = { id = c.id, effects = effects }
   return obj
 end

@@ -19,20 +19,11 @@ end
 
 local function guard_label(g) return g.rule and ("rule " .. q(g.rule)) or ("guard at " .. g.where) end
 
-local guard_copy
 local function deep_copy(v, depth)
   if type(v) ~= "table" or depth > 64 then return v end
   local c = {}
   for k, x in next, v do c[k] = deep_copy(x, depth + 1) end
   return c
-end
-
--- The case as a guard sees it: its own copy of the data.
-guard_copy = function(c)
-  local g = {}
-  for k, v in pairs(c) do g[k] = v end
-  g.data = deep_copy(c.data, 0)
-  return g
 end
 
 ---------------------------------------------------------------------------------------
@@ -110,7 +101,8 @@ end
 local function refusal(code, params, text) return { code = code, params = params, text = text } end
 
 -- Every unmet condition of t for this case and role, as refusals (see refusal above).
--- is_private: privacy(c), shared by every transition of one call.
+-- is_private: privacy(c), shared by every transition of one call; nil: made at the first
+-- refusal that needs it.
 -- (A list even when empty for moves; nil when fire meets every condition.)
 local guard_paths = setmetatable({}, { __mode = "k" })   -- guard -> its file
 local function unmet(def, c, t, role, opts, is_private)
@@ -151,7 +143,7 @@ local function unmet(def, c, t, role, opts, is_private)
   end
   E.current_def = def
   for _, g in ipairs(t.when) do
-    local view = make_case(guard_copy(c), nil)   -- a guard sees the case, never changes it
+    local view = make_case(c, nil, deep_copy(c.data, 0))   -- a guard sees its own copy of the data
     local ok, why
     if g.rule then
       local r = E.find_rule(g.rule, def)
@@ -170,6 +162,7 @@ local function unmet(def, c, t, role, opts, is_private)
     end
     if not ok then
       add("guard", { transition = t.name, rule = g.rule, where = g.where, reason = why }, why)
+      is_private = is_private or privacy(c)
       if is_private(why) then out[#out].private = true end
     end
   end
@@ -228,10 +221,9 @@ local function has_state_timers(def, state)
   return known[state]
 end
 
--- The effects an action collects. The runtime reads each list only as a list: an empty
--- one is left out of the result (nil) rather than converted.
-local function effects() return { schedules = {}, cancels = {}, emits = {} } end
-local function some(list) if list[1] ~= nil then return list end end
+-- The effects an action collects: case.lua's schedule, cancel and emit make each list at
+-- its first item, so a list the action never filled stays nil and is never converted.
+local function effects() return {} end
 
 local action_paths = setmetatable({}, { __mode = "k" })   -- function -> its file
 local function run_action(fn, obj, path_hint)
@@ -251,7 +243,7 @@ function E.open(c)
   local obj = make_case(c, eff)
   run_action(def.on_enter[c.state], obj)
   return { state = c.state, data = rawget(obj, "data") or {}, timers = timers_for(def, c.state),
-           schedules = some(eff.schedules), cancels = some(eff.cancels), emits = some(eff.emits) }
+           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
 end
 
 function E.initial(workflow_id)
@@ -285,7 +277,7 @@ function E.fire(c, name, role, opts)
     return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
       A { refusal("state", { transition = name, state = c.state, from = from }, text) }
   end
-  local refusals = unmet(def, c, t, role, opts, privacy(c))
+  local refusals = unmet(def, c, t, role, opts, nil)
   if refusals then
     return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(texts(refusals), "; ")), refusals
   end
@@ -296,7 +288,7 @@ function E.fire(c, name, role, opts)
     run_action(t.action, obj, def.at.path)
     return { from = c.state, to = c.state, stay = true, final = false, title = cur.title,
              data = rawget(obj, "data") or {},
-             schedules = some(eff.schedules), cancels = some(eff.cancels), emits = some(eff.emits) }
+             schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
   end
   run_action(def.on_exit[c.state], obj, def.at.path)
   run_action(t.action, obj, def.at.path)
@@ -307,7 +299,7 @@ function E.fire(c, name, role, opts)
   return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, ended_by = to.ended_by,
            title = to.title, timed = has_state_timers(def, c.state),
            data = rawget(obj, "data") or {}, timers = timers_for(def, t.to),
-           schedules = some(eff.schedules), cancels = some(eff.cancels), emits = some(eff.emits),
+           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits,
            decision = decision and decision.id or nil }
 end
 
