@@ -1002,8 +1002,11 @@ static int h_duration(lua_State *L) {
 /* at(path): name the file whose code runs next, for errors that carry no line. */
 static int h_at(lua_State *L) {
   kf_lua *h = host(L);
-  const char *p = luaL_optstring(L, 1, "");
-  snprintf(h->current, sizeof h->current, "%s", p);
+  size_t n = 0;
+  const char *p = luaL_optlstring(L, 1, "", &n);
+  if (n >= sizeof h->current) n = sizeof h->current - 1;
+  memcpy(h->current, p, n); /* at every guard and action: no formatting */
+  h->current[n] = 0;
   return 0;
 }
 

@@ -115,12 +115,14 @@ static int tx_commit(kf_engine *e, kf_err *err) {
   return rc;
 }
 
-/* Append one event (ev borrowed). */
-static int record(kf_engine *e, json_t *ev, kf_err *err) {
-  int rc = kf_store_event_append(e->st, ev, err);
+/* Append one event (ev borrowed); data_text: its data as the store writes it, or NULL. */
+static int record_text(kf_engine *e, json_t *ev, const char *data_text, kf_err *err) {
+  int rc = kf_store_event_append_text(e->st, ev, data_text, err);
   if (!rc) json_array_append(e->appended, ev);
   return rc;
 }
+
+static int record(kf_engine *e, json_t *ev, kf_err *err) { return record_text(e, ev, NULL, err); }
 
 /* Append one event; ev is taken (NULL: out of memory). */
 static int event_new(kf_engine *e, json_t *ev, kf_err *err) {
@@ -679,18 +681,41 @@ static json_t *fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transi
     if (json_is_string(json_object_get(res, "ended_by"))) /* who ended the work */
       json_object_set(evdata, "ended_by", json_object_get(res, "ended_by"));
   }
-  if (kf_store_data_differs(c->data, data))
+  char *text = kf_store_data_text(data); /* written once: compared, then stored */
+  if (!text) {
+    kf_fail(err, KF_ENOMEM, "case %lld: out of memory writing its data", (long long)c->id);
+    json_decref(evdata);
+    json_decref(ev);
+    json_decref(res);
+    return NULL;
+  }
+  if (strcmp(text, c->data ? c->data : "{}"))
     json_object_set_new(evdata, "data", redacted_of(e, c->workflow_id, "data", data));
   if (json_is_integer(json_object_get(res, "decision"))) /* the shared decision it needed */
     json_object_set(evdata, "decision", json_object_get(res, "decision"));
   json_object_set_new(ev, "data", evdata);
+  /* The event's data is {"data": the new data} when nothing of it is private and the move
+   * closes nothing: its text is then the case's text, already written. */
+  char *evtext = NULL;
+  if (json_object_size(evdata) == 1 && json_object_get(evdata, "data") == data) {
+    size_t n = strlen(text);
+    if ((evtext = malloc(n + 10))) {
+      memcpy(evtext, "{\"data\":", 8);
+      memcpy(evtext + 8, text, n);
+      memcpy(evtext + 8 + n, "}", 2);
+    }
+  }
   /* the state's timers go (unless Lua says the state can have none: timed is false); the
    * events first, then the case's row, which then records the log's head */
-  if ((!stay && !json_is_false(json_object_get(res, "timed")) &&
-       kf_store_timers_cancel(e->st, c->id, c->state, NULL, now, timer, err)) ||
-      record(e, ev, err) || apply_effects_of(e, c->id, res, actor, now, err) ||
-      kf_store_case_update(e->st, c->id, c->revision, to, final, !stay, data, now, err))
+  int failed = (!stay && !json_is_false(json_object_get(res, "timed")) &&
+                kf_store_timers_cancel(e->st, c->id, c->state, NULL, now, timer, err)) ||
+               record_text(e, ev, evtext, err);
+  free(evtext);
+  if (failed || apply_effects_of(e, c->id, res, actor, now, err) ||
+      kf_store_case_update_text(e->st, c->id, c->revision, to, final, !stay, text, now, err))
     goto fail;
+  free(text);
+  text = NULL;
   if (fired) { /* the case as now stored, so callers need not read it again */
     kf_case_row r = *c;
     r.state = to;
@@ -706,6 +731,7 @@ static json_t *fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transi
   json_decref(res);
   return ev;
 fail:
+  free(text);
   json_decref(ev);
   json_decref(res);
   return NULL;

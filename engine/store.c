@@ -232,9 +232,20 @@ sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
     kf_fail(err, KF_ENOMEM, "out of memory building a query");
     return NULL;
   }
+  /* Most callers pass the same static text each time: its address finds it at once (the
+   * text is compared, so a reused buffer holding other SQL is never mistaken for it). */
+  unsigned slot = (unsigned)(((uintptr_t)sql >> 3) % NSTMT);
+  struct cached *hit = &st->cache[st->hint[slot]];
+  st->tick++;
+  if (hit->st && hit->key == sql && !sqlite3_stmt_busy(hit->st) &&
+      !strcmp(sqlite3_sql(hit->st), sql)) {
+    sqlite3_reset(hit->st);
+    sqlite3_clear_bindings(hit->st);
+    hit->used = st->tick;
+    return hit->st;
+  }
   uint64_t h = sql_hash(sql);
   struct cached *victim = NULL;
-  st->tick++;
   for (int i = 0; i < NSTMT; i++) {
     struct cached *c = &st->cache[i];
     if (!c->st) {
@@ -246,6 +257,8 @@ sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
       sqlite3_reset(c->st);
       sqlite3_clear_bindings(c->st);
       c->used = st->tick;
+      c->key = sql;
+      st->hint[slot] = (unsigned char)i;
       return c->st;
     }
     if (!victim || (victim->st && c->used < victim->used)) victim = c;
@@ -266,6 +279,8 @@ sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
   victim->st = s;
   victim->hash = h;
   victim->used = st->tick;
+  victim->key = sql;
+  st->hint[slot] = (unsigned char)(victim - st->cache);
   return s;
 }
 
@@ -488,13 +503,34 @@ static int step_sql(kf_store *st, const char *sql, const char *what, kf_err *err
   return rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, what);
 }
 
+/* The database's data version: it changes with every commit, this connection's or
+ * another's (read at a transaction's start, it tells whether anyone wrote since). */
+static unsigned data_version(kf_store *st) {
+  unsigned v = 0;
+  if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK) return 0;
+  return v;
+}
+
 int kf_store_begin(kf_store *st, kf_err *err) {
   int rc = step_sql(st, "BEGIN IMMEDIATE", "starting a transaction", err);
   if (rc) return rc;
   st->in_tx = 1;
   memset(&st->head, 0, sizeof st->head);
   st->saved = st->head;
+  st->tail.current = st->tail.valid && st->tail.version == data_version(st);
   return 0;
+}
+
+int store_log_end(kf_store *st, int64_t *seq, char hash[65]) {
+  if (st->head.seq) { /* this transaction's last event so far */
+    *seq = st->head.seq;
+    memcpy(hash, st->head.hash, 65);
+    return 1;
+  }
+  if (!st->in_tx || !st->tail.current) return 0;
+  *seq = st->tail.seq;
+  memcpy(hash, st->tail.hash, 65);
+  return 1;
 }
 
 int kf_store_begin_read(kf_store *st, kf_err *err) {
@@ -521,6 +557,13 @@ int kf_store_commit(kf_store *st, kf_err *err) {
     return rc;
   }
   st->in_tx = 0;
+  if (st->head.seq) {
+    st->tail.seq = st->head.seq;
+    memcpy(st->tail.hash, st->head.hash, sizeof st->tail.hash);
+  }
+  st->tail.valid = st->head.seq || st->tail.current;
+  st->tail.version = data_version(st);
+  st->tail.current = 0;
   memset(&st->head, 0, sizeof st->head);
   return 0;
 }
@@ -528,6 +571,7 @@ int kf_store_commit(kf_store *st, kf_err *err) {
 void kf_store_rollback(kf_store *st) {
   if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   st->in_tx = 0;
+  st->tail.current = 0;
   memset(&st->head, 0, sizeof st->head);
 }
 
@@ -802,14 +846,8 @@ void kf_case_row_free(kf_case_row *row) {
   row->mem = NULL;
 }
 
-/* The store writes a case's data with its keys sorted (store_bind_data), so equal data is
- * equal text. A row an older kinflow wrote (keys unsorted) may count as changed once: the
- * move's event then records the data it has anyway. */
-int kf_store_data_differs(const char *stored, json_t *data) {
-  char *text = store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-  int differs = !text || strcmp(text, stored ? stored : "{}");
-  free(text);
-  return differs;
+char *kf_store_data_text(json_t *data) {
+  return store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
 json_t *kf_store_def_meta(kf_store *st, int64_t def_id, kf_err *err) {
@@ -824,6 +862,18 @@ json_t *kf_store_def_meta(kf_store *st, int64_t def_id, kf_err *err) {
 
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
                          int final, int entered, json_t *data, const char *now, kf_err *err) {
+  char *text = data ? kf_store_data_text(data) : NULL;
+  if (data && !text)
+    return kf_fail(err, KF_ENOMEM, "could not write a value as JSON (out of memory); nothing "
+                   "was changed");
+  int rc = kf_store_case_update_text(st, id, revision, state, final, entered, text, now, err);
+  free(text);
+  return rc;
+}
+
+int kf_store_case_update_text(kf_store *st, int64_t id, int64_t revision, const char *state,
+                              int final, int entered, const char *data, const char *now,
+                              kf_err *err) {
   /* final is set only when it becomes 1 (nothing leaves a final state), so that its index
    * is not rewritten on every move; last_seq: the log's head when the transaction's last
    * event so far is this case's (see record_head). */
@@ -841,13 +891,14 @@ int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char 
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, revision);
   store_bind_text(s, 3, state);
-  int rc = store_bind_data(st, s, 5, data, err);
-  if (rc) return rc;
+  sqlite3_bind_text(s, 5, data ? data : "{}", -1, SQLITE_STATIC);
   store_bind_text(s, 6, now);
   sqlite3_bind_int(s, 7, entered);
   int noting = st->head.seq && st->head.case_id == id;
   if (noting) sqlite3_bind_int64(s, 8, st->head.seq);
-  if ((rc = store_step_done(st, s, "updating a case", err))) return rc;
+  int rc = store_step_done(st, s, "updating a case", err);
+  sqlite3_bind_null(s, 5); /* the text is the caller's */
+  if (rc) return rc;
   if (sqlite3_changes(st->db) == 0)
     return kf_fail(err, KF_ECONFLICT, "case %lld changed since revision %lld (someone else "
                    "updated it first); reload and try again", (long long)id, (long long)revision);

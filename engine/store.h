@@ -80,8 +80,9 @@ typedef struct kf_case_row {
 /* As kf_store_case_get finds a case (the same errors); 0 with row filled. */
 int kf_store_case_row(kf_store *st, const char *id_or_ref, kf_case_row *row, kf_err *err);
 void kf_case_row_free(kf_case_row *row);
-/* Does data differ from a case's stored data text (NULL: none)? */
-int kf_store_data_differs(const char *stored, json_t *data);
+/* A case's data as the store writes it: compact, keys sorted, so that equal data is equal
+ * text (a row an older kinflow wrote, keys unsorted, may differ once). free() it. */
+char *kf_store_data_text(json_t *data);
 /* What a case shows of its workflow version def_id that its own row does not hold:
  * {version, workflow_title, base_name, base_version} (the base null when it adapts
  * nothing). A version's row never changes, so callers may keep it. */
@@ -93,6 +94,10 @@ json_t *kf_store_def_meta(kf_store *st, int64_t def_id, kf_err *err);
  * (so append the case's events first, then update it: commit then writes no other head). */
 int kf_store_case_update(kf_store *st, int64_t id, int64_t revision, const char *state,
                          int final, int entered, json_t *data, const char *now, kf_err *err);
+/* The same with the data as kf_store_data_text wrote it (NULL: {}). */
+int kf_store_case_update_text(kf_store *st, int64_t id, int64_t revision, const char *state,
+                              int final, int entered, const char *data, const char *now,
+                              kf_err *err);
 /* Mark a case overdue since `since` (NULL: no longer overdue); revision+1, updated at now.
  * KF_ENOTFOUND when there is no case id. */
 int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, const char *now,
@@ -149,6 +154,9 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
 /* Events: the append-only, hash-chained log. ev: case (or null), at, actor, role, kind,
  * name, from, to, reason, data. Only inside a transaction. Sets seq and hash in ev. */
 int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err);
+/* The same, ev's data being data_text already: written as store_json_dumps writes it
+ * (compact, keys sorted), which the caller vouches for (NULL: write it here). */
+int kf_store_event_append_text(kf_store *st, json_t *ev, const char *data_text, kf_err *err);
 /* filter: case, kind, since, after (seq), limit. Oldest first. */
 json_t *kf_store_events(kf_store *st, json_t *filter, kf_err *err);
 /* Recompute the chain. 0 when intact (*summary, unless summary is NULL, gets

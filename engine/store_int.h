@@ -26,6 +26,7 @@ struct cached {
   sqlite3_stmt *st; /* NULL: a free slot */
   uint64_t hash;    /* of its SQL text (sqlite3_sql), for a quick look */
   uint64_t used;    /* when it was last handed out: the least recent goes first */
+  const char *key;  /* the caller's pointer it was last asked for by (see hint) */
 };
 
 struct kf_store {
@@ -42,7 +43,17 @@ struct kf_store {
     int64_t seq, case_id, noted;
     char hash[65];
   } head, saved;
+  /* The log's last event as this connection last committed it, and the database's data
+   * version then: while no other connection has written since, the next transaction's
+   * first event follows it without reading the log's end. */
+  struct {
+    int valid, current; /* current: checked at this transaction's start */
+    unsigned version;
+    int64_t seq;
+    char hash[65];
+  } tail;
   struct cached cache[NSTMT];
+  unsigned char hint[NSTMT]; /* by the caller's SQL pointer: where it was found last */
 };
 
 int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what);
@@ -66,6 +77,9 @@ int store_parse_digits(const char *text, int64_t *id);
 /* json_dumps(v, flags), written directly when flags are JSON_COMPACT with JSON_SORT_KEYS or
  * JSON_ENCODE_ANY or both (the same bytes; Jansson writes anything else). free() it. */
 char *store_json_dumps(json_t *v, size_t flags);
+/* The log's last event (seq, hash) when known without reading it: appended by this
+ * transaction, or committed by this connection with nobody writing since. 0: read it. */
+int store_log_end(kf_store *st, int64_t *seq, char hash[65]);
 int store_bind_data(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err);
 int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
                      char out[65]);

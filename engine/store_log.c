@@ -247,29 +247,41 @@ int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char 
 }
 
 int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
+  return kf_store_event_append_text(st, ev, NULL, err);
+}
+
+int kf_store_event_append_text(kf_store *st, json_t *ev, const char *data_text, kf_err *err) {
   static const char *q_head = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
   static const char *q_ins =
       "INSERT INTO events(seq,case_id,at,actor,role,kind,name,from_state,to_state,reason,"
       "data,prev_hash,hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
   if (!kf_store_in_tx(st))
     return kf_fail(err, KF_ESTORE, "internal: event appended outside a transaction");
-  sqlite3_stmt *s = store_stmt(st, q_head, err);
-  if (!s) return err ? err->code : KF_ESTORE;
   char prev[65];
   int64_t seq = 1;
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    seq = sqlite3_column_int64(s, 0) + 1;
-    snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
-  } else if (rc == SQLITE_DONE) {
-    memcpy(prev, GENESIS, sizeof prev);
+  int rc;
+  sqlite3_stmt *s;
+  if (store_log_end(st, &seq, prev)) {
+    seq++;
   } else {
+    if (!(s = store_stmt(st, q_head, err))) return err ? err->code : KF_ESTORE;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      seq = sqlite3_column_int64(s, 0) + 1;
+      snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
+    } else if (rc == SQLITE_DONE) {
+      memcpy(prev, GENESIS, sizeof prev);
+    } else {
+      sqlite3_reset(s);
+      return store_db_fail(st, err, rc, "reading the event log");
+    }
     sqlite3_reset(s);
-    return store_db_fail(st, err, rc, "reading the event log");
   }
-  sqlite3_reset(s);
   json_t *data = json_object_get(ev, "data");
-  char *dtext = data ? store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+  char *owned = data_text ? NULL
+                : data    ? store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS)
+                          : strdup("{}");
+  const char *dtext = data_text ? data_text : owned;
   json_t *cid = json_object_get(ev, "case");
   const char *text[9] = {store_jstr(ev, "at"), store_jstr(ev, "actor"), store_jstr(ev, "role"),
                          store_jstr(ev, "kind"), store_jstr(ev, "name"), store_jstr(ev, "from"),
@@ -277,12 +289,12 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   char hash[65];
   if (!dtext || !text[0] || !text[1] || !text[3] ||
       store_event_hash(prev, seq, json_is_integer(cid) ? json_integer_value(cid) : 0, text, hash)) {
-    free(dtext);
+    free(owned);
     return kf_fail(err, KF_EINVAL, "event '%s' has missing or malformed fields",
                    store_jstr(ev, "kind") ? store_jstr(ev, "kind") : "?");
   }
   if (!(s = store_stmt(st, q_ins, err))) {
-    free(dtext);
+    free(owned);
     return err ? err->code : KF_ESTORE;
   }
   sqlite3_bind_int64(s, 1, seq);
@@ -298,7 +310,7 @@ int kf_store_event_append(kf_store *st, json_t *ev, kf_err *err) {
   sqlite3_bind_text(s, 11, dtext, -1, SQLITE_TRANSIENT);
   store_bind_text(s, 12, prev);
   store_bind_text(s, 13, hash);
-  free(dtext);
+  free(owned);
   rc = store_step_done(st, s, "appending an event", err);
   if (rc) return rc;
   /* The head, kept beside the log (at commit: meta, or the row of the case it is about):

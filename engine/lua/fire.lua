@@ -9,15 +9,17 @@ local q, names, A, fires_from, from_states, make_case = lib.q, lib.names, lib.A,
 ---------------------------------------------------------------------------------------
 -- Firing
 
+local function guard_label(g) return g.rule and ("rule " .. q(g.rule)) or ("guard at " .. g.where) end
+
+-- label: a text, or a guard (its label is made only when a refusal needs it).
 local function guard_result(ok, a, b, label, path)
+  if a and ok then return true end
+  if type(label) == "table" then label = guard_label(label) end
   if not ok then return false, fmt("%s failed: %s", label, E.errtext(a, path or label)) end
-  if a then return true end
   if type(b) == "string" and b ~= "" then return false, (b:gsub("[\r\n]+", " ")) end
   if type(b) == "number" then return false, tostring(b) end
   return false, label .. " is not met"
 end
-
-local function guard_label(g) return g.rule and ("rule " .. q(g.rule)) or ("guard at " .. g.where) end
 
 local function deep_copy(v, depth)
   if type(v) ~= "table" or depth > 64 then return v end
@@ -105,16 +107,18 @@ local function refusal(code, params, text) return { code = code, params = params
 -- refusal that needs it.
 -- (A list even when empty for moves; nil when fire meets every condition.)
 local guard_paths = setmetatable({}, { __mode = "k" })   -- guard -> its file
+local function add_to(out, code, params, text)
+  out = out or A()
+  out[#out + 1] = refusal(code, params, text)
+  return out
+end
+
 local function unmet(def, c, t, role, opts, is_private)
   local out = opts.moves and A() or nil
-  local function add(code, params, text)
-    out = out or A()
-    out[#out + 1] = refusal(code, params, text)
-  end
   if opts.timer then
     -- time fires it: roles do not apply
   elseif not t.by and t.after then
-    add("by_time", { transition = t.name, after = t.after },
+    out = add_to(out, "by_time", { transition = t.name, after = t.after },
       fmt("%s is fired by time only (after %s)", q(t.name), t.after))
   elseif role == nil then
     -- any role: listing moves without --as
@@ -124,22 +128,22 @@ local function unmet(def, c, t, role, opts, is_private)
     if not allowed then
       local by = A()
       for i, r in ipairs(t.by) do by[i] = r end
-      add("role", { role = role, transition = t.name, by = by },
+      out = add_to(out, "role", { role = role, transition = t.name, by = by },
         fmt("role %s may not fire %s (by: %s)", q(role), q(t.name), names(t.by)))
     end
   end
   for _, f in ipairs(t.requires) do
     if c.id == nil or #host.entries(c.id, f) == 0 then
-      add("form_missing", { form = f }, fmt("requires form %s (no valid entry)", q(f)))
+      out = add_to(out, "form_missing", { form = f }, fmt("requires form %s (no valid entry)", q(f)))
     end
   end
   if t.decision and not E.decision_for(c, t.name) then
-    add("decision_missing", { transition = t.name },
+    out = add_to(out, "decision_missing", { transition = t.name },
       fmt("no shared decision has been recorded for %s since the case entered %s (who took part, their views, whether the family agreed)",
         q(t.name), q(c.state)))
   end
   if t.reason and not opts.moves and (type(opts.reason) ~= "string" or opts.reason:match("^%s*$")) then
-    add("reason_required", { transition = t.name }, fmt("%s needs a reason (--reason)", q(t.name)))
+    out = add_to(out, "reason_required", { transition = t.name }, fmt("%s needs a reason (--reason)", q(t.name)))
   end
   E.current_def = def
   for _, g in ipairs(t.when) do
@@ -151,17 +155,17 @@ local function unmet(def, c, t, role, opts, is_private)
       else
         host.at(r.path)
         local p, a, b = pcall(r.spec.check, view)
-        ok, why = guard_result(p, a, b, guard_label(g), r.path)
+        ok, why = guard_result(p, a, b, g, r.path)
       end
     else
       local path = guard_paths[g]
       if not path then path = g.where:match("^(.*):%d+$"); guard_paths[g] = path end
       host.at(path)
       local p, a, b = pcall(g.fn, view)
-      ok, why = guard_result(p, a, b, guard_label(g), path)
+      ok, why = guard_result(p, a, b, g, path)
     end
     if not ok then
-      add("guard", { transition = t.name, rule = g.rule, where = g.where, reason = why }, why)
+      out = add_to(out, "guard", { transition = t.name, rule = g.rule, where = g.where, reason = why }, why)
       is_private = is_private or privacy(c)
       if is_private(why) then out[#out].private = true end
     end
@@ -253,40 +257,43 @@ end
 
 -- fire(case, transition, role, opts{reason, timer}): what firing does, or nil, code, msg.
 -- case: its id, ref, workflow, workflow_id, state and data (the runtime passes no more).
+local function label_of(c) return "case " .. tostring(c.id) end
+
+local NO_OPTS = setmetatable({}, { __newindex = function() error("internal: options are read-only", 2) end })
+
 function E.fire(c, name, role, opts)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   local def = E.version(c.workflow_id)
   local t = def.transition_by[name]
-  local label = "case " .. tostring(c.id)
   if not t then
-    return nil, "notfound", fmt("%s: workflow %s has no transition %s (transitions: %s)", label, q(def.name), q(name), names(def.transitions))
+    return nil, "notfound", fmt("%s: workflow %s has no transition %s (transitions: %s)", label_of(c), q(def.name), q(name), names(def.transitions))
   end
   local okr, code, why = check_role(def, role)
-  if not okr then return nil, code, label .. ": " .. why end
+  if not okr then return nil, code, label_of(c) .. ": " .. why end
   local cur = def.state_by[c.state]
-  if not cur then return nil, "invalid", fmt("%s is in state %s, which its workflow no longer has", label, q(c.state)) end
+  if not cur then return nil, "invalid", fmt("%s is in state %s, which its workflow no longer has", label_of(c), q(c.state)) end
   if cur.final then
     local text = fmt("the case is in final state %s; nothing leaves a final state", q(c.state))
-    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label_of(c), q(name), text),
       A { refusal("final", { transition = name, state = c.state }, text) }
   end
   if not fires_from(t, c.state, def) then
     local from = A()
     for i, s in ipairs(from_states(def, t)) do from[i] = s end
     local text = fmt("case is in %s; %s fires from %s", q(c.state), q(name), names(from))
-    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), text),
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label_of(c), q(name), text),
       A { refusal("state", { transition = name, state = c.state, from = from }, text) }
   end
   local refusals = unmet(def, c, t, role, opts, nil)
   if refusals then
-    return nil, "refused", fmt("%s: cannot fire %s: %s", label, q(name), concat(texts(refusals), "; ")), refusals
+    return nil, "refused", fmt("%s: cannot fire %s: %s", label_of(c), q(name), concat(texts(refusals), "; ")), refusals
   end
   local eff = effects()
   local obj = make_case(c, eff)
   E.current_def = def
   if t.stay then -- an act in the state: no exit, no entry, the state's timers go on
     run_action(t.action, obj, def.at.path)
-    return { from = c.state, to = c.state, stay = true, final = false, title = cur.title,
+    return { to = c.state, stay = true, final = false,
              data = rawget(obj, "data") or {},
              schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
   end
@@ -296,8 +303,8 @@ function E.fire(c, name, role, opts)
   rawset(obj, "state", t.to)
   run_action(def.on_enter[t.to], obj, def.at.path)
   local decision = t.decision and E.decision_for(c, t.name) or nil
-  return { from = c.state, to = t.to, final = to.final, outcome = to.outcome, ended_by = to.ended_by,
-           title = to.title, timed = has_state_timers(def, c.state),
+  return { to = t.to, final = to.final, outcome = to.outcome, ended_by = to.ended_by,
+           timed = has_state_timers(def, c.state),
            data = rawget(obj, "data") or {}, timers = timers_for(def, t.to),
            schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits,
            decision = decision and decision.id or nil }

@@ -2,6 +2,8 @@
  * connection and one Lua state each), atomic refusal on Lua errors, timers fire once. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sqlite3.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -20,6 +22,8 @@ static const char *WORKFLOW =
     "    { 'lapse', from = 'open', to = 'done', after = '30d' },\n"
     "    { 'finish', from = { 'taken', 'broken' }, to = 'done', by = { 'worker' },\n"
     "      when = { function(c) return c.data.ok == true, 'the work is not finished yet' end } },\n"
+    "    { 'mark', from = 'taken', stay = true, by = { 'worker' },\n"
+    "      action = function(c) c.data.zeta = 1; c.data.alpha = { y = 2, x = { 'l', 'm' } } end },\n"
     "    { 'stash', from = 'taken', stay = true, by = { 'worker' },\n"
     "      action = function(c) c.data.list = { 1, { f = function() end } } end },\n"
     "  },\n"
@@ -167,6 +171,35 @@ int main(void) {
             json_is_array(json_object_get(stash, "reasons")) && json_is_true(json_object_get(stash, "available")),
         "an available move has empty lists of refusals and reasons");
   json_decref(moves);
+
+  /* The case's data is stored with its keys sorted, and the move's event holds that very
+   * text as {"data": ...} (the event's text is not written twice). */
+  res = kf_case_fire(e, "five", "mark", "worker", "t", NULL, 0, &err);
+  CHECK(res != NULL, "mark: %s", err.msg);
+  json_decref(res);
+  {
+    sqlite3 *raw = NULL;
+    sqlite3_stmt *q = NULL;
+    char evtext[512] = "", casetext[512] = "";
+    sqlite3_open(db, &raw);
+    if (sqlite3_prepare_v2(raw, "SELECT e.data, c.data FROM events e JOIN cases c ON c.id = e.case_id"
+                           " WHERE e.kind = 'case.transition' ORDER BY e.seq DESC LIMIT 1",
+                           -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+      snprintf(evtext, sizeof evtext, "%s", (const char *)sqlite3_column_text(q, 0));
+      snprintf(casetext, sizeof casetext, "%s", (const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(raw);
+    json_t *v = json_loads(casetext, 0, NULL);
+    char *sorted = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    CHECK(sorted && !strcmp(sorted, casetext) && strstr(casetext, "\"zeta\":1"),
+          "the case's data is stored with its keys sorted: %s", casetext);
+    char expect[600];
+    snprintf(expect, sizeof expect, "{\"data\":%s}", casetext);
+    CHECK(!strcmp(evtext, expect), "the event holds the case's data text: %s", evtext);
+    free(sorted);
+    json_decref(v);
+  }
 
   /* A value JSON cannot hold is named by where it sits in the result. */
   res = kf_case_fire(e, "five", "stash", "worker", "t", NULL, 0, &err);

@@ -756,6 +756,45 @@ static void json_text(void) {
         same, refused, total);
 }
 
+
+/* Two connections appending in turns, and a transaction rolled back: each first event of a
+ * transaction follows the log's true end (a connection keeps the end it committed only
+ * while nobody else has written), so the chain holds. */
+static void two_writers(void) {
+  char p[512];
+  t_tmp_path(p, sizeof p, "writers", "db");
+  kf_err err = {0};
+  kf_store *a = kf_store_open(p, 0, &err), *b = kf_store_open(p, 0, &err);
+  CHECK(a && b, "two connections: %s", err.msg);
+  if (!a || !b) return;
+  const char *turns = "aabababbbaab";
+  json_t *ev = json_pack("{s:s,s:s,s:s}", "kind", "test.turn", "actor", "tester", "at",
+                         "2026-01-05T09:00:00Z");
+  int ok = 1;
+  for (const char *t = turns; *t; t++) {
+    kf_store *st = *t == 'a' ? a : b;
+    if (kf_store_begin(st, &err) || kf_store_event_append(st, ev, &err) ||
+        kf_store_commit(st, &err))
+      ok = 0;
+    if (t - turns == 5) { /* one rolled back after appending two */
+      if (kf_store_begin(st, &err) || kf_store_event_append(st, ev, &err) ||
+          kf_store_event_append(st, ev, &err))
+        ok = 0;
+      kf_store_rollback(st);
+    }
+  }
+  json_decref(ev);
+  CHECK(ok, "every turn appended: %s", err.msg);
+  json_t *sum = NULL;
+  CHECK(kf_store_audit_verify(a, &sum, &err) == 0, "the chain holds across two writers: %s", err.msg);
+  CHECK(json_integer_value(json_object_get(sum, "events")) == (json_int_t)strlen(turns),
+        "one event a turn, none of the rolled back ones");
+  json_decref(sum);
+  kf_store_close(a);
+  kf_store_close(b);
+  t_remove_db(p);
+}
+
 int main(void) {
   t_tmp_path(path, sizeof path, "store", "db");
   kf_err err = {0};
@@ -918,5 +957,6 @@ int main(void) {
   json_text();
   responsibility();
   records();
+  two_writers();
   T_DONE();
 }
