@@ -24,7 +24,8 @@
 static json_t *session_detail(kf_session *s) { return s ? s->detail : NULL; }
 
 static const kf_plugin_verbs PLUGIN_VERBS = {kf_session_open, kf_session_close, kf_session_call,
-                                             session_detail, kf_session_call_group};
+                                             session_detail, kf_session_call_group,
+                                             kf_session_durable};
 
 void kf_api_install(void) { kf_plugins_set_verbs(&PLUGIN_VERBS); }
 
@@ -53,6 +54,10 @@ void kf_session_close(kf_session *s) {
 }
 
 json_t *kf_session_detail(kf_session *s) { return session_detail(s); }
+
+int kf_session_durable(kf_session *s, int full, kf_err *err) {
+  return kf_store_set_durability(kf_engine_store(s->e), full, err);
+}
 
 /* ---- verbs ---- */
 

@@ -116,6 +116,8 @@ json_t *kf_session_detail(kf_session *s);
  * acts for its own args.user. 0: committed, each call says how it went; -1: nothing was
  * written, and every call that had succeeded says why (503 busy, or 500). */
 int kf_session_call_group(kf_session *s, kf_call *calls, size_t n);
+/* full 1: synchronous=FULL on the session's connection (commits survive a power loss). */
+int kf_session_durable(kf_session *s, int full, kf_err *err);
 
 /* Hand the verbs above to the plugin registry (kf_api's session_open, call...): once per
  * process, before plugins that serve requests run. */

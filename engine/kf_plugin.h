@@ -161,6 +161,10 @@ typedef struct kf_api {
    * 500 with the store's error; nothing of the group is written). Hooks see the group's
    * events after the commit. From a command, a hook or a thread of the plugin's own. */
   int (*call_group)(kf_session *s, kf_call *calls, size_t n);
+  /* full 1: the session's commits survive a power loss (SQLite's synchronous=FULL: an fsync
+   * a commit, which a group pays once); 0: the default (NORMAL: they survive a crash of
+   * the program). 0, or -1 with error filled. */
+  int (*session_durable)(kf_session *s, int full, char *error, size_t len);
 } kf_api;
 
 /* What a plugin exports. */

@@ -24,6 +24,7 @@ typedef struct kf_plugin_verbs {
   json_t *(*call)(kf_session *s, const char *verb, json_t *args, int *status, kf_err *err);
   json_t *(*detail)(kf_session *s);
   int (*group)(kf_session *s, struct kf_call *calls, size_t n); /* call_group (ABI 5) */
+  int (*durable)(kf_session *s, int full, kf_err *err);           /* session_durable (ABI 5) */
 } kf_plugin_verbs;
 void kf_plugins_set_verbs(const kf_plugin_verbs *verbs);
 

@@ -1,5 +1,5 @@
-/* serve.c: the `kinflow serve` command: its arguments and settings, the daemon's start
- * and stop on SIGINT/SIGTERM, due timers every 30 seconds, and `--routes` (the route
+/* serve.c: the `kinflow serve` command: its arguments and settings, the daemon's and the
+ * writer's start and stop on SIGINT/SIGTERM, due timers every 30 seconds, and `--routes` (the route
  * table, printed). It handles no request itself (http.c and routes.c do). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -175,6 +175,11 @@ int serve_cmd(int argc, char **argv) {
     fprintf(stderr, "kinflow: serve: %s\n", err);
     return 1;
   }
+  if (writer_start(err, sizeof err)) {
+    fprintf(stderr, "kinflow: serve: %s\n", err);
+    engine_close_sessions();
+    return 1;
+  }
   char web[4096];
   struct stat sb;
   snprintf(web, sizeof web, "%s/web/index.html", api->plugin_dir(self));
@@ -213,6 +218,7 @@ int serve_cmd(int argc, char **argv) {
   http_stop(d);
   migrations_end(); /* a run still going finishes first (its thread is the plugin's) */
 out:
+  writer_stop(); /* what is queued is written first */
   engine_close_sessions();
   sigaction(SIGPIPE, &old_pipe, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
