@@ -29,6 +29,7 @@ typedef struct settings {
                            or from the previous answer on a kept-alive one) */
   int request_timeout;  /* seconds a whole request (head and body) may take likewise */
   int connections;      /* connections at once */
+  int threads;          /* worker threads (each waits for the writer while its write runs) */
   int per_address;      /* connections at once from one address (0: no limit) */
   int throttle_entries; /* sign-in throttle entries (tests make it small; 0: the default) */
   const char *hosts[16]; /* --host: Host names accepted (NAME: any port; NAME:PORT) */

@@ -24,6 +24,8 @@ enum {
   IDLE = 30 * 60,       /* a session ends after this long unused... */
   ABSOLUTE = 12 * 3600, /* ...or this long after sign-in */
   TIMERS_EVERY = 30,    /* seconds between runs of due timers */
+  THREADS = 16,         /* worker threads: a write waits for the writer's commit, so more
+                           threads than cores let more writes share a commit */
 };
 
 
@@ -68,6 +70,7 @@ static void read_settings(void) {
   cfg.request_timeout = env_number("KINFLOW_CONSOLE_REQUEST_TIMEOUT", 1, 86400, REQUEST_TIMEOUT);
   if (cfg.request_timeout < cfg.head_timeout) cfg.request_timeout = cfg.head_timeout;
   cfg.connections = env_number("KINFLOW_CONSOLE_CONNECTIONS", 16, 1000000, CONNECTIONS);
+  cfg.threads = env_number("KINFLOW_CONSOLE_THREADS", 1, 256, THREADS);
   cfg.throttle_entries = env_number("KINFLOW_CONSOLE_THROTTLE_ENTRIES", 16, 1000000, 0);
   cfg.secure_cookies = is(secure, "1");
   cfg.trusted_proxy = getenv("KINFLOW_TRUSTED_PROXY");
