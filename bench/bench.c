@@ -571,45 +571,59 @@ static struct {
   double writer_cpu, writer_wall;
 } gc = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
 
+/* The console's writer, as plugins/console/writer.c runs it: a session of its own at
+ * synchronous=FULL, everything queued taken at once (up to 64) and run as one group through
+ * the group API (kf_session_call_group: case.fire a call, a savepoint each, one commit),
+ * each client woken with its own answer only after that commit. */
 static void *gc_writer(void *arg) {
   (void)arg;
+  enum { BATCH = 64 };
   kf_err err = {0};
-  kf_engine *e = engine(db_e, 0);
-  if (kf_store_set_durability(kf_engine_store(e), 1, &err)) die("durability: %s", err.msg);
+  kf_session *s = kf_session_open(db_e, &err);
+  if (!s || kf_session_durable(s, 1, &err)) die("the writer's session: %s", err.msg);
+  kf_call calls[BATCH];
+  gc_req *batch[BATCH];
   pthread_mutex_lock(&gc.mu);
   gc.ready = 1;
   pthread_cond_broadcast(&gc.work);
   for (;;) {
     while (!gc.head && !gc.stop) pthread_cond_wait(&gc.work, &gc.mu);
     if (!gc.head && gc.stop) break;
-    gc_req *batch = gc.head;
-    gc.head = gc.tail = NULL;
+    size_t n = 0;
+    while (gc.head && n < BATCH) {
+      batch[n++] = gc.head;
+      gc.head = gc.head->next;
+    }
+    if (!gc.head) gc.tail = NULL;
     pthread_mutex_unlock(&gc.mu);
-    json_t *reqs = json_array();
-    for (gc_req *q = batch; q; q = q->next)
-      json_array_append_new(reqs, json_pack("{s:s,s:s,s:s,s:s}", "id", q->id, "transition",
-                                            "step", "as", "worker", "actor", "bench"));
+    for (size_t i = 0; i < n; i++) {
+      memset(&calls[i], 0, sizeof calls[i]);
+      calls[i].verb = "case.fire";
+      calls[i].args = json_pack("{s:s,s:s,s:s,s:s}", "id", batch[i]->id, "transition", "step",
+                                "as", "worker", "actor", "bench");
+    }
     double c0 = cpu_s(), t0 = now_s();
-    json_t *res = kf_case_fire_many(e, reqs, &err);
+    int rc = kf_session_call_group(s, calls, n);
     gc.writer_cpu += cpu_s() - c0;
     gc.writer_wall += now_s() - t0;
-    if (!res) fprintf(stderr, "bench: group commit: %s\n", err.msg);
+    if (rc) fprintf(stderr, "bench: group commit: %s\n", calls[0].error);
     pthread_mutex_lock(&gc.mu);
-    size_t i = 0;
     gc.batches++;
-    for (gc_req *q = batch, *next; q; q = next, i++) {
-      next = q->next;
-      q->ok = res && json_is_true(json_object_get(json_array_get(res, i), "ok"));
+    for (size_t i = 0; i < n; i++) {
+      gc_req *q = batch[i];
+      q->ok = calls[i].result != NULL;
+      if (!q->ok && gc.failed < 3) fprintf(stderr, "bench: group commit: %d %s\n", calls[i].status, calls[i].error);
       gc.requests++;
       if (!q->ok) gc.failed++;
+      json_decref(calls[i].result);
+      json_decref(calls[i].detail);
+      json_decref((json_t *)calls[i].args);
       q->done = 1;
       pthread_cond_signal(&q->cv);
     }
-    json_decref(res);
-    json_decref(reqs);
   }
   pthread_mutex_unlock(&gc.mu);
-  kf_engine_close(e);
+  kf_session_close(s);
   return NULL;
 }
 
@@ -663,7 +677,7 @@ static double fsync_ms(int n) {
 
 static void phase_group(void) {
   enum { CLIENTS = 32 };
-  say("group commit: %d clients, one writer batching into kf_case_fire_many, synchronous=FULL",
+  say("group commit: %d clients, one writer batching through kf_session_call_group, synchronous=FULL",
       CLIENTS);
   if (ncases_e < CLIENTS) die("group commit needs %d cases", CLIENTS);
   double secs = quick ? 2.0 : 10.0;
@@ -692,6 +706,7 @@ static void phase_group(void) {
     free(gc.lat[i]);
   }
   double tps = (total - gc.failed) / elapsed, single = get("full_engine_tps");
+  double normal = get("normal_engine_tps");
   double p50 = pct(all, (int)m, 50), p99 = pct(all, (int)m, 99);
   free(all);
   put("group_commit_tps", tps);
@@ -701,12 +716,15 @@ static void phase_group(void) {
   put("group_commit_ack_p99_ms", p99);
   put("group_commit_failed", (double)gc.failed);
   put("group_commit_vs_full_ratio", tps / single);
+  put("group_commit_vs_normal_ratio", tps / normal);
   put("group_commit_writer_cpu_us_per_request", gc.requests ? gc.writer_cpu / gc.requests * 1e6 : 0);
   double fs = fsync_ms(30);
   put("fsync_p50_ms", fs);
   put("group_commit_writer_busy", gc.writer_wall / elapsed);
-  line("%-44s %12.0f %12.0f 1-by-1 %5.2f %s", "group commit FULL, 32 clients, transitions/s", tps,
-       single, tps / single, tps / single >= 5 ? ">= 5 holds" : ">= 5 MISSED");
+  line("%-44s %12.0f %12.0f FULL   %5.2f %s", "group commit FULL, 32 clients, transitions/s", tps,
+       single, tps / single, tps / single >= 3 ? ">= 3 holds" : ">= 3 MISSED");
+  line("%-44s %12.0f %12.0f NORMAL %5.2f %s", "  the same against single-commit NORMAL", tps,
+       normal, tps / normal, tps / normal >= 0.80 ? ">= 0.80 holds" : ">= 0.80 MISSED");
   line("%-44s %12.1f   ack p50 %.1f ms, p99 %.1f ms", "  requests per commit (avg)",
        gc.batches ? (double)gc.requests / gc.batches : 0, p50, p99);
   line("%-44s %12.1f   (writer busy %.0f%% of the time)", "  writer CPU us per request",
@@ -1588,7 +1606,8 @@ int main(void) {
   if (phase("reference")) phase_reference();
   if (phase("open") || phase("engine") || phase("full") || phase("group") || phase("outbox"))
     phase_open();
-  if (phase("engine")) transitions(0, "transitions/s, WAL, synchronous=NORMAL", "normal");
+  if (phase("engine") || phase("group"))
+    transitions(0, "transitions/s, WAL, synchronous=NORMAL", "normal");
   if (phase("full") || phase("group"))
     transitions(1, "transitions/s, synchronous=FULL, 1 by 1", "full");
   if (phase("group")) phase_group();

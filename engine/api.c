@@ -24,7 +24,8 @@
 static json_t *session_detail(kf_session *s) { return s ? s->detail : NULL; }
 
 static const kf_plugin_verbs PLUGIN_VERBS = {kf_session_open, kf_session_close, kf_session_call,
-                                             session_detail};
+                                             session_detail, kf_session_call_group,
+                                             kf_session_durable};
 
 void kf_api_install(void) { kf_plugins_set_verbs(&PLUGIN_VERBS); }
 
@@ -53,6 +54,10 @@ void kf_session_close(kf_session *s) {
 }
 
 json_t *kf_session_detail(kf_session *s) { return session_detail(s); }
+
+int kf_session_durable(kf_session *s, int full, kf_err *err) {
+  return kf_store_set_durability(kf_engine_store(s->e), full, err);
+}
 
 /* ---- verbs ---- */
 
@@ -1176,4 +1181,70 @@ json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *stat
   json_t *d = !s->detail && err->code == KF_EREFUSED ? kf_lua_detail(kf_engine_lua(s->e)) : NULL;
   if (json_is_array(d)) s->detail = json_pack("{s:O}", "refusals", d);
   return NULL;
+}
+
+/* ---- group commit ---- */
+
+/* Every call that had succeeded fails with the group's failure. */
+static void group_failed(kf_call *calls, size_t n, const kf_err *why) {
+  int status = why->code == KF_EBUSY ? 503 : 500;
+  for (size_t i = 0; i < n; i++) {
+    if (!calls[i].result && calls[i].status != 200) continue; /* failed on its own */
+    json_decref(calls[i].result);
+    calls[i].result = NULL;
+    calls[i].status = status;
+    snprintf(calls[i].error, sizeof calls[i].error, "%s", why->msg[0] ? why->msg : "the group failed");
+  }
+}
+
+int kf_session_call_group(kf_session *s, kf_call *calls, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    calls[i].result = calls[i].detail = NULL;
+    calls[i].status = 200; /* until it fails */
+    calls[i].error[0] = 0;
+  }
+  kf_err gerr = {0};
+  if (!s) {
+    kf_fail(&gerr, KF_EINVAL, "call_group needs a session");
+    group_failed(calls, n, &gerr);
+    for (size_t i = 0; i < n; i++) calls[i].status = 400;
+    return -1;
+  }
+  if (kf_group_begin(s->e, &gerr)) {
+    group_failed(calls, n, &gerr);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    kf_call *k = &calls[i];
+    kf_err err = {0};
+    if (kf_group_call_begin(s->e, &err)) {
+      k->status = status_of(err.code);
+      snprintf(k->error, sizeof k->error, "%s", err.msg);
+    } else {
+      k->result = kf_session_call(s, k->verb, (json_t *)k->args, &k->status, &err);
+      if (!k->result) {
+        snprintf(k->error, sizeof k->error, "%s", err.msg);
+        k->detail = s->detail ? json_incref(s->detail) : NULL;
+      }
+      kf_err end = {0};
+      if (kf_group_call_end(s->e, k->result != NULL, &end) && k->result) {
+        json_decref(k->result);
+        k->result = NULL;
+        k->status = status_of(end.code);
+        snprintf(k->error, sizeof k->error, "%s", end.msg);
+      }
+    }
+    if (!kf_store_in_tx(kf_engine_store(s->e))) { /* SQLite rolled it all back */
+      if (!err.code || (err.code != KF_EBUSY && err.code != KF_ESTORE))
+        kf_fail(&err, KF_ESTORE, "the database rolled the transaction back");
+      kf_group_abort(s->e);
+      group_failed(calls, n, &err); /* the calls not run yet too */
+      return -1;
+    }
+  }
+  if (kf_group_commit(s->e, &gerr)) {
+    group_failed(calls, n, &gerr);
+    return -1;
+  }
+  return 0;
 }

@@ -111,6 +111,14 @@ json_t *kf_session_call(kf_session *s, const char *verb, json_t *args, int *stat
 /* The data behind the last failed call (borrowed, until the next call), or NULL. */
 json_t *kf_session_detail(kf_session *s);
 
+/* Group commit: the n calls (kf_call, kf_plugin.h: verb and args in; result, status, error,
+ * detail out) in one write transaction, each in its own savepoint, committed once; each call
+ * acts for its own args.user. 0: committed, each call says how it went; -1: nothing was
+ * written, and every call that had succeeded says why (503 busy, or 500). */
+int kf_session_call_group(kf_session *s, kf_call *calls, size_t n);
+/* full 1: synchronous=FULL on the session's connection (commits survive a power loss). */
+int kf_session_durable(kf_session *s, int full, kf_err *err);
+
 /* Hand the verbs above to the plugin registry (kf_api's session_open, call...): once per
  * process, before plugins that serve requests run. */
 void kf_api_install(void);

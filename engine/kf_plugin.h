@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KF_PLUGIN_ABI 4
+#define KF_PLUGIN_ABI 5
 
 /* The longest password the engine's user verbs take (user.add, user.verify), in
  * characters: the same limit at creation and at sign-in. */
@@ -36,6 +36,19 @@
 typedef struct kf_host kf_host;       /* the host's handle for one plugin */
 typedef struct kf_session kf_session; /* a connection to the engine, for one thread */
 typedef struct kf_reader kf_reader;   /* a bare connection to the database (ABI 4) */
+
+/* One verb of a group (ABI 5's call_group): verb and args are the caller's (borrowed); the
+ * rest is filled by the call: result (a new reference) and status 200, or result NULL, an
+ * HTTP-like status as call's, error (one line) and detail (as failure_detail: a new
+ * reference, or NULL). */
+typedef struct kf_call {
+  const char *verb;
+  const json_t *args;
+  json_t *result;
+  int status;
+  char error[512];
+  json_t *detail;
+} kf_call;
 
 enum { KF_LOG_DEBUG = 0, KF_LOG_INFO = 1, KF_LOG_WARN = 2, KF_LOG_ERROR = 3 };
 
@@ -138,6 +151,20 @@ typedef struct kf_api {
    * not decide (then nothing was recorded, and the events stay undecided). */
   json_t *(*reader_may_share)(kf_reader *r, const json_t *events, const char *purpose,
                               const char *destination, char *error, size_t len);
+
+  /* ABI 5 */
+  /* Group commit: run n verbs on the session in one write transaction, each in a savepoint
+   * of its own (a verb that fails undoes only its own work and gets its own status), and
+   * commit once: one fsync for all of them. No call's result exists before that commit.
+   * Returns 0 when the group committed (each call says how it went), or -1 when it did not
+   * (then every call that had succeeded fails: 503 "the database is busy; try again" or
+   * 500 with the store's error; nothing of the group is written). Hooks see the group's
+   * events after the commit. From a command, a hook or a thread of the plugin's own. */
+  int (*call_group)(kf_session *s, kf_call *calls, size_t n);
+  /* full 1: the session's commits survive a power loss (SQLite's synchronous=FULL: an fsync
+   * a commit, which a group pays once); 0: the default (NORMAL: they survive a crash of
+   * the program). 0, or -1 with error filled. */
+  int (*session_durable)(kf_session *s, int full, char *error, size_t len);
 } kf_api;
 
 /* What a plugin exports. */

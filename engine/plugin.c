@@ -333,6 +333,29 @@ static json_t *api_failure_detail(kf_session *s) {
   return d ? json_incref(d) : NULL;
 }
 
+static int api_call_group(kf_session *s, kf_call *calls, size_t n) {
+  const kf_plugin_verbs *v = verbs_now();
+  if (s && v && v->group) return v->group(s, calls, n);
+  for (size_t i = 0; i < n; i++) {
+    calls[i].result = calls[i].detail = NULL;
+    calls[i].status = 400;
+    snprintf(calls[i].error, sizeof calls[i].error, "call_group needs a session");
+  }
+  return -1;
+}
+
+static int api_session_durable(kf_session *s, int full, char *error, size_t len) {
+  const kf_plugin_verbs *v = verbs_now();
+  kf_err err = {0};
+  if (!s || !v || !v->durable) {
+    snprintf(error, len, "session_durable needs a session");
+    return -1;
+  }
+  if (!v->durable(s, full, &err)) return 0;
+  snprintf(error, len, "%s", err.msg);
+  return -1;
+}
+
 static int api_may_share(kf_host *h, int64_t case_id, const char *purpose,
                          const char *destination, int64_t seq, char *why, size_t n) {
   (void)h;
@@ -470,6 +493,8 @@ static const kf_api API = {
     .reader_close = api_reader_close,
     .reader_events_after = api_reader_events_after,
     .reader_may_share = api_reader_may_share,
+    .call_group = api_call_group,
+    .session_durable = api_session_durable,
 };
 
 /* ---- loading ---- */

@@ -17,11 +17,14 @@ typedef struct kf_session kf_session;
 /* The engine's verbs as plugins reach them (kf_api's session_open, session_close, call,
  * failure_detail), handed in once per process by the layer that implements them. detail:
  * the data of the session's last failure (borrowed), or NULL. */
+struct kf_call; /* kf_plugin.h */
 typedef struct kf_plugin_verbs {
   kf_session *(*open)(const char *db, kf_err *err);
   void (*close)(kf_session *s);
   json_t *(*call)(kf_session *s, const char *verb, json_t *args, int *status, kf_err *err);
   json_t *(*detail)(kf_session *s);
+  int (*group)(kf_session *s, struct kf_call *calls, size_t n); /* call_group (ABI 5) */
+  int (*durable)(kf_session *s, int full, kf_err *err);           /* session_durable (ABI 5) */
 } kf_plugin_verbs;
 void kf_plugins_set_verbs(const kf_plugin_verbs *verbs);
 

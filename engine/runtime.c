@@ -20,6 +20,12 @@ struct kf_engine {
   json_t *sensitive;   /* workflow version id -> its sensitive data and member keys */
   json_t *latest;      /* workflow name -> the definitions row of its latest version */
   json_t *defmeta;     /* workflow version id -> what a case shows of it (kf_store_def_meta) */
+  /* A group (kf_group_begin): one write transaction for many pieces of work. Inside it
+   * tx_begin opens a savepoint; depth counts those open, mark[i] is how many events were
+   * appended when savepoint i opened (a rollback to it drops the later ones); a call's
+   * savepoint (kf_group_call_begin) is floor, which no verb's tx_abort rolls back. */
+  int group, depth, floor;
+  size_t mark[KF_GROUP_DEPTH];
 };
 
 /* What the Lua half may ask of C plugins: the registry's verbs, with it as ud. */
@@ -96,23 +102,123 @@ static int need_store(kf_engine *e, kf_err *err) {
 }
 
 
-/* Transactions: the events appended in one go to the plugins' hooks once it commits. */
+/* What was read inside a transaction and kept, forgotten when its work is undone: a
+ * version deployed in a rolled-back savepoint leaves its id free for the next one. */
+static void forget_cached(kf_engine *e) {
+  json_object_clear(e->latest);
+  json_object_clear(e->sensitive);
+  json_object_clear(e->defmeta); /* a version deployed and rolled back may come again */
+}
+
+/* Whether work is open that an event can join: the transaction, or in a group a savepoint. */
+static int in_tx(kf_engine *e) { return e->group ? e->depth > 0 : kf_store_in_tx(e->st); }
+
+/* Transactions: the events appended in one go to the plugins' hooks once it commits. In a
+ * group they are savepoints, and the events wait for the group's commit. */
 static int tx_begin(kf_engine *e, kf_err *err) {
-  json_array_clear(e->appended);
-  return kf_store_begin(e->st, err);
+  if (!e->group) {
+    json_array_clear(e->appended);
+    return kf_store_begin(e->st, err);
+  }
+  if (e->depth == KF_GROUP_DEPTH)
+    return kf_fail(err, KF_EINVAL, "internal: work nested more than %d deep", KF_GROUP_DEPTH);
+  int rc = kf_store_savepoint(e->st, 0, err);
+  if (!rc) e->mark[e->depth++] = json_array_size(e->appended);
+  return rc;
+}
+
+/* Undo the innermost savepoint of the group and drop its events. */
+static void savepoint_undo(kf_engine *e) {
+  kf_err ignore = {0};
+  size_t mark = e->mark[--e->depth];
+  kf_store_savepoint(e->st, 2, &ignore);
+  while (json_array_size(e->appended) > mark)
+    json_array_remove(e->appended, json_array_size(e->appended) - 1);
+  forget_cached(e);
 }
 
 static void tx_abort(kf_engine *e) {
+  if (e->group) {
+    if (e->depth > e->floor) savepoint_undo(e);
+    return;
+  }
   kf_store_rollback(e->st);
   json_array_clear(e->appended);
+  forget_cached(e);
 }
 
 static int tx_commit(kf_engine *e, kf_err *err) {
+  if (e->group) { /* a commit that fails undoes its work, as the store's does */
+    if (e->depth <= e->floor) return 0; /* work that had no savepoint of its own */
+    int rc = kf_store_savepoint(e->st, 1, err);
+    if (rc) savepoint_undo(e);
+    else e->depth--;
+    return rc;
+  }
   int rc = kf_store_commit(e->st, err);
   if (!rc && json_array_size(e->appended))
     kf_plugins_notify(e->plugins, e->st, e->appended);
   json_array_clear(e->appended);
+  if (rc) forget_cached(e);
   return rc;
+}
+
+/* ---- groups: many pieces of work, one commit ---- */
+
+int kf_group_begin(kf_engine *e, kf_err *err) {
+  if (need_store(e, err)) return err->code;
+  if (e->group) return kf_fail(err, KF_EUSAGE, "internal: a group is open already");
+  json_array_clear(e->appended);
+  int rc = kf_store_begin(e->st, err);
+  if (rc) return rc;
+  e->group = 1;
+  e->depth = e->floor = 0;
+  return 0;
+}
+
+static void group_end(kf_engine *e) {
+  e->group = e->depth = e->floor = 0;
+  json_array_clear(e->appended);
+}
+
+int kf_group_commit(kf_engine *e, kf_err *err) {
+  if (!e->group) return kf_fail(err, KF_EUSAGE, "internal: no group is open");
+  e->floor = 0;
+  while (e->depth) savepoint_undo(e); /* work left open is work not finished */
+  int rc = kf_store_commit(e->st, err); /* a commit that fails rolls back */
+  e->group = 0;
+  if (!rc && json_array_size(e->appended)) kf_plugins_notify(e->plugins, e->st, e->appended);
+  if (rc) forget_cached(e);
+  group_end(e);
+  return rc;
+}
+
+void kf_group_abort(kf_engine *e) {
+  if (!e->group) return;
+  kf_store_rollback(e->st);
+  forget_cached(e);
+  group_end(e);
+}
+
+int kf_group_call_begin(kf_engine *e, kf_err *err) {
+  if (!e->group || e->floor) return kf_fail(err, KF_EUSAGE, "internal: no group, or a call open");
+  int rc = tx_begin(e, err);
+  if (!rc) e->floor = e->depth;
+  return rc;
+}
+
+int kf_group_call_end(kf_engine *e, int keep, kf_err *err) {
+  if (!e->group || !e->floor) return kf_fail(err, KF_EUSAGE, "internal: no call is open");
+  int level = e->floor;
+  e->floor = 0;
+  while (e->depth > level) savepoint_undo(e); /* a verb's own work left open */
+  if (!kf_store_in_tx(e->st)) { /* SQLite rolled the whole transaction back (disk full...) */
+    e->depth = 0;
+    return kf_fail(err, KF_ESTORE, "the transaction was rolled back");
+  }
+  if (keep) return tx_commit(e, err);
+  savepoint_undo(e);
+  return 0;
 }
 
 /* Append one event (ev borrowed); data_text: its data as the store writes it, or NULL. */
@@ -146,7 +252,7 @@ int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err) {
     json_decref(ev);
     return err->code;
   }
-  if (kf_store_in_tx(e->st)) return event_new(e, ev, err);
+  if (in_tx(e)) return event_new(e, ev, err);
   int rc = tx_begin(e, err);
   if (rc) {
     json_decref(ev);
@@ -1311,7 +1417,8 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
     kf_fail(err, KF_EINVAL, "internal: requests must be an array");
     return NULL;
   }
-  if (tx_begin(e, err)) return NULL;
+  int own = !e->group; /* inside a caller's group, its commit is the one that counts */
+  if (own && kf_group_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
   json_t *results = json_array();
@@ -1326,8 +1433,7 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
     json_t *ev = NULL;
     if (!id || !t || !role) {
       kf_fail(&one, KF_EUSAGE, "each request needs id, transition and as");
-    } else if (kf_store_savepoint(e->st, 0, &one) == 0) {
-      size_t mark = json_array_size(e->appended);
+    } else if (tx_begin(e, &one) == 0) {
       kf_case_row row;
       json_t *opts = json_pack("{s:O?}", "reason", json_object_get(r, "reason"));
       if (!load_row(e, id, json_integer_value(json_object_get(r, "revision")), &row, &one)) {
@@ -1335,13 +1441,8 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
         kf_case_row_free(&row);
       }
       json_decref(opts);
-      if (ev) kf_store_savepoint(e->st, 1, &one);
-      else {
-        kf_err ignore = {0};
-        kf_store_savepoint(e->st, 2, &ignore);
-        while (json_array_size(e->appended) > mark)
-          json_array_remove(e->appended, json_array_size(e->appended) - 1);
-      }
+      if (!ev) tx_abort(e);
+      else if (tx_commit(e, &one)) json_decref(ev), ev = NULL;
     }
     if (ev) json_array_append_new(results, json_pack("{s:b,s:O,s:O}", "ok", 1, "to",
                                                      json_object_get(ev, "to"), "seq",
@@ -1349,14 +1450,15 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
     else json_array_append_new(results, json_pack("{s:b,s:s,s:i}", "ok", 0, "error", one.msg,
                                                   "code", one.code));
     json_decref(ev);
-    if (one.code == KF_ESTORE || one.code == KF_EBUSY) { /* the transaction itself failed */
-      *err = one;
+    if (!kf_store_in_tx(e->st) || one.code == KF_ESTORE || one.code == KF_EBUSY) {
+      *err = one; /* the transaction itself failed */
+      if (!err->code) kf_fail(err, KF_ESTORE, "the transaction was rolled back");
       json_decref(results);
-      tx_abort(e);
+      if (own) kf_group_abort(e);
       return NULL;
     }
   }
-  if (tx_commit(e, err)) {
+  if (own && kf_group_commit(e, err)) {
     json_decref(results);
     return NULL;
   }

@@ -29,6 +29,21 @@ kf_plugins *kf_engine_plugins(kf_engine *e);
 int kf_tx_begin(kf_engine *e, kf_err *err);
 int kf_tx_commit(kf_engine *e, kf_err *err);
 void kf_tx_abort(kf_engine *e);
+/* Groups: one write transaction holding many pieces of work, committed once (group
+ * commit: one fsync for all of them). While a group is open, every verb's transaction
+ * above is a savepoint in it: its commit keeps its work (the events wait), its abort undoes
+ * only its own work and drops only its own events. kf_group_commit commits, and only after
+ * the commit hands every kept event to the plugins' hooks; if it fails, nothing of the group
+ * is written (err says why: KF_EBUSY for a busy database). kf_group_abort undoes it all.
+ * A call in a group (kf_group_call_begin/end, one at a time): a savepoint around one verb,
+ * which the verb's own aborts never undo; end keeps (keep) or undoes its work, and fails
+ * with KF_ESTORE when SQLite rolled the whole transaction back (then abort the group). */
+#define KF_GROUP_DEPTH 6
+int kf_group_begin(kf_engine *e, kf_err *err);
+int kf_group_commit(kf_engine *e, kf_err *err);
+void kf_group_abort(kf_engine *e);
+int kf_group_call_begin(kf_engine *e, kf_err *err);
+int kf_group_call_end(kf_engine *e, int keep, kf_err *err);
 /* Append an event (kind, actor, at, case?, name?, data?...; takes ev): inside the open
  * transaction, or in one of its own. The one way an event enters the log. */
 int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err);
@@ -91,7 +106,8 @@ json_t *kf_timers_run(kf_engine *e, kf_err *err);
 /* Group commit: fire several requests ({id, transition, as, actor, reason?, revision?})
  * in one transaction, each in its own savepoint so a refusal undoes only itself. Returns
  * one result per request ({ok, to, seq} or {ok: false, error, code}) after the commit: no
- * request is acknowledged before everything is durable. */
+ * request is acknowledged before everything is durable. Inside an open group it adds its
+ * work to the group and leaves the commit to the group's owner. */
 json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err);
 
 /* Rules as analysts change them. impact: every open case where the rule in FILE would

@@ -516,7 +516,7 @@ int kf_store_begin(kf_store *st, kf_err *err) {
   if (rc) return rc;
   st->in_tx = 1;
   memset(&st->head, 0, sizeof st->head);
-  st->saved = st->head;
+  st->nsaved = 0;
   st->tail.current = st->tail.valid && st->tail.version == data_version(st);
   return 0;
 }
@@ -564,6 +564,7 @@ int kf_store_commit(kf_store *st, kf_err *err) {
   st->tail.valid = st->head.seq || st->tail.current;
   st->tail.version = data_version(st);
   st->tail.current = 0;
+  st->nsaved = 0;
   memset(&st->head, 0, sizeof st->head);
   return 0;
 }
@@ -572,20 +573,28 @@ void kf_store_rollback(kf_store *st) {
   if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   st->in_tx = 0;
   st->tail.current = 0;
+  st->nsaved = 0;
   memset(&st->head, 0, sizeof st->head);
 }
 
 int kf_store_in_tx(kf_store *st) { return !sqlite3_get_autocommit(st->db); }
 
-/* Savepoints: one request inside a group commit can fail alone. */
+/* Savepoints, nested up to KF_SAVEPOINTS deep: one call or request inside a group commit
+ * can fail alone. SQLite names the innermost "kf_one" first. Cached statements, as BEGIN
+ * and COMMIT are: a group opens two a request. */
 int kf_store_savepoint(kf_store *st, int op, kf_err *err) {
-  static const char *sql[] = {"SAVEPOINT kf_one", "RELEASE kf_one",
-                              "ROLLBACK TO kf_one; RELEASE kf_one"};
   if (op < 0 || op > 2) return kf_fail(err, KF_EINVAL, "internal: bad savepoint operation");
-  int rc = sqlite3_exec(st->db, sql[op], NULL, NULL, NULL);
-  if (rc != SQLITE_OK) return store_db_fail(st, err, rc, "managing a savepoint");
-  if (op == 0) st->saved = st->head;
-  else if (op == 2) st->head = st->saved; /* its events are gone: so is their head */
+  if (op == 0 && st->nsaved == KF_SAVEPOINTS)
+    return kf_fail(err, KF_EINVAL, "internal: savepoints nested more than %d deep", KF_SAVEPOINTS);
+  if (op > 0 && !st->nsaved) return kf_fail(err, KF_EINVAL, "internal: no savepoint is open");
+  int rc = op == 0 ? step_sql(st, "SAVEPOINT kf_one", "opening a savepoint", err)
+         : op == 1 ? step_sql(st, "RELEASE kf_one", "releasing a savepoint", err)
+         : step_sql(st, "ROLLBACK TO kf_one", "rolling back to a savepoint", err);
+  if (op == 2 && !rc) rc = step_sql(st, "RELEASE kf_one", "releasing a savepoint", err);
+  if (rc) return rc;
+  if (op == 0) st->saved[st->nsaved++] = st->head;
+  else if (op == 1) st->nsaved--;
+  else st->head = st->saved[--st->nsaved]; /* its events are gone: so is their head */
   return 0;
 }
 

@@ -22,6 +22,9 @@ typedef struct kf_store kf_store; /* as store.h declares it */
  * runs (a callback of kf_store_state_entries that reads the store) gets its own. */
 #define NSTMT 64
 
+/* Savepoints open at once inside one transaction (a group, a call in it, a verb's own). */
+#define KF_SAVEPOINTS 8
+
 struct cached {
   sqlite3_stmt *st; /* NULL: a free slot */
   uint64_t hash;    /* of its SQL text (sqlite3_sql), for a quick look */
@@ -38,11 +41,12 @@ struct kf_store {
   uint64_t tick;                 /* counts store_stmt() calls, for the cache's recency */
   /* The log's head, recorded once a transaction: the last event it appended, and where
    * its seq is written already (a case row's last_seq) so that commit need not write meta.
-   * saved: as at the open savepoint, for a rollback to it. */
+   * saved: as at each open savepoint (innermost last, nsaved of them), for a rollback to it. */
   struct head {
     int64_t seq, case_id, noted;
     char hash[65];
-  } head, saved;
+  } head, saved[KF_SAVEPOINTS];
+  int nsaved;
   /* The log's last event as this connection last committed it, and the database's data
    * version then: while no other connection has written since, the next transaction's
    * first event follows it without reading the log's end. */

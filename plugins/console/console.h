@@ -29,6 +29,7 @@ typedef struct settings {
                            or from the previous answer on a kept-alive one) */
   int request_timeout;  /* seconds a whole request (head and body) may take likewise */
   int connections;      /* connections at once */
+  int threads;          /* worker threads (each waits for the writer while its write runs) */
   int per_address;      /* connections at once from one address (0: no limit) */
   int throttle_entries; /* sign-in throttle entries (tests make it small; 0: the default) */
   const char *hosts[16]; /* --host: Host names accepted (NAME: any port; NAME:PORT) */
@@ -148,6 +149,16 @@ void reply_new(ctx *x, const char *name, json_t *args);
 void reply_if_new(ctx *x, int ok, const char *name, json_t *args);
 /* Record an event of the console's own (login.*); takes data; failures are only logged. */
 void record_new(const char *kind, const char *actor, json_t *data);
+
+/* writer.c: the one thread that writes, in groups (one commit for all that is queued), at
+ * synchronous=FULL. start: 0, or -1 with err filled; stop drains the queue first. */
+int writer_start(char *err, size_t len);
+void writer_stop(void);
+/* Queue a verb and wait for the commit that holds it (takes args when *queued is 1); NULL
+ * with *status, err and *detail (a new reference or NULL) when it failed. *queued 0: the
+ * writer is not running (not `kinflow serve`): nothing was done, args not taken. */
+json_t *writer_call_new(const char *verb, json_t *args, int *status, char *err, size_t len,
+                        json_t **detail, int *queued);
 
 /* auth.c: sessions, sign-in and the checks every API request passes */
 int authenticate(ctx *x); /* 0 with 401 set */

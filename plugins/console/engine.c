@@ -1,7 +1,8 @@
-/* engine.c: the console's one door to the engine: a kf_session per worker thread, verbs
- * called through kf_api (engine/api.h lists them) on behalf of the signed-in user (`user`,
- * so that the engine scopes what it returns), and their failures as HTTP answers. It
- * decides nothing about who may call what (routes.c, the handlers and the engine do). */
+/* engine.c: the console's one door to the engine: a kf_session per worker thread for reads,
+ * the writer (writer.c) for every verb that changes the database, verbs called through
+ * kf_api (engine/api.h lists them) on behalf of the signed-in user (`user`, so that the
+ * engine scopes what it returns), and their failures as HTTP answers. It decides nothing
+ * about who may call what (routes.c, the handlers and the engine do). */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -16,6 +17,12 @@ kf_session *engine_session(char *err, size_t len) {
   if (mine) return mine;
   kf_session *s = api->session_open(self, err, len);
   if (!s) return NULL;
+  /* The few writes a worker makes itself (a session touched, a password changed) are as
+   * durable as the writer's. */
+  if (api->abi >= 5 && api->session_durable && api->session_durable(s, 1, err, len)) {
+    api->session_close(s);
+    return NULL;
+  }
   pthread_mutex_lock(&sessions_mu);
   kf_session **grown = realloc(sessions, (nsessions + 1) * sizeof *grown);
   if (grown) {
@@ -42,10 +49,38 @@ void engine_close_sessions(void) {
   pthread_mutex_unlock(&sessions_mu);
 }
 
-/* status: the engine's (400 ... 503), or -1 when no engine session could be opened. */
-json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, size_t len) {
+/* The verbs that change the database, which the writer runs (batched, FULL). Not here:
+ * the verbs that hash a password (user.add, user.reset_password, user.change_password: an
+ * argon2id hash would hold every other write back; the worker writes them itself, FULL),
+ * and programme versions (migrate.*: long runs on a thread of their own). */
+static const char *const WRITES[] = {
+    "case.open", "case.allocate", "case.access", "case.set", "case.fire", "case.member_add",
+    "case.review", "form.submit", "rule.deploy", "rule.rollback", "team.add",
+    "user.set_teams", "user.update", "session.create", "session.delete", "event.log",
+    "login.failed", "family.submit", "family.fire", "family.invite", "decision.record",
+    "consent.give", "consent.withdraw", "case.flag_clear", "case.member_end", "case.link",
+    "setting.set", "timers.run",
+};
+
+static int writes(const char *name, const json_t *args) {
+  for (size_t i = 0; i < sizeof WRITES / sizeof WRITES[0]; i++)
+    if (is(name, WRITES[i])) return 1;
+  /* reading sensitive fields records who read them */
+  return is(name, "case.get") && json_is_true(json_object_get(args, "sensitive"));
+}
+
+/* status: the engine's (400 ... 503), or -1 when no engine session could be opened.
+ * detail (may be NULL): the failure's data, a new reference, or NULL. */
+static json_t *call_new(const char *name, json_t *args, int *status, char *err, size_t len,
+                        json_t **detail) {
   *status = 503;
   err[0] = 0;
+  if (detail) *detail = NULL;
+  if (args && writes(name, args)) {
+    int queued;
+    json_t *res = writer_call_new(name, args, status, err, len, detail, &queued);
+    if (queued) return res;
+  }
   kf_session *s = engine_session(err, len);
   json_t *res = s && args ? api->call(s, name, args, status, err, len) : NULL;
   json_decref(args);
@@ -54,8 +89,14 @@ json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, 
   } else if (!args) {
     *status = 500;
     snprintf(err, len, "out of memory");
+  } else if (!res && detail && api->failure_detail) {
+    *detail = api->failure_detail(s);
   }
   return res;
+}
+
+json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, size_t len) {
+  return call_new(name, args, status, err, len, NULL);
 }
 
 json_t *verb_new(ctx *x, const char *name, json_t *args) {
@@ -65,7 +106,8 @@ json_t *verb_new(ctx *x, const char *name, json_t *args) {
    * may see. Before authenticate() has run (signing in) there is no user yet. */
   if (x->u.login[0] && json_is_object(args) && !json_object_get(args, "user"))
     json_object_set_new(args, "user", json_string(x->u.login));
-  json_t *res = engine_call_new(name, args, &status, err, sizeof err);
+  json_t *d = NULL;
+  json_t *res = call_new(name, args, &status, err, sizeof err, &d);
   if (res) return res;
   if (status >= 500 || status < 0) api->log(self, KF_LOG_ERROR, "%s: %s", name, err);
   if (status < 0) fail(x, 503, "the engine is not available: %s", err);
@@ -75,13 +117,12 @@ json_t *verb_new(ctx *x, const char *name, json_t *args) {
     fail(x, status, "%s", err[0] ? err : "refused");
     /* a refused move's unmet conditions, as data: {"error", "refusals": [{code, params, text}]};
      * a case the user may open by breaking the glass: {"error", "glass": true} */
-    json_t *d = api->failure_detail ? api->failure_detail(mine) : NULL;
     json_t *refusals = json_object_get(d, "refusals");
     if (json_is_array(refusals)) json_object_set(x->out, "refusals", refusals);
     if (status == 403 && json_is_true(json_object_get(d, "glass")))
       json_object_set_new(x->out, "glass", json_true());
-    json_decref(d);
   }
+  json_decref(d);
   return NULL;
 }
 

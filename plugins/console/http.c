@@ -397,8 +397,7 @@ static void stop_sweeper(void) {
 
 struct MHD_Daemon *http_start(const struct sockaddr *sa, int v6, long *port, char *err,
                               size_t len) {
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  unsigned threads = cpus < 2 ? 2 : cpus > 4 ? 4 : (unsigned)cpus;
+  unsigned threads = cfg.threads > 0 ? (unsigned)cfg.threads : 4;
   atomic_store(&started, 0);
   atomic_store(&bound_port, *port);
   start_error[0] = 0;

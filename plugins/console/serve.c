@@ -1,5 +1,5 @@
-/* serve.c: the `kinflow serve` command: its arguments and settings, the daemon's start
- * and stop on SIGINT/SIGTERM, due timers every 30 seconds, and `--routes` (the route
+/* serve.c: the `kinflow serve` command: its arguments and settings, the daemon's and the
+ * writer's start and stop on SIGINT/SIGTERM, due timers every 30 seconds, and `--routes` (the route
  * table, printed). It handles no request itself (http.c and routes.c do). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,6 +24,8 @@ enum {
   IDLE = 30 * 60,       /* a session ends after this long unused... */
   ABSOLUTE = 12 * 3600, /* ...or this long after sign-in */
   TIMERS_EVERY = 30,    /* seconds between runs of due timers */
+  THREADS = 16,         /* worker threads: a write waits for the writer's commit, so more
+                           threads than cores let more writes share a commit */
 };
 
 
@@ -68,6 +70,7 @@ static void read_settings(void) {
   cfg.request_timeout = env_number("KINFLOW_CONSOLE_REQUEST_TIMEOUT", 1, 86400, REQUEST_TIMEOUT);
   if (cfg.request_timeout < cfg.head_timeout) cfg.request_timeout = cfg.head_timeout;
   cfg.connections = env_number("KINFLOW_CONSOLE_CONNECTIONS", 16, 1000000, CONNECTIONS);
+  cfg.threads = env_number("KINFLOW_CONSOLE_THREADS", 1, 256, THREADS);
   cfg.throttle_entries = env_number("KINFLOW_CONSOLE_THROTTLE_ENTRIES", 16, 1000000, 0);
   cfg.secure_cookies = is(secure, "1");
   cfg.trusted_proxy = getenv("KINFLOW_TRUSTED_PROXY");
@@ -175,6 +178,11 @@ int serve_cmd(int argc, char **argv) {
     fprintf(stderr, "kinflow: serve: %s\n", err);
     return 1;
   }
+  if (writer_start(err, sizeof err)) {
+    fprintf(stderr, "kinflow: serve: %s\n", err);
+    engine_close_sessions();
+    return 1;
+  }
   char web[4096];
   struct stat sb;
   snprintf(web, sizeof web, "%s/web/index.html", api->plugin_dir(self));
@@ -213,6 +221,7 @@ int serve_cmd(int argc, char **argv) {
   http_stop(d);
   migrations_end(); /* a run still going finishes first (its thread is the plugin's) */
 out:
+  writer_stop(); /* what is queued is written first */
   engine_close_sessions();
   sigaction(SIGPIPE, &old_pipe, NULL);
   pthread_sigmask(SIG_SETMASK, &old, NULL);

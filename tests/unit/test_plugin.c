@@ -37,7 +37,7 @@ static json_t *no_call(kf_session *s, const char *verb, json_t *args, int *statu
   return NULL;
 }
 static json_t *no_detail(kf_session *s) { (void)s; return NULL; }
-static const kf_plugin_verbs VERBS = {reentering_open, no_close, no_call, no_detail};
+static const kf_plugin_verbs VERBS = {reentering_open, no_close, no_call, no_detail, NULL, NULL};
 
 static void timeout(int sig) {
   (void)sig;

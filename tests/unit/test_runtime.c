@@ -1,10 +1,13 @@
 /* Unit tests for the runtime: concurrent fires on one case (one engine per thread: one
- * connection and one Lua state each), atomic refusal on Lua errors, timers fire once. */
+ * connection and one Lua state each), atomic refusal on Lua errors, timers fire once, groups
+ * (nested savepoints: an undone call leaves no trace; hooks hear only after the commit). */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -50,6 +53,108 @@ static void *racer(void *arg) {
   json_decref(res);
   kf_engine_close(e);
   return NULL;
+}
+
+static const char *state_of(kf_engine *e, const char *id) {
+  static char buf[32];
+  kf_err err = {0};
+  json_t *c = kf_case_get(e, id, &err);
+  snprintf(buf, sizeof buf, "%s", c ? json_string_value(json_object_get(c, "state")) : "?");
+  json_decref(c);
+  return buf;
+}
+
+/* How many lines of the abi-test plugin's hook log start with prefix. */
+static int hook_lines(const char *log, const char *prefix) {
+  FILE *f = fopen(log, "r");
+  int n = 0;
+  char line[256];
+  while (f && fgets(line, sizeof line, f)) n += !strncmp(line, prefix, strlen(prefix));
+  if (f) fclose(f);
+  return n;
+}
+
+/* Groups: cases g1, g2, g3 are open. The engine g has the abi-test plugin, whose hook writes a
+ * line a case event into its log. */
+static void groups(kf_engine *e) {
+  kf_err err = {0};
+  char dir[96], link[160], log[96], target[4096];
+  snprintf(dir, sizeof dir, "/tmp/kf-grp-%d", (int)getpid());
+  snprintf(link, sizeof link, "%s/abi-test", dir);
+  snprintf(log, sizeof log, "/tmp/kf-grp-%d.log", (int)getpid());
+  unlink(log);
+  mkdir(dir, 0700);
+  CHECK(realpath("tests/plugins/abi-test", target) && symlink(target, link) == 0,
+        "the abi-test plugin in a folder of its own");
+  setenv("KINFLOW_PLUGIN_PATH", dir, 1);
+  setenv("ABI_TEST_LOG", log, 1);
+  kf_engine *g = kf_engine_open(db, KF_STORE_NOCREATE, &err);
+  unsetenv("KINFLOW_PLUGIN_PATH");
+  CHECK(g != NULL, "an engine with the abi-test plugin: %s", err.msg);
+  if (!g) return;
+  json_t *all = kf_store_events(kf_engine_store(e), NULL, &err);
+  int64_t head = json_integer_value(json_object_get(json_array_get(all, json_array_size(all) - 1), "seq"));
+  json_decref(all);
+
+  CHECK(kf_group_begin(g, &err) == 0, "a group begins: %s", err.msg);
+  /* call 1: kept */
+  json_t *r = NULL;
+  CHECK(kf_group_call_begin(g, &err) == 0 && (r = kf_case_fire(g, "g1", "take", "worker", "t", NULL, 0, &err)) &&
+            kf_group_call_end(g, 1, &err) == 0, "call 1 fires case g1: %s", err.msg);
+  json_decref(r);
+  /* call 2: a fire and a change, then the call is undone */
+  json_t *patch = json_pack("{s:s}", "note", "undone");
+  CHECK(kf_group_call_begin(g, &err) == 0 && (r = kf_case_fire(g, "g2", "take", "worker", "t", NULL, 0, &err)),
+        "call 2 fires case g2: %s", err.msg);
+  json_decref(r);
+  r = kf_case_set(g, "g2", patch, "t", 0, &err);
+  json_decref(patch);
+  CHECK(r != NULL, "call 2 changes case g2's data: %s", err.msg);
+  json_decref(r);
+  CHECK(kf_group_call_end(g, 0, &err) == 0, "call 2 is undone: %s", err.msg);
+  /* call 3: a fire kept, then a refusal whose own rollback leaves the call's work alone */
+  CHECK(kf_group_call_begin(g, &err) == 0 && (r = kf_case_fire(g, "g3", "take", "worker", "t", NULL, 0, &err)),
+        "call 3 fires case g3: %s", err.msg);
+  json_decref(r);
+  r = kf_case_fire(g, "g1", "finish", "worker", "t", NULL, 0, &err);
+  CHECK(!r && err.code == KF_EREFUSED, "call 3's second fire is refused: %s", err.msg);
+  CHECK(kf_group_call_end(g, 1, &err) == 0, "call 3 is kept: %s", err.msg);
+
+  CHECK(hook_lines(log, "hook case.transition") == 0, "no hook has heard of the group before its commit");
+  CHECK(!strcmp(state_of(e, "g1"), "open"), "another connection sees nothing before the commit");
+  CHECK(kf_group_commit(g, &err) == 0, "the group commits: %s", err.msg);
+  CHECK(hook_lines(log, "hook case.transition") == 2, "after the commit the hook hears the two kept "
+        "transitions, once each (%d)", hook_lines(log, "hook case.transition"));
+  char want[64];
+  snprintf(want, sizeof want, "hook case.transition %lld", (long long)head + 1);
+  CHECK(hook_lines(log, want) == 1, "the undone call left no gap in the log: %s", want);
+  CHECK(!strcmp(state_of(e, "g1"), "taken") && !strcmp(state_of(e, "g3"), "taken"),
+        "cases g1 and g3 moved");
+  json_t *c7 = kf_case_get(e, "g2", &err);
+  CHECK(c7 && !strcmp(json_string_value(json_object_get(c7, "state")), "open") &&
+            !json_object_get(json_object_get(c7, "data"), "note"),
+        "case g2 is as before the group: neither the fire nor the change stayed");
+  json_t *f7 = json_pack("{s:O}", "case", json_object_get(c7, "id")), *h7 = kf_store_events(kf_engine_store(e), f7, &err);
+  CHECK(json_array_size(h7) == 1, "case g2 has only its opening event (%zu)", json_array_size(h7));
+  json_decref(h7);
+  json_decref(f7);
+  json_decref(c7);
+
+  /* A group undone: nothing written, nothing heard. */
+  CHECK(kf_group_begin(g, &err) == 0 && (r = kf_case_fire(g, "g2", "take", "worker", "t", NULL, 0, &err)),
+        "a second group fires case g2: %s", err.msg);
+  json_decref(r);
+  kf_group_abort(g);
+  CHECK(!strcmp(state_of(e, "g2"), "open") && hook_lines(log, "hook case.transition") == 2,
+        "an aborted group leaves case g2 open, and no hook heard of it");
+  /* Outside a group, a fire commits and is heard at once, as before. */
+  r = kf_case_fire(g, "g2", "take", "worker", "t", NULL, 0, &err);
+  CHECK(r && hook_lines(log, "hook case.transition") == 3, "a fire alone is heard after its own commit");
+  json_decref(r);
+  kf_engine_close(g);
+  unlink(link);
+  rmdir(dir);
+  unlink(log);
 }
 
 int main(void) {
@@ -136,6 +241,10 @@ int main(void) {
   c = kf_case_get(e, "1", &err);
   CHECK(c && !strcmp(json_string_value(json_object_get(c, "state")), "taken"), "the refused one changed nothing");
   json_decref(c);
+
+  static const char *const grefs[] = {"g1", "g2", "g3"};
+  for (int k = 0; k < 3; k++) json_decref(kf_case_open(e, "race", NULL, grefs[k], "t", &err));
+  groups(e);
 
   /* What fire hands back is the case as a read gives it: the same fields, the same values. */
   json_t *c5 = kf_case_open(e, "race", NULL, "five", "t", &err);
