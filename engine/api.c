@@ -390,10 +390,9 @@ static json_t *v_case_get(call *c) {
   json_object_set_new(cs, "entries", entries);
   json_object_set_new(cs, "access", json_pack("{s:s,s:b,s:I}", "basis", a.basis ? a.basis : "owner",
                                               "sensitive", a.sensitive, "grant", (json_int_t)a.grant));
-  char idt[32]; /* the case as found (args.id may be its ref) */
-  snprintf(idt, sizeof idt, "%lld", (long long)cid);
-  json_t *flags = kf_case_flags(c->s->e, idt, c->err);
-  json_t *sharing = flags ? kf_case_sharing(c->s->e, idt, c->err) : NULL;
+  /* the case as found (args.id may be its ref): not read again for its parts */
+  json_t *flags = kf_case_flags_of(c->s->e, cid, c->err);
+  json_t *sharing = flags ? kf_case_sharing_of(c->s->e, cid, c->err) : NULL;
   if (!sharing) {
     json_decref(flags);
     json_decref(cs);

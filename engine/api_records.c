@@ -30,9 +30,7 @@ json_t *v_case_member_end(call *c) {
 /* The links of case cid as the caller may see them: a linked case seen in full as its
  * row; one seen as a summary by its summary fields; one not seen at all by its number. */
 json_t *links_for(call *c, int64_t cid) {
-  char idt[32];
-  snprintf(idt, sizeof idt, "%lld", (long long)cid);
-  json_t *rows = kf_case_links(c->s->e, idt, c->err);
+  json_t *rows = kf_store_links(st(c), cid, c->err); /* the case is found already */
   if (!rows || !c->user) return rows;
   json_t *out = json_array(), *l;
   size_t i;

@@ -233,12 +233,16 @@ static json_t *without_case(json_t *rows) {
   return rows;
 }
 
+json_t *kf_case_flags_of(kf_engine *e, int64_t id, kf_err *err) {
+  return without_case(kf_store_flags_open(kf_engine_store(e), id, err));
+}
+
 json_t *kf_case_flags(kf_engine *e, const char *case_id, kf_err *err) {
   json_t *c = load_case(e, case_id, err);
   if (!c) return NULL;
-  json_t *rows = kf_store_flags_open(kf_engine_store(e), jint(c, "id"), err);
+  json_t *rows = kf_case_flags_of(e, jint(c, "id"), err);
   json_decref(c);
-  return without_case(rows);
+  return rows;
 }
 
 json_t *kf_case_flag_clear(kf_engine *e, const char *case_id, int64_t flag, const char *actor,
@@ -282,12 +286,16 @@ json_t *kf_case_flag_clear(kf_engine *e, const char *case_id, int64_t flag, cons
 
 /* ---- sharing ---- */
 
+json_t *kf_case_sharing_of(kf_engine *e, int64_t id, kf_err *err) {
+  return without_case(kf_store_withheld(kf_engine_store(e), id, NULL, err));
+}
+
 json_t *kf_case_sharing(kf_engine *e, const char *case_id, kf_err *err) {
   json_t *c = load_case(e, case_id, err);
   if (!c) return NULL;
-  json_t *rows = kf_store_withheld(kf_engine_store(e), jint(c, "id"), NULL, err);
+  json_t *rows = kf_case_sharing_of(e, jint(c, "id"), err);
   json_decref(c);
-  return without_case(rows);
+  return rows;
 }
 
 /* ---- exports ---- */

@@ -32,6 +32,8 @@ json_t *kf_consent_list(kf_engine *e, const char *case_id, kf_err *err);
 
 /* The case's open flags [{id, kind, text, raised_at}]. */
 json_t *kf_case_flags(kf_engine *e, const char *case_id, kf_err *err);
+/* The same for a case already found (its id). */
+json_t *kf_case_flags_of(kf_engine *e, int64_t id, kf_err *err);
 /* Clear open flag `flag` of the case (KF_ENOTFOUND when it has no such open flag). Event
  * case.flag_cleared {flag, kind, text}. Returns the flags still open. */
 json_t *kf_case_flag_clear(kf_engine *e, const char *case_id, int64_t flag, const char *actor,
@@ -39,6 +41,8 @@ json_t *kf_case_flag_clear(kf_engine *e, const char *case_id, int64_t flag, cons
 /* What was withheld from each destination, for want of consent:
  * [{destination, purpose, events, first_seq, last_seq, reason, updated_at}]. */
 json_t *kf_case_sharing(kf_engine *e, const char *case_id, kf_err *err);
+/* The same for a case already found (its id). */
+json_t *kf_case_sharing_of(kf_engine *e, int64_t id, kf_err *err);
 
 /* The case's records as one object, for a destination outside the agency, only under a
  * current consent for purpose: {exported_at, purpose, destination, consent, case (with

@@ -820,6 +820,15 @@ static int h_def_id(lua_State *L) {
   return 1;
 }
 
+/* defs_stamp() -> a text that changes whenever a version of anything is deployed. */
+static int h_defs_stamp(lua_State *L) {
+  kf_err err = {0};
+  char stamp[80];
+  if (kf_store_defs_stamp(need_store(L), stamp, &err)) return luaL_error(L, "%s", err.msg);
+  lua_pushstring(L, stamp);
+  return 1;
+}
+
 static int h_defs(lua_State *L) {
   kf_err err = {0};
   kf_store *st = host(L)->st;
@@ -1206,7 +1215,7 @@ static int h_memory(lua_State *L) {
 }
 
 static const luaL_Reg host_fns[] = {
-    {"def", h_def},           {"def_id", h_def_id},     {"defs", h_defs},         {"members", h_members},
+    {"def", h_def},           {"def_id", h_def_id},     {"defs", h_defs},         {"defs_stamp", h_defs_stamp},         {"members", h_members},
     {"entries", h_entries},   {"has_store", h_has_store}, {"read_file", h_read_file},
     {"member", h_member},
     {"list_dir", h_list_dir}, {"getenv", h_getenv},     {"now", h_now},

@@ -659,6 +659,19 @@ json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf
   return o;
 }
 
+int kf_store_defs_stamp(kf_store *st, char out[80], kf_err *err) {
+  static const char *q = "SELECT id, hash FROM definitions ORDER BY id DESC LIMIT 1";
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return err->code;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    snprintf(out, 80, "%lld:%.64s", (long long)sqlite3_column_int64(s, 0),
+             sqlite3_column_text(s, 1) ? (const char *)sqlite3_column_text(s, 1) : "");
+  else snprintf(out, 80, "none");
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, "reading definitions");
+}
+
 int64_t kf_store_def_latest_id(kf_store *st, const char *kind, const char *name, kf_err *err) {
   static const char *q = "SELECT d.id FROM definitions d WHERE d.kind=?1 AND d.name=?2 AND"
                          " d.active=1 ORDER BY d.version DESC LIMIT 1";

@@ -53,6 +53,9 @@ json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf
  * a caller that keeps definitions by id (they never change) can see whether its copy is
  * still the latest. */
 int64_t kf_store_def_latest_id(kf_store *st, const char *kind, const char *name, kf_err *err);
+/* What the definitions are now, as a short text that changes whenever a version is
+ * deployed (the newest row's id and hash): for caches of what is worked out from them. */
+int kf_store_defs_stamp(kf_store *st, char out[80], kf_err *err);
 /* One version by id, active or not, with source and definition. */
 json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err);
 /* Every version of every definition of kind (kind NULL: all), without sources, each with

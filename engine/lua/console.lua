@@ -49,7 +49,21 @@ end
 -- Every sensitive key of a workflow version: { data = {key...}, members = {key...},
 -- forms = { form = {field...} } } for every form it uses (inline, deployed or a plugin's;
 -- a form with no definition has no entry).
+-- Kept per version while no definition is deployed (a form redeployed may mark other
+-- fields sensitive): working them out looks up every form the version uses.
+local keys_kept, keys_stamp = {}, nil
+
 function E.sensitive_keys(workflow_id)
+  local stamp = host.has_store() and host.defs_stamp() or "none"
+  if stamp ~= keys_stamp then keys_kept, keys_stamp = {}, stamp end
+  local kept = keys_kept[workflow_id]
+  if kept then return kept end
+  local out = E.sensitive_keys_now(workflow_id)
+  keys_kept[workflow_id] = out
+  return out
+end
+
+function E.sensitive_keys_now(workflow_id)
   local def = E.version(workflow_id)
   local out = { data = A(), members = A(), forms = {} }
   for i, k in ipairs(def.sensitive.data) do out.data[i] = k end

@@ -62,11 +62,15 @@ static const char *const WRITES[] = {
     "setting.set", "timers.run",
 };
 
+/* A read stays on the worker's own session even when it may record something (case.get
+ * with sensitive records who read a sensitive field, in a transaction of its own, durable
+ * as every worker's session is): sending every read that might reveal something through
+ * the writer would queue all of an admin's reads behind one thread. */
 static int writes(const char *name, const json_t *args) {
+  (void)args;
   for (size_t i = 0; i < sizeof WRITES / sizeof WRITES[0]; i++)
     if (is(name, WRITES[i])) return 1;
-  /* reading sensitive fields records who read them */
-  return is(name, "case.get") && json_is_true(json_object_get(args, "sensitive"));
+  return 0;
 }
 
 /* status: the engine's (400 ... 503), or -1 when no engine session could be opened.

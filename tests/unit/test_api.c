@@ -161,6 +161,50 @@ static void failed_sign_ins(kf_session *s) {
   CHECK(!r && st == 400 && CONTAINS(err.msg, "login.failed verb"), "event.log does not take login.failed: %s", err.msg);
 }
 
+/* A form redeployed with a field now sensitive: the next read in the same session (whose
+ * engine keeps each version's sensitive keys) hides it. Deployed by another engine, as
+ * `kinflow deploy` would while the console serves. */
+static void redeployed_form(kf_session *s) {
+  char fpath[64], wpath[64];
+  t_tmp_path(fpath, sizeof fpath, "api-intake", "lua");
+  t_tmp_path(wpath, sizeof wpath, "api-callbacks", "lua");
+  t_write_file(fpath, "return form { name = 'intake', fields = { { 'phone', type = 'text' } } }\n");
+  t_write_file(wpath, "return workflow { name = 'callbacks', roles = { 'worker' }, initial = 'open',\n"
+                      "  states = { { 'open' }, { 'done', final = true } },\n"
+                      "  transitions = { { 'close', from = 'open', to = 'done', by = { 'worker' },\n"
+                      "    requires = { 'intake' } } } }\n");
+  kf_err err = {0};
+  int st = 0;
+  kf_engine *e = kf_engine_open(db, 0, &err);
+  json_t *paths = json_pack("[{s:s},{s:s}]", "path", fpath, "path", wpath), *report = NULL;
+  CHECK(e && kf_deploy(e, paths, "t", &report, &err) == 0, "deploy intake and callbacks: %s", err.msg);
+  json_decref(paths);
+  json_decref(report);
+  json_t *r = t_call(s, "case.open", json_pack("{s:s,s:s}", "workflow", "callbacks", "actor", "ava"), &st, &err);
+  json_int_t id = json_integer_value(json_object_get(r, "id"));
+  json_decref(r);
+  r = t_call(s, "form.submit", json_pack("{s:I,s:s,s:{s:s},s:s}", "id", id, "form", "intake", "data",
+                                         "phone", "0400 000 000", "actor", "ava"), &st, &err);
+  CHECK(r != NULL, "intake submitted: %s", err.msg);
+  json_decref(r);
+  r = t_call(s, "case.get", json_pack("{s:I}", "id", id), &st, &err);
+  json_t *data = json_object_get(json_array_get(json_object_get(r, "entries"), 0), "data");
+  CHECK(json_object_get(data, "phone") != NULL, "a field that is not sensitive is shown");
+  json_decref(r);
+  t_write_file(fpath, "return form { name = 'intake', fields = { { 'phone', type = 'text', sensitive = true } } }\n");
+  paths = json_pack("[{s:s}]", "path", fpath);
+  CHECK(e && kf_deploy(e, paths, "t", &report, &err) == 0, "redeploy intake: %s", err.msg);
+  json_decref(paths);
+  json_decref(report);
+  kf_engine_close(e);
+  r = t_call(s, "case.get", json_pack("{s:I}", "id", id), &st, &err);
+  data = json_object_get(json_array_get(json_object_get(r, "entries"), 0), "data");
+  CHECK(r && !json_object_get(data, "phone"), "the same field, made sensitive by a redeploy, is hidden at once");
+  json_decref(r);
+  unlink(fpath);
+  unlink(wpath);
+}
+
 int main(void) {
   t_tmp_path(db, sizeof db, "api", "db");
   t_tmp_path(wf, sizeof wf, "api", "lua");
@@ -292,6 +336,7 @@ int main(void) {
   json_decref(r);
   passwords(s);
   failed_sign_ins(s);
+  redeployed_form(s);
   r = t_call(s, "audit.verify", NULL, &st, &err);
   CHECK(r != NULL, "audit: %s", err.msg);
   json_decref(r);
