@@ -229,8 +229,12 @@ static int check_file(sqlite3 *db, const char *path, int current, int *version, 
   }
   const char *first = (const char *)sqlite3_column_text(s, 0);
   if (!first || strcmp(first, "ok")) {
-    int code = kf_fail(err, KF_EINVAL, "%s is damaged: it fails SQLite's integrity check (%.200s)",
-                       path, first ? first : "no answer");
+    char what[201]; /* its first problem, on one line */
+    snprintf(what, sizeof what, "%s", first ? first : "no answer");
+    for (char *c = what; *c; c++)
+      if (*c == '\n' || *c == '\r') *c = ' ';
+    int code = kf_fail(err, KF_EINVAL, "%s is damaged: it fails SQLite's integrity check (%s)",
+                       path, what);
     sqlite3_finalize(s);
     return code;
   }
@@ -397,7 +401,7 @@ int kf_store_backup(const char *db, const char *file, int force, json_t **summar
   if (!here) return kf_fail(err, KF_EINVAL, "backup: the folder of %s does not exist", file);
   free(here);
   sqlite3 *src = open_raw(db, 0, err);
-  if (!src) return err->code;
+  if (!src) return reword(err, err->code, "backup: ", "");
   struct tally t = {0};
   int restarts = 0;
   int rc = backup_into(src, db, file, 1, &t, &restarts, NULL, err);
