@@ -319,12 +319,13 @@ json_t *kf_store_settings(kf_store *st, kf_err *err);
 int kf_store_backup(const char *db, const char *file, int force, json_t **summary, kf_err *err);
 /* Put the backup file in place of the database at db: file is verified first (integrity,
  * a kinflow schema not newer than this binary's, the audit chain on a copy brought up to
- * date); a bad one is refused with the reason and db is not touched. Then db as it is (when
- * it exists) is kept as db.before-restore-STAMP (-2, -3... when taken; made as
- * kf_store_backup makes a copy, kept even when it does not verify), and file's content is
- * written into db through the backup API in one write transaction: connections open on db
- * see it as another writer's commit (no file is renamed). Every error after the copy was
- * kept names it. *summary (may be NULL): {database, file, schema (the file's), cases,
+ * date); a bad one is refused with the reason and db is not touched. Then, holding db's
+ * write lock (other writers wait), db as it is (when it exists) is kept as
+ * db.before-restore-STAMP (-2, -3... when taken; made as kf_store_backup makes a copy, kept
+ * even when it does not verify), and file's content is written into db through the backup
+ * API in that one write transaction: connections open on db see it as another writer's
+ * commit (no file is renamed), and nothing committed before it is missing from the kept
+ * copy. Every error after the copy was kept names it. *summary (may be NULL): {database, file, schema (the file's), cases,
  * events, head_seq, head, kept: null or {file, verified (bool), problem (when not)}}. */
 int kf_store_restore(const char *db, const char *file, const char *stamp, json_t **summary,
                      kf_err *err);

@@ -179,36 +179,44 @@ static int current_schema(kf_err *err) {
  * write to src between steps the API starts over, and after RESTARTS_MAX of those the
  * rest goes in one step (one read snapshot: under WAL no writer waits for it).
  * what names the copy in messages ("%s" gets the path shown). */
+/* One step of n pages; a lock met sleeps briefly and tries again, *waited (ms) counting
+ * towards BUSY_WAIT_MS. SQLITE_OK (more to copy), SQLITE_DONE, or the error. */
+static int step(sqlite3_backup *b, int n, int *waited) {
+  for (;;) {
+    int rc = sqlite3_backup_step(b, n);
+    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) return rc;
+    if (*waited >= BUSY_WAIT_MS) return rc;
+    sqlite3_sleep(BUSY_SLEEP_MS);
+    *waited += BUSY_SLEEP_MS;
+  }
+}
+
+/* Finish backup b after its last step returned rc: 0, or the error (on the destination
+ * connection dst) in err, what and shown as in copy_pages. */
+static int finish(sqlite3_backup *b, int rc, sqlite3 *dst, const char *what, const char *shown,
+                  kf_err *err) {
+  int frc = sqlite3_backup_finish(b);
+  if (rc == SQLITE_DONE && frc == SQLITE_OK) return 0;
+  if (rc == SQLITE_DONE || rc == SQLITE_OK) rc = frc != SQLITE_OK ? frc : SQLITE_ABORT;
+  if ((rc & 0xff) == SQLITE_READONLY)
+    return kf_fail(err, KF_ESTORE, what, shown, "it cannot be written here (a read-only file, "
+                   "or the two databases' page sizes differ)");
+  return sql_fail(dst, rc, err, what, shown);
+}
+
 static int copy_pages(sqlite3 *dst, sqlite3 *src, int per_step, int *restarts,
                       const char *what, const char *shown, kf_err *err) {
   sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
   if (!b) return sql_fail(dst, sqlite3_errcode(dst), err, what, shown);
-  int rc, waited = 0, n = per_step;
-  int last = -1;
-  for (;;) {
-    rc = sqlite3_backup_step(b, n);
-    if (rc == SQLITE_DONE) break;
-    if (rc == SQLITE_OK) {
-      int left = sqlite3_backup_remaining(b);
-      if (last >= 0 && left >= last && ++*restarts >= RESTARTS_MAX) n = -1;
-      last = left;
-      continue;
-    }
-    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-      if (waited >= BUSY_WAIT_MS) break;
-      sqlite3_sleep(BUSY_SLEEP_MS);
-      waited += BUSY_SLEEP_MS;
-      continue;
-    }
-    break;
+  int rc, waited = 0, n = per_step, again = 0, last = -1;
+  while ((rc = step(b, n, &waited)) == SQLITE_OK) {
+    /* a restart shows as no fewer pages left than after the step before */
+    int left = sqlite3_backup_remaining(b);
+    if (last >= 0 && left >= last && ++again >= RESTARTS_MAX) n = -1;
+    last = left;
   }
-  int frc = sqlite3_backup_finish(b);
-  if (rc == SQLITE_DONE && frc == SQLITE_OK) return 0;
-  if (rc == SQLITE_DONE) rc = frc;
-  /* the backup's error, a source read's or a destination write's, is on the destination */
-  if ((rc & 0xff) == SQLITE_READONLY)
-    return kf_fail(err, KF_ESTORE, what, shown, "the two databases' page sizes differ");
-  return sql_fail(dst, rc, err, what, shown);
+  *restarts += again;
+  return finish(b, rc, dst, what, shown, err);
 }
 
 /* ---- verification ---- */
@@ -484,27 +492,40 @@ int kf_store_restore(const char *db, const char *file, const char *stamp, json_t
   if (!(staged = kf_store_open(staging, KF_STORE_NOCREATE, err))) goto refused;
   if ((rc = tally_store(staged, file, &t, err))) goto refused;
   t.schema = version;
-  /* 3. the live database as it is now, kept beside it (when there is one) */
-  if (!stat(db, &s)) {
-    if (!(kept = kept_name(db, stamp))) {
-      rc = kf_fail(err, KF_ENOMEM, "out of memory");
-      goto refused;
-    }
-    if (!(live = open_raw(db, 0, err))) goto refused;
+  /* 3. the live database's write lock, taken by the restore's first step (of no pages):
+   * from here until its last step commits nobody else writes to it, so the copy kept next
+   * holds everything committed before the restore */
+  int existed = !stat(db, &s), waited = 0;
+  if (!(live = open_raw(db, !existed, err))) goto refused;
+  sqlite3_backup *b = sqlite3_backup_init(live, "main", staged->db, "main");
+  if (!b) {
+    rc = sql_fail(live, sqlite3_errcode(live), err, "could not write %s: %s", db);
+    goto refused;
+  }
+  if ((rc = step(b, 0, &waited)) != SQLITE_OK) {
+    rc = finish(b, rc, live, "could not lock %s to write it: %s", db, err);
+    goto refused;
+  }
+  /* 4. the live database as it is now, kept beside it (when there is one), read on a
+   * connection of its own (readers are not held up by the lock) */
+  if (existed) {
+    sqlite3 *now = NULL;
     int r2 = 0;
-    if ((rc = backup_into(live, db, kept, 0, &kt, &r2, &kept_problem, err))) {
+    if (!(kept = kept_name(db, stamp))) rc = kf_fail(err, KF_ENOMEM, "out of memory");
+    else if (!(now = open_raw(db, 0, err))) rc = err->code;
+    else rc = backup_into(now, db, kept, 0, &kt, &r2, &kept_problem, err);
+    sqlite3_close(now);
+    if (rc) {
+      sqlite3_backup_finish(b); /* undoes the locked, empty write: nothing was copied */
       rc = reword(err, rc, "restore: could not keep a copy of the live database first (",
                   "); the live database was not changed (to restore over a database that "
                   "cannot be copied, move it aside with nothing running on it)");
       goto done;
     }
-  } else if (!(live = open_raw(db, 1, err))) {
-    goto refused;
   }
-  /* 4. the staging copy's content into the live database, in one write transaction: other
-   * connections see it as another writer's commit */
-  restarts = 0;
-  if ((rc = copy_pages(live, staged->db, -1, &restarts, "could not write %s: %s", db, err))) {
+  /* 5. the staging copy's content into the live database, in that one write transaction:
+   * other connections see it as another writer's commit */
+  if ((rc = finish(b, step(b, -1, &waited), live, "could not write %s: %s", db, err))) {
     char after[PATH_MAX + 96] = "";
     if (kept)
       snprintf(after, sizeof after, "; the live database is as it was, and a copy of it is "
@@ -519,6 +540,7 @@ int kf_store_restore(const char *db, const char *file, const char *stamp, json_t
                      : json_null();
     if (k && kept && kept_problem.code)
       json_object_set_new(k, "problem", json_string(kept_problem.msg));
+    if (!o || !k) json_decref(k); /* (set_new below takes k, even when it fails) */
     if (!o || !k || json_object_set_new(o, "database", json_string(db)) ||
         json_object_set_new(o, "file", json_string(file)) || json_object_set_new(o, "kept", k)) {
       json_decref(o);

@@ -40,18 +40,20 @@ state() { echo "$("$K" --db "$1" audit verify 2>&1) $(q "$1" "SELECT count(*) FR
 kept_files() { ls "$DB".before-restore-* 2>/dev/null | wc -l; }
 
 # ---- the writer: opens a case, moves an imported one, again and again ------------------
-# writer: until the file stop exists; each command's exit status on a line of writer.log
+# writer N TAG: until the file stop exists, opens a case with data {"by": TAG, "k": K} and
+# moves case R<N>, N+1, ...; writer.log gets "new K STATUS" and "fire N STATUS" lines
 writer() {
-  local n=$1
+  local n=$1 tag=$2 k=0
   while [ ! -e stop ]; do
-    "$K" case new w --data '{"by": "writer"}' >/dev/null 2>>writer.err; echo "$?" >>writer.log
-    "$K" case fire "R$n" start --as worker >/dev/null 2>>writer.err; echo "$?" >>writer.log
+    k=$((k + 1))
+    "$K" case new w --data "{\"by\": \"$tag\", \"k\": $k}" >/dev/null 2>>writer.err; echo "new $k $?" >>writer.log
+    "$K" case fire "R$n" start --as worker >/dev/null 2>>writer.err; echo "fire $n $?" >>writer.log
     n=$((n + 1))
   done
 }
 start_writer() {
   rm -f stop writer.log writer.err
-  writer "$1" &
+  writer "$1" "$2" &
   WRITER=$!
   local i
   for i in $(seq 1 200); do [ -f writer.log ] && [ "$(wc -l <writer.log)" -ge 4 ] && break; sleep 0.05; done
@@ -60,10 +62,12 @@ stop_writer() {
   touch stop
   wait "$WRITER"
 }
-writer_failures() { grep -vc '^0$' writer.log; }
+writer_failures() { grep -vc ' 0$' writer.log; }
+# opened_by_writer DB TAG: the k of every case the writer TAG opened that DB holds, one a line
+opened_by_writer() { q "$1" "SELECT json_extract(data, '$.k') FROM cases WHERE json_extract(data, '$.by') = '$2'"; }
 
 # ---- a backup while the writer writes ---------------------------------------------------
-start_writer 0
+start_writer 0 backup
 E0=$(q "$DB" "SELECT count(*) FROM events")
 run "$K" backup copy.db --json
 E1=$(q "$DB" "SELECT count(*) FROM events")
@@ -210,11 +214,21 @@ if [[ "$OUT" == "restore: $KEPT -> $DB: "*" cases, "*" events (audit chain intac
 then t_ok "restore says what it did and where the database as it was is"; else t_fail "restore says what it did" "$OUT"; fi
 
 # ---- a restore while the writer writes ------------------------------------------------------
-start_writer 7100
-run "$K" restore copy.db
+start_writer 7100 restore
+run "$K" restore copy.db --json
+L=$(wc -l <writer.log)   # and the writer goes on a little after it
+for i in $(seq 1 200); do [ "$(wc -l <writer.log)" -ge $((L + 4)) ] && break; sleep 0.05; done
 stop_writer
 expect_eq "restore while another process writes: exit 0" "0 " "$RC $ERR"
 expect_eq "the writer never failed because of the restore" "0 " "$(writer_failures) $(cat writer.err)"
+# every case the writer opened is in the live database (opened after the restore) or in the
+# copy kept by it (before): the restore holds writers off from its copy until its commit
+KEPT=$(echo "$OUT" | py 'd["kept"]["file"]')
+LOST=$(comm -23 <(awk '$1 == "new" && $3 == 0 {print $2}' writer.log | sort) <( (opened_by_writer "$KEPT" restore; opened_by_writer "$DB" restore) | sort -u))
+expect_eq "no write is lost: each is in the restored database or in the copy kept" "" "$LOST"
+if [ "$(opened_by_writer "$KEPT" restore | wc -l)" -gt 0 ] && [ "$(opened_by_writer "$DB" restore | wc -l)" -gt 0 ]
+then t_ok "the writer wrote both before and after the restore"
+else t_fail "the writer wrote both before and after the restore" "kept $(opened_by_writer "$KEPT" restore | wc -l), live $(opened_by_writer "$DB" restore | wc -l)"; fi
 run "$K" audit verify
 expect_eq "the log verifies after a restore under load" "0 chain intact" "$RC $(echo "$OUT" | grep -o 'chain intact')"
 
@@ -281,6 +295,23 @@ run "$K" audit verify
 expect_eq "the log verifies after a restore under the console's writes" "0 chain intact" "$RC $(echo "$OUT" | grep -o 'chain intact')"
 if grep -qE "AddressSanitizer|runtime error:|LeakSanitizer" serve.err; then t_fail "the console reported no sanitizer errors" "$(tail -c 1500 serve.err)"
 else t_ok "the console reported no sanitizer errors"; fi
+
+# ---- a database from an older kinflow (schema 10: no cases.last_seq, the head in meta) ---------
+cp copy.db old.db
+q old.db "DROP INDEX cases_by_workflow; CREATE INDEX cases_by_state ON cases(workflow, state);
+          ALTER TABLE cases DROP COLUMN last_seq;
+          INSERT OR REPLACE INTO meta(key, value) SELECT 'head', seq || ':' || hash FROM events ORDER BY seq DESC LIMIT 1;
+          PRAGMA user_version = 10"
+OLD_SUM=$(q old.db "SELECT count(*), max(seq) FROM events")
+run env KINFLOW_DB="$T_DIR/old.db" "$K" backup old-copy.db --json
+expect_eq "backup of an older database: verified, copied as it is (schema 10), no scratch file left" \
+  "0 10 10 $OLD_SUM" \
+  "$RC $(echo "$OUT" | py 'd["schema"]') $(q old-copy.db "PRAGMA user_version") $(q old-copy.db "SELECT count(*), max(seq) FROM events")$(ls ./*.verify* 2>/dev/null)"
+run env KINFLOW_DB="$T_DIR/upgraded.db" "$K" restore old.db --json
+expect_eq "restore of an older database: brought up to this kinflow's schema, and verifies" \
+  "0 10 $SCHEMA chain intact" \
+  "$RC $(echo "$OUT" | py 'd["schema"]') $(q upgraded.db "PRAGMA user_version") $("$K" --db upgraded.db audit verify | grep -o 'chain intact')"
+expect_eq "restore of an older database leaves the file itself as it was" "10" "$(q old.db "PRAGMA user_version")"
 
 # ---- restore into a database that does not exist yet (a new machine) -------------------------
 run env KINFLOW_DB="$T_DIR/fresh.db" "$K" restore copy.db
