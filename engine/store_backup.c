@@ -320,13 +320,25 @@ static int tally_file(sqlite3 *db, const char *path, const char *shown, int vers
 
 /* ---- backup ---- */
 
+/* Verify the file at path as a backup of shown: 0 and *t, or why not in err. */
+static int verify_path(const char *path, const char *shown, struct tally *t, kf_err *err) {
+  int current = current_schema(err), version = 0, rc;
+  if (current < 0) return err->code;
+  sqlite3 *db = open_raw(path, 0, err);
+  if (!db) return err->code;
+  if (!(rc = check_file(db, shown, current, &version, err)))
+    rc = tally_file(db, path, shown, version, current, t, err);
+  sqlite3_close(db);
+  return rc;
+}
+
 /* Copy the open database src into the new file at file (which must not exist yet), through
- * file.tmp-PID: the copy is fsynced and checked, then renamed to file, and its folder fsynced.
- * verify: 1 refuses a copy that does not verify (nothing is left behind); 0 keeps it anyway
- * and puts why it does not verify in *problem (a copy of a damaged database, kept before a
- * restore). shown names the source in messages. */
+ * file.tmp-PID: the copy is fsynced and, when verify is set, checked (one that does not
+ * verify is refused and nothing left behind), then renamed to file, and its folder fsynced.
+ * Without verify the copy is kept as it is (a restore keeps the database it replaces, and
+ * checks that copy once its own write is done). shown names the source in messages. */
 static int backup_into(sqlite3 *src, const char *shown, const char *file, int verify,
-                       struct tally *t, int *restarts, kf_err *problem, kf_err *err) {
+                       struct tally *t, int *restarts, kf_err *err) {
   char pid[32];
   snprintf(pid, sizeof pid, ".tmp-%ld", (long)getpid());
   char *tmp = with_suffix(file, pid);
@@ -360,16 +372,9 @@ static int backup_into(sqlite3 *src, const char *shown, const char *file, int ve
     rc = sql_fail(dst, rc, err, "could not finish the copy %s: %s", tmp);
     goto out;
   }
-  kf_err why = {0};
-  int bad = check_file(dst, shown, current, &version, &why);
-  if (!bad) bad = tally_file(dst, tmp, shown, version, current, t, &why);
-  if (bad) {
-    if (verify) {
-      rc = kf_fail(err, why.code, "%s", why.msg);
-      goto out;
-    }
-    if (problem) *problem = why;
-  }
+  if (verify && ((rc = check_file(dst, shown, current, &version, err)) ||
+                 (rc = tally_file(dst, tmp, shown, version, current, t, err))))
+    goto out;
   sqlite3_close(dst);
   dst = NULL;
   if ((rc = fsync_path(tmp, 0, err))) goto out;
@@ -412,7 +417,7 @@ int kf_store_backup(const char *db, const char *file, int force, json_t **summar
   if (!src) return reword(err, err->code, "backup: ", "");
   struct tally t = {0};
   int restarts = 0;
-  int rc = backup_into(src, db, file, 1, &t, &restarts, NULL, err);
+  int rc = backup_into(src, db, file, 1, &t, &restarts, err);
   sqlite3_close(src);
   if (rc) return reword(err, rc, "backup: ", "");
   if (summary) {
@@ -513,7 +518,7 @@ int kf_store_restore(const char *db, const char *file, const char *stamp, json_t
     int r2 = 0;
     if (!(kept = kept_name(db, stamp))) rc = kf_fail(err, KF_ENOMEM, "out of memory");
     else if (!(now = open_raw(db, 0, err))) rc = err->code;
-    else rc = backup_into(now, db, kept, 0, &kt, &r2, &kept_problem, err);
+    else rc = backup_into(now, db, kept, 0, &kt, &r2, err);
     sqlite3_close(now);
     if (rc) {
       sqlite3_backup_finish(b); /* undoes the locked, empty write: nothing was copied */
@@ -534,6 +539,8 @@ int kf_store_restore(const char *db, const char *file, const char *stamp, json_t
     goto done;
   }
   sqlite3_exec(live, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
+  /* 6. the kept copy checked, now that nobody waits for the lock any more */
+  if (kept) verify_path(kept, db, &kt, &kept_problem);
   if (summary) {
     json_t *o = tally_json(&t);
     json_t *k = kept ? json_pack("{s:s,s:b}", "file", kept, "verified", !kept_problem.code)

@@ -5,7 +5,10 @@
 # consistent prefix of the live log (same hashes, every case's state that of its last
 # event in the copy); restore of that copy (a connection already open on the database sees
 # it; the database as it was is kept beside it and verifies), and again while the writer
-# runs; restore refuses a damaged file, a file that is no SQLite database, a SQLite file
+# runs (no write lost: each is in the kept copy or the restored database); the same with
+# the console serving and writing over HTTP; a live database whose log was altered is kept
+# all the same (said not to verify); a database from an older schema is backed up as it is
+# and restored upgraded; restore refuses a damaged file, a file that is no SQLite database, a SQLite file
 # that is no kinflow database, one from a newer schema, one whose log was altered, a
 # missing file and the database itself, each with its one line and exit 1, the live
 # database unchanged; backup refuses its own database, an existing file (unless --force),
@@ -295,6 +298,16 @@ run "$K" audit verify
 expect_eq "the log verifies after a restore under the console's writes" "0 chain intact" "$RC $(echo "$OUT" | grep -o 'chain intact')"
 if grep -qE "AddressSanitizer|runtime error:|LeakSanitizer" serve.err; then t_fail "the console reported no sanitizer errors" "$(tail -c 1500 serve.err)"
 else t_ok "the console reported no sanitizer errors"; fi
+
+# ---- restore over a live database whose log was altered: it is kept all the same ---------------
+q "$DB" "DROP TRIGGER events_no_update; UPDATE events SET reason = 'forged' WHERE seq = 3"
+run "$K" restore copy.db --json
+expect_eq "restore over an altered database: done, the copy kept says it does not verify" \
+  "0 False fails the audit check (audit: event 3 " \
+  "$RC $(echo "$OUT" | py 'd["kept"]["verified"]') $(echo "$OUT" | py 'd["kept"]["problem"]' | grep -o 'fails the audit check (audit: event 3 ')"
+expect_eq "the altered database is kept as it was (still altered), the restored one verifies" \
+  "forged chain intact" \
+  "$(q "$(echo "$OUT" | py 'd["kept"]["file"]')" "SELECT reason FROM events WHERE seq = 3") $("$K" audit verify | grep -o 'chain intact')"
 
 # ---- a database from an older kinflow (schema 10: no cases.last_seq, the head in meta) ---------
 cp copy.db old.db
