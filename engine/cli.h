@@ -30,6 +30,10 @@ int kf_cli_import(int argc, char **argv, int at);
 /* `kinflow migrate plan|check|run|undo|list` (cli_migrate.c); argv[at] is "migrate". */
 int kf_cli_migrate(int argc, char **argv, int at);
 
+/* `kinflow backup FILE [--force]` and `kinflow restore FILE` (cli_backup.c); argv[at] is
+ * "backup" or "restore". */
+int kf_cli_backup(int argc, char **argv, int at);
+
 /* What the command's files share (cli_args.c). "--flag VALUE" or "--flag=VALUE" at
  * argv[*i]: 1 and *val when it is that flag (*i moves past a separate value), 0 when not,
  * -1 when the value is missing. */

@@ -335,6 +335,30 @@ int kf_store_setting_put(kf_store *st, const char *name, const char *value, cons
 json_t *kf_store_setting_get(kf_store *st, const char *name, kf_err *err);
 json_t *kf_store_settings(kf_store *st, kf_err *err);
 
+/* ---- backups (store_backup.c): SQLite files only ---- */
+
+/* Copy the database at db to file while others keep writing (SQLite's online backup API, a
+ * few hundred pages a step), through file.tmp-PID: flushed to disk, verified (SQLite's
+ * integrity check, a kinflow schema not newer than this binary's, the audit chain
+ * recomputed), then renamed to file and its folder flushed. KF_EINVAL when file is the
+ * database (or its -wal, -shm, -journal), exists (unless force), or the copy does not
+ * verify; KF_ENOTFOUND when db does not exist. Nothing is left behind on failure.
+ * *summary (may be NULL): {database, file, schema, cases, events, head_seq, head (hash),
+ * bytes, restarts (times the copy started over because others wrote)}. */
+int kf_store_backup(const char *db, const char *file, int force, json_t **summary, kf_err *err);
+/* Put the backup file in place of the database at db: file is verified first (integrity,
+ * a kinflow schema not newer than this binary's, the audit chain on a copy brought up to
+ * date); a bad one is refused with the reason and db is not touched. Then, holding db's
+ * write lock (other writers wait), db as it is (when it exists) is kept as
+ * db.before-restore-STAMP (-2, -3... when taken; made as kf_store_backup makes a copy, kept
+ * even when it does not verify), and file's content is written into db through the backup
+ * API in that one write transaction: connections open on db see it as another writer's
+ * commit (no file is renamed), and nothing committed before it is missing from the kept
+ * copy. Every error after the copy was kept names it. *summary (may be NULL): {database, file, schema (the file's), cases,
+ * events, head_seq, head, kept: null or {file, verified (bool), problem (when not)}}. */
+int kf_store_restore(const char *db, const char *file, const char *stamp, json_t **summary,
+                     kf_err *err);
+
 /* ---- programme versions: migrations (migrate.c) ---- */
 
 /* Put case id, if still at revision, on another version: to holds workflow_id, state,
