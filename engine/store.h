@@ -212,6 +212,9 @@ int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const cha
                       const char *at, int64_t *id, kf_err *err);
 /* The open (not cleared) flags of a case, oldest first. */
 json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err);
+/* What a list shows of each case of ids (a JSON array of case ids) beside its row:
+ * {"ID": {people: [{role, name}] (current members, in order), flagged: open flags}}. */
+json_t *kf_store_list_parts(kf_store *st, json_t *ids, kf_err *err);
 /* Clear open flag id of case case_id at `at` by `by`; KF_ENOTFOUND when that case has no
  * such open flag. */
 int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *at,

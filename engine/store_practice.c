@@ -200,6 +200,53 @@ json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err) {
   return store_rows_json(st, s, "listing flags", err);
 }
 
+json_t *kf_store_list_parts(kf_store *st, json_t *ids, kf_err *err) {
+  static const char *q_people =
+      "SELECT case_id, role, name FROM members WHERE case_id IN (SELECT value FROM json_each(?1))"
+      " AND ended_at IS NULL ORDER BY case_id, id";
+  static const char *q_flags =
+      "SELECT case_id, count(*) FROM flags WHERE case_id IN (SELECT value FROM json_each(?1))"
+      " AND cleared_at IS NULL GROUP BY case_id";
+  json_t *out = json_object();
+  size_t i;
+  json_t *id;
+  json_array_foreach(ids, i, id) {
+    char k[32];
+    snprintf(k, sizeof k, "%lld", (long long)json_integer_value(id));
+    json_object_set_new(out, k, json_pack("{s:[],s:i}", "people", "flagged", 0));
+  }
+  sqlite3_stmt *s = store_stmt(st, q_people, err);
+  if (!s || store_bind_json(st, s, 1, ids, err)) goto fail;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char k[32];
+    snprintf(k, sizeof k, "%lld", (long long)sqlite3_column_int64(s, 0));
+    json_array_append_new(json_object_get(json_object_get(out, k), "people"),
+                          json_pack("{s:s,s:s}", "role", (const char *)sqlite3_column_text(s, 1),
+                                    "name", (const char *)sqlite3_column_text(s, 2)));
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    store_db_fail(st, err, rc, "listing the people of cases");
+    goto fail;
+  }
+  if (!(s = store_stmt(st, q_flags, err)) || store_bind_json(st, s, 1, ids, err)) goto fail;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char k[32];
+    snprintf(k, sizeof k, "%lld", (long long)sqlite3_column_int64(s, 0));
+    json_object_set_new(json_object_get(out, k), "flagged", json_integer(sqlite3_column_int64(s, 1)));
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    store_db_fail(st, err, rc, "counting flags of cases");
+    goto fail;
+  }
+  return out;
+fail:
+  json_decref(out);
+  return NULL;
+}
+
 int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *at,
                         const char *by, kf_err *err) {
   static const char *q = "UPDATE flags SET cleared_at=?3, cleared_by=?4"

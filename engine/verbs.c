@@ -161,7 +161,9 @@ void withhold_refusals(json_t *refusals, json_t *reasons, int all) {
 
 /* A list row as the caller may see it: a summary, or the row without sensitive data keys
  * and with the names of the case's people. Returns a new row, or NULL to leave it out. */
-json_t *list_row(call *c, json_t *row) {
+/* A row of a list as the caller may see it (NULL: not at all); parts: its people and
+ * flags (kf_store_list_parts), or NULL to read them now. */
+static json_t *list_row(call *c, json_t *row, json_t *parts) {
   kf_access a = access_of(c, row);
   if (a.see == KF_SEE_NONE) return NULL;
   if (a.see == KF_SEE_SUMMARY) return kf_access_summary(row);
@@ -173,29 +175,36 @@ json_t *list_row(call *c, json_t *row) {
   } else {
     json_decref(data);
   }
-  kf_err ignore = {0};
-  json_t *members = kf_store_members(st(c), json_integer_value(json_object_get(row, "id")), NULL, &ignore);
-  json_t *people = json_array();
-  size_t i;
-  json_t *m;
-  json_array_foreach(members, i, m) {
-    if (json_is_string(json_object_get(m, "ended_at"))) continue; /* who is on the case now */
-    json_array_append_new(people, json_pack("{s:O,s:O}", "role", json_object_get(m, "role"), "name",
-                                            json_object_get(m, "name")));
+  json_t *mine = NULL;
+  if (!parts) {
+    kf_err ignore = {0};
+    json_t *ids = json_pack("[O]", json_object_get(row, "id"));
+    mine = kf_store_list_parts(st(c), ids, &ignore);
+    json_decref(ids);
+    parts = mine;
   }
-  json_decref(members);
-  json_object_set_new(out, "people", people);
-  json_t *flags = kf_store_flags_open(st(c), json_integer_value(json_object_get(row, "id")), &ignore);
-  json_object_set_new(out, "flagged", json_integer((json_int_t)json_array_size(flags)));
-  json_decref(flags);
+  char k[32];
+  snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(row, "id")));
+  json_t *p = json_object_get(parts, k);
+  json_t *people = json_object_get(p, "people");
+  json_object_set_new(out, "people", json_is_array(people) ? json_incref(people) : json_array());
+  json_object_set_new(out, "flagged", json_integer(json_integer_value(json_object_get(p, "flagged"))));
+  json_decref(mine);
   return out;
 }
 
+/* The rows the caller may see, each with its people and flags, read for the page at once. */
 json_t *visible_rows(call *c, json_t *rows) {
-  json_t *out = json_array();
+  json_t *out = json_array(), *ids = json_array();
   size_t i;
   json_t *r, *v;
-  json_array_foreach(rows, i, r) if ((v = list_row(c, r))) json_array_append_new(out, v);
+  json_array_foreach(rows, i, r) json_array_append(ids, json_object_get(r, "id"));
+  kf_err ignore = {0};
+  json_t *parts = kf_store_list_parts(st(c), ids, &ignore);
+  json_decref(ids);
+  json_array_foreach(rows, i, r) if ((v = list_row(c, r, parts)))
+    json_array_append_new(out, v);
+  json_decref(parts);
   json_decref(rows);
   return out;
 }

@@ -103,7 +103,6 @@ void mask_keys(json_t *obj, const json_t *list);
 void redact_events(call *c, json_t *events);
 int has_private(const json_t *keys);
 void withhold_refusals(json_t *refusals, json_t *reasons, int all);
-json_t *list_row(call *c, json_t *row);
 json_t *visible_rows(call *c, json_t *rows);
 json_t *case_filter(call *c);
 json_t *answer_case(call *c, json_t *cs);
