@@ -22,19 +22,27 @@ static const char *db_path;
 /* One connection a thread, as the console has one engine session a thread. */
 static __thread sqlite3 *db;
 
+static pthread_key_t conn_key; /* closes a thread's connection when the thread ends */
+
+/* Statements cached per thread by their SQL text's address. */
+enum { NCACHE = 32 };
+static __thread struct { const char *sql; sqlite3_stmt *st; } cache[NCACHE];
+
+static void conn_close(void *p) {
+  for (int i = 0; i < NCACHE; i++) sqlite3_finalize(cache[i].st);
+  sqlite3_close(p);
+}
+
 static sqlite3 *conn(void) {
   if (db) return db;
   if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     return NULL;
+  pthread_setspecific(conn_key, db);
   sqlite3_busy_timeout(db, 10000);
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                NULL, NULL, NULL);
   return db;
 }
-
-/* Statements cached per thread by their SQL text's address. */
-enum { NCACHE = 32 };
-static __thread struct { const char *sql; sqlite3_stmt *st; } cache[NCACHE];
 
 static sqlite3_stmt *stmt(const char *sql) {
   for (int i = 0; i < NCACHE; i++) {
@@ -362,6 +370,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   db_path = argv[1];
+  pthread_key_create(&conn_key, conn_close);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
