@@ -1,6 +1,7 @@
 /* bare_server.c: the baseline `make bench` sets beside `kinflow serve`: libmicrohttpd
- * answering the API's bytes straight from SQLite (the same queries, Jansson encoding, the
- * same headers) with no sessions, roles, Lua or engine. A yardstick, never a server to use.
+ * answering the API's bytes for an admin straight from SQLite (the same queries, Jansson
+ * encoding, the same headers) with no sessions, roles, Lua or engine. A yardstick, never a
+ * server to use: it checks no one and hides nothing.
  * Usage: bare_server DB   (binds 127.0.0.1 on a free port and prints its address) */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -21,19 +22,27 @@ static const char *db_path;
 /* One connection a thread, as the console has one engine session a thread. */
 static __thread sqlite3 *db;
 
+static pthread_key_t conn_key; /* closes a thread's connection when the thread ends */
+
+/* Statements cached per thread by their SQL text's address. */
+enum { NCACHE = 32 };
+static __thread struct { const char *sql; sqlite3_stmt *st; } cache[NCACHE];
+
+static void conn_close(void *p) {
+  for (int i = 0; i < NCACHE; i++) sqlite3_finalize(cache[i].st);
+  sqlite3_close(p);
+}
+
 static sqlite3 *conn(void) {
   if (db) return db;
   if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     return NULL;
+  pthread_setspecific(conn_key, db);
   sqlite3_busy_timeout(db, 10000);
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                NULL, NULL, NULL);
   return db;
 }
-
-/* Statements cached per thread by their SQL text's address. */
-enum { NCACHE = 16 };
-static __thread struct { const char *sql; sqlite3_stmt *st; } cache[NCACHE];
 
 static sqlite3_stmt *stmt(const char *sql) {
   for (int i = 0; i < NCACHE; i++) {
@@ -89,20 +98,35 @@ static void boolify(json_t *o, const char *key) {
 #define CASE_SQL                                                                        \
   "SELECT c.id, c.ref, c.workflow, d.version, c.workflow_id, c.state, c.final, c.data, " \
   "c.revision, c.overdue_since, c.created_at, c.updated_at, c.entered_at, "             \
-  "d.title AS workflow_title, b.name AS base_name, b.version AS base_version"           \
+  "c.allocated_to, c.team, d.title AS workflow_title, b.name AS base_name, b.version AS base_version"           \
   " FROM cases c JOIN definitions d ON d.id = c.workflow_id "                           \
   "LEFT JOIN definitions b ON b.id = d.base_id "
 
 static const char *Q_CASE = CASE_SQL "WHERE c.id=?1";
-static const char *Q_MEMBERS = "SELECT id, role, name, data, added_at FROM members "
+static const char *Q_MEMBERS = "SELECT id, role, name, data, added_at, ended_at, ended_reason"
+                               " FROM members "
                                "WHERE case_id=?1 AND (?2 IS NULL OR role=?2) ORDER BY id";
 static const char *Q_TIMERS = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
                               " done_at FROM timers WHERE case_id=?1 ORDER BY id";
 static const char *Q_ENTRIES =
     "SELECT e.id, e.form, d.version AS form_version, e.data, e.valid, e.errors, e.actor,"
-    " e.submitted_at AS at FROM entries e LEFT JOIN definitions d ON d.id = e.form_id"
+    " e.submitted_at AS at, e.role FROM entries e LEFT JOIN definitions d ON d.id = e.form_id"
     " WHERE e.case_id=?1 AND (?2 IS NULL OR e.form=?2) AND (?3 = 0 OR e.valid = 1)"
     " ORDER BY e.id";
+static const char *Q_FLAGS = "SELECT id, case_id AS \"case\", kind, text, raised_at FROM flags"
+                             " WHERE case_id=?1 AND cleared_at IS NULL ORDER BY id";
+static const char *Q_WITHHELD =
+    "SELECT case_id AS \"case\", destination, purpose, events, first_seq, last_seq, reason,"
+    " updated_at FROM withheld WHERE (?1 = 0 OR case_id = ?1) AND (?2 IS NULL OR"
+    " destination = ?2) ORDER BY case_id, destination";
+static const char *Q_LINKS =
+    "SELECT l.id AS link, o.id AS \"case\", o.ref, o.workflow, o.state, o.final, l.kind AS \"as\","
+    " 'to' AS direction, l.linked_at, l.linked_by"
+    " FROM case_links l JOIN cases o ON o.id = l.other_id WHERE l.case_id=?1"
+    " UNION ALL "
+    "SELECT l.id, o.id, o.ref, o.workflow, o.state, o.final, l.kind, 'from', l.linked_at,"
+    " l.linked_by FROM case_links l JOIN cases o ON o.id = l.case_id WHERE l.other_id=?1"
+    " ORDER BY 1";
 /* The same statements the engine builds: only the filters given, a capped count. */
 #define W_NONE ""
 #define W_WF " WHERE c.workflow=?1"
@@ -123,7 +147,16 @@ static json_t *case_row(long long id) {
   return c;
 }
 
-/* GET /api/cases/ID: the case with its members, timers and valid entries. */
+/* Rows without their "case" member (the case they belong to is the one answered). */
+static json_t *without_case(json_t *a) {
+  size_t i;
+  json_t *r;
+  json_array_foreach(a, i, r) json_object_del(r, "case");
+  return a;
+}
+
+/* GET /api/cases/ID: the case with its members, timers, valid entries, the reader's
+ * access, open flags, what sharing withheld, and its links. */
 static json_t *case_full(long long id) {
   json_t *c = case_row(id);
   if (!c) return NULL;
@@ -141,6 +174,25 @@ static json_t *case_full(long long id) {
   json_t *en;
   json_array_foreach(entries, i, en) boolify(en, "valid");
   json_object_set_new(c, "entries", entries);
+  /* what an admin's access is (access.c: every case in full, no grant) */
+  json_object_set_new(c, "access",
+                      json_pack("{s:s,s:b,s:I}", "basis", "admin", "sensitive", 1, "grant", (json_int_t)0));
+  s = stmt(Q_FLAGS);
+  sqlite3_bind_int64(s, 1, id);
+  json_object_set_new(c, "flags", without_case(rows(s)));
+  s = stmt(Q_WITHHELD);
+  sqlite3_bind_int64(s, 1, id);
+  json_object_set_new(c, "sharing", without_case(rows(s)));
+  s = stmt(Q_LINKS);
+  sqlite3_bind_int64(s, 1, id);
+  json_t *links = rows(s), *l;
+  json_array_foreach(links, i, l) {
+    boolify(l, "final");
+    /* the console reads each linked case to learn how its reader sees it; an admin sees
+     * every case in full, so the link stays as it is */
+    json_decref(case_row(json_integer_value(json_object_get(l, "case"))));
+  }
+  json_object_set_new(c, "links", links);
   return c;
 }
 
@@ -166,7 +218,27 @@ static json_t *case_list(struct MHD_Connection *con) {
   json_t *cases = rows(s);
   size_t i;
   json_t *c;
-  json_array_foreach(cases, i, c) boolify(c, "final");
+  json_array_foreach(cases, i, c) {
+    boolify(c, "final");
+    /* who is on the case now, and how many flags are open: the same reads as the console
+     * (its members and open flags), taken straight from the columns */
+    long long cid = json_integer_value(json_object_get(c, "id"));
+    s = stmt(Q_MEMBERS);
+    sqlite3_bind_int64(s, 1, cid);
+    json_t *people = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW)
+      if (sqlite3_column_type(s, 5) == SQLITE_NULL)
+        json_array_append_new(people, json_pack("{s:s,s:s}", "role", sqlite3_column_text(s, 1),
+                                                "name", sqlite3_column_text(s, 2)));
+    sqlite3_reset(s);
+    json_object_set_new(c, "people", people);
+    s = stmt(Q_FLAGS);
+    sqlite3_bind_int64(s, 1, cid);
+    json_int_t flagged = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) flagged++;
+    sqlite3_reset(s);
+    json_object_set_new(c, "flagged", json_integer(flagged));
+  }
   return json_pack("{s:o,s:I,s:b,s:I,s:I}", "cases", cases, "total",
                    (json_int_t)(total > 10000 ? 10000 : total), "total_is_more", total > 10000,
                    "limit", (json_int_t)limit, "offset", (json_int_t)offset);
@@ -298,14 +370,17 @@ int main(int argc, char **argv) {
     return 2;
   }
   db_path = argv[1];
+  pthread_key_create(&conn_key, conn_close);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  unsigned threads = cpus < 2 ? 2 : cpus > 4 ? 4 : (unsigned)cpus; /* as the console */
+  /* as many threads as the console's pool (serve.c: KINFLOW_CONSOLE_THREADS, else 16) */
+  const char *t = getenv("KINFLOW_CONSOLE_THREADS");
+  long n = t && *t ? atol(t) : 16;
+  unsigned threads = n < 1 || n > 256 ? 16 : (unsigned)n;
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   struct MHD_Daemon *d = MHD_start_daemon(
       MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,

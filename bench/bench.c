@@ -1374,8 +1374,12 @@ static void phase_api(const char *label) {
   free(b);
   a = http(serve.port, "GET", "/api/cases?limit=50", hdr, NULL, &s1, NULL, 0);
   b = http(bare.port, "GET", "/api/cases?limit=50", hdr, NULL, &s2, NULL, 0);
-  int same_list = a && b && s1 == 200 && !strcmp(a, b);
+  int same_list = a && b && s1 == 200 && s2 == 200 && !strcmp(a, b);
   put("api_list_same_bytes", same_list);
+  put("api_list_body_bytes", a ? (double)strlen(a) : 0);
+  if (!same_list)
+    say("GET /api/cases?limit=50: kinflow %d (%zu bytes), bare %d (%zu bytes): not the same bytes",
+        s1, a ? strlen(a) : 0, s2, b ? strlen(b) : 0);
   line("%-44s %12s %12s", "API answers: same bytes as bare (GET, list)", same ? "yes" : "NO",
        same_list ? "yes" : "NO");
   free(a);
