@@ -301,7 +301,7 @@ int kf_store_grant_add(kf_store *st, int64_t case_id, const char *login, const c
 /* filter: case (an id), login, active_at (ISO: only grants that expire after it), teams
  * ([names]: grants on cases of those teams), since (ISO: granted at or after it), limit.
  * [{grant, case, login, reason, granted_at, expires_at, team, workflow}] newest first; team
- * and workflow are the case's now. */
+ * and workflow are the case's now; unordered: true leaves them in no particular order. */
 json_t *kf_store_grants(kf_store *st, json_t *filter, kf_err *err);
 /* Settings kept in the meta table (inside the caller's transaction when there is one):
  * get returns a malloc'd copy, or NULL with KF_ENOTFOUND when unset; put refuses 'head'. */

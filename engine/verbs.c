@@ -56,7 +56,17 @@ json_t *case_full(call *c, kf_access *a) {
 json_t *keys_of(call *c, const json_t *cs) {
   char k[32];
   snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(cs, "workflow_id")));
-  if (!c->keys) c->keys = json_object();
+  if (!c->keys) { /* the session's, while no definition was deployed since they were read */
+    char stamp[80];
+    kf_err look = {0};
+    if (kf_store_defs_stamp(st(c), stamp, &look) || !c->s->keys ||
+        strcmp(stamp, c->s->keys_stamp)) {
+      json_decref(c->s->keys);
+      c->s->keys = json_object();
+      snprintf(c->s->keys_stamp, sizeof c->s->keys_stamp, "%s", look.code ? "" : stamp);
+    }
+    c->keys = json_incref(c->s->keys);
+  }
   json_t *hit = json_object_get(c->keys, k);
   if (hit) return hit;
   kf_err ignore = {0};

@@ -21,6 +21,8 @@ typedef struct kf_session kf_session;
 struct kf_session {
   kf_engine *e;
   json_t *detail; /* the data behind the last failed call, or NULL */
+  json_t *keys;   /* workflow version id -> its sensitive keys (keys_of), while the */
+  char keys_stamp[80]; /* definitions are as this stamp says (kf_store_defs_stamp) */
 };
 
 typedef struct call {
