@@ -420,56 +420,90 @@ static json_t *latest_workflow(kf_engine *e, const char *workflow, kf_err *err) 
   return row;
 }
 
-/* Open one case inside the open transaction: the workflow's latest version, its initial
- * state, Lua's `open` (on_enter actions, timers), the case.opened event in the chain. *id is
- * the new case's id. who names the case in refusals ("case new (referral)"). On failure the
- * caller rolls the transaction back. */
-static int open_in_tx(kf_engine *e, const char *workflow, json_t *data, const char *ref,
-                      const char *actor, const char *who, int64_t *id, kf_err *err) {
+/* Whether v holds a null anywhere (Lua's tables leave nulls out of a case's data). */
+static int has_null(json_t *v) {
+  const char *k;
+  json_t *x;
+  size_t i;
+  if (json_is_null(v)) return 1;
+  if (json_is_object(v)) {
+    json_object_foreach(v, k, x) {
+      if (has_null(x)) return 1;
+    }
+  } else if (json_is_array(v)) {
+    json_array_foreach(v, i, x) {
+      if (has_null(x)) return 1;
+    }
+  }
+  return 0;
+}
+
+/* Open one case of workflow version wf (a definitions row, borrowed) inside the open
+ * transaction: its number taken first, Lua's `open` (the initial state, on_enter actions,
+ * timers), the case's row written once as opening leaves it, the case.opened event in the
+ * chain and what opening did; last: the transaction's last case, whose row then records the
+ * log's head. *opened (optional) gets the case as kf_store_case_get reads it back. who
+ * names the case in refusals ("case new (referral)"). On failure the caller rolls the
+ * transaction back. */
+static int open_in_tx(kf_engine *e, json_t *wf, const char *workflow, json_t *data,
+                      const char *ref, const char *actor, const char *who, int last,
+                      json_t **opened, kf_err *err) {
   char now[21];
   now_iso(now);
-  json_t *c = NULL, *res = NULL;
-  json_t *wf = latest_workflow(e, workflow, err);
-  if (!wf) {
-    if (err->code == KF_ENOTFOUND)
-      kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
-    return err->code;
+  json_t *c = NULL, *res = NULL, *arg = NULL;
+  int64_t id = 0;
+  if ((data && controlled_refused(wf, data, who, err)) || kf_store_case_reserve(e->st, &id, err))
+    goto fail;
+  json_t *wid = json_object_get(wf, "id");
+  arg = json_pack("{s:I,s:s?,s:s,s:O,s:O?}", "id", (json_int_t)id, "ref", ref, "workflow",
+                  workflow, "workflow_id", wid, "data", data);
+  if (arg && data && has_null(data)) json_object_set_new(arg, "nulls", json_true());
+  if (!(res = kf_lua_call_new(e->lua, KF_LUA_OPEN, json_pack("[o]", arg), err))) goto fail;
+  json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
+  /* the case as kf_store_case_get reads it (a new case is at revision 2: opening is its
+   * first change) */
+  c = json_pack("{s:I,s:s?,s:s,s:O?,s:O,s:O,s:b,s:O?,s:i,s:n,s:s,s:s,s:s,s:n,s:n,s:O?,s:O?,s:O?}",
+                "id", (json_int_t)id, "ref", ref, "workflow", workflow, "version",
+                json_object_get(wf, "version"), "workflow_id", wid, "state",
+                json_object_get(res, "state"), "final", 0, "data", fresh ? fresh : data,
+                "revision", 2, "overdue_since", "created_at", now, "updated_at", now,
+                "entered_at", now, "allocated_to", "team", "workflow_title",
+                json_object_get(wf, "title"), "base_name", json_object_get(wf, "base_name"),
+                "base_version", json_object_get(wf, "base_version"));
+  if (!c) {
+    kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
+    goto fail;
   }
-  if (data && controlled_refused(wf, data, who, err)) goto fail;
-  json_t *init = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
-  if (!init) goto fail;
-  c = json_pack("{s:O,s:s,s:O,s:b,s:O,s:s?}", "workflow_id", json_object_get(wf, "id"),
-                "workflow", workflow, "state", json_object_get(init, "state"), "final", 0,
-                "data", data ? data : json_object(), "ref", ref);
-  if (!data) json_decref(json_object_get(c, "data")); /* json_object() above: drop extra ref */
-  json_decref(init);
-  if (kf_store_case_insert(e->st, c, now, err)) goto fail;
-  json_object_set_new(c, "revision", json_integer(1));
-  res = kf_lua_call_new(e->lua, KF_LUA_OPEN, json_pack("[O]", c), err);
-  if (!res) goto fail;
+  if (!json_object_get(c, "data")) json_object_set_new(c, "data", json_object());
   json_t *ev = case_event("case.opened", c, actor, now);
-  json_object_set_new(ev, "to", json_copy(json_object_get(c, "state")));
+  json_object_set(ev, "to", json_object_get(c, "state"));
   json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:o}", "workflow",
                                             json_object_get(wf, "name"), "version",
                                             json_object_get(wf, "version"), "data",
-                                            redacted(e, c, "data", json_object_get(res, "data"))));
+                                            redacted(e, c, "data", json_object_get(c, "data"))));
   if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
-  /* the events first, then the case's row (its data as opening left it), which then
-   * records the log's head */
-  *id = json_integer_value(json_object_get(c, "id"));
-  if (event_new(e, ev, err) || apply_effects(e, c, res, actor, now, err) ||
-      kf_store_case_update(e->st, *id, 1, json_string_value(json_object_get(c, "state")), 0, 0,
-                           json_object_get(res, "data"), now, err))
+  /* the case's row, written once as opening leaves it, then its events (and for the last
+   * case the log's head in its row, so that commit writes no other) */
+  if (kf_store_case_insert_as(e->st, c, id, now, err) || event_new(e, ev, err) ||
+      apply_effects(e, c, res, actor, now, err) ||
+      (last && kf_store_case_note_head(e->st, id, err)))
     goto fail;
   json_decref(res);
-  json_decref(c);
-  json_decref(wf);
+  if (opened) *opened = c;
+  else json_decref(c);
   return 0;
 fail:
   json_decref(res);
   json_decref(c);
-  json_decref(wf);
   return err->code ? err->code : KF_ESTORE;
+}
+
+/* workflow's latest version for opening a case (a new reference), or NULL with err. */
+static json_t *open_workflow(kf_engine *e, const char *workflow, kf_err *err) {
+  json_t *wf = latest_workflow(e, workflow, err);
+  if (!wf && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
+  return wf;
 }
 
 json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
@@ -483,12 +517,15 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   if (tx_begin(e, err)) return NULL;
   char who[200];
   snprintf(who, sizeof who, "case new (%.100s)", workflow);
-  int64_t id = 0;
-  if (open_in_tx(e, workflow, data, ref, actor, who, &id, err)) return abort_tx_new(e, NULL);
-  if (tx_commit(e, err)) return NULL; /* commit rolls back what it could not write */
-  char idtext[32];
-  snprintf(idtext, sizeof idtext, "%lld", (long long)id);
-  return kf_store_case_get(e->st, idtext, err);
+  json_t *c = NULL, *wf = open_workflow(e, workflow, err);
+  int rc = !wf || open_in_tx(e, wf, workflow, data, ref, actor, who, 1, &c, err);
+  json_decref(wf);
+  if (rc) return abort_tx_new(e, NULL);
+  if (tx_commit(e, err)) { /* commit rolls back what it could not write */
+    json_decref(c);
+    return NULL;
+  }
+  return c;
 }
 
 /* One case of a batch ({workflow, data?, ref?}, borrowed): 0 with its parts, or KF_EINVAL
@@ -532,19 +569,26 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
   }
   if (!json_array_size(cases)) return 0;
   if (tx_begin(e, err)) return err->code;
+  json_t *wf = NULL; /* the previous case's workflow version: nothing deploys in here */
   json_array_foreach(cases, i, item) {
     const char *workflow = NULL, *ref = NULL;
     json_t *data = NULL;
-    int64_t id = 0;
     char who[200];
     batch_item(item, &workflow, &data, &ref, err);
     snprintf(who, sizeof who, "workflow '%.100s'", workflow);
-    if (open_in_tx(e, workflow, data, ref, actor, who, &id, err)) {
+    if (!wf || strcmp(json_string_value(json_object_get(wf, "name")), workflow)) {
+      json_decref(wf);
+      wf = open_workflow(e, workflow, err);
+    }
+    if (!wf || open_in_tx(e, wf, workflow, data, ref, actor, who,
+                             i + 1 == json_array_size(cases), NULL, err)) {
+      json_decref(wf);
       if (failed) *failed = i;
       tx_abort(e);
       return err->code;
     }
   }
+  json_decref(wf);
   if (tx_commit(e, err)) {
     if (failed) *failed = json_array_size(cases);
     return err->code;

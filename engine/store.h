@@ -62,9 +62,21 @@ json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err);
  * KF_ENOTFOUND when there is no definition id. */
 int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err);
 
-/* Cases. c: workflow_id, workflow, state, final, data, ref (optional); created, updated
- * and entered at now. Sets id in c; KF_EINVAL when the ref is taken. */
-int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err);
+/* Cases. The number the next case inserted in this (write) transaction takes, so that
+ * code run before its row is written sees it. KF_ESTORE outside a transaction. */
+int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err);
+/* c: workflow_id, workflow, state, final, data, ref (optional), revision (optional: 1);
+ * created, updated and entered at now. id: the case's number (from kf_store_case_reserve),
+ * or 0 for the next free one. Sets id in c (unless it holds it already); KF_EINVAL when the
+ * ref is taken. When the transaction's last event so far is this case's, the row records it
+ * as the log's head (as kf_store_case_update does). Data that cannot be read back as JSON (a
+ * NUL in a string) is set in c as the stored text, as a read gives it. */
+int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, const char *now, kf_err *err);
+int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err); /* id 0 */
+/* When the transaction's last event so far is case id's and no row records it yet, record
+ * it in the case's row as the log's head (so that commit writes no other head): for a case
+ * inserted before its events. */
+int kf_store_case_note_head(kf_store *st, int64_t id, kf_err *err);
 /* By case number (text of digits only, tried as an id, then as a ref) or by ref.
  * KF_EINVAL when id_or_ref is NULL or empty; KF_ENOTFOUND when no case has it. */
 json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err);

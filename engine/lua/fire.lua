@@ -243,17 +243,31 @@ local function run_action(fn, obj, path_hint)
   end
 end
 
--- open(case): a new case (already stored at its initial state) enters it.
+-- open(case): a new case (its id, ref, workflow, workflow_id and data; its row is written
+-- after this, from what it returns) enters its workflow's initial state: the state, the
+-- data as its on_enter action leaves it (nil when there is none: the data as given, unless
+-- c.nulls says it holds nulls, which Lua's tables leave out), the state's timers and what
+-- the action scheduled, cancelled or emitted.
 function E.open(c)
   local def = E.version(c.workflow_id)
   E.current_def = def
-  local eff = effects()
-  local obj = make_case(c, eff)
-  run_action(def.on_enter[c.state], obj)
-  return { state = c.state, data = rawget(obj, "data") or {}, timers = timers_for(def, c.state),
-           schedules = some(eff.schedules), cancels = some(eff.cancels), emits = some(eff.emits) }
+  local state = def.initial
+  local enter = def.on_enter[state]
+  local res = { state = state, timers = timers_for(def, state) }
+  if enter then
+    c.state = state
+    local eff = effects()
+    local obj = make_case(c, eff)
+    run_action(enter, obj)
+    res.data = rawget(obj, "data") or {}
+    res.schedules, res.cancels, res.emits = some(eff.schedules), some(eff.cancels), some(eff.emits)
+  elseif c.nulls then -- data with nulls: as Lua holds it (without them), as an action would
+    res.data = type(c.data) == "table" and c.data or {}
+  end
+  return res
 end
 
+-- initial(workflow id): its initial state (the runtime's open asks open alone).
 function E.initial(workflow_id)
   local def = E.version(workflow_id)
   return { state = def.initial, final = def.state_by[def.initial].final }
