@@ -420,6 +420,23 @@ static json_t *latest_workflow(kf_engine *e, const char *workflow, kf_err *err) 
   return row;
 }
 
+/* What opening a case of version wf (its definitions row) does, asked of Lua once and kept
+ * in the row (a version never changes): {state, final, enter, timed} (fire.lua's E.initial);
+ * borrowed, or NULL with err. */
+static json_t *open_plan(kf_engine *e, json_t *wf, kf_err *err) {
+  json_t *plan = json_object_get(wf, "open_plan");
+  if (plan) return plan;
+  plan = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
+  if (!plan) return NULL;
+  json_object_set_new(wf, "open_plan", plan);
+  return plan;
+}
+
+/* o[k] = v (taken; NULL: null), k a plain ASCII key. */
+static void put(json_t *o, const char *k, json_t *v) {
+  json_object_set_new_nocheck(o, k, v ? v : json_null());
+}
+
 /* Whether v holds a null anywhere (Lua's tables leave nulls out of a case's data). */
 static int has_null(json_t *v) {
   const char *k;
@@ -445,43 +462,88 @@ static int has_null(json_t *v) {
  * log's head. *opened (optional) gets the case as kf_store_case_get reads it back. who
  * names the case in refusals ("case new (referral)"). On failure the caller rolls the
  * transaction back. */
-static int open_in_tx(kf_engine *e, json_t *wf, const char *workflow, json_t *data,
-                      const char *ref, const char *actor, const char *who, int last,
-                      json_t **opened, kf_err *err) {
+static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
+                      const char *actor, const char *who, int last, json_t **opened,
+                      kf_err *err) {
   char now[21];
   now_iso(now);
   json_t *c = NULL, *res = NULL, *arg = NULL;
   int64_t id = 0;
   if ((data && controlled_refused(wf, data, who, err)) || kf_store_case_reserve(e->st, &id, err))
     goto fail;
-  json_t *wid = json_object_get(wf, "id");
-  arg = json_pack("{s:I,s:s?,s:s,s:O,s:O?}", "id", (json_int_t)id, "ref", ref, "workflow",
-                  workflow, "workflow_id", wid, "data", data);
-  if (arg && data && has_null(data)) json_object_set_new(arg, "nulls", json_true());
-  if (!(res = kf_lua_call_new(e->lua, KF_LUA_OPEN, json_pack("[o]", arg), err))) goto fail;
+  json_t *wid = json_object_get(wf, "id"), *idv = json_integer(id), *refv = ref ? json_string(ref) : NULL;
+  if ((arg = json_object())) {
+    put(arg, "id", json_incref(idv));
+    if (refv) put(arg, "ref", json_incref(refv));
+    put(arg, "workflow_id", json_incref(wid));
+    put(arg, "workflow", json_incref(json_object_get(wf, "name")));
+    if (data) put(arg, "data", json_incref(data));
+    if (data && has_null(data)) put(arg, "nulls", json_true());
+  }
+  json_t *plan = open_plan(e, wf, err);
+  if (plan && !json_is_true(json_object_get(plan, "enter")) &&
+      !json_is_true(json_object_get(plan, "timed")) && !json_is_true(json_object_get(arg, "nulls"))) {
+    json_decref(arg); /* nothing for Lua to run or compute: the initial state is all */
+    res = json_pack("{s:O}", "state", json_object_get(plan, "state"));
+  } else if (plan) {
+    json_t *args = json_array();
+    json_array_append_new(args, arg);
+    res = kf_lua_call_new(e->lua, KF_LUA_OPEN, args, err);
+  } else {
+    json_decref(arg);
+  }
+  if (!res) {
+    json_decref(idv);
+    json_decref(refv);
+    if (!err->code) kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
+    goto fail;
+  }
   json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
-  /* the case as kf_store_case_get reads it (a new case is at revision 2: opening is its
-   * first change) */
-  c = json_pack("{s:I,s:s?,s:s,s:O?,s:O,s:O,s:b,s:O?,s:i,s:n,s:s,s:s,s:s,s:n,s:n,s:O?,s:O?,s:O?}",
-                "id", (json_int_t)id, "ref", ref, "workflow", workflow, "version",
-                json_object_get(wf, "version"), "workflow_id", wid, "state",
-                json_object_get(res, "state"), "final", 0, "data", fresh ? fresh : data,
-                "revision", 2, "overdue_since", "created_at", now, "updated_at", now,
-                "entered_at", now, "allocated_to", "team", "workflow_title",
-                json_object_get(wf, "title"), "base_name", json_object_get(wf, "base_name"),
-                "base_version", json_object_get(wf, "base_version"));
-  if (!c) {
+  /* the case as kf_store_case_get reads it, its keys in that order (a new case is at
+   * revision 2: opening is its first change) */
+  json_t *at = json_string(now);
+  if ((c = json_object())) {
+    put(c, "id", idv);
+    put(c, "ref", json_incref(refv));
+    put(c, "workflow", json_incref(json_object_get(wf, "name")));
+    put(c, "version", json_incref(json_object_get(wf, "version")));
+    put(c, "workflow_id", json_incref(wid));
+    put(c, "state", json_incref(json_object_get(res, "state")));
+    put(c, "final", json_false());
+    put(c, "data", fresh ? json_incref(fresh) : data ? json_incref(data) : json_object());
+    put(c, "revision", json_integer(2));
+    put(c, "overdue_since", json_null());
+    put(c, "created_at", json_incref(at));
+    put(c, "updated_at", json_incref(at));
+    put(c, "entered_at", json_incref(at));
+    put(c, "allocated_to", json_null());
+    put(c, "team", json_null());
+    put(c, "workflow_title", json_incref(json_object_get(wf, "title")));
+    put(c, "base_name", json_incref(json_object_get(wf, "base_name")));
+    put(c, "base_version", json_incref(json_object_get(wf, "base_version")));
+  } else {
+    json_decref(idv);
+  }
+  json_decref(at);
+  json_t *ev = c ? json_object() : NULL, *evdata = c ? json_object() : NULL;
+  if (!ev || !evdata || !at) {
+    json_decref(ev);
+    json_decref(evdata);
+    json_decref(refv);
     kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
     goto fail;
   }
-  if (!json_object_get(c, "data")) json_object_set_new(c, "data", json_object());
-  json_t *ev = case_event("case.opened", c, actor, now);
-  json_object_set(ev, "to", json_object_get(c, "state"));
-  json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:o}", "workflow",
-                                            json_object_get(wf, "name"), "version",
-                                            json_object_get(wf, "version"), "data",
-                                            redacted(e, c, "data", json_object_get(c, "data"))));
-  if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
+  /* the case.opened event, as case_event makes one */
+  put(ev, "kind", json_string("case.opened"));
+  put(ev, "case", json_incref(json_object_get(c, "id")));
+  put(ev, "actor", json_string(actor ? actor : "kinflow"));
+  put(ev, "at", json_incref(json_object_get(c, "created_at")));
+  put(ev, "to", json_incref(json_object_get(c, "state")));
+  put(evdata, "workflow", json_incref(json_object_get(wf, "name")));
+  put(evdata, "version", json_incref(json_object_get(wf, "version")));
+  put(evdata, "data", redacted(e, c, "data", json_object_get(c, "data")));
+  if (refv) put(evdata, "ref", refv);
+  put(ev, "data", evdata);
   /* the case's row, written once as opening leaves it, then its events (and for the last
    * case the log's head in its row, so that commit writes no other) */
   if (kf_store_case_insert_as(e->st, c, id, now, err) || event_new(e, ev, err) ||
@@ -518,7 +580,7 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   char who[200];
   snprintf(who, sizeof who, "case new (%.100s)", workflow);
   json_t *c = NULL, *wf = open_workflow(e, workflow, err);
-  int rc = !wf || open_in_tx(e, wf, workflow, data, ref, actor, who, 1, &c, err);
+  int rc = !wf || open_in_tx(e, wf, data, ref, actor, who, 1, &c, err);
   json_decref(wf);
   if (rc) return abort_tx_new(e, NULL);
   if (tx_commit(e, err)) { /* commit rolls back what it could not write */
@@ -580,7 +642,7 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
       json_decref(wf);
       wf = open_workflow(e, workflow, err);
     }
-    if (!wf || open_in_tx(e, wf, workflow, data, ref, actor, who,
+    if (!wf || open_in_tx(e, wf, data, ref, actor, who,
                              i + 1 == json_array_size(cases), NULL, err)) {
       json_decref(wf);
       if (failed) *failed = i;

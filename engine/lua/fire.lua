@@ -267,10 +267,14 @@ function E.open(c)
   return res
 end
 
--- initial(workflow id): its initial state (the runtime's open asks open alone).
+-- initial(workflow id): what opening a case of this version does, which never changes: its
+-- initial state, whether an on_enter action runs there (enter) and whether the state starts
+-- timers (timed). Neither: the runtime opens its cases without asking open.
 function E.initial(workflow_id)
   local def = E.version(workflow_id)
-  return { state = def.initial, final = def.state_by[def.initial].final }
+  local state = def.initial
+  return { state = state, final = def.state_by[state].final, enter = def.on_enter[state] ~= nil,
+           timed = has_state_timers(def, state) }
 end
 
 -- fire(case, transition, role, opts{reason, timer}): what firing does, or nil, code, msg.

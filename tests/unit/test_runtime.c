@@ -44,6 +44,15 @@ static int t_streq(json_t *v, const char *want) {
   return json_is_string(v) && !strcmp(json_string_value(v), want);
 }
 
+/* Opening that runs no Lua: no on_enter action and no timers in the initial state. */
+static const char *CALM =
+    "return workflow {\n"
+    "  name = 'calm', roles = { 'worker' }, initial = 'a',\n"
+    "  states = { { 'a' }, { 'b', review = '3d' }, { 'z', final = true } },\n"
+    "  transitions = { { 'go', from = 'a', to = 'b', by = { 'worker' } },\n"
+    "                  { 'end', from = 'b', to = 'z', by = { 'worker' } } },\n"
+    "}\n";
+
 /* kf_case_open's answer is the case as a read gives it, byte for byte (key order too). */
 static void same_as_read(kf_engine *e, json_t *opened, const char *what) {
   kf_err err = {0};
@@ -182,17 +191,20 @@ int main(void) {
   json_decref(c);
 
   /* What open hands back is the case as a read gives it, its row written once. */
-  char wf2[64];
+  char wf2[64], wf3[64];
   t_tmp_path(wf2, sizeof wf2, "rt-intake", "lua");
   t_write_file(wf2, OPENING);
-  json_t *paths = json_pack("[{s:s}]", "path", wf2), *report = NULL;
+  t_tmp_path(wf3, sizeof wf3, "rt-calm", "lua");
+  t_write_file(wf3, CALM);
+  json_t *paths = json_pack("[{s:s},{s:s}]", "path", wf2, "path", wf3), *report = NULL;
   CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "deploy intake: %s", err.msg);
   json_decref(report);
   json_decref(paths);
   c = kf_case_open(e, "race", NULL, NULL, "t", &err);
   CHECK(c && json_integer_value(json_object_get(c, "revision")) == 2 &&
-            json_is_null(json_object_get(c, "ref")) && json_object_size(c) == 18,
-        "a plain case: revision 2 (opening is its first change), no ref, 18 fields");
+            json_is_null(json_object_get(c, "ref")) && json_object_size(c) == 18 &&
+            json_is_object(json_object_get(c, "data")) && !json_object_size(json_object_get(c, "data")),
+        "a plain case: revision 2 (opening is its first change), no ref, data {}, 18 fields");
   same_as_read(e, c, "no data, no on_enter");
   json_decref(c);
   json_t *data = json_pack("{s:s,s:n,s:{s:n,s:i},s:[i,i],s:f}", "dob", "2019-03-02", "gone", "nested",
@@ -203,6 +215,22 @@ int main(void) {
   same_as_read(e, c, "data with nulls and a NUL, no on_enter");
   CHECK(c && !json_object_get(json_object_get(c, "data"), "gone"), "nulls are left out as before");
   json_decref(c);
+  c = kf_case_open(e, "calm", data, "R-calm-null", "t", &err);
+  same_as_read(e, c, "no Lua to run, but nulls");
+  CHECK(c && !json_object_get(json_object_get(c, "data"), "gone") &&
+            !json_object_get(json_object_get(json_object_get(c, "data"), "nested"), "x"),
+        "nulls are left out without an on_enter too, nested ones as well");
+  json_decref(c);
+  json_t *plain = json_pack("{s:s,s:[i,{s:b}]}", "family", "F1", "kids", 1, "ok", 1);
+  c = kf_case_open(e, "calm", plain, "R-calm", "t", &err);
+  CHECK(c && t_streq(json_object_get(c, "state"), "a") && json_equal(json_object_get(c, "data"), plain),
+        "a case opened without Lua: its initial state and data as given: %s", err.msg);
+  same_as_read(e, c, "no on_enter, no timers: no Lua");
+  json_decref(c);
+  json_decref(plain);
+  res = kf_case_fire(e, "R-calm", "go", "worker", "t", NULL, 0, &err);
+  CHECK(res && t_streq(json_object_get(res, "state"), "b"), "and it moves on: %s", err.msg);
+  json_decref(res);
   json_object_del(data, "nul"); /* (a read gives such data back as its text) */
   c = kf_case_open(e, "intake", data, "R-intake", "t", &err);
   CHECK(c != NULL, "open intake: %s", err.msg);
@@ -247,6 +275,7 @@ int main(void) {
   CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "audit holds after opens: %s", err.msg);
   json_decref(sum);
   unlink(wf2);
+  unlink(wf3);
 
   /* Moves: each lists its refusals, an empty list when it is available. */
   json_t *moves = kf_case_moves(e, "five", "worker", &err);
