@@ -546,7 +546,8 @@ static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
   put(ev, "data", evdata);
   /* the case's row, written once as opening leaves it, then its events (and for the last
    * case the log's head in its row, so that commit writes no other) */
-  if (kf_store_case_insert_as(e->st, c, id, now, err) || event_new(e, ev, err) ||
+  int events = last ? 1 + (int)json_array_size(json_object_get(res, "emits")) : 0;
+  if (kf_store_case_insert_as(e->st, c, id, events, now, err) || event_new(e, ev, err) ||
       apply_effects(e, c, res, actor, now, err) ||
       (last && kf_store_case_note_head(e->st, id, err)))
     goto fail;

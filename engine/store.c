@@ -685,10 +685,24 @@ int kf_store_case_note_head(kf_store *st, int64_t id, kf_err *err) {
 }
 
 int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) {
-  return kf_store_case_insert_as(st, c, 0, now, err);
+  return kf_store_case_insert_as(st, c, 0, 0, now, err);
 }
 
-int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, const char *now, kf_err *err) {
+/* The log's last seq so far (0: empty), in the open transaction. */
+static int64_t last_seq(kf_store *st, kf_err *err) {
+  static const char *q = "SELECT max(seq) FROM events";
+  if (st->head.seq) return st->head.seq; /* this transaction's last event is the last one */
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return -1;
+  int rc = sqlite3_step(s);
+  int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW) store_db_fail(st, err, rc, "reading the event log's last number");
+  return last;
+}
+
+int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, const char *now,
+                            kf_err *err) {
   /* last_seq: the log's head when the transaction's last event so far is this case's (its
    * events appended first: see kf_store_case_reserve and record_head) */
   static const char *q = "INSERT INTO cases(id,ref,workflow_id,workflow,state,final,data,"
@@ -710,7 +724,13 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, const char *now
   if (id) sqlite3_bind_int64(s, 8, id);
   else sqlite3_bind_null(s, 8);
   int noting = id && st->head.seq && st->head.case_id == id;
-  if (noting) sqlite3_bind_int64(s, 9, st->head.seq);
+  int64_t head = noting ? st->head.seq : 0;
+  if (!noting && id && events > 0) { /* the seq its events will end at, taken as noted */
+    int64_t last = last_seq(st, err);
+    if (last < 0) return err ? err->code : KF_ESTORE;
+    head = last + events;
+  }
+  if (head) sqlite3_bind_int64(s, 9, head);
   else sqlite3_bind_null(s, 9);
   if (json_is_integer(json_object_get(c, "revision"))) sqlite3_bind_int64(s, 10, store_jint(c, "revision"));
   else sqlite3_bind_null(s, 10);
@@ -731,7 +751,7 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, const char *now
     json_decref(back);
   }
   free(text);
-  if (noting) st->head.noted = st->head.seq;
+  if (head) st->head.noted = head;
   if (!id || !json_is_integer(json_object_get(c, "id")))
     json_object_set_new(c, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
   return 0;

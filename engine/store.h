@@ -68,14 +68,17 @@ int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err);
 /* c: workflow_id, workflow, state, final, data, ref (optional), revision (optional: 1);
  * created, updated and entered at now. id: the case's number (from kf_store_case_reserve),
  * or 0 for the next free one. Sets id in c (unless it holds it already); KF_EINVAL when the
- * ref is taken. When the transaction's last event so far is this case's, the row records it
- * as the log's head (as kf_store_case_update does). Data that cannot be read back as JSON (a
- * NUL in a string) is set in c as the stored text, as a read gives it. */
-int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, const char *now, kf_err *err);
-int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err); /* id 0 */
-/* When the transaction's last event so far is case id's and no row records it yet, record
- * it in the case's row as the log's head (so that commit writes no other head): for a case
- * inserted before its events. */
+ * ref is taken. The row records the log's head as kf_store_case_update does: when the
+ * transaction's last event so far is this case's, or, with events > 0, the seq that the
+ * case's next `events` events (appended right after it) will end at; confirm it with
+ * kf_store_case_note_head once they are. Data that cannot be read back as JSON (a NUL in a
+ * string) is set in c as the stored text, as a read gives it. */
+int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, const char *now,
+                            kf_err *err);
+int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err); /* 0, 0 */
+/* When the transaction's last event so far is case id's and its row does not record it as
+ * the log's head yet, record it there (so that commit writes no other head): for a case
+ * inserted before its events. Nothing to write when the row's head was foreseen right. */
 int kf_store_case_note_head(kf_store *st, int64_t id, kf_err *err);
 /* By case number (text of digits only, tried as an id, then as a ref) or by ref.
  * KF_EINVAL when id_or_ref is NULL or empty; KF_ENOTFOUND when no case has it. */
