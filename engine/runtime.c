@@ -421,8 +421,8 @@ static json_t *latest_workflow(kf_engine *e, const char *workflow, kf_err *err) 
 }
 
 /* What opening a case of version wf (its definitions row) does, asked of Lua once and kept
- * in the row (a version never changes): {state, final, enter, timed} (fire.lua's E.initial);
- * borrowed, or NULL with err. */
+ * in the row (a version never changes): {state, final, enter, timers, fixed} (fire.lua's
+ * E.initial); borrowed, or NULL with err. */
 static json_t *open_plan(kf_engine *e, json_t *wf, kf_err *err) {
   json_t *plan = json_object_get(wf, "open_plan");
   if (plan) return plan;
@@ -430,6 +430,30 @@ static json_t *open_plan(kf_engine *e, json_t *wf, kf_err *err) {
   if (!plan) return NULL;
   json_object_set_new(wf, "open_plan", plan);
   return plan;
+}
+
+/* What Lua's `open` gives for a version whose plan is fixed (no on_enter action): its
+ * initial state and its timers, each due its secs after now. A new reference, or NULL. */
+static json_t *fixed_open(json_t *plan, const char *now) {
+  json_t *res = json_pack("{s:O}", "state", json_object_get(plan, "state"));
+  json_t *timers = json_object_get(plan, "timers"), *t;
+  int64_t at = 0;
+  size_t i;
+  if (!res || !json_array_size(timers)) return res;
+  if (kf_parse_time(now, &at)) {
+    json_decref(res);
+    return NULL;
+  }
+  json_t *list = json_array();
+  json_object_set_new(res, "timers", list);
+  json_array_foreach(timers, i, t) {
+    char due[21];
+    kf_iso(at + json_integer_value(json_object_get(t, "secs")), due);
+    json_array_append_new(list, json_pack("{s:O,s:O,s:O,s:s}", "name", json_object_get(t, "name"),
+                                          "kind", json_object_get(t, "kind"), "state",
+                                          json_object_get(t, "state"), "due", due));
+  }
+  return res;
 }
 
 /* o[k] = v (taken; NULL: null), k a plain ASCII key. */
@@ -481,10 +505,10 @@ static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
     if (data && has_null(data)) put(arg, "nulls", json_true());
   }
   json_t *plan = open_plan(e, wf, err);
-  if (plan && !json_is_true(json_object_get(plan, "enter")) &&
-      !json_is_true(json_object_get(plan, "timed")) && !json_is_true(json_object_get(arg, "nulls"))) {
-    json_decref(arg); /* nothing for Lua to run or compute: the initial state is all */
-    res = json_pack("{s:O}", "state", json_object_get(plan, "state"));
+  if (plan && json_is_true(json_object_get(plan, "fixed")) &&
+      !json_is_true(json_object_get(arg, "nulls"))) {
+    json_decref(arg); /* no action to run: the state and its timers, as open gives them */
+    res = fixed_open(plan, now);
   } else if (plan) {
     json_t *args = json_array();
     json_array_append_new(args, arg);

@@ -268,13 +268,31 @@ function E.open(c)
 end
 
 -- initial(workflow id): what opening a case of this version does, which never changes: its
--- initial state, whether an on_enter action runs there (enter) and whether the state starts
--- timers (timed). Neither: the runtime opens its cases without asking open.
+-- initial state, whether an on_enter action runs there (enter), and the timers the state
+-- starts as open's timers lists them but with their length in seconds for a due (secs).
+-- fixed: no action and every length known, so that the runtime opens its cases without
+-- asking open (each timer due at the opening's time plus its secs).
 function E.initial(workflow_id)
   local def = E.version(workflow_id)
   local state = def.initial
-  return { state = state, final = def.state_by[state].final, enter = def.on_enter[state] ~= nil,
-           timed = has_state_timers(def, state) }
+  local st = def.state_by[state]
+  local enter = def.on_enter[state] ~= nil
+  local timers, fixed = A(), not enter
+  if not st.final then
+    for _, t in ipairs(def.transitions) do
+      if t.after and fires_from(t, state, def) then
+        local secs = host.duration(t.after)
+        fixed = fixed and secs ~= nil
+        timers[#timers + 1] = { name = t.name, kind = "after", state = state, secs = secs }
+      end
+    end
+    if st.review then
+      local secs = host.duration(st.review)
+      fixed = fixed and secs ~= nil
+      timers[#timers + 1] = { name = "review", kind = "review", state = state, secs = secs }
+    end
+  end
+  return { state = state, final = st.final, enter = enter, timers = timers, fixed = fixed }
 end
 
 -- fire(case, transition, role, opts{reason, timer}): what firing does, or nil, code, msg.

@@ -206,6 +206,18 @@ int main(void) {
             json_is_object(json_object_get(c, "data")) && !json_object_size(json_object_get(c, "data")),
         "a plain case: revision 2 (opening is its first change), no ref, data {}, 18 fields");
   same_as_read(e, c, "no data, no on_enter");
+  json_t *tl = kf_store_timers(kf_engine_store(e), json_integer_value(json_object_get(c, "id")), &err);
+  char *tt = tl ? json_dumps(tl, JSON_COMPACT) : NULL;
+  CHECK(json_array_size(tl) == 2 && t_streq(json_object_get(json_array_get(tl, 0), "name"), "lapse") &&
+            t_streq(json_object_get(json_array_get(tl, 0), "kind"), "after") &&
+            t_streq(json_object_get(json_array_get(tl, 0), "due_at"), "2026-03-31T09:00:00Z") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "name"), "review") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "kind"), "review") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "state"), "open") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "due_at"), "2026-03-08T09:00:00Z"),
+        "opened without Lua, its timers as open sets them: the lapse then the review: %s", tt);
+  free(tt);
+  json_decref(tl);
   json_decref(c);
   json_t *data = json_pack("{s:s,s:n,s:{s:n,s:i},s:[i,i],s:f}", "dob", "2019-03-02", "gone", "nested",
                            "x", "y", 1, "list", 1, 2, "real", 2.0);
