@@ -432,14 +432,20 @@ static json_t *open_plan(kf_engine *e, json_t *wf, kf_err *err) {
   return plan;
 }
 
+/* o[k] = v (taken; NULL: null), k a plain ASCII key. */
+static void put(json_t *o, const char *k, json_t *v) {
+  json_object_set_new_nocheck(o, k, v ? v : json_null());
+}
+
 /* What Lua's `open` gives for a version whose plan is fixed (no on_enter action): its
  * initial state and its timers, each due its secs after now. A new reference, or NULL. */
 static json_t *fixed_open(json_t *plan, const char *now) {
-  json_t *res = json_pack("{s:O}", "state", json_object_get(plan, "state"));
-  json_t *timers = json_object_get(plan, "timers"), *t;
+  json_t *res = json_object(), *timers = json_object_get(plan, "timers"), *t;
   int64_t at = 0;
   size_t i;
-  if (!res || !json_array_size(timers)) return res;
+  if (!res) return NULL;
+  put(res, "state", json_incref(json_object_get(plan, "state")));
+  if (!json_array_size(timers)) return res;
   if (kf_parse_time(now, &at)) {
     json_decref(res);
     return NULL;
@@ -449,16 +455,15 @@ static json_t *fixed_open(json_t *plan, const char *now) {
   json_array_foreach(timers, i, t) {
     char due[21];
     kf_iso(at + json_integer_value(json_object_get(t, "secs")), due);
-    json_array_append_new(list, json_pack("{s:O,s:O,s:O,s:s}", "name", json_object_get(t, "name"),
-                                          "kind", json_object_get(t, "kind"), "state",
-                                          json_object_get(t, "state"), "due", due));
+    json_t *one = json_object();
+    if (!one) break;
+    put(one, "name", json_incref(json_object_get(t, "name")));
+    put(one, "kind", json_incref(json_object_get(t, "kind")));
+    put(one, "state", json_incref(json_object_get(t, "state")));
+    put(one, "due", json_string(due));
+    json_array_append_new(list, one);
   }
   return res;
-}
-
-/* o[k] = v (taken; NULL: null), k a plain ASCII key. */
-static void put(json_t *o, const char *k, json_t *v) {
-  json_object_set_new_nocheck(o, k, v ? v : json_null());
 }
 
 /* Whether v holds a null anywhere (Lua's tables leave nulls out of a case's data). */
