@@ -484,110 +484,130 @@ static int has_null(json_t *v) {
   return 0;
 }
 
-/* Open one case of workflow version wf (a definitions row, borrowed) inside the open
- * transaction: its number taken first, Lua's `open` (the initial state, on_enter actions,
- * timers), the case's row written once as opening leaves it, the case.opened event in the
- * chain and what opening did; last: the transaction's last case, whose row then records the
- * log's head. *opened (optional) gets the case as kf_store_case_get reads it back. who
- * names the case in refusals ("case new (referral)"). On failure the caller rolls the
- * transaction back. */
-static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
-                      const char *actor, const char *who, int last, json_t **opened,
-                      kf_err *err) {
-  char now[21];
-  now_iso(now);
-  json_t *c = NULL, *res = NULL, *arg = NULL;
-  int64_t id = 0;
-  if ((data && controlled_refused(wf, data, who, err)) || kf_store_case_reserve(e->st, &id, err))
-    goto fail;
-  json_t *wid = json_object_get(wf, "id"), *idv = json_integer(id), *refv = ref ? json_string(ref) : NULL;
-  if ((arg = json_object())) {
-    put(arg, "id", json_incref(idv));
-    if (refv) put(arg, "ref", json_incref(refv));
-    put(arg, "workflow_id", json_incref(wid));
-    put(arg, "workflow", json_incref(json_object_get(wf, "name")));
-    if (data) put(arg, "data", json_incref(data));
-    if (data && has_null(data)) put(arg, "nulls", json_true());
+/* A new case as kf_store_case_get reads it back, its keys in that order: number id, ref
+ * (NULL: none), in version wf's initial state with data (NULL: {}), opened at now (a new
+ * case is at revision 2: opening is its first change). A new reference, or NULL. */
+static json_t *opened_case(json_t *wf, int64_t id, json_t *ref, json_t *state, json_t *data,
+                           const char *now) {
+  json_t *c = json_object(), *at = json_string(now);
+  if (!c || !at) {
+    json_decref(c);
+    json_decref(at);
+    return NULL;
   }
-  json_t *plan = open_plan(e, wf, err);
-  if (plan && json_is_true(json_object_get(plan, "fixed")) &&
-      !json_is_true(json_object_get(arg, "nulls"))) {
-    json_decref(arg); /* no action to run: the state and its timers, as open gives them */
-    res = fixed_open(plan, now);
-  } else if (plan) {
-    json_t *args = json_array();
-    json_array_append_new(args, arg);
-    res = kf_lua_call_new(e->lua, KF_LUA_OPEN, args, err);
-  } else {
-    json_decref(arg);
-  }
-  if (!res) {
-    json_decref(idv);
-    json_decref(refv);
-    if (!err->code) kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
-    goto fail;
-  }
-  json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
-  /* the case as kf_store_case_get reads it, its keys in that order (a new case is at
-   * revision 2: opening is its first change) */
-  json_t *at = json_string(now);
-  if ((c = json_object())) {
-    put(c, "id", idv);
-    put(c, "ref", json_incref(refv));
-    put(c, "workflow", json_incref(json_object_get(wf, "name")));
-    put(c, "version", json_incref(json_object_get(wf, "version")));
-    put(c, "workflow_id", json_incref(wid));
-    put(c, "state", json_incref(json_object_get(res, "state")));
-    put(c, "final", json_false());
-    put(c, "data", fresh ? json_incref(fresh) : data ? json_incref(data) : json_object());
-    put(c, "revision", json_integer(2));
-    put(c, "overdue_since", json_null());
-    put(c, "created_at", json_incref(at));
-    put(c, "updated_at", json_incref(at));
-    put(c, "entered_at", json_incref(at));
-    put(c, "allocated_to", json_null());
-    put(c, "team", json_null());
-    put(c, "workflow_title", json_incref(json_object_get(wf, "title")));
-    put(c, "base_name", json_incref(json_object_get(wf, "base_name")));
-    put(c, "base_version", json_incref(json_object_get(wf, "base_version")));
-  } else {
-    json_decref(idv);
-  }
-  json_decref(at);
-  json_t *ev = c ? json_object() : NULL, *evdata = c ? json_object() : NULL;
-  if (!ev || !evdata || !at) {
+  put(c, "id", json_integer(id));
+  put(c, "ref", json_incref(ref));
+  put(c, "workflow", json_incref(json_object_get(wf, "name")));
+  put(c, "version", json_incref(json_object_get(wf, "version")));
+  put(c, "workflow_id", json_incref(json_object_get(wf, "id")));
+  put(c, "state", json_incref(state));
+  put(c, "final", json_false());
+  put(c, "data", data ? json_incref(data) : json_object());
+  put(c, "revision", json_integer(2));
+  put(c, "overdue_since", json_null());
+  put(c, "created_at", json_incref(at));
+  put(c, "updated_at", json_incref(at));
+  put(c, "entered_at", at);
+  put(c, "allocated_to", json_null());
+  put(c, "team", json_null());
+  put(c, "workflow_title", json_incref(json_object_get(wf, "title")));
+  put(c, "base_name", json_incref(json_object_get(wf, "base_name")));
+  put(c, "base_version", json_incref(json_object_get(wf, "base_version")));
+  return c;
+}
+
+/* Case c's case.opened event (as case_event makes one), its data as the log may keep it. */
+static json_t *opened_event(kf_engine *e, json_t *wf, json_t *c, const char *actor) {
+  json_t *ev = json_object(), *d = json_object();
+  if (!ev || !d) {
     json_decref(ev);
-    json_decref(evdata);
-    json_decref(refv);
-    kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
-    goto fail;
+    json_decref(d);
+    return NULL;
   }
-  /* the case.opened event, as case_event makes one */
   put(ev, "kind", json_string("case.opened"));
   put(ev, "case", json_incref(json_object_get(c, "id")));
   put(ev, "actor", json_string(actor ? actor : "kinflow"));
   put(ev, "at", json_incref(json_object_get(c, "created_at")));
   put(ev, "to", json_incref(json_object_get(c, "state")));
-  put(evdata, "workflow", json_incref(json_object_get(wf, "name")));
-  put(evdata, "version", json_incref(json_object_get(wf, "version")));
-  put(evdata, "data", redacted(e, c, "data", json_object_get(c, "data")));
-  if (refv) put(evdata, "ref", refv);
-  put(ev, "data", evdata);
+  put(d, "workflow", json_incref(json_object_get(wf, "name")));
+  put(d, "version", json_incref(json_object_get(wf, "version")));
+  put(d, "data", redacted(e, c, "data", json_object_get(c, "data")));
+  if (!json_is_null(json_object_get(c, "ref"))) put(d, "ref", json_incref(json_object_get(c, "ref")));
+  put(ev, "data", d);
+  return ev;
+}
+
+/* What Lua's `open` gives for case {id, ref, workflow, workflow_id, data} of version wf, or
+ * (no action to run) what it would give: {state, data?, timers?, schedules?, cancels?,
+ * emits?}. A new reference, or NULL with err. */
+static json_t *open_result(kf_engine *e, json_t *wf, int64_t id, json_t *ref, json_t *data,
+                           const char *now, kf_err *err) {
+  json_t *plan = open_plan(e, wf, err);
+  if (!plan) return NULL;
+  int nulls = data && has_null(data); /* Lua leaves them out: as an action would see it */
+  if (json_is_true(json_object_get(plan, "fixed")) && !nulls) return fixed_open(plan, now);
+  json_t *arg = json_object(), *args = json_array();
+  if (!arg || !args) {
+    json_decref(arg);
+    json_decref(args);
+    kf_fail(err, KF_ENOMEM, "out of memory opening a case");
+    return NULL;
+  }
+  put(arg, "id", json_integer(id));
+  if (ref) put(arg, "ref", json_incref(ref));
+  put(arg, "workflow_id", json_incref(json_object_get(wf, "id")));
+  put(arg, "workflow", json_incref(json_object_get(wf, "name")));
+  if (data) put(arg, "data", json_incref(data));
+  if (nulls) put(arg, "nulls", json_true());
+  json_array_append_new(args, arg);
+  return kf_lua_call_new(e->lua, KF_LUA_OPEN, args, err);
+}
+
+/* Open one case of workflow version wf (a definitions row, borrowed) inside the open
+ * transaction: its number taken first, what opening does (Lua's `open`, when the initial
+ * state has an on_enter action), the case's row written once as opening leaves it, the
+ * case.opened event in the chain and what opening did; last: the transaction's last case,
+ * whose row then records the log's head. *opened (optional) gets the case as
+ * kf_store_case_get reads it back. who names the case in refusals ("case new (referral)").
+ * On failure the caller rolls the transaction back. */
+static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
+                      const char *actor, const char *who, int last, json_t **opened,
+                      kf_err *err) {
+  char now[21];
+  now_iso(now);
+  json_t *c = NULL, *res = NULL, *ev = NULL, *refv = ref ? json_string(ref) : NULL;
+  int64_t id = 0;
+  if ((ref && !refv) || (data && controlled_refused(wf, data, who, err)) ||
+      kf_store_case_reserve(e->st, &id, err) ||
+      !(res = open_result(e, wf, id, refv, data, now, err)))
+    goto fail;
+  json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
+  if (!(c = opened_case(wf, id, refv, json_object_get(res, "state"), fresh ? fresh : data, now)) ||
+      !(ev = opened_event(e, wf, c, actor))) {
+    kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
+    goto fail;
+  }
   /* the case's row, written once as opening leaves it, then its events (and for the last
    * case the log's head in its row, so that commit writes no other) */
   int events = last ? 1 + (int)json_array_size(json_object_get(res, "emits")) : 0;
-  if (kf_store_case_insert_as(e->st, c, id, events, now, err) || event_new(e, ev, err) ||
-      apply_effects(e, c, res, actor, now, err) ||
+  if (kf_store_case_insert_as(e->st, c, id, events, now, err)) goto fail;
+  int rc = event_new(e, ev, err); /* takes ev */
+  ev = NULL;
+  if (rc || apply_effects(e, c, res, actor, now, err) ||
       (last && kf_store_case_note_head(e->st, id, err)))
     goto fail;
   json_decref(res);
+  json_decref(refv);
   if (opened) *opened = c;
   else json_decref(c);
   return 0;
 fail:
+  json_decref(ev);
   json_decref(res);
   json_decref(c);
-  return err->code ? err->code : KF_ESTORE;
+  json_decref(refv);
+  if (!err->code) kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
+  return err->code;
 }
 
 /* workflow's latest version for opening a case (a new reference), or NULL with err. */
