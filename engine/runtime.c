@@ -564,21 +564,22 @@ static json_t *open_result(kf_engine *e, json_t *wf, int64_t id, json_t *ref, js
 }
 
 /* Open one case of workflow version wf (a definitions row, borrowed) inside the open
- * transaction: its number taken first, what opening does (Lua's `open`, when the initial
- * state has an on_enter action), the case's row written once as opening leaves it, the
+ * transaction: its number taken first (*next, when not 0: the number after the
+ * transaction's previous case; set to the one after this case's), what opening does (Lua's
+ * `open`, when the initial state has an on_enter action), the case's row written once as opening leaves it, the
  * case.opened event in the chain and what opening did; last: the transaction's last case,
  * whose row then records the log's head. *opened (optional) gets the case as
  * kf_store_case_get reads it back. who names the case in refusals ("case new (referral)").
  * On failure the caller rolls the transaction back. */
 static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
-                      const char *actor, const char *who, int last, json_t **opened,
-                      kf_err *err) {
+                      const char *actor, const char *who, int64_t *next, int last,
+                      json_t **opened, kf_err *err) {
   char now[21];
   now_iso(now);
   json_t *c = NULL, *res = NULL, *ev = NULL, *refv = ref ? json_string(ref) : NULL;
-  int64_t id = 0;
+  int64_t id = *next;
   if ((ref && !refv) || (data && controlled_refused(wf, data, who, err)) ||
-      kf_store_case_reserve(e->st, &id, err) ||
+      (!id && kf_store_case_reserve(e->st, &id, err)) ||
       !(res = open_result(e, wf, id, refv, data, now, err)))
     goto fail;
   json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
@@ -596,6 +597,7 @@ static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
   if (rc || apply_effects(e, c, res, actor, now, err) ||
       (last && kf_store_case_note_head(e->st, id, err)))
     goto fail;
+  *next = id < INT64_MAX ? id + 1 : 0; /* the transaction's next case, if any */
   json_decref(res);
   json_decref(refv);
   if (opened) *opened = c;
@@ -630,7 +632,8 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   char who[200];
   snprintf(who, sizeof who, "case new (%.100s)", workflow);
   json_t *c = NULL, *wf = open_workflow(e, workflow, err);
-  int rc = !wf || open_in_tx(e, wf, data, ref, actor, who, 1, &c, err);
+  int64_t next = 0;
+  int rc = !wf || open_in_tx(e, wf, data, ref, actor, who, &next, 1, &c, err);
   json_decref(wf);
   if (rc) return abort_tx_new(e, NULL);
   if (tx_commit(e, err)) { /* commit rolls back what it could not write */
@@ -682,6 +685,7 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
   if (!json_array_size(cases)) return 0;
   if (tx_begin(e, err)) return err->code;
   json_t *wf = NULL; /* the previous case's workflow version: nothing deploys in here */
+  int64_t next = 0;  /* the next case's number */
   json_array_foreach(cases, i, item) {
     const char *workflow = NULL, *ref = NULL;
     json_t *data = NULL;
@@ -692,7 +696,7 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
       json_decref(wf);
       wf = open_workflow(e, workflow, err);
     }
-    if (!wf || open_in_tx(e, wf, data, ref, actor, who,
+    if (!wf || open_in_tx(e, wf, data, ref, actor, who, &next,
                              i + 1 == json_array_size(cases), NULL, err)) {
       json_decref(wf);
       if (failed) *failed = i;
