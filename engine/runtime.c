@@ -438,23 +438,19 @@ static void put(json_t *o, const char *k, json_t *v) {
 }
 
 /* What Lua's `open` gives for a version whose plan is fixed (no on_enter action): its
- * initial state and its timers, each due its secs after now. A new reference, or NULL. */
-static json_t *fixed_open(json_t *plan, const char *now) {
+ * initial state and its timers, each due its secs after now (the engine's clock, in
+ * seconds). A new reference, or NULL. */
+static json_t *fixed_open(json_t *plan, int64_t now) {
   json_t *res = json_object(), *timers = json_object_get(plan, "timers"), *t;
-  int64_t at = 0;
   size_t i;
   if (!res) return NULL;
   put(res, "state", json_incref(json_object_get(plan, "state")));
   if (!json_array_size(timers)) return res;
-  if (kf_parse_time(now, &at)) {
-    json_decref(res);
-    return NULL;
-  }
   json_t *list = json_array();
   json_object_set_new(res, "timers", list);
   json_array_foreach(timers, i, t) {
     char due[21];
-    kf_iso(at + json_integer_value(json_object_get(t, "secs")), due);
+    kf_iso(now + json_integer_value(json_object_get(t, "secs")), due);
     json_t *one = json_object();
     if (!one) break;
     put(one, "name", json_incref(json_object_get(t, "name")));
@@ -541,7 +537,7 @@ static json_t *opened_event(kf_engine *e, json_t *wf, json_t *c, const char *act
  * (no action to run) what it would give: {state, data?, timers?, schedules?, cancels?,
  * emits?}. A new reference, or NULL with err. */
 static json_t *open_result(kf_engine *e, json_t *wf, int64_t id, json_t *ref, json_t *data,
-                           const char *now, kf_err *err) {
+                           int64_t now, kf_err *err) {
   json_t *plan = open_plan(e, wf, err);
   if (!plan) return NULL;
   int nulls = data && has_null(data); /* Lua leaves them out: as an action would see it */
@@ -575,12 +571,13 @@ static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
                       const char *actor, const char *who, int64_t *next, int last,
                       json_t **opened, kf_err *err) {
   char now[21];
-  now_iso(now);
+  int64_t clock = kf_now();
+  kf_iso(clock, now);
   json_t *c = NULL, *res = NULL, *ev = NULL, *refv = ref ? json_string(ref) : NULL;
   int64_t id = *next;
   if ((ref && !refv) || (data && controlled_refused(wf, data, who, err)) ||
       (!id && kf_store_case_reserve(e->st, &id, err)) ||
-      !(res = open_result(e, wf, id, refv, data, now, err)))
+      !(res = open_result(e, wf, id, refv, data, clock, err)))
     goto fail;
   json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
   if (!(c = opened_case(wf, id, refv, json_object_get(res, "state"), fresh ? fresh : data, now)) ||
