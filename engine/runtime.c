@@ -482,9 +482,11 @@ static int has_null(json_t *v) {
 
 /* A new case as kf_store_case_get reads it back, its keys in that order: number id, ref
  * (NULL: none), in version wf's initial state with data (NULL: {}), opened at now (a new
- * case is at revision 2: opening is its first change). A new reference, or NULL. */
+ * case is at revision 2: opening is its first change). full 0: only what the store and
+ * the event need (id, ref, workflow, workflow_id, state, final, data, revision, created_at),
+ * for a case nobody is handed. A new reference, or NULL. */
 static json_t *opened_case(json_t *wf, int64_t id, json_t *ref, json_t *state, json_t *data,
-                           const char *now) {
+                           const char *now, int full) {
   json_t *c = json_object(), *at = json_string(now);
   if (!c || !at) {
     json_decref(c);
@@ -494,12 +496,16 @@ static json_t *opened_case(json_t *wf, int64_t id, json_t *ref, json_t *state, j
   put(c, "id", json_integer(id));
   put(c, "ref", json_incref(ref));
   put(c, "workflow", json_incref(json_object_get(wf, "name")));
-  put(c, "version", json_incref(json_object_get(wf, "version")));
+  if (full) put(c, "version", json_incref(json_object_get(wf, "version")));
   put(c, "workflow_id", json_incref(json_object_get(wf, "id")));
   put(c, "state", json_incref(state));
   put(c, "final", json_false());
   put(c, "data", data ? json_incref(data) : json_object());
   put(c, "revision", json_integer(2));
+  if (!full) {
+    put(c, "created_at", at);
+    return c;
+  }
   put(c, "overdue_since", json_null());
   put(c, "created_at", json_incref(at));
   put(c, "updated_at", json_incref(at));
@@ -580,7 +586,8 @@ static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
       !(res = open_result(e, wf, id, refv, data, clock, err)))
     goto fail;
   json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
-  if (!(c = opened_case(wf, id, refv, json_object_get(res, "state"), fresh ? fresh : data, now)) ||
+  if (!(c = opened_case(wf, id, refv, json_object_get(res, "state"), fresh ? fresh : data, now,
+                        opened != NULL)) ||
       !(ev = opened_event(e, wf, c, actor))) {
     kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
     goto fail;
