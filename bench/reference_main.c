@@ -37,7 +37,8 @@ int main(int argc, char **argv) {
   }
   ref_side *s = raw ? ref_raw_new(db, n) : ref_engine_new(db, n);
   if (!s) return 1;
-  double t0 = clock_s(CLOCK_MONOTONIC);
+  double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+  int64_t f0 = ref_frames(s);
   if (ref_create(s, 0, n)) return 1;
   double t1 = clock_s(CLOCK_MONOTONIC), c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
   int64_t f1 = ref_frames(s);
@@ -51,9 +52,11 @@ int main(int argc, char **argv) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("RESULT side=%s n=%d trans_per_s=%.0f creates_per_s=%.0f cpu_us_per_transition=%.1f"
-         " wal_frames_per_transition=%.2f peak_rss_mb=%.1f outbox=%s check=%s\n", raw ? "raw" : "engine", n,
+         " wal_frames_per_transition=%.2f cpu_us_per_create=%.1f wal_frames_per_create=%.2f"
+         " peak_rss_mb=%.1f outbox=%s check=%s\n", raw ? "raw" : "engine", n,
          4.0 * n / (t2 - t1), n / (t1 - t0), (c2 - c1) * 1e6 / (4.0 * n),
-         (double)(f2 - f1) / (4.0 * n), ru.ru_maxrss / 1024.0,
+         (double)(f2 - f1) / (4.0 * n), (c1 - c0) * 1e6 / n, (double)(f1 - f0) / n,
+         ru.ru_maxrss / 1024.0,
          raw || (getenv("KINFLOW_OUTBOX") && !strcmp(getenv("KINFLOW_OUTBOX"), "off")) ? "off" : "on",
          bad ? why : "OK");
   return bad ? 1 : 0;

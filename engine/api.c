@@ -440,6 +440,49 @@ static json_t *v_case_open(call *c) {
   return answer_case(c, cs);
 }
 
+/* case.import: a caseload brought in, a transaction per batch of cases (kf_case_open_batch,
+ * as `kinflow case import` runs it: each case opened as case.open opens it, its event
+ * chained; not allocated). The first case that cannot open stops it: its batch is rolled
+ * back, those before stay, and the failure's detail says {index, imported, batches}. Who
+ * may open cases in the programmes named is the caller's to decide, as for case.open. */
+#define IMPORT_BATCH 500
+#define IMPORT_MAX 10000
+static json_t *v_case_import(call *c) {
+  json_t *cases = json_object_get(c->args, "cases");
+  json_int_t batch = num(c, "batch", IMPORT_BATCH);
+  size_t n = json_array_size(cases), done = 0, batches = 0;
+  if (batch < 1 || batch > IMPORT_MAX) {
+    kf_fail(c->err, KF_EINVAL, "case.import: 'batch' must be 1 to %d cases", IMPORT_MAX);
+    return NULL;
+  }
+  if (n > IMPORT_MAX) {
+    kf_fail(c->err, KF_EINVAL, "case.import: at most %d cases a call (got %zu); send the rest "
+            "in another", IMPORT_MAX, n);
+    return NULL;
+  }
+  while (done < n) {
+    size_t k = n - done < (size_t)batch ? n - done : (size_t)batch, failed = 0;
+    json_t *part = json_array();
+    for (size_t i = 0; part && i < k; i++) json_array_append(part, json_array_get(cases, done + i));
+    int rc = part ? kf_case_open_batch(c->s->e, part, actor(c), &failed, c->err)
+                  : kf_fail(c->err, KF_ENOMEM, "case.import: out of memory");
+    json_decref(part);
+    if (rc) {
+      size_t at = done + (failed < k ? failed : k - 1);
+      char why[sizeof c->err->msg];
+      snprintf(why, sizeof why, "%s", c->err->msg);
+      kf_fail(c->err, c->err->code, "case %zu: %s", at + 1, why);
+      json_decref(c->detail);
+      c->detail = json_pack("{s:I,s:s,s:I,s:I}", "index", (json_int_t)at, "reason", why,
+                            "imported", (json_int_t)done, "batches", (json_int_t)batches);
+      return NULL;
+    }
+    done += k;
+    batches++;
+  }
+  return json_pack("{s:I,s:I}", "imported", (json_int_t)n, "batches", (json_int_t)batches);
+}
+
 static json_t *v_case_set(call *c) {
   char buf[32];
   json_t *cs = case_full(c, NULL);
@@ -990,6 +1033,7 @@ static const struct {
      "sort:s", STAFF},
     {"case.get", v_case_get, "id:c! sensitive:b actor:s", STAFF},
     {"case.open", v_case_open, "workflow:s! data:o ref:s actor:s allocate_to:s", STAFF},
+    {"case.import", v_case_import, "cases:a! batch:i actor:s", STAFF},
     {"case.allocate", v_case_allocate, "id:c! to:s! reason:s! team:s actor:s", STAFF},
     {"case.access", v_case_access, "id:c! reason:s! hours:i", STAFF},
     {"access.list", v_access_list, "team:s", STAFF},

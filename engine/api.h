@@ -16,6 +16,10 @@
  *   case.get         {id, sensitive?}                    -> case + {members, timers, entries} (sensitive fields of
  *                                                          entries left out unless sensitive = true; reads logged)
  *   case.open        {workflow, data?, ref?, actor}      -> case
+ *   case.import      {cases: [{workflow, data?, ref?}], batch?, actor} -> {imported, batches}
+ *                    (a transaction per batch, 500 by default, at most 10,000 cases a call;
+ *                    the first case that cannot open: 400 "case N: why", its batch rolled
+ *                    back, detail {index, reason, imported, batches})
  *   case.set         {id, data, actor, revision?}        -> case
  *   case.moves       {id, as?}                           -> [{name, title, to, to_title, by, available, reasons, reason_required}]
  *   case.fire        {id, transition, as, actor, reason?, revision?} -> case

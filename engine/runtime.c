@@ -543,56 +543,209 @@ static json_t *latest_workflow(kf_engine *e, const char *workflow, kf_err *err) 
   return row;
 }
 
-/* Open one case inside the open transaction: the workflow's latest version, its initial
- * state, Lua's `open` (on_enter actions, timers), the case.opened event in the chain. *id is
- * the new case's id. who names the case in refusals ("case new (referral)"). On failure the
- * caller rolls the transaction back. */
-static int open_in_tx(kf_engine *e, const char *workflow, json_t *data, const char *ref,
-                      const char *actor, const char *who, int64_t *id, kf_err *err) {
-  char now[21];
-  now_iso(now);
-  json_t *c = NULL, *res = NULL;
-  json_t *wf = latest_workflow(e, workflow, err);
-  if (!wf) {
-    if (err->code == KF_ENOTFOUND)
-      kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
-    return err->code;
+/* What opening a case of version wf (its definitions row) does, asked of Lua once and kept
+ * in the row (a version never changes): {state, final, enter, timers, fixed} (fire.lua's
+ * E.initial); borrowed, or NULL with err. */
+static json_t *open_plan(kf_engine *e, json_t *wf, kf_err *err) {
+  json_t *plan = json_object_get(wf, "open_plan");
+  if (plan) return plan;
+  plan = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
+  if (!plan) return NULL;
+  json_object_set_new(wf, "open_plan", plan);
+  return plan;
+}
+
+/* o[k] = v (taken; NULL: null), k a plain ASCII key. */
+static void put(json_t *o, const char *k, json_t *v) {
+  json_object_set_new_nocheck(o, k, v ? v : json_null());
+}
+
+/* What Lua's `open` gives for a version whose plan is fixed (no on_enter action): its
+ * initial state and its timers, each due its secs after now (the engine's clock, in
+ * seconds). A new reference, or NULL. */
+static json_t *fixed_open(json_t *plan, int64_t now) {
+  json_t *res = json_object(), *timers = json_object_get(plan, "timers"), *t;
+  size_t i;
+  if (!res) return NULL;
+  put(res, "state", json_incref(json_object_get(plan, "state")));
+  if (!json_array_size(timers)) return res;
+  json_t *list = json_array();
+  json_object_set_new(res, "timers", list);
+  json_array_foreach(timers, i, t) {
+    char due[21];
+    kf_iso(now + json_integer_value(json_object_get(t, "secs")), due);
+    json_t *one = json_object();
+    if (!one) break;
+    put(one, "name", json_incref(json_object_get(t, "name")));
+    put(one, "kind", json_incref(json_object_get(t, "kind")));
+    put(one, "state", json_incref(json_object_get(t, "state")));
+    put(one, "due", json_string(due));
+    json_array_append_new(list, one);
   }
-  if (data && controlled_refused(wf, data, who, err)) goto fail;
-  json_t *init = kf_lua_call_new(e->lua, KF_LUA_INITIAL, json_pack("[O]", json_object_get(wf, "id")), err);
-  if (!init) goto fail;
-  c = json_pack("{s:O,s:s,s:O,s:b,s:O,s:s?}", "workflow_id", json_object_get(wf, "id"),
-                "workflow", workflow, "state", json_object_get(init, "state"), "final", 0,
-                "data", data ? data : json_object(), "ref", ref);
-  if (!data) json_decref(json_object_get(c, "data")); /* json_object() above: drop extra ref */
-  json_decref(init);
-  if (kf_store_case_insert(e->st, c, now, err)) goto fail;
-  json_object_set_new(c, "revision", json_integer(1));
-  res = kf_lua_call_new(e->lua, KF_LUA_OPEN, json_pack("[O]", c), err);
-  if (!res) goto fail;
-  json_t *ev = case_event("case.opened", c, actor, now);
-  json_object_set_new(ev, "to", json_copy(json_object_get(c, "state")));
-  json_object_set_new(ev, "data", json_pack("{s:O,s:O,s:o}", "workflow",
-                                            json_object_get(wf, "name"), "version",
-                                            json_object_get(wf, "version"), "data",
-                                            redacted(e, c, "data", json_object_get(res, "data"))));
-  if (ref) json_object_set_new(json_object_get(ev, "data"), "ref", json_string(ref));
-  /* the events first, then the case's row (its data as opening left it), which then
-   * records the log's head */
-  *id = json_integer_value(json_object_get(c, "id"));
-  if (event_new(e, ev, err) || apply_effects(e, c, res, actor, now, err) ||
-      kf_store_case_update(e->st, *id, 1, json_string_value(json_object_get(c, "state")), 0, 0,
-                           json_object_get(res, "data"), now, err))
+  return res;
+}
+
+/* Whether v holds a null anywhere (Lua's tables leave nulls out of a case's data). */
+static int has_null(json_t *v) {
+  const char *k;
+  json_t *x;
+  size_t i;
+  if (json_is_null(v)) return 1;
+  if (json_is_object(v)) {
+    json_object_foreach(v, k, x) {
+      if (has_null(x)) return 1;
+    }
+  } else if (json_is_array(v)) {
+    json_array_foreach(v, i, x) {
+      if (has_null(x)) return 1;
+    }
+  }
+  return 0;
+}
+
+/* A new case as kf_store_case_get reads it back, its keys in that order: number id, ref
+ * (NULL: none), in version wf's initial state with data (NULL: {}), opened at now (a new
+ * case is at revision 2: opening is its first change). full 0: only what the store and
+ * the event need (id, ref, workflow, workflow_id, state, final, data, revision, created_at),
+ * for a case nobody is handed. A new reference, or NULL. */
+static json_t *opened_case(json_t *wf, int64_t id, json_t *ref, json_t *state, json_t *data,
+                           const char *now, int full) {
+  json_t *c = json_object(), *at = json_string(now);
+  if (!c || !at) {
+    json_decref(c);
+    json_decref(at);
+    return NULL;
+  }
+  put(c, "id", json_integer(id));
+  put(c, "ref", json_incref(ref));
+  put(c, "workflow", json_incref(json_object_get(wf, "name")));
+  if (full) put(c, "version", json_incref(json_object_get(wf, "version")));
+  put(c, "workflow_id", json_incref(json_object_get(wf, "id")));
+  put(c, "state", json_incref(state));
+  put(c, "final", json_false());
+  /* handed back: its data's keys in the order a read gives them (the store sorts them) */
+  put(c, "data", !data ? json_object() : full ? kf_store_data_sorted(data) : json_incref(data));
+  put(c, "revision", json_integer(2));
+  if (!full) {
+    put(c, "created_at", at);
+    return c;
+  }
+  put(c, "overdue_since", json_null());
+  put(c, "created_at", json_incref(at));
+  put(c, "updated_at", json_incref(at));
+  put(c, "entered_at", at);
+  put(c, "allocated_to", json_null());
+  put(c, "team", json_null());
+  put(c, "workflow_title", json_incref(json_object_get(wf, "title")));
+  put(c, "base_name", json_incref(json_object_get(wf, "base_name")));
+  put(c, "base_version", json_incref(json_object_get(wf, "base_version")));
+  return c;
+}
+
+/* Case c's case.opened event (as case_event makes one), its data as the log may keep it. */
+static json_t *opened_event(kf_engine *e, json_t *wf, json_t *c, const char *actor) {
+  json_t *ev = json_object(), *d = json_object();
+  if (!ev || !d) {
+    json_decref(ev);
+    json_decref(d);
+    return NULL;
+  }
+  put(ev, "kind", json_string("case.opened"));
+  put(ev, "case", json_incref(json_object_get(c, "id")));
+  put(ev, "actor", json_string(actor ? actor : "kinflow"));
+  put(ev, "at", json_incref(json_object_get(c, "created_at")));
+  put(ev, "to", json_incref(json_object_get(c, "state")));
+  put(d, "workflow", json_incref(json_object_get(wf, "name")));
+  put(d, "version", json_incref(json_object_get(wf, "version")));
+  put(d, "data", redacted(e, c, "data", json_object_get(c, "data")));
+  if (!json_is_null(json_object_get(c, "ref"))) put(d, "ref", json_incref(json_object_get(c, "ref")));
+  put(ev, "data", d);
+  return ev;
+}
+
+/* What Lua's `open` gives for case {id, ref, workflow, workflow_id, data} of version wf, or
+ * (no action to run) what it would give: {state, data?, timers?, schedules?, cancels?,
+ * emits?}. A new reference, or NULL with err. */
+static json_t *open_result(kf_engine *e, json_t *wf, int64_t id, json_t *ref, json_t *data,
+                           int64_t now, kf_err *err) {
+  json_t *plan = open_plan(e, wf, err);
+  if (!plan) return NULL;
+  int nulls = data && has_null(data); /* Lua leaves them out: as an action would see it */
+  if (json_is_true(json_object_get(plan, "fixed")) && !nulls) return fixed_open(plan, now);
+  json_t *arg = json_object(), *args = json_array();
+  if (!arg || !args) {
+    json_decref(arg);
+    json_decref(args);
+    kf_fail(err, KF_ENOMEM, "out of memory opening a case");
+    return NULL;
+  }
+  put(arg, "id", json_integer(id));
+  if (ref) put(arg, "ref", json_incref(ref));
+  put(arg, "workflow_id", json_incref(json_object_get(wf, "id")));
+  put(arg, "workflow", json_incref(json_object_get(wf, "name")));
+  if (data) put(arg, "data", json_incref(data));
+  if (nulls) put(arg, "nulls", json_true());
+  json_array_append_new(args, arg);
+  return kf_lua_call_new(e->lua, KF_LUA_OPEN, args, err);
+}
+
+/* Open one case of workflow version wf (a definitions row, borrowed) inside the open
+ * transaction: its number taken first (*next, when not 0: the number after the
+ * transaction's previous case; set to the one after this case's), what opening does (Lua's
+ * `open`, when the initial state has an on_enter action), the case's row written once as opening leaves it, the
+ * case.opened event in the chain and what opening did; last: the transaction's last case,
+ * whose row then records the log's head. *opened (optional) gets the case as
+ * kf_store_case_get reads it back. who names the case in refusals ("case new (referral)").
+ * On failure the caller rolls the transaction back. */
+static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
+                      const char *actor, const char *who, int64_t *next, int last,
+                      json_t **opened, kf_err *err) {
+  char now[21];
+  int64_t clock = kf_now();
+  kf_iso(clock, now);
+  json_t *c = NULL, *res = NULL, *ev = NULL, *refv = ref ? json_string(ref) : NULL;
+  int64_t id = *next;
+  if ((ref && !refv) || (data && controlled_refused(wf, data, who, err)) ||
+      (!id && kf_store_case_reserve(e->st, &id, err)) ||
+      !(res = open_result(e, wf, id, refv, data, clock, err)))
     goto fail;
+  json_t *fresh = json_object_get(res, "data"); /* NULL: no on_enter action, data as given */
+  if (!(c = opened_case(wf, id, refv, json_object_get(res, "state"), fresh ? fresh : data, now,
+                        opened != NULL)) ||
+      !(ev = opened_event(e, wf, c, actor))) {
+    kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
+    goto fail;
+  }
+  /* the case's row, written once as opening leaves it, then its events (and for the last
+   * case the log's head in its row, so that commit writes no other) */
+  int events = last ? 1 + (int)json_array_size(json_object_get(res, "emits")) : 0;
+  if (kf_store_case_insert_as(e->st, c, id, events, now, err)) goto fail;
+  int rc = event_new(e, ev, err); /* takes ev */
+  ev = NULL;
+  if (rc || apply_effects(e, c, res, actor, now, err) ||
+      (last && kf_store_case_note_head(e->st, id, err)))
+    goto fail;
+  *next = id < INT64_MAX ? id + 1 : 0; /* the transaction's next case, if any */
   json_decref(res);
-  json_decref(c);
-  json_decref(wf);
+  json_decref(refv);
+  if (opened) *opened = c;
+  else json_decref(c);
   return 0;
 fail:
+  json_decref(ev);
   json_decref(res);
   json_decref(c);
-  json_decref(wf);
-  return err->code ? err->code : KF_ESTORE;
+  json_decref(refv);
+  if (!err->code) kf_fail(err, KF_ENOMEM, "%s: out of memory opening the case", who);
+  return err->code;
+}
+
+/* workflow's latest version for opening a case (a new reference), or NULL with err. */
+static json_t *open_workflow(kf_engine *e, const char *workflow, kf_err *err) {
+  json_t *wf = latest_workflow(e, workflow, err);
+  if (!wf && err->code == KF_ENOTFOUND)
+    kf_fail(err, KF_ENOTFOUND, "no workflow '%s' is deployed (see `kinflow workflows`)", workflow);
+  return wf;
 }
 
 json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
@@ -606,12 +759,16 @@ json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const cha
   if (tx_begin(e, err)) return NULL;
   char who[200];
   snprintf(who, sizeof who, "case new (%.100s)", workflow);
-  int64_t id = 0;
-  if (open_in_tx(e, workflow, data, ref, actor, who, &id, err)) return abort_tx_new(e, NULL);
-  if (tx_commit(e, err)) return NULL; /* commit rolls back what it could not write */
-  char idtext[32];
-  snprintf(idtext, sizeof idtext, "%lld", (long long)id);
-  return kf_store_case_get(e->st, idtext, err);
+  json_t *c = NULL, *wf = open_workflow(e, workflow, err);
+  int64_t next = 0;
+  int rc = !wf || open_in_tx(e, wf, data, ref, actor, who, &next, 1, &c, err);
+  json_decref(wf);
+  if (rc) return abort_tx_new(e, NULL);
+  if (tx_commit(e, err)) { /* commit rolls back what it could not write */
+    json_decref(c);
+    return NULL;
+  }
+  return c;
 }
 
 /* One case of a batch ({workflow, data?, ref?}, borrowed): 0 with its parts, or KF_EINVAL
@@ -655,19 +812,27 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
   }
   if (!json_array_size(cases)) return 0;
   if (tx_begin(e, err)) return err->code;
+  json_t *wf = NULL; /* the previous case's workflow version: nothing deploys in here */
+  int64_t next = 0;  /* the next case's number */
   json_array_foreach(cases, i, item) {
     const char *workflow = NULL, *ref = NULL;
     json_t *data = NULL;
-    int64_t id = 0;
     char who[200];
     batch_item(item, &workflow, &data, &ref, err);
     snprintf(who, sizeof who, "workflow '%.100s'", workflow);
-    if (open_in_tx(e, workflow, data, ref, actor, who, &id, err)) {
+    if (!wf || strcmp(json_string_value(json_object_get(wf, "name")), workflow)) {
+      json_decref(wf);
+      wf = open_workflow(e, workflow, err);
+    }
+    if (!wf || open_in_tx(e, wf, data, ref, actor, who, &next,
+                             i + 1 == json_array_size(cases), NULL, err)) {
+      json_decref(wf);
       if (failed) *failed = i;
       tx_abort(e);
       return err->code;
     }
   }
+  json_decref(wf);
   if (tx_commit(e, err)) {
     if (failed) *failed = json_array_size(cases);
     return err->code;
@@ -731,7 +896,7 @@ static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err
   json_object_set_new(c, "workflow_id", json_integer(r->workflow_id));
   json_object_set_new(c, "state", text_or_null(r->state));
   json_object_set_new(c, "final", json_boolean(r->final));
-  json_object_set(c, "data", data);
+  json_object_set_new(c, "data", kf_store_data_sorted(data)); /* as a read gives it */
   json_object_set_new(c, "revision", json_integer(r->revision));
   json_object_set_new(c, "overdue_since", text_or_null(r->overdue_since));
   json_object_set_new(c, "created_at", text_or_null(r->created_at));

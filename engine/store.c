@@ -733,27 +733,105 @@ json_t *store_case_fix(json_t *c) {
   return c;
 }
 
-int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) {
-  static const char *q = "INSERT INTO cases(ref,workflow_id,workflow,state,final,data,"
-                          "created_at,updated_at,entered_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?7,?7)";
+int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err) {
+  static const char *q = "SELECT max(id) FROM cases";
+  if (!kf_store_in_tx(st))
+    return kf_fail(err, KF_ESTORE, "internal: a case number taken outside a transaction");
   sqlite3_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
+  int rc = sqlite3_step(s);
+  int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW) return store_db_fail(st, err, rc, "reading the last case's number");
+  if (last == INT64_MAX) return kf_fail(err, KF_ESTORE, "case numbers have run out");
+  *id = last + 1;
+  return 0;
+}
+
+int kf_store_case_note_head(kf_store *st, int64_t id, kf_err *err) {
+  static const char *q = "UPDATE cases SET last_seq=?2 WHERE id=?1";
+  if (!st->head.seq || st->head.case_id != id || st->head.noted == st->head.seq) return 0;
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, st->head.seq);
+  int rc = store_step_done(st, s, "recording the log's head", err);
+  if (!rc && sqlite3_changes(st->db) == 1) st->head.noted = st->head.seq;
+  return rc;
+}
+
+int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err) {
+  return kf_store_case_insert_as(st, c, 0, 0, now, err);
+}
+
+/* The log's last seq so far (0: empty), in the open transaction. */
+static int64_t last_seq(kf_store *st, kf_err *err) {
+  static const char *q = "SELECT max(seq) FROM events";
+  int64_t known;
+  char hash[65];
+  if (store_log_end(st, &known, hash)) return known; /* appended or committed by this one */
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return -1;
+  int rc = sqlite3_step(s);
+  int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW) store_db_fail(st, err, rc, "reading the event log's last number");
+  return last;
+}
+
+int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, const char *now,
+                            kf_err *err) {
+  /* last_seq: the log's head when the transaction's last event so far is this case's (its
+   * events appended first: see kf_store_case_reserve and record_head) */
+  static const char *q = "INSERT INTO cases(id,ref,workflow_id,workflow,state,final,data,"
+                          "created_at,updated_at,entered_at,last_seq,revision)"
+                          " VALUES(?8,?1,?2,?3,?4,?5,?6,?7,?7,?7,?9,coalesce(?10,1))";
+  sqlite3_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  json_t *data = json_object_get(c, "data");
+  char *text = data ? kf_store_data_text(data) : NULL; /* keys sorted, as every case's data */
+  if (data && !text)
+    return kf_fail(err, KF_ENOMEM, "could not write the case's data as JSON (out of memory)");
   store_bind_text(s, 1, store_jstr(c, "ref"));
   sqlite3_bind_int64(s, 2, store_jint(c, "workflow_id"));
   store_bind_text(s, 3, store_jstr(c, "workflow"));
   store_bind_text(s, 4, store_jstr(c, "state"));
   sqlite3_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
-  int rc = store_bind_data(st, s, 6, json_object_get(c, "data"), err);
-  if (rc) return rc;
+  sqlite3_bind_text(s, 6, text ? text : "{}", -1, SQLITE_STATIC);
   store_bind_text(s, 7, now);
-  rc = sqlite3_step(s);
+  if (id) sqlite3_bind_int64(s, 8, id);
+  else sqlite3_bind_null(s, 8);
+  int noting = id && st->head.seq && st->head.case_id == id;
+  int64_t head = noting ? st->head.seq : 0;
+  if (!noting && id && events > 0) { /* the seq its events will end at, taken as noted */
+    int64_t last = last_seq(st, err);
+    if (last < 0) return err ? err->code : KF_ESTORE;
+    head = last + events;
+  }
+  if (head) sqlite3_bind_int64(s, 9, head);
+  else sqlite3_bind_null(s, 9);
+  if (json_is_integer(json_object_get(c, "revision"))) sqlite3_bind_int64(s, 10, store_jint(c, "revision"));
+  else sqlite3_bind_null(s, 10);
+  int rc = sqlite3_step(s);
   sqlite3_reset(s);
+  sqlite3_clear_bindings(s); /* the data text is freed below */
   if (rc != SQLITE_DONE) {
-    if ((rc & 0xff) == SQLITE_CONSTRAINT && store_jstr(c, "ref"))
+    free(text);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE && store_jstr(c, "ref"))
       return kf_fail(err, KF_EINVAL, "a case with ref '%s' already exists", store_jstr(c, "ref"));
     return store_db_fail(st, err, rc, "opening a case");
   }
-  json_object_set_new(c, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
+  /* data as a reading of the row gives it back: text Jansson cannot read again (a NUL in a
+   * string) comes back as the text itself */
+  if (text && strstr(text, "\\u0000")) {
+    json_t *back = json_loads(text, JSON_DECODE_ANY, NULL);
+    if (!back) json_object_set_new(c, "data", json_string(text));
+    json_decref(back);
+  }
+  free(text);
+  if (head) st->head.noted = head;
+  if (!id || !json_is_integer(json_object_get(c, "id")))
+    json_object_set_new(c, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
   return 0;
 }
 
@@ -866,6 +944,29 @@ void kf_case_row_free(kf_case_row *row) {
   if (!row) return;
   free(row->mem);
   row->mem = NULL;
+}
+
+static int cmp_key(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *kf_store_data_sorted(json_t *v) {
+  if (json_is_array(v)) {
+    json_t *out = json_array(), *x;
+    size_t i;
+    json_array_foreach(v, i, x) json_array_append_new(out, kf_store_data_sorted(x));
+    return out;
+  }
+  if (!json_is_object(v) || json_object_size(v) == 0) return json_is_object(v) ? json_object() : json_incref(v);
+  size_t n = json_object_size(v), i = 0;
+  const char **keys = malloc(n * sizeof *keys), *k;
+  json_t *x, *out = json_object();
+  if (!keys) return json_incref(v); /* out of memory: the same data, in its own order */
+  json_object_foreach(v, k, x) keys[i++] = k;
+  qsort(keys, n, sizeof *keys, cmp_key);
+  for (i = 0; i < n; i++) json_object_set_new(out, keys[i], kf_store_data_sorted(json_object_get(v, keys[i])));
+  free(keys);
+  return out;
 }
 
 char *kf_store_data_text(json_t *data) {

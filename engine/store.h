@@ -65,9 +65,24 @@ json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err);
  * KF_ENOTFOUND when there is no definition id. */
 int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err);
 
-/* Cases. c: workflow_id, workflow, state, final, data, ref (optional); created, updated
- * and entered at now. Sets id in c; KF_EINVAL when the ref is taken. */
-int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err);
+/* Cases. The number the next case inserted in this (write) transaction takes, so that
+ * code run before its row is written sees it. KF_ESTORE outside a transaction. */
+int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err);
+/* c: workflow_id, workflow, state, final, data, ref (optional), revision (optional: 1);
+ * created, updated and entered at now. id: the case's number (from kf_store_case_reserve),
+ * or 0 for the next free one. Sets id in c (unless it holds it already); KF_EINVAL when the
+ * ref is taken. The row records the log's head as kf_store_case_update does: when the
+ * transaction's last event so far is this case's, or, with events > 0, the seq that the
+ * case's next `events` events (appended right after it) will end at; confirm it with
+ * kf_store_case_note_head once they are. Data that cannot be read back as JSON (a NUL in a
+ * string) is set in c as the stored text, as a read gives it. */
+int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, const char *now,
+                            kf_err *err);
+int kf_store_case_insert(kf_store *st, json_t *c, const char *now, kf_err *err); /* 0, 0 */
+/* When the transaction's last event so far is case id's and its row does not record it as
+ * the log's head yet, record it there (so that commit writes no other head): for a case
+ * inserted before its events. Nothing to write when the row's head was foreseen right. */
+int kf_store_case_note_head(kf_store *st, int64_t id, kf_err *err);
 /* By case number (text of digits only, tried as an id, then as a ref) or by ref.
  * KF_EINVAL when id_or_ref is NULL or empty; KF_ENOTFOUND when no case has it. */
 json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err);
@@ -86,6 +101,8 @@ void kf_case_row_free(kf_case_row *row);
 /* A case's data as the store writes it: compact, keys sorted, so that equal data is equal
  * text (a row an older kinflow wrote, keys unsorted, may differ once). free() it. */
 char *kf_store_data_text(json_t *data);
+/* data as a read gives it back (objects' keys in that same sorted order): a new reference. */
+json_t *kf_store_data_sorted(json_t *data);
 /* What a case shows of its workflow version def_id that its own row does not hold:
  * {version, workflow_title, base_name, base_version} (the base null when it adapts
  * nothing). A version's row never changes, so callers may keep it. */

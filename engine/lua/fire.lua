@@ -239,20 +239,56 @@ local function run_action(fn, obj, path_hint)
   end
 end
 
--- open(case): a new case (already stored at its initial state) enters it.
+-- open(case): a new case (its id, ref, workflow, workflow_id and data; its row is written
+-- after this, from what it returns) enters its workflow's initial state: the state, the
+-- data as its on_enter action leaves it (nil when there is none: the data as given, unless
+-- c.nulls says it holds nulls, which Lua's tables leave out), the state's timers and what
+-- the action scheduled, cancelled or emitted.
 function E.open(c)
   local def = E.version(c.workflow_id)
   E.current_def = def
-  local eff = effects()
-  local obj = make_case(c, eff)
-  run_action(def.on_enter[c.state], obj)
-  return { state = c.state, data = rawget(obj, "data") or {}, timers = timers_for(def, c.state),
-           schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits }
+  local state = def.initial
+  local enter = def.on_enter[state]
+  local res = { state = state, timers = timers_for(def, state) }
+  if enter then
+    c.state = state
+    local eff = effects()
+    local obj = make_case(c, eff)
+    run_action(enter, obj)
+    res.data = rawget(obj, "data") or {}
+    res.schedules, res.cancels, res.emits = eff.schedules, eff.cancels, eff.emits
+  elseif c.nulls then -- data with nulls: as Lua holds it (without them), as an action would
+    res.data = type(c.data) == "table" and c.data or {}
+  end
+  return res
 end
 
+-- initial(workflow id): what opening a case of this version does, which never changes: its
+-- initial state, whether an on_enter action runs there (enter), and the timers the state
+-- starts as open's timers lists them but with their length in seconds for a due (secs).
+-- fixed: no action and every length known, so that the runtime opens its cases without
+-- asking open (each timer due at the opening's time plus its secs).
 function E.initial(workflow_id)
   local def = E.version(workflow_id)
-  return { state = def.initial, final = def.state_by[def.initial].final }
+  local state = def.initial
+  local st = def.state_by[state]
+  local enter = def.on_enter[state] ~= nil
+  local timers, fixed = A(), not enter
+  if not st.final then
+    for _, t in ipairs(def.transitions) do
+      if t.after and fires_from(t, state, def) then
+        local secs = host.duration(t.after)
+        fixed = fixed and secs ~= nil
+        timers[#timers + 1] = { name = t.name, kind = "after", state = state, secs = secs }
+      end
+    end
+    if st.review then
+      local secs = host.duration(st.review)
+      fixed = fixed and secs ~= nil
+      timers[#timers + 1] = { name = "review", kind = "review", state = state, secs = secs }
+    end
+  end
+  return { state = state, final = st.final, enter = enter, timers = timers, fixed = fixed }
 end
 
 -- fire(case, transition, role, opts{reason, timer}): what firing does, or nil, code, msg.

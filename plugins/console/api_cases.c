@@ -3,6 +3,8 @@
  * engine verb. The route's permission is checked before they run (routes.c); here only the
  * workflow roles a user holds in the case's programme. Which cases and fields a user sees
  * is the engine's to decide (every verb names the user: engine.c). */
+#include <stdlib.h>
+
 #include "console.h"
 
 json_t *case_change_args(ctx *x, const char *as) {
@@ -51,6 +53,122 @@ void case_open(ctx *x) {
            pass(x, args, "ref", is_string, "a string") &&
            pass(x, args, "allocate_to", is_string, "a login");
   reply_if_new(x, ok, "case.open", args);
+}
+
+/* POST /api/cases/import?batch=N: a caseload brought in (the verb case.import: a
+ * transaction per batch, 500 by default). The body: a JSON array of cases, or JSON lines
+ * (one case a line, blank lines skipped), each {"workflow", "data"?, "ref"?}; at most
+ * IMPORT_MAX cases (the body itself at most the server's 1 MiB). Every programme named needs
+ * a role of the user's in it (403, before anything is written), as opening one case does.
+ * A body line that is not JSON: 422 naming it, nothing written. A case that cannot open:
+ * 422 naming its line (an array: its position), its batch rolled back, those before kept:
+ * {error, line, reason, imported, batches}. Otherwise {imported, batches}. */
+#define IMPORT_MAX 10000
+typedef struct import_body {
+  json_t *cases;
+  long *lines; /* the body's line of each case (1-based; an array's: its position) */
+} import_body;
+
+static int import_add(ctx *x, import_body *b, json_t *item, long line) {
+  if (json_array_size(b->cases) >= IMPORT_MAX) {
+    json_decref(item);
+    fail(x, 413, "at most %d cases a request; send the rest in another (from line %ld)",
+         IMPORT_MAX, line);
+    return 0;
+  }
+  b->lines[json_array_size(b->cases)] = line;
+  json_array_append_new(b->cases, item);
+  return 1;
+}
+
+static int blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static int import_parse(ctx *x, import_body *b) {
+  const char *p = x->raw, *end = x->raw + x->raw_len;
+  while (p < end && blank(*p)) p++;
+  if (p == end) {
+    fail(x, 400, "the request needs cases as its body: a JSON array, or one JSON object a line");
+    return 0;
+  }
+  json_error_t jerr;
+  if (*p == '[') {
+    json_t *all = json_loadb(x->raw, x->raw_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!all) {
+      fail(x, 422, "line %d: malformed JSON: %s (column %d)", jerr.line, jerr.text, jerr.column);
+      return 0;
+    }
+    size_t i;
+    json_t *item;
+    int ok = 1;
+    json_array_foreach(all, i, item) {
+      if (!(ok = import_add(x, b, json_incref(item), (long)i + 1))) break;
+    }
+    json_decref(all);
+    return ok;
+  }
+  long line = 0;
+  for (const char *at = x->raw; at < end;) {
+    const char *nl = memchr(at, '\n', (size_t)(end - at)), *stop = nl ? nl : end;
+    line++;
+    const char *q = at;
+    while (q < stop && blank(*q)) q++;
+    if (q < stop) {
+      json_t *item = json_loadb(at, (size_t)(stop - at), JSON_REJECT_DUPLICATES, &jerr);
+      if (!item) {
+        fail(x, 422, "line %ld: not a JSON object: %s", line, jerr.text);
+        return 0;
+      }
+      if (!import_add(x, b, item, line)) return 0;
+    }
+    at = nl ? nl + 1 : end;
+  }
+  return 1;
+}
+
+void case_import(ctx *x) {
+  import_body b = {json_array(), malloc(sizeof(long) * IMPORT_MAX)};
+  const char *batch = http_query(x, "batch");
+  char *tail = NULL;
+  long n = batch ? strtol(batch, &tail, 10) : 500;
+  if (!b.cases || !b.lines) {
+    fail(x, 500, "out of memory");
+  } else if (batch && (*tail || n < 1 || n > IMPORT_MAX)) {
+    fail(x, 400, "batch must be a number of cases from 1 to %d", IMPORT_MAX);
+  } else if (import_parse(x, &b)) {
+    size_t i;
+    json_t *item;
+    json_array_foreach(b.cases, i, item) { /* every programme named: the user's to open in */
+      const char *wf = json_string_value(json_object_get(item, "workflow"));
+      if (wf && !holds(&x->u, wf, NULL)) {
+        fail(x, 403, "%s holds no role in programme '%s' (line %ld)", x->u.login, wf, b.lines[i]);
+        break;
+      }
+    }
+    if (i == json_array_size(b.cases)) {
+      json_t *res = verb_new(x, "case.import", json_pack("{s:O,s:I,s:s}", "cases", b.cases,
+                                                         "batch", (json_int_t)n, "actor",
+                                                         x->u.login));
+      if (res) {
+        answer_new(x, res);
+      } else if (x->status == 400 || x->status == 404 || x->status == 409) {
+        char err[200];
+        json_t *d = api->failure_detail ? api->failure_detail(engine_session(err, sizeof err)) : NULL;
+        json_t *at = json_object_get(d, "index");
+        if (json_is_integer(at) && (size_t)json_integer_value(at) < json_array_size(b.cases)) {
+          long line = b.lines[json_integer_value(at)];
+          const char *why = json_string_value(json_object_get(d, "reason"));
+          fail(x, 422, "line %ld: %s", line, why ? why : "refused");
+          json_object_set_new(x->out, "line", json_integer(line));
+          json_object_set_new(x->out, "reason", text_value(why ? why : "refused"));
+          json_object_set(x->out, "imported", json_object_get(d, "imported"));
+          json_object_set(x->out, "batches", json_object_get(d, "batches"));
+        }
+        json_decref(d);
+      }
+    }
+  }
+  json_decref(b.cases);
+  free(b.lines);
 }
 
 /* GET /api/cases/{id}?sensitive=0: sensitive fields are asked for when the user's role may

@@ -13,6 +13,8 @@ typedef struct route {
   void (*fn)(ctx *x);
 } route;
 
+void case_import(ctx *x); /* api_cases.c */
+
 /* Rows with the same path list their methods in the order a 405's Allow header gives. */
 static const route ROUTES[] = {
     /* The API's description (openapi.json beside the plugin): public, as it holds no data and
@@ -35,6 +37,7 @@ static const route ROUTES[] = {
     {"POST", "/api/migrations/{id}/undo", MAY_VERSIONS, "undo migrations", migration_undo},
     {"GET", "/api/cases", MAY_READ, "read cases", cases_list},
     {"POST", "/api/cases", MAY_WORK, "open cases", case_open},
+    {"POST", "/api/cases/import", MAY_WORK, "import cases", case_import},
     {"GET", "/api/cases/{id}", MAY_READ, "read cases", case_show},
     {"PATCH", "/api/cases/{id}", MAY_WORK, "change a case's data", case_set},
     {"GET", "/api/cases/{id}/moves", MAY_READ, "read cases", case_moves},

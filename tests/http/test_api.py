@@ -554,6 +554,7 @@ ROUTES = [
     ("POST", "/api/migrations/{id}/undo", "versions"),
     ("GET", "/api/cases", "read"),
     ("POST", "/api/cases", "work"),
+    ("POST", "/api/cases/import", "work"),
     ("GET", "/api/cases/{id}", "read"),
     ("PATCH", "/api/cases/{id}", "work"),
     ("GET", "/api/cases/{id}/moves", "read"),

@@ -33,6 +33,47 @@ static const char *WORKFLOW =
     "  on_enter = { broken = function(c) c.data.touched = true; error('boom in on_enter') end },\n"
     "}\n";
 
+/* Opening: an on_enter action that sees the case's number, schedules and emits; a
+ * sensitive key; a review timer. */
+static const char *OPENING =
+    "return workflow {\n"
+    "  name = 'intake', roles = { 'worker' }, initial = 'new',\n"
+    "  sensitive = { data = { 'dob' } },\n"
+    "  states = { { 'new', review = '7d' }, { 'done', final = true } },\n"
+    "  transitions = { { 'finish', from = 'new', to = 'done', by = { 'worker' } } },\n"
+    "  on_enter = { new = function(c)\n"
+    "    c.data.number = c.id; c.data.seen = true\n"
+    "    c:schedule('call', '2d'); c:emit('intake.noted', { id = c.id })\n"
+    "  end },\n"
+    "}\n";
+
+static int t_streq(json_t *v, const char *want) {
+  return json_is_string(v) && !strcmp(json_string_value(v), want);
+}
+
+/* Opening that runs no Lua: no on_enter action and no timers in the initial state. */
+static const char *CALM =
+    "return workflow {\n"
+    "  name = 'calm', roles = { 'worker' }, initial = 'a',\n"
+    "  states = { { 'a' }, { 'b', review = '3d' }, { 'z', final = true } },\n"
+    "  transitions = { { 'go', from = 'a', to = 'b', by = { 'worker' } },\n"
+    "                  { 'end', from = 'b', to = 'z', by = { 'worker' } } },\n"
+    "}\n";
+
+/* kf_case_open's answer is the case as a read gives it, byte for byte (key order too). */
+static void same_as_read(kf_engine *e, json_t *opened, const char *what) {
+  kf_err err = {0};
+  char id[32];
+  snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(opened, "id")));
+  json_t *read = kf_case_get(e, id, &err);
+  char *got = opened ? json_dumps(opened, JSON_ENCODE_ANY) : NULL;
+  char *want = read ? json_dumps(read, JSON_ENCODE_ANY) : NULL;
+  CHECK(got && want && !strcmp(got, want), "%s: opened %s\n  read %s", what, got, want);
+  free(got);
+  free(want);
+  json_decref(read);
+}
+
 #define THREADS 8
 static int wins, conflicts, other;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -262,6 +303,105 @@ int main(void) {
   json_decref(res);
   json_decref(c);
 
+  /* What open hands back is the case as a read gives it, its row written once. */
+  char wf2[64], wf3[64];
+  t_tmp_path(wf2, sizeof wf2, "rt-intake", "lua");
+  t_write_file(wf2, OPENING);
+  t_tmp_path(wf3, sizeof wf3, "rt-calm", "lua");
+  t_write_file(wf3, CALM);
+  json_t *paths = json_pack("[{s:s},{s:s}]", "path", wf2, "path", wf3), *report = NULL;
+  CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "deploy intake: %s", err.msg);
+  json_decref(report);
+  json_decref(paths);
+  c = kf_case_open(e, "race", NULL, NULL, "t", &err);
+  CHECK(c && json_integer_value(json_object_get(c, "revision")) == 2 &&
+            json_is_null(json_object_get(c, "ref")) && json_object_size(c) == 18 &&
+            json_is_object(json_object_get(c, "data")) && !json_object_size(json_object_get(c, "data")),
+        "a plain case: revision 2 (opening is its first change), no ref, data {}, 18 fields");
+  same_as_read(e, c, "no data, no on_enter");
+  json_t *tl = kf_store_timers(kf_engine_store(e), json_integer_value(json_object_get(c, "id")), &err);
+  char *tt = tl ? json_dumps(tl, JSON_COMPACT) : NULL;
+  CHECK(json_array_size(tl) == 2 && t_streq(json_object_get(json_array_get(tl, 0), "name"), "lapse") &&
+            t_streq(json_object_get(json_array_get(tl, 0), "kind"), "after") &&
+            t_streq(json_object_get(json_array_get(tl, 0), "due_at"), "2026-03-31T09:00:00Z") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "name"), "review") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "kind"), "review") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "state"), "open") &&
+            t_streq(json_object_get(json_array_get(tl, 1), "due_at"), "2026-03-08T09:00:00Z"),
+        "opened without Lua, its timers as open sets them: the lapse then the review: %s", tt);
+  free(tt);
+  json_decref(tl);
+  json_decref(c);
+  json_t *data = json_pack("{s:s,s:n,s:{s:n,s:i},s:[i,i],s:f}", "dob", "2019-03-02", "gone", "nested",
+                           "x", "y", 1, "list", 1, 2, "real", 2.0);
+  json_object_set_new(data, "nul", json_stringn("a\0b", 3));
+  c = kf_case_open(e, "race", data, "R-null", "t", &err);
+  CHECK(c != NULL, "open with nulls: %s", err.msg);
+  same_as_read(e, c, "data with nulls and a NUL, no on_enter");
+  CHECK(c && !json_object_get(json_object_get(c, "data"), "gone"), "nulls are left out as before");
+  json_decref(c);
+  c = kf_case_open(e, "calm", data, "R-calm-null", "t", &err);
+  same_as_read(e, c, "no Lua to run, but nulls");
+  CHECK(c && !json_object_get(json_object_get(c, "data"), "gone") &&
+            !json_object_get(json_object_get(json_object_get(c, "data"), "nested"), "x"),
+        "nulls are left out without an on_enter too, nested ones as well");
+  json_decref(c);
+  json_t *plain = json_pack("{s:s,s:[i,{s:b}]}", "family", "F1", "kids", 1, "ok", 1);
+  c = kf_case_open(e, "calm", plain, "R-calm", "t", &err);
+  CHECK(c && t_streq(json_object_get(c, "state"), "a") && json_equal(json_object_get(c, "data"), plain),
+        "a case opened without Lua: its initial state and data as given: %s", err.msg);
+  same_as_read(e, c, "no on_enter, no timers: no Lua");
+  json_decref(c);
+  json_decref(plain);
+  res = kf_case_fire(e, "R-calm", "go", "worker", "t", NULL, 0, &err);
+  CHECK(res && t_streq(json_object_get(res, "state"), "b"), "and it moves on: %s", err.msg);
+  json_decref(res);
+  json_object_del(data, "nul"); /* (a read gives such data back as its text) */
+  c = kf_case_open(e, "intake", data, "R-intake", "t", &err);
+  CHECK(c != NULL, "open intake: %s", err.msg);
+  same_as_read(e, c, "on_enter, a ref, a sensitive key");
+  json_t *cd = json_object_get(c, "data");
+  CHECK(json_integer_value(json_object_get(cd, "number")) == json_integer_value(json_object_get(c, "id")) &&
+            json_is_true(json_object_get(cd, "seen")),
+        "on_enter saw the case's number before its row was written");
+  json_t *f = json_pack("{s:I}", "case", json_integer_value(json_object_get(c, "id")));
+  hist = kf_store_events(kf_engine_store(e), f, &err);
+  json_t *ev0 = json_array_get(hist, 0), *ev1 = json_array_get(hist, 1);
+  json_t *evd = json_object_get(ev0, "data");
+  CHECK(json_array_size(hist) == 2 && t_streq(json_object_get(ev0, "kind"), "case.opened") &&
+            t_streq(json_object_get(ev0, "to"), "new") &&
+            t_streq(json_object_get(json_object_get(evd, "data"), "dob"), "(private)") &&
+            t_streq(json_object_get(evd, "ref"), "R-intake") &&
+            t_streq(json_object_get(ev1, "kind"), "intake.noted"),
+        "its events: case.opened (dob private, the ref) then what on_enter emitted");
+  json_decref(hist);
+  json_decref(f);
+  json_t *timers = kf_store_timers(kf_engine_store(e), json_integer_value(json_object_get(c, "id")), &err);
+  CHECK(json_array_size(timers) == 2, "its timers: the review and the one on_enter scheduled (%zu)",
+        json_array_size(timers));
+  json_decref(timers);
+  json_decref(c);
+  c = kf_case_open(e, "intake", data, "R-intake", "t", &err);
+  CHECK(!c && err.code == KF_EINVAL && CONTAINS(err.msg, "R-intake"), "a taken ref refused: %s", err.msg);
+  json_decref(data);
+  /* a batch: each case as a single open writes it, the head in the last one's row */
+  json_t *batch = json_pack("[{s:s,s:{s:i}},{s:s},{s:s,s:s}]", "workflow", "intake", "data", "n", 1,
+                            "workflow", "race", "workflow", "intake", "ref", "R-b3");
+  size_t failed = 9;
+  CHECK(kf_case_open_batch(e, batch, "t", &failed, &err) == 0 && failed == 0, "a batch: %s", err.msg);
+  json_decref(batch);
+  c = kf_case_get(e, "R-b3", &err);
+  CHECK(c && json_integer_value(json_object_get(json_object_get(c, "data"), "number")) ==
+                 json_integer_value(json_object_get(c, "id")) &&
+            json_integer_value(json_object_get(c, "revision")) == 2,
+        "a batch's case: on_enter saw its number; revision 2");
+  json_decref(c);
+  json_t *sum = NULL;
+  CHECK(kf_store_audit_verify(kf_engine_store(e), &sum, &err) == 0, "audit holds after opens: %s", err.msg);
+  json_decref(sum);
+  unlink(wf2);
+  unlink(wf3);
+
   /* Moves: each lists its refusals, an empty list when it is available. */
   json_t *moves = kf_case_moves(e, "five", "worker", &err);
   json_t *finish = NULL, *stash = NULL, *m;
@@ -285,6 +425,7 @@ int main(void) {
    * text as {"data": ...} (the event's text is not written twice). */
   res = kf_case_fire(e, "five", "mark", "worker", "t", NULL, 0, &err);
   CHECK(res != NULL, "mark: %s", err.msg);
+  same_as_read(e, res, "a move that changes the data: the case handed back, byte for byte");
   json_decref(res);
   {
     sqlite3 *raw = NULL;
