@@ -508,14 +508,41 @@ static json_t *v_case_moves(call *c) {
   return moves;
 }
 
+/* For a server's counts of moves (the console's /metrics): a move that was tried and failed
+ * says in its failure's detail which programme it was in and how it ended, as
+ * {"transition": {"programme", "outcome": "refused" | "conflict" | "error"}}. A failure
+ * before any move was tried (bad input, not permitted, no such move) notes nothing. */
+static const char *move_outcome(int code) {
+  switch (code) {
+  case KF_EREFUSED: return "refused";
+  case KF_ECONFLICT: return "conflict";
+  case KF_EINVAL:
+  case KF_EUSAGE:
+  case KF_ENOTFOUND:
+  case KF_EAUTH:
+  case KF_EFORBIDDEN: return NULL;
+  default: return "error";
+  }
+}
+
+static void note_move(call *c, const char *programme) {
+  const char *outcome = move_outcome(c->err->code);
+  if (!outcome || !programme) return;
+  if (!c->detail) c->detail = json_object();
+  json_object_set_new(c->detail, "transition",
+                      json_pack("{s:s,s:s}", "programme", programme, "outcome", outcome));
+}
+
 static json_t *v_case_fire(call *c) {
-  char buf[32];
+  char buf[32], programme[128];
   kf_access a;
   json_t *cs = case_full(c, &a);
   if (!cs) return NULL;
   int all = !a.sensitive && has_private(keys_of(c, cs));
   const char *t = need(c, "transition");
   int refused = family_role_refused(c, cs, need(c, "as"), "fire", t);
+  const char *w = json_string_value(json_object_get(cs, "workflow"));
+  snprintf(programme, sizeof programme, "%s", w ? w : "");
   json_decref(cs);
   if (refused) return NULL;
   json_t *res = kf_case_fire(c->s->e, case_id(c, buf), t, need(c, "as"), actor(c),
@@ -539,7 +566,33 @@ static json_t *v_case_fire(call *c) {
     json_decref(c->detail);
     c->detail = json_pack("{s:o}", "refusals", copy);
   }
+  if (!res) note_move(c, programme);
   return answer_case(c, res);
+}
+
+/* The programme of case id (a number), or NULL (then err says why). */
+static json_t *programme_of(call *c, json_int_t id, kf_err *err) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%lld", (long long)id);
+  json_t *cs = kf_store_case_get(st(c), buf, err);
+  json_t *w = cs ? json_incref(json_object_get(cs, "workflow")) : NULL;
+  json_decref(cs);
+  return w;
+}
+
+/* family.fire (family.c), and for the console's counts its programme: "workflow" in the
+ * answer (the console keeps it from the family's page), or note_move's detail. */
+static json_t *v_family_fire_noted(call *c) {
+  json_t *res = v_family_fire(c);
+  json_t *f = c->user ? json_object_get(c->user, "family") : NULL;
+  json_t *id = json_object_get(f, "case");
+  if (!json_is_integer(id) || (!res && !move_outcome(c->err->code))) return res;
+  kf_err look = {0};
+  json_t *w = programme_of(c, json_integer_value(id), &look);
+  if (res && w) json_object_set(res, "workflow", w);
+  else if (!res) note_move(c, json_string_value(w));
+  json_decref(w);
+  return res;
 }
 
 static json_t *v_case_history(call *c) {
@@ -785,7 +838,29 @@ static json_t *v_audit_verify(call *c) {
   return kf_store_audit_verify(st(c), &sum, c->err) ? NULL : sum;
 }
 
-static json_t *v_timers_run(call *c) { return kf_timers_run(c->s->e, c->err); }
+/* Each timer that fired a move, or was refused one, names its case's programme
+ * ("workflow"), for the console's counts of moves. */
+static json_t *v_timers_run(call *c) {
+  json_t *res = kf_timers_run(c->s->e, c->err);
+  size_t i;
+  json_t *t;
+  json_array_foreach(json_object_get(res, "timers"), i, t) {
+    const char *result = json_string_value(json_object_get(t, "result"));
+    if (!json_object_get(t, "to") && !(result && !strcmp(result, "refused"))) continue;
+    kf_err look = {0};
+    json_t *w = programme_of(c, json_integer_value(json_object_get(t, "case")), &look);
+    if (w) json_object_set_new(t, "workflow", w);
+  }
+  return res;
+}
+
+/* For monitoring (the console's /metrics): {timers_due, cases_overdue, database_bytes}. */
+static json_t *v_metrics_read(call *c) {
+  if (need_admin(c, "read the server's metrics")) return NULL;
+  char now[21];
+  kf_iso(kf_now(), now);
+  return kf_store_gauges(st(c), now, c->err);
+}
 
 static json_t *v_case_allocate(call *c) {
   char buf[32];
@@ -1059,6 +1134,7 @@ static const struct {
      "case:c kind:s actor:s since:s until:s after:i before:i order:s limit:i", STAFF},
     {"audit.verify", v_audit_verify, "", STAFF},
     {"timers.run", v_timers_run, "", STAFF},
+    {"metrics.read", v_metrics_read, "", STAFF},
     {"user.add", v_user_add,
      "login:s! role:s! password:s! roles:a teams:a family_case:c family_member:i actor:s", STAFF},
     {"user.list", v_user_list, "", STAFF},
@@ -1070,7 +1146,7 @@ static const struct {
     {"login.failed", v_login_failed, "login:s! address:s", STAFF},
     {"family.get", v_family_get, "", FAMILY},
     {"family.submit", v_family_submit, "form:s! data:o!", FAMILY},
-    {"family.fire", v_family_fire, "transition:s! reason:s", FAMILY},
+    {"family.fire", v_family_fire_noted, "transition:s! reason:s", FAMILY},
     {"family.invite", v_family_invite, "id:c! member:i! login:s actor:s", STAFF},
     {"decision.record", v_decision_record,
      "id:c! for:s decided:s! family_agreed:b! participants:a! actor:s", STAFF},

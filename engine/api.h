@@ -38,7 +38,13 @@
  *   report.stages    {workflow?}                         -> [{workflow, state, title, final, cases_now, stays, median_days, p90_days}]
  *   report.outcomes  {workflow?, by?}                    -> [{programme, workflow (null: all), outcome, cases, median_days}]
  *                    (by "ended_by": rows carry ended_by, who ended the work, instead of outcome)
- *   timers.run       {}                                  -> {now, timers}
+ *   timers.run       {}                                  -> {now, timers} (a timer that fired a move or
+ *                                                          was refused one names its case's workflow)
+ *   metrics.read     {}                                  -> {timers_due, cases_overdue, database_bytes}
+ *                                                          (admins only: for the console's /metrics)
+ *   A move tried and failed (case.fire, family.fire) says in its failure's detail which
+ *                    programme and how: {"transition": {programme, outcome: refused | conflict |
+ *                    error}}; a successful family.fire answers with its case's "workflow" too.
  *   user.add         {login, role, password, actor}      -> {login, role}   (argon2id); role "family"
  *                    with family_case and family_member: a family account (-> ... family)
  *   user.list        {}                                  -> [{login, role, created_at, last_login}]

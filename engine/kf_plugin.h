@@ -121,7 +121,8 @@ typedef struct kf_api {
 
   /* ABI 2 */
   /* The data behind the session's last failed call, as a new reference, or NULL. For a
-   * refused move: {"refusals": [{code, params, text}, ...]} (engine/api.h lists codes). */
+   * refused move: {"refusals": [{code, params, text}, ...]} (engine/api.h lists codes); a
+   * move tried and failed also says {"transition": {programme, outcome}} (engine/api.h). */
   json_t *(*failure_detail)(kf_session *s);
 
   /* ABI 3 */

@@ -413,4 +413,9 @@ int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err);
 json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err);
 int kf_store_migrated_undone(kf_store *st, int64_t migration, int64_t case_id, kf_err *err);
 
+/* store_gauges.c: for monitoring, {timers_due (pending timers due by now), cases_overdue
+ * (cases past a review date), database_bytes (the database's files: SQLite's file and its
+ * WAL)}, read now. */
+json_t *kf_store_gauges(kf_store *st, const char *now, kf_err *err);
+
 #endif

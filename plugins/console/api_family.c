@@ -53,7 +53,10 @@ void family_fire(ctx *x) {
   if (!optional_body(x) || (x->body && !body_text(x, "reason", 0, &reason))) return;
   json_t *args = json_pack("{s:o,s:s}", "transition", text_value(x->arg[0]), "actor", x->u.login);
   if (reason && *reason) json_object_set_new(args, "reason", json_string(reason));
-  reply_new(x, "family.fire", args);
+  json_t *r = verb_new(x, "family.fire", args);
+  if (!r) return;
+  json_object_del(r, "workflow"); /* for /metrics' counts, not for the family's page */
+  answer_new(x, r);
 }
 
 /* POST /api/family/consents {"purpose", "member", "until"}: the member defaults to the

@@ -110,7 +110,10 @@ void session_create(ctx *x) {
                        json_pack("{s:s,s:s}", "login", login, "password", password));
   throttle_end(login, x->addr, !u && x->status == 401);
   if (!u) {
-    if (x->status == 401) failed_sign_in(login, x->addr);
+    if (x->status == 401) {
+      metrics_signin_failed();
+      failed_sign_in(login, x->addr);
+    }
     return;
   }
   json_t *s = verb_new(x, "session.create", json_pack("{s:s,s:i,s:i}", "login", login, "idle",

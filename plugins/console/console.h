@@ -21,6 +21,8 @@ extern kf_host *self;
 
 static inline int is(const char *a, const char *b) { return a && b && !strcmp(a, b); }
 
+#define CONSOLE_VERSION "0.1.0" /* the plugin's, and kinflow_build_info's */
+
 /* ---- settings (serve.c reads them once, before the first request) ---- */
 typedef struct settings {
   int idle, absolute;   /* seconds a session lasts unused, and at most */
@@ -55,6 +57,7 @@ enum {
   MAY_FAMILY = 256,    /* a family account's own page, forms, moves and consents (only those:
                           the dispatcher refuses it every other route but the session's) */
   MAY_VERSIONS = 512,  /* programme versions: move open cases to another version, undo */
+  MAY_METRICS = 1024,  /* the server's metrics (GET /metrics) */
   SIGNED_IN = 0,       /* a route any signed-in user may use */
   PUBLIC = 1 << 30,    /* a route that needs no session (signing in) */
 };
@@ -86,6 +89,7 @@ struct ctx {
   const char *raw;     /* the request body as received, raw_len bytes */
   size_t raw_len;
   const char *method;  /* HEAD is routed as GET */
+  int route;           /* which route answers (routes.c's row), or a ROUTE_ below: metrics */
   char path[1024];
   const char *arg[ROUTE_ARGS]; /* the route's {placeholders}, in order, while it runs */
   char addr[64];       /* the client (behind a trusted proxy, as it says) */
@@ -100,6 +104,8 @@ struct ctx {
   int fd;              /* a file to send instead of out, or -1 */
   uint64_t fsize;
   const char *ftype;
+  char *text;          /* a text answer (malloc'd; http.c sends and frees it) of type ftype,
+                          instead of out: /metrics */
   char etag[64];       /* a file's validator: its answer may be 304 Not Modified */
   int is_api;
 };
@@ -119,6 +125,10 @@ static inline const char *http_query(ctx *x, const char *name) { /* NULL when ab
 struct MHD_Daemon *http_start(const struct sockaddr *sa, int v6, long *port, char *err,
                               size_t len);
 void http_stop(struct MHD_Daemon *d);
+/* The metrics listener: 127.0.0.1 only, GET /metrics without a session, 404 for anything
+ * else (port 0: any free one; *port says which). NULL with err filled. */
+struct MHD_Daemon *http_start_metrics(long *port, char *err, size_t len);
+void http_stop_metrics(struct MHD_Daemon *d);
 
 /* input.c: what a request carries, checked; each returns 0 (or NULL) with a 400 set */
 json_t *case_id(const char *s);    /* the case in the path: a number, or a ref */
@@ -175,9 +185,25 @@ void user_password(ctx *x);
 int throttle_begin(const char *login, const char *addr); /* 0, or seconds to wait */
 void throttle_end(const char *login, const char *addr, int failed);
 
-/* routes.c: the route table and its dispatcher */
+/* routes.c: the route table and its dispatcher (which sets x->route) */
 void api_dispatch(ctx *x);
 void routes_print(FILE *f);
+int routes_count(void);
+const char *route_path(int i); /* row i's path template, "/api/cases/{id}" */
+int route_of(const char *method, const char *path); /* the row of a template, or ROUTE_OTHER */
+
+/* metrics.c: counts for GET /metrics, kept with atomics (any worker thread may count), and
+ * the exposition in Prometheus's text format. */
+enum { ROUTE_OTHER = -1, ROUTE_PAGE = -2, ROUTE_STATIC = -3 }; /* x->route beside the rows */
+void metrics_start(void); /* when `kinflow serve` starts */
+void metrics_request(int route, const char *method, int status, double seconds);
+/* After a verb: counts the moves case.fire, family.fire and timers.run tried (from the
+ * result, or the failure's detail: engine/api.h). Borrows both; either may be NULL. */
+void metrics_moves(const char *verb, const json_t *result, const json_t *detail);
+void metrics_signin_failed(void);
+void metrics_writer_group(size_t n, int committed);
+void metrics_show(ctx *x);   /* GET /metrics for an admin's session */
+void metrics_answer(ctx *x); /* the same without a session: the loopback listener */
 
 /* api_cases.c */
 void cases_list(ctx *x);

@@ -75,11 +75,11 @@ static int writes(const char *name, const json_t *args) {
 
 /* status: the engine's (400 ... 503), or -1 when no engine session could be opened.
  * detail (may be NULL): the failure's data, a new reference, or NULL. */
-static json_t *call_new(const char *name, json_t *args, int *status, char *err, size_t len,
-                        json_t **detail) {
+static json_t *run_new(const char *name, json_t *args, int *status, char *err, size_t len,
+                       json_t **detail) {
   *status = 503;
   err[0] = 0;
-  if (detail) *detail = NULL;
+  *detail = NULL;
   if (args && writes(name, args)) {
     int queued;
     json_t *res = writer_call_new(name, args, status, err, len, detail, &queued);
@@ -93,9 +93,20 @@ static json_t *call_new(const char *name, json_t *args, int *status, char *err, 
   } else if (!args) {
     *status = 500;
     snprintf(err, len, "out of memory");
-  } else if (!res && detail && api->failure_detail) {
+  } else if (!res && api->failure_detail) {
     *detail = api->failure_detail(s);
   }
+  return res;
+}
+
+/* run_new, and the moves it tried counted for /metrics. detail may be NULL. */
+static json_t *call_new(const char *name, json_t *args, int *status, char *err, size_t len,
+                        json_t **detail) {
+  json_t *d = NULL;
+  json_t *res = run_new(name, args, status, err, len, &d);
+  metrics_moves(name, res, d);
+  if (detail) *detail = d;
+  else json_decref(d);
   return res;
 }
 

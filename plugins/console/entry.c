@@ -25,4 +25,4 @@ static int init(const kf_api *a, kf_host *h) {
   return 0;
 }
 
-KF_PLUGIN_DEFINE("console", "0.1.0", init);
+KF_PLUGIN_DEFINE("console", CONSOLE_VERSION, init);

@@ -39,8 +39,8 @@ static void add_headers(ctx *x, struct MHD_Response *resp) {
   MHD_add_response_header(resp, "X-Frame-Options", "DENY");
   MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
   MHD_add_response_header(resp, "Cache-Control", x->is_api ? "no-store" : "no-cache");
-  MHD_add_response_header(resp, "Content-Type",
-                          x->fd >= 0 || x->status == 304 ? x->ftype : "application/json; charset=utf-8");
+  MHD_add_response_header(resp, "Content-Type", x->fd >= 0 || x->status == 304 || x->text
+                                                    ? x->ftype : "application/json; charset=utf-8");
   if (x->etag[0]) MHD_add_response_header(resp, "ETag", x->etag);
   if (x->cookie[0]) MHD_add_response_header(resp, "Set-Cookie", x->cookie);
   if (x->allow[0]) MHD_add_response_header(resp, "Allow", x->allow);
@@ -55,6 +55,8 @@ static enum MHD_Result send_answer(ctx *x) {
   struct MHD_Response *resp;
   if (x->status == 304) { /* not modified: no body */
     resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  } else if (x->text) {
+    resp = MHD_create_response_from_buffer(strlen(x->text), x->text, MHD_RESPMEM_MUST_COPY);
   } else if (x->fd >= 0) {
     resp = MHD_create_response_from_fd(x->fsize, x->fd);
     if (!resp) close(x->fd);
@@ -261,12 +263,26 @@ static int host_ok(const char *host) {
   return 0;
 }
 
+/* After the answer is queued: counted for /metrics (the time since `since`), and let go. */
+static enum MHD_Result finish(ctx *x, enum MHD_Result rc, double since) {
+  metrics_request(x->route, x->method, x->status, monotonic() - since);
+  if (x->fd >= 0) close(x->fd);
+  free(x->text);
+  json_decref(x->out);
+  json_decref(x->body);
+  json_decref(x->session);
+  return rc;
+}
+
 static enum MHD_Result handle(struct MHD_Connection *c, request *r, const char *url,
                               const char *method, int early_413) {
-  ctx x = {.c = c, .lookup = lookup, .raw = r->body, .raw_len = r->len, .fd = -1, .status = 500};
+  double since = monotonic();
+  ctx x = {.c = c, .lookup = lookup, .raw = r->body, .raw_len = r->len, .fd = -1, .status = 500,
+           .route = ROUTE_OTHER};
   x.method = is(method, "HEAD") ? "GET" : method;
   snprintf(x.path, sizeof x.path, "%s", url);
-  x.is_api = !strncmp(url, "/api/", 5) || is(url, "/api");
+  /* /metrics is routed as the API's paths are (routes.c: an admin's session) */
+  x.is_api = !strncmp(url, "/api/", 5) || is(url, "/api") || is(url, "/metrics");
   const char *host = http_header(&x, "Host");
   if (!host_ok(host)) {
     x.is_api = 1; /* the answer is JSON */
@@ -281,18 +297,15 @@ static enum MHD_Result handle(struct MHD_Connection *c, request *r, const char *
     client_address(&x);
     api_dispatch(&x);
   } else if (is(url, "/") || is(url, "/index.html")) {
+    x.route = ROUTE_PAGE;
     file_serve(&x, "index.html");
   } else if (!strncmp(url, "/static/", 8)) {
+    x.route = ROUTE_STATIC;
     file_serve(&x, url + 8);
   } else {
     fail(&x, 404, "no such page: %s (the console is at /, its API under /api/)", x.path);
   }
-  enum MHD_Result rc = send_answer(&x);
-  if (x.fd >= 0) close(x.fd);
-  json_decref(x.out);
-  json_decref(x.body);
-  json_decref(x.session);
-  return rc;
+  return finish(&x, send_answer(&x), since);
 }
 
 static void drop_body(request *r) {
@@ -437,4 +450,87 @@ void http_stop(struct MHD_Daemon *d) {
   long n = atomic_load(&cut_count);
   if (n) api->log(self, KF_LOG_DEBUG, "%ld connection%s closed for sending a request too slowly",
                   n, n == 1 ? " was" : "s were");
+}
+
+/* ---- the metrics listener ----
+ * `kinflow serve --metrics-port N`: 127.0.0.1 only, for a monitoring agent on the same
+ * machine: GET /metrics without a session, 404 for anything else. Its Host must be a
+ * loopback name with its port (a page elsewhere that resolves its name to 127.0.0.1 names
+ * itself, and is refused). */
+
+static atomic_long metrics_port;
+
+static int loopback_host(const char *host) {
+  if (!host) return 0;
+  long port;
+  size_t n = host_split(host, &port);
+  const char *own[] = {"127.0.0.1", "localhost"};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+    if (same_name(host, n, own[i], strlen(own[i])) && port == atomic_load(&metrics_port)) return 1;
+  return 0;
+}
+
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload, size_t *upload_size,
+                                          void **con_cls) {
+  (void)cls;
+  (void)version;
+  (void)upload;
+  static int seen;
+  if (!*con_cls) { /* the head: answer on a later call (see on_request) */
+    *con_cls = &seen;
+    return MHD_YES;
+  }
+  if (*upload_size) { /* a body is read and dropped: nothing here takes one */
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  double since = monotonic();
+  ctx x = {.c = c, .lookup = lookup, .fd = -1, .status = 500, .route = ROUTE_OTHER, .is_api = 1};
+  x.method = is(method, "HEAD") ? "GET" : method;
+  snprintf(x.path, sizeof x.path, "%s", url);
+  const char *host = http_header(&x, "Host");
+  if (!loopback_host(host)) {
+    fail(&x, 421, "the metrics listener answers only to 127.0.0.1 or localhost with its port "
+         "(not %s)", host ? host : "no Host");
+  } else if (is(url, "/metrics") && is(x.method, "GET")) {
+    x.route = route_of("GET", "/metrics");
+    metrics_answer(&x);
+  } else {
+    fail(&x, 404, "this listener serves only GET /metrics (the console is on its own port)");
+  }
+  return finish(&x, send_answer(&x), since);
+}
+
+static void on_metrics_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                                 enum MHD_RequestTerminationCode why) {
+  (void)cls;
+  (void)c;
+  (void)why;
+  *con_cls = NULL;
+}
+
+struct MHD_Daemon *http_start_metrics(long *port, char *err, size_t len) {
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  start_error[0] = 0;
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)*port, NULL, NULL,
+      on_metrics_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+      MHD_OPTION_NOTIFY_COMPLETED, on_metrics_completed, NULL, MHD_OPTION_END);
+  if (!d) {
+    snprintf(err, len, "%s", start_error[0] ? start_error : "libmicrohttpd refused to start");
+    return NULL;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  if (info && info->port) *port = info->port;
+  atomic_store(&metrics_port, *port);
+  return d;
+}
+
+void http_stop_metrics(struct MHD_Daemon *d) {
+  if (d) MHD_stop_daemon(d);
 }

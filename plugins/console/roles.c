@@ -8,7 +8,7 @@ static const struct {
   unsigned may;
 } ROLES[] = {
     {"admin", MAY_READ | MAY_WORK | MAY_RULES | MAY_AUDIT | MAY_USERS | MAY_ANY_ROLE |
-                  MAY_SENSITIVE | MAY_SUPERVISE | MAY_VERSIONS},
+                  MAY_SENSITIVE | MAY_SUPERVISE | MAY_VERSIONS | MAY_METRICS},
     {"supervisor", MAY_READ | MAY_WORK | MAY_AUDIT | MAY_ANY_ROLE | MAY_SENSITIVE |
                        MAY_SUPERVISE},
     {"caseworker", MAY_READ | MAY_WORK | MAY_SENSITIVE},
@@ -37,6 +37,7 @@ const char *may_name(unsigned may) {
   case MAY_SUPERVISE: return "supervise";
   case MAY_FAMILY: return "family";
   case MAY_VERSIONS: return "versions";
+  case MAY_METRICS: return "metrics";
   default: return "?";
   }
 }

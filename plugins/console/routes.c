@@ -90,6 +90,9 @@ static const route ROUTES[] = {
     {"PUT", "/api/settings/{name}", MAY_USERS, "change the agency's settings", setting_set},
     {"GET", "/api/audit", MAY_AUDIT, "read the audit log", audit_list},
     {"GET", "/api/audit/verify", MAY_AUDIT, "check the audit log", audit_verify},
+    /* Outside /api/ where monitoring looks for it; also on `serve --metrics-port`'s loopback
+     * listener without a session (http.c). */
+    {"GET", "/metrics", MAY_METRICS, "read the server's metrics", metrics_show},
 };
 enum { NROUTES = sizeof ROUTES / sizeof ROUTES[0], SEGMENTS = 12 };
 
@@ -147,6 +150,7 @@ void api_dispatch(ctx *x) {
   char allow[sizeof x->allow];
   int public_path;
   const route *r = find(x->method, seg, n, x->arg, allow, sizeof allow, &public_path);
+  if (r) x->route = (int)(r - ROUTES);
   /* A path nobody may use without a session answers 401 before it says 404 or 405. */
   int needs_session = r ? r->may != PUBLIC : !public_path;
   if (needs_session && (!authenticate(x) || (changing && !csrf_ok(x)))) return;
@@ -175,6 +179,16 @@ void api_dispatch(ctx *x) {
     return;
   }
   r->fn(x);
+}
+
+int routes_count(void) { return (int)NROUTES; }
+
+const char *route_path(int i) { return i >= 0 && i < (int)NROUTES ? ROUTES[i].path : "other"; }
+
+int route_of(const char *method, const char *path) {
+  for (size_t i = 0; i < NROUTES; i++)
+    if (is(ROUTES[i].method, method) && is(ROUTES[i].path, path)) return (int)i;
+  return ROUTE_OTHER;
 }
 
 void routes_print(FILE *f) {

@@ -1,6 +1,6 @@
 /* serve.c: the `kinflow serve` command: its arguments and settings, the daemon's and the
- * writer's start and stop on SIGINT/SIGTERM, due timers every 30 seconds, and `--routes` (the route
- * table, printed). It handles no request itself (http.c and routes.c do). */
+ * writer's start and stop on SIGINT/SIGTERM, due timers every 30 seconds, the loopback metrics
+ * listener (`--metrics-port`), and `--routes` (the route table, printed). It handles no request itself (http.c and routes.c do). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -104,17 +104,18 @@ static void run_timers(void) {
 
 static int serve_usage(const char *why) {
   if (why) fprintf(stderr, "kinflow: serve: %s\n", why);
-  fprintf(stderr, "usage: kinflow serve [--bind ADDR] [--port N] [--host NAME]...\n"
+  fprintf(stderr, "usage: kinflow serve [--bind ADDR] [--port N] [--host NAME]... [--metrics-port N]\n"
           "       (default 127.0.0.1:8080; port 0 picks a free one; --host: a name the console\n"
           "       is reached by, NAME or NAME:PORT, besides 127.0.0.1, localhost, [::1] and the\n"
-          "       --bind address with the bound port; any other Host is refused with 421)\n"
+          "       --bind address with the bound port; any other Host is refused with 421;\n"
+          "       --metrics-port: GET /metrics without a session on 127.0.0.1 port N only)\n"
           "       kinflow serve --routes   the JSON API's routes: method, path, permission\n");
   return 2;
 }
 
 int serve_cmd(int argc, char **argv) {
   const char *bind = "127.0.0.1";
-  long port = 8080;
+  long port = 8080, mport = -1; /* -1: no metrics listener */
   int routes = 0;
   cfg.nhosts = 0;
   for (int i = 1; i < argc; i++) {
@@ -122,7 +123,14 @@ int serve_cmd(int argc, char **argv) {
     size_t k = strcspn(a, "=");
     if ((!strncmp(a, "--bind", k) || !strncmp(a, "--port", k) || !strncmp(a, "--host", k)) && k == 6)
       v = a[k] ? a + k + 1 : (i + 1 < argc ? argv[++i] : NULL);
-    else if (is(a, "--routes")) {
+    else if (k == 14 && !strncmp(a, "--metrics-port", k)) {
+      v = a[k] ? a + k + 1 : (i + 1 < argc ? argv[++i] : NULL);
+      char *end;
+      mport = v ? strtol(v, &end, 10) : -1;
+      if (!v || *end || end == v || mport < 0 || mport > 65535)
+        return serve_usage("--metrics-port must be 0 to 65535");
+      continue;
+    } else if (is(a, "--routes")) {
       routes = 1;
       continue;
     } else if (is(a, "--help") || is(a, "-h")) {
@@ -173,6 +181,7 @@ int serve_cmd(int argc, char **argv) {
   }
 
   read_settings();
+  metrics_start();
   char err[512];
   if (!engine_session(err, sizeof err)) {
     fprintf(stderr, "kinflow: serve: %s\n", err);
@@ -199,13 +208,20 @@ int serve_cmd(int argc, char **argv) {
   sigaction(SIGPIPE, &ign, &old_pipe);
 
   int rc = 0;
-  struct MHD_Daemon *d = http_start((struct sockaddr *)&sa, v6, &port, err, sizeof err);
-  if (!d) {
+  struct MHD_Daemon *d = NULL, *md = NULL;
+  if (mport >= 0 && !(md = http_start_metrics(&mport, err, sizeof err))) {
+    fprintf(stderr, "kinflow: serve: cannot listen for metrics on 127.0.0.1 port %ld: %s\n",
+            mport, err);
+    rc = 1;
+    goto out;
+  }
+  if (!(d = http_start((struct sockaddr *)&sa, v6, &port, err, sizeof err))) {
     fprintf(stderr, "kinflow: serve: cannot listen on %s port %ld: %s\n", bind, port, err);
     rc = 1;
     goto out;
   }
   printf("kinflow console on http://%s%s%s:%ld/\n", v6 ? "[" : "", bind, v6 ? "]" : "", port);
+  if (md) printf("kinflow metrics on http://127.0.0.1:%ld/metrics\n", mport);
   fflush(stdout);
 
   run_timers();
@@ -221,6 +237,7 @@ int serve_cmd(int argc, char **argv) {
   http_stop(d);
   migrations_end(); /* a run still going finishes first (its thread is the plugin's) */
 out:
+  http_stop_metrics(md); /* before the engine's sessions close: a scrape may be using one */
   writer_stop(); /* what is queued is written first */
   engine_close_sessions();
   sigaction(SIGPIPE, &old_pipe, NULL);

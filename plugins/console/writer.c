@@ -41,7 +41,8 @@ static void *writer_main(void *arg) {
     if (!head) tail = NULL;
     pthread_mutex_unlock(&mu);
     for (size_t i = 0; i < n; i++) calls[i] = batch[i]->call;
-    api->call_group(session, calls, n);
+    int rc = api->call_group(session, calls, n);
+    metrics_writer_group(n, rc == 0);
     pthread_mutex_lock(&mu);
     for (size_t i = 0; i < n; i++) {
       batch[i]->call = calls[i];

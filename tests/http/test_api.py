@@ -599,11 +599,12 @@ ROUTES = [
     ("PUT", "/api/settings/{name}", "users"),
     ("GET", "/api/audit", "audit"),
     ("GET", "/api/audit/verify", "audit"),
+    ("GET", "/metrics", "metrics"),
 ]
 # What each console role may do (README, "Who may do what"); a family account (role family) has
 # only the family routes (tests/http/test_family.py).
 ROLE_MAY = {
-    "admin": {"read", "work", "rules", "audit", "users", "supervise", "versions"},
+    "admin": {"read", "work", "rules", "audit", "users", "supervise", "versions", "metrics"},
     "supervisor": {"read", "work", "audit", "supervise"},
     "caseworker": {"read", "work"},
     "analyst": {"read", "rules", "audit"},

@@ -87,7 +87,7 @@ if (records.length) {
   for (const line of lines) {
     const r = JSON.parse(line);
     const path = r.path.split('?')[0];
-    if (path !== '/api' && !path.startsWith('/api/')) { outside++; continue; } // the page's files
+    if (path !== '/api' && !path.startsWith('/api/') && path !== '/metrics') { outside++; continue; } // the page's files
     const method = r.method === 'HEAD' ? 'get' : r.method.toLowerCase();
     const media = (r.type || '').split(';')[0].trim();
     const route = routeOf(path);
