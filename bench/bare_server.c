@@ -377,10 +377,10 @@ int main(int argc, char **argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
-  /* as many threads as the console's pool (serve.c: KINFLOW_CONSOLE_THREADS, else 16) */
+  /* as many threads as the console's pool (serve.c: KINFLOW_CONSOLE_THREADS, else 8) */
   const char *t = getenv("KINFLOW_CONSOLE_THREADS");
-  long n = t && *t ? atol(t) : 16;
-  unsigned threads = n < 1 || n > 256 ? 16 : (unsigned)n;
+  long n = t && *t ? atol(t) : 8;
+  unsigned threads = n < 1 || n > 256 ? 8 : (unsigned)n;
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   struct MHD_Daemon *d = MHD_start_daemon(
       MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
