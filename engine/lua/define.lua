@@ -523,10 +523,19 @@ local function from_states(def, t)
   return t.from
 end
 
+-- t's from-states as a set, made at its first question (a version's transitions never
+-- change once loaded): asked for every transition of every case a dry run looks at.
+local from_sets = setmetatable({}, { __mode = "k" })
+
 local function fires_from(t, state, def)
   if t.from_all then return not def.state_by[state].final end
-  for _, s in ipairs(t.from) do if s == state then return true end end
-  return false
+  local set = from_sets[t]
+  if not set then
+    set = {}
+    for _, s in ipairs(t.from) do set[s] = true end
+    from_sets[t] = set
+  end
+  return set[state] == true
 end
 
 -- Resolve a workflow or adapt spec into a raw spec, finding bases in the batch, the
@@ -605,8 +614,12 @@ lib.place, lib.negative, lib.normalise, lib.raw_from, lib.merge = place, negativ
 lib.resolve, lib.from_states, lib.fires_from = resolve, from_states, fires_from
 
 -- The names of the forms a definition uses (its own, its states', its transitions'
--- requires), each once, in that order.
+-- requires), each once, in that order. Kept per definition (read-only: callers only
+-- iterate it), as a dry run asks it of every case.
+local used_by = setmetatable({}, { __mode = "k" })
+
 function E.used_forms(def)
+  if used_by[def] then return used_by[def] end
   local out, seen = {}, {}
   local function use(name)
     if type(name) == "string" and not seen[name] then seen[name] = true; out[#out + 1] = name end
@@ -614,5 +627,6 @@ function E.used_forms(def)
   for _, name in ipairs(def.forms) do use(name) end
   for _, s in ipairs(def.states) do for _, name in ipairs(s.forms) do use(name) end end
   for _, t in ipairs(def.transitions) do for _, name in ipairs(t.requires) do use(name) end end
+  used_by[def] = out
   return out
 end
