@@ -946,33 +946,6 @@ void kf_case_row_free(kf_case_row *row) {
   row->mem = NULL;
 }
 
-static int cmp_key(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-json_t *kf_store_data_sorted(json_t *v) {
-  if (json_is_array(v)) {
-    json_t *out = json_array(), *x;
-    size_t i;
-    json_array_foreach(v, i, x) json_array_append_new(out, kf_store_data_sorted(x));
-    return out;
-  }
-  if (!json_is_object(v) || json_object_size(v) == 0) return json_is_object(v) ? json_object() : json_incref(v);
-  size_t n = json_object_size(v), i = 0;
-  const char **keys = malloc(n * sizeof *keys), *k;
-  json_t *x, *out = json_object();
-  if (!keys) return json_incref(v); /* out of memory: the same data, in its own order */
-  json_object_foreach(v, k, x) keys[i++] = k;
-  qsort(keys, n, sizeof *keys, cmp_key);
-  for (i = 0; i < n; i++) json_object_set_new(out, keys[i], kf_store_data_sorted(json_object_get(v, keys[i])));
-  free(keys);
-  return out;
-}
-
-char *kf_store_data_text(json_t *data) {
-  return store_json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-}
-
 json_t *kf_store_def_meta(kf_store *st, int64_t def_id, kf_err *err) {
   static const char *q = "SELECT d.version, d.title AS workflow_title, b.name AS base_name,"
                          " b.version AS base_version FROM definitions d"
