@@ -263,9 +263,12 @@ static int host_ok(const char *host) {
   return 0;
 }
 
-/* After the answer is queued: counted for /metrics (the time since `since`), and let go. */
-static enum MHD_Result finish(ctx *x, enum MHD_Result rc, double since) {
+/* Counted for /metrics (the time since `since`) before the answer is queued, so that a
+ * client that has read its answer and then scrapes finds it counted; then sent and let go. */
+static enum MHD_Result finish(ctx *x, double since) {
+  if (x->status != 304 && !x->text && x->fd < 0 && !x->out) fail(x, 500, "internal error (no answer)");
   metrics_request(x->route, x->method, x->status, monotonic() - since);
+  enum MHD_Result rc = send_answer(x);
   if (x->fd >= 0) close(x->fd);
   free(x->text);
   json_decref(x->out);
@@ -305,7 +308,7 @@ static enum MHD_Result handle(struct MHD_Connection *c, request *r, const char *
   } else {
     fail(&x, 404, "no such page: %s (the console is at /, its API under /api/)", x.path);
   }
-  return finish(&x, send_answer(&x), since);
+  return finish(&x, since);
 }
 
 static void drop_body(request *r) {
@@ -500,7 +503,7 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, c
   } else {
     fail(&x, 404, "this listener serves only GET /metrics (the console is on its own port)");
   }
-  return finish(&x, send_answer(&x), since);
+  return finish(&x, since);
 }
 
 static void on_metrics_completed(void *cls, struct MHD_Connection *c, void **con_cls,
