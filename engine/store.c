@@ -1,209 +1,48 @@
-/* store.c: the SQLite store: schema and migrations, prepared statements, transactions,
- * definitions, cases, members and entries, timers. The event log and its hash chain are
- * store_log.c's, scripts' read-only connection store_script.c's, people's rows
- * store_people.c's, practice records store_practice.c's; store_int.h is what they share.
- * Only the store's files include sqlite3.h; none knows about Lua or workflows beyond the
- * rows it keeps. */
+/* store.c: the store: opening either backend, prepared statements, transactions,
+ * definitions, cases, members and entries, timers. The SQL here is what SQLite and
+ * PostgreSQL both run (store_pg.c translates the few spellings that differ); each backend's
+ * connection, schema and migrations are its own file's (store_sqlite.c, store_pg.c). The
+ * event log and its hash chain are store_log.c's, scripts' read-only connection
+ * store_script.c's, people's rows store_people.c's, practice records store_practice.c's;
+ * store_int.h is what they share. None knows about Lua or workflows beyond the rows it
+ * keeps. */
 #define _GNU_SOURCE
 #include "store.h"
 
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
 
-static const char *MIGRATIONS[] = {
-    /* 1: the first schema */
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE definitions("
-    "  id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN ('workflow','rule','form')),"
-    "  name TEXT NOT NULL, version INTEGER NOT NULL, title TEXT, path TEXT NOT NULL,"
-    "  source TEXT NOT NULL, base_id INTEGER REFERENCES definitions(id),"
-    "  definition TEXT NOT NULL, hash TEXT NOT NULL, deployed_at TEXT NOT NULL,"
-    "  deployed_by TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,"
-    "  UNIQUE(kind, name, version));"
-    "CREATE TABLE cases("
-    "  id INTEGER PRIMARY KEY, ref TEXT UNIQUE,"
-    "  workflow_id INTEGER NOT NULL REFERENCES definitions(id), workflow TEXT NOT NULL,"
-    "  state TEXT NOT NULL, final INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL DEFAULT '{}',"
-    "  revision INTEGER NOT NULL DEFAULT 1, overdue_since TEXT, created_at TEXT NOT NULL,"
-    "  updated_at TEXT NOT NULL, entered_at TEXT NOT NULL);"
-    "CREATE INDEX cases_by_state ON cases(workflow, state);"
-    "CREATE INDEX cases_open ON cases(final, id);"
-    "CREATE TABLE members("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  role TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}',"
-    "  added_at TEXT NOT NULL);"
-    "CREATE INDEX members_by_case ON members(case_id, role);"
-    "CREATE TABLE entries("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  form TEXT NOT NULL, form_id INTEGER REFERENCES definitions(id), data TEXT NOT NULL,"
-    "  valid INTEGER NOT NULL, errors TEXT, actor TEXT NOT NULL, submitted_at TEXT NOT NULL);"
-    "CREATE INDEX entries_by_case ON entries(case_id, form, valid);"
-    "CREATE TABLE events("
-    "  seq INTEGER PRIMARY KEY, case_id INTEGER REFERENCES cases(id), at TEXT NOT NULL,"
-    "  actor TEXT NOT NULL, role TEXT, kind TEXT NOT NULL, name TEXT, from_state TEXT,"
-    "  to_state TEXT, reason TEXT, data TEXT NOT NULL DEFAULT '{}',"
-    "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
-    "CREATE INDEX events_by_case ON events(case_id, seq);"
-    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
-    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
-    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
-    "  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
-    "CREATE TABLE timers("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  name TEXT NOT NULL, kind TEXT NOT NULL, state TEXT, due_at TEXT NOT NULL,"
-    "  status TEXT NOT NULL DEFAULT 'pending', done_at TEXT);"
-    "CREATE INDEX timers_due ON timers(status, due_at);"
-    "CREATE INDEX timers_by_case ON timers(case_id, status);",
-    /* 2: people who use the console, and their sessions */
-    "CREATE TABLE users("
-    "  login TEXT PRIMARY KEY, role TEXT NOT NULL, roles TEXT NOT NULL DEFAULT '[]',"
-    "  password_hash TEXT NOT NULL, created_at TEXT NOT NULL, last_login TEXT,"
-    "  disabled INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE sessions("
-    "  token_hash TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES users(login),"
-    "  csrf TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL,"
-    "  idle INTEGER NOT NULL, absolute INTEGER NOT NULL);"
-    "CREATE INDEX sessions_by_login ON sessions(login);",
-    /* 3: lists by state and overdue reviews without reading every case */
-    "CREATE INDEX cases_by_state_id ON cases(state, id);"
-    "CREATE INDEX cases_overdue ON cases(id) WHERE overdue_since IS NOT NULL;",
-    /* 4: who is responsible for a case (a worker, and so a team), and time-limited access
-     * to one case for someone outside its team (break the glass) */
-    "CREATE TABLE teams(name TEXT PRIMARY KEY, created_at TEXT NOT NULL);"
-    "CREATE TABLE team_members("
-    "  team TEXT NOT NULL REFERENCES teams(name), login TEXT NOT NULL REFERENCES users(login),"
-    "  PRIMARY KEY(team, login));"
-    "CREATE INDEX team_members_by_login ON team_members(login, team);"
-    "ALTER TABLE cases ADD COLUMN allocated_to TEXT;"
-    "ALTER TABLE cases ADD COLUMN team TEXT;"
-    "CREATE INDEX cases_by_allocated ON cases(allocated_to);"
-    "CREATE INDEX cases_by_team ON cases(team);"
-    "CREATE TABLE access_grants("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  login TEXT NOT NULL, reason TEXT NOT NULL, granted_at TEXT NOT NULL,"
-    "  expires_at TEXT NOT NULL);"
-    "CREATE INDEX access_grants_by_login ON access_grants(login, case_id, expires_at);"
-    "CREATE INDEX access_grants_by_case ON access_grants(case_id);",
-    /* 5: an account whose password was reset must change it at its next sign-in */
-    "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;",
-    /* 6: families take part: consent as a record of a member of the case, shared
-     * decisions, flags for the case's worker, what was withheld from a destination for
-     * want of consent, and sign-ins bound to one member of one case */
-    "CREATE TABLE consents("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  member_id INTEGER NOT NULL REFERENCES members(id), purpose TEXT NOT NULL,"
-    "  given_on TEXT NOT NULL, until TEXT, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,"
-    "  withdrawn_at TEXT, withdrawn_by TEXT, withdrawn_reason TEXT, on_behalf INTEGER);"
-    "CREATE INDEX consents_by_case ON consents(case_id, purpose);"
-    "CREATE TABLE decisions("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  transition TEXT, decided TEXT NOT NULL, family_agreed INTEGER NOT NULL,"
-    "  participants TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL);"
-    "CREATE INDEX decisions_by_case ON decisions(case_id, id);"
-    "CREATE TABLE flags("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  kind TEXT NOT NULL, text TEXT NOT NULL, raised_at TEXT NOT NULL,"
-    "  cleared_at TEXT, cleared_by TEXT);"
-    "CREATE INDEX flags_open ON flags(case_id) WHERE cleared_at IS NULL;"
-    "CREATE TABLE withheld("
-    "  case_id INTEGER NOT NULL REFERENCES cases(id), destination TEXT NOT NULL,"
-    "  purpose TEXT NOT NULL, events INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
-    "  last_seq INTEGER NOT NULL, reason TEXT NOT NULL, updated_at TEXT NOT NULL,"
-    "  PRIMARY KEY(case_id, destination));"
-    "ALTER TABLE users ADD COLUMN family_case INTEGER REFERENCES cases(id);"
-    "ALTER TABLE users ADD COLUMN family_member INTEGER REFERENCES members(id);",
-    /* 7: practice's records: the role an entry was given in (attestations), members who
-     * left the case (kept in its history), cases linked to each other (siblings, a case
-     * continuing another), and the agency's settings that programmes read */
-    "ALTER TABLE entries ADD COLUMN role TEXT;"
-    "ALTER TABLE members ADD COLUMN ended_at TEXT;"
-    "ALTER TABLE members ADD COLUMN ended_reason TEXT;"
-    "CREATE TABLE case_links("
-    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  other_id INTEGER NOT NULL REFERENCES cases(id), kind TEXT NOT NULL,"
-    "  linked_at TEXT NOT NULL, linked_by TEXT NOT NULL, UNIQUE(case_id, other_id, kind));"
-    "CREATE INDEX case_links_by_other ON case_links(other_id);"
-    "CREATE TABLE settings(name TEXT PRIMARY KEY, value TEXT NOT NULL, set_at TEXT NOT NULL,"
-    "  set_by TEXT NOT NULL);",
-    /* 8: programme versions: migrations of open cases to another version of their
-     * workflow, and for each case moved what an undo needs to put it back exactly */
-    "CREATE TABLE migrations("
-    "  id INTEGER PRIMARY KEY, workflow TEXT NOT NULL, to_version INTEGER NOT NULL,"
-    "  to_id INTEGER NOT NULL REFERENCES definitions(id), plan_hash TEXT NOT NULL, plan TEXT,"
-    "  by TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,"
-    "  state TEXT NOT NULL CHECK(state IN ('running','done','undone')),"
-    "  counts TEXT NOT NULL DEFAULT '{}');"
-    "CREATE TABLE migrated_cases("
-    "  migration INTEGER NOT NULL REFERENCES migrations(id),"
-    "  case_id INTEGER NOT NULL REFERENCES cases(id),"
-    "  from_workflow_id INTEGER NOT NULL REFERENCES definitions(id), from_state TEXT NOT NULL,"
-    "  from_final INTEGER NOT NULL, from_data TEXT NOT NULL, from_timers TEXT NOT NULL,"
-    "  from_entered_at TEXT NOT NULL, from_overdue_since TEXT, to_state TEXT NOT NULL,"
-    "  revision INTEGER NOT NULL, seq INTEGER NOT NULL, undone INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY(migration, case_id));"
-    "CREATE INDEX migrated_cases_by_case ON migrated_cases(case_id);",
-    /* 9: a migration remembers the process running it (pid, host), so one whose process
-     * died can be shown as interrupted. The table is rebuilt for its state's CHECK; its
-     * referencing rows are re-matched before commit (foreign keys deferred meanwhile). */
-    "PRAGMA defer_foreign_keys=ON;"
-    "CREATE TABLE migrations_copy AS SELECT * FROM migrations;"
-    "DROP TABLE migrations;"
-    "CREATE TABLE migrations("
-    "  id INTEGER PRIMARY KEY, workflow TEXT NOT NULL, to_version INTEGER NOT NULL,"
-    "  to_id INTEGER NOT NULL REFERENCES definitions(id), plan_hash TEXT NOT NULL, plan TEXT,"
-    "  by TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,"
-    "  state TEXT NOT NULL CHECK(state IN ('running','done','undone','interrupted')),"
-    "  counts TEXT NOT NULL DEFAULT '{}', pid INTEGER, host TEXT);"
-    "INSERT INTO migrations(id, workflow, to_version, to_id, plan_hash, plan, by, started_at,"
-    "  finished_at, state, counts) SELECT id, workflow, to_version, to_id, plan_hash, plan, by,"
-    "  started_at, finished_at, state, counts FROM migrations_copy;"
-    "DROP TABLE migrations_copy;",
-    /* 10: a running migration beats: heartbeat_at (with its counts so far) every 100
-     * cases, so a run whose process died on any host can be told from one still going;
-     * a migrated case remembers the version it was moved to (an adaptation's cases move
-     * to the adaptation re-applied on the new base, not to the base's own version) */
-    "ALTER TABLE migrations ADD COLUMN heartbeat_at TEXT;"
-    "ALTER TABLE migrated_cases ADD COLUMN to_workflow_id INTEGER REFERENCES definitions(id);",
-    /* 11: a transition writes fewer pages: cases by workflow in an index that a move leaves
-     * alone (the state's own index serves lists by state), and the log's head recorded in
-     * the row of the case a transaction changed (last_seq) rather than in meta each time */
-    "DROP INDEX cases_by_state;"
-    "CREATE INDEX cases_by_workflow ON cases(workflow, id);"
-    "ALTER TABLE cases ADD COLUMN last_seq INTEGER;",
-};
-#define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
 int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
-  const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+  const char *msg = st && st->be ? st->be->errmsg(st) : "cannot open";
   switch (rc & 0xff) {
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
+  case DB_BUSY:
+  case DB_LOCKED:
     return kf_fail(err, KF_EBUSY, "database %s is busy (another writer held it too long); "
                    "try again", st ? st->path : "");
-  case SQLITE_FULL:
+  case DB_FULL:
     return kf_fail(err, KF_ESTORE, "database %s: disk full while %s; nothing was changed",
                    st ? st->path : "", what);
-  case SQLITE_IOERR:
-    if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE ||
-        rc == SQLITE_IOERR_SHMSIZE)
+  case DB_IOERR:
+    if (rc == DB_IOERR_WRITE || rc == DB_IOERR_FSYNC || rc == DB_IOERR_TRUNCATE ||
+        rc == DB_IOERR_SHMSIZE)
       return kf_fail(err, KF_ESTORE, "database %s: could not write while %s (is the disk full, "
                      "or a file-size limit reached?); nothing was changed", st ? st->path : "", what);
     return kf_fail(err, KF_ESTORE, "database %s: I/O error while %s (%s); nothing was changed",
                    st ? st->path : "", what, msg);
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
+  case DB_CORRUPT:
+  case DB_NOTADB:
     return kf_fail(err, KF_ESTORE, "database %s: could not read it (an I/O error, or the file "
                    "is damaged); nothing was changed: check it with `kinflow audit verify`",
                    st ? st->path : "");
-  case SQLITE_CONSTRAINT:
+  case DB_CONSTRAINT:
     return kf_fail(err, KF_EINVAL, "%s: %s", what, msg);
-  case SQLITE_READONLY:
+  case DB_READONLY:
     return kf_fail(err, KF_EINVAL, "%s: database is read-only here", what);
   default:
     return kf_fail(err, KF_ESTORE, "database %s: %s: %s", st ? st->path : "", what, msg);
@@ -211,10 +50,8 @@ int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
 }
 
 int store_exec(kf_store *st, const char *sql, kf_err *err) {
-  char *msg = NULL;
-  int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
-  sqlite3_free(msg);
-  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "setting up");
+  int rc = st->be->exec(st, sql);
+  return rc == DB_OK ? 0 : store_db_fail(st, err, rc, "setting up");
 }
 
 static uint64_t sql_hash(const char *sql) {
@@ -227,7 +64,7 @@ static uint64_t sql_hash(const char *sql) {
  * cached, evicting the least recently used statement that is not running). The caller
  * steps it and resets it (or steps it to the end) before it asks for NSTMT others. NULL
  * with err when it cannot be prepared, or when every cached statement is running. */
-sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
+db_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
   if (!sql) {
     kf_fail(err, KF_ENOMEM, "out of memory building a query");
     return NULL;
@@ -237,10 +74,10 @@ sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
   unsigned slot = (unsigned)(((uintptr_t)sql >> 3) % NSTMT);
   struct cached *hit = &st->cache[st->hint[slot]];
   st->tick++;
-  if (hit->st && hit->key == sql && !sqlite3_stmt_busy(hit->st) &&
-      !strcmp(sqlite3_sql(hit->st), sql)) {
-    sqlite3_reset(hit->st);
-    sqlite3_clear_bindings(hit->st);
+  if (hit->st && hit->key == sql && !db_stmt_busy(hit->st) &&
+      !strcmp(db_sql(hit->st), sql)) {
+    db_reset(hit->st);
+    db_clear_bindings(hit->st);
     hit->used = st->tick;
     return hit->st;
   }
@@ -252,10 +89,10 @@ sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
       if (!victim || victim->st) victim = c; /* a free slot beats any eviction */
       continue;
     }
-    if (sqlite3_stmt_busy(c->st)) continue; /* running: neither reused nor evicted */
-    if (c->hash == h && !strcmp(sqlite3_sql(c->st), sql)) {
-      sqlite3_reset(c->st);
-      sqlite3_clear_bindings(c->st);
+    if (db_stmt_busy(c->st)) continue; /* running: neither reused nor evicted */
+    if (c->hash == h && !strcmp(db_sql(c->st), sql)) {
+      db_reset(c->st);
+      db_clear_bindings(c->st);
       c->used = st->tick;
       c->key = sql;
       st->hint[slot] = (unsigned char)i;
@@ -268,14 +105,14 @@ sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
             "at once", NSTMT, st->path);
     return NULL;
   }
-  sqlite3_stmt *s = NULL;
-  int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
-  if (rc != SQLITE_OK) {
-    sqlite3_finalize(s);
+  db_stmt *s = NULL;
+  int rc = st->be->prepare(st, sql, &s);
+  if (rc != DB_OK) {
+    db_finalize(s);
     store_db_fail(st, err, rc, "preparing a statement");
     return NULL;
   }
-  if (victim->st) sqlite3_finalize(victim->st);
+  if (victim->st) db_finalize(victim->st);
   victim->st = s;
   victim->hash = h;
   victim->used = st->tick;
@@ -284,44 +121,44 @@ sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err) {
   return s;
 }
 
-void store_bind_text(sqlite3_stmt *s, int i, const char *v) {
-  if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-  else sqlite3_bind_null(s, i);
+void store_bind_text(db_stmt *s, int i, const char *v) {
+  if (v) db_bind_text(s, i, v, -1, DB_TRANSIENT);
+  else db_bind_null(s, i);
 }
 
 /* Bind v as JSON text ("{}" when v is NULL). Fails, binding nothing, when v cannot be
  * written: never an empty object in place of data it could not write. */
-int store_bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err) {
+int store_bind_json(kf_store *st, db_stmt *s, int i, json_t *v, kf_err *err) {
   char *text = v ? store_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   if (v && !text)
     return kf_fail(err, KF_ENOMEM, "could not write a value as JSON (out of memory); nothing "
                    "was changed");
-  int rc = sqlite3_bind_text(s, i, text ? text : "{}", -1, SQLITE_TRANSIENT);
+  int rc = db_bind_text(s, i, text ? text : "{}", -1, DB_TRANSIENT);
   free(text);
-  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "storing a JSON value");
+  return rc == DB_OK ? 0 : store_db_fail(st, err, rc, "storing a JSON value");
 }
 
 /* A case's data, keys sorted: equal data is then equal text (kf_store_data_differs). */
-int store_bind_data(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err) {
+int store_bind_data(kf_store *st, db_stmt *s, int i, json_t *v, kf_err *err) {
   char *text = v ? store_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
   if (v && !text)
     return kf_fail(err, KF_ENOMEM, "could not write a value as JSON (out of memory); nothing "
                    "was changed");
-  int rc = sqlite3_bind_text(s, i, text ? text : "{}", -1, free);
-  return rc == SQLITE_OK ? 0 : store_db_fail(st, err, rc, "storing a case's data");
+  int rc = db_bind_text(s, i, text ? text : "{}", -1, free);
+  return rc == DB_OK ? 0 : store_db_fail(st, err, rc, "storing a case's data");
 }
 
 const char *store_jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 int64_t store_jint(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
 /* Column value as json: integers, reals, text; columns named in json_cols parse as JSON. */
-json_t *store_col_json(sqlite3_stmt *s, int i, int parse) {
-  switch (sqlite3_column_type(s, i)) {
-  case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, i));
-  case SQLITE_FLOAT: return json_real(sqlite3_column_double(s, i));
-  case SQLITE_NULL: return json_null();
+json_t *store_col_json(db_stmt *s, int i, int parse) {
+  switch (db_column_type(s, i)) {
+  case DB_INTEGER: return json_integer(db_column_int64(s, i));
+  case DB_FLOAT: return json_real(db_column_double(s, i));
+  case DB_NULL: return json_null();
   default: {
-    const char *t = (const char *)sqlite3_column_text(s, i);
+    const char *t = db_column_text(s, i);
     if (parse) {
       json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
       if (v) return v;
@@ -336,79 +173,83 @@ int store_is_json_col(const char *name) {
 }
 
 /* The current row as an object keyed by column names. */
-json_t *store_row_json(sqlite3_stmt *s) {
+json_t *store_row_json(db_stmt *s) {
   json_t *o = json_object();
-  int n = sqlite3_column_count(s);
+  int n = db_column_count(s);
   for (int i = 0; i < n; i++) {
-    const char *name = sqlite3_column_name(s, i);
+    const char *name = db_column_name(s, i);
     json_object_set_new(o, name, store_col_json(s, i, store_is_json_col(name)));
   }
   return o;
 }
 
 /* Step through every row into an array; NULL with err on failure. */
-json_t *store_rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+json_t *store_rows_json(kf_store *st, db_stmt *s, const char *what, kf_err *err) {
   json_t *a = json_array();
   int rc;
   if (!a) {
     kf_fail(err, KF_ENOMEM, "%s: out of memory", what);
     return NULL;
   }
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) json_array_append_new(a, store_row_json(s));
-  if (rc != SQLITE_DONE) {
+  while ((rc = db_step(s)) == DB_ROW) json_array_append_new(a, store_row_json(s));
+  if (rc != DB_DONE) {
     json_decref(a);
     store_db_fail(st, err, rc, what);
     return NULL;
   }
-  sqlite3_reset(s);
+  db_reset(s);
   return a;
 }
 
 /* One row or NULL with KF_ENOTFOUND. */
-json_t *store_row_or_none(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
-  int rc = sqlite3_step(s);
+json_t *store_row_or_none(kf_store *st, db_stmt *s, const char *what, kf_err *err) {
+  int rc = db_step(s);
   json_t *o = NULL;
-  if (rc == SQLITE_ROW) {
+  if (rc == DB_ROW) {
     if (!(o = store_row_json(s))) kf_fail(err, KF_ENOMEM, "%s: out of memory", what);
-  } else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "%s: not found", what);
+  } else if (rc == DB_DONE) kf_fail(err, KF_ENOTFOUND, "%s: not found", what);
   else store_db_fail(st, err, rc, what);
-  sqlite3_reset(s);
+  db_reset(s);
   return o;
 }
 
-int store_step_done(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_db_fail(st, err, rc, what);
+int store_step_done(kf_store *st, db_stmt *s, const char *what, kf_err *err) {
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE || rc == DB_ROW ? 0 : store_db_fail(st, err, rc, what);
 }
 
-static int migrate(kf_store *st, kf_err *err) {
-  int v = kf_store_schema_version(st);
-  if (v < 0) return store_db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
-  if (v > NMIGRATIONS)
+/* A libpq connection URI selects PostgreSQL; anything else is a SQLite file's path. */
+static int is_pg_uri(const char *path) {
+  return !strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11);
+}
+
+int store_migrate(kf_store *st, const char *const *steps, int n,
+                  int (*begin)(kf_store *st, kf_err *err),
+                  int (*set_version)(kf_store *st, int v, kf_err *err), kf_err *err) {
+  int v = store_schema_version(st);
+  if (v < 0) return store_db_fail(st, err, DB_ERROR, "reading the schema version");
+  if (v > n)
     return kf_fail(err, KF_ESTORE, "database %s has schema version %d, newer than this "
-                   "kinflow knows (%d); upgrade kinflow", st->path, v, NMIGRATIONS);
-  if (v == NMIGRATIONS) return 0;
+                   "kinflow knows (%d); upgrade kinflow", st->path, v, n);
+  if (v == n) return 0;
   if (st->readonly)
     return kf_fail(err, KF_ESTORE, "database %s needs an upgrade: run `kinflow init`", st->path);
-  int rc = kf_store_begin(st, err);
+  int rc = begin(st, err);
   if (rc) return rc;
-  v = kf_store_schema_version(st); /* another process may have migrated meanwhile */
-  if (v < 0 || v > NMIGRATIONS) {
-    if (v < 0) rc = store_db_fail(st, err, sqlite3_errcode(st->db), "reading the schema version");
+  v = store_schema_version(st); /* another process may have migrated meanwhile */
+  if (v < 0 || v > n) {
+    if (v < 0) rc = store_db_fail(st, err, DB_ERROR, "reading the schema version");
     else rc = kf_fail(err, KF_ESTORE, "database %s has schema version %d, newer than this "
-                      "kinflow knows (%d); upgrade kinflow", st->path, v, NMIGRATIONS);
+                      "kinflow knows (%d); upgrade kinflow", st->path, v, n);
     kf_store_rollback(st);
     return rc;
   }
-  for (; v < NMIGRATIONS; v++) {
-    char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
-    if ((rc = store_exec(st, MIGRATIONS[v], err)) || (rc = store_exec(st, pragma, err))) {
+  for (; v < n; v++)
+    if ((rc = store_exec(st, steps[v], err)) || (rc = set_version(st, v + 1, err))) {
       kf_store_rollback(st);
       return rc;
     }
-  }
   return kf_store_commit(st, err);
 }
 
@@ -428,26 +269,10 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
     return NULL;
   }
   st->readonly = !!(flags & KF_STORE_READONLY);
-  int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (!(flags & (KF_STORE_NOCREATE | KF_STORE_READONLY))) oflags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
-  if (rc != SQLITE_OK) {
-    if (rc == SQLITE_CANTOPEN)
-      kf_fail(err, KF_ENOTFOUND, "database %s cannot be opened (run `kinflow init` first?)",
-              path);
-    else store_db_fail(st, err, rc, "opening");
-    kf_store_close(st);
-    return NULL;
-  }
-  sqlite3_extended_result_codes(st->db, 1);
-  sqlite3_busy_timeout(st->db, 10000);
-  sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-  sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-  sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
-  const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      "PRAGMA foreign_keys=ON;";
-  if ((rc = store_exec(st, setup, err)) || (rc = migrate(st, err)) ||
-      (st->readonly && (rc = store_exec(st, "PRAGMA query_only=ON;", err)))) {
+  int pg = is_pg_uri(path);
+  st->be = pg ? &store_pg_backend : &store_sqlite_backend;
+  if ((pg ? store_pg_open(st, flags, err) : store_sqlite_open(st, flags, err)) ||
+      (pg ? store_pg_migrate(st, err) : store_sqlite_migrate(st, err))) {
     kf_store_close(st);
     return NULL;
   }
@@ -456,25 +281,8 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
 
 int kf_store_close(kf_store *st) {
   if (!st) return 0;
-  int code = 0;
-  for (int i = 0; i < NSTMT; i++)
-    if (st->cache[i].st) sqlite3_finalize(st->cache[i].st);
-  if (st->db && sqlite3_close(st->db) != SQLITE_OK) {
-    /* A statement outside the cache was left unfinalized: a bug. Say so, then finalize
-     * the strays so that the connection, and its memory, still go. */
-    code = KF_ESTORE;
-    int strays = 0;
-    sqlite3_stmt *s;
-    while ((s = sqlite3_next_stmt(st->db, NULL))) {
-      sqlite3_finalize(s);
-      strays++;
-    }
-    if (sqlite3_close(st->db) != SQLITE_OK) strays = -1;
-    if (strays >= 0)
-      fprintf(stderr, "kinflow: internal: database %s: %d statement%s left open at close\n",
-              st->path, strays, strays == 1 ? " was" : "s were");
-    else fprintf(stderr, "kinflow: internal: database %s could not be closed\n", st->path);
-  }
+  for (int i = 0; i < NSTMT; i++) db_finalize(st->cache[i].st);
+  int code = st->be ? st->be->close(st) : 0;
   free(st->guard);
   free(st->path);
   free(st);
@@ -483,41 +291,33 @@ int kf_store_close(kf_store *st) {
 
 const char *kf_store_path(const kf_store *st) { return st->path; }
 
-int kf_store_schema_version(kf_store *st) {
-  sqlite3_stmt *s = NULL;
-  int v = -1;
-  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW)
-    v = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  return v;
-}
+int kf_store_schema_version(kf_store *st) { return store_schema_version(st); }
 
 /* BEGIN and COMMIT as cached statements: a transition is short, and parsing them again
  * each time was a measurable share of it. */
 static int step_sql(kf_store *st, const char *sql, const char *what, kf_err *err) {
-  sqlite3_stmt *s = store_stmt(st, sql, err);
+  db_stmt *s = store_stmt(st, sql, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, what);
-}
-
-/* The database's data version: it changes with every commit, this connection's or
- * another's (read at a transaction's start, it tells whether anyone wrote since). */
-static unsigned data_version(kf_store *st) {
-  unsigned v = 0;
-  if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK) return 0;
-  return v;
+  int rc = db_step(s);
+  db_reset(s);
+  return rc == DB_DONE || rc == DB_ROW ? 0 : store_db_fail(st, err, rc, what);
 }
 
 int kf_store_begin(kf_store *st, kf_err *err) {
   int rc = step_sql(st, "BEGIN IMMEDIATE", "starting a transaction", err);
   if (rc) return rc;
+  /* PostgreSQL lets writers overlap: one at a time holds the writers' row, so that the
+   * log's chain has one head however many servers write (SQLite's BEGIN IMMEDIATE already
+   * admits one writer). */
+  if (store_is_pg(st) && (rc = step_sql(st, "SELECT 1 FROM meta WHERE key='writer' FOR UPDATE",
+                                        "waiting for the other writers", err))) {
+    kf_store_rollback(st);
+    return rc;
+  }
   st->in_tx = 1;
   memset(&st->head, 0, sizeof st->head);
   st->nsaved = 0;
-  st->tail.current = st->tail.valid && st->tail.version == data_version(st);
+  st->tail.current = st->tail.valid && st->tail.version == st->be->data_version(st);
   return 0;
 }
 
@@ -540,8 +340,9 @@ int kf_store_begin_read(kf_store *st, kf_err *err) {
 /* The transaction's last event as the log's head, in meta, unless a case row holds it. */
 static int record_head(kf_store *st, kf_err *err) {
   if (!st->head.seq || st->head.noted == st->head.seq) return 0;
-  static const char *q = "INSERT OR REPLACE INTO meta(key, value) VALUES('head', ?1)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  static const char *q = "INSERT INTO meta(key, value) VALUES('head', ?1)"
+                         " ON CONFLICT(key) DO UPDATE SET value=excluded.value";
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   char head[96];
   snprintf(head, sizeof head, "%lld:%s", (long long)st->head.seq, st->head.hash);
@@ -562,7 +363,7 @@ int kf_store_commit(kf_store *st, kf_err *err) {
     memcpy(st->tail.hash, st->head.hash, sizeof st->tail.hash);
   }
   st->tail.valid = st->head.seq || st->tail.current;
-  st->tail.version = data_version(st);
+  st->tail.version = st->be->data_version(st);
   st->tail.current = 0;
   st->nsaved = 0;
   memset(&st->head, 0, sizeof st->head);
@@ -570,14 +371,14 @@ int kf_store_commit(kf_store *st, kf_err *err) {
 }
 
 void kf_store_rollback(kf_store *st) {
-  if (!sqlite3_get_autocommit(st->db)) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  if (st->be->in_tx(st)) st->be->exec(st, "ROLLBACK");
   st->in_tx = 0;
   st->tail.current = 0;
   st->nsaved = 0;
   memset(&st->head, 0, sizeof st->head);
 }
 
-int kf_store_in_tx(kf_store *st) { return !sqlite3_get_autocommit(st->db); }
+int kf_store_in_tx(kf_store *st) { return st->be->in_tx(st); }
 
 /* Savepoints, nested up to KF_SAVEPOINTS deep: one call or request inside a group commit
  * can fail alone. SQLite names the innermost "kf_one" first. Cached statements, as BEGIN
@@ -599,6 +400,8 @@ int kf_store_savepoint(kf_store *st, int op, kf_err *err) {
 }
 
 int kf_store_set_durability(kf_store *st, int full, kf_err *err) {
+  if (store_is_pg(st)) /* PostgreSQL's commits are durable (synchronous_commit) already */
+    return 0;
   return store_exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
 }
 
@@ -610,33 +413,33 @@ int kf_store_def_put(kf_store *st, json_t *row, kf_err *err) {
   static const char *q_ins =
       "INSERT INTO definitions(kind,name,version,title,path,source,base_id,definition,hash,"
       "deployed_at,deployed_by) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
-  sqlite3_stmt *s = store_stmt(st, q_ver, err);
+  db_stmt *s = store_stmt(st, q_ver, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, store_jstr(row, "kind"));
   store_bind_text(s, 2, store_jstr(row, "name"));
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(s);
+  int rc = db_step(s);
+  if (rc != DB_ROW) {
+    db_reset(s);
     return store_db_fail(st, err, rc, "versioning a definition");
   }
-  int64_t version = sqlite3_column_int64(s, 0);
-  sqlite3_reset(s);
+  int64_t version = db_column_int64(s, 0);
+  db_reset(s);
   if (!(s = store_stmt(st, q_ins, err))) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, store_jstr(row, "kind"));
   store_bind_text(s, 2, store_jstr(row, "name"));
-  sqlite3_bind_int64(s, 3, version);
+  db_bind_int64(s, 3, version);
   store_bind_text(s, 4, store_jstr(row, "title"));
   store_bind_text(s, 5, store_jstr(row, "path"));
   store_bind_text(s, 6, store_jstr(row, "source"));
   if (json_is_integer(json_object_get(row, "base_id")))
-    sqlite3_bind_int64(s, 7, store_jint(row, "base_id"));
+    db_bind_int64(s, 7, store_jint(row, "base_id"));
   if ((rc = store_bind_json(st, s, 8, json_object_get(row, "definition"), err))) return rc;
   store_bind_text(s, 9, store_jstr(row, "hash"));
   store_bind_text(s, 10, store_jstr(row, "deployed_at"));
   store_bind_text(s, 11, store_jstr(row, "deployed_by"));
   if ((rc = store_step_done(st, s, "storing a definition", err))) return rc;
   json_object_set_new(row, "version", json_integer(version));
-  json_object_set_new(row, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
+  json_object_set_new(row, "id", json_integer(db_last_id(st)));
   return 0;
 }
 
@@ -649,7 +452,7 @@ json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf
   static const char *q = "SELECT " DEF_COLS ", d.source, d.definition" DEF_FROM
                          "WHERE d.kind=?1 AND d.name=?2 AND d.active=1 "
                          "ORDER BY d.version DESC LIMIT 1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, kind);
   store_bind_text(s, 2, name);
@@ -661,37 +464,37 @@ json_t *kf_store_def_latest(kf_store *st, const char *kind, const char *name, kf
 
 int kf_store_defs_stamp(kf_store *st, char out[80], kf_err *err) {
   static const char *q = "SELECT id, hash FROM definitions ORDER BY id DESC LIMIT 1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err->code;
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    snprintf(out, 80, "%lld:%.64s", (long long)sqlite3_column_int64(s, 0),
-             sqlite3_column_text(s, 1) ? (const char *)sqlite3_column_text(s, 1) : "");
+  int rc = db_step(s);
+  if (rc == DB_ROW)
+    snprintf(out, 80, "%lld:%.64s", (long long)db_column_int64(s, 0),
+             db_column_text(s, 1) ? db_column_text(s, 1) : "");
   else snprintf(out, 80, "none");
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, "reading definitions");
+  db_reset(s);
+  return rc == DB_ROW || rc == DB_DONE ? 0 : store_db_fail(st, err, rc, "reading definitions");
 }
 
 int64_t kf_store_def_latest_id(kf_store *st, const char *kind, const char *name, kf_err *err) {
   static const char *q = "SELECT d.id FROM definitions d WHERE d.kind=?1 AND d.name=?2 AND"
                          " d.active=1 ORDER BY d.version DESC LIMIT 1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return 0;
   store_bind_text(s, 1, kind);
   store_bind_text(s, 2, name);
-  int rc = sqlite3_step(s);
-  int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-  sqlite3_reset(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) store_db_fail(st, err, rc, "reading definitions");
+  int rc = db_step(s);
+  int64_t id = rc == DB_ROW ? db_column_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) store_db_fail(st, err, rc, "reading definitions");
   else if (!id) kf_fail(err, KF_ENOTFOUND, "no %s named '%s' is deployed", kind, name);
   return id;
 }
 
 json_t *kf_store_def_get(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "SELECT " DEF_COLS ", d.source, d.definition" DEF_FROM "WHERE d.id=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   return store_row_or_none(st, s, "definition", err);
 }
 
@@ -701,7 +504,7 @@ json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err) {
                          "(SELECT count(*) FROM cases c WHERE c.workflow_id=d.id AND c.final=0)"
                          " AS open_cases" DEF_FROM
                          "WHERE ?1 IS NULL OR d.kind=?1 ORDER BY d.kind, d.name, d.version";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, kind);
   return store_rows_json(st, s, "listing definitions", err);
@@ -709,11 +512,11 @@ json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err) {
 
 int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "UPDATE definitions SET active=0 WHERE id=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   int rc = store_step_done(st, s, "rolling back a definition", err);
-  if (!rc && sqlite3_changes(st->db) == 0)
+  if (!rc && db_changes(st) == 0)
     rc = kf_fail(err, KF_ENOTFOUND, "no definition %lld to roll back", (long long)id);
   return rc;
 }
@@ -737,12 +540,12 @@ int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err) {
   static const char *q = "SELECT max(id) FROM cases";
   if (!kf_store_in_tx(st))
     return kf_fail(err, KF_ESTORE, "internal: a case number taken outside a transaction");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  int rc = sqlite3_step(s);
-  int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-  sqlite3_reset(s);
-  if (rc != SQLITE_ROW) return store_db_fail(st, err, rc, "reading the last case's number");
+  int rc = db_step(s);
+  int64_t last = rc == DB_ROW ? db_column_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) return store_db_fail(st, err, rc, "reading the last case's number");
   if (last == INT64_MAX) return kf_fail(err, KF_ESTORE, "case numbers have run out");
   *id = last + 1;
   return 0;
@@ -751,12 +554,12 @@ int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err) {
 int kf_store_case_note_head(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "UPDATE cases SET last_seq=?2 WHERE id=?1";
   if (!st->head.seq || st->head.case_id != id || st->head.noted == st->head.seq) return 0;
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
-  sqlite3_bind_int64(s, 2, st->head.seq);
+  db_bind_int64(s, 1, id);
+  db_bind_int64(s, 2, st->head.seq);
   int rc = store_step_done(st, s, "recording the log's head", err);
-  if (!rc && sqlite3_changes(st->db) == 1) st->head.noted = st->head.seq;
+  if (!rc && db_changes(st) == 1) st->head.noted = st->head.seq;
   return rc;
 }
 
@@ -770,12 +573,12 @@ static int64_t last_seq(kf_store *st, kf_err *err) {
   int64_t known;
   char hash[65];
   if (store_log_end(st, &known, hash)) return known; /* appended or committed by this one */
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return -1;
-  int rc = sqlite3_step(s);
-  int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-  sqlite3_reset(s);
-  if (rc != SQLITE_ROW) store_db_fail(st, err, rc, "reading the event log's last number");
+  int rc = db_step(s);
+  int64_t last = rc == DB_ROW ? db_column_int64(s, 0) : -1;
+  db_reset(s);
+  if (rc != DB_ROW) store_db_fail(st, err, rc, "reading the event log's last number");
   return last;
 }
 
@@ -786,21 +589,21 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, con
   static const char *q = "INSERT INTO cases(id,ref,workflow_id,workflow,state,final,data,"
                           "created_at,updated_at,entered_at,last_seq,revision)"
                           " VALUES(?8,?1,?2,?3,?4,?5,?6,?7,?7,?7,?9,coalesce(?10,1))";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   json_t *data = json_object_get(c, "data");
   char *text = data ? kf_store_data_text(data) : NULL; /* keys sorted, as every case's data */
   if (data && !text)
     return kf_fail(err, KF_ENOMEM, "could not write the case's data as JSON (out of memory)");
   store_bind_text(s, 1, store_jstr(c, "ref"));
-  sqlite3_bind_int64(s, 2, store_jint(c, "workflow_id"));
+  db_bind_int64(s, 2, store_jint(c, "workflow_id"));
   store_bind_text(s, 3, store_jstr(c, "workflow"));
   store_bind_text(s, 4, store_jstr(c, "state"));
-  sqlite3_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
-  sqlite3_bind_text(s, 6, text ? text : "{}", -1, SQLITE_STATIC);
+  db_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
+  db_bind_text(s, 6, text ? text : "{}", -1, DB_STATIC);
   store_bind_text(s, 7, now);
-  if (id) sqlite3_bind_int64(s, 8, id);
-  else sqlite3_bind_null(s, 8);
+  if (id) db_bind_int64(s, 8, id);
+  else db_bind_null(s, 8);
   int noting = id && st->head.seq && st->head.case_id == id;
   int64_t head = noting ? st->head.seq : 0;
   if (!noting && id && events > 0) { /* the seq its events will end at, taken as noted */
@@ -808,16 +611,16 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, con
     if (last < 0) return err ? err->code : KF_ESTORE;
     head = last + events;
   }
-  if (head) sqlite3_bind_int64(s, 9, head);
-  else sqlite3_bind_null(s, 9);
-  if (json_is_integer(json_object_get(c, "revision"))) sqlite3_bind_int64(s, 10, store_jint(c, "revision"));
-  else sqlite3_bind_null(s, 10);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s); /* the data text is freed below */
-  if (rc != SQLITE_DONE) {
+  if (head) db_bind_int64(s, 9, head);
+  else db_bind_null(s, 9);
+  if (json_is_integer(json_object_get(c, "revision"))) db_bind_int64(s, 10, store_jint(c, "revision"));
+  else db_bind_null(s, 10);
+  int rc = db_step(s);
+  db_reset(s);
+  db_clear_bindings(s); /* the data text is freed below */
+  if (rc != DB_DONE) {
     free(text);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE && store_jstr(c, "ref"))
+    if (rc == DB_CONSTRAINT_UNIQUE && store_jstr(c, "ref"))
       return kf_fail(err, KF_EINVAL, "a case with ref '%s' already exists", store_jstr(c, "ref"));
     return store_db_fail(st, err, rc, "opening a case");
   }
@@ -831,7 +634,7 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, con
   free(text);
   if (head) st->head.noted = head;
   if (!id || !json_is_integer(json_object_get(c, "id")))
-    json_object_set_new(c, "id", json_integer(sqlite3_last_insert_rowid(st->db)));
+    json_object_set_new(c, "id", json_integer(db_last_id(st)));
   return 0;
 }
 
@@ -861,9 +664,9 @@ json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
   }
   int64_t id = 0;
   int numeric = store_parse_digits(id_or_ref, &id);
-  sqlite3_stmt *s = store_stmt(st, numeric ? by_id : by_ref, err);
+  db_stmt *s = store_stmt(st, numeric ? by_id : by_ref, err);
   if (!s) return NULL;
-  if (numeric) sqlite3_bind_int64(s, 1, id);
+  if (numeric) db_bind_int64(s, 1, id);
   else store_bind_text(s, 1, id_or_ref);
   json_t *c = store_row_or_none(st, s, id_or_ref, err);
   if (!c && numeric && err->code == KF_ENOTFOUND && (s = store_stmt(st, by_ref, err))) {
@@ -881,10 +684,10 @@ json_t *kf_store_case_get(kf_store *st, const char *id_or_ref, kf_err *err) {
 enum { ROW_TEXTS = 10 }; /* the columns from ref on, in kf_case_row's order */
 
 /* The current row of a ROW_COLS statement into r. */
-static int case_row_take(sqlite3_stmt *s, kf_case_row *r, kf_err *err) {
+static int case_row_take(db_stmt *s, kf_case_row *r, kf_err *err) {
   size_t len[ROW_TEXTS], total = 0;
   for (int i = 0; i < ROW_TEXTS; i++) {
-    len[i] = sqlite3_column_type(s, 4 + i) == SQLITE_NULL ? 0 : (size_t)sqlite3_column_bytes(s, 4 + i) + 1;
+    len[i] = db_column_type(s, 4 + i) == DB_NULL ? 0 : (size_t)db_column_bytes(s, 4 + i) + 1;
     total += len[i];
   }
   char *mem = malloc(total ? total : 1), *at = mem;
@@ -895,25 +698,25 @@ static int case_row_take(sqlite3_stmt *s, kf_case_row *r, kf_err *err) {
   for (int i = 0; i < ROW_TEXTS; i++) {
     *field[i] = NULL;
     if (!len[i]) continue;
-    memcpy(at, sqlite3_column_text(s, 4 + i), len[i]); /* with its NUL */
+    memcpy(at, db_column_text(s, 4 + i), len[i]); /* with its NUL */
     *field[i] = at;
     at += len[i];
   }
-  r->id = sqlite3_column_int64(s, 0);
-  r->workflow_id = sqlite3_column_int64(s, 1);
-  r->revision = sqlite3_column_int64(s, 2);
-  r->final = sqlite3_column_int(s, 3) != 0;
+  r->id = db_column_int64(s, 0);
+  r->workflow_id = db_column_int64(s, 1);
+  r->revision = db_column_int64(s, 2);
+  r->final = db_column_int(s, 3) != 0;
   r->mem = mem;
   return 0;
 }
 
 /* One row of s into r: 0, or KF_ENOTFOUND / the store's error. */
-static int case_row_step(kf_store *st, sqlite3_stmt *s, kf_case_row *r, kf_err *err) {
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) rc = case_row_take(s, r, err);
-  else if (rc == SQLITE_DONE) rc = kf_fail(err, KF_ENOTFOUND, "case not found");
+static int case_row_step(kf_store *st, db_stmt *s, kf_case_row *r, kf_err *err) {
+  int rc = db_step(s);
+  if (rc == DB_ROW) rc = case_row_take(s, r, err);
+  else if (rc == DB_DONE) rc = kf_fail(err, KF_ENOTFOUND, "case not found");
   else rc = store_db_fail(st, err, rc, "reading a case");
-  sqlite3_reset(s);
+  db_reset(s);
   return rc;
 }
 
@@ -926,9 +729,9 @@ int kf_store_case_row(kf_store *st, const char *id_or_ref, kf_case_row *row, kf_
                    id_or_ref ? "an empty one" : "none");
   int64_t id = 0;
   int numeric = store_parse_digits(id_or_ref, &id);
-  sqlite3_stmt *s = store_stmt(st, numeric ? by_id : by_ref, err);
+  db_stmt *s = store_stmt(st, numeric ? by_id : by_ref, err);
   if (!s) return err->code;
-  if (numeric) sqlite3_bind_int64(s, 1, id);
+  if (numeric) db_bind_int64(s, 1, id);
   else store_bind_text(s, 1, id_or_ref);
   int rc = case_row_step(st, s, row, err);
   if (rc == KF_ENOTFOUND && numeric && (s = store_stmt(st, by_ref, err))) {
@@ -950,9 +753,9 @@ json_t *kf_store_def_meta(kf_store *st, int64_t def_id, kf_err *err) {
   static const char *q = "SELECT d.version, d.title AS workflow_title, b.name AS base_name,"
                          " b.version AS base_version FROM definitions d"
                          " LEFT JOIN definitions b ON b.id = d.base_id WHERE d.id=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, def_id);
+  db_bind_int64(s, 1, def_id);
   return store_row_or_none(st, s, "definition", err);
 }
 
@@ -982,20 +785,20 @@ int kf_store_case_update_text(kf_store *st, int64_t id, int64_t revision, const 
       " entered_at=CASE WHEN ?7 THEN ?6 ELSE entered_at END,"
       " overdue_since=CASE WHEN ?7 THEN NULL ELSE overdue_since END,"
       " last_seq=coalesce(?8, last_seq) WHERE id=?1 AND revision=?2"};
-  sqlite3_stmt *s = store_stmt(st, q[!!final], err);
+  db_stmt *s = store_stmt(st, q[!!final], err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
-  sqlite3_bind_int64(s, 2, revision);
+  db_bind_int64(s, 1, id);
+  db_bind_int64(s, 2, revision);
   store_bind_text(s, 3, state);
-  sqlite3_bind_text(s, 5, data ? data : "{}", -1, SQLITE_STATIC);
+  db_bind_text(s, 5, data ? data : "{}", -1, DB_STATIC);
   store_bind_text(s, 6, now);
-  sqlite3_bind_int(s, 7, entered);
+  db_bind_int(s, 7, entered);
   int noting = st->head.seq && st->head.case_id == id;
-  if (noting) sqlite3_bind_int64(s, 8, st->head.seq);
+  if (noting) db_bind_int64(s, 8, st->head.seq);
   int rc = store_step_done(st, s, "updating a case", err);
-  sqlite3_bind_null(s, 5); /* the text is the caller's */
+  db_bind_null(s, 5); /* the text is the caller's */
   if (rc) return rc;
-  if (sqlite3_changes(st->db) == 0)
+  if (db_changes(st) == 0)
     return kf_fail(err, KF_ECONFLICT, "case %lld changed since revision %lld (someone else "
                    "updated it first); reload and try again", (long long)id, (long long)revision);
   if (noting) st->head.noted = st->head.seq;
@@ -1008,13 +811,13 @@ int kf_store_case_set_overdue(kf_store *st, int64_t id, const char *since, const
                          " updated_at=?3 WHERE id=?1";
   if (!now) return kf_fail(err, KF_EINVAL, "internal: case %lld updated without a time",
                            (long long)id);
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   store_bind_text(s, 2, since);
   store_bind_text(s, 3, now);
   int rc = store_step_done(st, s, "marking a review", err);
-  if (!rc && sqlite3_changes(st->db) == 0)
+  if (!rc && db_changes(st) == 0)
     rc = kf_fail(err, KF_ENOTFOUND, "no case %lld to mark", (long long)id);
   return rc;
 }
@@ -1027,14 +830,14 @@ int kf_store_case_allocate(kf_store *st, int64_t id, const char *to, const char 
                            (long long)id);
   if (!to && team) return kf_fail(err, KF_EINVAL, "internal: case %lld: a team without a "
                                   "worker", (long long)id);
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   store_bind_text(s, 2, to);
   store_bind_text(s, 3, team);
   store_bind_text(s, 4, now);
   int rc = store_step_done(st, s, "allocating a case", err);
-  if (!rc && sqlite3_changes(st->db) == 0)
+  if (!rc && db_changes(st) == 0)
     rc = kf_fail(err, KF_ENOTFOUND, "no case %lld to allocate", (long long)id);
   return rc;
 }
@@ -1096,7 +899,7 @@ static const char *filter_sql(int mask, int count) {
     }
     char buf[8192];
     if (count)
-      snprintf(buf, sizeof buf, "SELECT count(*) FROM (SELECT 1 FROM cases c%s LIMIT ?9)", where);
+      snprintf(buf, sizeof buf, "SELECT count(*) FROM (SELECT 1 FROM cases c%s LIMIT ?9) AS n", where);
     else if (mask & F_SORT)
       snprintf(buf, sizeof buf, "SELECT " CASE_COLS CASE_FROM "%s ORDER BY " SORT_MISSING ", "
                SORT_VALUE "%s, c.id LIMIT ?5 OFFSET ?6", where, mask & F_DESC ? " DESC" : "");
@@ -1133,7 +936,7 @@ static int filter_mask(json_t *f) {
 
 /* Check names is a JSON array of texts (absent: fine, json_each then sees no rows) and
  * bind it to s unless s is NULL. */
-static int bind_names(kf_store *st, sqlite3_stmt *s, int i, json_t *names, const char *what,
+static int bind_names(kf_store *st, db_stmt *s, int i, json_t *names, const char *what,
                       kf_err *err) {
   if (!names || json_is_null(names)) return 0;
   size_t k;
@@ -1147,12 +950,12 @@ static int bind_names(kf_store *st, sqlite3_stmt *s, int i, json_t *names, const
 
 /* Bind a case filter: workflow, state, overdue, open, q (text searched in ref and data,
  * members' names and dates of birth), allocated_to, team, visible_to. */
-static int bind_case_filter(kf_store *st, sqlite3_stmt *s, json_t *f, kf_err *err) {
+static int bind_case_filter(kf_store *st, db_stmt *s, json_t *f, kf_err *err) {
   store_bind_text(s, 1, store_jstr(f, "workflow"));
   store_bind_text(s, 2, store_jstr(f, "state"));
   json_t *v;
-  if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
-  if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
+  if (json_is_boolean(v = json_object_get(f, "overdue"))) db_bind_int(s, 3, json_is_true(v));
+  if (json_is_boolean(v = json_object_get(f, "open"))) db_bind_int(s, 4, json_is_true(v));
   store_bind_text(s, 10, store_jstr(f, "allocated_to"));
   store_bind_text(s, 11, store_jstr(f, "team"));
   json_t *vis = json_object_get(f, "visible_to");
@@ -1160,7 +963,7 @@ static int bind_case_filter(kf_store *st, sqlite3_stmt *s, json_t *f, kf_err *er
     if (!json_is_object(vis) || !store_jstr(vis, "login") || !store_jstr(vis, "now"))
       return kf_fail(err, KF_EINVAL, "internal: visible_to needs login and now");
     /* Only a statement with the scope's conditions has these parameters (?15 the last). */
-    int bind = sqlite3_bind_parameter_count(s) >= 15, rc;
+    int bind = db_bind_parameter_count(s) >= 15, rc;
     if ((rc = bind_names(st, bind ? s : NULL, 13, json_object_get(vis, "workflows"),
                          "workflows", err)) ||
         (rc = bind_names(st, bind ? s : NULL, 14, json_object_get(vis, "teams"), "teams", err)))
@@ -1182,8 +985,8 @@ static int bind_case_filter(kf_store *st, sqlite3_stmt *s, json_t *f, kf_err *er
     }
     *p++ = '%';
     *p = 0;
-    sqlite3_bind_text(s, 7, like, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 8, q, -1, SQLITE_TRANSIENT);
+    db_bind_text(s, 7, like, -1, DB_TRANSIENT);
+    db_bind_text(s, 8, q, -1, DB_TRANSIENT);
     free(like);
   }
   return 0;
@@ -1207,16 +1010,16 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
             "for descending", sort);
     return NULL;
   }
-  sqlite3_stmt *s = store_stmt(st, filter_sql(filter_mask(f), 0), err);
+  db_stmt *s = store_stmt(st, filter_sql(filter_mask(f), 0), err);
   if (!s || bind_case_filter(st, s, f, err)) return NULL;
   if (sort && *sort) {
     char path[80];
     snprintf(path, sizeof path, "$.\"%s\"", sort[0] == '-' ? sort + 1 : sort);
-    sqlite3_bind_text(s, 16, path, -1, SQLITE_TRANSIENT);
+    db_bind_text(s, 16, path, -1, DB_TRANSIENT);
   }
   json_t *lim = json_object_get(f, "limit");
-  sqlite3_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
-  sqlite3_bind_int64(s, 6, store_jint(f, "offset"));
+  db_bind_int64(s, 5, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  db_bind_int64(s, 6, store_jint(f, "offset"));
   json_t *v;
   json_t *a = store_rows_json(st, s, "listing cases", err);
   size_t i;
@@ -1225,12 +1028,12 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
 }
 
 int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
-  sqlite3_stmt *s = store_stmt(st, filter_sql(filter_mask(f) & ~(F_SORT | F_DESC), 1), err);
+  db_stmt *s = store_stmt(st, filter_sql(filter_mask(f) & ~(F_SORT | F_DESC), 1), err);
   if (!s || bind_case_filter(st, s, f, err)) return -1;
-  sqlite3_bind_int64(s, 9, cap > 0 ? cap : -1);
-  int rc = sqlite3_step(s);
-  int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-  sqlite3_reset(s);
+  db_bind_int64(s, 9, cap > 0 ? cap : -1);
+  int rc = db_step(s);
+  int64_t n = rc == DB_ROW ? db_column_int64(s, 0) : -1;
+  db_reset(s);
   if (n < 0) store_db_fail(st, err, rc, "counting cases");
   return n;
 }
@@ -1239,7 +1042,7 @@ json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err) {
   static const char *q = "SELECT state, count(*) AS cases,"
                          " sum(overdue_since IS NOT NULL) AS overdue FROM cases"
                          " WHERE (?1 IS NULL OR workflow=?1) GROUP BY state";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, workflow);
   return store_rows_json(st, s, "counting cases per state", err);
@@ -1251,9 +1054,9 @@ int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const c
                         json_t *data, const char *now, kf_err *err) {
   static const char *q = "INSERT INTO members(case_id,role,name,data,added_at) "
                          "VALUES(?1,?2,?3,?4,?5)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, role);
   store_bind_text(s, 3, name);
   int rc = store_bind_json(st, s, 4, data, err);
@@ -1265,9 +1068,9 @@ int kf_store_member_add(kf_store *st, int64_t case_id, const char *role, const c
 json_t *kf_store_members(kf_store *st, int64_t case_id, const char *role, kf_err *err) {
   static const char *q = "SELECT id, role, name, data, added_at, ended_at, ended_reason FROM members "
                          "WHERE case_id=?1 AND (?2 IS NULL OR role=?2) ORDER BY id";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, role);
   return store_rows_json(st, s, "listing members", err);
 }
@@ -1279,14 +1082,14 @@ int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const cha
   if (!on || !reason)
     return kf_fail(err, KF_EINVAL, "internal: member %lld ended without a date or reason",
                    (long long)member);
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  sqlite3_bind_int64(s, 2, member);
+  db_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 2, member);
   store_bind_text(s, 3, on);
   store_bind_text(s, 4, reason);
   int rc = store_step_done(st, s, "ending a member", err);
-  if (!rc && sqlite3_changes(st->db) == 0)
+  if (!rc && db_changes(st) == 0)
     rc = kf_fail(err, KF_ECONFLICT, "member %lld of case %lld is not a current member",
                  (long long)member, (long long)case_id);
   return rc;
@@ -1294,41 +1097,41 @@ int kf_store_member_end(kf_store *st, int64_t case_id, int64_t member, const cha
 
 char *kf_store_family_login(kf_store *st, int64_t member, kf_err *err) {
   static const char *q = "SELECT login FROM users WHERE family_member=?1 ORDER BY login LIMIT 1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, member);
-  int rc = sqlite3_step(s);
+  db_bind_int64(s, 1, member);
+  int rc = db_step(s);
   char *out = NULL;
-  if (rc == SQLITE_ROW) {
-    const char *v = (const char *)sqlite3_column_text(s, 0);
+  if (rc == DB_ROW) {
+    const char *v = db_column_text(s, 0);
     if (!(out = strdup(v ? v : ""))) kf_fail(err, KF_ENOMEM, "out of memory");
-  } else if (rc == SQLITE_DONE) {
+  } else if (rc == DB_DONE) {
     kf_fail(err, KF_ENOTFOUND, "member %lld has no family account", (long long)member);
   } else {
     store_db_fail(st, err, rc, "finding a family account");
   }
-  sqlite3_reset(s);
+  db_reset(s);
   return out;
 }
 
 int kf_store_entry_add(kf_store *st, json_t *e, const char *now, int64_t *id, kf_err *err) {
   static const char *q = "INSERT INTO entries(case_id,form,form_id,data,valid,errors,actor,"
                          "submitted_at,role) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, store_jint(e, "case"));
+  db_bind_int64(s, 1, store_jint(e, "case"));
   store_bind_text(s, 2, store_jstr(e, "form"));
-  if (json_is_integer(json_object_get(e, "form_id"))) sqlite3_bind_int64(s, 3, store_jint(e, "form_id"));
+  if (json_is_integer(json_object_get(e, "form_id"))) db_bind_int64(s, 3, store_jint(e, "form_id"));
   int rc = store_bind_json(st, s, 4, json_object_get(e, "data"), err);
   if (rc) return rc;
-  sqlite3_bind_int(s, 5, json_is_true(json_object_get(e, "valid")));
+  db_bind_int(s, 5, json_is_true(json_object_get(e, "valid")));
   json_t *errors = json_object_get(e, "errors");
   if (errors && !json_is_null(errors) && (rc = store_bind_json(st, s, 6, errors, err))) return rc;
   store_bind_text(s, 7, store_jstr(e, "actor"));
   store_bind_text(s, 8, now);
   store_bind_text(s, 9, json_string_value(json_object_get(e, "role")));
   rc = store_step_done(st, s, "storing a form entry", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  if (!rc && id) *id = db_last_id(st);
   return rc;
 }
 
@@ -1339,11 +1142,11 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
       " e.submitted_at AS at, e.role FROM entries e LEFT JOIN definitions d ON d.id = e.form_id"
       " WHERE e.case_id=?1 AND (?2 IS NULL OR e.form=?2) AND (?3 = 0 OR e.valid = 1)"
       " ORDER BY e.id";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, form);
-  sqlite3_bind_int(s, 3, valid_only);
+  db_bind_int(s, 3, valid_only);
   json_t *a = store_rows_json(st, s, "listing form entries", err);
   size_t i;
   json_t *v;
@@ -1355,10 +1158,10 @@ json_t *kf_store_entries(kf_store *st, int64_t case_id, const char *form, int va
 json_t *kf_store_member_get(kf_store *st, int64_t case_id, int64_t member_id, kf_err *err) {
   static const char *q = "SELECT id, role, name, data, added_at, ended_at, ended_reason "
                          "FROM members WHERE case_id=?1 AND id=?2";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
-  sqlite3_bind_int64(s, 2, member_id);
+  db_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 2, member_id);
   return store_rows_json(st, s, "reading a member", err);
 }
 
@@ -1367,9 +1170,9 @@ json_t *kf_store_member_get(kf_store *st, int64_t case_id, int64_t member_id, kf
 int kf_store_timer_add(kf_store *st, int64_t case_id, const char *name, const char *kind,
                        const char *state, const char *due, kf_err *err) {
   static const char *q = "INSERT INTO timers(case_id,name,kind,state,due_at) VALUES(?1,?2,?3,?4,?5)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, name);
   store_bind_text(s, 3, kind);
   store_bind_text(s, 4, state);
@@ -1382,13 +1185,13 @@ int kf_store_timers_cancel(kf_store *st, int64_t case_id, const char *state, con
   static const char *q = "UPDATE timers SET status='cancelled', done_at=?4"
                          " WHERE case_id=?1 AND status='pending' AND id<>?5"
                          " AND (?2 IS NULL OR state=?2) AND (?3 IS NULL OR name=?3)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, state);
   store_bind_text(s, 3, name);
   store_bind_text(s, 4, now);
-  sqlite3_bind_int64(s, 5, except);
+  db_bind_int64(s, 5, except);
   return store_step_done(st, s, "cancelling timers", err);
 }
 
@@ -1396,42 +1199,42 @@ json_t *kf_store_timers_due(kf_store *st, const char *now, int limit, kf_err *er
   static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status"
                          " FROM timers WHERE status='pending' AND due_at<=?1"
                          " ORDER BY due_at, id LIMIT ?2";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, now);
-  sqlite3_bind_int(s, 2, limit);
+  db_bind_int(s, 2, limit);
   return store_rows_json(st, s, "reading due timers", err);
 }
 
 json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err) {
   static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
                          " done_at FROM timers WHERE case_id=?1 ORDER BY id";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   return store_rows_json(st, s, "reading timers", err);
 }
 
 json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
                          " done_at FROM timers WHERE id=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   return store_row_or_none(st, s, "timer", err);
 }
 
 int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
                           kf_err *err) {
   static const char *q = "UPDATE timers SET status=?2, done_at=?3 WHERE id=?1 AND status='pending'";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   store_bind_text(s, 2, status);
   store_bind_text(s, 3, now);
   int rc = store_step_done(st, s, "finishing a timer", err);
   if (rc) return rc;
-  if (sqlite3_changes(st->db) == 0)
+  if (db_changes(st) == 0)
     return kf_fail(err, KF_ECONFLICT, "timer %lld was already done", (long long)id);
   return 0;
 }
@@ -1452,15 +1255,15 @@ json_t *kf_store_cases_after(kf_store *st, json_t *f, int64_t after, int limit, 
       " AND (?3 IS NULL OR (c.overdue_since IS NOT NULL) = ?3)"
       " AND (?4 IS NULL OR c.final = 1 - ?4)"
       " ORDER BY c.id LIMIT ?6";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, store_jstr(f, "workflow"));
   store_bind_text(s, 2, store_jstr(f, "state"));
   json_t *v;
-  if (json_is_boolean(v = json_object_get(f, "overdue"))) sqlite3_bind_int(s, 3, json_is_true(v));
-  if (json_is_boolean(v = json_object_get(f, "open"))) sqlite3_bind_int(s, 4, json_is_true(v));
-  sqlite3_bind_int64(s, 5, after);
-  sqlite3_bind_int(s, 6, limit);
+  if (json_is_boolean(v = json_object_get(f, "overdue"))) db_bind_int(s, 3, json_is_true(v));
+  if (json_is_boolean(v = json_object_get(f, "open"))) db_bind_int(s, 4, json_is_true(v));
+  db_bind_int64(s, 5, after);
+  db_bind_int(s, 6, limit);
   json_t *a = store_rows_json(st, s, "listing cases", err);
   size_t i;
   json_array_foreach(a, i, v) store_case_fix(v);
@@ -1480,26 +1283,26 @@ int kf_store_state_entries(kf_store *st, json_t *f, int (*fn)(json_t *row, void 
       "  AND (e.from_state IS NULL OR e.from_state <> e.to_state)" /* acts that stay */
       "  AND (?1 IS NULL OR c.workflow = ?1) AND (?2 IS NULL OR e.case_id = ?2)"
       " ORDER BY e.case_id, e.seq";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, store_jstr(f, "workflow"));
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 2, store_jint(f, "case"));
+  if (json_is_integer(json_object_get(f, "case"))) db_bind_int64(s, 2, store_jint(f, "case"));
   int rc, stop = 0;
-  while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while (!stop && (rc = db_step(s)) == DB_ROW) {
     json_t *row = store_row_json(s);
     if (!row) {
-      sqlite3_reset(s);
+      db_reset(s);
       return kf_fail(err, KF_ENOMEM, "out of memory reading the event log");
     }
     json_object_set(row, "final", json_boolean(store_jint(row, "final")));
     stop = fn(row, ud);
     json_decref(row);
   }
-  if (!stop && rc != SQLITE_DONE) {
+  if (!stop && rc != DB_DONE) {
     int code = store_db_fail(st, err, rc, "reading the event log");
-    sqlite3_reset(s);
+    db_reset(s);
     return code;
   }
-  sqlite3_reset(s);
+  db_reset(s);
   return stop;
 }

@@ -287,6 +287,7 @@ static int tally_file(sqlite3 *db, const char *path, const char *shown, int vers
       free(st);
       return kf_fail(err, KF_ENOMEM, "out of memory");
     }
+    st->be = &store_sqlite_backend;
     st->db = db; /* borrowed: detached before the wrapper goes (its statements are finalized) */
     int rc = tally_store(st, shown, t, err);
     st->db = NULL;

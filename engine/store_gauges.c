@@ -2,7 +2,6 @@
  * /metrics): pending timers due, overdue cases, and the bytes the database takes on disk.
  * Only reads: it never writes, and it reads no clock (the caller passes now). */
 #define _GNU_SOURCE
-#include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -12,12 +11,12 @@
 /* One count(*); -1 with err filled. */
 static long long count_of(kf_store *st, const char *q, const char *now, const char *what,
                           kf_err *err) {
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return -1;
   if (now) store_bind_text(s, 1, now);
-  int rc = sqlite3_step(s);
-  long long n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-  sqlite3_reset(s);
+  int rc = db_step(s);
+  long long n = rc == DB_ROW ? db_column_int64(s, 0) : -1;
+  db_reset(s);
   if (n < 0) store_db_fail(st, err, rc, what);
   return n;
 }

@@ -1,20 +1,20 @@
-/* store_int.h: what the store's files share: store.c (schema, cases, entries, timers,
+/* store_int.h: what the store's files share: store.c (cases, entries, timers,
  * cases page by page), store_log.c (the event log and its hash chain), store_script.c
  * (scripts' read-only connection), store_people.c (users, sessions, teams, grants) and
  * store_practice.c (decisions, consents, flags, withheld, links, settings, migrations).
  * They share the connection and its statement cache, and the helpers that prepare, bind
- * and read statements. Only the store's files include it; nothing else sees sqlite3.h. */
+ * and read statements, through store_db.h: the connection is SQLite's (store_sqlite.c) or
+ * PostgreSQL's (store_pg.c). Only the store's files include it. */
 #ifndef KF_STORE_INT_H
 #define KF_STORE_INT_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "kf.h"
+#include "store_db.h"
 
-typedef struct kf_store kf_store; /* as store.h declares it */
 
 /* The statement cache: at most NSTMT prepared statements a connection, keyed by their SQL
  * text, least recently used out first. A statement that is running (stepped, not yet
@@ -26,15 +26,17 @@ typedef struct kf_store kf_store; /* as store.h declares it */
 #define KF_SAVEPOINTS 8
 
 struct cached {
-  sqlite3_stmt *st; /* NULL: a free slot */
-  uint64_t hash;    /* of its SQL text (sqlite3_sql), for a quick look */
+  db_stmt *st; /* NULL: a free slot */
+  uint64_t hash;    /* of its SQL text (db_sql), for a quick look */
   uint64_t used;    /* when it was last handed out: the least recent goes first */
   const char *key;  /* the caller's pointer it was last asked for by (see hint) */
 };
 
 struct kf_store {
-  sqlite3 *db;
-  char *path;
+  const struct db_backend *be; /* SQLite's or PostgreSQL's */
+  struct sqlite3 *db;           /* SQLite: its connection */
+  struct pg_conn *pg;           /* PostgreSQL: its connection (store_pg.c) */
+  char *path;                   /* the file, or the URI without its password */
   int readonly;
   int in_tx;
   struct kf_script_guard *guard; /* scripts only: store_script.c */
@@ -60,17 +62,36 @@ struct kf_store {
   unsigned char hint[NSTMT]; /* by the caller's SQL pointer: where it was found last */
 };
 
+static inline int64_t db_changes(kf_store *st) { return st->be->changes(st); }
+static inline int64_t db_last_id(kf_store *st) { return st->be->last_id(st); }
+static inline int store_is_pg(const kf_store *st) { return st->be == &store_pg_backend; }
+
+/* The backends' connections: open (the path or URI is st->path; flags as kf_store_open's),
+ * and the schema brought to the current version (each backend has its own DDL). */
+int store_sqlite_open(kf_store *st, int flags, kf_err *err);
+int store_pg_open(kf_store *st, int flags, kf_err *err);
+int store_sqlite_migrate(kf_store *st, kf_err *err);
+int store_pg_migrate(kf_store *st, kf_err *err);
+/* Brings the schema from its version to n (steps[v] takes version v to v + 1), in one
+ * transaction that begin starts; set_version records each step. Refuses a newer schema,
+ * and a read-only connection's older one. */
+int store_migrate(kf_store *st, const char *const *steps, int n,
+                  int (*begin)(kf_store *st, kf_err *err),
+                  int (*set_version)(kf_store *st, int v, kf_err *err), kf_err *err);
+/* The schema's version: SQLite's user_version, PostgreSQL's meta row. -1: unreadable. */
+static inline int store_schema_version(kf_store *st) { return st->be->schema_version(st); }
+
 int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what);
 int store_exec(kf_store *st, const char *sql, kf_err *err);
-sqlite3_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err);
-void store_bind_text(sqlite3_stmt *s, int i, const char *v);
-int store_bind_json(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err);
-json_t *store_col_json(sqlite3_stmt *s, int i, int parse);
+db_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err);
+void store_bind_text(db_stmt *s, int i, const char *v);
+int store_bind_json(kf_store *st, db_stmt *s, int i, json_t *v, kf_err *err);
+json_t *store_col_json(db_stmt *s, int i, int parse);
 int store_is_json_col(const char *name);
-json_t *store_row_json(sqlite3_stmt *s);
-json_t *store_rows_json(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err);
-json_t *store_row_or_none(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err);
-int store_step_done(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err);
+json_t *store_row_json(db_stmt *s);
+json_t *store_rows_json(kf_store *st, db_stmt *s, const char *what, kf_err *err);
+json_t *store_row_or_none(kf_store *st, db_stmt *s, const char *what, kf_err *err);
+int store_step_done(kf_store *st, db_stmt *s, const char *what, kf_err *err);
 const char *store_jstr(json_t *o, const char *k);
 int64_t store_jint(json_t *o, const char *k);
 json_t *store_case_fix(json_t *c);
@@ -84,7 +105,7 @@ char *store_json_dumps(json_t *v, size_t flags);
 /* The log's last event (seq, hash) when known without reading it: appended by this
  * transaction, or committed by this connection with nobody writing since. 0: read it. */
 int store_log_end(kf_store *st, int64_t *seq, char hash[65]);
-int store_bind_data(kf_store *st, sqlite3_stmt *s, int i, json_t *v, kf_err *err);
+int store_bind_data(kf_store *st, db_stmt *s, int i, json_t *v, kf_err *err);
 int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
                      char out[65]);
 

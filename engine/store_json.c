@@ -3,7 +3,6 @@
  * and its SHA-256 link, JSON columns, a case's data with its keys sorted. No SQL here. */
 #define _GNU_SOURCE
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

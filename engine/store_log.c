@@ -4,7 +4,6 @@
  * is store.c's (record_head at commit); nothing here begins or ends a transaction. */
 #define _GNU_SOURCE
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,22 +28,22 @@ int kf_store_event_append_text(kf_store *st, json_t *ev, const char *data_text, 
   char prev[65];
   int64_t seq = 1;
   int rc;
-  sqlite3_stmt *s;
+  db_stmt *s;
   if (store_log_end(st, &seq, prev)) {
     seq++;
   } else {
     if (!(s = store_stmt(st, q_head, err))) return err ? err->code : KF_ESTORE;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      seq = sqlite3_column_int64(s, 0) + 1;
-      snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(s, 1));
-    } else if (rc == SQLITE_DONE) {
+    rc = db_step(s);
+    if (rc == DB_ROW) {
+      seq = db_column_int64(s, 0) + 1;
+      snprintf(prev, sizeof prev, "%s", db_column_text(s, 1));
+    } else if (rc == DB_DONE) {
       memcpy(prev, GENESIS, sizeof prev);
     } else {
-      sqlite3_reset(s);
+      db_reset(s);
       return store_db_fail(st, err, rc, "reading the event log");
     }
-    sqlite3_reset(s);
+    db_reset(s);
   }
   json_t *data = json_object_get(ev, "data");
   char *owned = data_text ? NULL
@@ -66,8 +65,8 @@ int kf_store_event_append_text(kf_store *st, json_t *ev, const char *data_text, 
     free(owned);
     return err ? err->code : KF_ESTORE;
   }
-  sqlite3_bind_int64(s, 1, seq);
-  if (json_is_integer(cid)) sqlite3_bind_int64(s, 2, json_integer_value(cid));
+  db_bind_int64(s, 1, seq);
+  if (json_is_integer(cid)) db_bind_int64(s, 2, json_integer_value(cid));
   store_bind_text(s, 3, store_jstr(ev, "at"));
   store_bind_text(s, 4, store_jstr(ev, "actor"));
   store_bind_text(s, 5, store_jstr(ev, "role"));
@@ -76,7 +75,7 @@ int kf_store_event_append_text(kf_store *st, json_t *ev, const char *data_text, 
   store_bind_text(s, 8, store_jstr(ev, "from"));
   store_bind_text(s, 9, store_jstr(ev, "to"));
   store_bind_text(s, 10, store_jstr(ev, "reason"));
-  sqlite3_bind_text(s, 11, dtext, -1, SQLITE_TRANSIENT);
+  db_bind_text(s, 11, dtext, -1, DB_TRANSIENT);
   store_bind_text(s, 12, prev);
   store_bind_text(s, 13, hash);
   free(owned);
@@ -107,15 +106,15 @@ json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
   static const char *oldest = EVENTS_WHERE " ORDER BY seq LIMIT ?4";
   static const char *newest = EVENTS_WHERE " ORDER BY seq DESC LIMIT ?4";
 #undef EVENTS_WHERE
-  sqlite3_stmt *s = store_stmt(st, json_is_true(json_object_get(f, "newest")) ? newest : oldest, err);
+  db_stmt *s = store_stmt(st, json_is_true(json_object_get(f, "newest")) ? newest : oldest, err);
   if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, store_jint(f, "case"));
+  if (json_is_integer(json_object_get(f, "case"))) db_bind_int64(s, 1, store_jint(f, "case"));
   store_bind_text(s, 2, store_jstr(f, "kind"));
   store_bind_text(s, 3, store_jstr(f, "since"));
   json_t *lim = json_object_get(f, "limit");
-  sqlite3_bind_int64(s, 4, json_is_integer(lim) ? json_integer_value(lim) : -1);
-  sqlite3_bind_int64(s, 5, store_jint(f, "after"));
-  if (json_is_integer(json_object_get(f, "before"))) sqlite3_bind_int64(s, 6, store_jint(f, "before"));
+  db_bind_int64(s, 4, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  db_bind_int64(s, 5, store_jint(f, "after"));
+  if (json_is_integer(json_object_get(f, "before"))) db_bind_int64(s, 6, store_jint(f, "before"));
   store_bind_text(s, 7, store_jstr(f, "actor"));
   store_bind_text(s, 8, store_jstr(f, "until"));
   return store_rows_json(st, s, "reading events", err);
@@ -126,13 +125,13 @@ json_t *kf_store_events_after(kf_store *st, json_t *f, int64_t after, int limit,
                          " WHERE seq > ?4 AND (?1 IS NULL OR case_id=?1)"
                          " AND (?2 IS NULL OR kind=?2) AND (?3 IS NULL OR at>=?3)"
                          " ORDER BY seq LIMIT ?5";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, store_jint(f, "case"));
+  if (json_is_integer(json_object_get(f, "case"))) db_bind_int64(s, 1, store_jint(f, "case"));
   store_bind_text(s, 2, store_jstr(f, "kind"));
   store_bind_text(s, 3, store_jstr(f, "since"));
-  sqlite3_bind_int64(s, 4, after);
-  sqlite3_bind_int(s, 5, limit);
+  db_bind_int64(s, 4, after);
+  db_bind_int(s, 5, limit);
   return store_rows_json(st, s, "reading events", err);
 }
 
@@ -141,44 +140,43 @@ json_t *kf_store_events_after(kf_store *st, json_t *f, int64_t after, int limit,
  * it changed (cases.last_seq, which must name an event of that case): the greatest of
  * these is the head. n: the log's last seq; last: its hash. */
 static int verify_head(kf_store *st, int64_t n, const char *last, kf_err *err) {
-  sqlite3_stmt *s = NULL;
+  db_stmt *s = NULL;
   int64_t hseq = 0, cseq = 0, bad_case = 0, bad_seq = 0;
   char hhash[65] = "";
-  int rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='head'", -1, &s, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    sqlite3_finalize(s);
+  int rc = st->be->prepare(st, "SELECT value FROM meta WHERE key='head'", &s);
+  if (rc == DB_OK) rc = db_step(s);
+  if (rc != DB_ROW && rc != DB_DONE) {
+    db_finalize(s);
     return store_db_fail(st, err, rc, "reading the log's recorded head");
   }
-  if (rc == SQLITE_ROW) {
-    const char *head = (const char *)sqlite3_column_text(s, 0);
+  if (rc == DB_ROW) {
+    const char *head = db_column_text(s, 0);
     const char *colon = head ? strchr(head, ':') : NULL;
     char hnum[32] = "";
     if (colon && colon - head < (ptrdiff_t)sizeof hnum) memcpy(hnum, head, (size_t)(colon - head));
     if (!colon || !store_parse_digits(hnum, &hseq) || strlen(colon + 1) != 64) {
       int code = kf_fail(err, KF_EINVAL, "audit: the log's recorded head is unreadable "
                          "('%.80s'): it was altered", head ? head : "");
-      sqlite3_finalize(s);
+      db_finalize(s);
       return code;
     }
     memcpy(hhash, colon + 1, sizeof hhash);
   }
-  sqlite3_finalize(s);
+  db_finalize(s);
   s = NULL;
-  rc = sqlite3_prepare_v2(st->db,
-                          "SELECT (SELECT max(last_seq) FROM cases), c.id, c.last_seq FROM"
-                          " (SELECT 1) LEFT JOIN cases c ON c.last_seq IS NOT NULL AND NOT EXISTS"
+  rc = st->be->prepare(st, "SELECT (SELECT max(last_seq) FROM cases), c.id, c.last_seq FROM"
+                          " (SELECT 1) AS one LEFT JOIN cases c ON c.last_seq IS NOT NULL AND NOT EXISTS"
                           " (SELECT 1 FROM events e WHERE e.seq = c.last_seq AND e.case_id = c.id)"
-                          " LIMIT 1", -1, &s, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    sqlite3_finalize(s);
+                          " LIMIT 1", &s);
+  if (rc == DB_OK) rc = db_step(s);
+  if (rc != DB_ROW) {
+    db_finalize(s);
     return store_db_fail(st, err, rc, "reading the cases' recorded heads");
   }
-  cseq = sqlite3_column_int64(s, 0);
-  bad_case = sqlite3_column_int64(s, 1);
-  bad_seq = sqlite3_column_int64(s, 2);
-  sqlite3_finalize(s);
+  cseq = db_column_int64(s, 0);
+  bad_case = db_column_int64(s, 1);
+  bad_seq = db_column_int64(s, 2);
+  db_finalize(s);
   int64_t head = hseq > cseq ? hseq : cseq;
   if (bad_case && bad_seq <= n)
     return kf_fail(err, KF_EINVAL, "audit: case %lld records event %lld as its last, which is "
@@ -201,23 +199,22 @@ static int verify_head(kf_store *st, int64_t n, const char *last, kf_err *err) {
 }
 
 int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
-  sqlite3_stmt *s = NULL;
-  int rc = sqlite3_prepare_v2(st->db,
-                              "SELECT seq, case_id, at, actor, role, kind, name, from_state,"
+  db_stmt *s = NULL;
+  int rc = st->be->prepare(st, "SELECT seq, case_id, at, actor, role, kind, name, from_state,"
                               " to_state, reason, data, prev_hash, hash FROM events ORDER BY seq",
-                              -1, &s, NULL);
-  if (rc != SQLITE_OK) return store_db_fail(st, err, rc, "reading the event log");
+                              &s);
+  if (rc != DB_OK) return store_db_fail(st, err, rc, "reading the event log");
   char prev[65];
   memcpy(prev, GENESIS, sizeof prev);
   int64_t expect = 1, n = 0;
   int bad = 0;
-#define T(i) ((const char *)sqlite3_column_text(s, (i)))
-  while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    int64_t seq = sqlite3_column_int64(s, 0);
+#define T(i) (db_column_text(s, (i)))
+  while (!bad && (rc = db_step(s)) == DB_ROW) {
+    int64_t seq = db_column_int64(s, 0);
     char what[160];
     snprintf(what, sizeof what, "event %lld (%s%s%s at %s)", (long long)seq, T(5) ? T(5) : "?",
-             sqlite3_column_type(s, 1) == SQLITE_NULL ? "" : " on case ",
-             sqlite3_column_type(s, 1) == SQLITE_NULL ? "" : T(1), T(2) ? T(2) : "?");
+             db_column_type(s, 1) == DB_NULL ? "" : " on case ",
+             db_column_type(s, 1) == DB_NULL ? "" : T(1), T(2) ? T(2) : "?");
     if (seq != expect) {
       bad = kf_fail(err, KF_EINVAL, "audit: event %lld is missing: the log jumps from %lld to "
                     "%lld (removed events)", (long long)expect, (long long)expect - 1,
@@ -230,7 +227,7 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
       const char *text[9] = {T(2), T(3), T(4), T(5), T(6), T(7), T(8), T(9), T(10)};
       char h[65];
       if (!T(2) || !T(3) || !T(5) || !T(10) ||
-          store_event_hash(prev, seq, sqlite3_column_int64(s, 1), text, h) || !T(12) ||
+          store_event_hash(prev, seq, db_column_int64(s, 1), text, h) || !T(12) ||
           strcmp(h, T(12)) != 0)
         bad = kf_fail(err, KF_EINVAL, "audit: %s was altered: its contents do not match its "
                       "hash", what);
@@ -240,8 +237,8 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
     n++;
   }
 #undef T
-  if (!bad && rc != SQLITE_DONE) bad = store_db_fail(st, err, rc, "reading the event log");
-  sqlite3_finalize(s);
+  if (!bad && rc != DB_DONE) bad = store_db_fail(st, err, rc, "reading the event log");
+  db_finalize(s);
   if (bad) return bad;
   if ((bad = verify_head(st, n, prev, err))) return bad;
   if (summary && !(*summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev)))

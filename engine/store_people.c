@@ -14,25 +14,25 @@
 int kf_store_user_add(kf_store *st, json_t *u, kf_err *err) {
   static const char *q = "INSERT INTO users(login,role,roles,password_hash,created_at,"
                          "family_case,family_member,must_change) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, store_jstr(u, "login"));
   store_bind_text(s, 2, store_jstr(u, "role"));
   json_t *roles = json_object_get(u, "roles");
   int rc = 0;
   if (roles) rc = store_bind_json(st, s, 3, roles, err);
-  else sqlite3_bind_text(s, 3, "[]", -1, SQLITE_STATIC); /* no workflow roles */
+  else db_bind_text(s, 3, "[]", -1, DB_STATIC); /* no workflow roles */
   if (rc) return rc;
   store_bind_text(s, 4, store_jstr(u, "password_hash"));
   store_bind_text(s, 5, store_jstr(u, "created_at"));
-  if (json_is_integer(json_object_get(u, "family_case"))) sqlite3_bind_int64(s, 6, store_jint(u, "family_case"));
-  if (json_is_integer(json_object_get(u, "family_member"))) sqlite3_bind_int64(s, 7, store_jint(u, "family_member"));
-  sqlite3_bind_int(s, 8, json_is_true(json_object_get(u, "must_change")));
-  rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+  if (json_is_integer(json_object_get(u, "family_case"))) db_bind_int64(s, 6, store_jint(u, "family_case"));
+  if (json_is_integer(json_object_get(u, "family_member"))) db_bind_int64(s, 7, store_jint(u, "family_member"));
+  db_bind_int(s, 8, json_is_true(json_object_get(u, "must_change")));
+  rc = db_step(s);
+  db_reset(s);
+  if ((rc & 0xff) == DB_CONSTRAINT)
     return kf_fail(err, KF_ECONFLICT, "a user '%s' already exists", store_jstr(u, "login"));
-  return rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, "adding a user");
+  return rc == DB_DONE ? 0 : store_db_fail(st, err, rc, "adding a user");
 }
 
 /* A row's roles, stored as JSON text, as JSON; fails (row unchanged) when unreadable. */
@@ -49,15 +49,15 @@ static int parse_roles(json_t *row, kf_err *err) {
 /* The teams of login, by name. */
 static json_t *user_teams(kf_store *st, const char *login, kf_err *err) {
   static const char *q = "SELECT team FROM team_members WHERE login=?1 ORDER BY team";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, login);
   json_t *a = json_array();
   int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    json_array_append_new(a, json_string((const char *)sqlite3_column_text(s, 0)));
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
+  while ((rc = db_step(s)) == DB_ROW)
+    json_array_append_new(a, json_string(db_column_text(s, 0)));
+  db_reset(s);
+  if (rc != DB_DONE) {
     json_decref(a);
     store_db_fail(st, err, rc, "reading a user's teams");
     return NULL;
@@ -75,11 +75,11 @@ static int user_family(kf_store *st, json_t *row, kf_err *err) {
   json_object_del(row, "family_member");
   int rc = 0;
   if (json_is_integer(fc) && json_is_integer(fm)) {
-    sqlite3_stmt *s = store_stmt(st, q, err);
+    db_stmt *s = store_stmt(st, q, err);
     if (!s) rc = err ? err->code : KF_ESTORE;
     else {
-      sqlite3_bind_int64(s, 1, json_integer_value(fm));
-      sqlite3_bind_int64(s, 2, json_integer_value(fc));
+      db_bind_int64(s, 1, json_integer_value(fm));
+      db_bind_int64(s, 2, json_integer_value(fc));
       json_t *m = store_row_or_none(st, s, "a family account's member", err);
       if (!m) rc = err ? err->code : KF_ESTORE;
       else json_object_set_new(row, "family", json_pack("{s:O,s:O,s:O,s:O}", "case", fc, "member", fm,
@@ -107,7 +107,7 @@ json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
   static const char *q = "SELECT login, role, json(roles) AS roles, password_hash, created_at,"
                          " last_login, disabled, must_change, family_case, family_member"
                          " FROM users WHERE login=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, login);
   json_t *u = store_row_or_none(st, s, login, err);
@@ -121,7 +121,7 @@ json_t *kf_store_user_get(kf_store *st, const char *login, kf_err *err) {
 json_t *kf_store_user_list(kf_store *st, kf_err *err) {
   static const char *q = "SELECT login, role, roles, created_at, last_login, disabled, must_change,"
                          " family_case, family_member FROM users ORDER BY login";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   json_t *a = store_rows_json(st, s, "listing users", err);
   size_t i;
@@ -136,24 +136,25 @@ json_t *kf_store_user_list(kf_store *st, kf_err *err) {
 /* The meta table's small settings (not 'head', which only append_event writes). */
 char *kf_store_meta_get(kf_store *st, const char *key, kf_err *err) {
   static const char *q = "SELECT value FROM meta WHERE key=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, key);
-  int rc = sqlite3_step(s);
+  int rc = db_step(s);
   char *v = NULL;
-  if (rc == SQLITE_ROW) {
-    if (!(v = strdup((const char *)sqlite3_column_text(s, 0))))
+  if (rc == DB_ROW) {
+    if (!(v = strdup(db_column_text(s, 0))))
       kf_fail(err, KF_ENOMEM, "reading setting %s: out of memory", key);
-  } else if (rc == SQLITE_DONE) kf_fail(err, KF_ENOTFOUND, "no setting %s", key);
+  } else if (rc == DB_DONE) kf_fail(err, KF_ENOTFOUND, "no setting %s", key);
   else store_db_fail(st, err, rc, "reading a setting");
-  sqlite3_reset(s);
+  db_reset(s);
   return v;
 }
 
 int kf_store_meta_put(kf_store *st, const char *key, const char *value, kf_err *err) {
-  static const char *q = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
+  static const char *q = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+                         " ON CONFLICT(key) DO UPDATE SET value=excluded.value";
   if (!strcmp(key, "head")) return kf_fail(err, KF_EINVAL, "the log's head is not a setting");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, key);
   store_bind_text(s, 2, value);
@@ -165,29 +166,29 @@ int kf_store_user_update(kf_store *st, const char *login, json_t *changes, kf_er
       "UPDATE users SET role=coalesce(?2, role), roles=coalesce(?3, roles),"
       " disabled=coalesce(?4, disabled), password_hash=coalesce(?5, password_hash),"
       " must_change=coalesce(?6, must_change) WHERE login=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, login);
   store_bind_text(s, 2, store_jstr(changes, "role"));
   json_t *roles = json_object_get(changes, "roles");
   int rc = roles ? store_bind_json(st, s, 3, roles, err) : 0;
   if (rc) {
-    sqlite3_reset(s);
+    db_reset(s);
     return rc;
   }
   static const char *flags[] = {"disabled", "must_change"};
   for (int i = 0; i < 2; i++) {
     json_t *v = json_object_get(changes, flags[i]);
-    if (json_is_boolean(v)) sqlite3_bind_int(s, i ? 6 : 4, json_is_true(v));
+    if (json_is_boolean(v)) db_bind_int(s, i ? 6 : 4, json_is_true(v));
   }
   store_bind_text(s, 5, store_jstr(changes, "password_hash"));
   if ((rc = store_step_done(st, s, "changing a user", err))) return rc;
-  return sqlite3_changes(st->db) ? 0 : kf_fail(err, KF_ENOTFOUND, "no user '%s'", login);
+  return db_changes(st) ? 0 : kf_fail(err, KF_ENOTFOUND, "no user '%s'", login);
 }
 
 int kf_store_sessions_end(kf_store *st, const char *login, kf_err *err) {
   static const char *q = "DELETE FROM sessions WHERE login=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, login);
   return store_step_done(st, s, "ending a user's sessions", err);
@@ -195,7 +196,7 @@ int kf_store_sessions_end(kf_store *st, const char *login, kf_err *err) {
 
 int kf_store_user_seen(kf_store *st, const char *login, const char *now, kf_err *err) {
   static const char *q = "UPDATE users SET last_login=?2 WHERE login=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, login);
   store_bind_text(s, 2, now);
@@ -207,14 +208,14 @@ int kf_store_session_add(kf_store *st, const char *token_hash, const char *login
                          kf_err *err) {
   static const char *q = "INSERT INTO sessions(token_hash,login,csrf,created_at,seen_at,idle,"
                          "absolute) VALUES(?1,?2,?3,?4,?4,?5,?6)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, token_hash);
   store_bind_text(s, 2, login);
   store_bind_text(s, 3, csrf);
-  sqlite3_bind_int64(s, 4, now);
-  sqlite3_bind_int64(s, 5, idle);
-  sqlite3_bind_int64(s, 6, absolute);
+  db_bind_int64(s, 4, now);
+  db_bind_int64(s, 5, idle);
+  db_bind_int64(s, 6, absolute);
   return store_step_done(st, s, "starting a session", err);
 }
 
@@ -227,10 +228,10 @@ json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, 
       " WHERE s.token_hash=?1 AND u.disabled=0 AND s.seen_at + s.idle > ?2"
       " AND s.created_at + s.absolute > ?2";
   static const char *touch = "UPDATE sessions SET seen_at=?2 WHERE token_hash=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, token_hash);
-  sqlite3_bind_int64(s, 2, now);
+  db_bind_int64(s, 2, now);
   json_t *row = store_row_or_none(st, s, "session", err);
   if (!row) return NULL;
   if (user_fix(st, row, err)) {
@@ -239,7 +240,7 @@ json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, 
   }
   if (now - store_jint(row, "seen_at") >= 60 && (s = store_stmt(st, touch, NULL))) {
     store_bind_text(s, 1, token_hash);
-    sqlite3_bind_int64(s, 2, now);
+    db_bind_int64(s, 2, now);
     store_step_done(st, s, "touching a session", NULL);
   }
   return row;
@@ -248,10 +249,10 @@ json_t *kf_store_session_get(kf_store *st, const char *token_hash, int64_t now, 
 int kf_store_session_delete(kf_store *st, const char *token_hash, int64_t now, kf_err *err) {
   static const char *q = "DELETE FROM sessions WHERE token_hash=?1 OR seen_at + idle <= ?2"
                          " OR created_at + absolute <= ?2";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, token_hash);
-  sqlite3_bind_int64(s, 2, now);
+  db_bind_int64(s, 2, now);
   return store_step_done(st, s, "ending a session", err);
 }
 
@@ -261,37 +262,37 @@ int kf_store_team_add(kf_store *st, const char *name, const char *now, kf_err *e
   static const char *q = "INSERT INTO teams(name, created_at) VALUES(?1, ?2)";
   if (!name || !*name || !now)
     return kf_fail(err, KF_EINVAL, "internal: a team needs a name and a time");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, name);
   store_bind_text(s, 2, now);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+  int rc = db_step(s);
+  db_reset(s);
+  if ((rc & 0xff) == DB_CONSTRAINT)
     return kf_fail(err, KF_ECONFLICT, "a team '%s' already exists", name);
-  return rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, "adding a team");
+  return rc == DB_DONE ? 0 : store_db_fail(st, err, rc, "adding a team");
 }
 
 json_t *kf_store_team_list(kf_store *st, kf_err *err) {
   static const char *q = "SELECT t.name, t.created_at, m.login FROM teams t"
                          " LEFT JOIN team_members m ON m.team = t.name ORDER BY t.name, m.login";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   json_t *a = json_array(), *team = NULL;
   int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *name = (const char *)sqlite3_column_text(s, 0);
+  while ((rc = db_step(s)) == DB_ROW) {
+    const char *name = db_column_text(s, 0);
     if (!team || strcmp(store_jstr(team, "name"), name)) {
       team = json_pack("{s:s,s:s,s:[]}", "name", name, "created_at",
-                       (const char *)sqlite3_column_text(s, 1), "members");
+                       db_column_text(s, 1), "members");
       json_array_append_new(a, team);
     }
-    if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+    if (db_column_type(s, 2) != DB_NULL)
       json_array_append_new(json_object_get(team, "members"),
-                            json_string((const char *)sqlite3_column_text(s, 2)));
+                            json_string(db_column_text(s, 2)));
   }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
+  db_reset(s);
+  if (rc != DB_DONE) {
     json_decref(a);
     store_db_fail(st, err, rc, "listing teams");
     return NULL;
@@ -301,20 +302,20 @@ json_t *kf_store_team_list(kf_store *st, kf_err *err) {
 
 /* 1 when a row matches sql's one parameter, 0 when none does, negative on error. */
 static int store_exists(kf_store *st, const char *sql, const char *key, const char *what, kf_err *err) {
-  sqlite3_stmt *s = store_stmt(st, sql, err);
+  db_stmt *s = store_stmt(st, sql, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, key);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc == SQLITE_ROW) return 1;
-  return rc == SQLITE_DONE ? 0 : store_db_fail(st, err, rc, what);
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc == DB_ROW) return 1;
+  return rc == DB_DONE ? 0 : store_db_fail(st, err, rc, what);
 }
 
 int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_err *err) {
   static const char *q_user = "SELECT 1 FROM users WHERE login=?1";
   static const char *q_team = "SELECT 1 FROM teams WHERE name=?1";
   static const char *q_clear = "DELETE FROM team_members WHERE login=?1";
-  static const char *q_add = "INSERT OR IGNORE INTO team_members(team, login) VALUES(?1, ?2)";
+  static const char *q_add = "INSERT INTO team_members(team, login) VALUES(?1, ?2) ON CONFLICT DO NOTHING";
   size_t i;
   json_t *t;
   int rc;
@@ -331,7 +332,7 @@ int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_e
   }
   /* all or nothing, inside the caller's transaction or on its own */
   if ((rc = store_exec(st, "SAVEPOINT kf_teams", err))) return rc;
-  sqlite3_stmt *s = store_stmt(st, q_clear, err);
+  db_stmt *s = store_stmt(st, q_clear, err);
   if (!s) rc = err ? err->code : KF_ESTORE;
   else {
     store_bind_text(s, 1, login);
@@ -347,7 +348,7 @@ int kf_store_user_set_teams(kf_store *st, const char *login, json_t *teams, kf_e
     }
   }
   if (rc) {
-    sqlite3_exec(st->db, "ROLLBACK TO kf_teams; RELEASE kf_teams", NULL, NULL, NULL);
+    st->be->exec(st, "ROLLBACK TO kf_teams; RELEASE kf_teams");
     return rc;
   }
   return store_exec(st, "RELEASE kf_teams", err);
@@ -359,15 +360,15 @@ int kf_store_grant_add(kf_store *st, int64_t case_id, const char *login, const c
                          " expires_at) VALUES(?1, ?2, ?3, ?4, ?5)";
   if (!login || !reason || !now || !expires)
     return kf_fail(err, KF_EINVAL, "internal: a grant needs a login, a reason and its times");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, login);
   store_bind_text(s, 3, reason);
   store_bind_text(s, 4, now);
   store_bind_text(s, 5, expires);
   int rc = store_step_done(st, s, "granting access to a case", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  if (!rc && id) *id = db_last_id(st);
   return rc;
 }
 
@@ -393,9 +394,9 @@ json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
                   : !store_jstr(f, "login")                  ? all
                   : json_is_true(json_object_get(f, "unordered")) ? login_any
                                                                   : by_login;
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) sqlite3_bind_int64(s, 1, store_jint(f, "case"));
+  if (json_is_integer(json_object_get(f, "case"))) db_bind_int64(s, 1, store_jint(f, "case"));
   store_bind_text(s, 2, store_jstr(f, "login"));
   store_bind_text(s, 3, store_jstr(f, "active_at"));
   json_t *teams = json_object_get(f, "teams");
@@ -412,6 +413,6 @@ json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
   }
   store_bind_text(s, 5, store_jstr(f, "since"));
   json_t *lim = json_object_get(f, "limit");
-  sqlite3_bind_int64(s, 6, json_is_integer(lim) ? json_integer_value(lim) : -1);
+  db_bind_int64(s, 6, json_is_integer(lim) ? json_integer_value(lim) : -1);
   return store_rows_json(st, s, "listing access grants", err);
 }

@@ -13,7 +13,7 @@
 /* ---- shared decisions ---- */
 
 /* A decisions row as decision JSON: participants parsed, family_agreed a boolean. */
-static json_t *decision_rows(kf_store *st, sqlite3_stmt *s, const char *what, kf_err *err) {
+static json_t *decision_rows(kf_store *st, db_stmt *s, const char *what, kf_err *err) {
   json_t *rows = store_rows_json(st, s, what, err);
   size_t i;
   json_t *r;
@@ -33,29 +33,29 @@ static json_t *decision_rows(kf_store *st, sqlite3_stmt *s, const char *what, kf
 int kf_store_decision_add(kf_store *st, json_t *d, int64_t *id, kf_err *err) {
   static const char *q = "INSERT INTO decisions(case_id,transition,decided,family_agreed,"
                          "participants,recorded_by,recorded_at) VALUES(?1,?2,?3,?4,?5,?6,?7)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, store_jint(d, "case"));
+  db_bind_int64(s, 1, store_jint(d, "case"));
   store_bind_text(s, 2, store_jstr(d, "for"));
   store_bind_text(s, 3, store_jstr(d, "decided"));
-  sqlite3_bind_int(s, 4, json_is_true(json_object_get(d, "family_agreed")));
+  db_bind_int(s, 4, json_is_true(json_object_get(d, "family_agreed")));
   int rc = store_bind_json(st, s, 5, json_object_get(d, "participants"), err);
   if (rc) {
-    sqlite3_reset(s);
+    db_reset(s);
     return rc;
   }
   store_bind_text(s, 6, store_jstr(d, "recorded_by"));
   store_bind_text(s, 7, store_jstr(d, "recorded_at"));
   rc = store_step_done(st, s, "recording a shared decision", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  if (!rc && id) *id = db_last_id(st);
   return rc;
 }
 
 json_t *kf_store_decisions(kf_store *st, int64_t case_id, kf_err *err) {
   static const char *q = "SELECT " DECISION_COLUMNS " FROM decisions d WHERE d.case_id=?1 ORDER BY d.id";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   return decision_rows(st, s, "listing shared decisions", err);
 }
 
@@ -68,9 +68,9 @@ json_t *kf_store_decision_since(kf_store *st, int64_t case_id, const char *trans
       "   FROM events WHERE case_id=?1 AND kind IN ('case.opened', 'case.transition')"
       "   AND (from_state IS NULL OR from_state <> to_state)))" /* an act that stays: no move */
       " ORDER BY d.id DESC LIMIT 1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, transition);
   json_t *rows = decision_rows(st, s, "finding a shared decision", err);
   if (!rows) return NULL;
@@ -100,25 +100,25 @@ int kf_store_consent_add(kf_store *st, json_t *k, int64_t *id, kf_err *err) {
                          " recorded_by, recorded_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
   if (!store_jstr(k, "purpose") || !store_jstr(k, "from") || !store_jstr(k, "recorded_by") || !store_jstr(k, "recorded_at"))
     return kf_fail(err, KF_EINVAL, "internal: a consent needs a purpose, a date, who and when");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, store_jint(k, "case"));
-  sqlite3_bind_int64(s, 2, store_jint(k, "member"));
+  db_bind_int64(s, 1, store_jint(k, "case"));
+  db_bind_int64(s, 2, store_jint(k, "member"));
   store_bind_text(s, 3, store_jstr(k, "purpose"));
   store_bind_text(s, 4, store_jstr(k, "from"));
   store_bind_text(s, 5, store_jstr(k, "until"));
   store_bind_text(s, 6, store_jstr(k, "recorded_by"));
   store_bind_text(s, 7, store_jstr(k, "recorded_at"));
   int rc = store_step_done(st, s, "recording a consent", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  if (!rc && id) *id = db_last_id(st);
   return rc;
 }
 
 json_t *kf_store_consent_get(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "SELECT " CONSENT_COLS "WHERE k.id=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   json_t *row = store_row_or_none(st, s, "consent", err);
   if (!row && err && err->code == KF_ENOTFOUND)
     kf_fail(err, KF_ENOTFOUND, "no consent %lld", (long long)id);
@@ -127,9 +127,9 @@ json_t *kf_store_consent_get(kf_store *st, int64_t id, kf_err *err) {
 
 json_t *kf_store_consents(kf_store *st, int64_t case_id, kf_err *err) {
   static const char *q = "SELECT " CONSENT_COLS "WHERE k.case_id=?1 ORDER BY k.id";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   json_t *a = store_rows_json(st, s, "listing consents", err);
   size_t i;
   json_t *v;
@@ -142,15 +142,15 @@ int kf_store_consent_withdraw(kf_store *st, int64_t id, const char *at, const ch
   static const char *q = "UPDATE consents SET withdrawn_at=?2, withdrawn_by=?3,"
                          " withdrawn_reason=?4, on_behalf=?5 WHERE id=?1 AND withdrawn_at IS NULL";
   if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: a withdrawal needs who and when");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   store_bind_text(s, 2, at);
   store_bind_text(s, 3, by);
   store_bind_text(s, 4, reason);
-  sqlite3_bind_int(s, 5, !!on_behalf);
+  db_bind_int(s, 5, !!on_behalf);
   int rc = store_step_done(st, s, "withdrawing a consent", err);
-  if (rc || sqlite3_changes(st->db)) return rc;
+  if (rc || db_changes(st)) return rc;
   json_t *row = kf_store_consent_get(st, id, err);
   if (!row) return err ? err->code : KF_ESTORE;
   json_decref(row);
@@ -164,9 +164,9 @@ json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purp
       " AND k.given_on <= ?3 AND (k.until IS NULL OR k.until >= ?3) ORDER BY k.id DESC LIMIT 1";
   static const char *q_latest =
       "SELECT " CONSENT_COLS "WHERE k.case_id=?1 AND k.purpose=?2 ORDER BY k.id DESC LIMIT 1";
-  sqlite3_stmt *s = store_stmt(st, date ? q_current : q_latest, err);
+  db_stmt *s = store_stmt(st, date ? q_current : q_latest, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, purpose);
   if (date) store_bind_text(s, 3, date);
   json_t *row = store_row_or_none(st, s, "consent", err);
@@ -180,23 +180,23 @@ int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const cha
                       const char *at, int64_t *id, kf_err *err) {
   static const char *q = "INSERT INTO flags(case_id, kind, text, raised_at) VALUES(?1,?2,?3,?4)";
   if (!kind || !text || !at) return kf_fail(err, KF_EINVAL, "internal: a flag needs a kind, a text and a time");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, kind);
   store_bind_text(s, 3, text);
   store_bind_text(s, 4, at);
   int rc = store_step_done(st, s, "raising a flag", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  if (!rc && id) *id = db_last_id(st);
   return rc;
 }
 
 json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err) {
   static const char *q = "SELECT id, case_id AS \"case\", kind, text, raised_at FROM flags"
                          " WHERE case_id=?1 AND cleared_at IS NULL ORDER BY id";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   return store_rows_json(st, s, "listing flags", err);
 }
 
@@ -215,29 +215,29 @@ json_t *kf_store_list_parts(kf_store *st, json_t *ids, kf_err *err) {
     snprintf(k, sizeof k, "%lld", (long long)json_integer_value(id));
     json_object_set_new(out, k, json_pack("{s:[],s:i}", "people", "flagged", 0));
   }
-  sqlite3_stmt *s = store_stmt(st, q_people, err);
+  db_stmt *s = store_stmt(st, q_people, err);
   if (!s || store_bind_json(st, s, 1, ids, err)) goto fail;
   int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = db_step(s)) == DB_ROW) {
     char k[32];
-    snprintf(k, sizeof k, "%lld", (long long)sqlite3_column_int64(s, 0));
+    snprintf(k, sizeof k, "%lld", (long long)db_column_int64(s, 0));
     json_array_append_new(json_object_get(json_object_get(out, k), "people"),
-                          json_pack("{s:s,s:s}", "role", (const char *)sqlite3_column_text(s, 1),
-                                    "name", (const char *)sqlite3_column_text(s, 2)));
+                          json_pack("{s:s,s:s}", "role", db_column_text(s, 1),
+                                    "name", db_column_text(s, 2)));
   }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
+  db_reset(s);
+  if (rc != DB_DONE) {
     store_db_fail(st, err, rc, "listing the people of cases");
     goto fail;
   }
   if (!(s = store_stmt(st, q_flags, err)) || store_bind_json(st, s, 1, ids, err)) goto fail;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = db_step(s)) == DB_ROW) {
     char k[32];
-    snprintf(k, sizeof k, "%lld", (long long)sqlite3_column_int64(s, 0));
-    json_object_set_new(json_object_get(out, k), "flagged", json_integer(sqlite3_column_int64(s, 1)));
+    snprintf(k, sizeof k, "%lld", (long long)db_column_int64(s, 0));
+    json_object_set_new(json_object_get(out, k), "flagged", json_integer(db_column_int64(s, 1)));
   }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
+  db_reset(s);
+  if (rc != DB_DONE) {
     store_db_fail(st, err, rc, "counting flags of cases");
     goto fail;
   }
@@ -252,14 +252,14 @@ int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *a
   static const char *q = "UPDATE flags SET cleared_at=?3, cleared_by=?4"
                          " WHERE id=?2 AND case_id=?1 AND cleared_at IS NULL";
   if (!at || !by) return kf_fail(err, KF_EINVAL, "internal: clearing a flag needs who and when");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  sqlite3_bind_int64(s, 2, id);
+  db_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 2, id);
   store_bind_text(s, 3, at);
   store_bind_text(s, 4, by);
   int rc = store_step_done(st, s, "clearing a flag", err);
-  if (!rc && !sqlite3_changes(st->db))
+  if (!rc && !db_changes(st))
     rc = kf_fail(err, KF_ENOTFOUND, "case %lld has no open flag %lld", (long long)case_id,
                  (long long)id);
   return rc;
@@ -277,12 +277,12 @@ int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination
   if (!destination || !purpose || !reason || !at)
     return kf_fail(err, KF_EINVAL, "internal: withholding needs a destination, a purpose, a "
                    "reason and a time");
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, destination);
   store_bind_text(s, 3, purpose);
-  sqlite3_bind_int64(s, 4, seq);
+  db_bind_int64(s, 4, seq);
   store_bind_text(s, 5, reason);
   store_bind_text(s, 6, at);
   return store_step_done(st, s, "recording what was withheld", err);
@@ -293,9 +293,9 @@ json_t *kf_store_withheld(kf_store *st, int64_t case_id, const char *destination
       "SELECT case_id AS \"case\", destination, purpose, events, first_seq, last_seq, reason,"
       " updated_at FROM withheld WHERE (?1 = 0 OR case_id = ?1) AND (?2 IS NULL OR"
       " destination = ?2) ORDER BY case_id, destination";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, destination);
   return store_rows_json(st, s, "listing what was withheld", err);
 }
@@ -306,17 +306,17 @@ int kf_store_link_add(kf_store *st, int64_t case_id, int64_t other, const char *
                       const char *at, const char *by, kf_err *err) {
   static const char *q = "INSERT INTO case_links(case_id, other_id, kind, linked_at, linked_by)"
                          " VALUES(?1,?2,?3,?4,?5)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, case_id);
-  sqlite3_bind_int64(s, 2, other);
+  db_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 2, other);
   store_bind_text(s, 3, kind);
   store_bind_text(s, 4, at);
   store_bind_text(s, 5, by);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc == SQLITE_DONE) return 0;
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+  int rc = db_step(s);
+  db_reset(s);
+  if (rc == DB_DONE) return 0;
+  if ((rc & 0xff) == DB_CONSTRAINT)
     return kf_fail(err, KF_ECONFLICT, "case %lld is already linked to case %lld as %s",
                    (long long)case_id, (long long)other, kind);
   return store_db_fail(st, err, rc, "linking cases");
@@ -331,9 +331,9 @@ json_t *kf_store_links(kf_store *st, int64_t case_id, kf_err *err) {
       "SELECT l.id, o.id, o.ref, o.workflow, o.state, o.final, l.kind, 'from', l.linked_at,"
       " l.linked_by FROM case_links l JOIN cases o ON o.id = l.case_id WHERE l.other_id=?1"
       " ORDER BY 1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, case_id);
+  db_bind_int64(s, 1, case_id);
   json_t *a = store_rows_json(st, s, "listing a case's links", err);
   size_t i;
   json_t *v;
@@ -345,7 +345,7 @@ int kf_store_setting_put(kf_store *st, const char *name, const char *value, cons
                          const char *by, kf_err *err) {
   static const char *q = "INSERT INTO settings(name, value, set_at, set_by) VALUES(?1,?2,?3,?4)"
                          " ON CONFLICT(name) DO UPDATE SET value=?2, set_at=?3, set_by=?4";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, name);
   store_bind_text(s, 2, value);
@@ -356,7 +356,7 @@ int kf_store_setting_put(kf_store *st, const char *name, const char *value, cons
 
 json_t *kf_store_setting_get(kf_store *st, const char *name, kf_err *err) {
   static const char *q = "SELECT name, value, set_at, set_by FROM settings WHERE name=?1";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   store_bind_text(s, 1, name);
   return store_row_or_none(st, s, name, err);
@@ -364,7 +364,7 @@ json_t *kf_store_setting_get(kf_store *st, const char *name, kf_err *err) {
 
 json_t *kf_store_settings(kf_store *st, kf_err *err) {
   static const char *q = "SELECT name, value, set_at, set_by FROM settings ORDER BY name";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
   return store_rows_json(st, s, "listing settings", err);
 }
@@ -384,23 +384,23 @@ int kf_store_case_put_version(kf_store *st, int64_t id, int64_t revision, json_t
   static const char *q =
       "UPDATE cases SET workflow_id=?3, state=?4, final=?5, data=?6, entered_at=?7,"
       " overdue_since=?8, revision=revision+1, updated_at=?9 WHERE id=?1 AND revision=?2";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
-  sqlite3_bind_int64(s, 2, revision);
-  sqlite3_bind_int64(s, 3, store_jint(to, "workflow_id"));
+  db_bind_int64(s, 1, id);
+  db_bind_int64(s, 2, revision);
+  db_bind_int64(s, 3, store_jint(to, "workflow_id"));
   store_bind_text(s, 4, store_jstr(to, "state"));
-  sqlite3_bind_int(s, 5, json_is_true(json_object_get(to, "final")));
+  db_bind_int(s, 5, json_is_true(json_object_get(to, "final")));
   int rc = store_bind_data(st, s, 6, json_object_get(to, "data"), err);
   if (rc) {
-    sqlite3_reset(s);
+    db_reset(s);
     return rc;
   }
   store_bind_text(s, 7, store_jstr(to, "entered_at"));
   store_bind_text(s, 8, store_jstr(to, "overdue_since"));
   store_bind_text(s, 9, now);
   if ((rc = store_step_done(st, s, "moving a case to another version", err))) return rc;
-  if (sqlite3_changes(st->db) == 0)
+  if (db_changes(st) == 0)
     return kf_fail(err, KF_ECONFLICT, "case %lld changed meanwhile (it is no longer at revision "
                    "%lld)", (long long)id, (long long)revision);
   return 0;
@@ -412,10 +412,10 @@ int kf_store_timers_reopen(kf_store *st, int64_t case_id, json_t *ids, kf_err *e
   size_t i;
   json_t *v;
   json_array_foreach(ids, i, v) {
-    sqlite3_stmt *s = store_stmt(st, q, err);
+    db_stmt *s = store_stmt(st, q, err);
     if (!s) return err ? err->code : KF_ESTORE;
-    sqlite3_bind_int64(s, 1, case_id);
-    sqlite3_bind_int64(s, 2, json_integer_value(v));
+    db_bind_int64(s, 1, case_id);
+    db_bind_int64(s, 2, json_integer_value(v));
     int rc = store_step_done(st, s, "reopening a timer", err);
     if (rc) return rc;
   }
@@ -427,25 +427,25 @@ int kf_store_migration_add(kf_store *st, json_t *m, int64_t *id, kf_err *err) {
       "INSERT INTO migrations(workflow, to_version, to_id, plan_hash, plan, by, started_at,"
       " state, pid, host, counts, heartbeat_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'running',?8,?9,"
       " coalesce(?10,'{}'),?7)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, store_jstr(m, "workflow"));
-  sqlite3_bind_int64(s, 2, store_jint(m, "to_version"));
-  sqlite3_bind_int64(s, 3, store_jint(m, "to_id"));
+  db_bind_int64(s, 2, store_jint(m, "to_version"));
+  db_bind_int64(s, 3, store_jint(m, "to_id"));
   store_bind_text(s, 4, store_jstr(m, "plan_hash"));
   store_bind_text(s, 5, store_jstr(m, "plan"));
   store_bind_text(s, 6, store_jstr(m, "by"));
   store_bind_text(s, 7, store_jstr(m, "started_at"));
-  sqlite3_bind_int64(s, 8, store_jint(m, "pid"));
+  db_bind_int64(s, 8, store_jint(m, "pid"));
   store_bind_text(s, 9, store_jstr(m, "host"));
   int rc = 0;
   if (json_is_object(json_object_get(m, "counts")) &&
       (rc = store_bind_json(st, s, 10, json_object_get(m, "counts"), err))) {
-    sqlite3_reset(s);
+    db_reset(s);
     return rc;
   }
   rc = store_step_done(st, s, "recording a migration", err);
-  if (!rc && id) *id = sqlite3_last_insert_rowid(st->db);
+  if (!rc && id) *id = db_last_id(st);
   return rc;
 }
 
@@ -453,19 +453,19 @@ int kf_store_migration_finish(kf_store *st, int64_t id, const char *from, const 
                               json_t *counts, const char *now, kf_err *err) {
   static const char *q = "UPDATE migrations SET state=?2, counts=?3, finished_at=?4"
                          " WHERE id=?1 AND (?5 IS NULL OR state=?5)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   store_bind_text(s, 2, state);
   int rc = store_bind_json(st, s, 3, counts, err);
   if (rc) {
-    sqlite3_reset(s);
+    db_reset(s);
     return rc;
   }
   store_bind_text(s, 4, now);
   store_bind_text(s, 5, from);
   if ((rc = store_step_done(st, s, "finishing a migration", err))) return rc;
-  if (sqlite3_changes(st->db) == 0) {
+  if (db_changes(st) == 0) {
     if (from)
       return kf_fail(err, KF_ECONFLICT, "migration %lld is no longer %s (another process marked "
                      "it meanwhile: see `kinflow migrate list`)", (long long)id, from);
@@ -476,17 +476,17 @@ int kf_store_migration_finish(kf_store *st, int64_t id, const char *from, const 
 
 int kf_store_migration_beat(kf_store *st, int64_t id, json_t *counts, const char *now, kf_err *err) {
   static const char *q = "UPDATE migrations SET counts=?2, heartbeat_at=?3 WHERE id=?1 AND state='running'";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   int rc = store_bind_json(st, s, 2, counts, err);
   if (rc) {
-    sqlite3_reset(s);
+    db_reset(s);
     return rc;
   }
   store_bind_text(s, 3, now);
   if ((rc = store_step_done(st, s, "recording a migration's progress", err))) return rc;
-  if (sqlite3_changes(st->db) == 0)
+  if (db_changes(st) == 0)
     return kf_fail(err, KF_ECONFLICT, "migration %lld was marked interrupted by another process "
                    "(its heartbeat was too old): stopped here; its moved cases stay moved (see "
                    "`kinflow migrate list`)", (long long)id);
@@ -500,9 +500,9 @@ int kf_store_migration_beat(kf_store *st, int64_t id, json_t *counts, const char
   " WHERE x.migration = m.id AND x.undone = 1) AS undone FROM migrations m "
 
 json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err) {
-  sqlite3_stmt *s = store_stmt(st, MIGRATION_COLS "WHERE m.id=?1", err);
+  db_stmt *s = store_stmt(st, MIGRATION_COLS "WHERE m.id=?1", err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, id);
+  db_bind_int64(s, 1, id);
   json_t *row = store_row_or_none(st, s, "migration", err);
   if (!row && err && err->code == KF_ENOTFOUND)
     kf_fail(err, KF_ENOTFOUND, "no migration %lld (see `kinflow migrate list`)", (long long)id);
@@ -511,7 +511,7 @@ json_t *kf_store_migration_get(kf_store *st, int64_t id, kf_err *err) {
 }
 
 json_t *kf_store_migrations(kf_store *st, kf_err *err) {
-  sqlite3_stmt *s = store_stmt(st, MIGRATION_COLS "ORDER BY m.id", err);
+  db_stmt *s = store_stmt(st, MIGRATION_COLS "ORDER BY m.id", err);
   if (!s) return NULL;
   json_t *a = store_rows_json(st, s, "listing migrations", err);
   size_t i;
@@ -525,26 +525,26 @@ int kf_store_migrated_add(kf_store *st, json_t *r, kf_err *err) {
       "INSERT INTO migrated_cases(migration, case_id, from_workflow_id, from_state, from_final,"
       " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq,"
       " to_workflow_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, store_jint(r, "migration"));
-  sqlite3_bind_int64(s, 2, store_jint(r, "case"));
-  sqlite3_bind_int64(s, 3, store_jint(r, "from_workflow_id"));
+  db_bind_int64(s, 1, store_jint(r, "migration"));
+  db_bind_int64(s, 2, store_jint(r, "case"));
+  db_bind_int64(s, 3, store_jint(r, "from_workflow_id"));
   store_bind_text(s, 4, store_jstr(r, "from_state"));
-  sqlite3_bind_int(s, 5, json_is_true(json_object_get(r, "from_final")));
+  db_bind_int(s, 5, json_is_true(json_object_get(r, "from_final")));
   int rc = store_bind_json(st, s, 6, json_object_get(r, "from_data"), err);
   if (!rc) rc = store_bind_json(st, s, 7, json_object_get(r, "from_timers"), err);
   if (rc) {
-    sqlite3_reset(s);
+    db_reset(s);
     return rc;
   }
   store_bind_text(s, 8, store_jstr(r, "from_entered_at"));
   store_bind_text(s, 9, store_jstr(r, "from_overdue_since"));
   store_bind_text(s, 10, store_jstr(r, "to_state"));
-  sqlite3_bind_int64(s, 11, store_jint(r, "revision"));
-  sqlite3_bind_int64(s, 12, store_jint(r, "seq"));
+  db_bind_int64(s, 11, store_jint(r, "revision"));
+  db_bind_int64(s, 12, store_jint(r, "seq"));
   if (json_is_integer(json_object_get(r, "to_workflow_id")))
-    sqlite3_bind_int64(s, 13, store_jint(r, "to_workflow_id"));
+    db_bind_int64(s, 13, store_jint(r, "to_workflow_id"));
   return store_step_done(st, s, "recording a migrated case", err);
 }
 
@@ -553,9 +553,9 @@ json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err) {
       "SELECT migration, case_id AS \"case\", from_workflow_id, from_state, from_final,"
       " from_data, from_timers, from_entered_at, from_overdue_since, to_state, revision, seq,"
       " undone, to_workflow_id FROM migrated_cases WHERE migration=?1 ORDER BY case_id";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;
-  sqlite3_bind_int64(s, 1, migration);
+  db_bind_int64(s, 1, migration);
   json_t *a = store_rows_json(st, s, "reading migrated cases", err);
   size_t i;
   json_t *v;
@@ -570,9 +570,9 @@ json_t *kf_store_migrated_cases(kf_store *st, int64_t migration, kf_err *err) {
 
 int kf_store_migrated_undone(kf_store *st, int64_t migration, int64_t case_id, kf_err *err) {
   static const char *q = "UPDATE migrated_cases SET undone=1 WHERE migration=?1 AND case_id=?2";
-  sqlite3_stmt *s = store_stmt(st, q, err);
+  db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
-  sqlite3_bind_int64(s, 1, migration);
-  sqlite3_bind_int64(s, 2, case_id);
+  db_bind_int64(s, 1, migration);
+  db_bind_int64(s, 2, case_id);
   return store_step_done(st, s, "marking a migrated case undone", err);
 }

@@ -149,6 +149,12 @@ kf_store *kf_store_open_script(const char *path, double seconds, size_t max_resu
                                int flags, kf_err *err) {
   kf_store *st = kf_store_open(path, KF_STORE_READONLY | KF_STORE_NOCREATE, err);
   if (!st) return NULL;
+  if (store_is_pg(st)) {
+    kf_fail(err, KF_EINVAL, "analysts' scripts and reports run on a SQLite database: copy "
+            "this one to a file first (`kinflow db copy %s FILE`)", st->path);
+    kf_store_close(st);
+    return NULL;
+  }
   struct kf_script_guard *g = calloc(1, sizeof *g);
   if (!g) {
     kf_store_close(st);

@@ -89,11 +89,13 @@ static int write_cursor(long long seq) {
   return ok && rename(tmp, box.cursor) == 0 ? 0 : -1;
 }
 
-/* A database that lives in memory (scenario tests) has nobody to deliver to. */
+/* A database that lives in memory (scenario tests) has nobody to deliver to; one on a
+ * PostgreSQL server has no file beside it, so it delivers only where KINFLOW_OUTBOX says. */
 static int active(void) {
   const char *db = api->db_path(self);
   const char *env = getenv("KINFLOW_OUTBOX");
   if (env && !strcmp(env, "off")) return 0;
+  if (db && strstr(db, "://") && !(env && *env)) return 0; /* a server's database: no file beside it */
   return db && *db && strcmp(db, ":memory:") != 0 && strncmp(db, "file::memory:", 13) != 0;
 }
 

@@ -1,0 +1,693 @@
+/* store_pg.c: the PostgreSQL backend (libpq): a connection from a postgresql:// URI, its
+ * schema (what SQLite's migrations reach, in PostgreSQL's types: events append-only by
+ * trigger and privilege, ids given as SQLite gives them), and statements as store_db.h
+ * shows them. The store's SQL is translated once, when prepared: ?N parameters, and the
+ * few spellings that differ (json_each, json_extract, LIKE, INDEXED BY). Nothing above
+ * the store sees libpq. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_int.h"
+
+struct pg_conn {
+  PGconn *c;
+  int64_t changes, last_id; /* of the last statement that changed rows */
+  char err[512];            /* the last error's primary message */
+  unsigned named;           /* statements prepared so far: the next one's name */
+};
+
+#define MAXP 64 /* parameters a statement may number (?1 .. ?64) */
+
+struct pg_stmt {
+  db_stmt base;
+  kf_store *st;
+  char *sql;        /* as the store wrote it: the statement cache compares it */
+  char name[24];    /* prepared as; "" when run as it is (transaction control) */
+  char *text;       /* translated, for the unprepared */
+  int returning_id; /* an INSERT given " RETURNING id": its row is the new id, not a row */
+  int nparams;      /* distinct parameters, numbered 1..nparams in order of first use */
+  unsigned char map[MAXP + 1]; /* ?N as written -> its number in the translation */
+  char *vals[MAXP];            /* bound values as text, by translated number; NULL: null */
+  PGresult *res;
+  int ran, row, nrows;
+};
+
+/* ---- translation: SQLite's spelling to PostgreSQL's ---- */
+
+struct buf {
+  char *p;
+  size_t n, cap;
+  int oom;
+};
+
+static void put(struct buf *b, const char *s, size_t n) {
+  if (b->oom) return;
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = (b->n + n + 1) * 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+      b->oom = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = 0;
+}
+static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+
+/* Tables whose rows take an id as SQLite's INTEGER PRIMARY KEY gives one (the largest so far
+ * plus one; a trigger gives it here): an INSERT into one returns it. */
+static const char *const ID_TABLES[] = {"definitions", "cases", "members", "entries", "timers",
+                                        "access_grants", "consents", "decisions", "flags",
+                                        "case_links", "migrations", NULL};
+
+static int word_is(const char *p, size_t n, const char *w) {
+  return strlen(w) == n && !strncasecmp(p, w, n);
+}
+
+/* Where the parenthesis opened just before p closes (p points after it); NULL if never. */
+static const char *closing(const char *p) {
+  int depth = 1;
+  for (; *p; p++) {
+    if (*p == '\'') {
+      for (p++; *p && !(*p == '\'' && p[1] != '\''); p += *p == '\'' ? 2 : 1) {}
+      if (!*p) return NULL;
+    } else if (*p == '(') depth++;
+    else if (*p == ')' && !--depth) return p;
+  }
+  return NULL;
+}
+
+static void translate(struct pg_stmt *ps, struct buf *b, const char *p, const char *end);
+
+/* json_extract(X, '$.a.b') -> (CAST(X AS json) #>> '{a,b}'); 1 when written. */
+static int json_extract_call(struct pg_stmt *ps, struct buf *b, const char *args, const char *close) {
+  const char *comma = NULL;
+  int depth = 0;
+  for (const char *q = args; q < close; q++) {
+    if (*q == '(') depth++;
+    else if (*q == ')') depth--;
+    else if (*q == ',' && !depth) comma = q;
+  }
+  if (!comma) return 0;
+  const char *path = comma + 1;
+  while (*path == ' ') path++;
+  if (strncmp(path, "'$.", 3)) return 0;
+  const char *pend = memchr(path + 1, '\'', (size_t)(close - path - 1));
+  if (!pend) return 0;
+  puts_(b, "(CAST(");
+  translate(ps, b, args, comma);
+  puts_(b, " AS json) #>> '{");
+  for (const char *q = path + 3; q < pend; q++) put(b, *q == '.' ? "," : q, 1);
+  puts_(b, "}')");
+  return 1;
+}
+
+static void translate(struct pg_stmt *ps, struct buf *b, const char *p, const char *end) {
+  const char *prev = NULL; /* the last word, for AS INTEGER */
+  size_t prevn = 0;
+  while (p < end) {
+    if (*p == '\'') { /* a string, as it is */
+      const char *q = p + 1;
+      while (q < end && !(*q == '\'' && (q + 1 >= end || q[1] != '\''))) q += *q == '\'' ? 2 : 1;
+      if (q < end) q++;
+      put(b, p, (size_t)(q - p));
+      p = q;
+      continue;
+    }
+    if (*p == '?') { /* ?N, or ? as the next */
+      const char *q = p + 1;
+      int n = 0;
+      while (q < end && isdigit((unsigned char)*q)) n = n * 10 + (*q++ - '0');
+      if (q == p + 1) n = ps->nparams + 1;
+      if (n < 1 || n > MAXP) {
+        b->oom = 2;
+        return;
+      }
+      if (!ps->map[n]) ps->map[n] = (unsigned char)++ps->nparams;
+      char num[16];
+      snprintf(num, sizeof num, "$%d", ps->map[n]);
+      puts_(b, num);
+      p = q;
+      continue;
+    }
+    if (isalpha((unsigned char)*p) || *p == '_') {
+      const char *q = p;
+      while (q < end && (isalnum((unsigned char)*q) || *q == '_' || *q == '.')) q++;
+      size_t n = (size_t)(q - p);
+      const char *after = q;
+      while (after < end && *after == ' ') after++;
+      if (word_is(p, n, "LIMIT") && *after == '?') { /* SQLite's LIMIT -1: no limit */
+        const char *num = after + 1, *e = num;
+        while (e < end && isdigit((unsigned char)*e)) e++;
+        puts_(b, "LIMIT (SELECT CASE WHEN l < 0 THEN NULL ELSE l END FROM (SELECT CAST(");
+        translate(ps, b, after, e);
+        puts_(b, " AS BIGINT) AS l) AS lim)");
+        q = e;
+      } else if (word_is(p, n, "LIKE")) puts_(b, "ILIKE");
+      else if (word_is(p, n, "INDEXED") && !strncasecmp(after, "BY ", 3)) {
+        q = after + 3; /* INDEXED BY name: PostgreSQL's planner chooses */
+        while (q < end && *q == ' ') q++;
+        while (q < end && (isalnum((unsigned char)*q) || *q == '_')) q++;
+      } else if (prev && word_is(prev, prevn, "AS") && word_is(p, n, "INTEGER")) puts_(b, "BIGINT");
+      else if (prev && word_is(prev, prevn, "AS") && word_is(p, n, "REAL"))
+        puts_(b, "DOUBLE PRECISION");
+      else if (word_is(p, n, "json_each") && *after == '(') {
+        const char *close = closing(after + 1);
+        if (!close || close > end) {
+          b->oom = 2;
+          return;
+        }
+        puts_(b, "json_array_elements_text(CAST(");
+        translate(ps, b, after + 1, close);
+        puts_(b, " AS json))");
+        q = close + 1;
+      } else if (word_is(p, n, "json_extract") && *after == '(') {
+        const char *close = closing(after + 1);
+        if (!close || close > end || !json_extract_call(ps, b, after + 1, close)) {
+          b->oom = 2;
+          return;
+        }
+        q = close + 1;
+      } else put(b, p, n);
+      prev = p;
+      prevn = n;
+      p = q;
+      continue;
+    }
+    put(b, p, 1);
+    p++;
+  }
+}
+
+/* Whether sql inserts into a table whose id the row is given (see ID_TABLES). */
+static int inserts_with_id(const char *sql) {
+  if (strncasecmp(sql, "INSERT INTO ", 12) || strstr(sql, "RETURNING")) return 0;
+  const char *t = sql + 12;
+  size_t n = strcspn(t, "( ");
+  for (int i = 0; ID_TABLES[i]; i++)
+    if (word_is(t, n, ID_TABLES[i])) return 1;
+  return 0;
+}
+
+/* Transaction control runs as it is (a prepared BEGIN gains nothing). */
+static const char *control(const char *sql) {
+  if (!strcmp(sql, "BEGIN IMMEDIATE")) return "BEGIN";
+  if (!strcmp(sql, "BEGIN DEFERRED")) return "BEGIN ISOLATION LEVEL REPEATABLE READ";
+  static const char *const as_is[] = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT ", "RELEASE ",
+                                      "ROLLBACK TO ", NULL};
+  for (int i = 0; as_is[i]; i++) {
+    size_t n = strlen(as_is[i]);
+    if (!strncmp(sql, as_is[i], n) && (as_is[i][n - 1] == ' ' || !sql[n])) return sql;
+  }
+  return NULL;
+}
+
+/* ---- errors ---- */
+
+static int pg_code(const PGresult *res) {
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  if (!state) return DB_ERROR;
+  if (!strcmp(state, "23505")) return DB_CONSTRAINT_UNIQUE;
+  if (!strncmp(state, "23", 2) || !strcmp(state, "P0001")) return DB_CONSTRAINT;
+  if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03"))
+    return DB_BUSY;
+  if (!strcmp(state, "53100")) return DB_FULL;
+  if (!strcmp(state, "53200")) return DB_NOMEM;
+  if (!strcmp(state, "25006")) return DB_READONLY;
+  if (!strcmp(state, "57014")) return DB_INTERRUPT;
+  if (!strncmp(state, "XX", 2)) return DB_CORRUPT;
+  return DB_ERROR;
+}
+
+static void note_error(struct pg_conn *pc, const PGresult *res) {
+  const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  if (!m) m = PQerrorMessage(pc->c);
+  snprintf(pc->err, sizeof pc->err, "%s", m && *m ? m : "the server did not answer");
+  size_t n = strlen(pc->err);
+  while (n && (pc->err[n - 1] == '\n' || pc->err[n - 1] == ' ')) pc->err[--n] = 0;
+}
+
+/* ---- the connection ---- */
+
+static void quiet_notices(void *arg, const char *message) {
+  (void)arg;
+  (void)message; /* "relation already exists, skipping" and the like: not for the user */
+}
+
+static int pg_exec(kf_store *st, const char *sql) {
+  const char *ctl = control(sql);
+  PGresult *res = PQexec(st->pg->c, ctl ? ctl : sql);
+  ExecStatusType s = PQresultStatus(res);
+  int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY ? DB_OK
+                                                                        : pg_code(res);
+  if (rc) note_error(st->pg, res);
+  PQclear(res);
+  return rc;
+}
+
+static int pg_prepare(kf_store *st, const char *sql, db_stmt **out) {
+  struct pg_stmt *ps = calloc(1, sizeof *ps);
+  if (!ps || !(ps->sql = strdup(sql))) {
+    free(ps);
+    return DB_NOMEM;
+  }
+  ps->base.be = &store_pg_backend;
+  ps->st = st;
+  ps->row = -1;
+  struct buf b = {0};
+  const char *ctl = control(sql);
+  if (ctl) puts_(&b, ctl);
+  else translate(ps, &b, sql, sql + strlen(sql));
+  if (!ctl && inserts_with_id(sql)) {
+    puts_(&b, " RETURNING id");
+    ps->returning_id = 1;
+  }
+  if (b.oom || !b.p) {
+    snprintf(st->pg->err, sizeof st->pg->err, "%s",
+             b.oom == 2 ? "a statement PostgreSQL cannot be given (parameters or a JSON call "
+                          "this store does not translate)" : "out of memory");
+    free(b.p);
+    free(ps->sql);
+    free(ps);
+    return b.oom == 2 ? DB_ERROR : DB_NOMEM;
+  }
+  if (ctl) {
+    ps->text = b.p;
+  } else {
+    snprintf(ps->name, sizeof ps->name, "kf%u", ++st->pg->named);
+    /* A parameter whose type nothing decides (one only tested IS NULL) is text. */
+    Oid types[MAXP] = {0};
+    int rc;
+    for (int tries = 0;; tries++) {
+      PGresult *res = PQprepare(st->pg->c, ps->name, b.p, ps->nparams, types);
+      rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : pg_code(res);
+      int k = 0;
+      const char *m = rc ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+      if (m && sscanf(m, "could not determine data type of parameter $%d", &k) == 1 && k >= 1 &&
+          k <= ps->nparams && !types[k - 1] && tries < MAXP) {
+        types[k - 1] = 25; /* text */
+        PQclear(res);
+        continue;
+      }
+      if (rc) note_error(st->pg, res);
+      PQclear(res);
+      break;
+    }
+    free(b.p);
+    if (rc) {
+      free(ps->sql);
+      free(ps);
+      return rc;
+    }
+  }
+  *out = &ps->base;
+  return DB_OK;
+}
+
+static int64_t pg_changes(kf_store *st) { return st->pg->changes; }
+static int64_t pg_last_id(kf_store *st) { return st->pg->last_id; }
+static const char *pg_errmsg(kf_store *st) { return st->pg && st->pg->err[0] ? st->pg->err : "cannot connect"; }
+static int pg_in_tx(kf_store *st) { return PQtransactionStatus(st->pg->c) != PQTRANS_IDLE; }
+static unsigned pg_data_version(kf_store *st) {
+  (void)st; /* other servers write too: the log's end is read in each transaction */
+  return 0;
+}
+
+static int pg_schema_version(kf_store *st) {
+  PGresult *res = PQexec(st->pg->c, "SELECT to_regclass('meta') IS NOT NULL");
+  int v = -1;
+  if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+    int made = *PQgetvalue(res, 0, 0) == 't';
+    PQclear(res);
+    if (!made) return 0;
+    res = PQexec(st->pg->c, "SELECT coalesce(max(value), '0') FROM meta WHERE key='schema_version'");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) v = atoi(PQgetvalue(res, 0, 0));
+  }
+  if (v < 0) note_error(st->pg, res);
+  PQclear(res);
+  return v;
+}
+
+static int pg_close(kf_store *st) {
+  if (st->pg) {
+    if (st->pg->c) PQfinish(st->pg->c);
+    free(st->pg);
+    st->pg = NULL;
+  }
+  return 0;
+}
+
+/* ---- statements ---- */
+
+static void pg_clear(db_stmt *s) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  for (int i = 0; i < ps->nparams; i++) {
+    free(ps->vals[i]);
+    ps->vals[i] = NULL;
+  }
+}
+
+static void pg_reset(db_stmt *s) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  PQclear(ps->res);
+  ps->res = NULL;
+  ps->ran = 0;
+  ps->row = -1;
+  ps->nrows = 0;
+}
+
+static void pg_finalize(db_stmt *s) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  pg_reset(s);
+  pg_clear(s);
+  if (ps->name[0] && ps->st->pg && PQstatus(ps->st->pg->c) == CONNECTION_OK &&
+      PQtransactionStatus(ps->st->pg->c) != PQTRANS_INERROR) {
+    char q[48];
+    snprintf(q, sizeof q, "DEALLOCATE %s", ps->name);
+    PQclear(PQexec(ps->st->pg->c, q));
+  }
+  free(ps->text);
+  free(ps->sql);
+  free(ps);
+}
+
+/* Stores v as parameter i (as the store numbered it); an unused number is ignored. */
+static int set_val(struct pg_stmt *ps, int i, char *v, int owned) {
+  if (i < 1 || i > MAXP || !ps->map[i]) {
+    if (owned) free(v);
+    return DB_OK;
+  }
+  char **slot = &ps->vals[ps->map[i] - 1];
+  free(*slot);
+  *slot = v;
+  return v || !owned ? DB_OK : DB_NOMEM;
+}
+
+static int pg_bind_int64(db_stmt *s, int i, int64_t v) {
+  char num[24];
+  snprintf(num, sizeof num, "%lld", (long long)v);
+  return set_val((struct pg_stmt *)s, i, strdup(num), 1);
+}
+static int pg_bind_double(db_stmt *s, int i, double v) {
+  char num[40];
+  snprintf(num, sizeof num, "%.17g", v);
+  return set_val((struct pg_stmt *)s, i, strdup(num), 1);
+}
+static int pg_bind_text(db_stmt *s, int i, const char *v, int len, void (*del)(void *)) {
+  char *copy = len < 0 ? strdup(v) : strndup(v, (size_t)len);
+  if (del != DB_STATIC && del != DB_TRANSIENT) del((void *)v);
+  return set_val((struct pg_stmt *)s, i, copy, 1);
+}
+static int pg_bind_null(db_stmt *s, int i) { return set_val((struct pg_stmt *)s, i, NULL, 0); }
+static int pg_bind_count(db_stmt *s) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  int most = 0;
+  for (int i = 1; i <= MAXP; i++)
+    if (ps->map[i]) most = i;
+  return most;
+}
+
+static int pg_step(db_stmt *s) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  struct pg_conn *pc = ps->st->pg;
+  if (ps->ran) return ++ps->row < ps->nrows ? DB_ROW : DB_DONE;
+  ps->ran = 1;
+  ps->res = ps->text ? PQexec(pc->c, ps->text)
+                     : PQexecPrepared(pc->c, ps->name, ps->nparams, (const char *const *)ps->vals,
+                                      NULL, NULL, 0);
+  ExecStatusType status = PQresultStatus(ps->res);
+  if (status == PGRES_COMMAND_OK) {
+    const char *n = PQcmdTuples(ps->res);
+    pc->changes = *n ? atoll(n) : 0;
+    return DB_DONE;
+  }
+  if (status != PGRES_TUPLES_OK) {
+    int rc = pg_code(ps->res);
+    note_error(pc, ps->res);
+    PQclear(ps->res);
+    ps->res = NULL;
+    return rc;
+  }
+  ps->nrows = PQntuples(ps->res);
+  const char *n = PQcmdTuples(ps->res);
+  if (*n) pc->changes = atoll(n); /* INSERT, UPDATE, DELETE ... RETURNING */
+  if (ps->returning_id) {
+    if (ps->nrows == 1) pc->last_id = atoll(PQgetvalue(ps->res, 0, 0));
+    ps->nrows = 0;
+    return DB_DONE;
+  }
+  ps->row = 0;
+  return ps->nrows ? DB_ROW : DB_DONE;
+}
+
+static int pg_busy(db_stmt *s) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  return ps->ran && ps->row < ps->nrows;
+}
+static const char *pg_sql(db_stmt *s) { return ((struct pg_stmt *)s)->sql; }
+static int pg_column_count(db_stmt *s) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  return ps->res ? PQnfields(ps->res) : 0;
+}
+static const char *pg_column_name(db_stmt *s, int i) { return PQfname(((struct pg_stmt *)s)->res, i); }
+
+static int in_row(struct pg_stmt *ps, int i) {
+  return ps->res && ps->row >= 0 && ps->row < ps->nrows && i >= 0 && i < PQnfields(ps->res);
+}
+
+enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
+       OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
+
+static int pg_column_type(db_stmt *s, int i) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  if (!in_row(ps, i) || PQgetisnull(ps->res, ps->row, i)) return DB_NULL;
+  switch (PQftype(ps->res, i)) {
+  case OID_BOOL: case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID: return DB_INTEGER;
+  case OID_FLOAT4: case OID_FLOAT8: return DB_FLOAT;
+  case OID_NUMERIC: /* sum() of integers is numeric: whole, it is an integer */
+    return strpbrk(PQgetvalue(ps->res, ps->row, i), ".eEN") ? DB_FLOAT : DB_INTEGER;
+  default: return DB_TEXT;
+  }
+}
+
+static int64_t pg_column_int64(db_stmt *s, int i) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  if (!in_row(ps, i) || PQgetisnull(ps->res, ps->row, i)) return 0;
+  const char *v = PQgetvalue(ps->res, ps->row, i);
+  if (PQftype(ps->res, i) == OID_BOOL) return *v == 't';
+  return strtoll(v, NULL, 10);
+}
+static double pg_column_double(db_stmt *s, int i) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  if (!in_row(ps, i) || PQgetisnull(ps->res, ps->row, i)) return 0;
+  return strtod(PQgetvalue(ps->res, ps->row, i), NULL);
+}
+static const char *pg_column_text(db_stmt *s, int i) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  if (!in_row(ps, i) || PQgetisnull(ps->res, ps->row, i)) return NULL;
+  if (PQftype(ps->res, i) == OID_BOOL) return *PQgetvalue(ps->res, ps->row, i) == 't' ? "1" : "0";
+  return PQgetvalue(ps->res, ps->row, i);
+}
+static int pg_column_bytes(db_stmt *s, int i) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  if (!in_row(ps, i) || PQgetisnull(ps->res, ps->row, i)) return 0;
+  return PQgetlength(ps->res, ps->row, i);
+}
+
+const struct db_backend store_pg_backend = {
+    "postgresql", pg_prepare, pg_exec, pg_changes, pg_last_id, pg_errmsg, pg_in_tx,
+    pg_data_version, pg_schema_version, pg_close, pg_finalize, pg_bind_int64, pg_bind_double,
+    pg_bind_text, pg_bind_null, pg_bind_count, pg_step, pg_reset, pg_clear, pg_busy, pg_sql,
+    pg_column_count, pg_column_name, pg_column_type, pg_column_int64, pg_column_double,
+    pg_column_text, pg_column_bytes};
+
+/* ---- opening, and the schema ---- */
+
+/* The URI as messages show it: without a password. */
+static void hide_password(char *uri) {
+  char *scheme = strstr(uri, "://");
+  if (!scheme) return;
+  char *auth = scheme + 3, *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+  if (!at || (slash && slash < at)) return;
+  char *colon = memchr(auth, ':', (size_t)(at - auth));
+  if (colon) memmove(colon, at, strlen(at) + 1);
+}
+
+int store_pg_open(kf_store *st, int flags, kf_err *err) {
+  (void)flags; /* a PostgreSQL database is made by its administrator, not by kinflow */
+  if (!(st->pg = calloc(1, sizeof *st->pg))) return kf_fail(err, KF_ENOMEM, "out of memory");
+  st->pg->c = PQconnectdb(st->path);
+  hide_password(st->path);
+  if (!st->pg->c || PQstatus(st->pg->c) != CONNECTION_OK) {
+    note_error(st->pg, NULL);
+    return kf_fail(err, KF_ENOTFOUND, "database %s cannot be reached: %s", st->path, st->pg->err);
+  }
+  PQsetNoticeProcessor(st->pg->c, quiet_notices, NULL);
+  /* the store's texts are UTF-8; its clock is the engine's, never the server's */
+  int rc = pg_exec(st, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
+                       "SET lock_timeout = '10s'");
+  return rc ? store_db_fail(st, err, rc, "setting up the connection") : 0;
+}
+
+/* The schema as SQLite's eleven migrations leave it (store_sqlite.c), in PostgreSQL's types.
+ * A row is given the next id as SQLite gives it (the largest plus one) when none is named;
+ * events can be neither changed nor removed, by trigger and by privilege. */
+static const char *const SCHEMA =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta(key, value) VALUES('writer', '');"
+    "CREATE FUNCTION kf_next_id() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  IF NEW.id IS NULL THEN"
+    "    EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %I', TG_TABLE_NAME) INTO NEW.id;"
+    "  END IF; RETURN NEW; END $$;"
+    "CREATE FUNCTION kf_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  RAISE EXCEPTION 'events are append-only'; END $$;"
+    "CREATE TABLE definitions("
+    "  id BIGINT PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN ('workflow','rule','form')),"
+    "  name TEXT NOT NULL, version BIGINT NOT NULL, title TEXT, path TEXT NOT NULL,"
+    "  source TEXT NOT NULL, base_id BIGINT REFERENCES definitions(id),"
+    "  definition TEXT NOT NULL, hash TEXT NOT NULL, deployed_at TEXT NOT NULL,"
+    "  deployed_by TEXT NOT NULL, active BIGINT NOT NULL DEFAULT 1,"
+    "  UNIQUE(kind, name, version));"
+    "CREATE TABLE cases("
+    "  id BIGINT PRIMARY KEY, ref TEXT UNIQUE,"
+    "  workflow_id BIGINT NOT NULL REFERENCES definitions(id), workflow TEXT NOT NULL,"
+    "  state TEXT NOT NULL, final BIGINT NOT NULL DEFAULT 0, data TEXT NOT NULL DEFAULT '{}',"
+    "  revision BIGINT NOT NULL DEFAULT 1, overdue_since TEXT, created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, entered_at TEXT NOT NULL, allocated_to TEXT, team TEXT,"
+    "  last_seq BIGINT);"
+    "CREATE INDEX cases_open ON cases(final, id);"
+    "CREATE INDEX cases_by_state_id ON cases(state, id);"
+    "CREATE INDEX cases_overdue ON cases(id) WHERE overdue_since IS NOT NULL;"
+    "CREATE INDEX cases_by_allocated ON cases(allocated_to);"
+    "CREATE INDEX cases_by_team ON cases(team);"
+    "CREATE INDEX cases_by_workflow ON cases(workflow, id);"
+    "CREATE TABLE members("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  role TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}',"
+    "  added_at TEXT NOT NULL, ended_at TEXT, ended_reason TEXT);"
+    "CREATE INDEX members_by_case ON members(case_id, role);"
+    "CREATE TABLE entries("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  form TEXT NOT NULL, form_id BIGINT REFERENCES definitions(id), data TEXT NOT NULL,"
+    "  valid BIGINT NOT NULL, errors TEXT, actor TEXT NOT NULL, submitted_at TEXT NOT NULL,"
+    "  role TEXT);"
+    "CREATE INDEX entries_by_case ON entries(case_id, form, valid);"
+    "CREATE TABLE events("
+    "  seq BIGINT PRIMARY KEY, case_id BIGINT REFERENCES cases(id), at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL, role TEXT, kind TEXT NOT NULL, name TEXT, from_state TEXT,"
+    "  to_state TEXT, reason TEXT, data TEXT NOT NULL DEFAULT '{}',"
+    "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX events_by_case ON events(case_id, seq);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events"
+    "  FOR EACH ROW EXECUTE FUNCTION kf_append_only();"
+    "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION kf_append_only();"
+    "REVOKE UPDATE, DELETE, TRUNCATE ON events FROM PUBLIC, CURRENT_USER;"
+    "CREATE TABLE timers("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  name TEXT NOT NULL, kind TEXT NOT NULL, state TEXT, due_at TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending', done_at TEXT);"
+    "CREATE INDEX timers_due ON timers(status, due_at);"
+    "CREATE INDEX timers_by_case ON timers(case_id, status);"
+    "CREATE TABLE users("
+    "  login TEXT PRIMARY KEY, role TEXT NOT NULL, roles TEXT NOT NULL DEFAULT '[]',"
+    "  password_hash TEXT NOT NULL, created_at TEXT NOT NULL, last_login TEXT,"
+    "  disabled BIGINT NOT NULL DEFAULT 0, must_change BIGINT NOT NULL DEFAULT 0,"
+    "  family_case BIGINT REFERENCES cases(id), family_member BIGINT);"
+    "CREATE TABLE sessions("
+    "  token_hash TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES users(login),"
+    "  csrf TEXT NOT NULL, created_at BIGINT NOT NULL, seen_at BIGINT NOT NULL,"
+    "  idle BIGINT NOT NULL, absolute BIGINT NOT NULL);"
+    "CREATE INDEX sessions_by_login ON sessions(login);"
+    "CREATE TABLE teams(name TEXT PRIMARY KEY, created_at TEXT NOT NULL);"
+    "CREATE TABLE team_members("
+    "  team TEXT NOT NULL REFERENCES teams(name), login TEXT NOT NULL REFERENCES users(login),"
+    "  PRIMARY KEY(team, login));"
+    "CREATE INDEX team_members_by_login ON team_members(login, team);"
+    "CREATE TABLE access_grants("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  login TEXT NOT NULL, reason TEXT NOT NULL, granted_at TEXT NOT NULL,"
+    "  expires_at TEXT NOT NULL);"
+    "CREATE INDEX access_grants_by_login ON access_grants(login, case_id, expires_at);"
+    "CREATE INDEX access_grants_by_case ON access_grants(case_id);"
+    "CREATE TABLE consents("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  member_id BIGINT NOT NULL REFERENCES members(id), purpose TEXT NOT NULL,"
+    "  given_on TEXT NOT NULL, until TEXT, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+    "  withdrawn_at TEXT, withdrawn_by TEXT, withdrawn_reason TEXT, on_behalf BIGINT);"
+    "CREATE INDEX consents_by_case ON consents(case_id, purpose);"
+    "CREATE TABLE decisions("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  transition TEXT, decided TEXT NOT NULL, family_agreed BIGINT NOT NULL,"
+    "  participants TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL);"
+    "CREATE INDEX decisions_by_case ON decisions(case_id, id);"
+    "CREATE TABLE flags("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  kind TEXT NOT NULL, text TEXT NOT NULL, raised_at TEXT NOT NULL,"
+    "  cleared_at TEXT, cleared_by TEXT);"
+    "CREATE INDEX flags_open ON flags(case_id) WHERE cleared_at IS NULL;"
+    "CREATE TABLE withheld("
+    "  case_id BIGINT NOT NULL REFERENCES cases(id), destination TEXT NOT NULL,"
+    "  purpose TEXT NOT NULL, events BIGINT NOT NULL, first_seq BIGINT NOT NULL,"
+    "  last_seq BIGINT NOT NULL, reason TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY(case_id, destination));"
+    "ALTER TABLE users ADD FOREIGN KEY(family_member) REFERENCES members(id);"
+    "CREATE TABLE case_links("
+    "  id BIGINT PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  other_id BIGINT NOT NULL REFERENCES cases(id), kind TEXT NOT NULL,"
+    "  linked_at TEXT NOT NULL, linked_by TEXT NOT NULL, UNIQUE(case_id, other_id, kind));"
+    "CREATE INDEX case_links_by_other ON case_links(other_id);"
+    "CREATE TABLE settings(name TEXT PRIMARY KEY, value TEXT NOT NULL, set_at TEXT NOT NULL,"
+    "  set_by TEXT NOT NULL);"
+    "CREATE TABLE migrations("
+    "  id BIGINT PRIMARY KEY, workflow TEXT NOT NULL, to_version BIGINT NOT NULL,"
+    "  to_id BIGINT NOT NULL REFERENCES definitions(id), plan_hash TEXT NOT NULL, plan TEXT,"
+    "  by TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,"
+    "  state TEXT NOT NULL CHECK(state IN ('running','done','undone','interrupted')),"
+    "  counts TEXT NOT NULL DEFAULT '{}', pid BIGINT, host TEXT, heartbeat_at TEXT);"
+    "CREATE TABLE migrated_cases("
+    "  migration BIGINT NOT NULL REFERENCES migrations(id),"
+    "  case_id BIGINT NOT NULL REFERENCES cases(id),"
+    "  from_workflow_id BIGINT NOT NULL REFERENCES definitions(id), from_state TEXT NOT NULL,"
+    "  from_final BIGINT NOT NULL, from_data TEXT NOT NULL, from_timers TEXT NOT NULL,"
+    "  from_entered_at TEXT NOT NULL, from_overdue_since TEXT, to_state TEXT NOT NULL,"
+    "  revision BIGINT NOT NULL, seq BIGINT NOT NULL, undone BIGINT NOT NULL DEFAULT 0,"
+    "  to_workflow_id BIGINT REFERENCES definitions(id),"
+    "  PRIMARY KEY(migration, case_id));"
+    "CREATE INDEX migrated_cases_by_case ON migrated_cases(case_id);"
+    "DO $$ DECLARE t TEXT; BEGIN FOREACH t IN ARRAY ARRAY['definitions','cases','members',"
+    "  'entries','timers','access_grants','consents','decisions','flags','case_links',"
+    "  'migrations'] LOOP EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW"
+    "  EXECUTE FUNCTION kf_next_id()', t || '_next_id', t); END LOOP; END $$;";
+
+/* SQLite's steps 2 to 11 are in the one schema above; a later step is written for both. */
+static const char *const STEPS[] = {SCHEMA, "", "", "", "", "", "", "", "", "", ""};
+#define NSTEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
+
+/* A migration's transaction: one migrator at a time, however many servers start at once. */
+static int pg_begin_migration(kf_store *st, kf_err *err) {
+  int rc = pg_exec(st, "BEGIN; SELECT pg_advisory_xact_lock(7064841)");
+  if (rc) return store_db_fail(st, err, rc, "starting the schema's upgrade");
+  st->in_tx = 1;
+  return 0;
+}
+
+static int pg_set_version(kf_store *st, int v, kf_err *err) {
+  char q[160];
+  snprintf(q, sizeof q, "INSERT INTO meta(key, value) VALUES('schema_version', '%d')"
+           " ON CONFLICT(key) DO UPDATE SET value=excluded.value", v);
+  return store_exec(st, q, err);
+}
+
+int store_pg_migrate(kf_store *st, kf_err *err) {
+  return store_migrate(st, STEPS, NSTEPS, pg_begin_migration, pg_set_version, err);
+}
