@@ -1393,10 +1393,11 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
   if (tx_begin(e, err)) return NULL;
   char now[21];
   now_iso(now);
-  json_t *t = kf_store_timer_get(e->st, timer_id, err), *c = NULL, *out = NULL;
-  if (!t) return abort_tx_new(e, NULL);
-  if (strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
-    /* another runner took it between our listing and our lock */
+  json_t *t = kf_store_timer_claim(e->st, timer_id, err), *c = NULL, *out = NULL;
+  if (!t && err->code != KF_ENOTFOUND) return abort_tx_new(e, NULL);
+  if (!t || strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
+    /* another runner took it between our listing and our lock (or holds it now) */
+    *err = (kf_err){0};
     tx_abort(e);
     json_decref(t);
     return json_pack("{s:I,s:s}", "timer", (json_int_t)timer_id, "result", "already done");

@@ -1215,6 +1215,19 @@ json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err) {
   return store_rows_json(st, s, "reading timers", err);
 }
 
+json_t *kf_store_timer_claim(kf_store *st, int64_t id, kf_err *err) {
+  /* PostgreSQL: the row stays locked to this transaction, and a runner on another server
+   * passes over it rather than waiting (SQLite's writers take turns already) */
+  static const char *lite = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
+                            " done_at FROM timers WHERE id=?1";
+  static const char *pg = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
+                          " done_at FROM timers WHERE id=?1 FOR UPDATE SKIP LOCKED";
+  db_stmt *s = store_stmt(st, store_is_pg(st) ? pg : lite, err);
+  if (!s) return NULL;
+  db_bind_int64(s, 1, id);
+  return store_row_or_none(st, s, "timer", err);
+}
+
 json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "SELECT id, case_id AS \"case\", name, kind, state, due_at, status,"
                          " done_at FROM timers WHERE id=?1";

@@ -196,6 +196,9 @@ json_t *kf_store_timers_due(kf_store *st, const char *now, int limit, kf_err *er
 /* Every timer of a case, in the order scheduled. */
 json_t *kf_store_timers(kf_store *st, int64_t case_id, kf_err *err);
 json_t *kf_store_timer_get(kf_store *st, int64_t id, kf_err *err);
+/* The timer, for the transaction that runs it: on PostgreSQL its row locked until the
+ * transaction ends, and KF_ENOTFOUND when another server's runner holds it. */
+json_t *kf_store_timer_claim(kf_store *st, int64_t id, kf_err *err);
 /* Mark a pending timer done ("fired", "refused", "skipped") at now; KF_ECONFLICT if it was
  * not pending any more (another runner took it). */
 int kf_store_timer_finish(kf_store *st, int64_t id, const char *status, const char *now,
