@@ -72,6 +72,11 @@ int store_sqlite_open(kf_store *st, int flags, kf_err *err);
 int store_pg_open(kf_store *st, int flags, kf_err *err);
 int store_sqlite_migrate(kf_store *st, kf_err *err);
 int store_pg_migrate(kf_store *st, kf_err *err);
+/* PostgreSQL's side of scripts (store_script.c has SQLite's): a read-only snapshot, and
+ * an analyst's query run as a role that can read only what the script may. */
+int store_pg_script_begin(kf_store *st, kf_err *err);
+json_t *store_pg_query(kf_store *st, const char *sql, json_t *params, int reveal,
+                       double seconds, double seconds_left, size_t max_result, kf_err *err);
 /* Brings the schema from its version to n (steps[v] takes version v to v + 1), in one
  * transaction that begin starts; set_version records each step. Refuses a newer schema,
  * and a read-only connection's older one. */

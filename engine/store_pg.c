@@ -267,7 +267,16 @@ static int pg_exec(kf_store *st, const char *sql) {
 
 static int pg_in_tx(kf_store *st);
 
+static int prepare_typed(kf_store *st, const char *sql, const Oid *hints, int nhints,
+                         db_stmt **out);
+
 static int pg_prepare(kf_store *st, const char *sql, db_stmt **out) {
+  return prepare_typed(st, sql, NULL, 0, out);
+}
+
+/* hints: a type for each parameter as the store numbers them (0: as PostgreSQL infers). */
+static int prepare_typed(kf_store *st, const char *sql, const Oid *hints, int nhints,
+                         db_stmt **out) {
   struct pg_stmt *ps = calloc(1, sizeof *ps);
   if (!ps || !(ps->sql = strdup(sql))) {
     free(ps);
@@ -293,6 +302,8 @@ static int pg_prepare(kf_store *st, const char *sql, db_stmt **out) {
     free(ps);
     return b.oom == 2 ? DB_ERROR : DB_NOMEM;
   }
+  for (int i = 1; i <= nhints && i <= MAXP; i++)
+    if (ps->map[i] && !ps->types[ps->map[i] - 1]) ps->types[ps->map[i] - 1] = hints[i - 1];
   if (ctl) {
     ps->text = b.p;
   } else {
@@ -689,6 +700,41 @@ static const char *const SCHEMA =
     "  to_workflow_id BIGINT REFERENCES definitions(id),"
     "  PRIMARY KEY(migration, case_id));"
     "CREATE INDEX migrated_cases_by_case ON migrated_cases(case_id);"
+    /* Analysts' SQL (kf.sql) runs as kinflow_script, which reads the tables through the
+     * views of schema kf_script: every table but the login tables, with the data columns of
+     * cases, members, entries and events NULL; with --reveal as kinflow_script_reveal,
+     * through kf_reveal's views, which hold those too. Neither role can write, nor read a
+     * table itself. (A column added to one of these tables is added to its views.) Without
+     * the right to make roles, scripts' SQL is refused until an administrator makes them. */
+    "CREATE SCHEMA kf_script; CREATE SCHEMA kf_reveal;"
+    "DO $$ DECLARE t TEXT; BEGIN FOREACH t IN ARRAY ARRAY['meta','definitions','timers','teams',"
+    "  'team_members','access_grants','consents','decisions','flags','withheld','case_links',"
+    "  'settings','migrations','migrated_cases','cases','members','entries','events'] LOOP"
+    "  EXECUTE format('CREATE VIEW kf_reveal.%I AS SELECT * FROM public.%I', t, t);"
+    "  IF t NOT IN ('cases','members','entries','events') THEN"
+    "    EXECUTE format('CREATE VIEW kf_script.%I AS SELECT * FROM public.%I', t, t);"
+    "  END IF; END LOOP; END $$;"
+    "CREATE VIEW kf_script.cases AS SELECT id, ref, workflow_id, workflow, state, final,"
+    "  NULL::text AS data, revision, overdue_since, created_at, updated_at, entered_at,"
+    "  allocated_to, team, last_seq FROM public.cases;"
+    "CREATE VIEW kf_script.members AS SELECT id, case_id, role, name, NULL::text AS data,"
+    "  added_at, ended_at, ended_reason FROM public.members;"
+    "CREATE VIEW kf_script.entries AS SELECT id, case_id, form, form_id, NULL::text AS data,"
+    "  valid, errors, actor, submitted_at, role FROM public.entries;"
+    "CREATE VIEW kf_script.events AS SELECT seq, case_id, at, actor, role, kind, name,"
+    "  from_state, to_state, reason, NULL::text AS data, prev_hash, hash FROM public.events;"
+    "DO $$ DECLARE r TEXT; BEGIN"
+    "  FOREACH r IN ARRAY ARRAY['kinflow_script', 'kinflow_script_reveal'] LOOP"
+    "    BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r);"
+    "    EXCEPTION WHEN duplicate_object THEN NULL; END;"
+    "  END LOOP;"
+    "  EXECUTE format('GRANT kinflow_script, kinflow_script_reveal TO %I', current_user);"
+    "  GRANT USAGE ON SCHEMA kf_script TO kinflow_script;"
+    "  GRANT SELECT ON ALL TABLES IN SCHEMA kf_script TO kinflow_script;"
+    "  GRANT USAGE ON SCHEMA kf_reveal TO kinflow_script_reveal;"
+    "  GRANT SELECT ON ALL TABLES IN SCHEMA kf_reveal TO kinflow_script_reveal;"
+    "EXCEPTION WHEN insufficient_privilege THEN"
+    "  RAISE NOTICE 'kinflow: no roles for scripts (%)', SQLERRM; END $$;"
     "DO $$ DECLARE t TEXT; BEGIN FOREACH t IN ARRAY ARRAY['definitions','cases','members',"
     "  'entries','timers','access_grants','consents','decisions','flags','case_links',"
     "  'migrations'] LOOP EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW"
@@ -715,4 +761,148 @@ static int pg_set_version(kf_store *st, int v, kf_err *err) {
 
 int store_pg_migrate(kf_store *st, kf_err *err) {
   return store_migrate(st, STEPS, NSTEPS, pg_begin_migration, pg_set_version, err);
+}
+
+/* ---- analysts' scripts ---- */
+
+int store_pg_script_begin(kf_store *st, kf_err *err) {
+  int rc = pg_exec(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  return rc ? store_db_fail(st, err, rc, "starting a script's snapshot") : 0;
+}
+
+/* The first word of sql: what kind of statement it is. */
+static int starts_with_word(const char *sql, const char *w) {
+  while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(') sql++;
+  size_t n = strlen(w);
+  return !strncasecmp(sql, w, n) && !isalnum((unsigned char)sql[n]) && sql[n] != '_';
+}
+
+/* Whether m says a login table does not exist (scripts' views leave them out); its name. */
+static int login_table(const char *m, char table[64]) {
+  char name[64];
+  if (sscanf(m, "relation \"%63[^\"]\" does not exist", name) != 1) return 0;
+  const char *dot = strrchr(name, '.'), *t = dot ? dot + 1 : name;
+  if (strcmp(t, "users") && strcmp(t, "sessions")) return 0;
+  snprintf(table, 64, "%s", t);
+  return 1;
+}
+
+/* Whether sql names a write (a data-modifying WITH) outside its strings. */
+static int writes(const char *sql) {
+  static const char *const verbs[] = {"INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", NULL};
+  for (const char *p = sql; *p;) {
+    if (*p == '\'') {
+      for (p++; *p && !(*p == '\'' && p[1] != '\''); p += *p == '\'' ? 2 : 1) {}
+      if (*p) p++;
+    } else if (isalpha((unsigned char)*p) || *p == '_') {
+      const char *q = p;
+      while (isalnum((unsigned char)*q) || *q == '_') q++;
+      for (int i = 0; verbs[i]; i++)
+        if (word_is(p, (size_t)(q - p), verbs[i])) return 1;
+      p = q;
+    } else p++;
+  }
+  return 0;
+}
+
+json_t *store_pg_query(kf_store *st, const char *sql, json_t *params, int reveal,
+                       double seconds, double seconds_left, size_t max_result, kf_err *err) {
+  if ((!starts_with_word(sql, "SELECT") && !starts_with_word(sql, "WITH") &&
+       !starts_with_word(sql, "VALUES") && !starts_with_word(sql, "TABLE")) || writes(sql)) {
+    kf_fail(err, KF_EREFUSED, "kf.sql: only a query (SELECT, WITH, VALUES) may run: scripts "
+            "are read-only; nothing was changed");
+    return NULL;
+  }
+  if (seconds_left <= 0.001) {
+    kf_fail(err, KF_EREFUSED, "kf.sql: stopped: the script's time limit (%g s) ran out", seconds);
+    return NULL;
+  }
+  char setup[200];
+  snprintf(setup, sizeof setup, "SAVEPOINT kf_sql; SET LOCAL statement_timeout = %ld; "
+           "SET LOCAL ROLE %s; SET LOCAL search_path = %s", (long)(seconds_left * 1000) + 1,
+           reveal ? "kinflow_script_reveal" : "kinflow_script", reveal ? "kf_reveal" : "kf_script");
+  if (pg_exec(st, setup)) {
+    kf_fail(err, KF_EREFUSED, "kf.sql: this database has no role for scripts' SQL (%s): an "
+            "administrator creates kinflow_script and kinflow_script_reveal (README: "
+            "PostgreSQL); nothing was changed", st->pg->err);
+    pg_exec(st, "ROLLBACK TO SAVEPOINT kf_sql; RELEASE SAVEPOINT kf_sql");
+    return NULL;
+  }
+  db_stmt *s = NULL;
+  json_t *rows = NULL;
+  Oid hints[MAXP] = {0}; /* the values' own types: "SELECT ? + ?" adds numbers */
+  for (size_t i = 0; i < json_array_size(params) && i < MAXP; i++) {
+    json_t *v = json_array_get(params, i);
+    hints[i] = json_is_integer(v) || json_is_boolean(v) ? OID_INT8 : json_is_real(v) ? OID_FLOAT8
+             : json_is_string(v) ? 25 : 0;
+  }
+  int rc = prepare_typed(st, sql, hints, (int)json_array_size(params), &s);
+  int want = rc ? 0 : pg_bind_count(s), have = (int)json_array_size(params);
+  if (!rc && want != have)
+    kf_fail(err, KF_EINVAL, "kf.sql: the query has %d parameter%s, %d value%s given", want,
+            want == 1 ? "" : "s", have, have == 1 ? "" : "s");
+  else if (!rc) {
+    for (int i = 0; i < have && !rc; i++) {
+      json_t *v = json_array_get(params, (size_t)i);
+      switch (json_typeof(v)) {
+      case JSON_STRING: rc = pg_bind_text(s, i + 1, json_string_value(v), -1, DB_TRANSIENT); break;
+      case JSON_INTEGER: rc = pg_bind_int64(s, i + 1, json_integer_value(v)); break;
+      case JSON_REAL: rc = pg_bind_double(s, i + 1, json_real_value(v)); break;
+      case JSON_TRUE: rc = pg_bind_int64(s, i + 1, 1); break;
+      case JSON_FALSE: rc = pg_bind_int64(s, i + 1, 0); break;
+      case JSON_NULL: rc = pg_bind_null(s, i + 1); break;
+      default:
+        kf_fail(err, KF_EINVAL, "kf.sql: parameter %d is a table; give text, a number, a "
+                "boolean or nil", i + 1);
+        rc = -1;
+      }
+    }
+    if (!rc) {
+      rows = json_array();
+      size_t bytes = 0;
+      while (rows && (rc = pg_step(s)) == DB_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; i < pg_column_count(s); i++) {
+          json_t *v;
+          switch (pg_column_type(s, i)) {
+          case DB_INTEGER: v = json_integer(pg_column_int64(s, i)); break;
+          case DB_FLOAT: v = json_real(pg_column_double(s, i)); break;
+          case DB_NULL: v = json_null(); break;
+          default: v = json_stringn_nocheck(pg_column_text(s, i), (size_t)pg_column_bytes(s, i));
+          }
+          bytes += (size_t)pg_column_bytes(s, i) + 32;
+          json_object_set_new(o, pg_column_name(s, i), v);
+        }
+        json_array_append_new(rows, o);
+        if ((bytes += 64) > max_result) {
+          kf_fail(err, KF_EINVAL, "kf.sql: the result is larger than %zu MiB; narrow the query "
+                  "(WHERE, LIMIT) or aggregate in SQL", max_result >> 20);
+          json_decref(rows);
+          rows = NULL;
+          rc = -1;
+        }
+      }
+      if (rc == DB_DONE) rc = 0;
+    }
+  }
+  if (rc > 0) { /* the database refused it: say why in the script's terms */
+    json_decref(rows);
+    rows = NULL;
+    const char *m = st->pg->err;
+    char table[64];
+    if (rc == DB_INTERRUPT)
+      kf_fail(err, KF_EREFUSED, "kf.sql: stopped: the script's time limit (%g s) ran out", seconds);
+    else if (rc == DB_READONLY)
+      kf_fail(err, KF_EREFUSED, "kf.sql: %s: scripts are read-only; nothing was changed", m);
+    else if (sscanf(m, "permission denied for %*s %63s", table) == 1 || login_table(m, table))
+      kf_fail(err, KF_EREFUSED, "kf.sql: reading table '%s' is not allowed in scripts; nothing "
+              "was changed", table);
+    else if (strstr(m, "multiple commands"))
+      kf_fail(err, KF_EINVAL, "kf.sql: one statement at a time (found more after the first)");
+    else kf_fail(err, KF_EINVAL, "kf.sql: %s", m);
+  }
+  db_finalize(s);
+  pg_exec(st, rows ? "SET LOCAL ROLE NONE; RELEASE SAVEPOINT kf_sql"
+                   : "ROLLBACK TO SAVEPOINT kf_sql; RELEASE SAVEPOINT kf_sql");
+  return rows;
 }

@@ -1,7 +1,9 @@
-/* store_script.c: the read-only connection an analyst's script (and a report) runs on: an
- * authorizer that allows reads only, never of the login tables, and reads the columns
- * holding people's details as NULL unless revealed; a deadline and a cap on what one query
- * may return; kf.sql's queries with their parameters. It writes nothing. */
+/* store_script.c: the read-only connection an analyst's script (and a report) runs on: on
+ * SQLite an authorizer that allows reads only, never of the login tables, and reads the
+ * columns holding people's details as NULL unless revealed; a deadline and a cap on what
+ * one query may return; kf.sql's queries with their parameters. PostgreSQL's side is
+ * store_pg.c's (a read-only snapshot, and a role that reads only what scripts may). It
+ * writes nothing. */
 #define _GNU_SOURCE
 #include <sqlite3.h>
 #include <stdio.h>
@@ -149,12 +151,6 @@ kf_store *kf_store_open_script(const char *path, double seconds, size_t max_resu
                                int flags, kf_err *err) {
   kf_store *st = kf_store_open(path, KF_STORE_READONLY | KF_STORE_NOCREATE, err);
   if (!st) return NULL;
-  if (store_is_pg(st)) {
-    kf_fail(err, KF_EINVAL, "analysts' scripts and reports run on a SQLite database: copy "
-            "this one to a file first (`kinflow db copy %s FILE`)", st->path);
-    kf_store_close(st);
-    return NULL;
-  }
   struct kf_script_guard *g = calloc(1, sizeof *g);
   if (!g) {
     kf_store_close(st);
@@ -167,11 +163,12 @@ kf_store *kf_store_open_script(const char *path, double seconds, size_t max_resu
   g->reveal = (flags & KF_SCRIPT_REVEAL) != 0;
   st->guard = g;
   /* One snapshot for the whole script, so that pages of cases and events agree. */
-  int rc = store_exec(st, "BEGIN DEFERRED", err);
+  int rc = store_is_pg(st) ? store_pg_script_begin(st, err) : store_exec(st, "BEGIN DEFERRED", err);
   if (rc) {
     kf_store_close(st);
     return NULL;
   }
+  if (store_is_pg(st)) return st; /* its limits are the role's and the statement's */
   sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL); /* not even that */
   sqlite3_limit(st->db, SQLITE_LIMIT_ATTACHED, 0);
   sqlite3_limit(st->db, SQLITE_LIMIT_LENGTH, (int)(g->max_result < (1u << 30) ? g->max_result : (1u << 30)));
@@ -228,6 +225,9 @@ json_t *kf_store_query(kf_store *st, const char *sql, json_t *params, kf_err *er
     kf_fail(err, KF_EINVAL, "internal: kf_store_query needs a script connection");
     return NULL;
   }
+  if (store_is_pg(st))
+    return store_pg_query(st, sql, params, g->reveal, g->seconds, g->deadline - mono_now(),
+                          g->max_result, err);
   g->denied[0] = g->schema[0] = 0;
   sqlite3_stmt *s = NULL;
   const char *tail = NULL;
