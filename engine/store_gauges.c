@@ -1,5 +1,6 @@
 /* store_gauges.c: what the database holds now, counted for monitoring (the console's
- * /metrics): pending timers due, overdue cases, and the bytes the database takes on disk.
+ * /metrics): pending timers due, overdue cases, the bytes the database takes on disk, and
+ * on PostgreSQL the connections to it from every server.
  * Only reads: it never writes, and it reads no clock (the caller passes now). */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -37,8 +38,21 @@ json_t *kf_store_gauges(kf_store *st, const char *now, kf_err *err) {
                                               "cases_overdue WHERE overdue_since IS NOT NULL",
                                               NULL, "counting overdue cases", err);
   if (overdue < 0) return NULL;
-  const char *path = kf_store_path(st);
-  long long bytes = file_bytes(path, "") + file_bytes(path, "-wal");
-  return json_pack("{s:I,s:I,s:I}", "timers_due", (json_int_t)due, "cases_overdue",
-                   (json_int_t)overdue, "database_bytes", (json_int_t)bytes);
+  long long bytes, server = -1;
+  if (store_is_pg(st)) { /* the database's size, and who is connected to it from anywhere */
+    bytes = count_of(st, "SELECT pg_database_size(current_database())", NULL,
+                     "measuring the database", err);
+    server = bytes < 0 ? -1 : count_of(st, "SELECT count(*) FROM pg_stat_activity"
+                                       " WHERE datname = current_database()", NULL,
+                                       "counting the database's connections", err);
+    if (server < 0) return NULL;
+  } else {
+    const char *path = kf_store_path(st);
+    bytes = file_bytes(path, "") + file_bytes(path, "-wal");
+  }
+  json_t *g = json_pack("{s:I,s:I,s:I,s:s}", "timers_due", (json_int_t)due, "cases_overdue",
+                        (json_int_t)overdue, "database_bytes", (json_int_t)bytes, "backend",
+                        st->be->name);
+  if (g && server >= 0) json_object_set_new(g, "server_connections", json_integer(server));
+  return g;
 }

@@ -148,6 +148,8 @@ void query_text(ctx *x, json_t *args, const char *name);
 /* engine.c: one engine session per worker thread */
 kf_session *engine_session(char *err, size_t len);
 void engine_close_sessions(void); /* after the daemon stopped */
+/* The workers' database connections: open, and in a verb now (the writer's is not counted). */
+void engine_pool(int *open, int *busy);
 /* Run a verb; takes args. NULL with err filled and *status: the engine's HTTP-like
  * status, or -1 when no engine session could be opened. */
 json_t *engine_call_new(const char *name, json_t *args, int *status, char *err, size_t len);

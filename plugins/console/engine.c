@@ -4,6 +4,7 @@
  * engine scopes what it returns), and their failures as HTTP answers. It decides nothing
  * about who may call what (routes.c, the handlers and the engine do). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "console.h"
@@ -12,6 +13,14 @@ static __thread kf_session *mine;
 static pthread_mutex_t sessions_mu = PTHREAD_MUTEX_INITIALIZER;
 static kf_session **sessions;
 static size_t nsessions;
+static atomic_int calling; /* workers' sessions in a verb now, for /metrics */
+
+void engine_pool(int *open, int *busy) {
+  pthread_mutex_lock(&sessions_mu);
+  *open = (int)nsessions;
+  pthread_mutex_unlock(&sessions_mu);
+  *busy = atomic_load(&calling);
+}
 
 kf_session *engine_session(char *err, size_t len) {
   if (mine) return mine;
@@ -85,7 +94,9 @@ static json_t *run_new(const char *name, json_t *args, int *status, char *err, s
     if (queued) return res;
   }
   kf_session *s = engine_session(err, len);
+  atomic_fetch_add(&calling, 1);
   json_t *res = s && args ? api->call(s, name, args, status, err, len) : NULL;
+  atomic_fetch_sub(&calling, 1);
   json_decref(args);
   if (!s) {
     *status = -1; /* no engine: err says why */

@@ -322,9 +322,27 @@ static char *exposition(const json_t *gauges) {
   head(&t, "kinflow_timers_overdue", "gauge", "Cases past a review date (read at scrape time).");
   put(&t, "kinflow_timers_overdue %lld\n",
       (long long)json_integer_value(json_object_get(gauges, "cases_overdue")));
-  head(&t, "kinflow_database_bytes", "gauge", "Bytes the database takes: its file and its WAL.");
-  put(&t, "kinflow_database_bytes %lld\n",
+  head(&t, "kinflow_database_bytes", "gauge",
+       "Bytes the database takes: SQLite's file and its WAL, or PostgreSQL's database.");
+  put(&t, "kinflow_database_bytes{backend=\"%s\"} %lld\n",
+      json_string_value(json_object_get(gauges, "backend")),
       (long long)json_integer_value(json_object_get(gauges, "database_bytes")));
+  int open = 0, busy = 0;
+  engine_pool(&open, &busy);
+  head(&t, "kinflow_db_pool_connections", "gauge",
+       "This server's connections to the database for requests: open, and running a verb now "
+       "(the writer's own connection is not among them).");
+  put(&t, "kinflow_db_pool_connections{state=\"open\"} %d\n", open);
+  put(&t, "kinflow_db_pool_connections{state=\"busy\"} %d\n", busy);
+  put(&t, "kinflow_db_pool_connections{state=\"idle\"} %d\n", open > busy ? open - busy : 0);
+  head(&t, "kinflow_db_pool_max", "gauge", "Connections the pool opens at most (one a worker thread).");
+  put(&t, "kinflow_db_pool_max %d\n", (int)cfg.threads);
+  json_t *server = json_object_get(gauges, "server_connections");
+  if (json_is_integer(server)) {
+    head(&t, "kinflow_db_server_connections", "gauge",
+         "Connections to this PostgreSQL database from every server and client (pg_stat_activity).");
+    put(&t, "kinflow_db_server_connections %lld\n", (long long)json_integer_value(server));
+  }
   put_writer(&t);
   head(&t, "kinflow_build_info", "gauge", "The console's version, as a label; always 1.");
   put(&t, "kinflow_build_info{version=\"%s\"} 1\n", CONSOLE_VERSION);

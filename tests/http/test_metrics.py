@@ -276,6 +276,7 @@ def who_may(server, admin, worker):
             "kinflow_timers_overdue": "gauge", "kinflow_signin_failures_total": "counter",
             "kinflow_database_bytes": "gauge", "kinflow_writer_batch_size": "histogram",
             "kinflow_writer_commits_total": "counter", "kinflow_build_info": "gauge",
+            "kinflow_db_pool_connections": "gauge", "kinflow_db_pool_max": "gauge",
             "process_resident_memory_bytes": "gauge", "process_start_time_seconds": "gauge"}
     wrong = {k: types.get(k) for k, t in want.items() if types.get(k) != t}
     check("every documented metric is there with its type", not wrong, wrong)
@@ -363,9 +364,24 @@ def gauges(server, admin, mport):
           value(s, "kinflow_timers_overdue") == 0, value(s, "kinflow_timers_overdue"))
     # the loopback scrape writes nothing (no session is touched): the files hold still
     status, _, body = loopback(mport, "/metrics")
-    size = sum(os.stat(p).st_size for p in (DB, DB + "-wal") if os.path.exists(p))
-    got = value(parse(body)[0], "kinflow_database_bytes") if status == 200 else None
-    check("kinflow_database_bytes is the database file plus its WAL", got == size, (got, size))
+    samples = parse(body)[0] if status == 200 else {}
+    if "://" in DB:  # PostgreSQL: the database's own size, as the server measures it
+        got = value(samples, "kinflow_database_bytes", backend="postgresql")
+        check("kinflow_database_bytes is PostgreSQL's size of the database", got > 1e6, got)
+        check("kinflow_db_server_connections counts this server's connections at least",
+              value(samples, "kinflow_db_server_connections") >= 1,
+              value(samples, "kinflow_db_server_connections"))
+    else:
+        size = sum(os.stat(p).st_size for p in (DB, DB + "-wal") if os.path.exists(p))
+        got = value(samples, "kinflow_database_bytes", backend="sqlite")
+        check("kinflow_database_bytes is the database file plus its WAL", got == size, (got, size))
+    # the pool: the workers' connections, each opened by the first request its thread served
+    s = scrape(server, admin)
+    pool = {st: value(s, "kinflow_db_pool_connections", state=st) for st in ("open", "busy", "idle")}
+    check("kinflow_db_pool_connections: some open, none busy between requests, the rest idle",
+          pool["open"] >= 1 and pool["busy"] == 0 and pool["idle"] == pool["open"], pool)
+    check("kinflow_db_pool_max is the console's worker threads (8 by default)",
+          value(s, "kinflow_db_pool_max") == 8, value(s, "kinflow_db_pool_max"))
 
 
 def listener(mport):
