@@ -202,10 +202,10 @@ json_t *kf_store_flags_open(kf_store *st, int64_t case_id, kf_err *err) {
 
 json_t *kf_store_list_parts(kf_store *st, json_t *ids, kf_err *err) {
   static const char *q_people =
-      "SELECT case_id, role, name FROM members WHERE case_id IN (SELECT value FROM json_each(?1))"
+      "SELECT case_id, role, name FROM members WHERE case_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?1))"
       " AND ended_at IS NULL ORDER BY case_id, id";
   static const char *q_flags =
-      "SELECT case_id, count(*) FROM flags WHERE case_id IN (SELECT value FROM json_each(?1))"
+      "SELECT case_id, count(*) FROM flags WHERE case_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?1))"
       " AND cleared_at IS NULL GROUP BY case_id";
   json_t *out = json_object();
   size_t i;
