@@ -24,7 +24,8 @@
   "  check FILE...                      validate workflows, rules, forms, scenarios\n"    \
   "  deploy FILE...                     check, then store each changed file as a new version\n" \
   "  workflows                          deployed programmes and their versions\n"         \
-  "  test [PATH...]                     run the scenario tests (*.test.lua) of workflows\n" \
+  "  test [PATH...] [--scratch URI]     run the scenario tests (*.test.lua) of workflows;\n" \
+  "                                     --scratch: on an empty PostgreSQL database instead\n" \
   "  plugins                            plugins found, their versions and what they add\n" \
   "  diagram WORKFLOW                   the state machine as Graphviz DOT\n"              \
   "  case new WORKFLOW [--data JSON] [--ref REF]\n"                                      \
@@ -71,7 +72,7 @@
 
 typedef struct args {
   const char *db, *data, *ref, *as, *actor, *reason, *workflow, *state, *role, *name, *note;
-  const char *to, *team, *sort;
+  const char *to, *team, *sort, *scratch;
   const char *member, *purpose, *from, *until, *destination;
   long long limit, offset, revision, clear;
   int json, overdue, open, mine, unallocated, reveal;
@@ -106,7 +107,7 @@ static int parse(int argc, char **argv, args *a) {
       {"--member", offsetof(args, member)}, {"--purpose", offsetof(args, purpose)},
       {"--from", offsetof(args, from)},     {"--until", offsetof(args, until)},
       {"--destination", offsetof(args, destination)},
-      {"--sort", offsetof(args, sort)},
+      {"--sort", offsetof(args, sort)},     {"--scratch", offsetof(args, scratch)},
   };
   static const struct {
     const char *flag;
@@ -1034,7 +1035,13 @@ static int cmd_test(const args *a) {
   const char **paths = a->npos > 1 ? (const char **)(a->pos + 1) : defaults;
   int n = a->npos > 1 ? a->npos - 1 : 1;
   json_t *results = a->json ? json_array() : NULL;
-  int rc = kf_scenarios_run(paths, n, results, &passed, &failed, &err);
+  const char *scratch = a->scratch ? a->scratch : getenv("KINFLOW_TEST_SCRATCH");
+  if (scratch && !*scratch) scratch = NULL;
+  if (scratch && strncmp(scratch, "postgresql://", 13) && strncmp(scratch, "postgres://", 11)) {
+    json_decref(results);
+    return usage("--scratch takes a PostgreSQL database's URI (postgresql://...)");
+  }
+  int rc = kf_scenarios_run(paths, n, results, &passed, &failed, scratch, &err);
   if (rc) {
     json_decref(results);
     return fail(&err);

@@ -347,7 +347,7 @@ static void describe(json_t *s, char *buf, size_t n) {
 }
 
 /* One scenario on a fresh database. Returns 1 passed, 0 failed. */
-static int scenario(json_t *file, json_t *sc, char *msg, size_t n) {
+static int scenario(json_t *file, json_t *sc, const char *scratch, char *msg, size_t n) {
   kf_err err = {0};
   int64_t clock;
   const char *now = json_string_value(json_object_get(sc, "now"));
@@ -356,7 +356,11 @@ static int scenario(json_t *file, json_t *sc, char *msg, size_t n) {
     return 0;
   }
   set_clock(clock);
-  kf_engine *e = kf_engine_open(":memory:", 0, &err);
+  if (scratch && kf_store_scratch(scratch, &err)) {
+    snprintf(msg, n, "%s", err.msg);
+    return 0;
+  }
+  kf_engine *e = kf_engine_open(scratch ? scratch : ":memory:", 0, &err);
   if (!e) {
     snprintf(msg, n, "%s", err.msg);
     return 0;
@@ -414,7 +418,8 @@ static void report(json_t *results, const char *file, json_int_t line, const cha
 }
 
 int kf_scenarios_run(const char **paths, int npaths, json_t *results, int *passed, int *failed,
-                     kf_err *err) {
+                     const char *scratch, kf_err *err) {
+  if (scratch && kf_store_scratch(scratch, err)) return err->code; /* may it be emptied? */
   json_t *files = test_files(paths, npaths, err);
   if (!files) return err->code;
   int64_t saved_at; /* scenarios move the clock; the caller's comes back after */
@@ -439,7 +444,7 @@ int kf_scenarios_run(const char **paths, int npaths, json_t *results, int *passe
     json_t *sc;
     json_array_foreach(json_object_get(file, "scenarios"), k, sc) {
       char msg[1024] = "";
-      int ok = scenario(file, sc, msg, sizeof msg);
+      int ok = scenario(file, sc, scratch, msg, sizeof msg);
       report(results, json_string_value(path), json_integer_value(json_object_get(sc, "line")),
              js(sc, "name"), ok, msg);
       if (ok) (*passed)++;

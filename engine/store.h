@@ -20,6 +20,9 @@ enum {
 
 /* Open (creating it unless flags say not) and bring the schema up to date. */
 kf_store *kf_store_open(const char *path, int flags, kf_err *err);
+/* Empties the PostgreSQL database at uri for a scenario (`kinflow test --scratch`): only
+ * one without tables, or one emptied this way before (KF_EREFUSED otherwise). */
+int kf_store_scratch(const char *uri, kf_err *err);
 /* Finalize every statement and close the database. 0 when SQLite closed it cleanly;
  * KF_ESTORE (said on stderr) when statements were left open: they are finalized and the
  * connection closed anyway. st is freed either way; NULL is a no-op. */

@@ -2,8 +2,8 @@
  * schema (what SQLite's migrations reach, in PostgreSQL's types: events append-only by
  * trigger and privilege, ids given as SQLite gives them), and statements as store_db.h
  * shows them. The store's SQL is translated once, when prepared: ?N parameters, and the
- * few spellings that differ (json_each, json_extract, LIKE, INDEXED BY). Nothing above
- * the store sees libpq. */
+ * few spellings that differ (json_each, json_extract, LIKE, INDEXED BY, CROSS JOIN ... ON,
+ * LIMIT -1). Nothing above the store sees libpq. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <libpq-fe.h>
@@ -163,6 +163,8 @@ static void translate(struct pg_stmt *ps, struct buf *b, const char *p, const ch
         translate(ps, b, after, e);
         puts_(b, " AS BIGINT) AS l) AS lim)");
         q = e;
+      } else if (word_is(p, n, "CROSS") && !strncasecmp(after, "JOIN", 4)) {
+        q = after; /* SQLite's CROSS JOIN ... ON: an inner join in a fixed order */
       } else if (word_is(p, n, "LIKE")) puts_(b, "ILIKE");
       else if (word_is(p, n, "INDEXED") && !strncasecmp(after, "BY ", 3)) {
         q = after + 3; /* INDEXED BY name: PostgreSQL's planner chooses */
@@ -578,8 +580,8 @@ int store_pg_open(kf_store *st, int flags, kf_err *err) {
  * A row is given the next id as SQLite gives it (the largest plus one) when none is named;
  * events can be neither changed nor removed, by trigger and by privilege. */
 static const char *const SCHEMA =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta(key, value) VALUES('writer', '');"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta(key, value) VALUES('writer', '') ON CONFLICT DO NOTHING;"
     "CREATE FUNCTION kf_next_id() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
     "  IF NEW.id IS NULL THEN"
     "    EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %I', TG_TABLE_NAME) INTO NEW.id;"
@@ -905,4 +907,41 @@ json_t *store_pg_query(kf_store *st, const char *sql, json_t *params, int reveal
   pg_exec(st, rows ? "SET LOCAL ROLE NONE; RELEASE SAVEPOINT kf_sql"
                    : "ROLLBACK TO SAVEPOINT kf_sql; RELEASE SAVEPOINT kf_sql");
   return rows;
+}
+
+/* ---- a scratch database for scenarios ---- */
+
+int kf_store_scratch(const char *uri, kf_err *err) {
+  kf_store st = {.be = &store_pg_backend};
+  if (!(st.path = strdup(uri))) return kf_fail(err, KF_ENOMEM, "out of memory");
+  int rc = store_pg_open(&st, 0, err);
+  if (!rc) {
+    /* only a database with nothing in it, or one emptied for scenarios before */
+    PGresult *res = PQexec(st.pg->c, "SELECT to_regclass('public.meta') IS NOT NULL, EXISTS"
+                                     " (SELECT 1 FROM pg_tables WHERE schemaname = 'public')");
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    int has_meta = ok && *PQgetvalue(res, 0, 0) == 't', any = ok && *PQgetvalue(res, 0, 1) == 't';
+    if (!ok) note_error(st.pg, res);
+    PQclear(res);
+    int may = ok && !any;
+    if (has_meta) {
+      res = PQexec(st.pg->c, "SELECT 1 FROM public.meta WHERE key = 'scratch'");
+      if (!(ok = PQresultStatus(res) == PGRES_TUPLES_OK)) note_error(st.pg, res);
+      may = ok && PQntuples(res) == 1;
+      PQclear(res);
+    }
+    if (!may)
+      rc = !ok ? store_db_fail(&st, err, DB_ERROR, "looking at a scratch database")
+                         : kf_fail(err, KF_EREFUSED, "database %s holds tables: scenarios run on "
+                                   "an empty database of their own (each empties it first)",
+                                   st.path);
+    else if ((rc = pg_exec(&st, "DROP SCHEMA IF EXISTS public, kf_script, kf_reveal CASCADE;"
+                                "CREATE SCHEMA public;"
+                                "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                                "INSERT INTO meta VALUES('scratch', 'kinflow test')")))
+      rc = store_db_fail(&st, err, rc, "emptying the scratch database");
+  }
+  pg_close(&st);
+  free(st.path);
+  return rc;
 }
