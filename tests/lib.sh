@@ -1,6 +1,6 @@
 # tests/lib.sh: what every shell test suite shares. Source it; call `t_ok NAME` /
-# `t_fail NAME WHY` / `t_skip NAME WHY`, the expect_* helpers, `t_newdb`, `py`, `field`, `at`,
-# `quiet`, `ms_now`, and `t_done` at the end (prints "N passed, N failed").
+# `t_fail NAME WHY` / `t_skip NAME WHY`, the expect_* helpers, `t_newdb`, `t_sql`, `py`,
+# `field`, `at`, `quiet`, `ms_now`, and `t_done` at the end (prints "N passed, N failed").
 # KINFLOW_BIN is the binary under test (the Makefile sets it); each suite gets a scratch dir.
 #
 # The store: KINFLOW_DB is "$T_DIR/kinflow.db", or, when KINFLOW_TEST_PG names a running
@@ -52,6 +52,16 @@ KINFLOW_DB=$(t_newdb kinflow) || {
 export KINFLOW_DB
 export KINFLOW_ACTOR=tester
 unset KINFLOW_NOW
+
+# t_sql SQL [DB]: runs SQL on the suite's database (or DB) with the store's own client,
+# sqlite3 or psql, printing rows as sqlite3 does (columns joined by |, no header).
+t_sql() {
+  local db=${2:-$KINFLOW_DB}
+  case $db in
+    postgresql://* | postgres://*) psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 "$db" -c "$1" ;;
+    *) sqlite3 "$db" "$1" ;;
+  esac
+}
 
 t_ok() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
 t_fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1: $2"; }
