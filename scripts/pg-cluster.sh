@@ -62,11 +62,11 @@ valid_name() { [[ $1 =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "bad database name '$1
 
 # A port no one listens on, below the kernel's range for outgoing connections, never 5432.
 free_port() {
-  local lo hi p i
+  local lo hi p
   lo=10000
   hi=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
   [ "$hi" -gt $((lo + 1000)) ] || hi=32767
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
     [ "$p" = 5432 ] && continue
     (: <>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue  # someone listens there
@@ -87,8 +87,10 @@ cmd_start() {
   mkdir -p "$DIR"
   touch "$DIR/$MARK"
   if running; then echo "pg-cluster: $DIR is running already (port $(cat "$DIR/port"))" >&2; return 0; fi
-  # The socket's path must fit a sockaddr_un (107 bytes with ".s.PGSQL.NNNNN").
+  # The socket's path must fit a sockaddr_un (107 bytes with ".s.PGSQL.NNNNN"), and go into
+  # the server's configuration unquoted.
   [ ${#DIR} -le 80 ] || die "$DIR is too long a path for the server's socket (80 characters at most)"
+  [[ $DIR =~ ^[A-Za-z0-9/._+-]+$ ]] || die "$DIR: letters, digits and / . _ + - only, please"
   [ "$(id -u)" = 0 ] && chown "$run_as" "$DIR"
   as_user test -w "$DIR" -a -x "$DIR" ||
     die "user $run_as cannot write $DIR (is a folder above it private?)"
@@ -101,9 +103,9 @@ cmd_start() {
     echo "include 'kinflow.conf'" >> "$DIR/data/postgresql.conf"
     as_user mkdir -p "$DIR/sock"
   fi
-  local port attempt
+  local port
   port=$(cat "$DIR/port" 2>/dev/null || free_port)
-  for attempt in 1 2 3 4 5 6 7 8; do
+  for _ in 1 2 3 4 5 6 7 8; do
     cat > "$DIR/data/kinflow.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $port
