@@ -80,6 +80,10 @@ cmd_start() {
     "$(dirname "${BASH_SOURCE[0]}")/install-deps.sh" postgresql-15 postgresql-client-15 >&2 ||
     die "could not install postgresql-15"
   [ -x "$PG_BIN/initdb" ] || die "no $PG_BIN/initdb after installing postgresql-15"
+  # The socket's path must fit a sockaddr_un (107 bytes with ".s.PGSQL.NNNNN"), and go into
+  # the server's configuration unquoted.
+  [ ${#DIR} -le 80 ] || die "$DIR is too long a path for the server's socket (80 characters at most)"
+  [[ $DIR =~ ^[A-Za-z0-9/._+-]+$ ]] || die "$DIR: letters, digits and / . _ + - only, please"
   pick_user
   if [ -e "$DIR" ] && [ ! -f "$DIR/$MARK" ] && [ -n "$(ls -A "$DIR")" ]; then
     die "$DIR is not empty and not a cluster made by pg-cluster.sh"
@@ -87,10 +91,6 @@ cmd_start() {
   mkdir -p "$DIR"
   touch "$DIR/$MARK"
   if running; then echo "pg-cluster: $DIR is running already (port $(cat "$DIR/port"))" >&2; return 0; fi
-  # The socket's path must fit a sockaddr_un (107 bytes with ".s.PGSQL.NNNNN"), and go into
-  # the server's configuration unquoted.
-  [ ${#DIR} -le 80 ] || die "$DIR is too long a path for the server's socket (80 characters at most)"
-  [[ $DIR =~ ^[A-Za-z0-9/._+-]+$ ]] || die "$DIR: letters, digits and / . _ + - only, please"
   [ "$(id -u)" = 0 ] && chown "$run_as" "$DIR"
   as_user test -w "$DIR" -a -x "$DIR" ||
     die "user $run_as cannot write $DIR (is a folder above it private?)"
