@@ -37,7 +37,7 @@ $(1)/$(notdir $(1)).so: $(wildcard $(1)/*.c $(1)/*.h $(1)/PKGS) engine/kf_plugin
 endef
 $(foreach d,$(PLUGIN_DIRS),$(eval $(call PLUGIN_RULE,$(d))))
 
-.PHONY: all run test asan clean install deps bench bench-deps soak fuzz
+.PHONY: all run test test-pg asan asan-pg clean install deps bench bench-deps soak fuzz
 all: $(BIN) $(UNIT_BIN) $(PLUGIN_SO)
 
 deps:
@@ -100,12 +100,24 @@ bench: bench-deps all $(BENCH_BIN)
 test: deps all
 	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests tests/run.sh
 
+# The CLI, HTTP and scenario suites (and unit tests named test_pg*) on a throwaway PostgreSQL
+# cluster of their own (scripts/pg-cluster.sh; postgresql-15 is installed when missing).
+test-pg: deps all
+	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests STORE=postgresql tests/run.sh
+
 # AddressSanitizer + UndefinedBehaviorSanitizer build, and the whole suite under it.
 asan: deps
 	$(MAKE) B=build/asan BIN=kinflow-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  KINFLOW_BIN=$(CURDIR)/kinflow-asan UNIT_DIR=$(CURDIR)/build/asan/tests KINFLOW_SANITIZED=1 tests/run.sh
+
+# The same, the sanitized build on PostgreSQL (as test-pg).
+asan-pg: deps
+	$(MAKE) B=build/asan BIN=kinflow-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  KINFLOW_BIN=$(CURDIR)/kinflow-asan UNIT_DIR=$(CURDIR)/build/asan/tests KINFLOW_SANITIZED=1 STORE=postgresql tests/run.sh
 
 # kill -9 at random moments during thousands of commands (tests/cli/crash.sh, longer).
 soak: deps all

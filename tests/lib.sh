@@ -1,20 +1,72 @@
 # tests/lib.sh: what every shell test suite shares. Source it; call `t_ok NAME` /
-# `t_fail NAME WHY`, the expect_* helpers, `py`, `field`, `at`, `quiet`, `ms_now`, and
-# `t_done` at the end (prints "N passed, N failed").
+# `t_fail NAME WHY` / `t_skip NAME WHY`, the expect_* helpers, `t_newdb`, `t_sql`, `py`,
+# `field`, `at`, `quiet`, `ms_now`, and `t_done` at the end (prints "N passed, N failed").
 # KINFLOW_BIN is the binary under test (the Makefile sets it); each suite gets a scratch dir.
+#
+# The store: KINFLOW_DB is "$T_DIR/kinflow.db", or, when KINFLOW_TEST_PG names a running
+# cluster's folder (scripts/pg-cluster.sh, as tests/run.sh starts it for STORE=postgresql), a
+# fresh PostgreSQL database of the suite's own, dropped at exit. T_STORE says which (sqlite or
+# postgresql); `t_skip NAME WHY` notes a check that means nothing on this store (not counted).
+# A suite with a trap of its own calls t_cleanup from it.
 set -u
 K=${KINFLOW_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/kinflow}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 T_PASS=0
 T_FAIL=0
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kinflow-test.XXXXXX")
-trap 'rm -rf "$T_DIR"' EXIT
-export KINFLOW_DB="$T_DIR/kinflow.db"
+
+# t_cleanup: drops the suite's PostgreSQL databases, removes the scratch dir (the EXIT trap).
+t_cleanup() {
+  if [ -n "${KINFLOW_TEST_PG:-}" ] && [ -f "$T_DIR/.pg_databases" ]; then
+    local db
+    while read -r db; do
+      "$ROOT/scripts/pg-cluster.sh" dropdb "$KINFLOW_TEST_PG" "$db" || echo "could not drop database $db" >&2
+    done < "$T_DIR/.pg_databases"
+  fi
+  rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+
+# t_newdb NAME: prints a fresh database of this suite's for KINFLOW_DB or --db: the file
+# "$T_DIR/NAME.db" on SQLite, a new database on the PostgreSQL cluster (dropped at exit).
+t_newdb() {
+  if [ "$T_STORE" = postgresql ]; then
+    local uri
+    uri=$("$ROOT/scripts/pg-cluster.sh" newdb "$KINFLOW_TEST_PG") || return 1
+    echo "${uri##*/}" >> "$T_DIR/.pg_databases"
+    echo "$uri"
+  else
+    echo "$T_DIR/$1.db"
+  fi
+}
+
+if [ -n "${KINFLOW_TEST_PG:-}" ]; then
+  export T_STORE=postgresql
+  KINFLOW_TEST_PG=$(realpath -m -- "$KINFLOW_TEST_PG")
+  export KINFLOW_TEST_PG
+else
+  export T_STORE=sqlite
+fi
+KINFLOW_DB=$(t_newdb kinflow) || {
+  echo "FAIL setup: no database on the PostgreSQL cluster in $KINFLOW_TEST_PG"; echo "0 passed, 1 failed"; exit 1; }
+export KINFLOW_DB
 export KINFLOW_ACTOR=tester
 unset KINFLOW_NOW
 
+# t_sql SQL [DB]: runs SQL on the suite's database (or DB) with the store's own client,
+# sqlite3 or psql, printing rows as sqlite3 does (columns joined by |, no header).
+t_sql() {
+  local db=${2:-$KINFLOW_DB}
+  case $db in
+    postgresql://* | postgres://*) psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 "$db" -c "$1" ;;
+    *) sqlite3 "$db" "$1" ;;
+  esac
+}
+
 t_ok() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
 t_fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1: $2"; }
+# t_skip NAME WHY: a check left out on this store ($T_STORE); counted neither way.
+t_skip() { echo "skip $1: $2"; }
 
 # run CMD...: runs it, capturing $OUT, $ERR and $RC.
 run() {

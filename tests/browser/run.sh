@@ -52,15 +52,24 @@ stop() {
     kill -9 "$1" 2>/dev/null
   fi
 }
+PG_DB=""
 cleanup() {
   stop "$SERVER_PID"
   stop "$IDLE_PID"
+  [[ -n $PG_DB ]] && { scripts/pg-cluster.sh dropdb "$KINFLOW_TEST_PG" "$PG_DB" || echo "could not drop database $PG_DB" >&2; }
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export KINFLOW_DB=$TMP/kinflow.db
+# The store: a SQLite file, or a fresh database on the PostgreSQL cluster KINFLOW_TEST_PG names.
+if [[ -n ${KINFLOW_TEST_PG:-} ]]; then
+  KINFLOW_DB=$(scripts/pg-cluster.sh newdb "$KINFLOW_TEST_PG") || die "no database on the PostgreSQL cluster in $KINFLOW_TEST_PG"
+  PG_DB=${KINFLOW_DB##*/}
+  export KINFLOW_DB
+else
+  export KINFLOW_DB=$TMP/kinflow.db
+fi
 export KINFLOW_OUTBOX=off
 "$K" init >/dev/null || die "kinflow init"
 files=()

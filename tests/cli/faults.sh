@@ -64,7 +64,7 @@ if [ "${1:-}" = --inside ]; then
   "$K" init >/dev/null && "$K" deploy crashy.lua >/dev/null || { t_fail "tiny filesystem: setup" "init/deploy failed"; t_done; exit 1; }
   for r in A B; do "$K" case new crashy --ref "$r" >/dev/null; done
   "$K" case fire B start --as worker >/dev/null
-  trap 'umount "$T_DIR/small" 2>/dev/null; rm -rf "$T_DIR"' EXIT
+  trap 'umount "$T_DIR/small" 2>/dev/null; t_cleanup' EXIT
   # fill the disk but for 512 kB: a few commands fit, then the disk is full mid-write
   dd if=/dev/zero of=small/room bs=4k count=128 2>/dev/null
   dd if=/dev/zero of=small/filler bs=4k 2>/dev/null

@@ -1,7 +1,8 @@
 """tests/http/harness.py: what the HTTP suites (test_api.py, test_access.py) share: the check
-counters and their "N passed, N failed" line, the database and environment in a fresh
-temporary folder, the real server on a loopback port and its end, one HTTP exchange, the CLI,
-and the check of every response against the API's contract at the end (contract.py).
+counters and their "N passed, N failed" line, the database (a SQLite file in a fresh temporary
+folder, or a fresh PostgreSQL database when KINFLOW_TEST_PG is set) and environment, the real
+server on a loopback port and its end, one HTTP exchange, the CLI, and the check of every
+response against the API's contract at the end (contract.py).
 
 Python 3 standard library only; no scenario and no expected answer lives here. Every server
 started through Server listens on 127.0.0.1 and is killed at exit, pass or fail."""
@@ -23,7 +24,39 @@ import contract  # records every response, for the contract check at the end (co
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 K = os.environ.get("KINFLOW_BIN") or os.path.join(ROOT, "kinflow")
 TMP = tempfile.mkdtemp(prefix="kinflow-http.")
-DB = os.path.join(TMP, "kinflow.db")
+# The store under test: SQLite files in TMP, or, when KINFLOW_TEST_PG names a running cluster's
+# folder (scripts/pg-cluster.sh; tests/run.sh with STORE=postgresql), fresh PostgreSQL
+# databases, dropped at exit. A check that means nothing on this store calls skip().
+PG_CLUSTER = os.path.abspath(os.environ["KINFLOW_TEST_PG"]) if os.environ.get("KINFLOW_TEST_PG") else None
+STORE = "postgresql" if PG_CLUSTER else "sqlite"
+PG_CTL = os.path.join(ROOT, "scripts", "pg-cluster.sh")
+_PG_DATABASES = []
+
+
+def new_db(name):
+    """A fresh database of this suite's for KINFLOW_DB: TMP/NAME.db on SQLite, a new database
+    on the PostgreSQL cluster (dropped at exit)."""
+    if STORE == "sqlite":
+        return os.path.join(TMP, name + ".db")
+    uri = subprocess.run([PG_CTL, "newdb", PG_CLUSTER], check=True, text=True,
+                         stdout=subprocess.PIPE).stdout.strip()
+    _PG_DATABASES.append(uri.rsplit("/", 1)[1])
+    return uri
+
+
+def _drop_databases():
+    while _PG_DATABASES:
+        name = _PG_DATABASES.pop()
+        if subprocess.run([PG_CTL, "dropdb", PG_CLUSTER, name]).returncode:
+            sys.stderr.write("could not drop database %s\n" % name)
+
+
+try:
+    DB = new_db("kinflow")
+except (OSError, subprocess.CalledProcessError) as _e:
+    print("FAIL setup: no database on the PostgreSQL cluster in %s: %s" % (PG_CLUSTER, _e))
+    print("0 passed, 1 failed", flush=True)
+    sys.exit(1)
 # The CLI's and the servers' environment: the caller's, without the settings a suite sets
 # itself (each suite adds its own, e.g. KINFLOW_CONSOLE_TIMEOUT).
 ENV = dict(os.environ)
@@ -46,6 +79,11 @@ def ok(name):
 def fail(name, why):
     _COUNT["failed"] += 1
     print("FAIL %s: %s" % (name, str(why).replace("\n", " ")[:700]), flush=True)
+
+
+def skip(name, why):
+    """A check left out on this store (STORE): printed, counted neither way."""
+    print("skip %s: %s" % (name, why), flush=True)
 
 
 def check(name, cond, why=""):
@@ -112,6 +150,7 @@ def stop_all():
             s.proc.wait()
     if os.environ.get("KINFLOW_HTTP_PIDS"):
         open(os.environ["KINFLOW_HTTP_PIDS"], "w").close()
+    _drop_databases()
     shutil.rmtree(TMP, ignore_errors=True)
 
 

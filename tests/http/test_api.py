@@ -19,7 +19,7 @@ import subprocess
 import time
 
 from harness import (ENV, ROOT, TMP, Server, Who, check, check_no_crashes, exchange, fail,
-                     init_library, kf, ok, run, session_of)
+                     init_library, kf, new_db, ok, run, session_of)
 
 ENV.update(KINFLOW_CONSOLE_TIMEOUT="3")
 
@@ -241,7 +241,7 @@ def test_throttling():
 def test_failed_sign_in_log():
     """A flood of failed sign-ins with made-up logins writes a bounded number of events, none
     holding what was typed; on a server of its own, so that the figures are exact."""
-    env = dict(ENV, KINFLOW_DB=os.path.join(TMP, "flood.db"))
+    env = dict(ENV, KINFLOW_DB=new_db("flood"))
     admin_pw = strong_password("ada", "admin")
     for args, stdin in ((["init"], None),
                         (["user", "add", "ada", "--role", "admin", "--password-stdin"],
