@@ -248,6 +248,19 @@ int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *a
  * updated_at}. add: the first time a row with events 1 and first_seq = last_seq = seq;
  * after: events + 1, last_seq = seq, purpose, reason and updated_at replaced (first_seq
  * kept). */
+/* Deliveries once per destination however many servers run: the last event delivered
+ * (seq) and a lease on delivering (holder, until held_until, Unix seconds). claim: 1 with
+ * *seq when holder holds it now (taken, renewed, or expired from another), 0 when another
+ * holder's lease runs, -1 with err. advance: the cursor forward, by the holder only
+ * (KF_ECONFLICT when another took it over). release: the lease let go. */
+int kf_store_delivery_claim(kf_store *st, const char *destination, const char *holder,
+                            int64_t now, int64_t until, int64_t *seq, kf_err *err);
+int kf_store_delivery_advance(kf_store *st, const char *destination, const char *holder,
+                              int64_t seq, const char *now, kf_err *err);
+int kf_store_delivery_release(kf_store *st, const char *destination, const char *holder,
+                              kf_err *err);
+/* The destination's cursor as it stands (0: nothing delivered yet), or -1 with err. */
+int64_t kf_store_delivery_cursor(kf_store *st, const char *destination, kf_err *err);
 int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination,
                           const char *purpose, int64_t seq, const char *reason,
                           const char *at, kf_err *err);

@@ -1,7 +1,9 @@
 /* store_log.c: the event log and its hash chain: an event appended with its SHA-256 link
  * (its canonical text and hash are store_json.c's), the log read back, and `audit verify`
- * (the chain from event 1, and the recorded head). The head's bookkeeping in a transaction
- * is store.c's (record_head at commit); nothing here begins or ends a transaction. */
+ * (the chain from event 1, and the recorded head), and where each destination's delivery
+ * of the log has come to (its cursor, and a lease on delivering). The head's bookkeeping
+ * in a transaction is store.c's (record_head at commit); nothing here begins or ends a
+ * transaction. */
 #define _GNU_SOURCE
 #include <sodium.h>
 #include <stdio.h>
@@ -246,3 +248,79 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   return 0;
 }
 
+/* ---- deliveries ---- */
+
+int kf_store_delivery_claim(kf_store *st, const char *destination, const char *holder,
+                            int64_t now, int64_t until, int64_t *seq, kf_err *err) {
+  static const char *q_add = "INSERT INTO deliveries(destination, seq) VALUES(?1, 0)"
+                             " ON CONFLICT(destination) DO NOTHING";
+  static const char *q_take = "UPDATE deliveries SET holder=?2, held_until=?4 WHERE"
+                              " destination=?1 AND (holder IS NULL OR holder=?2 OR held_until<?3)";
+  static const char *q_seq = "SELECT seq FROM deliveries WHERE destination=?1 AND holder=?2";
+  db_stmt *s = store_stmt(st, q_add, err);
+  if (!s) return -1;
+  store_bind_text(s, 1, destination);
+  if (store_step_done(st, s, "starting a destination's deliveries", err)) return -1;
+  if (!(s = store_stmt(st, q_take, err))) return -1;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  db_bind_int64(s, 3, now);
+  db_bind_int64(s, 4, until);
+  if (store_step_done(st, s, "taking a destination's deliveries", err)) return -1;
+  if (db_changes(st) == 0) return 0; /* another process delivers, and its lease holds */
+  if (!(s = store_stmt(st, q_seq, err))) return -1;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  int rc = db_step(s);
+  *seq = rc == DB_ROW ? db_column_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) {
+    if (rc == DB_DONE) return 0; /* taken over between the two statements */
+    store_db_fail(st, err, rc, "reading a destination's cursor");
+    return -1;
+  }
+  return 1;
+}
+
+int kf_store_delivery_advance(kf_store *st, const char *destination, const char *holder,
+                              int64_t seq, const char *now, kf_err *err) {
+  static const char *q = "UPDATE deliveries SET seq=?3, updated_at=?4 WHERE destination=?1"
+                         " AND holder=?2 AND seq<=?3";
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  db_bind_int64(s, 3, seq);
+  store_bind_text(s, 4, now);
+  int rc = store_step_done(st, s, "moving a destination's cursor", err);
+  if (!rc && db_changes(st) == 0)
+    rc = kf_fail(err, KF_ECONFLICT, "delivery to %s: another process took it over (this one "
+                 "held it too long); it resends from where this one got to", destination);
+  return rc;
+}
+
+int kf_store_delivery_release(kf_store *st, const char *destination, const char *holder,
+                              kf_err *err) {
+  static const char *q = "UPDATE deliveries SET holder=NULL, held_until=NULL WHERE"
+                         " destination=?1 AND holder=?2";
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  return store_step_done(st, s, "letting a destination's deliveries go", err);
+}
+
+int64_t kf_store_delivery_cursor(kf_store *st, const char *destination, kf_err *err) {
+  static const char *q = "SELECT seq FROM deliveries WHERE destination=?1";
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return -1;
+  store_bind_text(s, 1, destination);
+  int rc = db_step(s);
+  int64_t seq = rc == DB_ROW ? db_column_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) {
+    store_db_fail(st, err, rc, "reading a destination's cursor");
+    return -1;
+  }
+  return seq;
+}

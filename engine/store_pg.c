@@ -742,8 +742,14 @@ static const char *const SCHEMA =
     "  'migrations'] LOOP EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW"
     "  EXECUTE FUNCTION kf_next_id()', t || '_next_id', t); END LOOP; END $$;";
 
-/* SQLite's steps 2 to 11 are in the one schema above; a later step is written for both. */
-static const char *const STEPS[] = {SCHEMA, "", "", "", "", "", "", "", "", "", ""};
+/* SQLite's steps 2 to 11 are in the one schema above; a later step is written for both
+ * (store_sqlite.c says what each is for). */
+static const char *const STEPS[] = {
+    SCHEMA, "", "", "", "", "", "", "", "", "", "",
+    /* 12 */
+    "CREATE TABLE deliveries(destination TEXT PRIMARY KEY, seq BIGINT NOT NULL DEFAULT 0,"
+    "  holder TEXT, held_until BIGINT, updated_at TEXT);",
+};
 #define NSTEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
 
 /* A migration's transaction: one migrator at a time, however many servers start at once. */
