@@ -3,7 +3,8 @@
  * statements SQLite takes as written (a parameter only tested IS NULL, LIMIT -1, CROSS JOIN
  * ... ON, json_each compared with numbers), writers taking turns on two connections with
  * one chain, events append-only, a timer claimed by one connection passed over by the
- * other, a delivery lease, a refused scratch database, and errors as one line. */
+ * other, a delivery lease, a connection the server dropped made again, a refused scratch
+ * database, and errors as one line. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <pthread.h>
@@ -165,6 +166,28 @@ int main(void) {
   CHECK(other && kf_store_delivery_claim(other, "d", "b", 131, 160, &cur, &err) == 1 && cur == 7,
         "b takes over an expired lease from the cursor");
   kf_store_close(other);
+
+  /* the server drops the connection (a restart, a failover): the call under way says
+   * "try again", and the next one works on a connection made again */
+  json_t *before = kf_store_case_get(st, "1", &err);
+  CHECK(before != NULL, "a read before: %s", err.msg);
+  json_decref(before);
+  other = kf_store_open(URL, 0, &err);
+  if (other) {
+    CHECK(other->be->exec(other, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE"
+                                 " datname = current_database() AND pid <> pg_backend_pid()") == DB_OK,
+          "the other connections ended: %s", other->be->errmsg(other));
+    kf_store_close(other);
+  }
+  kf_err lost = {0};
+  json_t *during = kf_store_case_get(st, "1", &lost);
+  CHECK(!during && lost.code == KF_EBUSY, "the read under way: busy, try again (%d: %s)",
+        lost.code, lost.msg);
+  json_decref(during);
+  json_t *after = kf_store_case_get(st, "1", &err);
+  CHECK(after && !strcmp(json_string_value(json_object_get(after, "ref")), "R-1"),
+        "the next read works on the new connection: %s", after ? "" : err.msg);
+  json_decref(after);
 
   /* a database with tables is no scratch database */
   CHECK(kf_store_scratch(URL, &err) == KF_EREFUSED && CONTAINS(err.msg, "holds tables"),
