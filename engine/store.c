@@ -317,7 +317,8 @@ int kf_store_begin(kf_store *st, kf_err *err) {
   st->in_tx = 1;
   memset(&st->head, 0, sizeof st->head);
   st->nsaved = 0;
-  st->tail.current = st->tail.valid && st->tail.version == st->be->data_version(st);
+  unsigned version = st->be->data_version(st); /* 0: unknown (PostgreSQL: read the log) */
+  st->tail.current = st->tail.valid && version && st->tail.version == version;
   return 0;
 }
 

@@ -32,6 +32,8 @@ struct pg_stmt {
   int returning_id; /* an INSERT given " RETURNING id": its row is the new id, not a row */
   int nparams;      /* distinct parameters, numbered 1..nparams in order of first use */
   unsigned char map[MAXP + 1]; /* ?N as written -> its number in the translation */
+  unsigned char isnull[MAXP + 1]; /* ?N in "?N IS [NOT] NULL": a number of its own, as text */
+  Oid types[MAXP];                /* by translated number: 0 (inferred) or text */
   char *vals[MAXP];            /* bound values as text, by translated number; NULL: null */
   PGresult *res;
   int ran, row, nrows;
@@ -128,13 +130,22 @@ static void translate(struct pg_stmt *ps, struct buf *b, const char *p, const ch
       int n = 0;
       while (q < end && isdigit((unsigned char)*q)) n = n * 10 + (*q++ - '0');
       if (q == p + 1) n = ps->nparams + 1;
-      if (n < 1 || n > MAXP) {
+      if (n < 1 || n > MAXP || ps->nparams >= MAXP) {
         b->oom = 2;
         return;
       }
-      if (!ps->map[n]) ps->map[n] = (unsigned char)++ps->nparams;
-      char num[16];
-      snprintf(num, sizeof num, "$%d", ps->map[n]);
+      /* PostgreSQL types a parameter where it first appears, and "$1 IS NULL" says
+       * nothing: such a test gets a text parameter of its own, bound to the same value */
+      const char *t = q;
+      while (t < end && *t == ' ') t++;
+      int null_test = !strncasecmp(t, "IS NULL", 7) || !strncasecmp(t, "IS NOT NULL", 11);
+      unsigned char *slot = null_test ? &ps->isnull[n] : &ps->map[n];
+      if (!*slot) {
+        *slot = (unsigned char)++ps->nparams;
+        if (null_test) ps->types[*slot - 1] = 25; /* text */
+      }
+      char num[32];
+      snprintf(num, sizeof num, null_test ? "CAST($%d AS text)" : "$%d", *slot);
       puts_(b, num);
       p = q;
       continue;
@@ -254,6 +265,8 @@ static int pg_exec(kf_store *st, const char *sql) {
   return rc;
 }
 
+static int pg_in_tx(kf_store *st);
+
 static int pg_prepare(kf_store *st, const char *sql, db_stmt **out) {
   struct pg_stmt *ps = calloc(1, sizeof *ps);
   if (!ps || !(ps->sql = strdup(sql))) {
@@ -284,17 +297,21 @@ static int pg_prepare(kf_store *st, const char *sql, db_stmt **out) {
     ps->text = b.p;
   } else {
     snprintf(ps->name, sizeof ps->name, "kf%u", ++st->pg->named);
-    /* A parameter whose type nothing decides (one only tested IS NULL) is text. */
-    Oid types[MAXP] = {0};
-    int rc;
+    /* A parameter whose type nothing else decides (SELECT ?1) is text. A failed prepare
+     * would end the transaction it is in: inside one, it is tried under a savepoint. */
+    int rc, tx = pg_in_tx(st);
     for (int tries = 0;; tries++) {
-      PGresult *res = PQprepare(st->pg->c, ps->name, b.p, ps->nparams, types);
+      if (tx) PQclear(PQexec(st->pg->c, "SAVEPOINT kf_prepare"));
+      PGresult *res = PQprepare(st->pg->c, ps->name, b.p, ps->nparams, ps->types);
       rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : pg_code(res);
+      if (tx) PQclear(PQexec(st->pg->c, rc ? "ROLLBACK TO SAVEPOINT kf_prepare; "
+                                             "RELEASE SAVEPOINT kf_prepare"
+                                           : "RELEASE SAVEPOINT kf_prepare"));
       int k = 0;
       const char *m = rc ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
       if (m && sscanf(m, "could not determine data type of parameter $%d", &k) == 1 && k >= 1 &&
-          k <= ps->nparams && !types[k - 1] && tries < MAXP) {
-        types[k - 1] = 25; /* text */
+          k <= ps->nparams && !ps->types[k - 1] && tries < MAXP) {
+        ps->types[k - 1] = 25; /* text */
         PQclear(res);
         continue;
       }
@@ -380,16 +397,24 @@ static void pg_finalize(db_stmt *s) {
   free(ps);
 }
 
-/* Stores v as parameter i (as the store numbered it); an unused number is ignored. */
+/* Stores v (owned: NULL only when out of memory; not owned: NULL is SQL's null) as
+ * parameter i as the store numbered it, in each place the translation gave it. */
 static int set_val(struct pg_stmt *ps, int i, char *v, int owned) {
-  if (i < 1 || i > MAXP || !ps->map[i]) {
-    if (owned) free(v);
+  if (owned && !v) return DB_NOMEM;
+  if (i < 1 || i > MAXP) {
+    free(v);
     return DB_OK;
   }
-  char **slot = &ps->vals[ps->map[i] - 1];
-  free(*slot);
-  *slot = v;
-  return v || !owned ? DB_OK : DB_NOMEM;
+  unsigned char at[2] = {ps->map[i], ps->isnull[i]};
+  for (int k = 0; k < 2; k++) {
+    if (!at[k]) continue;
+    char **slot = &ps->vals[at[k] - 1];
+    free(*slot);
+    *slot = v && k && at[0] ? strdup(v) : v;
+    if (v && !*slot) return DB_NOMEM;
+  }
+  if (!at[0] && !at[1]) free(v);
+  return DB_OK;
 }
 
 static int pg_bind_int64(db_stmt *s, int i, int64_t v) {
@@ -412,7 +437,7 @@ static int pg_bind_count(db_stmt *s) {
   struct pg_stmt *ps = (struct pg_stmt *)s;
   int most = 0;
   for (int i = 1; i <= MAXP; i++)
-    if (ps->map[i]) most = i;
+    if (ps->map[i] || ps->isnull[i]) most = i;
   return most;
 }
 

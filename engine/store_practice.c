@@ -63,7 +63,7 @@ json_t *kf_store_decision_since(kf_store *st, int64_t case_id, const char *trans
                                 kf_err *err) {
   static const char *q =
       "SELECT " DECISION_COLUMNS " FROM decisions d WHERE d.case_id=?1 AND d.transition=?2"
-      " AND d.id IN (SELECT json_extract(e.data, '$.decision') FROM events e"
+      " AND d.id IN (SELECT CAST(json_extract(e.data, '$.decision') AS INTEGER) FROM events e"
       "  WHERE e.case_id=?1 AND e.kind='decision.recorded' AND e.seq > (SELECT coalesce(max(seq), 0)"
       "   FROM events WHERE case_id=?1 AND kind IN ('case.opened', 'case.transition')"
       "   AND (from_state IS NULL OR from_state <> to_state)))" /* an act that stays: no move */
@@ -271,7 +271,7 @@ int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination
   static const char *q =
       "INSERT INTO withheld(case_id, destination, purpose, events, first_seq, last_seq, reason,"
       " updated_at) VALUES(?1, ?2, ?3, 1, ?4, ?4, ?5, ?6)"
-      " ON CONFLICT(case_id, destination) DO UPDATE SET events = events + 1,"
+      " ON CONFLICT(case_id, destination) DO UPDATE SET events = withheld.events + 1,"
       " last_seq = excluded.last_seq, purpose = excluded.purpose, reason = excluded.reason,"
       " updated_at = excluded.updated_at";
   if (!destination || !purpose || !reason || !at)
