@@ -4,7 +4,7 @@
 # consents, a decision, timers run, a consent withdrawn and its flag) and users, a team, an allocation, a session, a link and
 # a setting is copied SQLite -> SQLite and comes out the same row for row and byte for byte;
 # a target that holds rows, a missing source, a source whose chain is broken and schemas at
-# other versions are refused with nothing written. With PostgreSQL (KINFLOW_TEST_PG, or
+# other versions are refused with nothing written. With PostgreSQL (KINFLOW_TEST_PG, KF_PGBASE or
 # PG_URL_BASE: a postgresql:// URI of a server where this user may create databases), the
 # same database goes SQLite -> PostgreSQL -> SQLite and is compared at each step.
 source "$(dirname "$0")/../lib.sh"
@@ -73,6 +73,20 @@ E="$T_DIR/e.db"
 quiet env KINFLOW_DB="$E" "$K" init
 expect_out "a freshly initialised target is accepted" "audit chain intact, head $HEAD" "$K" db copy "$A" "$E"
 
+# A source being written meanwhile: the copy is of one snapshot, and verifies.
+W="$T_DIR/w.db"
+cp "$A" "$W"
+( for i in $(seq 1 30); do KINFLOW_DB="$W" "$K" case new coparenthood \
+    --data '{"referred_on": "2026-01-02"}' >/dev/null 2>&1 || echo "writer failed" >&2; done ) &
+WRITER=$!
+ok=0
+for i in 1 2 3; do
+  rm -f "$T_DIR/w$i.db"
+  "$K" db copy "$W" "$T_DIR/w$i.db" >/dev/null 2>"$T_DIR/.werr" && KINFLOW_DB="$T_DIR/w$i.db" "$K" audit verify >/dev/null && ok=$((ok + 1))
+done
+wait "$WRITER"
+expect_eq "copies of a source being written each verify" "3" "$ok"
+
 # ---- refusals: one line, exit 1, nothing written -------------------------------------------
 B_DUMP=$(dump "$B" | sha256sum)
 expect_refused "a target that holds rows is refused" 1 \
@@ -114,7 +128,7 @@ expect_refused "a source at another schema version is refused, naming both" 1 \
   "kinflow: db copy: the source $O has schema version 5, this kinflow's is $CUR" "$K" db copy "$O" "$N"
 
 # ---- PostgreSQL ---------------------------------------------------------------------------
-PGBASE=${KINFLOW_TEST_PG:-${PG_URL_BASE:-}}
+PGBASE=${KINFLOW_TEST_PG:-${KF_PGBASE:-${PG_URL_BASE:-}}}
 rest=${PGBASE#*://}
 [[ $rest == */* ]] && PGBASE=${PGBASE%/*}   # the server: a database named in it is left out
 if [ -z "$PGBASE" ] || ! command -v psql >/dev/null || ! psql "$PGBASE/postgres" -qtAc "SELECT 1" >/dev/null 2>&1; then

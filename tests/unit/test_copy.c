@@ -2,7 +2,7 @@
  * kind copied and verified, including a two-column key read page by page; the verification
  * naming the case or table that differs on a target changed after its copy; refusals (a
  * target with rows, a missing source) that leave nothing behind. With PG_URL_BASE (or
- * KINFLOW_TEST_PG) naming a PostgreSQL server, the same database goes there and back. */
+ * KINFLOW_TEST_PG, KF_PGBASE) naming a PostgreSQL server, the same database goes there and back. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +145,7 @@ static void refusals(void) {
 /* The server's base URI (without a database), from the environment; NULL when none. */
 static char *pg_base(void) {
   const char *v = getenv("KINFLOW_TEST_PG");
+  if (!v || !*v) v = getenv("KF_PGBASE");
   if (!v || !*v) v = getenv("PG_URL_BASE");
   if (!v || !*v) return NULL;
   char *base = strdup(v), *rest = strstr(base, "://"), *slash = rest ? strchr(rest + 3, '/') : NULL;
