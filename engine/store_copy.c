@@ -508,8 +508,10 @@ int kf_store_copy(const char *from, const char *to, json_t **summary, kf_err *er
   if (sodium_init() < 0) return kf_fail(err, KF_ESTORE, "libsodium failed to initialise");
   if (!from || !*from || !to || !*to)
     return kf_fail(err, KF_EINVAL, "db copy needs a source and a target");
-  if (same_database(from, to))
-    return kf_fail(err, KF_EINVAL, "the source and the target are the same database (%s)", from);
+  if (same_database(from, to)) /* a URI is not shown: it may hold a password */
+    return kf_fail(err, KF_EINVAL, "the source and the target are the same database%s%s%s",
+                   is_pg_uri(from) ? "" : " (", is_pg_uri(from) ? "" : from,
+                   is_pg_uri(from) ? "" : ")");
   int current = current_schema(&e);
   if (current < 0) {
     if (err) *err = e;
