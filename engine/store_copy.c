@@ -9,8 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "store.h"
 #include "store_int.h"
 
@@ -505,14 +503,13 @@ static void say_nothing_copied(kf_err *e, const char *what) {
 int kf_store_copy(const char *from, const char *to, json_t **summary, kf_err *err) {
   kf_err e = {0};
   if (summary) *summary = NULL;
-  if (sodium_init() < 0) return kf_fail(err, KF_ESTORE, "libsodium failed to initialise");
   if (!from || !*from || !to || !*to)
     return kf_fail(err, KF_EINVAL, "db copy needs a source and a target");
   if (same_database(from, to)) /* a URI is not shown: it may hold a password */
     return kf_fail(err, KF_EINVAL, "the source and the target are the same database%s%s%s",
                    is_pg_uri(from) ? "" : " (", is_pg_uri(from) ? "" : from,
                    is_pg_uri(from) ? "" : ")");
-  int current = current_schema(&e);
+  int current = current_schema(&e); /* kf_store_open: libsodium is ready from here on */
   if (current < 0) {
     if (err) *err = e;
     return e.code;
