@@ -13,10 +13,10 @@ LIBS     = $(PKG_LIBS) -lm -pthread -ldl
 
 B        ?= build
 .DEFAULT_GOAL := all
-ENGINE_SRC := engine/util.c engine/store.c engine/store_sqlite.c engine/store_pg.c engine/store_log.c engine/store_json.c engine/store_script.c engine/store_people.c engine/store_practice.c engine/store_backup.c engine/store_gauges.c engine/luahost.c engine/sharing.c engine/runtime.c engine/consent.c \
+ENGINE_SRC := engine/util.c engine/store.c engine/store_sqlite.c engine/store_pg.c engine/store_log.c engine/store_json.c engine/store_script.c engine/store_people.c engine/store_practice.c engine/store_backup.c engine/store_copy.c engine/store_gauges.c engine/luahost.c engine/sharing.c engine/runtime.c engine/consent.c \
               engine/scenario.c engine/plugin.c engine/access.c engine/report.c engine/people.c engine/decision.c engine/family.c engine/verbs.c engine/api.c engine/cli.c engine/cli_analysis.c engine/cli_family.c engine/cli_args.c \
               engine/records.c engine/api_records.c engine/cli_records.c engine/cli_import.c \
-              engine/migrate.c engine/cli_migrate.c engine/api_versions.c engine/cli_backup.c
+              engine/migrate.c engine/cli_migrate.c engine/api_versions.c engine/cli_backup.c engine/cli_copy.c
 # The engine's Lua half, in load order: each file adds to one engine table, E.
 ENGINE_LUA := $(addprefix engine/lua/,sandbox.lua util.lua load.lua define.lua plugins.lua \
               check.lua case.lua fire.lua forms.lua family.lua scenario.lua diagram.lua impact.lua \

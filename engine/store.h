@@ -398,6 +398,22 @@ int kf_store_backup(const char *db, const char *file, int force, json_t **summar
 int kf_store_restore(const char *db, const char *file, const char *stamp, json_t **summary,
                      kf_err *err);
 
+/* ---- moving between stores (store_copy.c) ---- */
+
+/* Copy every table of the database at from (a SQLite file or a postgresql:// URI: opened
+ * read-only, one snapshot, never changed) into the empty database at to (a SQLite file is
+ * created when missing; a new PostgreSQL database is given the schema), ids as they are, in
+ * one transaction on to that commits only once to verifies: every table's count, every
+ * case's state, revision and workflow version, and the audit chain recomputed on to with
+ * from's head. Refuses, writing nothing (a file it created is removed), a source that is
+ * missing, whose chain does not verify, or whose schema is not this kinflow's; a target that
+ * holds any row, or is at another schema version. *summary (may be NULL): {tables: {name:
+ * count} in the order copied, cases, events, head}. */
+int kf_store_copy(const char *from, const char *to, json_t **summary, kf_err *err);
+/* The same verification of two open databases: 0 (and *summary, as kf_store_copy's) when to
+ * holds what from holds, else KF_EINVAL naming the table or case that differs. */
+int kf_store_copy_verify(kf_store *from, kf_store *to, json_t **summary, kf_err *err);
+
 /* ---- programme versions: migrations (migrate.c) ---- */
 
 /* Put case id, if still at revision, on another version: to holds workflow_id, state,
