@@ -128,7 +128,9 @@ expect_refused "a source at another schema version is refused, naming both" 1 \
   "kinflow: db copy: the source $O has schema version 5, this kinflow's is $CUR" "$K" db copy "$O" "$N"
 
 # ---- PostgreSQL ---------------------------------------------------------------------------
-PGBASE=${KINFLOW_TEST_PG:-${KF_PGBASE:-${PG_URL_BASE:-}}}
+PGBASE=${KF_PGBASE:-${PG_URL_BASE:-}}
+# the PostgreSQL pass of tests/run.sh: its throwaway cluster (a folder; its URI from the script)
+[ -n "${KINFLOW_TEST_PG:-}" ] && [ -d "$KINFLOW_TEST_PG" ] && PGBASE=$("$ROOT/scripts/pg-cluster.sh" url "$KINFLOW_TEST_PG")
 rest=${PGBASE#*://}
 [[ $rest == */* ]] && PGBASE=${PGBASE%/*}   # the server: a database named in it is left out
 if [ -z "$PGBASE" ] || ! command -v psql >/dev/null || ! psql "$PGBASE/postgres" -qtAc "SELECT 1" >/dev/null 2>&1; then

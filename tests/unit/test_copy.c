@@ -1,8 +1,9 @@
 /* Unit tests for store_copy.c: a database of more rows than a page (and a batch) of every
  * kind copied and verified, including a two-column key read page by page; the verification
  * naming the case or table that differs on a target changed after its copy; refusals (a
- * target with rows, a missing source) that leave nothing behind. With PG_URL_BASE (or
- * KINFLOW_TEST_PG, KF_PGBASE) naming a PostgreSQL server, the same database goes there and back. */
+ * target with rows, a missing source) that leave nothing behind. With KINFLOW_TEST_PG_URL
+ * (tests/run.sh's PostgreSQL pass), KF_PGBASE or PG_URL_BASE naming a PostgreSQL server, the
+ * same database goes there and back. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,7 @@ static void refusals(void) {
 
 /* The server's base URI (without a database), from the environment; NULL when none. */
 static char *pg_base(void) {
-  const char *v = getenv("KINFLOW_TEST_PG");
+  const char *v = getenv("KINFLOW_TEST_PG_URL"); /* tests/run.sh's PostgreSQL pass */
   if (!v || !*v) v = getenv("KF_PGBASE");
   if (!v || !*v) v = getenv("PG_URL_BASE");
   if (!v || !*v) return NULL;
