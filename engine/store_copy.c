@@ -42,7 +42,7 @@ static const struct table {
 #define NTABLES ((int)(sizeof TABLES / sizeof TABLES[0]))
 
 #define PAGE 500          /* rows read from the source a statement */
-#define BATCH_PARAMS 64   /* values written a statement: store_pg.c numbers at most ?64 */
+#define BATCH_PARAMS 255  /* values written a statement: store_pg.c numbers at most ?255 */
 #define CASES_PAGE 1000   /* cases compared a statement (compare_cases's LIMIT) */
 
 /* What one database holds, as the verification compares it. */

@@ -22,7 +22,7 @@ struct pg_conn {
   unsigned gen;             /* the connection's life: made again after it was lost */
 };
 
-#define MAXP 64 /* parameters a statement may number (?1 .. ?64) */
+#define MAXP 255 /* parameters a statement may number (?1 .. ?255) */
 
 struct pg_stmt {
   db_stmt base;
