@@ -248,8 +248,11 @@ static int engine_move(ref_side *s, int i, int r) {
 
 /* ---- the raw side on PostgreSQL: raw libpq, prepared statements, the minimal schema of
  * BENCH-REFERENCE.md in PostgreSQL's types, and each event's hash chained to the one before:
- * the log's last event read under a row lock (chain_lock's one row, locked, never updated),
- * so that several writers on one database still build one chain ---- */
+ * the log's last event read once a row lock is held (chain_lock's one row, locked, never
+ * updated), so that several writers on one database still build one chain. Two statements:
+ * READ COMMITTED gives the second a snapshot taken after the lock was granted; a join of
+ * the lock's row with the last event in one statement would read the event from before a
+ * concurrent writer's commit. ---- */
 
 static const char PG_SCHEMA[] =
     "CREATE TABLE cases (id BIGSERIAL PRIMARY KEY, workflow TEXT NOT NULL, state TEXT NOT NULL,"
@@ -268,8 +271,8 @@ static const char *const PG_STMTS[][2] = {
     {"r_load", "SELECT state, data, version FROM cases WHERE id = $1"},
     {"r_upd", "UPDATE cases SET state = $2, data = $3, version = version + 1, updated_at = $4"
               " WHERE id = $1 AND version = $5"},
-    {"r_head", "SELECT e.id, e.hash FROM chain_lock l LEFT JOIN LATERAL (SELECT id, hash FROM"
-               " events ORDER BY id DESC LIMIT 1) e ON true WHERE l.id = 1 FOR UPDATE OF l"},
+    {"r_lock", "SELECT 1 FROM chain_lock WHERE id = 1 FOR UPDATE"},
+    {"r_head", "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1"},
     {"r_event", "INSERT INTO events(id, case_id, seq, from_state, to_state, payload, at,"
                 " prev_hash, hash) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)"},
 };
@@ -317,13 +320,16 @@ static void chain_hash(const char *prev, const char *id, const char *case_id, co
 /* The event row, chained: the lock taken and the last event read, then the row. */
 static int pg_event(ref_side *s, const char *case_id, const char *seq, const char *from,
                     const char *to, const char *payload, const char *at) {
-  PGresult *res = pg_run(s, "r_head", 0, NULL, PGRES_TUPLES_OK);
+  PGresult *res = pg_run(s, "r_lock", 0, NULL, PGRES_TUPLES_OK);
   if (!res) return -1;
   if (PQntuples(res) != 1) return pg_fail(s, "the lock's row is missing", res);
+  PQclear(res);
+  if (!(res = pg_run(s, "r_head", 0, NULL, PGRES_TUPLES_OK))) return -1;
   char id[24], prev[65], hash[65];
-  snprintf(id, sizeof id, "%lld", atoll(PQgetvalue(res, 0, 0)) + 1); /* none yet: "" */
-  snprintf(prev, sizeof prev, "%s", PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1));
-  if (!*prev) memset(prev, '0', 64), prev[64] = 0;
+  int first = PQntuples(res) == 0; /* the first event follows 64 zeros */
+  snprintf(id, sizeof id, "%lld", first ? 1LL : atoll(PQgetvalue(res, 0, 0)) + 1);
+  snprintf(prev, sizeof prev, "%s", first ? "" : PQgetvalue(res, 0, 1));
+  if (first) memset(prev, '0', 64), prev[64] = 0;
   PQclear(res);
   chain_hash(prev, id, case_id, seq, from, to, payload, at, hash);
   const char *ev[] = {id, case_id, seq, from, to, payload, at, prev, hash};
