@@ -1886,7 +1886,8 @@ static void pg_api(const char *pg, int n) {
   if (spawn(&sp, argv, pg)) die("kinflow serve on PostgreSQL did not start");
   sign_in(sp.port, cp, sizeof cp, xp, sizeof xp);
   snprintf(hp, sizeof hp, "-H 'Cookie: %s'", cp);
-  free(http(sp.port, "GET", path, hp, NULL, &s1, NULL, 0)); /* the statements prepared */
+  for (int i = 0; i < 40; i++) /* every worker thread's session opened, its statements prepared */
+    free(http(sp.port, "GET", path, hp, NULL, &s1, NULL, 0));
   snprintf(log, sizeof log, "%s/server.log", pg_dir);
   usleep(200 * 1000);
   long from = file_size(log);
