@@ -1896,9 +1896,10 @@ static void pg_api(const char *pg, int n) {
     free(http(sp.port, "GET", path, hp, NULL, &s1, NULL, 0));
   }
   usleep(200 * 1000);
+  long to = file_size(log); /* before the server stops: its statements are let go then */
   stop(&sp);
   snprintf(save, sizeof save, "%s/pg-statements-get.log", dir);
-  pg_log lg = pg_log_window(log, from, file_size(log), save);
+  pg_log lg = pg_log_window(log, from, to, save);
   put("pg_api_get_per_s", g.rps);
   put("sqlite_api_get_per_s", l.rps);
   put("pg_api_get_vs_sqlite_ratio", ratio);
