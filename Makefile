@@ -93,9 +93,14 @@ $(B)/bench/bare_server: bench/bare_server.c
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd 2>/dev/null) -o $@ $< \
 	  $(shell pkg-config --libs libmicrohttpd 2>/dev/null) $(LIBS)
 
+# The PostgreSQL phase starts a throwaway cluster in BENCH_PG_DIR and stops it; should the
+# bench die before, the cluster is stopped here (an empty folder is removed).
 bench: bench-deps all $(BENCH_BIN)
+	@pg=$$(mktemp -d "$${TMPDIR:-/tmp}/kinflow-bench-pg.XXXXXX") || exit 1; \
 	KINFLOW_BIN=$(CURDIR)/$(BIN) BARE_BIN=$(CURDIR)/$(B)/bench/bare_server \
-	  REFERENCE_BIN=$(CURDIR)/$(B)/bench/reference $(B)/bench/bench
+	  REFERENCE_BIN=$(CURDIR)/$(B)/bench/reference BENCH_PG_DIR="$$pg" $(B)/bench/bench; rc=$$?; \
+	if [ -f "$$pg/.kinflow-pg-cluster" ]; then scripts/pg-cluster.sh stop "$$pg"; else rm -rf "$$pg"; fi; \
+	exit $$rc
 
 test: deps all
 	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests tests/run.sh
