@@ -880,9 +880,21 @@ enum { F_WORKFLOW = 1, F_STATE = 2, F_OVERDUE = 4, F_OPEN = 8, F_TEXT = 16, F_NO
   " GLOB '-[0-9]*') AND NOT substr(" SORT_X ", 2) GLOB '*[^0-9.]*' THEN CAST(" SORT_X     \
   " AS REAL) ELSE " SORT_X " END)"
 
-static const char *filter_sql(int mask, int count) {
+/* The same sort on PostgreSQL, which orders one type a column: the key of ?16 ($."key")
+ * read as jsonb (a JSON null is missing, as SQLite's json_extract has it); numbers (and
+ * text written as a number) first by value, then the rest as text. */
+#define PG_SORT_X                                                                         \
+  "NULLIF(CAST(c.data AS jsonb) -> substr(?16, 4, length(?16) - 4), 'null'::jsonb)"
+#define PG_SORT_NUM                                                                       \
+  "(CASE WHEN jsonb_typeof(" PG_SORT_X ") = 'number' THEN CAST(" PG_SORT_X " #>> '{}' AS"  \
+  " DOUBLE PRECISION) WHEN jsonb_typeof(" PG_SORT_X ") = 'string' AND (" PG_SORT_X         \
+  " #>> '{}') ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN CAST(" PG_SORT_X " #>> '{}' AS DOUBLE"        \
+  " PRECISION) WHEN jsonb_typeof(" PG_SORT_X ") = 'boolean' THEN CASE WHEN " PG_SORT_X     \
+  " = 'true'::jsonb THEN 1 ELSE 0 END END)"
+
+static const char *filter_sql(int mask, int count, int pg) {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-  static char *texts[2][F_ALL];
+  static char *texts[2][2][F_ALL];
   /* overdue as written conditions, so the partial index on overdue cases serves them */
   static const char *conds[] = {
       "c.workflow=?1", "c.state=?2", "c.overdue_since IS NOT NULL", "c.final = 1 - ?4",
@@ -891,7 +903,7 @@ static const char *filter_sql(int mask, int count) {
       "(c.workflow IN (SELECT value FROM json_each(?13)) OR " IN_SCOPE ")"};
   static const char scoped_text[] = "(" Q_REF " OR (" IN_SCOPE " AND " Q_PEOPLE "))";
   pthread_mutex_lock(&lock);
-  char *t = texts[count][mask];
+  char *t = texts[pg][count][mask];
   if (!t) {
     char where[4096] = "";
     for (int i = 0; i < (int)(sizeof conds / sizeof conds[0]); i++) {
@@ -903,13 +915,19 @@ static const char *filter_sql(int mask, int count) {
     char buf[8192];
     if (count)
       snprintf(buf, sizeof buf, "SELECT count(*) FROM (SELECT 1 FROM cases c%s LIMIT ?9) AS n", where);
-    else if (mask & F_SORT)
+    else if ((mask & F_SORT) && pg) {
+      const char *dir = mask & F_DESC ? " DESC" : "";
+      /* as SQLite orders its types: numbers before text, so after it when descending */
+      snprintf(buf, sizeof buf, "SELECT " CASE_COLS CASE_FROM "%s ORDER BY (" PG_SORT_X " IS NULL), "
+               "(" PG_SORT_NUM " IS NULL)%s, " PG_SORT_NUM "%s, (" PG_SORT_X " #>> '{}')%s, c.id"
+               " LIMIT ?5 OFFSET ?6", where, dir, dir, dir);
+    } else if (mask & F_SORT)
       snprintf(buf, sizeof buf, "SELECT " CASE_COLS CASE_FROM "%s ORDER BY " SORT_MISSING ", "
                SORT_VALUE "%s, c.id LIMIT ?5 OFFSET ?6", where, mask & F_DESC ? " DESC" : "");
     else
       snprintf(buf, sizeof buf, "SELECT " CASE_COLS CASE_FROM "%s ORDER BY c.id LIMIT ?5 OFFSET ?6",
                where);
-    t = texts[count][mask] = strdup(buf);
+    t = texts[pg][count][mask] = strdup(buf);
   }
   pthread_mutex_unlock(&lock);
   return t;
@@ -1013,7 +1031,7 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
             "for descending", sort);
     return NULL;
   }
-  db_stmt *s = store_stmt(st, filter_sql(filter_mask(f), 0), err);
+  db_stmt *s = store_stmt(st, filter_sql(filter_mask(f), 0, store_is_pg(st)), err);
   if (!s || bind_case_filter(st, s, f, err)) return NULL;
   if (sort && *sort) {
     char path[80];
@@ -1031,7 +1049,8 @@ json_t *kf_store_case_list(kf_store *st, json_t *f, kf_err *err) {
 }
 
 int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
-  db_stmt *s = store_stmt(st, filter_sql(filter_mask(f) & ~(F_SORT | F_DESC), 1), err);
+  db_stmt *s = store_stmt(st, filter_sql(filter_mask(f) & ~(F_SORT | F_DESC), 1, store_is_pg(st)),
+                         err);
   if (!s || bind_case_filter(st, s, f, err)) return -1;
   db_bind_int64(s, 9, cap > 0 ? cap : -1);
   int rc = db_step(s);

@@ -11,6 +11,8 @@
 #               a fresh database), tests/cli/*.sh and the scenarios, each suite on a fresh
 #               database of its own (KINFLOW_TEST_PG: the cluster's folder, see tests/lib.sh);
 #               its suites print as "== pg/NAME"
+# Both passes run side by side (the PostgreSQL pass's output follows the SQLite pass's);
+# TESTS_SERIAL=1 runs them one after the other.
 set -u
 cd "$(dirname "$0")/.."
 K=${KINFLOW_BIN:-$PWD/kinflow}
@@ -81,7 +83,30 @@ postgresql_pass() {
   stop_cluster
 }
 
-for s in $STORE; do "${s}_pass"; done
+# Both passes: side by side (TESTS_SERIAL=1: one after the other), the PostgreSQL pass's
+# output held in a file and shown after the SQLite pass's, its sums added to the total.
+if [ "$STORE" = "sqlite postgresql" ] && [ "${TESTS_SERIAL:-0}" != 1 ]; then
+  pg_out=$(mktemp "${TMPDIR:-/tmp}/kinflow-pg-pass.XXXXXX")
+  ( trap stop_cluster EXIT; pass=0; fail=0; broken=""
+    postgresql_pass
+    echo "pg pass sums: $pass $fail$broken" ) >"$pg_out" 2>&1 &
+  pg_pid=$!
+  trap 'kill $pg_pid 2>/dev/null; wait $pg_pid 2>/dev/null; rm -f "$pg_out"; exit 130' INT TERM
+  sqlite_pass
+  wait $pg_pid
+  sums=$(grep '^pg pass sums: ' "$pg_out" | tail -1)
+  grep -v '^pg pass sums: ' "$pg_out"
+  rm -f "$pg_out"
+  if [ -z "$sums" ]; then
+    echo "the PostgreSQL pass ended without its sums"; fail=$((fail + 1)); broken="$broken pg"
+  else
+    set -- ${sums#pg pass sums: }
+    pass=$((pass + $1)); fail=$((fail + $2)); shift 2
+    [ $# -gt 0 ] && broken="$broken $*"
+  fi
+else
+  for s in $STORE; do "${s}_pass"; done
+fi
 [ -n "$broken" ] && echo "failing suites:$broken"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -116,6 +116,43 @@ int main(void) {
   CHECK(events && json_array_size(events) == 1, "events of a case: %s", events ? "" : err.msg);
   json_decref(events);
 
+  /* a sort by a data key orders as SQLite does: numbers (and text written as one) by value,
+   * then text, then cases without the key; descending, text first */
+  {
+    const char *vals[] = {"\"b\"", "10", "\"9\"", "2.5", "\"apple\"", "true", "null", "\"-3\""};
+    int64_t ids[8];
+    CHECK(kf_store_begin(st, &err) == 0, "begin");
+    for (int i = 0; i < 8; i++) {
+      char data[64], ref[16];
+      snprintf(data, sizeof data, "{\"k\": %s}", vals[i]);
+      snprintf(ref, sizeof ref, "S-%d", i);
+      json_t *c = json_pack("{s:s,s:I,s:s,s:s,s:b,s:o}", "ref", ref, "workflow_id", (json_int_t)wf,
+                            "workflow", "sorted", "state", "start", "final", 0, "data",
+                            json_loads(data, 0, NULL));
+      ids[i] = kf_store_case_insert(st, c, "2026-01-01T00:00:00Z", &err) ? 0
+                   : json_integer_value(json_object_get(c, "id"));
+      json_decref(c);
+    }
+    CHECK(kf_store_commit(st, &err) == 0, "commit: %s", err.msg);
+    const char *want[2] = {"7 5 3 2 1 4 0 6", "0 4 1 2 3 5 7 6"};
+    for (int d = 0; d < 2; d++) {
+      json_t *sf = json_pack("{s:s,s:s}", "workflow", "sorted", "sort", d ? "-k" : "k");
+      json_t *got = kf_store_case_list(st, sf, &err);
+      char order[64] = "";
+      size_t i;
+      json_t *c;
+      json_array_foreach(got, i, c) {
+        int64_t id = json_integer_value(json_object_get(c, "id"));
+        for (int k = 0; k < 8; k++)
+          if (ids[k] == id) snprintf(order + strlen(order), sizeof order - strlen(order), "%s%d", i ? " " : "", k);
+      }
+      CHECK(!strcmp(order, want[d]), "sort by a data key%s: %s (want %s)", d ? ", descending" : "",
+            order, want[d]);
+      json_decref(got);
+      json_decref(sf);
+    }
+  }
+
   /* events are append-only in the database */
   int rc = st->be->exec(st, "UPDATE events SET reason = 'x'");
   CHECK(rc != DB_OK && CONTAINS(st->be->errmsg(st), "append-only"), "UPDATE of events refused: %s",
