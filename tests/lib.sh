@@ -1,6 +1,6 @@
 # tests/lib.sh: what every shell test suite shares. Source it; call `t_ok NAME` /
 # `t_fail NAME WHY` / `t_skip NAME WHY`, the expect_* helpers, `t_newdb`, `t_sql`, `py`,
-# `field`, `at`, `quiet`, `ms_now`, `t_fresh_db`, `t_copydb`, `t_sql_events`, and `t_done` at
+# `field`, `at`, `quiet`, `ms_now`, `t_fresh_db`, `t_copydb`, `t_sql_events`, `t_sql_file`, `t_jtext`/`t_jnum`, and `t_done` at
 # the end (prints "N passed, N failed").
 # KINFLOW_BIN is the binary under test (the Makefile sets it); each suite gets a scratch dir.
 #
@@ -117,6 +117,21 @@ t_sql_events() {
     t_sql "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete; $1" "${2:-$KINFLOW_DB}"
   fi
 }
+
+# t_sql_file [DB]: runs the SQL script on stdin, as t_sql does one statement; it goes on past
+# a failing statement (its error on stderr), as sqlite3 -batch does.
+t_sql_file() {
+  local db=${1:-$KINFLOW_DB}
+  case $db in
+    postgresql://* | postgres://*) psql -X -q -A -t -F '|' "$db" -f - ;;
+    *) sqlite3 -batch "$db" ;;
+  esac
+}
+
+# t_jtext COL KEY / t_jnum COL KEY: the store's SQL for the value at KEY of the JSON text in
+# column COL, as text / as a number (json_extract on SQLite; ->> and a cast on PostgreSQL).
+t_jtext() { if [ "$T_STORE" = postgresql ]; then echo "($1::jsonb ->> '$2')"; else echo "json_extract($1, '\$.$2')"; fi; }
+t_jnum() { if [ "$T_STORE" = postgresql ]; then echo "($1::jsonb ->> '$2')::numeric"; else echo "json_extract($1, '\$.$2')"; fi; }
 
 t_ok() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
 t_fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1: $2"; }
