@@ -1,6 +1,6 @@
 # tests/lib.sh: what every shell test suite shares. Source it; call `t_ok NAME` /
 # `t_fail NAME WHY` / `t_skip NAME WHY`, the expect_* helpers, `t_newdb`, `t_sql`, `py`,
-# `field`, `at`, `quiet`, `ms_now`, `t_fresh_db`, `t_copydb`, `t_sql_events`, `t_sql_file`, `t_jtext`/`t_jnum`, and `t_done` at
+# `field`, `at`, `quiet`, `ms_now`, `t_fresh_db`, `t_copydb`, `t_sql_events`, `t_sql_file`, `t_jtext`/`t_jnum`, `t_agg`, and `t_done` at
 # the end (prints "N passed, N failed").
 # KINFLOW_BIN is the binary under test (the Makefile sets it); each suite gets a scratch dir.
 #
@@ -132,6 +132,13 @@ t_sql_file() {
 # column COL, as text / as a number (json_extract on SQLite; ->> and a cast on PostgreSQL).
 t_jtext() { if [ "$T_STORE" = postgresql ]; then echo "($1::jsonb ->> '$2')"; else echo "json_extract($1, '\$.$2')"; fi; }
 t_jnum() { if [ "$T_STORE" = postgresql ]; then echo "($1::jsonb ->> '$2')::numeric"; else echo "json_extract($1, '\$.$2')"; fi; }
+
+# t_agg EXPR SEP [ORDER]: the store's SQL joining EXPR's values with SEP: group_concat on
+# SQLite (in the rows' order), string_agg on PostgreSQL (ORDER BY ORDER when given).
+t_agg() {
+  if [ "$T_STORE" = postgresql ]; then echo "string_agg(($1)::text, '$2'${3:+ ORDER BY $3})"
+  else echo "group_concat($1, '$2')"; fi
+}
 
 t_ok() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
 t_fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1: $2"; }
