@@ -1,6 +1,6 @@
 # tests/lib.sh: what every shell test suite shares. Source it; call `t_ok NAME` /
 # `t_fail NAME WHY` / `t_skip NAME WHY`, the expect_* helpers, `t_newdb`, `t_sql`, `py`,
-# `field`, `at`, `quiet`, `ms_now`, `t_fresh_db`, `t_copydb`, `t_sql_events`, `t_sql_file`, `t_jtext`/`t_jnum`, `t_agg`, and `t_done` at
+# `field`, `at`, `quiet`, `ms_now`, `t_fresh_db`, `t_copydb`, `t_sql_events`, `t_sql_file`, `t_jtext`/`t_jnum`, `t_agg`, `t_dump`, and `t_done` at
 # the end (prints "N passed, N failed").
 # KINFLOW_BIN is the binary under test (the Makefile sets it); each suite gets a scratch dir.
 #
@@ -68,7 +68,7 @@ unset KINFLOW_NOW
 t_sql() {
   local db=${2:-$KINFLOW_DB}
   case $db in
-    postgresql://* | postgres://*) psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 "$db" -c "$1" ;;
+    postgresql://* | postgres://*) PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 "$db" -c "$1" ;;
     *) sqlite3 "$db" "$1" ;;
   esac
 }
@@ -123,7 +123,7 @@ t_sql_events() {
 t_sql_file() {
   local db=${1:-$KINFLOW_DB}
   case $db in
-    postgresql://* | postgres://*) psql -X -q -A -t -F '|' "$db" -f - ;;
+    postgresql://* | postgres://*) PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -F '|' "$db" -f - ;;
     *) sqlite3 -batch "$db" ;;
   esac
 }
@@ -138,6 +138,16 @@ t_jnum() { if [ "$T_STORE" = postgresql ]; then echo "($1::jsonb ->> '$2')::nume
 t_agg() {
   if [ "$T_STORE" = postgresql ]; then echo "string_agg(($1)::text, '$2'${3:+ ORDER BY $3})"
   else echo "group_concat($1, '$2')"; fi
+}
+
+# t_dump [DB]: the whole database as SQL text (sqlite3 .dump, or pg_dump), to compare before
+# and after something that must change nothing.
+t_dump() {
+  local db=${1:-$KINFLOW_DB}
+  case $db in
+    postgresql://* | postgres://*) pg_dump --no-owner "$db" | grep -v -E '^\\(un)?restrict ' ;;  # a random key each run
+    *) sqlite3 "$db" .dump ;;
+  esac
 }
 
 t_ok() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
