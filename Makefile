@@ -13,10 +13,10 @@ LIBS     = $(PKG_LIBS) -lm -pthread -ldl
 
 B        ?= build
 .DEFAULT_GOAL := all
-ENGINE_SRC := engine/util.c engine/store.c engine/store_sqlite.c engine/store_pg.c engine/store_log.c engine/store_json.c engine/store_script.c engine/store_people.c engine/store_practice.c engine/store_backup.c engine/store_gauges.c engine/luahost.c engine/sharing.c engine/runtime.c engine/consent.c \
+ENGINE_SRC := engine/util.c engine/store.c engine/store_sqlite.c engine/store_pg.c engine/store_log.c engine/store_json.c engine/store_script.c engine/store_people.c engine/store_practice.c engine/store_backup.c engine/store_copy.c engine/store_gauges.c engine/luahost.c engine/sharing.c engine/runtime.c engine/consent.c \
               engine/scenario.c engine/plugin.c engine/access.c engine/report.c engine/people.c engine/decision.c engine/family.c engine/verbs.c engine/api.c engine/cli.c engine/cli_analysis.c engine/cli_family.c engine/cli_args.c \
               engine/records.c engine/api_records.c engine/cli_records.c engine/cli_import.c \
-              engine/migrate.c engine/cli_migrate.c engine/api_versions.c engine/cli_backup.c
+              engine/migrate.c engine/cli_migrate.c engine/api_versions.c engine/cli_backup.c engine/cli_copy.c
 # The engine's Lua half, in load order: each file adds to one engine table, E.
 ENGINE_LUA := $(addprefix engine/lua/,sandbox.lua util.lua load.lua define.lua plugins.lua \
               check.lua case.lua fire.lua forms.lua family.lua scenario.lua diagram.lua impact.lua \
@@ -93,9 +93,14 @@ $(B)/bench/bare_server: bench/bare_server.c
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd 2>/dev/null) -o $@ $< \
 	  $(shell pkg-config --libs libmicrohttpd 2>/dev/null) $(LIBS)
 
+# The PostgreSQL phase starts a throwaway cluster in BENCH_PG_DIR and stops it; should the
+# bench die before, the cluster is stopped here (an empty folder is removed).
 bench: bench-deps all $(BENCH_BIN)
+	@pg=$$(mktemp -d "$${TMPDIR:-/tmp}/kinflow-bench-pg.XXXXXX") || exit 1; \
 	KINFLOW_BIN=$(CURDIR)/$(BIN) BARE_BIN=$(CURDIR)/$(B)/bench/bare_server \
-	  REFERENCE_BIN=$(CURDIR)/$(B)/bench/reference $(B)/bench/bench
+	  REFERENCE_BIN=$(CURDIR)/$(B)/bench/reference BENCH_PG_DIR="$$pg" $(B)/bench/bench; rc=$$?; \
+	if [ -f "$$pg/.kinflow-pg-cluster" ]; then scripts/pg-cluster.sh stop "$$pg"; else rm -rf "$$pg"; fi; \
+	exit $$rc
 
 test: deps all
 	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests tests/run.sh

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,7 +31,7 @@
 static int quick;
 static char dir[512], kinflow_bin[4096], bare_bin[4096], ref_bin[4096], wrk_bin[64] = "wrk";
 static json_t *J;                 /* flat figures for bench/last.json */
-static char table[96][200];       /* the table, one line a figure */
+static char table[128][200];       /* the table, one line a figure */
 static int nrows;
 static const char *only;          /* BENCH_ONLY */
 static double t_start;
@@ -741,20 +742,25 @@ static void phase_group(void) {
  * the minimal writes on the minimal schema, in this process: creation in four slices and
  * the four rounds of moves, each slice and round alternating who goes first. Then
  * build/bench/reference as a whole process, for its peak RSS. */
-static void phase_reference(void) {
-  int n = quick ? 2000 : 10000;
-  char pe[600], pr[600];
-  db_path(pe, sizeof pe, "reference");
-  db_path(pr, sizeof pr, "reference_raw");
+/* The two sides of the reference workload in this process on databases pe (the engine)
+ * and pr (raw), files or postgresql:// URIs: creation in four slices and the four rounds of
+ * moves, each slice and round alternating who goes first; then both checked. */
+typedef struct ref_run {
+  double create_t[2], move_t[2], move_cpu[2], frames[2];
+  char why[2][300];
+  int bad;
+} ref_run;
+
+static void ref_alternate(const char *pe, const char *pr, int n, ref_run *o) {
+  memset(o, 0, sizeof *o);
   ref_side *side[2] = {ref_engine_new(pe, n), ref_raw_new(pr, n)};
-  if (!side[0] || !side[1]) die("reference: cannot set up the databases in %s", dir);
-  double create_t[2] = {0, 0}, move_t[2] = {0, 0}, move_cpu[2] = {0, 0};
+  if (!side[0] || !side[1]) die("reference: cannot set up the databases %s and %s", pe, pr);
   for (int q = 0; q < 4; q++)
     for (int k = 0; k < 2; k++) {
       int who = (k + q) % 2;
       double t0 = now_s();
       if (ref_create(side[who], q * n / 4, (q + 1) * n / 4)) die("reference: creating cases");
-      create_t[who] += now_s() - t0;
+      o->create_t[who] += now_s() - t0;
     }
   int64_t f0[2] = {ref_frames(side[0]), ref_frames(side[1])};
   for (int r = 1; r <= 4; r++)
@@ -762,17 +768,27 @@ static void phase_reference(void) {
       int who = (k + r) % 2;
       double t0 = now_s(), c0 = cpu_s();
       if (ref_round(side[who], r)) die("reference: round %d", r);
-      move_t[who] += now_s() - t0;
-      move_cpu[who] += cpu_s() - c0;
+      o->move_t[who] += now_s() - t0;
+      o->move_cpu[who] += cpu_s() - c0;
     }
-  double frames[2];
-  char why[2][300];
-  int bad = 0;
   for (int i = 0; i < 2; i++) {
-    frames[i] = (double)(ref_frames(side[i]) - f0[i]) / (4.0 * n);
-    bad |= ref_check(side[i], why[i], sizeof why[i]) != 0;
+    o->frames[i] = (double)(ref_frames(side[i]) - f0[i]) / (4.0 * n);
+    o->bad |= ref_check(side[i], o->why[i], sizeof o->why[i]) != 0;
     ref_free(side[i]);
   }
+}
+
+static void phase_reference(void) {
+  int n = quick ? 2000 : 10000;
+  char pe[600], pr[600];
+  db_path(pe, sizeof pe, "reference");
+  db_path(pr, sizeof pr, "reference_raw");
+  ref_run run;
+  ref_alternate(pe, pr, n, &run);
+  double *create_t = run.create_t, *move_t = run.move_t, *move_cpu = run.move_cpu;
+  double *frames = run.frames;
+  char (*why)[300] = run.why;
+  int bad = run.bad;
   rm_db(pe);
   rm_db(pr);
   /* the whole process, for its memory */
@@ -1270,15 +1286,15 @@ static long bench_first, bench_count; /* bench-programme cases in the scale data
 
 /* reps runs of each server, alternating who goes first; the medians of each figure, and
  * the median of the paired req/s ratios (each pair ran under the same machine load). */
-static double wrk_pairs(int port_k, int port_b, const char *script, double secs, int reps,
-                        wrk_result *k, wrk_result *b) {
+static double wrk_pairs2(int port_k, const char *script_k, int port_b, const char *script_b,
+                         double secs, int reps, wrk_result *k, wrk_result *b) {
   double kr[8], kp50[8], kp99[8], br[8], bp50[8], bp99[8], ratio[8];
   long kerr = 0, berr = 0, kserr = 0, bserr = 0;
   if (reps > 8) reps = 8;
   for (int i = 0; i < reps; i++) {
     wrk_result x, y;
-    if (i % 2 == 0) x = run_wrk(port_k, script, "/", secs), y = run_wrk(port_b, script, "/", secs);
-    else y = run_wrk(port_b, script, "/", secs), x = run_wrk(port_k, script, "/", secs);
+    if (i % 2 == 0) x = run_wrk(port_k, script_k, "/", secs), y = run_wrk(port_b, script_b, "/", secs);
+    else y = run_wrk(port_b, script_b, "/", secs), x = run_wrk(port_k, script_k, "/", secs);
     kr[i] = x.rps, kp50[i] = x.p50, kp99[i] = x.p99, kerr += x.non2xx, kserr += x.errors;
     br[i] = y.rps, bp50[i] = y.p50, bp99[i] = y.p99, berr += y.non2xx, bserr += y.errors;
     ratio[i] = x.rps / y.rps;
@@ -1286,6 +1302,11 @@ static double wrk_pairs(int port_k, int port_b, const char *script, double secs,
   *k = (wrk_result){median(kr, reps), median(kp50, reps), median(kp99, reps), kerr, 0, kserr};
   *b = (wrk_result){median(br, reps), median(bp50, reps), median(bp99, reps), berr, 0, bserr};
   return median(ratio, reps);
+}
+
+static double wrk_pairs(int port_k, int port_b, const char *script, double secs, int reps,
+                        wrk_result *k, wrk_result *b) {
+  return wrk_pairs2(port_k, script, port_b, script, secs, reps, k, b);
 }
 
 static void api_row(const char *what, const char *key, wrk_result k, wrk_result b, double ratio) {
@@ -1573,6 +1594,446 @@ static void phase_scale(void) {
   }
 }
 
+/* ---- phase: PostgreSQL (BENCH_ONLY=pg) ---- */
+
+/* A throwaway cluster (scripts/pg-cluster.sh), with the durability that script gives it:
+ * fsync, synchronous_commit and full_page_writes off. Stopped (and its folder removed) at
+ * exit, on a fatal error or a signal too; `make bench` stops it again should this process
+ * die before. */
+static char pg_dir[600];
+
+static void pg_cluster_stop(void) {
+  if (!pg_dir[0]) return;
+  stop_children(); /* servers and drivers connected to it */
+  char cmd[800];
+  snprintf(cmd, sizeof cmd, "scripts/pg-cluster.sh stop '%s'", pg_dir);
+  if (system(cmd) != 0) fprintf(stderr, "bench: could not stop the PostgreSQL cluster in %s\n", pg_dir);
+  pg_dir[0] = 0;
+}
+
+static void on_signal(int sig) { exit(128 + sig); }
+
+/* scripts/pg-cluster.sh ARGS; its first line of output into out (when out). 0 or -1. */
+static int pg_sh(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pg_sh(char *out, size_t len, const char *fmt, ...) {
+  char args[1200], cmd[1400], buf[600] = "";
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  snprintf(cmd, sizeof cmd, "scripts/pg-cluster.sh %s", args);
+  FILE *f = popen(cmd, "r");
+  if (!f) return -1;
+  if (fgets(buf, sizeof buf, f)) buf[strcspn(buf, "\n")] = 0;
+  while (fgetc(f) != EOF) {}
+  int rc = pclose(f);
+  if (out) snprintf(out, len, "%s", buf);
+  return rc == 0 && (!out || buf[0]) ? 0 : -1;
+}
+
+static void pg_newdb(char *uri, size_t len) {
+  if (pg_sh(uri, len, "newdb '%s'", pg_dir)) die("PostgreSQL: could not make a database");
+}
+
+static void pg_dropdb(const char *uri) {
+  const char *name = strrchr(uri, '/');
+  if (name && pg_sh(NULL, 0, "dropdb '%s' '%s'", pg_dir, name + 1))
+    say("PostgreSQL: could not drop %s", name + 1);
+}
+
+/* One statement as the cluster's superuser, on its maintenance database. */
+static void pg_admin(const char *sql) {
+  char url[600], conn[700];
+  if (pg_sh(url, sizeof url, "url '%s'", pg_dir)) die("PostgreSQL: no cluster in %s", pg_dir);
+  snprintf(conn, sizeof conn, "%s/postgres", url);
+  PGconn *c = PQconnectdb(conn);
+  PGresult *res = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+  if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+    die("PostgreSQL: %s: %s", sql, res ? PQresultErrorMessage(res) : PQerrorMessage(c));
+  PQclear(res);
+  PQfinish(c);
+}
+
+static long file_size(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) ? -1 : (long)sb.st_size;
+}
+
+/* What the server logged (log_min_duration_statement = 0) in a window of its log: round
+ * trips (a parse of its own, an execute of a prepared statement, a plain statement) and
+ * the server's time in them (parse + bind + execute, or the statement). The window is
+ * copied to save, for reading. */
+typedef struct pg_log {
+  long trips, parses, executes, plain;
+  double ms;
+} pg_log;
+
+static pg_log pg_log_window(const char *log, long from, long to, const char *save) {
+  pg_log o = {0};
+  FILE *f = fopen(log, "r"), *out = fopen(save, "w");
+  if (!f || fseek(f, from, SEEK_SET)) die("reading the server's log %s", log);
+  char line_[8192];
+  while (ftell(f) < to && fgets(line_, sizeof line_, f)) {
+    if (out) fputs(line_, out);
+    const char *d = strstr(line_, "LOG:  duration: ");
+    if (!d) continue;
+    char *end;
+    double ms = strtod(d + 16, &end);
+    if (strncmp(end, " ms  ", 5)) continue;
+    const char *what = end + 5;
+    o.ms += ms;
+    if (!strncmp(what, "parse ", 6)) o.parses++;
+    else if (!strncmp(what, "execute ", 8)) o.executes++;
+    else if (!strncmp(what, "statement: ", 11)) o.plain++;
+  }
+  fclose(f);
+  if (out) fclose(out);
+  o.trips = o.parses + o.executes + o.plain;
+  return o;
+}
+
+/* Statements per transition, each side alone on a database of its own whose every
+ * statement the server logs: nlog cases opened, then the four rounds inside the window. */
+static void pg_statements(int nlog, pg_log out[2]) {
+  char log[700];
+  snprintf(log, sizeof log, "%s/server.log", pg_dir);
+  for (int side = 0; side < 2; side++) {
+    char uri[600], sql[200], save[700];
+    pg_newdb(uri, sizeof uri);
+    snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" SET log_min_duration_statement = 0",
+             strrchr(uri, '/') + 1);
+    pg_admin(sql);
+    ref_side *s = side == 0 ? ref_engine_new(uri, nlog) : ref_raw_new(uri, nlog);
+    if (!s || ref_create(s, 0, nlog)) die("PostgreSQL: the logged run could not open its cases");
+    usleep(200 * 1000); /* the last lines reach the log */
+    long from = file_size(log);
+    for (int r = 1; r <= 4; r++)
+      if (ref_round(s, r)) die("PostgreSQL: the logged run, round %d", r);
+    usleep(200 * 1000);
+    long to = file_size(log);
+    ref_free(s);
+    snprintf(save, sizeof save, "%s/pg-statements-%s.log", dir, side == 0 ? "engine" : "raw");
+    out[side] = pg_log_window(log, from, to, save);
+    pg_dropdb(uri);
+  }
+}
+
+/* A build/bench/reference process talking through two pipes. */
+typedef struct driver {
+  pid_t pid;
+  int in;
+  FILE *out;
+} driver;
+
+static void driver_start(driver *d, char *const argv[]) {
+  int to[2], from[2];
+  if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC)) die("pipe: %s", strerror(errno));
+  d->pid = fork();
+  if (d->pid < 0) die("fork: %s", strerror(errno));
+  if (d->pid == 0) {
+    dup2(to[0], 0);
+    dup2(from[1], 1);
+    close(to[0]), close(to[1]), close(from[0]), close(from[1]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(to[0]);
+  close(from[1]);
+  remember(d->pid, 1);
+  d->in = to[1];
+  d->out = fdopen(from[0], "r");
+}
+
+/* The next line starting with prefix, into buf; -1 when the driver ends first. */
+static int driver_line(driver *d, const char *prefix, char *buf, size_t len) {
+  while (fgets(buf, (int)len, d->out))
+    if (!strncmp(buf, prefix, strlen(prefix))) return 0;
+  return -1;
+}
+
+static void driver_end(driver *d) {
+  close(d->in);
+  fclose(d->out);
+  waitpid(d->pid, NULL, 0);
+  remember(d->pid, 0);
+}
+
+static double field(const char *line_, const char *name) {
+  const char *p = strstr(line_, name);
+  return p ? atof(p + strlen(name)) : NAN;
+}
+
+/* k driver processes ("servers") on one database where the programme is deployed, each
+ * opening and moving its own k-th of the n cases; the rounds start together, once every
+ * driver has opened its cases. The aggregate transitions/s over the union of their rounds;
+ * then the whole database checked (n restored, 5n events, the chain: the engine's audit
+ * verify, or the raw side's hashes recomputed). */
+static double pg_servers(const char *uri, int n, int k, int as_raw, char *why, size_t whylen) {
+  ref_side *setup = as_raw ? ref_raw_new(uri, n) : ref_engine_new(uri, n); /* schema, programme */
+  if (!setup) die("PostgreSQL: cannot set up %s", uri);
+  ref_free(setup);
+  driver d[3];
+  char nbuf[16], parts[3][16], buf[1024];
+  snprintf(nbuf, sizeof nbuf, "%d", n);
+  for (int i = 0; i < k; i++) {
+    snprintf(parts[i], sizeof parts[i], "%d/%d", i + 1, k);
+    char *argv[] = {ref_bin, "--n", nbuf, "--db", (char *)uri, "--part", parts[i], "--wait",
+                    as_raw ? "--raw" : NULL, NULL};
+    driver_start(&d[i], argv);
+  }
+  for (int i = 0; i < k; i++)
+    if (driver_line(&d[i], "READY", buf, sizeof buf)) die("PostgreSQL: driver %d of %d failed", i + 1, k);
+  for (int i = 0; i < k; i++)
+    if (write(d[i].in, "go\n", 3) != 3) die("PostgreSQL: driver %d of %d is gone", i + 1, k);
+  double begin = INFINITY, end = 0, total = 0;
+  for (int i = 0; i < k; i++) {
+    if (driver_line(&d[i], "RESULT", buf, sizeof buf)) die("PostgreSQL: driver %d of %d failed", i + 1, k);
+    double b = field(buf, "t_begin="), e = field(buf, "t_end="), t = field(buf, "transitions=");
+    if (!(b > 0 && e >= b && t > 0)) die("PostgreSQL: driver %d of %d said: %s", i + 1, k, buf);
+    begin = b < begin ? b : begin;
+    end = e > end ? e : end;
+    total += t;
+    driver_end(&d[i]);
+  }
+  ref_side *check = as_raw ? ref_raw_join(uri, n) : ref_engine_join(uri, n);
+  if (!check) snprintf(why, whylen, "cannot open the database to check it");
+  else ref_check(check, why, whylen);
+  ref_free(check);
+  return total / (end - begin);
+}
+
+/* The bench's admin user on db (a file or a URI); then signed in on the server at port. */
+static void add_bench_user(const char *db) {
+  kf_err err = {0};
+  int status;
+  kf_session *s = kf_session_open(db, &err);
+  if (!s) die("session on %s: %s", db, err.msg);
+  json_t *u = kf_session_call(s, "user.add", json_pack("{s:s,s:s,s:s,s:s}", "login", "bench",
+                              "role", "admin", "password", "timing-runs-passphrase 1", "actor",
+                              "bench"), &status, &err);
+  if (!u) die("user.add on %s: %s", db, err.msg);
+  json_decref(u);
+  kf_session_close(s);
+}
+
+static void sign_in(int port, char *cookie, size_t clen, char *csrf, size_t xlen) {
+  int status = 0;
+  char *body = http(port, "POST", "/api/session", "-H 'Content-Type: application/json'",
+                    "{\"login\":\"bench\",\"password\":\"timing-runs-passphrase 1\"}", &status,
+                    cookie, clen);
+  json_t *login = body ? json_loads(body, 0, NULL) : NULL;
+  if (status != 200 || !login) die("login: %d %s", status, body ? body : "");
+  snprintf(csrf, xlen, "%s", json_string_value(json_object_get(login, "csrf")));
+  json_decref(login);
+  free(body);
+}
+
+/* The console's GET /api/cases/ID on the PostgreSQL database pg (n reference cases, ids 1..n,
+ * each moved four times) beside the same on SQLite, the cases made the same way, in process:
+ * kinflow serve on each, an admin signed in, wrk as the API phase runs it. */
+static void pg_api(const char *pg, int n) {
+  if (!have_wrk()) {
+    line("%-44s", "  API GET on PostgreSQL: wrk is missing, not measured");
+    return;
+  }
+  char lite[600];
+  db_path(lite, sizeof lite, "pg_api_sqlite");
+  ref_side *x = ref_engine_new(lite, n);
+  if (!x || ref_create(x, 0, n)) die("the SQLite side of the API comparison");
+  for (int r = 1; r <= 4; r++)
+    if (ref_round(x, r)) die("the SQLite side of the API comparison, round %d", r);
+  int contiguous = ref_id(x, 0) == 1 && ref_id(x, n - 1) == n;
+  ref_free(x);
+  if (!contiguous) die("the SQLite side's cases are not numbered 1..%d", n);
+  add_bench_user(pg);
+  add_bench_user(lite);
+  proc sp = {0}, sl = {0};
+  char *argv[] = {kinflow_bin, "serve", "--port", "0", NULL};
+  if (spawn(&sp, argv, pg)) die("kinflow serve on PostgreSQL did not start");
+  if (spawn(&sl, argv, lite)) die("kinflow serve on SQLite did not start");
+  char cp[512] = "", xp[128], cl[512] = "", xl[128], hp[700], hl[700], path[64];
+  sign_in(sp.port, cp, sizeof cp, xp, sizeof xp);
+  sign_in(sl.port, cl, sizeof cl, xl, sizeof xl);
+  snprintf(hp, sizeof hp, "-H 'Cookie: %s'", cp);
+  snprintf(hl, sizeof hl, "-H 'Cookie: %s'", cl);
+  snprintf(path, sizeof path, "/api/cases/%d", n / 2 + 1);
+  int s1, s2;
+  char *a = http(sp.port, "GET", path, hp, NULL, &s1, NULL, 0);
+  char *b = http(sl.port, "GET", path, hl, NULL, &s2, NULL, 0);
+  if (s1 != 200 || s2 != 200) die("GET %s: PostgreSQL %d, SQLite %d", path, s1, s2);
+  put("pg_api_get_body_bytes", a ? (double)strlen(a) : 0);
+  put("sqlite_api_get_body_bytes", b ? (double)strlen(b) : 0);
+  free(a);
+  free(b);
+  char gp[600], gl[600];
+  snprintf(gp, sizeof gp, "%s/get_pg.lua", dir);
+  snprintf(gl, sizeof gl, "%s/get_sqlite.lua", dir);
+  write_script(gp, cp, xp, "get", 1, n);
+  write_script(gl, cl, xl, "get", 1, n);
+  double secs = quick ? 2 : 5;
+  run_wrk(sp.port, gp, "/", 1); /* warm both */
+  run_wrk(sl.port, gl, "/", 1);
+  wrk_result g, l;
+  double ratio = wrk_pairs2(sp.port, gp, sl.port, gl, secs, quick ? 2 : 3, &g, &l);
+  stop(&sp);
+  stop(&sl);
+  rm_db(lite);
+  /* round trips a GET: a fresh server on the database, every statement logged, 20 GETs */
+  char sql[200], log[700], save[700];
+  snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" SET log_min_duration_statement = 0",
+           strrchr(pg, '/') + 1);
+  pg_admin(sql);
+  if (spawn(&sp, argv, pg)) die("kinflow serve on PostgreSQL did not start");
+  sign_in(sp.port, cp, sizeof cp, xp, sizeof xp);
+  snprintf(hp, sizeof hp, "-H 'Cookie: %s'", cp);
+  for (int i = 0; i < 40; i++) /* every worker thread's session opened, its statements prepared */
+    free(http(sp.port, "GET", path, hp, NULL, &s1, NULL, 0));
+  snprintf(log, sizeof log, "%s/server.log", pg_dir);
+  usleep(200 * 1000);
+  long from = file_size(log);
+  for (int i = 0; i < 20; i++) {
+    snprintf(path, sizeof path, "/api/cases/%d", 1 + i * (n / 20));
+    free(http(sp.port, "GET", path, hp, NULL, &s1, NULL, 0));
+  }
+  usleep(200 * 1000);
+  long to = file_size(log); /* before the server stops: its statements are let go then */
+  stop(&sp);
+  snprintf(save, sizeof save, "%s/pg-statements-get.log", dir);
+  pg_log lg = pg_log_window(log, from, to, save);
+  put("pg_api_get_per_s", g.rps);
+  put("sqlite_api_get_per_s", l.rps);
+  put("pg_api_get_vs_sqlite_ratio", ratio);
+  put("pg_api_get_p50_ms", g.p50);
+  put("pg_api_get_p99_ms", g.p99);
+  put("sqlite_api_get_p50_ms", l.p50);
+  put("sqlite_api_get_p99_ms", l.p99);
+  put("pg_api_get_non2xx", (double)(g.non2xx + l.non2xx));
+  put("pg_api_get_statements_per_request", lg.trips / 20.0);
+  put("pg_api_get_server_us_per_request", lg.ms * 1000 / 20);
+  line("%-44s %12.0f %12.0f sqlite %5.2f", "API GET /api/cases/ID req/s, PostgreSQL", g.rps, l.rps,
+       ratio);
+  line("%-44s %5.2f/%-6.2f %5.2f/%-6.2f", "  p50/p99 ms (32 connections)", g.p50, g.p99, l.p50,
+       l.p99);
+  if (g.non2xx || l.non2xx) line("%-44s %12ld %12ld", "  non-2xx answers", g.non2xx, l.non2xx);
+  line("%-44s %12.1f   server time %.0f us a GET (logged)", "  round trips a GET (server log)",
+       lg.trips / 20.0, lg.ms * 1000 / 20);
+  say("PostgreSQL: API GET %.0f req/s, SQLite %.0f req/s", g.rps, l.rps);
+}
+
+static void phase_pg(void) {
+  int n = quick ? 2000 : 10000;
+  const char *pd = getenv("BENCH_PG_DIR");
+  if (pd && *pd) {
+    if (mkdir(pd, 0700) && errno != EEXIST) die("%s: %s", pd, strerror(errno));
+    char real[4096];
+    if (!realpath(pd, real)) die("%s: %s", pd, strerror(errno));
+    if (strlen(real) > 80) die("BENCH_PG_DIR %s: 80 characters at most (the server's socket)", real);
+    memcpy(pg_dir, real, strlen(real) + 1);
+  } else {
+    snprintf(pg_dir, sizeof pg_dir, "%s/kinflow-bench-pg.XXXXXX",
+             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(pg_dir)) die("mkdtemp %s: %s", pg_dir, strerror(errno));
+  }
+  atexit(pg_cluster_stop);
+  say("PostgreSQL: a throwaway cluster in %s (scripts/pg-cluster.sh)", pg_dir);
+  char url[600];
+  if (pg_sh(NULL, 0, "start '%s'", pg_dir) || pg_sh(url, sizeof url, "url '%s'", pg_dir))
+    die("PostgreSQL: the cluster did not start (scripts/pg-cluster.sh start %s)", pg_dir);
+  put_s("pg_durability", "fsync=off synchronous_commit=off full_page_writes=off");
+  line("%-44s %12s %12s", "PostgreSQL 15 (fsync, sync commit off)", "engine", "raw libpq");
+
+  /* the engine beside raw libpq, in this process, alternating */
+  say("PostgreSQL: the reference workload, engine vs raw libpq, %d cases", n);
+  char ue[600], ur[600];
+  pg_newdb(ue, sizeof ue);
+  pg_newdb(ur, sizeof ur);
+  ref_run run;
+  ref_alternate(ue, ur, n, &run);
+  pg_dropdb(ue);
+  pg_dropdb(ur);
+  double e_ps = 4.0 * n / run.move_t[0], r_ps = 4.0 * n / run.move_t[1];
+  double e_cpu = run.move_cpu[0] * 1e6 / (4.0 * n), r_cpu = run.move_cpu[1] * 1e6 / (4.0 * n);
+  double e_wall = run.move_t[0] * 1e6 / (4.0 * n), r_wall = run.move_t[1] * 1e6 / (4.0 * n);
+  put("pg_n", n);
+  put("pg_engine_per_s", e_ps);
+  put("pg_raw_per_s", r_ps);
+  put("pg_ratio", e_ps / r_ps);
+  put("pg_engine_cpu_us", e_cpu);
+  put("pg_raw_cpu_us", r_cpu);
+  put("pg_engine_creates_per_s", n / run.create_t[0]);
+  put("pg_raw_creates_per_s", n / run.create_t[1]);
+  put_s("pg_check", run.bad ? (strcmp(run.why[0], "OK") ? run.why[0] : run.why[1]) : "OK");
+  line("%-44s %12.0f %12.0f raw %8.2f %s", "pg reference: transitions/s (in process)", e_ps, r_ps,
+       e_ps / r_ps, e_ps / r_ps >= 0.60 ? ">= 0.60 holds" : ">= 0.60 MISSED");
+  line("%-44s %12.1f %12.1f raw %8.2f", "  us per transition: wall", e_wall, r_wall, e_wall / r_wall);
+  line("%-44s %12.1f %12.1f raw %8.2f", "  us per transition: this process's CPU", e_cpu, r_cpu,
+       e_cpu / r_cpu);
+  line("%-44s %12.0f %12.0f raw %8.2f", "  case creation/s", n / run.create_t[0],
+       n / run.create_t[1], run.create_t[1] / run.create_t[0]);
+  line("%-44s %12s", "  check (restored, 5N events, both chains)", run.bad ? "FAILED" : "OK");
+  say("PostgreSQL: engine %.0f/s, raw %.0f/s%s", e_ps, r_ps, run.bad ? ", check FAILED" : "");
+  if (run.bad) say("PostgreSQL: check: engine %s; raw %s", run.why[0], run.why[1]);
+
+  /* round trips and server time per transition, from the server's log */
+  int nlog = quick ? 50 : 200;
+  say("PostgreSQL: statements per transition (log_min_duration_statement=0, %d cases a side)", nlog);
+  pg_log lg[2];
+  pg_statements(nlog, lg);
+  double tr = 4.0 * nlog;
+  put("pg_engine_statements_per_transition", lg[0].trips / tr);
+  put("pg_raw_statements_per_transition", lg[1].trips / tr);
+  put("pg_engine_server_us_per_transition", lg[0].ms * 1000 / tr);
+  put("pg_raw_server_us_per_transition", lg[1].ms * 1000 / tr);
+  put("pg_engine_prepares_per_transition", lg[0].parses / tr);
+  line("%-44s %12.2f %12.2f raw", "  round trips per transition (server log)", lg[0].trips / tr,
+       lg[1].trips / tr);
+  line("%-44s %12.2f %12.2f      (of them prepares: %.2f, %.2f)", "    prepared / plain statements",
+       lg[0].executes / tr, lg[1].executes / tr, lg[0].parses / tr, lg[1].parses / tr);
+  line("%-44s %12.1f %12.1f raw", "  server time us per transition (logged)", lg[0].ms * 1000 / tr,
+       lg[1].ms * 1000 / tr);
+
+  /* three servers at once beside one: the engine, then raw libpq the same way */
+  say("PostgreSQL: %d cases by one driver process, then by three at once", n);
+  char u1[600], u3[600], why[4][300];
+  double rate[4]; /* engine one, engine three, raw one, raw three */
+  for (int i = 0; i < 4; i++) {
+    snprintf(why[i], sizeof why[i], "OK");
+    char *u = i == 1 ? u3 : u1;
+    pg_newdb(u, 600);
+    rate[i] = pg_servers(u, n, i % 2 ? 3 : 1, i >= 2, why[i], sizeof why[i]);
+    if (i != 1) pg_dropdb(u);
+  }
+  put("pg_one_server_per_s", rate[0]);
+  put("pg_three_servers_per_s", rate[1]);
+  put("pg_three_vs_one_ratio", rate[1] / rate[0]);
+  put("pg_raw_one_server_per_s", rate[2]);
+  put("pg_raw_three_servers_per_s", rate[3]);
+  put("pg_raw_three_vs_one_ratio", rate[3] / rate[2]);
+  int servers_ok = 1;
+  for (int i = 0; i < 4; i++)
+    if (strcmp(why[i], "OK")) {
+      if (servers_ok) put_s("pg_servers_check", why[i]);
+      servers_ok = 0;
+      say("PostgreSQL: check of the %s run, %s: %s", i >= 2 ? "raw" : "engine",
+          i % 2 ? "three servers" : "one", why[i]);
+    }
+  if (servers_ok) put_s("pg_servers_check", "OK");
+  line("%-44s %12.0f %12.0f raw %8.2f", "pg: three servers at once, transitions/s", rate[1],
+       rate[3], rate[1] / rate[3]);
+  line("%-44s %12.0f %12.0f raw %8.2f", "  one server (the same driver alone)", rate[0], rate[2],
+       rate[0] / rate[2]);
+  line("%-44s %12.2f %12.2f raw", "  three / one", rate[1] / rate[0], rate[3] / rate[2]);
+  line("%-44s %12s", "  check (restored, 5N events, chains)", servers_ok ? "OK" : "FAILED");
+  say("PostgreSQL: three servers %.0f/s, one %.0f/s (raw %.0f/s, %.0f/s)", rate[1], rate[0],
+      rate[3], rate[2]);
+
+  /* the console's GET, on the three servers' database, beside SQLite */
+  say("PostgreSQL: API GET, kinflow serve on PostgreSQL vs on SQLite, wrk -c32 -t2");
+  pg_api(u3, n);
+  pg_dropdb(u3);
+  pg_cluster_stop();
+}
+
 /* ---- main ---- */
 
 int main(void) {
@@ -1596,6 +2057,9 @@ int main(void) {
   unsetenv("KINFLOW_NOW");
   J = json_object();
   atexit(stop_children);
+  signal(SIGINT, on_signal); /* so that exit stops the servers and the PostgreSQL cluster */
+  signal(SIGTERM, on_signal);
+  signal(SIGHUP, on_signal);
   double load0 = loadavg();
   put_s("mode", quick ? "quick" : "full");
   char when[24];
@@ -1617,6 +2081,7 @@ int main(void) {
   if (phase("group")) phase_group();
   if (phase("outbox")) phase_outbox();
   if (phase("scale") || phase("api")) phase_scale();
+  if (phase("pg")) phase_pg();
 
   double load1 = loadavg(), took = now_s() - t_start;
   put("load_1m_end", load1);

@@ -56,6 +56,7 @@
   "  audit verify                       check the event log's hash chain\n"               \
   "  backup FILE [--force]              a verified copy of the database while it serves (SQLite)\n" \
   "  restore FILE                       verify FILE, keep the database beside it, put FILE in place\n" \
+  "  db copy FROM TO                    copy a whole database (SQLite <-> PostgreSQL), verified\n" \
   "  rule impact FILE                   what a changed rule would change in every open case\n" \
   "  rule deploy FILE | history NAME | rollback NAME\n"                                  \
   "  report stages|outcomes [--workflow W] [--csv]   time in each state; final outcomes\n" \
@@ -1219,6 +1220,7 @@ int kf_cli_main(int argc, char **argv) {
     if (kf_cli_is_import(argc, argv, i)) return kf_cli_import(argc, argv, i);
     if (!strcmp(argv[i], "migrate")) return kf_cli_migrate(argc, argv, i);
     if (!strcmp(argv[i], "backup") || !strcmp(argv[i], "restore")) return kf_cli_backup(argc, argv, i);
+    if (!strcmp(argv[i], "db")) return kf_cli_dbcopy(argc, argv, i);
     if (argv[i][0] != '-' && !builtin(argv[i])) {
       args pa = {0};
       for (int k = 1; k < i; k++) {

@@ -34,6 +34,9 @@ int kf_cli_migrate(int argc, char **argv, int at);
  * "backup" or "restore". */
 int kf_cli_backup(int argc, char **argv, int at);
 
+/* `kinflow db copy FROM TO [--json]` (cli_copy.c); argv[at] is "db". */
+int kf_cli_dbcopy(int argc, char **argv, int at);
+
 /* What the command's files share (cli_args.c). "--flag VALUE" or "--flag=VALUE" at
  * argv[*i]: 1 and *val when it is that flag (*i moves past a separate value), 0 when not,
  * -1 when the value is missing. */

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KF_PLUGIN_ABI 5
+#define KF_PLUGIN_ABI 6
 
 /* The longest password the engine's user verbs take (user.add, user.verify), in
  * characters: the same limit at creation and at sign-in. */
@@ -166,6 +166,26 @@ typedef struct kf_api {
    * a commit, which a group pays once); 0: the default (NORMAL: they survive a crash of
    * the program). 0, or -1 with error filled. */
   int (*session_durable)(kf_session *s, int full, char *error, size_t len);
+
+  /* ABI 6 */
+  /* Delivering once per destination however many servers run: the destination's cursor
+   * (the last event delivered) lives in the database, with a lease on delivering to it,
+   * so that one process at a time delivers and the next goes on from the cursor. claim: 1
+   * with *seq the cursor when this reader holds the lease now, for `seconds` (taken,
+   * renewed, or taken over from a holder whose lease ran out), 0 when another process
+   * holds it, -1 with error filled. advance: the cursor to seq (forward only); -1 with
+   * error when the lease was lost meanwhile (the taker resends from the cursor: at least
+   * once). release: the lease let go (at the end of a delivery). On the reader's own
+   * connection, outside any transaction of its own. */
+  int (*reader_delivery_claim)(kf_reader *r, const char *destination, int seconds,
+                               long long *seq, char *error, size_t len);
+  int (*reader_delivery_advance)(kf_reader *r, const char *destination, long long seq,
+                                 char *error, size_t len);
+  void (*reader_delivery_release)(kf_reader *r, const char *destination);
+  /* The destination's cursor as it stands, lease or not (0: nothing delivered yet), or -1
+   * with error filled. */
+  long long (*reader_delivery_cursor)(kf_reader *r, const char *destination, char *error,
+                                      size_t len);
 } kf_api;
 
 /* What a plugin exports. */

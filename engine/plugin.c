@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kf_plugin.h"
 
@@ -379,6 +381,7 @@ static int api_may_share(kf_host *h, int64_t case_id, const char *purpose,
 
 struct kf_reader {
   kf_store *st;
+  char holder[160]; /* who holds a delivery lease: host, process and reader */
 };
 
 static kf_reader *api_reader_open(kf_host *h, char *error, size_t len) {
@@ -461,6 +464,57 @@ static json_t *api_reader_may_share(kf_reader *r, const json_t *events, const ch
   return out;
 }
 
+static int api_reader_delivery_claim(kf_reader *r, const char *destination, int seconds,
+                                     long long *seq, char *error, size_t len) {
+  if (!r || !destination || !*destination) {
+    snprintf(error, len, "%s", !r ? "no reader" : "a delivery needs a destination's name");
+    return -1;
+  }
+  if (!r->holder[0]) {
+    char host[64] = "?";
+    gethostname(host, sizeof host - 1);
+    snprintf(r->holder, sizeof r->holder, "%s:%ld:%p", host, (long)getpid(), (void *)r);
+  }
+  kf_err err = {0};
+  /* A lease measures time passing between processes: the system's clock, never the
+   * engine's (which KINFLOW_NOW may fix at another time in each process). */
+  int64_t at = (int64_t)time(NULL), cursor = 0;
+  int got = kf_store_delivery_claim(r->st, destination, r->holder, at,
+                                    at + (seconds > 0 ? seconds : 30), &cursor, &err);
+  if (got < 0) snprintf(error, len, "%s", err.msg);
+  if (got == 1) *seq = cursor;
+  return got;
+}
+
+static int api_reader_delivery_advance(kf_reader *r, const char *destination, long long seq,
+                                       char *error, size_t len) {
+  if (!r) {
+    snprintf(error, len, "no reader");
+    return -1;
+  }
+  char now[21];
+  kf_iso(kf_now(), now);
+  kf_err err = {0};
+  if (kf_store_delivery_advance(r->st, destination, r->holder, seq, now, &err)) {
+    snprintf(error, len, "%s", err.msg);
+    return -1;
+  }
+  return 0;
+}
+
+static void api_reader_delivery_release(kf_reader *r, const char *destination) {
+  kf_err err = {0};
+  if (r && r->holder[0]) kf_store_delivery_release(r->st, destination, r->holder, &err);
+}
+
+static long long api_reader_delivery_cursor(kf_reader *r, const char *destination, char *error,
+                                            size_t len) {
+  kf_err err = {0};
+  int64_t seq = r ? kf_store_delivery_cursor(r->st, destination, &err) : -1;
+  if (seq < 0) snprintf(error, len, "%s", r ? err.msg : "no reader");
+  return seq;
+}
+
 static const kf_api API = {
     .abi = KF_PLUGIN_ABI,
     .size = sizeof(kf_api),
@@ -495,6 +549,10 @@ static const kf_api API = {
     .reader_may_share = api_reader_may_share,
     .call_group = api_call_group,
     .session_durable = api_session_durable,
+    .reader_delivery_claim = api_reader_delivery_claim,
+    .reader_delivery_advance = api_reader_delivery_advance,
+    .reader_delivery_release = api_reader_delivery_release,
+    .reader_delivery_cursor = api_reader_delivery_cursor,
 };
 
 /* ---- loading ---- */

@@ -23,6 +23,8 @@ int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what) {
   switch (rc & 0xff) {
   case DB_BUSY:
   case DB_LOCKED:
+    if (st && st->be && store_is_pg(st)) /* a lock not granted, a deadlock, a lost connection */
+      return kf_fail(err, KF_EBUSY, "database %s is busy (%s); try again", st->path, msg);
     return kf_fail(err, KF_EBUSY, "database %s is busy (another writer held it too long); "
                    "try again", st ? st->path : "");
   case DB_FULL:

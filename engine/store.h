@@ -248,6 +248,19 @@ int kf_store_flag_clear(kf_store *st, int64_t case_id, int64_t id, const char *a
  * updated_at}. add: the first time a row with events 1 and first_seq = last_seq = seq;
  * after: events + 1, last_seq = seq, purpose, reason and updated_at replaced (first_seq
  * kept). */
+/* Deliveries once per destination however many servers run: the last event delivered
+ * (seq) and a lease on delivering (holder, until held_until, Unix seconds). claim: 1 with
+ * *seq when holder holds it now (taken, renewed, or expired from another), 0 when another
+ * holder's lease runs, -1 with err. advance: the cursor forward, by the holder only
+ * (KF_ECONFLICT when another took it over). release: the lease let go. */
+int kf_store_delivery_claim(kf_store *st, const char *destination, const char *holder,
+                            int64_t now, int64_t until, int64_t *seq, kf_err *err);
+int kf_store_delivery_advance(kf_store *st, const char *destination, const char *holder,
+                              int64_t seq, const char *now, kf_err *err);
+int kf_store_delivery_release(kf_store *st, const char *destination, const char *holder,
+                              kf_err *err);
+/* The destination's cursor as it stands (0: nothing delivered yet), or -1 with err. */
+int64_t kf_store_delivery_cursor(kf_store *st, const char *destination, kf_err *err);
 int kf_store_withheld_add(kf_store *st, int64_t case_id, const char *destination,
                           const char *purpose, int64_t seq, const char *reason,
                           const char *at, kf_err *err);
@@ -384,6 +397,22 @@ int kf_store_backup(const char *db, const char *file, int force, json_t **summar
  * events, head_seq, head, kept: null or {file, verified (bool), problem (when not)}}. */
 int kf_store_restore(const char *db, const char *file, const char *stamp, json_t **summary,
                      kf_err *err);
+
+/* ---- moving between stores (store_copy.c) ---- */
+
+/* Copy every table of the database at from (a SQLite file or a postgresql:// URI: opened
+ * read-only, one snapshot, never changed) into the empty database at to (a SQLite file is
+ * created when missing; a new PostgreSQL database is given the schema), ids as they are, in
+ * one transaction on to that commits only once to verifies: every table's count, every
+ * case's state, revision and workflow version, and the audit chain recomputed on to with
+ * from's head. Refuses, writing nothing (a file it created is removed), a source that is
+ * missing, whose chain does not verify, or whose schema is not this kinflow's; a target that
+ * holds any row, or is at another schema version. *summary (may be NULL): {tables: {name:
+ * count} in the order copied, cases, events, head}. */
+int kf_store_copy(const char *from, const char *to, json_t **summary, kf_err *err);
+/* The same verification of two open databases: 0 (and *summary, as kf_store_copy's) when to
+ * holds what from holds, else KF_EINVAL naming the table or case that differs. */
+int kf_store_copy_verify(kf_store *from, kf_store *to, json_t **summary, kf_err *err);
 
 /* ---- programme versions: migrations (migrate.c) ---- */
 

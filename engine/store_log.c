@@ -1,7 +1,9 @@
 /* store_log.c: the event log and its hash chain: an event appended with its SHA-256 link
  * (its canonical text and hash are store_json.c's), the log read back, and `audit verify`
- * (the chain from event 1, and the recorded head). The head's bookkeeping in a transaction
- * is store.c's (record_head at commit); nothing here begins or ends a transaction. */
+ * (the chain from event 1, and the recorded head), and where each destination's delivery
+ * of the log has come to (its cursor, and a lease on delivering). The head's bookkeeping
+ * in a transaction is store.c's (record_head at commit); nothing here begins or ends a
+ * transaction. */
 #define _GNU_SOURCE
 #include <sodium.h>
 #include <stdio.h>
@@ -198,47 +200,55 @@ static int verify_head(kf_store *st, int64_t n, const char *last, kf_err *err) {
   return 0;
 }
 
-int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
-  db_stmt *s = NULL;
-  int rc = st->be->prepare(st, "SELECT seq, case_id, at, actor, role, kind, name, from_state,"
-                              " to_state, reason, data, prev_hash, hash FROM events ORDER BY seq",
-                              &s);
-  if (rc != DB_OK) return store_db_fail(st, err, rc, "reading the event log");
+/* The chain from event 1, a page at a time (PostgreSQL hands a statement's rows over whole),
+ * in one snapshot so that the log's end and its recorded head agree. */
+static int verify_chain(kf_store *st, json_t **summary, kf_err *err) {
+  static const char *q = "SELECT seq, case_id, at, actor, role, kind, name, from_state,"
+                         " to_state, reason, data, prev_hash, hash FROM events WHERE seq > ?1"
+                         " ORDER BY seq LIMIT 5000";
   char prev[65];
   memcpy(prev, GENESIS, sizeof prev);
   int64_t expect = 1, n = 0;
-  int bad = 0;
+  int bad = 0, rows = 5000, rc = DB_DONE;
+  for (int64_t after = 0; !bad && rows == 5000;) {
+    db_stmt *s = store_stmt(st, q, err);
+    if (!s) return err ? err->code : KF_ESTORE;
+    db_bind_int64(s, 1, after);
+    rows = 0;
 #define T(i) (db_column_text(s, (i)))
-  while (!bad && (rc = db_step(s)) == DB_ROW) {
-    int64_t seq = db_column_int64(s, 0);
-    char what[160];
-    snprintf(what, sizeof what, "event %lld (%s%s%s at %s)", (long long)seq, T(5) ? T(5) : "?",
-             db_column_type(s, 1) == DB_NULL ? "" : " on case ",
-             db_column_type(s, 1) == DB_NULL ? "" : T(1), T(2) ? T(2) : "?");
-    if (seq != expect) {
-      bad = kf_fail(err, KF_EINVAL, "audit: event %lld is missing: the log jumps from %lld to "
-                    "%lld (removed events)", (long long)expect, (long long)expect - 1,
-                    (long long)seq);
-    } else if (!T(11) || strcmp(T(11), prev) != 0) {
-      bad = kf_fail(err, KF_EINVAL, "audit: %s does not follow event %lld: its link to the "
-                    "previous hash is wrong (inserted, removed or reordered events)", what,
-                    (long long)seq - 1);
-    } else {
-      const char *text[9] = {T(2), T(3), T(4), T(5), T(6), T(7), T(8), T(9), T(10)};
-      char h[65];
-      if (!T(2) || !T(3) || !T(5) || !T(10) ||
-          store_event_hash(prev, seq, db_column_int64(s, 1), text, h) || !T(12) ||
-          strcmp(h, T(12)) != 0)
-        bad = kf_fail(err, KF_EINVAL, "audit: %s was altered: its contents do not match its "
-                      "hash", what);
-      if (!bad) memcpy(prev, h, sizeof prev);
+    while (!bad && (rc = db_step(s)) == DB_ROW) {
+      int64_t seq = db_column_int64(s, 0);
+      char what[160];
+      snprintf(what, sizeof what, "event %lld (%s%s%s at %s)", (long long)seq, T(5) ? T(5) : "?",
+               db_column_type(s, 1) == DB_NULL ? "" : " on case ",
+               db_column_type(s, 1) == DB_NULL ? "" : T(1), T(2) ? T(2) : "?");
+      if (seq != expect) {
+        bad = kf_fail(err, KF_EINVAL, "audit: event %lld is missing: the log jumps from %lld to "
+                      "%lld (removed events)", (long long)expect, (long long)expect - 1,
+                      (long long)seq);
+      } else if (!T(11) || strcmp(T(11), prev) != 0) {
+        bad = kf_fail(err, KF_EINVAL, "audit: %s does not follow event %lld: its link to the "
+                      "previous hash is wrong (inserted, removed or reordered events)", what,
+                      (long long)seq - 1);
+      } else {
+        const char *text[9] = {T(2), T(3), T(4), T(5), T(6), T(7), T(8), T(9), T(10)};
+        char h[65];
+        if (!T(2) || !T(3) || !T(5) || !T(10) ||
+            store_event_hash(prev, seq, db_column_int64(s, 1), text, h) || !T(12) ||
+            strcmp(h, T(12)) != 0)
+          bad = kf_fail(err, KF_EINVAL, "audit: %s was altered: its contents do not match its "
+                        "hash", what);
+        if (!bad) memcpy(prev, h, sizeof prev);
+      }
+      after = seq;
+      expect++;
+      n++;
+      rows++;
     }
-    expect++;
-    n++;
-  }
 #undef T
-  if (!bad && rc != DB_DONE) bad = store_db_fail(st, err, rc, "reading the event log");
-  db_finalize(s);
+    db_reset(s);
+    if (!bad && rc != DB_DONE && rc != DB_ROW) bad = store_db_fail(st, err, rc, "reading the event log");
+  }
   if (bad) return bad;
   if ((bad = verify_head(st, n, prev, err))) return bad;
   if (summary && !(*summary = json_pack("{s:I,s:s}", "events", (json_int_t)n, "head", prev)))
@@ -246,3 +256,88 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
   return 0;
 }
 
+int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
+  if (kf_store_in_tx(st)) return verify_chain(st, summary, err);
+  int rc = kf_store_begin_read(st, err);
+  if (rc) return rc;
+  rc = verify_chain(st, summary, err);
+  kf_store_rollback(st); /* it only read */
+  return rc;
+}
+
+/* ---- deliveries ---- */
+
+int kf_store_delivery_claim(kf_store *st, const char *destination, const char *holder,
+                            int64_t now, int64_t until, int64_t *seq, kf_err *err) {
+  static const char *q_add = "INSERT INTO deliveries(destination, seq) VALUES(?1, 0)"
+                             " ON CONFLICT(destination) DO NOTHING";
+  static const char *q_take = "UPDATE deliveries SET holder=?2, held_until=?4 WHERE"
+                              " destination=?1 AND (holder IS NULL OR holder=?2 OR held_until<?3)";
+  static const char *q_seq = "SELECT seq FROM deliveries WHERE destination=?1 AND holder=?2";
+  db_stmt *s = store_stmt(st, q_add, err);
+  if (!s) return -1;
+  store_bind_text(s, 1, destination);
+  if (store_step_done(st, s, "starting a destination's deliveries", err)) return -1;
+  if (!(s = store_stmt(st, q_take, err))) return -1;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  db_bind_int64(s, 3, now);
+  db_bind_int64(s, 4, until);
+  if (store_step_done(st, s, "taking a destination's deliveries", err)) return -1;
+  if (db_changes(st) == 0) return 0; /* another process delivers, and its lease holds */
+  if (!(s = store_stmt(st, q_seq, err))) return -1;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  int rc = db_step(s);
+  *seq = rc == DB_ROW ? db_column_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW) {
+    if (rc == DB_DONE) return 0; /* taken over between the two statements */
+    store_db_fail(st, err, rc, "reading a destination's cursor");
+    return -1;
+  }
+  return 1;
+}
+
+int kf_store_delivery_advance(kf_store *st, const char *destination, const char *holder,
+                              int64_t seq, const char *now, kf_err *err) {
+  static const char *q = "UPDATE deliveries SET seq=?3, updated_at=?4 WHERE destination=?1"
+                         " AND holder=?2 AND seq<=?3";
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  db_bind_int64(s, 3, seq);
+  store_bind_text(s, 4, now);
+  int rc = store_step_done(st, s, "moving a destination's cursor", err);
+  if (!rc && db_changes(st) == 0)
+    rc = kf_fail(err, KF_ECONFLICT, "delivery to %s: another process took it over (this one "
+                 "held it too long); it resends from where this one got to", destination);
+  return rc;
+}
+
+int kf_store_delivery_release(kf_store *st, const char *destination, const char *holder,
+                              kf_err *err) {
+  static const char *q = "UPDATE deliveries SET holder=NULL, held_until=NULL WHERE"
+                         " destination=?1 AND holder=?2";
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  return store_step_done(st, s, "letting a destination's deliveries go", err);
+}
+
+int64_t kf_store_delivery_cursor(kf_store *st, const char *destination, kf_err *err) {
+  static const char *q = "SELECT seq FROM deliveries WHERE destination=?1";
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return -1;
+  store_bind_text(s, 1, destination);
+  int rc = db_step(s);
+  int64_t seq = rc == DB_ROW ? db_column_int64(s, 0) : 0;
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) {
+    store_db_fail(st, err, rc, "reading a destination's cursor");
+    return -1;
+  }
+  return seq;
+}

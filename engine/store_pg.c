@@ -19,9 +19,10 @@ struct pg_conn {
   int64_t changes, last_id; /* of the last statement that changed rows */
   char err[512];            /* the last error's primary message */
   unsigned named;           /* statements prepared so far: the next one's name */
+  unsigned gen;             /* the connection's life: made again after it was lost */
 };
 
-#define MAXP 64 /* parameters a statement may number (?1 .. ?64) */
+#define MAXP 255 /* parameters a statement may number (?1 .. ?255) */
 
 struct pg_stmt {
   db_stmt base;
@@ -29,6 +30,8 @@ struct pg_stmt {
   char *sql;        /* as the store wrote it: the statement cache compares it */
   char name[24];    /* prepared as; "" when run as it is (transaction control) */
   char *text;       /* translated, for the unprepared */
+  char *pgsql;      /* translated, for the prepared: prepared again on a new connection */
+  unsigned gen;     /* the connection's life it was prepared in */
   int returning_id; /* an INSERT given " RETURNING id": its row is the new id, not a row */
   int nparams;      /* distinct parameters, numbered 1..nparams in order of first use */
   unsigned char map[MAXP + 1]; /* ?N as written -> its number in the translation */
@@ -251,6 +254,10 @@ static void note_error(struct pg_conn *pc, const PGresult *res) {
 
 /* ---- the connection ---- */
 
+/* Each connection's settings: the store's texts are UTF-8; its clock is the engine's, never
+ * the server's; a lock not granted in 10 s is "busy, try again". */
+#define SESSION_SETUP "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET lock_timeout = '10s'"
+
 static void quiet_notices(void *arg, const char *message) {
   (void)arg;
   (void)message; /* "relation already exists, skipping" and the like: not for the user */
@@ -271,6 +278,33 @@ static int pg_in_tx(kf_store *st);
 
 static int prepare_typed(kf_store *st, const char *sql, const Oid *hints, int nhints,
                          db_stmt **out);
+
+/* ps prepared on the server as it is now. A parameter whose type nothing else decides
+ * (SELECT ?1) is text. A failed prepare would end the transaction it is in: inside one,
+ * it is tried under a savepoint. */
+static int server_prepare(kf_store *st, struct pg_stmt *ps) {
+  int rc, tx = pg_in_tx(st);
+  for (int tries = 0;; tries++) {
+    if (tx) PQclear(PQexec(st->pg->c, "SAVEPOINT kf_prepare"));
+    PGresult *res = PQprepare(st->pg->c, ps->name, ps->pgsql, ps->nparams, ps->types);
+    rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : pg_code(res);
+    if (tx) PQclear(PQexec(st->pg->c, rc ? "ROLLBACK TO SAVEPOINT kf_prepare; "
+                                           "RELEASE SAVEPOINT kf_prepare"
+                                         : "RELEASE SAVEPOINT kf_prepare"));
+    int k = 0;
+    const char *m = rc ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (m && sscanf(m, "could not determine data type of parameter $%d", &k) == 1 && k >= 1 &&
+        k <= ps->nparams && !ps->types[k - 1] && tries < MAXP) {
+      ps->types[k - 1] = 25; /* text */
+      PQclear(res);
+      continue;
+    }
+    if (rc) note_error(st->pg, res);
+    PQclear(res);
+    ps->gen = st->pg->gen;
+    return rc;
+  }
+}
 
 static int pg_prepare(kf_store *st, const char *sql, db_stmt **out) {
   return prepare_typed(st, sql, NULL, 0, out);
@@ -310,30 +344,10 @@ static int prepare_typed(kf_store *st, const char *sql, const Oid *hints, int nh
     ps->text = b.p;
   } else {
     snprintf(ps->name, sizeof ps->name, "kf%u", ++st->pg->named);
-    /* A parameter whose type nothing else decides (SELECT ?1) is text. A failed prepare
-     * would end the transaction it is in: inside one, it is tried under a savepoint. */
-    int rc, tx = pg_in_tx(st);
-    for (int tries = 0;; tries++) {
-      if (tx) PQclear(PQexec(st->pg->c, "SAVEPOINT kf_prepare"));
-      PGresult *res = PQprepare(st->pg->c, ps->name, b.p, ps->nparams, ps->types);
-      rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : pg_code(res);
-      if (tx) PQclear(PQexec(st->pg->c, rc ? "ROLLBACK TO SAVEPOINT kf_prepare; "
-                                             "RELEASE SAVEPOINT kf_prepare"
-                                           : "RELEASE SAVEPOINT kf_prepare"));
-      int k = 0;
-      const char *m = rc ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-      if (m && sscanf(m, "could not determine data type of parameter $%d", &k) == 1 && k >= 1 &&
-          k <= ps->nparams && !ps->types[k - 1] && tries < MAXP) {
-        ps->types[k - 1] = 25; /* text */
-        PQclear(res);
-        continue;
-      }
-      if (rc) note_error(st->pg, res);
-      PQclear(res);
-      break;
-    }
-    free(b.p);
+    ps->pgsql = b.p;
+    int rc = server_prepare(st, ps);
     if (rc) {
+      free(ps->pgsql);
       free(ps->sql);
       free(ps);
       return rc;
@@ -399,13 +413,15 @@ static void pg_finalize(db_stmt *s) {
   struct pg_stmt *ps = (struct pg_stmt *)s;
   pg_reset(s);
   pg_clear(s);
-  if (ps->name[0] && ps->st->pg && PQstatus(ps->st->pg->c) == CONNECTION_OK &&
+  if (ps->name[0] && ps->st->pg && ps->gen == ps->st->pg->gen &&
+      PQstatus(ps->st->pg->c) == CONNECTION_OK &&
       PQtransactionStatus(ps->st->pg->c) != PQTRANS_INERROR) {
     char q[48];
     snprintf(q, sizeof q, "DEALLOCATE %s", ps->name);
     PQclear(PQexec(ps->st->pg->c, q));
   }
   free(ps->text);
+  free(ps->pgsql);
   free(ps->sql);
   free(ps);
 }
@@ -454,11 +470,33 @@ static int pg_bind_count(db_stmt *s) {
   return most;
 }
 
+/* The server went away (restarted, failed over): connect again, and say "try again" for
+ * what was under way (its transaction is gone with the old connection). */
+static int reconnect(kf_store *st) {
+  struct pg_conn *pc = st->pg;
+  char lost[sizeof pc->err];
+  memcpy(lost, pc->err, sizeof lost);
+  PQreset(pc->c);
+  pc->gen++; /* every statement is prepared again on the new connection */
+  if (PQstatus(pc->c) == CONNECTION_OK) {
+    PQsetNoticeProcessor(pc->c, quiet_notices, NULL);
+    PQclear(PQexec(pc->c, SESSION_SETUP));
+  }
+  snprintf(pc->err, sizeof pc->err, "the connection was lost (%.300s)%s", lost,
+           PQstatus(pc->c) == CONNECTION_OK ? " and is made again" : " and cannot be made again yet");
+  st->in_tx = 0;
+  return DB_BUSY;
+}
+
 static int pg_step(db_stmt *s) {
   struct pg_stmt *ps = (struct pg_stmt *)s;
   struct pg_conn *pc = ps->st->pg;
   if (ps->ran) return ++ps->row < ps->nrows ? DB_ROW : DB_DONE;
   ps->ran = 1;
+  if (!ps->text && ps->gen != pc->gen) { /* the connection was made again since */
+    int rc = server_prepare(ps->st, ps);
+    if (rc) return rc;
+  }
   ps->res = ps->text ? PQexec(pc->c, ps->text)
                      : PQexecPrepared(pc->c, ps->name, ps->nparams, (const char *const *)ps->vals,
                                       NULL, NULL, 0);
@@ -473,6 +511,7 @@ static int pg_step(db_stmt *s) {
     note_error(pc, ps->res);
     PQclear(ps->res);
     ps->res = NULL;
+    if (PQstatus(pc->c) == CONNECTION_BAD) return reconnect(ps->st);
     return rc;
   }
   ps->nrows = PQntuples(ps->res);
@@ -570,9 +609,7 @@ int store_pg_open(kf_store *st, int flags, kf_err *err) {
     return kf_fail(err, KF_ENOTFOUND, "database %s cannot be reached: %s", st->path, st->pg->err);
   }
   PQsetNoticeProcessor(st->pg->c, quiet_notices, NULL);
-  /* the store's texts are UTF-8; its clock is the engine's, never the server's */
-  int rc = pg_exec(st, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
-                       "SET lock_timeout = '10s'");
+  int rc = pg_exec(st, SESSION_SETUP);
   return rc ? store_db_fail(st, err, rc, "setting up the connection") : 0;
 }
 
@@ -742,8 +779,14 @@ static const char *const SCHEMA =
     "  'migrations'] LOOP EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW"
     "  EXECUTE FUNCTION kf_next_id()', t || '_next_id', t); END LOOP; END $$;";
 
-/* SQLite's steps 2 to 11 are in the one schema above; a later step is written for both. */
-static const char *const STEPS[] = {SCHEMA, "", "", "", "", "", "", "", "", "", ""};
+/* SQLite's steps 2 to 11 are in the one schema above; a later step is written for both
+ * (store_sqlite.c says what each is for). */
+static const char *const STEPS[] = {
+    SCHEMA, "", "", "", "", "", "", "", "", "", "",
+    /* 12 */
+    "CREATE TABLE deliveries(destination TEXT PRIMARY KEY, seq BIGINT NOT NULL DEFAULT 0,"
+    "  holder TEXT, held_until BIGINT, updated_at TEXT);",
+};
 #define NSTEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
 
 /* A migration's transaction: one migrator at a time, however many servers start at once. */

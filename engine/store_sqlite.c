@@ -171,6 +171,11 @@ static const char *const MIGRATIONS[] = {
     "DROP INDEX cases_by_state;"
     "CREATE INDEX cases_by_workflow ON cases(workflow, id);"
     "ALTER TABLE cases ADD COLUMN last_seq INTEGER;",
+    /* 12: where each destination's delivery has come to (the last event sent), and which
+     * process delivers now (a lease until held_until, Unix seconds): once per destination
+     * however many servers run */
+    "CREATE TABLE deliveries(destination TEXT PRIMARY KEY, seq INTEGER NOT NULL DEFAULT 0,"
+    "  holder TEXT, held_until INTEGER, updated_at TEXT);",
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -54,7 +54,7 @@ export KINFLOW_DB
 export KINFLOW_ACTOR=tester
 # T_OUTBOX: where the outbox plugin delivers the suite's database's events: beside the SQLite
 # file (its default), or, on PostgreSQL (no file beside a server's database), the file that
-# KINFLOW_OUTBOX names, set here. Its cursor is "$T_OUTBOX.cursor".
+# KINFLOW_OUTBOX names, set here. (Its cursor is kept in the database.)
 if [ "$T_STORE" = postgresql ]; then
   export KINFLOW_OUTBOX="$T_DIR/kinflow.outbox.jsonl"
   T_OUTBOX=$KINFLOW_OUTBOX
@@ -75,12 +75,12 @@ t_sql() {
 
 # t_fresh_db: the suite's database (KINFLOW_DB) starts over, as before `kinflow init`: the
 # SQLite file and all beside it removed, or the PostgreSQL database dropped and made again
-# under its name; the outbox's file and cursor (T_OUTBOX) go too.
+# under its name; the outbox's file (T_OUTBOX) goes too.
 t_fresh_db() {
   if [ "$T_STORE" = postgresql ]; then
     "$ROOT/scripts/pg-cluster.sh" dropdb "$KINFLOW_TEST_PG" "${KINFLOW_DB##*/}" &&
       "$ROOT/scripts/pg-cluster.sh" newdb "$KINFLOW_TEST_PG" "${KINFLOW_DB##*/}" >/dev/null &&
-      rm -f "$T_OUTBOX" "$T_OUTBOX.cursor"
+      rm -f "$T_OUTBOX"
   else
     rm -f "$KINFLOW_DB"*
   fi

@@ -72,7 +72,10 @@ postgresql_pass() {
     stop_cluster; return
   fi
   echo "PostgreSQL on $(scripts/pg-cluster.sh url "$PG_DIR")"
-  for t in "$UNIT_DIR"/test_pg*; do [ -x "$t" ] && suite "pg/unit/$(basename "$t")" with_db "$t"; done
+  # test_pg*, and test_copy again with a server (the SQLite pass runs it without one)
+  for t in "$UNIT_DIR"/test_pg* "$UNIT_DIR"/test_copy; do
+    [ -x "$t" ] && suite "pg/unit/$(basename "$t")" with_db "$t"
+  done
   for t in tests/cli/*.sh; do [ -f "$t" ] && suite "pg/${t#tests/}" env KINFLOW_TEST_PG="$PG_DIR" bash "$t"; done
   suite "pg/scenarios" with_db sh -c 'exec "$0" test workflows --scratch "$KINFLOW_DB"' "$K"
   stop_cluster

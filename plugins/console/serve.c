@@ -91,8 +91,16 @@ static void run_timers(void) {
     api->log(self, KF_LOG_WARN, "running due timers: %s", err);
     return;
   }
-  json_t *t = json_object_get(r, "timers");
-  long long n = json_is_array(t) ? (long long)json_array_size(t) : json_integer_value(t);
+  /* those another server (or `kinflow timers run`) took first are not this server's */
+  json_t *t = json_object_get(r, "timers"), *one;
+  long long n = 0;
+  size_t i;
+  if (json_is_array(t)) {
+    json_array_foreach(t, i, one)
+      n += !is(json_string_value(json_object_get(one, "result")), "already done");
+  } else {
+    n = json_integer_value(t);
+  }
   if (n > 0) {
     printf("kinflow console: %lld due timer%s fired\n", n, n == 1 ? "" : "s");
     fflush(stdout);

@@ -1,6 +1,8 @@
 /* outbox.c: a C plugin that delivers committed events to a JSON-lines file, after the
- * transaction that made them commits, and keeps a cursor so that a crash between commit
- * and delivery loses nothing: the next delivery resends from the cursor (at least once).
+ * transaction that made them commits. Its cursor lives in the database with a lease on
+ * delivering (kf_api's reader_delivery_*), so that however many processes and servers
+ * run, one delivers at a time and each event goes once; a crash between the file and the
+ * cursor resends from the cursor (at least once), and a holder that died loses its lease.
  * An event about a case goes only under a current consent for the outbox's purpose
  * (KINFLOW_OUTBOX_PURPOSE, default share_with_partners); otherwise it is skipped for good,
  * and the engine records it as withheld. Delivery runs on a thread of the plugin's own
@@ -25,8 +27,12 @@ static kf_host *self;
 
 typedef struct outbox {
   char target[4096];
-  char cursor[4200];
+  char cursor[4200];      /* the file cursor of versions before the database kept it */
+  char destination[4200]; /* the cursor's name in the database: "outbox:" and the file */
 } outbox;
+
+/* Seconds one process may deliver before another may take over (each batch renews it). */
+enum { LEASE = 30 };
 
 static outbox box;
 
@@ -50,6 +56,23 @@ static void paths(void) {
     if (env && *env) snprintf(box.target, sizeof box.target, "%s", env);
     else snprintf(box.target, sizeof box.target, "%s.outbox.jsonl", db ? db : "kinflow.db");
     snprintf(box.cursor, sizeof box.cursor, "%s.cursor", box.target);
+    char *full = realpath(box.target, NULL); /* one name from any working directory */
+    if (!full) {
+      char dir[4096];
+      snprintf(dir, sizeof dir, "%s", box.target);
+      char *slash = strrchr(dir, '/');
+      if (slash) *slash = 0;
+      char *d = realpath(slash ? (dir[0] ? dir : "/") : ".", NULL);
+      const char *base = strrchr(box.target, '/');
+      if (d) {
+        snprintf(box.destination, sizeof box.destination, "outbox:%s/%s", d, base ? base + 1 : box.target);
+        free(d);
+      }
+    } else {
+      snprintf(box.destination, sizeof box.destination, "outbox:%s", full);
+      free(full);
+    }
+    if (!box.destination[0]) snprintf(box.destination, sizeof box.destination, "outbox:%s", box.target);
     bg.ready = 1;
   }
   pthread_mutex_unlock(&bg.mu);
@@ -66,6 +89,7 @@ static int durable(void) {
   return v && !strcmp(v, "1");
 }
 
+/* The file cursor an earlier version kept beside the file: where the database's starts. */
 static long long read_cursor(void) {
   FILE *f = fopen(box.cursor, "r");
   long long seq = 0;
@@ -74,19 +98,6 @@ static long long read_cursor(void) {
     fclose(f);
   }
   return seq;
-}
-
-/* Write the cursor atomically: a temporary file renamed over the old one. */
-static int write_cursor(long long seq) {
-  char tmp[4300];
-  snprintf(tmp, sizeof tmp, "%s.%d.tmp", box.cursor, (int)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return -1;
-  char buf[32];
-  int n = snprintf(buf, sizeof buf, "%lld\n", seq);
-  int ok = write(fd, buf, (size_t)n) == n && (!durable() || fsync(fd) == 0);
-  close(fd);
-  return ok && rename(tmp, box.cursor) == 0 ? 0 : -1;
 }
 
 /* A database that lives in memory (scenario tests) has nobody to deliver to; one on a
@@ -137,41 +148,63 @@ static json_t *decide(source *src, json_t *events, char *err, size_t n) {
   return may;
 }
 
-static int deliver_locked(source *src);
+static int deliver_held(source *src, kf_reader *lease, long long cursor);
+
+/* Take the destination's lease: 1 and *cursor, or -1 (logged). Another process delivering
+ * holds it for a moment; one that keeps it 10 s is stuck or slow: the events stay pending
+ * (its lease runs out after LEASE seconds and the next delivery takes over). */
+static int take_lease(kf_reader *lease, long long *cursor) {
+  char err[400] = "";
+  for (int waited = 0; waited < 1000; waited++) {
+    int got = api->reader_delivery_claim(lease, box.destination, LEASE, cursor, err, sizeof err);
+    if (got != 0) {
+      if (got < 0)
+        api->log(self, KF_LOG_ERROR, "cannot take the delivery to %s: %s (events stay pending)",
+                 box.target, err);
+      return got;
+    }
+    struct timespec ten_ms = {0, 10 * 1000 * 1000};
+    nanosleep(&ten_ms, NULL);
+  }
+  api->log(self, KF_LOG_ERROR, "another process has been delivering to %s for 10 s (events "
+           "stay pending)", box.target);
+  return -1;
+}
 
 /* Deliver every event after the cursor (those about a case only under consent), one
- * process at a time (a lock file), so that concurrent writers neither duplicate nor lose
- * deliveries. Returns how many were written, or -1. */
+ * process at a time however many run (the lease), so that neither duplicates nor losses
+ * come of concurrent writers. Returns how many were written, or -1. */
 static int deliver(source *src) {
   if (!active()) return 0;
   paths();
-  char lockpath[4300];
-  snprintf(lockpath, sizeof lockpath, "%s.lock", box.target);
-  int fd = open(lockpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  /* another process delivering holds the lock for a moment; one that holds it for 10 s is
-   * stuck (stopped, hung): give up rather than wait for ever, the events stay pending */
-  int locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
-  for (int waited = 0; fd >= 0 && !locked && errno == EWOULDBLOCK && waited < 1000; waited++) {
-    struct timespec ten_ms = {0, 10 * 1000 * 1000};
-    nanosleep(&ten_ms, NULL);
-    locked = flock(fd, LOCK_EX | LOCK_NB) == 0;
-  }
-  if (!locked) {
-    api->log(self, KF_LOG_ERROR, "cannot lock %s: %s (events stay pending)", lockpath,
-             fd >= 0 && errno == EWOULDBLOCK ? "another process has held it for 10 s" : strerror(errno));
-    if (fd >= 0) close(fd);
+  char err[400] = "";
+  kf_reader *lease = src->r, *own = NULL;
+  if (!lease && !(lease = own = api->reader_open(self, err, sizeof err))) {
+    api->log(self, KF_LOG_ERROR, "cannot open the database to deliver: %s (events stay pending)",
+             err);
     return -1;
   }
-  int n = deliver_locked(src);
-  close(fd); /* releases the lock */
+  long long cursor = 0;
+  int n = -1;
+  if (take_lease(lease, &cursor) == 1) {
+    if (cursor == 0) cursor = read_cursor(); /* an earlier version's file cursor */
+    n = deliver_held(src, lease, cursor);
+    api->reader_delivery_release(lease, box.destination);
+  }
+  api->reader_close(own);
   return n;
 }
 
-static int deliver_locked(source *src) {
-  long long cursor = read_cursor();
+static int deliver_held(source *src, kf_reader *lease, long long cursor) {
   int total = 0;
   for (;;) {
     char err[400] = "";
+    long long held = cursor;
+    if (api->reader_delivery_claim(lease, box.destination, LEASE, &held, err, sizeof err) != 1) {
+      api->log(self, KF_LOG_ERROR, "lost the delivery to %s: %s (another process goes on)",
+               box.target, err[0] ? err : "it held it too long");
+      return -1;
+    }
     json_t *events = fetch(src, cursor, err, sizeof err);
     if (!events) {
       api->log(self, KF_LOG_ERROR, "cannot read events after %lld: %s", cursor, err);
@@ -224,8 +257,14 @@ static int deliver_locked(source *src) {
                api->json_integer_value(api->json_object_get(json_array_get(events, decided), "seq")),
                err);
     api->json_decref(events);
-    if (!ok || (last > cursor && write_cursor(last))) {
+    if (!ok) {
       api->log(self, KF_LOG_ERROR, "cannot write %s (events stay pending)", box.target);
+      return -1;
+    }
+    if (last > cursor &&
+        api->reader_delivery_advance(lease, box.destination, last, err, sizeof err)) {
+      api->log(self, KF_LOG_ERROR, "cannot move the cursor of %s: %s (events after %lld are "
+               "sent again)", box.target, err, cursor);
       return -1;
     }
     if (decided < n) return -1;
@@ -282,7 +321,7 @@ static void on_event(void *ud, const json_t *event) {
   pthread_mutex_unlock(&bg.mu);
   if (self_deliver) { /* no thread: everything after the cursor, this event included */
     source host = {NULL};
-    if (seq > read_cursor()) deliver(&host);
+    deliver(&host);
   }
 }
 
@@ -332,7 +371,11 @@ static int command(void *ud, int argc, char **argv) {
   paths();
   if (!strcmp(argv[1], "status")) {
     char err[300];
-    json_t *pending = api->events_after(self, read_cursor(), 100000, err, sizeof err);
+    kf_reader *r = api->reader_open(self, err, sizeof err);
+    long long cursor = r ? api->reader_delivery_cursor(r, box.destination, err, sizeof err) : -1;
+    api->reader_close(r);
+    if (cursor == 0) cursor = read_cursor(); /* an earlier version's file cursor */
+    json_t *pending = cursor < 0 ? NULL : api->events_after(self, cursor, 100000, err, sizeof err);
     if (!pending) {
       fprintf(stderr, "kinflow: outbox: %s\n", err);
       return 1;
@@ -344,7 +387,7 @@ static int command(void *ud, int argc, char **argv) {
       return 1;
     }
     printf("outbox %s: delivered up to event %lld, %zu pending; %lld withheld for want of "
-           "consent to %s (%lld case%s)\n", box.target, read_cursor(), json_array_size(pending),
+           "consent to %s (%lld case%s)\n", box.target, cursor, json_array_size(pending),
            withheld, purpose(), cases, cases == 1 ? "" : "s");
     api->json_decref(pending);
     return 0;
@@ -359,9 +402,9 @@ static int command(void *ud, int argc, char **argv) {
 static int init(const kf_api *a, kf_host *h) {
   api = a;
   self = h;
-  if (api->abi < 4) {
-    api->log(h, KF_LOG_ERROR, "needs a kinflow with plugin ABI 4 (readers); this one has %u",
-             api->abi);
+  if (api->abi < 6) {
+    api->log(h, KF_LOG_ERROR, "needs a kinflow with plugin ABI 6 (deliveries kept in the "
+             "database); this one has %u", api->abi);
     return -1;
   }
   if (api->register_hook(h, "*", on_event, NULL) ||

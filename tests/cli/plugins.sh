@@ -4,6 +4,8 @@
 # called from a workflow, event hooks after commit, plugin subcommands, the outbox, forms
 # validated and versioned, and the analysts' rule commands.
 source "$(dirname "$0")/../lib.sh"
+# where the outbox has delivered up to (its cursor, kept in the database)
+outbox_cursor() { "$K" outbox status | sed -n 's/.*delivered up to event \([0-9]*\),.*/\1/p'; }
 cd "$T_DIR"
 ln -s "$ROOT/plugins" plugins
 export KINFLOW_PLUGIN_PATH=$ROOT/tests/plugins
@@ -56,6 +58,13 @@ host_events=$(echo "$OUT" | sed -n 's/^events \([0-9]*\)$/\1/p')
   && t_ok "a plugin's reader reads the log as the host does and decides sharing (ABI 4)" \
   || t_fail "reader" "$OUT"
 [[ "$OUT" == *"dir $ROOT/tests/plugins/abi-test"* && "$OUT" == *"events "* ]] && t_ok "the subcommand reaches the API" || t_fail "subcommand" "$OUT"
+[[ "$OUT" == *"delivery claim 1, other 0, advance 0, other's advance -1, cursor +5, other after release 1 at +5;"* ]] \
+  && t_ok "a destination's lease: one holder at a time, its cursor forward only by the holder, taken over after release (ABI 6)" \
+  || t_fail "delivery lease" "$OUT"
+started=$(echo "$OUT" | sed -n 's/^delivery .*; started at \([0-9]*\)$/\1/p')
+run $K abi-test
+expect_eq "a destination's cursor stays in the database between processes" "$((started + 5))" \
+  "$(echo "$OUT" | sed -n 's/^delivery .*; started at \([0-9]*\)$/\1/p')"
 run $K abi-test fail
 expect_eq "a subcommand's exit status is kept" 1 "$RC"
 expect_refused "an unknown command is a usage error" 2 "unknown command 'nope'" $K nope
@@ -119,7 +128,7 @@ for i in $(seq 1 300); do echo '{"workflow": "plug"}'; done >burst.jsonl
 before=$(t_sql "SELECT coalesce(sum(events), 0) FROM withheld WHERE destination='outbox'")
 quiet $K case import burst.jsonl
 last=$(t_sql "SELECT max(seq) FROM events")
-expect_eq "a burst: delivered up to its last event before the command ended" "$last" "$(cat "$T_OUTBOX.cursor")"
+expect_eq "a burst: delivered up to its last event before the command ended" "$last" "$(outbox_cursor)"
 expect_eq "a burst: every case's events withheld once" "$((before + 300))" \
   "$(t_sql "SELECT sum(events) FROM withheld WHERE destination='outbox'")"
 expect_out "a burst: nothing pending" " 0 pending" $K outbox status

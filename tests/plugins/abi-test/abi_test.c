@@ -129,6 +129,23 @@ static int command(void *ud, int argc, char **argv) {
       api->json_decref(rev);
       api->json_decref(asked);
       api->json_decref(may);
+      /* ABI 6: a destination's lease and cursor, as two servers see them: the first takes
+       * it, the second is turned away while the lease runs, the cursor moves forward only
+       * for the holder, and after a release the second takes over from where it stood. */
+      kf_reader *other = api->reader_open(self, err, sizeof err);
+      long long c1 = -1, c2 = -1, c3 = -1;
+      int got1 = api->reader_delivery_claim(rd, "abi-test", 30, &c1, err, sizeof err);
+      int got2 = other ? api->reader_delivery_claim(other, "abi-test", 30, &c2, err, sizeof err) : -1;
+      int adv = api->reader_delivery_advance(rd, "abi-test", c1 + 5, err, sizeof err);
+      int stolen = other ? api->reader_delivery_advance(other, "abi-test", c1 + 9, err, sizeof err) : 0;
+      long long now = api->reader_delivery_cursor(rd, "abi-test", err, sizeof err);
+      api->reader_delivery_release(rd, "abi-test");
+      int got3 = other ? api->reader_delivery_claim(other, "abi-test", 30, &c3, err, sizeof err) : -1;
+      if (other) api->reader_delivery_release(other, "abi-test");
+      printf("delivery claim %d, other %d, advance %d, other's advance %d, cursor +%lld, "
+             "other after release %d at +%lld; started at %lld\n", got1, got2, adv, stolen,
+             now - c1, got3, c3 - c1, c1);
+      api->reader_close(other);
       api->reader_close(rd);
     } else {
       printf("reader error %s\n", err);
