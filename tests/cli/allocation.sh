@@ -41,7 +41,7 @@ expect_eq "team list --json: by name, no members yet" "north [] south []" \
   "$("$K" team list --json | py '" ".join(t["name"] + " " + json.dumps(t["members"]) for t in d)')"
 expect_out "team list (text)" "south                (no members)" "$K" team list
 expect_eq "team.added recorded by the actor" "tester north" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT actor, name FROM events WHERE kind='team.added' ORDER BY seq LIMIT 1" | tr '|' ' ')"
+  "$(t_sql "SELECT actor, name FROM events WHERE kind='team.added' ORDER BY seq LIMIT 1" | tr '|' ' ')"
 
 # ---- allocation -------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ then t_ok "history (text): the allocation, by whom, why, from and to"
 else t_fail "history (text): the allocation, by whom, why, from and to" "$OUT"; fi
 
 # refusals: each one message, nothing changed
-EVENTS=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events")
+EVENTS=$(t_sql "SELECT count(*) FROM events")
 expect_refused "allocate to an unknown user" 1 "kinflow: no user 'zoe'" \
   "$K" case allocate R-2 --to zoe --reason "cover"
 expect_refused "allocate without a reason" 1 "kinflow: case R-2: say why it is allocated (a reason is required)" \
@@ -86,7 +86,7 @@ expect_refused "allocate an unknown case" 1 "kinflow: no case 'R-9'" \
   "$K" case allocate R-9 --to bob --reason "cover"
 expect_refused "allocate without --to: usage" 2 "case allocate CASE --to LOGIN --reason TEXT [--team T]" \
   "$K" case allocate R-2 --reason "cover"
-expect_eq "refusals recorded nothing" "$EVENTS" "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events")"
+expect_eq "refusals recorded nothing" "$EVENTS" "$(t_sql "SELECT count(*) FROM events")"
 expect_eq "R-2 is still nobody's" "None" "$(field R-2 allocated_to)"
 
 # ---- caseloads --------------------------------------------------------------------------
@@ -121,7 +121,7 @@ run "$K" case members R-1 --json
 if [ "$RC" -eq 0 ] && [[ "$OUT" != *"0400"* ]] && [[ "$OUT" == *"1990-01-01"* ]]
 then t_ok "case members leaves the phone out too"; else t_fail "case members leaves the phone out too" "$OUT $ERR"; fi
 expect_eq "a hidden read records nothing" "0" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events WHERE kind='sensitive.read'")"
+  "$(t_sql "SELECT count(*) FROM events WHERE kind='sensitive.read'")"
 expect_refused "--reveal without a reason: usage" 2 "case show --reveal needs --reason TEXT" \
   "$K" case show R-1 --reveal
 
@@ -135,13 +135,13 @@ run env USER=ann "$K" case show R-1 --reveal --reason "second look"
 if [ "$RC" -eq 0 ] && [[ "$OUT" == *'data.safe_address'*'"4 Quiet Road"'*'member 1.phone'*'"0400 111 222"'*'intake.refuge_address'*'"12 Hidden Lane"'* ]]
 then t_ok "--reveal (text) prints each private value"; else t_fail "--reveal (text) prints each private value" "$OUT $ERR"; fi
 expect_eq "each reveal is recorded" "2" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events WHERE kind='sensitive.read'")"
+  "$(t_sql "SELECT count(*) FROM events WHERE kind='sensitive.read'")"
 run env -u USER "$K" case show R-1 --reveal --reason "no user set" --json
 expect_eq "without \$USER the reader is 'cli'" "cli" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT actor FROM events WHERE kind='sensitive.read' ORDER BY seq DESC LIMIT 1")"
+  "$(t_sql "SELECT actor FROM events WHERE kind='sensitive.read' ORDER BY seq DESC LIMIT 1")"
 expect_ok "--reveal on a case without private values" "$K" case show R-2 --reveal --reason "checking"
 expect_eq "nothing revealed, nothing recorded" "3" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events WHERE kind='sensitive.read'")"
+  "$(t_sql "SELECT count(*) FROM events WHERE kind='sensitive.read'")"
 expect_out "the log still verifies" "chain intact" "$K" audit verify
 
 t_done

@@ -87,7 +87,7 @@ expect_refused "withdraw an unknown consent" 1 "kinflow: case 1 has no consent 7
   $K consent withdraw 1 7 --reason "asked"
 expect_refused "withdraw another case's consent" 1 "kinflow: case 2 has no consent 1 (see \`kinflow consent list 2\`)" \
   $K consent withdraw 2 1 --reason "asked"
-expect_eq "refusals record nothing" 2 "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM consents")"
+expect_eq "refusals record nothing" 2 "$(t_sql "SELECT count(*) FROM consents")"
 
 # ---- a guard and a rule on case:consent; the outbox under consent ----
 quiet $K consent give 2 --member 3 --purpose share_with_partners
@@ -95,9 +95,9 @@ expect_out "a deployed rule sees the consent" "available  plan" $K case moves 1 
 expect_ok "the guard lets the case under consent move" $K case fire 1 share --as worker
 quiet $K case fire 1 unshare --as worker
 quiet $K case set 2 --data '{"note": "before"}'
-grep -q '"kind":"case.transition","name":"share"' "$KINFLOW_DB.outbox.jsonl" 2>/dev/null \
+grep -q '"kind":"case.transition","name":"share"' "$T_OUTBOX" 2>/dev/null \
   && t_ok "the outbox carries the events of a case under consent" \
-  || t_fail "outbox before" "$(tail -3 "$KINFLOW_DB.outbox.jsonl" 2>/dev/null)"
+  || t_fail "outbox before" "$(tail -3 "$T_OUTBOX" 2>/dev/null)"
 
 # analysts' scripts and rule previews see consents too
 cat >who.lua <<'EOF'
@@ -150,16 +150,16 @@ expect_eq "clearing is an event" 2 "$(echo "$OUT" | py 'len([e for e in d if e["
 # ---- the outbox after withdrawal ----
 quiet $K case set 1 --data '{"note": "after withdrawal"}'
 quiet $K case set 2 --data '{"note": "still shared"}'
-grep -q '"after withdrawal"' "$KINFLOW_DB.outbox.jsonl" && t_fail "outbox after" "case 1's event after withdrawal went out" \
+grep -q '"after withdrawal"' "$T_OUTBOX" && t_fail "outbox after" "case 1's event after withdrawal went out" \
   || t_ok "after withdrawal the case's next events are not in the outbox"
-grep -q '"still shared"' "$KINFLOW_DB.outbox.jsonl" && t_ok "another case's events under consent still go" \
-  || t_fail "outbox other" "$(tail -2 "$KINFLOW_DB.outbox.jsonl")"
-grep -q '"case":1,.*"kind":"case.flagged"' "$KINFLOW_DB.outbox.jsonl" && t_fail "outbox flag" "the flag went out" \
+grep -q '"still shared"' "$T_OUTBOX" && t_ok "another case's events under consent still go" \
+  || t_fail "outbox other" "$(tail -2 "$T_OUTBOX")"
+grep -q '"case":1,.*"kind":"case.flagged"' "$T_OUTBOX" && t_fail "outbox flag" "the flag went out" \
   || t_ok "the withdrawal's own flag does not go out"
-withheld=$(sqlite3 "$KINFLOW_DB" "SELECT sum(events) FROM withheld WHERE destination='outbox'")
-w1=$(sqlite3 "$KINFLOW_DB" "SELECT events FROM withheld WHERE destination='outbox' AND case_id=1")
+withheld=$(t_sql "SELECT sum(events) FROM withheld WHERE destination='outbox'")
+w1=$(t_sql "SELECT events FROM withheld WHERE destination='outbox' AND case_id=1")
 expect_eq "case 1's events from the withdrawal on were withheld (and its first two, before consent)" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events WHERE case_id=1 AND (seq < (SELECT min(seq) FROM events WHERE kind='consent.given') OR seq >= (SELECT min(seq) FROM events WHERE kind='consent.withdrawn'))")" "$w1"
+  "$(t_sql "SELECT count(*) FROM events WHERE case_id=1 AND (seq < (SELECT min(seq) FROM events WHERE kind='consent.given') OR seq >= (SELECT min(seq) FROM events WHERE kind='consent.withdrawn'))")" "$w1"
 expect_out "outbox status counts what was withheld" "0 pending; $withheld withheld for want of consent to share_with_partners (2 cases)" \
   $K outbox status
 run $K case show 1 --json
@@ -169,15 +169,15 @@ expect_eq "case show --json: sharing says what was withheld from the outbox, and
 expect_out "case show says it in words too" "withheld: $w1 events from outbox (share_with_partners)" $K case show 1
 cursor=$(outbox_cursor)
 expect_eq "skipped events are skipped for good: the cursor is past them" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT max(seq) FROM events")" "$cursor"
-lines=$(wc -l < "$KINFLOW_DB.outbox.jsonl")
+  "$(t_sql "SELECT max(seq) FROM events")" "$cursor"
+lines=$(wc -l < "$T_OUTBOX")
 quiet $K outbox flush
-expect_eq "a flush sends nothing again" "$lines" "$(wc -l < "$KINFLOW_DB.outbox.jsonl")"
-grep -q "Hidden Road\|Secret Street" "$KINFLOW_DB.outbox.jsonl" && t_fail "outbox private" "a private value went out" \
+expect_eq "a flush sends nothing again" "$lines" "$(wc -l < "$T_OUTBOX")"
+grep -q "Hidden Road\|Secret Street" "$T_OUTBOX" && t_fail "outbox private" "a private value went out" \
   || t_ok "no private value in the outbox"
 # A purpose of the outbox's own: no consent to it, nothing about a case goes.
 quiet env KINFLOW_OUTBOX_PURPOSE=share_with_school $K case set 2 --data '{"note": "school"}'
-grep -q '"school"' "$KINFLOW_DB.outbox.jsonl" && t_fail "outbox purpose" "sent without consent to share_with_school" \
+grep -q '"school"' "$T_OUTBOX" && t_fail "outbox purpose" "sent without consent to share_with_school" \
   || t_ok "KINFLOW_OUTBOX_PURPOSE names the consent the outbox needs"
 
 # ---- exports ----

@@ -18,7 +18,7 @@ $K case new doors --data '{"a": 1}' >/dev/null
 deep() { python3 -c "import sys; n=int(sys.argv[1]); print('{\"k\": ' * n + '1' + '}' * n)" "$1"; }
 D40=$(deep 40)
 D32=$(deep 32)
-events() { sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events"; }
+events() { t_sql "SELECT count(*) FROM events"; }
 before=$(events)
 expect_refused "case new refuses too-deep data" 1 "the case's data is nested more than 32 levels deep; at most 32 are allowed" $K case new doors --data "$D40"
 expect_refused "case set refuses too-deep data" 1 "the case's data is nested more than 32 levels deep" $K case set 1 --data "$D40"

@@ -57,6 +57,66 @@ limited() {
   ERR=$(cat "$T_DIR/.err")
 }
 
+# ---- PostgreSQL: the server refuses the writes ----------------------------------------------
+# The database's files are the server's there: a file-size limit, the shim and a tiny
+# filesystem act on kinflow's process, which writes none. What kinflow meets instead is the
+# server refusing a write mid-command; here the database is made read-only under it. Each
+# command exits 1 with one line, nothing is half-written, and it works once writes are back.
+if [ "$T_STORE" = postgresql ]; then
+  for c in "case set" "form submit" "case new" "case fire (an action on a large case)" "deploy" "timers run"; do
+    t_skip "$c: the file-size limit" "kinflow writes no database file on PostgreSQL (the server does)"
+  done
+  t_skip "ulimit -f sweep, init under a limit, the failio shim, a tiny filesystem" "the same: they fail kinflow's own writes to SQLite's files"
+  pg_inspect() {  # PROBLEMS, DIGEST as inspect sets them, on PostgreSQL
+    local out
+    PROBLEMS=""
+    out=$("$K" audit verify 2>&1)
+    [[ "$out" == *"chain intact"* ]] || PROBLEMS="audit verify: $out; "
+    out=$(t_sql_file <invariants_pg.sql 2>&1)
+    [ -n "$(echo "$out" | grep -v -E '^(SEQ|CASE) ')" ] && PROBLEMS="$PROBLEMS$(echo "$out" | grep -v -E '^(SEQ|CASE) ' | head -3 | tr '\n' ' ')"
+    DIGEST=$(t_sql_file <<'SQL' | md5sum
+SELECT * FROM cases ORDER BY id; SELECT * FROM entries ORDER BY id; SELECT * FROM events ORDER BY seq;
+SELECT * FROM timers ORDER BY id; SELECT * FROM members ORDER BY id;
+SELECT id, kind, name, version, hash FROM definitions ORDER BY id; SELECT * FROM meta ORDER BY key;
+SQL
+)
+  }
+  read_only() { t_sql "ALTER DATABASE \"${KINFLOW_DB##*/}\" SET default_transaction_read_only = $1" "${KINFLOW_DB%/*}/postgres"; }
+  pg_fails_clean() {  # NAME PRESENT-SQL CMD...: as expect_fails_clean, the database read-only
+    local name=$1 present=$2 before; shift 2
+    pg_inspect; before=$DIGEST
+    read_only on; run "$@"; read_only off
+    if [ "$RC" -ne 1 ]; then t_fail "$name: exit 1 when the server refuses the write" "exit $RC: $ERR"
+    elif ! one_line "read-only"; then t_fail "$name: one clear line" "$ERR"
+    else t_ok "$name: exit 1 with one line ($ERR)"; fi
+    pg_inspect
+    expect_eq "$name: nothing half-written" "$before" "$DIGEST"
+    expect_eq "$name: healthy afterwards" "" "$PROBLEMS"
+    run "$@"
+    if [ "$RC" -eq 0 ] && [ "$(t_sql "$present")" != 0 ]; then t_ok "$name: succeeds once the server takes writes"
+    else t_fail "$name: succeeds once the server takes writes" "exit $RC: $ERR"; fi
+  }
+  cp "$ROOT/tests/faults/invariants_pg.sql" . || exit 1
+  "$K" init >/dev/null && "$K" deploy crashy.lua >/dev/null || { t_fail "setup" "init/deploy failed"; t_done; exit 1; }
+  for r in A B C D; do "$K" case new crashy --ref "$r" >/dev/null; done
+  "$K" case fire B start --as worker >/dev/null
+  "$K" case set C --data "{\"big\": \"$BIG\"}" >/dev/null
+  pg_fails_clean "case set" "SELECT count(*) FROM cases WHERE ref = 'A' AND $(t_jtext data notes) IS NOT NULL" \
+    "$K" case set A --data "{\"notes\": \"$BIG\"}"
+  pg_fails_clean "form submit" "SELECT count(*) FROM entries WHERE $(t_jnum data n) = 1" \
+    "$K" form submit B visit --data "{\"visit_date\": \"2024-01-01\", \"n\": 1, \"notes\": \"$BIG\"}"
+  pg_fails_clean "case new" "SELECT count(*) FROM cases WHERE ref = 'E'" \
+    "$K" case new crashy --ref E --data "{\"notes\": \"$BIG\"}"
+  pg_fails_clean "case fire (an action on a large case)" "SELECT count(*) FROM events e JOIN cases c ON c.id = e.case_id WHERE c.ref = 'C' AND e.name = 'start'" \
+    "$K" case fire C start --as worker
+  { cat crashy.lua; echo "-- $BIG"; } | sed 's/name = "crashy"/name = "crashy2"/' >crashy2.lua
+  pg_fails_clean "deploy" "SELECT count(*) FROM definitions WHERE name = 'crashy2'" "$K" deploy crashy2.lua
+  export KINFLOW_NOW=2024-01-09T10:00:00Z
+  pg_fails_clean "timers run" "SELECT count(*) FROM timers WHERE status != 'pending' AND due_at <= '$KINFLOW_NOW' AND kind = 'review'" \
+    "$K" timers run
+  t_done; exit
+fi
+
 # ---- inside a private mount namespace: a 1 MiB tmpfs fills up --------------------------------
 if [ "${1:-}" = --inside ]; then
   mkdir -p small && mount -t tmpfs -o size=1m tmpfs "$T_DIR/small" || { t_fail "tiny filesystem: mount" "failed"; t_done; exit 1; }

@@ -118,9 +118,9 @@ run $K case history 1 --json
 echo "$OUT" | py '[e.get("role") for e in d if e["kind"] == "form.submitted"][-1]' > got.txt
 expect_eq "the form.submitted event carries the role" "acco_worker" "$(cat got.txt)"
 expect_eq "the entry stores its role" "acco_worker" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT role FROM entries WHERE case_id=1 ORDER BY id DESC LIMIT 1")"
+  "$(t_sql "SELECT role FROM entries WHERE case_id=1 ORDER BY id DESC LIMIT 1")"
 expect_eq "an entry given in no role stores none" "" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT coalesce(role,'') FROM entries WHERE case_id=1 AND id=(SELECT min(id) FROM entries)")"
+  "$(t_sql "SELECT coalesce(role,'') FROM entries WHERE case_id=1 AND id=(SELECT min(id) FROM entries)")"
 
 # ---- 3. member fields ----------------------------------------------------------------
 expect_refused "a member number not on the case is refused" 1 "attendees: member 9 is not on the case" \
@@ -143,7 +143,7 @@ expect_ok "a parent agrees" $K form submit 1 meeting --data '{"met_on":"2026-05-
 expect_ok "with the endorsement and a parent's agreement the move fires" $K case fire 1 endorse --as caseworker
 
 # An ended member (the records helper's `case member end` sets ended_at) is refused.
-sqlite3 "$KINFLOW_DB" "UPDATE members SET ended_at='2026-05-15T00:00:00Z', ended_reason='moved' WHERE id=4"
+t_sql "UPDATE members SET ended_at='2026-05-15T00:00:00Z', ended_reason='moved' WHERE id=4"
 expect_refused "a member who has left the case is refused" 1 \
   "agreed_by: member 4 (Other Parent) left the case on 2026-05-15" \
   $K form submit 2 meeting --data '{"met_on":"2026-05-30","agreed_by":4}'

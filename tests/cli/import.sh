@@ -85,7 +85,7 @@ expect_eq "the imported case's event keeps no sensitive value" "(private)" \
   "$("$K" case history C20001 --json | py 'd[0]["data"]["data"]["address"]')"
 
 # ---- a bad line in the middle: named, its batch not written, --from resumes ----
-rm -f "$KINFLOW_DB"*; "$K" init >/dev/null; quiet "$K" deploy intake.lua
+t_fresh_db; "$K" init >/dev/null; quiet "$K" deploy intake.lua
 gen 1 2000 1234 '{"workflow": "nope", "data": {}}' >mid.jsonl
 run "$K" case import mid.jsonl
 expect_eq "a bad line: exit 1" 1 "$RC"

@@ -139,7 +139,7 @@ expect_refused "undo twice" 1 "kinflow: migration 1 was undone already" "$K" mig
 expect_out "list shows it undone" "pathway -> v2  undone" "$K" migrate list
 
 # roles gone and a mapping into a final state (a database of their own)
-export KINFLOW_DB="$T_DIR/gone.db"
+KINFLOW_DB=$(t_newdb gone) && export KINFLOW_DB
 cat >visits1.lua <<'EOF2'
 return workflow {
   name = "visits", title = "Visits", roles = { "caseworker", "volunteer", "mentor" }, initial = "intake",
@@ -196,7 +196,7 @@ expect_eq "run: case.migrated records the outcome" "ended" "$("$K" case history 
 # adaptations: moving the base re-applies each adaptation on the new version and moves its
 # cases there (states by name, or as the plan maps them); one that cannot be re-applied
 # (it names a state v2 removed) is said, and its cases stay
-export KINFLOW_DB="$T_DIR/adapt.db"
+KINFLOW_DB=$(t_newdb adapt) && export KINFLOW_DB
 cat >north.lua <<'EOF2'
 return adapt "pathway" {
   name = "north", title = "Pathway, north", roles = { "elder" },
@@ -262,7 +262,7 @@ expect_out "plan: re-applied only on the newest version" "adaptation north is re
   "$K" migrate plan pathway --to 2
 
 # kill -9 during a run of 2,000 cases: each case is migrated (with its event) or untouched
-export KINFLOW_DB="$T_DIR/big.db"
+KINFLOW_DB=$(t_newdb big) && export KINFLOW_DB
 quiet "$K" init
 quiet "$K" deploy v1.lua
 seq 1 2000 | xargs -P 4 -I{} "$K" case new pathway --data '{"n": {}}' >/dev/null 2>&1
@@ -324,10 +324,20 @@ for _ in $(seq 1 300); do
   [[ "${n:-0}" -ge 150 ]] && break
   sleep 0.05
 done
+# between_transactions: no transaction of another connection is open on the database
+# (SQLite: a write transaction can begin at once; PostgreSQL: no other session is in one)
+between_transactions() {
+  if [ "$T_STORE" = postgresql ]; then
+    [ "$(t_sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")" = 0 ]
+  else
+    python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None); c.execute("BEGIN IMMEDIATE"); c.execute("ROLLBACK")' "$KINFLOW_DB" 2>/dev/null
+  fi
+}
 paused=no
 for _ in $(seq 1 200); do
   kill -STOP "$pid" 2>/dev/null || break
-  if python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None); c.execute("BEGIN IMMEDIATE"); c.execute("ROLLBACK")' "$KINFLOW_DB" 2>/dev/null; then
+  if between_transactions; then
     paused=yes; break
   fi
   kill -CONT "$pid"; sleep 0.01

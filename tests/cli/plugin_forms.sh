@@ -51,7 +51,7 @@ mkdir -p changed
 sed 's/if visit.mood ~= "settled" then return false, "the latest home visit found the child unsettled" end/&\n        if not visit.present or #visit.present == 0 then return false, "no one was present at the latest home visit" end/' \
   plugs/home-visits/plugin.lua > changed/plugin.lua
 grep -q "no one was present" changed/plugin.lua || t_fail "changed copy" "sed did not change the rule"
-before=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events; SELECT count(*) FROM definitions")
+before=$(t_sql "SELECT count(*) FROM events; SELECT count(*) FROM definitions")
 run $K rule impact changed/plugin.lua --json
 echo "$OUT" | python3 -c '
 import json, sys
@@ -61,7 +61,7 @@ c = d["changed"]
 assert len(c) == 1 and c[0]["case"] == 1 and c[0]["before"]["ok"] and not c[0]["after"]["ok"], c
 assert c[0]["after"]["reason"] == "no one was present at the latest home visit" and c[0]["transitions"] == ["sign_off"], c
 ' && t_ok "rule impact of the changed plugin.lua lists the changed case" || t_fail "impact" "$OUT $ERR"
-expect_eq "rule impact writes nothing" "$before" "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events; SELECT count(*) FROM definitions")"
+expect_eq "rule impact writes nothing" "$before" "$(t_sql "SELECT count(*) FROM events; SELECT count(*) FROM definitions")"
 expect_out "rule impact in words" "case 1 (visiting, visited): met -> not met: no one was present at the latest home visit" \
   $K rule impact changed/plugin.lua
 

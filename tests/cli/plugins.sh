@@ -112,9 +112,9 @@ expect_out "outbox status counts what is pending" "2 pending" $K outbox status
 expect_out "outbox flush delivers what piled up" "2 events delivered" $K outbox flush
 $K case set "$ob" --data '{"n": 3}' >/dev/null 2>&1
 # what may go: events of no case, and of a case only from its consent on
-first=$(sqlite3 "$KINFLOW_DB" "SELECT min(seq) FROM events WHERE kind='consent.given'")
-want=$(sqlite3 "$KINFLOW_DB" "SELECT group_concat(seq) FROM (SELECT seq FROM events WHERE case_id IS NULL OR (case_id=$ob AND seq >= $first) ORDER BY seq)")
-python3 - "$KINFLOW_DB.outbox.jsonl" "$want" <<'P' && t_ok "every event that may go delivered exactly once, in order" || t_fail "outbox" "see $KINFLOW_DB.outbox.jsonl"
+first=$(t_sql "SELECT min(seq) FROM events WHERE kind='consent.given'")
+want=$(t_sql "SELECT $(t_agg seq , seq) FROM (SELECT seq FROM events WHERE case_id IS NULL OR (case_id=$ob AND seq >= $first) ORDER BY seq) AS s")
+python3 - "$T_OUTBOX" "$want" <<'P' && t_ok "every event that may go delivered exactly once, in order" || t_fail "outbox" "see $T_OUTBOX"
 import json, sys
 seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
 want = [int(x) for x in sys.argv[2].split(",")]
@@ -125,12 +125,12 @@ P
 # batches, the last of them before the command ends; none has consent, so each case's
 # opening is recorded as withheld, once.
 for i in $(seq 1 300); do echo '{"workflow": "plug"}'; done >burst.jsonl
-before=$(sqlite3 "$KINFLOW_DB" "SELECT coalesce(sum(events), 0) FROM withheld WHERE destination='outbox'")
+before=$(t_sql "SELECT coalesce(sum(events), 0) FROM withheld WHERE destination='outbox'")
 quiet $K case import burst.jsonl
-last=$(sqlite3 "$KINFLOW_DB" "SELECT max(seq) FROM events")
+last=$(t_sql "SELECT max(seq) FROM events")
 expect_eq "a burst: delivered up to its last event before the command ended" "$last" "$(outbox_cursor)"
 expect_eq "a burst: every case's events withheld once" "$((before + 300))" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT sum(events) FROM withheld WHERE destination='outbox'")"
+  "$(t_sql "SELECT sum(events) FROM withheld WHERE destination='outbox'")"
 expect_out "a burst: nothing pending" " 0 pending" $K outbox status
 
 # Forms: validated, every bad field named; plugin forms versioned on first use.
@@ -171,11 +171,11 @@ return rule { name = "consent_recorded", description = "consent plus a date on t
     return false, "the consent date is not on the case"
   end }
 W
-before=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events; SELECT count(*) FROM definitions")
+before=$(t_sql "SELECT count(*) FROM events; SELECT count(*) FROM definitions")
 run $K rule impact consent.lua --json
 echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); c=[x for x in d["changed"] if x["case"]=='"$cid"']; assert c and c[0]["before"]["ok"] and not c[0]["after"]["ok"] and "consent date" in c[0]["after"]["reason"], d' \
   && t_ok "rule impact lists the case whose result changes, before and after" || t_fail "impact" "$OUT $ERR"
-expect_eq "rule impact writes nothing" "$before" "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events; SELECT count(*) FROM definitions")"
+expect_eq "rule impact writes nothing" "$before" "$(t_sql "SELECT count(*) FROM events; SELECT count(*) FROM definitions")"
 expect_out "rule deploy" "v1 deployed" $K rule deploy consent.lua --actor analyst1
 run $K case moves "$cid" --as caseworker
 [[ "$OUT" == *"the consent date is not on the case"* ]] && t_ok "a deployed rule takes effect at once" || t_fail "deploy effect" "$OUT"
@@ -184,7 +184,7 @@ expect_out "rule rollback" "in force now: plugin rules-core" $K rule rollback co
 run $K case moves "$cid" --as caseworker
 [[ "$OUT" != *"the consent date is not on the case"* ]] && t_ok "after rollback the plugin's rule applies again" || t_fail "rollback effect" "$OUT"
 run $K case history "$cid"
-who=$(sqlite3 "$KINFLOW_DB" "SELECT group_concat(kind || ':' || actor, ' ') FROM events WHERE kind LIKE 'rule.%'")
+who=$(t_sql "SELECT $(t_agg "kind || ':' || actor" ' ' seq) FROM events WHERE kind LIKE 'rule.%'")
 expect_eq "deploy and rollback are events with their author" "rule.deployed:analyst1 rule.rolled_back:analyst2" "$who"
 expect_refused "rollback with nothing deployed is refused" 1 "no deployed version to roll back" $K rule rollback consent_recorded
 expect_refused "rule deploy refuses a workflow file" 1 "is not a rule file" $K rule deploy f.lua

@@ -62,7 +62,7 @@ expect_refused "an adaptation's bad keys are refused at its own line" 1 \
 at 2026-03-01T09:00:00Z
 quiet "$K" init
 quiet "$K" deploy base.lua adapted.lua plain.lua
-defn() { sqlite3 "$KINFLOW_DB" "SELECT json_extract(definition, '\$.sensitive') FROM definitions WHERE name = '$1'" | py 'json.dumps(d, sort_keys=True)'; }
+defn() { t_sql "SELECT $(t_jtext definition sensitive) FROM definitions WHERE name = '$1'" | py 'json.dumps(d, sort_keys=True)'; }
 expect_eq "the stored definition carries its keys" '{"data": ["safe_address"], "members": ["address"]}' "$(defn base)"
 expect_eq "an adaptation adds keys and keeps its base's" \
   '{"data": ["safe_address", "refuge"], "members": ["address", "phone"]}' "$(defn adapted)"

@@ -101,9 +101,9 @@ expect_out "the history records member.ended" \
   '{"member":1,"name":"Ann Smith","on":"2026-03-02","reason":"moved interstate","role":"parent"}' \
   $K case history 2
 expect_eq "the member's family account is disabled" "1" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT disabled FROM users WHERE login='ann'")"
+  "$(t_sql "SELECT disabled FROM users WHERE login='ann'")"
 expect_eq "its disabling is recorded" '{"disabled":true,"member_ended":1}' \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT data FROM events WHERE kind='user.updated' AND name='ann'")"
+  "$(t_sql "SELECT data FROM events WHERE kind='user.updated' AND name='ann'")"
 run sh -c "echo river-lantern-43 | $K user add ann2 --family 2 --member 1 --password-stdin"
 expect_eq "a member who left gets no family account" \
   "1|kinflow: user add: member 1 (Ann Smith) left case 2 on 2026-03-02: a family account is for a current member" "$RC|$ERR"
@@ -134,9 +134,9 @@ expect_out "case show lists the links in words" "linked:   continued by case 3" 
 expect_eq "case show --json carries the links" "continues:3:from" \
   "$($K case show 1 --json | py '" ".join("%s:%d:%s" % (l["as"], l["case"], l["direction"]) for l in d["links"])')"
 expect_eq "case.linked on both cases" "to from" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT group_concat(json_extract(data, '$.direction'), ' ') FROM events WHERE kind='case.linked' AND json_extract(data, '$.as')='continues' ORDER BY seq")"
+  "$(t_sql "SELECT $(t_agg "$(t_jtext data direction)" ' ' seq) FROM events WHERE kind='case.linked' AND $(t_jtext data as)='continues'$([ "$T_STORE" = sqlite ] && echo ' ORDER BY seq')")"
 expect_eq "the continued case's event names the other and the reason" "3|the child entered care" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT json_extract(data, '$.other'), reason FROM events WHERE kind='case.linked' AND case_id=1")"
+  "$(t_sql "SELECT $(t_jtext data other), reason FROM events WHERE kind='case.linked' AND case_id=1")"
 quiet $K case fire 2 count --as worker
 expect_eq "case:links(as) from a workflow" "1 1" \
   "$($K case show 2 --json | py '"%d %d" % (d["data"]["siblings"], d["data"]["links"])')"
@@ -159,7 +159,7 @@ expect_eq "the list shows it and who set it" "23 25 tester" \
 quiet $K case new fund --data '{"age": 24}'
 expect_refused "the guard reads the agency's value" 1 "the parent is older than 23" $K case fire 5 young --as worker
 expect_eq "setting.changed is recorded" '{"from":null,"setting":"young_parent_age","to":"23"}' \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT data FROM events WHERE kind='setting.changed'")"
+  "$(t_sql "SELECT data FROM events WHERE kind='setting.changed'")"
 
 # ---- who ended the work ----
 quiet $K case fire 1 finish --as worker
@@ -171,7 +171,7 @@ expect_eq "report outcomes --by ended_by groups by who ended the work" \
   "None:1 family:2 goals_met:1 service:1" \
   "$($K report outcomes --by ended_by --workflow fund --json | py '" ".join("%s:%d" % (r["ended_by"], r["cases"]) for r in d)')"
 expect_eq "the final move's event carries ended_by" "family" \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT json_extract(data, '$.ended_by') FROM events WHERE case_id=2 AND to_state='withdrawn'")"
+  "$(t_sql "SELECT $(t_jtext data ended_by) FROM events WHERE case_id=2 AND to_state='withdrawn'")"
 expect_out "report outcomes still groups by outcome" "withdrew" $K report outcomes
 expect_refused "--by takes outcome or ended_by" 2 "--by needs outcome or ended_by" $K report outcomes --by team
 

@@ -22,7 +22,7 @@ $K case new refuge --ref R1 --data '{"safe_address": "1 Secret Road, Sheltervill
 $K case member add R1 --role parent --name "Pat Example" --data '{"address": "1 Secret Road, Shelterville", "phone": "0400 000 111", "dob": "1990-01-01"}' >/dev/null
 $K case set R1 --data '{"safe_address": "2 Secret Road, Shelterville"}' >/dev/null
 $K case fire R1 move --as worker >/dev/null
-events=$(sqlite3 "$KINFLOW_DB" "SELECT group_concat(coalesce(data,''), ' ') FROM events")
+events=$(t_sql "SELECT $(t_agg "coalesce(data,'')" ' ' seq) FROM events")
 [[ "$events" != *"Secret Road"* && "$events" != *"Hidden Lane"* && "$events" != *"0400 000 111"* ]] \
   && t_ok "no sensitive value in any event" || t_fail "event values" "$events"
 [[ "$events" == *'"safe_address":"(private)"'* || "$events" == *'"safe_address": "(private)"'* ]] \

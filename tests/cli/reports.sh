@@ -140,8 +140,8 @@ expect_out "outcomes with no case: an empty list" "[]" "$K" --db "$T_DIR/empty.d
 expect_out "stages with no case: every state, none entered" '"stays": 0' "$K" --db "$T_DIR/empty.db" report stages --json
 
 # Reports read only: the database is the same afterwards.
-before=$(sqlite3 "$KINFLOW_DB" .dump)
+before=$(t_dump)
 "$K" report stages >/dev/null; "$K" report outcomes >/dev/null; "$K" report case B >/dev/null
-expect_eq "reports change nothing" "$before" "$(sqlite3 "$KINFLOW_DB" .dump)"
+expect_eq "reports change nothing" "$before" "$(t_dump)"
 
 t_done

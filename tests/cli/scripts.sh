@@ -50,11 +50,11 @@ at 2026-01-10T09:00:00Z; quiet "$K" case fire M-2 start --as worker
 at 2026-01-20T09:00:00Z; quiet "$K" case fire M-2 graduate --as lead
 at 2026-02-01T09:00:00Z; quiet "$K" timers run    # M-3 and Y-1 lapse, M-1's review is overdue
 # The login tables (made by a later migration; here if not yet), with a secret in them.
-sqlite3 "$KINFLOW_DB" "CREATE TABLE IF NOT EXISTS users(login TEXT PRIMARY KEY);
+t_sql "CREATE TABLE IF NOT EXISTS users(login TEXT PRIMARY KEY);
                        CREATE TABLE IF NOT EXISTS sessions(token_hash TEXT PRIMARY KEY);"
-sqlite3 "$KINFLOW_DB" "INSERT INTO sessions(token_hash) VALUES ('secret-token')" 2>/dev/null
-BEFORE=$(sqlite3 "$KINFLOW_DB" .dump)
-unchanged() { expect_eq "$1: nothing changed" "$BEFORE" "$(sqlite3 "$KINFLOW_DB" .dump)"; }
+t_sql "INSERT INTO sessions(token_hash) VALUES ('secret-token')" 2>/dev/null
+BEFORE=$(t_dump)
+unchanged() { expect_eq "$1: nothing changed" "$BEFORE" "$(t_dump)"; }
 
 # ---- reading ----
 cat >per_case.lua <<'EOF'
@@ -155,8 +155,9 @@ print(pcall(kf.sql, "SELECT nosuch FROM cases"))
 print(pcall(kf.sql, "SELECT ? + ?", 1))
 print(kf.sql("SELECT ? + ? AS s", 1, 2)[1].s)
 EOF
+NOSUCH="no such column: nosuch"; [ "$T_STORE" = postgresql ] && NOSUCH='column "nosuch" does not exist'
 expect_eq "a second statement is not run; ordinary SQL errors can be caught" \
-  "$(printf 'false\tmany.lua:1: kf.sql: one statement at a time (found more after the first)\nfalse\tmany.lua:2: kf.sql: no such column: nosuch\nfalse\tmany.lua:3: kf.sql: the query has 2 parameters, 1 value given\n3')" \
+  "$(printf 'false\tmany.lua:1: kf.sql: one statement at a time (found more after the first)\nfalse\tmany.lua:2: kf.sql: %s\nfalse\tmany.lua:3: kf.sql: the query has 2 parameters, 1 value given\n3' "$NOSUCH")" \
   "$("$K" script run many.lua 2>&1)"
 
 cat >modify.lua <<'EOF'
@@ -174,9 +175,17 @@ expect_refused "changing a case's state ends the script" 1 "attempt to change ca
 unchanged "after changing case tables"
 
 # ---- the login tables ----
-for sql in "SELECT * FROM users" "SELECT count(*) FROM sessions" "SELECT * FROM main.sessions" \
-           "SELECT (SELECT max(token_hash) FROM sessions)" "PRAGMA table_info(users)" \
-           "SELECT name FROM pragma_table_info('sessions')" "WITH s AS (SELECT * FROM sessions) SELECT 1 FROM s"; do
+# (the schema's spelling differs: main. and PRAGMA on SQLite, public. on PostgreSQL)
+if [ "$T_STORE" = postgresql ]; then
+  LOGIN_SQL=("SELECT * FROM users" "SELECT count(*) FROM sessions" "SELECT * FROM public.sessions"
+             "SELECT (SELECT max(token_hash) FROM sessions)" "SELECT token_hash FROM public.sessions"
+             "SELECT login FROM public.users" "WITH s AS (SELECT * FROM sessions) SELECT 1 FROM s")
+else
+  LOGIN_SQL=("SELECT * FROM users" "SELECT count(*) FROM sessions" "SELECT * FROM main.sessions"
+             "SELECT (SELECT max(token_hash) FROM sessions)" "PRAGMA table_info(users)"
+             "SELECT name FROM pragma_table_info('sessions')" "WITH s AS (SELECT * FROM sessions) SELECT 1 FROM s")
+fi
+for sql in "${LOGIN_SQL[@]}"; do
   printf 'print(pcall(kf.sql, [==[%s]==]))\nprint("survived")\n' "$sql" >login.lua
   run "$K" script run login.lua
   if [ "$RC" -ne 1 ] || [[ "$ERR" != *"reading table '"*"' is not allowed in scripts"* ]] || [[ "$OUT" == *survived* ]] ||
@@ -184,8 +193,16 @@ for sql in "SELECT * FROM users" "SELECT count(*) FROM sessions" "SELECT * FROM 
     t_fail "login tables denied: $sql" "exit $RC, stdout: $OUT, stderr: $ERR"
   else t_ok "login tables denied: $sql"; fi
 done
-echo 'for _, r in ipairs(kf.sql("SELECT name FROM pragma_table_info(?)", "cases")) do print(r.name) end' >schema.lua
-expect_out "other tables' schemas can be read" "state" "$K" script run schema.lua
+if [ "$T_STORE" = postgresql ]; then
+  echo 'for _, r in ipairs(kf.sql("SELECT column_name AS name FROM information_schema.columns WHERE table_name = ?", "cases")) do print(r.name) end' >schema.lua
+  expect_out "other tables' schemas can be read" "state" "$K" script run schema.lua
+  echo 'print(#kf.sql("SELECT column_name FROM information_schema.columns WHERE table_name IN (?, ?)", "users", "sessions"))' >schema2.lua
+  run "$K" script run schema2.lua
+  expect_eq "the login tables' columns are not listed to scripts" "0 0" "$RC $OUT$ERR"
+else
+  echo 'for _, r in ipairs(kf.sql("SELECT name FROM pragma_table_info(?)", "cases")) do print(r.name) end' >schema.lua
+  expect_out "other tables' schemas can be read" "state" "$K" script run schema.lua
+fi
 
 # ---- the sandbox ----
 cat >sandbox.lua <<'EOF'
@@ -224,9 +241,15 @@ limited "memory bomb" "limit.lua:1: memory limit exceeded \(16 MiB\)" $((4000 * 
   'local t, i = {}, 0 while true do i = i + 1; t[i] = string.rep("x", 1000) .. i end'
 limited "memory bomb inside pcall: pcall swallows the memory errors, not the CPU budget" "limit.lua:1: CPU budget exceeded" $((4000 * SLOW)) \
   'local t = {} for i = 1, 1e9 do pcall(function() t[#t + 1] = string.rep("y", 4096) .. i end) end'
-limited "SQL result bomb" "kf.sql: the result is larger than 4 MiB" $((4000 * SLOW)) \
-  'kf.sql("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r LIMIT 10000000) SELECT i, hex(randomblob(64)) FROM r")'
-limited "SQL string bomb" "kf.sql: string or blob too big" $((4000 * SLOW)) 'kf.sql("SELECT zeroblob(1000000000)")'
+if [ "$T_STORE" = postgresql ]; then  # PostgreSQL's spelling; a value too long is one result too large
+  limited "SQL result bomb" "kf.sql: the result is larger than 4 MiB" $((4000 * SLOW)) \
+    'kf.sql("SELECT i, md5(i::text) || md5((i + 1)::text) FROM generate_series(1, 10000000) i")'
+  limited "SQL string bomb" "kf.sql: the result is larger than 4 MiB" $((4000 * SLOW)) 'kf.sql("SELECT repeat(chr(120), 20000000)")'
+else
+  limited "SQL result bomb" "kf.sql: the result is larger than 4 MiB" $((4000 * SLOW)) \
+    'kf.sql("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r LIMIT 10000000) SELECT i, hex(randomblob(64)) FROM r")'
+  limited "SQL string bomb" "kf.sql: string or blob too big" $((4000 * SLOW)) 'kf.sql("SELECT zeroblob(1000000000)")'
+fi
 # Work the in-process limits cannot see (C code stuck in a library) meets the process's
 # own: its alarm, CPU limit and address space. Stand in for it by delivering the alarm.
 printf 'while true do end\n' >stuck.lua
@@ -321,7 +344,10 @@ local row = kf.sql("SELECT * FROM cases WHERE ref = 'S-1'")[1]
 print("sql *", row.state, row.data and row.data:find("7 Hidden Way", 1, true) ~= nil)
 print("sql via", kf.sql("WITH x AS (SELECT c.data AS d FROM cases c JOIN members m ON m.case_id = c.id) SELECT count(d) > 0 AS n FROM x")[1].n)
 EOF
-revealed() { sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events WHERE kind = 'script.revealed'"; }
+if [ "$T_STORE" = postgresql ]; then  # the script's SQL in PostgreSQL's spelling (booleans, strpos)
+  sed -i 's/count(\*) > 0 AS some/(count(*) > 0)::int AS some/; s/max(instr(data, \x27Hidden Way\x27) > 0)/max((strpos(data, \x27Hidden Way\x27) > 0)::int)/; s/count(d) > 0 AS n/(count(d) > 0)::int AS n/' private.lua
+fi
+revealed() { t_sql "SELECT count(*) FROM events WHERE kind = 'script.revealed'"; }
 run "$K" script run private.lua
 expect_eq "without --reveal: no sensitive key in cases, members, entries, events; kf.sql reads the data columns as NULL" \
   "$(printf 'case\tnil\twest\nmember\tnil\t1990-01-02\nentry\tnil\tground floor\tnil\nevents\tnil\twest\tnil\t1990-01-02\nsql cases\t1\t0\tnil\nsql members\t1\t0\tnil\nsql entries\t1\t0\tnil\nsql events\t1\t0\tnil\nsql *\tintake\tnil\nsql via\t0')" "$OUT"
@@ -330,20 +356,20 @@ expect_refused "--reveal needs a reason" 2 "--reveal needs --reason TEXT" "$K" s
 expect_refused "a blank reason is no reason" 2 "--reveal needs --reason TEXT" "$K" script run --reveal --reason "  " private.lua
 expect_refused "--reason alone is refused" 2 "--reason goes with --reveal" "$K" script run --reason "why" private.lua
 expect_eq "a refused reveal records nothing" "0" "$(revealed)"
-ncases=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM cases")
-nmembers=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM members")
-nentries=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM entries")
+ncases=$(t_sql "SELECT count(*) FROM cases")
+nmembers=$(t_sql "SELECT count(*) FROM members")
+nentries=$(t_sql "SELECT count(*) FROM entries")
 run env USER=analyst1 "$K" script run --reveal --reason "audit of refuge placements" private.lua
-nevents=$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM events")
+nevents=$(t_sql "SELECT count(*) FROM events")
 # (the event log itself never holds a sensitive value: the runtime stores "(private)")
 expect_eq "with --reveal --reason: the script sees every value the records hold" \
   "$(printf 'case\t7 Hidden Way\twest\nmember\t12 Example Lane\t1990-01-02\nentry\tWattle House\tground floor\tWattle House\nevents\t(private)\twest\t(private)\t1990-01-02\nsql cases\t1\t%s\t1\nsql members\t1\t%s\t0\nsql entries\t1\t%s\t0\nsql events\t1\t%s\t0\nsql *\tintake\ttrue\nsql via\t1' "$ncases" "$nmembers" "$nentries" "$nevents")" "$OUT"
 expect_eq "the reveal is recorded before the run: who (the OS user), which script, why" \
   'analyst1|{"reason":"audit of refuge placements","script":"private.lua"}' \
-  "$(sqlite3 "$KINFLOW_DB" "SELECT actor, data FROM events WHERE kind = 'script.revealed'")"
+  "$(t_sql "SELECT actor, data FROM events WHERE kind = 'script.revealed'")"
 run env -u USER "$K" script run --reveal --reason "second look" private.lua
 expect_eq "without \$USER the actor is cli" "0 cli" \
-  "$RC $(sqlite3 "$KINFLOW_DB" "SELECT actor FROM events WHERE kind = 'script.revealed' ORDER BY seq DESC LIMIT 1")"
+  "$RC $(t_sql "SELECT actor FROM events WHERE kind = 'script.revealed' ORDER BY seq DESC LIMIT 1")"
 run "$K" script run --reveal --reason "nothing to run" nosuch.lua
 expect_eq "a script that cannot be read reveals nothing and records nothing" "1 2" "$RC $(revealed)"
 

@@ -188,6 +188,6 @@ expect_refused "case:schedule of zero is refused at its line" 1 "'finish' failed
   "$K" case fire N0 finish --as worker
 expect_refused "case:schedule of a negative duration is refused" 1 "nudge.lua:5: schedule: after -1d is negative" \
   "$K" case fire N1 finish --as worker
-expect_eq "a refused schedule stores no timer" "0" "$(sqlite3 "$KINFLOW_DB" "SELECT count(*) FROM timers WHERE name = 'chase'")"
+expect_eq "a refused schedule stores no timer" "0" "$(t_sql "SELECT count(*) FROM timers WHERE name = 'chase'")"
 
 t_done
