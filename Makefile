@@ -102,20 +102,22 @@ bench: bench-deps all $(BENCH_BIN)
 	if [ -f "$$pg/.kinflow-pg-cluster" ]; then scripts/pg-cluster.sh stop "$$pg"; else rm -rf "$$pg"; fi; \
 	exit $$rc
 
+# Every suite on SQLite and again on PostgreSQL (a throwaway cluster), the two side by side.
 test: deps all
-	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests tests/run.sh
+	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests STORE="sqlite postgresql" tests/run.sh
 
 # The CLI, HTTP and scenario suites (and unit tests named test_pg*) on a throwaway PostgreSQL
 # cluster of their own (scripts/pg-cluster.sh; postgresql-15 is installed when missing).
 test-pg: deps all
 	KINFLOW_BIN=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/tests STORE=postgresql tests/run.sh
 
-# AddressSanitizer + UndefinedBehaviorSanitizer build, and the whole suite under it.
+# AddressSanitizer + UndefinedBehaviorSanitizer build, and the whole suite under it (both stores).
 asan: deps
 	$(MAKE) B=build/asan BIN=kinflow-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  KINFLOW_BIN=$(CURDIR)/kinflow-asan UNIT_DIR=$(CURDIR)/build/asan/tests KINFLOW_SANITIZED=1 tests/run.sh
+	  KINFLOW_BIN=$(CURDIR)/kinflow-asan UNIT_DIR=$(CURDIR)/build/asan/tests KINFLOW_SANITIZED=1 \
+	  STORE="sqlite postgresql" tests/run.sh
 
 # The same, the sanitized build on PostgreSQL (as test-pg).
 asan-pg: deps
