@@ -274,7 +274,7 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
   int pg = is_pg_uri(path);
   st->be = pg ? &store_pg_backend : &store_sqlite_backend;
   if ((pg ? store_pg_open(st, flags, err) : store_sqlite_open(st, flags, err)) ||
-      (pg ? store_pg_migrate(st, err) : store_sqlite_migrate(st, err))) {
+      (pg ? store_pg_migrate(st, flags, err) : store_sqlite_migrate(st, err))) {
     kf_store_close(st);
     return NULL;
   }
@@ -312,7 +312,7 @@ int kf_store_begin(kf_store *st, kf_err *err) {
    * log's chain has one head however many servers write (SQLite's BEGIN IMMEDIATE already
    * admits one writer). */
   if (store_is_pg(st) && (rc = step_sql(st, "SELECT 1 FROM meta WHERE key='writer' FOR UPDATE",
-                                        "waiting for the other writers", err))) {
+                                        "starting a transaction", err))) {
     kf_store_rollback(st);
     return rc;
   }
@@ -1062,7 +1062,8 @@ int64_t kf_store_case_count(kf_store *st, json_t *f, int64_t cap, kf_err *err) {
 
 json_t *kf_store_case_states(kf_store *st, const char *workflow, kf_err *err) {
   static const char *q = "SELECT state, count(*) AS cases,"
-                         " sum(overdue_since IS NOT NULL) AS overdue FROM cases"
+                         " sum(CASE WHEN overdue_since IS NOT NULL THEN 1 ELSE 0 END) AS overdue"
+                         " FROM cases"
                          " WHERE (?1 IS NULL OR workflow=?1) GROUP BY state";
   db_stmt *s = store_stmt(st, q, err);
   if (!s) return NULL;

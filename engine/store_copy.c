@@ -37,6 +37,7 @@ static const struct table {
     {"settings", "name", NULL, NULL},
     {"migrations", "id", NULL, NULL},
     {"migrated_cases", "migration", "case_id", NULL},
+    {"deliveries", "destination", NULL, NULL},
     {"meta", "key", NULL, "key NOT IN ('writer', 'schema_version')"},
 };
 #define NTABLES ((int)(sizeof TABLES / sizeof TABLES[0]))
@@ -471,7 +472,7 @@ static kf_store *open_target(const char *to, int v, const char *from_shown, kf_e
   if (!st) return NULL;
   int vt = store_schema_version(st), rc = 0;
   if (vt == 0)
-    rc = store_is_pg(st) ? store_pg_migrate(st, err) : store_sqlite_migrate(st, err);
+    rc = store_is_pg(st) ? store_pg_migrate(st, 0, err) : store_sqlite_migrate(st, err);
   else if (vt < 0)
     rc = store_db_fail(st, err, DB_ERROR, "reading the schema version");
   else if (vt != v)

@@ -71,7 +71,7 @@ static inline int store_is_pg(const kf_store *st) { return st->be == &store_pg_b
 int store_sqlite_open(kf_store *st, int flags, kf_err *err);
 int store_pg_open(kf_store *st, int flags, kf_err *err);
 int store_sqlite_migrate(kf_store *st, kf_err *err);
-int store_pg_migrate(kf_store *st, kf_err *err);
+int store_pg_migrate(kf_store *st, int flags, kf_err *err);
 /* PostgreSQL's side of scripts (store_script.c has SQLite's): a read-only snapshot, and
  * an analyst's query run as a role that can read only what the script may. */
 int store_pg_script_begin(kf_store *st, kf_err *err);

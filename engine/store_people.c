@@ -386,7 +386,7 @@ json_t *kf_store_grants(kf_store *st, json_t *f, kf_err *err) {
   " AND (?5 IS NULL OR g.granted_at >= ?5)" ORDER " LIMIT ?6"
 #define NEWEST " ORDER BY g.granted_at DESC, g.id DESC"
   static const char *by_case = GRANTS_Q("g.case_id = ?1", NEWEST),
-                    *by_login = GRANTS_Q("g.login = ?2", NEWEST), *all = GRANTS_Q("1", NEWEST),
+                    *by_login = GRANTS_Q("g.login = ?2", NEWEST), *all = GRANTS_Q("1 = 1", NEWEST),
                     *login_any = GRANTS_Q("g.login = ?2", ""); /* no sort to open for each read */
 #undef NEWEST
 #undef GRANTS_Q

@@ -804,7 +804,12 @@ static int pg_set_version(kf_store *st, int v, kf_err *err) {
   return store_exec(st, q, err);
 }
 
-int store_pg_migrate(kf_store *st, kf_err *err) {
+int store_pg_migrate(kf_store *st, int flags, kf_err *err) {
+  /* A database the administrator made, with nothing of kinflow's in it yet: only `kinflow
+   * init` gives it the schema (as a SQLite file that is not there yet is refused). */
+  if ((flags & (KF_STORE_NOCREATE | KF_STORE_READONLY)) && store_schema_version(st) == 0)
+    return kf_fail(err, KF_ENOTFOUND, "database %s cannot be opened: it holds no kinflow schema "
+                   "yet (run `kinflow init` first?)", st->path);
   return store_migrate(st, STEPS, NSTEPS, pg_begin_migration, pg_set_version, err);
 }
 
@@ -850,8 +855,86 @@ static int writes(const char *sql) {
   return 0;
 }
 
+/* Whether sql holds a second statement after a semicolon (outside its strings). */
+static int several(const char *sql) {
+  for (const char *p = sql; *p; p++) {
+    if (*p == '\'') {
+      for (p++; *p && !(*p == '\'' && p[1] != '\''); p += *p == '\'' ? 2 : 1) {}
+      if (!*p) return 0;
+    } else if (*p == ';') {
+      for (p++; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';'; p++) {}
+      return *p != 0;
+    }
+  }
+  return 0;
+}
+
+/* The rows of ps (bound, prepared), one at a time off the wire, into a new array: at most
+ * max_result bytes (then the server is told to stop). rc: 0, a DB_ code, or -1 (err set). */
+static json_t *stream_rows(kf_store *st, struct pg_stmt *ps, size_t max_result, int *rc,
+                           kf_err *err) {
+  PGconn *c = st->pg->c;
+  *rc = 0;
+  if (!PQsendQueryPrepared(c, ps->name, ps->nparams, (const char *const *)ps->vals, NULL, NULL, 0)) {
+    note_error(st->pg, NULL);
+    *rc = DB_ERROR;
+    return NULL;
+  }
+  PQsetSingleRowMode(c);
+  json_t *rows = json_array();
+  size_t bytes = 0;
+  PGresult *res;
+  while ((res = PQgetResult(c))) {
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_SINGLE_TUPLE && rows) {
+      json_t *o = json_object();
+      for (int i = 0; i < PQnfields(res); i++) {
+        json_t *v;
+        const char *t = PQgetvalue(res, 0, i);
+        if (PQgetisnull(res, 0, i)) v = json_null();
+        else switch (PQftype(res, i)) {
+          case OID_BOOL: v = json_integer(*t == 't'); break;
+          case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID: v = json_integer(strtoll(t, NULL, 10)); break;
+          case OID_FLOAT4: case OID_FLOAT8: v = json_real(strtod(t, NULL)); break;
+          case OID_NUMERIC:
+            v = strpbrk(t, ".eEN") ? json_real(strtod(t, NULL)) : json_integer(strtoll(t, NULL, 10));
+            break;
+          default: v = json_stringn_nocheck(t, (size_t)PQgetlength(res, 0, i));
+        }
+        bytes += (size_t)PQgetlength(res, 0, i) + 32;
+        json_object_set_new(o, PQfname(res, i), v);
+      }
+      json_array_append_new(rows, o);
+      if ((bytes += 64) > max_result) { /* enough: stop the server, then drain */
+        kf_fail(err, KF_EINVAL, "kf.sql: the result is larger than %zu MiB; narrow the query "
+                "(WHERE, LIMIT) or aggregate in SQL", max_result >> 20);
+        *rc = -1;
+        json_decref(rows);
+        rows = NULL;
+        PGcancel *cancel = PQgetCancel(c);
+        char why[64];
+        if (cancel) PQcancel(cancel, why, sizeof why);
+        PQfreeCancel(cancel);
+      }
+    } else if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK && !*rc) {
+      *rc = pg_code(res);
+      note_error(st->pg, res);
+    }
+    PQclear(res);
+  }
+  if (*rc) {
+    json_decref(rows);
+    return NULL;
+  }
+  return rows;
+}
+
 json_t *store_pg_query(kf_store *st, const char *sql, json_t *params, int reveal,
                        double seconds, double seconds_left, size_t max_result, kf_err *err) {
+  if (several(sql)) {
+    kf_fail(err, KF_EINVAL, "kf.sql: one statement at a time (found more after the first)");
+    return NULL;
+  }
   if ((!starts_with_word(sql, "SELECT") && !starts_with_word(sql, "WITH") &&
        !starts_with_word(sql, "VALUES") && !starts_with_word(sql, "TABLE")) || writes(sql)) {
     kf_fail(err, KF_EREFUSED, "kf.sql: only a query (SELECT, WITH, VALUES) may run: scripts "
@@ -902,33 +985,7 @@ json_t *store_pg_query(kf_store *st, const char *sql, json_t *params, int reveal
         rc = -1;
       }
     }
-    if (!rc) {
-      rows = json_array();
-      size_t bytes = 0;
-      while (rows && (rc = pg_step(s)) == DB_ROW) {
-        json_t *o = json_object();
-        for (int i = 0; i < pg_column_count(s); i++) {
-          json_t *v;
-          switch (pg_column_type(s, i)) {
-          case DB_INTEGER: v = json_integer(pg_column_int64(s, i)); break;
-          case DB_FLOAT: v = json_real(pg_column_double(s, i)); break;
-          case DB_NULL: v = json_null(); break;
-          default: v = json_stringn_nocheck(pg_column_text(s, i), (size_t)pg_column_bytes(s, i));
-          }
-          bytes += (size_t)pg_column_bytes(s, i) + 32;
-          json_object_set_new(o, pg_column_name(s, i), v);
-        }
-        json_array_append_new(rows, o);
-        if ((bytes += 64) > max_result) {
-          kf_fail(err, KF_EINVAL, "kf.sql: the result is larger than %zu MiB; narrow the query "
-                  "(WHERE, LIMIT) or aggregate in SQL", max_result >> 20);
-          json_decref(rows);
-          rows = NULL;
-          rc = -1;
-        }
-      }
-      if (rc == DB_DONE) rc = 0;
-    }
+    if (!rc) rows = stream_rows(st, (struct pg_stmt *)s, max_result, &rc, err);
   }
   if (rc > 0) { /* the database refused it: say why in the script's terms */
     json_decref(rows);
