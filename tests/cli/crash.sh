@@ -106,7 +106,7 @@ for it in $(seq 1 "$ITER"); do
     elif [ "$r" -lt 75 ]; then
       WHAT="form submit visit on case $C"
       CMD=("$K" form submit "$C" visit --data "{\"visit_date\": \"${KINFLOW_NOW:0:10}\", \"n\": $it, \"mood\": \"settled\"}")
-      ACK="SELECT 'LOST entry n=$it of case $C (form submit acknowledged)' WHERE NOT EXISTS (SELECT 1 FROM entries WHERE case_id = $C AND valid AND $(t_jnum data n) = $it);"
+      ACK="SELECT 'LOST entry n=$it of case $C (form submit acknowledged)' WHERE NOT EXISTS (SELECT 1 FROM entries WHERE case_id = $C AND valid != 0 AND $(t_jnum data n) = $it);"
     elif [ "$r" -lt 90 ] || [ "$S" != active ]; then
       hold=false; [ $((RANDOM % 4)) -eq 0 ] && hold=true
       WHAT="case set on case $C"
