@@ -112,9 +112,11 @@ int main(void) {
         list ? "" : err.msg);
   json_decref(list);
   json_decref(f);
-  json_t *events = kf_store_events(st, json_pack("{s:I}", "case", (json_int_t)c1), &err);
+  json_t *ef = json_pack("{s:I}", "case", (json_int_t)c1);
+  json_t *events = kf_store_events(st, ef, &err);
   CHECK(events && json_array_size(events) == 1, "events of a case: %s", events ? "" : err.msg);
   json_decref(events);
+  json_decref(ef);
 
   /* a sort by a data key orders as SQLite does: numbers (and text written as one) by value,
    * then text, then cases without the key; descending, text first */
