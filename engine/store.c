@@ -221,11 +221,6 @@ int store_step_done(kf_store *st, db_stmt *s, const char *what, kf_err *err) {
   return rc == DB_DONE || rc == DB_ROW ? 0 : store_db_fail(st, err, rc, what);
 }
 
-/* A libpq connection URI selects PostgreSQL; anything else is a SQLite file's path. */
-static int is_pg_uri(const char *path) {
-  return !strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11);
-}
-
 int store_migrate(kf_store *st, const char *const *steps, int n,
                   int (*begin)(kf_store *st, kf_err *err),
                   int (*set_version)(kf_store *st, int v, kf_err *err), kf_err *err) {
@@ -255,6 +250,27 @@ int store_migrate(kf_store *st, const char *const *steps, int n,
   return kf_store_commit(st, err);
 }
 
+int store_is_pg_uri(const char *path) {
+  return !strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11);
+}
+
+kf_store *store_connect(const char *path, int flags, kf_err *err) {
+  kf_store *st = calloc(1, sizeof *st);
+  if (!st || !(st->path = strdup(path))) {
+    free(st);
+    kf_fail(err, KF_ENOMEM, "out of memory");
+    return NULL;
+  }
+  st->readonly = !!(flags & KF_STORE_READONLY);
+  int pg = store_is_pg_uri(path);
+  st->be = pg ? &store_pg_backend : &store_sqlite_backend;
+  if (pg ? store_pg_open(st, flags, err) : store_sqlite_open(st, flags, err)) {
+    kf_store_close(st);
+    return NULL;
+  }
+  return st;
+}
+
 kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
   if (sodium_init() < 0) {
     kf_fail(err, KF_ESTORE, "libsodium failed to initialise");
@@ -264,17 +280,8 @@ kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
     kf_fail(err, KF_EINVAL, "no database path given");
     return NULL;
   }
-  kf_store *st = calloc(1, sizeof *st);
-  if (!st || !(st->path = strdup(path))) {
-    free(st);
-    kf_fail(err, KF_ENOMEM, "out of memory");
-    return NULL;
-  }
-  st->readonly = !!(flags & KF_STORE_READONLY);
-  int pg = is_pg_uri(path);
-  st->be = pg ? &store_pg_backend : &store_sqlite_backend;
-  if ((pg ? store_pg_open(st, flags, err) : store_sqlite_open(st, flags, err)) ||
-      (pg ? store_pg_migrate(st, flags, err) : store_sqlite_migrate(st, err))) {
+  kf_store *st = store_connect(path, flags, err);
+  if (st && (store_is_pg(st) ? store_pg_migrate(st, flags, err) : store_sqlite_migrate(st, err))) {
     kf_store_close(st);
     return NULL;
   }

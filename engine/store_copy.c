@@ -67,30 +67,7 @@ static void val_clear(struct val *v) {
   memset(v, 0, sizeof *v);
 }
 
-static int is_pg_uri(const char *path) {
-  return !strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11);
-}
-
 /* ---- opening ---- */
-
-/* A connection to path without bringing its schema up to date (its version is read first,
- * and compared). */
-static kf_store *open_plain(const char *path, int flags, kf_err *err) {
-  kf_store *st = calloc(1, sizeof *st);
-  if (!st || !(st->path = strdup(path))) {
-    free(st);
-    kf_fail(err, KF_ENOMEM, "out of memory");
-    return NULL;
-  }
-  st->readonly = !!(flags & KF_STORE_READONLY);
-  int pg = is_pg_uri(path);
-  st->be = pg ? &store_pg_backend : &store_sqlite_backend;
-  if (pg ? store_pg_open(st, flags, err) : store_sqlite_open(st, flags, err)) {
-    kf_store_close(st);
-    return NULL;
-  }
-  return st;
-}
 
 /* The schema version this kinflow writes: an empty database in memory brought up to date. */
 static int current_schema(kf_err *err) {
@@ -106,7 +83,7 @@ static int current_schema(kf_err *err) {
 static int same_database(const char *a, const char *b) {
   if (!strcmp(a, b)) return 1;
   struct stat sa, sb;
-  return !is_pg_uri(a) && !is_pg_uri(b) && !stat(a, &sa) && !stat(b, &sb) &&
+  return !store_is_pg_uri(a) && !store_is_pg_uri(b) && !stat(a, &sa) && !stat(b, &sb) &&
          sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
@@ -439,11 +416,11 @@ int kf_store_copy_verify(kf_store *from, kf_store *to, json_t **summary, kf_err 
 /* The source, open read-only on one snapshot, at this kinflow's schema (current), its
  * chain verified and its rows counted into src. */
 static kf_store *open_source(const char *from, int current, struct tally *src, kf_err *err) {
-  if (!is_pg_uri(from) && access(from, F_OK)) {
+  if (!store_is_pg_uri(from) && access(from, F_OK)) {
     kf_fail(err, KF_ENOTFOUND, "the source %s does not exist; nothing was copied", from);
     return NULL;
   }
-  kf_store *st = open_plain(from, KF_STORE_READONLY | KF_STORE_NOCREATE, err);
+  kf_store *st = store_connect(from, KF_STORE_READONLY | KF_STORE_NOCREATE, err);
   if (!st) return NULL;
   int v = store_schema_version(st), rc;
   if (v < 0) rc = store_db_fail(st, err, DB_ERROR, "reading the schema version");
@@ -468,7 +445,7 @@ static kf_store *open_source(const char *from, int current, struct tally *src, k
 
 /* The target, at the source's schema version v (a new one is given it), holding no rows. */
 static kf_store *open_target(const char *to, int v, const char *from_shown, kf_err *err) {
-  kf_store *st = open_plain(to, 0, err);
+  kf_store *st = store_connect(to, 0, err);
   if (!st) return NULL;
   int vt = store_schema_version(st), rc = 0;
   if (vt == 0)
@@ -508,8 +485,8 @@ int kf_store_copy(const char *from, const char *to, json_t **summary, kf_err *er
     return kf_fail(err, KF_EINVAL, "db copy needs a source and a target");
   if (same_database(from, to)) /* a URI is not shown: it may hold a password */
     return kf_fail(err, KF_EINVAL, "the source and the target are the same database%s%s%s",
-                   is_pg_uri(from) ? "" : " (", is_pg_uri(from) ? "" : from,
-                   is_pg_uri(from) ? "" : ")");
+                   store_is_pg_uri(from) ? "" : " (", store_is_pg_uri(from) ? "" : from,
+                   store_is_pg_uri(from) ? "" : ")");
   int current = current_schema(&e); /* kf_store_open: libsodium is ready from here on */
   if (current < 0) {
     if (err) *err = e;
@@ -522,7 +499,7 @@ int kf_store_copy(const char *from, const char *to, json_t **summary, kf_err *er
     if (err) *err = e;
     return e.code;
   }
-  int created = !is_pg_uri(to) && access(to, F_OK) != 0;
+  int created = !store_is_pg_uri(to) && access(to, F_OK) != 0;
   int rc = 0;
   if (!(b = open_target(to, current, a->path, &e))) {
     rc = e.code ? e.code : KF_ESTORE;

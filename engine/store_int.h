@@ -66,6 +66,11 @@ static inline int64_t db_changes(kf_store *st) { return st->be->changes(st); }
 static inline int64_t db_last_id(kf_store *st) { return st->be->last_id(st); }
 static inline int store_is_pg(const kf_store *st) { return st->be == &store_pg_backend; }
 
+/* A libpq connection URI (postgresql://, postgres://) selects PostgreSQL; anything else is a
+ * SQLite file's path. */
+int store_is_pg_uri(const char *path);
+/* A connection to path by its backend, its schema as it is (not migrated): NULL with err. */
+kf_store *store_connect(const char *path, int flags, kf_err *err);
 /* The backends' connections: open (the path or URI is st->path; flags as kf_store_open's),
  * and the schema brought to the current version (each backend has its own DDL). */
 int store_sqlite_open(kf_store *st, int flags, kf_err *err);
