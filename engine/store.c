@@ -255,6 +255,10 @@ int store_is_pg_uri(const char *path) {
 }
 
 kf_store *store_connect(const char *path, int flags, kf_err *err) {
+  if (sodium_init() < 0) { /* the chain's SHA-256 */
+    kf_fail(err, KF_ESTORE, "libsodium failed to initialise");
+    return NULL;
+  }
   kf_store *st = calloc(1, sizeof *st);
   if (!st || !(st->path = strdup(path))) {
     free(st);
@@ -272,10 +276,6 @@ kf_store *store_connect(const char *path, int flags, kf_err *err) {
 }
 
 kf_store *kf_store_open(const char *path, int flags, kf_err *err) {
-  if (sodium_init() < 0) {
-    kf_fail(err, KF_ESTORE, "libsodium failed to initialise");
-    return NULL;
-  }
   if (!path || !*path) {
     kf_fail(err, KF_EINVAL, "no database path given");
     return NULL;

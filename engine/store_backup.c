@@ -163,17 +163,6 @@ static int one_int(sqlite3 *db, const char *sql, long long *out, int *rc_out) {
   return rc == SQLITE_OK ? 0 : -1;
 }
 
-/* The schema version this kinflow writes: an empty database in memory brought up to date
- * by the store's own migrations. */
-static int current_schema(kf_err *err) {
-  kf_store *mem = kf_store_open(":memory:", 0, err);
-  if (!mem) return -1;
-  int v = kf_store_schema_version(mem);
-  kf_store_close(mem);
-  if (v < 1) kf_fail(err, KF_ESTORE, "internal: could not read this kinflow's schema version");
-  return v;
-}
-
 /* Copy src into dst with the backup API, per_step pages a step (-1: all at once). A step
  * that meets a lock sleeps briefly and tries again, for BUSY_WAIT_MS at most; when others
  * write to src between steps the API starts over, and after RESTARTS_MAX of those the
@@ -323,8 +312,7 @@ static int tally_file(sqlite3 *db, const char *path, const char *shown, int vers
 
 /* Verify the file at path as a backup of shown: 0 and *t, or why not in err. */
 static int verify_path(const char *path, const char *shown, struct tally *t, kf_err *err) {
-  int current = current_schema(err), version = 0, rc;
-  if (current < 0) return err->code;
+  int current = store_schema_current(), version = 0, rc;
   sqlite3 *db = open_raw(path, 0, err);
   if (!db) return err->code;
   if (!(rc = check_file(db, shown, current, &version, err)))
@@ -345,12 +333,8 @@ static int backup_into(sqlite3 *src, const char *shown, const char *file, int ve
   char *tmp = with_suffix(file, pid);
   if (!tmp) return kf_fail(err, KF_ENOMEM, "out of memory");
   remove_db_file(tmp); /* a stale one of an earlier process with our pid */
-  int rc = 0, current = current_schema(err), version = 0;
+  int rc = 0, current = store_schema_current(), version = 0;
   sqlite3 *dst = NULL;
-  if (current < 0) {
-    rc = err->code;
-    goto out;
-  }
   if (!(dst = open_raw(tmp, 1, err))) {
     char before[PATH_MAX + 32];
     snprintf(before, sizeof before, "could not create %s: ", tmp);
@@ -469,7 +453,7 @@ int kf_store_restore(const char *db, const char *file, const char *stamp, json_t
   if (is_database(db, file))
     return kf_fail(err, KF_EINVAL, "restore: %s is the live database itself (or one of its "
                    "files)%s", file, untouched);
-  if ((current = current_schema(err)) < 0) return err->code;
+  current = store_schema_current();
   /* 1. the file: integrity and schema, then a staging copy of it beside the live database
    * (one read snapshot of the file for both), brought up to this binary's schema */
   if (!(src = open_raw(file, 0, err))) goto refused;

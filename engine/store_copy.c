@@ -69,16 +69,6 @@ static void val_clear(struct val *v) {
 
 /* ---- opening ---- */
 
-/* The schema version this kinflow writes: an empty database in memory brought up to date. */
-static int current_schema(kf_err *err) {
-  kf_store *mem = kf_store_open(":memory:", 0, err);
-  if (!mem) return -1;
-  int v = kf_store_schema_version(mem);
-  kf_store_close(mem);
-  if (v < 1) kf_fail(err, KF_ESTORE, "internal: could not read this kinflow's schema version");
-  return v;
-}
-
 /* 1 when a and b are the same database: the same text, or the same file. */
 static int same_database(const char *a, const char *b) {
   if (!strcmp(a, b)) return 1;
@@ -487,11 +477,7 @@ int kf_store_copy(const char *from, const char *to, json_t **summary, kf_err *er
     return kf_fail(err, KF_EINVAL, "the source and the target are the same database%s%s%s",
                    store_is_pg_uri(from) ? "" : " (", store_is_pg_uri(from) ? "" : from,
                    store_is_pg_uri(from) ? "" : ")");
-  int current = current_schema(&e); /* kf_store_open: libsodium is ready from here on */
-  if (current < 0) {
-    if (err) *err = e;
-    return e.code;
-  }
+  int current = store_schema_current();
   struct tally src = {0};
   kf_store *a = open_source(from, current, &src, &e), *b = NULL;
   if (!a) {

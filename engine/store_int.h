@@ -88,6 +88,8 @@ json_t *store_pg_query(kf_store *st, const char *sql, json_t *params, int reveal
 int store_migrate(kf_store *st, const char *const *steps, int n,
                   int (*begin)(kf_store *st, kf_err *err),
                   int (*set_version)(kf_store *st, int v, kf_err *err), kf_err *err);
+/* The schema version this kinflow writes (both backends reach the same one). */
+int store_schema_current(void);
 /* The schema's version: SQLite's user_version, PostgreSQL's meta row. -1: unreadable. */
 static inline int store_schema_version(kf_store *st) { return st->be->schema_version(st); }
 

@@ -788,6 +788,7 @@ static const char *const STEPS[] = {
     "  holder TEXT, held_until BIGINT, updated_at TEXT);",
 };
 #define NSTEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
+_Static_assert(sizeof STEPS / sizeof STEPS[0] == 12, "PostgreSQL's steps follow SQLite's migrations");
 
 /* A migration's transaction: one migrator at a time, however many servers start at once. */
 static int pg_begin_migration(kf_store *st, kf_err *err) {

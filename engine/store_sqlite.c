@@ -179,6 +179,8 @@ static const char *const MIGRATIONS[] = {
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
+int store_schema_current(void) { return NMIGRATIONS; }
+
 
 /* A statement: SQLite's, behind the shared face. */
 struct lite_stmt {
