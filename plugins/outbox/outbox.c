@@ -150,13 +150,21 @@ static json_t *decide(source *src, json_t *events, char *err, size_t n) {
 
 static int deliver_held(source *src, kf_reader *lease, long long cursor);
 
-/* Take the destination's lease: 1 and *cursor, or -1 (logged). Another process delivering
- * holds it for a moment; one that keeps it 10 s is stuck or slow: the events stay pending
- * (its lease runs out after LEASE seconds and the next delivery takes over). */
-static int take_lease(kf_reader *lease, long long *cursor) {
+/* Take the destination's lease: 1 and *cursor; 0 when another process holds it and has
+ * delivered up to want already (want > 0: the newest event this process needs sent; the
+ * holder goes on while events keep coming, so a committer waits one of its batches, never
+ * for the lease itself, which a process writing case after case hardly lets go); -1
+ * (logged). A holder that keeps its lease 10 s without getting there is stuck or slow: the
+ * events stay pending (its lease runs out after LEASE seconds; the next delivery goes on). */
+static int take_lease(kf_reader *lease, long long want, long long *cursor) {
   char err[400] = "";
   for (int waited = 0; waited < 1000; waited++) {
     int got = api->reader_delivery_claim(lease, box.destination, LEASE, cursor, err, sizeof err);
+    if (got == 0 && want > 0) {
+      long long at = api->reader_delivery_cursor(lease, box.destination, err, sizeof err);
+      if (at >= want) return 0;
+      if (at < 0) got = -1;
+    }
     if (got != 0) {
       if (got < 0)
         api->log(self, KF_LOG_ERROR, "cannot take the delivery to %s: %s (events stay pending)",
@@ -173,8 +181,10 @@ static int take_lease(kf_reader *lease, long long *cursor) {
 
 /* Deliver every event after the cursor (those about a case only under consent), one
  * process at a time however many run (the lease), so that neither duplicates nor losses
- * come of concurrent writers. Returns how many were written, or -1. */
-static int deliver(source *src) {
+ * come of concurrent writers; or see that the process delivering has sent everything up
+ * to want (above; want 0: this process delivers, `outbox flush`). Returns how many this
+ * process wrote, or -1. */
+static int deliver(source *src, long long want) {
   if (!active()) return 0;
   paths();
   char err[400] = "";
@@ -185,11 +195,13 @@ static int deliver(source *src) {
     return -1;
   }
   long long cursor = 0;
-  int n = -1;
-  if (take_lease(lease, &cursor) == 1) {
+  int n = -1, got = take_lease(lease, want, &cursor);
+  if (got == 1) {
     if (cursor == 0) cursor = read_cursor(); /* an earlier version's file cursor */
     n = deliver_held(src, lease, cursor);
     api->reader_delivery_release(lease, box.destination);
+  } else if (got == 0) {
+    n = 0;
   }
   api->reader_close(own);
   return n;
@@ -290,7 +302,7 @@ static void *deliverer(void *ud) {
     if (bg.wanted <= bg.done || !src.r) break;
     long long want = bg.wanted;
     pthread_mutex_unlock(&bg.mu);
-    int n = deliver(&src);
+    int n = deliver(&src, want);
     pthread_mutex_lock(&bg.mu);
     if (n >= 0) {
       if (want > bg.done) bg.done = want;
@@ -321,7 +333,7 @@ static void on_event(void *ud, const json_t *event) {
   pthread_mutex_unlock(&bg.mu);
   if (self_deliver) { /* no thread: everything after the cursor, this event included */
     source host = {NULL};
-    deliver(&host);
+    deliver(&host, seq);
   }
 }
 
@@ -393,7 +405,7 @@ static int command(void *ud, int argc, char **argv) {
     return 0;
   }
   source host = {NULL};
-  int n = deliver(&host);
+  int n = deliver(&host, 0);
   if (n < 0) return 1;
   printf("outbox %s: %d events delivered\n", box.target, n);
   return 0;
