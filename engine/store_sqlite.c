@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "store_int.h"
@@ -285,6 +286,18 @@ const struct db_backend store_sqlite_backend = {
     lite_clear, lite_busy, lite_sql, lite_column_count, lite_column_name, lite_column_type,
     lite_column_int64, lite_column_double, lite_column_text, lite_column_bytes};
 
+/* Another connection writes: try again every millisecond for up to 10 s, then "busy".
+ * SQLite's own timeout backs off to 100 ms sleeps, and a process committing case after
+ * case (a migration run, an import) takes the lock again in the instant between two of
+ * them, so a waiter polling that slowly could wait out all its 10 s. */
+static int lite_on_busy(void *ud, int count) {
+  (void)ud;
+  if (count >= 10000) return 0;
+  struct timespec ms = {0, 1000 * 1000};
+  nanosleep(&ms, NULL);
+  return 1;
+}
+
 int store_sqlite_open(kf_store *st, int flags, kf_err *err) {
   int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (!(flags & (KF_STORE_NOCREATE | KF_STORE_READONLY))) oflags |= SQLITE_OPEN_CREATE;
@@ -296,7 +309,7 @@ int store_sqlite_open(kf_store *st, int flags, kf_err *err) {
     return store_db_fail(st, err, rc, "opening");
   }
   sqlite3_extended_result_codes(st->db, 1);
-  sqlite3_busy_timeout(st->db, 10000);
+  sqlite3_busy_handler(st->db, lite_on_busy, NULL);
   sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
   sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
   sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
