@@ -334,8 +334,9 @@ between_transactions() {
     python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None); c.execute("BEGIN IMMEDIATE"); c.execute("ROLLBACK")' "$KINFLOW_DB" 2>/dev/null
   fi
 }
+# (a try lands between two transactions about one time in thirty: up to 1,000 tries)
 paused=no
-for _ in $(seq 1 200); do
+for _ in $(seq 1 1000); do
   kill -STOP "$pid" 2>/dev/null || break
   if between_transactions; then
     paused=yes; break
