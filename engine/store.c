@@ -860,11 +860,12 @@ int kf_store_case_allocate(kf_store *st, int64_t id, const char *to, const char 
  * arrays), ?15 now. */
 enum { F_WORKFLOW = 1, F_STATE = 2, F_OVERDUE = 4, F_OPEN = 8, F_TEXT = 16, F_NOT_OVERDUE = 32,
        F_ALLOCATED = 64, F_TEAM = 128, F_UNALLOCATED = 256,
-       F_VISIBLE = 512, /* visible_to with a list of workflows: programme roles or scope */
-       F_SCOPED = 1024, /* visible_to with q: data and people are searched only in scope */
-       F_SORT = 2048,   /* sort: by a data key (?16 its JSON path), then by id */
-       F_DESC = 4096,   /* sort descending (missing values still last) */
-       F_ALL = 8192 };
+       F_VISIBLE = 512,  /* visible_to with a list of workflows: programme roles or scope */
+       F_CLOSED = 1024,  /* open: false */
+       F_SCOPED = 2048,  /* visible_to with q: data and people are searched only in scope */
+       F_SORT = 4096,    /* sort: by a data key (?16 its JSON path), then by id */
+       F_DESC = 8192,    /* sort descending (missing values still last) */
+       F_ALL = 16384 };
 
 /* A case in the viewer's scope: allocated to them, to one of their teams, or opened to them
  * by an unexpired grant. */
@@ -902,12 +903,13 @@ enum { F_WORKFLOW = 1, F_STATE = 2, F_OVERDUE = 4, F_OPEN = 8, F_TEXT = 16, F_NO
 static const char *filter_sql(int mask, int count, int pg) {
   static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   static char *texts[2][2][F_ALL];
-  /* overdue as written conditions, so the partial index on overdue cases serves them */
+  /* overdue and open as written conditions, so the partial indexes on overdue cases and on
+   * open cases serve them */
   static const char *conds[] = {
-      "c.workflow=?1", "c.state=?2", "c.overdue_since IS NOT NULL", "c.final = 1 - ?4",
+      "c.workflow=?1", "c.state=?2", "c.overdue_since IS NOT NULL", "c.final = 0",
       "(" Q_REF " OR " Q_PEOPLE ")", "c.overdue_since IS NULL", "c.allocated_to=?10",
       "c.team=?11", "c.allocated_to IS NULL",
-      "(c.workflow IN (SELECT value FROM json_each(?13)) OR " IN_SCOPE ")"};
+      "(c.workflow IN (SELECT value FROM json_each(?13)) OR " IN_SCOPE ")", "c.final = 1"};
   static const char scoped_text[] = "(" Q_REF " OR (" IN_SCOPE " AND " Q_PEOPLE "))";
   pthread_mutex_lock(&lock);
   char *t = texts[pg][count][mask];
@@ -947,7 +949,8 @@ static int filter_mask(json_t *f) {
   if (store_jstr(f, "state")) m |= F_STATE;
   json_t *od = json_object_get(f, "overdue");
   if (json_is_boolean(od)) m |= json_is_true(od) ? F_OVERDUE : F_NOT_OVERDUE;
-  if (json_is_boolean(json_object_get(f, "open"))) m |= F_OPEN;
+  json_t *open = json_object_get(f, "open");
+  if (json_is_boolean(open)) m |= json_is_true(open) ? F_OPEN : F_CLOSED;
   if (store_jstr(f, "q") && *store_jstr(f, "q")) m |= F_TEXT;
   if (store_jstr(f, "allocated_to")) m |= F_ALLOCATED;
   if (store_jstr(f, "team")) m |= F_TEAM;
@@ -983,7 +986,6 @@ static int bind_case_filter(kf_store *st, db_stmt *s, json_t *f, kf_err *err) {
   store_bind_text(s, 2, store_jstr(f, "state"));
   json_t *v;
   if (json_is_boolean(v = json_object_get(f, "overdue"))) db_bind_int(s, 3, json_is_true(v));
-  if (json_is_boolean(v = json_object_get(f, "open"))) db_bind_int(s, 4, json_is_true(v));
   store_bind_text(s, 10, store_jstr(f, "allocated_to"));
   store_bind_text(s, 11, store_jstr(f, "team"));
   json_t *vis = json_object_get(f, "visible_to");

@@ -88,6 +88,15 @@ json_t *store_pg_query(kf_store *st, const char *sql, json_t *params, int reveal
 int store_migrate(kf_store *st, const char *const *steps, int n,
                   int (*begin)(kf_store *st, kf_err *err),
                   int (*set_version)(kf_store *st, int v, kf_err *err), kf_err *err);
+/* Schema step 13, the same SQL on both backends: the indexes of cases by worker and by
+ * team hold only the cases that have one, and the index of open cases only those. */
+#define PARTIAL_CASE_INDEXES                                                                \
+  "DROP INDEX cases_by_allocated;"                                                            \
+  "CREATE INDEX cases_by_allocated ON cases(allocated_to) WHERE allocated_to IS NOT NULL;"    \
+  "DROP INDEX cases_by_team;"                                                                 \
+  "CREATE INDEX cases_by_team ON cases(team) WHERE team IS NOT NULL;"                         \
+  "DROP INDEX cases_open;"                                                                    \
+  "CREATE INDEX cases_open ON cases(id) WHERE final = 0;"
 /* The schema version this kinflow writes (both backends reach the same one). */
 int store_schema_current(void);
 /* The schema's version: SQLite's user_version, PostgreSQL's meta row. -1: unreadable. */
