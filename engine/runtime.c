@@ -1,6 +1,9 @@
 /* runtime.c: the engine's verbs. Each takes the write lock, asks the workflow's Lua half
  * what should happen, stores the result (case, timers, hash-chained events) and commits, or
- * rolls everything back. No SQL here (that is the store) and no Lua API (the Lua host). */
+ * rolls everything back. No SQL here (that is the store) and no Lua API (the Lua host).
+ * Here: the engine's state, transactions and groups, events, deploys, and the verbs on a
+ * case; runtime_team.c (teams, allocation, access for a time), runtime_timers.c and
+ * runtime_rules.c share what runtime_int.h declares. */
 #define _GNU_SOURCE
 #include "runtime.h"
 
@@ -10,23 +13,8 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "runtime_int.h"
 #include "sharing.h"
-
-struct kf_engine {
-  kf_store *st;
-  kf_lua *lua;
-  kf_plugins *plugins; /* the process's C plugins (one registry, counted) */
-  json_t *appended;    /* events of the open transaction, for the hooks after commit */
-  json_t *sensitive;   /* workflow version id -> its sensitive data and member keys */
-  json_t *latest;      /* workflow name -> the definitions row of its latest version */
-  json_t *defmeta;     /* workflow version id -> what a case shows of it (kf_store_def_meta) */
-  /* A group (kf_group_begin): one write transaction for many pieces of work. Inside it
-   * tx_begin opens a savepoint; depth counts those open, mark[i] is how many events were
-   * appended when savepoint i opened (a rollback to it drops the later ones); a call's
-   * savepoint (kf_group_call_begin) is floor, which no verb's tx_abort rolls back. */
-  int group, depth, floor;
-  size_t mark[KF_GROUP_DEPTH];
-};
 
 /* What the Lua half may ask of C plugins: the registry's verbs, with it as ud. */
 static int ext_load(void *ud, const char *so, const char *dir, const char *const *taken,
@@ -95,9 +83,9 @@ kf_store *kf_engine_store(kf_engine *e) { return e->st; }
 kf_lua *kf_engine_lua(kf_engine *e) { return e->lua; }
 kf_plugins *kf_engine_plugins(kf_engine *e) { return e->plugins; }
 
-static void now_iso(char buf[static 21]) { kf_iso(kf_now(), buf); }
+void rt_now_iso(char buf[static 21]) { kf_iso(kf_now(), buf); }
 
-static int need_store(kf_engine *e, kf_err *err) {
+int rt_need_store(kf_engine *e, kf_err *err) {
   return e->st ? 0 : kf_fail(err, KF_EUSAGE, "no database is open");
 }
 
@@ -115,7 +103,7 @@ static int in_tx(kf_engine *e) { return e->group ? e->depth > 0 : kf_store_in_tx
 
 /* Transactions: the events appended in one go to the plugins' hooks once it commits. In a
  * group they are savepoints, and the events wait for the group's commit. */
-static int tx_begin(kf_engine *e, kf_err *err) {
+int rt_tx_begin(kf_engine *e, kf_err *err) {
   if (!e->group) {
     json_array_clear(e->appended);
     return kf_store_begin(e->st, err);
@@ -137,7 +125,7 @@ static void savepoint_undo(kf_engine *e) {
   forget_cached(e);
 }
 
-static void tx_abort(kf_engine *e) {
+void rt_tx_abort(kf_engine *e) {
   if (e->group) {
     if (e->depth > e->floor) savepoint_undo(e);
     return;
@@ -147,7 +135,7 @@ static void tx_abort(kf_engine *e) {
   forget_cached(e);
 }
 
-static int tx_commit(kf_engine *e, kf_err *err) {
+int rt_tx_commit(kf_engine *e, kf_err *err) {
   if (e->group) { /* a commit that fails undoes its work, as the store's does */
     if (e->depth <= e->floor) return 0; /* work that had no savepoint of its own */
     int rc = kf_store_savepoint(e->st, 1, err);
@@ -166,7 +154,7 @@ static int tx_commit(kf_engine *e, kf_err *err) {
 /* ---- groups: many pieces of work, one commit ---- */
 
 int kf_group_begin(kf_engine *e, kf_err *err) {
-  if (need_store(e, err)) return err->code;
+  if (rt_need_store(e, err)) return err->code;
   if (e->group) return kf_fail(err, KF_EUSAGE, "internal: a group is open already");
   json_array_clear(e->appended);
   int rc = kf_store_begin(e->st, err);
@@ -202,7 +190,7 @@ void kf_group_abort(kf_engine *e) {
 
 int kf_group_call_begin(kf_engine *e, kf_err *err) {
   if (!e->group || e->floor) return kf_fail(err, KF_EUSAGE, "internal: no group, or a call open");
-  int rc = tx_begin(e, err);
+  int rc = rt_tx_begin(e, err);
   if (!rc) e->floor = e->depth;
   return rc;
 }
@@ -216,7 +204,7 @@ int kf_group_call_end(kf_engine *e, int keep, kf_err *err) {
     e->depth = 0;
     return kf_fail(err, KF_ESTORE, "the transaction was rolled back");
   }
-  if (keep) return tx_commit(e, err);
+  if (keep) return rt_tx_commit(e, err);
   savepoint_undo(e);
   return 0;
 }
@@ -231,7 +219,7 @@ static int record_text(kf_engine *e, json_t *ev, const char *data_text, kf_err *
 static int record(kf_engine *e, json_t *ev, kf_err *err) { return record_text(e, ev, NULL, err); }
 
 /* Append one event; ev is taken (NULL: out of memory). */
-static int event_new(kf_engine *e, json_t *ev, kf_err *err) {
+int rt_event_new(kf_engine *e, json_t *ev, kf_err *err) {
   if (!ev) return kf_fail(err, KF_ENOMEM, "out of memory recording an event");
   int rc = record(e, ev, err);
   json_decref(ev);
@@ -241,24 +229,24 @@ static int event_new(kf_engine *e, json_t *ev, kf_err *err) {
 /* ---- transactions and events for the layers above ---- */
 
 int kf_tx_begin(kf_engine *e, kf_err *err) {
-  if (need_store(e, err)) return err->code;
-  return tx_begin(e, err);
+  if (rt_need_store(e, err)) return err->code;
+  return rt_tx_begin(e, err);
 }
-int kf_tx_commit(kf_engine *e, kf_err *err) { return tx_commit(e, err); }
-void kf_tx_abort(kf_engine *e) { tx_abort(e); }
+int kf_tx_commit(kf_engine *e, kf_err *err) { return rt_tx_commit(e, err); }
+void kf_tx_abort(kf_engine *e) { rt_tx_abort(e); }
 
 int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err) {
-  if (need_store(e, err)) {
+  if (rt_need_store(e, err)) {
     json_decref(ev);
     return err->code;
   }
-  if (in_tx(e)) return event_new(e, ev, err);
-  int rc = tx_begin(e, err);
+  if (in_tx(e)) return rt_event_new(e, ev, err);
+  int rc = rt_tx_begin(e, err);
   if (rc) {
     json_decref(ev);
     return rc;
   }
-  if ((rc = event_new(e, ev, err)) || (rc = tx_commit(e, err))) tx_abort(e);
+  if ((rc = rt_event_new(e, ev, err)) || (rc = rt_tx_commit(e, err))) rt_tx_abort(e);
   return rc;
 }
 
@@ -267,7 +255,7 @@ static json_t *event_of(const char *kind, int64_t id, const char *actor, const c
                    actor ? actor : "kinflow", "at", now);
 }
 
-static json_t *case_event(const char *kind, json_t *c, const char *actor, const char *now) {
+json_t *rt_case_event(const char *kind, json_t *c, const char *actor, const char *now) {
   return event_of(kind, json_integer_value(json_object_get(c, "id")), actor, now);
 }
 
@@ -321,8 +309,8 @@ static json_t *with_data_new(kf_engine *e, json_t *c, json_t *ev, json_t *data) 
 }
 
 /* Fail the transaction: roll back, release keep (taken) and hand back NULL. */
-static json_t *abort_tx_new(kf_engine *e, json_t *keep) {
-  tx_abort(e);
+json_t *rt_abort_tx_new(kf_engine *e, json_t *keep) {
+  rt_tx_abort(e);
   json_decref(keep);
   return NULL;
 }
@@ -408,7 +396,7 @@ static int store_version(kf_engine *e, json_t *f, json_t *base_id, const char *a
   }
   char evkind[32];
   snprintf(evkind, sizeof evkind, "%s.deployed", kind);
-  rc = event_new(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:s,s:s}}", "kind", evkind, "name", name,
+  rc = rt_event_new(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:s,s:s}}", "kind", evkind, "name", name,
                           "actor", actor, "at", now, "data", "version",
                           json_object_get(r, "version"), "path",
                           json_string_value(json_object_get(r, "path")), "hash", hash),
@@ -423,22 +411,22 @@ static int store_version(kf_engine *e, json_t *f, json_t *base_id, const char *a
 
 int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, kf_err *err) {
   *report = NULL;
-  if (need_store(e, err)) return err->code;
-  int rc = tx_begin(e, err);
+  if (rt_need_store(e, err)) return err->code;
+  int rc = rt_tx_begin(e, err);
   if (rc) return rc;
   /* Check inside the transaction, so bases seen in the database are the ones pinned. */
   json_t *res = kf_check(e, paths, err);
   if (!res) {
-    tx_abort(e);
+    rt_tx_abort(e);
     return err->code;
   }
   *report = res;
   if (json_array_size(json_object_get(res, "messages")) > 0) {
-    tx_abort(e);
+    rt_tx_abort(e);
     return kf_fail(err, KF_EINVAL, "nothing deployed: fix the problems above first");
   }
   char now[21];
-  now_iso(now);
+  rt_now_iso(now);
   size_t i;
   json_t *f;
   json_array_foreach(json_object_get(res, "files"), i, f) {
@@ -449,7 +437,7 @@ int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, k
     if (base) { /* pin the base's newest version, deployed earlier in this transaction or before */
       json_t *row = kf_store_def_latest(e->st, "workflow", base, err);
       if (!row) {
-        tx_abort(e);
+        rt_tx_abort(e);
         return err->code;
       }
       base_id = json_incref(json_object_get(row, "id"));
@@ -460,7 +448,7 @@ int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, k
     rc = store_version(e, f, base_id, actor, now, &row, err);
     json_decref(base_id);
     if (rc) {
-      tx_abort(e);
+      rt_tx_abort(e);
       return rc;
     }
     json_object_set(f, "version", json_object_get(row, "version"));
@@ -468,13 +456,13 @@ int kf_deploy(kf_engine *e, json_t *paths, const char *actor, json_t **report, k
     if (json_is_true(json_object_get(row, "unchanged"))) json_object_set_new(f, "unchanged", json_true());
     json_decref(row);
   }
-  return tx_commit(e, err);
+  return rt_tx_commit(e, err);
 }
 
 /* ---- cases ---- */
 
 json_t *kf_case_get(kf_engine *e, const char *id, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   return kf_store_case_get(e->st, id, err);
 }
 
@@ -504,7 +492,7 @@ static int apply_effects_of(kf_engine *e, int64_t id, json_t *res, const char *a
   json_array_foreach(json_object_get(res, "emits"), i, x) {
     json_t *ev = event_of(json_string_value(json_object_get(x, "kind")), id, actor, now);
     json_object_set(ev, "data", json_object_get(x, "data"));
-    if ((rc = event_new(e, ev, err))) return rc;
+    if ((rc = rt_event_new(e, ev, err))) return rc;
   }
   return 0;
 }
@@ -720,7 +708,7 @@ static int open_in_tx(kf_engine *e, json_t *wf, json_t *data, const char *ref,
    * case the log's head in its row, so that commit writes no other) */
   int events = last ? 1 + (int)json_array_size(json_object_get(res, "emits")) : 0;
   if (kf_store_case_insert_as(e->st, c, id, events, now, err)) goto fail;
-  int rc = event_new(e, ev, err); /* takes ev */
+  int rc = rt_event_new(e, ev, err); /* takes ev */
   ev = NULL;
   if (rc || apply_effects(e, c, res, actor, now, err) ||
       (last && kf_store_case_note_head(e->st, id, err)))
@@ -750,21 +738,21 @@ static json_t *open_workflow(kf_engine *e, const char *workflow, kf_err *err) {
 
 json_t *kf_case_open(kf_engine *e, const char *workflow, json_t *data, const char *ref,
                      const char *actor, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   if (data && !json_is_object(data)) {
     kf_fail(err, KF_EINVAL, "--data must be a JSON object, e.g. '{\"child\": \"Ava\"}'");
     return NULL;
   }
   if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the case's data", err)) return NULL;
-  if (tx_begin(e, err)) return NULL;
+  if (rt_tx_begin(e, err)) return NULL;
   char who[200];
   snprintf(who, sizeof who, "case new (%.100s)", workflow);
   json_t *c = NULL, *wf = open_workflow(e, workflow, err);
   int64_t next = 0;
   int rc = !wf || open_in_tx(e, wf, data, ref, actor, who, &next, 1, &c, err);
   json_decref(wf);
-  if (rc) return abort_tx_new(e, NULL);
-  if (tx_commit(e, err)) { /* commit rolls back what it could not write */
+  if (rc) return rt_abort_tx_new(e, NULL);
+  if (rt_tx_commit(e, err)) { /* commit rolls back what it could not write */
     json_decref(c);
     return NULL;
   }
@@ -798,7 +786,7 @@ static int batch_item(json_t *item, const char **workflow, json_t **data, const 
 int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *failed,
                        kf_err *err) {
   if (failed) *failed = 0;
-  if (need_store(e, err)) return err->code;
+  if (rt_need_store(e, err)) return err->code;
   if (!json_is_array(cases)) return kf_fail(err, KF_EINVAL, "internal: cases must be an array");
   size_t i;
   json_t *item;
@@ -811,7 +799,7 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
     }
   }
   if (!json_array_size(cases)) return 0;
-  if (tx_begin(e, err)) return err->code;
+  if (rt_tx_begin(e, err)) return err->code;
   json_t *wf = NULL; /* the previous case's workflow version: nothing deploys in here */
   int64_t next = 0;  /* the next case's number */
   json_array_foreach(cases, i, item) {
@@ -828,12 +816,12 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
                              i + 1 == json_array_size(cases), NULL, err)) {
       json_decref(wf);
       if (failed) *failed = i;
-      tx_abort(e);
+      rt_tx_abort(e);
       return err->code;
     }
   }
   json_decref(wf);
-  if (tx_commit(e, err)) {
+  if (rt_tx_commit(e, err)) {
     if (failed) *failed = json_array_size(cases);
     return err->code;
   }
@@ -841,7 +829,7 @@ int kf_case_open_batch(kf_engine *e, json_t *cases, const char *actor, size_t *f
 }
 
 /* Load a case inside the current transaction, checking an expected revision. */
-static json_t *load_case(kf_engine *e, const char *id, int64_t expect, kf_err *err) {
+json_t *rt_load_case(kf_engine *e, const char *id, int64_t expect, kf_err *err) {
   json_t *c = kf_store_case_get(e->st, id, err);
   if (!c) return NULL;
   int64_t rev = json_integer_value(json_object_get(c, "revision"));
@@ -855,7 +843,7 @@ static json_t *load_case(kf_engine *e, const char *id, int64_t expect, kf_err *e
 }
 
 /* Load a case's row inside the current transaction, checking an expected revision. */
-static int load_row(kf_engine *e, const char *id, int64_t expect, kf_case_row *r, kf_err *err) {
+int rt_load_row(kf_engine *e, const char *id, int64_t expect, kf_case_row *r, kf_err *err) {
   if (kf_store_case_row(e->st, id, r, err)) return err->code;
   if (expect && r->revision != expect) {
     kf_fail(err, KF_ECONFLICT, "case %s changed: it is at revision %lld, not %lld (someone "
@@ -910,7 +898,7 @@ static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err
   return c;
 }
 
-static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
+json_t *rt_reload(kf_engine *e, json_t *c, kf_err *err) {
   char idtext[32];
   snprintf(idtext, sizeof idtext, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
   json_decref(c);
@@ -920,7 +908,7 @@ static json_t *reload(kf_engine *e, json_t *c, kf_err *err) {
 /* Fire inside an open transaction on the case of row c. opts: {reason, timer}. Returns the
  * event or NULL; with fired, also the case as it now is (as kf_store_case_get would read
  * it after the commit). */
-static json_t *fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition,
+json_t *rt_fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition,
                           const char *role, const char *actor, json_t *opts, const char *now,
                           int64_t timer, json_t **fired, kf_err *err) {
   json_t *res = kf_lua_fire(e->lua, c, transition, role, opts, err);
@@ -1010,24 +998,24 @@ fail:
 
 json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const char *role,
                      const char *actor, const char *reason, int64_t expect, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   if (!role) {
     kf_fail(err, KF_EUSAGE, "case %s: say which role fires '%s' (--as ROLE)", id, transition);
     return NULL;
   }
-  if (tx_begin(e, err)) return NULL;
+  if (rt_tx_begin(e, err)) return NULL;
   char now[21];
-  now_iso(now);
+  rt_now_iso(now);
   kf_case_row row;
-  if (load_row(e, id, expect, &row, err)) return abort_tx_new(e, NULL);
+  if (rt_load_row(e, id, expect, &row, err)) return rt_abort_tx_new(e, NULL);
   json_t *opts = reason ? json_pack("{s:s}", "reason", reason) : NULL;
   json_t *c = NULL;
-  json_t *ev = fire_in_tx(e, &row, transition, role, actor, opts, now, 0, &c, err);
+  json_t *ev = rt_fire_in_tx(e, &row, transition, role, actor, opts, now, 0, &c, err);
   json_decref(opts);
   kf_case_row_free(&row);
-  if (!ev) return abort_tx_new(e, c);
+  if (!ev) return rt_abort_tx_new(e, c);
   json_decref(ev);
-  if (tx_commit(e, err)) {
+  if (rt_tx_commit(e, err)) {
     json_decref(c);
     return NULL;
   }
@@ -1035,7 +1023,7 @@ json_t *kf_case_fire(kf_engine *e, const char *id, const char *transition, const
 }
 
 json_t *kf_case_moves(kf_engine *e, const char *id, const char *role, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   json_t *c = kf_store_case_get(e->st, id, err);
   if (!c) return NULL;
   json_t *moves = kf_lua_call_new(e->lua, KF_LUA_MOVES, json_pack("[O,s?]", c, role), err);
@@ -1045,23 +1033,23 @@ json_t *kf_case_moves(kf_engine *e, const char *id, const char *role, kf_err *er
 
 json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *actor,
                     int64_t expect, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   if (!json_is_object(patch)) {
     kf_fail(err, KF_EINVAL, "--data must be a JSON object to merge into the case's data");
     return NULL;
   }
   if (kf_json_depth_ok(patch, KF_JSON_DEPTH, "the case's data", err)) return NULL;
-  if (tx_begin(e, err)) return NULL;
+  if (rt_tx_begin(e, err)) return NULL;
   char now[21];
-  now_iso(now);
-  json_t *c = load_case(e, id, expect, err);
-  if (!c) return abort_tx_new(e, NULL);
+  rt_now_iso(now);
+  json_t *c = rt_load_case(e, id, expect, err);
+  if (!c) return rt_abort_tx_new(e, NULL);
   json_t *def = kf_store_def_get(e->st, json_integer_value(json_object_get(c, "workflow_id")), err);
   char who[48];
   snprintf(who, sizeof who, "case %lld", (long long)json_integer_value(json_object_get(c, "id")));
   int refused = !def || controlled_refused(def, patch, who, err);
   json_decref(def);
-  if (refused) return abort_tx_new(e, c);
+  if (refused) return rt_abort_tx_new(e, c);
   json_t *data = json_deep_copy(json_object_get(c, "data"));
   if (!json_is_object(data)) {
     json_decref(data);
@@ -1073,19 +1061,19 @@ json_t *kf_case_set(kf_engine *e, const char *id, json_t *patch, const char *act
     if (json_is_null(v)) json_object_del(data, k); /* null removes a key */
     else json_object_set(data, k, v);
   }
-  int rc = event_new(e, with_data_new(e, c, case_event("case.data", c, actor, now), patch), err);
+  int rc = rt_event_new(e, with_data_new(e, c, rt_case_event("case.data", c, actor, now), patch), err);
   if (!rc) rc = kf_store_case_update(e->st, json_integer_value(json_object_get(c, "id")),
                                      json_integer_value(json_object_get(c, "revision")),
                                      json_string_value(json_object_get(c, "state")),
                                      json_is_true(json_object_get(c, "final")), 0, data, now, err);
   json_decref(data);
-  if (rc || tx_commit(e, err)) return abort_tx_new(e, c);
-  return reload(e, c, err);
+  if (rc || rt_tx_commit(e, err)) return rt_abort_tx_new(e, c);
+  return rt_reload(e, c, err);
 }
 
 json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const char *name,
                            json_t *data, const char *actor, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   if (!role || !*role || !name || !*name) {
     kf_fail(err, KF_EUSAGE, "a member needs --role ROLE and --name NAME");
     return NULL;
@@ -1095,22 +1083,22 @@ json_t *kf_case_member_add(kf_engine *e, const char *id, const char *role, const
     return NULL;
   }
   if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the member's data", err)) return NULL;
-  if (tx_begin(e, err)) return NULL;
+  if (rt_tx_begin(e, err)) return NULL;
   char now[21];
-  now_iso(now);
-  json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx_new(e, NULL);
+  rt_now_iso(now);
+  json_t *c = rt_load_case(e, id, 0, err);
+  if (!c) return rt_abort_tx_new(e, NULL);
   int64_t cid = json_integer_value(json_object_get(c, "id"));
-  json_t *ev = case_event("member.added", c, actor, now);
+  json_t *ev = rt_case_event("member.added", c, actor, now);
   json_object_set_new(ev, "name", json_string(name));
   json_object_set_new(ev, "role", json_string(role));
   json_object_set_new(ev, "data", json_pack("{s:s,s:s,s:o}", "role", role, "name", name, "data",
                                             data ? redacted(e, c, "members", data) : json_null()));
   if (kf_store_member_add(e->st, cid, role, name, data, now, err)) {
     json_decref(ev);
-    return abort_tx_new(e, c);
+    return rt_abort_tx_new(e, c);
   }
-  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx_new(e, c);
+  if (rt_event_new(e, ev, err) || rt_tx_commit(e, err)) return rt_abort_tx_new(e, c);
   json_decref(c);
   return kf_store_members(e->st, cid, NULL, err);
 }
@@ -1120,26 +1108,26 @@ static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *a
 
 json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *data,
                        const char *role, const char *actor, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   if (!json_is_object(data)) {
     kf_fail(err, KF_EINVAL, "form '%s': --data must be a JSON object of fields", form);
     return NULL;
   }
   if (kf_json_depth_ok(data, KF_JSON_DEPTH, "the form's entry", err)) return NULL;
-  if (tx_begin(e, err)) return NULL;
+  if (rt_tx_begin(e, err)) return NULL;
   char now[21];
-  now_iso(now);
-  json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx_new(e, NULL);
+  rt_now_iso(now);
+  json_t *c = rt_load_case(e, id, 0, err);
+  if (!c) return rt_abort_tx_new(e, NULL);
   json_t *chk = kf_lua_call_new(e->lua, KF_LUA_SUBMIT, json_pack("[O,s,O,s?]", c, form, data, role),
                                 err);
-  if (!chk) return abort_tx_new(e, c);
+  if (!chk) return rt_abort_tx_new(e, c);
   json_t *version_of = json_object_get(chk, "version_of");
   if (version_of) {
     json_t *row = NULL;
     if (store_version(e, version_of, NULL, actor, now, &row, err)) {
       json_decref(chk);
-      return abort_tx_new(e, c);
+      return rt_abort_tx_new(e, c);
     }
     json_object_set(chk, "form_id", json_object_get(row, "id"));
     json_object_set(chk, "form_version", json_object_get(row, "version"));
@@ -1151,16 +1139,16 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
                             data, "valid", 1, "actor", actor, "role", role);
   int rc = kf_store_entry_add(e->st, entry, now, &entry_id, err);
   json_decref(entry);
-  json_t *ev = case_event("form.submitted", c, actor, now);
+  json_t *ev = rt_case_event("form.submitted", c, actor, now);
   if (role) json_object_set_new(ev, "role", json_string(role));
   json_object_set_new(ev, "name", json_string(form));
   json_object_set_new(ev, "data", json_pack("{s:I,s:O?,s:O}", "entry", (json_int_t)entry_id,
                                             "form_version", json_object_get(chk, "form_version"),
                                             "checked", json_object_get(chk, "checked")));
   if (rc) json_decref(ev);
-  if (rc || event_new(e, ev, err)) {
+  if (rc || rt_event_new(e, ev, err)) {
     json_decref(chk);
-    return abort_tx_new(e, c);
+    return rt_abort_tx_new(e, c);
   }
   json_t *out = json_pack("{s:I,s:O,s:s,s:O,s:O?,s:s}", "entry", (json_int_t)entry_id, "case",
                           json_object_get(c, "id"), "form", form, "checked",
@@ -1175,11 +1163,11 @@ json_t *kf_form_submit(kf_engine *e, const char *id, const char *form, json_t *d
     json_decref(has);
     if (rc2) {
       json_decref(out);
-      return abort_tx_new(e, c);
+      return rt_abort_tx_new(e, c);
     }
   }
   json_decref(c);
-  if (tx_commit(e, err)) {
+  if (rt_tx_commit(e, err)) {
     json_decref(out);
     return NULL;
   }
@@ -1192,7 +1180,7 @@ static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *a
   int64_t cid = json_integer_value(json_object_get(c, "id"));
   json_t *next = kf_lua_call_new(e->lua, KF_LUA_REVIEW_TIMER, json_pack("[O]", c), err);
   if (!next) return err->code;
-  json_t *ev = case_event("review.recorded", c, actor, now);
+  json_t *ev = rt_case_event("review.recorded", c, actor, now);
   json_object_set_new(ev, "data", json_pack("{s:s?,s:O,s:O}", "note", note, "overdue_since",
                                             json_object_get(c, "overdue_since"), "next_due",
                                             json_object_get(next, "due")));
@@ -1203,382 +1191,28 @@ static int review_in_tx(kf_engine *e, json_t *c, const char *note, const char *a
                             json_string_value(json_object_get(next, "state")),
                             json_string_value(json_object_get(next, "due")), err);
   json_decref(next);
-  if (!rc) rc = event_new(e, ev, err);
+  if (!rc) rc = rt_event_new(e, ev, err);
   else json_decref(ev);
   return rc;
 }
 
 json_t *kf_case_review(kf_engine *e, const char *id, const char *note, const char *actor,
                        kf_err *err) {
-  if (need_store(e, err)) return NULL;
-  if (tx_begin(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
+  if (rt_tx_begin(e, err)) return NULL;
   char now[21];
-  now_iso(now);
-  json_t *c = load_case(e, id, 0, err);
-  if (!c) return abort_tx_new(e, NULL);
-  if (review_in_tx(e, c, note, actor, now, err) || tx_commit(e, err))
-    return abort_tx_new(e, c);
-  return reload(e, c, err);
-}
-
-/* ---- responsibility: teams, allocation, access for a time ---- */
-
-/* 1 when name is 1 to 64 of a-z, 0-9, _ and -. */
-static int team_name_ok(const char *name) {
-  size_t n = name ? strlen(name) : 0;
-  if (n < 1 || n > 64) return 0;
-  for (const char *p = name; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-      return 0;
-  return 1;
-}
-
-static int same_text(const char *a, const char *b) {
-  return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static int has_name(json_t *names, const char *name) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(names, i, v) if (same_text(json_string_value(v), name)) return 1;
-  return 0;
-}
-
-int kf_team_add(kf_engine *e, const char *name, const char *actor, kf_err *err) {
-  if (need_store(e, err)) return err->code;
-  if (!team_name_ok(name))
-    return kf_fail(err, KF_EINVAL, "team name '%.80s': use 1 to 64 lower-case letters, "
-                   "digits, _ or -", name ? name : "");
-  int rc = tx_begin(e, err);
-  if (rc) return rc;
-  char now[21];
-  now_iso(now);
-  if ((rc = kf_store_team_add(e->st, name, now, err)) ||
-      (rc = event_new(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:s}}", "kind", "team.added", "name",
-                                   name, "actor", actor ? actor : "kinflow", "at", now, "data",
-                                   "team", name), err)) ||
-      (rc = tx_commit(e, err)))
-    tx_abort(e);
-  return rc;
-}
-
-json_t *kf_case_allocate(kf_engine *e, const char *id, const char *to, const char *team,
-                         const char *reason, const char *actor, kf_err *err) {
-  if (need_store(e, err)) return NULL;
-  if (!reason || !*reason) {
-    kf_fail(err, KF_EINVAL, "case %s: say why it is allocated (a reason is required)",
-            id ? id : "");
-    return NULL;
-  }
-  if (!to && team) {
-    kf_fail(err, KF_EINVAL, "case %s: a team needs a worker: allocate it to someone in team "
-            "'%s'", id ? id : "", team);
-    return NULL;
-  }
-  if (tx_begin(e, err)) return NULL;
-  char now[21];
-  now_iso(now);
-  json_t *c = load_case(e, id, 0, err), *u = NULL, *all = NULL;
-  if (!c) return abort_tx_new(e, NULL);
-  long long cid = (long long)json_integer_value(json_object_get(c, "id"));
-  const char *to_team = NULL;
-  if (to) {
-    if (!(u = kf_store_user_get(e->st, to, err))) {
-      if (err->code == KF_ENOTFOUND) kf_fail(err, KF_ENOTFOUND, "no user '%s'", to);
-      goto fail;
-    }
-    const char *urole = json_string_value(json_object_get(u, "role"));
-    if (urole && !strcmp(urole, "family")) {
-      kf_fail(err, KF_EINVAL, "case %lld: '%s' is a family account: a case is allocated to a "
-              "worker", cid, to);
-      goto fail;
-    }
-    json_t *teams = json_object_get(u, "teams");
-    if (team && !has_name(teams, team)) {
-      if (!(all = kf_store_team_list(e->st, err))) goto fail;
-      size_t i;
-      json_t *t;
-      int known = 0;
-      json_array_foreach(all, i, t) known |= same_text(json_string_value(json_object_get(t, "name")), team);
-      if (known) kf_fail(err, KF_EINVAL, "case %lld: '%s' is not a member of team '%s'", cid, to, team);
-      else kf_fail(err, KF_ENOTFOUND, "no team '%s' (see `kinflow team list`)", team);
-      goto fail;
-    }
-    /* the team given, else the worker's first (alphabetical), else none */
-    to_team = team ? team : json_string_value(json_array_get(teams, 0));
-  }
-  const char *from = json_string_value(json_object_get(c, "allocated_to"));
-  const char *from_team = json_string_value(json_object_get(c, "team"));
-  if (same_text(from, to) && same_text(from_team, to_team)) {
-    if (to && to_team)
-      kf_fail(err, KF_EINVAL, "case %lld is already allocated to %s (team %s)", cid, to, to_team);
-    else if (to) kf_fail(err, KF_EINVAL, "case %lld is already allocated to %s (no team)", cid, to);
-    else kf_fail(err, KF_EINVAL, "case %lld is not allocated to anyone", cid);
-    goto fail;
-  }
-  json_t *ev = case_event("case.allocated", c, actor, now);
-  if (ev) {
-    json_object_set_new(ev, "reason", json_string(reason));
-    json_object_set_new(ev, "data", json_pack("{s:s?,s:s?,s:s?,s:s?}", "from", from, "to", to,
-                                              "team", to_team, "from_team", from_team));
-  }
-  /* the event's data copies the names it needs before the case row changes */
-  if (kf_store_case_allocate(e->st, cid, to, to_team, now, err)) {
-    json_decref(ev);
-    goto fail;
-  }
-  if (event_new(e, ev, err) || tx_commit(e, err)) goto fail;
-  json_decref(u);
-  json_decref(all);
-  return reload(e, c, err);
-fail:
-  json_decref(u);
-  json_decref(all);
-  return abort_tx_new(e, c);
-}
-
-json_t *kf_case_access_grant(kf_engine *e, const char *id, const char *login,
-                             const char *reason, int64_t seconds, kf_err *err) {
-  if (need_store(e, err)) return NULL;
-  if (!login || !*login) {
-    kf_fail(err, KF_EINVAL, "case %s: whose access? (no login given)", id ? id : "");
-    return NULL;
-  }
-  if (!reason || !*reason) {
-    kf_fail(err, KF_EINVAL, "case %s: say why you need access to it (a reason is required)",
-            id ? id : "");
-    return NULL;
-  }
-  if (seconds <= 0 || seconds > KF_GRANT_MAX_SECONDS) {
-    kf_fail(err, KF_EINVAL, "access to a case lasts from a second to %d hours, not %lld "
-            "seconds", KF_GRANT_MAX_SECONDS / 3600, (long long)seconds);
-    return NULL;
-  }
-  if (tx_begin(e, err)) return NULL;
-  int64_t t = kf_now();
-  char now[21], expires[21];
-  kf_iso(t, now);
-  kf_iso(t + seconds, expires);
-  json_t *c = load_case(e, id, 0, err), *u = NULL, *out = NULL;
-  if (!c) return abort_tx_new(e, NULL);
-  if (!(u = kf_store_user_get(e->st, login, err))) {
-    if (err->code == KF_ENOTFOUND) kf_fail(err, KF_ENOTFOUND, "no user '%s'", login);
-    return abort_tx_new(e, c);
-  }
-  json_decref(u);
-  int64_t grant = 0;
-  if (kf_store_grant_add(e->st, json_integer_value(json_object_get(c, "id")), login, reason, now,
-                         expires, &grant, err))
-    return abort_tx_new(e, c);
-  json_t *ev = case_event("case.access_granted", c, login, now);
-  if (ev) {
-    json_object_set_new(ev, "reason", json_string(reason));
-    json_object_set_new(ev, "data", json_pack("{s:I,s:s}", "grant", (json_int_t)grant,
-                                              "expires_at", expires));
-  }
-  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx_new(e, c);
-  out = json_pack("{s:I,s:O,s:s,s:s,s:s,s:s}", "grant", (json_int_t)grant, "case",
-                  json_object_get(c, "id"), "login", login, "reason", reason, "granted_at", now,
-                  "expires_at", expires);
-  json_decref(c);
-  if (!out) kf_fail(err, KF_ENOMEM, "out of memory (access was granted: grant %lld)",
-                    (long long)grant);
-  return out;
-}
-
-/* ---- timers ---- */
-
-/* One due timer in its own transaction. Returns what happened, or NULL with err. */
-static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
-  if (tx_begin(e, err)) return NULL;
-  char now[21];
-  now_iso(now);
-  json_t *t = kf_store_timer_claim(e->st, timer_id, err), *c = NULL, *out = NULL;
-  if (!t && err->code != KF_ENOTFOUND) return abort_tx_new(e, NULL);
-  if (!t || strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
-    /* another runner took it between our listing and our lock (or holds it now) */
-    *err = (kf_err){0};
-    tx_abort(e);
-    json_decref(t);
-    return json_pack("{s:I,s:s}", "timer", (json_int_t)timer_id, "result", "already done");
-  }
-  char cid[32];
-  snprintf(cid, sizeof cid, "%lld", (long long)json_integer_value(json_object_get(t, "case")));
-  if (!(c = kf_store_case_get(e->st, cid, err))) goto fail;
-  const char *kind = json_string_value(json_object_get(t, "kind"));
-  const char *name = json_string_value(json_object_get(t, "name"));
-  const char *tstate = json_string_value(json_object_get(t, "state"));
-  const char *cstate = json_string_value(json_object_get(c, "state"));
-  const char *status = "fired";
-  out = json_pack("{s:I,s:s,s:s,s:O,s:O}", "timer", (json_int_t)timer_id, "name", name, "kind",
-                  kind, "case", json_object_get(c, "id"), "due",
-                  json_object_get(t, "due_at"));
-  if (tstate && strcmp(tstate, cstate) != 0) {
-    status = "skipped"; /* the case left the state; cancelled timers never get here */
-  } else if (!strcmp(kind, "review")) {
-    json_t *ev = case_event("review.overdue", c, "timer", now);
-    json_object_set_new(ev, "name", json_string(name));
-    json_object_set_new(ev, "data", json_pack("{s:O,s:s}", "due", json_object_get(t, "due_at"),
-                                              "state", cstate));
-    if (kf_store_case_set_overdue(e->st, json_integer_value(json_object_get(c, "id")),
-                                  json_string_value(json_object_get(t, "due_at")), now, err)) {
-      json_decref(ev);
-      goto fail;
-    }
-    if (event_new(e, ev, err)) goto fail;
-  } else {
-    int is_transition = !strcmp(kind, "after");
-    if (!is_transition) {
-      json_t *has = kf_lua_call_new(e->lua, KF_LUA_HAS_TRANSITION, json_pack("[O,s]", c, name), err);
-      if (!has) goto fail;
-      is_transition = json_is_true(has);
-      json_decref(has);
-    }
-    if (is_transition) {
-      json_t *opts = json_pack("{s:b}", "timer", 1), *ev = NULL;
-      kf_case_row row;
-      if (!kf_store_case_row(e->st, cid, &row, err)) {
-        ev = fire_in_tx(e, &row, name, NULL, "timer", opts, now, timer_id, NULL, err);
-        kf_case_row_free(&row);
-      }
-      json_decref(opts);
-      if (ev) {
-        json_object_set(out, "to", json_object_get(ev, "to"));
-        json_decref(ev);
-      } else if (err->code == KF_EREFUSED || err->code == KF_ELUA) {
-        /* A refusal is recorded, not lost; the timer is done. */
-        status = "refused";
-        json_t *rev = case_event("timer.refused", c, "timer", now);
-        const char *why = err->msg;
-        size_t i;
-        json_t *r;
-        json_array_foreach(kf_lua_detail(e->lua), i, r) /* the log keeps no private text */
-          if (json_is_true(json_object_get(r, "private"))) why = "a check on private details is not met";
-        json_object_set_new(rev, "name", json_string(name));
-        json_object_set_new(rev, "reason", json_string(why));
-        json_object_set_new(out, "reason", json_string(why));
-        if (event_new(e, rev, err)) goto fail;
-      } else {
-        goto fail;
-      }
-    } else {
-      json_t *ev = case_event("timer.fired", c, "timer", now);
-      json_object_set_new(ev, "name", json_string(name));
-      if (event_new(e, ev, err)) goto fail;
-    }
-  }
-  json_object_set_new(out, "result", json_string(status));
-  if (kf_store_timer_finish(e->st, timer_id, status, now, err) || tx_commit(e, err))
-    goto fail;
-  json_decref(t);
-  json_decref(c);
-  return out;
-fail:
-  tx_abort(e);
-  json_decref(t);
-  json_decref(c);
-  json_decref(out);
-  return NULL;
-}
-
-/* A run fires each (case, timer name) at most once: a timer that would fire again at the
- * same instant (a zero delay, a loop of moves) waits for the next run, so a run ends. */
-json_t *kf_timers_run(kf_engine *e, kf_err *err) {
-  if (need_store(e, err)) return NULL;
-  char now[21];
-  now_iso(now);
-  json_t *done = json_array(), *seen = json_object();
-  for (;;) {
-    json_t *due = kf_store_timers_due(e->st, now, 100, err);
-    if (!due) {
-      json_decref(done);
-      json_decref(seen);
-      return NULL;
-    }
-    size_t n = json_array_size(due), i, fired = 0;
-    json_t *t;
-    json_array_foreach(due, i, t) {
-      char key[300];
-      snprintf(key, sizeof key, "%lld %s", (long long)json_integer_value(json_object_get(t, "case")),
-               json_string_value(json_object_get(t, "name")));
-      if (json_object_get(seen, key)) continue;
-      json_object_set_new(seen, key, json_true());
-      json_t *r = run_timer(e, json_integer_value(json_object_get(t, "id")), err);
-      if (!r) {
-        json_decref(due);
-        json_decref(done);
-        json_decref(seen);
-        return NULL;
-      }
-      if (strcmp(json_string_value(json_object_get(r, "result")), "already done")) fired++;
-      json_array_append_new(done, r);
-    }
-    json_decref(due);
-    if (n < 100 || fired == 0) break;
-  }
-  json_decref(seen);
-  return json_pack("{s:s,s:o}", "now", now, "timers", done);
-}
-
-/* ---- rules ---- */
-
-json_t *kf_rule_impact_text(kf_engine *e, const char *path, const char *source, kf_err *err) {
-  if (need_store(e, err)) return NULL;
-  json_t *src = json_string(source);
-  if (!src) {
-    kf_fail(err, KF_EINVAL, "%s: the rule is not valid UTF-8 text", path);
-    return NULL;
-  }
-  /* Judge every open case against both rules; nothing is written. */
-  json_t *filter = json_pack("{s:b}", "open", 1);
-  json_t *cases = kf_store_case_list(e->st, filter, err);
-  json_decref(filter);
-  if (!cases) {
-    json_decref(src);
-    return NULL;
-  }
-  return kf_lua_call_new(e->lua, KF_LUA_RULE_IMPACT, json_pack("[s,o,o]", path, src, cases), err);
-}
-
-json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err) {
-  char *text = kf_read_file(path, NULL, err);
-  if (!text) return NULL;
-  json_t *res = kf_rule_impact_text(e, path, text, err);
-  free(text);
-  return res;
-}
-
-json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_err *err) {
-  if (need_store(e, err)) return NULL;
-  if (tx_begin(e, err)) return NULL;
-  char now[21];
-  now_iso(now);
-  json_t *row = kf_store_def_latest(e->st, "rule", name, err), *out = NULL;
-  if (!row) {
-    if (err->code == KF_ENOTFOUND)
-      kf_fail(err, KF_ENOTFOUND, "rule '%s' has no deployed version to roll back "
-              "(see `kinflow rule history %s`)", name, name);
-    return abort_tx_new(e, NULL);
-  }
-  if (kf_store_def_deactivate(e->st, json_integer_value(json_object_get(row, "id")), err))
-    return abort_tx_new(e, row);
-  json_t *now_in_force = kf_lua_call_new(e->lua, KF_LUA_RULE_SOURCE, json_pack("[s]", name), err);
-  if (!now_in_force) return abort_tx_new(e, row);
-  json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:O}}", "kind", "rule.rolled_back", "name",
-                         name, "actor", actor, "at", now, "data", "version",
-                         json_object_get(row, "version"), "now", now_in_force);
-  out = json_pack("{s:s,s:O,s:O}", "rule", name, "rolled_back", json_object_get(row, "version"),
-                  "now", now_in_force);
-  json_decref(now_in_force);
-  json_decref(row);
-  if (event_new(e, ev, err) || tx_commit(e, err)) return abort_tx_new(e, out);
-  return out;
+  rt_now_iso(now);
+  json_t *c = rt_load_case(e, id, 0, err);
+  if (!c) return rt_abort_tx_new(e, NULL);
+  if (review_in_tx(e, c, note, actor, now, err) || rt_tx_commit(e, err))
+    return rt_abort_tx_new(e, c);
+  return rt_reload(e, c, err);
 }
 
 /* ---- group commit ---- */
 
 json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
-  if (need_store(e, err)) return NULL;
+  if (rt_need_store(e, err)) return NULL;
   if (!json_is_array(requests)) {
     kf_fail(err, KF_EINVAL, "internal: requests must be an array");
     return NULL;
@@ -1586,7 +1220,7 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
   int own = !e->group; /* inside a caller's group, its commit is the one that counts */
   if (own && kf_group_begin(e, err)) return NULL;
   char now[21];
-  now_iso(now);
+  rt_now_iso(now);
   json_t *results = json_array();
   size_t i;
   json_t *r;
@@ -1599,16 +1233,16 @@ json_t *kf_case_fire_many(kf_engine *e, json_t *requests, kf_err *err) {
     json_t *ev = NULL;
     if (!id || !t || !role) {
       kf_fail(&one, KF_EUSAGE, "each request needs id, transition and as");
-    } else if (tx_begin(e, &one) == 0) {
+    } else if (rt_tx_begin(e, &one) == 0) {
       kf_case_row row;
       json_t *opts = json_pack("{s:O?}", "reason", json_object_get(r, "reason"));
-      if (!load_row(e, id, json_integer_value(json_object_get(r, "revision")), &row, &one)) {
-        ev = fire_in_tx(e, &row, t, role, actor ? actor : "kinflow", opts, now, 0, NULL, &one);
+      if (!rt_load_row(e, id, json_integer_value(json_object_get(r, "revision")), &row, &one)) {
+        ev = rt_fire_in_tx(e, &row, t, role, actor ? actor : "kinflow", opts, now, 0, NULL, &one);
         kf_case_row_free(&row);
       }
       json_decref(opts);
-      if (!ev) tx_abort(e);
-      else if (tx_commit(e, &one)) json_decref(ev), ev = NULL;
+      if (!ev) rt_tx_abort(e);
+      else if (rt_tx_commit(e, &one)) json_decref(ev), ev = NULL;
     }
     if (ev) json_array_append_new(results, json_pack("{s:b,s:O,s:O}", "ok", 1, "to",
                                                      json_object_get(ev, "to"), "seq",
