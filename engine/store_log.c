@@ -274,18 +274,25 @@ int kf_store_delivery_claim(kf_store *st, const char *destination, const char *h
   static const char *q_take = "UPDATE deliveries SET holder=?2, held_until=?4 WHERE"
                               " destination=?1 AND (holder IS NULL OR holder=?2 OR held_until<?3)";
   static const char *q_seq = "SELECT seq FROM deliveries WHERE destination=?1 AND holder=?2";
-  db_stmt *s = store_stmt(st, q_add, err);
+  /* The row is there but the first time: take it, and only when it is not, add it and
+   * try again (each statement a write the delivery would otherwise pay for every time). */
+  for (int added = 0;; added = 1) {
+    db_stmt *s = store_stmt(st, q_take, err);
+    if (!s) return -1;
+    store_bind_text(s, 1, destination);
+    store_bind_text(s, 2, holder);
+    db_bind_int64(s, 3, now);
+    db_bind_int64(s, 4, until);
+    if (store_step_done(st, s, "taking a destination's deliveries", err)) return -1;
+    if (db_changes(st) > 0) break;
+    if (added) return 0; /* another process delivers, and its lease holds */
+    if (!(s = store_stmt(st, q_add, err))) return -1;
+    store_bind_text(s, 1, destination);
+    if (store_step_done(st, s, "starting a destination's deliveries", err)) return -1;
+    if (db_changes(st) == 0) return 0; /* it was there: held by another */
+  }
+  db_stmt *s = store_stmt(st, q_seq, err);
   if (!s) return -1;
-  store_bind_text(s, 1, destination);
-  if (store_step_done(st, s, "starting a destination's deliveries", err)) return -1;
-  if (!(s = store_stmt(st, q_take, err))) return -1;
-  store_bind_text(s, 1, destination);
-  store_bind_text(s, 2, holder);
-  db_bind_int64(s, 3, now);
-  db_bind_int64(s, 4, until);
-  if (store_step_done(st, s, "taking a destination's deliveries", err)) return -1;
-  if (db_changes(st) == 0) return 0; /* another process delivers, and its lease holds */
-  if (!(s = store_stmt(st, q_seq, err))) return -1;
   store_bind_text(s, 1, destination);
   store_bind_text(s, 2, holder);
   int rc = db_step(s);
