@@ -840,7 +840,12 @@ static void phase_outbox(void) {
   unsetenv("KINFLOW_OUTBOX");
   kf_engine *e = engine(db_e, 0);
   int ncase = ncases_e < 1000 ? ncases_e : 1000;
-  engine_step(e, 1); /* the first delivery sends the whole backlog: not timed */
+  /* The first delivery sends the whole backlog of the phases before, on the plugin's
+   * thread: closing the engine waits for it, so that it is neither timed nor running
+   * beside the timed moves. */
+  engine_step(e, 1);
+  kf_engine_close(e);
+  e = engine(db_e, 0);
   double slot = quick ? 0.5 : 3.0, t0 = now_s();
   long n = 1;
   while (now_s() - t0 < slot) engine_step(e, 1 + n++ % ncase);
