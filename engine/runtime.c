@@ -16,6 +16,22 @@
 #include "runtime_int.h"
 #include "sharing.h"
 
+struct kf_engine {
+  kf_store *st;
+  kf_lua *lua;
+  kf_plugins *plugins; /* the process's C plugins (one registry, counted) */
+  json_t *appended;    /* events of the open transaction, for the hooks after commit */
+  json_t *sensitive;   /* workflow version id -> its sensitive data and member keys */
+  json_t *latest;      /* workflow name -> the definitions row of its latest version */
+  json_t *defmeta;     /* workflow version id -> what a case shows of it (kf_store_def_meta) */
+  /* A group (kf_group_begin): one write transaction for many pieces of work. Inside it
+   * rt_tx_begin opens a savepoint; depth counts those open, mark[i] is how many events were
+   * appended when savepoint i opened (a rollback to it drops the later ones); a call's
+   * savepoint (kf_group_call_begin) is floor, which no verb's tx_abort rolls back. */
+  int group, depth, floor;
+  size_t mark[KF_GROUP_DEPTH];
+};
+
 /* What the Lua half may ask of C plugins: the registry's verbs, with it as ud. */
 static int ext_load(void *ud, const char *so, const char *dir, const char *const *taken,
                     kf_err *err) {

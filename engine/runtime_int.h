@@ -1,26 +1,18 @@
 /* runtime_int.h: what the runtime's files share (runtime.c, runtime_team.c,
- * runtime_timers.c, runtime_rules.c): the engine's state and the transactions, events and
- * case loading every verb is made of. Nothing outside the runtime includes it. */
+ * runtime_timers.c, runtime_rules.c): the transactions, events and case loading every verb
+ * is made of (runtime.c holds them, and the engine's state). Nothing outside the runtime
+ * includes it. */
 #ifndef KF_RUNTIME_INT_H
 #define KF_RUNTIME_INT_H
 
-#include "runtime.h"
+#include <stdint.h>
 
-struct kf_engine {
-  kf_store *st;
-  kf_lua *lua;
-  kf_plugins *plugins; /* the process's C plugins (one registry, counted) */
-  json_t *appended;    /* events of the open transaction, for the hooks after commit */
-  json_t *sensitive;   /* workflow version id -> its sensitive data and member keys */
-  json_t *latest;      /* workflow name -> the definitions row of its latest version */
-  json_t *defmeta;     /* workflow version id -> what a case shows of it (kf_store_def_meta) */
-  /* A group (kf_group_begin): one write transaction for many pieces of work. Inside it
-   * rt_tx_begin opens a savepoint; depth counts those open, mark[i] is how many events were
-   * appended when savepoint i opened (a rollback to it drops the later ones); a call's
-   * savepoint (kf_group_call_begin) is floor, which no verb's tx_abort rolls back. */
-  int group, depth, floor;
-  size_t mark[KF_GROUP_DEPTH];
-};
+#include <jansson.h>
+
+#include "kf.h"
+#include "store.h"
+
+typedef struct kf_engine kf_engine; /* runtime.h, which this does not include */
 
 /* The engine's clock as an ISO text (KINFLOW_NOW when set). */
 void rt_now_iso(char buf[static 21]);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime.h"
 #include "runtime_int.h"
 
 json_t *kf_rule_impact_text(kf_engine *e, const char *path, const char *source, kf_err *err) {
@@ -15,13 +16,13 @@ json_t *kf_rule_impact_text(kf_engine *e, const char *path, const char *source, 
   }
   /* Judge every open case against both rules; nothing is written. */
   json_t *filter = json_pack("{s:b}", "open", 1);
-  json_t *cases = kf_store_case_list(e->st, filter, err);
+  json_t *cases = kf_store_case_list(kf_engine_store(e), filter, err);
   json_decref(filter);
   if (!cases) {
     json_decref(src);
     return NULL;
   }
-  return kf_lua_call_new(e->lua, KF_LUA_RULE_IMPACT, json_pack("[s,o,o]", path, src, cases), err);
+  return kf_lua_call_new(kf_engine_lua(e), KF_LUA_RULE_IMPACT, json_pack("[s,o,o]", path, src, cases), err);
 }
 
 json_t *kf_rule_impact(kf_engine *e, const char *path, kf_err *err) {
@@ -37,16 +38,16 @@ json_t *kf_rule_rollback(kf_engine *e, const char *name, const char *actor, kf_e
   if (rt_tx_begin(e, err)) return NULL;
   char now[21];
   rt_now_iso(now);
-  json_t *row = kf_store_def_latest(e->st, "rule", name, err), *out = NULL;
+  json_t *row = kf_store_def_latest(kf_engine_store(e), "rule", name, err), *out = NULL;
   if (!row) {
     if (err->code == KF_ENOTFOUND)
       kf_fail(err, KF_ENOTFOUND, "rule '%s' has no deployed version to roll back "
               "(see `kinflow rule history %s`)", name, name);
     return rt_abort_tx_new(e, NULL);
   }
-  if (kf_store_def_deactivate(e->st, json_integer_value(json_object_get(row, "id")), err))
+  if (kf_store_def_deactivate(kf_engine_store(e), json_integer_value(json_object_get(row, "id")), err))
     return rt_abort_tx_new(e, row);
-  json_t *now_in_force = kf_lua_call_new(e->lua, KF_LUA_RULE_SOURCE, json_pack("[s]", name), err);
+  json_t *now_in_force = kf_lua_call_new(kf_engine_lua(e), KF_LUA_RULE_SOURCE, json_pack("[s]", name), err);
   if (!now_in_force) return rt_abort_tx_new(e, row);
   json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:{s:O,s:O}}", "kind", "rule.rolled_back", "name",
                          name, "actor", actor, "at", now, "data", "version",

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include "runtime.h"
 #include "runtime_int.h"
 
 /* 1 when name is 1 to 64 of a-z, 0-9, _ and -. */
@@ -35,7 +36,7 @@ int kf_team_add(kf_engine *e, const char *name, const char *actor, kf_err *err) 
   if (rc) return rc;
   char now[21];
   rt_now_iso(now);
-  if ((rc = kf_store_team_add(e->st, name, now, err)) ||
+  if ((rc = kf_store_team_add(kf_engine_store(e), name, now, err)) ||
       (rc = rt_event_new(e, json_pack("{s:s,s:s,s:s,s:s,s:{s:s}}", "kind", "team.added", "name",
                                    name, "actor", actor ? actor : "kinflow", "at", now, "data",
                                    "team", name), err)) ||
@@ -65,7 +66,7 @@ json_t *kf_case_allocate(kf_engine *e, const char *id, const char *to, const cha
   long long cid = (long long)json_integer_value(json_object_get(c, "id"));
   const char *to_team = NULL;
   if (to) {
-    if (!(u = kf_store_user_get(e->st, to, err))) {
+    if (!(u = kf_store_user_get(kf_engine_store(e), to, err))) {
       if (err->code == KF_ENOTFOUND) kf_fail(err, KF_ENOTFOUND, "no user '%s'", to);
       goto fail;
     }
@@ -77,7 +78,7 @@ json_t *kf_case_allocate(kf_engine *e, const char *id, const char *to, const cha
     }
     json_t *teams = json_object_get(u, "teams");
     if (team && !has_name(teams, team)) {
-      if (!(all = kf_store_team_list(e->st, err))) goto fail;
+      if (!(all = kf_store_team_list(kf_engine_store(e), err))) goto fail;
       size_t i;
       json_t *t;
       int known = 0;
@@ -105,7 +106,7 @@ json_t *kf_case_allocate(kf_engine *e, const char *id, const char *to, const cha
                                               "team", to_team, "from_team", from_team));
   }
   /* the event's data copies the names it needs before the case row changes */
-  if (kf_store_case_allocate(e->st, cid, to, to_team, now, err)) {
+  if (kf_store_case_allocate(kf_engine_store(e), cid, to, to_team, now, err)) {
     json_decref(ev);
     goto fail;
   }
@@ -143,13 +144,13 @@ json_t *kf_case_access_grant(kf_engine *e, const char *id, const char *login,
   kf_iso(t + seconds, expires);
   json_t *c = rt_load_case(e, id, 0, err), *u = NULL, *out = NULL;
   if (!c) return rt_abort_tx_new(e, NULL);
-  if (!(u = kf_store_user_get(e->st, login, err))) {
+  if (!(u = kf_store_user_get(kf_engine_store(e), login, err))) {
     if (err->code == KF_ENOTFOUND) kf_fail(err, KF_ENOTFOUND, "no user '%s'", login);
     return rt_abort_tx_new(e, c);
   }
   json_decref(u);
   int64_t grant = 0;
-  if (kf_store_grant_add(e->st, json_integer_value(json_object_get(c, "id")), login, reason, now,
+  if (kf_store_grant_add(kf_engine_store(e), json_integer_value(json_object_get(c, "id")), login, reason, now,
                          expires, &grant, err))
     return rt_abort_tx_new(e, c);
   json_t *ev = rt_case_event("case.access_granted", c, login, now);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime.h"
 #include "runtime_int.h"
 
 /* One due timer in its own transaction. Returns what happened, or NULL with err. */
@@ -12,7 +13,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
   if (rt_tx_begin(e, err)) return NULL;
   char now[21];
   rt_now_iso(now);
-  json_t *t = kf_store_timer_claim(e->st, timer_id, err), *c = NULL, *out = NULL;
+  json_t *t = kf_store_timer_claim(kf_engine_store(e), timer_id, err), *c = NULL, *out = NULL;
   if (!t && err->code != KF_ENOTFOUND) return rt_abort_tx_new(e, NULL);
   if (!t || strcmp(json_string_value(json_object_get(t, "status")), "pending") != 0) {
     /* another runner took it between our listing and our lock (or holds it now) */
@@ -23,7 +24,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
   }
   char cid[32];
   snprintf(cid, sizeof cid, "%lld", (long long)json_integer_value(json_object_get(t, "case")));
-  if (!(c = kf_store_case_get(e->st, cid, err))) goto fail;
+  if (!(c = kf_store_case_get(kf_engine_store(e), cid, err))) goto fail;
   const char *kind = json_string_value(json_object_get(t, "kind"));
   const char *name = json_string_value(json_object_get(t, "name"));
   const char *tstate = json_string_value(json_object_get(t, "state"));
@@ -39,7 +40,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
     json_object_set_new(ev, "name", json_string(name));
     json_object_set_new(ev, "data", json_pack("{s:O,s:s}", "due", json_object_get(t, "due_at"),
                                               "state", cstate));
-    if (kf_store_case_set_overdue(e->st, json_integer_value(json_object_get(c, "id")),
+    if (kf_store_case_set_overdue(kf_engine_store(e), json_integer_value(json_object_get(c, "id")),
                                   json_string_value(json_object_get(t, "due_at")), now, err)) {
       json_decref(ev);
       goto fail;
@@ -48,7 +49,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
   } else {
     int is_transition = !strcmp(kind, "after");
     if (!is_transition) {
-      json_t *has = kf_lua_call_new(e->lua, KF_LUA_HAS_TRANSITION, json_pack("[O,s]", c, name), err);
+      json_t *has = kf_lua_call_new(kf_engine_lua(e), KF_LUA_HAS_TRANSITION, json_pack("[O,s]", c, name), err);
       if (!has) goto fail;
       is_transition = json_is_true(has);
       json_decref(has);
@@ -56,7 +57,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
     if (is_transition) {
       json_t *opts = json_pack("{s:b}", "timer", 1), *ev = NULL;
       kf_case_row row;
-      if (!kf_store_case_row(e->st, cid, &row, err)) {
+      if (!kf_store_case_row(kf_engine_store(e), cid, &row, err)) {
         ev = rt_fire_in_tx(e, &row, name, NULL, "timer", opts, now, timer_id, NULL, err);
         kf_case_row_free(&row);
       }
@@ -71,7 +72,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
         const char *why = err->msg;
         size_t i;
         json_t *r;
-        json_array_foreach(kf_lua_detail(e->lua), i, r) /* the log keeps no private text */
+        json_array_foreach(kf_lua_detail(kf_engine_lua(e)), i, r) /* the log keeps no private text */
           if (json_is_true(json_object_get(r, "private"))) why = "a check on private details is not met";
         json_object_set_new(rev, "name", json_string(name));
         json_object_set_new(rev, "reason", json_string(why));
@@ -87,7 +88,7 @@ static json_t *run_timer(kf_engine *e, int64_t timer_id, kf_err *err) {
     }
   }
   json_object_set_new(out, "result", json_string(status));
-  if (kf_store_timer_finish(e->st, timer_id, status, now, err) || rt_tx_commit(e, err))
+  if (kf_store_timer_finish(kf_engine_store(e), timer_id, status, now, err) || rt_tx_commit(e, err))
     goto fail;
   json_decref(t);
   json_decref(c);
@@ -108,7 +109,7 @@ json_t *kf_timers_run(kf_engine *e, kf_err *err) {
   rt_now_iso(now);
   json_t *done = json_array(), *seen = json_object();
   for (;;) {
-    json_t *due = kf_store_timers_due(e->st, now, 100, err);
+    json_t *due = kf_store_timers_due(kf_engine_store(e), now, 100, err);
     if (!due) {
       json_decref(done);
       json_decref(seen);
