@@ -267,43 +267,41 @@ int kf_store_audit_verify(kf_store *st, json_t **summary, kf_err *err) {
 
 /* ---- deliveries ---- */
 
+/* Take destination's lease for holder unless another holds it unexpired: 1 and *seq (its
+ * cursor), 0 held by another or no row yet, -1 with err. One statement. */
+static int delivery_take(kf_store *st, const char *destination, const char *holder,
+                         int64_t now, int64_t until, int64_t *seq, kf_err *err) {
+  static const char *q = "UPDATE deliveries SET holder=?2, held_until=?4 WHERE destination=?1"
+                         " AND (holder IS NULL OR holder=?2 OR held_until<?3) RETURNING seq";
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return -1;
+  store_bind_text(s, 1, destination);
+  store_bind_text(s, 2, holder);
+  db_bind_int64(s, 3, now);
+  db_bind_int64(s, 4, until);
+  int rc = db_step(s);
+  if (rc == DB_ROW) *seq = db_column_int64(s, 0);
+  db_reset(s);
+  if (rc == DB_ROW) return 1;
+  if (rc == DB_DONE) return 0;
+  store_db_fail(st, err, rc, "taking a destination's deliveries");
+  return -1;
+}
+
 int kf_store_delivery_claim(kf_store *st, const char *destination, const char *holder,
                             int64_t now, int64_t until, int64_t *seq, kf_err *err) {
   static const char *q_add = "INSERT INTO deliveries(destination, seq) VALUES(?1, 0)"
                              " ON CONFLICT(destination) DO NOTHING";
-  static const char *q_take = "UPDATE deliveries SET holder=?2, held_until=?4 WHERE"
-                              " destination=?1 AND (holder IS NULL OR holder=?2 OR held_until<?3)";
-  static const char *q_seq = "SELECT seq FROM deliveries WHERE destination=?1 AND holder=?2";
-  /* The row is there but the first time: take it, and only when it is not, add it and
-   * try again (each statement a write the delivery would otherwise pay for every time). */
-  for (int added = 0;; added = 1) {
-    db_stmt *s = store_stmt(st, q_take, err);
-    if (!s) return -1;
-    store_bind_text(s, 1, destination);
-    store_bind_text(s, 2, holder);
-    db_bind_int64(s, 3, now);
-    db_bind_int64(s, 4, until);
-    if (store_step_done(st, s, "taking a destination's deliveries", err)) return -1;
-    if (db_changes(st) > 0) break;
-    if (added) return 0; /* another process delivers, and its lease holds */
-    if (!(s = store_stmt(st, q_add, err))) return -1;
-    store_bind_text(s, 1, destination);
-    if (store_step_done(st, s, "starting a destination's deliveries", err)) return -1;
-    if (db_changes(st) == 0) return 0; /* it was there: held by another */
-  }
-  db_stmt *s = store_stmt(st, q_seq, err);
+  int got = delivery_take(st, destination, holder, now, until, seq, err);
+  if (got) return got;
+  /* the destination's first delivery: its row, then the lease (unless another process
+   * made the row first, and holds it) */
+  db_stmt *s = store_stmt(st, q_add, err);
   if (!s) return -1;
   store_bind_text(s, 1, destination);
-  store_bind_text(s, 2, holder);
-  int rc = db_step(s);
-  *seq = rc == DB_ROW ? db_column_int64(s, 0) : 0;
-  db_reset(s);
-  if (rc != DB_ROW) {
-    if (rc == DB_DONE) return 0; /* taken over between the two statements */
-    store_db_fail(st, err, rc, "reading a destination's cursor");
-    return -1;
-  }
-  return 1;
+  if (store_step_done(st, s, "starting a destination's deliveries", err)) return -1;
+  if (db_changes(st) == 0) return 0;
+  return delivery_take(st, destination, holder, now, until, seq, err);
 }
 
 int kf_store_delivery_advance(kf_store *st, const char *destination, const char *holder,

@@ -187,7 +187,6 @@ static const char *const MIGRATIONS[] = {
 
 int store_schema_current(void) { return NMIGRATIONS; }
 
-
 /* A statement: SQLite's, behind the shared face. */
 struct lite_stmt {
   db_stmt base;
