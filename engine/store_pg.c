@@ -544,16 +544,21 @@ static int in_row(struct pg_stmt *ps, int i) {
 enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
        OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
 
-static int pg_column_type(db_stmt *s, int i) {
-  struct pg_stmt *ps = (struct pg_stmt *)s;
-  if (!in_row(ps, i) || PQgetisnull(ps->res, ps->row, i)) return DB_NULL;
-  switch (PQftype(ps->res, i)) {
+/* The DB_ type of column i of res's row as SQLite would give it. */
+static int value_type(const PGresult *res, int row, int i) {
+  if (PQgetisnull(res, row, i)) return DB_NULL;
+  switch (PQftype(res, i)) {
   case OID_BOOL: case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID: return DB_INTEGER;
   case OID_FLOAT4: case OID_FLOAT8: return DB_FLOAT;
   case OID_NUMERIC: /* sum() of integers is numeric: whole, it is an integer */
-    return strpbrk(PQgetvalue(ps->res, ps->row, i), ".eEN") ? DB_FLOAT : DB_INTEGER;
+    return strpbrk(PQgetvalue(res, row, i), ".eEN") ? DB_FLOAT : DB_INTEGER;
   default: return DB_TEXT;
   }
+}
+
+static int pg_column_type(db_stmt *s, int i) {
+  struct pg_stmt *ps = (struct pg_stmt *)s;
+  return in_row(ps, i) ? value_type(ps->res, ps->row, i) : DB_NULL;
 }
 
 static int64_t pg_column_int64(db_stmt *s, int i) {
@@ -894,15 +899,11 @@ static json_t *stream_rows(kf_store *st, struct pg_stmt *ps, size_t max_result, 
       for (int i = 0; i < PQnfields(res); i++) {
         json_t *v;
         const char *t = PQgetvalue(res, 0, i);
-        if (PQgetisnull(res, 0, i)) v = json_null();
-        else switch (PQftype(res, i)) {
-          case OID_BOOL: v = json_integer(*t == 't'); break;
-          case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID: v = json_integer(strtoll(t, NULL, 10)); break;
-          case OID_FLOAT4: case OID_FLOAT8: v = json_real(strtod(t, NULL)); break;
-          case OID_NUMERIC:
-            v = strpbrk(t, ".eEN") ? json_real(strtod(t, NULL)) : json_integer(strtoll(t, NULL, 10));
-            break;
-          default: v = json_stringn_nocheck(t, (size_t)PQgetlength(res, 0, i));
+        switch (value_type(res, 0, i)) {
+        case DB_NULL: v = json_null(); break;
+        case DB_INTEGER: v = json_integer(PQftype(res, i) == OID_BOOL ? *t == 't' : strtoll(t, NULL, 10)); break;
+        case DB_FLOAT: v = json_real(strtod(t, NULL)); break;
+        default: v = json_stringn_nocheck(t, (size_t)PQgetlength(res, 0, i));
         }
         bytes += (size_t)PQgetlength(res, 0, i) + 32;
         json_object_set_new(o, PQfname(res, i), v);
