@@ -31,7 +31,7 @@ typedef struct outbox {
   char destination[4200]; /* the cursor's name in the database: "outbox:" and the file */
 } outbox;
 
-/* Seconds one process may deliver before another may take over (renewed half way). */
+/* Seconds one process may deliver before another may take over (each batch renews it). */
 enum { LEASE = 30 };
 
 static outbox box;
@@ -209,17 +209,15 @@ static int deliver(source *src, long long want) {
 
 static int deliver_held(source *src, kf_reader *lease, long long cursor) {
   int total = 0;
-  time_t claimed = time(NULL); /* the lease holds LEASE s from here: renewed half way */
   for (;;) {
     char err[400] = "";
     long long held = cursor;
-    if (time(NULL) - claimed >= LEASE / 2) {
-      if (api->reader_delivery_claim(lease, box.destination, LEASE, &held, err, sizeof err) != 1) {
-        api->log(self, KF_LOG_ERROR, "lost the delivery to %s: %s (another process goes on)",
-                 box.target, err[0] ? err : "it held it too long");
-        return -1;
-      }
-      claimed = time(NULL);
+    /* the lease again before each batch: renewed, and still ours (a restore of the database
+     * beneath this process brings back the deliveries as they were) */
+    if (api->reader_delivery_claim(lease, box.destination, LEASE, &held, err, sizeof err) != 1) {
+      api->log(self, KF_LOG_ERROR, "lost the delivery to %s: %s (another process goes on)",
+               box.target, err[0] ? err : "it held it too long");
+      return -1;
     }
     json_t *events = fetch(src, cursor, err, sizeof err);
     if (!events) {
