@@ -290,15 +290,19 @@ const struct db_backend store_sqlite_backend = {
     lite_clear, lite_busy, lite_sql, lite_column_count, lite_column_name, lite_column_type,
     lite_column_int64, lite_column_double, lite_column_text, lite_column_bytes};
 
-/* Another connection writes: try again every millisecond for up to 10 s, then "busy".
- * SQLite's own timeout backs off to 100 ms sleeps, and a process committing case after
- * case (a migration run, an import) takes the lock again in the instant between two of
- * them, so a waiter polling that slowly could wait out all its 10 s. */
+/* Another connection writes: try again every 50 µs for the first millisecond, then every
+ * millisecond, for up to 10 s in all; then "busy". SQLite's own timeout backs off to 100 ms
+ * sleeps, and a process committing case after case (a migration run, an import) takes the
+ * lock again in the instant between two of them, so a waiter polling that slowly could
+ * wait out all its 10 s. The fine steps are for a writer in this same process (the outbox's
+ * delivery thread), which holds the lock for tens of microseconds: a whole millisecond's
+ * sleep cost the firing thread more than the write it waited for. */
 static int lite_on_busy(void *ud, int count) {
   (void)ud;
-  if (count >= 10000) return 0;
-  struct timespec ms = {0, 1000 * 1000};
-  nanosleep(&ms, NULL);
+  enum { FINE = 20 }; /* 20 x 50 µs */
+  if (count >= FINE + 9999) return 0;
+  struct timespec t = {0, count < FINE ? 50 * 1000 : 1000 * 1000};
+  nanosleep(&t, NULL);
   return 1;
 }
 
