@@ -57,7 +57,7 @@ static const kf_api API; /* defined at the bottom */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static kf_plugins *shared;
 static const kf_plugin_verbs *verbs; /* set once by the engine's verb layer */
-static kf_plugin_sharing sharing;    /* set once by the engine */
+static const kf_plugin_sharing *sharing; /* set once by the engine */
 static __thread kf_store *current;
 static __thread int in_init;     /* this thread runs a plugin's init (under the lock) */
 static __thread int notifying;   /* this thread runs hooks now */
@@ -123,9 +123,9 @@ void kf_plugins_set_verbs(const kf_plugin_verbs *v) {
   pthread_mutex_unlock(&lock);
 }
 
-void kf_plugins_set_sharing(kf_plugin_sharing fn) {
+void kf_plugins_set_sharing(const kf_plugin_sharing *s) {
   pthread_mutex_lock(&lock);
-  sharing = fn;
+  sharing = s;
   pthread_mutex_unlock(&lock);
 }
 
@@ -364,7 +364,7 @@ static int api_may_share(kf_host *h, int64_t case_id, const char *purpose,
   char dummy[8];
   if (!why || !n) why = dummy, n = sizeof dummy;
   pthread_mutex_lock(&lock);
-  kf_plugin_sharing fn = sharing;
+  const kf_plugin_sharing *fn = sharing;
   pthread_mutex_unlock(&lock);
   if (!fn) {
     snprintf(why, n, "sharing is not decided in this program (no engine)");
@@ -374,7 +374,13 @@ static int api_may_share(kf_host *h, int64_t case_id, const char *purpose,
     snprintf(why, n, "no database is open here (ask from a hook or a command)");
     return -1;
   }
-  return fn(current, case_id, purpose, destination, seq, why, n);
+  int may = fn->decide(current, case_id, purpose, destination, why, n);
+  if (may == 0) {
+    char reason[400];
+    snprintf(reason, sizeof reason, "%s", why);
+    if (fn->withhold(current, case_id, destination, purpose, seq, reason, why, n)) return -1;
+  }
+  return may;
 }
 
 /* ---- ABI 4: a reader, the plugin's own connection for a thread of its own ---- */
@@ -425,43 +431,72 @@ static json_t *api_reader_events_after(kf_reader *r, long long after, int limit,
   return rows;
 }
 
+/* An event's case, 0 when it is about none. */
+static int64_t ev_case(const json_t *ev) {
+  json_t *c = json_object_get(ev, "case");
+  return json_is_integer(c) ? json_integer_value(c) : 0;
+}
+
 static json_t *api_reader_may_share(kf_reader *r, const json_t *events, const char *purpose,
                                     const char *destination, char *error, size_t len) {
   pthread_mutex_lock(&lock);
-  kf_plugin_sharing fn = sharing;
+  const kf_plugin_sharing *fn = sharing;
   pthread_mutex_unlock(&lock);
   if (!r || !fn || !json_is_array(events)) {
     snprintf(error, len, "%s", !r ? "no reader" : !fn ? "sharing is not decided in this "
              "program (no engine)" : "reader_may_share takes an array of {seq, case}");
     return NULL;
   }
+  /* First every decision, in one read (no lock held); then what is withheld, in one write
+   * that holds the database's lock only for as long as its rows take: the process's own
+   * firing thread waits on that lock. */
   kf_err err = {0};
-  if (kf_store_begin(r->st, &err)) {
+  if (kf_store_begin_read(r->st, &err)) {
     snprintf(error, len, "%s", err.msg);
     return NULL;
   }
-  json_t *out = json_array();
-  size_t i;
+  json_t *out = json_array(), *reasons = json_array();
+  size_t i, withheld = 0;
   json_t *ev;
   json_array_foreach(events, i, ev) {
     char why[400];
-    json_t *c = json_object_get(ev, "case");
-    int may = fn(r->st, json_is_integer(c) ? json_integer_value(c) : 0, purpose, destination,
-                 json_integer_value(json_object_get(ev, "seq")), why, sizeof why);
+    int may = fn->decide(r->st, ev_case(ev), purpose, destination, why, sizeof why);
     if (may < 0) {
       snprintf(error, len, "%s", why);
       kf_store_rollback(r->st);
-      json_decref(out);
-      return NULL;
+      goto fail;
     }
     json_array_append_new(out, json_integer(may));
+    json_array_append_new(reasons, may ? json_null() : json_string_nocheck(why));
+    withheld += !may;
+  }
+  kf_store_rollback(r->st); /* it only read */
+  if (!withheld) {
+    json_decref(reasons);
+    return out;
+  }
+  if (kf_store_begin(r->st, &err)) {
+    snprintf(error, len, "%s", err.msg);
+    goto fail;
+  }
+  json_array_foreach(events, i, ev) {
+    const char *why = json_string_value(json_array_get(reasons, i));
+    if (why && fn->withhold(r->st, ev_case(ev), destination, purpose,
+                            json_integer_value(json_object_get(ev, "seq")), why, error, len)) {
+      kf_store_rollback(r->st);
+      goto fail;
+    }
   }
   if (kf_store_commit(r->st, &err)) {
     snprintf(error, len, "%s", err.msg);
-    json_decref(out);
-    return NULL;
+    goto fail;
   }
+  json_decref(reasons);
   return out;
+fail:
+  json_decref(reasons);
+  json_decref(out);
+  return NULL;
 }
 
 static int api_reader_delivery_claim(kf_reader *r, const char *destination, int seconds,

@@ -29,11 +29,16 @@ typedef struct kf_plugin_verbs {
 void kf_plugins_set_verbs(const kf_plugin_verbs *verbs);
 
 /* Whether a case's records may leave for a destination (kf_api's may_share), handed in
- * once per process by the layer that knows consent: 1 yes, 0 withheld (recorded; why says
- * why), -1 error. Without it, may_share answers -1. */
-typedef int (*kf_plugin_sharing)(kf_store *st, int64_t case_id, const char *purpose,
-                                 const char *destination, int64_t seq, char *why, size_t n);
-void kf_plugins_set_sharing(kf_plugin_sharing fn);
+ * once per process by the layer that knows consent: decide answers 1 yes, 0 no (why says
+ * why), -1 error, and writes nothing; withhold records an event as withheld, with decide's
+ * reason: 0, or -1 (error says why). Without them, may_share answers -1. */
+typedef struct kf_plugin_sharing {
+  int (*decide)(kf_store *st, int64_t case_id, const char *purpose, const char *destination,
+                char *why, size_t n);
+  int (*withhold)(kf_store *st, int64_t case_id, const char *destination, const char *purpose,
+                  int64_t seq, const char *reason, char *error, size_t n);
+} kf_plugin_sharing;
+void kf_plugins_set_sharing(const kf_plugin_sharing *s);
 
 /* The process's registry (shared by every engine, one per thread; counted): a plugin's
  * shared object is loaded once per process. */

@@ -69,7 +69,8 @@ kf_engine *kf_engine_open(const char *db, int flags, kf_err *err) {
     goto fail;
   }
   if (e->st) kf_plugins_set_store(e->plugins, e->st);
-  kf_plugins_set_sharing(kf_sharing_may_share); /* what plugins send follows consent */
+  static const kf_plugin_sharing sharing = {kf_sharing_decide, kf_sharing_withhold};
+  kf_plugins_set_sharing(&sharing); /* what plugins send follows consent */
   kf_lua_set_ext(e->lua, &EXT, e->plugins);
   /* Plugins load now, so their hooks see every event this engine commits. A plugin that
    * fails to load is left out; `kinflow plugins` and `kinflow check` say why. */

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *jstr(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-
 int kf_sharing_purpose_ok(const char *s) {
   size_t n = s ? strlen(s) : 0;
   if (n < 1 || n > 64 || s[0] < 'a' || s[0] > 'z') return 0;
@@ -18,26 +16,27 @@ int kf_sharing_purpose_ok(const char *s) {
   return 1;
 }
 
+/* Why standing k (none current on day) lets nothing go, into why (n bytes). */
+static void why_of(const kf_consent_standing *k, const char *purpose, const char *day,
+                   char *why, size_t n) {
+  if (!k->any) snprintf(why, n, "no consent to %s has been recorded", purpose);
+  else if (k->withdrawn_at[0])
+    snprintf(why, n, "no current consent to %s (withdrawn %.10s)", purpose, k->withdrawn_at);
+  else if (k->until[0] && strcmp(k->until, day) < 0)
+    snprintf(why, n, "no current consent to %s (it ended %s)", purpose, k->until);
+  else snprintf(why, n, "no current consent to %s (it starts %s)", purpose, k->from);
+}
+
 int kf_sharing_why_not(kf_store *st, int64_t case_id, const char *purpose, const char *day,
                        char *why, size_t n, kf_err *err) {
-  kf_err look = {0};
-  json_t *last = kf_store_consent_current(st, case_id, purpose, NULL, &look);
-  if (!last && look.code != KF_ENOTFOUND) {
-    *err = look;
-    return err->code;
-  }
-  if (!last) snprintf(why, n, "no consent to %s has been recorded", purpose);
-  else if (json_is_string(json_object_get(last, "withdrawn_at")))
-    snprintf(why, n, "no current consent to %s (withdrawn %.10s)", purpose, jstr(last, "withdrawn_at"));
-  else if (jstr(last, "until") && strcmp(jstr(last, "until"), day) < 0)
-    snprintf(why, n, "no current consent to %s (it ended %s)", purpose, jstr(last, "until"));
-  else snprintf(why, n, "no current consent to %s (it starts %s)", purpose, jstr(last, "from"));
-  json_decref(last);
+  kf_consent_standing k;
+  if (kf_store_consent_standing(st, case_id, purpose, day, &k, err)) return err->code;
+  why_of(&k, purpose, day, why, n);
   return 0;
 }
 
-int kf_sharing_may_share(kf_store *st, int64_t case_id, const char *purpose,
-                         const char *destination, int64_t seq, char *why, size_t n) {
+int kf_sharing_decide(kf_store *st, int64_t case_id, const char *purpose,
+                      const char *destination, char *why, size_t n) {
   char dummy[8];
   if (!why || !n) why = dummy, n = sizeof dummy;
   why[0] = 0;
@@ -50,19 +49,27 @@ int kf_sharing_may_share(kf_store *st, int64_t case_id, const char *purpose,
     snprintf(why, n, "may_share needs a purpose (an identifier) and a destination");
     return -1;
   }
-  char now[21], day[11];
-  kf_iso(kf_now(), now);
-  memcpy(day, now, 10);
-  day[10] = 0;
+  char day[11];
+  kf_today(day);
   kf_err err = {0};
-  json_t *cur = kf_store_consent_current(st, case_id, purpose, day, &err);
-  if (cur) {
-    json_decref(cur);
-    return 1;
-  }
-  if (err.code != KF_ENOTFOUND || kf_sharing_why_not(st, case_id, purpose, day, why, n, &err) ||
-      kf_store_withheld_add(st, case_id, destination, purpose, seq, why, now, &err)) {
+  kf_consent_standing k;
+  if (kf_store_consent_standing(st, case_id, purpose, day, &k, &err)) {
     snprintf(why, n, "%s", err.msg);
+    return -1;
+  }
+  if (k.current) return 1;
+  why_of(&k, purpose, day, why, n);
+  return 0;
+}
+
+int kf_sharing_withhold(kf_store *st, int64_t case_id, const char *destination,
+                        const char *purpose, int64_t seq, const char *reason, char *error,
+                        size_t n) {
+  char now[21];
+  kf_iso(kf_now(), now);
+  kf_err err = {0};
+  if (kf_store_withheld_add(st, case_id, destination, purpose, seq, reason, now, &err)) {
+    snprintf(error, n, "%s", err.msg);
     return -1;
   }
   return 0;

@@ -21,11 +21,17 @@ int kf_sharing_why_not(kf_store *st, int64_t case_id, const char *purpose, const
                        char *why, size_t n, kf_err *err);
 
 /* May case_id's records go to destination for purpose now (the engine's clock)? 1: a
- * current consent covers it; 0: no (why says why, e.g. "no current consent to
- * share_with_partners (withdrawn 2026-05-01)"), and event seq is recorded as withheld from
- * destination; -1: an error (why says it). case_id 0 (an event about no case): always 1.
- * Outside a transaction, or inside the caller's. */
-int kf_sharing_may_share(kf_store *st, int64_t case_id, const char *purpose,
-                         const char *destination, int64_t seq, char *why, size_t n);
+ * consent current today covers it; 0: no (why says why, e.g. "no current consent to
+ * share_with_partners (withdrawn 2026-05-01)"); -1: an error (why says it). case_id 0 (an
+ * event about no case): always 1. It only reads: kf_sharing_withhold records what is
+ * withheld. Outside a transaction, or inside the caller's. */
+int kf_sharing_decide(kf_store *st, int64_t case_id, const char *purpose,
+                      const char *destination, char *why, size_t n);
+
+/* Record event seq of case_id as withheld from destination for purpose, with reason (what
+ * kf_sharing_decide said): 0, or -1 with error (n bytes) saying why not. */
+int kf_sharing_withhold(kf_store *st, int64_t case_id, const char *destination,
+                        const char *purpose, int64_t seq, const char *reason, char *error,
+                        size_t n);
 
 #endif

@@ -229,6 +229,17 @@ int kf_store_consent_withdraw(kf_store *st, int64_t id, const char *at, const ch
 json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purpose,
                                  const char *date, kf_err *err);
 
+/* How a case's consents to purpose stand on day (YYYY-MM-DD), read without building a row:
+ * any (one was ever recorded), current (one is current: not withdrawn, from <= day, until
+ * null or >= day); when none is current, the newest one's withdrawn_at, from and until
+ * ("" when unset). One statement, for the outbox's decision on each event. */
+typedef struct kf_consent_standing {
+  int any, current;
+  char withdrawn_at[40], from[16], until[16];
+} kf_consent_standing;
+int kf_store_consent_standing(kf_store *st, int64_t case_id, const char *purpose,
+                              const char *day, kf_consent_standing *out, kf_err *err);
+
 /* Flags for a case's worker: {id, case, kind, text, raised_at}; *id (may be NULL) gets the
  * new one's id. */
 int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const char *text,

@@ -176,6 +176,32 @@ json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purp
   return row ? consent_fix(row) : NULL;
 }
 
+int kf_store_consent_standing(kf_store *st, int64_t case_id, const char *purpose,
+                              const char *day, kf_consent_standing *out, kf_err *err) {
+  static const char *q =
+      "SELECT CASE WHEN withdrawn_at IS NULL AND given_on <= ?3 AND (until IS NULL OR until >= ?3)"
+      " THEN 1 ELSE 0 END, withdrawn_at, given_on, until FROM consents"
+      " WHERE case_id=?1 AND purpose=?2 ORDER BY 1 DESC, id DESC LIMIT 1";
+  memset(out, 0, sizeof *out);
+  db_stmt *s = store_stmt(st, q, err);
+  if (!s) return err ? err->code : KF_ESTORE;
+  db_bind_int64(s, 1, case_id);
+  store_bind_text(s, 2, purpose);
+  store_bind_text(s, 3, day);
+  int rc = db_step(s);
+  if (rc == DB_ROW) {
+    out->any = 1;
+    out->current = db_column_int64(s, 0) == 1;
+    const char *v;
+    if ((v = db_column_text(s, 1))) snprintf(out->withdrawn_at, sizeof out->withdrawn_at, "%s", v);
+    if ((v = db_column_text(s, 2))) snprintf(out->from, sizeof out->from, "%s", v);
+    if ((v = db_column_text(s, 3))) snprintf(out->until, sizeof out->until, "%s", v);
+  }
+  db_reset(s);
+  if (rc != DB_ROW && rc != DB_DONE) return store_db_fail(st, err, rc, "reading a case's consents");
+  return 0;
+}
+
 int kf_store_flag_add(kf_store *st, int64_t case_id, const char *kind, const char *text,
                       const char *at, int64_t *id, kf_err *err) {
   static const char *q = "INSERT INTO flags(case_id, kind, text, raised_at) VALUES(?1,?2,?3,?4)";

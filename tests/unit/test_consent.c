@@ -174,15 +174,27 @@ int main(void) {
   int64_t kid = k ? i_of(k, "id") : 0;
   json_decref(k);
 
-  /* may_share: yes for case 1 now, no for case 2 (recorded), yes for no case */
-  char why[300];
+  /* decide: yes for case 1 now, no for case 2 (saying why, recording nothing), yes for no
+   * case; withhold records what decide refused */
+  char why[300], oops[300];
   kf_store *st = kf_engine_store(e);
-  CHECK(kf_sharing_may_share(st, 1, "share_with_partners", "hub", 40, why, sizeof why) == 1, "may_share: under consent");
-  CHECK(kf_sharing_may_share(st, 0, "share_with_partners", "hub", 41, why, sizeof why) == 1, "may_share: no case");
-  CHECK(kf_sharing_may_share(st, 2, "share_with_partners", "hub", 42, why, sizeof why) == 0 &&
+  CHECK(kf_sharing_decide(st, 1, "share_with_partners", "hub", why, sizeof why) == 1, "decide: under consent");
+  CHECK(kf_sharing_decide(st, 0, "share_with_partners", "hub", why, sizeof why) == 1, "decide: no case");
+  CHECK(kf_sharing_decide(st, 2, "share_with_partners", "hub", why, sizeof why) == 0 &&
             !strcmp(why, "no consent to share_with_partners has been recorded"),
-        "may_share: withheld, saying why: %s", why);
-  CHECK(kf_sharing_may_share(st, 1, "Bad Purpose", "hub", 43, why, sizeof why) == -1, "may_share: a bad purpose is an error");
+        "decide: withheld, saying why: %s", why);
+  json_t *held = kf_case_sharing(e, "2", &err);
+  CHECK(held && json_array_size(held) == 0, "decide records nothing: %zu rows", json_array_size(held));
+  json_decref(held);
+  CHECK(kf_sharing_withhold(st, 2, "hub", "share_with_partners", 42, why, oops, sizeof oops) == 0,
+        "withhold: %s", oops);
+  held = kf_case_sharing(e, "2", &err);
+  json_t *h0 = json_array_get(held, 0);
+  CHECK(json_array_size(held) == 1 && !strcmp(s_of(h0, "destination"), "hub") &&
+            i_of(h0, "last_seq") == 42 && !strcmp(s_of(h0, "reason"), why),
+        "withhold records the event and why: %s", h0 ? s_of(h0, "reason") : "(none)");
+  json_decref(held);
+  CHECK(kf_sharing_decide(st, 1, "Bad Purpose", "hub", why, sizeof why) == -1, "decide: a bad purpose is an error");
 
   /* the guard asks case:consent */
   json_t *fired = kf_case_fire(e, "1", "share", "worker", "t", NULL, 0, &err);
@@ -213,9 +225,10 @@ int main(void) {
         "the flag says who, what, when, why: %s", s_of(json_array_get(flags, 0), "text"));
   int64_t fid = i_of(json_array_get(flags, 0), "id");
   json_decref(flags);
-  CHECK(kf_sharing_may_share(st, 1, "share_with_partners", "hub", 44, why, sizeof why) == 0 &&
-            !strcmp(why, "no current consent to share_with_partners (withdrawn 2026-05-01)"),
-        "may_share after withdrawal: %s", why);
+  CHECK(kf_sharing_decide(st, 1, "share_with_partners", "hub", why, sizeof why) == 0 &&
+            !strcmp(why, "no current consent to share_with_partners (withdrawn 2026-05-01)") &&
+            kf_sharing_withhold(st, 1, "hub", "share_with_partners", 44, why, oops, sizeof oops) == 0,
+        "decide after withdrawal: %s", why);
 
   /* exports */
   json_t *x = kf_case_export(e, "1", "share_with_partners", "partner_agency", "sam", &err);
