@@ -31,8 +31,9 @@ typedef struct outbox {
   char destination[4200]; /* the cursor's name in the database: "outbox:" and the file */
 } outbox;
 
-/* Seconds one process may deliver before another may take over (each batch renews it). */
-enum { LEASE = 30 };
+/* Seconds one process may deliver before another may take over (each batch renews it);
+ * the delivery thread's shortest time between two rounds, in ms. */
+enum { LEASE = 30, ROUND_MS = 10 };
 
 static outbox box;
 
@@ -298,11 +299,24 @@ static void *deliverer(void *ud) {
   if (!src.r)
     api->log(self, KF_LOG_ERROR, "cannot open the database to deliver: %s (events stay pending: "
              "`kinflow outbox flush` sends them)", err);
+  struct timespec next = {0, 0}; /* the earliest start of the next round */
   pthread_mutex_lock(&bg.mu);
   for (;;) {
     while (!bg.stop && bg.wanted <= bg.done) pthread_cond_wait(&bg.cv, &bg.mu);
+    /* At most one round every ROUND_MS while commits keep coming (not when unloading):
+     * each round takes the lease, records what it withheld, moves the cursor and lets the
+     * lease go, each a write that the firing threads wait for; a round started at every
+     * commit took the write lock a few times a transition. */
+    while (!bg.stop && pthread_cond_timedwait(&bg.cv, &bg.mu, &next) == 0) {
+    }
     if (bg.wanted <= bg.done || !src.r) break;
     long long want = bg.wanted;
+    clock_gettime(CLOCK_REALTIME, &next);
+    next.tv_nsec += ROUND_MS * 1000000L;
+    if (next.tv_nsec >= 1000000000L) {
+      next.tv_sec++;
+      next.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_unlock(&bg.mu);
     int n = deliver(&src, want);
     pthread_mutex_lock(&bg.mu);
