@@ -430,6 +430,14 @@ static int command(void *ud, int argc, char **argv) {
 static int init(const kf_api *a, kf_host *h) {
   api = a;
   self = h;
+  /* A load after an unload in the same process finds this object still mapped, with the
+   * last load's state: its thread stopped (and joined), its paths worked out for what may
+   * be another database. Start again, or every commit would deliver by itself, on a
+   * connection opened for each event. */
+  pthread_mutex_lock(&bg.mu);
+  bg.started = bg.stop = bg.ready = 0;
+  bg.wanted = bg.done = 0;
+  pthread_mutex_unlock(&bg.mu);
   if (api->abi < 6) {
     api->log(h, KF_LOG_ERROR, "needs a kinflow with plugin ABI 6 (deliveries kept in the "
              "database); this one has %u", api->abi);
