@@ -1,5 +1,5 @@
 # kinflow: one Makefile. `make run` and `make test` install what is missing first.
-PKGS     := lua5.4 sqlite3 libpq jansson libsodium libcrypto pwquality
+PKGS     := lua5.4 sqlite3 libpq jansson libsodium pwquality
 PREFIX   ?= /usr/local
 CC       ?= cc
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter

@@ -5,6 +5,7 @@
  * in a transaction is store.c's (record_head at commit); nothing here begins or ends a
  * transaction. */
 #define _GNU_SOURCE
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

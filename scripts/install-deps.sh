@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages kinflow needs to build and test, only those missing.
 # Usage: scripts/install-deps.sh [extra-package...]   (called by `make run` and `make test`)
 set -eu
-need="pkg-config gcc make liblua5.4-dev libsqlite3-dev libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev libssl-dev libpwquality-dev cracklib-runtime sqlite3 python3 $*"
+need="pkg-config gcc make liblua5.4-dev libsqlite3-dev libjansson-dev libsodium-dev libmicrohttpd-dev libpq-dev libpwquality-dev cracklib-runtime sqlite3 python3 $*"
 missing=""
 for p in $need; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
