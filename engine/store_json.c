@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sha256.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -215,6 +216,8 @@ char *store_json_dumps(json_t *v, size_t flags) {
 int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char *const text[9],
                      char out[65]) {
   canon c = {0};
+  canon_put(&c, prev, strlen(prev)); /* hashed with the text, in one buffer */
+  canon_put(&c, "\n", 1);
   char num[48];
   int n = case_id ? snprintf(num, sizeof num, "[%lld,%lld", (long long)seq, (long long)case_id)
                   : snprintf(num, sizeof num, "[%lld,null", (long long)seq);
@@ -228,13 +231,8 @@ int store_event_hash(const char *prev, int64_t seq, int64_t case_id, const char 
     free(c.p);
     return -1;
   }
-  crypto_hash_sha256_state h;
-  unsigned char d[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_init(&h);
-  crypto_hash_sha256_update(&h, (const unsigned char *)prev, strlen(prev));
-  crypto_hash_sha256_update(&h, (const unsigned char *)"\n", 1);
-  crypto_hash_sha256_update(&h, (const unsigned char *)c.p, c.len);
-  crypto_hash_sha256_final(&h, d);
+  unsigned char d[32];
+  kf_sha256(c.p, c.len, d);
   sodium_bin2hex(out, 65, d, sizeof d);
   free(c.p);
   return 0;
