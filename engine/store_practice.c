@@ -178,24 +178,28 @@ json_t *kf_store_consent_current(kf_store *st, int64_t case_id, const char *purp
 
 int kf_store_consent_standing(kf_store *st, int64_t case_id, const char *purpose,
                               const char *day, kf_consent_standing *out, kf_err *err) {
-  static const char *q =
-      "SELECT CASE WHEN withdrawn_at IS NULL AND given_on <= ?3 AND (until IS NULL OR until >= ?3)"
-      " THEN 1 ELSE 0 END, withdrawn_at, given_on, until FROM consents"
-      " WHERE case_id=?1 AND purpose=?2 ORDER BY 1 DESC, id DESC LIMIT 1";
+  /* Newest first, down the index on (case_id, purpose): no sort (a sort by whether each is
+   * current opened a temporary b-tree for every event the outbox decided on). */
+  static const char *q = "SELECT withdrawn_at, given_on, until FROM consents"
+                         " WHERE case_id=?1 AND purpose=?2 ORDER BY id DESC";
   memset(out, 0, sizeof *out);
   db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   db_bind_int64(s, 1, case_id);
   store_bind_text(s, 2, purpose);
-  store_bind_text(s, 3, day);
-  int rc = db_step(s);
-  if (rc == DB_ROW) {
-    out->any = 1;
-    out->current = db_column_int64(s, 0) == 1;
-    const char *v;
-    if ((v = db_column_text(s, 1))) snprintf(out->withdrawn_at, sizeof out->withdrawn_at, "%s", v);
-    if ((v = db_column_text(s, 2))) snprintf(out->from, sizeof out->from, "%s", v);
-    if ((v = db_column_text(s, 3))) snprintf(out->until, sizeof out->until, "%s", v);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    const char *withdrawn = db_column_text(s, 0), *from = db_column_text(s, 1),
+               *until = db_column_text(s, 2);
+    int current = !withdrawn && from && strcmp(from, day) <= 0 && (!until || strcmp(until, day) >= 0);
+    if (!out->any || current) { /* the newest, unless a current one comes after it */
+      out->any = 1;
+      out->current = current;
+      snprintf(out->withdrawn_at, sizeof out->withdrawn_at, "%s", withdrawn ? withdrawn : "");
+      snprintf(out->from, sizeof out->from, "%s", from ? from : "");
+      snprintf(out->until, sizeof out->until, "%s", until ? until : "");
+    }
+    if (current) break;
   }
   db_reset(s);
   if (rc != DB_ROW && rc != DB_DONE) return store_db_fail(st, err, rc, "reading a case's consents");

@@ -312,6 +312,21 @@ int main(void) {
   json_decref(r);
   kf_session_close(s);
 
+  /* Why not, from the newest consent when none is current (today is 2026-05-01); a
+   * current one found behind a newer one that has not started. */
+  json_decref(kf_consent_give(e, "2", 2, "research", "2025-01-01", "2025-12-31", "t", &err));
+  CHECK(kf_sharing_decide(st, 2, "research", "hub", why, sizeof why) == 0 &&
+            !strcmp(why, "no current consent to research (it ended 2025-12-31)"),
+        "decide: an ended consent: %s", why);
+  json_decref(kf_consent_give(e, "2", 2, "research", "2026-09-01", NULL, "t", &err));
+  CHECK(kf_sharing_decide(st, 2, "research", "hub", why, sizeof why) == 0 &&
+            !strcmp(why, "no current consent to research (it starts 2026-09-01)"),
+        "decide: the newest consent has not started: %s", why);
+  json_decref(kf_consent_give(e, "2", 2, "training", "2026-01-01", NULL, "t", &err));
+  json_decref(kf_consent_give(e, "2", 2, "training", "2026-09-01", NULL, "t", &err));
+  CHECK(kf_sharing_decide(st, 2, "training", "hub", why, sizeof why) == 1,
+        "decide: a current consent behind a newer one not yet started: %s", why);
+
   kf_clock_clear();
   t_engine_finish(e, db, wf);
   T_DONE();
