@@ -87,10 +87,10 @@ static void sha256_ni(const void *data, size_t n, unsigned char out[32]) {
                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const unsigned char *p = data;
   size_t full = n / 64;
-  blocks_ni(h, p, full);
+  if (full) blocks_ni(h, p, full);
   unsigned char tail[128] = {0};
   size_t rest = n - full * 64, len = rest < 56 ? 64 : 128;
-  memcpy(tail, p + full * 64, rest);
+  if (rest) memcpy(tail, p + full * 64, rest); /* data may be NULL when n is 0 */
   tail[rest] = 0x80;
   uint64_t bits = (uint64_t)n * 8;
   for (int i = 0; i < 8; i++) tail[len - 1 - i] = (unsigned char)(bits >> (8 * i));

@@ -30,6 +30,9 @@ int main(void) {
     hex(d, h);
     CHECK(!strcmp(h, vec[i].want), "test vector %zu: %s", i, h);
   }
+  kf_sha256(NULL, 0, d); /* nothing at all: the empty message's digest */
+  hex(d, h);
+  CHECK(!strcmp(h, vec[0].want), "no data: %s", h);
   static unsigned char buf[1100 + 16];
   uint32_t x = 2463534242u; /* xorshift: the same bytes every run */
   for (size_t i = 0; i < sizeof buf; i++) {
