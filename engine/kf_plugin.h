@@ -145,7 +145,8 @@ typedef struct kf_api {
   /* events_after, on the reader's connection. */
   json_t *(*reader_events_after)(kf_reader *r, long long after, int limit, char *error,
                                  size_t len);
-  /* may_share for many events at once, in one transaction: events is an array of
+  /* may_share for many events at once: all decided in one read, what is withheld recorded
+   * in one short write (the write lock is never held while deciding): events is an array of
    * {seq, case} (case absent or null: an event of no case, which always goes). Returns a
    * new array of integers in the same order, 1 (may go) or 0 (no: recorded as withheld
    * from destination, as may_share records it), or NULL with error filled when it could
