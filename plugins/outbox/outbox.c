@@ -311,7 +311,7 @@ static void *deliverer(void *ud) {
     }
     if (bg.wanted <= bg.done || !src.r) break;
     long long want = bg.wanted;
-    clock_gettime(CLOCK_REALTIME, &next);
+    clock_gettime(CLOCK_MONOTONIC, &next);
     next.tv_nsec += ROUND_MS * 1000000L;
     if (next.tv_nsec >= 1000000000L) {
       next.tv_sec++;
@@ -326,7 +326,7 @@ static void *deliverer(void *ud) {
       break;
     } else {
       struct timespec t;
-      clock_gettime(CLOCK_REALTIME, &t);
+      clock_gettime(CLOCK_MONOTONIC, &t);
       t.tv_sec += 1;
       pthread_cond_timedwait(&bg.cv, &bg.mu, &t);
     }
@@ -437,6 +437,14 @@ static int init(const kf_api *a, kf_host *h) {
   pthread_mutex_lock(&bg.mu);
   bg.started = bg.stop = bg.ready = 0;
   bg.wanted = bg.done = 0;
+  /* The thread's waits count on the monotonic clock: a system clock set back would hold a
+   * round (or the retry after a failure) back by as much. No thread waits on it now. */
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_destroy(&bg.cv);
+  pthread_cond_init(&bg.cv, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_mutex_unlock(&bg.mu);
   if (api->abi < 6) {
     api->log(h, KF_LOG_ERROR, "needs a kinflow with plugin ABI 6 (deliveries kept in the "
