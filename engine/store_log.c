@@ -98,19 +98,24 @@ int kf_store_event_append_text(kf_store *st, json_t *ev, const char *data_text, 
   "to_state AS \"to\", reason, data, hash"
 
 /* Filter keys: case, kind, since (at >=), until (at <), actor, after (seq >), before (seq <),
- * limit; "newest": true lists the latest first. */
+ * limit; "newest": true lists the latest first. A case's events are read through
+ * events_by_case (case_id, seq), in a statement of its own: the one for any case ("?1 IS
+ * NULL OR case_id=?1") walks the log in seq order, on either store, whatever ?1 holds. */
 json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
-#define EVENTS_WHERE                                                                           \
-  "SELECT " EVENT_COLS " FROM events"                                                          \
-  " WHERE (?1 IS NULL OR case_id=?1) AND (?2 IS NULL OR kind=?2)"                              \
+#define EVENTS_WHERE(c)                                                                        \
+  "SELECT " EVENT_COLS " FROM events WHERE " c " AND (?2 IS NULL OR kind=?2)"                  \
   " AND (?3 IS NULL OR at>=?3) AND seq>?5 AND (?6 IS NULL OR seq<?6)"                          \
   " AND (?7 IS NULL OR actor=?7) AND (?8 IS NULL OR at<?8)"
-  static const char *oldest = EVENTS_WHERE " ORDER BY seq LIMIT ?4";
-  static const char *newest = EVENTS_WHERE " ORDER BY seq DESC LIMIT ?4";
+  static const char *q[2][2] = {
+      {EVENTS_WHERE("(?1 IS NULL OR case_id=?1)") " ORDER BY seq LIMIT ?4",
+       EVENTS_WHERE("(?1 IS NULL OR case_id=?1)") " ORDER BY seq DESC LIMIT ?4"},
+      {EVENTS_WHERE("case_id=?1") " ORDER BY seq LIMIT ?4",
+       EVENTS_WHERE("case_id=?1") " ORDER BY seq DESC LIMIT ?4"}};
 #undef EVENTS_WHERE
-  db_stmt *s = store_stmt(st, json_is_true(json_object_get(f, "newest")) ? newest : oldest, err);
+  int one = json_is_integer(json_object_get(f, "case"));
+  db_stmt *s = store_stmt(st, q[one][json_is_true(json_object_get(f, "newest"))], err);
   if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) db_bind_int64(s, 1, store_jint(f, "case"));
+  if (one) db_bind_int64(s, 1, store_jint(f, "case"));
   store_bind_text(s, 2, store_jstr(f, "kind"));
   store_bind_text(s, 3, store_jstr(f, "since"));
   json_t *lim = json_object_get(f, "limit");
@@ -123,13 +128,15 @@ json_t *kf_store_events(kf_store *st, json_t *f, kf_err *err) {
 }
 
 json_t *kf_store_events_after(kf_store *st, json_t *f, int64_t after, int limit, kf_err *err) {
-  static const char *q = "SELECT " EVENT_COLS " FROM events"
-                         " WHERE seq > ?4 AND (?1 IS NULL OR case_id=?1)"
-                         " AND (?2 IS NULL OR kind=?2) AND (?3 IS NULL OR at>=?3)"
-                         " ORDER BY seq LIMIT ?5";
-  db_stmt *s = store_stmt(st, q, err);
+#define AFTER_WHERE(c)                                                                         \
+  "SELECT " EVENT_COLS " FROM events WHERE seq > ?4 AND " c                                    \
+  " AND (?2 IS NULL OR kind=?2) AND (?3 IS NULL OR at>=?3) ORDER BY seq LIMIT ?5"
+  static const char *q[2] = {AFTER_WHERE("(?1 IS NULL OR case_id=?1)"), AFTER_WHERE("case_id=?1")};
+#undef AFTER_WHERE
+  int one = json_is_integer(json_object_get(f, "case"));
+  db_stmt *s = store_stmt(st, q[one], err);
   if (!s) return NULL;
-  if (json_is_integer(json_object_get(f, "case"))) db_bind_int64(s, 1, store_jint(f, "case"));
+  if (one) db_bind_int64(s, 1, store_jint(f, "case"));
   store_bind_text(s, 2, store_jstr(f, "kind"));
   store_bind_text(s, 3, store_jstr(f, "since"));
   db_bind_int64(s, 4, after);

@@ -182,6 +182,8 @@ static const char *const MIGRATIONS[] = {
      * worker or team still finds its cases there: x = ? holds only where x is not NULL),
      * and a case that closes leaves the index of open cases without joining another */
     PARTIAL_CASE_INDEXES,
+    /* 14: a transition writes no index of the case's state (store_int.h) */
+    NO_STATE_INDEX,
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -368,6 +368,7 @@ expect_eq "the altered database is kept as it was (still altered), the restored 
 # ---- a database from an older kinflow (schema 10: no cases.last_seq, the head in meta, no deliveries)
 cp copy.db old.db
 q old.db "DROP TABLE deliveries; DROP INDEX cases_by_workflow; CREATE INDEX cases_by_state ON cases(workflow, state);
+          CREATE INDEX cases_by_state_id ON cases(state, id);
           ALTER TABLE cases DROP COLUMN last_seq;
           INSERT OR REPLACE INTO meta(key, value) SELECT 'head', seq || ':' || hash FROM events ORDER BY seq DESC LIMIT 1;
           PRAGMA user_version = 10"

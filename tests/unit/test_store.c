@@ -801,7 +801,7 @@ int main(void) {
   kf_store *st = kf_store_open(path, 0, &err);
   CHECK(st != NULL, "open: %s", err.msg);
   if (!st) T_DONE();
-  CHECK(kf_store_schema_version(st) == 13, "schema migrated");
+  CHECK(kf_store_schema_version(st) == 14, "schema migrated");
   CHECK(kf_store_open("/nonexistent/dir/x.db", 0, &err) == NULL && CONTAINS(err.msg, "/nonexistent"),
         "unopenable path named: %s", err.msg);
 
