@@ -14,6 +14,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "t.h"
+#include "t_events.h"
 
 static const char *URL;
 
@@ -227,6 +228,9 @@ int main(void) {
   CHECK(after && !strcmp(json_string_value(json_object_get(after, "ref")), "R-1"),
         "the next read works on the new connection: %s", after ? "" : err.msg);
   json_decref(after);
+
+  /* a case's events through its index, as the whole log filtered */
+  t_events_by_case(st, c1, c2);
 
   /* a database with tables is no scratch database */
   CHECK(kf_store_scratch(URL, &err) == KF_EREFUSED && CONTAINS(err.msg, "holds tables"),

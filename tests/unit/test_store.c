@@ -12,6 +12,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "t.h"
+#include "t_events.h"
 
 static char path[64];
 
@@ -795,6 +796,33 @@ static void two_writers(void) {
   t_remove_db(p);
 }
 
+/* A case's events through its index (events_by_case), on a store of their own (the log's
+ * numbers below are counted on). */
+static void events_of_a_case(void) {
+  char p[256];
+  kf_err err = {0};
+  t_tmp_path(p, sizeof p, "store-events", "db");
+  kf_store *st = kf_store_open(p, 0, &err);
+  CHECK(st != NULL, "open: %s", err.msg);
+  if (!st) return;
+  CHECK(kf_store_begin(st, &err) == 0, "begin");
+  json_t *def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
+                          "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
+                          "hash", "h1", "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+  CHECK(kf_store_def_put(st, def, &err) == 0, "def put: %s", err.msg);
+  for (int i = 0; i < 2; i++) {
+    json_t *c = json_pack("{s:O,s:s,s:s,s:b,s:{}}", "workflow_id", json_object_get(def, "id"),
+                          "workflow", "w", "state", "a", "final", 0, "data");
+    CHECK(kf_store_case_insert(st, c, "2026-01-05T09:00:00Z", &err) == 0, "case: %s", err.msg);
+    json_decref(c);
+  }
+  json_decref(def);
+  CHECK(kf_store_commit(st, &err) == 0, "commit: %s", err.msg);
+  t_events_by_case(st, 1, 2);
+  kf_store_close(st);
+  t_remove_db(p);
+}
+
 int main(void) {
   t_tmp_path(path, sizeof path, "store", "db");
   kf_err err = {0};
@@ -802,6 +830,7 @@ int main(void) {
   CHECK(st != NULL, "open: %s", err.msg);
   if (!st) T_DONE();
   CHECK(kf_store_schema_version(st) == 14, "schema migrated");
+  events_of_a_case();
   CHECK(kf_store_open("/nonexistent/dir/x.db", 0, &err) == NULL && CONTAINS(err.msg, "/nonexistent"),
         "unopenable path named: %s", err.msg);
 
