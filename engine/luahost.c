@@ -28,6 +28,8 @@ struct kf_lua {
   long budget, count;  /* in hook calls (each 1000 instructions) */
   double seconds, deadline;
   int exceeded;
+  int defer;   /* the next call's hook waits for its first sandboxed code (kf_lua_fire) */
+  int waiting; /* the running call's hook is not set yet: h_at sets it */
   char budget_msg[600];
   char current[256]; /* the file whose code runs now, for errors without a line */
   char lastpos[300];  /* FILE:LINE: the count hook last saw */
@@ -106,13 +108,24 @@ static void hook(lua_State *L, lua_Debug *ar) {
   lua_error(L);
 }
 
+/* A call's budget starts. While the count hook is set, Lua 5.4 stops at every instruction
+ * of every Lua function (luaG_traceexec), some 20k instructions a transition, most of them
+ * in the engine's own code. A deferred call (h->defer: a transition) leaves the hook unset
+ * until its first sandboxed code is about to run: host.at names that code's file before
+ * every guard, action and rule, and before a file of a workflow, rule or form is run (a
+ * definition loaded on the way). From there on the hook stays set for the rest of the
+ * call, over the engine's code too, which then may touch what sandboxed code returned
+ * (a table with metamethods). Before that the call runs only the engine's own code over
+ * the case as the runtime gave it and the checked definition, both plain tables. */
 static void arm(kf_lua *h) {
   h->lastpos[0] = 0;
   h->count = 0;
   h->exceeded = 0;
   h->budget_msg[0] = 0;
   h->deadline = mono() + h->seconds;
-  lua_sethook(h->L, hook, LUA_MASKCOUNT, 1000);
+  h->waiting = h->defer;
+  h->defer = 0;
+  if (!h->waiting) lua_sethook(h->L, hook, LUA_MASKCOUNT, 1000);
 }
 
 /* ---- errors ---- */
@@ -161,6 +174,7 @@ static int pcall(kf_lua *h, int nargs, int nres, kf_err *err) {
   arm(h);
   int rc = lua_pcall(L, nargs, nres, base);
   lua_sethook(L, NULL, 0, 0);
+  h->waiting = 0;
   lua_remove(L, base);
   if (rc == LUA_OK) return 0;
   if (rc == LUA_ERRMEM) {
@@ -1016,6 +1030,10 @@ static int h_at(lua_State *L) {
   if (n >= sizeof h->current) n = sizeof h->current - 1;
   memcpy(h->current, p, n); /* at every guard and action: no formatting */
   h->current[n] = 0;
+  if (h->waiting) { /* sandboxed code runs next: the budget's hook from here on (arm) */
+    h->waiting = 0;
+    if (!h->exceeded) lua_sethook(L, hook, LUA_MASKCOUNT, 1000);
+  }
   return 0;
 }
 
@@ -1191,6 +1209,7 @@ static int h_array(lua_State *L) {
  * position (memory, error objects that are not text) can still name their line. */
 static int h_trace(lua_State *L) {
   kf_lua *h = host(L);
+  h->waiting = 0;
   if (!h->exceeded)
     lua_sethook(L, hook, LUA_MASKCOUNT | (lua_toboolean(L, 1) ? LUA_MASKLINE : 0), 1000);
   return 0;
@@ -1607,6 +1626,7 @@ static json_t *call(kf_lua *h, const char *fn, conv *cv, lua_CFunction push, kf_
     return NULL;
   }
   int nargs = lua_gettop(L) - top - 1;
+  h->defer = c.fire != NULL; /* a transition: its hook waits for sandboxed code (arm) */
   if (pcall(h, nargs, 4, err)) {
     lua_settop(L, top);
     return NULL;

@@ -1,0 +1,92 @@
+/* Unit tests for the CPU budget over a transition's sandboxed code. A transition's count
+ * hook is set only when its first sandboxed code is about to run (luahost.c, arm): each
+ * place a transition runs workflow code must still be bounded, whether it is the first
+ * code of the call or comes after code that returned, and the next transition must run
+ * as before. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "t.h"
+
+static char db[64], wf[64];
+
+/* Each transition from `open` spins at one place; `go` spins nowhere. */
+static const char *WORKFLOW =
+    "local function spin() local n = 0 while true do n = n + 1 end end\n"
+    "return workflow {\n"
+    "  name = 'spin', roles = { 'worker' }, initial = 'open',\n"
+    "  states = { { 'open' }, { 'next' }, { 'hot' }, { 'done', final = true } },\n"
+    "  transitions = {\n"
+    "    { 'go', from = 'open', to = 'next', by = { 'worker' },\n"
+    "      when = { function(c) return true end }, action = function(c) c.data.went = true end },\n"
+    "    { 'guard_first', from = 'open', to = 'next', by = { 'worker' }, when = { spin } },\n"
+    "    { 'guard_second', from = 'open', to = 'next', by = { 'worker' },\n"
+    "      when = { function(c) return true end, spin } },\n"
+    "    { 'action', from = 'open', to = 'next', by = { 'worker' },\n"
+    "      when = { function(c) return true end }, action = spin },\n"
+    "    { 'enter', from = 'open', to = 'hot', by = { 'worker' } },\n"
+    "    { 'stay', from = 'open', stay = true, by = { 'worker' }, action = spin },\n"
+    "    { 'finish', from = { 'next', 'hot' }, to = 'done', by = { 'worker' } },\n"
+    "  },\n"
+    "  on_exit = { next = spin },\n"
+    "  on_enter = { hot = spin },\n"
+    "}\n";
+
+/* Fire `name` on case 1 (in open): it must fail on the budget, naming the workflow's file,
+ * and leave the case and its events as they were. */
+static void spins(kf_engine *e, const char *name, const char *case_id) {
+  kf_err err = {0};
+  json_t *before = kf_case_get(e, case_id, &err);
+  json_t *filter = json_pack("{s:i}", "case", atoi(case_id));
+  json_t *hist = kf_store_events(kf_engine_store(e), filter, &err);
+  size_t nev = json_array_size(hist);
+  json_decref(hist);
+  json_t *res = kf_case_fire(e, case_id, name, "worker", "t", NULL, 0, &err);
+  CHECK(!res && err.code == KF_ELUA && CONTAINS(err.msg, "CPU budget exceeded") &&
+            CONTAINS(err.msg, "kf-budget-"),
+        "%s: stopped by the budget, the workflow's file named: %s", name,
+        res ? "(it fired)" : err.msg);
+  json_decref(res);
+  json_t *after = kf_case_get(e, case_id, &err);
+  CHECK(before && json_equal(before, after), "%s: the case is as it was", name);
+  hist = kf_store_events(kf_engine_store(e), filter, &err);
+  CHECK(json_array_size(hist) == nev, "%s: no event recorded", name);
+  json_decref(hist);
+  json_decref(filter);
+  json_decref(before);
+  json_decref(after);
+}
+
+int main(void) {
+  kf_err err = {0};
+  kf_engine *e = t_engine_deployed("budget", WORKFLOW, db, wf, sizeof db, &err);
+  if (!e) T_DONE();
+  for (int i = 0; i < 3; i++) {
+    json_t *c = kf_case_open(e, "spin", NULL, NULL, "t", &err);
+    CHECK(c != NULL, "open case %d: %s", i + 1, err.msg);
+    json_decref(c);
+  }
+  /* The first sandboxed code of the call spins: a guard, an act in the state. */
+  spins(e, "guard_first", "1");
+  spins(e, "stay", "1");
+  /* Sandboxed code spins after other sandboxed code returned: a second guard, the action,
+   * the state entered. */
+  spins(e, "guard_second", "1");
+  spins(e, "action", "1");
+  spins(e, "enter", "1");
+  /* The next transitions run as before, with their budget. */
+  json_t *res = kf_case_fire(e, "2", "go", "worker", "t", NULL, 0, &err);
+  CHECK(res && json_is_true(json_object_get(json_object_get(res, "data"), "went")),
+        "a transition after the budget errors fires: %s", res ? "ok" : err.msg);
+  json_decref(res);
+  /* The state left spins (on_exit), after the guard-free start of the call. */
+  spins(e, "finish", "2");
+  res = kf_case_fire(e, "1", "go", "worker", "t", NULL, 0, &err);
+  CHECK(res != NULL, "case 1 still moves: %s", res ? "ok" : err.msg);
+  json_decref(res);
+  t_engine_finish(e, db, wf);
+  T_DONE();
+}
