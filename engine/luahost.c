@@ -517,6 +517,20 @@ static void path_fail(const json_path *p, char *errbuf, const char *what) {
 
 static json_t *to_json_at(lua_State *L, int idx, int depth, const json_path *path, char *errbuf);
 
+/* A member of an object being converted: its key (text, or a whole number written out)
+ * and its value. */
+typedef struct member {
+  const char *text;
+  char num[24];
+  json_t *x;
+} member;
+
+static const char *member_key(const member *m) { return m->text ? m->text : m->num; }
+
+static int member_order(const void *a, const void *b) {
+  return strcmp(member_key(a), member_key(b));
+}
+
 /* Convert the value at idx using raw access only (no metamethods run). Returns NULL with
  * a message in errbuf for values JSON cannot hold, having freed what it built. */
 static json_t *to_json(lua_State *L, int idx, int depth, const char *path, char *errbuf) {
@@ -595,33 +609,59 @@ static json_t *to_json_at(lua_State *L, int idx, int depth, const json_path *pat
     }
     return out;
   }
+  /* An object's members go in in key order (as strcmp orders them), as a store's read
+   * gives data back: the runtime hands a transition's data on as it came from here. Each
+   * member is converted first, then they are sorted and put in. */
+  member few[16], *m = few;
+  size_t nm = 0, cap = sizeof few / sizeof *few;
+  int failed = 0;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    char key[64];
-    const char *k;
-    if (lua_type(L, -2) == LUA_TSTRING) k = lua_tostring(L, -2);
-    else if (lua_isinteger(L, -2)) {
-      snprintf(key, sizeof key, "%lld", (long long)lua_tointeger(L, -2));
-      k = key;
-    } else {
+    if (nm == cap) {
+      member *more = m == few ? malloc(2 * cap * sizeof *more) : realloc(m, 2 * cap * sizeof *more);
+      if (!more) {
+        path_fail(path, errbuf, "out of memory");
+        lua_pop(L, 2);
+        failed = 1;
+        break;
+      }
+      if (m == few) memcpy(more, few, sizeof few);
+      m = more;
+      cap *= 2;
+    }
+    member *e = &m[nm];
+    e->text = NULL; /* a text key stays valid in the table; a number key is written here */
+    if (lua_type(L, -2) == LUA_TSTRING) e->text = lua_tostring(L, -2);
+    else if (lua_isinteger(L, -2)) snprintf(e->num, sizeof e->num, "%lld", (long long)lua_tointeger(L, -2));
+    else {
       char what[64];
       snprintf(what, sizeof what, "keys must be text or whole numbers, not %s",
                luaL_typename(L, -2));
       path_fail(path, errbuf, what);
       lua_pop(L, 2);
-      json_decref(out);
-      return NULL;
+      failed = 1;
+      break;
     }
-    json_path sub = {path, k, 0};
-    json_t *x = to_json_at(L, -1, depth + 1, &sub, errbuf);
+    json_path sub = {path, member_key(e), 0};
+    e->x = to_json_at(L, -1, depth + 1, &sub, errbuf);
     lua_pop(L, 1);
-    if (!x) {
+    if (!e->x) {
       lua_pop(L, 1);
-      json_decref(out);
-      return NULL;
+      failed = 1;
+      break;
     }
-    if (!json_is_null(x)) json_object_set_new(out, k, x);
-    else json_decref(x);
+    if (json_is_null(e->x)) json_decref(e->x);
+    else nm++;
+  }
+  if (!failed) qsort(m, nm, sizeof *m, member_order);
+  for (size_t i = 0; i < nm; i++) {
+    if (failed) json_decref(m[i].x);
+    else json_object_set_new(out, member_key(&m[i]), m[i].x);
+  }
+  if (m != few) free(m);
+  if (failed) {
+    json_decref(out);
+    return NULL;
   }
   return out;
 }

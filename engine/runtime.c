@@ -889,7 +889,8 @@ static json_t *def_meta(kf_engine *e, int64_t workflow_id, kf_err *err) {
 static json_t *text_or_null(const char *t) { return t ? json_string(t) : json_null(); }
 
 /* The case of row r as kf_store_case_get returns it (the same members, in the same order),
- * its data being data (borrowed). NULL with err. */
+ * its data being data (borrowed), which came from Lua: its objects' keys in the order a
+ * read gives them (luahost.c's to_json puts them in sorted). NULL with err. */
 static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err *err) {
   json_t *m = def_meta(e, r->workflow_id, err);
   if (!m) return NULL;
@@ -901,7 +902,7 @@ static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err
   json_object_set_new(c, "workflow_id", json_integer(r->workflow_id));
   json_object_set_new(c, "state", text_or_null(r->state));
   json_object_set_new(c, "final", json_boolean(r->final));
-  json_object_set_new(c, "data", kf_store_data_sorted(data)); /* as a read gives it */
+  json_object_set_new(c, "data", data ? json_incref(data) : json_object());
   json_object_set_new(c, "revision", json_integer(r->revision));
   json_object_set_new(c, "overdue_since", text_or_null(r->overdue_since));
   json_object_set_new(c, "created_at", text_or_null(r->created_at));
