@@ -112,11 +112,14 @@ static void hook(lua_State *L, lua_Debug *ar) {
  * of every Lua function (luaG_traceexec), some 20k instructions a transition, most of them
  * in the engine's own code. A deferred call (h->defer: a transition) leaves the hook unset
  * until its first sandboxed code is about to run: host.at names that code's file before
- * every guard, action and rule, and before a file of a workflow, rule or form is run (a
- * definition loaded on the way). From there on the hook stays set for the rest of the
- * call, over the engine's code too, which then may touch what sandboxed code returned
- * (a table with metamethods). Before that the call runs only the engine's own code over
- * the case as the runtime gave it and the checked definition, both plain tables. */
+ * every guard, action and rule, and before a file of a workflow, rule or form is run, and
+ * host.arm comes first in E.load_file, whose callers then read what a file returned (even
+ * a file kept from before, which does not run again). From there on the hook stays set for
+ * the rest of the call, over the engine's code too, which then may touch what sandboxed
+ * code made (a table with metamethods). Before that the call runs only the engine's own
+ * code over the case as the runtime gave it and a normalised definition: plain tables the
+ * engine made (define.lua copies the lists it keeps), and the file's functions, called
+ * only after host.at. */
 static void arm(kf_lua *h) {
   h->lastpos[0] = 0;
   h->count = 0;
@@ -1062,7 +1065,15 @@ static int h_duration(lua_State *L) {
   return 1;
 }
 
-/* at(path): name the file whose code runs next, for errors that carry no line. */
+/* A deferred call's hook, set now: sandboxed code, or what it made, is about to run. */
+static void hook_now(kf_lua *h) {
+  if (!h->waiting) return;
+  h->waiting = 0;
+  if (!h->exceeded) lua_sethook(h->L, hook, LUA_MASKCOUNT, 1000);
+}
+
+/* at(path): name the file whose code runs next, for errors that carry no line; from here
+ * on the call's budget hook is set (arm). */
 static int h_at(lua_State *L) {
   kf_lua *h = host(L);
   size_t n = 0;
@@ -1070,10 +1081,14 @@ static int h_at(lua_State *L) {
   if (n >= sizeof h->current) n = sizeof h->current - 1;
   memcpy(h->current, p, n); /* at every guard and action: no formatting */
   h->current[n] = 0;
-  if (h->waiting) { /* sandboxed code runs next: the budget's hook from here on (arm) */
-    h->waiting = 0;
-    if (!h->exceeded) lua_sethook(L, hook, LUA_MASKCOUNT, 1000);
-  }
+  hook_now(h);
+  return 0;
+}
+
+/* arm(): the call's budget hook from here on (see arm above), for the engine's code that is
+ * about to read what a file returned (its spec tables, which may carry metamethods). */
+static int h_arm(lua_State *L) {
+  hook_now(host(L));
   return 0;
 }
 
@@ -1280,6 +1295,7 @@ static const luaL_Reg host_fns[] = {
     {"list_dir", h_list_dir}, {"getenv", h_getenv},     {"now", h_now},
     {"parse_time", h_parse_time}, {"iso", h_iso},       {"duration", h_duration},
     {"at", h_at},             {"load", h_load},         {"memory", h_memory},
+    {"arm", h_arm},
     {"caller", h_caller},     {"fninfo", h_fninfo},     {"realpath", h_realpath},
     {"exe_dir", h_exe_dir},   {"log", h_log},           {"array", h_array},
     {"exceeded", h_exceeded}, {"lastpos", h_lastpos},   {"trace", h_trace},

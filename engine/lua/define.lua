@@ -7,6 +7,16 @@ local kinds, lines = E.kinds, E.lines
 local fmt, insert = string.format, table.insert
 local q, list_of, set_of, names, line_of, bounded = lib.q, lib.list_of, lib.set_of, lib.names, lib.line_of, lib.bounded
 
+-- A list the definition keeps (a transition's from, by and requires; a state's forms), as a
+-- plain list of its items read raw: the workflow file's own table may carry metamethods,
+-- and a transition reads these before any of the file's code runs, when its CPU budget's
+-- hook is not set yet (luahost.c, arm).
+local function plain_list(v)
+  local out = {}
+  for i, x in ipairs(list_of(v)) do out[i] = x end
+  return out
+end
+
 ---------------------------------------------------------------------------------------
 -- Definitions: a raw spec (as written, adaptations merged) normalised into a def
 
@@ -387,7 +397,7 @@ local function normalise(raw, out)
       problem(at, "each state is { \"name\", title = ... }")
     else
       local st = { name = s[1], title = s.title or s[1], description = s.description,
-                   forms = list_of(s.forms), review = s.review, final = s.final == true,
+                   forms = plain_list(s.forms), review = s.review, final = s.final == true,
                    outcome = s.outcome, ended_by = s.ended_by, at = at, adapted = e.adapted }
       for k in pairs(s) do
         if k ~= 1 and not STATE_FIELDS[k] then problem(at, "state %s: unknown field %s", q(st.name), tostring(k)) end
@@ -433,7 +443,7 @@ local function normalise(raw, out)
       local tr = { name = t[1], title = t.title, description = t.description, to = t.to,
                    after = t.after, reason = t.reason == true, action = t.action, at = at,
                    stay = t.stay == true,
-                   adapted = e.adapted, requires = list_of(t.requires), when = {},
+                   adapted = e.adapted, requires = plain_list(t.requires), when = {},
                    decision = t.decision == true }
       local label = "transition " .. q(tr.name)
       for k in pairs(t) do
@@ -442,7 +452,7 @@ local function normalise(raw, out)
       if t[2] ~= nil then problem(at, "%s: unexpected second value (fields need names: from = ..., to = ...)", label) end
       if t.from == "*" then tr.from_all = true; tr.from = {}
       elseif t.from == nil then problem(at, "%s has no from (a state, a list of states, or \"*\")", label); tr.from = {}
-      else tr.from = list_of(t.from) end
+      else tr.from = plain_list(t.from) end
       for _, s in ipairs(tr.from) do
         if s == "*" then problem(at, "%s: \"*\" cannot be in a list; write from = \"*\"", label)
         elseif not def.state_by[s] then problem(at, "%s names unknown state %s in from", label, q(s))
@@ -458,7 +468,7 @@ local function normalise(raw, out)
       elseif tr.to == nil then problem(at, "%s has no to (or stay = true: an act that does not leave the state)", label)
       elseif not def.state_by[tr.to] then problem(at, "%s names unknown state %s", label, q(tr.to)) end
       if t.by ~= nil then
-        tr.by = list_of(t.by)
+        tr.by = plain_list(t.by)
         for _, r in ipairs(tr.by) do
           if not def.role_set[r] then problem(at, "%s names unknown role %s in by (roles: %s)", label, q(r), names(def.roles)) end
         end

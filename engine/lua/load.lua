@@ -2,7 +2,7 @@
 -- sandbox (E.load_file, cached and bounded), and finding the form or rule a file declares.
 -- It never decides what a definition means: that is define.lua and check.lua.
 local E = ...
-local lib = E.lib
+local lib, host = E.lib, E.host
 local kinds, lines = E.kinds, E.lines
 local fmt = string.format
 local q, list_of, scan_lines, constructor_line, bounded = lib.q, lib.list_of, lib.scan_lines, lib.constructor_line, lib.bounded
@@ -17,6 +17,7 @@ local loaded = bounded(500, 8 << 20)
 
 -- Run a file and return what it declares: value, kind, line map; or nil, message.
 function E.load_file(path, source)
+  host.arm()   -- what the file returned is read from here on: under the CPU budget
   local key = path .. "\0" .. source
   local hit = loaded.get(key)
   if hit then hit.map.used = {}; return hit.value, hit.kind, hit.map end

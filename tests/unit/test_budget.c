@@ -16,6 +16,15 @@ static char db[64], wf[64];
 /* Each transition from `open` spins at one place; `go` spins nowhere. */
 static const char *WORKFLOW =
     "local function spin() local n = 0 while true do n = n + 1 end end\n"
+    /* a by list whose table counts reads through its metatable; the guard of 'watch' says
+     * how many happened since the last one: none may, before the guard runs unbudgeted */
+    "local seen, last = 0, nil\n"
+    "local watched = setmetatable({ 'worker' }, { __index = function() seen = seen + 1 end })\n"
+    "local function quiet()\n"
+    "  local d = last and seen - last or 0\n"
+    "  last = seen\n"
+    "  return d == 0, 'the engine read by through its metatable ' .. d .. ' times before the guard'\n"
+    "end\n"
     "return workflow {\n"
     "  name = 'spin', roles = { 'worker' }, initial = 'open',\n"
     "  states = { { 'open' }, { 'next' }, { 'hot' }, { 'done', final = true } },\n"
@@ -29,6 +38,7 @@ static const char *WORKFLOW =
     "      when = { function(c) return true end }, action = spin },\n"
     "    { 'enter', from = 'open', to = 'hot', by = { 'worker' } },\n"
     "    { 'stay', from = 'open', stay = true, by = { 'worker' }, action = spin },\n"
+    "    { 'watch', from = 'open', stay = true, by = watched, when = { quiet } },\n"
     "    { 'finish', from = { 'next', 'hot' }, to = 'done', by = { 'worker' } },\n"
     "  },\n"
     "  on_exit = { next = spin },\n"
@@ -77,6 +87,14 @@ int main(void) {
   spins(e, "guard_second", "1");
   spins(e, "action", "1");
   spins(e, "enter", "1");
+  /* Before its first sandboxed code a transition reads only tables the engine made: the
+   * definition keeps a plain copy of a transition's by (and from, requires). */
+  for (int i = 0; i < 3; i++) {
+    json_t *w = kf_case_fire(e, "3", "watch", "worker", "t", NULL, 0, &err);
+    CHECK(w != NULL, "watch %d: no metamethod of the file's by read before the guard: %s", i + 1,
+          w ? "ok" : err.msg);
+    json_decref(w);
+  }
   /* The next transitions run as before, with their budget. */
   json_t *res = kf_case_fire(e, "2", "go", "worker", "t", NULL, 0, &err);
   CHECK(res && json_is_true(json_object_get(json_object_get(res, "data"), "went")),
