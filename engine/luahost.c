@@ -1092,6 +1092,29 @@ static int h_arm(lua_State *L) {
   return 0;
 }
 
+/* copy(v): v, with every table in it copied (raw access, no metatables; below MAX_DEPTH
+ * levels a table is shared, as deep within it as the data's own limit never reaches): the
+ * guard's own copy of a case's data, in one call rather than one a value. */
+static void copy_into(lua_State *L, int src, int depth) {
+  luaL_checkstack(L, 4, "copying the case's data");
+  lua_createtable(L, (int)lua_rawlen(L, src), 0);
+  int dst = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, src)) {
+    lua_pushvalue(L, -2); /* key, value, key */
+    if (lua_type(L, -2) == LUA_TTABLE && depth < MAX_DEPTH) copy_into(L, lua_gettop(L) - 1, depth + 1);
+    else lua_pushvalue(L, -2);
+    lua_rawset(L, dst); /* key, value */
+    lua_pop(L, 1);
+  }
+}
+
+static int h_copy(lua_State *L) {
+  lua_settop(L, 1);
+  if (lua_type(L, 1) == LUA_TTABLE) copy_into(L, 1, 0);
+  return 1;
+}
+
 /* Load text (never bytecode) as a chunk named after its file, in environment env. */
 static int h_load(lua_State *L) {
   size_t n;
@@ -1295,7 +1318,7 @@ static const luaL_Reg host_fns[] = {
     {"list_dir", h_list_dir}, {"getenv", h_getenv},     {"now", h_now},
     {"parse_time", h_parse_time}, {"iso", h_iso},       {"duration", h_duration},
     {"at", h_at},             {"load", h_load},         {"memory", h_memory},
-    {"arm", h_arm},
+    {"copy", h_copy},         {"arm", h_arm},
     {"caller", h_caller},     {"fninfo", h_fninfo},     {"realpath", h_realpath},
     {"exe_dir", h_exe_dir},   {"log", h_log},           {"array", h_array},
     {"exceeded", h_exceeded}, {"lastpos", h_lastpos},   {"trace", h_trace},

@@ -21,12 +21,6 @@ local function guard_result(ok, a, b, label, path)
   return false, label .. " is not met"
 end
 
-local function deep_copy(v, depth)
-  if type(v) ~= "table" or depth > 64 then return v end
-  local c = {}
-  for k, x in next, v do c[k] = deep_copy(x, depth + 1) end
-  return c
-end
 
 ---------------------------------------------------------------------------------------
 -- Private refusals: a guard's text that quotes a sensitive value of the case
@@ -147,7 +141,7 @@ local function unmet(def, c, t, role, opts, is_private)
   end
   E.current_def = def
   for _, g in ipairs(t.when) do
-    local view = make_case(c, nil, deep_copy(c.data, 0))   -- a guard sees its own copy of the data
+    local view = make_case(c, nil, host.copy(c.data))   -- a guard sees its own copy of the data
     local ok, why
     if g.rule then
       local r = E.find_rule(g.rule, def)

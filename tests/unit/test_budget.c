@@ -39,6 +39,12 @@ static const char *WORKFLOW =
     "    { 'enter', from = 'open', to = 'hot', by = { 'worker' } },\n"
     "    { 'stay', from = 'open', stay = true, by = { 'worker' }, action = spin },\n"
     "    { 'watch', from = 'open', stay = true, by = watched, when = { quiet } },\n"
+    /* a guard writes into its copy of the data, deep down; the action sees the case's */
+    "    { 'peek', from = 'open', stay = true, by = { 'worker' },\n"
+    "      when = { function(c) c.data.nested.x = 'guard'; c.data.nested.list[1] = 'g';\n"
+    "                           c.data.nested.more = { 1 }; c.data.top = 'guard'; return true end },\n"
+    "      action = function(c) c.data.seen = c.data.nested.x .. ',' .. c.data.nested.list[1] ..\n"
+    "        ',' .. tostring(c.data.nested.more) .. ',' .. tostring(c.data.top) end },\n"
     "    { 'finish', from = { 'next', 'hot' }, to = 'done', by = { 'worker' } },\n"
     "  },\n"
     "  on_exit = { next = spin },\n"
@@ -71,6 +77,8 @@ static void spins(kf_engine *e, const char *name, const char *case_id) {
 }
 
 int main(void) {
+  /* transitions here hold the write lock for seconds: no delivery thread waiting on it */
+  setenv("KINFLOW_OUTBOX", "off", 1);
   kf_err err = {0};
   kf_engine *e = t_engine_deployed("budget", WORKFLOW, db, wf, sizeof db, &err);
   if (!e) T_DONE();
@@ -95,6 +103,19 @@ int main(void) {
           w ? "ok" : err.msg);
     json_decref(w);
   }
+  /* A guard's copy of the data is its own all the way down. */
+  json_t *patch = json_loads("{\"nested\": {\"x\": \"case\", \"list\": [\"c\"]}}", 0, NULL);
+  json_t *set = kf_case_set(e, "3", patch, "t", 0, &err);
+  CHECK(set != NULL, "nested data set: %s", set ? "ok" : err.msg);
+  json_decref(set);
+  json_decref(patch);
+  json_t *p = kf_case_fire(e, "3", "peek", "worker", "t", NULL, 0, &err);
+  json_t *pd = json_object_get(p, "data");
+  const char *seen = json_string_value(json_object_get(pd, "seen"));
+  CHECK(seen && !strcmp(seen, "case,c,nil,nil") && !json_object_get(pd, "top") &&
+            !json_object_get(json_object_get(pd, "nested"), "more"),
+        "what a guard writes, at any depth, stays in its copy: %s", seen ? seen : err.msg);
+  json_decref(p);
   /* The next transitions run as before, with their budget. */
   json_t *res = kf_case_fire(e, "2", "go", "worker", "t", NULL, 0, &err);
   CHECK(res && json_is_true(json_object_get(json_object_get(res, "data"), "went")),
