@@ -117,16 +117,18 @@ local function unmet(def, c, t, role, opts, is_private)
   elseif role == nil then
     -- any role: listing moves without --as
   elseif t.by then
-    local allowed = false
-    for _, r in ipairs(t.by) do if r == role then allowed = true end end
+    local allowed, by = false, t.by   -- plain lists the definition made (define.lua): no ipairs
+    for i = 1, #by do if by[i] == role then allowed = true end end
     if not allowed then
-      local by = A()
-      for i, r in ipairs(t.by) do by[i] = r end
-      out = add_to(out, "role", { role = role, transition = t.name, by = by },
+      local list = A()
+      for i = 1, #by do list[i] = by[i] end
+      out = add_to(out, "role", { role = role, transition = t.name, by = list },
         fmt("role %s may not fire %s (by: %s)", q(role), q(t.name), names(t.by)))
     end
   end
-  for _, f in ipairs(t.requires) do
+  local requires, when = t.requires, t.when
+  for i = 1, #requires do
+    local f = requires[i]
     if c.id == nil or #host.entries(c.id, f) == 0 then
       out = add_to(out, "form_missing", { form = f }, fmt("requires form %s (no valid entry)", q(f)))
     end
@@ -140,7 +142,8 @@ local function unmet(def, c, t, role, opts, is_private)
     out = add_to(out, "reason_required", { transition = t.name }, fmt("%s needs a reason (--reason)", q(t.name)))
   end
   E.current_def = def
-  for _, g in ipairs(t.when) do
+  for i = 1, #when do
+    local g = when[i]
     local view = make_case(c, nil, host.copy(c.data))   -- a guard sees its own copy of the data
     local ok, why
     if g.rule then
@@ -187,7 +190,9 @@ local function timers_for(def, state)
   local st = def.state_by[state]
   if st.final then return nil end
   local out, now
-  for _, t in ipairs(def.transitions) do
+  local ts = def.transitions
+  for i = 1, #ts do
+    local t = ts[i]
     if t.after and fires_from(t, state, def) then
       now = now or host.parse_time(host.now())
       out = out or {}
@@ -314,12 +319,21 @@ function E.fire(c, name, role, opts)
     return nil, "refused", fmt("%s: cannot fire %s: %s", label_of(c), q(name), text),
       A { refusal("state", { transition = name, state = c.state, from = from }, text) }
   end
+  -- What the move does that no workflow code can change, worked out before any of it runs:
+  -- the call's CPU budget hook is set at the first guard or action and then stays, and
+  -- Lua stops at every instruction while it is set (luahost.c, arm).
+  local eff = effects()
+  local obj = make_case(c, eff)
+  local to, timed, timers
+  if not t.stay then
+    to = def.state_by[t.to]
+    timed = has_state_timers(def, c.state)
+    timers = timers_for(def, t.to)
+  end
   local refusals = unmet(def, c, t, role, opts, nil)
   if refusals then
     return nil, "refused", fmt("%s: cannot fire %s: %s", label_of(c), q(name), concat(texts(refusals), "; ")), refusals
   end
-  local eff = effects()
-  local obj = make_case(c, eff)
   E.current_def = def
   if t.stay then -- an act in the state: no exit, no entry, the state's timers go on
     run_action(t.action, obj, def.at.path)
@@ -329,13 +343,11 @@ function E.fire(c, name, role, opts)
   end
   run_action(def.on_exit[c.state], obj, def.at.path)
   run_action(t.action, obj, def.at.path)
-  local to = def.state_by[t.to]
   rawset(obj, "state", t.to)
   run_action(def.on_enter[t.to], obj, def.at.path)
   local decision = t.decision and E.decision_for(c, t.name) or nil
   return { to = t.to, final = to.final, outcome = to.outcome, ended_by = to.ended_by,
-           timed = has_state_timers(def, c.state),
-           data = rawget(obj, "data") or {}, timers = timers_for(def, t.to),
+           timed = timed, data = rawget(obj, "data") or {}, timers = timers,
            schedules = eff.schedules, cancels = eff.cancels, emits = eff.emits,
            decision = decision and decision.id or nil }
 end
