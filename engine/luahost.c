@@ -1092,9 +1092,9 @@ static int h_arm(lua_State *L) {
   return 0;
 }
 
-/* copy(v): v, with every table in it copied (raw access, no metatables; below MAX_DEPTH
- * levels a table is shared, as deep within it as the data's own limit never reaches): the
- * guard's own copy of a case's data, in one call rather than one a value. */
+/* copy(v): v, with every table in it copied (raw access, no metatables; a table more than
+ * MAX_DEPTH levels down is shared, deeper than a case's data can be): the guard's own copy
+ * of a case's data, in one call rather than a Lua call for each value. */
 static void copy_into(lua_State *L, int src, int depth) {
   luaL_checkstack(L, 4, "copying the case's data");
   lua_createtable(L, (int)lua_rawlen(L, src), 0);

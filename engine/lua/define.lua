@@ -8,9 +8,9 @@ local fmt, insert = string.format, table.insert
 local q, list_of, set_of, names, line_of, bounded = lib.q, lib.list_of, lib.set_of, lib.names, lib.line_of, lib.bounded
 
 -- A list the definition keeps (a transition's from, by and requires; a state's forms), as a
--- plain list of its items read raw: the workflow file's own table may carry metamethods,
--- and a transition reads these before any of the file's code runs, when its CPU budget's
--- hook is not set yet (luahost.c, arm).
+-- plain list the engine made: the workflow file's own table may carry metamethods (they run
+-- here under the CPU budget, E.load_file having set its hook), and a transition reads these
+-- lists before any of the file's code runs, when its hook is not set yet (luahost.c, arm).
 local function plain_list(v)
   local out = {}
   for i, x in ipairs(list_of(v)) do out[i] = x end

@@ -21,7 +21,6 @@ local function guard_result(ok, a, b, label, path)
   return false, label .. " is not met"
 end
 
-
 ---------------------------------------------------------------------------------------
 -- Private refusals: a guard's text that quotes a sensitive value of the case
 
