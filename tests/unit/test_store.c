@@ -555,13 +555,18 @@ static int64_t scalar_of(const char *sql) {
   return v;
 }
 
+/* Workflow w's definition row, as kf_store_def_put takes it. */
+static json_t *workflow_w(void) {
+  return json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name", "w",
+                   "title", "W", "path", "w.lua", "source", "return 1", "definition", "hash", "h1",
+                   "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+}
+
 static void case_heads(void) {
   t_tmp_path(path, sizeof path, "heads", "db");
   kf_err err = {0};
   kf_store *st = kf_store_open(path, 0, &err);
-  json_t *def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
-                          "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
-                          "hash", "h1", "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+  json_t *def = workflow_w();
   kf_store_begin(st, &err);
   kf_store_def_put(st, def, &err);
   for (int i = 0; i < 2; i++) {
@@ -806,9 +811,7 @@ static void events_of_a_case(void) {
   CHECK(st != NULL, "open: %s", err.msg);
   if (!st) return;
   CHECK(kf_store_begin(st, &err) == 0, "begin");
-  json_t *def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
-                          "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
-                          "hash", "h1", "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+  json_t *def = workflow_w();
   CHECK(kf_store_def_put(st, def, &err) == 0, "def put: %s", err.msg);
   for (int i = 0; i < 2; i++) {
     json_t *c = json_pack("{s:O,s:s,s:s,s:b,s:{}}", "workflow_id", json_object_get(def, "id"),
@@ -836,9 +839,7 @@ int main(void) {
 
   /* a definition, a case, a revision conflict */
   CHECK(kf_store_begin(st, &err) == 0, "begin");
-  json_t *def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name",
-                          "w", "title", "W", "path", "w.lua", "source", "return 1", "definition",
-                          "hash", "h1", "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+  json_t *def = workflow_w();
   CHECK(kf_store_def_put(st, def, &err) == 0, "def put: %s", err.msg);
   CHECK(json_integer_value(json_object_get(def, "version")) == 1, "first version is 1");
   CHECK(kf_store_def_put(st, def, &err) == 0 && json_integer_value(json_object_get(def, "version")) == 2,
