@@ -128,6 +128,13 @@ void store_bind_text(db_stmt *s, int i, const char *v) {
   else db_bind_null(s, i);
 }
 
+/* Bind v without a copy (SQLite's allocations are plain mallocs in Debian's build: it has
+ * no lookaside): v must stay as it is until the statement has run (store_step_done). */
+void store_bind_borrowed(db_stmt *s, int i, const char *v) {
+  if (v) db_bind_text(s, i, v, -1, DB_STATIC);
+  else db_bind_null(s, i);
+}
+
 /* Bind v as JSON text ("{}" when v is NULL). Fails, binding nothing, when v cannot be
  * written: never an empty object in place of data it could not write. */
 int store_bind_json(kf_store *st, db_stmt *s, int i, json_t *v, kf_err *err) {
@@ -799,14 +806,13 @@ int kf_store_case_update_text(kf_store *st, int64_t id, int64_t revision, const 
   if (!s) return err ? err->code : KF_ESTORE;
   db_bind_int64(s, 1, id);
   db_bind_int64(s, 2, revision);
-  store_bind_text(s, 3, state);
-  db_bind_text(s, 5, data ? data : "{}", -1, DB_STATIC);
-  store_bind_text(s, 6, now);
+  store_bind_borrowed(s, 3, state);
+  store_bind_borrowed(s, 5, data ? data : "{}");
+  store_bind_borrowed(s, 6, now);
   db_bind_int(s, 7, entered);
   int noting = st->head.seq && st->head.case_id == id;
   if (noting) db_bind_int64(s, 8, st->head.seq);
   int rc = store_step_done(st, s, "updating a case", err);
-  db_bind_null(s, 5); /* the text is the caller's */
   if (rc) return rc;
   if (db_changes(st) == 0)
     return kf_fail(err, KF_ECONFLICT, "case %lld changed since revision %lld (someone else "

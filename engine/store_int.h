@@ -111,6 +111,7 @@ int store_db_fail(kf_store *st, kf_err *err, int rc, const char *what);
 int store_exec(kf_store *st, const char *sql, kf_err *err);
 db_stmt *store_stmt(kf_store *st, const char *sql, kf_err *err);
 void store_bind_text(db_stmt *s, int i, const char *v);
+void store_bind_borrowed(db_stmt *s, int i, const char *v);
 int store_bind_json(kf_store *st, db_stmt *s, int i, json_t *v, kf_err *err);
 json_t *store_col_json(db_stmt *s, int i, int parse);
 int store_is_json_col(const char *name);

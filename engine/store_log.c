@@ -69,19 +69,11 @@ int kf_store_event_append_text(kf_store *st, json_t *ev, const char *data_text, 
   }
   db_bind_int64(s, 1, seq);
   if (json_is_integer(cid)) db_bind_int64(s, 2, json_integer_value(cid));
-  store_bind_text(s, 3, store_jstr(ev, "at"));
-  store_bind_text(s, 4, store_jstr(ev, "actor"));
-  store_bind_text(s, 5, store_jstr(ev, "role"));
-  store_bind_text(s, 6, store_jstr(ev, "kind"));
-  store_bind_text(s, 7, store_jstr(ev, "name"));
-  store_bind_text(s, 8, store_jstr(ev, "from"));
-  store_bind_text(s, 9, store_jstr(ev, "to"));
-  store_bind_text(s, 10, store_jstr(ev, "reason"));
-  db_bind_text(s, 11, dtext, -1, DB_TRANSIENT);
-  store_bind_text(s, 12, prev);
-  store_bind_text(s, 13, hash);
-  free(owned);
+  for (int i = 0; i < 9; i++) store_bind_borrowed(s, 3 + i, text[i]); /* at .. data */
+  store_bind_borrowed(s, 12, prev);
+  store_bind_borrowed(s, 13, hash);
   rc = store_step_done(st, s, "appending an event", err);
+  free(owned);
   if (rc) return rc;
   /* The head, kept beside the log (at commit: meta, or the row of the case it is about):
    * cutting events off its end shows up in verify. */

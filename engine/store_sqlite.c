@@ -309,6 +309,11 @@ static int lite_on_busy(void *ud, int count) {
 }
 
 int store_sqlite_open(kf_store *st, int flags, kf_err *err) {
+  static int configured;
+  if (!configured) {
+    configured = 1;
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  }
   int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (!(flags & (KF_STORE_NOCREATE | KF_STORE_READONLY))) oflags |= SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(st->path, &st->db, oflags, NULL);
