@@ -134,42 +134,60 @@ static int key_order(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* An object's member, for writing its members in key order. */
+typedef struct {
+  const char *k;
+  size_t klen;
+  json_t *v;
+} member;
+
+static int member_order(const void *a, const void *b) {
+  return strcmp(((const member *)a)->k, ((const member *)b)->k);
+}
+
+/* n written in decimal; its length. */
+static size_t int_text(char out[24], json_int_t n) {
+  char rev[24];
+  size_t len = 0, k = 0;
+  unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+  do rev[len++] = (char)('0' + u % 10); while ((u /= 10));
+  if (n < 0) out[k++] = '-';
+  while (len) out[k++] = rev[--len];
+  return k;
+}
+
 /* v written compactly (keys sorted with sort), as json_dumps writes it. 0, or -1 for what
  * is left to Jansson itself: reals (its own digits), keys holding a NUL, deep nesting, text
- * that is not UTF-8 (Jansson refuses it too), memory. */
+ * that is not UTF-8 (Jansson refuses it too), memory. An object whose members are in key
+ * order already (as the data a transition returns: luahost.c builds it so) is not sorted. */
 static int canon_json(canon *c, json_t *v, int sort, int depth) {
   if (depth > 64) return -1;
   switch (json_typeof(v)) {
   case JSON_OBJECT: {
     size_t n = json_object_size(v), i = 0;
-    const char *few[16], **keys = few;
-    if (sort && n > 16 && !(keys = malloc(n * sizeof *keys))) return -1;
+    member few[16], *m = few;
+    if (n > 16 && !(m = malloc(n * sizeof *m))) return -1;
     const char *k;
     size_t klen;
     json_t *x;
-    int rc = 0;
-    canon_put(c, "{", 1);
+    int rc = 0, ordered = 1;
     json_object_keylen_foreach(v, k, klen, x) {
-      if (strlen(k) != klen) rc = -1;
-      else if (sort) keys[i++] = k;
-      else {
-        if (i++) canon_put(c, ",", 1);
-        canon_text(c, k, klen, 0);
-        canon_put(c, ":", 1);
-        if (canon_json(c, x, sort, depth + 1)) rc = -1;
+      if (strlen(k) != klen || i == n) {
+        rc = -1;
+        break;
       }
-      if (rc) break;
+      if (i && ordered && strcmp(m[i - 1].k, k) > 0) ordered = 0;
+      m[i++] = (member){k, klen, x};
     }
-    if (sort && !rc) {
-      qsort(keys, i, sizeof *keys, key_order);
-      for (size_t j = 0; j < i && !rc; j++) {
-        if (j) canon_put(c, ",", 1);
-        canon_text(c, keys[j], strlen(keys[j]), 0);
-        canon_put(c, ":", 1);
-        rc = canon_json(c, json_object_get(v, keys[j]), sort, depth + 1);
-      }
+    if (sort && !ordered && !rc) qsort(m, i, sizeof *m, member_order);
+    canon_put(c, "{", 1);
+    for (size_t j = 0; j < i && !rc; j++) {
+      if (j) canon_put(c, ",", 1);
+      canon_text(c, m[j].k, m[j].klen, 0);
+      canon_put(c, ":", 1);
+      rc = canon_json(c, m[j].v, sort, depth + 1);
     }
-    if (keys != few) free(keys);
+    if (m != few) free(m);
     canon_put(c, "}", 1);
     return rc;
   }
@@ -187,8 +205,7 @@ static int canon_json(canon *c, json_t *v, int sort, int depth) {
   case JSON_STRING: canon_text(c, json_string_value(v), json_string_length(v), 0); return 0;
   case JSON_INTEGER: {
     char num[24];
-    int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    canon_put(c, num, (size_t)n);
+    canon_put(c, num, int_text(num, json_integer_value(v)));
     return 0;
   }
   case JSON_TRUE: canon_put(c, "true", 4); return 0;

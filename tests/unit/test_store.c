@@ -714,8 +714,9 @@ static json_t *rnd_json(int depth, int utf8_only) {
   size_t n;
   switch (depth > 3 ? 2 + rnd() % 6 : rnd() % 8) {
   case 0: {
-    json_t *o = json_object();
-    for (unsigned i = 0, k = rnd() % 6; i < k; i++) {
+    json_t *o = json_object(); /* at the top, now and then more members than fit on the
+                                * writer's stack (16) */
+    for (unsigned i = 0, k = depth == 0 && rnd() % 5 == 0 ? 17 + rnd() % 20 : rnd() % 6; i < k; i++) {
       rnd_text(text, &n, 1);
       json_object_set_new(o, text, rnd_json(depth + 1, utf8_only));
     }
