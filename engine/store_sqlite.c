@@ -3,6 +3,7 @@
  * The store's SQL is written for SQLite, so statements pass through as written. Nothing
  * above the store sees SQLite. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,12 +309,15 @@ static int lite_on_busy(void *ud, int count) {
   return 1;
 }
 
+/* Before SQLite's first use in the process: no memory statistics (nothing here reads them;
+ * kept, they take a mutex and count on every allocation, and Debian's SQLite has no
+ * lookaside, so every small allocation is a malloc). Refused, harmlessly, once SQLite is
+ * in use. */
+static void lite_configure(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 int store_sqlite_open(kf_store *st, int flags, kf_err *err) {
-  static int configured;
-  if (!configured) {
-    configured = 1;
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  }
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, lite_configure);
   int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (!(flags & (KF_STORE_NOCREATE | KF_STORE_READONLY))) oflags |= SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(st->path, &st->db, oflags, NULL);
