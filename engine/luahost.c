@@ -1097,7 +1097,13 @@ static int h_arm(lua_State *L) {
  * of a case's data, in one call rather than a Lua call for each value. */
 static void copy_into(lua_State *L, int src, int depth) {
   luaL_checkstack(L, 4, "copying the case's data");
-  lua_createtable(L, (int)lua_rawlen(L, src), 0);
+  int n = 0, len = (int)lua_rawlen(L, src);
+  lua_pushnil(L);
+  while (lua_next(L, src)) { /* counted first: a table filled key by key grows 4 times for 6 */
+    lua_pop(L, 1);
+    n++;
+  }
+  lua_createtable(L, len, n > len ? n - len : 0);
   int dst = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, src)) {

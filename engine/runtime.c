@@ -267,9 +267,18 @@ int kf_event_append_new(kf_engine *e, json_t *ev, kf_err *err) {
   return rc;
 }
 
+/* An event of a case (NULL: out of memory). Built member by member: json_pack reads its
+ * format each time, and every transition makes one. */
 static json_t *event_of(const char *kind, int64_t id, const char *actor, const char *now) {
-  return json_pack("{s:s,s:I,s:s,s:s}", "kind", kind, "case", (json_int_t)id, "actor",
-                   actor ? actor : "kinflow", "at", now);
+  json_t *ev = json_object();
+  if (!ev || json_object_set_new_nocheck(ev, "kind", json_string(kind)) ||
+      json_object_set_new_nocheck(ev, "case", json_integer(id)) ||
+      json_object_set_new_nocheck(ev, "actor", json_string(actor ? actor : "kinflow")) ||
+      json_object_set_new_nocheck(ev, "at", json_string(now))) {
+    json_decref(ev);
+    return NULL;
+  }
+  return ev;
 }
 
 json_t *rt_case_event(const char *kind, json_t *c, const char *actor, const char *now) {
@@ -895,24 +904,24 @@ static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err
   json_t *m = def_meta(e, r->workflow_id, err);
   if (!m) return NULL;
   json_t *c = json_object();
-  json_object_set_new(c, "id", json_integer(r->id));
-  json_object_set_new(c, "ref", text_or_null(r->ref));
-  json_object_set_new(c, "workflow", text_or_null(r->workflow));
-  json_object_set(c, "version", json_object_get(m, "version"));
-  json_object_set_new(c, "workflow_id", json_integer(r->workflow_id));
-  json_object_set_new(c, "state", text_or_null(r->state));
-  json_object_set_new(c, "final", json_boolean(r->final));
-  json_object_set_new(c, "data", data ? json_incref(data) : json_object());
-  json_object_set_new(c, "revision", json_integer(r->revision));
-  json_object_set_new(c, "overdue_since", text_or_null(r->overdue_since));
-  json_object_set_new(c, "created_at", text_or_null(r->created_at));
-  json_object_set_new(c, "updated_at", text_or_null(r->updated_at));
-  json_object_set_new(c, "entered_at", text_or_null(r->entered_at));
-  json_object_set_new(c, "allocated_to", text_or_null(r->allocated_to));
-  json_object_set_new(c, "team", text_or_null(r->team));
-  json_object_set(c, "workflow_title", json_object_get(m, "workflow_title"));
-  json_object_set(c, "base_name", json_object_get(m, "base_name"));
-  json_object_set(c, "base_version", json_object_get(m, "base_version"));
+  json_object_set_new_nocheck(c, "id", json_integer(r->id));
+  json_object_set_new_nocheck(c, "ref", text_or_null(r->ref));
+  json_object_set_new_nocheck(c, "workflow", text_or_null(r->workflow));
+  json_object_set_nocheck(c, "version", json_object_get(m, "version"));
+  json_object_set_new_nocheck(c, "workflow_id", json_integer(r->workflow_id));
+  json_object_set_new_nocheck(c, "state", text_or_null(r->state));
+  json_object_set_new_nocheck(c, "final", json_boolean(r->final));
+  json_object_set_new_nocheck(c, "data", data ? json_incref(data) : json_object());
+  json_object_set_new_nocheck(c, "revision", json_integer(r->revision));
+  json_object_set_new_nocheck(c, "overdue_since", text_or_null(r->overdue_since));
+  json_object_set_new_nocheck(c, "created_at", text_or_null(r->created_at));
+  json_object_set_new_nocheck(c, "updated_at", text_or_null(r->updated_at));
+  json_object_set_new_nocheck(c, "entered_at", text_or_null(r->entered_at));
+  json_object_set_new_nocheck(c, "allocated_to", text_or_null(r->allocated_to));
+  json_object_set_new_nocheck(c, "team", text_or_null(r->team));
+  json_object_set_nocheck(c, "workflow_title", json_object_get(m, "workflow_title"));
+  json_object_set_nocheck(c, "base_name", json_object_get(m, "base_name"));
+  json_object_set_nocheck(c, "base_version", json_object_get(m, "base_version"));
   return c;
 }
 

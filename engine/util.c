@@ -75,11 +75,39 @@ int kf_parse_time(const char *s, int64_t *out) {
   return 0;
 }
 
+static void digits(char *p, int v, int n) {
+  while (n--) {
+    p[n] = (char)('0' + v % 10);
+    v /= 10;
+  }
+}
+
+/* t as 2026-01-05T09:30:00Z. Every write of a record asks for the time: the last second
+ * written is kept per thread. */
 void kf_iso(int64_t t, char buf[static 21]) {
+  static _Thread_local int64_t last_t = INT64_MIN;
+  static _Thread_local char last[21];
+  if (t == last_t) {
+    memcpy(buf, last, 21);
+    return;
+  }
   time_t tt = (time_t)t;
   struct tm tm;
   gmtime_r(&tt, &tm);
-  strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  int year = tm.tm_year + 1900;
+  if (year < 0 || year > 9999) { /* beyond what the text can say: its nearest end */
+    memcpy(buf, year < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z", 21);
+    return;
+  }
+  memcpy(buf, "0000-00-00T00:00:00Z", 21);
+  digits(buf, year, 4);
+  digits(buf + 5, tm.tm_mon + 1, 2);
+  digits(buf + 8, tm.tm_mday, 2);
+  digits(buf + 11, tm.tm_hour, 2);
+  digits(buf + 14, tm.tm_min, 2);
+  digits(buf + 17, tm.tm_sec, 2);
+  memcpy(last, buf, 21);
+  last_t = t;
 }
 
 /* The override: INT64_MIN when none (no date kf_parse_time reads comes near it). One

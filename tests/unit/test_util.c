@@ -94,6 +94,26 @@ int main(void) {
   kf_parse_time("1999-12-31T23:59:59Z", &t);
   kf_iso(t, buf);
   CHECK(strcmp(buf, "1999-12-31T23:59:59Z") == 0, "round trip: %s", buf);
+  int same = 0;
+  uint64_t x = 88172645463325252u;
+  for (int i = 0; i < 20000; i++) { /* as strftime writes it, twice (the second kept) */
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    int64_t at = i < 100 ? 1767225600 + i / 2 : (int64_t)(x % 253402300800u);
+    time_t tt = (time_t)at;
+    struct tm tm;
+    char want[32];
+    gmtime_r(&tt, &tm);
+    strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    kf_iso(at, buf);
+    same += !strcmp(buf, want);
+    kf_iso(at, buf);
+    same += !strcmp(buf, want);
+  }
+  CHECK(same == 40000, "kf_iso writes what strftime writes (%d of 40000)", same);
+  kf_iso(253402300800, buf); /* the year 10000 */
+  CHECK(!strcmp(buf, "9999-12-31T23:59:59Z"), "after the year 9999: its last second (%s)", buf);
+  kf_iso(-62167219201, buf);
+  CHECK(!strcmp(buf, "0000-01-01T00:00:00Z"), "before the year 0: its first second (%s)", buf);
   int64_t d;
   CHECK(kf_parse_duration("90d", &d) == 0 && d == 90 * 86400, "days");
   CHECK(kf_parse_duration("2w", &d) == 0 && d == 14 * 86400, "weeks");
