@@ -102,6 +102,10 @@ int store_migrate(kf_store *st, const char *const *steps, int n,
  * reads its programme's cases through cases_by_workflow (workflow, id) instead, or the
  * table in id order, which stops at its page of cases (BENCH.md says what each costs). */
 #define NO_STATE_INDEX "DROP INDEX cases_by_state_id;"
+/* Schema 15: refs are unique where given. The column's UNIQUE put every case in its index,
+ * a NULL ref too: one page more written for each case opened (BENCH.md). A lookup by ref
+ * (ref = ?) reads this index, as it read the constraint's. */
+#define REFS_GIVEN_INDEX "CREATE UNIQUE INDEX cases_by_ref ON cases(ref) WHERE ref IS NOT NULL;"
 /* The schema version this kinflow writes (both backends reach the same one). */
 int store_schema_current(void);
 /* The schema's version: SQLite's user_version, PostgreSQL's meta row. -1: unreadable. */

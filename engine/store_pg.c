@@ -795,9 +795,11 @@ static const char *const STEPS[] = {
     PARTIAL_CASE_INDEXES,
     /* 14 */
     NO_STATE_INDEX,
+    /* 15 */
+    "ALTER TABLE cases DROP CONSTRAINT cases_ref_key;" REFS_GIVEN_INDEX,
 };
 #define NSTEPS ((int)(sizeof STEPS / sizeof STEPS[0]))
-_Static_assert(sizeof STEPS / sizeof STEPS[0] == 14, "PostgreSQL's steps follow SQLite's migrations");
+_Static_assert(sizeof STEPS / sizeof STEPS[0] == 15, "PostgreSQL's steps follow SQLite's migrations");
 
 /* A migration's transaction: one migrator at a time, however many servers start at once. */
 static int pg_begin_migration(kf_store *st, kf_err *err) {

@@ -185,6 +185,30 @@ static const char *const MIGRATIONS[] = {
     PARTIAL_CASE_INDEXES,
     /* 14: a transition writes no index of the case's state (store_int.h) */
     NO_STATE_INDEX,
+    /* 15: a case without a ref has no entry in an index of refs: the column's UNIQUE gives
+     * way to a unique index of the refs given (store_int.h). SQLite cannot drop a
+     * constraint, so the table is made again, as SQLite's own procedure for changing a
+     * table does it: foreign keys off around the step, and checked before the commit
+     * (store_sqlite_migrate). Its columns are named, in their order, since
+     * migrations 1, 4 and 11 made them. */
+    "CREATE TABLE cases_new("
+    "  id INTEGER PRIMARY KEY, ref TEXT,"
+    "  workflow_id INTEGER NOT NULL REFERENCES definitions(id), workflow TEXT NOT NULL,"
+    "  state TEXT NOT NULL, final INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL DEFAULT '{}',"
+    "  revision INTEGER NOT NULL DEFAULT 1, overdue_since TEXT, created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL, entered_at TEXT NOT NULL, allocated_to TEXT, team TEXT,"
+    "  last_seq INTEGER);"
+    "INSERT INTO cases_new(id, ref, workflow_id, workflow, state, final, data, revision,"
+    "  overdue_since, created_at, updated_at, entered_at, allocated_to, team, last_seq)"
+    "  SELECT id, ref, workflow_id, workflow, state, final, data, revision, overdue_since,"
+    "  created_at, updated_at, entered_at, allocated_to, team, last_seq FROM cases;"
+    "DROP TABLE cases;"
+    "ALTER TABLE cases_new RENAME TO cases;"
+    "CREATE INDEX cases_by_workflow ON cases(workflow, id);"
+    "CREATE INDEX cases_overdue ON cases(id) WHERE overdue_since IS NOT NULL;"
+    "CREATE INDEX cases_by_allocated ON cases(allocated_to) WHERE allocated_to IS NOT NULL;"
+    "CREATE INDEX cases_by_team ON cases(team) WHERE team IS NOT NULL;"
+    "CREATE INDEX cases_open ON cases(id) WHERE final = 0;" REFS_GIVEN_INDEX,
 };
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -336,14 +360,49 @@ int store_sqlite_open(kf_store *st, int flags, kf_err *err) {
                         "PRAGMA foreign_keys=ON;", err);
 }
 
+/* After a migration's last step (foreign keys off meanwhile): every reference still
+ * finds its row, or the upgrade is undone. */
+static int lite_keys_hold(kf_store *st, int v, kf_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return store_db_fail(st, err, rc, "checking references after an upgrade");
+  }
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    kf_fail(err, KF_ESTORE, "database %s: upgrading it to schema %d would leave row %lld of "
+            "table %s naming a missing row of %s; nothing was changed", st->path, v,
+            (long long)sqlite3_column_int64(s, 1), (const char *)sqlite3_column_text(s, 0),
+            (const char *)sqlite3_column_text(s, 2));
+  else if (rc != SQLITE_DONE) store_db_fail(st, err, rc, "checking references after an upgrade");
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? 0 : err->code;
+}
+
 static int lite_set_version(kf_store *st, int v, kf_err *err) {
   char pragma[64];
   snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v);
-  return store_exec(st, pragma, err);
+  int rc = store_exec(st, pragma, err);
+  return rc || v < NMIGRATIONS ? rc : lite_keys_hold(st, v, err);
 }
 
+/* Foreign keys are off while the migrations run (a table made again would otherwise be
+ * emptied row by row, each row checked against every table naming it), then checked
+ * (lite_keys_hold) and on again. */
 int store_sqlite_migrate(kf_store *st, kf_err *err) {
-  int rc = store_migrate(st, MIGRATIONS, NMIGRATIONS, kf_store_begin, lite_set_version, err);
+  int v = store_schema_version(st);
+  int off = !st->readonly && v >= 0 && v < NMIGRATIONS;
+  int rc = off ? store_exec(st, "PRAGMA foreign_keys=OFF;", err) : 0;
+  if (!rc) rc = store_migrate(st, MIGRATIONS, NMIGRATIONS, kf_store_begin, lite_set_version, err);
+  if (off) {
+    kf_err again = {0};
+    int on = store_exec(st, "PRAGMA foreign_keys=ON;", &again);
+    if (on && !rc) {
+      *err = again;
+      rc = on;
+    }
+  }
   if (!rc && st->readonly) rc = store_exec(st, "PRAGMA query_only=ON;", err);
   return rc;
 }

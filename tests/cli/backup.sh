@@ -365,9 +365,11 @@ expect_eq "the altered database is kept as it was (still altered), the restored 
   "forged chain intact" \
   "$(q "$(echo "$OUT" | py 'd["kept"]["file"]')" "SELECT reason FROM events WHERE seq = 3") $("$K" audit verify | grep -o 'chain intact')"
 
-# ---- a database from an older kinflow (schema 10: no cases.last_seq, the head in meta, no deliveries)
+# ---- a database from an older kinflow (schema 10: no cases.last_seq, the head in meta, no deliveries,
+# every case in an index of refs: schema 10's was the column's UNIQUE, here a unique index of all refs)
 cp copy.db old.db
 q old.db "DROP TABLE deliveries; DROP INDEX cases_by_workflow; CREATE INDEX cases_by_state ON cases(workflow, state);
+          DROP INDEX cases_by_ref; CREATE UNIQUE INDEX cases_ref_10 ON cases(ref);
           CREATE INDEX cases_by_state_id ON cases(state, id);
           ALTER TABLE cases DROP COLUMN last_seq;
           INSERT OR REPLACE INTO meta(key, value) SELECT 'head', seq || ':' || hash FROM events ORDER BY seq DESC LIMIT 1;

@@ -84,7 +84,7 @@ int main(void) {
     printf("%d passed, %d failed\n", t_pass, t_fail);
     return 1;
   }
-  CHECK(store_is_pg(st) && kf_store_schema_version(st) == 14, "PostgreSQL, schema 14");
+  CHECK(store_is_pg(st) && kf_store_schema_version(st) == 15, "PostgreSQL, schema 15");
   CHECK(!strstr(kf_store_path(st), ":secret@"), "the path shown has no password");
 
   /* a definition, two cases, through the store's own SQL */

@@ -555,11 +555,124 @@ static int64_t scalar_of(const char *sql) {
   return v;
 }
 
+/* The last column of sql's first row as text (in out, n bytes; "" when none): a query
+ * plan's detail, or the one column asked for. */
+static const char *text_of(const char *sql, char *out, size_t n) {
+  sqlite3 *db;
+  sqlite3_stmt *s = NULL;
+  out[0] = 0;
+  sqlite3_open(path, &db);
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    int last = sqlite3_column_count(s) - 1;
+    if (sqlite3_column_text(s, last)) snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, last));
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
 /* Workflow w's definition row, as kf_store_def_put takes it. */
 static json_t *workflow_w(void) {
   return json_pack("{s:s,s:s,s:s,s:s,s:s,s:{},s:s,s:s,s:s}", "kind", "workflow", "name", "w",
                    "title", "W", "path", "w.lua", "source", "return 1", "definition", "hash", "h1",
                    "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
+}
+
+/* The cases table as schema 14 had it: ref UNIQUE (every case in the constraint's index). */
+#define CASES_AT_14                                                                             \
+  "PRAGMA foreign_keys=OFF; BEGIN;"                                                             \
+  "CREATE TABLE c14(id INTEGER PRIMARY KEY, ref TEXT UNIQUE,"                                    \
+  "  workflow_id INTEGER NOT NULL REFERENCES definitions(id), workflow TEXT NOT NULL,"          \
+  "  state TEXT NOT NULL, final INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL DEFAULT '{}',"   \
+  "  revision INTEGER NOT NULL DEFAULT 1, overdue_since TEXT, created_at TEXT NOT NULL,"        \
+  "  updated_at TEXT NOT NULL, entered_at TEXT NOT NULL, allocated_to TEXT, team TEXT,"         \
+  "  last_seq INTEGER);"                                                                        \
+  "INSERT INTO c14 SELECT * FROM cases; DROP TABLE cases; ALTER TABLE c14 RENAME TO cases;"     \
+  "CREATE INDEX cases_by_workflow ON cases(workflow, id);"                                      \
+  "CREATE INDEX cases_overdue ON cases(id) WHERE overdue_since IS NOT NULL;"                    \
+  "CREATE INDEX cases_by_allocated ON cases(allocated_to) WHERE allocated_to IS NOT NULL;"      \
+  "CREATE INDEX cases_by_team ON cases(team) WHERE team IS NOT NULL;"                           \
+  "CREATE INDEX cases_open ON cases(id) WHERE final = 0; COMMIT; PRAGMA user_version=14;"
+
+#define CASE_ROWS "SELECT group_concat(id || ':' || ifnull(ref, '-') || ':' || data || ':' || revision, ' ') FROM cases"
+#define CASE_INDEXES                                                                            \
+  "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'cases'" \
+  " AND type = 'index' ORDER BY name)"
+
+/* Schema 15: a database at 14 upgrades (its cases table made again, with its rows, the rows
+ * that name them and its indexes); a ref stays unique, a case without one is in no index of
+ * refs, foreign keys hold again after; a reference already broken refuses the upgrade,
+ * naming the row, and leaves the file at 14. */
+static void refs_upgrade(void) {
+  t_tmp_path(path, sizeof path, "refs", "db");
+  kf_err err = {0};
+  kf_store *st = kf_store_open(path, 0, &err);
+  json_t *def = workflow_w();
+  kf_store_begin(st, &err);
+  kf_store_def_put(st, def, &err);
+  for (int i = 0; i < 3; i++) {
+    json_t *c = json_pack("{s:O,s:s,s:s,s:b,s:{s:i}}", "workflow_id", json_object_get(def, "id"),
+                          "workflow", "w", "state", "a", "final", 0, "data", "n", i);
+    if (i == 1) json_object_set_new(c, "ref", json_string("R-1"));
+    kf_store_case_insert(st, c, "2026-01-05T09:00:00Z", &err);
+    json_decref(c);
+    append(st, i + 1, "case.opened");
+  }
+  kf_store_member_add(st, 2, "parent", "Ana", NULL, "2026-01-05T09:00:00Z", &err);
+  CHECK(kf_store_commit(st, &err) == 0, "three cases, one with a ref: %s", err.msg);
+  kf_store_close(st);
+  char before[512], after[512], idx[512];
+  text_of(CASE_ROWS, before, sizeof before);
+  tamper(CASES_AT_14);
+  CHECK(scalar_of("PRAGMA user_version") == 14 &&
+            scalar_of("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_cases_1'") == 1,
+        "the database is as schema 14 left it (the ref column's own index)");
+  st = kf_store_open(path, 0, &err);
+  CHECK(st && kf_store_schema_version(st) == 15, "schema 14 upgrades to 15: %s", st ? "" : err.msg);
+  if (!st) return;
+  CHECK(!strcmp(text_of(CASE_ROWS, after, sizeof after), before), "every case as it was: %s | %s",
+        before, after);
+  CHECK(!strcmp(text_of(CASE_INDEXES, idx, sizeof idx), "cases_by_allocated cases_by_ref "
+                "cases_by_team cases_by_workflow cases_open cases_overdue"),
+        "the table's indexes, a unique one of refs given in place of the column's: %s", idx);
+  CHECK(scalar_of("SELECT count(*) FROM pragma_index_info('cases_by_ref')") == 1 &&
+            scalar_of("SELECT \"unique\" FROM pragma_index_list('cases') WHERE name = 'cases_by_ref'") == 1 &&
+            scalar_of("SELECT partial FROM pragma_index_list('cases') WHERE name = 'cases_by_ref'") == 1,
+        "cases_by_ref: unique, partial, of the ref");
+  CHECK(CONTAINS(text_of("EXPLAIN QUERY PLAN SELECT id FROM cases WHERE ref = 'R-1'", idx, sizeof idx)
+                 , "cases_by_ref"), "a lookup by ref reads the index: %s", idx);
+  kf_store_begin(st, &err);
+  json_t *dup = json_pack("{s:O,s:s,s:s,s:b,s:{},s:s}", "workflow_id", json_object_get(def, "id"),
+                          "workflow", "w", "state", "a", "final", 0, "data", "ref", "R-1");
+  CHECK(kf_store_case_insert(st, dup, "2026-01-06T09:00:00Z", &err) == KF_EINVAL &&
+            CONTAINS(err.msg, "a case with ref 'R-1' already exists"),
+        "a ref given twice is refused: %s", err.msg);
+  json_object_del(dup, "ref");
+  int ok = kf_store_case_insert(st, dup, "2026-01-06T09:00:00Z", &err) == 0;
+  ok = ok && kf_store_case_insert(st, dup, "2026-01-06T09:00:00Z", &err) == 0;
+  CHECK(ok, "cases without a ref, one after another: %s", err.msg);
+  err = (kf_err){0};
+  CHECK(kf_store_member_add(st, 99, "parent", "Bo", NULL, "2026-01-06T09:00:00Z", &err) != 0,
+        "foreign keys are on again: a member of no case is refused (%s)", err.msg);
+  kf_store_rollback(st);
+  CHECK(kf_store_audit_verify(st, NULL, &err) == 0, "the chain holds after the upgrade: %s", err.msg);
+  kf_store_close(st);
+
+  /* a member naming a case that is not there (made with foreign keys off) */
+  tamper(CASES_AT_14);
+  tamper("PRAGMA foreign_keys=OFF; INSERT INTO members(case_id, role, name, added_at)"
+         " VALUES (42, 'parent', 'Cy', '2026-01-05')");
+  st = kf_store_open(path, 0, &err);
+  CHECK(!st && CONTAINS(err.msg, "upgrading it to schema 15 would leave row") &&
+            CONTAINS(err.msg, "of table members naming a missing row of cases; nothing was changed"),
+        "a broken reference refuses the upgrade, naming it: %s", err.msg);
+  CHECK(scalar_of("PRAGMA user_version") == 14 &&
+            scalar_of("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_cases_1'") == 1 &&
+            !strcmp(text_of(CASE_ROWS, after, sizeof after), text_of(CASE_ROWS, idx, sizeof idx)),
+        "... and the file is left at schema 14");
+  if (st) kf_store_close(st);
+  json_decref(def);
+  t_remove_db(path);
 }
 
 static void case_heads(void) {
@@ -833,7 +946,7 @@ int main(void) {
   kf_store *st = kf_store_open(path, 0, &err);
   CHECK(st != NULL, "open: %s", err.msg);
   if (!st) T_DONE();
-  CHECK(kf_store_schema_version(st) == 14, "schema migrated");
+  CHECK(kf_store_schema_version(st) == 15, "schema migrated");
   events_of_a_case();
   CHECK(kf_store_open("/nonexistent/dir/x.db", 0, &err) == NULL && CONTAINS(err.msg, "/nonexistent"),
         "unopenable path named: %s", err.msg);
@@ -984,6 +1097,7 @@ int main(void) {
 
   statement_cache();
   case_heads();
+  refs_upgrade();
   canonical_text();
   json_text();
   responsibility();
