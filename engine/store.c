@@ -335,6 +335,7 @@ int kf_store_begin(kf_store *st, kf_err *err) {
   st->nsaved = 0;
   unsigned version = st->be->data_version(st); /* 0: unknown (PostgreSQL: read the log) */
   st->tail.current = st->tail.valid && version && st->tail.version == version;
+  if (!st->tail.current) st->epoch++; /* what was read before may have changed */
   return 0;
 }
 
@@ -389,6 +390,7 @@ int kf_store_commit(kf_store *st, kf_err *err) {
 
 void kf_store_rollback(kf_store *st) {
   if (st->be->in_tx(st)) st->be->exec(st, "ROLLBACK");
+  st->defs++;
   st->in_tx = 0;
   st->tail.current = 0;
   st->nsaved = 0;
@@ -412,7 +414,10 @@ int kf_store_savepoint(kf_store *st, int op, kf_err *err) {
   if (rc) return rc;
   if (op == 0) st->saved[st->nsaved++] = st->head;
   else if (op == 1) st->nsaved--;
-  else st->head = st->saved[--st->nsaved]; /* its events are gone: so is their head */
+  else {
+    st->head = st->saved[--st->nsaved]; /* its events are gone: so is their head */
+    st->defs++;                          /* and what it deployed */
+  }
   return 0;
 }
 
@@ -430,6 +435,7 @@ int kf_store_def_put(kf_store *st, json_t *row, kf_err *err) {
   static const char *q_ins =
       "INSERT INTO definitions(kind,name,version,title,path,source,base_id,definition,hash,"
       "deployed_at,deployed_by) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
+  st->defs++; /* the latest versions kept may change */
   db_stmt *s = store_stmt(st, q_ver, err);
   if (!s) return err ? err->code : KF_ESTORE;
   store_bind_text(s, 1, store_jstr(row, "kind"));
@@ -492,9 +498,41 @@ int kf_store_defs_stamp(kf_store *st, char out[80], kf_err *err) {
   return rc == DB_ROW || rc == DB_DONE ? 0 : store_db_fail(st, err, rc, "reading definitions");
 }
 
+/* A kept id of kind's latest version named name (see struct latest), or NULL. */
+static struct latest *latest_kept(kf_store *st, const char *kind, const char *name) {
+  if (!st->in_tx || !st->tail.current) return NULL;
+  for (int i = 0; i < 4; i++) {
+    struct latest *l = &st->latest[i];
+    if (l->id && l->epoch == st->epoch && l->defs == st->defs && !strcmp(l->kind, kind) &&
+        !strcmp(l->name, name))
+      return l;
+  }
+  return NULL;
+}
+
+static void latest_keep(kf_store *st, const char *kind, const char *name, int64_t id) {
+  if (!st->in_tx || !st->tail.current || strlen(kind) >= sizeof st->latest[0].kind ||
+      strlen(name) >= sizeof st->latest[0].name)
+    return;
+  struct latest *l = &st->latest[0];
+  for (int i = 0; i < 4; i++) /* the same name's, or one out of date, or the first */
+    if (!strcmp(st->latest[i].name, name) || st->latest[i].epoch != st->epoch ||
+        st->latest[i].defs != st->defs) {
+      l = &st->latest[i];
+      break;
+    }
+  snprintf(l->kind, sizeof l->kind, "%s", kind);
+  snprintf(l->name, sizeof l->name, "%s", name);
+  l->id = id;
+  l->epoch = st->epoch;
+  l->defs = st->defs;
+}
+
 int64_t kf_store_def_latest_id(kf_store *st, const char *kind, const char *name, kf_err *err) {
   static const char *q = "SELECT d.id FROM definitions d WHERE d.kind=?1 AND d.name=?2 AND"
                          " d.active=1 ORDER BY d.version DESC LIMIT 1";
+  struct latest *kept = latest_kept(st, kind, name);
+  if (kept) return kept->id;
   db_stmt *s = store_stmt(st, q, err);
   if (!s) return 0;
   store_bind_text(s, 1, kind);
@@ -504,6 +542,7 @@ int64_t kf_store_def_latest_id(kf_store *st, const char *kind, const char *name,
   db_reset(s);
   if (rc != DB_ROW && rc != DB_DONE) store_db_fail(st, err, rc, "reading definitions");
   else if (!id) kf_fail(err, KF_ENOTFOUND, "no %s named '%s' is deployed", kind, name);
+  else latest_keep(st, kind, name, id);
   return id;
 }
 
@@ -529,6 +568,7 @@ json_t *kf_store_def_list(kf_store *st, const char *kind, kf_err *err) {
 
 int kf_store_def_deactivate(kf_store *st, int64_t id, kf_err *err) {
   static const char *q = "UPDATE definitions SET active=0 WHERE id=?1";
+  st->defs++;
   db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   db_bind_int64(s, 1, id);
@@ -612,13 +652,13 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, con
   char *text = data ? kf_store_data_text(data) : NULL; /* keys sorted, as every case's data */
   if (data && !text)
     return kf_fail(err, KF_ENOMEM, "could not write the case's data as JSON (out of memory)");
-  store_bind_text(s, 1, store_jstr(c, "ref"));
+  store_bind_borrowed(s, 1, store_jstr(c, "ref"));
   db_bind_int64(s, 2, store_jint(c, "workflow_id"));
-  store_bind_text(s, 3, store_jstr(c, "workflow"));
-  store_bind_text(s, 4, store_jstr(c, "state"));
+  store_bind_borrowed(s, 3, store_jstr(c, "workflow"));
+  store_bind_borrowed(s, 4, store_jstr(c, "state"));
   db_bind_int(s, 5, json_is_true(json_object_get(c, "final")));
-  db_bind_text(s, 6, text ? text : "{}", -1, DB_STATIC);
-  store_bind_text(s, 7, now);
+  store_bind_borrowed(s, 6, text ? text : "{}");
+  store_bind_borrowed(s, 7, now);
   if (id) db_bind_int64(s, 8, id);
   else db_bind_null(s, 8);
   int noting = id && st->head.seq && st->head.case_id == id;
@@ -634,7 +674,6 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, con
   else db_bind_null(s, 10);
   int rc = db_step(s);
   db_reset(s);
-  db_clear_bindings(s); /* the data text is freed below */
   if (rc != DB_DONE) {
     free(text);
     if (rc == DB_CONSTRAINT_UNIQUE && store_jstr(c, "ref"))

@@ -60,6 +60,16 @@ struct kf_store {
   } tail;
   struct cached cache[NSTMT];
   unsigned char hint[NSTMT]; /* by the caller's SQL pointer: where it was found last */
+  /* The id of a few definitions' latest versions (kf_store_def_latest_id), as read in a
+   * transaction: still so while every transaction since began with no other connection's
+   * commit since this one's last (epoch counts those that did not) and this connection
+   * wrote no definition and rolled nothing back (defs counts those). */
+  unsigned epoch, defs;
+  struct latest {
+    char kind[12], name[64];
+    int64_t id;
+    unsigned epoch, defs;
+  } latest[4];
 };
 
 static inline int64_t db_changes(kf_store *st) { return st->be->changes(st); }

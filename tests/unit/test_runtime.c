@@ -198,6 +198,67 @@ static void groups(kf_engine *e) {
   unlink(log);
 }
 
+/* Programme 'vers' at a version of its own, titled title, deployed by engine e. */
+static void deploy_vers(kf_engine *e, const char *title, const char *who) {
+  char path[64], text[512];
+  kf_err err = {0};
+  t_tmp_path(path, sizeof path, "rt-vers", "lua");
+  snprintf(text, sizeof text,
+           "return workflow {\n"
+           "  name = 'vers', title = '%s', roles = { 'worker' }, initial = 'a',\n"
+           "  states = { { 'a' }, { 'b' }, { 'z', final = true } },\n"
+           "  transitions = { { 'go', from = 'a', to = 'b', by = { 'worker' } },\n"
+           "                  { 'end', from = 'b', to = 'z', by = { 'worker' } } },\n"
+           "}\n", title);
+  t_write_file(path, text);
+  json_t *paths = json_pack("[{s:s}]", "path", path), *report = NULL;
+  CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "%s deploys 'vers' (%s): %s", who, title, err.msg);
+  json_decref(report);
+  json_decref(paths);
+  unlink(path);
+}
+
+/* The version a case of 'vers' opened by e now gets (-1: none opened), and that case's id. */
+static int64_t opened_version(kf_engine *e, char id[24]) {
+  kf_err err = {0};
+  json_t *c = kf_case_open(e, "vers", NULL, NULL, "t", &err);
+  int64_t v = c ? json_integer_value(json_object_get(c, "version")) : -1;
+  if (c) snprintf(id, 24, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
+  json_decref(c);
+  return v;
+}
+
+/* Opening takes the programme's latest version, whoever deployed it and whatever this
+ * connection did meanwhile: the engine keeps the latest version's id only while nothing can
+ * have changed it (store.c, latest_kept). */
+static void latest_followed(kf_engine *e) {
+  kf_err err = {0};
+  char id[24] = "none";
+  kf_engine *g = kf_engine_open(db, KF_STORE_NOCREATE, &err);
+  CHECK(g != NULL, "a second engine on the same file: %s", err.msg);
+  if (!g) return;
+  deploy_vers(e, "one", "this engine");
+  CHECK(opened_version(e, id) == 1 && opened_version(e, id) == 1, "cases open at version 1");
+  deploy_vers(g, "two", "another engine");
+  CHECK(opened_version(e, id) == 2, "the version another connection deployed is taken at once");
+  deploy_vers(g, "three", "another engine");
+  json_t *r = kf_case_fire(e, id, "go", "worker", "t", NULL, 0, &err);
+  CHECK(r != NULL, "this engine moves a case meanwhile (its commit after the other's): %s", err.msg);
+  json_decref(r);
+  CHECK(opened_version(e, id) == 3, "... and still opens at the version deployed before that move");
+  deploy_vers(e, "four", "this engine");
+  CHECK(opened_version(e, id) == 4, "this engine's own deploy is taken at once");
+  CHECK(kf_group_begin(e, &err) == 0 && kf_group_call_begin(e, &err) == 0, "a group: %s", err.msg);
+  deploy_vers(e, "five", "a call of the group");
+  CHECK(opened_version(e, id) == 5, "inside the call, its deploy is the latest");
+  CHECK(kf_group_call_end(e, 0, &err) == 0, "the call is undone: %s", err.msg);
+  CHECK(kf_group_call_begin(e, &err) == 0 && opened_version(e, id) == 4 &&
+            kf_group_call_end(e, 1, &err) == 0 && kf_group_commit(e, &err) == 0,
+        "after it, in the same group, cases open at version 4 again: %s", err.msg);
+  CHECK(opened_version(e, id) == 4, "and after the group");
+  kf_engine_close(g);
+}
+
 int main(void) {
   kf_clock_set(1767603600); /* 2026-01-05T09:00:00Z */
   kf_err err = {0};
@@ -457,6 +518,7 @@ int main(void) {
         "the path of a value that cannot be stored: %s", err.msg);
   json_decref(res);
 
+  latest_followed(e);
   t_engine_finish(e, db, wf);
   T_DONE();
 }
