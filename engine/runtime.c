@@ -899,8 +899,11 @@ static json_t *text_or_null(const char *t) { return t ? json_string(t) : json_nu
 
 /* The case of row r as kf_store_case_get returns it (the same members, in the same order),
  * its data being data (borrowed), which came from Lua: its objects' keys in the order a
- * read gives them (luahost.c's to_json puts them in sorted). NULL with err. */
-static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err *err) {
+ * read gives them (luahost.c's to_json puts them in sorted). state and at (borrowed, or
+ * NULL): r's state, and the time of its update and entry, as JSON made already (a move's
+ * event holds them). NULL with err. */
+static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, json_t *state,
+                        json_t *at, kf_err *err) {
   json_t *m = def_meta(e, r->workflow_id, err);
   if (!m) return NULL;
   json_t *c = json_object();
@@ -909,14 +912,16 @@ static json_t *row_case(kf_engine *e, const kf_case_row *r, json_t *data, kf_err
   json_object_set_new_nocheck(c, "workflow", text_or_null(r->workflow));
   json_object_set_nocheck(c, "version", json_object_get(m, "version"));
   json_object_set_new_nocheck(c, "workflow_id", json_integer(r->workflow_id));
-  json_object_set_new_nocheck(c, "state", text_or_null(r->state));
+  json_object_set_new_nocheck(c, "state", state ? json_incref(state) : text_or_null(r->state));
   json_object_set_new_nocheck(c, "final", json_boolean(r->final));
   json_object_set_new_nocheck(c, "data", data ? json_incref(data) : json_object());
   json_object_set_new_nocheck(c, "revision", json_integer(r->revision));
   json_object_set_new_nocheck(c, "overdue_since", text_or_null(r->overdue_since));
   json_object_set_new_nocheck(c, "created_at", text_or_null(r->created_at));
-  json_object_set_new_nocheck(c, "updated_at", text_or_null(r->updated_at));
-  json_object_set_new_nocheck(c, "entered_at", text_or_null(r->entered_at));
+  json_object_set_new_nocheck(c, "updated_at", at ? json_incref(at) : text_or_null(r->updated_at));
+  json_object_set_new_nocheck(c, "entered_at", at && r->entered_at == r->updated_at
+                                                   ? json_incref(at)
+                                                   : text_or_null(r->entered_at));
   json_object_set_new_nocheck(c, "allocated_to", text_or_null(r->allocated_to));
   json_object_set_new_nocheck(c, "team", text_or_null(r->team));
   json_object_set_nocheck(c, "workflow_title", json_object_get(m, "workflow_title"));
@@ -957,7 +962,7 @@ json_t *rt_fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition
   json_t *ev = event_of("case.transition", c->id, actor, now);
   json_object_set_new(ev, "name", json_string(transition));
   json_object_set_new(ev, "from", json_string(c->state));
-  json_object_set_new(ev, "to", json_string(to));
+  json_object_set(ev, "to", json_object_get(res, "to")); /* a string when to is one */
   if (role) json_object_set_new(ev, "role", json_string(role));
   json_t *reason = json_object_get(opts, "reason");
   if (json_is_string(reason)) json_object_set(ev, "reason", reason);
@@ -1012,7 +1017,8 @@ json_t *rt_fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition
       r.entered_at = now;
       r.overdue_since = NULL;
     }
-    if (!(*fired = row_case(e, &r, data, err))) goto fail;
+    if (!(*fired = row_case(e, &r, data, json_object_get(ev, "to"), json_object_get(ev, "at"), err)))
+      goto fail;
   }
   json_decref(res);
   return ev;
