@@ -651,6 +651,7 @@ static void refs_upgrade(void) {
   int ok = kf_store_case_insert(st, dup, "2026-01-06T09:00:00Z", &err) == 0;
   ok = ok && kf_store_case_insert(st, dup, "2026-01-06T09:00:00Z", &err) == 0;
   CHECK(ok, "cases without a ref, one after another: %s", err.msg);
+  json_decref(dup);
   err = (kf_err){0};
   CHECK(kf_store_member_add(st, 99, "parent", "Bo", NULL, "2026-01-06T09:00:00Z", &err) != 0,
         "foreign keys are on again: a member of no case is refused (%s)", err.msg);
