@@ -675,6 +675,7 @@ typedef struct conv {
   json_t *out;
   const char *path;
   const struct fire_in *fire; /* kf_lua_fire's arguments (in is NULL then) */
+  kf_fired *fired;            /* and where its result goes */
 } conv;
 
 struct fire_in {
@@ -688,6 +689,68 @@ static int p_to_json(lua_State *L) {
   char errbuf[256];
   c->out = to_json(L, 1, 0, c->path, errbuf);
   if (!c->out) return luaL_error(L, "%s", errbuf);
+  return 0;
+}
+
+void kf_fired_free(kf_fired *f) {
+  json_decref(f->to);
+  json_decref(f->data);
+  json_decref(f->more);
+  memset(f, 0, sizeof *f);
+}
+
+/* result.key (raw) converted as to_json would inside the result; NULL with errbuf. */
+static json_t *fired_member(lua_State *L, const json_path *root, const char *key, char *errbuf) {
+  json_path sub = {root, key, 0};
+  json_t *x = to_json_at(L, -1, 1, &sub, errbuf);
+  lua_pop(L, 1);
+  return x;
+}
+
+/* E.fire's result (at 1) into conv's kf_fired: its members read raw, one by one, as
+ * to_json would read them (the same paths in errors). */
+static int p_fire_out(lua_State *L) {
+  static const char *const more[] = {"outcome", "ended_by", "decision", "timers",
+                                     "schedules", "cancels", "emits"};
+  kf_fired *f = ((conv *)lua_touserdata(L, 2))->fired;
+  char errbuf[256];
+  json_path root = {NULL, "result", 0};
+  if (!lua_istable(L, 1)) return luaL_error(L, "internal: a transition's result is a %s",
+                                            luaL_typename(L, 1));
+  if (lua_pushliteral(L, "to"), lua_rawget(L, 1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    return luaL_error(L, "internal: a transition's result names no state");
+  }
+  if (!(f->to = fired_member(L, &root, "to", errbuf))) return luaL_error(L, "%s", errbuf);
+  lua_pushliteral(L, "stay");
+  f->stay = lua_rawget(L, 1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_pushliteral(L, "final");
+  f->final = lua_rawget(L, 1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_pushliteral(L, "timed");
+  f->timed = lua_rawget(L, 1) == LUA_TBOOLEAN ? lua_toboolean(L, -1) : -1;
+  lua_pop(L, 1);
+  lua_pushliteral(L, "data");
+  if (lua_rawget(L, 1) == LUA_TNIL) {
+    lua_pop(L, 1);
+    f->data = json_object();
+  } else if (!(f->data = fired_member(L, &root, "data", errbuf)))
+    return luaL_error(L, "%s", errbuf);
+  for (size_t i = 0; i < sizeof more / sizeof *more; i++) {
+    lua_pushstring(L, more[i]);
+    if (lua_rawget(L, 1) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    json_t *x = fired_member(L, &root, more[i], errbuf);
+    if (!x) return luaL_error(L, "%s", errbuf);
+    if (!f->more && !(f->more = json_object())) {
+      json_decref(x);
+      return luaL_error(L, "out of memory");
+    }
+    json_object_set_new(f->more, more[i], x);
+  }
   return 0;
 }
 
@@ -1676,17 +1739,18 @@ json_t *kf_lua_call_new(kf_lua *h, const char *fn, json_t *args, kf_err *err) {
     kf_fail(err, KF_ENOMEM, "out of memory preparing a call to '%s'", fn);
     return NULL;
   }
-  conv c = {args, NULL, "result", NULL};
+  conv c = {args, NULL, "result", NULL, NULL};
   json_t *res = call(h, fn, &c, p_push_args, err);
   json_decref(args);
   return res;
 }
 
-json_t *kf_lua_fire(kf_lua *h, const kf_case_row *c, const char *transition, const char *role,
-                    json_t *opts, kf_err *err) {
+int kf_lua_fire(kf_lua *h, const kf_case_row *c, const char *transition, const char *role,
+                json_t *opts, kf_fired *out, kf_err *err) {
   struct fire_in f = {c, transition, role, opts};
-  conv cv = {NULL, NULL, "result", &f};
-  return call(h, KF_LUA_FIRE, &cv, p_push_fire, err);
+  conv cv = {NULL, NULL, "result", &f, out};
+  memset(out, 0, sizeof *out);
+  return call(h, KF_LUA_FIRE, &cv, p_push_fire, err) ? 0 : err->code;
 }
 
 static json_t *call(kf_lua *h, const char *fn, conv *cv, lua_CFunction push, kf_err *err) {
@@ -1740,14 +1804,15 @@ static json_t *call(kf_lua *h, const char *fn, conv *cv, lua_CFunction push, kf_
     return NULL;
   }
   lua_pop(L, 3);
-  lua_pushcfunction(L, p_to_json);
+  lua_pushcfunction(L, c.fired ? p_fire_out : p_to_json);
   lua_insert(L, -2);
   lua_pushlightuserdata(L, &c);
   if (pcall(h, 2, 0, err)) {
     json_decref(c.out);
+    if (c.fired) kf_fired_free(c.fired);
     lua_settop(L, top);
     return NULL;
   }
   lua_settop(L, top);
-  return c.out;
+  return c.fired ? json_true() : c.out; /* a transition's result is in c.fired */
 }

@@ -76,10 +76,23 @@ void kf_lua_set_ext(kf_lua *L, const kf_lua_ext *ext, void *ud);
  * errors, the CPU budget and the memory cap come back as KF_ELUA with "FILE:LINE: message". */
 json_t *kf_lua_call_new(kf_lua *L, const char *fn, json_t *args, kf_err *err);
 
+/* What a transition does, as fire.lua's E.fire returns it, read member by member (no
+ * object is made of the result itself). */
+typedef struct kf_fired {
+  json_t *to;         /* the state it ends in (a string) */
+  json_t *data;       /* the case's data after it */
+  json_t *more;       /* NULL, or what else it returned: outcome, ended_by, decision, timers,
+                       * schedules, cancels, emits */
+  int stay, final;
+  int timed;          /* -1: not said; 0: the state left holds no timers; 1: it may */
+} kf_fired;
+
 /* KF_LUA_FIRE for the case as its row holds it (the data's stored text goes straight into
- * Lua), transition, role (NULL: any) and opts: as kf_lua_call_new. */
-json_t *kf_lua_fire(kf_lua *L, const kf_case_row *c, const char *transition, const char *role,
-                    json_t *opts, kf_err *err);
+ * Lua), transition, role (NULL: any) and opts: 0 with *out filled (kf_fired_free it), or
+ * errors as kf_lua_call_new (a refusal's detail in kf_lua_detail). */
+int kf_lua_fire(kf_lua *L, const kf_case_row *c, const char *transition, const char *role,
+                json_t *opts, kf_fired *out, kf_err *err);
+void kf_fired_free(kf_fired *f);
 
 /* For the tests: the case's data text pushed into Lua as fire pushes it (direct: through
  * the text reader; 0: through Jansson) and converted back. */

@@ -943,8 +943,8 @@ json_t *rt_reload(kf_engine *e, json_t *c, kf_err *err) {
 json_t *rt_fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition,
                           const char *role, const char *actor, json_t *opts, const char *now,
                           int64_t timer, json_t **fired, kf_err *err) {
-  json_t *res = kf_lua_fire(e->lua, c, transition, role, opts, err);
-  if (!res) {
+  kf_fired res;
+  if (kf_lua_fire(e->lua, c, transition, role, opts, &res, err)) {
     if (err->code == KF_ELUA) {
       char inner[sizeof err->msg];
       snprintf(inner, sizeof inner, "%s", err->msg);
@@ -953,37 +953,37 @@ json_t *rt_fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition
     }
     return NULL;
   }
-  const char *to = json_string_value(json_object_get(res, "to"));
-  json_t *data = json_object_get(res, "data");
-  int final = json_is_true(json_object_get(res, "final"));
+  const char *to = json_string_value(res.to);
+  json_t *data = res.data;
+  int final = res.final;
   /* a transition with stay = true records an act: the case keeps its state, its entry time
    * and the state's timers */
-  int stay = json_is_true(json_object_get(res, "stay"));
+  int stay = res.stay;
   json_t *ev = event_of("case.transition", c->id, actor, now);
   json_object_set_new(ev, "name", json_string(transition));
   json_object_set_new(ev, "from", json_string(c->state));
-  json_object_set(ev, "to", json_object_get(res, "to")); /* a string when to is one */
+  json_object_set(ev, "to", res.to);
   if (role) json_object_set_new(ev, "role", json_string(role));
   json_t *reason = json_object_get(opts, "reason");
   if (json_is_string(reason)) json_object_set(ev, "reason", reason);
   json_t *evdata = json_object();
   if (final) {
-    json_object_set(evdata, "outcome", json_object_get(res, "outcome"));
-    if (json_is_string(json_object_get(res, "ended_by"))) /* who ended the work */
-      json_object_set(evdata, "ended_by", json_object_get(res, "ended_by"));
+    json_object_set(evdata, "outcome", json_object_get(res.more, "outcome"));
+    if (json_is_string(json_object_get(res.more, "ended_by"))) /* who ended the work */
+      json_object_set(evdata, "ended_by", json_object_get(res.more, "ended_by"));
   }
   char *text = kf_store_data_text(data); /* written once: compared, then stored */
   if (!text) {
     kf_fail(err, KF_ENOMEM, "case %lld: out of memory writing its data", (long long)c->id);
     json_decref(evdata);
     json_decref(ev);
-    json_decref(res);
+    kf_fired_free(&res);
     return NULL;
   }
   if (strcmp(text, c->data ? c->data : "{}"))
     json_object_set_new(evdata, "data", redacted_of(e, c->workflow_id, "data", data));
-  if (json_is_integer(json_object_get(res, "decision"))) /* the shared decision it needed */
-    json_object_set(evdata, "decision", json_object_get(res, "decision"));
+  if (json_is_integer(json_object_get(res.more, "decision"))) /* the shared decision it needed */
+    json_object_set(evdata, "decision", json_object_get(res.more, "decision"));
   json_object_set_new(ev, "data", evdata);
   /* The event's data is {"data": the new data} when nothing of it is private and the move
    * closes nothing: its text is then the case's text, already written. */
@@ -998,11 +998,11 @@ json_t *rt_fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition
   }
   /* the state's timers go (unless Lua says the state can have none: timed is false); the
    * events first, then the case's row, which then records the log's head */
-  int failed = (!stay && !json_is_false(json_object_get(res, "timed")) &&
+  int failed = (!stay && res.timed != 0 &&
                 kf_store_timers_cancel(e->st, c->id, c->state, NULL, now, timer, err)) ||
                record_text(e, ev, evtext, err);
   free(evtext);
-  if (failed || apply_effects_of(e, c->id, res, actor, now, err) ||
+  if (failed || apply_effects_of(e, c->id, res.more, actor, now, err) ||
       kf_store_case_update_text(e->st, c->id, c->revision, to, final, !stay, text, now, err))
     goto fail;
   free(text);
@@ -1017,15 +1017,15 @@ json_t *rt_fire_in_tx(kf_engine *e, const kf_case_row *c, const char *transition
       r.entered_at = now;
       r.overdue_since = NULL;
     }
-    if (!(*fired = row_case(e, &r, data, json_object_get(ev, "to"), json_object_get(ev, "at"), err)))
+    if (!(*fired = row_case(e, &r, data, res.to, json_object_get(ev, "at"), err)))
       goto fail;
   }
-  json_decref(res);
+  kf_fired_free(&res);
   return ev;
 fail:
   free(text);
   json_decref(ev);
-  json_decref(res);
+  kf_fired_free(&res);
   return NULL;
 }
 
