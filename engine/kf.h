@@ -59,6 +59,8 @@ int kf_clock_fixed(int64_t *t);
 int kf_clock_from_env(kf_err *err);
 /* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 void kf_iso(int64_t t, char buf[static 21]);
+/* n in decimal, NUL-terminated (snprintf's "%lld" without its format); its length. */
+size_t kf_int_text(int64_t n, char out[static 24]);
 /* Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]"; 0 ok, -1 not a date. */
 int kf_parse_time(const char *s, int64_t *out);
 /* Parse a duration "90d", "12h", "2w", "30m", "45s" into seconds; -1 if malformed. */

@@ -290,8 +290,8 @@ json_t *rt_case_event(const char *kind, json_t *c, const char *actor, const char
  * of Lua once per version (its forms' sensitive fields can change; they are not kept). */
 #define SENSITIVE_KEPT 256
 static json_t *sensitive_keys(kf_engine *e, int64_t workflow_id) {
-  char id[32];
-  snprintf(id, sizeof id, "%lld", (long long)workflow_id);
+  char id[24];
+  kf_int_text(workflow_id, id);
   json_t *keys = json_object_get(e->sensitive, id);
   if (keys) return keys;
   kf_err ignore = {0};
@@ -885,8 +885,8 @@ int rt_load_row(kf_engine *e, const char *id, int64_t expect, kf_case_row *r, kf
  * changes), or NULL with err. */
 #define DEFMETA_KEPT 256
 static json_t *def_meta(kf_engine *e, int64_t workflow_id, kf_err *err) {
-  char id[32];
-  snprintf(id, sizeof id, "%lld", (long long)workflow_id);
+  char id[24];
+  kf_int_text(workflow_id, id);
   json_t *m = json_object_get(e->defmeta, id);
   if (m) return m;
   if (!(m = kf_store_def_meta(e->st, workflow_id, err))) return NULL;

@@ -145,17 +145,6 @@ static int member_order(const void *a, const void *b) {
   return strcmp(((const member *)a)->k, ((const member *)b)->k);
 }
 
-/* n written in decimal; its length. */
-static size_t int_text(char out[24], json_int_t n) {
-  char rev[24];
-  size_t len = 0, k = 0;
-  unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
-  do rev[len++] = (char)('0' + u % 10); while ((u /= 10));
-  if (n < 0) out[k++] = '-';
-  while (len) out[k++] = rev[--len];
-  return k;
-}
-
 /* v written compactly (keys sorted with sort), as json_dumps writes it. 0, or -1 for what
  * is left to Jansson itself: reals (its own digits), keys holding a NUL, deep nesting, text
  * that is not UTF-8 (Jansson refuses it too), memory. An object whose members are in key
@@ -205,7 +194,7 @@ static int canon_json(canon *c, json_t *v, int sort, int depth) {
   case JSON_STRING: canon_text(c, json_string_value(v), json_string_length(v), 0); return 0;
   case JSON_INTEGER: {
     char num[24];
-    canon_put(c, num, int_text(num, json_integer_value(v)));
+    canon_put(c, num, kf_int_text(json_integer_value(v), num));
     return 0;
   }
   case JSON_TRUE: canon_put(c, "true", 4); return 0;

@@ -75,6 +75,17 @@ int kf_parse_time(const char *s, int64_t *out) {
   return 0;
 }
 
+size_t kf_int_text(int64_t n, char out[static 24]) {
+  char rev[24];
+  size_t len = 0, k = 0;
+  uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+  do rev[len++] = (char)('0' + u % 10); while ((u /= 10));
+  if (n < 0) out[k++] = '-';
+  while (len) out[k++] = rev[--len];
+  out[k] = 0;
+  return k;
+}
+
 static void digits(char *p, int v, int n) {
   while (n--) {
     p[n] = (char)('0' + v % 10);

@@ -110,6 +110,16 @@ int main(void) {
     same += !strcmp(buf, want);
   }
   CHECK(same == 40000, "kf_iso writes what strftime writes (%d of 40000)", same);
+  int ints = 0;
+  static const int64_t edge[] = {0, 1, -1, 9, 10, -10, 99, 100, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+  for (int i = 0; i < 10000; i++) { /* as snprintf's %lld writes it, and its length */
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    int64_t n = i < 11 ? edge[i] : (int64_t)x >> (x % 60);
+    char want[32], got[24];
+    int len = snprintf(want, sizeof want, "%lld", (long long)n);
+    ints += kf_int_text(n, got) == (size_t)len && !strcmp(got, want);
+  }
+  CHECK(ints == 10000, "kf_int_text writes what snprintf writes (%d of 10000)", ints);
   kf_iso(253402300800, buf); /* the year 10000 */
   CHECK(!strcmp(buf, "9999-12-31T23:59:59Z"), "after the year 9999: its last second (%s)", buf);
   kf_iso(-62167219201, buf);
