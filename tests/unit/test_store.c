@@ -578,6 +578,17 @@ static json_t *workflow_w(void) {
                    "deployed_at", "2026-01-05T09:00:00Z", "deployed_by", "t");
 }
 
+/* A new database (path, named after name) with workflow w's definition put in a transaction
+ * left open; *def: its row. */
+static kf_store *store_with_w(const char *name, json_t **def, kf_err *err) {
+  t_tmp_path(path, sizeof path, name, "db");
+  kf_store *st = kf_store_open(path, 0, err);
+  *def = workflow_w();
+  kf_store_begin(st, err);
+  kf_store_def_put(st, *def, err);
+  return st;
+}
+
 /* The cases table as schema 14 had it: ref UNIQUE (every case in the constraint's index). */
 #define CASES_AT_14                                                                             \
   "PRAGMA foreign_keys=OFF; BEGIN;"                                                             \
@@ -604,12 +615,9 @@ static json_t *workflow_w(void) {
  * refs, foreign keys hold again after; a reference already broken refuses the upgrade,
  * naming the row, and leaves the file at 14. */
 static void refs_upgrade(void) {
-  t_tmp_path(path, sizeof path, "refs", "db");
   kf_err err = {0};
-  kf_store *st = kf_store_open(path, 0, &err);
-  json_t *def = workflow_w();
-  kf_store_begin(st, &err);
-  kf_store_def_put(st, def, &err);
+  json_t *def;
+  kf_store *st = store_with_w("refs", &def, &err);
   for (int i = 0; i < 3; i++) {
     json_t *c = json_pack("{s:O,s:s,s:s,s:b,s:{s:i}}", "workflow_id", json_object_get(def, "id"),
                           "workflow", "w", "state", "a", "final", 0, "data", "n", i);
@@ -677,12 +685,9 @@ static void refs_upgrade(void) {
 }
 
 static void case_heads(void) {
-  t_tmp_path(path, sizeof path, "heads", "db");
   kf_err err = {0};
-  kf_store *st = kf_store_open(path, 0, &err);
-  json_t *def = workflow_w();
-  kf_store_begin(st, &err);
-  kf_store_def_put(st, def, &err);
+  json_t *def;
+  kf_store *st = store_with_w("heads", &def, &err);
   for (int i = 0; i < 2; i++) {
     json_t *c = json_pack("{s:O,s:s,s:s,s:b,s:{}}", "workflow_id", json_object_get(def, "id"),
                           "workflow", "w", "state", "a", "final", 0, "data");
