@@ -79,6 +79,29 @@ static void canon_text(canon *c, const char *str, size_t n, int ascii) {
     c->p[c->len] = 0;
     return;
   }
+  /* '"' and '\\' in otherwise plain text (JSON text itself, as the data in an event's
+   * hash): room made once, each copied with its backslash */
+  size_t quoted = 0, j = plain;
+  for (; j < n; j++) {
+    unsigned char b = s[j];
+    if (b == '"' || b == '\\') quoted++;
+    else if (b < 0x20 || b > 0x7F) break;
+  }
+  if (j == n) {
+    if (canon_grow(c, n + quoted + 2)) return;
+    char *out = c->p + c->len;
+    *out++ = '"';
+    memcpy(out, s, plain);
+    out += plain;
+    for (size_t i = plain; i < n; i++) {
+      if (s[i] == '"' || s[i] == '\\') *out++ = '\\';
+      *out++ = (char)s[i];
+    }
+    *out++ = '"';
+    *out = 0;
+    c->len = (size_t)(out - c->p);
+    return;
+  }
   canon_put(c, "\"", 1);
   size_t run = 0;
   for (size_t i = 0; i < n;) {
