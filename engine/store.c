@@ -391,6 +391,7 @@ int kf_store_commit(kf_store *st, kf_err *err) {
 void kf_store_rollback(kf_store *st) {
   if (st->be->in_tx(st)) st->be->exec(st, "ROLLBACK");
   st->defs++;
+  st->cases_max = 0;
   st->in_tx = 0;
   st->tail.current = 0;
   st->nsaved = 0;
@@ -417,6 +418,7 @@ int kf_store_savepoint(kf_store *st, int op, kf_err *err) {
   else {
     st->head = st->saved[--st->nsaved]; /* its events are gone: so is their head */
     st->defs++;                          /* and what it deployed */
+    st->cases_max = 0;                   /* and the cases it opened */
   }
   return 0;
 }
@@ -500,7 +502,7 @@ int kf_store_defs_stamp(kf_store *st, char out[80], kf_err *err) {
 
 /* A kept id of kind's latest version named name (see struct latest), or NULL. */
 static struct latest *latest_kept(kf_store *st, const char *kind, const char *name) {
-  if (!st->in_tx || !st->tail.current) return NULL;
+  if (!st->in_tx) return NULL;
   for (int i = 0; i < 4; i++) {
     struct latest *l = &st->latest[i];
     if (l->id && l->epoch == st->epoch && l->defs == st->defs && !strcmp(l->kind, kind) &&
@@ -511,7 +513,7 @@ static struct latest *latest_kept(kf_store *st, const char *kind, const char *na
 }
 
 static void latest_keep(kf_store *st, const char *kind, const char *name, int64_t id) {
-  if (!st->in_tx || !st->tail.current || strlen(kind) >= sizeof st->latest[0].kind ||
+  if (!st->in_tx || strlen(kind) >= sizeof st->latest[0].kind ||
       strlen(name) >= sizeof st->latest[0].name)
     return;
   struct latest *l = &st->latest[0];
@@ -597,6 +599,11 @@ int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err) {
   static const char *q = "SELECT max(id) FROM cases";
   if (!kf_store_in_tx(st))
     return kf_fail(err, KF_ESTORE, "internal: a case number taken outside a transaction");
+  /* known: no other connection has committed since this one read or wrote it */
+  if (st->cases_max && st->cases_epoch == st->epoch && st->cases_max < INT64_MAX) {
+    *id = st->cases_max + 1;
+    return 0;
+  }
   db_stmt *s = store_stmt(st, q, err);
   if (!s) return err ? err->code : KF_ESTORE;
   int rc = db_step(s);
@@ -605,6 +612,8 @@ int kf_store_case_reserve(kf_store *st, int64_t *id, kf_err *err) {
   if (rc != DB_ROW) return store_db_fail(st, err, rc, "reading the last case's number");
   if (last == INT64_MAX) return kf_fail(err, KF_ESTORE, "case numbers have run out");
   *id = last + 1;
+  st->cases_max = last;
+  st->cases_epoch = st->epoch;
   return 0;
 }
 
@@ -674,6 +683,8 @@ int kf_store_case_insert_as(kf_store *st, json_t *c, int64_t id, int events, con
   else db_bind_null(s, 10);
   int rc = db_step(s);
   db_reset(s);
+  if (rc == DB_DONE && id && st->cases_max && id > st->cases_max) st->cases_max = id;
+  else if (rc == DB_DONE && !id) st->cases_max = 0; /* numbered by the database */
   if (rc != DB_DONE) {
     free(text);
     if (rc == DB_CONSTRAINT_UNIQUE && store_jstr(c, "ref"))

@@ -62,9 +62,13 @@ struct kf_store {
   unsigned char hint[NSTMT]; /* by the caller's SQL pointer: where it was found last */
   /* The id of a few definitions' latest versions (kf_store_def_latest_id), as read in a
    * transaction: still so while every transaction since began with no other connection's
-   * commit since this one's last (epoch counts those that did not) and this connection
-   * wrote no definition and rolled nothing back (defs counts those). */
+   * commit since this one's last (epoch counts those that did not: tail.current false) and
+   * this connection wrote no definition and rolled nothing back (defs counts those). */
   unsigned epoch, defs;
+  /* The highest case number, as read or written by this connection in epoch cases_epoch;
+   * 0: not known (kf_store_case_reserve reads it then). */
+  int64_t cases_max;
+  unsigned cases_epoch;
   struct latest {
     char kind[12], name[64];
     int64_t id;

@@ -256,6 +256,26 @@ static void latest_followed(kf_engine *e) {
             kf_group_call_end(e, 1, &err) == 0 && kf_group_commit(e, &err) == 0,
         "after it, in the same group, cases open at version 4 again: %s", err.msg);
   CHECK(opened_version(e, id) == 4, "and after the group");
+
+  /* Case numbers: the next after the highest, whoever opened it (store.c keeps the
+   * highest only while no other connection has committed). */
+  char a[24], b[24], c3[24];
+  opened_version(e, a);
+  opened_version(g, b);
+  opened_version(e, c3);
+  CHECK(atoll(b) == atoll(a) + 1 && atoll(c3) == atoll(a) + 2,
+        "numbers follow on between two engines: %s, %s, %s", a, b, c3);
+  opened_version(g, b);
+  json_t *r2 = kf_case_fire(e, a, "go", "worker", "t", NULL, 0, &err);
+  json_decref(r2);
+  CHECK(opened_version(e, c3) == 4 && atoll(c3) == atoll(b) + 1,
+        "after the other's case and a move of this one's, the next number (%s after %s)", c3, b);
+  CHECK(kf_group_begin(e, &err) == 0 && kf_group_call_begin(e, &err) == 0 &&
+            opened_version(e, a) == 4 && kf_group_call_end(e, 0, &err) == 0,
+        "a call opens case %s, then is undone: %s", a, err.msg);
+  CHECK(kf_group_call_begin(e, &err) == 0 && opened_version(e, b) == 4 &&
+            kf_group_call_end(e, 1, &err) == 0 && kf_group_commit(e, &err) == 0 && !strcmp(a, b),
+        "the next call's case takes the number the undone one left (%s, %s): %s", a, b, err.msg);
   kf_engine_close(g);
 }
 
