@@ -669,10 +669,11 @@ static json_t *opened_event(kf_engine *e, json_t *wf, json_t *c, const char *act
   put(ev, "actor", json_string(actor ? actor : "kinflow"));
   put(ev, "at", json_incref(json_object_get(c, "created_at")));
   put(ev, "to", json_incref(json_object_get(c, "state")));
-  put(d, "workflow", json_incref(json_object_get(wf, "name")));
-  put(d, "version", json_incref(json_object_get(wf, "version")));
+  /* in key order, as the log writes them (so they need no sorting there) */
   put(d, "data", redacted(e, c, "data", json_object_get(c, "data")));
   if (!json_is_null(json_object_get(c, "ref"))) put(d, "ref", json_incref(json_object_get(c, "ref")));
+  put(d, "version", json_incref(json_object_get(wf, "version")));
+  put(d, "workflow", json_incref(json_object_get(wf, "name")));
   put(ev, "data", d);
   return ev;
 }
