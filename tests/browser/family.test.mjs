@@ -213,7 +213,13 @@ async function run() {
 
   await step("on a phone, the parent writes in the communication book", async () => {
     const box = page.locator(".fam-form[data-form=communication_book]");
-    await box.getByLabel(/What you want to say/).fill("Ava slept well and asked about Saturday.");
+    /* the step before sent a staff address back to this page: it draws itself again once
+     * its reads are done, which would empty a box filled before then */
+    await page.waitForLoadState("networkidle");
+    const say = box.getByLabel(/What you want to say/);
+    await say.fill("Ava slept well and asked about Saturday.");
+    expect((await say.inputValue()) === "Ava slept well and asked about Saturday.",
+      "the text stayed in the box until Send");
     await box.getByRole("button", { name: "Send" }).click();
     await page.locator("#messages").getByText("Sent: Communication book.").waitFor();
     await page.locator(".fam-entries[data-form=communication_book]").getByText("Ava slept well and asked about Saturday.").waitFor();
