@@ -707,6 +707,14 @@ static json_t *fired_member(lua_State *L, const json_path *root, const char *key
   return x;
 }
 
+/* result.key (raw) as a flag: 1 true, 0 false, -1 absent or not a boolean. */
+static int fired_flag(lua_State *L, const char *key) {
+  lua_pushstring(L, key);
+  int v = lua_rawget(L, 1) == LUA_TBOOLEAN ? lua_toboolean(L, -1) : -1;
+  lua_pop(L, 1);
+  return v;
+}
+
 /* E.fire's result (at 1) into conv's kf_fired: its members read raw, one by one, as
  * to_json would read them (the same paths in errors). */
 static int p_fire_out(lua_State *L) {
@@ -717,20 +725,15 @@ static int p_fire_out(lua_State *L) {
   json_path root = {NULL, "result", 0};
   if (!lua_istable(L, 1)) return luaL_error(L, "internal: a transition's result is a %s",
                                             luaL_typename(L, 1));
-  if (lua_pushliteral(L, "to"), lua_rawget(L, 1) != LUA_TSTRING) {
+  lua_pushliteral(L, "to");
+  if (lua_rawget(L, 1) != LUA_TSTRING) {
     lua_pop(L, 1);
     return luaL_error(L, "internal: a transition's result names no state");
   }
   if (!(f->to = fired_member(L, &root, "to", errbuf))) return luaL_error(L, "%s", errbuf);
-  lua_pushliteral(L, "stay");
-  f->stay = lua_rawget(L, 1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  lua_pushliteral(L, "final");
-  f->final = lua_rawget(L, 1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  lua_pushliteral(L, "timed");
-  f->timed = lua_rawget(L, 1) == LUA_TBOOLEAN ? lua_toboolean(L, -1) : -1;
-  lua_pop(L, 1);
+  f->stay = fired_flag(L, "stay") == 1;
+  f->final = fired_flag(L, "final") == 1;
+  f->timed = fired_flag(L, "timed");
   lua_pushliteral(L, "data");
   if (lua_rawget(L, 1) == LUA_TNIL) {
     lua_pop(L, 1);
