@@ -709,8 +709,13 @@ async function run() {
     await page.getByRole("button", { name: "Show", exact: true }).click();
     await page.waitForFunction(() => location.hash.includes("workflow=coparenthood"));
     const stages = page.locator("section[aria-labelledby=stages-h]");
-    await stages.locator("tr", { hasText: "Referral and matching" }).waitFor();
     const cli = JSON.parse(execFileSync(BIN, ["report", "stages", "--workflow", "coparenthood", "--json"], { encoding: "utf8" }));
+    /* the report of every programme may still be on the page: wait for this one's, drawn */
+    await page.waitForFunction((n) => {
+      const trs = document.querySelectorAll("section[aria-labelledby=stages-h] tbody tr");
+      return trs.length === n && [...trs].filter(tr => tr.textContent.includes("Referral and matching")).length === 1;
+    }, cli.length);
+    await stages.locator("tr", { hasText: "Referral and matching" }).waitFor();
     const rows = stages.locator("tbody tr");
     expect(await rows.count() === cli.length, `the page lists ${await rows.count()} stages, the command line ${cli.length}`);
     for (const [k, r] of cli.entries()) {
