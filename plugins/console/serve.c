@@ -189,16 +189,27 @@ int serve_cmd(int argc, char **argv) {
     if (inet_pton(AF_INET, bind, &s4->sin_addr) != 1) return serve_usage("--bind needs an IP address");
   }
 
+  /* Signals go to this thread only, where sigtimedwait takes them: blocked before any thread
+   * starts (the writer, the daemon's), so that every thread inherits the mask. A thread
+   * started with them unblocked would take a SIGTERM sent while this one runs the due timers,
+   * and its default action would end the process mid-write. */
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
   read_settings();
   metrics_start();
   char err[512];
   if (!engine_session(err, sizeof err)) {
     fprintf(stderr, "kinflow: serve: %s\n", err);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 1;
   }
   if (writer_start(err, sizeof err)) {
     fprintf(stderr, "kinflow: serve: %s\n", err);
     engine_close_sessions();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 1;
   }
   char web[4096];
@@ -206,13 +217,6 @@ int serve_cmd(int argc, char **argv) {
   snprintf(web, sizeof web, "%s/web/index.html", api->plugin_dir(self));
   if (stat(web, &sb)) api->log(self, KF_LOG_WARN, "%s is missing: the JSON API works, the page does not", web);
 
-  /* Signals go to this thread only, where sigtimedwait takes them; the daemon's threads
-   * inherit the blocked mask. */
-  sigset_t set, old;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, &old);
   struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
   sigaction(SIGPIPE, &ign, &old_pipe);
 

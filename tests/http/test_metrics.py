@@ -12,8 +12,9 @@ each grow their outcome by 1; a failed sign-in by 1. Gauges read at scrape time:
 now, overdue cases, the database's bytes (its file plus its WAL, as os.stat sees them). The
 loopback listener (`serve --metrics-port 0`) answers /metrics without a session, 404 for
 any other path and 421 for another Host. A second server on the same database fires the due
-timers at its start: its counts say one move fired and one refused by a guard, and one case
-overdue.
+timers at its start (its line says so before the scrape): its counts say one move fired and
+one refused by a guard, and one case overdue. A SIGTERM sent while a server fires 2,000 timers
+at its start ends it cleanly (status 0) once the run is done, with nothing left due.
 
 Test data: tests/http/workflows/metrics_test.lua. Python 3 standard library only; KINFLOW_BIN
 is the binary under test. Ends with "N passed, N failed"."""
@@ -22,7 +23,9 @@ import json
 import math
 import os
 import re
+import signal
 import socket
+import threading
 
 from harness import (DB, ENV, Server, Who, check, check_no_crashes, exchange, kf, run,
                      session_of)
@@ -408,6 +411,10 @@ def timers_counted(admin_login):
     """A second server on the database at T1 fires T0's timers at its start."""
     server = Server("second", {"KINFLOW_NOW": T1}, args=("--metrics-port", "0"))
     mport = metrics_port(server)
+    # the run at its start ends after the address lines: its own line says when
+    said = next_line(server)
+    check("the second server says its timers at start ran: 4 due timers fired",
+          said == "kinflow console: 4 due timers fired", said)
     status, _, body = loopback(mport, "/metrics")
     s = parse(body)[0] if status == 200 else {}
     got = {o: value(s, "kinflow_transitions_total", programme=PROGRAMME, outcome=o)
@@ -419,6 +426,38 @@ def timers_counted(admin_login):
           (value(s, "kinflow_timers_overdue"), value(s, "kinflow_timers_due")))
     rc, _ = server.stop()
     check("the second server stops cleanly", rc == 0, rc)
+
+
+def next_line(server, seconds=60):
+    """The server's next line of stdout, stripped; None if none came within seconds."""
+    box = []
+    reader = threading.Thread(target=lambda: box.append(server.proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(seconds)
+    return box[0].strip() if box else None
+
+
+def stop_during_timers():
+    """SIGTERM sent the moment a server has said its address, while it fires the 2,000 timers
+    of 1,000 cases at its start: the run ends, then the server stops with status 0 (before,
+    the writer thread took the signal unblocked and the process died of it, status -15)."""
+    path = os.path.join(os.path.dirname(DB) if "://" not in DB else "/tmp",
+                        "metrics-import-%d.jsonl" % os.getpid())
+    with open(path, "w") as f:
+        f.write("".join(json.dumps({"workflow": PROGRAMME}) + "\n" for _ in range(1000)))
+    try:
+        cli_at(T0, "case", "import", path)
+    finally:
+        os.remove(path)
+    server = Server("third", {"KINFLOW_NOW": T1})
+    rc, out = server.stop(signal.SIGTERM, wait=120)
+    check("SIGTERM while the server fires its due timers at start: it stops with status 0",
+          rc == 0, (rc, server.stderr()[-500:]))
+    check("... after its run fired all 2000, and says it stops",
+          out.split("\n")[:2] == ["kinflow console: 2000 due timers fired",
+                                   "kinflow console: stopping (SIGTERM)"], out[-500:])
+    left = json.loads(cli_at(T1, "timers", "run", "--json"))
+    check("... and no timer is left due for the next runner", left.get("timers") == [], left)
 
 
 def main():
@@ -437,6 +476,7 @@ def main():
     rc, _ = server.stop()
     check("the server stops cleanly", rc == 0, rc)
     timers_counted("ada")
+    stop_during_timers()
     check_no_crashes()
 
 
