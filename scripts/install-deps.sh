@@ -12,5 +12,10 @@ echo "installing:$missing"
 if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
   echo "install-deps: need root or sudo to install:$missing" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 || {
-  $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends $missing >/dev/null; }
+# The test passes on the two stores run side by side, and each may ask for the same package:
+# one apt at a time (ours in turn on a lock file of our own, anyone else's on dpkg's lock).
+lock=/tmp/kinflow-install-deps.lock
+apt="apt-get -o DPkg::Lock::Timeout=600"
+$SUDO flock -w 900 "$lock" $apt install -y --no-install-recommends $missing >/dev/null 2>&1 || {
+  $SUDO flock -w 900 "$lock" $apt update >/dev/null &&
+    $SUDO flock -w 900 "$lock" $apt install -y --no-install-recommends $missing >/dev/null; }

@@ -665,6 +665,11 @@ async function run() {
     await filters.getByLabel("Kind of entry").selectOption("case.data");
     await filters.getByRole("button", { name: "Show" }).click();
     await page.waitForFunction(() => location.hash.includes("case=CP-BROWSER"));
+    /* the unfiltered entries may still be on the page: wait for the filtered table, drawn */
+    await page.waitForFunction((who) => {
+      const trs = document.querySelectorAll("main table tbody tr");
+      return trs.length === 1 && trs[0].textContent.includes(who);
+    }, SUPER);
     await main.locator("table").getByText("Case details changed").first().waitFor();
     const rows = main.locator("table tbody tr");
     const n = await rows.count();

@@ -25,6 +25,10 @@ die() { echo "FAIL setup: $*"; echo "0 passed, 1 failed"; exit 1; }
 # scripts/install-deps.sh chromium nodejs npm, asking only for what is missing: a Node.js
 # that did not come from Debian (NodeSource's nodejs, which bundles npm) conflicts with
 # Debian's npm package, so npm is asked for only when there is no npm at all.
+# The passes on the two stores run side by side: one of them sets up at a time, and the other
+# finds it done.
+exec 9>"$OUT/.browser-setup.lock"
+flock -w 900 9 || die "another pass held the browser set-up's lock for 15 minutes"
 pkgs="chromium"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
@@ -39,6 +43,8 @@ if [[ ! -d $HERE/node_modules/playwright-core || ! -d $HERE/node_modules/axe-cor
     npm install --prefix "$HERE" --no-audit --no-fund --loglevel=error playwright-core@1 axe-core@4 >/dev/null 2>&1 ||
     die "npm install playwright-core axe-core failed"
 fi
+flock -u 9
+exec 9>&-
 [[ -x $K ]] || die "no kinflow binary at $K (run make)"
 
 # --- a scratch database: the programme library, two teams, their people, and cases -----------
