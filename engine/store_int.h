@@ -90,6 +90,9 @@ kf_store *store_connect(const char *path, int flags, kf_err *err);
 int store_sqlite_open(kf_store *st, int flags, kf_err *err);
 int store_pg_open(kf_store *st, int flags, kf_err *err);
 int store_sqlite_migrate(kf_store *st, kf_err *err);
+/* The VFS kinflow opens SQLite's files with (store_sqlite_wal.c: a commit's WAL frames in
+ * one write), registered at the first call; NULL: the system's default. */
+const char *store_sqlite_vfs(void);
 int store_pg_migrate(kf_store *st, int flags, kf_err *err);
 /* PostgreSQL's side of scripts (store_script.c has SQLite's): a read-only snapshot, and
  * an analyst's query run as a role that can read only what the script may. */

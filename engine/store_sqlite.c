@@ -344,7 +344,7 @@ int store_sqlite_open(kf_store *st, int flags, kf_err *err) {
   pthread_once(&once, lite_configure);
   int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (!(flags & (KF_STORE_NOCREATE | KF_STORE_READONLY))) oflags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(st->path, &st->db, oflags, NULL);
+  int rc = sqlite3_open_v2(st->path, &st->db, oflags, store_sqlite_vfs());
   if (rc != SQLITE_OK) {
     if (rc == SQLITE_CANTOPEN)
       return kf_fail(err, KF_ENOTFOUND, "database %s cannot be opened (run `kinflow init` "
