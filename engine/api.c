@@ -284,14 +284,21 @@ static json_t *v_case_list(call *c) {
     return NULL;
   }
   if (json_object_get(f, "q") && json_object_get(f, "visible_to")) return search(c, f, limit, offset);
-  /* Counting every match would read every case: count up to a cap and say "more". */
-  const int64_t cap = 10000;
-  int64_t total = kf_store_case_count(st(c), f, cap + 1, c->err);
   json_object_set_new(f, "limit", json_integer(limit));
   json_object_set_new(f, "offset", json_integer(offset));
-  json_t *cases = total < 0 ? NULL : kf_store_case_list(st(c), f, c->err);
+  json_t *cases = kf_store_case_list(st(c), f, c->err);
+  /* A page that is not full holds the last matches: their number is known. Otherwise
+   * counting every match would read every case: count up to a cap and say "more". */
+  const int64_t cap = 10000;
+  size_t n = json_array_size(cases);
+  int64_t total = !cases ? -1
+                  : n < (size_t)limit && (n || !offset) ? offset + (int64_t)n
+                  : kf_store_case_count(st(c), f, cap + 1, c->err);
   json_decref(f);
-  if (!cases) return NULL;
+  if (total < 0) {
+    json_decref(cases);
+    return NULL;
+  }
   cases = visible_rows(c, cases);
   return json_pack("{s:o,s:I,s:b,s:I,s:I}", "cases", cases, "total",
                    (json_int_t)(total > cap ? cap : total), "total_is_more", total > cap,

@@ -205,6 +205,33 @@ static void redeployed_form(kf_session *s) {
   unlink(wpath);
 }
 
+/* case.list's total, whichever page is asked for: six cases a search finds, read in pages
+ * of 4 (a full page, a last page, a page past the end) and whole. */
+static void list_totals(kf_session *s) {
+  kf_err err = {0};
+  int st = 0, opened = 0;
+  for (int i = 0; i < 6; i++) {
+    json_t *r = t_call(s, "case.open", json_pack("{s:s,s:{s:s},s:s}", "workflow", "visits", "data",
+                                                 "tag", "total-test", "actor", "ava"), &st, &err);
+    opened += r && st == 200;
+    json_decref(r);
+  }
+  CHECK(opened == 6, "six cases opened for the totals: %s", err.msg);
+  static const struct { int limit, offset, rows; } pages[] = {
+      {50, 0, 6}, {4, 0, 4}, {4, 4, 2}, {4, 8, 0}, {6, 0, 6}, {5, 1, 5}, {3, 5, 1}};
+  for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+    json_t *r = t_call(s, "case.list", json_pack("{s:s,s:i,s:i}", "q", "total-test", "limit",
+                                                 pages[i].limit, "offset", pages[i].offset), &st, &err);
+    CHECK(r && json_array_size(json_object_get(r, "cases")) == (size_t)pages[i].rows &&
+              json_integer_value(json_object_get(r, "total")) == 6 &&
+              json_is_false(json_object_get(r, "total_is_more")),
+          "case.list limit %d offset %d: %d cases of 6 (%zu of %lld: %s)", pages[i].limit,
+          pages[i].offset, pages[i].rows, json_array_size(json_object_get(r, "cases")),
+          (long long)json_integer_value(json_object_get(r, "total")), err.msg);
+    json_decref(r);
+  }
+}
+
 int main(void) {
   t_tmp_path(db, sizeof db, "api", "db");
   t_tmp_path(wf, sizeof wf, "api", "lua");
@@ -337,6 +364,7 @@ int main(void) {
   passwords(s);
   failed_sign_ins(s);
   redeployed_form(s);
+  list_totals(s);
   r = t_call(s, "audit.verify", NULL, &st, &err);
   CHECK(r != NULL, "audit: %s", err.msg);
   json_decref(r);
