@@ -68,8 +68,8 @@ json_t *kf_case_member_end(kf_engine *e, const char *id, int64_t member, const c
   kf_today(day);
   const char *label = id ? id : "";
   if (!said(reason)) {
-    kf_fail(err, KF_EINVAL, "case %s: say why member %lld leaves the case (--reason)", label,
-            (long long)member);
+    kf_fail(err, KF_EINVAL, "case %s: say why member %lld leaves the case (a reason is required)",
+            label, (long long)member);
     return NULL;
   }
   if (!on || !*on) on = day;

@@ -101,6 +101,10 @@ def main():
     check("a viewer may not end a member (403)", r.status == 403, r)
     r = req(s, "POST", "/api/cases/1/members/1/end", {}, ada)
     check("a reason is required (400)", r.status == 400 and "'reason' is missing" in r.error(), r)
+    r = req(s, "POST", "/api/cases/1/members/1/end", {"reason": "   "}, ada)
+    check("a blank reason is no reason (400), said without the command line's flag",
+          r.status == 400 and r.error() ==
+          "case 1: say why member 1 leaves the case (a reason is required)", r)
     r = req(s, "POST", "/api/cases/1/members/9/end", {"reason": "x"}, ada)
     check("a member not on the case (400)", r.status == 400 and r.error() ==
           "case 1: member 9 is not on the case (see `kinflow case members 1`)", r)
