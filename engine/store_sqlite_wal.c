@@ -17,10 +17,11 @@
  *  - reads, syncs, truncation, size, file controls and close: what is gathered goes out
  *    first, so SQLite reads back exactly what it wrote and a sync covers it.
  * When the frames go out: at the commit frame's page, before SQLite appends them to the
- * wal-index and publishes the commit there. As a second guard, the database file's
+ * wal-index and publishes the commit there. As second guards, the database file's
  * xShmBarrier (which SQLite calls between writing the wal-index's header and publishing it)
- * sends what its connection's WAL still holds; in practice nothing. A kill -9 before the
- * send loses only a transaction not yet committed, as a kill during SQLite's own writes. */
+ * and the release of the WAL's write lock send what the connection's WAL still holds: no
+ * write outlives the transaction that made it. A kill -9 before the send loses only a
+ * transaction not yet committed, as a kill during SQLite's own writes would. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sqlite3.h>
@@ -196,10 +197,17 @@ static int any_device(sqlite3_file *f) {
 static int any_shm_map(sqlite3_file *f, int pg, int sz, int ext, void volatile **p) {
   return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, p);
 }
-/* Taking the write lock (slot 0, exclusive) begins a write transaction: the WAL's writes
- * from here on are this connection's, whatever another connection wrote to the log before. */
+/* The WAL's write lock (slot 0, exclusive). Taking it begins a write transaction: the log's
+ * writes from here on are this connection's, whatever another wrote to it before. Nothing
+ * gathered outlives it: before it is released, what is left (the spilled frames of a
+ * transaction rolled back; a commit's went out at its commit frame) goes to the file, as
+ * SQLite would have written it, so that it can never land later over another writer's. */
 static int db_shm_lock(sqlite3_file *f, int off, int n, int flags) {
   vfile *v = (vfile *)f;
+  if (v->wal && off == 0 && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE) && v->wal->len) {
+    int sent = send(v->wal);
+    if (sent != SQLITE_OK) v->wal->failed = sent; /* told at the WAL's next call */
+  }
   int rc = REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
   if (rc == SQLITE_OK && v->wal && off == 0 && flags == (SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE))
     v->wal->furthest = 0;

@@ -2,8 +2,9 @@
  * gathers a commit's WAL frames into one write. Through real database files: a commit is
  * one write to the log; another connection (the system's own VFS) sees each commit as soon
  * as it returns; a transaction that spills pages, writes one again and has its checksums
- * written again, a commit under synchronous=FULL and a log begun again after a checkpoint
- * all survive a process that dies without closing, with the log read back from its
+ * written again, a commit under synchronous=FULL, a log begun again after a checkpoint, and
+ * two connections taking turns (one emptying the log between the other's commits) all
+ * survive a process that dies without closing, with the log read back from its
  * checksums alone (the shared-memory index deleted); and commits acknowledged before a
  * kill -9 are all there after it. */
 #define _GNU_SOURCE
@@ -140,9 +141,15 @@ static void workload(const char *path, const char *vfs) {
                   "COMMIT; PRAGMA cache_size=2000;");
   if (!rc) rc = exec(db, "PRAGMA synchronous=FULL; INSERT INTO t(v, pad) VALUES(707, 'full');"
                          "PRAGMA synchronous=NORMAL;");
+  /* two connections take turns: each appends after the other's frames, and the log one
+   * of them emptied begins again with the other's next commit */
+  sqlite3 *other = rc ? NULL : open_db(path, vfs);
+  if (!rc && (!other || exec(other, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;")))
+    rc = 1;
   for (int i = 102; !rc && i <= 140; i++) {
     snprintf(sql, sizeof sql, "INSERT INTO t(v, pad) VALUES(%d, 'after')", i * 7);
-    rc = exec(db, sql);
+    rc = exec(i % 2 ? other : db, sql);
+    if (!rc && i == 121) rc = exec(other, "PRAGMA wal_checkpoint(TRUNCATE);");
   }
   _exit(rc ? 1 : 0); /* no close: the log stays as it is, unchecked-pointed */
 }
@@ -170,6 +177,47 @@ static void survives_death(const char *vfs) {
         "the spilled transaction's last writes are the ones kept");
   CHECK(scalar(db, "SELECT count(*) FROM t WHERE pad = printf('%.200c', 'y')") == 100,
         "its update of the small commits' rows too");
+  sqlite3_close(db);
+  remove_db(path);
+}
+
+/* A transaction that spilled pages to the log and was rolled back leaves nothing gathered
+ * behind: another connection's commits written over those offsets meanwhile stay. */
+static void rolled_back_spill(const char *vfs) {
+  char path[256], shm[300];
+  t_tmp_path(path, sizeof path, "walvfs-undo", "db");
+  snprintf(shm, sizeof shm, "%s-shm", path);
+  remove_db(path);
+  pid_t pid = fork();
+  if (pid == 0) {
+    sqlite3 *a = open_db(path, vfs), *b = a ? open_db(path, vfs) : NULL;
+    int rc = !b || exec(a, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                           "PRAGMA wal_autocheckpoint=0;"
+                           "CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT, pad TEXT);") ||
+             exec(b, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;");
+    if (!rc)
+      rc = exec(a, "PRAGMA cache_size=8; BEGIN;"
+                   "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+                   "  INSERT INTO t(who, pad) SELECT 'undone', printf('%.900c', 'u') FROM n;"
+                   "ROLLBACK; PRAGMA cache_size=2000;");
+    for (int i = 0; !rc && i < 40; i++)
+      rc = exec(b, "INSERT INTO t(who, pad) VALUES('b', printf('%.900c', 'b'))");
+    if (!rc) rc = exec(a, "INSERT INTO t(who, pad) VALUES('a', 'after')");
+    _exit(rc ? 1 : 0); /* no close */
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the two writers ran (status %d)", status);
+  unlink(shm);
+  sqlite3 *db = open_db(path, NULL);
+  CHECK(db && integrity_ok(db), "after a rolled-back spill and another's commits: integrity ok");
+  CHECK(scalar(db, "SELECT count(*) FROM t WHERE who = 'b'") == 40 &&
+            scalar(db, "SELECT count(*) FROM t WHERE who = 'a'") == 1 &&
+            scalar(db, "SELECT count(*) FROM t WHERE who = 'undone'") == 0,
+        "the other's 40 commits and the last one are there, nothing of the rolled back: "
+        "%lld, %lld, %lld", scalar(db, "SELECT count(*) FROM t WHERE who = 'b'"),
+        scalar(db, "SELECT count(*) FROM t WHERE who = 'a'"),
+        scalar(db, "SELECT count(*) FROM t WHERE who = 'undone'"));
   sqlite3_close(db);
   remove_db(path);
 }
@@ -230,6 +278,7 @@ int main(void) {
   if (vfs) {
     one_write_a_commit(vfs);
     survives_death(vfs);
+    rolled_back_spill(vfs);
     acknowledged_survive_kill(vfs);
   }
   printf("%d passed, %d failed\n", t_pass, t_fail);
