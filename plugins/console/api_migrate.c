@@ -187,7 +187,7 @@ static json_t *migration_view(const json_t *row, int with_lists) {
     json_object_set(out, "moved", json_object_get(j->result, "moved"));
     json_object_set(out, "left", json_object_get(j->result, "left"));
   }
-  if (j && j->ended && !j->result) json_object_set_new(out, "error", text_value(j->err));
+  if (j && j->ended && !j->result) json_object_set_new(out, "error", message_value(j->err));
   return out;
 }
 

@@ -112,6 +112,8 @@ struct ctx {
 
 /* reply.c */
 json_t *text_value(const char *s); /* a JSON string from text that may not be UTF-8 */
+json_t *message_value(const char *msg); /* text_value of an engine message, its pointer to a
+                                         * command (" (see `kinflow ...`)") left out */
 void fail(ctx *x, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void answer_new(ctx *x, json_t *v); /* 200 with v; takes v */
 /* What the request says (through http.c's lookup) */
