@@ -39,12 +39,14 @@ static outbox box;
 
 /* The delivery thread and what the hooks tell it: the newest seq committed (wanted) and
  * the newest delivered or decided (done). started: 0 not yet, 1 running, -1 could not
- * start (then hooks deliver themselves). */
+ * start (then hooks deliver themselves). idle: the thread waits for work, and a hook wakes
+ * it; otherwise it is delivering or pacing its rounds, and finds the work when it looks
+ * (a hook that woke it at every commit cost the firing thread a system call each time). */
 static struct {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   pthread_t th;
-  int started, stop, ready;
+  int started, stop, ready, idle;
   long long wanted, done;
 } bg = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -302,7 +304,9 @@ static void *deliverer(void *ud) {
   struct timespec next = {0, 0}; /* the earliest start of the next round */
   pthread_mutex_lock(&bg.mu);
   for (;;) {
+    bg.idle = 1;
     while (!bg.stop && bg.wanted <= bg.done) pthread_cond_wait(&bg.cv, &bg.mu);
+    bg.idle = 0;
     /* At most one round every ROUND_MS while commits keep coming (not when unloading):
      * each round takes the lease, records what it withheld, moves the cursor and lets the
      * lease go, each a write that the firing threads wait for; a round started at every
@@ -345,7 +349,7 @@ static void on_event(void *ud, const json_t *event) {
   if (seq > bg.wanted) bg.wanted = seq;
   if (!bg.started && !bg.stop) bg.started = pthread_create(&bg.th, NULL, deliverer, NULL) == 0 ? 1 : -1;
   int self_deliver = bg.started != 1;
-  pthread_cond_signal(&bg.cv);
+  if (bg.idle) pthread_cond_signal(&bg.cv);
   pthread_mutex_unlock(&bg.mu);
   if (self_deliver) { /* no thread: everything after the cursor, this event included */
     source host = {NULL};

@@ -40,6 +40,13 @@ static int lines_naming(const char *path, const char *wf) {
   return n;
 }
 
+/* Whether the file reaches n lines within seconds (polled every 10 ms). */
+static int delivered_within(const char *path, int n, double seconds) {
+  for (double t = t_seconds(); t_seconds() - t < seconds; usleep(10 * 1000))
+    if (lines_of(path) >= n) return 1;
+  return lines_of(path) >= n;
+}
+
 /* One engine's life on a fresh database NAME: deploy (an event about no case, which always
  * goes), open a case and finish it (events about a case without consent: withheld), close
  * (the plugin's thread delivers what is left). Returns the events in the log, or -1. */
@@ -109,10 +116,24 @@ int main(void) {
     json_t *paths = json_pack("[{s:s}]", "path", wf_b), *report = NULL;
     CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "B: deploy again: %s", err.msg);
     json_decref(report);
+    /* delivered while the engine runs (its thread woken by the commit), not at its close */
+    CHECK(delivered_within(out_b, 2, 5.0), "B: the new version's event is in the outbox while "
+          "the engine runs (%d lines)", lines_of(out_b));
+    /* once the thread has nothing left, the next commit wakes it again */
+    usleep(100 * 1000);
+    t_write_file(wf_b, "return workflow {\n  name = 'relay', title = 'Relay, a third time',"
+                       " roles = { 'worker' }, initial = 'open',\n"
+                       "  states = { { 'open' }, { 'done', final = true } },\n"
+                       "  transitions = { { 'finish', from = 'open', to = 'done', by = { 'worker' } } },\n"
+                       "}\n");
+    CHECK(kf_deploy(e, paths, "t", &report, &err) == 0, "B: deploy a third time: %s", err.msg);
+    json_decref(report);
     json_decref(paths);
+    CHECK(delivered_within(out_b, 3, 5.0), "B: so is the next one, after the thread waited "
+          "for work (%d lines)", lines_of(out_b));
     kf_engine_close(e);
   }
-  CHECK(lines_of(out_b) == 2 && lines_naming(out_b, wf_b) == 2,
+  CHECK(lines_of(out_b) == 3 && lines_naming(out_b, wf_b) == 3,
         "after an engine with the outbox off, the next one delivers again (%d lines)",
         lines_of(out_b));
 
