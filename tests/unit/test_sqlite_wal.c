@@ -73,11 +73,33 @@ static void remove_db(const char *path) {
   unlink(side);
 }
 
+/* A fresh database's path for test NAME (nothing left of an earlier run). */
+static void fresh_db(char *path, size_t n, const char *name) {
+  t_tmp_path(path, n, name, "db");
+  remove_db(path);
+}
+
+/* After its writers are gone: the database opened through the system's VFS, its
+ * shared-memory index deleted first, so that the connection reads the log back from its
+ * checksums alone. */
+static sqlite3 *read_back(const char *path) {
+  char shm[300];
+  snprintf(shm, sizeof shm, "%s-shm", path);
+  unlink(shm);
+  return open_db(path, NULL);
+}
+
+/* The child's exit status, 0 when it ran to its end without a failure. */
+static int child_status(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 /* A commit of a few pages is one write; another connection sees every commit at once. */
 static void one_write_a_commit(const char *vfs) {
   char path[256];
-  t_tmp_path(path, sizeof path, "walvfs-seen", "db");
-  remove_db(path);
+  fresh_db(path, sizeof path, "walvfs-seen");
   sqlite3 *w = open_db(path, vfs);
   CHECK(w && exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA wal_autocheckpoint=0;"
@@ -155,17 +177,13 @@ static void workload(const char *path, const char *vfs) {
 }
 
 static void survives_death(const char *vfs) {
-  char path[256], shm[300];
-  t_tmp_path(path, sizeof path, "walvfs-dies", "db");
-  snprintf(shm, sizeof shm, "%s-shm", path);
-  remove_db(path);
+  char path[256];
+  fresh_db(path, sizeof path, "walvfs-dies");
   pid_t pid = fork();
   if (pid == 0) workload(path, vfs);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the workload ran (status %d)", status);
-  unlink(shm); /* the next connection reads the log back from its checksums */
-  sqlite3 *db = open_db(path, NULL);
+  int status = child_status(pid);
+  CHECK(status == 0, "the workload ran (status %d)", status);
+  sqlite3 *db = read_back(path);
   CHECK(db && integrity_ok(db), "after the writer died: integrity_check ok");
   CHECK(scalar(db, "SELECT count(*) FROM t") == 140 &&
             scalar(db, "SELECT sum(v) FROM t") == expected_sum(140),
@@ -184,10 +202,8 @@ static void survives_death(const char *vfs) {
 /* A transaction that spilled pages to the log and was rolled back leaves nothing gathered
  * behind: another connection's commits written over those offsets meanwhile stay. */
 static void rolled_back_spill(const char *vfs) {
-  char path[256], shm[300];
-  t_tmp_path(path, sizeof path, "walvfs-undo", "db");
-  snprintf(shm, sizeof shm, "%s-shm", path);
-  remove_db(path);
+  char path[256];
+  fresh_db(path, sizeof path, "walvfs-undo");
   pid_t pid = fork();
   if (pid == 0) {
     sqlite3 *a = open_db(path, vfs), *b = a ? open_db(path, vfs) : NULL;
@@ -205,11 +221,9 @@ static void rolled_back_spill(const char *vfs) {
     if (!rc) rc = exec(a, "INSERT INTO t(who, pad) VALUES('a', 'after')");
     _exit(rc ? 1 : 0); /* no close */
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the two writers ran (status %d)", status);
-  unlink(shm);
-  sqlite3 *db = open_db(path, NULL);
+  int status = child_status(pid);
+  CHECK(status == 0, "the two writers ran (status %d)", status);
+  sqlite3 *db = read_back(path);
   CHECK(db && integrity_ok(db), "after a rolled-back spill and another's commits: integrity ok");
   CHECK(scalar(db, "SELECT count(*) FROM t WHERE who = 'b'") == 40 &&
             scalar(db, "SELECT count(*) FROM t WHERE who = 'a'") == 1 &&
@@ -224,9 +238,8 @@ static void rolled_back_spill(const char *vfs) {
 
 /* Commits acknowledged (through a pipe) before a kill -9 at a random moment are there. */
 static void acknowledged_survive_kill(const char *vfs) {
-  char path[256], shm[300];
+  char path[256];
   t_tmp_path(path, sizeof path, "walvfs-kill", "db");
-  snprintf(shm, sizeof shm, "%s-shm", path);
   int kept = 0, rounds = 12;
   srand((unsigned)getpid());
   for (int round = 0; round < rounds; round++) {
@@ -256,8 +269,7 @@ static void acknowledged_survive_kill(const char *vfs) {
     while (read(fds[0], &got, sizeof got) == sizeof got) last = got; /* sent before it died */
     close(fds[0]);
     waitpid(pid, NULL, 0);
-    unlink(shm);
-    sqlite3 *db = open_db(path, NULL);
+    sqlite3 *db = read_back(path);
     long long have = db ? scalar(db, "SELECT max(i) FROM t") : -1;
     long long rows = db ? scalar(db, "SELECT count(*) FROM t") : -1;
     int ok = db && integrity_ok(db) && have >= last && rows == have;
