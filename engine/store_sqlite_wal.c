@@ -66,6 +66,21 @@ static int send(vfile *w) {
   return rc;
 }
 
+/* Send what the WAL holds where no caller can hear a failure (a barrier, a lock's release):
+ * the WAL's next call reports it. */
+static void send_told_later(vfile *w) {
+  if (!w->len) return;
+  int rc = send(w);
+  if (rc != SQLITE_OK) w->failed = rc;
+}
+
+/* A write that is not gathered, straight to the file. */
+static int write_through(vfile *w, const void *data, int amt, sqlite3_int64 off) {
+  int rc = w->real->pMethods->xWrite(w->real, data, amt, off);
+  if (rc == SQLITE_OK && off + amt > w->furthest) w->furthest = off + amt;
+  return rc;
+}
+
 static int send_all(vfile *w) {
   int rc = send(w);
   if (rc == SQLITE_OK && w->failed) rc = w->failed;
@@ -98,18 +113,11 @@ static int wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 o
   if (!append) {
     if ((rc = send_all(w)) != SQLITE_OK) return rc;
     /* a new run starts at the furthest point with a frame's header; the rest goes now */
-    if (!(off >= w->furthest && amt == 24)) {
-      rc = w->real->pMethods->xWrite(w->real, data, amt, off);
-      if (rc == SQLITE_OK && off + amt > w->furthest) w->furthest = off + amt;
-      return rc;
-    }
+    if (!(off >= w->furthest && amt == 24)) return write_through(w, data, amt, off);
   }
-  if ((rc = gather(w, data, amt, off)) != SQLITE_OK) {
-    int sent = send_all(w);
-    if (sent != SQLITE_OK) return sent;
-    rc = w->real->pMethods->xWrite(w->real, data, amt, off);
-    if (rc == SQLITE_OK && off + amt > w->furthest) w->furthest = off + amt;
-    return rc;
+  if (gather(w, data, amt, off) != SQLITE_OK) { /* no memory for it: as SQLite would */
+    rc = send_all(w);
+    return rc != SQLITE_OK ? rc : write_through(w, data, amt, off);
   }
   if (off + amt > w->furthest) w->furthest = off + amt;
   if (amt == 24) { /* a frame's header: a commit's when its size in pages is there */
@@ -204,10 +212,8 @@ static int any_shm_map(sqlite3_file *f, int pg, int sz, int ext, void volatile *
  * SQLite would have written it, so that it can never land later over another writer's. */
 static int db_shm_lock(sqlite3_file *f, int off, int n, int flags) {
   vfile *v = (vfile *)f;
-  if (v->wal && off == 0 && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE) && v->wal->len) {
-    int sent = send(v->wal);
-    if (sent != SQLITE_OK) v->wal->failed = sent; /* told at the WAL's next call */
-  }
+  if (v->wal && off == 0 && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE))
+    send_told_later(v->wal);
   int rc = REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
   if (rc == SQLITE_OK && v->wal && off == 0 && flags == (SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE))
     v->wal->furthest = 0;
@@ -216,10 +222,7 @@ static int db_shm_lock(sqlite3_file *f, int off, int n, int flags) {
 /* The second guard: the database's connection publishes a commit after this call. */
 static void db_shm_barrier(sqlite3_file *f) {
   vfile *v = (vfile *)f;
-  if (v->wal && v->wal->len) {
-    int rc = send(v->wal);
-    if (rc != SQLITE_OK) v->wal->failed = rc; /* told at the WAL's next call */
-  }
+  if (v->wal) send_told_later(v->wal);
   REAL(f)->pMethods->xShmBarrier(REAL(f));
 }
 static int any_shm_unmap(sqlite3_file *f, int del) {
