@@ -13,7 +13,7 @@ LIBS     = $(PKG_LIBS) -lm -pthread -ldl
 
 B        ?= build
 .DEFAULT_GOAL := all
-ENGINE_SRC := engine/util.c engine/store.c engine/store_sqlite.c engine/store_sqlite_wal.c engine/store_pg.c engine/store_log.c engine/store_json.c engine/sha256.c engine/store_script.c engine/store_people.c engine/store_practice.c engine/store_backup.c engine/store_copy.c engine/store_gauges.c engine/luahost.c engine/sharing.c engine/runtime.c engine/runtime_team.c engine/runtime_timers.c engine/runtime_rules.c engine/consent.c \
+ENGINE_SRC := engine/util.c engine/store.c engine/store_sqlite.c engine/store_sqlite_wal.c engine/store_find.c engine/store_pg.c engine/store_log.c engine/store_json.c engine/sha256.c engine/store_script.c engine/store_people.c engine/store_practice.c engine/store_backup.c engine/store_copy.c engine/store_gauges.c engine/luahost.c engine/sharing.c engine/runtime.c engine/runtime_team.c engine/runtime_timers.c engine/runtime_rules.c engine/consent.c \
               engine/scenario.c engine/plugin.c engine/access.c engine/report.c engine/people.c engine/decision.c engine/family.c engine/verbs.c engine/api.c engine/cli.c engine/cli_analysis.c engine/cli_family.c engine/cli_args.c \
               engine/records.c engine/api_records.c engine/cli_records.c engine/cli_import.c \
               engine/migrate.c engine/cli_migrate.c engine/api_versions.c engine/cli_backup.c engine/cli_copy.c

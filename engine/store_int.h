@@ -142,6 +142,14 @@ json_t *store_row_or_none(kf_store *st, db_stmt *s, const char *what, kf_err *er
 int store_step_done(kf_store *st, db_stmt *s, const char *what, kf_err *err);
 const char *store_jstr(json_t *o, const char *k);
 int64_t store_jint(json_t *o, const char *k);
+/* A case's columns and tables as every reading of cases selects them (alias c). */
+#define CASE_COLS                                                                       \
+  "c.id, c.ref, c.workflow, d.version, c.workflow_id, c.state, c.final, c.data, "       \
+  "c.revision, c.overdue_since, c.created_at, c.updated_at, c.entered_at, "             \
+  "c.allocated_to, c.team, d.title AS workflow_title, b.name AS base_name, b.version AS base_version"
+#define CASE_FROM                                                                       \
+  " FROM cases c JOIN definitions d ON d.id = c.workflow_id "                           \
+  "LEFT JOIN definitions b ON b.id = d.base_id "
 json_t *store_case_fix(json_t *c);
 int store_parse_digits(const char *text, int64_t *id);
 /* An event's link in the chain: SHA-256(prev "\n" the canonical JSON array [seq, case (0:
